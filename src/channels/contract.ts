@@ -1,0 +1,157 @@
+// The channel contract: every platform StockClerk talks to is one strategy behind these types.
+// An adapter speaks the platform's real HTTP API; a webhook module verifies and parses what the
+// platform sends us; an emulator (tests, demo, benchmarks) behaves like the platform.
+// The engine only ever sees these shapes, never a platform's own payloads.
+
+export const CHANNEL_TYPES = ['shopify', 'wix', 'eposnow', 'deliveroo'] as const;
+export type ChannelType = (typeof CHANNEL_TYPES)[number];
+
+/** What one platform can do; the engine picks its strategy from this, never from the type name. */
+export interface ChannelCapabilities {
+  /**
+   * How a push is expressed on the platform:
+   * - absolute: "quantity = N" (Shopify set, Wix update)
+   * - delta: only add/remove exist; the adapter reads then posts the difference (Epos Now)
+   * - availability: no counts, only available / unavailable (Deliveroo)
+   */
+  quantityModel: 'absolute' | 'delta' | 'availability';
+  /** The platform rejects a write whose expected current value is stale (Shopify changeFromQuantity, Wix revision). */
+  compareAndSet: boolean;
+  /** The single inbound source of sales (invariant 5). 'orders': order events move the ledger and level
+   *  events only confirm; 'levels': absolute level changes are deltas against what we last saw. */
+  defaultSalesSource: 'orders' | 'levels';
+  /** The platform can push events to us; when false the Watcher polls `pollEvents`. */
+  webhooks: boolean;
+  /** Most listings one pushLevels call may carry (the adapter splits internally if the platform needs smaller calls). */
+  maxPushBatch: number;
+  /** Documented request budget per account, for the token bucket in front of every call. */
+  rateLimit: { perSecond: number; burst: number };
+}
+
+/** Decrypted channel credentials + where to reach it. Keys are platform specific (see each adapter). */
+export interface ChannelConnection {
+  channelId: string;
+  /** Base URL of the platform API (the real host in production, an emulator in tests and the demo). */
+  baseUrl: string;
+  credentials: Record<string, string>;
+  /** Platform-side ids this channel draws stock for (e.g. Shopify location GID, Deliveroo site). */
+  settings: Record<string, unknown>;
+}
+
+/** One sellable thing as it exists on the platform. */
+export interface RemoteListing {
+  /** Stable id of the stock-holding object on the platform (inventory item id, product id, menu item id). */
+  externalId: string;
+  /** Platform location id the quantity belongs to, where the platform has locations. */
+  externalLocationId?: string | null;
+  sku: string | null;
+  name?: string | null;
+  /** Quantity the platform holds; null where it has no counts (availability channels) or does not track. */
+  qty: number | null;
+  /** Availability-only platforms. */
+  available?: boolean | null;
+  /** Opaque ordering token: Wix revision, Shopify updated_at, ... (compared by the adapter's `isNewer`). */
+  version?: string | null;
+}
+
+export interface PushRequest {
+  /** Our listing id, echoed back in the result. */
+  listingId: string;
+  externalId: string;
+  externalLocationId?: string | null;
+  /** The sellable quantity the channel must hold after this push. */
+  qty: number;
+  /** What we last knew the channel held: the compare value for CAS platforms. */
+  known: { qty: number | null; version: string | null };
+  /** Stable per (listing, intended value): lets platforms with idempotency keys replay a timed-out write. */
+  idempotencyKey: string;
+}
+
+export type PushResult =
+  | { listingId: string; outcome: 'ok'; qty: number; version: string | null }
+  /** CAS rejected: the platform holds something else; `remote` is a fresh read of it. */
+  | { listingId: string; outcome: 'stale'; remote: RemoteListing }
+  | { listingId: string; outcome: 'failed'; error: string; retryable: boolean };
+
+/** A platform event normalised: what the Watcher applies. */
+export type InboundEvent =
+  | {
+      kind: 'order';
+      /** Unique per channel; duplicate deliveries carry the same id (exactly-once key). */
+      externalEventId: string;
+      occurredAt: string;
+      /** 'sale' decrements stock, 'cancel' gives it back (a cancelled or refunded+restocked order). */
+      effect: 'sale' | 'cancel';
+      orderId: string;
+      lines: Array<{ externalId?: string | null; sku?: string | null; qty: number }>;
+      externalLocationId?: string | null;
+    }
+  | {
+      kind: 'level';
+      externalEventId: string;
+      occurredAt: string;
+      level: RemoteListing;
+    }
+  /** Verified and recorded, but nothing to apply (a topic we do not act on). */
+  | { kind: 'ignored'; externalEventId: string; occurredAt: string; reason: string };
+
+export interface IncomingWebhook {
+  headers: Record<string, string | string[] | undefined>;
+  rawBody: Buffer;
+  /** Full URL the platform posted to, as registered (Square-style signatures need it). */
+  url: string;
+}
+
+export type VerifyResult = { ok: true } | { ok: false; reason: 'missing_signature' | 'bad_signature' | 'stale_timestamp' };
+
+/** Inbound side of a channel: pure functions over the raw request. */
+export interface WebhookHandler {
+  /** Timing-safe check of the platform's signature over the raw body; rejects stale timestamps where the platform sends them. */
+  verify(req: IncomingWebhook, credentials: Record<string, string>, now: Date): VerifyResult;
+  /** Turns a verified body into events. Throws WebhookParseError on a body it cannot read. */
+  parse(req: IncomingWebhook): InboundEvent[];
+}
+
+export class WebhookParseError extends Error {}
+
+/** Every adapter failure is one of these kinds; the engine decides retries from `kind`, never from text. */
+export class ChannelError extends Error {
+  readonly kind: 'auth' | 'rate_limited' | 'transient' | 'permanent';
+  readonly retryAfterMs: number | null;
+  readonly status: number | null;
+  constructor(kind: ChannelError['kind'], message: string, opts: { retryAfterMs?: number | null; status?: number | null } = {}) {
+    super(message);
+    this.name = 'ChannelError';
+    this.kind = kind;
+    this.retryAfterMs = opts.retryAfterMs ?? null;
+    this.status = opts.status ?? null;
+  }
+}
+
+export interface ChannelAdapter {
+  readonly type: ChannelType;
+  readonly capabilities: ChannelCapabilities;
+  /** One cheap authenticated call; throws ChannelError('auth') on bad credentials. */
+  testConnection(): Promise<{ ok: true; account: string }>;
+  /** Every listing with its current quantity, page by page (import, auto-match, Guardian bulk read). */
+  listListings(): AsyncIterable<RemoteListing[]>;
+  /** Current state of specific listings (after a CAS failure or a timeout). */
+  readListings(refs: Array<{ externalId: string; externalLocationId?: string | null }>): Promise<RemoteListing[]>;
+  /** Make each listing hold `qty`. Never throws for a per-listing failure; throws ChannelError for a whole-call failure. */
+  pushLevels(reqs: PushRequest[]): Promise<PushResult[]>;
+  /** Channels polled as a safety net (webhooks absent or unreliable): events since `cursor`. */
+  pollEvents?(cursor: string | null): Promise<{ events: InboundEvent[]; cursor: string | null }>;
+  /** True when version a is newer than version b (ordering of level events). */
+  isNewer(a: string | null | undefined, b: string | null | undefined): boolean;
+  close(): Promise<void>;
+}
+
+/** What a channel folder exports (src/channels/<type>/index.ts). */
+export interface ChannelModule {
+  type: ChannelType;
+  capabilities: ChannelCapabilities;
+  createAdapter(conn: ChannelConnection): ChannelAdapter;
+  webhook: WebhookHandler;
+  /** Credential field names (for validation and for the dashboard form); `secret: true` ones are never echoed. */
+  credentialFields: Array<{ name: string; label: string; secret: boolean; required: boolean }>;
+}
