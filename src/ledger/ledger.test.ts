@@ -1,0 +1,80 @@
+import fc from 'fast-check';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createItems, createTenant } from '../db/tenants.ts';
+import { createTestDb, type TestDb } from '../../test/helpers/db.ts';
+import { LedgerInputError, recordMovements, verifyLedger } from './ledger.ts';
+
+let t: TestDb;
+let tenantId: string;
+let loc: string;
+let items: string[];
+
+beforeAll(async () => {
+  t = await createTestDb();
+  const ten = await createTenant(t.db, { name: 'Ledger Co' });
+  tenantId = ten.tenantId;
+  loc = ten.locationId;
+  items = await createItems(t.db, tenantId, [1, 2, 3, 4, 5].map((i) => ({ sku: `SKU-${i}`, name: `Item ${i}` })));
+});
+afterAll(() => t.drop());
+
+const level = async (item: string) =>
+  (await t.db.query(`select on_hand from stock_levels where tenant_id=$1 and item_id=$2 and location_id=$3`, [tenantId, item, loc])).rows[0]?.on_hand;
+
+describe('ledger', () => {
+  it('writes movements and the level in one statement, and verify agrees', async () => {
+    const r = await recordMovements(t.db, tenantId, [
+      { itemId: items[0]!, locationId: loc, qtyDelta: 10, reason: 'receipt' },
+      { itemId: items[0]!, locationId: loc, qtyDelta: -3, reason: 'sale' },
+    ]);
+    expect(r.movements).toBe(2);
+    expect(await level(items[0]!)).toBe(7);
+    expect(await verifyLedger(t.db)).toEqual([]);
+  });
+
+  it('refuses bad movements and changes nothing', async () => {
+    const before = await level(items[0]!);
+    await expect(recordMovements(t.db, tenantId, [{ itemId: items[0]!, locationId: loc, qtyDelta: 0, reason: 'sale' }])).rejects.toBeInstanceOf(LedgerInputError);
+    await expect(recordMovements(t.db, tenantId, [{ itemId: items[0]!, locationId: loc, qtyDelta: 1, reason: 'gift' as never }])).rejects.toBeInstanceOf(LedgerInputError);
+    // another tenant's location cannot be referenced: the composite foreign key refuses it
+    const other = await createTenant(t.db, { name: 'Other' });
+    await expect(recordMovements(t.db, tenantId, [{ itemId: items[0]!, locationId: other.locationId, qtyDelta: 1, reason: 'receipt' }])).rejects.toThrow();
+    expect(await level(items[0]!)).toBe(before);
+  });
+
+  it('is append-only: update, delete and truncate of movements are refused', async () => {
+    await expect(t.db.query(`update stock_movements set qty_delta = 100`)).rejects.toThrow(/append-only/);
+    await expect(t.db.query(`delete from stock_movements`)).rejects.toThrow(/append-only/);
+    await expect(t.db.query(`truncate stock_movements cascade`)).rejects.toThrow(/append-only/);
+  });
+
+  it('verify reports a level that drifted from its movements', async () => {
+    await t.db.query(`update stock_levels set on_hand = on_hand + 1 where tenant_id=$1 and item_id=$2`, [tenantId, items[0]]);
+    const bad = await verifyLedger(t.db);
+    expect(bad).toHaveLength(1);
+    expect(bad[0]).toMatchObject({ item_id: items[0], on_hand: 8, movements_sum: 7 });
+    await t.db.query(`update stock_levels set on_hand = on_hand - 1 where tenant_id=$1 and item_id=$2`, [tenantId, items[0]]);
+  });
+
+  it('concurrent batches in random order keep every level equal to its movements (property)', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(fc.array(fc.record({ i: fc.integer({ min: 0, max: 4 }), d: fc.integer({ min: -5, max: 5 }).filter((d) => d !== 0) }), { minLength: 1, maxLength: 30 }), {
+          minLength: 2,
+          maxLength: 6,
+        }),
+        async (batches) => {
+          const before = await Promise.all(items.map(async (i) => (await level(i)) ?? 0));
+          await Promise.all(
+            batches.map((b) => recordMovements(t.db, tenantId, b.map((m) => ({ itemId: items[m.i]!, locationId: loc, qtyDelta: m.d, reason: 'adjustment' as const })))),
+          );
+          const after = await Promise.all(items.map(async (i) => (await level(i)) ?? 0));
+          const expected = before.map((v, idx) => v + batches.flat().filter((m) => m.i === idx).reduce((s, m) => s + m.d, 0));
+          expect(after).toEqual(expected);
+          expect(await verifyLedger(t.db)).toEqual([]);
+        },
+      ),
+      { numRuns: 15 },
+    );
+  });
+});

@@ -1,0 +1,143 @@
+// The ledger: the ONLY code that writes stock_movements and stock_levels (invariant 1).
+// One set-based statement applies any number of movements and their level changes, marks the
+// affected listings as needing a push, and the same transaction enqueues the pushes and the
+// stock alert check (invariant 3). Callers pass their own transaction so an inbound event's
+// record and its movements commit together (invariant 2).
+import type { MovementReason } from '../db/schema.ts';
+import { addJobs, notifyTenant, type JobSpec } from '../db/jobs.ts';
+import { withTx, type Db, type Tx } from '../db/pool.ts';
+
+export interface MovementInput {
+  itemId: string;
+  locationId: string;
+  /** Signed: negative takes stock out. */
+  qtyDelta: number;
+  reason: MovementReason;
+  sourceChannelId?: string | null;
+  sourceEventId?: string | null;
+  sourceUserId?: string | null;
+  note?: string | null;
+}
+
+export interface LevelSnapshot {
+  item_id: string;
+  location_id: string;
+  on_hand: number;
+  reserved: number;
+}
+
+export interface ApplyResult {
+  movements: number;
+  levels: LevelSnapshot[];
+  /** Channels that now have listings waiting for a push. */
+  channelIds: string[];
+}
+
+const APPLY_SQL = `
+with input as (
+  select * from jsonb_to_recordset($2::jsonb) as x(
+    item_id text, location_id text, qty_delta int, reason text,
+    source_channel_id text, source_event_id text, source_user_id text, note text)
+), agg as (
+  select item_id, location_id, sum(qty_delta)::int as delta from input group by 1, 2
+), lv as (
+  insert into stock_levels as l (tenant_id, item_id, location_id, on_hand, reserved, updated_at)
+  select $1, item_id, location_id, delta, 0, now() from agg
+  order by item_id, location_id  -- one lock order for every writer: no deadlocks between batches
+  on conflict (tenant_id, item_id, location_id)
+  do update set on_hand = l.on_hand + excluded.on_hand, updated_at = excluded.updated_at
+  returning item_id, location_id, on_hand, reserved
+), mv as (
+  insert into stock_movements (tenant_id, item_id, location_id, qty_delta, reason,
+                               source_channel_id, source_event_id, source_user_id, note)
+  select $1, item_id, location_id, qty_delta, reason, source_channel_id, source_event_id, source_user_id, note
+  from input
+  returning 1
+), dirty as (
+  update listings set dirty_seq = dirty_seq + 1,
+                      state = case when state = 'in_sync' then 'pending' else state end
+  where tenant_id = $1 and item_id in (select item_id from agg)
+  returning channel_id
+)
+select (select count(*) from mv)::int as movements,
+       coalesce((select json_agg(lv) from lv), '[]') as levels,
+       coalesce((select array_agg(distinct d.channel_id) from dirty d
+                 join channels c on c.tenant_id = $1 and c.id = d.channel_id and c.status = 'connected'), '{}') as channel_ids`;
+
+const REASONS: ReadonlySet<string> = new Set(['sale', 'return', 'receipt', 'adjustment', 'count', 'transfer_in', 'transfer_out']);
+
+export class LedgerInputError extends Error {}
+
+function check(m: MovementInput): void {
+  if (!Number.isInteger(m.qtyDelta) || m.qtyDelta === 0 || Math.abs(m.qtyDelta) > 1_000_000_000) {
+    throw new LedgerInputError(`qty_delta must be a non-zero integer, got ${m.qtyDelta}`);
+  }
+  if (!REASONS.has(m.reason)) throw new LedgerInputError(`unknown reason ${m.reason}`);
+}
+
+/** Push jobs: one pending job per channel (coalescing), one running at a time per channel (queue). */
+export function pushJobs(tenantId: string, channelIds: string[]): JobSpec[] {
+  return channelIds.map((channelId) => ({
+    task: 'sync_push',
+    payload: { tenantId, channelId },
+    key: `push:${channelId}`,
+    queue: `push:${channelId}`,
+    maxAttempts: 25,
+  }));
+}
+
+/** Applies movements inside the caller's transaction. */
+export async function applyMovements(tx: Tx, tenantId: string, movements: MovementInput[]): Promise<ApplyResult> {
+  if (movements.length === 0) return { movements: 0, levels: [], channelIds: [] };
+  movements.forEach(check);
+  const rows = movements.map((m) => ({
+    item_id: m.itemId,
+    location_id: m.locationId,
+    qty_delta: m.qtyDelta,
+    reason: m.reason,
+    source_channel_id: m.sourceChannelId ?? null,
+    source_event_id: m.sourceEventId ?? null,
+    source_user_id: m.sourceUserId ?? null,
+    note: m.note ?? null,
+  }));
+  const { rows: out } = await tx.query<{ movements: number; levels: LevelSnapshot[]; channel_ids: string[] }>(APPLY_SQL, [
+    tenantId,
+    JSON.stringify(rows),
+  ]);
+  const r = out[0]!;
+  await addJobs(tx, [
+    ...pushJobs(tenantId, r.channel_ids),
+    // Debounced: a burst of sales is one stock alert check.
+    { task: 'alerts_stock', payload: { tenantId }, key: `alerts-stock:${tenantId}`, runAt: new Date(Date.now() + 250) },
+  ]);
+  await notifyTenant(tx, tenantId, 'stock.changed', { levels: r.levels });
+  return { movements: r.movements, levels: r.levels, channelIds: r.channel_ids };
+}
+
+/** Applies movements in a transaction of their own. */
+export function recordMovements(db: Db, tenantId: string, movements: MovementInput[]): Promise<ApplyResult> {
+  return withTx(db, (tx) => applyMovements(tx, tenantId, movements));
+}
+
+export interface LedgerMismatch {
+  tenant_id: string;
+  item_id: string;
+  location_id: string;
+  on_hand: number;
+  movements_sum: number;
+}
+
+/** Recomputes every level from its movements; an empty list means the ledger holds. */
+export async function verifyLedger(db: Pick<Db, 'query'>): Promise<LedgerMismatch[]> {
+  const { rows } = await db.query<LedgerMismatch>(`
+    select coalesce(l.tenant_id, m.tenant_id) as tenant_id, coalesce(l.item_id, m.item_id) as item_id,
+           coalesce(l.location_id, m.location_id) as location_id,
+           coalesce(l.on_hand, 0) as on_hand, coalesce(m.total, 0)::int as movements_sum
+    from stock_levels l
+    full join (select tenant_id, item_id, location_id, sum(qty_delta) as total
+               from stock_movements group by 1, 2, 3) m
+      on m.tenant_id = l.tenant_id and m.item_id = l.item_id and m.location_id = l.location_id
+    where coalesce(l.on_hand, 0) <> coalesce(m.total, 0)
+    order by 1, 2, 3`);
+  return rows;
+}
