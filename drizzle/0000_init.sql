@@ -67,7 +67,7 @@ CREATE TABLE "items" (
 	"name" text NOT NULL,
 	"barcode" text,
 	"low_stock_threshold" integer DEFAULT 0 NOT NULL,
-	"buffer" integer DEFAULT 0 NOT NULL,
+	"buffer" integer,
 	"created_at" timestamp with time zone DEFAULT now() NOT NULL,
 	"updated_at" timestamp with time zone DEFAULT now() NOT NULL,
 	CONSTRAINT "items_tenant_id_id_pk" PRIMARY KEY("tenant_id","id")
@@ -174,6 +174,7 @@ CREATE UNIQUE INDEX "alerts_open_key" ON "alerts" USING btree ("tenant_id","type
 CREATE INDEX "alerts_tenant_idx" ON "alerts" USING btree ("tenant_id","created_at");--> statement-breakpoint
 CREATE UNIQUE INDEX "channel_events_external_key" ON "channel_events" USING btree ("tenant_id","channel_id","external_event_id");--> statement-breakpoint
 CREATE INDEX "channel_events_pending_idx" ON "channel_events" USING btree ("tenant_id","channel_id","id") WHERE "channel_events"."applied_at" is null;--> statement-breakpoint
+CREATE UNIQUE INDEX "channels_id_key" ON "channels" USING btree ("id");--> statement-breakpoint
 CREATE UNIQUE INDEX "items_tenant_sku_key" ON "items" USING btree ("tenant_id","sku");--> statement-breakpoint
 CREATE INDEX "items_tenant_name_idx" ON "items" USING btree ("tenant_id","name");--> statement-breakpoint
 CREATE UNIQUE INDEX "listings_external_key" ON "listings" USING btree ("tenant_id","channel_id","external_id","external_location_id");--> statement-breakpoint

@@ -20,8 +20,10 @@ export interface ChannelCapabilities {
   /** The single inbound source of sales (invariant 5). 'orders': order events move the ledger and level
    *  events only confirm; 'levels': absolute level changes are deltas against what we last saw. */
   defaultSalesSource: 'orders' | 'levels';
-  /** The platform can push events to us; when false the Watcher polls `pollEvents`. */
+  /** The platform can push events to us. */
   webhooks: boolean;
+  /** The adapter implements `pollEvents`: the Watcher polls it on a schedule as a safety net for lost webhooks. */
+  pollable: boolean;
   /** Most listings one pushLevels call may carry (the adapter splits internally if the platform needs smaller calls). */
   maxPushBatch: number;
   /** Documented request budget per account, for the token bucket in front of every call. */

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { drizzle } from 'drizzle-orm/node-postgres';
 import { migrate } from 'drizzle-orm/node-postgres/migrator';
-import { runMigrations } from 'graphile-worker';
+import { Logger, runMigrations } from 'graphile-worker';
 import pg from 'pg';
 
 const MIGRATIONS = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../drizzle');
@@ -23,5 +23,5 @@ export async function migrateDatabase(url: string): Promise<void> {
   }
 }
 
-import { Logger } from 'graphile-worker';
+/** graphile-worker's own logging is replaced by our pino logs around each job. */
 export const quietLogger = new Logger(() => () => {});

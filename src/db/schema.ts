@@ -61,8 +61,8 @@ export const items = pgTable(
     name: text('name').notNull(),
     barcode: text('barcode'),
     lowStockThreshold: integer('low_stock_threshold').notNull().default(0),
-    /** Units held back from every channel (on top of the channel's default buffer). */
-    buffer: integer('buffer').notNull().default(0),
+    /** Units held back from every channel; null = each channel's default buffer applies. */
+    buffer: integer('buffer'),
     createdAt: created(),
     updatedAt: ts('updated_at').notNull().defaultNow(),
   },
@@ -137,7 +137,8 @@ export const channels = pgTable(
     createdAt: created(),
     updatedAt: ts('updated_at').notNull().defaultNow(),
   },
-  (t) => [primaryKey({ columns: [t.tenantId, t.id] })],
+  // Webhooks arrive addressed by channel id alone (/webhooks/:type/:channelId).
+  (t) => [primaryKey({ columns: [t.tenantId, t.id] }), uniqueIndex('channels_id_key').on(t.id)],
 );
 
 export const listings = pgTable(

@@ -41,7 +41,7 @@ export interface ItemInput {
   name: string;
   barcode?: string | null;
   lowStockThreshold?: number;
-  buffer?: number;
+  buffer?: number | null;
 }
 
 /** Creates many items in one statement; returns their ids in input order. */
@@ -49,9 +49,9 @@ export async function createItems(q: Q, tenantId: string, items: ItemInput[]): P
   const ids = items.map(() => newId('item'));
   await q.query(
     `insert into items (tenant_id, id, sku, name, barcode, low_stock_threshold, buffer)
-     select $1, x.id, x.sku, x.name, x.barcode, coalesce(x.low_stock_threshold, 0), coalesce(x.buffer, 0)
+     select $1, x.id, x.sku, x.name, x.barcode, coalesce(x.low_stock_threshold, 0), x.buffer
      from jsonb_to_recordset($2::jsonb) as x(id text, sku text, name text, barcode text, low_stock_threshold int, buffer int)`,
-    [tenantId, JSON.stringify(items.map((it, i) => ({ id: ids[i], sku: it.sku, name: it.name, barcode: it.barcode ?? null, low_stock_threshold: it.lowStockThreshold ?? 0, buffer: it.buffer ?? 0 })))],
+    [tenantId, JSON.stringify(items.map((it, i) => ({ id: ids[i], sku: it.sku, name: it.name, barcode: it.barcode ?? null, low_stock_threshold: it.lowStockThreshold ?? 0, buffer: it.buffer ?? null })))],
   );
   return ids;
 }

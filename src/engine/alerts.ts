@@ -1,0 +1,106 @@
+// The Alert agent. Alerts de-duplicate while open: one open alert per (tenant, type, subject),
+// enforced by a partial unique index, so raising twice is harmless.
+import { newId } from '../domain/ids.ts';
+import { notifyTenant } from '../db/jobs.ts';
+import { withTx, type Tx } from '../db/pool.ts';
+import type { AppContext } from './context.ts';
+import { metrics } from './metrics.ts';
+
+type Q = Pick<Tx, 'query'>;
+
+export type AlertType = 'low_stock' | 'out_of_stock' | 'channel_auth' | 'sync_failure_rate' | 'large_drift';
+
+export async function raiseAlert(
+  q: Q,
+  tenantId: string,
+  a: { type: AlertType; subject: string; message: string; severity?: 'info' | 'warning' | 'critical'; data?: Record<string, unknown> },
+): Promise<boolean> {
+  const { rows } = await q.query(
+    `insert into alerts (tenant_id, id, type, severity, subject, message, data)
+     values ($1, $2, $3, $4, $5, $6, $7)
+     on conflict (tenant_id, type, subject) where status <> 'resolved' do nothing
+     returning id, type, severity, subject, message, data, status, created_at`,
+    [tenantId, newId('alr'), a.type, a.severity ?? 'warning', a.subject, a.message, a.data ?? null],
+  );
+  if (rows[0]) {
+    metrics.alerts.inc({ type: a.type });
+    await notifyTenant(q, tenantId, 'alert.raised', rows[0]);
+  }
+  return rows.length > 0;
+}
+
+export async function resolveAlerts(q: Q, tenantId: string, type: AlertType, subjects: string[]): Promise<void> {
+  if (subjects.length === 0) return;
+  await q.query(`update alerts set status = 'resolved', resolved_at = now() where tenant_id = $1 and type = $2 and subject = any($3) and status <> 'resolved'`, [
+    tenantId,
+    type,
+    subjects,
+  ]);
+}
+
+/**
+ * Low / out of stock for every item of the tenant, set-based: raise for items at or below their
+ * threshold (or at zero), resolve the ones that recovered.
+ */
+export async function alertsStock(ctx: AppContext, payload: { tenantId: string }): Promise<void> {
+  const { tenantId } = payload;
+  await withTx(ctx.db, async (tx) => {
+    const { rows } = await tx.query<{ id: string; sku: string; name: string; available: number; low_stock_threshold: number }>(
+      `select i.id, i.sku, i.name, i.low_stock_threshold, coalesce(sum(s.on_hand - s.reserved), 0)::int as available
+       from items i left join stock_levels s on s.tenant_id = i.tenant_id and s.item_id = i.id
+       where i.tenant_id = $1 group by i.id`,
+      [tenantId],
+    );
+    const { rows: open } = await tx.query<{ type: string; subject: string }>(
+      `select type, subject from alerts where tenant_id = $1 and type in ('low_stock', 'out_of_stock') and status <> 'resolved'`,
+      [tenantId],
+    );
+    const isOpen = new Set(open.map((o) => `${o.type}|${o.subject}`));
+    const recoveredLow: string[] = [];
+    const recoveredOut: string[] = [];
+    for (const r of rows) {
+      const out = r.available <= 0;
+      const low = !out && r.low_stock_threshold > 0 && r.available <= r.low_stock_threshold;
+      if (out && !isOpen.has(`out_of_stock|${r.id}`)) {
+        await raiseAlert(tx, tenantId, { type: 'out_of_stock', subject: r.id, severity: 'critical', message: `${r.name} (${r.sku}) is out of stock`, data: { item_id: r.id, sku: r.sku, available: r.available } });
+      }
+      if (low && !isOpen.has(`low_stock|${r.id}`)) {
+        await raiseAlert(tx, tenantId, {
+          type: 'low_stock',
+          subject: r.id,
+          message: `${r.name} (${r.sku}) is low: ${r.available} left (threshold ${r.low_stock_threshold})`,
+          data: { item_id: r.id, sku: r.sku, available: r.available, threshold: r.low_stock_threshold },
+        });
+      }
+      if (!out && isOpen.has(`out_of_stock|${r.id}`)) recoveredOut.push(r.id);
+      if (!low && !out && isOpen.has(`low_stock|${r.id}`)) recoveredLow.push(r.id);
+    }
+    await resolveAlerts(tx, tenantId, 'out_of_stock', recoveredOut);
+    await resolveAlerts(tx, tenantId, 'low_stock', recoveredLow);
+  });
+}
+
+/** Channel health across tenants: push failure rate over the last 15 minutes. */
+export async function alertsHealth(ctx: AppContext): Promise<void> {
+  const { rows } = await ctx.db.query<{ tenant_id: string; channel_id: string; name: string; total: number; failed: number }>(
+    `select e.tenant_id, e.channel_id, c.name, count(*)::int as total, count(*) filter (where e.outcome = 'failed')::int as failed
+     from sync_events e join channels c on c.tenant_id = e.tenant_id and c.id = e.channel_id
+     where e.kind = 'push' and e.created_at > now() - interval '15 minutes'
+     group by 1, 2, 3`,
+  );
+  for (const r of rows) {
+    const rate = r.failed / r.total;
+    await withTx(ctx.db, async (tx) => {
+      if (r.total >= 10 && rate >= 0.2) {
+        await raiseAlert(tx, r.tenant_id, {
+          type: 'sync_failure_rate',
+          subject: r.channel_id,
+          message: `${Math.round(rate * 100)}% of pushes to ${r.name} failed in the last 15 minutes`,
+          data: { channel_id: r.channel_id, failed: r.failed, total: r.total },
+        });
+      } else if (rate < 0.05) {
+        await resolveAlerts(tx, r.tenant_id, 'sync_failure_rate', [r.channel_id]);
+      }
+    });
+  }
+}

@@ -1,0 +1,80 @@
+// Live channel objects: the row, its decrypted credentials, an adapter (cached until the row
+// changes) and the token bucket in front of every call to that account.
+import type { ChannelAdapter, ChannelModule } from '../channels/contract.ts';
+import { channelModule } from '../channels/registry.ts';
+import type { Sealer } from '../db/crypto.ts';
+import type { Db } from '../db/pool.ts';
+import { channelPolicy, type ChannelPolicy } from '../domain/channel-policy.ts';
+import { TokenBucket } from '../domain/token-bucket.ts';
+
+export interface ChannelRow {
+  tenant_id: string;
+  id: string;
+  type: string;
+  name: string;
+  base_url: string;
+  credentials_enc: string;
+  status: string;
+  settings: Record<string, unknown>;
+  poll_cursor: string | null;
+  updated_at: Date;
+}
+
+export interface LiveChannel {
+  row: ChannelRow;
+  module: ChannelModule;
+  adapter: ChannelAdapter;
+  policy: ChannelPolicy;
+  bucket: TokenBucket;
+}
+
+export class ChannelRuntime {
+  private readonly cache = new Map<string, { stamp: number; live: LiveChannel }>();
+  private readonly buckets = new Map<string, TokenBucket>();
+  private readonly db: Db;
+  private readonly sealer: Sealer;
+  constructor(db: Db, sealer: Sealer) {
+    this.db = db;
+    this.sealer = sealer;
+  }
+
+  async load(tenantId: string, channelId: string): Promise<LiveChannel | null> {
+    const { rows } = await this.db.query<ChannelRow>(
+      `select tenant_id, id, type, name, base_url, credentials_enc, status, settings, poll_cursor, updated_at
+       from channels where tenant_id = $1 and id = $2`,
+      [tenantId, channelId],
+    );
+    return rows[0] ? this.live(rows[0]) : null;
+  }
+
+  live(row: ChannelRow): LiveChannel {
+    const mod = channelModule(row.type);
+    if (!mod) throw new Error(`unknown channel type ${row.type}`);
+    const stamp = new Date(row.updated_at).getTime();
+    const hit = this.cache.get(row.id);
+    if (hit && hit.stamp === stamp) {
+      hit.live.row = row;
+      return hit.live;
+    }
+    if (hit) void hit.live.adapter.close().catch(() => {});
+    const adapter = mod.createAdapter({
+      channelId: row.id,
+      baseUrl: row.base_url,
+      credentials: this.sealer.open(row.credentials_enc),
+      settings: row.settings,
+    });
+    let bucket = this.buckets.get(row.id);
+    if (!bucket) {
+      bucket = new TokenBucket(mod.capabilities.rateLimit.perSecond, mod.capabilities.rateLimit.burst);
+      this.buckets.set(row.id, bucket);
+    }
+    const live: LiveChannel = { row, module: mod, adapter, policy: channelPolicy(row.settings, mod.capabilities), bucket };
+    this.cache.set(row.id, { stamp, live });
+    return live;
+  }
+
+  async close(): Promise<void> {
+    await Promise.allSettled([...this.cache.values()].map((c) => c.live.adapter.close()));
+    this.cache.clear();
+  }
+}

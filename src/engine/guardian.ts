@@ -1,0 +1,157 @@
+// The Guardian: per tenant on a schedule, re-reads every listing from every connected channel and
+// compares it with what the ledger says the channel should hold. Small drift is repaired by
+// pushing the ledger's value; drift above the tenant's threshold raises an alert for a person.
+// One run per tenant at a time, across processes (the job's queue is per tenant).
+import { addJobs } from '../db/jobs.ts';
+import { withTx } from '../db/pool.ts';
+import { sellable } from '../domain/sellable.ts';
+import type { RemoteListing } from '../channels/contract.ts';
+import { raiseAlert } from './alerts.ts';
+import type { LiveChannel } from './channel-runtime.ts';
+import type { AppContext } from './context.ts';
+import { metrics } from './metrics.ts';
+import { pushJob } from './sync.ts';
+import { recordSyncEvents, type SyncEventInput } from './sync-events.ts';
+
+export function guardianJob(tenantId: string) {
+  return { task: 'guardian_run', payload: { tenantId }, key: `guardian:${tenantId}`, queue: `guardian:${tenantId}` };
+}
+
+interface LocalListing {
+  id: string;
+  item_id: string;
+  external_id: string;
+  external_location_id: string;
+  sku: string;
+  last_seen_version: string | null;
+  dirty_seq: number;
+  pending: boolean;
+  recent: boolean;
+  item_buffer: number | null;
+  available: number;
+}
+
+export interface GuardianReport {
+  channelId: string;
+  checked: number;
+  inSync: number;
+  repaired: number;
+  alerted: number;
+  skipped: number;
+  error: string | null;
+}
+
+export async function guardianRun(ctx: AppContext, payload: { tenantId: string }): Promise<GuardianReport[]> {
+  const { tenantId } = payload;
+  const { rows: t } = await ctx.db.query<{ drift_threshold: number }>(`select drift_threshold from tenants where id = $1`, [tenantId]);
+  if (!t[0]) return [];
+  const { rows: chans } = await ctx.db.query<{ id: string }>(`select id from channels where tenant_id = $1 and status = 'connected' order by id`, [tenantId]);
+  const reports: GuardianReport[] = [];
+  for (const c of chans) {
+    const live = await ctx.channels.load(tenantId, c.id);
+    if (live) reports.push(await checkChannel(ctx, live, t[0].drift_threshold));
+  }
+  return reports;
+}
+
+async function readAll(live: LiveChannel): Promise<Map<string, RemoteListing>> {
+  const out = new Map<string, RemoteListing>();
+  for await (const page of live.adapter.listListings()) {
+    for (const r of page) {
+      out.set(`${r.externalId}|${r.externalLocationId ?? ''}`, r);
+      if (!out.has(`${r.externalId}|*`)) out.set(`${r.externalId}|*`, r);
+    }
+  }
+  return out;
+}
+
+async function checkChannel(ctx: AppContext, live: LiveChannel, threshold: number): Promise<GuardianReport> {
+  const tenantId = live.row.tenant_id;
+  const report: GuardianReport = { channelId: live.row.id, checked: 0, inSync: 0, repaired: 0, alerted: 0, skipped: 0, error: null };
+  const { rows: run } = await ctx.db.query<{ id: number }>(`insert into guardian_runs (tenant_id, channel_id) values ($1, $2) returning id`, [tenantId, live.row.id]);
+  let remote: Map<string, RemoteListing>;
+  try {
+    remote = await readAll(live);
+  } catch (err) {
+    report.error = (err as Error).message;
+    await ctx.db.query(`update guardian_runs set error = $3, finished_at = now() where tenant_id = $1 and id = $2`, [tenantId, run[0]!.id, report.error]);
+    return report;
+  }
+  const { rows: local } = await ctx.db.query<LocalListing>(
+    `select l.id, l.item_id, l.external_id, l.external_location_id, i.sku, l.last_seen_version, l.dirty_seq,
+            (l.dirty_seq > l.pushed_seq) as pending,
+            (l.last_synced_at > now() - make_interval(secs => $4::float / 1000)
+             or exists (select 1 from channel_events e where e.tenant_id = l.tenant_id and e.channel_id = l.channel_id
+                        and e.applied_at is null)) as recent,
+            i.buffer as item_buffer,
+            coalesce((select sum(s.on_hand - s.reserved) from stock_levels s
+                      where s.tenant_id = l.tenant_id and s.item_id = l.item_id
+                        and (cardinality($3::text[]) = 0 or s.location_id = any($3))), 0)::int as available
+     from listings l join items i on i.tenant_id = l.tenant_id and i.id = l.item_id
+     where l.tenant_id = $1 and l.channel_id = $2`,
+    [tenantId, live.row.id, live.policy.locationIds, ctx.tuning.guardianSettleMs],
+  );
+  const availability = live.module.capabilities.quantityModel === 'availability';
+  const repairs: Array<{ id: string; seq: number; seen: number | null; version: string | null }> = [];
+  const events: SyncEventInput[] = [];
+  const drifts: Array<{ l: LocalListing; held: number; want: number }> = [];
+  for (const l of local) {
+    report.checked++;
+    const r = remote.get(`${l.external_id}|${l.external_location_id}`) ?? remote.get(`${l.external_id}|*`);
+    // Pending pushes and listings with events in flight are not drift yet: the next run decides.
+    if (!r || l.pending || l.recent) {
+      report.skipped++;
+      continue;
+    }
+    const p = live.policy;
+    const want = sellable({ available: l.available, buffer: l.item_buffer ?? p.defaultBuffer, percent: p.percent, cap: p.cap });
+    const held = availability ? (r.available ? Math.max(1, want) : 0) : (r.qty ?? 0);
+    const matches = availability ? Boolean(r.available) === want > 0 : held === want;
+    if (matches) {
+      report.inSync++;
+      continue;
+    }
+    const drift = held - want;
+    if (Math.abs(drift) <= threshold || availability) {
+      repairs.push({ id: l.id, seq: l.dirty_seq, seen: r.qty ?? (r.available ? 1 : 0), version: r.version ?? null });
+      events.push({ channelId: live.row.id, listingId: l.id, itemId: l.item_id, kind: 'repair', outcome: 'repaired', qty: want, detail: { held, drift } });
+      report.repaired++;
+      metrics.drift.inc({ channel_type: live.row.type, action: 'repaired' });
+    } else {
+      drifts.push({ l, held, want });
+      events.push({ channelId: live.row.id, listingId: l.id, itemId: l.item_id, kind: 'guardian', outcome: 'drift', qty: held, detail: { held, want, drift } });
+      report.alerted++;
+      metrics.drift.inc({ channel_type: live.row.type, action: 'alerted' });
+    }
+  }
+  await withTx(ctx.db, async (tx) => {
+    if (repairs.length > 0) {
+      // Only if nothing touched the listing since we read it (its seq is unchanged): then we know
+      // what the channel holds, and a push of the ledger's value repairs it.
+      const { rowCount } = await tx.query(
+        `update listings l set last_seen_qty = x.seen, last_seen_version = x.version, last_pushed_qty = null,
+                dirty_seq = l.dirty_seq + 1, state = 'pending'
+         from jsonb_to_recordset($2::jsonb) as x(id text, seq bigint, seen int, version text)
+         where l.tenant_id = $1 and l.id = x.id and l.dirty_seq = x.seq`,
+        [tenantId, JSON.stringify(repairs)],
+      );
+      if (rowCount) await addJobs(tx, [pushJob(tenantId, live.row.id)]);
+    }
+    for (const d of drifts) {
+      await tx.query(`update listings set state = 'drift' where tenant_id = $1 and id = $2`, [tenantId, d.l.id]);
+      await raiseAlert(tx, tenantId, {
+        type: 'large_drift',
+        subject: d.l.id,
+        message: `${live.row.name} holds ${d.held} of ${d.l.sku} but should hold ${d.want} (drift ${d.held - d.want} is above the threshold of ${threshold})`,
+        data: { channel_id: live.row.id, listing_id: d.l.id, item_id: d.l.item_id, held: d.held, want: d.want },
+      });
+    }
+    await recordSyncEvents(tx, tenantId, events);
+    await tx.query(
+      `update guardian_runs set checked = $3, in_sync = $4, repaired = $5, alerted = $6, skipped = $7, finished_at = now()
+       where tenant_id = $1 and id = $2`,
+      [tenantId, run[0]!.id, report.checked, report.inSync, report.repaired, report.alerted, report.skipped],
+    );
+  });
+  return report;
+}

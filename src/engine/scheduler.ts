@@ -1,0 +1,53 @@
+// Time-driven work, as jobs: Guardian runs for tenants that are due, safety-net polls for
+// channels that can be polled, and the channel health check. Every process may run a scheduler;
+// the UPDATE ... RETURNING claims each due row once, and job keys de-duplicate the rest.
+import { addJobs, type JobSpec } from '../db/jobs.ts';
+import { withTx } from '../db/pool.ts';
+import { CHANNELS } from '../channels/registry.ts';
+import type { AppContext } from './context.ts';
+import { guardianJob } from './guardian.ts';
+import { channelQueue } from './watcher.ts';
+
+export async function schedulerTick(ctx: AppContext): Promise<number> {
+  return withTx(ctx.db, async (tx) => {
+    const jobs: JobSpec[] = [];
+    const { rows: due } = await tx.query<{ id: string }>(
+      `update tenants set guardian_next_at = now() + make_interval(secs => guardian_interval_s)
+       where guardian_next_at <= now() returning id`,
+    );
+    for (const t of due) jobs.push(guardianJob(t.id));
+    const pollable = Object.values(CHANNELS).filter((m) => m.capabilities.pollable).map((m) => m.type);
+    if (pollable.length > 0) {
+      const { rows: polls } = await tx.query<{ tenant_id: string; id: string }>(
+        `update channels set last_polled_at = now()
+         where status = 'connected' and type = any($1)
+           and (last_polled_at is null or last_polled_at < now() - make_interval(secs => $2::int))
+         returning tenant_id, id`,
+        [pollable, ctx.tuning.pollIntervalS],
+      );
+      for (const c of polls) {
+        jobs.push({ task: 'watcher_poll', payload: { tenantId: c.tenant_id, channelId: c.id }, key: `poll:${c.id}`, queue: channelQueue(c.id) });
+      }
+    }
+    const { rows: health } = await tx.query(
+      `select 1 from graphile_worker._private_jobs j join graphile_worker._private_tasks t on t.id = j.task_id
+       where t.identifier = 'alerts_health' limit 1`,
+    );
+    if (health.length === 0) jobs.push({ task: 'alerts_health', payload: {}, key: 'alerts-health', runAt: new Date(Date.now() + 60_000) });
+    await addJobs(tx, jobs);
+    return jobs.length;
+  });
+}
+
+export function startScheduler(ctx: AppContext): () => void {
+  let running = false;
+  const timer = setInterval(() => {
+    if (running) return;
+    running = true;
+    schedulerTick(ctx)
+      .catch((err) => ctx.log.error({ err }, 'scheduler tick failed'))
+      .finally(() => (running = false));
+  }, ctx.tuning.schedulerTickMs);
+  timer.unref();
+  return () => clearInterval(timer);
+}

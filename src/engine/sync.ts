@@ -1,0 +1,220 @@
+// The Sync agent: after any movement, tell every channel that needs it its new sellable quantity.
+// One job per channel (job_key coalesces a burst of changes into one run; the channel's queue keeps
+// runs in order), which pushes every listing whose item changed since its last push, in the
+// platform's batch size, behind the channel's token bucket. Pushes are absolute values from the
+// ledger (invariant 4); CAS platforms refuse a stale write and we re-read instead of overwriting.
+import { ChannelError, type PushRequest, type PushResult } from '../channels/contract.ts';
+import { addJobs } from '../db/jobs.ts';
+import { withTx } from '../db/pool.ts';
+import { needsPush, sellable } from '../domain/sellable.ts';
+import { applyMovements } from '../ledger/ledger.ts';
+import { raiseAlert } from './alerts.ts';
+import type { LiveChannel } from './channel-runtime.ts';
+import type { AppContext } from './context.ts';
+import { metrics } from './metrics.ts';
+import { recordSyncEvents, type SyncEventInput } from './sync-events.ts';
+import { channelQueue, observeLevel, saveListingViews } from './watcher.ts';
+
+interface DirtyListing {
+  id: string;
+  item_id: string;
+  external_id: string;
+  external_location_id: string;
+  external_sku: string | null;
+  last_pushed_qty: number | null;
+  last_seen_qty: number | null;
+  last_seen_version: string | null;
+  dirty_seq: number;
+  item_buffer: number | null;
+  available: number;
+}
+
+export function pushJob(tenantId: string, channelId: string, runAt?: Date) {
+  return { task: 'sync_push', payload: { tenantId, channelId }, key: `push:${channelId}`, queue: channelQueue(channelId), runAt };
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function dirtyListings(ctx: AppContext, live: LiveChannel, limit: number): Promise<DirtyListing[]> {
+  const { rows } = await ctx.db.query<DirtyListing>(
+    `select l.id, l.item_id, l.external_id, l.external_location_id, l.external_sku, l.last_pushed_qty, l.last_seen_qty,
+            l.last_seen_version, l.dirty_seq, i.buffer as item_buffer,
+            coalesce((select sum(s.on_hand - s.reserved) from stock_levels s
+                      where s.tenant_id = l.tenant_id and s.item_id = l.item_id
+                        and (cardinality($3::text[]) = 0 or s.location_id = any($3))), 0)::int as available
+     from listings l join items i on i.tenant_id = l.tenant_id and i.id = l.item_id
+     where l.tenant_id = $1 and l.channel_id = $2 and l.dirty_seq > l.pushed_seq
+     order by l.id limit $4`,
+    [live.row.tenant_id, live.row.id, live.policy.locationIds, limit],
+  );
+  return rows;
+}
+
+function target(live: LiveChannel, l: DirtyListing): number {
+  const p = live.policy;
+  return sellable({ available: l.available, buffer: l.item_buffer ?? p.defaultBuffer, percent: p.percent, cap: p.cap });
+}
+
+/** Waits for the channel's token bucket; false when the wait is too long to hold the job. */
+async function takeToken(live: LiveChannel, maxWaitMs = 15_000): Promise<boolean> {
+  for (;;) {
+    const wait = live.bucket.take();
+    if (wait === 0) return true;
+    if (wait > maxWaitMs) return false;
+    await sleep(wait);
+  }
+}
+
+export async function syncPush(ctx: AppContext, payload: { tenantId: string; channelId: string }): Promise<void> {
+  const live = await ctx.channels.load(payload.tenantId, payload.channelId);
+  if (!live || live.row.status !== 'connected') return;
+  const caps = live.module.capabilities;
+  let transientFailures = 0;
+  for (let round = 0; round < 50; round++) {
+    const dirty = await dirtyListings(ctx, live, caps.maxPushBatch);
+    if (dirty.length === 0) break;
+    const targets = new Map(dirty.map((l) => [l.id, target(live, l)]));
+    // The channel already holds what it should (a sale there, already counted): nothing to send.
+    const settled = dirty.filter((l) => !needsPush(caps.quantityModel, targets.get(l.id)!, l.last_seen_qty));
+    const toPush = dirty.filter((l) => !settled.includes(l));
+    let results: PushResult[] = [];
+    if (toPush.length > 0) {
+      if (!(await takeToken(live))) {
+        await reschedule(ctx, live, 2_000);
+        return;
+      }
+      const reqs: PushRequest[] = toPush.map((l) => ({
+        listingId: l.id,
+        externalId: l.external_id,
+        externalLocationId: l.external_location_id || null,
+        qty: targets.get(l.id)!,
+        known: { qty: l.last_seen_qty, version: l.last_seen_version },
+        idempotencyKey: `${l.id}:${l.dirty_seq}:${targets.get(l.id)}`,
+      }));
+      try {
+        results = await live.adapter.pushLevels(reqs);
+      } catch (err) {
+        if (!(err instanceof ChannelError)) throw err;
+        const handled = await onCallFailure(ctx, live, toPush, err, ++transientFailures);
+        if (handled === 'stop') return;
+        continue;
+      }
+    }
+    await recordResults(ctx, live, dirty, settled, targets, results);
+    if (results.some((r) => r.outcome === 'failed' && r.retryable)) {
+      transientFailures++;
+      if (transientFailures > ctx.tuning.pushRetries) throw new Error(`pushes to channel ${live.row.id} keep failing`);
+      await sleep(ctx.tuning.pushRetryBaseMs * 2 ** transientFailures);
+    }
+  }
+  await ctx.db.query(`update channels set last_sync_at = now() where tenant_id = $1 and id = $2`, [live.row.tenant_id, live.row.id]);
+}
+
+async function reschedule(ctx: AppContext, live: LiveChannel, delayMs: number): Promise<void> {
+  await withTx(ctx.db, (tx) => addJobs(tx, [pushJob(live.row.tenant_id, live.row.id, new Date(Date.now() + delayMs))], false));
+}
+
+/** A whole call failed. Returns 'retry' to go round again now, 'stop' when the job should end here. */
+async function onCallFailure(ctx: AppContext, live: LiveChannel, listings: DirtyListing[], err: ChannelError, attempt: number): Promise<'retry' | 'stop'> {
+  const tenantId = live.row.tenant_id;
+  const events: SyncEventInput[] = listings.map((l) => ({
+    channelId: live.row.id,
+    listingId: l.id,
+    itemId: l.item_id,
+    kind: 'push',
+    outcome: err.kind === 'rate_limited' ? 'throttled' : 'failed',
+    detail: { error: err.message, kind: err.kind },
+  }));
+  metrics.pushes.inc({ channel_type: live.row.type, outcome: err.kind }, listings.length);
+  if (err.kind === 'auth') {
+    await withTx(ctx.db, async (tx) => {
+      await tx.query(`update channels set status = 'disconnected', last_error = $3, updated_at = now() where tenant_id = $1 and id = $2`, [tenantId, live.row.id, err.message]);
+      await recordSyncEvents(tx, tenantId, events);
+      await raiseAlert(tx, tenantId, {
+        type: 'channel_auth',
+        subject: live.row.id,
+        severity: 'critical',
+        message: `${live.row.name} refused our credentials; syncing to it is stopped until it is reconnected`,
+        data: { channel_id: live.row.id },
+      });
+    });
+    return 'stop';
+  }
+  await withTx(ctx.db, (tx) => recordSyncEvents(tx, tenantId, events));
+  if (err.kind === 'rate_limited') {
+    live.bucket.drain();
+    const wait = err.retryAfterMs ?? 1000 * attempt;
+    if (wait > 5_000) {
+      await reschedule(ctx, live, wait);
+      return 'stop';
+    }
+    await sleep(wait);
+    return 'retry';
+  }
+  if (err.kind === 'permanent' || attempt > ctx.tuning.pushRetries) {
+    // Hand back to the job queue: its exponential backoff takes over from here.
+    throw new Error(`push to channel ${live.row.id} failed: ${err.message}`);
+  }
+  await sleep(ctx.tuning.pushRetryBaseMs * 2 ** attempt * (0.5 + Math.random()));
+  return 'retry';
+}
+
+async function recordResults(
+  ctx: AppContext,
+  live: LiveChannel,
+  dirty: DirtyListing[],
+  settled: DirtyListing[],
+  targets: Map<string, number>,
+  results: PushResult[],
+): Promise<void> {
+  const tenantId = live.row.tenant_id;
+  const byId = new Map(dirty.map((l) => [l.id, l]));
+  const done: Array<{ id: string; seq: number; pushed: number | null; seen: number | null; version: string | null; state: string; error: string | null }> = [];
+  const events: SyncEventInput[] = [];
+  const staleViews: Array<{ listing: DirtyListing; result: Extract<PushResult, { outcome: 'stale' }> }> = [];
+  for (const l of settled) {
+    done.push({ id: l.id, seq: l.dirty_seq, pushed: l.last_seen_qty, seen: l.last_seen_qty, version: l.last_seen_version, state: 'in_sync', error: null });
+  }
+  for (const r of results) {
+    const l = byId.get(r.listingId);
+    if (!l) continue;
+    metrics.pushes.inc({ channel_type: live.row.type, outcome: r.outcome });
+    if (r.outcome === 'ok') {
+      const held = live.module.capabilities.quantityModel === 'availability' ? targets.get(l.id)! : r.qty;
+      done.push({ id: l.id, seq: l.dirty_seq, pushed: held, seen: held, version: r.version ?? l.last_seen_version, state: 'in_sync', error: null });
+      events.push({ channelId: live.row.id, listingId: l.id, itemId: l.item_id, kind: 'push', outcome: 'ok', qty: held });
+    } else if (r.outcome === 'stale') {
+      staleViews.push({ listing: l, result: r });
+      events.push({ channelId: live.row.id, listingId: l.id, itemId: l.item_id, kind: 'push', outcome: 'stale', qty: r.remote.qty ?? null });
+    } else if (r.retryable) {
+      events.push({ channelId: live.row.id, listingId: l.id, itemId: l.item_id, kind: 'push', outcome: 'failed', detail: { error: r.error, retryable: true } });
+    } else {
+      // Not retryable (unknown listing on the platform, invalid value): park it until the item changes again.
+      done.push({ id: l.id, seq: l.dirty_seq, pushed: l.last_pushed_qty, seen: l.last_seen_qty, version: l.last_seen_version, state: 'failed', error: r.error });
+      events.push({ channelId: live.row.id, listingId: l.id, itemId: l.item_id, kind: 'push', outcome: 'failed', detail: { error: r.error, retryable: false } });
+    }
+  }
+  await withTx(ctx.db, async (tx) => {
+    if (done.length > 0) {
+      await tx.query(
+        `update listings l set pushed_seq = greatest(l.pushed_seq, x.seq), last_pushed_qty = x.pushed, last_seen_qty = x.seen,
+                last_seen_version = x.version, last_synced_at = now(), last_error = x.error,
+                state = case when l.dirty_seq > x.seq then 'pending' else x.state end
+         from jsonb_to_recordset($2::jsonb) as x(id text, seq bigint, pushed int, seen int, version text, state text, error text)
+         where l.tenant_id = $1 and l.id = x.id`,
+        [tenantId, JSON.stringify(done)],
+      );
+    }
+    if (staleViews.length > 0) {
+      // A refused compare-and-set: take in what the channel really holds (a movement when the
+      // channel's sales source is its levels), then the next round pushes against that.
+      const views = staleViews.map(({ listing, result }) => ({ ...listing, changed: false }));
+      const movements = staleViews
+        .map(({ result }, i) => observeLevel(live, { listing: views[i]!, remote: result.remote, source: 'reread' }, live.policy.saleLocationId, `reread:${views[i]!.id}:${result.remote.version ?? Date.now()}`).movement)
+        .filter((m) => m !== null);
+      await saveListingViews(tx, tenantId, views);
+      await applyMovements(tx, tenantId, movements);
+    }
+    await recordSyncEvents(tx, tenantId, events);
+  });
+}

@@ -1,0 +1,235 @@
+// The Watcher: turns channel events into ledger movements, exactly once.
+// - ingestEvents: records each event under its unique (channel, external id) and enqueues its
+//   application in the same transaction (webhook route and poller both use it).
+// - watcherApply: applies every pending event of one channel in one transaction (batched):
+//   orders -> sale/return movements; level events -> deltas against what we last saw (channels
+//   whose sales source is 'levels') or a confirmation / echo (channels whose source is 'orders').
+// - watcherPoll: the safety net for channels that can be polled.
+import type { InboundEvent, RemoteListing } from '../channels/contract.ts';
+import { addJobs, notifyTenant } from '../db/jobs.ts';
+import { withTx, type Tx } from '../db/pool.ts';
+import { applyMovements, type MovementInput } from '../ledger/ledger.ts';
+import type { LiveChannel } from './channel-runtime.ts';
+import type { AppContext } from './context.ts';
+import { metrics } from './metrics.ts';
+import { recordSyncEvents, type SyncEventInput } from './sync-events.ts';
+
+type Q = Pick<Tx, 'query'>;
+
+/** Both jobs that touch a channel's listings run in this one queue, so they never interleave. */
+export const channelQueue = (channelId: string) => `ch:${channelId}`;
+
+export function applyJob(tenantId: string, channelId: string) {
+  return { task: 'watcher_apply', payload: { tenantId, channelId }, key: `apply:${channelId}`, queue: channelQueue(channelId) };
+}
+
+export async function ingestEvents(tx: Q, tenantId: string, channelId: string, events: InboundEvent[]): Promise<{ recorded: number; duplicates: number }> {
+  if (events.length === 0) return { recorded: 0, duplicates: 0 };
+  const { rowCount } = await tx.query(
+    `insert into channel_events (tenant_id, channel_id, external_event_id, kind, event)
+     select $1, $2, e->>'externalEventId', e->>'kind', e from jsonb_array_elements($3::jsonb) e
+     on conflict (tenant_id, channel_id, external_event_id) do nothing`,
+    [tenantId, channelId, JSON.stringify(events)],
+  );
+  const recorded = rowCount ?? 0;
+  if (recorded > 0) await addJobs(tx, [applyJob(tenantId, channelId)]);
+  return { recorded, duplicates: events.length - recorded };
+}
+
+interface ListingState {
+  id: string;
+  item_id: string | null;
+  external_id: string;
+  external_location_id: string;
+  external_sku: string | null;
+  last_pushed_qty: number | null;
+  last_seen_qty: number | null;
+  last_seen_version: string | null;
+  changed?: boolean;
+}
+
+export type Observation = { listing: ListingState; remote: RemoteListing; source: 'webhook' | 'reread' };
+
+/**
+ * What a fresh look at a channel's level means. With sales source 'levels' the difference from
+ * what we last saw is a movement; with 'orders' it only updates our view (orders move the ledger).
+ * An observation older than what we already saw is stale and means nothing (out-of-order delivery).
+ */
+export function observeLevel(
+  live: LiveChannel,
+  obs: Observation,
+  saleLocationId: string | null,
+  sourceEventId: string,
+): { outcome: 'stale' | 'echo' | 'confirmed' | 'applied' | 'unmatched'; movement: MovementInput | null } {
+  const { listing, remote } = obs;
+  const version = remote.version ?? null;
+  if (version !== null && listing.last_seen_version !== null && !live.adapter.isNewer(version, listing.last_seen_version)) {
+    return { outcome: 'stale', movement: null };
+  }
+  const qty = remote.qty ?? (remote.available == null ? null : remote.available ? 1 : 0);
+  const before = listing.last_seen_qty;
+  listing.last_seen_qty = qty;
+  listing.last_seen_version = version ?? listing.last_seen_version;
+  listing.changed = true;
+  if (qty === null) return { outcome: 'confirmed', movement: null };
+  if (live.policy.salesSource === 'orders' || live.module.capabilities.quantityModel === 'availability') {
+    return { outcome: qty === listing.last_pushed_qty ? 'echo' : 'confirmed', movement: null };
+  }
+  if (before === null || qty === before) return { outcome: before === null ? 'confirmed' : 'echo', movement: null };
+  if (!listing.item_id || !saleLocationId) return { outcome: 'unmatched', movement: null };
+  const delta = qty - before;
+  return {
+    outcome: 'applied',
+    movement: {
+      itemId: listing.item_id,
+      locationId: saleLocationId,
+      qtyDelta: delta,
+      reason: delta < 0 ? 'sale' : 'adjustment',
+      sourceChannelId: live.row.id,
+      sourceEventId,
+      note: obs.source === 'reread' ? 'level change seen when a push was refused as stale' : null,
+    },
+  };
+}
+
+async function loadListings(tx: Q, tenantId: string, channelId: string, externalIds: string[], skus: string[]): Promise<ListingState[]> {
+  const { rows } = await tx.query<ListingState>(
+    `select id, item_id, external_id, external_location_id, external_sku, last_pushed_qty, last_seen_qty, last_seen_version
+     from listings where tenant_id = $1 and channel_id = $2 and (external_id = any($3) or external_sku = any($4))`,
+    [tenantId, channelId, externalIds, skus],
+  );
+  return rows;
+}
+
+export async function saveListingViews(tx: Q, tenantId: string, listings: ListingState[]): Promise<void> {
+  const changed = listings.filter((l) => l.changed);
+  if (changed.length === 0) return;
+  await tx.query(
+    `update listings l set last_seen_qty = x.q, last_seen_version = x.v
+     from jsonb_to_recordset($2::jsonb) as x(id text, q int, v text)
+     where l.tenant_id = $1 and l.id = x.id`,
+    [tenantId, JSON.stringify(changed.map((l) => ({ id: l.id, q: l.last_seen_qty, v: l.last_seen_version })))],
+  );
+}
+
+interface PendingEvent {
+  id: number;
+  external_event_id: string;
+  event: InboundEvent;
+}
+
+/** Applies up to `batch` pending events of one channel in one transaction; returns how many. */
+export async function applyPendingBatch(ctx: AppContext, live: LiveChannel, batch = 500): Promise<number> {
+  const tenantId = live.row.tenant_id;
+  const channelId = live.row.id;
+  return withTx(ctx.db, async (tx) => {
+    const { rows: pending } = await tx.query<PendingEvent>(
+      `select id, external_event_id, event from channel_events
+       where tenant_id = $1 and channel_id = $2 and applied_at is null
+       order by id limit $3 for update skip locked`,
+      [tenantId, channelId, batch],
+    );
+    if (pending.length === 0) return 0;
+
+    const externalIds = new Set<string>();
+    const skus = new Set<string>();
+    for (const p of pending) {
+      if (p.event.kind === 'order') {
+        for (const l of p.event.lines) {
+          if (l.externalId) externalIds.add(l.externalId);
+          if (l.sku) skus.add(l.sku);
+        }
+      } else if (p.event.kind === 'level') externalIds.add(p.event.level.externalId);
+    }
+    const listings = await loadListings(tx, tenantId, channelId, [...externalIds], [...skus]);
+    const byExternal = new Map(listings.map((l) => [`${l.external_id}|${l.external_location_id}`, l]));
+    const byExternalId = new Map(listings.map((l) => [l.external_id, l]));
+    const bySku = new Map(listings.filter((l) => l.external_sku).map((l) => [l.external_sku!, l]));
+    // A sale of a SKU we stock but never mapped on this channel still counts: fall back to the item's SKU.
+    const { rows: items } = skus.size
+      ? await tx.query<{ id: string; sku: string }>(`select id, sku from items where tenant_id = $1 and sku = any($2)`, [tenantId, [...skus]])
+      : { rows: [] as Array<{ id: string; sku: string }> };
+    const itemBySku = new Map(items.map((i) => [i.sku, i.id]));
+
+    const movements: MovementInput[] = [];
+    const outcomes: Array<{ id: number; outcome: string }> = [];
+    const syncEvents: SyncEventInput[] = [];
+    for (const p of pending) {
+      const ev = p.event;
+      const loc = (ext: string | null | undefined) => (ext && live.policy.locationMap[ext]) || live.policy.saleLocationId;
+      if (ev.kind === 'order') {
+        const location = loc(ev.externalLocationId);
+        let unmatched = 0;
+        for (const line of ev.lines) {
+          const listing = (line.externalId && byExternalId.get(line.externalId)) || (line.sku && bySku.get(line.sku)) || null;
+          const itemId = listing?.item_id ?? (line.sku ? itemBySku.get(line.sku) : undefined);
+          if (!itemId || !location || !Number.isInteger(line.qty) || line.qty <= 0) {
+            unmatched++;
+            continue;
+          }
+          movements.push({
+            itemId,
+            locationId: location,
+            qtyDelta: ev.effect === 'sale' ? -line.qty : line.qty,
+            reason: ev.effect === 'sale' ? 'sale' : 'return',
+            sourceChannelId: channelId,
+            sourceEventId: p.external_event_id,
+          });
+          syncEvents.push({ channelId, listingId: listing?.id ?? null, itemId, kind: 'inbound', outcome: ev.effect, qty: line.qty, detail: { order_id: ev.orderId } });
+        }
+        const outcome = unmatched === ev.lines.length ? 'unmatched' : unmatched ? 'partly_applied' : 'applied';
+        if (unmatched) syncEvents.push({ channelId, kind: 'inbound', outcome: 'unmatched', detail: { order_id: ev.orderId, unmatched_lines: unmatched } });
+        outcomes.push({ id: p.id, outcome });
+      } else if (ev.kind === 'level') {
+        const listing = byExternal.get(`${ev.level.externalId}|${ev.level.externalLocationId ?? ''}`) ?? byExternalId.get(ev.level.externalId);
+        if (!listing) {
+          outcomes.push({ id: p.id, outcome: 'unmatched' });
+          continue;
+        }
+        const r = observeLevel(live, { listing, remote: ev.level, source: 'webhook' }, loc(ev.level.externalLocationId), p.external_event_id);
+        if (r.movement) movements.push(r.movement);
+        outcomes.push({ id: p.id, outcome: r.outcome });
+        if (r.outcome === 'applied') syncEvents.push({ channelId, listingId: listing.id, itemId: listing.item_id, kind: 'inbound', outcome: 'level_change', qty: ev.level.qty ?? null });
+      } else {
+        outcomes.push({ id: p.id, outcome: 'ignored' });
+      }
+    }
+    await applyMovements(tx, tenantId, movements);
+    await saveListingViews(tx, tenantId, listings);
+    await tx.query(
+      `update channel_events e set applied_at = now(), outcome = x.o
+       from jsonb_to_recordset($2::jsonb) as x(id bigint, o text)
+       where e.tenant_id = $1 and e.id = x.id`,
+      [tenantId, JSON.stringify(outcomes.map((o) => ({ id: o.id, o: o.outcome })))],
+    );
+    await recordSyncEvents(tx, tenantId, syncEvents);
+    for (const o of outcomes) metrics.events.inc({ channel_type: live.row.type, outcome: o.outcome });
+    return pending.length;
+  });
+}
+
+export async function watcherApply(ctx: AppContext, payload: { tenantId: string; channelId: string }): Promise<void> {
+  const live = await ctx.channels.load(payload.tenantId, payload.channelId);
+  if (!live) return;
+  while ((await applyPendingBatch(ctx, live)) > 0) {
+    // keep draining: events that arrived while we worked are applied in the next batch
+  }
+}
+
+/** Safety net: asks the channel for events since the stored cursor; duplicates of webhooks dedupe on their ids. */
+export async function watcherPoll(ctx: AppContext, payload: { tenantId: string; channelId: string }): Promise<void> {
+  const live = await ctx.channels.load(payload.tenantId, payload.channelId);
+  if (!live || live.row.status !== 'connected' || !live.adapter.pollEvents) return;
+  let cursor = live.row.poll_cursor;
+  for (let page = 0; page < 20; page++) {
+    const { events, cursor: next } = await live.adapter.pollEvents(cursor);
+    await withTx(ctx.db, async (tx) => {
+      await ingestEvents(tx, payload.tenantId, payload.channelId, events);
+      await tx.query(`update channels set poll_cursor = $3, last_polled_at = now() where tenant_id = $1 and id = $2`, [payload.tenantId, payload.channelId, next]);
+    });
+    if (events.length === 0 || next === cursor) break;
+    cursor = next;
+  }
+}
+
+export { notifyTenant };

@@ -1,0 +1,82 @@
+// The four agents as graphile-worker task handlers, plus the scheduler that feeds them.
+import { run, type Runner, type Task, type TaskList } from 'graphile-worker';
+import { quietLogger } from '../db/migrate.ts';
+import { alertsHealth, alertsStock } from './alerts.ts';
+import type { AppContext } from './context.ts';
+import { guardianRun } from './guardian.ts';
+import { metrics } from './metrics.ts';
+import { startScheduler } from './scheduler.ts';
+import { syncPush } from './sync.ts';
+import { watcherApply, watcherPoll } from './watcher.ts';
+
+type Payload = { tenantId: string; channelId: string };
+
+function task(ctx: AppContext, name: string, fn: (payload: never) => Promise<unknown>): Task {
+  return async (payload, helpers) => {
+    const started = Date.now();
+    metrics.jobLatency.observe({ task: name }, Math.max(0, started - new Date(helpers.job.run_at).getTime()) / 1000);
+    try {
+      await fn(payload as never);
+      metrics.jobSeconds.observe({ task: name, outcome: 'ok' }, (Date.now() - started) / 1000);
+    } catch (err) {
+      metrics.jobSeconds.observe({ task: name, outcome: 'error' }, (Date.now() - started) / 1000);
+      ctx.log.warn({ err, task: name, tenant_id: (payload as Partial<Payload>)?.tenantId, attempt: helpers.job.attempts }, 'job failed; it will be retried');
+      throw err;
+    }
+  };
+}
+
+export function taskList(ctx: AppContext): TaskList {
+  return {
+    watcher_apply: task(ctx, 'watcher_apply', (p: Payload) => watcherApply(ctx, p)),
+    watcher_poll: task(ctx, 'watcher_poll', (p: Payload) => watcherPoll(ctx, p)),
+    sync_push: task(ctx, 'sync_push', (p: Payload) => syncPush(ctx, p)),
+    guardian_run: task(ctx, 'guardian_run', (p: { tenantId: string }) => guardianRun(ctx, p)),
+    alerts_stock: task(ctx, 'alerts_stock', (p: { tenantId: string }) => alertsStock(ctx, p)),
+    alerts_health: task(ctx, 'alerts_health', () => alertsHealth(ctx)),
+  };
+}
+
+export interface WorkerHandle {
+  runner: Runner;
+  stop(): Promise<void>;
+}
+
+export async function startWorker(ctx: AppContext, opts: { concurrency?: number; scheduler?: boolean } = {}): Promise<WorkerHandle> {
+  const runner = await run({
+    pgPool: ctx.db,
+    taskList: taskList(ctx),
+    concurrency: opts.concurrency ?? ctx.config.workerConcurrency,
+    noHandleSignals: true,
+    pollInterval: 1000,
+    logger: quietLogger,
+    // Our jobs are short and many: don't wait to batch completions.
+    preset: { worker: { getQueueNameBatchDelay: 0 } },
+  });
+  const stopScheduler = opts.scheduler === false ? () => {} : startScheduler(ctx);
+  return {
+    runner,
+    async stop() {
+      stopScheduler();
+      await runner.stop();
+    },
+  };
+}
+
+/** Jobs waiting per task (for /metrics and the agents' status). */
+export async function queueDepth(ctx: Pick<AppContext, 'db'>): Promise<Record<string, { waiting: number; running: number; failing: number }>> {
+  const { rows } = await ctx.db.query<{ task: string; waiting: number; running: number; failing: number }>(
+    `select t.identifier as task,
+            count(*) filter (where j.locked_at is null and j.attempts < j.max_attempts)::int as waiting,
+            count(*) filter (where j.locked_at is not null)::int as running,
+            count(*) filter (where j.attempts > 0 and j.last_error is not null)::int as failing
+     from graphile_worker._private_jobs j join graphile_worker._private_tasks t on t.id = j.task_id
+     group by 1`,
+  );
+  const out: Record<string, { waiting: number; running: number; failing: number }> = {};
+  for (const r of rows) {
+    out[r.task] = { waiting: r.waiting, running: r.running, failing: r.failing };
+    metrics.queueDepth.set({ task: r.task }, r.waiting);
+  }
+  return out;
+}

@@ -1,0 +1,67 @@
+// The HTTP server: Fastify with one plugin per concern (errors, auth, webhooks, stream) and thin
+// route files under routes/. Every response carries X-Request-Id; every log line request_id.
+import { randomUUID } from 'node:crypto';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import websocket from '@fastify/websocket';
+import type { AppContext } from '../engine/context.ts';
+import { registry } from '../engine/metrics.ts';
+import { queueDepth } from '../engine/worker.ts';
+import { installErrorHandling } from './errors.ts';
+import { requireAuth } from './plugins/auth.ts';
+import { apiRoutes } from './routes/index.ts';
+import { authRoutes } from './routes/auth.ts';
+import { webhookRoutes } from './routes/webhooks.ts';
+import { streamRoutes, type StreamHub } from './stream.ts';
+
+const REQUEST_ID = /^[A-Za-z0-9._-]{1,100}$/;
+
+export interface AppOptions {
+  /** Reported by /healthz: true once migrations ran and the workers are up. */
+  ready: () => boolean;
+  hub: StreamHub;
+}
+
+export async function buildApp(ctx: AppContext, opts: AppOptions): Promise<FastifyInstance> {
+  const app = Fastify({
+    loggerInstance: ctx.log as FastifyBaseLogger,
+    disableRequestLogging: true,
+    requestIdLogLabel: 'request_id',
+    genReqId: (req) => {
+      const given = req.headers['x-request-id'];
+      return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
+    },
+    bodyLimit: 1024 * 1024,
+    trustProxy: true,
+  });
+  installErrorHandling(app);
+  app.addHook('onRequest', async (req, reply) => {
+    reply.header('x-request-id', req.id);
+  });
+  app.addHook('onResponse', async (req, reply) => {
+    if (reply.statusCode >= 400 || req.url.startsWith('/api/')) {
+      req.log.info({ method: req.method, url: req.url.split('?')[0], status: reply.statusCode, ms: Math.round(reply.elapsedTime) }, 'request');
+    }
+  });
+  await app.register(websocket, { options: { maxPayload: 64 * 1024 } });
+
+  app.get('/healthz', async (_req, reply) => {
+    if (!opts.ready()) return reply.code(503).send({ status: 'starting' });
+    return { status: 'ok' };
+  });
+  app.get('/metrics', async (_req, reply) => {
+    await queueDepth(ctx).catch(() => {});
+    return reply.type(registry.contentType).send(await registry.metrics());
+  });
+
+  await app.register(async (scope) => webhookRoutes(scope, ctx));
+  await app.register(async (scope) => authRoutes(scope, ctx), { prefix: '/api/v1' });
+  await app.register(async (scope) => streamRoutes(scope, ctx, opts.hub), { prefix: '/api/v1' });
+  await app.register(
+    async (scope) => {
+      scope.addHook('preHandler', requireAuth(ctx));
+      await apiRoutes(scope, ctx);
+    },
+    { prefix: '/api/v1' },
+  );
+  return app;
+}

@@ -1,0 +1,107 @@
+// Items: list (search by SKU / name / barcode, cursor paging), create, read (with levels and
+// listings), update, delete (only while the item has no ledger history).
+import type { FastifyInstance } from 'fastify';
+import { z } from 'zod';
+import { createItems } from '../../db/tenants.ts';
+import type { AppContext } from '../../engine/context.ts';
+import { ApiError, notFound, parse } from '../errors.ts';
+import { decodeCursor, page, pageQuery } from '../paging.ts';
+import { idParam } from './common.ts';
+
+const ItemBody = z.object({
+  sku: z.string().trim().min(1).max(100),
+  name: z.string().trim().min(1).max(300),
+  barcode: z.string().trim().max(100).nullable().optional(),
+  low_stock_threshold: z.number().int().min(0).max(1_000_000).optional(),
+  buffer: z.number().int().min(0).max(1_000_000).nullable().optional(),
+});
+const ItemPatch = ItemBody.partial().refine((b) => Object.keys(b).length > 0, 'Send at least one field');
+const ListQuery = z.object({ ...pageQuery, q: z.string().trim().max(100).optional() });
+
+const COLUMNS = `i.id, i.sku, i.name, i.barcode, i.low_stock_threshold, i.buffer, i.created_at, i.updated_at,
+  coalesce((select sum(s.on_hand) from stock_levels s where s.tenant_id = i.tenant_id and s.item_id = i.id), 0)::int as on_hand,
+  coalesce((select sum(s.reserved) from stock_levels s where s.tenant_id = i.tenant_id and s.item_id = i.id), 0)::int as reserved`;
+
+export async function itemRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {
+  app.get('/items', async (req) => {
+    const q = parse(ListQuery, req.query);
+    const after = decodeCursor<string>(q.cursor, 'string');
+    const like = q.q ? `%${q.q.replace(/[\\%_]/g, (c) => '\\' + c)}%` : null;
+    const { rows } = await ctx.db.query(
+      `select ${COLUMNS} from items i
+       where i.tenant_id = $1 and ($2::text is null or i.id > $2)
+         and ($3::text is null or i.sku ilike $3 or i.name ilike $3 or i.barcode ilike $3)
+       order by i.id limit $4`,
+      [req.auth.tenantId, after, like, q.limit + 1],
+    );
+    return page(rows, q.limit, (r) => r.id as string);
+  });
+
+  app.post('/items', async (req, reply) => {
+    const b = parse(ItemBody, req.body);
+    try {
+      const [id] = await createItems(ctx.db, req.auth.tenantId, [{ sku: b.sku, name: b.name, barcode: b.barcode ?? null, lowStockThreshold: b.low_stock_threshold, buffer: b.buffer ?? null }]);
+      return reply.code(201).send(await readItem(ctx, req.auth.tenantId, id!));
+    } catch (err) {
+      if ((err as { code?: string }).code === '23505') throw new ApiError(409, 'conflict', `An item with SKU ${b.sku} already exists`);
+      throw err;
+    }
+  });
+
+  app.get('/items/:id', async (req) => {
+    const { id } = parse(idParam('item'), req.params);
+    return readItem(ctx, req.auth.tenantId, id);
+  });
+
+  app.patch('/items/:id', async (req) => {
+    const { id } = parse(idParam('item'), req.params);
+    const b = parse(ItemPatch, req.body);
+    const { rowCount } = await ctx.db
+      .query(
+        `update items set sku = coalesce($3, sku), name = coalesce($4, name),
+           barcode = case when $5::boolean then $6 else barcode end,
+           low_stock_threshold = coalesce($7, low_stock_threshold),
+           buffer = case when $8::boolean then $9::int else buffer end, updated_at = now()
+         where tenant_id = $1 and id = $2`,
+        [req.auth.tenantId, id, b.sku ?? null, b.name ?? null, 'barcode' in b, b.barcode ?? null, b.low_stock_threshold ?? null, 'buffer' in b, b.buffer ?? null],
+      )
+      .catch((err: { code?: string }) => {
+        if (err.code === '23505') throw new ApiError(409, 'conflict', `An item with SKU ${b.sku} already exists`);
+        throw err;
+      });
+    if (!rowCount) throw notFound('Item');
+    // A new buffer changes what every channel should hold.
+    if ('buffer' in b) await ctx.db.query(`update listings set dirty_seq = dirty_seq + 1 where tenant_id = $1 and item_id = $2`, [req.auth.tenantId, id]);
+    return readItem(ctx, req.auth.tenantId, id);
+  });
+
+  app.delete('/items/:id', async (req, reply) => {
+    const { id } = parse(idParam('item'), req.params);
+    const used = await ctx.db.query(`select 1 from stock_levels where tenant_id = $1 and item_id = $2 limit 1`, [req.auth.tenantId, id]);
+    if (used.rowCount) throw new ApiError(409, 'conflict', 'This item has stock history in the ledger and cannot be deleted');
+    const { rowCount } = await ctx.db.query(`delete from items where tenant_id = $1 and id = $2`, [req.auth.tenantId, id]);
+    if (!rowCount) throw notFound('Item');
+    return reply.code(204).send();
+  });
+}
+
+export async function readItem(ctx: AppContext, tenantId: string, id: string) {
+  const { rows } = await ctx.db.query(`select ${COLUMNS} from items i where i.tenant_id = $1 and i.id = $2`, [tenantId, id]);
+  if (!rows[0]) throw notFound('Item');
+  const [levels, listings] = await Promise.all([
+    ctx.db.query(
+      `select s.location_id, l.name as location_name, s.on_hand, s.reserved, s.updated_at
+       from stock_levels s join locations l on l.tenant_id = s.tenant_id and l.id = s.location_id
+       where s.tenant_id = $1 and s.item_id = $2 order by l.name`,
+      [tenantId, id],
+    ),
+    ctx.db.query(
+      `select l.id, l.channel_id, c.name as channel_name, c.type as channel_type, l.external_id, l.external_sku,
+              l.last_pushed_qty, l.last_seen_qty, l.last_synced_at, l.state, l.last_error
+       from listings l join channels c on c.tenant_id = l.tenant_id and c.id = l.channel_id
+       where l.tenant_id = $1 and l.item_id = $2 order by c.name`,
+      [tenantId, id],
+    ),
+  ]);
+  return { ...rows[0], levels: levels.rows, listings: listings.rows };
+}

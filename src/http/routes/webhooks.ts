@@ -1,0 +1,78 @@
+// Inbound channel webhooks: POST /webhooks/:channelType/:channelId.
+// Verify the platform's signature on the raw bytes, record each event once, enqueue its
+// application in the same transaction, answer 2xx fast. Bad signature -> 401 and nothing stored.
+import type { FastifyInstance } from 'fastify';
+import { WebhookParseError, type ChannelModule } from '../../channels/contract.ts';
+import { channelModule } from '../../channels/registry.ts';
+import { withTx } from '../../db/pool.ts';
+import type { AppContext } from '../../engine/context.ts';
+import { metrics } from '../../engine/metrics.ts';
+import { ingestEvents } from '../../engine/watcher.ts';
+import { ApiError } from '../errors.ts';
+
+interface CachedChannel {
+  tenantId: string;
+  credentials: Record<string, string>;
+  at: number;
+}
+
+/** Webhook bodies above this are refused (platform payloads are a few kB). */
+export const WEBHOOK_BODY_LIMIT = 512 * 1024;
+const CACHE_MS = 5_000;
+
+export async function webhookRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {
+  // Signatures are over the exact bytes sent: keep the raw body, whatever the content type.
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: WEBHOOK_BODY_LIMIT }, (_req, body, done) => done(null, body));
+  const cache = new Map<string, CachedChannel>();
+
+  async function channel(type: string, id: string): Promise<CachedChannel | null> {
+    const key = `${type}/${id}`;
+    const hit = cache.get(key);
+    if (hit && Date.now() - hit.at < CACHE_MS) return hit;
+    const { rows } = await ctx.db.query<{ tenant_id: string; credentials_enc: string }>(
+      `select tenant_id, credentials_enc from channels where id = $1 and type = $2`,
+      [id, type],
+    );
+    if (!rows[0]) return null;
+    const c = { tenantId: rows[0].tenant_id, credentials: ctx.sealer.open(rows[0].credentials_enc), at: Date.now() };
+    cache.set(key, c);
+    if (cache.size > 10_000) cache.delete(cache.keys().next().value!);
+    return c;
+  }
+
+  app.post<{ Params: { channelType: string; channelId: string } }>('/webhooks/:channelType/:channelId', async (req, reply) => {
+    const started = performance.now();
+    const { channelType, channelId } = req.params;
+    const mod: ChannelModule | null = channelModule(channelType);
+    const observe = (outcome: string) => metrics.webhookAccept.observe({ channel_type: mod ? channelType : 'unknown', outcome }, (performance.now() - started) / 1000);
+    if (!mod || channelId.length > 100) {
+      observe('unknown_channel');
+      throw new ApiError(404, 'not_found', 'No such channel');
+    }
+    const ch = await channel(channelType, channelId);
+    if (!ch) {
+      observe('unknown_channel');
+      throw new ApiError(404, 'not_found', 'No such channel');
+    }
+    const rawBody = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
+    const incoming = { headers: req.headers, rawBody, url: `${req.protocol}://${req.host}${req.url}` };
+    const verdict = mod.webhook.verify(incoming, ch.credentials, new Date());
+    if (!verdict.ok) {
+      observe(verdict.reason);
+      req.log.warn({ tenant_id: ch.tenantId, channel_id: channelId, reason: verdict.reason }, 'webhook refused');
+      throw new ApiError(401, verdict.reason === 'stale_timestamp' ? 'stale_timestamp' : 'invalid_signature', `Webhook refused: ${verdict.reason}`);
+    }
+    let events;
+    try {
+      events = mod.webhook.parse(incoming);
+    } catch (err) {
+      observe('malformed');
+      if (err instanceof WebhookParseError) throw new ApiError(400, 'invalid_payload', err.message);
+      throw err;
+    }
+    const r = await withTx(ctx.db, (tx) => ingestEvents(tx, ch.tenantId, channelId, events));
+    observe(r.recorded > 0 ? 'accepted' : 'duplicate');
+    return reply.code(200).send({ received: r.recorded, duplicates: r.duplicates });
+  });
+}

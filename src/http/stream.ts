@@ -1,0 +1,67 @@
+// Live events: GET /api/v1/stream (WebSocket). Every API process LISTENs on the 'stockclerk'
+// Postgres channel (writers NOTIFY inside their transactions, so only committed changes are
+// announced) and forwards each event to the sockets of that event's tenant only.
+import type { FastifyInstance } from 'fastify';
+import pg from 'pg';
+import type { WebSocket } from 'ws';
+import type { AppContext } from '../engine/context.ts';
+import { verifyToken } from './plugins/auth.ts';
+
+export class StreamHub {
+  private readonly sockets = new Map<string, Set<WebSocket>>();
+  private client: pg.Client | null = null;
+  private readonly url: string;
+  constructor(url: string) {
+    this.url = url;
+  }
+
+  async start(): Promise<void> {
+    this.client = new pg.Client({ connectionString: this.url });
+    this.client.on('error', () => {});
+    await this.client.connect();
+    this.client.on('notification', (n) => {
+      if (!n.payload) return;
+      let tenant: string;
+      try {
+        tenant = (JSON.parse(n.payload) as { tenant_id: string }).tenant_id;
+      } catch {
+        return;
+      }
+      const set = this.sockets.get(tenant);
+      if (!set) return;
+      for (const ws of set) if (ws.readyState === 1) ws.send(n.payload);
+    });
+    await this.client.query('listen stockclerk');
+  }
+
+  add(tenantId: string, ws: WebSocket): void {
+    let set = this.sockets.get(tenantId);
+    if (!set) this.sockets.set(tenantId, (set = new Set()));
+    set.add(ws);
+    ws.on('close', () => {
+      set.delete(ws);
+      if (set.size === 0) this.sockets.delete(tenantId);
+    });
+  }
+
+  async stop(): Promise<void> {
+    for (const set of this.sockets.values()) for (const ws of set) ws.close(1001, 'server shutting down');
+    await this.client?.end().catch(() => {});
+  }
+}
+
+export async function streamRoutes(app: FastifyInstance, ctx: AppContext, hub: StreamHub): Promise<void> {
+  // Browsers cannot set headers on a WebSocket: the token comes as ?token= or the Authorization header.
+  app.get('/stream', { websocket: true }, async (socket, req) => {
+    const q = req.query as { token?: string };
+    const h = req.headers.authorization;
+    const token = q.token ?? (h?.startsWith('Bearer ') ? h.slice(7) : undefined);
+    const auth = token ? await verifyToken(ctx, token) : null;
+    if (!auth) {
+      socket.close(4401, 'unauthorized');
+      return;
+    }
+    hub.add(auth.tenantId, socket);
+    socket.send(JSON.stringify({ type: 'hello', tenant_id: auth.tenantId }));
+  });
+}
