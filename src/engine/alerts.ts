@@ -48,7 +48,7 @@ export async function alertsStock(ctx: AppContext, payload: { tenantId: string }
     const { rows } = await tx.query<{ id: string; sku: string; name: string; available: number; low_stock_threshold: number }>(
       `select i.id, i.sku, i.name, i.low_stock_threshold, coalesce(sum(s.on_hand - s.reserved), 0)::int as available
        from items i left join stock_levels s on s.tenant_id = i.tenant_id and s.item_id = i.id
-       where i.tenant_id = $1 group by i.id`,
+       where i.tenant_id = $1 group by i.tenant_id, i.id`,
       [tenantId],
     );
     const { rows: open } = await tx.query<{ type: string; subject: string }>(

@@ -1,0 +1,100 @@
+// The `stockclerk` command: start | api | worker | migrate | verify.
+import { loadConfig } from '../config.ts';
+import { startEmbedded } from '../db/embedded.ts';
+import { migrateDatabase } from '../db/migrate.ts';
+import { createPool } from '../db/pool.ts';
+import { demoBanner, ensureDemo, type DemoInfo } from '../demo/demo.ts';
+import { verifyLedger } from '../ledger/ledger.ts';
+import { createLogger } from '../log.ts';
+import { startStockClerk } from '../server.ts';
+
+const USAGE = `usage: stockclerk <command>
+  start    API + workers + scheduler (+ the demo on the embedded database)
+  api      API only          worker   workers + scheduler only
+  migrate  apply migrations  verify   recompute every level from the ledger; exit 1 on a mismatch`;
+
+async function withDatabase<T>(fn: (url: string) => Promise<T>): Promise<T> {
+  const config = loadConfig();
+  if (config.databaseUrl) return fn(config.databaseUrl);
+  const emb = await startEmbedded(config.dataDir);
+  try {
+    return await fn(emb.url);
+  } finally {
+    await emb.stop();
+  }
+}
+
+async function serve(role: 'start' | 'api' | 'worker'): Promise<void> {
+  const config = loadConfig();
+  const log = createLogger(config.logLevel);
+  let demo: DemoInfo | null = null;
+  const sc = await startStockClerk(config, {
+    api: role !== 'worker',
+    worker: role !== 'api',
+    log,
+    afterListen: async (s) => {
+      if (role === 'start' && config.demo && s.url) {
+        demo = await ensureDemo(s.ctx, s.url);
+        process.stdout.write(demoBanner(s.url, demo));
+      }
+    },
+  });
+  log.info({ url: sc.url, role }, 'StockClerk started');
+  let stopping = false;
+  const shutdown = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log.info({ signal }, 'shutting down');
+    await (demo as DemoInfo | null)?.emulators.close();
+    await sc.stop();
+    process.exit(0);
+  };
+  process.on('SIGINT', () => void shutdown('SIGINT'));
+  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+}
+
+async function main(argv: string[]): Promise<number> {
+  const cmd = argv[0] ?? 'start';
+  switch (cmd) {
+    case 'start':
+    case 'api':
+    case 'worker':
+      await serve(cmd);
+      return -1; // keeps running
+    case 'migrate':
+      await withDatabase(migrateDatabase);
+      console.log('migrations applied');
+      return 0;
+    case 'verify':
+      return withDatabase(async (url) => {
+        await migrateDatabase(url);
+        const db = createPool(url, 2);
+        try {
+          const bad = await verifyLedger(db);
+          const { rows } = await db.query<{ n: number }>(`select count(*)::int as n from stock_levels`);
+          if (bad.length === 0) {
+            console.log(`ledger verified: ${rows[0]!.n} levels equal the sum of their movements`);
+            return 0;
+          }
+          console.error(`ledger MISMATCH in ${bad.length} of ${rows[0]!.n} levels:`);
+          for (const m of bad) console.error(`  tenant ${m.tenant_id} item ${m.item_id} location ${m.location_id}: on_hand ${m.on_hand}, movements sum ${m.movements_sum}`);
+          return 1;
+        } finally {
+          await db.end();
+        }
+      });
+    default:
+      console.error(USAGE);
+      return 2;
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    if (code >= 0) process.exit(code);
+  },
+  (err) => {
+    console.error(err instanceof Error ? err.stack : err);
+    process.exit(1);
+  },
+);

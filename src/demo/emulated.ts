@@ -1,0 +1,140 @@
+// Emulated channels wired to a StockClerk: start the platform emulators, open an account on one
+// for a tenant, and connect it the way a merchant would (credentials sealed in a channel row,
+// webhooks pointed at /webhooks/:type/:channelId, listings imported through the real adapter and
+// matched by SKU). Used by the demo, the end-to-end tests and the benchmarks.
+import { randomBytes } from 'node:crypto';
+import type { ChannelType } from '../channels/contract.ts';
+import { createDeliverooEmulator } from '../channels/deliveroo/emulator.ts';
+import type { Emulator } from '../channels/emulator-kit/index.ts';
+import { createEposnowEmulator } from '../channels/eposnow/emulator.ts';
+import { createShopifyEmulator } from '../channels/shopify/emulator.ts';
+import { createWixEmulator, generateWixKeyPair } from '../channels/wix/emulator.ts';
+import { newId } from '../domain/ids.ts';
+import type { AppContext } from '../engine/context.ts';
+import { importListings } from '../engine/onboarding.ts';
+
+// The emulators' account types differ; callers only use the shared Emulator surface.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type AnyEmulator = Emulator<any>;
+export type EmulatorSet = Record<ChannelType, AnyEmulator> & { close(): Promise<void> };
+
+const FACTORIES: Record<ChannelType, () => AnyEmulator> = {
+  shopify: () => createShopifyEmulator(),
+  wix: () => createWixEmulator(),
+  eposnow: () => createEposnowEmulator(),
+  deliveroo: () => createDeliverooEmulator(),
+};
+
+export async function startEmulators(ports: Partial<Record<ChannelType, number>> = {}): Promise<EmulatorSet> {
+  const set = {} as Record<ChannelType, AnyEmulator>;
+  for (const type of Object.keys(FACTORIES) as ChannelType[]) {
+    const emu = FACTORIES[type]();
+    try {
+      await emu.listen(ports[type] ?? 0);
+    } catch {
+      await emu.listen(0); // the preferred port is taken: any free one will do
+    }
+    set[type] = emu;
+  }
+  return Object.assign(set, {
+    async close() {
+      await Promise.all(Object.values(set).map((e) => e.close()));
+    },
+  });
+}
+
+const rand = (n = 16) => randomBytes(n).toString('hex');
+
+/** Credentials the channel row holds, and what the emulator account is opened with. */
+function credentialsFor(type: ChannelType, accountId: string): Omit<EmulatedAccount, 'id'> {
+  switch (type) {
+    case 'shopify': {
+      const c = { access_token: `shpat_${rand()}`, webhook_secret: rand() };
+      return { channel: c, account: { access_token: c.access_token }, webhookSecret: c.webhook_secret, settings: {} };
+    }
+    case 'wix': {
+      const keys = generateWixKeyPair();
+      const c = { api_key: `IST.${rand()}`, site_id: accountId, public_key: keys.publicKey };
+      return { channel: c, account: { api_key: c.api_key, site_id: c.site_id }, webhookSecret: keys.privateKey, settings: {} };
+    }
+    case 'eposnow': {
+      const c = { api_key: rand(10), api_secret: rand(), webhook_secret: rand() };
+      return { channel: c, account: { api_key: c.api_key, api_secret: c.api_secret }, webhookSecret: c.webhook_secret, settings: {} };
+    }
+    case 'deliveroo': {
+      const c = { client_id: rand(8), client_secret: rand(), webhook_secret: rand() };
+      return {
+        channel: c,
+        account: { client_id: c.client_id, client_secret: c.client_secret },
+        webhookSecret: c.webhook_secret,
+        settings: { brand_id: 'brand-1', site_id: accountId, menu_id: 'menu-1' },
+      };
+    }
+  }
+}
+
+export interface ConnectInput {
+  tenantId: string;
+  type: ChannelType;
+  emulator: AnyEmulator;
+  name: string;
+  /** StockClerk's own base URL, where the emulator sends webhooks. */
+  stockclerkUrl: string;
+  items: Array<{ sku: string; name: string; qty: number }>;
+  /** Locations the channel draws from (and takes sales from, the first). */
+  locationIds: string[];
+  settings?: Record<string, unknown>;
+  /** Emulator account id (random unless given) and its secrets, to reopen the same account after a restart. */
+  account?: EmulatedAccount;
+}
+
+export interface EmulatedAccount {
+  id: string;
+  channel: Record<string, string>;
+  account: Record<string, string>;
+  webhookSecret: string;
+  settings: Record<string, unknown>;
+}
+
+export interface ConnectedChannel {
+  channelId: string;
+  accountId: string;
+  matched: number;
+  account: EmulatedAccount;
+}
+
+export function newEmulatedAccount(type: ChannelType, id = `${type}-${rand(4)}`): EmulatedAccount {
+  return { id, ...credentialsFor(type, id) };
+}
+
+/** Opens (or reopens, after a restart) the emulator account behind a channel. */
+export function openAccount(emulator: AnyEmulator, type: ChannelType, channelId: string, stockclerkUrl: string, acc: EmulatedAccount, items: ConnectInput['items']): void {
+  emulator.addAccount({
+    id: acc.id,
+    credentials: acc.account,
+    webhookUrl: `${stockclerkUrl}/webhooks/${type}/${channelId}`,
+    webhookSecret: acc.webhookSecret,
+    items,
+    ...acc.settings,
+  });
+}
+
+export async function connectEmulatedChannel(ctx: AppContext, input: ConnectInput): Promise<ConnectedChannel> {
+  const channelId = newId('ch');
+  const creds = input.account ?? newEmulatedAccount(input.type);
+  openAccount(input.emulator, input.type, channelId, input.stockclerkUrl, creds, input.items);
+  await ctx.db.query(
+    `insert into channels (tenant_id, id, type, name, base_url, credentials_enc, settings) values ($1, $2, $3, $4, $5, $6, $7)`,
+    [
+      input.tenantId,
+      channelId,
+      input.type,
+      input.name,
+      input.emulator.url,
+      ctx.sealer.seal(creds.channel),
+      { ...creds.settings, location_ids: input.locationIds, emulated: true, emulator_account: creds.id, ...input.settings },
+    ],
+  );
+  const r = await importListings(ctx, input.tenantId, channelId);
+  return { channelId, accountId: creds.id, matched: r.matched, account: creds };
+}

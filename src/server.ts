@@ -1,0 +1,95 @@
+// Boots a StockClerk process: database (embedded unless DATABASE_URL), migrations, the API with
+// its live stream, the workers and scheduler, and on the embedded default the demo tenant.
+// The same entry serves the roles `start` (everything), `api` and `worker`.
+import type { FastifyInstance } from 'fastify';
+import type { Config } from './config.ts';
+import { loadOrCreateSecret, Sealer } from './db/crypto.ts';
+import { startEmbedded, type EmbeddedDb } from './db/embedded.ts';
+import { migrateDatabase } from './db/migrate.ts';
+import { createPool } from './db/pool.ts';
+import { ChannelRuntime } from './engine/channel-runtime.ts';
+import { DEFAULT_TUNING, type AppContext, type EngineTuning } from './engine/context.ts';
+import { startWorker, type WorkerHandle } from './engine/worker.ts';
+import { buildApp } from './http/app.ts';
+import { StreamHub } from './http/stream.ts';
+import { createLogger, type Logger } from './log.ts';
+
+export interface StartOptions {
+  api?: boolean;
+  worker?: boolean;
+  tuning?: Partial<EngineTuning>;
+  /** Runs after the server listens (the demo seeds itself here). */
+  afterListen?: (sc: StockClerk) => Promise<void>;
+  log?: Logger;
+  poolSize?: number;
+}
+
+export interface StockClerk {
+  ctx: AppContext;
+  app: FastifyInstance | null;
+  url: string | null;
+  databaseUrl: string;
+  stop(): Promise<void>;
+}
+
+export async function startStockClerk(config: Config, opts: StartOptions = {}): Promise<StockClerk> {
+  const log = opts.log ?? createLogger(config.logLevel);
+  let embedded: EmbeddedDb | null = null;
+  let databaseUrl = config.databaseUrl;
+  if (!databaseUrl) {
+    embedded = await startEmbedded(config.dataDir, (m) => log.warn({ postgres: m }, 'embedded postgres'));
+    databaseUrl = embedded.url;
+    log.info({ data_dir: config.dataDir }, 'embedded PostgreSQL started');
+  }
+  await migrateDatabase(databaseUrl);
+  const db = createPool(databaseUrl, opts.poolSize ?? 30);
+  const sealer = new Sealer(loadOrCreateSecret(config.encryptionKey, config.dataDir, 'credentials.key'));
+  const jwtKey = loadOrCreateSecret(config.jwtSecret, config.dataDir, 'jwt.key');
+  const ctx: AppContext = {
+    config,
+    db,
+    sealer,
+    jwtKey,
+    log,
+    channels: new ChannelRuntime(db, sealer),
+    tuning: { ...DEFAULT_TUNING, ...opts.tuning },
+  };
+  let ready = false;
+  let worker: WorkerHandle | null = null;
+  let app: FastifyInstance | null = null;
+  let hub: StreamHub | null = null;
+  let url: string | null = null;
+  const sc: StockClerk = {
+    ctx,
+    app: null,
+    url: null,
+    databaseUrl,
+    async stop() {
+      ready = false;
+      await app?.close().catch((err) => log.error({ err }, 'closing http'));
+      await hub?.stop();
+      await worker?.stop().catch((err) => log.error({ err }, 'stopping worker'));
+      await ctx.channels.close();
+      await db.end().catch(() => {});
+      await embedded?.stop().catch((err) => log.error({ err }, 'stopping postgres'));
+    },
+  };
+  try {
+    if (opts.worker !== false) worker = await startWorker(ctx);
+    if (opts.api !== false) {
+      hub = new StreamHub(databaseUrl);
+      await hub.start();
+      app = await buildApp(ctx, { ready: () => ready, hub });
+      const addr = await app.listen({ port: config.port, host: config.host });
+      url = addr.replace('0.0.0.0', '127.0.0.1').replace('[::]', '127.0.0.1');
+      sc.app = app;
+      sc.url = url;
+    }
+    if (opts.afterListen) await opts.afterListen(sc);
+    ready = true;
+  } catch (err) {
+    await sc.stop();
+    throw err;
+  }
+  return sc;
+}
