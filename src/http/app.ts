@@ -1,7 +1,7 @@
 // The HTTP server: Fastify with one plugin per concern (errors, auth, webhooks, stream) and thin
 // route files under routes/. Every response carries X-Request-Id; every log line request_id.
 import { randomUUID } from 'node:crypto';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import websocket from '@fastify/websocket';
 import type { AppContext } from '../engine/context.ts';
 import { registry } from '../engine/metrics.ts';
@@ -24,7 +24,7 @@ export interface AppOptions {
 export async function buildApp(ctx: AppContext, opts: AppOptions): Promise<FastifyInstance> {
   const app = Fastify({
     loggerInstance: ctx.log as FastifyBaseLogger,
-    logController: { disableRequestLogging: true, requestIdLogLabel: 'request_id' },
+    logController: new LogController({ disableRequestLogging: true, requestIdLogLabel: 'request_id' }),
     genReqId: (req) => {
       const given = req.headers['x-request-id'];
       return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
