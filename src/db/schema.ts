@@ -268,3 +268,11 @@ export const guardianRuns = pgTable(
   },
   (t) => [primaryKey({ columns: [t.tenantId, t.id] })],
 );
+
+/** Live worker processes. Jobs locked by a worker that stopped beating (kill -9, lost machine)
+ *  are unlocked by the survivors, instead of waiting graphile-worker's 4-hour lock timeout. */
+export const workerHeartbeats = pgTable('worker_heartbeats', {
+  workerId: text('worker_id').primaryKey(),
+  process: text('process').notNull(),
+  heartbeatAt: ts('heartbeat_at').notNull().defaultNow(),
+});

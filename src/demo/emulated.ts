@@ -36,9 +36,10 @@ export async function startEmulators(ports: Partial<Record<ChannelType, number>>
     }
     set[type] = emu;
   }
+  const all = Object.values(set);
   return Object.assign(set, {
     async close() {
-      await Promise.all(Object.values(set).map((e) => e.close()));
+      await Promise.all(all.map((e) => e.close()));
     },
   });
 }

@@ -1,5 +1,7 @@
 // The four agents as graphile-worker task handlers, plus the scheduler that feeds them.
-import { run, type Runner, type Task, type TaskList } from 'graphile-worker';
+import { EventEmitter } from 'node:events';
+import os from 'node:os';
+import { run, type Runner, type Task, type TaskList, type WorkerEvents } from 'graphile-worker';
 import { quietLogger } from '../db/migrate.ts';
 import { alertsHealth, alertsStock } from './alerts.ts';
 import type { AppContext } from './context.ts';
@@ -42,8 +44,50 @@ export interface WorkerHandle {
   stop(): Promise<void>;
 }
 
+const HEARTBEAT_MS = 3_000;
+/** A worker silent for this long is dead: its locked jobs go back to the queue. */
+export const WORKER_DEAD_AFTER_S = 15;
+
+/**
+ * Heartbeats for this process's workers, and the rescue of jobs locked by dead ones. graphile-worker
+ * alone would leave a killed worker's jobs locked for 4 hours; "nothing lost" needs seconds.
+ */
+function startHeartbeats(ctx: AppContext, workerIds: string[]): { stop(): Promise<void> } {
+  const proc = `${os.hostname()}:${process.pid}`;
+  const beat = async () => {
+    if (workerIds.length > 0) {
+      await ctx.db.query(
+        `insert into worker_heartbeats (worker_id, process, heartbeat_at) select unnest($1::text[]), $2, now()
+         on conflict (worker_id) do update set heartbeat_at = now()`,
+        [workerIds, proc],
+      );
+    }
+    const { rows } = await ctx.db.query<{ worker_id: string }>(
+      `delete from worker_heartbeats where heartbeat_at < now() - make_interval(secs => $1) returning worker_id`,
+      [WORKER_DEAD_AFTER_S],
+    );
+    if (rows.length > 0) {
+      await ctx.db.query(`select graphile_worker.force_unlock_workers($1::text[])`, [rows.map((r) => r.worker_id)]);
+      ctx.log.warn({ workers: rows.length }, 'unlocked jobs of workers that stopped heart-beating');
+    }
+  };
+  const timer = setInterval(() => void beat().catch((err) => ctx.log.error({ err }, 'heartbeat failed')), HEARTBEAT_MS);
+  timer.unref();
+  void beat().catch(() => {});
+  return {
+    async stop() {
+      clearInterval(timer);
+      await ctx.db.query(`delete from worker_heartbeats where worker_id = any($1)`, [workerIds]).catch(() => {});
+    },
+  };
+}
+
 export async function startWorker(ctx: AppContext, opts: { concurrency?: number; scheduler?: boolean } = {}): Promise<WorkerHandle> {
+  const workerIds: string[] = [];
+  const events: WorkerEvents = new EventEmitter();
+  events.on('worker:create', ({ worker }) => workerIds.push(worker.workerId));
   const runner = await run({
+    events,
     pgPool: ctx.db,
     taskList: taskList(ctx),
     concurrency: opts.concurrency ?? ctx.config.workerConcurrency,
@@ -54,11 +98,13 @@ export async function startWorker(ctx: AppContext, opts: { concurrency?: number;
     preset: { worker: { getQueueNameBatchDelay: 0 } },
   });
   const stopScheduler = opts.scheduler === false ? () => {} : startScheduler(ctx);
+  const heartbeats = startHeartbeats(ctx, workerIds);
   return {
     runner,
     async stop() {
       stopScheduler();
       await runner.stop();
+      await heartbeats.stop();
     },
   };
 }

@@ -1,0 +1,77 @@
+// A tenant with items, opening stock and emulated channels connected the way a merchant would.
+import type { ChannelType } from '../../src/channels/contract.ts';
+import { createItems } from '../../src/db/tenants.ts';
+import { connectEmulatedChannel, type ConnectedChannel, type EmulatorSet } from '../../src/demo/emulated.ts';
+import { recordMovements } from '../../src/ledger/ledger.ts';
+import { registerTenant, type Harness } from './stockclerk.ts';
+
+export interface EmulatedTenant {
+  tenantId: string;
+  token: string;
+  locationId: string;
+  itemIds: Map<string, string>;
+  channels: Partial<Record<ChannelType, ConnectedChannel>>;
+}
+
+export async function emulatedTenant(
+  h: Harness,
+  emus: EmulatorSet,
+  opts: { types: ChannelType[]; items: Array<{ sku: string; name: string; qty: number; lowStockThreshold?: number }>; settings?: Partial<Record<ChannelType, Record<string, unknown>>> },
+): Promise<EmulatedTenant> {
+  const t = await registerTenant(h.url, 'Emulated Shop');
+  const ctx = h.sc.ctx;
+  const ids = await createItems(ctx.db, t.tenantId, opts.items.map((i) => ({ sku: i.sku, name: i.name, lowStockThreshold: i.lowStockThreshold })));
+  const stocked = opts.items.map((it, i) => ({ it, id: ids[i]! })).filter((x) => x.it.qty !== 0);
+  await recordMovements(ctx.db, t.tenantId, stocked.map((x) => ({ itemId: x.id, locationId: t.locationId, qtyDelta: x.it.qty, reason: 'receipt' as const })));
+  const channels: EmulatedTenant['channels'] = {};
+  for (const type of opts.types) {
+    channels[type] = await connectEmulatedChannel(ctx, {
+      tenantId: t.tenantId,
+      type,
+      emulator: emus[type],
+      name: `${type} channel`,
+      stockclerkUrl: h.url,
+      items: opts.items,
+      locationIds: [t.locationId],
+      settings: opts.settings?.[type],
+    });
+  }
+  return { tenantId: t.tenantId, token: t.token, locationId: t.locationId, itemIds: new Map(opts.items.map((it, i) => [it.sku, ids[i]!])), channels };
+}
+
+/** What an emulator account holds for a SKU: quantity, or availability for availability-only platforms. */
+export function held(emus: EmulatorSet, type: ChannelType, accountId: string, sku: string): { qty: number | null; available: boolean | null } | undefined {
+  const emu = emus[type];
+  const acc = emu.accounts.get(accountId);
+  return acc ? emu.spec.state(acc).find((s: { sku: string | null }) => s.sku === sku) : undefined;
+}
+
+export async function sale(emus: EmulatorSet, type: ChannelType, accountId: string, sku: string, qty = 1): Promise<{ ok: boolean; status: number; body: unknown }> {
+  const res = await fetch(`${emus[type].url}/_control/accounts/${accountId}/sale`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ sku, qty }),
+  });
+  const body = await res.json().catch(() => null);
+  const ok = res.ok && !(body && typeof body === 'object' && 'ok' in body && (body as { ok: unknown }).ok === false);
+  return { ok, status: res.status, body };
+}
+
+/** Waits until nothing is left to do: no pending events, no dirty listings, no sync/watcher jobs, no webhooks in flight. */
+export async function quiescent(h: Harness, emus: EmulatorSet, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let calm = 0;
+  for (;;) {
+    await Promise.all(Object.values(emus).filter((e) => typeof e === 'object').map((e) => (e as { drain(): Promise<void> }).drain()));
+    const { rows } = await h.sc.ctx.db.query<{ busy: number }>(
+      `select (select count(*) from channel_events where applied_at is null)
+            + (select count(*) from listings where dirty_seq > pushed_seq and item_id is not null)
+            + (select count(*) from graphile_worker._private_jobs j join graphile_worker._private_tasks t on t.id = j.task_id
+               where t.identifier in ('watcher_apply', 'sync_push') and j.attempts < j.max_attempts) as busy`,
+    );
+    calm = rows[0]!.busy === 0 ? calm + 1 : 0;
+    if (calm >= 3) return;
+    if (Date.now() > deadline) throw new Error(`not quiescent after ${timeoutMs} ms (busy ${rows[0]!.busy})`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
