@@ -157,7 +157,10 @@ export async function applyPendingBatch(ctx: AppContext, live: LiveChannel, batc
     for (const p of pending) {
       const ev = p.event;
       const loc = (ext: string | null | undefined) => (ext && live.policy.locationMap[ext]) || live.policy.saleLocationId;
-      if (ev.kind === 'order') {
+      if (ev.kind === 'order' && live.policy.salesSource === 'levels') {
+        // This channel's sales are counted from its level changes (invariant 5): the order only confirms.
+        outcomes.push({ id: p.id, outcome: 'confirmed' });
+      } else if (ev.kind === 'order') {
         const location = loc(ev.externalLocationId);
         let unmatched = 0;
         for (const line of ev.lines) {

@@ -1,8 +1,62 @@
-// Shared route schemas.
+// Shared route schemas and helpers.
+import type { FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import type { IdPrefix } from '../../domain/ids.ts';
+import { ApiError, notFound } from '../errors.ts';
 
-/** `:id` path parameter with the resource's prefix: a wrong kind of id is a 404, not a 500. */
+const idPattern = (prefix: IdPrefix) => new RegExp(`^${prefix}_[0-9a-f]{32}$`);
+
+/** `:id` path parameter with the resource's prefix (validated by zod: a malformed id is a 400). */
 export function idParam(prefix: IdPrefix) {
-  return z.object({ id: z.string().regex(new RegExp(`^${prefix}_[0-9a-f]{32}$`), `must be a ${prefix}_ id`) });
+  return z.object({ id: z.string().regex(idPattern(prefix), `must be a ${prefix}_ id`) });
+}
+
+/**
+ * The `:id` of a resource path. An id that is malformed or of another kind cannot name anything
+ * of this resource, so it is a 404 (the same answer as another tenant's id), never a 400 or 500.
+ */
+export function pathId(params: unknown, prefix: IdPrefix, what: string): string {
+  const id = (params as { id?: unknown } | null)?.id;
+  if (typeof id !== 'string' || !idPattern(prefix).test(id)) throw notFound(what);
+  return id;
+}
+
+/** A reference to another resource in a body or a query (`item_id`, `channel_id` ...). */
+export function idRef(prefix: IdPrefix) {
+  return z.string().regex(idPattern(prefix), `must be a ${prefix}_ id`);
+}
+
+/** A cursor over a bigint id (movements, sync events, guardian runs): newest first. */
+export function numberCursor(n: number | null): number | null {
+  if (n !== null && !(Number.isSafeInteger(n) && n > 0)) {
+    throw new ApiError(400, 'validation_failed', 'cursor is not valid', [{ path: 'cursor', message: 'unreadable cursor' }]);
+  }
+  return n;
+}
+
+/** `http(s)://host[:port][/path]`, no credentials in the URL. */
+export const httpUrl = z
+  .string()
+  .trim()
+  .min(1)
+  .max(500)
+  .refine((s) => {
+    try {
+      const u = new URL(s);
+      return (u.protocol === 'http:' || u.protocol === 'https:') && !u.username && !u.password && u.hostname.length > 0;
+    } catch {
+      return false;
+    }
+  }, 'must be an http(s) URL');
+
+/** Where this API is reached from the caller's side (honours X-Forwarded-* behind a proxy). */
+export function requestOrigin(req: FastifyRequest): string {
+  return `${req.protocol}://${req.host}`;
+}
+
+export const pgCode = (err: unknown): string | undefined => (err as { code?: string } | null)?.code;
+
+/** Level as the API shows it. */
+export function levelView(l: { item_id: string; location_id: string; on_hand: number; reserved: number }) {
+  return { item_id: l.item_id, location_id: l.location_id, on_hand: l.on_hand, reserved: l.reserved, available: l.on_hand - l.reserved };
 }
