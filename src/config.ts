@@ -14,6 +14,8 @@ export interface Config {
   workerConcurrency: number;
   /** Seconds between Guardian runs for new tenants (each tenant can change its own). */
   guardianIntervalS: number;
+  /** A worker silent this long is taken for dead and its locked jobs are run again elsewhere. */
+  workerDeadAfterS: number;
   demo: boolean;
 }
 
@@ -33,6 +35,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     logLevel: env.LOG_LEVEL ?? 'info',
     workerConcurrency: int(env.WORKER_CONCURRENCY, 8),
     guardianIntervalS: int(env.GUARDIAN_INTERVAL_S, 900),
+    workerDeadAfterS: int(env.WORKER_DEAD_AFTER_S, 15),
     demo: env.DEMO !== '0',
   };
 }

@@ -75,7 +75,9 @@ export async function syncPush(ctx: AppContext, payload: { tenantId: string; cha
     if (dirty.length === 0) break;
     const targets = new Map(dirty.map((l) => [l.id, target(live, l)]));
     // The channel already holds what it should (a sale there, already counted): nothing to send.
-    const settled = dirty.filter((l) => !needsPush(caps.quantityModel, targets.get(l.id)!, l.last_seen_qty));
+    // Delta platforms report no levels, so our view of them can be behind (a till sale our last
+    // read-then-write already absorbed): their adapter reads first and skips what is already right.
+    const settled = caps.quantityModel === 'delta' ? [] : dirty.filter((l) => !needsPush(caps.quantityModel, targets.get(l.id)!, l.last_seen_qty));
     const toPush = dirty.filter((l) => !settled.includes(l));
     let results: PushResult[] = [];
     if (toPush.length > 0) {

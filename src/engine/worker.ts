@@ -44,9 +44,7 @@ export interface WorkerHandle {
   stop(): Promise<void>;
 }
 
-const HEARTBEAT_MS = 3_000;
-/** A worker silent for this long is dead: its locked jobs go back to the queue. */
-export const WORKER_DEAD_AFTER_S = 15;
+const HEARTBEAT_MS = 1_000;
 
 /**
  * Heartbeats for this process's workers, and the rescue of jobs locked by dead ones. graphile-worker
@@ -64,7 +62,7 @@ function startHeartbeats(ctx: AppContext, workerIds: string[]): { stop(): Promis
     }
     const { rows } = await ctx.db.query<{ worker_id: string }>(
       `delete from worker_heartbeats where heartbeat_at < now() - make_interval(secs => $1) returning worker_id`,
-      [WORKER_DEAD_AFTER_S],
+      [ctx.config.workerDeadAfterS],
     );
     if (rows.length > 0) {
       await ctx.db.query(`select graphile_worker.force_unlock_workers($1::text[])`, [rows.map((r) => r.worker_id)]);

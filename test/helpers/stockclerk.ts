@@ -14,13 +14,14 @@ export interface Harness {
   sc: StockClerk;
   url: string;
   testDb: TestDb;
+  dataDir: string;
   stop(): Promise<void>;
 }
 
 export async function startHarness(opts: { tuning?: Partial<EngineTuning>; worker?: boolean } = {}): Promise<Harness> {
   const testDb = await createTestDb();
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'stockclerk-test-'));
-  const config = { ...loadConfig({}), port: 0, host: '127.0.0.1', dataDir, databaseUrl: testDb.url, demo: false, workerConcurrency: 4 };
+  const config = { ...loadConfig({}), port: 0, host: '127.0.0.1', dataDir, databaseUrl: testDb.url, demo: false, workerConcurrency: 4, workerDeadAfterS: 3 };
   const sc = await startStockClerk(config, {
     worker: opts.worker,
     log: createLogger(process.env.TEST_LOG_LEVEL ?? 'silent'),
@@ -31,6 +32,7 @@ export async function startHarness(opts: { tuning?: Partial<EngineTuning>; worke
     sc,
     url: sc.url!,
     testDb,
+    dataDir,
     async stop() {
       await sc.stop();
       await testDb.drop();

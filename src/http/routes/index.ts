@@ -1,8 +1,22 @@
 // Every authenticated /api/v1 route file. Each is a small plugin over one resource.
 import type { FastifyInstance } from 'fastify';
 import type { AppContext } from '../../engine/context.ts';
+import { agentRoutes } from './agents.ts';
+import { alertRoutes } from './alerts.ts';
+import { channelRoutes } from './channels.ts';
 import { itemRoutes } from './items.ts';
+import { listingRoutes } from './listings.ts';
+import { locationRoutes } from './locations.ts';
+import { stockRoutes } from './stock.ts';
+import { syncEventRoutes } from './sync-events.ts';
 
 export async function apiRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {
   await itemRoutes(app, ctx);
+  await locationRoutes(app, ctx);
+  await stockRoutes(app, ctx);
+  await channelRoutes(app, ctx);
+  await listingRoutes(app, ctx);
+  await syncEventRoutes(app, ctx);
+  await alertRoutes(app, ctx);
+  await agentRoutes(app, ctx);
 }

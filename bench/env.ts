@@ -1,0 +1,107 @@
+// What every benchmark runs on: a Postgres of its own (embedded in a fresh temp dir, or a fresh
+// database on the DATABASE_URL server), a StockClerk booted the way production boots it
+// (startStockClerk on 127.0.0.1, port 0, no demo, quiet logs), and one stop() that undoes it all.
+import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import pg from 'pg';
+import { loadConfig, type Config } from '../src/config.ts';
+import { startEmbedded } from '../src/db/embedded.ts';
+import { createLogger } from '../src/log.ts';
+import { startStockClerk, type StartOptions, type StockClerk } from '../src/server.ts';
+
+/** Progress goes to stderr (stdout's last line is the result), never starting with '{'. */
+export function progress(msg: string): void {
+  process.stderr.write(`[bench ${new Date().toISOString().slice(11, 23)}] ${msg}\n`);
+}
+
+export interface BenchDb {
+  /** Connection string of the database the run owns. */
+  url: string;
+  kind: 'embedded' | 'external';
+  drop(): Promise<void>;
+}
+
+/** A database nobody else uses: embedded Postgres in a temp dir, or a fresh database on DATABASE_URL's server. */
+export async function benchDatabase(): Promise<BenchDb> {
+  const external = process.env.DATABASE_URL;
+  if (external) {
+    const name = `sc_bench_${randomBytes(5).toString('hex')}`;
+    const admin = new pg.Client({ connectionString: external });
+    await admin.connect();
+    await admin.query(`create database ${name}`);
+    await admin.end();
+    const u = new URL(external);
+    u.pathname = '/' + name;
+    progress(`database ${name} created on the DATABASE_URL server`);
+    return {
+      url: u.toString(),
+      kind: 'external',
+      async drop() {
+        const a = new pg.Client({ connectionString: external });
+        await a.connect();
+        await a.query(`drop database if exists ${name} with (force)`).catch(() => {});
+        await a.end();
+      },
+    };
+  }
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'stockclerk-bench-pg-'));
+  const started = Date.now();
+  const emb = await startEmbedded(dir, (m) => progress(`postgres: ${m}`));
+  progress(`embedded PostgreSQL up in ${Date.now() - started} ms (${dir})`);
+  return {
+    url: emb.url,
+    kind: 'embedded',
+    async drop() {
+      await emb.stop().catch((err: unknown) => progress(`stopping postgres: ${String(err)}`));
+      fs.rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+export interface BenchEnv {
+  sc: StockClerk;
+  db: BenchDb;
+  config: Config;
+  stop(): Promise<void>;
+}
+
+/** Database + StockClerk. `opts` go to startStockClerk (worker/api on or off, tuning, pool size). */
+export async function startBenchEnv(opts: Omit<StartOptions, 'log'> & { workerConcurrency?: number } = {}): Promise<BenchEnv> {
+  const db = await benchDatabase();
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'stockclerk-bench-data-'));
+  const base = loadConfig({});
+  const config: Config = {
+    ...base,
+    port: 0,
+    host: '127.0.0.1',
+    dataDir,
+    databaseUrl: db.url,
+    demo: false,
+    logLevel: process.env.BENCH_LOG_LEVEL ?? 'silent',
+    workerConcurrency: opts.workerConcurrency ?? (Number(process.env.WORKER_CONCURRENCY) || base.workerConcurrency),
+  };
+  let sc: StockClerk;
+  try {
+    // pino writes to stdout: keep it silent unless asked, the result must stay stdout's last line.
+    sc = await startStockClerk(config, { ...opts, log: createLogger(config.logLevel) });
+  } catch (err) {
+    await db.drop();
+    fs.rmSync(dataDir, { recursive: true, force: true });
+    throw err;
+  }
+  progress(`StockClerk up (${sc.url ?? 'no API'}, workers ${opts.worker === false ? 'off' : `on x${config.workerConcurrency}`})`);
+  return {
+    sc,
+    db,
+    config,
+    async stop() {
+      await sc.stop().catch((err: unknown) => progress(`stopping StockClerk: ${String(err)}`));
+      await db.drop();
+      fs.rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));

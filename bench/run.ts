@@ -1,0 +1,83 @@
+// npm run bench -- ledger | webhooks | propagation --tenants N --rate R --duration S  [--record]
+// Each benchmark is self-contained and bounded in time; progress goes to stderr and the LAST line
+// of stdout is exactly one JSON object (the checks parse it).
+import { benchLedger } from './ledger.ts';
+import { benchPropagation } from './propagation.ts';
+import { recordRow } from './record.ts';
+import { numFlag, parseArgs } from './stats.ts';
+import { benchWebhooks } from './webhooks.ts';
+import { progress } from './env.ts';
+
+const USAGE = 'usage: npm run bench -- ledger | webhooks | propagation --tenants N --rate R --duration S  [--record]';
+
+async function main(): Promise<number> {
+  const argv = process.argv.slice(2);
+  const { positional, flags } = parseArgs(argv);
+  const name = positional[0];
+  let result: Record<string, unknown>;
+  let limitS: number;
+  let run: () => Promise<Record<string, unknown>>;
+  switch (name) {
+    case 'ledger': {
+      const seconds = numFlag(flags, 'seconds', 5);
+      limitS = 120 + seconds * 4;
+      run = () => benchLedger({ seconds, concurrency: numFlag(flags, 'concurrency', 4) });
+      break;
+    }
+    case 'webhooks': {
+      const duration = numFlag(flags, 'duration', 10);
+      limitS = 150 + duration * 2;
+      run = () => benchWebhooks({ rate: numFlag(flags, 'rate', 1000), duration, tenants: numFlag(flags, 'tenants', 4), connections: numFlag(flags, 'connections', 64) });
+      break;
+    }
+    case 'propagation': {
+      const duration = numFlag(flags, 'duration', 20);
+      limitS = 180 + duration * 2;
+      run = () =>
+        benchPropagation({
+          tenants: numFlag(flags, 'tenants', 20),
+          rate: numFlag(flags, 'rate', 200),
+          duration,
+          items: numFlag(flags, 'items', 50),
+          settleS: numFlag(flags, 'settle', 60),
+          direct: flags.direct === true,
+        });
+      break;
+    }
+    default:
+      process.stderr.write(USAGE + '\n');
+      return 2;
+  }
+  // Bounded: a run that hangs reports that as its result instead of hanging the caller.
+  const watchdog = setTimeout(() => {
+    progress(`${name} exceeded ${limitS} s; giving up`);
+    void emit({ error: `timed out after ${limitS} s` }, 1);
+  }, limitS * 1000);
+  watchdog.unref();
+  try {
+    result = await run();
+  } catch (err) {
+    progress(`${name} failed: ${(err as Error).stack ?? String(err)}`);
+    await emit({ error: (err as Error).message }, 1);
+    return 1;
+  }
+  clearTimeout(watchdog);
+  if (flags.record) {
+    const command = `npm run bench -- ${argv.filter((a) => a !== '--record').join(' ')}`;
+    progress(`recorded in ${recordRow(command, result)}`);
+  }
+  await emit(result, 0);
+  return 0;
+}
+
+function emit(result: unknown, code: number): Promise<void> {
+  return new Promise(() => {
+    // Exit right after the line is flushed: idle keep-alive sockets must not hold the process.
+    process.stdout.write(JSON.stringify(result) + '\n', () => process.exit(code));
+  });
+}
+
+process.on('unhandledRejection', (err) => progress(`unhandled rejection: ${(err as Error)?.stack ?? String(err)}`));
+void main().then((code) => {
+  if (code !== 0) process.exitCode = code;
+});

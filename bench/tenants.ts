@@ -1,0 +1,60 @@
+// Tenants with emulated channels, connected the way a merchant connects them
+// (connectEmulatedChannel: sealed credentials, webhooks pointed at StockClerk, listings imported
+// through the real adapter and matched by SKU), with their opening stock in the ledger.
+import type { ChannelType } from '../src/channels/contract.ts';
+import { withTx } from '../src/db/pool.ts';
+import { createItems, createTenant } from '../src/db/tenants.ts';
+import { connectEmulatedChannel, type AnyEmulator, type EmulatedAccount, type EmulatorSet } from '../src/demo/emulated.ts';
+import type { AppContext } from '../src/engine/context.ts';
+import { recordMovements } from '../src/ledger/ledger.ts';
+
+export interface BenchChannel {
+  type: ChannelType;
+  channelId: string;
+  accountId: string;
+  /** The secrets the emulator account signs webhooks with (what connectEmulatedChannel gave the channel). */
+  account: EmulatedAccount;
+  emulator: AnyEmulator;
+  /** sku -> the platform's external id for that item. */
+  externalBySku: Map<string, string>;
+}
+
+export interface BenchTenant {
+  index: number;
+  tenantId: string;
+  locationId: string;
+  items: Array<{ id: string; sku: string }>;
+  channels: BenchChannel[];
+}
+
+export async function createBenchTenant(
+  ctx: AppContext,
+  stockclerkUrl: string,
+  emulators: EmulatorSet,
+  input: { index: number; items: number; qty: number; types: ChannelType[] },
+): Promise<BenchTenant> {
+  const t = await withTx(ctx.db, (tx) => createTenant(tx, { name: `Bench shop ${input.index}` }));
+  const specs = Array.from({ length: input.items }, (_, i) => ({ sku: `T${input.index}-SKU-${String(i).padStart(3, '0')}`, name: `Item ${i}` }));
+  const ids = await createItems(ctx.db, t.tenantId, specs);
+  await recordMovements(ctx.db, t.tenantId, ids.map((itemId) => ({ itemId, locationId: t.locationId, qtyDelta: input.qty, reason: 'receipt' as const, note: 'opening stock' })));
+  const items = ids.map((id, i) => ({ id, sku: specs[i]!.sku }));
+  const channels: BenchChannel[] = [];
+  for (const type of input.types) {
+    const emulator = emulators[type];
+    const r = await connectEmulatedChannel(ctx, {
+      tenantId: t.tenantId,
+      type,
+      emulator,
+      name: `${type} ${input.index}`,
+      stockclerkUrl,
+      items: specs.map((s) => ({ ...s, qty: input.qty })),
+      locationIds: [t.locationId],
+    });
+    if (r.matched !== input.items) throw new Error(`${type}: ${r.matched} of ${input.items} listings matched`);
+    const acc = emulator.accounts.get(r.accountId);
+    const externalBySku = new Map<string, string>();
+    for (const s of emulator.spec.state(acc)) if (s.sku) externalBySku.set(s.sku, s.externalId);
+    channels.push({ type, channelId: r.channelId, accountId: r.accountId, account: r.account, emulator, externalBySku });
+  }
+  return { index: input.index, tenantId: t.tenantId, locationId: t.locationId, items, channels };
+}

@@ -1,0 +1,162 @@
+// `bench webhooks`: webhook accept latency at a fixed rate. StockClerk runs with its workers; a few
+// tenants have emulated Epos Now and Deliveroo channels. Every request is unique and signed with the
+// platform's real scheme and the secret connectEmulatedChannel gave the channel (Deliveroo order.new:
+// hex HMAC over "guid body"; Epos Now: base64 HMAC over "timestamp.body"). Requests are built before
+// the clock starts and fired open-loop from a worker thread, so the sender neither waits for answers
+// nor competes with the server's event loop.
+import { randomUUID } from 'node:crypto';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { Worker } from 'node:worker_threads';
+import { deliverooSignature } from '../src/channels/deliveroo/webhook.ts';
+import { signEposWebhook } from '../src/channels/eposnow/webhook.ts';
+import { startEmulators } from '../src/demo/emulated.ts';
+import { progress, sleep, startBenchEnv } from './env.ts';
+import type { OpenLoopInput, OpenLoopOutput, PreparedRequest } from './open-loop.ts';
+import { ms1, percentile } from './stats.ts';
+import { createBenchTenant, type BenchChannel, type BenchTenant } from './tenants.ts';
+
+export interface WebhookOptions {
+  rate: number;
+  duration: number;
+  tenants: number;
+  connections: number;
+}
+
+const ITEMS = 50;
+
+function deliverooOrder(ch: BenchChannel, sku: string): PreparedRequest {
+  const uuid = randomUUID();
+  const now = new Date().toISOString();
+  const price = { fractional: 500, currency_code: 'GBP' };
+  const body = JSON.stringify({
+    event: 'order.new',
+    body: {
+      order: {
+        id: `gb:${uuid}`,
+        order_number: uuid.slice(0, 8),
+        location_id: ch.accountId,
+        display_id: uuid.slice(0, 4).toUpperCase(),
+        status: 'placed',
+        status_log: [{ at: now, status: 'placed' }],
+        fulfillment_type: 'deliveroo',
+        asap: true,
+        total_price: price,
+        items: [{ pos_item_id: sku, quantity: 1, name: sku, operational_name: sku, unit_price: price, menu_unit_price: price, total_price: price, discount_amount: { fractional: 0, currency_code: 'GBP' }, modifiers: [] }],
+      },
+    },
+  });
+  const guid = randomUUID();
+  return {
+    path: `/webhooks/deliveroo/${ch.channelId}`,
+    body,
+    headers: {
+      'content-type': 'application/json',
+      'x-deliveroo-sequence-guid': guid,
+      'x-deliveroo-hmac-sha256': deliverooSignature(ch.account.webhookSecret, guid, Buffer.from(body), false),
+      'x-deliveroo-payload-type': 'event/order.new',
+      'x-deliveroo-webhook-version': '1',
+    },
+  };
+}
+
+function eposTransaction(ch: BenchChannel, sku: string, id: number): PreparedRequest {
+  const body = JSON.stringify({
+    Id: id,
+    DateTime: new Date().toISOString(),
+    LocationId: 4501,
+    TransactionItems: [{ ProductId: Number(ch.externalBySku.get(sku)), Quantity: 1 }],
+  });
+  const ts = Math.floor(Date.now() / 1000);
+  return {
+    path: `/webhooks/eposnow/${ch.channelId}`,
+    body,
+    headers: { 'content-type': 'application/json', 'x-epos-timestamp': String(ts), 'x-epos-signature': signEposWebhook(ch.account.webhookSecret, ts, body) },
+  };
+}
+
+function prepare(tenants: BenchTenant[], n: number): PreparedRequest[] {
+  const out: PreparedRequest[] = [];
+  let txn = 5_000_000;
+  for (let i = 0; i < n; i++) {
+    const t = tenants[i % tenants.length]!;
+    const ch = t.channels[Math.floor(i / tenants.length) % t.channels.length]!;
+    const sku = t.items[Math.floor(Math.random() * t.items.length)]!.sku;
+    out.push(ch.type === 'deliveroo' ? deliverooOrder(ch, sku) : eposTransaction(ch, sku, txn++));
+  }
+  return out;
+}
+
+function fireOpenLoop(input: OpenLoopInput): Promise<OpenLoopOutput> {
+  return new Promise((resolve, reject) => {
+    const w = new Worker(new URL('./open-loop.ts', import.meta.url), { workerData: input });
+    w.once('message', (m: OpenLoopOutput | { fatal: string }) => {
+      void w.terminate();
+      if ('fatal' in m) reject(new Error(m.fatal));
+      else resolve(m);
+    });
+    w.once('error', reject);
+  });
+}
+
+export async function benchWebhooks(o: WebhookOptions): Promise<Record<string, unknown>> {
+  const env = await startBenchEnv();
+  const emulators = await startEmulators();
+  try {
+    const ctx = env.sc.ctx;
+    const tenants: BenchTenant[] = [];
+    for (let i = 0; i < o.tenants; i++) {
+      tenants.push(await createBenchTenant(ctx, env.sc.url!, emulators, { index: i, items: ITEMS, qty: 1_000_000, types: ['eposnow', 'deliveroo'] }));
+    }
+    const n = Math.round(o.rate * o.duration);
+    const requests = prepare(tenants, n);
+    progress(`${o.tenants} tenants x (Epos Now, Deliveroo) x ${ITEMS} items; ${n} signed unique webhooks prepared; firing ${o.rate}/s for ${o.duration} s over ${o.connections} connections`);
+    // Let the listing imports' background work settle before the clock starts.
+    await sleep(1000);
+    const loop = monitorEventLoopDelay({ resolution: 5 });
+    loop.enable();
+    const out = await fireOpenLoop({ origin: env.sc.url!, rate: o.rate, connections: o.connections, requests });
+    loop.disable();
+    const ok = out.latencies.filter((v) => Number.isFinite(v));
+    const twoXX = Object.entries(out.statuses).filter(([s]) => /^2\d\d$/.test(s)).reduce((a, [, c]) => a + c, 0);
+    const errors = n - twoXX;
+    progress(`sent ${n} in ${out.elapsedS.toFixed(2)} s; statuses ${JSON.stringify(out.statuses)}${out.errors.length ? ' errors: ' + out.errors.join(' | ') : ''}`);
+
+    // What got in: every accepted webhook is a recorded event, applied by the Watcher soon after.
+    const drainStart = Date.now();
+    let recorded = 0;
+    let pending = 0;
+    for (;;) {
+      const { rows } = await ctx.db.query<{ recorded: number; pending: number }>(
+        `select count(*)::int as recorded, count(*) filter (where applied_at is null)::int as pending from channel_events`,
+      );
+      recorded = rows[0]!.recorded;
+      pending = rows[0]!.pending;
+      if (pending === 0 || Date.now() - drainStart > 30_000) break;
+      await sleep(100);
+    }
+    const result = {
+      rate: Math.round(n / out.sendSpanS),
+      target_rate: o.rate,
+      requests: n,
+      accepted: twoXX,
+      errors,
+      p50_ms: ms1(percentile(ok, 50)),
+      p90_ms: ms1(percentile(ok, 90)),
+      p99_ms: ms1(percentile(ok, 99)),
+      max_ms: ms1(Math.max(...ok)),
+      p99_from_schedule_ms: ms1(percentile(out.fromSchedule.filter((v) => Number.isFinite(v)), 99)),
+      sender_max_lag_ms: ms1(out.maxSendLagMs),
+      server_loop_delay_p99_ms: ms1(loop.percentile(99) / 1e6),
+      events_recorded: recorded,
+      events_unapplied_after_drain: pending,
+      apply_drain_ms: Date.now() - drainStart,
+      tenants: o.tenants,
+      connections: o.connections,
+      db: env.db.kind,
+    };
+    return result;
+  } finally {
+    await emulators.close();
+    await env.stop();
+  }
+}
