@@ -35,13 +35,26 @@ async function phase(name: string, conc: number, per: number, op: () => Promise<
 const argsN = Number(process.argv[2] ?? 100);
 if (process.argv[3]) await db.query('vacuum analyze');
 const RAW = `with input as (select * from jsonb_to_recordset($2::jsonb) as x(item_id text, location_id text, qty_delta int, reason text, source_channel_id text, source_event_id text, source_user_id text, note text)), agg as (select item_id, location_id, sum(qty_delta)::int as delta from input group by 1,2), lv as (insert into stock_levels as l (tenant_id, item_id, location_id, on_hand, reserved, updated_at) select $1, item_id, location_id, delta, 0, now() from agg order by item_id, location_id on conflict (tenant_id, item_id, location_id) do update set on_hand = l.on_hand + excluded.on_hand, updated_at = excluded.updated_at returning 1) insert into stock_movements (tenant_id, item_id, location_id, qty_delta, reason, source_channel_id, source_event_id, source_user_id, note) select $1, item_id, location_id, qty_delta, reason, source_channel_id, source_event_id, source_user_id, note from input`;
-for (const conc of [1, 2, 4]) {
+for (const conc of [4]) {
   await phase('raw', conc, argsN, () => withTx(db, (tx) => tx.query(RAW, [t.tenantId, rows(argsN)])));
   await phase('apply only', conc, argsN, () => withTx(db, (tx) => tx.query(APPLY_SQL, [t.tenantId, rows(argsN)])));
   await phase('apply+jobs', conc, argsN, () => withTx(db, async (tx) => { const r = await tx.query(APPLY_SQL, [t.tenantId, rows(argsN)]); await addJobs(tx, [...pushJobs(t.tenantId, r.rows[0].channel_ids), { task: 'alerts_stock', payload: { tenantId: t.tenantId }, key: `alerts-stock:${t.tenantId}`, runAt: new Date(Date.now() + 250) }]); }));
   await phase('apply+notify', conc, argsN, () => withTx(db, async (tx) => { const r = await tx.query(APPLY_SQL, [t.tenantId, rows(argsN)]); await notifyTenant(tx, t.tenantId, 'stock.changed', { levels: r.rows[0].levels }); }));
   await phase('recordMovements', conc, argsN, () => recordMovements(db, t.tenantId, JSON.parse(rows(argsN)).map((r: any) => ({ itemId: r.item_id, locationId: r.location_id, qtyDelta: -1, reason: 'sale' }))));
 }
+const NODIRTY = APPLY_SQL.replace(/, dirty as \([\s\S]*?returning channel_id\n\)/, '').replace(/coalesce\(\(select array_agg[\s\S]*?'\{\}'\)/, "'{}'::text[]");
+for (const conc of [4]) {
+  await phase('no-listing-update (raw + levels json) +jobs+notify', conc, argsN, () => withTx(db, async (tx) => { await tx.query(NODIRTY, [t.tenantId, rows(argsN)]); await addJobs(tx, [...pushJobs(t.tenantId, chans), { task: 'alerts_stock', payload: { tenantId: t.tenantId }, key: `alerts-stock:${t.tenantId}`, runAt: new Date(Date.now() + 250) }]); await notifyTenant(tx, t.tenantId, 'stock.changed', { levels: [] }); }));
+}
+await db.query('drop index listings_dirty_idx');
+await db.query('alter table listings set (fillfactor = 50)');
+await db.query('vacuum full analyze listings');
+for (const conc of [1, 4]) {
+  await phase('HOT listings: apply only', conc, argsN, () => withTx(db, (tx) => tx.query(APPLY_SQL, [t.tenantId, rows(argsN)])));
+  await phase('HOT listings: recordMovements', conc, argsN, () => recordMovements(db, t.tenantId, JSON.parse(rows(argsN)).map((r: any) => ({ itemId: r.item_id, locationId: r.location_id, qtyDelta: -1, reason: 'sale' }))));
+}
+const st = await db.query(`select n_tup_upd, n_tup_hot_upd from pg_stat_user_tables where relname = 'listings'`);
+console.error(JSON.stringify(st.rows));
 const ex = await db.query('explain (analyze, buffers) ' + APPLY_SQL, [t.tenantId, rows(argsN)]);
 console.error(ex.rows.map((r: any) => r['QUERY PLAN']).join('\n'));
 await env.stop();

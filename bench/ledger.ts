@@ -133,12 +133,18 @@ export async function benchLedger(o: LedgerOptions): Promise<Record<string, unkn
     const f = await seed(db, env.sc.ctx.sealer);
     progress(`seeded 1 tenant, ${ITEMS} items, 3 channels x ${ITEMS} listings; ${o.concurrency} connections, ${o.seconds} s per phase`);
 
+    // Planner statistics and a clean heap, as autovacuum keeps them in production; again before each
+    // phase so no phase pays for the dead rows an earlier one left.
+    const settle = () => db.query('vacuum analyze');
+    await settle();
     const single = await phase('single (1 movement / recordMovements call)', o.seconds, o.concurrency, 1, async () => {
       await recordMovements(db, f.tenantId, movements(f, 1));
     });
+    await settle();
     const batched = await phase(`batched (${BATCH} movements / recordMovements call)`, o.seconds, o.concurrency, BATCH, async () => {
       await recordMovements(db, f.tenantId, movements(f, BATCH));
     });
+    await settle();
     const raw = await phase(`raw SQL ceiling (${BATCH} movements / transaction, inserts + level upserts only)`, o.seconds, o.concurrency, BATCH, async () => {
       const rows = rawRows(movements(f, BATCH));
       await withTx(db, (tx) => tx.query(RAW_SQL, [f.tenantId, rows]));

@@ -58,8 +58,9 @@ const TABLES: Record<string, { order: string; skip?: string[] }> = {
   guardian_runs: { order: 'id' },
 };
 
-/** Every row the tenant owns, as JSON text, plus its queued jobs. */
+/** Every row the tenant owns, as JSON text, plus its queued jobs (taken once the workers settled). */
 export async function snapshot(db: Db, tenantId: string): Promise<Record<string, unknown>> {
+  await quiet(db, tenantId);
   const out: Record<string, unknown> = {};
   for (const [table, t] of Object.entries(TABLES)) {
     const { rows } = await db.query(`select * from ${table} where tenant_id = $1 order by ${t.order}`, [tenantId]);

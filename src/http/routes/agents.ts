@@ -8,7 +8,7 @@ import { withTx } from '../../db/pool.ts';
 import type { AppContext } from '../../engine/context.ts';
 import { guardianJob } from '../../engine/guardian.ts';
 import { parse } from '../errors.ts';
-import { decodeCursor, page, pageQuery } from '../paging.ts';
+import { page, pageQuery } from '../paging.ts';
 import { idRef, numberCursor } from './common.ts';
 
 const AGENTS = {
@@ -42,7 +42,7 @@ export async function agentRoutes(app: FastifyInstance, ctx: AppContext): Promis
                   (select e.applied_at from channel_events e where e.tenant_id = $1 and e.applied_at is not null order by e.id desc limit 1),
                   (select s.created_at from sync_events s where s.tenant_id = $1 and s.kind in ('inbound', 'pull') order by s.id desc limit 1)) as watcher,
                 (select s.created_at from sync_events s where s.tenant_id = $1 and s.kind = 'push' order by s.id desc limit 1) as sync,
-                (select coalesce(g.finished_at, g.started_at) from guardian_runs g where g.tenant_id = $1 order by g.id desc limit 1) as guardian,
+                (select coalesce(g.finished_at, g.created_at) from guardian_runs g where g.tenant_id = $1 order by g.id desc limit 1) as guardian,
                 (select a.created_at from alerts a where a.tenant_id = $1 order by a.created_at desc limit 1) as alert`,
         [tenantId],
       ),
@@ -75,9 +75,9 @@ export async function agentRoutes(app: FastifyInstance, ctx: AppContext): Promis
 
   app.get('/guardian/runs', async (req) => {
     const q = parse(RunsQuery, req.query);
-    const before = numberCursor(decodeCursor<number>(q.cursor, 'number'));
+    const before = numberCursor(q.cursor);
     const { rows } = await ctx.db.query(
-      `select g.id, g.channel_id, c.name as channel_name, g.checked, g.in_sync, g.repaired, g.alerted, g.skipped, g.error, g.started_at, g.finished_at
+      `select g.id, g.channel_id, c.name as channel_name, g.checked, g.in_sync, g.repaired, g.alerted, g.skipped, g.error, g.created_at as started_at, g.finished_at
        from guardian_runs g left join channels c on c.tenant_id = g.tenant_id and c.id = g.channel_id
        where g.tenant_id = $1 and ($2::bigint is null or g.id < $2) and ($3::text is null or g.channel_id = $3)
        order by g.id desc limit $4`,

@@ -5,8 +5,8 @@ import { notifyTenant } from '../../db/jobs.ts';
 import { withTx } from '../../db/pool.ts';
 import type { AppContext } from '../../engine/context.ts';
 import { ApiError, notFound, parse } from '../errors.ts';
-import { decodeCursor, page, pageQuery } from '../paging.ts';
-import { pathId } from './common.ts';
+import { page, pageQuery } from '../paging.ts';
+import { pathId, stringCursor } from './common.ts';
 
 export const ALERT_TYPES = ['low_stock', 'out_of_stock', 'channel_auth', 'sync_failure_rate', 'large_drift'] as const;
 export const ALERT_STATUSES = ['open', 'acknowledged', 'resolved'] as const;
@@ -19,7 +19,7 @@ export async function alertRoutes(app: FastifyInstance, ctx: AppContext): Promis
   // Alert ids are UUIDv7 underneath: id order is creation order.
   app.get('/alerts', async (req) => {
     const q = parse(ListQuery, req.query);
-    const before = decodeCursor<string>(q.cursor, 'string');
+    const before = stringCursor(q.cursor);
     const { rows } = await ctx.db.query(
       `select ${COLUMNS} from alerts a
        where a.tenant_id = $1 and ($2::text is null or a.id < $2) and ($3::text is null or a.status = $3) and ($4::text is null or a.type = $4)

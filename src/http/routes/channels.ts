@@ -13,8 +13,8 @@ import type { AppContext } from '../../engine/context.ts';
 import { importListings } from '../../engine/onboarding.ts';
 import { pushJob } from '../../engine/sync.ts';
 import { ApiError, notFound, parse } from '../errors.ts';
-import { decodeCursor, page, pageQuery } from '../paging.ts';
-import { httpUrl, idRef, pathId, requestOrigin } from './common.ts';
+import { page, pageQuery } from '../paging.ts';
+import { httpUrl, idRef, pathId, requestOrigin, stringCursor, text } from './common.ts';
 
 /** Real API hosts; Shopify has one host per shop, so its base_url is always given. */
 export const DEFAULT_BASE_URL: Partial<Record<ChannelType, string>> = {
@@ -23,8 +23,8 @@ export const DEFAULT_BASE_URL: Partial<Record<ChannelType, string>> = {
   deliveroo: 'https://api.developers.deliveroo.com',
 };
 
-const name = z.string().trim().min(1).max(200);
-const platformId = z.string().trim().min(1).max(200);
+const name = text(1, 200);
+const platformId = text(1, 200);
 
 /** Sync policy (src/domain/channel-policy.ts) and the platform settings the adapters read. */
 const SETTINGS_SHAPE = {
@@ -57,7 +57,7 @@ const SELLABLE_KEYS: SettingsKey[] = ['location_ids', 'default_buffer', 'percent
 function credentialsSchema(mod: ChannelModule) {
   const shape: Record<string, ZodType> = {};
   for (const f of mod.credentialFields) {
-    const s = z.string().min(1).max(20_000);
+    const s = z.string().min(1).max(20_000).refine((v) => !v.includes('\u0000'), 'must not contain NUL characters');
     shape[f.name] = f.required ? s : s.optional();
   }
   return z.strictObject(shape);
@@ -143,7 +143,8 @@ export async function channelRoutes(app: FastifyInstance, ctx: AppContext): Prom
     const { rows } = await q.query<{ id: string }>(`select id from locations where tenant_id = $1 and id = any($2)`, [tenantId, [...ids]]);
     const found = new Set(rows.map((r) => r.id));
     const missing = [...ids].filter((id) => !found.has(id));
-    if (missing.length) throw new ApiError(404, 'not_found', 'Location not found', missing.map((id) => ({ path: 'settings', message: `no location ${id}` })));
+    // The ids are not echoed back: the caller knows what it sent.
+    if (missing.length) throw new ApiError(404, 'not_found', `Location not found (${missing.length} of the settings' location ids)`);
   }
 
   /** Marks every matched listing of the channel as needing a push and queues it (same transaction). */
@@ -169,7 +170,7 @@ export async function channelRoutes(app: FastifyInstance, ctx: AppContext): Prom
 
   app.get('/channels', async (req) => {
     const q = parse(ListQuery, req.query);
-    const after = decodeCursor<string>(q.cursor, 'string');
+    const after = stringCursor(q.cursor);
     const { rows } = await ctx.db.query<ChannelRow>(
       `select ${COLUMNS} from channels c
        where c.tenant_id = $1 and ($2::text is null or c.id > $2) and ($3::text is null or c.type = $3) and ($4::text is null or c.status = $4)

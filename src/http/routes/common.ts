@@ -3,6 +3,7 @@ import type { FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import type { IdPrefix } from '../../domain/ids.ts';
 import { ApiError, notFound } from '../errors.ts';
+import { decodeCursor } from '../paging.ts';
 
 const idPattern = (prefix: IdPrefix) => new RegExp(`^${prefix}_[0-9a-f]{32}$`);
 
@@ -26,8 +27,27 @@ export function idRef(prefix: IdPrefix) {
   return z.string().regex(idPattern(prefix), `must be a ${prefix}_ id`);
 }
 
+// Postgres text cannot hold U+0000: refuse it up front, or it surfaces as a database error (a 500).
+const noNul = (s: string) => !s.includes('\u0000');
+const NUL_MESSAGE = 'must not contain NUL characters';
+
+/** Free text (names, notes): trimmed, bounded, storable. */
+export function text(min: number, max: number) {
+  return z.string().trim().min(min).max(max).refine(noNul, NUL_MESSAGE);
+}
+
+/** A string cursor (the last row's sort key), refused when it could not be a key. */
+export function stringCursor(cursor: string | undefined): string | null {
+  const key = decodeCursor<string>(cursor, 'string');
+  if (key !== null && (!noNul(key) || key.length > 200)) {
+    throw new ApiError(400, 'validation_failed', 'cursor is not valid', [{ path: 'cursor', message: 'unreadable cursor' }]);
+  }
+  return key;
+}
+
 /** A cursor over a bigint id (movements, sync events, guardian runs): newest first. */
-export function numberCursor(n: number | null): number | null {
+export function numberCursor(cursor: string | undefined): number | null {
+  const n = decodeCursor<number>(cursor, 'number');
   if (n !== null && !(Number.isSafeInteger(n) && n > 0)) {
     throw new ApiError(400, 'validation_failed', 'cursor is not valid', [{ path: 'cursor', message: 'unreadable cursor' }]);
   }
@@ -41,6 +61,7 @@ export const httpUrl = z
   .min(1)
   .max(500)
   .refine((s) => {
+    if (!noNul(s)) return false;
     try {
       const u = new URL(s);
       return (u.protocol === 'http:' || u.protocol === 'https:') && !u.username && !u.password && u.hostname.length > 0;

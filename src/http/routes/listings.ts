@@ -8,8 +8,8 @@ import type { AppContext } from '../../engine/context.ts';
 import { autoMatch } from '../../engine/onboarding.ts';
 import { pushJob } from '../../engine/sync.ts';
 import { ApiError, notFound, parse } from '../errors.ts';
-import { decodeCursor, page, pageQuery } from '../paging.ts';
-import { idRef, pathId } from './common.ts';
+import { page, pageQuery } from '../paging.ts';
+import { idRef, pathId, stringCursor } from './common.ts';
 
 export const LISTING_STATES = ['in_sync', 'pending', 'failed', 'drift', 'unmatched'] as const;
 
@@ -38,7 +38,7 @@ export async function listingRoutes(app: FastifyInstance, ctx: AppContext): Prom
 
   app.get('/listings', async (req) => {
     const q = parse(ListQuery, req.query);
-    const after = decodeCursor<string>(q.cursor, 'string');
+    const after = stringCursor(q.cursor);
     const { rows } = await ctx.db.query(
       `select ${COLUMNS} from ${FROM}
        where l.tenant_id = $1 and ($2::text is null or l.id > $2) and ($3::text is null or l.channel_id = $3)

@@ -5,10 +5,10 @@ import { newId } from '../../domain/ids.ts';
 import { withTx } from '../../db/pool.ts';
 import type { AppContext } from '../../engine/context.ts';
 import { ApiError, notFound, parse } from '../errors.ts';
-import { decodeCursor, page, pageQuery } from '../paging.ts';
-import { pathId } from './common.ts';
+import { page, pageQuery } from '../paging.ts';
+import { pathId, stringCursor, text } from './common.ts';
 
-const LocationBody = z.strictObject({ name: z.string().trim().min(1).max(200) });
+const LocationBody = z.strictObject({ name: text(1, 200) });
 const ListQuery = z.strictObject({ ...pageQuery });
 
 const COLUMNS = `l.id, l.name, l.created_at,
@@ -26,7 +26,7 @@ export async function locationRoutes(app: FastifyInstance, ctx: AppContext): Pro
 
   app.get('/locations', async (req) => {
     const q = parse(ListQuery, req.query);
-    const after = decodeCursor<string>(q.cursor, 'string');
+    const after = stringCursor(q.cursor);
     const { rows } = await ctx.db.query(
       `select ${COLUMNS} from locations l where l.tenant_id = $1 and ($2::text is null or l.id > $2) order by l.id limit $3`,
       [req.auth.tenantId, after, q.limit + 1],

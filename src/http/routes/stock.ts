@@ -9,11 +9,11 @@ import { MOVEMENT_REASONS } from '../../db/schema.ts';
 import type { AppContext } from '../../engine/context.ts';
 import { applyMovements } from '../../ledger/ledger.ts';
 import { ApiError, notFound, parse } from '../errors.ts';
-import { decodeCursor, page, pageQuery } from '../paging.ts';
-import { idRef, levelView, numberCursor } from './common.ts';
+import { page, pageQuery } from '../paging.ts';
+import { idRef, levelView, numberCursor, stringCursor, text } from './common.ts';
 
 const MAX_QTY = 1_000_000_000;
-const note = z.string().trim().max(500).optional();
+const note = text(0, 500).optional();
 
 const LevelsQuery = z.strictObject({ ...pageQuery, item_id: idRef('item').optional(), location_id: idRef('loc').optional() });
 const MovementsQuery = z.strictObject({
@@ -71,7 +71,7 @@ async function lockLevel(tx: Tx, tenantId: string, itemId: string, locationId: s
 export async function stockRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {
   app.get('/stock-levels', async (req) => {
     const q = parse(LevelsQuery, req.query);
-    const after = decodeCursor<string>(q.cursor, 'string');
+    const after = stringCursor(q.cursor);
     const [afterItem, afterLocation] = after ? after.split('|') : [null, null];
     const { rows } = await ctx.db.query(
       `select s.item_id, i.sku, i.name as item_name, s.location_id, l.name as location_name, s.on_hand, s.reserved,
@@ -89,7 +89,7 @@ export async function stockRoutes(app: FastifyInstance, ctx: AppContext): Promis
 
   app.get('/movements', async (req) => {
     const q = parse(MovementsQuery, req.query);
-    const before = numberCursor(decodeCursor<number>(q.cursor, 'number'));
+    const before = numberCursor(q.cursor);
     const { rows } = await ctx.db.query(
       `select m.id, m.item_id, m.location_id, m.qty_delta, m.reason, m.source_channel_id, m.source_event_id, m.source_user_id, m.note, m.created_at
        from stock_movements m

@@ -4,7 +4,7 @@ import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import type { AppContext } from '../../engine/context.ts';
 import { parse } from '../errors.ts';
-import { decodeCursor, page, pageQuery } from '../paging.ts';
+import { page, pageQuery } from '../paging.ts';
 import { idRef, numberCursor } from './common.ts';
 
 export const SYNC_EVENT_KINDS = ['push', 'pull', 'repair', 'guardian', 'inbound'] as const;
@@ -22,7 +22,7 @@ const ListQuery = z.strictObject({
 export async function syncEventRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {
   app.get('/sync-events', async (req) => {
     const q = parse(ListQuery, req.query);
-    const before = numberCursor(decodeCursor<number>(q.cursor, 'number'));
+    const before = numberCursor(q.cursor);
     const { rows } = await ctx.db.query(
       `select e.id, e.channel_id, e.listing_id, e.item_id, e.kind, e.outcome, e.qty, e.detail, e.created_at
        from sync_events e

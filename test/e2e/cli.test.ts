@@ -1,0 +1,63 @@
+// The `stockclerk` command as a merchant's operator runs it, and the embedded database's crash recovery.
+import { execFile, spawn } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startEmbedded } from '../../src/db/embedded.ts';
+import { createItems, createTenant } from '../../src/db/tenants.ts';
+import { recordMovements } from '../../src/ledger/ledger.ts';
+import { createTestDb, type TestDb } from '../helpers/db.ts';
+
+const run = promisify(execFile);
+const CLI = path.resolve('bin/stockclerk.js');
+
+describe('stockclerk verify', () => {
+  let t: TestDb;
+  beforeAll(async () => {
+    t = await createTestDb();
+    const ten = await createTenant(t.db, { name: 'CLI Co' });
+    const [item] = await createItems(t.db, ten.tenantId, [{ sku: 'X', name: 'X' }]);
+    await recordMovements(t.db, ten.tenantId, [{ itemId: item!, locationId: ten.locationId, qtyDelta: 5, reason: 'receipt' }]);
+  });
+  afterAll(() => t.drop());
+
+  it('exits 0 when every level equals its movements, 1 listing the mismatch otherwise', async () => {
+    const env = { ...process.env, DATABASE_URL: t.url };
+    const ok = await run(process.execPath, [CLI, 'verify'], { env });
+    expect(ok.stdout).toMatch(/ledger verified: 1 levels/);
+    await t.db.query(`update stock_levels set on_hand = 6`);
+    const bad = await run(process.execPath, [CLI, 'verify'], { env }).then(
+      () => null,
+      (err: { code: number; stderr: string }) => err,
+    );
+    expect(bad?.code).toBe(1);
+    expect(bad?.stderr).toMatch(/on_hand 6, movements sum 5/);
+  });
+});
+
+describe('embedded PostgreSQL', () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'stockclerk-crash-'));
+  afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  it('starts again after the process that owned it was killed with SIGKILL (stale postmaster.pid)', async () => {
+    const script = `import { startEmbedded } from ${JSON.stringify(path.resolve('src/db/embedded.ts'))};
+      await startEmbedded(${JSON.stringify(dir)}); console.log('up'); setInterval(() => {}, 1000);`;
+    const child = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+    await new Promise<void>((resolve, reject) => {
+      child.stdout!.on('data', (d: Buffer) => d.toString().includes('up') && resolve());
+      child.on('exit', (code) => reject(new Error(`child exited ${code}`)));
+    });
+    child.kill('SIGKILL');
+    await new Promise((r) => child.once('exit', r));
+    expect(fs.existsSync(path.join(dir, 'pg', 'postmaster.pid'))).toBe(true);
+    const emb = await startEmbedded(dir);
+    const { default: pg } = await import('pg');
+    const c = new pg.Client({ connectionString: emb.url });
+    await c.connect();
+    expect((await c.query('select 1 as one')).rows[0].one).toBe(1);
+    await c.end();
+    await emb.stop();
+  }, 60_000);
+});

@@ -1,0 +1,78 @@
+// The README's first command, as a newcomer runs it: `npm start` on the embedded default serves
+// /healthz, seeds the demo, and a sale on the demo till shows on Wix and Deliveroo within a second;
+// Ctrl-C stops everything, PostgreSQL included.
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { eventually } from '../helpers/stockclerk.ts';
+
+const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'stockclerk-quickstart-'));
+const port = 41000 + Math.floor(Math.random() * 5000);
+let child: ChildProcess | null = null;
+let out = '';
+
+afterAll(() => {
+  child?.kill('SIGKILL');
+  fs.rmSync(dataDir, { recursive: true, force: true });
+});
+
+const json = async (url: string, init?: RequestInit) => (await fetch(url, init)).json() as Promise<any>;
+
+describe('quickstart: npm start', () => {
+  it('serves /healthz within 60 s on the embedded database, with the demo tenant', async () => {
+    const env = { ...process.env, PORT: String(port), DATA_DIR: dataDir, LOG_LEVEL: 'warn' };
+    delete env.DATABASE_URL; // the product's own default: embedded PostgreSQL
+    const started = Date.now();
+    child = spawn(process.execPath, [path.resolve('bin/stockclerk.js'), 'start'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
+    await eventually(async () => (await fetch(`http://127.0.0.1:${port}/healthz`).then((r) => r.status, () => 0)) === 200, 60_000, '/healthz').catch((err) => {
+      console.error(out.slice(-3000));
+      throw err;
+    });
+    expect(Date.now() - started).toBeLessThan(60_000);
+    expect(await json(`http://127.0.0.1:${port}/healthz`)).toEqual({ status: 'ok' });
+    expect(out).toContain('Demo login: demo@stockclerk.local / demo-deli-2026');
+    const login = await fetch(`http://127.0.0.1:${port}/api/v1/auth/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ email: 'demo@stockclerk.local', password: 'demo-deli-2026' }),
+    });
+    expect(login.status).toBe(200);
+  }, 90_000);
+
+  it('a sale on the demo Epos Now till is on the Wix and Deliveroo emulators within 1 s', async () => {
+    const till = `http://127.0.0.1:${port + 1}/_control/accounts/demo-till`;
+    const wix = `http://127.0.0.1:${port + 2}/_control/accounts/demo-wix-site/state`;
+    const roo = `http://127.0.0.1:${port + 3}/_control/accounts/demo-deliveroo-site/state`;
+    const find = (s: any, sku: string) => s.items.find((i: any) => i.sku === sku);
+    const before = find(await json(wix), 'DELI-001').qty as number;
+    const sell = (sku: string, qty: number) =>
+      fetch(`${till}/sale`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ sku, qty }) });
+
+    let t0 = Date.now();
+    expect((await sell('DELI-001', 1)).ok).toBe(true);
+    await eventually(async () => find(await json(wix), 'DELI-001').qty === before - 1, 1000, 'Wix to follow the till');
+    expect(Date.now() - t0).toBeLessThan(1000);
+
+    // Deliveroo holds availability only: selling the last fruit pots turns it unavailable.
+    const pots = find(await json(wix), 'DELI-019').qty as number;
+    t0 = Date.now();
+    expect((await sell('DELI-019', pots)).ok).toBe(true);
+    await eventually(async () => find(await json(roo), 'DELI-019').available === false && find(await json(wix), 'DELI-019').qty === 0, 1000, 'Deliveroo and Wix to follow');
+    expect(Date.now() - t0).toBeLessThan(1000);
+  }, 30_000);
+
+  it('Ctrl-C stops the server, the workers and PostgreSQL', async () => {
+    const exited = new Promise<number | null>((r) => child!.once('exit', (code) => r(code)));
+    child!.kill('SIGINT');
+    const code = await exited;
+    if (code !== 0) console.error(out.slice(-3000));
+    expect(code).toBe(0);
+    child = null;
+    expect(fs.existsSync(path.join(dataDir, 'pg', 'postmaster.pid'))).toBe(false);
+    await expect(fetch(`http://127.0.0.1:${port}/healthz`)).rejects.toThrow();
+  }, 30_000);
+});
