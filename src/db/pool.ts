@@ -15,17 +15,27 @@ export function createPool(url: string, max = 20): Db {
   return pool;
 }
 
-export async function withTx<T>(db: Db, fn: (tx: Tx) => Promise<T>): Promise<T> {
-  const tx = await db.connect();
-  try {
-    await tx.query('begin');
-    const out = await fn(tx);
-    await tx.query('commit');
-    return out;
-  } catch (err) {
-    await tx.query('rollback').catch(() => {});
-    throw err;
-  } finally {
-    tx.release();
+/** Postgres gave up on the transaction for a reason a retry resolves (deadlock, serialization). */
+const RETRYABLE = new Set(['40P01', '40001']);
+
+/**
+ * Runs `fn` in a transaction. A deadlock or serialization failure rolls back and runs `fn` again
+ * (a few times, with jitter): every writer's `fn` is a pure function of the database state.
+ */
+export async function withTx<T>(db: Db, fn: (tx: Tx) => Promise<T>, attempts = 5): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    const tx = await db.connect();
+    try {
+      await tx.query('begin');
+      const out = await fn(tx);
+      await tx.query('commit');
+      return out;
+    } catch (err) {
+      await tx.query('rollback').catch(() => {});
+      if (attempt >= attempts || !RETRYABLE.has((err as { code?: string }).code ?? '')) throw err;
+      await new Promise((r) => setTimeout(r, Math.random() * 20 * attempt));
+    } finally {
+      tx.release();
+    }
   }
 }

@@ -10,12 +10,8 @@ import { raiseAlert } from './alerts.ts';
 import type { LiveChannel } from './channel-runtime.ts';
 import type { AppContext } from './context.ts';
 import { metrics } from './metrics.ts';
-import { pushJob } from './sync.ts';
+import { pushJob } from '../db/job-specs.ts';
 import { recordSyncEvents, type SyncEventInput } from './sync-events.ts';
-
-export function guardianJob(tenantId: string) {
-  return { task: 'guardian_run', payload: { tenantId }, key: `guardian:${tenantId}`, queue: `guardian:${tenantId}` };
-}
 
 interface LocalListing {
   id: string;

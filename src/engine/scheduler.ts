@@ -5,8 +5,7 @@ import { addJobs, type JobSpec } from '../db/jobs.ts';
 import { withTx } from '../db/pool.ts';
 import { CHANNELS } from '../channels/registry.ts';
 import type { AppContext } from './context.ts';
-import { guardianJob } from './guardian.ts';
-import { channelQueue } from './watcher.ts';
+import { guardianJob, pollJob } from '../db/job-specs.ts';
 
 export async function schedulerTick(ctx: AppContext): Promise<number> {
   return withTx(ctx.db, async (tx) => {
@@ -26,7 +25,7 @@ export async function schedulerTick(ctx: AppContext): Promise<number> {
         [pollable, ctx.tuning.pollIntervalS],
       );
       for (const c of polls) {
-        jobs.push({ task: 'watcher_poll', payload: { tenantId: c.tenant_id, channelId: c.id }, key: `poll:${c.id}`, queue: channelQueue(c.id) });
+        jobs.push(pollJob(c.tenant_id, c.id));
       }
     }
     const { rows: health } = await tx.query(

@@ -4,6 +4,7 @@
 // platform's batch size, behind the channel's token bucket. Pushes are absolute values from the
 // ledger (invariant 4); CAS platforms refuse a stale write and we re-read instead of overwriting.
 import { ChannelError, type PushRequest, type PushResult } from '../channels/contract.ts';
+import { pushJob } from '../db/job-specs.ts';
 import { addJobs } from '../db/jobs.ts';
 import { withTx } from '../db/pool.ts';
 import { needsPush, sellable } from '../domain/sellable.ts';
@@ -13,7 +14,7 @@ import type { LiveChannel } from './channel-runtime.ts';
 import type { AppContext } from './context.ts';
 import { metrics } from './metrics.ts';
 import { recordSyncEvents, type SyncEventInput } from './sync-events.ts';
-import { channelQueue, observeLevel, saveListingViews } from './watcher.ts';
+import { observeLevel, saveListingViews } from './watcher.ts';
 
 interface DirtyListing {
   id: string;
@@ -27,10 +28,6 @@ interface DirtyListing {
   dirty_seq: number;
   item_buffer: number | null;
   available: number;
-}
-
-export function pushJob(tenantId: string, channelId: string, runAt?: Date) {
-  return { task: 'sync_push', payload: { tenantId, channelId }, key: `push:${channelId}`, queue: channelQueue(channelId), runAt };
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

@@ -6,7 +6,8 @@
 //   whose sales source is 'levels') or a confirmation / echo (channels whose source is 'orders').
 // - watcherPoll: the safety net for channels that can be polled.
 import type { InboundEvent, RemoteListing } from '../channels/contract.ts';
-import { addJobs, notifyTenant } from '../db/jobs.ts';
+import { applyJob } from '../db/job-specs.ts';
+import { addJobs } from '../db/jobs.ts';
 import { withTx, type Tx } from '../db/pool.ts';
 import { applyMovements, type MovementInput } from '../ledger/ledger.ts';
 import type { LiveChannel } from './channel-runtime.ts';
@@ -15,13 +16,6 @@ import { metrics } from './metrics.ts';
 import { recordSyncEvents, type SyncEventInput } from './sync-events.ts';
 
 type Q = Pick<Tx, 'query'>;
-
-/** Both jobs that touch a channel's listings run in this one queue, so they never interleave. */
-export const channelQueue = (channelId: string) => `ch:${channelId}`;
-
-export function applyJob(tenantId: string, channelId: string) {
-  return { task: 'watcher_apply', payload: { tenantId, channelId }, key: `apply:${channelId}`, queue: channelQueue(channelId) };
-}
 
 export async function ingestEvents(tx: Q, tenantId: string, channelId: string, events: InboundEvent[]): Promise<{ recorded: number; duplicates: number }> {
   if (events.length === 0) return { recorded: 0, duplicates: 0 };
@@ -234,5 +228,3 @@ export async function watcherPoll(ctx: AppContext, payload: { tenantId: string; 
     cursor = next;
   }
 }
-
-export { notifyTenant };

@@ -1,7 +1,7 @@
 // The HTTP server: Fastify with one plugin per concern (errors, auth, webhooks, stream) and thin
 // route files under routes/. Every response carries X-Request-Id; every log line request_id.
 import { randomUUID } from 'node:crypto';
-import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply } from 'fastify';
 import websocket from '@fastify/websocket';
 import type { AppContext } from '../engine/context.ts';
 import { registry } from '../engine/metrics.ts';
@@ -31,6 +31,15 @@ export async function buildApp(ctx: AppContext, opts: AppOptions): Promise<Fasti
     },
     bodyLimit: 1024 * 1024,
     trustProxy: true,
+    // The router's own refusals (overlong or malformed URLs) in our error shape too.
+    frameworkErrors: (err, req, res) => {
+      const tooLong = err.code === 'FST_ERR_MAX_PARAM_LENGTH';
+      const reply = res as unknown as FastifyReply;
+      void reply
+        .code(tooLong ? 404 : 400)
+        .header('x-request-id', req.id)
+        .send({ error: { code: tooLong ? 'not_found' : 'invalid_request', message: err.message, details: null, request_id: req.id } });
+    },
   });
   installErrorHandling(app);
   app.addHook('onRequest', async (req, reply) => {
@@ -57,7 +66,8 @@ export async function buildApp(ctx: AppContext, opts: AppOptions): Promise<Fasti
   await app.register(async (scope) => streamRoutes(scope, ctx, opts.hub), { prefix: '/api/v1' });
   await app.register(
     async (scope) => {
-      scope.addHook('preHandler', requireAuth(ctx));
+      // Before the body is read: no token means 401, whatever the body.
+      scope.addHook('onRequest', requireAuth(ctx));
       await apiRoutes(scope, ctx);
     },
     { prefix: '/api/v1' },

@@ -61,8 +61,8 @@ export function installErrorHandling(app: FastifyInstance): void {
       [status, code, message] = [400, 'invalid_json', 'The body is not valid JSON'];
     } else if ('statusCode' in err && typeof err.statusCode === 'number' && err.statusCode >= 400 && err.statusCode < 500) {
       [status, code, message] = [err.statusCode, 'invalid_request', err.message];
-    } else if ((err as { code?: string }).code === '22P02' || (err as { code?: string }).code === '22003') {
-      // Postgres: invalid text representation / out of range, from a value that slipped past validation.
+    } else if (['22P02', '22003', '22021', '22P05'].includes((err as { code?: string }).code ?? '')) {
+      // Postgres: malformed / out-of-range value, or a NUL character, that slipped past validation.
       [status, code, message] = [400, 'validation_failed', 'A value is out of range or malformed'];
     }
     if (status >= 500) req.log.error({ err }, 'request failed');

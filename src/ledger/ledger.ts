@@ -4,7 +4,8 @@
 // stock alert check (invariant 3). Callers pass their own transaction so an inbound event's
 // record and its movements commit together (invariant 2).
 import type { MovementReason } from '../db/schema.ts';
-import { addJobs, notifyTenant, type JobSpec } from '../db/jobs.ts';
+import { alertsStockJob, pushJob } from '../db/job-specs.ts';
+import { addJobs, notifyTenant } from '../db/jobs.ts';
 import { withTx, type Db, type Tx } from '../db/pool.ts';
 
 export interface MovementInput {
@@ -53,11 +54,14 @@ with input as (
   select $1, item_id, location_id, qty_delta, reason, source_channel_id, source_event_id, source_user_id, note
   from input
   returning 1
+), locked as (
+  -- listing rows are locked in id order, as every other writer of listings does
+  select id from listings where tenant_id = $1 and item_id in (select item_id from agg) order by id for update
 ), dirty as (
-  update listings set dirty_seq = dirty_seq + 1,
-                      state = case when state = 'in_sync' then 'pending' else state end
-  where tenant_id = $1 and item_id in (select item_id from agg)
-  returning channel_id
+  update listings l set dirty_seq = l.dirty_seq + 1,
+                        state = case when l.state = 'in_sync' then 'pending' else l.state end
+  from locked where l.tenant_id = $1 and l.id = locked.id
+  returning l.channel_id
 )
 select (select count(*) from mv)::int as movements,
        coalesce((select json_agg(lv) from lv), '[]') as levels,
@@ -73,17 +77,6 @@ function check(m: MovementInput): void {
     throw new LedgerInputError(`qty_delta must be a non-zero integer, got ${m.qtyDelta}`);
   }
   if (!REASONS.has(m.reason)) throw new LedgerInputError(`unknown reason ${m.reason}`);
-}
-
-/** Push jobs: one pending job per channel (coalescing), one running at a time per channel (queue). */
-export function pushJobs(tenantId: string, channelIds: string[]): JobSpec[] {
-  return channelIds.map((channelId) => ({
-    task: 'sync_push',
-    payload: { tenantId, channelId },
-    key: `push:${channelId}`,
-    queue: `push:${channelId}`,
-    maxAttempts: 25,
-  }));
 }
 
 /** Applies movements inside the caller's transaction. */
@@ -105,11 +98,7 @@ export async function applyMovements(tx: Tx, tenantId: string, movements: Moveme
     JSON.stringify(rows),
   ]);
   const r = out[0]!;
-  await addJobs(tx, [
-    ...pushJobs(tenantId, r.channel_ids),
-    // Debounced: a burst of sales is one stock alert check.
-    { task: 'alerts_stock', payload: { tenantId }, key: `alerts-stock:${tenantId}`, runAt: new Date(Date.now() + 250) },
-  ]);
+  await addJobs(tx, [...r.channel_ids.map((ch) => pushJob(tenantId, ch)), alertsStockJob(tenantId)]);
   await notifyTenant(tx, tenantId, 'stock.changed', { levels: r.levels });
   return { movements: r.movements, levels: r.levels, channelIds: r.channel_ids };
 }

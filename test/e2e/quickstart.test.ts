@@ -22,7 +22,7 @@ const json = async (url: string, init?: RequestInit) => (await fetch(url, init))
 
 describe('quickstart: npm start', () => {
   it('serves /healthz within 60 s on the embedded database, with the demo tenant', async () => {
-    const env = { ...process.env, PORT: String(port), DATA_DIR: dataDir, LOG_LEVEL: 'warn' };
+    const env: NodeJS.ProcessEnv = { ...process.env, PORT: String(port), DATA_DIR: dataDir, LOG_LEVEL: 'warn' };
     delete env.DATABASE_URL; // the product's own default: embedded PostgreSQL
     const started = Date.now();
     child = spawn(process.execPath, [path.resolve('bin/stockclerk.js'), 'start'], { env, stdio: ['ignore', 'pipe', 'pipe'] });

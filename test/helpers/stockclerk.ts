@@ -6,7 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { loadConfig } from '../../src/config.ts';
 import type { EngineTuning } from '../../src/engine/context.ts';
-import { createLogger } from '../../src/log.ts';
+import { createLogger, type Logger } from '../../src/log.ts';
 import { startStockClerk, type StockClerk } from '../../src/server.ts';
 import { createTestDb, type TestDb } from './db.ts';
 
@@ -18,13 +18,13 @@ export interface Harness {
   stop(): Promise<void>;
 }
 
-export async function startHarness(opts: { tuning?: Partial<EngineTuning>; worker?: boolean } = {}): Promise<Harness> {
+export async function startHarness(opts: { tuning?: Partial<EngineTuning>; worker?: boolean; log?: Logger } = {}): Promise<Harness> {
   const testDb = await createTestDb();
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'stockclerk-test-'));
   const config = { ...loadConfig({}), port: 0, host: '127.0.0.1', dataDir, databaseUrl: testDb.url, demo: false, workerConcurrency: 4, workerDeadAfterS: 3 };
   const sc = await startStockClerk(config, {
     worker: opts.worker,
-    log: createLogger(process.env.TEST_LOG_LEVEL ?? 'silent'),
+    log: opts.log ?? createLogger(process.env.TEST_LOG_LEVEL ?? 'silent'),
     poolSize: 10,
     tuning: { schedulerTickMs: 250, pushRetryBaseMs: 20, guardianSettleMs: 0, ...opts.tuning },
   });

@@ -65,7 +65,8 @@ export async function quiescent(h: Harness, emus: EmulatorSet, timeoutMs = 60_00
     await Promise.all(Object.values(emus).filter((e) => typeof e === 'object').map((e) => (e as { drain(): Promise<void> }).drain()));
     const { rows } = await h.sc.ctx.db.query<{ busy: number }>(
       `select (select count(*) from channel_events where applied_at is null)
-            + (select count(*) from listings where dirty_seq > pushed_seq and item_id is not null)
+            + (select count(*) from listings l join channels c on c.tenant_id = l.tenant_id and c.id = l.channel_id
+               where l.dirty_seq > l.pushed_seq and l.item_id is not null and c.status = 'connected')
             + (select count(*) from graphile_worker._private_jobs j join graphile_worker._private_tasks t on t.id = j.task_id
                where t.identifier in ('watcher_apply', 'sync_push') and j.attempts < j.max_attempts) as busy`,
     );

@@ -6,7 +6,7 @@ import { z } from 'zod';
 import { addJobs } from '../../db/jobs.ts';
 import { withTx } from '../../db/pool.ts';
 import type { AppContext } from '../../engine/context.ts';
-import { guardianJob } from '../../engine/guardian.ts';
+import { guardianJob } from '../../db/job-specs.ts';
 import { parse } from '../errors.ts';
 import { page, pageQuery } from '../paging.ts';
 import { idRef, numberCursor } from './common.ts';

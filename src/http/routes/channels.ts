@@ -11,7 +11,7 @@ import { newId } from '../../domain/ids.ts';
 import { resolveAlerts } from '../../engine/alerts.ts';
 import type { AppContext } from '../../engine/context.ts';
 import { importListings } from '../../engine/onboarding.ts';
-import { pushJob } from '../../engine/sync.ts';
+import { pushJob } from '../../db/job-specs.ts';
 import { ApiError, notFound, parse } from '../errors.ts';
 import { page, pageQuery } from '../paging.ts';
 import { httpUrl, idRef, pathId, requestOrigin, stringCursor, text } from './common.ts';

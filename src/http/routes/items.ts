@@ -6,17 +6,20 @@ import { createItems } from '../../db/tenants.ts';
 import type { AppContext } from '../../engine/context.ts';
 import { ApiError, notFound, parse } from '../errors.ts';
 import { decodeCursor, page, pageQuery } from '../paging.ts';
-import { idParam } from './common.ts';
+import { alertsStockJob, pushJob } from '../../db/job-specs.ts';
+import { addJobs, type JobSpec } from '../../db/jobs.ts';
+import { withTx } from '../../db/pool.ts';
+import { pathId, text } from './common.ts';
 
 const ItemBody = z.object({
-  sku: z.string().trim().min(1).max(100),
-  name: z.string().trim().min(1).max(300),
-  barcode: z.string().trim().max(100).nullable().optional(),
+  sku: text(1, 100),
+  name: text(1, 300),
+  barcode: text(0, 100).nullable().optional(),
   low_stock_threshold: z.number().int().min(0).max(1_000_000).optional(),
   buffer: z.number().int().min(0).max(1_000_000).nullable().optional(),
 });
 const ItemPatch = ItemBody.partial().refine((b) => Object.keys(b).length > 0, 'Send at least one field');
-const ListQuery = z.object({ ...pageQuery, q: z.string().trim().max(100).optional() });
+const ListQuery = z.object({ ...pageQuery, q: text(0, 100).optional() });
 
 const COLUMNS = `i.id, i.sku, i.name, i.barcode, i.low_stock_threshold, i.buffer, i.created_at, i.updated_at,
   coalesce((select sum(s.on_hand) from stock_levels s where s.tenant_id = i.tenant_id and s.item_id = i.id), 0)::int as on_hand,
@@ -49,34 +52,48 @@ export async function itemRoutes(app: FastifyInstance, ctx: AppContext): Promise
   });
 
   app.get('/items/:id', async (req) => {
-    const { id } = parse(idParam('item'), req.params);
+    const id = pathId(req.params, 'item', 'Item');
     return readItem(ctx, req.auth.tenantId, id);
   });
 
   app.patch('/items/:id', async (req) => {
-    const { id } = parse(idParam('item'), req.params);
+    const id = pathId(req.params, 'item', 'Item');
     const b = parse(ItemPatch, req.body);
-    const { rowCount } = await ctx.db
-      .query(
-        `update items set sku = coalesce($3, sku), name = coalesce($4, name),
-           barcode = case when $5::boolean then $6 else barcode end,
-           low_stock_threshold = coalesce($7, low_stock_threshold),
-           buffer = case when $8::boolean then $9::int else buffer end, updated_at = now()
-         where tenant_id = $1 and id = $2`,
-        [req.auth.tenantId, id, b.sku ?? null, b.name ?? null, 'barcode' in b, b.barcode ?? null, b.low_stock_threshold ?? null, 'buffer' in b, b.buffer ?? null],
-      )
-      .catch((err: { code?: string }) => {
-        if (err.code === '23505') throw new ApiError(409, 'conflict', `An item with SKU ${b.sku} already exists`);
-        throw err;
-      });
-    if (!rowCount) throw notFound('Item');
-    // A new buffer changes what every channel should hold.
-    if ('buffer' in b) await ctx.db.query(`update listings set dirty_seq = dirty_seq + 1 where tenant_id = $1 and item_id = $2`, [req.auth.tenantId, id]);
-    return readItem(ctx, req.auth.tenantId, id);
+    const tenantId = req.auth.tenantId;
+    await withTx(ctx.db, async (tx) => {
+      const { rowCount } = await tx
+        .query(
+          `update items set sku = coalesce($3, sku), name = coalesce($4, name),
+             barcode = case when $5::boolean then $6 else barcode end,
+             low_stock_threshold = coalesce($7, low_stock_threshold),
+             buffer = case when $8::boolean then $9::int else buffer end, updated_at = now()
+           where tenant_id = $1 and id = $2`,
+          [tenantId, id, b.sku ?? null, b.name ?? null, 'barcode' in b, b.barcode ?? null, b.low_stock_threshold ?? null, 'buffer' in b, b.buffer ?? null],
+        )
+        .catch((err: { code?: string }) => {
+          if (err.code === '23505') throw new ApiError(409, 'conflict', `An item with SKU ${b.sku} already exists`);
+          throw err;
+        });
+      if (!rowCount) throw notFound('Item');
+      const jobs: JobSpec[] = [];
+      if ('buffer' in b) {
+        // A new buffer changes what every channel should hold: push it, in this same transaction.
+        const { rows } = await tx.query<{ channel_id: string }>(
+          `update listings l set dirty_seq = dirty_seq + 1 from channels c
+           where l.tenant_id = $1 and l.item_id = $2 and c.tenant_id = l.tenant_id and c.id = l.channel_id and c.status = 'connected'
+           returning l.channel_id`,
+          [tenantId, id],
+        );
+        for (const ch of new Set(rows.map((r) => r.channel_id))) jobs.push(pushJob(tenantId, ch));
+      }
+      if (b.low_stock_threshold !== undefined) jobs.push(alertsStockJob(tenantId));
+      await addJobs(tx, jobs);
+    });
+    return readItem(ctx, tenantId, id);
   });
 
   app.delete('/items/:id', async (req, reply) => {
-    const { id } = parse(idParam('item'), req.params);
+    const id = pathId(req.params, 'item', 'Item');
     const used = await ctx.db.query(`select 1 from stock_levels where tenant_id = $1 and item_id = $2 limit 1`, [req.auth.tenantId, id]);
     if (used.rowCount) throw new ApiError(409, 'conflict', 'This item has stock history in the ledger and cannot be deleted');
     const { rowCount } = await ctx.db.query(`delete from items where tenant_id = $1 and id = $2`, [req.auth.tenantId, id]);

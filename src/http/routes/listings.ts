@@ -6,7 +6,7 @@ import { addJobs } from '../../db/jobs.ts';
 import { withTx } from '../../db/pool.ts';
 import type { AppContext } from '../../engine/context.ts';
 import { autoMatch } from '../../engine/onboarding.ts';
-import { pushJob } from '../../engine/sync.ts';
+import { pushJob } from '../../db/job-specs.ts';
 import { ApiError, notFound, parse } from '../errors.ts';
 import { page, pageQuery } from '../paging.ts';
 import { idRef, pathId, stringCursor } from './common.ts';
