@@ -9,6 +9,7 @@ import { listingRoutes } from './listings.ts';
 import { locationRoutes } from './locations.ts';
 import { stockRoutes } from './stock.ts';
 import { syncEventRoutes } from './sync-events.ts';
+import { tenantRoutes } from './tenant.ts';
 
 export async function apiRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {
   await itemRoutes(app, ctx);
@@ -19,4 +20,5 @@ export async function apiRoutes(app: FastifyInstance, ctx: AppContext): Promise<
   await syncEventRoutes(app, ctx);
   await alertRoutes(app, ctx);
   await agentRoutes(app, ctx);
+  await tenantRoutes(app, ctx);
 }
