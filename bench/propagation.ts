@@ -16,6 +16,7 @@ import type { ChannelType } from '../src/channels/contract.ts';
 import type { WriteRecord } from '../src/channels/emulator-kit/index.ts';
 import { startEmulators, type EmulatorSet } from '../src/demo/emulated.ts';
 import { progress, sleep, startBenchEnv } from './env.ts';
+import { jobDiff, jobSnapshot, webhookAcceptSnapshot } from './job-stats.ts';
 import { ms1, percentile } from './stats.ts';
 import { createBenchTenant, type BenchTenant } from './tenants.ts';
 
@@ -92,14 +93,20 @@ async function quiescence(env: Awaited<ReturnType<typeof startBenchEnv>>, emulat
   let last: Record<string, number> = {};
   while (Date.now() - started < limitMs) {
     const inflight = (await Promise.race([Promise.all(TYPES.map((ty) => emulators[ty].drain())).then(() => 0), sleep(200).then(() => 1)])) as number;
-    const { rows } = await env.sc.ctx.db.query<{ unapplied: number; dirty: number; jobs: number }>(
+    const { rows } = await env.sc.ctx.db.query<{ unapplied: number; dirty: number; jobs: number; waiting: Record<string, number> | null }>(
       `select (select count(*) from channel_events where applied_at is null)::int as unapplied,
               (select count(*) from listings where dirty_seq > pushed_seq)::int as dirty,
               (select count(*) from graphile_worker._private_jobs j join graphile_worker._private_tasks t on t.id = j.task_id
-                where t.identifier in ('watcher_apply', 'sync_push', 'watcher_poll') and j.attempts < j.max_attempts)::int as jobs`,
+                where t.identifier in ('watcher_apply', 'sync_push', 'watcher_poll') and j.attempts < j.max_attempts)::int as jobs,
+              (select json_object_agg(k, n) from (
+                 select t.identifier || case when j.run_at > now() then '(later)' else '' end || case when j.last_error is not null then '(failing)' else '' end as k,
+                        count(*) as n
+                 from graphile_worker._private_jobs j join graphile_worker._private_tasks t on t.id = j.task_id
+                 where t.identifier in ('watcher_apply', 'sync_push', 'watcher_poll') and j.attempts < j.max_attempts group by 1) x) as waiting`,
     );
-    last = { webhooks_in_flight: inflight, ...rows[0]! };
-    calm = inflight === 0 && rows[0]!.unapplied === 0 && rows[0]!.dirty === 0 && rows[0]!.jobs === 0 ? calm + 1 : 0;
+    const r = rows[0]!;
+    last = { webhooks_in_flight: inflight, unapplied: r.unapplied, dirty: r.dirty, jobs: r.jobs, ...Object.fromEntries(Object.entries(r.waiting ?? {}).map(([k, v]) => [`job ${k}`, v])) };
+    calm = inflight === 0 && r.unapplied === 0 && r.dirty === 0 && r.jobs === 0 ? calm + 1 : 0;
     if (calm >= 3) return { ok: true, waitedMs: Date.now() - started, last };
     await sleep(250);
   }
@@ -131,6 +138,8 @@ export async function benchPropagation(o: PropagationOptions): Promise<Record<st
       else writes.set(k, [w]);
     };
     for (const ty of TYPES) emulators[ty].events.on('write', onWrite);
+    const jobsBefore = await jobSnapshot();
+    const acceptBefore = await webhookAcceptSnapshot();
     const statsBefore = Object.fromEntries(TYPES.map((ty) => [ty, { ...emulators[ty].stats }]));
 
     // Open loop: sale i is due at start + i / rate, whatever the answers to earlier ones.
@@ -163,6 +172,14 @@ export async function benchPropagation(o: PropagationOptions): Promise<Record<st
     progress(`${sales.length} sales issued in ${sellS.toFixed(1)} s, ${failed.length} refused${failed[0] ? ` (first: ${failed[0].error})` : ''}; waiting for quiescence (<= ${o.settleS} s)`);
     const quiet = await quiescence(env, emulators, o.settleS * 1000);
     const endAt = Date.now();
+    const jobs = jobDiff(jobsBefore, await jobSnapshot());
+    const acceptAfter = await webhookAcceptSnapshot();
+    const webhookAccept = Object.fromEntries(
+      Object.entries(acceptAfter).map(([k, a]) => {
+        const b = acceptBefore[k] ?? { n: 0, sumS: 0 };
+        return [k, { n: a.n - b.n, mean_ms: a.n > b.n ? ms1(((a.sumS - b.sumS) / (a.n - b.n)) * 1000) : 0 }];
+      }),
+    );
     progress(`${quiet.ok ? 'quiescent' : 'NOT quiescent'} after ${quiet.waitedMs} ms ${JSON.stringify(quiet.last)}`);
     for (const ty of TYPES) emulators[ty].events.off('write', onWrite);
 
@@ -280,11 +297,14 @@ export async function benchPropagation(o: PropagationOptions): Promise<Record<st
       unpropagated,
       quiescent: quiet.ok,
       quiescence_ms: quiet.waitedMs,
+      ...(quiet.ok ? {} : { still_busy: quiet.last }),
       sale_via: o.direct ? 'emulator.spec.sale' : 'http /_control sale',
       to_target_ms: { eposnow: pct(perTarget.eposnow!), wix: pct(perTarget.wix!) },
       by_sale_channel_p99_ms: Object.fromEntries(Object.entries(perSource).map(([k, v]) => [k, ms1(percentile(v, 99))])),
       sale_to_ledger_ms: pct(toLedger),
       emulators: emu,
+      jobs,
+      webhooks_accepted: webhookAccept,
       sync_events: Object.fromEntries(pushes.map((r) => [r.outcome, r.n])),
       main_loop_delay_p99_ms: ms1(loop.percentile(99) / 1e6),
       items_per_tenant: o.items,

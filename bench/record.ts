@@ -14,8 +14,9 @@ function header(): string {
 Measured with \`npm run bench -- <name> [options] --record\` (bench/run.ts). Every run is self-contained:
 its own PostgreSQL (embedded, in a fresh temp dir, fsync on; or a fresh database on the
 \`DATABASE_URL\` server), its own StockClerk (\`startStockClerk\`, 127.0.0.1, workers at their
-defaults) and its channel emulators in the same process; it stops everything it started and prints
-one JSON object as the last line of stdout. Machine of the first rows: ${os.cpus().length} x ${cpu},
+defaults: concurrency 8, pool 30) and its channel emulators in the same process; it stops everything it started and prints
+one JSON object as the last line of stdout. \`machine_load_1m\` is the 1-minute load average around
+the run: other processes on a shared machine skew every number, read rows with it. Machine of the first rows: ${os.cpus().length} x ${cpu},
 ${Math.round(os.totalmem() / 2 ** 30)} GiB RAM, Node ${process.version}, ${os.type()} ${os.release()}.
 
 - \`ledger\`: movements/s through \`recordMovements\` (1 per call, 100 per call) and the raw-SQL ceiling

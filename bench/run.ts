@@ -1,6 +1,7 @@
 // npm run bench -- ledger | webhooks | propagation --tenants N --rate R --duration S  [--record]
 // Each benchmark is self-contained and bounded in time; progress goes to stderr and the LAST line
 // of stdout is exactly one JSON object (the checks parse it).
+import os from 'node:os';
 import { benchLedger } from './ledger.ts';
 import { benchPropagation } from './propagation.ts';
 import { recordRow } from './record.ts';
@@ -54,8 +55,11 @@ async function main(): Promise<number> {
     void emit({ error: `timed out after ${limitS} s` }, 1);
   }, limitS * 1000);
   watchdog.unref();
+  // Other processes on the machine are not under our control: say how busy it was.
+  const loadBefore = os.loadavg()[0]!;
   try {
     result = await run();
+    result.machine_load_1m = Math.round(Math.max(loadBefore, os.loadavg()[0]!) * 100) / 100;
   } catch (err) {
     progress(`${name} failed: ${(err as Error).stack ?? String(err)}`);
     await emit({ error: (err as Error).message }, 1);

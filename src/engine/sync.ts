@@ -31,6 +31,7 @@ interface DirtyListing {
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const MAX_ROUNDS = 4;
 
 async function dirtyListings(ctx: AppContext, live: LiveChannel, limit: number): Promise<DirtyListing[]> {
   const { rows } = await ctx.db.query<DirtyListing>(
@@ -67,9 +68,14 @@ export async function syncPush(ctx: AppContext, payload: { tenantId: string; cha
   if (!live || live.row.status !== 'connected') return;
   const caps = live.module.capabilities;
   let transientFailures = 0;
-  for (let round = 0; round < 50; round++) {
+  // A few rounds per run, then hand the channel's queue to waiting inbound events (and come back).
+  for (let round = 0; ; round++) {
     const dirty = await dirtyListings(ctx, live, caps.maxPushBatch);
     if (dirty.length === 0) break;
+    if (round >= MAX_ROUNDS) {
+      await reschedule(ctx, live, 0);
+      return;
+    }
     const targets = new Map(dirty.map((l) => [l.id, target(live, l)]));
     // The channel already holds what it should (a sale there, already counted): nothing to send.
     // Delta platforms report no levels, so our view of them can be behind (a till sale our last

@@ -205,11 +205,18 @@ export async function applyPendingBatch(ctx: AppContext, live: LiveChannel, batc
   });
 }
 
+const APPLY_BATCH = 500;
+
+/**
+ * One batch per run. The channel's push jobs share its queue: a run that drained a never-ending
+ * stream of webhooks would starve them, so a full batch hands over and re-enqueues itself.
+ * (Events arriving while we run have already enqueued a fresh apply job of their own.)
+ */
 export async function watcherApply(ctx: AppContext, payload: { tenantId: string; channelId: string }): Promise<void> {
   const live = await ctx.channels.load(payload.tenantId, payload.channelId);
   if (!live) return;
-  while ((await applyPendingBatch(ctx, live)) > 0) {
-    // keep draining: events that arrived while we worked are applied in the next batch
+  if ((await applyPendingBatch(ctx, live, APPLY_BATCH)) === APPLY_BATCH) {
+    await withTx(ctx.db, (tx) => addJobs(tx, [applyJob(payload.tenantId, payload.channelId)]));
   }
 }
 

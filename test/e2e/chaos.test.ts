@@ -88,6 +88,7 @@ describe('chaos', () => {
     const stats = TYPES.map((type) => emus[type].stats);
     const faults = stats.reduce((n, s) => n + s.faults, 0);
     const calls = stats.reduce((n, s) => n + s.calls, 0);
+    if (faults < 5) console.error('emulator stats', JSON.stringify(stats));
     expect(faults).toBeGreaterThanOrEqual(5);
     expect(faults / calls).toBeGreaterThan(0.1);
     for (const type of TYPES) emus[type].knobs = { ...emus[type].knobs, errorRate: 0, throttleRate: 0, timeoutRate: 0 };
