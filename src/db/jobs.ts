@@ -1,5 +1,6 @@
 // Transactional job enqueue (invariant 3): jobs are rows in graphile-worker's tables, added on the
 // caller's client so they commit or roll back with the change that caused them.
+import { randomUUID } from 'node:crypto';
 import type { Tx } from './pool.ts';
 
 export interface JobSpec {
@@ -16,29 +17,48 @@ export interface JobSpec {
 
 type Queryable = Pick<Tx, 'query'>;
 
-/** Adds many jobs in one round trip. `preserveRunAt`: a re-added keyed job keeps its earlier run time (coalescing). */
-export async function addJobs(tx: Queryable, specs: JobSpec[], preserveRunAt = true): Promise<void> {
+/**
+ * Enqueues jobs in the caller's transaction, through the outbox: one insert, no lock on any job
+ * row (a key already waiting in the outbox absorbs the new signal). The relay moves them on.
+ */
+export async function addJobs(tx: Queryable, specs: JobSpec[]): Promise<void> {
   if (specs.length === 0) return;
-  await tx.query(
-    `select count(*) from graphile_worker.add_jobs(
-       array(select row(s.identifier, s.payload, s.queue_name, s.run_at, s.max_attempts, s.job_key, s.priority, null)::graphile_worker.job_spec
-             from json_to_recordset($1::json) as s(identifier text, payload json, queue_name text, run_at timestamptz, max_attempts int, job_key text, priority int)),
-       $2)`,
-    [
-      JSON.stringify(
-        specs.map((s) => ({
-          identifier: s.task,
-          payload: s.payload,
-          queue_name: s.queue ?? null,
-          run_at: s.runAt?.toISOString() ?? null,
-          max_attempts: s.maxAttempts ?? null,
-          job_key: s.key ?? null,
-          priority: s.priority ?? null,
-        })),
-      ),
-      preserveRunAt,
-    ],
+  await tx.query(OUTBOX_INSERT, [JSON.stringify(specs.map(outboxRow))]);
+}
+
+export const OUTBOX_INSERT = `insert into job_outbox (key, task, payload, queue_name, run_at, max_attempts)
+  select key, task, payload, queue_name, run_at, max_attempts
+  from jsonb_to_recordset($1::jsonb) as s(key text, task text, payload jsonb, queue_name text, run_at timestamptz, max_attempts int)
+  on conflict (key) do nothing`;
+
+export function outboxRow(s: JobSpec) {
+  return {
+    key: s.key ?? `${s.task}:${randomUUID()}`,
+    task: s.task,
+    payload: s.payload,
+    queue_name: s.queue ?? null,
+    run_at: s.runAt?.toISOString() ?? null,
+    max_attempts: s.maxAttempts ?? null,
+  };
+}
+
+/**
+ * Moves up to `limit` outbox rows into graphile-worker in one statement (delete + add_jobs commit
+ * together: a crash leaves the rows in the outbox, never half-moved). Returns how many moved.
+ * A re-added key keeps an earlier run time (coalescing); concurrent relays skip each other's rows.
+ */
+export async function relayOutbox(q: Queryable, limit = 1000): Promise<number> {
+  const { rows } = await q.query<{ n: number }>(
+    `with moved as (
+       delete from job_outbox where key in (select key from job_outbox order by created_at limit $1 for update skip locked)
+       returning *
+     )
+     select count(*)::int as n from graphile_worker.add_jobs(
+       array(select row(task, payload::json, queue_name, run_at, max_attempts, key, null, null)::graphile_worker.job_spec from moved),
+       true)`,
+    [limit],
   );
+  return rows[0]?.n ?? 0;
 }
 
 /** Live events for the WebSocket stream: delivered to every API process on commit (LISTEN stockclerk). */

@@ -171,7 +171,6 @@ export const listings = pgTable(
     uniqueIndex('listings_external_key').on(t.tenantId, t.channelId, t.externalId, t.externalLocationId),
     index('listings_item_idx').on(t.tenantId, t.itemId),
     index('listings_sku_idx').on(t.tenantId, t.channelId, t.externalSku),
-    index('listings_dirty_idx').on(t.tenantId, t.channelId).where(sql`${t.dirtySeq} > ${t.pushedSeq}`),
     foreignKey({ columns: [t.tenantId, t.channelId], foreignColumns: [channels.tenantId, channels.id] }).onDelete('cascade'),
     foreignKey({ columns: [t.tenantId, t.itemId], foreignColumns: [items.tenantId, items.id] }).onDelete('set null'),
   ],
@@ -275,4 +274,19 @@ export const workerHeartbeats = pgTable('worker_heartbeats', {
   workerId: text('worker_id').primaryKey(),
   process: text('process').notNull(),
   heartbeatAt: ts('heartbeat_at').notNull().defaultNow(),
+});
+
+/**
+ * The transactional outbox for jobs (invariant 3). Writers insert here in their own transaction
+ * (one row per job key; a pending key absorbs later signals, which is the coalescing); the relay
+ * moves rows into graphile-worker in batches. Writers never contend on a job row.
+ */
+export const jobOutbox = pgTable('job_outbox', {
+  key: text('key').primaryKey(),
+  task: text('task').notNull(),
+  payload: jsonb('payload').notNull(),
+  queueName: text('queue_name'),
+  runAt: ts('run_at'),
+  maxAttempts: integer('max_attempts'),
+  createdAt: created(),
 });

@@ -116,7 +116,7 @@ export async function syncPush(ctx: AppContext, payload: { tenantId: string; cha
 }
 
 async function reschedule(ctx: AppContext, live: LiveChannel, delayMs: number): Promise<void> {
-  await withTx(ctx.db, (tx) => addJobs(tx, [pushJob(live.row.tenant_id, live.row.id, new Date(Date.now() + delayMs))], false));
+  await withTx(ctx.db, (tx) => addJobs(tx, [pushJob(live.row.tenant_id, live.row.id, new Date(Date.now() + delayMs))]));
 }
 
 /** A whole call failed. Returns 'retry' to go round again now, 'stop' when the job should end here. */

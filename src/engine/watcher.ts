@@ -7,26 +7,40 @@
 // - watcherPoll: the safety net for channels that can be polled.
 import type { InboundEvent, RemoteListing } from '../channels/contract.ts';
 import { applyJob } from '../db/job-specs.ts';
-import { addJobs } from '../db/jobs.ts';
+import { addJobs, outboxRow } from '../db/jobs.ts';
 import { withTx, type Tx } from '../db/pool.ts';
 import { applyMovements, type MovementInput } from '../ledger/ledger.ts';
 import type { LiveChannel } from './channel-runtime.ts';
 import type { AppContext } from './context.ts';
 import { metrics } from './metrics.ts';
+import { nudgeRelay } from './relay.ts';
 import { recordSyncEvents, type SyncEventInput } from './sync-events.ts';
 
 type Q = Pick<Tx, 'query'>;
 
+/**
+ * Records events once each and signals their application, in ONE statement (so it is atomic
+ * without an explicit transaction, and a webhook costs one round trip): the exactly-once gate is
+ * the unique (tenant, channel, external id); the signal is the outbox row of the apply job.
+ */
 export async function ingestEvents(tx: Q, tenantId: string, channelId: string, events: InboundEvent[]): Promise<{ recorded: number; duplicates: number }> {
   if (events.length === 0) return { recorded: 0, duplicates: 0 };
-  const { rowCount } = await tx.query(
-    `insert into channel_events (tenant_id, channel_id, external_event_id, kind, event)
-     select $1, $2, e->>'externalEventId', e->>'kind', e from jsonb_array_elements($3::jsonb) e
-     on conflict (tenant_id, channel_id, external_event_id) do nothing`,
-    [tenantId, channelId, JSON.stringify(events)],
+  const job = outboxRow(applyJob(tenantId, channelId));
+  const { rows } = await tx.query<{ recorded: number }>(
+    `with ins as (
+       insert into channel_events (tenant_id, channel_id, external_event_id, kind, event)
+       select $1, $2, e->>'externalEventId', e->>'kind', e from jsonb_array_elements($3::jsonb) e
+       on conflict (tenant_id, channel_id, external_event_id) do nothing
+       returning 1
+     ), signal as (
+       insert into job_outbox (key, task, payload, queue_name)
+       select $4, $5, $6::jsonb, $7 where exists (select 1 from ins)
+       on conflict (key) do nothing
+     )
+     select count(*)::int as recorded from ins`,
+    [tenantId, channelId, JSON.stringify(events), job.key, job.task, JSON.stringify(job.payload), job.queue_name],
   );
-  const recorded = rowCount ?? 0;
-  if (recorded > 0) await addJobs(tx, [applyJob(tenantId, channelId)]);
+  const recorded = rows[0]!.recorded;
   return { recorded, duplicates: events.length - recorded };
 }
 
@@ -218,6 +232,7 @@ export async function watcherApply(ctx: AppContext, payload: { tenantId: string;
   if ((await applyPendingBatch(ctx, live, APPLY_BATCH)) === APPLY_BATCH) {
     await withTx(ctx.db, (tx) => addJobs(tx, [applyJob(payload.tenantId, payload.channelId)]));
   }
+  nudgeRelay(); // the pushes this batch caused are in the outbox: move them now, not at the next tick
 }
 
 /** Safety net: asks the channel for events since the stored cursor; duplicates of webhooks dedupe on their ids. */

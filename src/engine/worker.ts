@@ -7,6 +7,7 @@ import { alertsHealth, alertsStock } from './alerts.ts';
 import type { AppContext } from './context.ts';
 import { guardianRun } from './guardian.ts';
 import { metrics } from './metrics.ts';
+import { startRelay } from './relay.ts';
 import { startScheduler } from './scheduler.ts';
 import { syncPush } from './sync.ts';
 import { watcherApply, watcherPoll } from './watcher.ts';
@@ -97,10 +98,12 @@ export async function startWorker(ctx: AppContext, opts: { concurrency?: number;
   });
   const stopScheduler = opts.scheduler === false ? () => {} : startScheduler(ctx);
   const heartbeats = startHeartbeats(ctx, workerIds);
+  const relay = startRelay(ctx);
   return {
     runner,
     async stop() {
       stopScheduler();
+      await relay.stop();
       await runner.stop();
       await heartbeats.stop();
     },

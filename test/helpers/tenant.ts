@@ -72,7 +72,15 @@ export async function quiescent(h: Harness, emus: EmulatorSet, timeoutMs = 60_00
     );
     calm = rows[0]!.busy === 0 ? calm + 1 : 0;
     if (calm >= 3) return;
-    if (Date.now() > deadline) throw new Error(`not quiescent after ${timeoutMs} ms (busy ${rows[0]!.busy})`);
+    if (Date.now() > deadline) {
+      const jobs = await h.sc.ctx.db.query(
+        `select t.identifier, j.job_queue_id, j.key, j.attempts, j.max_attempts, j.locked_by, j.run_at, j.last_error
+         from graphile_worker._private_jobs j join graphile_worker._private_tasks t on t.id = j.task_id`,
+      );
+      const queues = await h.sc.ctx.db.query(`select queue_name, locked_by, locked_at from graphile_worker._private_job_queues where locked_by is not null`);
+      const beats = await h.sc.ctx.db.query(`select * from worker_heartbeats`);
+      throw new Error(`not quiescent after ${timeoutMs} ms (busy ${rows[0]!.busy}): ${JSON.stringify({ jobs: jobs.rows, queues: queues.rows, beats: beats.rows })}`);
+    }
     await new Promise((r) => setTimeout(r, 100));
   }
 }

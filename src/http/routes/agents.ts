@@ -69,7 +69,7 @@ export async function agentRoutes(app: FastifyInstance, ctx: AppContext): Promis
   app.post('/guardian/runs', async (req, reply) => {
     const runAt = new Date();
     // Replaces a pending scheduled run (same job key) with one due now; one run per tenant at a time.
-    await withTx(ctx.db, (tx) => addJobs(tx, [{ ...guardianJob(req.auth.tenantId), runAt }], false));
+    await withTx(ctx.db, (tx) => addJobs(tx, [{ ...guardianJob(req.auth.tenantId), runAt }]));
     return reply.code(202).send({ queued: true, run_at: runAt });
   });
 

@@ -4,9 +4,9 @@
 import type { FastifyInstance } from 'fastify';
 import { WebhookParseError, type ChannelModule } from '../../channels/contract.ts';
 import { channelModule } from '../../channels/registry.ts';
-import { withTx } from '../../db/pool.ts';
 import type { AppContext } from '../../engine/context.ts';
 import { metrics } from '../../engine/metrics.ts';
+import { nudgeRelay } from '../../engine/relay.ts';
 import { ingestEvents } from '../../engine/watcher.ts';
 import { ApiError } from '../errors.ts';
 
@@ -71,7 +71,8 @@ export async function webhookRoutes(app: FastifyInstance, ctx: AppContext): Prom
       if (err instanceof WebhookParseError) throw new ApiError(400, 'invalid_payload', err.message);
       throw err;
     }
-    const r = await withTx(ctx.db, (tx) => ingestEvents(tx, ch.tenantId, channelId, events));
+    const r = await ingestEvents(ctx.db, ch.tenantId, channelId, events);
+    if (r.recorded > 0) nudgeRelay();
     observe(r.recorded > 0 ? 'accepted' : 'duplicate');
     return reply.code(200).send({ received: r.recorded, duplicates: r.duplicates });
   });

@@ -1,0 +1,55 @@
+// The outbox relay: moves jobs that transactions wrote to job_outbox into graphile-worker.
+// Runs in every worker process, every few milliseconds while there is work and on a nudge from
+// this process's own writers (webhook intake); concurrent relays skip each other's rows.
+import { relayOutbox } from '../db/jobs.ts';
+import type { AppContext } from './context.ts';
+
+export interface Relay {
+  nudge(): void;
+  stop(): Promise<void>;
+}
+
+let current: Relay | null = null;
+
+/** Wakes this process's relay, if it runs one (API and worker in one process). */
+export function nudgeRelay(): void {
+  current?.nudge();
+}
+
+export function startRelay(ctx: AppContext, idleMs = 20): Relay {
+  let stopped = false;
+  let wake: (() => void) | null = null;
+  let nudged = false;
+  const loop = (async () => {
+    while (!stopped) {
+      nudged = false;
+      let moved = 0;
+      try {
+        moved = await relayOutbox(ctx.db);
+      } catch (err) {
+        if (!stopped) ctx.log.error({ err }, 'outbox relay failed; retrying');
+      }
+      // A full batch means more is waiting: go again at once.
+      if (moved >= 1000 || nudged || stopped) continue;
+      await new Promise<void>((resolve) => {
+        wake = resolve;
+        setTimeout(resolve, idleMs).unref();
+      });
+      wake = null;
+    }
+  })();
+  const relay: Relay = {
+    nudge() {
+      nudged = true;
+      wake?.();
+    },
+    async stop() {
+      stopped = true;
+      wake?.();
+      await loop;
+      if (current === relay) current = null;
+    },
+  };
+  current = relay;
+  return relay;
+}
