@@ -3,10 +3,13 @@
 // interleave on one channel's listings; the Guardian runs one at a time per tenant.
 import type { JobSpec } from './jobs.ts';
 
-export const channelQueue = (channelId: string) => `ch:${channelId}`;
+export const CHANNEL_QUEUE_PREFIX = 'ch:';
+export const PUSH_KEY_PREFIX = 'push:';
+export const channelQueue = (channelId: string) => `${CHANNEL_QUEUE_PREFIX}${channelId}`;
 
+/** Built in SQL by the ledger too (same task, key and queue): see APPLY_SQL in src/ledger/ledger.ts. */
 export function pushJob(tenantId: string, channelId: string, runAt?: Date): JobSpec {
-  return { task: 'sync_push', payload: { tenantId, channelId }, key: `push:${channelId}`, queue: channelQueue(channelId), runAt };
+  return { task: 'sync_push', payload: { tenantId, channelId }, key: `${PUSH_KEY_PREFIX}${channelId}`, queue: channelQueue(channelId), runAt };
 }
 
 export function applyJob(tenantId: string, channelId: string): JobSpec {

@@ -82,9 +82,13 @@ export const stockLevels = pgTable(
     onHand: integer('on_hand').notNull().default(0),
     reserved: integer('reserved').notNull().default(0),
     updatedAt: ts('updated_at').notNull().defaultNow(),
+    /** Id of the transaction that last changed the level: Sync finds what changed since its
+     *  channel's cursor (a snapshot xmin, so a late-committing writer is never skipped). */
+    changeTxid: bigint('change_txid', { mode: 'number' }).notNull().default(sql`(pg_current_xact_id()::text::bigint)`),
   },
   (t) => [
     primaryKey({ columns: [t.tenantId, t.itemId, t.locationId] }),
+    index('stock_levels_change_idx').on(t.tenantId, t.changeTxid),
     foreignKey({ columns: [t.tenantId, t.itemId], foreignColumns: [items.tenantId, items.id] }),
     foreignKey({ columns: [t.tenantId, t.locationId], foreignColumns: [locations.tenantId, locations.id] }),
   ],
@@ -131,6 +135,8 @@ export const channels = pgTable(
     /** { location_ids, default_buffer, percent, cap, sales_source, ...platform settings } */
     settings: jsonb('settings').$type<Record<string, unknown>>().notNull().default({}),
     pollCursor: text('poll_cursor'),
+    /** Level changes from transactions older than this are already marked on this channel's listings. */
+    pushCursor: bigint('push_cursor', { mode: 'number' }).notNull().default(sql`(pg_snapshot_xmin(pg_current_snapshot())::text::bigint)`),
     lastPolledAt: ts('last_polled_at'),
     lastSyncAt: ts('last_sync_at'),
     lastError: text('last_error'),
@@ -171,6 +177,7 @@ export const listings = pgTable(
     uniqueIndex('listings_external_key').on(t.tenantId, t.channelId, t.externalId, t.externalLocationId),
     index('listings_item_idx').on(t.tenantId, t.itemId),
     index('listings_sku_idx').on(t.tenantId, t.channelId, t.externalSku),
+    index('listings_dirty_idx').on(t.tenantId, t.channelId).where(sql`${t.dirtySeq} > ${t.pushedSeq}`),
     foreignKey({ columns: [t.tenantId, t.channelId], foreignColumns: [channels.tenantId, channels.id] }).onDelete('cascade'),
     foreignKey({ columns: [t.tenantId, t.itemId], foreignColumns: [items.tenantId, items.id] }).onDelete('set null'),
   ],

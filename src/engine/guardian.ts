@@ -75,7 +75,9 @@ async function checkChannel(ctx: AppContext, live: LiveChannel, threshold: numbe
   }
   const { rows: local } = await ctx.db.query<LocalListing>(
     `select l.id, l.item_id, l.external_id, l.external_location_id, i.sku, l.last_seen_version, l.dirty_seq,
-            (l.dirty_seq > l.pushed_seq) as pending,
+            (l.dirty_seq > l.pushed_seq or exists (
+               select 1 from stock_levels s join channels c on c.tenant_id = l.tenant_id and c.id = l.channel_id
+               where s.tenant_id = l.tenant_id and s.item_id = l.item_id and s.change_txid >= c.push_cursor)) as pending,
             (l.last_synced_at > now() - make_interval(secs => $4::float / 1000)
              or exists (select 1 from channel_events e where e.tenant_id = l.tenant_id and e.channel_id = l.channel_id
                         and e.applied_at is null)) as recent,

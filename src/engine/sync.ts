@@ -63,9 +63,40 @@ async function takeToken(live: LiveChannel, maxWaitMs = 15_000): Promise<boolean
   }
 }
 
+/**
+ * Marks this channel's listings whose item's level changed since the channel's cursor, and moves
+ * the cursor to this snapshot's xmin: every transaction older than that has committed (or
+ * aborted), so a writer that commits late is still ahead of the cursor and found next time.
+ * Done here, per channel and at push time, so a burst of movements costs one mark per listing.
+ */
+async function markChanged(ctx: AppContext, live: LiveChannel): Promise<number> {
+  const { rows } = await ctx.db.query<{ marked: number }>(
+    `with snap as (select pg_snapshot_xmin(pg_current_snapshot())::text::bigint as xmin),
+     cur as (select push_cursor from channels where tenant_id = $1 and id = $2),
+     changed as (
+       select distinct s.item_id from stock_levels s, cur
+       where s.tenant_id = $1 and s.change_txid >= cur.push_cursor
+         and (cardinality($3::text[]) = 0 or s.location_id = any($3))
+     ), target as (
+       select id from listings where tenant_id = $1 and channel_id = $2 and item_id in (select item_id from changed)
+       order by id for update
+     ), marked as (
+       update listings l set dirty_seq = l.dirty_seq + 1, state = case when l.state = 'in_sync' then 'pending' else l.state end
+       from target where l.tenant_id = $1 and l.id = target.id
+       returning 1
+     )
+     update channels set push_cursor = greatest(push_cursor, (select xmin from snap))
+     where tenant_id = $1 and id = $2
+     returning (select count(*) from marked)::int as marked`,
+    [live.row.tenant_id, live.row.id, live.policy.locationIds],
+  );
+  return rows[0]?.marked ?? 0;
+}
+
 export async function syncPush(ctx: AppContext, payload: { tenantId: string; channelId: string }): Promise<void> {
   const live = await ctx.channels.load(payload.tenantId, payload.channelId);
   if (!live || live.row.status !== 'connected') return;
+  await markChanged(ctx, live);
   const caps = live.module.capabilities;
   let transientFailures = 0;
   // A few rounds per run, then hand the channel's queue to waiting inbound events (and come back).

@@ -1,11 +1,11 @@
 // The ledger: the ONLY code that writes stock_movements and stock_levels (invariant 1).
-// One set-based statement applies any number of movements and their level changes, marks the
-// affected listings as needing a push, and the same transaction enqueues the pushes and the
-// stock alert check (invariant 3). Callers pass their own transaction so an inbound event's
-// record and its movements commit together (invariant 2).
+// One set-based statement applies any number of movements and their level changes, and in the
+// same transaction signals the pushes and the stock alert check they cause (invariant 3). Callers
+// pass their own transaction so an inbound event's record and its movements commit together
+// (invariant 2).
 import type { MovementReason } from '../db/schema.ts';
-import { alertsStockJob, pushJob } from '../db/job-specs.ts';
-import { addJobs, notifyTenant } from '../db/jobs.ts';
+import { alertsStockJob, CHANNEL_QUEUE_PREFIX, PUSH_KEY_PREFIX } from '../db/job-specs.ts';
+import { outboxRow } from '../db/jobs.ts';
 import { withTx, type Db, type Tx } from '../db/pool.ts';
 
 export interface MovementInput {
@@ -34,6 +34,9 @@ export interface ApplyResult {
   channelIds: string[];
 }
 
+// One statement, one round trip: movements, levels (stamped with this transaction's id, which is
+// how Sync finds what changed), the push signal for every connected channel listing these items and
+// the debounced stock-alert signal (outbox rows, invariant 3), and the live-stream notification.
 const APPLY_SQL = `
 with input as (
   select * from jsonb_to_recordset($2::jsonb) as x(
@@ -42,11 +45,11 @@ with input as (
 ), agg as (
   select item_id, location_id, sum(qty_delta)::int as delta from input group by 1, 2
 ), lv as (
-  insert into stock_levels as l (tenant_id, item_id, location_id, on_hand, reserved, updated_at)
-  select $1, item_id, location_id, delta, 0, now() from agg
+  insert into stock_levels as l (tenant_id, item_id, location_id, on_hand, reserved, updated_at, change_txid)
+  select $1, item_id, location_id, delta, 0, now(), pg_current_xact_id()::text::bigint from agg
   order by item_id, location_id  -- one lock order for every writer: no deadlocks between batches
   on conflict (tenant_id, item_id, location_id)
-  do update set on_hand = l.on_hand + excluded.on_hand, updated_at = excluded.updated_at
+  do update set on_hand = l.on_hand + excluded.on_hand, updated_at = excluded.updated_at, change_txid = excluded.change_txid
   returning item_id, location_id, on_hand, reserved
 ), mv as (
   insert into stock_movements (tenant_id, item_id, location_id, qty_delta, reason,
@@ -54,19 +57,25 @@ with input as (
   select $1, item_id, location_id, qty_delta, reason, source_channel_id, source_event_id, source_user_id, note
   from input
   returning 1
-), locked as (
-  -- listing rows are locked in id order, as every other writer of listings does
-  select id from listings where tenant_id = $1 and item_id in (select item_id from agg) order by id for update
-), dirty as (
-  update listings l set dirty_seq = l.dirty_seq + 1,
-                        state = case when l.state = 'in_sync' then 'pending' else l.state end
-  from locked where l.tenant_id = $1 and l.id = locked.id
-  returning l.channel_id
+), chans as (
+  select distinct l.channel_id from listings l
+  join channels c on c.tenant_id = l.tenant_id and c.id = l.channel_id and c.status = 'connected'
+  where l.tenant_id = $1 and l.item_id in (select item_id from agg)
+), signals as (
+  insert into job_outbox (key, task, payload, queue_name, run_at)
+  select $3 || channel_id, 'sync_push', jsonb_build_object('tenantId', $1::text, 'channelId', channel_id), $4 || channel_id, null from chans
+  union all
+  select s.key, s.task, s.payload, s.queue_name, s.run_at from jsonb_to_record($5::jsonb) as s(key text, task text, payload jsonb, queue_name text, run_at timestamptz)
+  on conflict (key) do nothing
+), out as (
+  select (select count(*) from mv)::int as movements,
+         coalesce((select json_agg(lv) from lv), '[]') as levels,
+         coalesce((select array_agg(channel_id) from chans), '{}') as channel_ids
 )
-select (select count(*) from mv)::int as movements,
-       coalesce((select json_agg(lv) from lv), '[]') as levels,
-       coalesce((select array_agg(distinct d.channel_id) from dirty d
-                 join channels c on c.tenant_id = $1 and c.id = d.channel_id and c.status = 'connected'), '{}') as channel_ids`;
+select movements, levels, channel_ids,
+       pg_notify('stockclerk', case when length(msg) <= 7900 then msg
+                                    else json_build_object('tenant_id', $1::text, 'type', 'stock.changed', 'data', json_build_object('truncated', true))::text end) as notified
+from out, lateral (select json_build_object('tenant_id', $1::text, 'type', 'stock.changed', 'data', json_build_object('levels', out.levels))::text as msg) m`;
 
 const REASONS: ReadonlySet<string> = new Set(['sale', 'return', 'receipt', 'adjustment', 'count', 'transfer_in', 'transfer_out']);
 
@@ -96,10 +105,11 @@ export async function applyMovements(tx: Tx, tenantId: string, movements: Moveme
   const { rows: out } = await tx.query<{ movements: number; levels: LevelSnapshot[]; channel_ids: string[] }>(APPLY_SQL, [
     tenantId,
     JSON.stringify(rows),
+    PUSH_KEY_PREFIX,
+    CHANNEL_QUEUE_PREFIX,
+    JSON.stringify(outboxRow(alertsStockJob(tenantId))),
   ]);
   const r = out[0]!;
-  await addJobs(tx, [...r.channel_ids.map((ch) => pushJob(tenantId, ch)), alertsStockJob(tenantId)]);
-  await notifyTenant(tx, tenantId, 'stock.changed', { levels: r.levels });
   return { movements: r.movements, levels: r.levels, channelIds: r.channel_ids };
 }
 

@@ -66,7 +66,10 @@ export async function quiescent(h: Harness, emus: EmulatorSet, timeoutMs = 60_00
     const { rows } = await h.sc.ctx.db.query<{ busy: number }>(
       `select (select count(*) from channel_events where applied_at is null)
             + (select count(*) from listings l join channels c on c.tenant_id = l.tenant_id and c.id = l.channel_id
-               where l.dirty_seq > l.pushed_seq and l.item_id is not null and c.status = 'connected')
+               where l.item_id is not null and c.status = 'connected'
+                 and (l.dirty_seq > l.pushed_seq or exists (select 1 from stock_levels s where s.tenant_id = l.tenant_id
+                                                             and s.item_id = l.item_id and s.change_txid >= c.push_cursor)))
+            + (select count(*) from job_outbox)
             + (select count(*) from graphile_worker._private_jobs j join graphile_worker._private_tasks t on t.id = j.task_id
                where t.identifier in ('watcher_apply', 'sync_push') and j.attempts < j.max_attempts) as busy`,
     );
