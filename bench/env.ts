@@ -1,6 +1,7 @@
 // What every benchmark runs on: a Postgres of its own (embedded in a fresh temp dir, or a fresh
 // database on the DATABASE_URL server), a StockClerk booted the way production boots it
 // (startStockClerk on 127.0.0.1, port 0, no demo, quiet logs), and one stop() that undoes it all.
+import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -68,7 +69,9 @@ export interface BenchEnv {
 }
 
 /** Database + StockClerk. `opts` go to startStockClerk (worker/api on or off, tuning, pool size). */
-export async function startBenchEnv(opts: Omit<StartOptions, 'log'> & { workerConcurrency?: number } = {}): Promise<BenchEnv> {
+export async function startBenchEnv(
+  opts: Omit<StartOptions, 'log'> & { workerConcurrency?: number; workerProcess?: boolean } = {},
+): Promise<BenchEnv> {
   const db = await benchDatabase();
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'stockclerk-bench-data-'));
   const base = loadConfig({});
@@ -83,20 +86,36 @@ export async function startBenchEnv(opts: Omit<StartOptions, 'log'> & { workerCo
     workerConcurrency: opts.workerConcurrency ?? (Number(process.env.WORKER_CONCURRENCY) || base.workerConcurrency),
   };
   let sc: StockClerk;
+  let worker: ChildProcess | null = null;
   try {
     // pino writes to stdout: keep it silent unless asked, the result must stay stdout's last line.
-    sc = await startStockClerk(config, { ...opts, log: createLogger(config.logLevel) });
+    // workerProcess: the production scale-out shape, `stockclerk api` here and `stockclerk worker`
+    // in a process of its own, so the two roles use both cores instead of sharing one event loop.
+    sc = await startStockClerk(config, { ...opts, worker: opts.workerProcess ? false : opts.worker, log: createLogger(config.logLevel) });
+    if (opts.workerProcess) {
+      worker = spawn(process.execPath, [path.resolve('bin/stockclerk.js'), 'worker'], {
+        env: { ...process.env, DATABASE_URL: db.url, DATA_DIR: dataDir, LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'warn', WORKER_CONCURRENCY: String(config.workerConcurrency), PORT: '0' },
+        stdio: ['ignore', 'ignore', 'inherit'],
+      });
+    }
   } catch (err) {
     await db.drop();
     fs.rmSync(dataDir, { recursive: true, force: true });
     throw err;
   }
-  progress(`StockClerk up (${sc.url ?? 'no API'}, workers ${opts.worker === false ? 'off' : `on x${config.workerConcurrency}`})`);
+  const workers = opts.workerProcess ? `in a separate process x${config.workerConcurrency}` : opts.worker === false ? 'off' : `on x${config.workerConcurrency}`;
+  progress(`StockClerk up (${sc.url ?? 'no API'}, workers ${workers})`);
   return {
     sc,
     db,
     config,
     async stop() {
+      if (worker && worker.exitCode === null) {
+        const exited = new Promise((r) => worker!.once('exit', r));
+        worker.kill('SIGTERM');
+        await Promise.race([exited, sleep(10_000)]);
+        worker.kill('SIGKILL');
+      }
       await sc.stop().catch((err: unknown) => progress(`stopping StockClerk: ${String(err)}`));
       await db.drop();
       fs.rmSync(dataDir, { recursive: true, force: true });

@@ -95,7 +95,10 @@ async function quiescence(env: Awaited<ReturnType<typeof startBenchEnv>>, emulat
     const inflight = (await Promise.race([Promise.all(TYPES.map((ty) => emulators[ty].drain())).then(() => 0), sleep(200).then(() => 1)])) as number;
     const { rows } = await env.sc.ctx.db.query<{ unapplied: number; dirty: number; jobs: number; waiting: Record<string, number> | null }>(
       `select (select count(*) from channel_events where applied_at is null)::int as unapplied,
-              (select count(*) from listings where dirty_seq > pushed_seq)::int as dirty,
+              (select count(*) from listings l join channels c on c.tenant_id = l.tenant_id and c.id = l.channel_id
+                where l.item_id is not null and (l.dirty_seq > l.pushed_seq or exists (
+                  select 1 from stock_levels s where s.tenant_id = l.tenant_id and s.item_id = l.item_id and s.change_txid >= c.push_cursor)))::int
+              + (select count(*) from job_outbox)::int as dirty,
               (select count(*) from graphile_worker._private_jobs j join graphile_worker._private_tasks t on t.id = j.task_id
                 where t.identifier in ('watcher_apply', 'sync_push', 'watcher_poll') and j.attempts < j.max_attempts)::int as jobs,
               (select json_object_agg(k, n) from (
@@ -114,7 +117,7 @@ async function quiescence(env: Awaited<ReturnType<typeof startBenchEnv>>, emulat
 }
 
 export async function benchPropagation(o: PropagationOptions): Promise<Record<string, unknown>> {
-  const env = await startBenchEnv();
+  const env = await startBenchEnv({ workerProcess: true });
   const emulators = await startEmulators();
   const pools = new Map<ChannelType, Pool>(TYPES.map((ty) => [ty, new Pool(emulators[ty].url, { connections: 16, pipelining: 1 })]));
   try {

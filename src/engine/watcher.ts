@@ -186,7 +186,6 @@ export async function applyPendingBatch(ctx: AppContext, live: LiveChannel, batc
             sourceChannelId: channelId,
             sourceEventId: p.external_event_id,
           });
-          syncEvents.push({ channelId, listingId: listing?.id ?? null, itemId, kind: 'inbound', outcome: ev.effect, qty: line.qty, detail: { order_id: ev.orderId } });
         }
         const outcome = unmatched === ev.lines.length ? 'unmatched' : unmatched ? 'partly_applied' : 'applied';
         if (unmatched) syncEvents.push({ channelId, kind: 'inbound', outcome: 'unmatched', detail: { order_id: ev.orderId, unmatched_lines: unmatched } });
@@ -201,6 +200,7 @@ export async function applyPendingBatch(ctx: AppContext, live: LiveChannel, batc
         if (r.movement) movements.push(r.movement);
         outcomes.push({ id: p.id, outcome: r.outcome });
         if (r.outcome === 'applied') syncEvents.push({ channelId, listingId: listing.id, itemId: listing.item_id, kind: 'inbound', outcome: 'level_change', qty: ev.level.qty ?? null });
+        // (A sale itself is audited by its movement, which names the channel and the event.)
       } else {
         outcomes.push({ id: p.id, outcome: 'ignored' });
       }

@@ -7,7 +7,7 @@ import { channelModule } from '../../channels/registry.ts';
 import type { AppContext } from '../../engine/context.ts';
 import { metrics } from '../../engine/metrics.ts';
 import { nudgeRelay } from '../../engine/relay.ts';
-import { ingestEvents } from '../../engine/watcher.ts';
+import { Intake } from '../../engine/intake.ts';
 import { ApiError } from '../errors.ts';
 
 interface CachedChannel {
@@ -25,6 +25,7 @@ export async function webhookRoutes(app: FastifyInstance, ctx: AppContext): Prom
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: WEBHOOK_BODY_LIMIT }, (_req, body, done) => done(null, body));
   const cache = new Map<string, CachedChannel>();
+  const intake = new Intake(ctx.db, nudgeRelay);
 
   async function channel(type: string, id: string): Promise<CachedChannel | null> {
     const key = `${type}/${id}`;
@@ -71,8 +72,7 @@ export async function webhookRoutes(app: FastifyInstance, ctx: AppContext): Prom
       if (err instanceof WebhookParseError) throw new ApiError(400, 'invalid_payload', err.message);
       throw err;
     }
-    const r = await ingestEvents(ctx.db, ch.tenantId, channelId, events);
-    if (r.recorded > 0) nudgeRelay();
+    const r = await intake.record(ch.tenantId, channelId, events);
     observe(r.recorded > 0 ? 'accepted' : 'duplicate');
     return reply.code(200).send({ received: r.recorded, duplicates: r.duplicates });
   });

@@ -1,0 +1,83 @@
+// Webhook intake with group commit. Each accepted webhook must be durable before we answer 2xx
+// (the platform will not send it again), and a commit costs a WAL flush. Under load, webhooks
+// that arrive while a flush is in flight are recorded together in the next single statement:
+// one round trip and one commit for many webhooks; a lone webhook is written at once.
+import type { InboundEvent } from '../channels/contract.ts';
+import { applyJob } from '../db/job-specs.ts';
+import { outboxRow } from '../db/jobs.ts';
+import type { Db } from '../db/pool.ts';
+
+interface Pending {
+  tenantId: string;
+  channelId: string;
+  events: InboundEvent[];
+  resolve: (r: { recorded: number; duplicates: number }) => void;
+  reject: (err: unknown) => void;
+}
+
+/** Events recorded once each (unique per tenant, channel, external id) with their apply signal, in one statement. */
+const INTAKE_SQL = `
+with input as (
+  select * from jsonb_to_recordset($1::jsonb) as x(tenant_id text, channel_id text, external_event_id text, kind text, event jsonb)
+), ins as (
+  insert into channel_events (tenant_id, channel_id, external_event_id, kind, event)
+  select tenant_id, channel_id, external_event_id, kind, event from input
+  on conflict (tenant_id, channel_id, external_event_id) do nothing
+  returning tenant_id, channel_id, external_event_id
+), signal as (
+  insert into job_outbox (key, task, payload, queue_name)
+  select distinct on (s.key) s.key, s.task, s.payload, s.queue_name
+  from (select distinct tenant_id, channel_id from ins) c,
+       lateral jsonb_to_record($2::jsonb -> c.channel_id) as s(key text, task text, payload jsonb, queue_name text)
+  on conflict (key) do nothing
+)
+select channel_id, external_event_id from ins`;
+
+const MAX_BATCH = 500;
+
+export class Intake {
+  private queue: Pending[] = [];
+  private flushing = false;
+  private readonly db: Db;
+  private readonly onRecorded: () => void;
+  constructor(db: Db, onRecorded: () => void = () => {}) {
+    this.db = db;
+    this.onRecorded = onRecorded;
+  }
+
+  record(tenantId: string, channelId: string, events: InboundEvent[]): Promise<{ recorded: number; duplicates: number }> {
+    if (events.length === 0) return Promise.resolve({ recorded: 0, duplicates: 0 });
+    return new Promise((resolve, reject) => {
+      this.queue.push({ tenantId, channelId, events, resolve, reject });
+      if (!this.flushing) void this.flush();
+    });
+  }
+
+  private async flush(): Promise<void> {
+    this.flushing = true;
+    while (this.queue.length > 0) {
+      const batch = this.queue.splice(0, MAX_BATCH);
+      try {
+        const rows = batch.flatMap((p) =>
+          p.events.map((e) => ({ tenant_id: p.tenantId, channel_id: p.channelId, external_event_id: e.externalEventId, kind: e.kind, event: e })),
+        );
+        const jobs = Object.fromEntries(batch.map((p) => [p.channelId, outboxRow(applyJob(p.tenantId, p.channelId))]));
+        const { rows: recorded } = await this.db.query<{ channel_id: string; external_event_id: string }>(INTAKE_SQL, [JSON.stringify(rows), JSON.stringify(jobs)]);
+        // Credit each recorded event to the first request in the batch that carried it.
+        const fresh = new Set(recorded.map((r) => `${r.channel_id}\u0000${r.external_event_id}`));
+        for (const p of batch) {
+          let n = 0;
+          for (const e of p.events) {
+            const k = `${p.channelId}\u0000${e.externalEventId}`;
+            if (fresh.delete(k)) n++;
+          }
+          p.resolve({ recorded: n, duplicates: p.events.length - n });
+        }
+        if (recorded.length > 0) this.onRecorded();
+      } catch (err) {
+        for (const p of batch) p.reject(err);
+      }
+    }
+    this.flushing = false;
+  }
+}
