@@ -29,6 +29,7 @@ export interface LevelSnapshot {
 
 export interface ApplyResult {
   movements: number;
+  /** The levels after the change (empty for batches touching more than 40 levels). */
   levels: LevelSnapshot[];
   /** Channels that now have listings waiting for a push. */
   channelIds: string[];
@@ -69,13 +70,15 @@ with input as (
   on conflict (key) do nothing
 ), out as (
   select (select count(*) from mv)::int as movements,
-         coalesce((select json_agg(lv) from lv), '[]') as levels,
+         -- the new levels, for callers and the live stream; a big batch returns none (refresh instead)
+         case when (select count(*) from agg) <= 40 then coalesce((select json_agg(lv) from lv), '[]') end as levels,
          coalesce((select array_agg(channel_id) from chans), '{}') as channel_ids
 )
+-- NOTIFY payloads stop at 8000 bytes: a big batch is announced as "refresh" instead of listed.
 select movements, levels, channel_ids,
-       pg_notify('stockclerk', case when length(msg) <= 7900 then msg
-                                    else json_build_object('tenant_id', $1::text, 'type', 'stock.changed', 'data', json_build_object('truncated', true))::text end) as notified
-from out, lateral (select json_build_object('tenant_id', $1::text, 'type', 'stock.changed', 'data', json_build_object('levels', out.levels))::text as msg) m`;
+       pg_notify('stockclerk', json_build_object('tenant_id', $1::text, 'type', 'stock.changed', 'data',
+         case when levels is not null then json_build_object('levels', levels) else json_build_object('truncated', true) end)::text) as notified
+from out`;
 
 const REASONS: ReadonlySet<string> = new Set(['sale', 'return', 'receipt', 'adjustment', 'count', 'transfer_in', 'transfer_out']);
 
@@ -102,7 +105,7 @@ export async function applyMovements(tx: Tx, tenantId: string, movements: Moveme
     source_user_id: m.sourceUserId ?? null,
     note: m.note ?? null,
   }));
-  const { rows: out } = await tx.query<{ movements: number; levels: LevelSnapshot[]; channel_ids: string[] }>(APPLY_SQL, [
+  const { rows: out } = await tx.query<{ movements: number; levels: LevelSnapshot[] | null; channel_ids: string[] }>(APPLY_SQL, [
     tenantId,
     JSON.stringify(rows),
     PUSH_KEY_PREFIX,
@@ -110,7 +113,7 @@ export async function applyMovements(tx: Tx, tenantId: string, movements: Moveme
     JSON.stringify(outboxRow(alertsStockJob(tenantId))),
   ]);
   const r = out[0]!;
-  return { movements: r.movements, levels: r.levels, channelIds: r.channel_ids };
+  return { movements: r.movements, levels: r.levels ?? [], channelIds: r.channel_ids };
 }
 
 /** Applies movements in a transaction of their own. */
