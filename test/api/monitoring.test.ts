@@ -152,6 +152,11 @@ describe('agents and the Guardian', () => {
         { task: 'watcher_poll', payload: { tenantId: tenant.tenantId, channelId }, key: `test-poll:${channelId}`, runAt: later },
       ]),
     );
+    await eventually(
+      async () => (await h.testDb.db.query(`select count(*)::int as n from graphile_worker._private_jobs where key like 'test-%'`)).rows[0].n === 3,
+      5000,
+      'the outbox relay to queue the jobs',
+    );
     // One of them has failed once (it is in backoff).
     await h.testDb.db.query(`update graphile_worker._private_jobs set attempts = 1, last_error = 'boom' where key = $1`, [`test-apply:${channelId}`]);
     const mine = Object.fromEntries((await call('GET', '/agents')).body.agents.map((a: { name: string }) => [a.name, a]));

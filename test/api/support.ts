@@ -50,7 +50,7 @@ const TABLES: Record<string, { order: string; skip?: string[] }> = {
   stock_levels: { order: 'item_id, location_id' },
   stock_movements: { order: 'id' },
   // Timers the scheduler and workers move on their own.
-  channels: { order: 'id', skip: ['last_polled_at', 'poll_cursor', 'last_sync_at'] },
+  channels: { order: 'id', skip: ['last_polled_at', 'poll_cursor', 'last_sync_at', 'push_cursor'] },
   listings: { order: 'id' },
   channel_events: { order: 'id' },
   sync_events: { order: 'id' },
@@ -83,10 +83,12 @@ export async function quiet(db: Db, tenantId: string, timeoutMs = 15_000): Promi
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const { rows } = await db.query(
-      `select count(*)::int as n from graphile_worker._private_jobs
-       where payload->>'tenantId' = $1 and attempts < max_attempts and (locked_at is not null or run_at <= now() + interval '1 second')`,
+      `select (select count(*) from graphile_worker._private_jobs
+               where payload->>'tenantId' = $1 and attempts < max_attempts and (locked_at is not null or run_at <= now() + interval '1 second'))
+            + (select count(*) from job_outbox where payload->>'tenantId' = $1) as n`,
       [tenantId],
     );
+    rows[0].n = Number(rows[0].n);
     if (rows[0].n === 0) return;
     if (Date.now() > deadline) throw new Error(`tenant ${tenantId} never settled`);
     await new Promise((r) => setTimeout(r, 50));
