@@ -28,6 +28,8 @@ export interface ChannelCapabilities {
   maxPushBatch: number;
   /** Documented request budget per account, for the token bucket in front of every call. */
   rateLimit: { perSecond: number; burst: number };
+  /** HTTP calls one pushLevels call usually makes (read-then-write platforms make more than one); default 1. */
+  callsPerPush?: number;
 }
 
 /** Decrypted channel credentials + where to reach it. Keys are platform specific (see each adapter). */

@@ -53,12 +53,20 @@ function target(live: LiveChannel, l: DirtyListing): number {
   return sellable({ available: l.available, buffer: l.item_buffer ?? p.defaultBuffer, percent: p.percent, cap: p.cap });
 }
 
-/** Waits for the channel's token bucket; false when the wait is too long to hold the job. */
-async function takeToken(live: LiveChannel, maxWaitMs = 15_000): Promise<boolean> {
+/** A job waits this long at most while holding a worker slot; longer waits become a later job. */
+const HOLD_MS = 50;
+
+/**
+ * Takes the push's calls from the channel's token bucket. Returns 0 when taken, else how long
+ * until the budget allows it: the caller then re-enqueues the push for that moment rather than
+ * sleeping in a worker slot that inbound events need.
+ */
+async function takeTokens(live: LiveChannel): Promise<number> {
+  const cost = live.module.capabilities.callsPerPush ?? 1;
   for (;;) {
-    const wait = live.bucket.take();
-    if (wait === 0) return true;
-    if (wait > maxWaitMs) return false;
+    const wait = live.bucket.take(Date.now(), cost);
+    if (wait === 0) return 0;
+    if (wait > HOLD_MS) return wait;
     await sleep(wait);
   }
 }
@@ -115,8 +123,9 @@ export async function syncPush(ctx: AppContext, payload: { tenantId: string; cha
     const toPush = dirty.filter((l) => !settled.includes(l));
     let results: PushResult[] = [];
     if (toPush.length > 0) {
-      if (!(await takeToken(live))) {
-        await reschedule(ctx, live, 2_000);
+      const wait = await takeTokens(live);
+      if (wait > 0) {
+        await reschedule(ctx, live, wait);
         return;
       }
       const reqs: PushRequest[] = toPush.map((l) => ({
@@ -180,7 +189,7 @@ async function onCallFailure(ctx: AppContext, live: LiveChannel, listings: Dirty
   if (err.kind === 'rate_limited') {
     live.bucket.drain();
     const wait = err.retryAfterMs ?? 1000 * attempt;
-    if (wait > 5_000) {
+    if (wait > HOLD_MS) {
       await reschedule(ctx, live, wait);
       return 'stop';
     }

@@ -11,6 +11,8 @@ export const EPOSNOW_CAPABILITIES: ChannelCapabilities = {
   defaultSalesSource: 'orders',
   webhooks: true,
   pollable: true,
+  // a read of the current levels, then Remove (and Add when some levels go up)
+  callsPerPush: 2,
   // One Add and one Remove call carry a whole batch; 200 matches the API's page size.
   // GUESS: the largest array Add/Remove accept is undocumented.
   maxPushBatch: 200,
