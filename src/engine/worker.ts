@@ -84,6 +84,8 @@ function startHeartbeats(ctx: AppContext, workerIds: string[]): { stop(): Promis
 export async function startWorker(ctx: AppContext, opts: { concurrency?: number; scheduler?: boolean } = {}): Promise<WorkerHandle> {
   const workerIds: string[] = [];
   const events: WorkerEvents = new EventEmitter();
+  // Jobs and queues are locked under the pool's id (and, on some paths, a worker's): beat for both.
+  events.on('pool:create', ({ workerPool }) => workerIds.push(workerPool.id));
   events.on('worker:create', ({ worker }) => workerIds.push(worker.workerId));
   const runner = await run({
     events,
