@@ -8,7 +8,12 @@ import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import { loadConfig, type Config } from '../src/config.ts';
-import { startEmbedded } from '../src/db/embedded.ts';
+import { loadOrCreateSecret, Sealer } from '../src/db/crypto.ts';
+import { freePort, startEmbedded } from '../src/db/embedded.ts';
+import { migrateDatabase } from '../src/db/migrate.ts';
+import { createPool } from '../src/db/pool.ts';
+import { ChannelRuntime } from '../src/engine/channel-runtime.ts';
+import { DEFAULT_TUNING, type AppContext } from '../src/engine/context.ts';
 import { createLogger } from '../src/log.ts';
 import { startStockClerk, type StartOptions, type StockClerk } from '../src/server.ts';
 
@@ -62,7 +67,8 @@ export async function benchDatabase(): Promise<BenchDb> {
 }
 
 export interface BenchEnv {
-  sc: StockClerk;
+  /** The StockClerk under test, or (productProcess) a bench-side context on its database with its URL. */
+  sc: Pick<StockClerk, 'ctx' | 'url'>;
   db: BenchDb;
   config: Config;
   stop(): Promise<void>;
@@ -70,8 +76,9 @@ export interface BenchEnv {
 
 /** Database + StockClerk. `opts` go to startStockClerk (worker/api on or off, tuning, pool size). */
 export async function startBenchEnv(
-  opts: Omit<StartOptions, 'log'> & { workerConcurrency?: number; workerProcess?: boolean } = {},
+  opts: Omit<StartOptions, 'log'> & { workerConcurrency?: number; workerProcess?: boolean; productProcess?: boolean } = {},
 ): Promise<BenchEnv> {
+  if (opts.productProcess) return startProductProcess(opts.workerConcurrency);
   const db = await benchDatabase();
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'stockclerk-bench-data-'));
   const base = loadConfig({});
@@ -124,3 +131,59 @@ export async function startBenchEnv(
 }
 
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+/**
+ * StockClerk as it is deployed: `stockclerk start` in a process of its own (API + workers, demo
+ * off), driven from outside. The emulators, the load generator and the measurements stay in the
+ * bench process, like the remote platforms and shoppers they stand for, so they do not share the
+ * product's event loop. The bench keeps its own context on the same database (same DATA_DIR, so the
+ * same credentials key) to set tenants and channels up and to check the ledger.
+ */
+async function startProductProcess(workerConcurrency?: number): Promise<BenchEnv> {
+  const db = await benchDatabase();
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'stockclerk-bench-data-'));
+  const config: Config = { ...loadConfig({}), host: '127.0.0.1', dataDir, databaseUrl: db.url, demo: false, logLevel: 'silent' };
+  await migrateDatabase(db.url);
+  const pool = createPool(db.url, 10);
+  const sealer = new Sealer(loadOrCreateSecret(null, dataDir, 'credentials.key'));
+  const ctx: AppContext = {
+    config,
+    db: pool,
+    sealer,
+    jwtKey: loadOrCreateSecret(null, dataDir, 'jwt.key'),
+    log: createLogger('silent'),
+    channels: new ChannelRuntime(pool, sealer),
+    tuning: DEFAULT_TUNING,
+  };
+  const port = await freePort();
+  const concurrency = String(workerConcurrency ?? (Number(process.env.WORKER_CONCURRENCY) || config.workerConcurrency));
+  const child = spawn(process.execPath, [path.resolve('bin/stockclerk.js'), 'start'], {
+    env: { ...process.env, DATABASE_URL: db.url, DATA_DIR: dataDir, PORT: String(port), HOST: '127.0.0.1', DEMO: '0', LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'warn', WORKER_CONCURRENCY: concurrency },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  const url = `http://127.0.0.1:${port}`;
+  const stop = async () => {
+    if (child.exitCode === null) {
+      const exited = new Promise((r) => child.once('exit', r));
+      child.kill('SIGTERM');
+      await Promise.race([exited, sleep(10_000)]);
+      child.kill('SIGKILL');
+    }
+    await ctx.channels.close();
+    await pool.end().catch(() => {});
+    await db.drop();
+    fs.rmSync(dataDir, { recursive: true, force: true });
+  };
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    const ok = await fetch(`${url}/healthz`).then((r) => r.ok, () => false);
+    if (ok) break;
+    if (Date.now() > deadline || child.exitCode !== null) {
+      await stop();
+      throw new Error('stockclerk start did not answer /healthz within 60 s');
+    }
+    await sleep(100);
+  }
+  progress(`StockClerk up in its own process (${url}, workers x${concurrency})`);
+  return { sc: { ctx, url }, db, config, stop };
+}

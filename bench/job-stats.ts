@@ -4,9 +4,21 @@ import { metrics } from '../src/engine/metrics.ts';
 
 type Sums = Record<string, { n: number; runS: number; waitS: number; waitN: number }>;
 
-export async function jobSnapshot(): Promise<Sums> {
+/** From a StockClerk's /metrics (the product in its own process), else this process's registry. */
+export async function jobSnapshot(url?: string | null): Promise<Sums> {
   const out: Sums = {};
   const get = (task: string) => (out[task] ??= { n: 0, runS: 0, waitS: 0, waitN: 0 });
+  if (url) {
+    const text = await fetch(`${url}/metrics`).then((r) => r.text(), () => '');
+    for (const m of text.matchAll(/^stockclerk_job_(seconds|latency_seconds)_(sum|count)\{([^}]*)\} ([0-9.e+-]+)$/gm)) {
+      const task = /task="([^"]+)"/.exec(m[3]!)?.[1] ?? '?';
+      const v = Number(m[4]);
+      const t = get(task);
+      if (m[1] === 'seconds') m[2] === 'count' ? (t.n += v) : (t.runS += v);
+      else m[2] === 'count' ? (t.waitN += v) : (t.waitS += v);
+    }
+    return out;
+  }
   for (const v of (await metrics.jobSeconds.get()).values) {
     const task = String(v.labels.task);
     if (v.metricName?.endsWith('_count')) get(task).n += v.value;

@@ -117,7 +117,7 @@ async function quiescence(env: Awaited<ReturnType<typeof startBenchEnv>>, emulat
 }
 
 export async function benchPropagation(o: PropagationOptions): Promise<Record<string, unknown>> {
-  const env = await startBenchEnv({ workerProcess: true });
+  const env = await startBenchEnv({ productProcess: true });
   const emulators = await startEmulators();
   const pools = new Map<ChannelType, Pool>(TYPES.map((ty) => [ty, new Pool(emulators[ty].url, { connections: 16, pipelining: 1 })]));
   try {
@@ -141,7 +141,7 @@ export async function benchPropagation(o: PropagationOptions): Promise<Record<st
       else writes.set(k, [w]);
     };
     for (const ty of TYPES) emulators[ty].events.on('write', onWrite);
-    const jobsBefore = await jobSnapshot();
+    const jobsBefore = await jobSnapshot(env.sc.url);
     const acceptBefore = await webhookAcceptSnapshot();
     const statsBefore = Object.fromEntries(TYPES.map((ty) => [ty, { ...emulators[ty].stats }]));
 
@@ -175,7 +175,7 @@ export async function benchPropagation(o: PropagationOptions): Promise<Record<st
     progress(`${sales.length} sales issued in ${sellS.toFixed(1)} s, ${failed.length} refused${failed[0] ? ` (first: ${failed[0].error})` : ''}; waiting for quiescence (<= ${o.settleS} s)`);
     const quiet = await quiescence(env, emulators, o.settleS * 1000);
     const endAt = Date.now();
-    const jobs = jobDiff(jobsBefore, await jobSnapshot());
+    const jobs = jobDiff(jobsBefore, await jobSnapshot(env.sc.url));
     const acceptAfter = await webhookAcceptSnapshot();
     const webhookAccept = Object.fromEntries(
       Object.entries(acceptAfter).map(([k, a]) => {

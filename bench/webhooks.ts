@@ -99,7 +99,7 @@ function fireOpenLoop(input: OpenLoopInput): Promise<OpenLoopOutput> {
 }
 
 export async function benchWebhooks(o: WebhookOptions): Promise<Record<string, unknown>> {
-  const env = await startBenchEnv({ worker: process.env.BENCH_NO_WORKER ? false : undefined, workerProcess: process.env.BENCH_WORKER_PROCESS === "1" });
+  const env = await startBenchEnv({ productProcess: true });
   const emulators = await startEmulators();
   try {
     const ctx = env.sc.ctx;

@@ -26,5 +26,5 @@ export function guardianJob(tenantId: string, runAt?: Date): JobSpec {
 
 /** Debounced: a burst of stock changes is one alert check. */
 export function alertsStockJob(tenantId: string): JobSpec {
-  return { task: 'alerts_stock', payload: { tenantId }, key: `alerts-stock:${tenantId}`, runAt: new Date(Date.now() + 250) };
+  return { task: 'alerts_stock', payload: { tenantId }, key: `alerts-stock:${tenantId}`, runAt: new Date(Date.now() + 1000) };
 }

@@ -34,10 +34,12 @@ with input as (
 select channel_id, external_event_id from ins`;
 
 const MAX_BATCH = 500;
+const MAX_IN_FLIGHT = 2;
 
 export class Intake {
   private queue: Pending[] = [];
-  private flushing = false;
+  /** Flushes in flight: two, so one batch fills while the other commits. */
+  private flushing = 0;
   private readonly db: Db;
   private readonly onRecorded: () => void;
   constructor(db: Db, onRecorded: () => void = () => {}) {
@@ -49,12 +51,12 @@ export class Intake {
     if (events.length === 0) return Promise.resolve({ recorded: 0, duplicates: 0 });
     return new Promise((resolve, reject) => {
       this.queue.push({ tenantId, channelId, events, resolve, reject });
-      if (!this.flushing) void this.flush();
+      if (this.flushing < MAX_IN_FLIGHT) void this.flush();
     });
   }
 
   private async flush(): Promise<void> {
-    this.flushing = true;
+    this.flushing++;
     while (this.queue.length > 0) {
       const batch = this.queue.splice(0, MAX_BATCH);
       try {
@@ -78,6 +80,6 @@ export class Intake {
         for (const p of batch) p.reject(err);
       }
     }
-    this.flushing = false;
+    this.flushing--;
   }
 }

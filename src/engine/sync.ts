@@ -13,7 +13,9 @@ import { raiseAlert } from './alerts.ts';
 import type { LiveChannel } from './channel-runtime.ts';
 import type { AppContext } from './context.ts';
 import { metrics } from './metrics.ts';
+import { nudgeRelay } from './relay.ts';
 import { recordSyncEvents, type SyncEventInput } from './sync-events.ts';
+import { wakeWorkersIn } from './worker.ts';
 import { observeLevel, saveListingViews } from './watcher.ts';
 
 interface DirtyListing {
@@ -157,6 +159,8 @@ export async function syncPush(ctx: AppContext, payload: { tenantId: string; cha
 
 async function reschedule(ctx: AppContext, live: LiveChannel, delayMs: number): Promise<void> {
   await withTx(ctx.db, (tx) => addJobs(tx, [pushJob(live.row.tenant_id, live.row.id, new Date(Date.now() + delayMs))]));
+  nudgeRelay();
+  wakeWorkersIn(delayMs);
 }
 
 /** A whole call failed. Returns 'retry' to go round again now, 'stop' when the job should end here. */

@@ -1,7 +1,7 @@
 // The four agents as graphile-worker task handlers, plus the scheduler that feeds them.
 import { EventEmitter } from 'node:events';
 import os from 'node:os';
-import { run, type Runner, type Task, type TaskList, type WorkerEvents } from 'graphile-worker';
+import { run, type Runner, type Task, type TaskList, type WorkerEvents, type WorkerPool } from 'graphile-worker';
 import { quietLogger } from '../db/migrate.ts';
 import { alertsHealth, alertsStock } from './alerts.ts';
 import type { AppContext } from './context.ts';
@@ -47,6 +47,19 @@ export interface WorkerHandle {
 
 const HEARTBEAT_MS = 1_000;
 
+const pools = new Set<WorkerPool>();
+
+/**
+ * A job added for later (a push waiting for its rate budget) is noticed by graphile-worker only at
+ * its next poll; this process wakes its own workers when it falls due instead.
+ */
+export function wakeWorkersIn(ms: number): void {
+  if (pools.size === 0) return;
+  setTimeout(() => {
+    for (const p of pools) p.nudge(1);
+  }, ms + 2).unref();
+}
+
 /**
  * Heartbeats for this process's workers, and the rescue of jobs locked by dead ones. graphile-worker
  * alone would leave a killed worker's jobs locked for 4 hours; "nothing lost" needs seconds.
@@ -85,7 +98,10 @@ export async function startWorker(ctx: AppContext, opts: { concurrency?: number;
   const workerIds: string[] = [];
   const events: WorkerEvents = new EventEmitter();
   // Jobs and queues are locked under the pool's id (and, on some paths, a worker's): beat for both.
-  events.on('pool:create', ({ workerPool }) => workerIds.push(workerPool.id));
+  events.on('pool:create', ({ workerPool }) => {
+    workerIds.push(workerPool.id);
+    pools.add(workerPool);
+  });
   events.on('worker:create', ({ worker }) => workerIds.push(worker.workerId));
   const runner = await run({
     events,
@@ -93,7 +109,8 @@ export async function startWorker(ctx: AppContext, opts: { concurrency?: number;
     taskList: taskList(ctx),
     concurrency: opts.concurrency ?? ctx.config.workerConcurrency,
     noHandleSignals: true,
-    pollInterval: 1000,
+    // LISTEN/NOTIFY picks up new jobs at once; the poll is for jobs added for later.
+    pollInterval: 500,
     logger: quietLogger,
     // Our jobs are short and many: don't wait to batch completions.
     preset: { worker: { getQueueNameBatchDelay: 0 } },
@@ -106,6 +123,7 @@ export async function startWorker(ctx: AppContext, opts: { concurrency?: number;
     async stop() {
       stopScheduler();
       await relay.stop();
+      for (const p of pools) pools.delete(p);
       await runner.stop();
       await heartbeats.stop();
     },
