@@ -79,9 +79,10 @@ async function takeTokens(live: LiveChannel): Promise<number> {
  * aborted), so a writer that commits late is still ahead of the cursor and found next time.
  * Done here, per channel and at push time, so a burst of movements costs one mark per listing.
  */
-async function markChanged(ctx: AppContext, live: LiveChannel): Promise<number> {
-  const { rows } = await ctx.db.query<{ marked: number }>(
-    `with snap as (select pg_snapshot_xmin(pg_current_snapshot())::text::bigint as xmin),
+async function markChanged(ctx: AppContext, live: LiveChannel): Promise<{ marked: number; othersInFlight: boolean }> {
+  const { rows } = await ctx.db.query<{ marked: number; others_in_flight: boolean }>(
+    `with snap as (select pg_snapshot_xmin(pg_current_snapshot())::text::bigint as xmin,
+                          exists (select 1 from pg_snapshot_xip(pg_current_snapshot())) as others_in_flight),
      cur as (select push_cursor from channels where tenant_id = $1 and id = $2),
      changed as (
        select distinct s.item_id from stock_levels s, cur
@@ -97,16 +98,23 @@ async function markChanged(ctx: AppContext, live: LiveChannel): Promise<number> 
      )
      update channels set push_cursor = greatest(push_cursor, (select xmin from snap))
      where tenant_id = $1 and id = $2
-     returning (select count(*) from marked)::int as marked`,
+     returning (select count(*) from marked)::int as marked, (select others_in_flight from snap)`,
     [live.row.tenant_id, live.row.id, live.policy.locationIds],
   );
-  return rows[0]?.marked ?? 0;
+  return { marked: rows[0]?.marked ?? 0, othersInFlight: rows[0]?.others_in_flight ?? false };
 }
+
+/** How soon to look again when a writer was still in flight as we marked (see syncPush). */
+const LOOK_AGAIN_MS = 150;
 
 export async function syncPush(ctx: AppContext, payload: { tenantId: string; channelId: string }): Promise<void> {
   const live = await ctx.channels.load(payload.tenantId, payload.channelId);
   if (!live || live.row.status !== 'connected') return;
-  await markChanged(ctx, live);
+  // A writer still in flight as we mark may have signalled this channel through an outbox row that
+  // this very job consumed: its change is beyond our sight now (and ahead of the cursor), so come
+  // back shortly rather than wait for the next change. Idle channels stop after one look.
+  const { othersInFlight } = await markChanged(ctx, live);
+  if (othersInFlight) await reschedule(ctx, live, LOOK_AGAIN_MS);
   const caps = live.module.capabilities;
   let transientFailures = 0;
   // A few rounds per run, then hand the channel's queue to waiting inbound events (and come back).
