@@ -33,6 +33,29 @@ with input as (
 )
 select channel_id, external_event_id from ins`;
 
+export interface EventBatch {
+  tenantId: string;
+  channelId: string;
+  events: InboundEvent[];
+}
+
+/**
+ * Records the events of several deliveries once each, with their apply signals, in ONE statement
+ * (atomic without an explicit transaction; one round trip). Returns the (channel, event id) pairs
+ * that were new. Used by the webhook intake and by the Watcher's poll.
+ */
+export async function recordEvents(q: Pick<Db, 'query'>, batch: EventBatch[]): Promise<Set<string>> {
+  const rows = batch.flatMap((p) =>
+    p.events.map((e) => ({ tenant_id: p.tenantId, channel_id: p.channelId, external_event_id: e.externalEventId, kind: e.kind, event: e })),
+  );
+  if (rows.length === 0) return new Set();
+  const jobs = Object.fromEntries(batch.map((p) => [p.channelId, outboxRow(applyJob(p.tenantId, p.channelId))]));
+  const { rows: recorded } = await q.query<{ channel_id: string; external_event_id: string }>(INTAKE_SQL, [JSON.stringify(rows), JSON.stringify(jobs)]);
+  return new Set(recorded.map((r) => eventKey(r.channel_id, r.external_event_id)));
+}
+
+const eventKey = (channelId: string, eventId: string) => `${channelId}\u0000${eventId}`;
+
 const MAX_BATCH = 500;
 const MAX_IN_FLIGHT = 2;
 
@@ -60,22 +83,15 @@ export class Intake {
     while (this.queue.length > 0) {
       const batch = this.queue.splice(0, MAX_BATCH);
       try {
-        const rows = batch.flatMap((p) =>
-          p.events.map((e) => ({ tenant_id: p.tenantId, channel_id: p.channelId, external_event_id: e.externalEventId, kind: e.kind, event: e })),
-        );
-        const jobs = Object.fromEntries(batch.map((p) => [p.channelId, outboxRow(applyJob(p.tenantId, p.channelId))]));
-        const { rows: recorded } = await this.db.query<{ channel_id: string; external_event_id: string }>(INTAKE_SQL, [JSON.stringify(rows), JSON.stringify(jobs)]);
+        const fresh = await recordEvents(this.db, batch);
+        const any = fresh.size > 0;
         // Credit each recorded event to the first request in the batch that carried it.
-        const fresh = new Set(recorded.map((r) => `${r.channel_id}\u0000${r.external_event_id}`));
         for (const p of batch) {
           let n = 0;
-          for (const e of p.events) {
-            const k = `${p.channelId}\u0000${e.externalEventId}`;
-            if (fresh.delete(k)) n++;
-          }
+          for (const e of p.events) if (fresh.delete(eventKey(p.channelId, e.externalEventId))) n++;
           p.resolve({ recorded: n, duplicates: p.events.length - n });
         }
-        if (recorded.length > 0) this.onRecorded();
+        if (any) this.onRecorded();
       } catch (err) {
         for (const p of batch) p.reject(err);
       }

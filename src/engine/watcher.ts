@@ -1,13 +1,14 @@
 // The Watcher: turns channel events into ledger movements, exactly once.
-// - ingestEvents: records each event under its unique (channel, external id) and enqueues its
-//   application in the same transaction (webhook route and poller both use it).
+// - events are recorded once each, with their apply signal, by recordEvents (src/engine/intake.ts),
+//   for webhooks and polls alike.
 // - watcherApply: applies every pending event of one channel in one transaction (batched):
 //   orders -> sale/return movements; level events -> deltas against what we last saw (channels
 //   whose sales source is 'levels') or a confirmation / echo (channels whose source is 'orders').
 // - watcherPoll: the safety net for channels that can be polled.
 import type { InboundEvent, RemoteListing } from '../channels/contract.ts';
 import { applyJob } from '../db/job-specs.ts';
-import { addJobs, outboxRow } from '../db/jobs.ts';
+import { addJobs } from '../db/jobs.ts';
+import { recordEvents } from './intake.ts';
 import { withTx, type Tx } from '../db/pool.ts';
 import { applyMovements, type MovementInput } from '../ledger/ledger.ts';
 import type { LiveChannel } from './channel-runtime.ts';
@@ -17,32 +18,6 @@ import { nudgeRelay } from './relay.ts';
 import { recordSyncEvents, type SyncEventInput } from './sync-events.ts';
 
 type Q = Pick<Tx, 'query'>;
-
-/**
- * Records events once each and signals their application, in ONE statement (so it is atomic
- * without an explicit transaction, and a webhook costs one round trip): the exactly-once gate is
- * the unique (tenant, channel, external id); the signal is the outbox row of the apply job.
- */
-export async function ingestEvents(tx: Q, tenantId: string, channelId: string, events: InboundEvent[]): Promise<{ recorded: number; duplicates: number }> {
-  if (events.length === 0) return { recorded: 0, duplicates: 0 };
-  const job = outboxRow(applyJob(tenantId, channelId));
-  const { rows } = await tx.query<{ recorded: number }>(
-    `with ins as (
-       insert into channel_events (tenant_id, channel_id, external_event_id, kind, event)
-       select $1, $2, e->>'externalEventId', e->>'kind', e from jsonb_array_elements($3::jsonb) e
-       on conflict (tenant_id, channel_id, external_event_id) do nothing
-       returning 1
-     ), signal as (
-       insert into job_outbox (key, task, payload, queue_name)
-       select $4, $5, $6::jsonb, $7 where exists (select 1 from ins)
-       on conflict (key) do nothing
-     )
-     select count(*)::int as recorded from ins`,
-    [tenantId, channelId, JSON.stringify(events), job.key, job.task, JSON.stringify(job.payload), job.queue_name],
-  );
-  const recorded = rows[0]!.recorded;
-  return { recorded, duplicates: events.length - recorded };
-}
 
 interface ListingState {
   id: string;
@@ -243,7 +218,7 @@ export async function watcherPoll(ctx: AppContext, payload: { tenantId: string; 
   for (let page = 0; page < 20; page++) {
     const { events, cursor: next } = await live.adapter.pollEvents(cursor);
     await withTx(ctx.db, async (tx) => {
-      await ingestEvents(tx, payload.tenantId, payload.channelId, events);
+      await recordEvents(tx, [{ tenantId: payload.tenantId, channelId: payload.channelId, events }]);
       await tx.query(`update channels set poll_cursor = $3, last_polled_at = now() where tenant_id = $1 and id = $2`, [payload.tenantId, payload.channelId, next]);
     });
     if (events.length === 0 || next === cursor) break;

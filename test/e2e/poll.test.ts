@@ -1,0 +1,34 @@
+// The Watcher's safety net: a channel whose webhooks never arrive is still heard, by polling.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startEmulators, type EmulatorSet } from '../../src/demo/emulated.ts';
+import { eventually, startHarness, type Harness } from '../helpers/stockclerk.ts';
+import { emulatedTenant, sale } from '../helpers/tenant.ts';
+
+let h: Harness;
+let emus: EmulatorSet;
+beforeAll(async () => {
+  h = await startHarness({ tuning: { pollIntervalS: 1 } });
+  emus = await startEmulators();
+});
+afterAll(async () => {
+  await emus?.close();
+  await h?.stop();
+});
+
+describe('polling', () => {
+  it('applies an Epos Now till sale whose webhook was lost, exactly once', async () => {
+    const t = await emulatedTenant(h, emus, { types: ['eposnow'], items: [{ sku: 'P-1', name: 'Pie', qty: 10 }] });
+    const ch = t.channels.eposnow!;
+    const onHand = async () => (await h.sc.ctx.db.query(`select on_hand from stock_levels where tenant_id=$1`, [t.tenantId])).rows[0].on_hand as number;
+    // The first poll sets the cursor at the till's newest transaction.
+    await eventually(async () => (await h.sc.ctx.db.query(`select poll_cursor from channels where id=$1`, [ch.channelId])).rows[0].poll_cursor !== null, 10_000, 'first poll');
+    await fetch(`${emus.eposnow.url}/_control/accounts/${ch.accountId}/webhook`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ url: null }) });
+    expect((await sale(emus, 'eposnow', ch.accountId, 'P-1', 3)).ok).toBe(true);
+    await eventually(async () => (await onHand()) === 7, 10_000, 'the polled sale to reach the ledger');
+    // Later polls see the same transaction again, or none: still applied once.
+    await new Promise((r) => setTimeout(r, 2500));
+    expect(await onHand()).toBe(7);
+    const { rows } = await h.sc.ctx.db.query(`select count(*)::int as n from stock_movements where tenant_id=$1 and reason='sale'`, [t.tenantId]);
+    expect(rows[0].n).toBe(1);
+  });
+});
