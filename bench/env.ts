@@ -22,9 +22,34 @@ export function progress(msg: string): void {
   process.stderr.write(`[bench ${new Date().toISOString().slice(11, 23)}] ${msg}\n`);
 }
 
+/** CPU seconds (user + system) used so far by a process and, with `children`, its live children. */
+export function cpuSeconds(pid: number, children = false): number {
+  const tick = 100; // USER_HZ on Linux
+  const read = (p: number) => {
+    try {
+      const stat = fs.readFileSync(`/proc/${p}/stat`, 'utf8');
+      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      return { ppid: Number(f[1]), cpu: (Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14])) / tick };
+    } catch {
+      return { ppid: -1, cpu: 0 };
+    }
+  };
+  let total = read(pid).cpu;
+  if (children) {
+    for (const d of fs.readdirSync('/proc')) {
+      if (!/^\d+$/.test(d)) continue;
+      const r = read(Number(d));
+      if (r.ppid === pid) total += r.cpu;
+    }
+  }
+  return total;
+}
+
 export interface BenchDb {
   /** Connection string of the database the run owns. */
   url: string;
+  /** The embedded server's postmaster (its backends are its children), for CPU accounting. */
+  postmasterPid?: () => number | null;
   kind: 'embedded' | 'external';
   drop(): Promise<void>;
 }
@@ -59,6 +84,13 @@ export async function benchDatabase(): Promise<BenchDb> {
   return {
     url: emb.url,
     kind: 'embedded',
+    postmasterPid: () => {
+      try {
+        return Number(fs.readFileSync(path.join(dir, 'pg', 'postmaster.pid'), 'utf8').split('\n')[0]);
+      } catch {
+        return null;
+      }
+    },
     async drop() {
       await emb.stop().catch((err: unknown) => progress(`stopping postgres: ${String(err)}`));
       fs.rmSync(dir, { recursive: true, force: true });
@@ -71,6 +103,8 @@ export interface BenchEnv {
   sc: Pick<StockClerk, 'ctx' | 'url'>;
   db: BenchDb;
   config: Config;
+  /** The product's own process, when it runs as one (productProcess). */
+  productPid?: number;
   stop(): Promise<void>;
 }
 
@@ -157,7 +191,9 @@ async function startProductProcess(workerConcurrency?: number): Promise<BenchEnv
   };
   const port = await freePort();
   const concurrency = String(workerConcurrency ?? (Number(process.env.WORKER_CONCURRENCY) || config.workerConcurrency));
-  const child = spawn(process.execPath, [path.resolve('bin/stockclerk.js'), 'start'], {
+  // BENCH_PRODUCT_NODE_ARGS (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof") profiles the product under load.
+  const nodeArgs = (process.env.BENCH_PRODUCT_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  const child = spawn(process.execPath, [...nodeArgs, path.resolve('bin/stockclerk.js'), 'start'], {
     env: { ...process.env, DATABASE_URL: db.url, DATA_DIR: dataDir, PORT: String(port), HOST: '127.0.0.1', DEMO: '0', LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'warn', WORKER_CONCURRENCY: concurrency },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
@@ -185,5 +221,5 @@ async function startProductProcess(workerConcurrency?: number): Promise<BenchEnv
     await sleep(100);
   }
   progress(`StockClerk up in its own process (${url}, workers x${concurrency})`);
-  return { sc: { ctx, url }, db, config, stop };
+  return { sc: { ctx, url }, db, config, productPid: child.pid, stop };
 }

@@ -15,10 +15,11 @@ import { Pool } from 'undici';
 import type { ChannelType } from '../src/channels/contract.ts';
 import type { WriteRecord } from '../src/channels/emulator-kit/index.ts';
 import { startEmulators, type EmulatorSet } from '../src/demo/emulated.ts';
-import { progress, sleep, startBenchEnv } from './env.ts';
+import { cpuSeconds, progress, sleep, startBenchEnv } from './env.ts';
 import { jobDiff, jobSnapshot, webhookAcceptSnapshot } from './job-stats.ts';
 import { ms1, percentile } from './stats.ts';
 import { createBenchTenant, type BenchTenant } from './tenants.ts';
+import { unseenChange } from '../src/engine/push-cursor.ts';
 
 export interface PropagationOptions {
   tenants: number;
@@ -97,7 +98,7 @@ async function quiescence(env: Awaited<ReturnType<typeof startBenchEnv>>, emulat
       `select (select count(*) from channel_events where applied_at is null)::int as unapplied,
               (select count(*) from listings l join channels c on c.tenant_id = l.tenant_id and c.id = l.channel_id
                 where l.item_id is not null and (l.dirty_seq > l.pushed_seq or exists (
-                  select 1 from stock_levels s where s.tenant_id = l.tenant_id and s.item_id = l.item_id and s.change_txid >= c.push_cursor)))::int
+                  select 1 from stock_levels s where s.tenant_id = l.tenant_id and s.item_id = l.item_id and ${unseenChange('s', 'c')})))::int
               + (select count(*) from job_outbox)::int as dirty,
               (select count(*) from graphile_worker._private_jobs j join graphile_worker._private_tasks t on t.id = j.task_id
                 where t.identifier in ('watcher_apply', 'sync_push', 'watcher_poll') and j.attempts < j.max_attempts)::int as jobs,
@@ -144,6 +145,11 @@ export async function benchPropagation(o: PropagationOptions): Promise<Record<st
     const jobsBefore = await jobSnapshot(env.sc.url);
     const acceptBefore = await webhookAcceptSnapshot();
     const statsBefore = Object.fromEntries(TYPES.map((ty) => [ty, { ...emulators[ty].stats }]));
+    const cpu = () => {
+      const pm = env.db.postmasterPid?.();
+      return { product: env.productPid ? cpuSeconds(env.productPid) : NaN, postgres: pm ? cpuSeconds(pm, true) : NaN };
+    };
+    const cpuBefore = cpu();
 
     // Open loop: sale i is due at start + i / rate, whatever the answers to earlier ones.
     const total = Math.round(o.rate * o.duration);
@@ -175,6 +181,7 @@ export async function benchPropagation(o: PropagationOptions): Promise<Record<st
     progress(`${sales.length} sales issued in ${sellS.toFixed(1)} s, ${failed.length} refused${failed[0] ? ` (first: ${failed[0].error})` : ''}; waiting for quiescence (<= ${o.settleS} s)`);
     const quiet = await quiescence(env, emulators, o.settleS * 1000);
     const endAt = Date.now();
+    const cpuAfter = cpu();
     const jobs = jobDiff(jobsBefore, await jobSnapshot(env.sc.url));
     const acceptAfter = await webhookAcceptSnapshot();
     const webhookAccept = Object.fromEntries(
@@ -305,6 +312,12 @@ export async function benchPropagation(o: PropagationOptions): Promise<Record<st
       to_target_ms: { eposnow: pct(perTarget.eposnow!), wix: pct(perTarget.wix!) },
       by_sale_channel_p99_ms: Object.fromEntries(Object.entries(perSource).map(([k, v]) => [k, ms1(percentile(v, 99))])),
       sale_to_ledger_ms: pct(toLedger),
+      // CPU the product and its Postgres spent from the first sale to quiescence: the cost of a sale,
+      // steadier than latency on a shared machine.
+      cpu_ms_per_sale: {
+        product: ms1(((cpuAfter.product - cpuBefore.product) * 1000) / sales.length),
+        postgres: ms1(((cpuAfter.postgres - cpuBefore.postgres) * 1000) / sales.length),
+      },
       emulators: emu,
       jobs,
       webhooks_accepted: webhookAccept,

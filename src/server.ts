@@ -6,7 +6,7 @@ import type { Config } from './config.ts';
 import { loadOrCreateSecret, Sealer } from './db/crypto.ts';
 import { startEmbedded, type EmbeddedDb } from './db/embedded.ts';
 import { migrateDatabase } from './db/migrate.ts';
-import { createPool } from './db/pool.ts';
+import { createPool, type Db } from './db/pool.ts';
 import { ChannelRuntime } from './engine/channel-runtime.ts';
 import { DEFAULT_TUNING, type AppContext, type EngineTuning } from './engine/context.ts';
 import { startWorker, type WorkerHandle } from './engine/worker.ts';
@@ -56,6 +56,7 @@ export async function startStockClerk(config: Config, opts: StartOptions = {}): 
   };
   let ready = false;
   let worker: WorkerHandle | null = null;
+  let workerDb: Db | null = null;
   let app: FastifyInstance | null = null;
   let hub: StreamHub | null = null;
   let url: string | null = null;
@@ -69,13 +70,19 @@ export async function startStockClerk(config: Config, opts: StartOptions = {}): 
       await app?.close().catch((err) => log.error({ err }, 'closing http'));
       await hub?.stop();
       await worker?.stop().catch((err) => log.error({ err }, 'stopping worker'));
+      await workerDb?.end().catch(() => {});
       await ctx.channels.close();
       await db.end().catch(() => {});
       await embedded?.stop().catch((err) => log.error({ err }, 'stopping postgres'));
     },
   };
   try {
-    if (opts.worker !== false) worker = await startWorker(ctx);
+    if (opts.worker !== false) {
+      // The agents get a pool of their own: asynchronous commit (see PoolOptions) and no competition
+      // with API requests for connections.
+      workerDb = createPool(databaseUrl, config.workerConcurrency + 8, { asyncCommit: true });
+      worker = await startWorker({ ...ctx, db: workerDb });
+    }
     if (opts.api !== false) {
       hub = new StreamHub(databaseUrl);
       await hub.start();

@@ -19,21 +19,29 @@ type Queryable = Pick<Tx, 'query'>;
 
 /**
  * Enqueues jobs in the caller's transaction, through the outbox: one insert, no lock on any job
- * row (a key already waiting in the outbox absorbs the new signal). The relay moves them on.
+ * row. The relay moves them on once the transaction has committed.
  */
 export async function addJobs(tx: Queryable, specs: JobSpec[]): Promise<void> {
   if (specs.length === 0) return;
   await tx.query(OUTBOX_INSERT, [JSON.stringify(specs.map(outboxRow))]);
 }
 
-export const OUTBOX_INSERT = `insert into job_outbox (key, task, payload, queue_name, run_at, max_attempts)
-  select key, task, payload, queue_name, run_at, max_attempts
-  from jsonb_to_recordset($1::jsonb) as s(key text, task text, payload jsonb, queue_name text, run_at timestamptz, max_attempts int)
+// A keyed row is unique per (job key, writing transaction), never shared between transactions:
+// had two writers shared one row, the relay could hand it to a job while the second writer was
+// still in flight, and that job would not see the second writer's change (nor would any later
+// job be signalled for it). Each writer's row becomes visible to the relay only once it has
+// committed; the relay coalesces rows with one job key into one job.
+export const OUTBOX_ROW_KEY_SQL = (jobKey: string) => `${jobKey} || '@' || pg_current_xact_id()::text`;
+
+export const OUTBOX_INSERT = `insert into job_outbox (key, job_key, task, payload, queue_name, run_at, max_attempts)
+  select coalesce(${OUTBOX_ROW_KEY_SQL('job_key')}, key), job_key, task, payload, queue_name, run_at, max_attempts
+  from jsonb_to_recordset($1::jsonb) as s(key text, job_key text, task text, payload jsonb, queue_name text, run_at timestamptz, max_attempts int)
   on conflict (key) do nothing`;
 
 export function outboxRow(s: JobSpec) {
   return {
-    key: s.key ?? `${s.task}:${randomUUID()}`,
+    key: `${s.task}:${randomUUID()}`,
+    job_key: s.key ?? null,
     task: s.task,
     payload: s.payload,
     queue_name: s.queue ?? null,
@@ -44,18 +52,25 @@ export function outboxRow(s: JobSpec) {
 
 /**
  * Moves up to `limit` outbox rows into graphile-worker in one statement (delete + add_jobs commit
- * together: a crash leaves the rows in the outbox, never half-moved). Returns how many moved.
- * A re-added key keeps an earlier run time (coalescing); concurrent relays skip each other's rows.
+ * together: a crash leaves the rows in the outbox, never half-moved). Returns how many rows moved.
+ * Rows sharing a job key become one job, due at the earliest of their run times; a key already
+ * waiting in graphile keeps its earlier run time (coalescing), and a key whose job is running gets
+ * a new job after it. Concurrent relays skip each other's rows.
  */
 export async function relayOutbox(q: Queryable, limit = 1000): Promise<number> {
   const { rows } = await q.query<{ n: number }>(
     `with moved as (
        delete from job_outbox where key in (select key from job_outbox order by created_at limit $1 for update skip locked)
        returning *
+     ), jobs as (
+       select distinct on (coalesce(job_key, key)) task, payload, queue_name, run_at, max_attempts, job_key
+       from moved order by coalesce(job_key, key), run_at nulls first
+     ), added as (
+       select count(*) from graphile_worker.add_jobs(
+         array(select row(task, payload::json, queue_name, run_at, max_attempts, job_key, null, null)::graphile_worker.job_spec from jobs),
+         true)
      )
-     select count(*)::int as n from graphile_worker.add_jobs(
-       array(select row(task, payload::json, queue_name, run_at, max_attempts, key, null, null)::graphile_worker.job_spec from moved),
-       true)`,
+     select (select count(*) from moved)::int as n, (select count(*) from added) as jobs`,
     [limit],
   );
   return rows[0]?.n ?? 0;

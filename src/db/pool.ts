@@ -7,8 +7,25 @@ pg.types.setTypeParser(20, (v) => Number(v));
 export type Db = pg.Pool;
 export type Tx = pg.PoolClient;
 
-export function createPool(url: string, max = 20): Db {
-  const pool = new pg.Pool({ connectionString: url, max, idleTimeoutMillis: 30_000 });
+export interface PoolOptions {
+  /**
+   * Commit without waiting for the WAL flush (synchronous_commit = off). Only for work that is
+   * redone from durable inputs when lost: the agents' jobs. A crash can forget their last few
+   * hundred milliseconds of commits, never a sale: every event, API write and job they start from
+   * is committed synchronously first, and a synchronous commit flushes all WAL before it, so
+   * nothing durable can depend on a forgotten commit. The win: agents stop queueing for fsync
+   * (and for the notify lock, held across the flush) behind webhook intake.
+   */
+  asyncCommit?: boolean;
+}
+
+export function createPool(url: string, max = 20, opts: PoolOptions = {}): Db {
+  const pool = new pg.Pool({
+    connectionString: url,
+    max,
+    idleTimeoutMillis: 30_000,
+    ...(opts.asyncCommit ? { options: '-c synchronous_commit=off' } : {}),
+  });
   // A dropped connection must not crash the process; the pool replaces it.
   pool.on('error', () => {});
   pool.on('connect', (client) => client.on('error', () => {}));

@@ -137,6 +137,9 @@ export const channels = pgTable(
     pollCursor: text('poll_cursor'),
     /** Level changes from transactions older than this are already marked on this channel's listings. */
     pushCursor: bigint('push_cursor', { mode: 'number' }).notNull().default(sql`(pg_snapshot_xmin(pg_current_snapshot())::text::bigint)`),
+    // With push_cursor (the xmin), the rest of the snapshot Sync last marked from: see src/engine/push-cursor.ts.
+    pushCursorXmax: bigint('push_cursor_xmax', { mode: 'number' }).notNull().default(0),
+    pushCursorXip: bigint('push_cursor_xip', { mode: 'number' }).array().notNull().default(sql`'{}'::bigint[]`),
     lastPolledAt: ts('last_polled_at'),
     lastSyncAt: ts('last_sync_at'),
     lastError: text('last_error'),
@@ -289,7 +292,10 @@ export const workerHeartbeats = pgTable('worker_heartbeats', {
  * moves rows into graphile-worker in batches. Writers never contend on a job row.
  */
 export const jobOutbox = pgTable('job_outbox', {
+  /** Unique per writing transaction and job key (see OUTBOX_INSERT): writers never wait on each other. */
   key: text('key').primaryKey(),
+  /** graphile-worker's job_key: the relay coalesces rows with the same one into one job. */
+  jobKey: text('job_key'),
   task: text('task').notNull(),
   payload: jsonb('payload').notNull(),
   queueName: text('queue_name'),

@@ -12,6 +12,7 @@ import type { AppContext } from './context.ts';
 import { metrics } from './metrics.ts';
 import { pushJob } from '../db/job-specs.ts';
 import { recordSyncEvents, type SyncEventInput } from './sync-events.ts';
+import { unseenChange } from './push-cursor.ts';
 
 interface LocalListing {
   id: string;
@@ -77,7 +78,7 @@ async function checkChannel(ctx: AppContext, live: LiveChannel, threshold: numbe
     `select l.id, l.item_id, l.external_id, l.external_location_id, i.sku, l.last_seen_version, l.dirty_seq,
             (l.dirty_seq > l.pushed_seq or exists (
                select 1 from stock_levels s join channels c on c.tenant_id = l.tenant_id and c.id = l.channel_id
-               where s.tenant_id = l.tenant_id and s.item_id = l.item_id and s.change_txid >= c.push_cursor)) as pending,
+               where s.tenant_id = l.tenant_id and s.item_id = l.item_id and ${unseenChange('s', 'c')})) as pending,
             (l.last_synced_at > now() - make_interval(secs => $4::float / 1000)
              or exists (select 1 from channel_events e where e.tenant_id = l.tenant_id and e.channel_id = l.channel_id
                         and e.applied_at is null)) as recent,

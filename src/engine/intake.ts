@@ -4,7 +4,7 @@
 // one round trip and one commit for many webhooks; a lone webhook is written at once.
 import type { InboundEvent } from '../channels/contract.ts';
 import { applyJob } from '../db/job-specs.ts';
-import { outboxRow } from '../db/jobs.ts';
+import { OUTBOX_ROW_KEY_SQL, outboxRow } from '../db/jobs.ts';
 import type { Db } from '../db/pool.ts';
 
 interface Pending {
@@ -25,10 +25,10 @@ with input as (
   on conflict (tenant_id, channel_id, external_event_id) do nothing
   returning tenant_id, channel_id, external_event_id
 ), signal as (
-  insert into job_outbox (key, task, payload, queue_name)
-  select distinct on (s.key) s.key, s.task, s.payload, s.queue_name
+  insert into job_outbox (key, job_key, task, payload, queue_name)
+  select distinct on (s.job_key) ${OUTBOX_ROW_KEY_SQL('s.job_key')}, s.job_key, s.task, s.payload, s.queue_name
   from (select distinct tenant_id, channel_id from ins) c,
-       lateral jsonb_to_record($2::jsonb -> c.channel_id) as s(key text, task text, payload jsonb, queue_name text)
+       lateral jsonb_to_record($2::jsonb -> c.channel_id) as s(job_key text, task text, payload jsonb, queue_name text)
   on conflict (key) do nothing
 )
 select channel_id, external_event_id from ins`;

@@ -14,9 +14,10 @@ import type { LiveChannel } from './channel-runtime.ts';
 import type { AppContext } from './context.ts';
 import { metrics } from './metrics.ts';
 import { nudgeRelay } from './relay.ts';
-import { recordSyncEvents, type SyncEventInput } from './sync-events.ts';
+import { recordSyncEvents, syncEventRows, syncEventsInsert, syncEventsNotice, type SyncEventInput } from './sync-events.ts';
 import { wakeWorkersIn } from './worker.ts';
 import { observeLevel, saveListingViews } from './watcher.ts';
+import { CURSOR_TO_CURRENT_SNAPSHOT, unseenChange } from './push-cursor.ts';
 
 interface DirtyListing {
   id: string;
@@ -75,18 +76,17 @@ async function takeTokens(live: LiveChannel): Promise<number> {
 
 /**
  * Marks this channel's listings whose item's level changed since the channel's cursor, and moves
- * the cursor to this snapshot's xmin: every transaction older than that has committed (or
- * aborted), so a writer that commits late is still ahead of the cursor and found next time.
- * Done here, per channel and at push time, so a burst of movements costs one mark per listing.
+ * the cursor to this statement's snapshot (src/engine/push-cursor.ts). A writer still in flight
+ * now stays unseen, and its own outbox row, which the relay sees only once it has committed,
+ * brings the next push job. Done here, per channel and at push time, so a burst of movements
+ * costs one mark per listing.
  */
-async function markChanged(ctx: AppContext, live: LiveChannel): Promise<{ marked: number; othersInFlight: boolean }> {
-  const { rows } = await ctx.db.query<{ marked: number; others_in_flight: boolean }>(
-    `with snap as (select pg_snapshot_xmin(pg_current_snapshot())::text::bigint as xmin,
-                          exists (select 1 from pg_snapshot_xip(pg_current_snapshot())) as others_in_flight),
-     cur as (select push_cursor from channels where tenant_id = $1 and id = $2),
+async function markChanged(ctx: AppContext, live: LiveChannel): Promise<number> {
+  const { rows } = await ctx.db.query<{ marked: number }>(
+    `with cur as (select push_cursor, push_cursor_xmax, push_cursor_xip from channels where tenant_id = $1 and id = $2),
      changed as (
-       select distinct s.item_id from stock_levels s, cur
-       where s.tenant_id = $1 and s.change_txid >= cur.push_cursor
+       select distinct s.item_id from stock_levels s, cur c
+       where s.tenant_id = $1 and ${unseenChange('s', 'c')}
          and (cardinality($3::text[]) = 0 or s.location_id = any($3))
      ), target as (
        select id from listings where tenant_id = $1 and channel_id = $2 and item_id in (select item_id from changed)
@@ -96,25 +96,18 @@ async function markChanged(ctx: AppContext, live: LiveChannel): Promise<{ marked
        from target where l.tenant_id = $1 and l.id = target.id
        returning 1
      )
-     update channels set push_cursor = greatest(push_cursor, (select xmin from snap))
+     update channels set ${CURSOR_TO_CURRENT_SNAPSHOT}
      where tenant_id = $1 and id = $2
-     returning (select count(*) from marked)::int as marked, (select others_in_flight from snap)`,
+     returning (select count(*) from marked)::int as marked`,
     [live.row.tenant_id, live.row.id, live.policy.locationIds],
   );
-  return { marked: rows[0]?.marked ?? 0, othersInFlight: rows[0]?.others_in_flight ?? false };
+  return rows[0]?.marked ?? 0;
 }
-
-/** How soon to look again when a writer was still in flight as we marked (see syncPush). */
-const LOOK_AGAIN_MS = 150;
 
 export async function syncPush(ctx: AppContext, payload: { tenantId: string; channelId: string }): Promise<void> {
   const live = await ctx.channels.load(payload.tenantId, payload.channelId);
   if (!live || live.row.status !== 'connected') return;
-  // A writer still in flight as we mark may have signalled this channel through an outbox row that
-  // this very job consumed: its change is beyond our sight now (and ahead of the cursor), so come
-  // back shortly rather than wait for the next change. Idle channels stop after one look.
-  const { othersInFlight } = await markChanged(ctx, live);
-  if (othersInFlight) await reschedule(ctx, live, LOOK_AGAIN_MS);
+  await markChanged(ctx, live);
   const caps = live.module.capabilities;
   let transientFailures = 0;
   // A few rounds per run, then hand the channel's queue to waiting inbound events (and come back).
@@ -162,7 +155,6 @@ export async function syncPush(ctx: AppContext, payload: { tenantId: string; cha
       await sleep(ctx.tuning.pushRetryBaseMs * 2 ** transientFailures);
     }
   }
-  await ctx.db.query(`update channels set last_sync_at = now() where tenant_id = $1 and id = $2`, [live.row.tenant_id, live.row.id]);
 }
 
 async function reschedule(ctx: AppContext, live: LiveChannel, delayMs: number): Promise<void> {
@@ -251,27 +243,35 @@ async function recordResults(
       events.push({ channelId: live.row.id, listingId: l.id, itemId: l.item_id, kind: 'push', outcome: 'failed', detail: { error: r.error, retryable: false } });
     }
   }
+  if (staleViews.length === 0) {
+    // The common case in one statement (atomic on its own): no transaction round trips.
+    const rows = syncEventRows(events);
+    await ctx.db.query(
+      `with done as (${LISTING_RESULTS_UPDATE}),
+            ev as (${syncEventsInsert('$1', '$3')} returning 1),
+            ch as (update channels set last_sync_at = now() where tenant_id = $1 and id = $4)
+       select case when $5::text is not null then pg_notify('stockclerk', $5) end`,
+      [tenantId, JSON.stringify(done), JSON.stringify(rows), live.row.id, rows.length > 0 ? syncEventsNotice(tenantId, rows) : null],
+    );
+    return;
+  }
   await withTx(ctx.db, async (tx) => {
-    if (done.length > 0) {
-      await tx.query(
-        `update listings l set pushed_seq = greatest(l.pushed_seq, x.seq), last_pushed_qty = x.pushed, last_seen_qty = x.seen,
-                last_seen_version = x.version, last_synced_at = now(), last_error = x.error,
-                state = case when l.dirty_seq > x.seq then 'pending' else x.state end
-         from jsonb_to_recordset($2::jsonb) as x(id text, seq bigint, pushed int, seen int, version text, state text, error text)
-         where l.tenant_id = $1 and l.id = x.id`,
-        [tenantId, JSON.stringify(done)],
-      );
-    }
-    if (staleViews.length > 0) {
-      // A refused compare-and-set: take in what the channel really holds (a movement when the
-      // channel's sales source is its levels), then the next round pushes against that.
-      const views = staleViews.map(({ listing, result }) => ({ ...listing, changed: false }));
-      const movements = staleViews
-        .map(({ result }, i) => observeLevel(live, { listing: views[i]!, remote: result.remote, source: 'reread' }, live.policy.saleLocationId, `reread:${views[i]!.id}:${result.remote.version ?? Date.now()}`).movement)
-        .filter((m) => m !== null);
-      await saveListingViews(tx, tenantId, views);
-      await applyMovements(tx, tenantId, movements);
-    }
+    await tx.query(LISTING_RESULTS_UPDATE, [tenantId, JSON.stringify(done)]);
+    // A refused compare-and-set: take in what the channel really holds (a movement when the
+    // channel's sales source is its levels), then the next round pushes against that.
+    const views = staleViews.map(({ listing }) => ({ ...listing, changed: false }));
+    const movements = staleViews
+      .map(({ result }, i) => observeLevel(live, { listing: views[i]!, remote: result.remote, source: 'reread' }, live.policy.saleLocationId, `reread:${views[i]!.id}:${result.remote.version ?? Date.now()}`).movement)
+      .filter((m) => m !== null);
+    await saveListingViews(tx, tenantId, views);
+    await applyMovements(tx, tenantId, movements);
     await recordSyncEvents(tx, tenantId, events);
   });
 }
+
+/** Records pushed (or settled, or parked) listings: $1 tenant, $2 jsonb [{id, seq, pushed, seen, version, state, error}]. */
+const LISTING_RESULTS_UPDATE = `update listings l set pushed_seq = greatest(l.pushed_seq, x.seq), last_pushed_qty = x.pushed, last_seen_qty = x.seen,
+         last_seen_version = x.version, last_synced_at = now(), last_error = x.error,
+         state = case when l.dirty_seq > x.seq then 'pending' else x.state end
+  from jsonb_to_recordset($2::jsonb) as x(id text, seq bigint, pushed int, seen int, version text, state text, error text)
+  where l.tenant_id = $1 and l.id = x.id`;

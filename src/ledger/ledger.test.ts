@@ -2,7 +2,9 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createItems, createTenant } from '../db/tenants.ts';
 import { createTestDb, type TestDb } from '../../test/helpers/db.ts';
-import { LedgerInputError, recordMovements, verifyLedger } from './ledger.ts';
+import { relayOutbox } from '../db/jobs.ts';
+import { newId } from '../domain/ids.ts';
+import { applyMovements, LedgerInputError, recordMovements, verifyLedger } from './ledger.ts';
 
 let t: TestDb;
 let tenantId: string;
@@ -76,5 +78,36 @@ describe('ledger', () => {
       ),
       { numRuns: 15 },
     );
+  });
+
+  it('a writer that commits after a job was handed its channel still signals that channel (no stranded change)', async () => {
+    const channelId = newId('ch');
+    await t.db.query(
+      `insert into channels (tenant_id, id, type, name, base_url, credentials_enc, settings) values ($1, $2, 'wix', 'Wix', 'http://127.0.0.1:9', 'x', '{}')`,
+      [tenantId, channelId],
+    );
+    await t.db.query(
+      `insert into listings (tenant_id, id, channel_id, item_id, external_id, name) select $1, 'lst_' || md5(x), $2, x, x, x from unnest($3::text[]) x`,
+      [tenantId, channelId, items.slice(0, 2)],
+    );
+    await relayOutbox(t.db);
+    // B commits first; A writes while B's signal is still waiting in the outbox.
+    await recordMovements(t.db, tenantId, [{ itemId: items[0]!, locationId: loc, qtyDelta: 1, reason: 'receipt' }]);
+    const a = await t.db.connect();
+    try {
+      await a.query('begin');
+      await applyMovements(a, tenantId, [{ itemId: items[1]!, locationId: loc, qtyDelta: 1, reason: 'receipt' }]);
+      // The relay hands B's signal to a job now; that job cannot see A's change.
+      expect(await relayOutbox(t.db)).toBeGreaterThan(0);
+      await a.query('commit');
+    } finally {
+      a.release();
+    }
+    // A's own signal is there for the relay after A's commit: the next job sees A's change.
+    const { rows } = await t.db.query(`select job_key from job_outbox where job_key = $1`, [`push:${channelId}`]);
+    expect(rows).toHaveLength(1);
+    await relayOutbox(t.db);
+    const { rows: jobs } = await t.db.query(`select key from graphile_worker.jobs where key = $1`, [`push:${channelId}`]);
+    expect(jobs).toHaveLength(1);
   });
 });

@@ -5,7 +5,7 @@
 // (invariant 2).
 import type { MovementReason } from '../db/schema.ts';
 import { alertsStockJob, CHANNEL_QUEUE_PREFIX, PUSH_KEY_PREFIX } from '../db/job-specs.ts';
-import { outboxRow } from '../db/jobs.ts';
+import { OUTBOX_ROW_KEY_SQL, outboxRow } from '../db/jobs.ts';
 import { withTx, type Db, type Tx } from '../db/pool.ts';
 
 export interface MovementInput {
@@ -63,10 +63,11 @@ with input as (
   join channels c on c.tenant_id = l.tenant_id and c.id = l.channel_id and c.status = 'connected'
   where l.tenant_id = $1 and l.item_id in (select item_id from agg)
 ), signals as (
-  insert into job_outbox (key, task, payload, queue_name, run_at)
-  select $3 || channel_id, 'sync_push', jsonb_build_object('tenantId', $1::text, 'channelId', channel_id), $4 || channel_id, null from chans
+  insert into job_outbox (key, job_key, task, payload, queue_name, run_at)
+  select ${OUTBOX_ROW_KEY_SQL("($3 || channel_id)")}, $3 || channel_id, 'sync_push', jsonb_build_object('tenantId', $1::text, 'channelId', channel_id), $4 || channel_id, null from chans
   union all
-  select s.key, s.task, s.payload, s.queue_name, s.run_at from jsonb_to_record($5::jsonb) as s(key text, task text, payload jsonb, queue_name text, run_at timestamptz)
+  select ${OUTBOX_ROW_KEY_SQL('s.job_key')}, s.job_key, s.task, s.payload, s.queue_name, s.run_at
+  from jsonb_to_record($5::jsonb) as s(job_key text, task text, payload jsonb, queue_name text, run_at timestamptz)
   on conflict (key) do nothing
 ), out as (
   select (select count(*) from mv)::int as movements,

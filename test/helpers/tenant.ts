@@ -4,6 +4,7 @@ import { createItems } from '../../src/db/tenants.ts';
 import { connectEmulatedChannel, type ConnectedChannel, type EmulatorSet } from '../../src/demo/emulated.ts';
 import { recordMovements } from '../../src/ledger/ledger.ts';
 import { registerTenant, type Harness } from './stockclerk.ts';
+import { unseenChange } from '../../src/engine/push-cursor.ts';
 
 export interface EmulatedTenant {
   tenantId: string;
@@ -68,7 +69,7 @@ export async function quiescent(h: Harness, emus: EmulatorSet, timeoutMs = 60_00
             + (select count(*) from listings l join channels c on c.tenant_id = l.tenant_id and c.id = l.channel_id
                where l.item_id is not null and c.status = 'connected'
                  and (l.dirty_seq > l.pushed_seq or exists (select 1 from stock_levels s where s.tenant_id = l.tenant_id
-                                                             and s.item_id = l.item_id and s.change_txid >= c.push_cursor)))
+                                                             and s.item_id = l.item_id and ${unseenChange('s', 'c')})))
             + (select count(*) from job_outbox)
             + (select count(*) from graphile_worker._private_jobs j join graphile_worker._private_tasks t on t.id = j.task_id
                where t.identifier in ('watcher_apply', 'sync_push') and j.attempts < j.max_attempts) as busy`,
