@@ -5,6 +5,7 @@ import { sql } from 'drizzle-orm';
 import {
   bigint,
   foreignKey,
+  doublePrecision,
   index,
   integer,
   jsonb,
@@ -140,6 +141,9 @@ export const channels = pgTable(
     // With push_cursor (the xmin), the rest of the snapshot Sync last marked from: see src/engine/push-cursor.ts.
     pushCursorXmax: bigint('push_cursor_xmax', { mode: 'number' }).notNull().default(0),
     pushCursorXip: bigint('push_cursor_xip', { mode: 'number' }).array().notNull().default(sql`'{}'::bigint[]`),
+    /** The account's token bucket, shared by every worker process (src/engine/rate-gate.ts). */
+    rateTokens: doublePrecision('rate_tokens'),
+    rateAt: ts('rate_at'),
     lastPolledAt: ts('last_polled_at'),
     lastSyncAt: ts('last_sync_at'),
     lastError: text('last_error'),

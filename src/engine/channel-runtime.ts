@@ -1,11 +1,11 @@
 // Live channel objects: the row, its decrypted credentials, an adapter (cached until the row
-// changes) and the token bucket in front of every call to that account.
+// changes) and the token bucket in front of every call to that account (kept in Postgres).
 import type { ChannelAdapter, ChannelModule } from '../channels/contract.ts';
 import { channelModule } from '../channels/registry.ts';
 import type { Sealer } from '../db/crypto.ts';
 import type { Db } from '../db/pool.ts';
 import { channelPolicy, type ChannelPolicy } from '../domain/channel-policy.ts';
-import { TokenBucket } from '../domain/token-bucket.ts';
+import { channelRateGate, type RateGate } from './rate-gate.ts';
 
 export interface ChannelRow {
   tenant_id: string;
@@ -25,12 +25,12 @@ export interface LiveChannel {
   module: ChannelModule;
   adapter: ChannelAdapter;
   policy: ChannelPolicy;
-  bucket: TokenBucket;
+  /** The account's request budget, shared with every other worker process. */
+  rate: RateGate;
 }
 
 export class ChannelRuntime {
   private readonly cache = new Map<string, { stamp: number; live: LiveChannel }>();
-  private readonly buckets = new Map<string, TokenBucket>();
   private readonly db: Db;
   private readonly sealer: Sealer;
   constructor(db: Db, sealer: Sealer) {
@@ -63,12 +63,8 @@ export class ChannelRuntime {
       credentials: this.sealer.open(row.credentials_enc),
       settings: row.settings,
     });
-    let bucket = this.buckets.get(row.id);
-    if (!bucket) {
-      bucket = new TokenBucket(mod.capabilities.rateLimit.perSecond, mod.capabilities.rateLimit.burst);
-      this.buckets.set(row.id, bucket);
-    }
-    const live: LiveChannel = { row, module: mod, adapter, policy: channelPolicy(row.settings, mod.capabilities), bucket };
+    const rate = channelRateGate(this.db, row.tenant_id, row.id, mod.capabilities.rateLimit);
+    const live: LiveChannel = { row, module: mod, adapter, policy: channelPolicy(row.settings, mod.capabilities), rate };
     this.cache.set(row.id, { stamp, live });
     return live;
   }

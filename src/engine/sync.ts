@@ -67,7 +67,7 @@ const HOLD_MS = 50;
 async function takeTokens(live: LiveChannel): Promise<number> {
   const cost = live.module.capabilities.callsPerPush ?? 1;
   for (;;) {
-    const wait = live.bucket.take(Date.now(), cost);
+    const wait = await live.rate.take(cost);
     if (wait === 0) return 0;
     if (wait > HOLD_MS) return wait;
     await sleep(wait);
@@ -191,8 +191,8 @@ async function onCallFailure(ctx: AppContext, live: LiveChannel, listings: Dirty
   }
   await withTx(ctx.db, (tx) => recordSyncEvents(tx, tenantId, events));
   if (err.kind === 'rate_limited') {
-    live.bucket.drain();
     const wait = err.retryAfterMs ?? 1000 * attempt;
+    await live.rate.drain(wait);
     if (wait > HOLD_MS) {
       await reschedule(ctx, live, wait);
       return 'stop';

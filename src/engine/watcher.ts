@@ -15,7 +15,7 @@ import type { LiveChannel } from './channel-runtime.ts';
 import type { AppContext } from './context.ts';
 import { metrics } from './metrics.ts';
 import { nudgeRelay } from './relay.ts';
-import { recordSyncEvents, type SyncEventInput } from './sync-events.ts';
+import { syncEventRows, syncEventsInsert, syncEventsNotice, type SyncEventInput } from './sync-events.ts';
 
 type Q = Pick<Tx, 'query'>;
 
@@ -84,15 +84,17 @@ async function loadListings(tx: Q, tenantId: string, channelId: string, external
   return rows;
 }
 
+/** $1 tenant, $2 jsonb [{id, q, v}] (listingViews): what we now know each listing holds. */
+const LISTING_VIEWS_UPDATE = `update listings l set last_seen_qty = x.q, last_seen_version = x.v
+  from jsonb_to_recordset($2::jsonb) as x(id text, q int, v text)
+  where l.tenant_id = $1 and l.id = x.id`;
+
+const listingViews = (listings: ListingState[]) =>
+  listings.filter((l) => l.changed).map((l) => ({ id: l.id, q: l.last_seen_qty, v: l.last_seen_version }));
+
 export async function saveListingViews(tx: Q, tenantId: string, listings: ListingState[]): Promise<void> {
-  const changed = listings.filter((l) => l.changed);
-  if (changed.length === 0) return;
-  await tx.query(
-    `update listings l set last_seen_qty = x.q, last_seen_version = x.v
-     from jsonb_to_recordset($2::jsonb) as x(id text, q int, v text)
-     where l.tenant_id = $1 and l.id = x.id`,
-    [tenantId, JSON.stringify(changed.map((l) => ({ id: l.id, q: l.last_seen_qty, v: l.last_seen_version })))],
-  );
+  const views = listingViews(listings);
+  if (views.length > 0) await tx.query(LISTING_VIEWS_UPDATE, [tenantId, JSON.stringify(views)]);
 }
 
 interface PendingEvent {
@@ -181,14 +183,23 @@ export async function applyPendingBatch(ctx: AppContext, live: LiveChannel, batc
       }
     }
     await applyMovements(tx, tenantId, movements);
-    await saveListingViews(tx, tenantId, listings);
+    // Our new view of the listings, the events' outcomes and their audit: one round trip.
+    const rows = syncEventRows(syncEvents);
     await tx.query(
-      `update channel_events e set applied_at = now(), outcome = x.o
-       from jsonb_to_recordset($2::jsonb) as x(id bigint, o text)
-       where e.tenant_id = $1 and e.id = x.id`,
-      [tenantId, JSON.stringify(outcomes.map((o) => ({ id: o.id, o: o.outcome })))],
+      `with views as (${LISTING_VIEWS_UPDATE}),
+            applied as (update channel_events e set applied_at = now(), outcome = x.o
+                        from jsonb_to_recordset($3::jsonb) as x(id bigint, o text)
+                        where e.tenant_id = $1 and e.id = x.id),
+            audit as (${syncEventsInsert('$1', '$4')})
+       select case when $5::text is not null then pg_notify('stockclerk', $5) end`,
+      [
+        tenantId,
+        JSON.stringify(listingViews(listings)),
+        JSON.stringify(outcomes.map((o) => ({ id: o.id, o: o.outcome }))),
+        JSON.stringify(rows),
+        rows.length > 0 ? syncEventsNotice(tenantId, rows) : null,
+      ],
     );
-    await recordSyncEvents(tx, tenantId, syncEvents);
     for (const o of outcomes) metrics.events.inc({ channel_type: live.row.type, outcome: o.outcome });
     return pending.length;
   });

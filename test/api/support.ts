@@ -50,7 +50,7 @@ const TABLES: Record<string, { order: string; skip?: string[] }> = {
   stock_levels: { order: 'item_id, location_id' },
   stock_movements: { order: 'id' },
   // Timers the scheduler and workers move on their own.
-  channels: { order: 'id', skip: ['last_polled_at', 'poll_cursor', 'last_sync_at', 'push_cursor', 'push_cursor_xmax', 'push_cursor_xip'] },
+  channels: { order: 'id', skip: ['last_polled_at', 'poll_cursor', 'last_sync_at', 'push_cursor', 'push_cursor_xmax', 'push_cursor_xip', 'rate_tokens', 'rate_at'] },
   listings: { order: 'id' },
   channel_events: { order: 'id' },
   sync_events: { order: 'id' },

@@ -1,0 +1,38 @@
+// The token bucket in front of a channel account, kept in the channel's row so that every worker
+// process draws from the same budget: the platform limits the account, not our process. One
+// statement per take; the row lock orders concurrent takers, so the budget is never spent twice.
+import type { Db } from '../db/pool.ts';
+
+export interface RateGate {
+  /** Takes `cost` calls' worth of budget. Returns 0 when taken, else ms until it would be there. */
+  take(cost?: number): Promise<number>;
+  /** The platform said we are over its limit: empty the bucket (and keep it empty `forMs`). */
+  drain(forMs?: number): Promise<void>;
+}
+
+export function channelRateGate(db: Pick<Db, 'query'>, tenantId: string, channelId: string, limit: { perSecond: number; burst: number }): RateGate {
+  return {
+    async take(cost = 1) {
+      const { rows } = await db.query<{ wait_ms: number }>(
+        `with cur as (
+           select least($3::float8, coalesce(rate_tokens, $3::float8)
+                       + $4::float8 * greatest(0, extract(epoch from clock_timestamp() - coalesce(rate_at, clock_timestamp())))) as avail
+           from channels where tenant_id = $1 and id = $2 for update
+         )
+         update channels c set rate_tokens = case when cur.avail >= $5 then cur.avail - $5 else cur.avail end, rate_at = clock_timestamp()
+         from cur where c.tenant_id = $1 and c.id = $2
+         returning case when cur.avail >= $5 then 0 else ceil(($5 - cur.avail) / $4::float8 * 1000) end::int as wait_ms`,
+        [tenantId, channelId, limit.burst, limit.perSecond, cost],
+      );
+      return rows[0]?.wait_ms ?? 0;
+    },
+    async drain(forMs = 0) {
+      // Negative tokens: the refill has to pay back the platform's Retry-After before a call goes out.
+      await db.query(`update channels set rate_tokens = $3::float8, rate_at = clock_timestamp() where tenant_id = $1 and id = $2`, [
+        tenantId,
+        channelId,
+        -(forMs / 1000) * limit.perSecond,
+      ]);
+    },
+  };
+}
