@@ -1,7 +1,7 @@
 // Transactional job enqueue (invariant 3): jobs are rows in graphile-worker's tables, added on the
 // caller's client so they commit or roll back with the change that caused them.
 import { randomUUID } from 'node:crypto';
-import type { Tx } from './pool.ts';
+import { named, type Tx } from './pool.ts';
 
 export interface JobSpec {
   task: string;
@@ -23,7 +23,7 @@ type Queryable = Pick<Tx, 'query'>;
  */
 export async function addJobs(tx: Queryable, specs: JobSpec[]): Promise<void> {
   if (specs.length === 0) return;
-  await tx.query(OUTBOX_INSERT, [JSON.stringify(specs.map(outboxRow))]);
+  await tx.query(named('outbox_insert', OUTBOX_INSERT, [JSON.stringify(specs.map(outboxRow))]));
 }
 
 // A keyed row is unique per (job key, writing transaction), never shared between transactions:
@@ -59,7 +59,9 @@ export function outboxRow(s: JobSpec) {
  */
 export async function relayOutbox(q: Queryable, limit = 1000): Promise<number> {
   const { rows } = await q.query<{ n: number }>(
-    `with moved as (
+    named(
+      'outbox_relay',
+      `with moved as (
        delete from job_outbox where key in (select key from job_outbox order by created_at limit $1 for update skip locked)
        returning *
      ), jobs as (
@@ -71,7 +73,8 @@ export async function relayOutbox(q: Queryable, limit = 1000): Promise<number> {
          true)
      )
      select (select count(*) from moved)::int as n, (select count(*) from added) as jobs`,
-    [limit],
+      [limit],
+    ),
   );
   return rows[0]?.n ?? 0;
 }

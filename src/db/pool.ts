@@ -32,6 +32,14 @@ export function createPool(url: string, max = 20, opts: PoolOptions = {}): Db {
   return pool;
 }
 
+/**
+ * A named (prepared) statement: each connection plans it once. Our hot statements are big CTEs
+ * whose planning costs as much as running them; a name makes every later call skip the planner.
+ */
+export function named(name: string, text: string, values: unknown[]): pg.QueryConfig {
+  return { name, text, values };
+}
+
 /** Postgres gave up on the transaction for a reason a retry resolves (deadlock, serialization). */
 const RETRYABLE = new Set(['40P01', '40001']);
 

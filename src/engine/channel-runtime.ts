@@ -3,7 +3,7 @@
 import type { ChannelAdapter, ChannelModule } from '../channels/contract.ts';
 import { channelModule } from '../channels/registry.ts';
 import type { Sealer } from '../db/crypto.ts';
-import type { Db } from '../db/pool.ts';
+import { named, type Db } from '../db/pool.ts';
 import { channelPolicy, type ChannelPolicy } from '../domain/channel-policy.ts';
 import { channelRateGate, type RateGate } from './rate-gate.ts';
 
@@ -40,9 +40,12 @@ export class ChannelRuntime {
 
   async load(tenantId: string, channelId: string): Promise<LiveChannel | null> {
     const { rows } = await this.db.query<ChannelRow>(
-      `select tenant_id, id, type, name, base_url, credentials_enc, status, settings, poll_cursor, updated_at
+      named(
+        'channel_load',
+        `select tenant_id, id, type, name, base_url, credentials_enc, status, settings, poll_cursor, updated_at
        from channels where tenant_id = $1 and id = $2`,
-      [tenantId, channelId],
+        [tenantId, channelId],
+      ),
     );
     return rows[0] ? this.live(rows[0]) : null;
   }

@@ -1,7 +1,7 @@
 // The token bucket in front of a channel account, kept in the channel's row so that every worker
 // process draws from the same budget: the platform limits the account, not our process. One
 // statement per take; the row lock orders concurrent takers, so the budget is never spent twice.
-import type { Db } from '../db/pool.ts';
+import { named, type Db } from '../db/pool.ts';
 
 export interface RateGate {
   /** Takes `cost` calls' worth of budget. Returns 0 when taken, else ms until it would be there. */
@@ -14,7 +14,9 @@ export function channelRateGate(db: Pick<Db, 'query'>, tenantId: string, channel
   return {
     async take(cost = 1) {
       const { rows } = await db.query<{ wait_ms: number }>(
-        `with cur as (
+        named(
+          'rate_take',
+          `with cur as (
            select least($3::float8, coalesce(rate_tokens, $3::float8)
                        + $4::float8 * greatest(0, extract(epoch from clock_timestamp() - coalesce(rate_at, clock_timestamp())))) as avail
            from channels where tenant_id = $1 and id = $2 for update
@@ -22,7 +24,8 @@ export function channelRateGate(db: Pick<Db, 'query'>, tenantId: string, channel
          update channels c set rate_tokens = case when cur.avail >= $5 then cur.avail - $5 else cur.avail end, rate_at = clock_timestamp()
          from cur where c.tenant_id = $1 and c.id = $2
          returning case when cur.avail >= $5 then 0 else ceil(($5 - cur.avail) / $4::float8 * 1000) end::int as wait_ms`,
-        [tenantId, channelId, limit.burst, limit.perSecond, cost],
+          [tenantId, channelId, limit.burst, limit.perSecond, cost],
+        ),
       );
       return rows[0]?.wait_ms ?? 0;
     },

@@ -1,5 +1,5 @@
 // The audit of every push / pull / repair, written in bulk, and announced on the live stream.
-import type { Tx } from '../db/pool.ts';
+import { named, type Tx } from '../db/pool.ts';
 
 export interface SyncEventInput {
   channelId?: string | null;
@@ -39,9 +39,11 @@ export function syncEventsNotice(tenantId: string, rows: ReturnType<typeof syncE
 export async function recordSyncEvents(tx: Pick<Tx, 'query'>, tenantId: string, events: SyncEventInput[]): Promise<void> {
   if (events.length === 0) return;
   const rows = syncEventRows(events);
-  await tx.query(`with ins as (${syncEventsInsert('$1', '$2')} returning 1) select pg_notify('stockclerk', $3)`, [
-    tenantId,
-    JSON.stringify(rows),
-    syncEventsNotice(tenantId, rows),
-  ]);
+  await tx.query(
+    named(
+      'sync_events_insert',
+      `with ins as (${syncEventsInsert('$1', '$2')} returning 1) select pg_notify('stockclerk', $3)`,
+      [tenantId, JSON.stringify(rows), syncEventsNotice(tenantId, rows)],
+    ),
+  );
 }

@@ -6,7 +6,7 @@
 import { ChannelError, type PushRequest, type PushResult } from '../channels/contract.ts';
 import { pushJob } from '../db/job-specs.ts';
 import { addJobs } from '../db/jobs.ts';
-import { withTx } from '../db/pool.ts';
+import { named, withTx } from '../db/pool.ts';
 import { needsPush, sellable } from '../domain/sellable.ts';
 import { applyMovements } from '../ledger/ledger.ts';
 import { raiseAlert } from './alerts.ts';
@@ -38,7 +38,9 @@ const MAX_ROUNDS = 4;
 
 async function dirtyListings(ctx: AppContext, live: LiveChannel, limit: number): Promise<DirtyListing[]> {
   const { rows } = await ctx.db.query<DirtyListing>(
-    `select l.id, l.item_id, l.external_id, l.external_location_id, l.external_sku, l.last_pushed_qty, l.last_seen_qty,
+    named(
+      'sync_dirty',
+      `select l.id, l.item_id, l.external_id, l.external_location_id, l.external_sku, l.last_pushed_qty, l.last_seen_qty,
             l.last_seen_version, l.dirty_seq, i.buffer as item_buffer,
             coalesce((select sum(s.on_hand - s.reserved) from stock_levels s
                       where s.tenant_id = l.tenant_id and s.item_id = l.item_id
@@ -46,7 +48,8 @@ async function dirtyListings(ctx: AppContext, live: LiveChannel, limit: number):
      from listings l join items i on i.tenant_id = l.tenant_id and i.id = l.item_id
      where l.tenant_id = $1 and l.channel_id = $2 and l.dirty_seq > l.pushed_seq
      order by l.id limit $4`,
-    [live.row.tenant_id, live.row.id, live.policy.locationIds, limit],
+      [live.row.tenant_id, live.row.id, live.policy.locationIds, limit],
+    ),
   );
   return rows;
 }
@@ -83,7 +86,9 @@ async function takeTokens(live: LiveChannel): Promise<number> {
  */
 async function markChanged(ctx: AppContext, live: LiveChannel): Promise<number> {
   const { rows } = await ctx.db.query<{ marked: number }>(
-    `with cur as (select push_cursor, push_cursor_xmax, push_cursor_xip from channels where tenant_id = $1 and id = $2),
+    named(
+      'sync_mark',
+      `with cur as (select push_cursor, push_cursor_xmax, push_cursor_xip from channels where tenant_id = $1 and id = $2),
      changed as (
        select distinct s.item_id from stock_levels s, cur c
        where s.tenant_id = $1 and ${unseenChange('s', 'c')}
@@ -99,7 +104,8 @@ async function markChanged(ctx: AppContext, live: LiveChannel): Promise<number> 
      update channels set ${CURSOR_TO_CURRENT_SNAPSHOT}
      where tenant_id = $1 and id = $2
      returning (select count(*) from marked)::int as marked`,
-    [live.row.tenant_id, live.row.id, live.policy.locationIds],
+      [live.row.tenant_id, live.row.id, live.policy.locationIds],
+    ),
   );
   return rows[0]?.marked ?? 0;
 }
@@ -247,16 +253,19 @@ async function recordResults(
     // The common case in one statement (atomic on its own): no transaction round trips.
     const rows = syncEventRows(events);
     await ctx.db.query(
-      `with done as (${LISTING_RESULTS_UPDATE}),
+      named(
+        'sync_results',
+        `with done as (${LISTING_RESULTS_UPDATE}),
             ev as (${syncEventsInsert('$1', '$3')} returning 1),
             ch as (update channels set last_sync_at = now() where tenant_id = $1 and id = $4)
        select case when $5::text is not null then pg_notify('stockclerk', $5) end`,
-      [tenantId, JSON.stringify(done), JSON.stringify(rows), live.row.id, rows.length > 0 ? syncEventsNotice(tenantId, rows) : null],
+        [tenantId, JSON.stringify(done), JSON.stringify(rows), live.row.id, rows.length > 0 ? syncEventsNotice(tenantId, rows) : null],
+      ),
     );
     return;
   }
   await withTx(ctx.db, async (tx) => {
-    await tx.query(LISTING_RESULTS_UPDATE, [tenantId, JSON.stringify(done)]);
+    await tx.query(named('sync_results_tx', LISTING_RESULTS_UPDATE, [tenantId, JSON.stringify(done)]));
     // A refused compare-and-set: take in what the channel really holds (a movement when the
     // channel's sales source is its levels), then the next round pushes against that.
     const views = staleViews.map(({ listing }) => ({ ...listing, changed: false }));

@@ -9,7 +9,7 @@ import type { InboundEvent, RemoteListing } from '../channels/contract.ts';
 import { applyJob } from '../db/job-specs.ts';
 import { addJobs } from '../db/jobs.ts';
 import { recordEvents } from './intake.ts';
-import { withTx, type Tx } from '../db/pool.ts';
+import { named, withTx, type Tx } from '../db/pool.ts';
 import { applyMovements, type MovementInput } from '../ledger/ledger.ts';
 import type { LiveChannel } from './channel-runtime.ts';
 import type { AppContext } from './context.ts';
@@ -77,9 +77,12 @@ export function observeLevel(
 
 async function loadListings(tx: Q, tenantId: string, channelId: string, externalIds: string[], skus: string[]): Promise<ListingState[]> {
   const { rows } = await tx.query<ListingState>(
-    `select id, item_id, external_id, external_location_id, external_sku, last_pushed_qty, last_seen_qty, last_seen_version
+    named(
+      'watcher_listings',
+      `select id, item_id, external_id, external_location_id, external_sku, last_pushed_qty, last_seen_qty, last_seen_version
      from listings where tenant_id = $1 and channel_id = $2 and (external_id = any($3) or external_sku = any($4))`,
-    [tenantId, channelId, externalIds, skus],
+      [tenantId, channelId, externalIds, skus],
+    ),
   );
   return rows;
 }
@@ -109,10 +112,13 @@ export async function applyPendingBatch(ctx: AppContext, live: LiveChannel, batc
   const channelId = live.row.id;
   return withTx(ctx.db, async (tx) => {
     const { rows: pending } = await tx.query<PendingEvent>(
-      `select id, external_event_id, event from channel_events
+      named(
+        'watcher_pending',
+        `select id, external_event_id, event from channel_events
        where tenant_id = $1 and channel_id = $2 and applied_at is null
        order by id limit $3 for update skip locked`,
-      [tenantId, channelId, batch],
+        [tenantId, channelId, batch],
+      ),
     );
     if (pending.length === 0) return 0;
 
@@ -132,7 +138,7 @@ export async function applyPendingBatch(ctx: AppContext, live: LiveChannel, batc
     const bySku = new Map(listings.filter((l) => l.external_sku).map((l) => [l.external_sku!, l]));
     // A sale of a SKU we stock but never mapped on this channel still counts: fall back to the item's SKU.
     const { rows: items } = skus.size
-      ? await tx.query<{ id: string; sku: string }>(`select id, sku from items where tenant_id = $1 and sku = any($2)`, [tenantId, [...skus]])
+      ? await tx.query<{ id: string; sku: string }>(named('watcher_items', `select id, sku from items where tenant_id = $1 and sku = any($2)`, [tenantId, [...skus]]))
       : { rows: [] as Array<{ id: string; sku: string }> };
     const itemBySku = new Map(items.map((i) => [i.sku, i.id]));
 
@@ -186,19 +192,22 @@ export async function applyPendingBatch(ctx: AppContext, live: LiveChannel, batc
     // Our new view of the listings, the events' outcomes and their audit: one round trip.
     const rows = syncEventRows(syncEvents);
     await tx.query(
-      `with views as (${LISTING_VIEWS_UPDATE}),
+      named(
+        'watcher_finish',
+        `with views as (${LISTING_VIEWS_UPDATE}),
             applied as (update channel_events e set applied_at = now(), outcome = x.o
                         from jsonb_to_recordset($3::jsonb) as x(id bigint, o text)
                         where e.tenant_id = $1 and e.id = x.id),
             audit as (${syncEventsInsert('$1', '$4')})
        select case when $5::text is not null then pg_notify('stockclerk', $5) end`,
-      [
-        tenantId,
-        JSON.stringify(listingViews(listings)),
-        JSON.stringify(outcomes.map((o) => ({ id: o.id, o: o.outcome }))),
-        JSON.stringify(rows),
-        rows.length > 0 ? syncEventsNotice(tenantId, rows) : null,
-      ],
+        [
+          tenantId,
+          JSON.stringify(listingViews(listings)),
+          JSON.stringify(outcomes.map((o) => ({ id: o.id, o: o.outcome }))),
+          JSON.stringify(rows),
+          rows.length > 0 ? syncEventsNotice(tenantId, rows) : null,
+        ],
+      ),
     );
     for (const o of outcomes) metrics.events.inc({ channel_type: live.row.type, outcome: o.outcome });
     return pending.length;

@@ -6,7 +6,7 @@
 import type { MovementReason } from '../db/schema.ts';
 import { alertsStockJob, CHANNEL_QUEUE_PREFIX, PUSH_KEY_PREFIX } from '../db/job-specs.ts';
 import { OUTBOX_ROW_KEY_SQL, outboxRow } from '../db/jobs.ts';
-import { withTx, type Db, type Tx } from '../db/pool.ts';
+import { named, withTx, type Db, type Tx } from '../db/pool.ts';
 
 export interface MovementInput {
   itemId: string;
@@ -106,13 +106,9 @@ export async function applyMovements(tx: Tx, tenantId: string, movements: Moveme
     source_user_id: m.sourceUserId ?? null,
     note: m.note ?? null,
   }));
-  const { rows: out } = await tx.query<{ movements: number; levels: LevelSnapshot[] | null; channel_ids: string[] }>(APPLY_SQL, [
-    tenantId,
-    JSON.stringify(rows),
-    PUSH_KEY_PREFIX,
-    CHANNEL_QUEUE_PREFIX,
-    JSON.stringify(outboxRow(alertsStockJob(tenantId))),
-  ]);
+  const { rows: out } = await tx.query<{ movements: number; levels: LevelSnapshot[] | null; channel_ids: string[] }>(
+    named('ledger_apply', APPLY_SQL, [tenantId, JSON.stringify(rows), PUSH_KEY_PREFIX, CHANNEL_QUEUE_PREFIX, JSON.stringify(outboxRow(alertsStockJob(tenantId)))]),
+  );
   const r = out[0]!;
   return { movements: r.movements, levels: r.levels ?? [], channelIds: r.channel_ids };
 }
