@@ -46,6 +46,8 @@ export interface WorkerHandle {
 }
 
 const HEARTBEAT_MS = 1_000;
+/** About one completion round trip: when the next job of a channel's queue becomes available. */
+const QUEUE_HANDOFF_MS = 4;
 
 const pools = new Set<WorkerPool>();
 
@@ -103,6 +105,16 @@ export async function startWorker(ctx: AppContext, opts: { concurrency?: number;
     pools.add(workerPool);
   });
   events.on('worker:create', ({ worker }) => workerIds.push(worker.workerId));
+  // A job in a named queue (a channel's) holds the queue until graphile-worker's completion
+  // commits, which it sends without waiting; a job queued behind it meanwhile gets no "new job"
+  // notification and would wait for the next poll (up to pollInterval). Wake an idle worker just
+  // after the completion has gone through instead.
+  events.on('job:complete', ({ job }) => {
+    if (job.job_queue_id != null) {
+      wakeWorkersIn(QUEUE_HANDOFF_MS);
+      wakeWorkersIn(QUEUE_HANDOFF_MS * 5);
+    }
+  });
   const runner = await run({
     events,
     pgPool: ctx.db,
