@@ -60,7 +60,7 @@ function target(live: LiveChannel, l: DirtyListing): number {
 }
 
 /** A job waits this long at most while holding a worker slot; longer waits become a later job. */
-const HOLD_MS = 50;
+const HOLD_MS = 15;
 
 /**
  * Takes the push's calls from the channel's token bucket. Returns 0 when taken, else how long
