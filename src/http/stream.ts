@@ -5,6 +5,8 @@ import type { FastifyInstance } from 'fastify';
 import pg from 'pg';
 import type { WebSocket } from 'ws';
 import type { AppContext } from '../engine/context.ts';
+import { z } from 'zod';
+import { doc } from './openapi.ts';
 import { verifyToken } from './plugins/auth.ts';
 
 export class StreamHub {
@@ -52,7 +54,19 @@ export class StreamHub {
 
 export async function streamRoutes(app: FastifyInstance, ctx: AppContext, hub: StreamHub): Promise<void> {
   // Browsers cannot set headers on a WebSocket: the token comes as ?token= or the Authorization header.
-  app.get('/stream', { websocket: true }, async (socket, req) => {
+  app.get(
+    '/stream',
+    {
+      websocket: true,
+      ...doc({
+        summary: 'Live events over a WebSocket (token in ?token= or Authorization)',
+        tag: 'stream',
+        scope: 'none',
+        query: z.object({ token: z.string().optional() }),
+        responses: { 101: null },
+      }),
+    },
+    async (socket, req) => {
     const q = req.query as { token?: string };
     const h = req.headers.authorization;
     const token = q.token ?? (h?.startsWith('Bearer ') ? h.slice(7) : undefined);
@@ -63,5 +77,6 @@ export async function streamRoutes(app: FastifyInstance, ctx: AppContext, hub: S
     }
     hub.add(auth.tenantId, socket);
     socket.send(JSON.stringify({ type: 'hello', tenant_id: auth.tenantId }));
-  });
+    },
+  );
 }

@@ -2,6 +2,9 @@
 import type { FastifyInstance } from 'fastify';
 import type { AppContext } from '../../engine/context.ts';
 import { agentRoutes } from './agents.ts';
+import { apiKeyRoutes } from './api-keys.ts';
+import { auditLogRoutes } from './audit-log.ts';
+import { reportRoutes } from './reports.ts';
 import { alertRoutes } from './alerts.ts';
 import { channelRoutes } from './channels.ts';
 import { itemRoutes } from './items.ts';
@@ -21,4 +24,7 @@ export async function apiRoutes(app: FastifyInstance, ctx: AppContext): Promise<
   await alertRoutes(app, ctx);
   await agentRoutes(app, ctx);
   await tenantRoutes(app, ctx);
+  await apiKeyRoutes(app, ctx);
+  await auditLogRoutes(app, ctx);
+  await reportRoutes(app, ctx);
 }

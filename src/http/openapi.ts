@@ -1,0 +1,194 @@
+// The OpenAPI 3.1 document, generated from the same zod schemas the routes validate with.
+// Each /api/v1 route carries its description in `config.openapi` (see `doc()`); the app refuses to
+// start with an undocumented /api/v1 route, so the document cannot fall behind the routes.
+// zod 4's own z.toJSONSchema (draft 2020-12, the dialect of OpenAPI 3.1) does the conversion:
+// request schemas in their input form, response schemas in their output form (strict objects).
+import type { FastifyInstance } from 'fastify';
+import { z, type ZodType } from 'zod';
+
+export type Scope = 'read' | 'write' | 'admin';
+
+export interface RouteDoc {
+  summary: string;
+  tag: string;
+  description?: string;
+  /** Scope an API key needs; default read for GET, write otherwise. 'none' = no credential. */
+  scope?: Scope | 'none';
+  params?: z.ZodObject;
+  query?: z.ZodObject;
+  body?: ZodType;
+  /** Success and route-specific error statuses; null = no body. The common errors are added. */
+  responses: Record<number, ZodType | null>;
+  /** PATCH/DELETE that need If-Match (428 without, 412 on a stale one). */
+  ifMatch?: boolean;
+  /** The 2xx response is one resource: it carries an ETag. */
+  etag?: boolean;
+}
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    openapi?: RouteDoc;
+  }
+}
+
+/** Route options carrying the route's documentation. */
+export const doc = (d: RouteDoc) => ({ config: { openapi: d } });
+
+export const ErrorBody = z.strictObject({
+  error: z.strictObject({
+    code: z.string().meta({ description: 'Stable snake_case word: validation_failed, not_found, conflict, insufficient_stock ...' }),
+    message: z.string(),
+    details: z.unknown(),
+    request_id: z.string(),
+  }),
+});
+
+/** `{data: [...], next_cursor}`, the shape of every list. */
+export const pageOf = <T extends ZodType>(item: T) => z.strictObject({ data: z.array(item), next_cursor: z.string().nullable() });
+
+export const requiredScope = (method: string, d: RouteDoc | undefined): Scope | 'none' => d?.scope ?? (method === 'GET' ? 'read' : 'write');
+
+interface Documented {
+  method: string;
+  url: string;
+  doc: RouteDoc;
+}
+
+export class ApiDocs {
+  readonly routes: Documented[] = [];
+  private built: Record<string, unknown> | null = null;
+
+  /** Collects every route as it is added; an undocumented /api/v1 route stops the app from starting. */
+  install(app: FastifyInstance): void {
+    app.addHook('onRoute', (r) => {
+      if (!r.url.startsWith('/api/v1')) return;
+      const methods = (Array.isArray(r.method) ? r.method : [r.method]).filter((m) => m !== 'HEAD');
+      const d = r.config?.openapi;
+      if (!d) {
+        if (methods.length) throw new Error(`route ${methods.join(',')} ${r.url} has no OpenAPI description (config.openapi)`);
+        return;
+      }
+      for (const method of methods) this.routes.push({ method, url: r.url, doc: d });
+    });
+  }
+
+  document(): Record<string, unknown> {
+    return (this.built ??= buildDocument(this.routes));
+  }
+}
+
+function jsonSchema(s: ZodType, io: 'input' | 'output'): Record<string, unknown> {
+  const out = z.toJSONSchema(s, { target: 'draft-2020-12', io, unrepresentable: 'any' }) as Record<string, unknown>;
+  delete out.$schema;
+  return out;
+}
+
+const STATUS_TEXT: Record<number, string> = {
+  200: 'OK',
+  201: 'Created',
+  202: 'Accepted',
+  204: 'No content',
+  400: 'The request is not valid (validation_failed, invalid_json, invalid_request)',
+  401: 'No valid credential (unauthorized)',
+  403: 'The credential lacks the scope or the tenant (forbidden)',
+  404: 'Not found (also for another tenant\u2019s ids)',
+  409: 'Conflict (conflict, insufficient_stock, idempotency_key_in_use)',
+  412: 'If-Match names an older version (precondition_failed)',
+  413: 'Body too large',
+  415: 'Unsupported content type',
+  422: 'Idempotency-Key reused with a different request (idempotency_key_reused)',
+  428: 'If-Match is required (precondition_required)',
+  429: 'Rate limit exceeded (rate_limited); see Retry-After',
+  502: 'The channel could not be reached or refused us',
+};
+
+const header = (description: string, required = true) => ({ description, required, schema: { type: 'string' } });
+
+function errorStatuses(method: string, d: RouteDoc): number[] {
+  const out = new Set<number>();
+  if (requiredScope(method, d) !== 'none') [401, 403, 429].forEach((s) => out.add(s));
+  if (d.params || d.query || d.body || method === 'POST') out.add(400);
+  if (d.params) out.add(404);
+  if (d.body) [413, 415].forEach((s) => out.add(s));
+  if (method === 'POST') [409, 422].forEach((s) => out.add(s));
+  if (d.ifMatch) [412, 428].forEach((s) => out.add(s));
+  return [...out];
+}
+
+function buildDocument(routes: Documented[]): Record<string, unknown> {
+  const paths: Record<string, Record<string, unknown>> = {};
+  const tags = new Set<string>();
+  for (const { method, url, doc: d } of routes) {
+    const path = url.replace(/:([A-Za-z_]+)/g, '{$1}');
+    tags.add(d.tag);
+    const parameters: unknown[] = [];
+    for (const [name, s] of Object.entries(d.params?.shape ?? {})) {
+      parameters.push({ name, in: 'path', required: true, schema: jsonSchema(s as ZodType, 'input') });
+    }
+    for (const [name, s] of Object.entries(d.query?.shape ?? {})) {
+      const schema = s as ZodType;
+      parameters.push({ name, in: 'query', required: !schema.safeParse(undefined).success, schema: jsonSchema(schema, 'input') });
+    }
+    const scope = requiredScope(method, d);
+    if (scope !== 'none') {
+      parameters.push({ name: 'X-Tenant-ID', in: 'header', required: false, description: 'Platform keys only: the tenant this call acts on', schema: { type: 'string' } });
+    }
+    if (method === 'POST' && scope !== 'none') {
+      parameters.push({
+        name: 'Idempotency-Key',
+        in: 'header',
+        required: false,
+        description: 'Makes the POST safe to retry for 24 h: the first response is replayed for the same key and body',
+        schema: { type: 'string', minLength: 1, maxLength: 255 },
+      });
+    }
+    if (d.ifMatch) parameters.push({ name: 'If-Match', in: 'header', required: true, description: 'The ETag of the version being changed', schema: { type: 'string' } });
+
+    const responses: Record<string, unknown> = {};
+    const statuses: Record<number, ZodType | null> = { ...Object.fromEntries(errorStatuses(method, d).map((s) => [s, ErrorBody])), ...d.responses };
+    for (const [code, s] of Object.entries(statuses)) {
+      const status = Number(code);
+      const headers: Record<string, unknown> = { 'X-Request-Id': header('Echoes a sane incoming X-Request-Id, else a new id') };
+      if (d.etag && status >= 200 && status < 300 && s) headers.ETag = header('Version of this resource; send it back as If-Match');
+      if (status === 429) headers['Retry-After'] = header('Seconds to wait');
+      if (scope !== 'none') {
+        headers.RateLimit = header('API keys: remaining quota, e.g. "default";r=17;t=2', false);
+        headers['RateLimit-Policy'] = header('API keys: the quota, e.g. "default";q=100;w=5', false);
+      }
+      responses[code] = {
+        description: STATUS_TEXT[status] ?? 'Response',
+        headers,
+        ...(s ? { content: { 'application/json': { schema: jsonSchema(s, 'output') } } } : {}),
+      };
+    }
+    const op: Record<string, unknown> = {
+      operationId: `${method.toLowerCase()}${path.replace(/^\/api\/v1/, '').replace(/[{}]/g, '').replace(/[/-](\w)/g, (_m, c: string) => c.toUpperCase())}`,
+      summary: d.summary,
+      tags: [d.tag],
+      ...(d.description ? { description: d.description } : {}),
+      ...(scope === 'none' ? { security: [] } : { 'x-required-scope': scope }),
+      parameters,
+      ...(d.body ? { requestBody: { required: true, content: { 'application/json': { schema: jsonSchema(d.body, 'input') } } } } : {}),
+      responses,
+    };
+    (paths[path] ??= {})[method.toLowerCase()] = op;
+  }
+  return {
+    openapi: '3.1.0',
+    info: {
+      title: 'StockClerk API',
+      version: '1.0.0',
+      description:
+        'One authoritative stock ledger per merchant. Authenticate with `Authorization: Bearer <API key or session token>`. ' +
+        'Lists take `limit` and `cursor` and answer `{data, next_cursor}`. Errors answer `{error: {code, message, details, request_id}}`.',
+    },
+    servers: [{ url: '/' }],
+    tags: [...tags].sort().map((name) => ({ name })),
+    security: [{ bearer: [] }],
+    components: {
+      securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'An API key (sck_... / scp_...) or a session JWT from /api/v1/auth/login' } },
+      schemas: { Error: jsonSchema(ErrorBody, 'output') },
+    },
+    paths,
+  };
+}
