@@ -54,6 +54,7 @@ export async function buildApp(ctx: AppContext, opts: AppOptions): Promise<Fasti
   // Before any route: every /api/v1 route must describe itself, or the app does not start.
   const docs = new ApiDocs();
   docs.install(app);
+  app.decorate('apiDocs', docs);
   installEtags(app);
   const limiter = opts.limiter ?? new RateLimiter();
   app.addHook('onRequest', async (req, reply) => {

@@ -29,6 +29,9 @@ declare module 'fastify' {
   interface FastifyContextConfig {
     openapi?: RouteDoc;
   }
+  interface FastifyInstance {
+    apiDocs: ApiDocs;
+  }
 }
 
 /** Route options carrying the route's documentation. */
@@ -108,7 +111,7 @@ function errorStatuses(method: string, d: RouteDoc): number[] {
   const out = new Set<number>();
   if (requiredScope(method, d) !== 'none') [401, 403, 429].forEach((s) => out.add(s));
   if (d.params || d.query || d.body || method === 'POST') out.add(400);
-  if (d.params) out.add(404);
+  if (d.params || d.body) out.add(404);
   if (d.body) [413, 415].forEach((s) => out.add(s));
   if (method === 'POST') [409, 422].forEach((s) => out.add(s));
   if (d.ifMatch) [412, 428].forEach((s) => out.add(s));

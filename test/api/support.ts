@@ -4,12 +4,12 @@ import { expect } from 'vitest';
 import type { Db } from '../../src/db/pool.ts';
 import { api, type ApiResponse } from '../helpers/stockclerk.ts';
 
-export type Call = (method: string, path: string, body?: unknown) => Promise<ApiResponse>;
+export type Call = (method: string, path: string, body?: unknown, headers?: Record<string, string>) => Promise<ApiResponse>;
 
 /** A caller bound to one server and token; every response's raw text is kept in `seen`. */
 export function client(base: string, token: string | undefined, seen?: string[]): Call {
-  return async (method, path, body) => {
-    const headers: Record<string, string> = {};
+  return async (method, path, body, extra) => {
+    const headers: Record<string, string> = { ...extra };
     if (token) headers.authorization = `Bearer ${token}`;
     if (body !== undefined) headers['content-type'] = 'application/json';
     const res = await fetch(`${base}/api/v1${path}`, { method, headers, body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body) });
@@ -94,6 +94,9 @@ export async function quiet(db: Db, tenantId: string, timeoutMs = 15_000): Promi
     await new Promise((r) => setTimeout(r, 50));
   }
 }
+
+/** If-Match for any current version (`*`): for tests about something other than lost updates. */
+export const ANY_VERSION = { 'if-match': '*' };
 
 /** A well-formed id of some kind that names nothing. */
 export const ghost = (prefix: string) => `${prefix}_${'0'.repeat(31)}1`;
