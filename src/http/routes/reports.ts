@@ -55,7 +55,7 @@ export async function reportRoutes(app: FastifyInstance, ctx: AppContext): Promi
          from items i
          left join stock_levels s on s.tenant_id = i.tenant_id and s.item_id = i.id and ($2::text is null or s.location_id = $2)
          where i.tenant_id = $1
-         group by i.id
+         group by i.tenant_id, i.id
          having coalesce(sum(s.on_hand - s.reserved), 0) <= i.low_stock_threshold
          order by available, i.sku limit $3`,
         [req.auth.tenantId, q.location_id ?? null, q.limit],
@@ -96,7 +96,7 @@ export async function reportRoutes(app: FastifyInstance, ctx: AppContext): Promi
               coalesce(sum(s.on_hand), 0)::int as on_hand, coalesce(sum(s.reserved), 0)::int as reserved,
               coalesce(sum(s.on_hand - s.reserved), 0)::int as available
        from locations l left join stock_levels s on s.tenant_id = l.tenant_id and s.location_id = l.id
-       where l.tenant_id = $1 group by l.id order by l.name, l.id`,
+       where l.tenant_id = $1 group by l.tenant_id, l.id order by l.name, l.id`,
       [req.auth.tenantId],
     );
     return { data: rows };
