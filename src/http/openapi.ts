@@ -80,9 +80,30 @@ export class ApiDocs {
   }
 }
 
-function jsonSchema(s: ZodType, io: 'input' | 'output'): Record<string, unknown> {
-  const out = z.toJSONSchema(s, { target: 'draft-2020-12', io, unrepresentable: 'any' }) as Record<string, unknown>;
-  delete out.$schema;
+/** Response schemas named here become components (#/components/schemas/<id>) instead of being repeated. */
+export const components = z.registry<{ id: string }>();
+export const named = <T extends ZodType>(schema: T, id: string): T => {
+  components.add(schema, { id });
+  return schema;
+};
+
+function jsonSchema(s: ZodType, io: 'input' | 'output', defs: Record<string, unknown>): Record<string, unknown> {
+  if (s === ErrorBody) return { $ref: '#/components/schemas/Error' };
+  const raw = z.toJSONSchema(s, {
+    target: 'draft-2020-12',
+    io,
+    unrepresentable: 'any',
+    metadata: components,
+    // zod spells date-times out as a 400-character pattern beside the format: the format says it.
+    override: ({ jsonSchema: j }) => {
+      if (j.format === 'date-time' || j.format === 'date') delete j.pattern;
+    },
+  }) as Record<string, unknown>;
+  delete raw.$schema;
+  if (!raw.$defs) return raw;
+  const out = JSON.parse(JSON.stringify(raw).replaceAll('"#/$defs/', '"#/components/schemas/')) as Record<string, unknown>;
+  Object.assign(defs, out.$defs);
+  delete out.$defs;
   return out;
 }
 
@@ -106,6 +127,25 @@ const STATUS_TEXT: Record<number, string> = {
 };
 
 const header = (description: string, required = true) => ({ description, required, schema: { type: 'string' } });
+const HEADERS = {
+  'X-Request-Id': header('Echoes a sane incoming X-Request-Id, else a new id'),
+  ETag: header('Version of this resource; send it back as If-Match'),
+  'Retry-After': header('Seconds to wait'),
+  RateLimit: header('API keys: remaining quota, e.g. "default";r=17;t=2', false),
+  'RateLimit-Policy': header('API keys: the quota, e.g. "default";q=100;w=5', false),
+};
+const PARAMETERS = {
+  TenantId: { name: 'X-Tenant-ID', in: 'header', required: false, description: 'Platform keys only: the tenant this call acts on', schema: { type: 'string' } },
+  IdempotencyKey: {
+    name: 'Idempotency-Key',
+    in: 'header',
+    required: false,
+    description: 'Makes the POST safe to retry for 24 h: the first response is replayed for the same key and body',
+    schema: { type: 'string', minLength: 1, maxLength: 255 },
+  },
+  IfMatch: { name: 'If-Match', in: 'header', required: true, description: 'The ETag of the version being changed', schema: { type: 'string' } },
+};
+const ref = (kind: 'headers' | 'parameters', name: string) => ({ $ref: `#/components/${kind}/${name}` });
 
 function errorStatuses(method: string, d: RouteDoc): number[] {
   const out = new Set<number>();
@@ -121,47 +161,42 @@ function errorStatuses(method: string, d: RouteDoc): number[] {
 function buildDocument(routes: Documented[]): Record<string, unknown> {
   const paths: Record<string, Record<string, unknown>> = {};
   const tags = new Set<string>();
+  const defs: Record<string, unknown> = {};
   for (const { method, url, doc: d } of routes) {
     const path = url.replace(/:([A-Za-z_]+)/g, '{$1}');
     tags.add(d.tag);
     const parameters: unknown[] = [];
     for (const [name, s] of Object.entries(d.params?.shape ?? {})) {
-      parameters.push({ name, in: 'path', required: true, schema: jsonSchema(s as ZodType, 'input') });
+      parameters.push({ name, in: 'path', required: true, schema: jsonSchema(s as ZodType, 'input', defs) });
     }
     for (const [name, s] of Object.entries(d.query?.shape ?? {})) {
       const schema = s as ZodType;
-      parameters.push({ name, in: 'query', required: !schema.safeParse(undefined).success, schema: jsonSchema(schema, 'input') });
+      parameters.push({ name, in: 'query', required: !schema.safeParse(undefined).success, schema: jsonSchema(schema, 'input', defs) });
     }
     const scope = requiredScope(method, d);
-    if (scope !== 'none') {
-      parameters.push({ name: 'X-Tenant-ID', in: 'header', required: false, description: 'Platform keys only: the tenant this call acts on', schema: { type: 'string' } });
-    }
-    if (method === 'POST' && scope !== 'none') {
-      parameters.push({
-        name: 'Idempotency-Key',
-        in: 'header',
-        required: false,
-        description: 'Makes the POST safe to retry for 24 h: the first response is replayed for the same key and body',
-        schema: { type: 'string', minLength: 1, maxLength: 255 },
-      });
-    }
-    if (d.ifMatch) parameters.push({ name: 'If-Match', in: 'header', required: true, description: 'The ETag of the version being changed', schema: { type: 'string' } });
+    if (scope !== 'none') parameters.push(ref('parameters', 'TenantId'));
+    if (method === 'POST' && scope !== 'none') parameters.push(ref('parameters', 'IdempotencyKey'));
+    if (d.ifMatch) parameters.push(ref('parameters', 'IfMatch'));
 
     const responses: Record<string, unknown> = {};
     const statuses: Record<number, ZodType | null> = { ...Object.fromEntries(errorStatuses(method, d).map((s) => [s, ErrorBody])), ...d.responses };
     for (const [code, s] of Object.entries(statuses)) {
       const status = Number(code);
-      const headers: Record<string, unknown> = { 'X-Request-Id': header('Echoes a sane incoming X-Request-Id, else a new id') };
-      if (d.etag && status >= 200 && status < 300 && s) headers.ETag = header('Version of this resource; send it back as If-Match');
-      if (status === 429) headers['Retry-After'] = header('Seconds to wait');
+      if (s === ErrorBody) {
+        responses[code] = { $ref: `#/components/responses/Error${code}` };
+        continue;
+      }
+      const headers: Record<string, unknown> = { 'X-Request-Id': ref('headers', 'X-Request-Id') };
+      if (d.etag && status >= 200 && status < 300 && s) headers.ETag = ref('headers', 'ETag');
+      if (status === 429) headers['Retry-After'] = ref('headers', 'Retry-After');
       if (scope !== 'none') {
-        headers.RateLimit = header('API keys: remaining quota, e.g. "default";r=17;t=2', false);
-        headers['RateLimit-Policy'] = header('API keys: the quota, e.g. "default";q=100;w=5', false);
+        headers.RateLimit = ref('headers', 'RateLimit');
+        headers['RateLimit-Policy'] = ref('headers', 'RateLimit-Policy');
       }
       responses[code] = {
         description: STATUS_TEXT[status] ?? 'Response',
         headers,
-        ...(s ? { content: { 'application/json': { schema: jsonSchema(s, 'output') } } } : {}),
+        ...(s ? { content: { 'application/json': { schema: jsonSchema(s, 'output', defs) } } } : {}),
       };
     }
     const op: Record<string, unknown> = {
@@ -171,7 +206,7 @@ function buildDocument(routes: Documented[]): Record<string, unknown> {
       ...(d.description ? { description: d.description } : {}),
       ...(scope === 'none' ? { security: [] } : { 'x-required-scope': scope }),
       parameters,
-      ...(d.body ? { requestBody: { required: true, content: { 'application/json': { schema: jsonSchema(d.body, 'input') } } } } : {}),
+      ...(d.body ? { requestBody: { required: true, content: { 'application/json': { schema: jsonSchema(d.body, 'input', defs) } } } } : {}),
       responses,
     };
     (paths[path] ??= {})[method.toLowerCase()] = op;
@@ -190,7 +225,27 @@ function buildDocument(routes: Documented[]): Record<string, unknown> {
     security: [{ bearer: [] }],
     components: {
       securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'An API key (sck_... / scp_...) or a session JWT from /api/v1/auth/login' } },
-      schemas: { Error: jsonSchema(ErrorBody, 'output') },
+      schemas: { ...defs, Error: (() => { const e = z.toJSONSchema(ErrorBody, { target: 'draft-2020-12', io: 'output' }) as Record<string, unknown>; delete e.$schema; return e; })() },
+      headers: HEADERS,
+      // One shared description per error status: {error: {code, message, details, request_id}}.
+      responses: Object.fromEntries(
+        Object.entries(STATUS_TEXT)
+          .filter(([code]) => Number(code) >= 400)
+          .map(([code, description]) => [
+            `Error${code}`,
+            {
+              description,
+              headers: {
+                'X-Request-Id': ref('headers', 'X-Request-Id'),
+                ...(code === '429' ? { 'Retry-After': ref('headers', 'Retry-After') } : {}),
+                RateLimit: ref('headers', 'RateLimit'),
+                'RateLimit-Policy': ref('headers', 'RateLimit-Policy'),
+              },
+              content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } },
+            },
+          ]),
+      ),
+      parameters: PARAMETERS,
     },
     paths,
   };

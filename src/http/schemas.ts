@@ -2,6 +2,7 @@
 // tests that check every response the suites receive). Request schemas live beside their routes.
 import { z } from 'zod';
 import { MOVEMENT_REASONS } from '../db/schema.ts';
+import { named } from './openapi.ts';
 
 export const timestamp = z.iso.datetime({ offset: true });
 const nullableTs = timestamp.nullable();
@@ -9,9 +10,13 @@ const int = z.number().int();
 const id = (prefix: string) => z.string().regex(new RegExp(`^${prefix}_[0-9a-f]{32}$`));
 const json = z.record(z.string(), z.unknown());
 
-export const LevelView = z.strictObject({ item_id: z.string(), location_id: z.string(), on_hand: int, reserved: int, available: int });
+export const LevelView = named(
+  z.strictObject({ item_id: z.string(), location_id: z.string(), on_hand: int, reserved: int, available: int }),
+  'LevelView',
+);
 
-export const Movement = z.strictObject({
+export const Movement = named(
+  z.strictObject({
   id: int.meta({ description: 'The ledger sequence (a number, increasing with time)' }),
   item_id: z.string(),
   location_id: z.string(),
@@ -22,9 +27,12 @@ export const Movement = z.strictObject({
   source_user_id: z.string().nullable().meta({ description: 'The user (usr_...) or API key (key_..., pkey_...) that wrote it' }),
   note: z.string().nullable(),
   created_at: timestamp,
-});
+}),
+  'Movement',
+);
 
-export const Item = z.strictObject({
+export const Item = named(
+  z.strictObject({
   id: id('item'),
   sku: z.string(),
   name: z.string(),
@@ -36,9 +44,12 @@ export const Item = z.strictObject({
   updated_at: timestamp,
   on_hand: int,
   reserved: int,
-});
+}),
+  'Item',
+);
 
-export const ItemDetail = Item.extend({
+export const ItemDetail = named(
+  Item.extend({
   levels: z.array(z.strictObject({ location_id: z.string(), location_name: z.string(), on_hand: int, reserved: int, updated_at: timestamp })),
   listings: z.array(
     z.strictObject({
@@ -55,11 +66,17 @@ export const ItemDetail = Item.extend({
       last_error: z.string().nullable(),
     }),
   ),
-});
+}),
+  'ItemDetail',
+);
 
-export const Location = z.strictObject({ id: id('loc'), name: z.string(), version: int, created_at: timestamp, items_stocked: int, on_hand: int });
+export const Location = named(
+  z.strictObject({ id: id('loc'), name: z.string(), version: int, created_at: timestamp, items_stocked: int, on_hand: int }),
+  'Location',
+);
 
-export const LevelRow = z.strictObject({
+export const LevelRow = named(
+  z.strictObject({
   item_id: z.string(),
   sku: z.string(),
   item_name: z.string(),
@@ -70,9 +87,12 @@ export const LevelRow = z.strictObject({
   available: int,
   updated_at: timestamp,
   movements: z.array(Movement).optional().meta({ description: 'With include_movements: the latest movements, newest first' }),
-});
+}),
+  'LevelRow',
+);
 
-export const Channel = z.strictObject({
+export const Channel = named(
+  z.strictObject({
   id: id('ch'),
   type: z.string(),
   name: z.string(),
@@ -87,16 +107,22 @@ export const Channel = z.strictObject({
   credentials: z.record(z.string(), z.boolean()).meta({ description: 'Which credential fields are set (values are never returned)' }),
   listings: z.strictObject({ total: int, matched: int, unmatched: int }),
   webhook_url: z.string(),
-});
+}),
+  'Channel',
+);
 
-export const ChannelType = z.strictObject({
+export const ChannelType = named(
+  z.strictObject({
   type: z.string(),
   default_base_url: z.string().nullable(),
   credential_fields: z.array(z.strictObject({ name: z.string(), label: z.string(), secret: z.boolean(), required: z.boolean() })),
   capabilities: json,
-});
+}),
+  'ChannelType',
+);
 
-export const Listing = z.strictObject({
+export const Listing = named(
+  z.strictObject({
   id: id('lst'),
   channel_id: z.string(),
   channel_type: z.string(),
@@ -115,9 +141,12 @@ export const Listing = z.strictObject({
   last_error: z.string().nullable(),
   push_pending: z.boolean(),
   created_at: timestamp,
-});
+}),
+  'Listing',
+);
 
-export const SyncEvent = z.strictObject({
+export const SyncEvent = named(
+  z.strictObject({
   id: int,
   channel_id: z.string().nullable(),
   listing_id: z.string().nullable(),
@@ -127,9 +156,12 @@ export const SyncEvent = z.strictObject({
   qty: int.nullable(),
   detail: json.nullable(),
   created_at: timestamp,
-});
+}),
+  'SyncEvent',
+);
 
-export const Alert = z.strictObject({
+export const Alert = named(
+  z.strictObject({
   id: id('alr'),
   type: z.string(),
   severity: z.string(),
@@ -141,9 +173,12 @@ export const Alert = z.strictObject({
   acknowledged_at: nullableTs,
   acknowledged_by: z.string().nullable(),
   resolved_at: nullableTs,
-});
+}),
+  'Alert',
+);
 
-export const Tenant = z.strictObject({
+export const Tenant = named(
+  z.strictObject({
   id: z.string(),
   name: z.string(),
   plan: z.string(),
@@ -151,9 +186,12 @@ export const Tenant = z.strictObject({
   drift_threshold: int,
   guardian_next_at: timestamp,
   created_at: timestamp,
-});
+}),
+  'Tenant',
+);
 
-export const GuardianRun = z.strictObject({
+export const GuardianRun = named(
+  z.strictObject({
   id: int,
   channel_id: z.string(),
   channel_name: z.string().nullable(),
@@ -165,11 +203,14 @@ export const GuardianRun = z.strictObject({
   error: z.string().nullable(),
   started_at: timestamp,
   finished_at: nullableTs,
-});
+}),
+  'GuardianRun',
+);
 
 export const Queued = z.strictObject({ queued: z.literal(true) });
 
-export const ApiKey = z.strictObject({
+export const ApiKey = named(
+  z.strictObject({
   id: id('key'),
   name: z.string(),
   prefix: z.string().meta({ description: 'The first characters of the key' }),
@@ -178,9 +219,12 @@ export const ApiKey = z.strictObject({
   created_at: timestamp,
   last_used_at: nullableTs,
   revoked_at: nullableTs,
-});
+}),
+  'ApiKey',
+);
 
-export const AuditEntry = z.strictObject({
+export const AuditEntry = named(
+  z.strictObject({
   id: int,
   actor_type: z.enum(['user', 'api_key', 'platform_key']),
   actor_id: z.string(),
@@ -190,4 +234,6 @@ export const AuditEntry = z.strictObject({
   changes: json.nullable(),
   request_id: z.string().nullable(),
   created_at: timestamp,
-});
+}),
+  'AuditEntry',
+);

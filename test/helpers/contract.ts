@@ -32,6 +32,24 @@ export interface Exchange {
   responseText: string;
 }
 
+/** The document with every local `$ref` (#/components/...) replaced by what it points at. */
+function inlineRefs(node: unknown, root: Json, depth = 0): unknown {
+  if (depth > 50) throw new Error('$ref cycle in the OpenAPI document');
+  if (Array.isArray(node)) return node.map((n) => inlineRefs(n, root, depth));
+  if (!node || typeof node !== 'object') return node;
+  const ref = (node as Json).$ref;
+  if (typeof ref === 'string') {
+    if (!ref.startsWith('#/')) throw new Error(`unsupported $ref ${ref}`);
+    const target = ref
+      .slice(2)
+      .split('/')
+      .reduce<unknown>((at, k) => (at as Json | undefined)?.[k.replace(/~1/g, '/').replace(/~0/g, '~')], root);
+    if (target === undefined) throw new Error(`dangling $ref ${ref}`);
+    return inlineRefs(target, root, depth + 1);
+  }
+  return Object.fromEntries(Object.entries(node).map(([k, v]) => [k, inlineRefs(v, root, depth)]));
+}
+
 export class Contract {
   private readonly ops: Operation[] = [];
   private readonly ajv = new Ajv2020({ strict: false, allErrors: true });
@@ -39,7 +57,8 @@ export class Contract {
   private readonly cache = new Map<object, ValidateFunction>();
   readonly doc: Json;
 
-  constructor(doc: Json) {
+  constructor(raw: Json) {
+    const doc = inlineRefs(raw, raw) as Json;
     this.doc = doc;
     addFormats(this.ajv);
     addFormats(this.ajvQuery);

@@ -14,7 +14,7 @@ import { importListings } from '../../engine/onboarding.ts';
 import { pushJob } from '../../db/job-specs.ts';
 import { ApiError, notFound, parse } from '../errors.ts';
 import { page, pageQuery } from '../paging.ts';
-import { doc, ErrorBody, pageOf } from '../openapi.ts';
+import { doc, ErrorBody, named, pageOf } from '../openapi.ts';
 import { Channel, ChannelType as ChannelTypeView, Queued } from '../schemas.ts';
 import { httpUrl, idParam, idRef, pathId, requestOrigin, stringCursor, text } from './common.ts';
 
@@ -56,7 +56,7 @@ const SETTINGS_SHAPE = {
   page_size: z.number().int().min(1).max(1000),
 };
 type SettingsKey = keyof typeof SETTINGS_SHAPE;
-const Settings = z.strictObject(SETTINGS_SHAPE).partial();
+const Settings = named(z.strictObject(SETTINGS_SHAPE).partial(), 'ChannelSettings');
 /** In a PATCH, `null` removes a setting (back to its default). */
 const SettingsPatch = z.strictObject(
   Object.fromEntries(Object.entries(SETTINGS_SHAPE).map(([k, s]) => [k, (s as ZodType).nullable().optional()])) as Record<string, ZodType>,
