@@ -396,3 +396,49 @@ export const auditLog = pgTable(
   },
   (t) => [primaryKey({ columns: [t.tenantId, t.id] }), index('audit_log_resource_idx').on(t.tenantId, t.resourceId, t.id)],
 );
+
+/** Sales orders: their lines are their reservations (one per item, at the order's location). */
+export const salesOrders = pgTable(
+  'sales_orders',
+  {
+    tenantId: text('tenant_id').notNull().references(() => tenants.id),
+    id: text('id').notNull(),
+    locationId: text('location_id').notNull(),
+    reference: text('reference'),
+    /** reserved | shipped | cancelled | expired */
+    status: text('status').notNull(),
+    version: integer('version').notNull().default(1),
+    expiresAt: ts('expires_at').notNull(),
+    createdAt: created(),
+    updatedAt: ts('updated_at').notNull().defaultNow(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.tenantId, t.id] }),
+    foreignKey({ columns: [t.tenantId, t.locationId], foreignColumns: [locations.tenantId, locations.id] }),
+  ],
+);
+
+/** Stock held (counted in stock_levels.reserved while active), for an order or on its own. */
+export const reservations = pgTable(
+  'reservations',
+  {
+    tenantId: text('tenant_id').notNull(),
+    id: text('id').notNull(),
+    orderId: text('order_id'),
+    itemId: text('item_id').notNull(),
+    locationId: text('location_id').notNull(),
+    qty: integer('qty').notNull(),
+    /** active | released | consumed (shipped) | expired */
+    status: text('status').notNull(),
+    expiresAt: ts('expires_at').notNull(),
+    createdAt: created(),
+    releasedAt: ts('released_at'),
+  },
+  (t) => [
+    primaryKey({ columns: [t.tenantId, t.id] }),
+    index('reservations_order_idx').on(t.tenantId, t.orderId),
+    index('reservations_expiry_idx').on(t.expiresAt).where(sql`${t.status} = 'active'`),
+    foreignKey({ columns: [t.tenantId, t.orderId], foreignColumns: [salesOrders.tenantId, salesOrders.id] }),
+    foreignKey({ columns: [t.tenantId, t.itemId, t.locationId], foreignColumns: [stockLevels.tenantId, stockLevels.itemId, stockLevels.locationId] }),
+  ],
+);

@@ -6,6 +6,7 @@ import { withTx } from '../db/pool.ts';
 import { CHANNELS } from '../channels/registry.ts';
 import type { AppContext } from './context.ts';
 import { guardianJob, pollJob } from '../db/job-specs.ts';
+import { releaseExpired } from '../ledger/reservations.ts';
 
 export async function schedulerTick(ctx: AppContext): Promise<number> {
   return withTx(ctx.db, async (tx) => {
@@ -32,6 +33,8 @@ export async function schedulerTick(ctx: AppContext): Promise<number> {
       `select 1 from graphile_worker._private_jobs j join graphile_worker._private_tasks t on t.id = j.task_id
        where t.identifier = 'alerts_health' limit 1`,
     );
+    // Holds past their expiry release themselves (set-based; a bounded slice per tick).
+    await releaseExpired(tx);
     if (health.length === 0) jobs.push({ task: 'alerts_health', payload: {}, key: 'alerts-health', runAt: new Date(Date.now() + 60_000) });
     await addJobs(tx, jobs);
     return jobs.length;

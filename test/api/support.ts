@@ -56,6 +56,12 @@ const TABLES: Record<string, { order: string; skip?: string[] }> = {
   sync_events: { order: 'id' },
   alerts: { order: 'id' },
   guardian_runs: { order: 'id' },
+  // The developers' API: a refused request leaves no audit entry, no key, no hold behind.
+  audit_log: { order: 'id' },
+  api_keys: { order: 'id', skip: ['last_used_at'] },
+  idempotency_keys: { order: 'actor_id, key' },
+  sales_orders: { order: 'id' },
+  reservations: { order: 'id' },
 };
 
 /** Every row the tenant owns, as JSON text, plus its queued jobs (taken once the workers settled). */

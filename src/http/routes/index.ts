@@ -5,6 +5,7 @@ import { agentRoutes } from './agents.ts';
 import { apiKeyRoutes } from './api-keys.ts';
 import { auditLogRoutes } from './audit-log.ts';
 import { reportRoutes } from './reports.ts';
+import { salesOrderRoutes } from './sales-orders.ts';
 import { alertRoutes } from './alerts.ts';
 import { channelRoutes } from './channels.ts';
 import { itemRoutes } from './items.ts';
@@ -27,4 +28,5 @@ export async function apiRoutes(app: FastifyInstance, ctx: AppContext): Promise<
   await apiKeyRoutes(app, ctx);
   await auditLogRoutes(app, ctx);
   await reportRoutes(app, ctx);
+  await salesOrderRoutes(app, ctx);
 }
