@@ -5,6 +5,7 @@
 // request schemas in their input form, response schemas in their output form (strict objects).
 import type { FastifyInstance } from 'fastify';
 import { z, type ZodType } from 'zod';
+import { ApiError } from './errors.ts';
 
 export type Scope = 'read' | 'write' | 'admin';
 
@@ -72,6 +73,15 @@ export class ApiDocs {
         return;
       }
       for (const method of methods) this.routes.push({ method, url: r.url, doc: d });
+    });
+    // A route that documents no query parameters takes none (routes with a query validate it strictly).
+    app.addHook('preValidation', async (req) => {
+      const d = req.routeOptions.config?.openapi;
+      if (!d || d.query) return;
+      const keys = Object.keys((req.query as Record<string, unknown> | null) ?? {});
+      if (keys.length) {
+        throw new ApiError(400, 'validation_failed', 'This route takes no query parameters', keys.map((k) => ({ path: k, message: 'unknown parameter' })));
+      }
     });
   }
 
@@ -150,7 +160,7 @@ const ref = (kind: 'headers' | 'parameters', name: string) => ({ $ref: `#/compon
 function errorStatuses(method: string, d: RouteDoc): number[] {
   const out = new Set<number>();
   if (requiredScope(method, d) !== 'none') [401, 403, 429].forEach((s) => out.add(s));
-  if (d.params || d.query || d.body || method === 'POST') out.add(400);
+  out.add(400); // unknown query parameters, bad headers, bodies
   if (d.params || d.body) out.add(404);
   if (d.body) [413, 415].forEach((s) => out.add(s));
   if (method === 'POST') [409, 422].forEach((s) => out.add(s));

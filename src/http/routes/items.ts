@@ -25,7 +25,7 @@ const ItemBody = z.object({
   buffer: z.number().int().min(0).max(1_000_000).nullable().optional(),
 });
 const ItemPatch = ItemBody.partial().refine((b) => Object.keys(b).length > 0, 'Send at least one field');
-const ListQuery = z.object({ ...pageQuery, q: text(0, 100).optional().meta({ description: 'Search SKU, name or barcode' }) });
+const ListQuery = z.strictObject({ ...pageQuery, q: text(0, 100).optional().meta({ description: 'Search SKU, name or barcode' }) });
 const Params = idParam('item');
 const TAG = 'items';
 

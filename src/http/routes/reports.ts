@@ -4,7 +4,8 @@ import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { MOVEMENT_REASONS } from '../../db/schema.ts';
 import type { AppContext } from '../../engine/context.ts';
-import { ApiError, parse } from '../errors.ts';
+import { ApiError, notFound, parse } from '../errors.ts';
+import { ErrorBody } from '../openapi.ts';
 import { doc } from '../openapi.ts';
 import { idRef } from './common.ts';
 
@@ -44,9 +45,13 @@ const OnHand = z.strictObject({
 export async function reportRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {
   app.get(
     '/reports/low-stock',
-    doc({ summary: 'Items at or below their low-stock threshold (available over all or one location)', tag: TAG, query: LowStockQuery, responses: { 200: LowStock } }),
+    doc({ summary: 'Items at or below their low-stock threshold (available over all or one location)', tag: TAG, query: LowStockQuery, responses: { 200: LowStock, 404: ErrorBody } }),
     async (req) => {
       const q = parse(LowStockQuery, req.query);
+      if (q.location_id) {
+        const found = await ctx.db.query(`select 1 from locations where tenant_id = $1 and id = $2`, [req.auth.tenantId, q.location_id]);
+        if (!found.rowCount) throw notFound('Location');
+      }
       const { rows } = await ctx.db.query(
         `select i.id as item_id, i.sku, i.name, i.low_stock_threshold,
                 coalesce(sum(s.on_hand), 0)::int as on_hand, coalesce(sum(s.reserved), 0)::int as reserved,

@@ -26,10 +26,10 @@ const LevelsQuery = z.strictObject({
   include_movements: z.coerce
     .number()
     .int()
-    .min(0)
+    .min(1)
     .max(50)
     .optional()
-    .meta({ description: 'Adds the latest N movements (0-50) of each level, newest first' }),
+    .meta({ description: 'Adds the latest N movements (1-50) of each level, newest first' }),
 });
 const LevelParams = z.strictObject({ item_id: idRef('item'), location_id: idRef('loc') });
 const LevelQuery = z.strictObject({ include_movements: LevelsQuery.shape.include_movements });
