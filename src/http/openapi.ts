@@ -210,7 +210,13 @@ function buildDocument(routes: Documented[]): Record<string, unknown> {
       };
     }
     const op: Record<string, unknown> = {
-      operationId: `${method.toLowerCase()}${path.replace(/^\/api\/v1/, '').replace(/[{}]/g, '').replace(/[/-](\w)/g, (_m, c: string) => c.toUpperCase())}`,
+      // get /api/v1/stock-levels/{item_id} -> getStockLevelsItemId (what generated clients name methods by)
+      operationId: `${method.toLowerCase()}${path
+        .replace(/^\/api\/v1/, '')
+        .split(/[^A-Za-z0-9]+/)
+        .filter(Boolean)
+        .map((w) => w[0]!.toUpperCase() + w.slice(1))
+        .join('')}`,
       summary: d.summary,
       tags: [d.tag],
       ...(d.description ? { description: d.description } : {}),
