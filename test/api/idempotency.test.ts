@@ -109,6 +109,15 @@ describe('Idempotency-Key', () => {
     expect(await count(`select count(*) as n from audit_log where tenant_id = $1 and action = 'location.created' and changes->>'name' = 'Lost room'`, [t.tenantId])).toBe(0);
   });
 
+  it('POSTs that write no transaction of their own store their answer after the fact, and replay it', async () => {
+    const first = await post('/guardian/runs', undefined, 'guardian-1');
+    expect(first.status).toBe(202);
+    const again = await post('/guardian/runs', undefined, 'guardian-1');
+    expect(again.status).toBe(202);
+    expect(again.headers.get('idempotent-replayed')).toBe('true');
+    expect(again.body).toEqual(first.body);
+  });
+
   it('a refused request releases its key; the stored answer commits with the effect', async () => {
     const bad = await post('/adjustments', { item_id: ghost('item'), location_id: t.locationId, qty_delta: 1, reason: 'receipt' }, 'fix-me');
     expectError(bad, 404, 'not_found');

@@ -132,4 +132,18 @@ describe('audit log', () => {
     expectInvalid(await call('GET', '/audit-log?resource_id=WINE'), 'resource_id');
     expect((await call('GET', `/audit-log?resource_id=${ghost('item')}`)).body.data).toEqual([]);
   });
+
+  it('records channel changes without their credential values', async () => {
+    const secret = 'very-secret-value-1234';
+    const ch = await call('POST', '/channels', { type: 'eposnow', name: 'Till', base_url: 'http://127.0.0.1:9', credentials: { api_key: 'k-1', api_secret: secret } });
+    expect(ch.status).toBe(201);
+    await call('PATCH', `/channels/${ch.body.id}`, { name: 'Till 2', credentials: { api_key: 'k-2', api_secret: secret } });
+    await call('POST', `/channels/${ch.body.id}/pause`);
+    expect((await call('DELETE', `/channels/${ch.body.id}`)).status).toBe(204);
+    const log = await call('GET', `/audit-log?resource_id=${ch.body.id}`);
+    expect(log.body.data.map((e: { action: string }) => e.action)).toEqual(['channel.deleted', 'channel.paused', 'channel.updated', 'channel.created']);
+    expect(log.body.data[3].changes).toMatchObject({ type: 'eposnow', name: 'Till', credentials: ['api_key', 'api_secret'] });
+    const { rows } = await h.testDb.db.query(`select changes::text as c from audit_log where tenant_id = $1`, [t.tenantId]);
+    for (const r of rows) expect(r.c ?? '').not.toContain(secret);
+  });
 });

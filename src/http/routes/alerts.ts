@@ -6,6 +6,7 @@ import { withTx } from '../../db/pool.ts';
 import type { AppContext } from '../../engine/context.ts';
 import { ApiError, notFound, parse } from '../errors.ts';
 import { page, pageQuery } from '../paging.ts';
+import { audit } from '../audit.ts';
 import { doc, ErrorBody, pageOf } from '../openapi.ts';
 import { Alert } from '../schemas.ts';
 import { idParam, pathId, stringCursor } from './common.ts';
@@ -57,6 +58,7 @@ export async function alertRoutes(app: FastifyInstance, ctx: AppContext): Promis
         [tenantId, id, req.auth.actorId],
       );
       await notifyTenant(tx, tenantId, 'alert.acknowledged', updated[0]);
+      await audit(tx, req, 'alert.acknowledged', { type: 'alert', id });
       return updated[0];
     });
   });

@@ -14,6 +14,7 @@ import { importListings } from '../../engine/onboarding.ts';
 import { pushJob } from '../../db/job-specs.ts';
 import { ApiError, notFound, parse } from '../errors.ts';
 import { page, pageQuery } from '../paging.ts';
+import { audit } from '../audit.ts';
 import { doc, ErrorBody, named, pageOf } from '../openapi.ts';
 import { Channel, ChannelType as ChannelTypeView, Queued } from '../schemas.ts';
 import { httpUrl, idParam, idRef, pathId, requestOrigin, stringCursor, text } from './common.ts';
@@ -196,10 +197,14 @@ export async function channelRoutes(app: FastifyInstance, ctx: AppContext): Prom
     const settings = b.settings ?? {};
     await checkLocations(ctx.db, req.auth.tenantId, settings);
     const id = newId('ch');
-    await ctx.db.query(
-      `insert into channels (tenant_id, id, type, name, base_url, credentials_enc, settings) values ($1, $2, $3, $4, $5, $6, $7)`,
-      [req.auth.tenantId, id, b.type, b.name, b.base_url ?? DEFAULT_BASE_URL[b.type], ctx.sealer.seal(b.credentials), settings],
-    );
+    await withTx(ctx.db, async (tx) => {
+      await tx.query(
+        `insert into channels (tenant_id, id, type, name, base_url, credentials_enc, settings) values ($1, $2, $3, $4, $5, $6, $7)`,
+        [req.auth.tenantId, id, b.type, b.name, b.base_url ?? DEFAULT_BASE_URL[b.type], ctx.sealer.seal(b.credentials), settings],
+      );
+      // Credential values never reach the audit log: only which fields were set.
+      await audit(tx, req, 'channel.created', { type: 'channel', id }, { type: b.type, name: b.name, base_url: b.base_url ?? null, credentials: Object.keys(b.credentials), settings });
+    });
     return reply.code(201).send(await read(req, id));
   });
 
@@ -236,6 +241,7 @@ export async function channelRoutes(app: FastifyInstance, ctx: AppContext): Prom
         [tenantId, id, b.name ?? null, b.base_url ?? null, sealed, settings],
       );
       if (sellableChanged && ch.status === 'connected') await markDirty(tx, tenantId, id);
+      await audit(tx, req, 'channel.updated', { type: 'channel', id }, { ...b, credentials: b.credentials === undefined ? undefined : Object.keys(b.credentials) });
     });
     return read(req, id);
   });
@@ -247,6 +253,7 @@ export async function channelRoutes(app: FastifyInstance, ctx: AppContext): Prom
       const { rowCount } = await tx.query(`delete from channels where tenant_id = $1 and id = $2`, [req.auth.tenantId, id]);
       if (!rowCount) throw notFound('Channel');
       for (const type of ['channel_auth', 'sync_failure_rate'] as const) await resolveAlerts(tx, req.auth.tenantId, type, [id]);
+      await audit(tx, req, 'channel.deleted', { type: 'channel', id });
     });
     return reply.code(204).send();
   });
@@ -286,6 +293,7 @@ export async function channelRoutes(app: FastifyInstance, ctx: AppContext): Prom
     await withTx(ctx.db, async (tx) => {
       await lockChannel(tx, req.auth.tenantId, id);
       await tx.query(`update channels set status = 'paused' where tenant_id = $1 and id = $2`, [req.auth.tenantId, id]);
+      await audit(tx, req, 'channel.paused', { type: 'channel', id });
     });
     return read(req, id);
   });
@@ -298,6 +306,7 @@ export async function channelRoutes(app: FastifyInstance, ctx: AppContext): Prom
         throw new ApiError(409, 'conflict', 'This channel refused its credentials: fix them and test the connection to reconnect it');
       }
       await tx.query(`update channels set status = 'connected' where tenant_id = $1 and id = $2`, [req.auth.tenantId, id]);
+      await audit(tx, req, 'channel.resumed', { type: 'channel', id });
       await addJobs(tx, [pushJob(req.auth.tenantId, id)]);
     });
     return read(req, id);

@@ -9,6 +9,7 @@ import { autoMatch } from '../../engine/onboarding.ts';
 import { pushJob } from '../../db/job-specs.ts';
 import { ApiError, notFound, parse } from '../errors.ts';
 import { page, pageQuery } from '../paging.ts';
+import { audit } from '../audit.ts';
 import { doc, ErrorBody, pageOf } from '../openapi.ts';
 import { Listing, Queued } from '../schemas.ts';
 import { idParam, idRef, pathId, stringCursor } from './common.ts';
@@ -66,6 +67,7 @@ export async function listingRoutes(app: FastifyInstance, ctx: AppContext): Prom
       const { rows } = await tx.query<{ item_id: string | null }>(`select item_id from listings where tenant_id = $1 and id = $2 for update`, [tenantId, id]);
       if (!rows[0]) throw notFound('Listing');
       if (rows[0].item_id === b.item_id) return;
+      await audit(tx, req, b.item_id === null ? 'listing.unmapped' : 'listing.mapped', { type: 'listing', id }, { item_id: b.item_id, was: rows[0].item_id });
       if (b.item_id === null) {
         await tx.query(`update listings set item_id = null, state = 'unmatched', last_error = null where tenant_id = $1 and id = $2`, [tenantId, id]);
         return;
