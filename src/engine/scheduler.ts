@@ -33,12 +33,14 @@ export async function schedulerTick(ctx: AppContext): Promise<number> {
       `select 1 from graphile_worker._private_jobs j join graphile_worker._private_tasks t on t.id = j.task_id
        where t.identifier = 'alerts_health' limit 1`,
     );
-    // Holds past their expiry release themselves (set-based; a bounded slice per tick).
-    await releaseExpired(tx);
     if (health.length === 0) jobs.push({ task: 'alerts_health', payload: {}, key: 'alerts-health', runAt: new Date(Date.now() + 60_000) });
     await addJobs(tx, jobs);
     return jobs.length;
-  });
+  }).finally(() =>
+    // Holds past their expiry release themselves (a bounded slice per tick), in a transaction of
+    // their own: a failure there never holds back the Guardian's schedule.
+    withTx(ctx.db, (tx) => releaseExpired(tx)).catch((err) => ctx.log.error({ err }, 'releasing expired reservations failed')),
+  );
 }
 
 export function startScheduler(ctx: AppContext): () => void {

@@ -50,6 +50,18 @@ describe('tenant API keys', () => {
     expect((await B.call('GET', '/api-keys')).body.data).toEqual([]);
   });
 
+  it('an idempotent retry of a key creation gets the same key back; the stored answer is sealed', async () => {
+    const first = await A.call('POST', '/api-keys', { name: 'retried', scopes: ['read'] }, { 'idempotency-key': 'key-1' });
+    const again = await A.call('POST', '/api-keys', { name: 'retried', scopes: ['read'] }, { 'idempotency-key': 'key-1' });
+    expect(again.headers.get('idempotent-replayed')).toBe('true');
+    expect(again.body).toEqual(first.body);
+    const { rows } = await h.testDb.db.query(`select response_body from idempotency_keys where tenant_id = $1 and key = 'key-1'`, [A.tenantId]);
+    expect(rows[0].response_body).toMatch(/^sealed:/);
+    expect(rows[0].response_body).not.toContain(first.body.key);
+    expect((await client(h.url, first.body.key)('GET', '/items')).status).toBe(200);
+    expect((await A.call('DELETE', `/api-keys/${first.body.id}`)).status).toBe(204);
+  });
+
   it('enforces scopes on every route: read < write < admin', async () => {
     const as = (k: string) => client(h.url, k);
     const read = as(keys.read);

@@ -72,12 +72,12 @@ const unauthorized = () => new ApiError(401, 'unauthorized', 'A valid Bearer tok
 
 // last_used_at is written at most once a minute per key, off the request's path.
 const lastTouched = new Map<string, number>();
-function touch(ctx: AppContext, table: 'api_keys' | 'platform_keys', id: string): void {
+function touch(ctx: AppContext, id: string, tenantId: string): void {
   const now = Date.now();
   if ((lastTouched.get(id) ?? 0) > now - 60_000) return;
   lastTouched.set(id, now);
   if (lastTouched.size > 10_000) lastTouched.delete(lastTouched.keys().next().value!);
-  void ctx.db.query(`update ${table} set last_used_at = now() where id = $1`, [id]).catch(() => {});
+  void ctx.db.query(`update api_keys set last_used_at = now() where tenant_id = $1 and id = $2`, [tenantId, id]).catch(() => {});
 }
 
 async function authenticate(ctx: AppContext, req: FastifyRequest): Promise<AuthInfo> {
@@ -97,7 +97,7 @@ async function authenticate(ctx: AppContext, req: FastifyRequest): Promise<AuthI
     const k = rows[0];
     if (!k) throw unauthorized();
     if (named && named !== k.tenant_id) throw new ApiError(403, 'forbidden', 'This key cannot act on that tenant');
-    touch(ctx, 'api_keys', k.id);
+    touch(ctx, k.id, k.tenant_id);
     return { tenantId: k.tenant_id, userId: null, actorId: k.id, actorType: 'api_key', scopes: new Set(k.scopes), plan: k.plan };
   }
   if (token.startsWith(PLATFORM_KEY_PREFIX)) {
@@ -112,7 +112,6 @@ async function authenticate(ctx: AppContext, req: FastifyRequest): Promise<AuthI
     if (!k) throw unauthorized();
     if (!named) throw new ApiError(400, 'tenant_required', 'A platform key names the tenant it acts on in X-Tenant-ID');
     if (!k.tenant_id) throw new ApiError(403, 'forbidden', 'This key cannot act on that tenant');
-    touch(ctx, 'platform_keys', k.id);
     return { tenantId: k.tenant_id, userId: null, actorId: k.id, actorType: 'platform_key', scopes: new Set(k.scopes), plan: k.plan };
   }
   const session = await verifyToken(ctx, token);

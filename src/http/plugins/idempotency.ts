@@ -15,6 +15,7 @@
 // Expiry is lazy (an expired key is reused in place) plus a sweep on a sample of requests.
 import { createHash, randomUUID } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { Sealer } from '../../db/crypto.ts';
 import type { Tx } from '../../db/pool.ts';
 import type { AppContext } from '../../engine/context.ts';
 import { ApiError } from '../errors.ts';
@@ -22,6 +23,7 @@ import { ApiError } from '../errors.ts';
 const KEY = /^[\x21-\x7e]{1,255}$/;
 const STALE_S = 60;
 const KEPT_HEADERS = ['etag', 'location'];
+const SEALED = 'sealed:';
 
 interface Reservation {
   key: string;
@@ -82,7 +84,8 @@ async function reserve(ctx: AppContext, req: FastifyRequest, reply: FastifyReply
     reply.header('idempotent-replayed', 'true');
     reply.code(prior.response_status);
     if (prior.response_body === null) return reply.send();
-    return reply.type('application/json; charset=utf-8').send(prior.response_body);
+    const text = prior.response_body.startsWith(SEALED) ? JSON.stringify(ctx.sealer.open(prior.response_body.slice(SEALED.length))) : prior.response_body;
+    return reply.type('application/json; charset=utf-8').send(text);
   }
   throw new ApiError(409, 'idempotency_key_in_use', 'A request with this Idempotency-Key is still running; retry later', { key });
 }
@@ -97,13 +100,22 @@ async function sweep(ctx: AppContext): Promise<void> {
  * Records the response in the handler's transaction (same commit as the effect). Throws, rolling
  * the effect back, if the reservation is no longer this request's.
  */
-export async function finishInTx(tx: Pick<Tx, 'query'>, req: FastifyRequest, status: number, body: unknown, headers: Record<string, string> = {}): Promise<void> {
+export async function finishInTx(
+  tx: Pick<Tx, 'query'>,
+  req: FastifyRequest,
+  status: number,
+  body: unknown,
+  headers: Record<string, string> = {},
+  /** For an answer holding a secret (a new API key): stored encrypted, not as plain text. */
+  sealer?: Sealer,
+): Promise<void> {
   const r = req.idem;
   if (!r) return;
+  const stored = body === undefined ? null : sealer ? SEALED + sealer.seal(body) : JSON.stringify(body);
   const { rowCount } = await tx.query(
     `update idempotency_keys set status = 'done', lock_token = null, response_status = $5, response_body = $6, response_headers = $7
      where tenant_id = $1 and actor_id = $2 and key = $3 and lock_token = $4`,
-    [req.auth.tenantId, req.auth.actorId, r.key, r.token, status, body === undefined ? null : JSON.stringify(body), headers],
+    [req.auth.tenantId, req.auth.actorId, r.key, r.token, status, stored, headers],
   );
   if (!rowCount) throw new ApiError(409, 'idempotency_key_in_use', 'Another request took over this Idempotency-Key', { key: r.key });
   r.done = true;

@@ -46,8 +46,8 @@ export async function apiKeyRoutes(app: FastifyInstance, ctx: AppContext): Promi
       const { rows } = await tx.query(`select ${COLUMNS} from api_keys k where k.tenant_id = $1 and k.id = $2`, [req.auth.tenantId, k.id]);
       const res = { ...rows[0], key: k.secret };
       await audit(tx, req, 'api_key.created', { type: 'api_key', id: k.id }, { name: b.name, scopes });
-      // The key is in the stored response too (an idempotent retry must get it): kept 24 h, like Stripe's.
-      await finishInTx(tx, req, 201, res);
+      // An idempotent retry must get the key too: the stored answer is sealed (AES-GCM), never plain text.
+      await finishInTx(tx, req, 201, res, {}, ctx.sealer);
       return res;
     });
     return reply.code(201).send(out);
