@@ -1,6 +1,7 @@
 // The OpenAPI document: served at /api/v1/openapi.json (3.1) and /docs, covering every /api/v1
 // route the server registers; the contract checker every suite runs behind (test/setup-contract.ts)
 // really refuses what breaks the contract; X-Request-Id on every response.
+import { Validator } from '@seriousme/openapi-schema-validator';
 import Fastify from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
@@ -71,6 +72,18 @@ describe('the document', () => {
     expect(patch.parameters.find((p: any) => p.name === 'If-Match')).toMatchObject({ in: 'header', required: true });
     expect(Object.keys(patch.responses)).toEqual(expect.arrayContaining(['200', '412', '428']));
     expect(spec.paths['/api/v1/api-keys'].post['x-required-scope']).toBe('admin');
+  });
+
+  it('is a valid OpenAPI 3.1 document (checked against the specification\u2019s own JSON Schema)', async () => {
+    const validator = new Validator();
+    const res = await validator.validate(structuredClone(spec));
+    expect(res.errors ?? [], String(JSON.stringify(res.errors)).slice(0, 3000)).toEqual([]);
+    expect(res.valid).toBe(true);
+    expect(validator.version).toBe('3.1');
+    // The validator does refuse a broken document (a response without its description).
+    const broken = structuredClone(spec);
+    delete broken.paths['/api/v1/items'].get.responses['200'].description;
+    expect((await new Validator().validate(broken)).valid).toBe(false);
   });
 
   it('serves an interactive reference at /docs over the same document', async () => {
