@@ -109,6 +109,15 @@ describe('Idempotency-Key', () => {
     expect(await count(`select count(*) as n from audit_log where tenant_id = $1 and action = 'location.created' and changes->>'name' = 'Lost room'`, [t.tenantId])).toBe(0);
   });
 
+  it('connecting a channel twice with one key connects it once', async () => {
+    const body = { type: 'eposnow', name: 'Till', base_url: 'http://127.0.0.1:9', credentials: { api_key: 'k', api_secret: 's' } };
+    const tries = await Promise.all(Array.from({ length: 5 }, () => post('/channels', body, 'channel-1')));
+    expect(tries.every((r) => r.status === 201 || r.status === 409)).toBe(true);
+    const again = await post('/channels', body, 'channel-1');
+    expect(again.status).toBe(201);
+    expect(await count(`select count(*) as n from channels where tenant_id = $1`, [t.tenantId])).toBe(1);
+  });
+
   it('POSTs that write no transaction of their own store their answer after the fact, and replay it', async () => {
     const first = await post('/guardian/runs', undefined, 'guardian-1');
     expect(first.status).toBe(202);

@@ -15,6 +15,7 @@ import { pushJob } from '../../db/job-specs.ts';
 import { ApiError, notFound, parse } from '../errors.ts';
 import { page, pageQuery } from '../paging.ts';
 import { audit } from '../audit.ts';
+import { finishInTx } from '../plugins/idempotency.ts';
 import { doc, ErrorBody, named, pageOf } from '../openapi.ts';
 import { Channel, ChannelType as ChannelTypeView, Queued } from '../schemas.ts';
 import { httpUrl, idParam, idRef, pathId, requestOrigin, stringCursor, text } from './common.ts';
@@ -139,8 +140,8 @@ export async function channelRoutes(app: FastifyInstance, ctx: AppContext): Prom
     };
   }
 
-  async function read(req: FastifyRequest, id: string) {
-    const { rows } = await ctx.db.query<ChannelRow>(`select ${COLUMNS} from channels c where c.tenant_id = $1 and c.id = $2`, [req.auth.tenantId, id]);
+  async function read(req: FastifyRequest, id: string, q: Pick<Tx, 'query'> = ctx.db) {
+    const { rows } = await q.query<ChannelRow>(`select ${COLUMNS} from channels c where c.tenant_id = $1 and c.id = $2`, [req.auth.tenantId, id]);
     if (!rows[0]) throw notFound('Channel');
     return view(req, rows[0]);
   }
@@ -197,15 +198,19 @@ export async function channelRoutes(app: FastifyInstance, ctx: AppContext): Prom
     const settings = b.settings ?? {};
     await checkLocations(ctx.db, req.auth.tenantId, settings);
     const id = newId('ch');
-    await withTx(ctx.db, async (tx) => {
+    const created = await withTx(ctx.db, async (tx) => {
       await tx.query(
         `insert into channels (tenant_id, id, type, name, base_url, credentials_enc, settings) values ($1, $2, $3, $4, $5, $6, $7)`,
         [req.auth.tenantId, id, b.type, b.name, b.base_url ?? DEFAULT_BASE_URL[b.type], ctx.sealer.seal(b.credentials), settings],
       );
       // Credential values never reach the audit log: only which fields were set.
       await audit(tx, req, 'channel.created', { type: 'channel', id }, { type: b.type, name: b.name, base_url: b.base_url ?? null, credentials: Object.keys(b.credentials), settings });
+      const out = await read(req, id, tx);
+      // A retry must not connect the account twice: the answer commits with the channel.
+      await finishInTx(tx, req, 201, out);
+      return out;
     });
-    return reply.code(201).send(await read(req, id));
+    return reply.code(201).send(created);
   });
 
   app.get('/channels/:id', doc({ summary: 'Read a channel', tag: TAG, params: Params, etag: true, responses: { 200: Channel } }), async (req) => read(req, pathId(req.params, 'ch', 'Channel')));
