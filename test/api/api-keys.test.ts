@@ -141,6 +141,21 @@ describe('platform keys', () => {
     expectError(await as(A.tenantId)('GET', '/items'), 401, 'unauthorized');
   });
 
+  it('the live stream takes API keys too', async () => {
+    const open = (q: string) =>
+      new Promise<{ hello: unknown; code: number | null }>((resolve) => {
+        const ws = new WebSocket(`${h.url.replace('http', 'ws')}/api/v1/stream?${q}`);
+        ws.onmessage = (m) => {
+          resolve({ hello: JSON.parse(String(m.data)), code: null });
+          ws.close();
+        };
+        ws.onclose = (e) => resolve({ hello: null, code: e.code });
+      });
+    expect((await open(`token=${keys.read}`)).hello).toEqual({ type: 'hello', tenant_id: A.tenantId });
+    expect((await open(`token=sck_${'x'.repeat(43)}`)).code).toBe(4401);
+    expect((await open(`token=${keys.read}&tenant_id=${B.tenantId}`)).code).toBe(4403);
+  });
+
   it('JWT sessions keep every scope', async () => {
     expect((await A.call('GET', '/api-keys')).status).toBe(200);
     expect((await A.call('PATCH', '/tenant', { name: 'Key Co Ltd' })).status).toBe(200);

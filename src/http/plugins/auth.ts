@@ -83,8 +83,12 @@ function touch(ctx: AppContext, id: string, tenantId: string): void {
 async function authenticate(ctx: AppContext, req: FastifyRequest): Promise<AuthInfo> {
   const h = req.headers.authorization;
   const token = h?.startsWith('Bearer ') ? h.slice(7).trim() : null;
+  return resolveCredential(ctx, token, req.headers['x-tenant-id']);
+}
+
+/** Who a bearer credential is (session JWT, tenant key or platform key + X-Tenant-ID); throws 400/401/403. */
+export async function resolveCredential(ctx: AppContext, token: string | null | undefined, named: string | string[] | undefined): Promise<AuthInfo> {
   if (!token) throw unauthorized();
-  const named = req.headers['x-tenant-id'];
   if (named !== undefined && (typeof named !== 'string' || !TENANT_ID.test(named))) {
     throw new ApiError(400, 'validation_failed', 'X-Tenant-ID is not a tenant id', [{ path: 'X-Tenant-ID', message: 'must be a ten_ id' }]);
   }
