@@ -40,7 +40,7 @@ globalThis.fetch = async function checkedFetch(input: string | URL | Request, in
   } catch {
     return res;
   }
-  if (!u.pathname.startsWith('/api/v1/') || u.pathname === '/api/v1/openapi.json' || process.env.CONTRACT_CHECK === 'off') return res;
+  if (!u.pathname.startsWith('/api/v1/') || u.pathname === '/api/v1/openapi.json') return res;
   const text = await res.clone().text();
   const contract = await contractFor(u.origin);
   const problems = contract.check({ method, url, requestBody: body, status: res.status, headers: res.headers, responseText: text });

@@ -35,6 +35,9 @@ describe('Idempotency-Key', () => {
     expect(again.status).toBe(201);
     expect(again.headers.get('idempotent-replayed')).toBe('true');
     expect(again.body).toEqual(first.body);
+    // The same fields in another order are the same request.
+    const reordered = await post('/adjustments', { reason: 'receipt', qty_delta: 5, location_id: t.locationId, item_id: item }, 'adj-1');
+    expect(reordered.headers.get('idempotent-replayed')).toBe('true');
     expect(await count(`select count(*) as n from stock_movements where tenant_id = $1`, [t.tenantId])).toBe(1);
     // Created resources replay with their ETag.
     const loc1 = await post('/locations', { name: 'Cellar' }, 'loc-1');

@@ -37,8 +37,20 @@ declare module 'fastify' {
   }
 }
 
+/** JSON with object keys sorted: the same body sent with its fields in another order is the same request. */
+function canonical(v: unknown): string {
+  if (Array.isArray(v)) return `[${v.map(canonical).join(',')}]`;
+  if (v && typeof v === 'object') {
+    return `{${Object.keys(v)
+      .sort()
+      .map((k) => `${JSON.stringify(k)}:${canonical((v as Record<string, unknown>)[k])}`)
+      .join(',')}}`;
+  }
+  return JSON.stringify(v ?? null);
+}
+
 function requestHash(req: FastifyRequest): string {
-  return createHash('sha256').update(JSON.stringify([req.method, req.url, req.body ?? null])).digest('hex');
+  return createHash('sha256').update(canonical([req.method, req.url, req.body ?? null])).digest('hex');
 }
 
 async function reserve(ctx: AppContext, req: FastifyRequest, reply: FastifyReply): Promise<FastifyReply | void> {
