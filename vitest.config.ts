@@ -4,6 +4,8 @@ export default defineConfig({
   test: {
     include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
     globalSetup: ['test/global-setup.ts'],
+    // Every /api/v1 response any suite receives is checked against the served OpenAPI document.
+    setupFiles: ['test/setup-contract.ts'],
     testTimeout: 60_000,
     hookTimeout: 120_000,
     // Suites share one Postgres server (own database each). One file at a time: the end-to-end

@@ -1,4 +1,6 @@
-// The `stockclerk` command: start | api | worker | migrate | verify.
+// The `stockclerk` command: start | api | worker | migrate | verify | platform-key.
+import { parseArgs } from 'node:util';
+import { createPlatformKey } from '../db/api-keys.ts';
 import { loadConfig } from '../config.ts';
 import { startEmbedded } from '../db/embedded.ts';
 import { migrateDatabase } from '../db/migrate.ts';
@@ -11,7 +13,9 @@ import { startStockClerk } from '../server.ts';
 const USAGE = `usage: stockclerk <command>
   start    API + workers + scheduler (+ the demo on the embedded database)
   api      API only          worker   workers + scheduler only
-  migrate  apply migrations  verify   recompute every level from the ledger; exit 1 on a mismatch`;
+  migrate  apply migrations  verify   recompute every level from the ledger; exit 1 on a mismatch
+  platform-key --name N --tenants ten_a,ten_b [--scopes read,write]
+           a key for an integrator acting on several tenants (printed once)`;
 
 async function withDatabase<T>(fn: (url: string) => Promise<T>): Promise<T> {
   const config = loadConfig();
@@ -79,6 +83,25 @@ async function main(argv: string[]): Promise<number> {
           console.error(`ledger MISMATCH in ${bad.length} of ${rows[0]!.n} levels:`);
           for (const m of bad) console.error(`  tenant ${m.tenant_id} item ${m.item_id} location ${m.location_id}: on_hand ${m.on_hand}, movements sum ${m.movements_sum}`);
           return 1;
+        } finally {
+          await db.end();
+        }
+      });
+    case 'platform-key':
+      return withDatabase(async (url) => {
+        const { values } = parseArgs({ args: argv.slice(1), options: { name: { type: 'string' }, tenants: { type: 'string' }, scopes: { type: 'string', default: 'read,write' } } });
+        const tenantIds = (values.tenants ?? '').split(',').filter(Boolean);
+        const scopes = (values.scopes ?? '').split(',').filter(Boolean);
+        if (!values.name || tenantIds.length === 0 || scopes.some((s) => !['read', 'write', 'admin'].includes(s))) {
+          console.error(USAGE);
+          return 2;
+        }
+        await migrateDatabase(url);
+        const db = createPool(url, 2);
+        try {
+          const k = await createPlatformKey(db, { name: values.name, scopes, tenantIds });
+          console.log(`platform key ${k.id} (${scopes.join(',')}) for ${tenantIds.length} tenant(s):\n${k.secret}\nSend it as Authorization: Bearer <key> with X-Tenant-ID: <tenant id>. It is not shown again.`);
+          return 0;
         } finally {
           await db.end();
         }

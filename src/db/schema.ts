@@ -26,6 +26,8 @@ export const tenants = pgTable('tenants', {
   guardianIntervalS: integer('guardian_interval_s').notNull().default(900),
   driftThreshold: integer('drift_threshold').notNull().default(5),
   guardianNextAt: ts('guardian_next_at').notNull().defaultNow(),
+  /** Billing plan: sets the API keys' rate limits (src/http/plugins/rate-limit.ts). */
+  plan: text('plan').notNull().default('standard'),
   createdAt: created(),
 });
 
@@ -48,6 +50,8 @@ export const locations = pgTable(
     tenantId: text('tenant_id').notNull().references(() => tenants.id),
     id: text('id').notNull(),
     name: text('name').notNull(),
+    /** Bumped by every change of the row: the ETag that If-Match compares. */
+    version: integer('version').notNull().default(1),
     createdAt: created(),
   },
   (t) => [primaryKey({ columns: [t.tenantId, t.id] })],
@@ -64,6 +68,8 @@ export const items = pgTable(
     lowStockThreshold: integer('low_stock_threshold').notNull().default(0),
     /** Units held back from every channel; null = each channel's default buffer applies. */
     buffer: integer('buffer'),
+    /** Bumped by every change of the row: the ETag that If-Match compares. */
+    version: integer('version').notNull().default(1),
     createdAt: created(),
     updatedAt: ts('updated_at').notNull().defaultNow(),
   },
@@ -307,3 +313,142 @@ export const jobOutbox = pgTable('job_outbox', {
   maxAttempts: integer('max_attempts'),
   createdAt: created(),
 });
+
+export const API_SCOPES = ['read', 'write', 'admin'] as const;
+
+/** A tenant's API keys. Only the SHA-256 of the secret is kept: the key is shown once. */
+export const apiKeys = pgTable(
+  'api_keys',
+  {
+    tenantId: text('tenant_id').notNull().references(() => tenants.id),
+    id: text('id').notNull(),
+    name: text('name').notNull(),
+    /** The first characters of the key, to recognise it in a list. */
+    prefix: text('prefix').notNull(),
+    secretHash: text('secret_hash').notNull(),
+    scopes: text('scopes').array().notNull(),
+    createdBy: text('created_by'),
+    createdAt: created(),
+    lastUsedAt: ts('last_used_at'),
+    revokedAt: ts('revoked_at'),
+  },
+  (t) => [primaryKey({ columns: [t.tenantId, t.id] }), uniqueIndex('api_keys_secret_key').on(t.secretHash)],
+);
+
+/** Keys of an integrating platform that act on several tenants (naming one per call in X-Tenant-ID).
+ *  Created by the operator (`stockclerk platform-key`), not by a tenant. */
+export const platformKeys = pgTable(
+  'platform_keys',
+  {
+    id: text('id').primaryKey(),
+    name: text('name').notNull(),
+    prefix: text('prefix').notNull(),
+    secretHash: text('secret_hash').notNull(),
+    scopes: text('scopes').array().notNull(),
+    createdAt: created(),
+    revokedAt: ts('revoked_at'),
+  },
+  (t) => [uniqueIndex('platform_keys_secret_key').on(t.secretHash)],
+);
+
+/** The tenants a platform key may act on. */
+export const platformKeyTenants = pgTable(
+  'platform_key_tenants',
+  {
+    tenantId: text('tenant_id').notNull().references(() => tenants.id),
+    keyId: text('key_id').notNull().references(() => platformKeys.id, { onDelete: 'cascade' }),
+    createdAt: created(),
+  },
+  (t) => [primaryKey({ columns: [t.tenantId, t.keyId] })],
+);
+
+/** Idempotency-Key records: the first response of a POST, replayed for 24 h. */
+export const idempotencyKeys = pgTable(
+  'idempotency_keys',
+  {
+    tenantId: text('tenant_id').notNull(),
+    /** The user or key that sent it: keys are scoped per caller. */
+    actorId: text('actor_id').notNull(),
+    key: text('key').notNull(),
+    /** SHA-256 of method, path and body: the same key with another request is refused. */
+    requestHash: text('request_hash').notNull(),
+    /** running | done */
+    status: text('status').notNull(),
+    /** Who holds a running key; a stale holder (crashed) is taken over after a while. */
+    lockToken: text('lock_token'),
+    lockedAt: ts('locked_at'),
+    responseStatus: integer('response_status'),
+    /** The response exactly as sent (text, so a replay is byte-for-byte the same). */
+    responseBody: text('response_body'),
+    responseHeaders: jsonb('response_headers').$type<Record<string, string>>(),
+    createdAt: created(),
+    expiresAt: ts('expires_at').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.tenantId, t.actorId, t.key] }), index('idempotency_keys_expiry_idx').on(t.expiresAt)],
+);
+
+/** Who changed what, when, from which key or user (written in the change's transaction). */
+export const auditLog = pgTable(
+  'audit_log',
+  {
+    tenantId: text('tenant_id').notNull(),
+    id: bigint('id', { mode: 'number' }).generatedAlwaysAsIdentity(),
+    /** user | api_key | platform_key */
+    actorType: text('actor_type').notNull(),
+    actorId: text('actor_id').notNull(),
+    /** item.created, location.updated, stock.adjusted, api_key.revoked ... */
+    action: text('action').notNull(),
+    resourceType: text('resource_type').notNull(),
+    resourceId: text('resource_id').notNull(),
+    changes: jsonb('changes').$type<Record<string, unknown>>(),
+    requestId: text('request_id'),
+    createdAt: created(),
+  },
+  (t) => [primaryKey({ columns: [t.tenantId, t.id] }), index('audit_log_resource_idx').on(t.tenantId, t.resourceId, t.id)],
+);
+
+/** Sales orders: their lines are their reservations (one per item, at the order's location). */
+export const salesOrders = pgTable(
+  'sales_orders',
+  {
+    tenantId: text('tenant_id').notNull().references(() => tenants.id),
+    id: text('id').notNull(),
+    locationId: text('location_id').notNull(),
+    reference: text('reference'),
+    /** reserved | shipped | cancelled | expired */
+    status: text('status').notNull(),
+    version: integer('version').notNull().default(1),
+    expiresAt: ts('expires_at').notNull(),
+    createdAt: created(),
+    updatedAt: ts('updated_at').notNull().defaultNow(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.tenantId, t.id] }),
+    foreignKey({ columns: [t.tenantId, t.locationId], foreignColumns: [locations.tenantId, locations.id] }),
+  ],
+);
+
+/** Stock held (counted in stock_levels.reserved while active), for an order or on its own. */
+export const reservations = pgTable(
+  'reservations',
+  {
+    tenantId: text('tenant_id').notNull(),
+    id: text('id').notNull(),
+    orderId: text('order_id'),
+    itemId: text('item_id').notNull(),
+    locationId: text('location_id').notNull(),
+    qty: integer('qty').notNull(),
+    /** active | released | consumed (shipped) | expired */
+    status: text('status').notNull(),
+    expiresAt: ts('expires_at').notNull(),
+    createdAt: created(),
+    releasedAt: ts('released_at'),
+  },
+  (t) => [
+    primaryKey({ columns: [t.tenantId, t.id] }),
+    index('reservations_order_idx').on(t.tenantId, t.orderId),
+    index('reservations_expiry_idx').on(t.expiresAt).where(sql`${t.status} = 'active'`),
+    foreignKey({ columns: [t.tenantId, t.orderId], foreignColumns: [salesOrders.tenantId, salesOrders.id] }),
+    foreignKey({ columns: [t.tenantId, t.itemId, t.locationId], foreignColumns: [stockLevels.tenantId, stockLevels.itemId, stockLevels.locationId] }),
+  ],
+);

@@ -6,6 +6,7 @@ import { withTx } from '../db/pool.ts';
 import { CHANNELS } from '../channels/registry.ts';
 import type { AppContext } from './context.ts';
 import { guardianJob, pollJob } from '../db/job-specs.ts';
+import { releaseExpired } from '../ledger/reservations.ts';
 
 export async function schedulerTick(ctx: AppContext): Promise<number> {
   return withTx(ctx.db, async (tx) => {
@@ -35,7 +36,11 @@ export async function schedulerTick(ctx: AppContext): Promise<number> {
     if (health.length === 0) jobs.push({ task: 'alerts_health', payload: {}, key: 'alerts-health', runAt: new Date(Date.now() + 60_000) });
     await addJobs(tx, jobs);
     return jobs.length;
-  });
+  }).finally(() =>
+    // Holds past their expiry release themselves (a bounded slice per tick), in a transaction of
+    // their own: a failure there never holds back the Guardian's schedule.
+    withTx(ctx.db, (tx) => releaseExpired(tx)).catch((err) => ctx.log.error({ err }, 'releasing expired reservations failed')),
+  );
 }
 
 export function startScheduler(ctx: AppContext): () => void {

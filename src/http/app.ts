@@ -2,12 +2,19 @@
 // route files under routes/. Every response carries X-Request-Id; every log line request_id.
 import { randomUUID } from 'node:crypto';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply } from 'fastify';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
 import websocket from '@fastify/websocket';
+import { z } from 'zod';
 import type { AppContext } from '../engine/context.ts';
 import { registry } from '../engine/metrics.ts';
 import { queueDepth } from '../engine/worker.ts';
 import { installErrorHandling } from './errors.ts';
+import { ApiDocs, doc } from './openapi.ts';
 import { requireAuth } from './plugins/auth.ts';
+import { installEtags } from './plugins/etag.ts';
+import { installIdempotency } from './plugins/idempotency.ts';
+import { RateLimiter } from './plugins/rate-limit.ts';
 import { apiRoutes } from './routes/index.ts';
 import { authRoutes } from './routes/auth.ts';
 import { webhookRoutes } from './routes/webhooks.ts';
@@ -19,6 +26,8 @@ export interface AppOptions {
   /** Reported by /healthz: true once migrations ran and the workers are up. */
   ready: () => boolean;
   hub: StreamHub;
+  /** Rate limits of API keys (tests pass small plans). */
+  limiter?: RateLimiter;
 }
 
 export async function buildApp(ctx: AppContext, opts: AppOptions): Promise<FastifyInstance> {
@@ -42,6 +51,12 @@ export async function buildApp(ctx: AppContext, opts: AppOptions): Promise<Fasti
     },
   });
   installErrorHandling(app);
+  // Before any route: every /api/v1 route must describe itself, or the app does not start.
+  const docs = new ApiDocs();
+  docs.install(app);
+  app.decorate('apiDocs', docs);
+  installEtags(app);
+  const limiter = opts.limiter ?? new RateLimiter();
   app.addHook('onRequest', async (req, reply) => {
     reply.header('x-request-id', req.id);
   });
@@ -61,13 +76,27 @@ export async function buildApp(ctx: AppContext, opts: AppOptions): Promise<Fasti
     return reply.type(registry.contentType).send(await registry.metrics());
   });
 
+  // The interactive reference (Swagger UI) at /docs, over the same document as /api/v1/openapi.json.
+  const live: Record<string, unknown> = {};
+  await app.register(swagger, { mode: 'static', specification: { document: live as never } });
+  await app.register(swaggerUi, { routePrefix: '/docs' });
+  app.addHook('onReady', async () => {
+    Object.assign(live, docs.document());
+  });
+  app.get(
+    '/api/v1/openapi.json',
+    doc({ summary: 'This OpenAPI 3.1 document', tag: 'meta', scope: 'none', responses: { 200: z.record(z.string(), z.unknown()) } }),
+    async () => docs.document(),
+  );
+
   await app.register(async (scope) => webhookRoutes(scope, ctx));
   await app.register(async (scope) => authRoutes(scope, ctx), { prefix: '/api/v1' });
   await app.register(async (scope) => streamRoutes(scope, ctx, opts.hub), { prefix: '/api/v1' });
   await app.register(
     async (scope) => {
       // Before the body is read: no token means 401, whatever the body.
-      scope.addHook('onRequest', requireAuth(ctx));
+      scope.addHook('onRequest', requireAuth(ctx, limiter));
+      installIdempotency(scope, ctx);
       await apiRoutes(scope, ctx);
     },
     { prefix: '/api/v1' },

@@ -5,7 +5,10 @@ import type { FastifyInstance } from 'fastify';
 import pg from 'pg';
 import type { WebSocket } from 'ws';
 import type { AppContext } from '../engine/context.ts';
-import { verifyToken } from './plugins/auth.ts';
+import { z } from 'zod';
+import { doc } from './openapi.ts';
+import { ApiError } from './errors.ts';
+import { hasScope, resolveCredential, type AuthInfo } from './plugins/auth.ts';
 
 export class StreamHub {
   private readonly sockets = new Map<string, Set<WebSocket>>();
@@ -52,16 +55,36 @@ export class StreamHub {
 
 export async function streamRoutes(app: FastifyInstance, ctx: AppContext, hub: StreamHub): Promise<void> {
   // Browsers cannot set headers on a WebSocket: the token comes as ?token= or the Authorization header.
-  app.get('/stream', { websocket: true }, async (socket, req) => {
-    const q = req.query as { token?: string };
+  app.get(
+    '/stream',
+    {
+      websocket: true,
+      ...doc({
+        summary: 'Live events over a WebSocket (session token or API key in ?token= or Authorization)',
+        tag: 'stream',
+        scope: 'none',
+        query: z.object({ token: z.string().optional(), tenant_id: z.string().optional().meta({ description: 'Platform keys: the tenant' }) }),
+        responses: { 101: null },
+      }),
+    },
+    async (socket, req) => {
+    const q = req.query as { token?: string; tenant_id?: string };
     const h = req.headers.authorization;
     const token = q.token ?? (h?.startsWith('Bearer ') ? h.slice(7) : undefined);
-    const auth = token ? await verifyToken(ctx, token) : null;
-    if (!auth) {
-      socket.close(4401, 'unauthorized');
+    // Sessions and API keys alike (a platform key names its tenant in X-Tenant-ID or ?tenant_id=).
+    let auth: AuthInfo;
+    try {
+      auth = await resolveCredential(ctx, token, q.tenant_id ?? req.headers['x-tenant-id']);
+    } catch (err) {
+      socket.close(err instanceof ApiError && err.status === 403 ? 4403 : 4401, err instanceof ApiError ? err.code : 'unauthorized');
+      return;
+    }
+    if (!hasScope(auth.scopes, 'read')) {
+      socket.close(4403, 'insufficient_scope');
       return;
     }
     hub.add(auth.tenantId, socket);
     socket.send(JSON.stringify({ type: 'hello', tenant_id: auth.tenantId }));
-  });
+    },
+  );
 }

@@ -19,7 +19,7 @@ const emu = createEposnowEmulator();
 type Tenant = Awaited<ReturnType<typeof registerTenant>> & { call: Call; userId: string; item: string; channel: ConnectedChannel; listing: string };
 let A: Tenant;
 let B: Tenant;
-const a = { location2: '', alert: '', unmatchedListing: '' };
+const a = { location2: '', alert: '', unmatchedListing: '', order: '', reservation: '', apiKey: '', movement: 0 };
 const bSeen: string[] = [];
 
 async function setUp(name: string, seen?: string[]): Promise<Tenant> {
@@ -65,6 +65,12 @@ beforeAll(async () => {
   a.alert = alerts.body.data[0].id;
   const unmatched = await A.call('GET', '/listings?state=unmatched');
   a.unmatchedListing = unmatched.body.data[0].id;
+  // The developers' API: an order and a reservation holding A's stock, an API key, a movement id.
+  a.order = (await A.call('POST', '/sales-orders', { location_id: A.locationId, lines: [{ item_id: A.item, qty: 1 }], hold_for_s: 3600 })).body.id;
+  a.reservation = (await A.call('POST', '/reservations', { item_id: A.item, location_id: A.locationId, qty: 1, hold_for_s: 3600 })).body.id;
+  a.apiKey = (await A.call('POST', '/api-keys', { name: 'A key', scopes: ['read'] })).body.id;
+  a.movement = (await A.call('GET', '/movements')).body.data[0].id;
+  await quiet(db, A.tenantId);
 });
 
 afterAll(async () => {
@@ -108,6 +114,20 @@ function routesOnA(): Array<[string, string, unknown?]> {
     ['POST', '/stock-counts', { item_id: B.item, location_id: a.location2, counted_qty: 0 }],
     ['GET', `/alerts/${a.alert}`],
     ['POST', `/alerts/${a.alert}/acknowledge`],
+    ['DELETE', `/locations/${a.location2}`],
+    ['GET', `/stock-levels/${A.item}/${A.locationId}`],
+    ['GET', `/movements/${a.movement}`],
+    ['GET', `/sales-orders/${a.order}`],
+    ['POST', `/sales-orders/${a.order}/ship`],
+    ['POST', `/sales-orders/${a.order}/cancel`],
+    ['POST', '/sales-orders', { location_id: A.locationId, lines: [{ item_id: A.item, qty: 1 }] }],
+    ['POST', '/sales-orders', { location_id: B.locationId, lines: [{ item_id: A.item, qty: 1 }] }],
+    ['GET', `/reservations/${a.reservation}`],
+    ['POST', `/reservations/${a.reservation}/release`],
+    ['POST', '/reservations', { item_id: A.item, location_id: A.locationId, qty: 1 }],
+    ['GET', `/api-keys/${a.apiKey}`],
+    ['DELETE', `/api-keys/${a.apiKey}`],
+    ['GET', `/reports/low-stock?location_id=${A.locationId}`],
   ];
 }
 
@@ -137,13 +157,23 @@ function lists(): string[] {
     `/guardian/runs?channel_id=${ch}`,
     '/agents',
     '/me',
+    '/sales-orders',
+    '/reservations',
+    `/reservations?item_id=${A.item}`,
+    `/reservations?order_id=${a.order}`,
+    '/api-keys',
+    '/audit-log',
+    `/audit-log?resource_id=${A.item}`,
+    '/reports/low-stock',
+    '/reports/stock-on-hand',
+    `/reports/movement-summary?from=2020-01-01&to=2020-12-31&item_id=${A.item}`,
   ];
 }
 
 describe('tenant isolation', () => {
   it('A has data on every resource', async () => {
     for (const p of lists()) {
-      if (p.includes('?') || p === '/channel-types' || p === '/me' || p === '/agents') continue;
+      if (p.includes('?') || p === '/channel-types' || p === '/me' || p === '/agents' || p.startsWith('/reports/')) continue;
       const r = await A.call('GET', p);
       expect(r.body.data.length, p).toBeGreaterThan(0);
     }
@@ -171,7 +201,7 @@ describe('tenant isolation', () => {
     expect((await B.call('POST', `/channels/${B.channel.channelId}/sync`)).status).toBe(202);
     await quiet(db, B.tenantId);
 
-    const aIds = [A.tenantId, A.userId, A.item, A.locationId, a.location2, A.channel.channelId, A.listing, a.unmatchedListing, a.alert, A.channel.accountId];
+    const aIds = [A.tenantId, A.userId, A.item, A.locationId, a.location2, A.channel.channelId, A.listing, a.unmatchedListing, a.alert, A.channel.accountId, a.order, a.reservation, a.apiKey];
     expect(bSeen.length).toBeGreaterThan(routesOnA().length + lists().length);
     for (const text of bSeen) for (const id of aIds) expect(text.includes(id), `B saw ${id} in ${text.slice(0, 200)}`).toBe(false);
     // B's lists hold B's own rows only.

@@ -73,6 +73,11 @@ describe('hostile input', () => {
       ['POST', '/listings/auto-match', { channel_id: ids.ch }],
       ['POST', '/adjustments', { item_id: ids.item, location_id: ids.loc, qty_delta: 1, reason: 'adjustment', note: 'n' }],
       ['POST', '/stock-counts', { item_id: ids.item, location_id: ids.loc, counted_qty: 1, note: 'n' }],
+      ['PATCH', `/items/${ids.item}`, { sku: 'F1', name: 'F1', barcode: 'b', low_stock_threshold: 1, buffer: 1 }],
+      ['POST', '/sales-orders', { location_id: ids.loc, lines: [{ item_id: ids.item, qty: 1 }], reference: 'r', hold_for_s: 60 }],
+      ['POST', '/reservations', { item_id: ids.item, location_id: ids.loc, qty: 1, hold_for_s: 60 }],
+      ['POST', '/api-keys', { name: 'k', scopes: ['read'] }],
+      ['PATCH', '/tenant', { name: 'Fuzz Co', guardian_interval_s: 900, drift_threshold: 5 }],
     ];
     for (const [method, path, valid] of writes) {
       for (const body of ['[]', '"text"', '123', 'null', '{"__proto__": {"polluted": 1}}', '[[[[[[[[[[]]]]]]]]]]', '{"a":']) {
@@ -105,11 +110,19 @@ describe('hostile input', () => {
       '/channels': ['type', 'status'],
       '/listings': ['channel_id', 'item_id', 'state'],
       '/locations': [],
-      '/stock-levels': ['item_id', 'location_id'],
-      '/movements': ['item_id', 'location_id', 'reason'],
+      '/stock-levels': ['item_id', 'location_id', 'include_movements'],
+      '/movements': ['item_id', 'location_id', 'reason', 'since', 'until'],
       '/sync-events': ['channel_id', 'item_id', 'listing_id', 'kind', 'outcome', 'since'],
       '/alerts': ['status', 'type'],
       '/guardian/runs': ['channel_id'],
+      '/sales-orders': ['status'],
+      '/reservations': ['status', 'item_id', 'order_id'],
+      '/api-keys': [],
+      '/audit-log': ['resource_id', 'actor_id', 'action', 'since', 'until'],
+      '/reports/low-stock': ['location_id'],
+      '/reports/movement-summary': ['from', 'to', 'item_id', 'location_id'],
+      '/reports/stock-on-hand': [],
+      [`/stock-levels/${ids.item}/${ids.loc}`]: ['include_movements'],
     };
     const odd = ['', '%00', "'", 'a'.repeat(5000), 'null', '-1', '1e400', '%F0%9F%98%80', '__proto__', 'x&x=y'];
     const cursors = ['', 'x', '%00', Buffer.from('"a\\u0000"').toString('base64url'), Buffer.from('1e400').toString('base64url'), Buffer.from('-5').toString('base64url'), Buffer.from('{"a":1}').toString('base64url'), 'a'.repeat(300)];
@@ -146,10 +159,22 @@ describe('hostile input', () => {
       ['PATCH', '/locations/:id', { name: 'x' }],
       ['GET', '/alerts/:id'],
       ['POST', '/alerts/:id/acknowledge'],
+      ['GET', '/items/:id'],
+      ['PATCH', '/items/:id', { name: 'x' }],
+      ['DELETE', '/items/:id'],
+      ['DELETE', '/locations/:id'],
+      ['GET', '/sales-orders/:id'],
+      ['POST', '/sales-orders/:id/ship'],
+      ['POST', '/sales-orders/:id/cancel'],
+      ['GET', '/reservations/:id'],
+      ['POST', '/reservations/:id/release'],
+      ['GET', '/api-keys/:id'],
+      ['DELETE', '/api-keys/:id'],
+      ['GET', '/stock-levels/:id/:id'],
     ];
     for (const [method, path, body] of routes) {
       for (const id of oddIds) {
-        const p = path.replace(':id', id);
+        const p = path.replaceAll(':id', id);
         const r = await call(method, p, body);
         expectSane(method, p.slice(0, 60), r.status, r.body);
         expect(r.status, `${method} ${p.slice(0, 60)}`).toBe(404);

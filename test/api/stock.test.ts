@@ -2,7 +2,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { verifyLedger } from '../../src/ledger/ledger.ts';
 import { registerTenant, startHarness, type Harness } from '../helpers/stockclerk.ts';
-import { client, expectError, expectInvalid, ghost, snapshot, type Call } from './support.ts';
+import { ANY_VERSION, client, expectError, expectInvalid, ghost, snapshot, type Call } from './support.ts';
 
 let h: Harness;
 let tenant: Awaited<ReturnType<typeof registerTenant>>;
@@ -34,8 +34,9 @@ describe('locations', () => {
     expect(created.body).toMatchObject({ name: 'Back room', on_hand: 0 });
     expect(created.body.id).toMatch(/^loc_[0-9a-f]{32}$/);
     backRoom = created.body.id;
-    expect((await call('GET', `/locations/${backRoom}`)).body.name).toBe('Back room');
-    const renamed = await call('PATCH', `/locations/${backRoom}`, { name: 'Store room' });
+    const read = await call('GET', `/locations/${backRoom}`);
+    expect(read.body.name).toBe('Back room');
+    const renamed = await call('PATCH', `/locations/${backRoom}`, { name: 'Store room' }, { 'if-match': read.headers.get('etag')! });
     expect(renamed.body.name).toBe('Store room');
     const page1 = await call('GET', '/locations?limit=1');
     expect(page1.body.data).toHaveLength(1);
@@ -52,10 +53,10 @@ describe('locations', () => {
       expectInvalid(await call('PATCH', `/locations/${backRoom}`, body));
     }
     expectError(await call('POST', '/locations', { name: 'main' }), 409, 'conflict');
-    expectError(await call('PATCH', `/locations/${backRoom}`, { name: 'MAIN' }), 409, 'conflict');
+    expectError(await call('PATCH', `/locations/${backRoom}`, { name: 'MAIN' }, ANY_VERSION), 409, 'conflict');
     for (const id of [ghost('loc'), 'loc_x', items.BREAD]) {
       expectError(await call('GET', `/locations/${id}`), 404, 'not_found');
-      expectError(await call('PATCH', `/locations/${id}`, { name: 'Elsewhere' }), 404, 'not_found');
+      expectError(await call('PATCH', `/locations/${id}`, { name: 'Elsewhere' }, ANY_VERSION), 404, 'not_found');
     }
     expectInvalid(await call('GET', '/locations?limit=1000'), 'limit');
     expect(await snapshot(h.testDb.db, tenant.tenantId)).toEqual(before);

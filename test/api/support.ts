@@ -4,12 +4,12 @@ import { expect } from 'vitest';
 import type { Db } from '../../src/db/pool.ts';
 import { api, type ApiResponse } from '../helpers/stockclerk.ts';
 
-export type Call = (method: string, path: string, body?: unknown) => Promise<ApiResponse>;
+export type Call = (method: string, path: string, body?: unknown, headers?: Record<string, string>) => Promise<ApiResponse>;
 
 /** A caller bound to one server and token; every response's raw text is kept in `seen`. */
 export function client(base: string, token: string | undefined, seen?: string[]): Call {
-  return async (method, path, body) => {
-    const headers: Record<string, string> = {};
+  return async (method, path, body, extra) => {
+    const headers: Record<string, string> = { ...extra };
     if (token) headers.authorization = `Bearer ${token}`;
     if (body !== undefined) headers['content-type'] = 'application/json';
     const res = await fetch(`${base}/api/v1${path}`, { method, headers, body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body) });
@@ -56,6 +56,12 @@ const TABLES: Record<string, { order: string; skip?: string[] }> = {
   sync_events: { order: 'id' },
   alerts: { order: 'id' },
   guardian_runs: { order: 'id' },
+  // The developers' API: a refused request leaves no audit entry, no key, no hold behind.
+  audit_log: { order: 'id' },
+  api_keys: { order: 'id', skip: ['last_used_at'] },
+  idempotency_keys: { order: 'actor_id, key' },
+  sales_orders: { order: 'id' },
+  reservations: { order: 'id' },
 };
 
 /** Every row the tenant owns, as JSON text, plus its queued jobs (taken once the workers settled). */
@@ -94,6 +100,9 @@ export async function quiet(db: Db, tenantId: string, timeoutMs = 15_000): Promi
     await new Promise((r) => setTimeout(r, 50));
   }
 }
+
+/** If-Match for any current version (`*`): for tests about something other than lost updates. */
+export const ANY_VERSION = { 'if-match': '*' };
 
 /** A well-formed id of some kind that names nothing. */
 export const ghost = (prefix: string) => `${prefix}_${'0'.repeat(31)}1`;

@@ -1,13 +1,34 @@
-// Authentication: `Authorization: Bearer <jwt>`; the tenant comes from the credential, never the
-// body. Every /api/v1 route except register/login runs behind `requireAuth`.
+// Authentication: `Authorization: Bearer <credential>`; the tenant comes from the credential, never
+// the body. Three credentials:
+// - a session JWT (dashboard users): every scope;
+// - a tenant API key `sck_...`: its scopes, its tenant;
+// - a platform key `scp_...`: acts on several tenants, naming one per call in X-Tenant-ID.
+// Keys are looked up by the SHA-256 of the secret (see src/db/api-keys.ts for why SHA-256).
+// Every /api/v1 route except register/login runs behind `requireAuth`, which also checks the
+// scope the route's OpenAPI description asks for and applies the key's rate limit.
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { SignJWT, jwtVerify } from 'jose';
+import { hashKey, PLATFORM_KEY_PREFIX, TENANT_KEY_PREFIX } from '../../db/api-keys.ts';
 import type { AppContext } from '../../engine/context.ts';
 import { ApiError } from '../errors.ts';
+import { requiredScope, type Scope } from '../openapi.ts';
+import type { RateLimiter } from './rate-limit.ts';
+
+export interface SessionInfo {
+  tenantId: string;
+  userId: string;
+}
 
 export interface AuthInfo {
   tenantId: string;
-  userId: string;
+  /** The session's user; null for API keys. */
+  userId: string | null;
+  /** Who acts: usr_... (session), key_... (API key) or pkey_... (platform key). Audit and movements name it. */
+  actorId: string;
+  actorType: 'user' | 'api_key' | 'platform_key';
+  scopes: ReadonlySet<Scope>;
+  /** The tenant's plan (rate limits), for keys. */
+  plan: string | null;
 }
 
 declare module 'fastify' {
@@ -17,8 +38,10 @@ declare module 'fastify' {
 }
 
 const ISSUER = 'stockclerk';
+const ALL_SCOPES: ReadonlySet<Scope> = new Set(['read', 'write', 'admin']);
+const TENANT_ID = /^ten_[0-9a-f]{32}$/;
 
-export async function issueToken(ctx: AppContext, auth: AuthInfo): Promise<string> {
+export async function issueToken(ctx: AppContext, auth: SessionInfo): Promise<string> {
   return new SignJWT({ tid: auth.tenantId })
     .setProtectedHeader({ alg: 'HS256' })
     .setSubject(auth.userId)
@@ -28,7 +51,7 @@ export async function issueToken(ctx: AppContext, auth: AuthInfo): Promise<strin
     .sign(ctx.jwtKey);
 }
 
-export async function verifyToken(ctx: AppContext, token: string): Promise<AuthInfo | null> {
+export async function verifyToken(ctx: AppContext, token: string): Promise<SessionInfo | null> {
   try {
     const { payload } = await jwtVerify(token, ctx.jwtKey, { issuer: ISSUER, algorithms: ['HS256'] });
     if (typeof payload.tid !== 'string' || typeof payload.sub !== 'string') return null;
@@ -38,13 +61,79 @@ export async function verifyToken(ctx: AppContext, token: string): Promise<AuthI
   }
 }
 
-export function requireAuth(ctx: AppContext) {
-  return async (req: FastifyRequest, _reply: FastifyReply): Promise<void> => {
-    const h = req.headers.authorization;
-    const token = h?.startsWith('Bearer ') ? h.slice(7).trim() : null;
-    const auth = token ? await verifyToken(ctx, token) : null;
-    if (!auth) throw new ApiError(401, 'unauthorized', 'A valid Bearer token is required');
+/** admin implies write, write implies read. */
+export function hasScope(scopes: ReadonlySet<Scope>, need: Scope): boolean {
+  if (scopes.has('admin')) return true;
+  if (need === 'read') return scopes.has('read') || scopes.has('write');
+  return scopes.has(need);
+}
+
+const unauthorized = () => new ApiError(401, 'unauthorized', 'A valid Bearer token or API key is required');
+
+// last_used_at is written at most once a minute per key, off the request's path.
+const lastTouched = new Map<string, number>();
+function touch(ctx: AppContext, id: string, tenantId: string): void {
+  const now = Date.now();
+  if ((lastTouched.get(id) ?? 0) > now - 60_000) return;
+  lastTouched.set(id, now);
+  if (lastTouched.size > 10_000) lastTouched.delete(lastTouched.keys().next().value!);
+  void ctx.db.query(`update api_keys set last_used_at = now() where tenant_id = $1 and id = $2`, [tenantId, id]).catch(() => {});
+}
+
+async function authenticate(ctx: AppContext, req: FastifyRequest): Promise<AuthInfo> {
+  const h = req.headers.authorization;
+  const token = h?.startsWith('Bearer ') ? h.slice(7).trim() : null;
+  return resolveCredential(ctx, token, req.headers['x-tenant-id']);
+}
+
+/** Who a bearer credential is (session JWT, tenant key or platform key + X-Tenant-ID); throws 400/401/403. */
+export async function resolveCredential(ctx: AppContext, token: string | null | undefined, named: string | string[] | undefined): Promise<AuthInfo> {
+  if (!token) throw unauthorized();
+  if (named !== undefined && (typeof named !== 'string' || !TENANT_ID.test(named))) {
+    throw new ApiError(400, 'validation_failed', 'X-Tenant-ID is not a tenant id', [{ path: 'X-Tenant-ID', message: 'must be a ten_ id' }]);
+  }
+  if (token.startsWith(TENANT_KEY_PREFIX)) {
+    const { rows } = await ctx.db.query<{ tenant_id: string; id: string; scopes: Scope[]; plan: string }>(
+      `select k.tenant_id, k.id, k.scopes, t.plan from api_keys k join tenants t on t.id = k.tenant_id
+       where k.secret_hash = $1 and k.revoked_at is null`,
+      [hashKey(token)],
+    );
+    const k = rows[0];
+    if (!k) throw unauthorized();
+    if (named && named !== k.tenant_id) throw new ApiError(403, 'forbidden', 'This key cannot act on that tenant');
+    touch(ctx, k.id, k.tenant_id);
+    return { tenantId: k.tenant_id, userId: null, actorId: k.id, actorType: 'api_key', scopes: new Set(k.scopes), plan: k.plan };
+  }
+  if (token.startsWith(PLATFORM_KEY_PREFIX)) {
+    const { rows } = await ctx.db.query<{ id: string; scopes: Scope[]; tenant_id: string | null; plan: string | null }>(
+      `select p.id, p.scopes, g.tenant_id, t.plan from platform_keys p
+       left join platform_key_tenants g on g.key_id = p.id and g.tenant_id = $2
+       left join tenants t on t.id = g.tenant_id
+       where p.secret_hash = $1 and p.revoked_at is null`,
+      [hashKey(token), named ?? null],
+    );
+    const k = rows[0];
+    if (!k) throw unauthorized();
+    if (!named) throw new ApiError(400, 'tenant_required', 'A platform key names the tenant it acts on in X-Tenant-ID');
+    if (!k.tenant_id) throw new ApiError(403, 'forbidden', 'This key cannot act on that tenant');
+    return { tenantId: k.tenant_id, userId: null, actorId: k.id, actorType: 'platform_key', scopes: new Set(k.scopes), plan: k.plan };
+  }
+  const session = await verifyToken(ctx, token);
+  if (!session) throw unauthorized();
+  if (named && named !== session.tenantId) throw new ApiError(403, 'forbidden', 'This session cannot act on that tenant');
+  return { tenantId: session.tenantId, userId: session.userId, actorId: session.userId, actorType: 'user', scopes: ALL_SCOPES, plan: null };
+}
+
+export function requireAuth(ctx: AppContext, limiter?: RateLimiter) {
+  return async (req: FastifyRequest, reply: FastifyReply): Promise<void> => {
+    const auth = await authenticate(ctx, req);
     req.auth = auth;
     req.log = req.log.child({ tenant_id: auth.tenantId });
+    // Keys spend their rate limit before anything else they could be refused for.
+    if (limiter && auth.actorType !== 'user') limiter.take(auth.actorId, auth.actorType === 'platform_key' ? 'platform' : (auth.plan ?? 'standard'), reply);
+    const need = requiredScope(req.method === 'HEAD' ? 'GET' : req.method, req.routeOptions.config?.openapi);
+    if (need !== 'none' && !hasScope(auth.scopes, need)) {
+      throw new ApiError(403, 'insufficient_scope', `This call needs the ${need} scope`, { required: need, granted: [...auth.scopes] });
+    }
   };
 }

@@ -9,7 +9,23 @@ import type { AppContext } from '../../engine/context.ts';
 import { guardianJob } from '../../db/job-specs.ts';
 import { parse } from '../errors.ts';
 import { page, pageQuery } from '../paging.ts';
+import { doc, pageOf } from '../openapi.ts';
+import { GuardianRun, timestamp } from '../schemas.ts';
 import { idRef, numberCursor } from './common.ts';
+
+const TAG = 'agents';
+const Agents = z.strictObject({
+  agents: z.array(
+    z.strictObject({
+      name: z.enum(['watcher', 'sync', 'guardian', 'alert']),
+      state: z.enum(['idle', 'active', 'error']),
+      queue_depth: z.number().int(),
+      running: z.number().int(),
+      failing: z.number().int(),
+      last_activity_at: timestamp.nullable(),
+    }),
+  ),
+});
 
 const AGENTS = {
   watcher: ['watcher_apply', 'watcher_poll'],
@@ -22,7 +38,7 @@ type AgentName = keyof typeof AGENTS;
 const RunsQuery = z.strictObject({ ...pageQuery, channel_id: idRef('ch').optional() });
 
 export async function agentRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {
-  app.get('/agents', async (req) => {
+  app.get('/agents', doc({ summary: 'The four agents: queue depth and last activity', tag: TAG, responses: { 200: Agents } }), async (req) => {
     const tenantId = req.auth.tenantId;
     const tasks = Object.values(AGENTS).flat();
     const [jobs, activity] = await Promise.all([
@@ -66,14 +82,17 @@ export async function agentRoutes(app: FastifyInstance, ctx: AppContext): Promis
     return { agents };
   });
 
-  app.post('/guardian/runs', async (req, reply) => {
+  app.post(
+    '/guardian/runs',
+    doc({ summary: 'Run the Guardian now', tag: TAG, responses: { 202: z.strictObject({ queued: z.literal(true), run_at: timestamp }) } }),
+    async (req, reply) => {
     const runAt = new Date();
     // Replaces a pending scheduled run (same job key) with one due now; one run per tenant at a time.
     await withTx(ctx.db, (tx) => addJobs(tx, [{ ...guardianJob(req.auth.tenantId), runAt }]));
     return reply.code(202).send({ queued: true, run_at: runAt });
   });
 
-  app.get('/guardian/runs', async (req) => {
+  app.get('/guardian/runs', doc({ summary: 'Guardian runs, newest first', tag: TAG, query: RunsQuery, responses: { 200: pageOf(GuardianRun) } }), async (req) => {
     const q = parse(RunsQuery, req.query);
     const before = numberCursor(q.cursor);
     const { rows } = await ctx.db.query(

@@ -6,7 +6,13 @@ import { withTx } from '../../db/pool.ts';
 import type { AppContext } from '../../engine/context.ts';
 import { ApiError, notFound, parse } from '../errors.ts';
 import { page, pageQuery } from '../paging.ts';
-import { pathId, stringCursor } from './common.ts';
+import { audit } from '../audit.ts';
+import { doc, ErrorBody, pageOf } from '../openapi.ts';
+import { Alert } from '../schemas.ts';
+import { idParam, pathId, stringCursor } from './common.ts';
+
+const TAG = 'alerts';
+const Params = idParam('alr');
 
 export const ALERT_TYPES = ['low_stock', 'out_of_stock', 'channel_auth', 'sync_failure_rate', 'large_drift'] as const;
 export const ALERT_STATUSES = ['open', 'acknowledged', 'resolved'] as const;
@@ -17,7 +23,7 @@ const COLUMNS = `a.id, a.type, a.severity, a.subject, a.message, a.data, a.statu
 
 export async function alertRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {
   // Alert ids are UUIDv7 underneath: id order is creation order.
-  app.get('/alerts', async (req) => {
+  app.get('/alerts', doc({ summary: 'List alerts, newest first', tag: TAG, query: ListQuery, responses: { 200: pageOf(Alert) } }), async (req) => {
     const q = parse(ListQuery, req.query);
     const before = stringCursor(q.cursor);
     const { rows } = await ctx.db.query(
@@ -29,7 +35,7 @@ export async function alertRoutes(app: FastifyInstance, ctx: AppContext): Promis
     return page(rows, q.limit, (r) => r.id as string);
   });
 
-  app.get('/alerts/:id', async (req) => {
+  app.get('/alerts/:id', doc({ summary: 'Read an alert', tag: TAG, params: Params, etag: true, responses: { 200: Alert } }), async (req) => {
     const id = pathId(req.params, 'alr', 'Alert');
     const { rows } = await ctx.db.query(`select ${COLUMNS} from alerts a where a.tenant_id = $1 and a.id = $2`, [req.auth.tenantId, id]);
     if (!rows[0]) throw notFound('Alert');
@@ -37,7 +43,7 @@ export async function alertRoutes(app: FastifyInstance, ctx: AppContext): Promis
   });
 
   // Acknowledging twice is harmless (200, unchanged); a resolved alert has nothing to acknowledge.
-  app.post('/alerts/:id/acknowledge', async (req) => {
+  app.post('/alerts/:id/acknowledge', doc({ summary: 'Acknowledge an alert', tag: TAG, params: Params, etag: true, responses: { 200: Alert, 409: ErrorBody } }), async (req) => {
     const id = pathId(req.params, 'alr', 'Alert');
     const tenantId = req.auth.tenantId;
     return withTx(ctx.db, async (tx) => {
@@ -49,9 +55,10 @@ export async function alertRoutes(app: FastifyInstance, ctx: AppContext): Promis
       const { rows: updated } = await tx.query(
         `update alerts a set status = 'acknowledged', acknowledged_at = now(), acknowledged_by = $3
          where a.tenant_id = $1 and a.id = $2 returning ${COLUMNS}`,
-        [tenantId, id, req.auth.userId],
+        [tenantId, id, req.auth.actorId],
       );
       await notifyTenant(tx, tenantId, 'alert.acknowledged', updated[0]);
+      await audit(tx, req, 'alert.acknowledged', { type: 'alert', id });
       return updated[0];
     });
   });

@@ -14,7 +14,19 @@ import { importListings } from '../../engine/onboarding.ts';
 import { pushJob } from '../../db/job-specs.ts';
 import { ApiError, notFound, parse } from '../errors.ts';
 import { page, pageQuery } from '../paging.ts';
-import { httpUrl, idRef, pathId, requestOrigin, stringCursor, text } from './common.ts';
+import { audit } from '../audit.ts';
+import { finishInTx } from '../plugins/idempotency.ts';
+import { doc, ErrorBody, named, pageOf } from '../openapi.ts';
+import { Channel, ChannelType as ChannelTypeView, Queued } from '../schemas.ts';
+import { httpUrl, idParam, idRef, pathId, requestOrigin, stringCursor, text } from './common.ts';
+
+const TAG = 'channels';
+const Params = idParam('ch');
+const ChannelTest = z.union([
+  z.strictObject({ ok: z.literal(true), account: z.string() }),
+  z.strictObject({ ok: z.literal(false), error: z.strictObject({ kind: z.string(), message: z.string() }) }),
+]);
+const ImportResult = z.strictObject({ imported: z.number().int(), matched: z.number().int(), unmatched: z.number().int() });
 
 /** Real API hosts; Shopify has one host per shop, so its base_url is always given. */
 export const DEFAULT_BASE_URL: Partial<Record<ChannelType, string>> = {
@@ -46,7 +58,7 @@ const SETTINGS_SHAPE = {
   page_size: z.number().int().min(1).max(1000),
 };
 type SettingsKey = keyof typeof SETTINGS_SHAPE;
-const Settings = z.strictObject(SETTINGS_SHAPE).partial();
+const Settings = named(z.strictObject(SETTINGS_SHAPE).partial(), 'ChannelSettings');
 /** In a PATCH, `null` removes a setting (back to its default). */
 const SettingsPatch = z.strictObject(
   Object.fromEntries(Object.entries(SETTINGS_SHAPE).map(([k, s]) => [k, (s as ZodType).nullable().optional()])) as Record<string, ZodType>,
@@ -102,7 +114,7 @@ type ChannelRow = Record<string, unknown> & { id: string; type: string; credenti
 
 export async function channelRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {
   /** What the "connect a channel" form needs: each type's credential fields and capabilities. */
-  app.get('/channel-types', async () => ({
+  app.get('/channel-types', doc({ summary: 'Channel types and the credentials each needs', tag: TAG, responses: { 200: z.strictObject({ data: z.array(ChannelTypeView) }) } }), async () => ({
     data: CHANNEL_TYPES.map((type) => ({
       type,
       default_base_url: DEFAULT_BASE_URL[type] ?? null,
@@ -128,8 +140,8 @@ export async function channelRoutes(app: FastifyInstance, ctx: AppContext): Prom
     };
   }
 
-  async function read(req: FastifyRequest, id: string) {
-    const { rows } = await ctx.db.query<ChannelRow>(`select ${COLUMNS} from channels c where c.tenant_id = $1 and c.id = $2`, [req.auth.tenantId, id]);
+  async function read(req: FastifyRequest, id: string, q: Pick<Tx, 'query'> = ctx.db) {
+    const { rows } = await q.query<ChannelRow>(`select ${COLUMNS} from channels c where c.tenant_id = $1 and c.id = $2`, [req.auth.tenantId, id]);
     if (!rows[0]) throw notFound('Channel');
     return view(req, rows[0]);
   }
@@ -168,7 +180,7 @@ export async function channelRoutes(app: FastifyInstance, ctx: AppContext): Prom
     return rows[0];
   }
 
-  app.get('/channels', async (req) => {
+  app.get('/channels', doc({ summary: 'List channels', tag: TAG, query: ListQuery, responses: { 200: pageOf(Channel) } }), async (req) => {
     const q = parse(ListQuery, req.query);
     const after = stringCursor(q.cursor);
     const { rows } = await ctx.db.query<ChannelRow>(
@@ -181,21 +193,29 @@ export async function channelRoutes(app: FastifyInstance, ctx: AppContext): Prom
     return { data: p.data.map((r) => view(req, r)), next_cursor: p.next_cursor };
   });
 
-  app.post('/channels', async (req, reply) => {
+  app.post('/channels', doc({ summary: 'Connect a channel', tag: TAG, body: ChannelCreate, etag: true, responses: { 201: Channel } }), async (req, reply) => {
     const b = parse(ChannelCreate, req.body);
     const settings = b.settings ?? {};
     await checkLocations(ctx.db, req.auth.tenantId, settings);
     const id = newId('ch');
-    await ctx.db.query(
-      `insert into channels (tenant_id, id, type, name, base_url, credentials_enc, settings) values ($1, $2, $3, $4, $5, $6, $7)`,
-      [req.auth.tenantId, id, b.type, b.name, b.base_url ?? DEFAULT_BASE_URL[b.type], ctx.sealer.seal(b.credentials), settings],
-    );
-    return reply.code(201).send(await read(req, id));
+    const created = await withTx(ctx.db, async (tx) => {
+      await tx.query(
+        `insert into channels (tenant_id, id, type, name, base_url, credentials_enc, settings) values ($1, $2, $3, $4, $5, $6, $7)`,
+        [req.auth.tenantId, id, b.type, b.name, b.base_url ?? DEFAULT_BASE_URL[b.type], ctx.sealer.seal(b.credentials), settings],
+      );
+      // Credential values never reach the audit log: only which fields were set.
+      await audit(tx, req, 'channel.created', { type: 'channel', id }, { type: b.type, name: b.name, base_url: b.base_url ?? null, credentials: Object.keys(b.credentials), settings });
+      const out = await read(req, id, tx);
+      // A retry must not connect the account twice: the answer commits with the channel.
+      await finishInTx(tx, req, 201, out);
+      return out;
+    });
+    return reply.code(201).send(created);
   });
 
-  app.get('/channels/:id', async (req) => read(req, pathId(req.params, 'ch', 'Channel')));
+  app.get('/channels/:id', doc({ summary: 'Read a channel', tag: TAG, params: Params, etag: true, responses: { 200: Channel } }), async (req) => read(req, pathId(req.params, 'ch', 'Channel')));
 
-  app.patch('/channels/:id', async (req) => {
+  app.patch('/channels/:id', doc({ summary: 'Update a channel', tag: TAG, params: Params, body: ChannelPatch, etag: true, responses: { 200: Channel } }), async (req) => {
     const id = pathId(req.params, 'ch', 'Channel');
     const b = parse(ChannelPatch, req.body);
     const tenantId = req.auth.tenantId;
@@ -226,23 +246,25 @@ export async function channelRoutes(app: FastifyInstance, ctx: AppContext): Prom
         [tenantId, id, b.name ?? null, b.base_url ?? null, sealed, settings],
       );
       if (sellableChanged && ch.status === 'connected') await markDirty(tx, tenantId, id);
+      await audit(tx, req, 'channel.updated', { type: 'channel', id }, { ...b, credentials: b.credentials === undefined ? undefined : Object.keys(b.credentials) });
     });
     return read(req, id);
   });
 
-  app.delete('/channels/:id', async (req, reply) => {
+  app.delete('/channels/:id', doc({ summary: 'Delete a channel and its listings', tag: TAG, params: Params, responses: { 204: null } }), async (req, reply) => {
     const id = pathId(req.params, 'ch', 'Channel');
     await withTx(ctx.db, async (tx) => {
       // Listings go with it (on delete cascade); the ledger keeps its history.
       const { rowCount } = await tx.query(`delete from channels where tenant_id = $1 and id = $2`, [req.auth.tenantId, id]);
       if (!rowCount) throw notFound('Channel');
       for (const type of ['channel_auth', 'sync_failure_rate'] as const) await resolveAlerts(tx, req.auth.tenantId, type, [id]);
+      await audit(tx, req, 'channel.deleted', { type: 'channel', id });
     });
     return reply.code(204).send();
   });
 
   // A channel failure is an answer here (ok: false), never a 5xx.
-  app.post('/channels/:id/test', async (req) => {
+  app.post('/channels/:id/test', doc({ summary: 'Test the connection (a failure is ok: false)', tag: TAG, params: Params, responses: { 200: ChannelTest } }), async (req) => {
     const id = pathId(req.params, 'ch', 'Channel');
     const tenantId = req.auth.tenantId;
     const live = await ctx.channels.load(tenantId, id);
@@ -271,16 +293,17 @@ export async function channelRoutes(app: FastifyInstance, ctx: AppContext): Prom
     return { ok: true, account };
   });
 
-  app.post('/channels/:id/pause', async (req) => {
+  app.post('/channels/:id/pause', doc({ summary: 'Pause pushes', tag: TAG, params: Params, etag: true, responses: { 200: Channel } }), async (req) => {
     const id = pathId(req.params, 'ch', 'Channel');
     await withTx(ctx.db, async (tx) => {
       await lockChannel(tx, req.auth.tenantId, id);
       await tx.query(`update channels set status = 'paused' where tenant_id = $1 and id = $2`, [req.auth.tenantId, id]);
+      await audit(tx, req, 'channel.paused', { type: 'channel', id });
     });
     return read(req, id);
   });
 
-  app.post('/channels/:id/resume', async (req) => {
+  app.post('/channels/:id/resume', doc({ summary: 'Resume pushes', tag: TAG, params: Params, etag: true, responses: { 200: Channel } }), async (req) => {
     const id = pathId(req.params, 'ch', 'Channel');
     await withTx(ctx.db, async (tx) => {
       const ch = await lockChannel(tx, req.auth.tenantId, id);
@@ -288,12 +311,16 @@ export async function channelRoutes(app: FastifyInstance, ctx: AppContext): Prom
         throw new ApiError(409, 'conflict', 'This channel refused its credentials: fix them and test the connection to reconnect it');
       }
       await tx.query(`update channels set status = 'connected' where tenant_id = $1 and id = $2`, [req.auth.tenantId, id]);
+      await audit(tx, req, 'channel.resumed', { type: 'channel', id });
       await addJobs(tx, [pushJob(req.auth.tenantId, id)]);
     });
     return read(req, id);
   });
 
-  app.post('/channels/:id/import', async (req) => {
+  app.post(
+    '/channels/:id/import',
+    doc({ summary: 'Import the channel\u2019s listings and match them by SKU', tag: TAG, params: Params, responses: { 200: ImportResult, 502: ErrorBody } }),
+    async (req) => {
     const id = pathId(req.params, 'ch', 'Channel');
     const { rowCount } = await ctx.db.query(`select 1 from channels where tenant_id = $1 and id = $2`, [req.auth.tenantId, id]);
     if (!rowCount) throw notFound('Channel');
@@ -306,7 +333,10 @@ export async function channelRoutes(app: FastifyInstance, ctx: AppContext): Prom
     }
   });
 
-  app.post('/channels/:id/sync', async (req, reply) => {
+  app.post(
+    '/channels/:id/sync',
+    doc({ summary: 'Push every matched listing now', tag: TAG, params: Params, responses: { 202: Queued.extend({ listings: z.number().int() }) } }),
+    async (req, reply) => {
     const id = pathId(req.params, 'ch', 'Channel');
     const listings = await withTx(ctx.db, async (tx) => {
       const ch = await lockChannel(tx, req.auth.tenantId, id);

@@ -2,6 +2,10 @@
 import type { FastifyInstance } from 'fastify';
 import type { AppContext } from '../../engine/context.ts';
 import { agentRoutes } from './agents.ts';
+import { apiKeyRoutes } from './api-keys.ts';
+import { auditLogRoutes } from './audit-log.ts';
+import { reportRoutes } from './reports.ts';
+import { salesOrderRoutes } from './sales-orders.ts';
 import { alertRoutes } from './alerts.ts';
 import { channelRoutes } from './channels.ts';
 import { itemRoutes } from './items.ts';
@@ -21,4 +25,8 @@ export async function apiRoutes(app: FastifyInstance, ctx: AppContext): Promise<
   await alertRoutes(app, ctx);
   await agentRoutes(app, ctx);
   await tenantRoutes(app, ctx);
+  await apiKeyRoutes(app, ctx);
+  await auditLogRoutes(app, ctx);
+  await reportRoutes(app, ctx);
+  await salesOrderRoutes(app, ctx);
 }

@@ -1,15 +1,21 @@
 // Items: list (search by SKU / name / barcode, cursor paging), create, read (with levels and
 // listings), update, delete (only while the item has no ledger history).
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { createItems } from '../../db/tenants.ts';
 import type { AppContext } from '../../engine/context.ts';
 import { ApiError, notFound, parse } from '../errors.ts';
+import { ErrorBody } from '../openapi.ts';
 import { decodeCursor, page, pageQuery } from '../paging.ts';
 import { alertsStockJob, pushJob } from '../../db/job-specs.ts';
 import { addJobs, type JobSpec } from '../../db/jobs.ts';
-import { withTx } from '../../db/pool.ts';
-import { pathId, text } from './common.ts';
+import { withTx, type Tx } from '../../db/pool.ts';
+import { audit } from '../audit.ts';
+import { doc, pageOf } from '../openapi.ts';
+import { checkIfMatch, versionTag } from '../plugins/etag.ts';
+import { finishInTx } from '../plugins/idempotency.ts';
+import { Item, ItemDetail } from '../schemas.ts';
+import { idParam, pathId, text } from './common.ts';
 
 const ItemBody = z.object({
   sku: text(1, 100),
@@ -19,14 +25,18 @@ const ItemBody = z.object({
   buffer: z.number().int().min(0).max(1_000_000).nullable().optional(),
 });
 const ItemPatch = ItemBody.partial().refine((b) => Object.keys(b).length > 0, 'Send at least one field');
-const ListQuery = z.object({ ...pageQuery, q: text(0, 100).optional() });
+const ListQuery = z.strictObject({ ...pageQuery, q: text(0, 100).optional().meta({ description: 'Search SKU, name or barcode' }) });
+const Params = idParam('item');
+const TAG = 'items';
 
-const COLUMNS = `i.id, i.sku, i.name, i.barcode, i.low_stock_threshold, i.buffer, i.created_at, i.updated_at,
+type Q = Pick<Tx, 'query'>;
+
+const COLUMNS = `i.id, i.sku, i.name, i.barcode, i.low_stock_threshold, i.buffer, i.version, i.created_at, i.updated_at,
   coalesce((select sum(s.on_hand) from stock_levels s where s.tenant_id = i.tenant_id and s.item_id = i.id), 0)::int as on_hand,
   coalesce((select sum(s.reserved) from stock_levels s where s.tenant_id = i.tenant_id and s.item_id = i.id), 0)::int as reserved`;
 
 export async function itemRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {
-  app.get('/items', async (req) => {
+  app.get('/items', doc({ summary: 'List items', tag: TAG, query: ListQuery, responses: { 200: pageOf(Item) } }), async (req) => {
     const q = parse(ListQuery, req.query);
     const after = decodeCursor<string>(q.cursor, 'string');
     const like = q.q ? `%${q.q.replace(/[\\%_]/g, (c) => '\\' + c)}%` : null;
@@ -40,33 +50,42 @@ export async function itemRoutes(app: FastifyInstance, ctx: AppContext): Promise
     return page(rows, q.limit, (r) => r.id as string);
   });
 
-  app.post('/items', async (req, reply) => {
+  app.post('/items', doc({ summary: 'Create an item', tag: TAG, body: ItemBody, etag: true, responses: { 201: ItemDetail } }), async (req, reply) => {
     const b = parse(ItemBody, req.body);
-    try {
-      const [id] = await createItems(ctx.db, req.auth.tenantId, [{ sku: b.sku, name: b.name, barcode: b.barcode ?? null, lowStockThreshold: b.low_stock_threshold, buffer: b.buffer ?? null }]);
-      return reply.code(201).send(await readItem(ctx, req.auth.tenantId, id!));
-    } catch (err) {
-      if ((err as { code?: string }).code === '23505') throw new ApiError(409, 'conflict', `An item with SKU ${b.sku} already exists`);
+    const item = await withTx(ctx.db, async (tx) => {
+      const [id] = await createItems(tx, req.auth.tenantId, [{ sku: b.sku, name: b.name, barcode: b.barcode ?? null, lowStockThreshold: b.low_stock_threshold, buffer: b.buffer ?? null }]);
+      const out = await readItem(tx, req.auth.tenantId, id!);
+      await audit(tx, req, 'item.created', { type: 'item', id: id! }, b);
+      await finishInTx(tx, req, 201, out, { etag: versionTag(out.version) });
+      return out;
+    }).catch((err: { code?: string }) => {
+      if (err.code === '23505') throw new ApiError(409, 'conflict', `An item with SKU ${b.sku} already exists`);
       throw err;
-    }
+    });
+    return reply.code(201).header('etag', versionTag(item.version)).send(item);
   });
 
-  app.get('/items/:id', async (req) => {
+  app.get('/items/:id', doc({ summary: 'Read an item with its levels and listings', tag: TAG, params: Params, etag: true, responses: { 200: ItemDetail } }), async (req, reply) => {
     const id = pathId(req.params, 'item', 'Item');
-    return readItem(ctx, req.auth.tenantId, id);
+    const item = await readItem(ctx.db, req.auth.tenantId, id);
+    return reply.header('etag', versionTag(item.version)).send(item);
   });
 
-  app.patch('/items/:id', async (req) => {
+  app.patch(
+    '/items/:id',
+    doc({ summary: 'Update an item', tag: TAG, params: Params, body: ItemPatch, ifMatch: true, etag: true, responses: { 200: ItemDetail, 409: ErrorBody } }),
+    async (req, reply) => {
     const id = pathId(req.params, 'item', 'Item');
     const b = parse(ItemPatch, req.body);
     const tenantId = req.auth.tenantId;
     await withTx(ctx.db, async (tx) => {
+      await lockVersion(tx, req, tenantId, id);
       const { rowCount } = await tx
         .query(
           `update items set sku = coalesce($3, sku), name = coalesce($4, name),
              barcode = case when $5::boolean then $6 else barcode end,
              low_stock_threshold = coalesce($7, low_stock_threshold),
-             buffer = case when $8::boolean then $9::int else buffer end, updated_at = now()
+             buffer = case when $8::boolean then $9::int else buffer end, updated_at = now(), version = version + 1
            where tenant_id = $1 and id = $2`,
           [tenantId, id, b.sku ?? null, b.name ?? null, 'barcode' in b, b.barcode ?? null, b.low_stock_threshold ?? null, 'buffer' in b, b.buffer ?? null],
         )
@@ -88,37 +107,53 @@ export async function itemRoutes(app: FastifyInstance, ctx: AppContext): Promise
       }
       if (b.low_stock_threshold !== undefined) jobs.push(alertsStockJob(tenantId));
       await addJobs(tx, jobs);
+      await audit(tx, req, 'item.updated', { type: 'item', id }, b);
     });
-    return readItem(ctx, tenantId, id);
+    const item = await readItem(ctx.db, tenantId, id);
+    return reply.header('etag', versionTag(item.version)).send(item);
   });
 
-  app.delete('/items/:id', async (req, reply) => {
-    const id = pathId(req.params, 'item', 'Item');
-    const used = await ctx.db.query(`select 1 from stock_levels where tenant_id = $1 and item_id = $2 limit 1`, [req.auth.tenantId, id]);
-    if (used.rowCount) throw new ApiError(409, 'conflict', 'This item has stock history in the ledger and cannot be deleted');
-    const { rowCount } = await ctx.db.query(`delete from items where tenant_id = $1 and id = $2`, [req.auth.tenantId, id]);
-    if (!rowCount) throw notFound('Item');
-    return reply.code(204).send();
-  });
+  app.delete(
+    '/items/:id',
+    doc({ summary: 'Delete an item (only while it has no ledger history)', tag: TAG, params: Params, ifMatch: true, responses: { 204: null, 409: ErrorBody } }),
+    async (req, reply) => {
+      const id = pathId(req.params, 'item', 'Item');
+      const tenantId = req.auth.tenantId;
+      await withTx(ctx.db, async (tx) => {
+        await lockVersion(tx, req, tenantId, id);
+        const used = await tx.query(`select 1 from stock_levels where tenant_id = $1 and item_id = $2 limit 1`, [tenantId, id]);
+        if (used.rowCount) throw new ApiError(409, 'conflict', 'This item has stock history in the ledger and cannot be deleted');
+        await tx.query(`delete from items where tenant_id = $1 and id = $2`, [tenantId, id]);
+        await audit(tx, req, 'item.deleted', { type: 'item', id });
+      });
+      return reply.code(204).send();
+    },
+  );
 }
 
-export async function readItem(ctx: AppContext, tenantId: string, id: string) {
-  const { rows } = await ctx.db.query(`select ${COLUMNS} from items i where i.tenant_id = $1 and i.id = $2`, [tenantId, id]);
+/** Locks the item row and checks If-Match against its version (404, then 428 / 412). */
+async function lockVersion(tx: Tx, req: FastifyRequest, tenantId: string, id: string): Promise<void> {
+  const { rows } = await tx.query<{ version: number }>(`select version from items where tenant_id = $1 and id = $2 for update`, [tenantId, id]);
   if (!rows[0]) throw notFound('Item');
-  const [levels, listings] = await Promise.all([
-    ctx.db.query(
+  checkIfMatch(req, rows[0].version);
+}
+
+export async function readItem(q: Q, tenantId: string, id: string) {
+  const { rows } = await q.query(`select ${COLUMNS} from items i where i.tenant_id = $1 and i.id = $2`, [tenantId, id]);
+  if (!rows[0]) throw notFound('Item');
+  // One after the other: q may be a transaction's single connection.
+  const levels = await q.query(
       `select s.location_id, l.name as location_name, s.on_hand, s.reserved, s.updated_at
        from stock_levels s join locations l on l.tenant_id = s.tenant_id and l.id = s.location_id
        where s.tenant_id = $1 and s.item_id = $2 order by l.name`,
       [tenantId, id],
-    ),
-    ctx.db.query(
+    );
+  const listings = await q.query(
       `select l.id, l.channel_id, c.name as channel_name, c.type as channel_type, l.external_id, l.external_sku,
               l.last_pushed_qty, l.last_seen_qty, l.last_synced_at, l.state, l.last_error
        from listings l join channels c on c.tenant_id = l.tenant_id and c.id = l.channel_id
        where l.tenant_id = $1 and l.item_id = $2 order by c.name`,
       [tenantId, id],
-    ),
-  ]);
-  return { ...rows[0], levels: levels.rows, listings: listings.rows };
+    );
+  return { ...(rows[0] as { version: number } & Record<string, unknown>), levels: levels.rows, listings: listings.rows };
 }

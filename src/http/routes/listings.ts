@@ -9,7 +9,13 @@ import { autoMatch } from '../../engine/onboarding.ts';
 import { pushJob } from '../../db/job-specs.ts';
 import { ApiError, notFound, parse } from '../errors.ts';
 import { page, pageQuery } from '../paging.ts';
-import { idRef, pathId, stringCursor } from './common.ts';
+import { audit } from '../audit.ts';
+import { doc, ErrorBody, pageOf } from '../openapi.ts';
+import { Listing, Queued } from '../schemas.ts';
+import { idParam, idRef, pathId, stringCursor } from './common.ts';
+
+const TAG = 'listings';
+const Params = idParam('lst');
 
 export const LISTING_STATES = ['in_sync', 'pending', 'failed', 'drift', 'unmatched'] as const;
 
@@ -36,7 +42,7 @@ export async function listingRoutes(app: FastifyInstance, ctx: AppContext): Prom
     return rows[0];
   }
 
-  app.get('/listings', async (req) => {
+  app.get('/listings', doc({ summary: 'List listings', tag: TAG, query: ListQuery, responses: { 200: pageOf(Listing) } }), async (req) => {
     const q = parse(ListQuery, req.query);
     const after = stringCursor(q.cursor);
     const { rows } = await ctx.db.query(
@@ -49,11 +55,11 @@ export async function listingRoutes(app: FastifyInstance, ctx: AppContext): Prom
     return page(rows, q.limit, (r) => r.id as string);
   });
 
-  app.get('/listings/:id', async (req) => read(req.auth.tenantId, pathId(req.params, 'lst', 'Listing')));
+  app.get('/listings/:id', doc({ summary: 'Read a listing', tag: TAG, params: Params, etag: true, responses: { 200: Listing } }), async (req) => read(req.auth.tenantId, pathId(req.params, 'lst', 'Listing')));
 
   // Map by hand (like auto-match, this adopts what the channel holds and pushes nothing: use
   // POST /listings/:id/sync to send the ledger's value) or unmap with item_id: null.
-  app.patch('/listings/:id', async (req) => {
+  app.patch('/listings/:id', doc({ summary: 'Map a listing to an item (or unmap with null)', tag: TAG, params: Params, body: ListingPatch, etag: true, responses: { 200: Listing } }), async (req) => {
     const id = pathId(req.params, 'lst', 'Listing');
     const b = parse(ListingPatch, req.body);
     const tenantId = req.auth.tenantId;
@@ -61,6 +67,7 @@ export async function listingRoutes(app: FastifyInstance, ctx: AppContext): Prom
       const { rows } = await tx.query<{ item_id: string | null }>(`select item_id from listings where tenant_id = $1 and id = $2 for update`, [tenantId, id]);
       if (!rows[0]) throw notFound('Listing');
       if (rows[0].item_id === b.item_id) return;
+      await audit(tx, req, b.item_id === null ? 'listing.unmapped' : 'listing.mapped', { type: 'listing', id }, { item_id: b.item_id, was: rows[0].item_id });
       if (b.item_id === null) {
         await tx.query(`update listings set item_id = null, state = 'unmatched', last_error = null where tenant_id = $1 and id = $2`, [tenantId, id]);
         return;
@@ -75,7 +82,10 @@ export async function listingRoutes(app: FastifyInstance, ctx: AppContext): Prom
     return read(tenantId, id);
   });
 
-  app.post('/listings/auto-match', async (req) => {
+  app.post(
+    '/listings/auto-match',
+    doc({ summary: 'Match a channel\u2019s unmatched listings by SKU', tag: TAG, body: AutoMatch, responses: { 200: z.strictObject({ matched: z.number().int(), unmatched: z.number().int() }) } }),
+    async (req) => {
     const b = parse(AutoMatch, req.body);
     const tenantId = req.auth.tenantId;
     return withTx(ctx.db, async (tx) => {
@@ -90,7 +100,7 @@ export async function listingRoutes(app: FastifyInstance, ctx: AppContext): Prom
     });
   });
 
-  app.post('/listings/:id/sync', async (req, reply) => {
+  app.post('/listings/:id/sync', doc({ summary: 'Push one listing now', tag: TAG, params: Params, responses: { 202: Queued, 409: ErrorBody } }), async (req, reply) => {
     const id = pathId(req.params, 'lst', 'Listing');
     const tenantId = req.auth.tenantId;
     await withTx(ctx.db, async (tx) => {

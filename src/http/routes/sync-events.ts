@@ -5,6 +5,8 @@ import { z } from 'zod';
 import type { AppContext } from '../../engine/context.ts';
 import { parse } from '../errors.ts';
 import { page, pageQuery } from '../paging.ts';
+import { doc, pageOf } from '../openapi.ts';
+import { SyncEvent } from '../schemas.ts';
 import { idRef, numberCursor } from './common.ts';
 
 export const SYNC_EVENT_KINDS = ['push', 'pull', 'repair', 'guardian', 'inbound'] as const;
@@ -20,7 +22,7 @@ const ListQuery = z.strictObject({
 });
 
 export async function syncEventRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {
-  app.get('/sync-events', async (req) => {
+  app.get('/sync-events', doc({ summary: 'Pushes, pulls, repairs and inbound changes, newest first', tag: 'sync', query: ListQuery, responses: { 200: pageOf(SyncEvent) } }), async (req) => {
     const q = parse(ListQuery, req.query);
     const before = numberCursor(q.cursor);
     const { rows } = await ctx.db.query(

@@ -1,0 +1,108 @@
+// Reservations: quantity held for an order, moved between available and `stock_levels.reserved`.
+// An addition beside the ledger's statement (APPLY_SQL is untouched): like it, one set-based
+// statement changes the levels, stamps them with the writer's transaction id (how Sync finds what
+// changed: available = on_hand - reserved is what channels sell), signals the pushes and the stock
+// alert check in the same transaction (invariant 3) and announces the change on the live stream.
+// Holding only succeeds where enough is available; the row lock serialises concurrent holders and
+// each re-checks the condition on the row as the previous holder left it, so N buyers racing for
+// the last units get exactly what there is.
+import { alertsStockJob, CHANNEL_QUEUE_PREFIX, PUSH_KEY_PREFIX } from '../db/job-specs.ts';
+import { OUTBOX_ROW_KEY_SQL, outboxRow } from '../db/jobs.ts';
+import { named, type Tx } from '../db/pool.ts';
+import type { LevelSnapshot } from './ledger.ts';
+
+export interface ReservedChange {
+  itemId: string;
+  locationId: string;
+  /** > 0 holds (needs that much available), < 0 releases. */
+  delta: number;
+}
+
+export class InsufficientStock extends Error {
+  readonly short: Array<{ item_id: string; location_id: string; available: number; wanted: number }>;
+  constructor(short: InsufficientStock['short']) {
+    super('insufficient stock');
+    this.short = short;
+  }
+}
+
+const CHANGE_SQL = `
+with want as (
+  select item_id, location_id, sum(delta)::int as delta
+  from jsonb_to_recordset($2::jsonb) as x(item_id text, location_id text, delta int) group by 1, 2
+), upd as (
+  update stock_levels s set reserved = s.reserved + w.delta, updated_at = now(), change_txid = pg_current_xact_id()::text::bigint
+  from want w
+  where s.tenant_id = $1 and s.item_id = w.item_id and s.location_id = w.location_id
+    and s.reserved + w.delta >= 0 and (w.delta <= 0 or s.on_hand - s.reserved >= w.delta)
+  returning s.item_id, s.location_id, s.on_hand, s.reserved
+), chans as (
+  select distinct l.channel_id from listings l
+  join channels c on c.tenant_id = l.tenant_id and c.id = l.channel_id and c.status = 'connected'
+  where l.tenant_id = $1 and l.item_id in (select item_id from upd)
+), signals as (
+  insert into job_outbox (key, job_key, task, payload, queue_name, run_at)
+  select ${OUTBOX_ROW_KEY_SQL("($3 || channel_id)")}, $3 || channel_id, 'sync_push', jsonb_build_object('tenantId', $1::text, 'channelId', channel_id), $4 || channel_id, null from chans
+  union all
+  select ${OUTBOX_ROW_KEY_SQL('s.job_key')}, s.job_key, s.task, s.payload, s.queue_name, s.run_at
+  from jsonb_to_record($5::jsonb) as s(job_key text, task text, payload jsonb, queue_name text, run_at timestamptz)
+  where exists (select 1 from upd)
+  on conflict (key) do nothing
+), out as (
+  select (select count(*) from want)::int as wanted, coalesce((select json_agg(upd) from upd), '[]') as levels
+)
+select wanted, levels,
+       case when json_array_length(levels) > 0 and json_array_length(levels) <= 40 then
+         pg_notify('stockclerk', json_build_object('tenant_id', $1::text, 'type', 'stock.changed', 'data', json_build_object('levels', levels))::text)
+       end as notified
+from out`;
+
+/** Changes reserved quantities inside the caller's transaction; all or nothing (InsufficientStock). */
+export async function changeReserved(tx: Pick<Tx, 'query'>, tenantId: string, changes: ReservedChange[]): Promise<LevelSnapshot[]> {
+  if (changes.length === 0) return [];
+  const rows = changes.map((c) => ({ item_id: c.itemId, location_id: c.locationId, delta: c.delta }));
+  const { rows: out } = await tx.query<{ wanted: number; levels: LevelSnapshot[] }>(
+    named('ledger_reserve', CHANGE_SQL, [tenantId, JSON.stringify(rows), PUSH_KEY_PREFIX, CHANNEL_QUEUE_PREFIX, JSON.stringify(outboxRow(alertsStockJob(tenantId)))]),
+  );
+  const r = out[0]!;
+  if (r.levels.length === r.wanted) return r.levels;
+  // Say what was short (read after the failed update: the rows this transaction could not change).
+  const done = new Set(r.levels.map((l) => `${l.item_id}|${l.location_id}`));
+  const missing = rows.filter((c) => !done.has(`${c.item_id}|${c.location_id}`));
+  const { rows: now } = await tx.query<{ item_id: string; location_id: string; available: number }>(
+    `select x.item_id, x.location_id, coalesce(s.on_hand - s.reserved, 0)::int as available
+     from jsonb_to_recordset($2::jsonb) as x(item_id text, location_id text)
+     left join stock_levels s on s.tenant_id = $1 and s.item_id = x.item_id and s.location_id = x.location_id`,
+    [tenantId, JSON.stringify(missing)],
+  );
+  throw new InsufficientStock(now.map((n) => ({ ...n, wanted: missing.find((m) => m.item_id === n.item_id && m.location_id === n.location_id)!.delta })));
+}
+
+/** Releases every active reservation past its expiry (and expires orders left with none); returns how many. */
+export async function releaseExpired(tx: Tx, limit = 500): Promise<number> {
+  const { rows } = await tx.query<{ tenant_id: string; item_id: string; location_id: string; qty: number; order_id: string | null }>(
+    `update reservations r set status = 'expired', released_at = now()
+     where (r.tenant_id, r.id) in (select tenant_id, id from reservations where status = 'active' and expires_at <= now()
+                                   order by expires_at limit $1 for update skip locked)
+     returning r.tenant_id, r.item_id, r.location_id, r.qty, r.order_id`,
+    [limit],
+  );
+  const byTenant = new Map<string, ReservedChange[]>();
+  for (const r of rows) {
+    const list = byTenant.get(r.tenant_id) ?? [];
+    list.push({ itemId: r.item_id, locationId: r.location_id, delta: -r.qty });
+    byTenant.set(r.tenant_id, list);
+  }
+  for (const [tenantId, changes] of byTenant) await changeReserved(tx, tenantId, changes);
+  const orders = rows.filter((r) => r.order_id).map((r) => [r.tenant_id, r.order_id!]);
+  if (orders.length) {
+    await tx.query(
+      `update sales_orders o set status = 'expired', updated_at = now(), version = version + 1
+       from jsonb_to_recordset($1::jsonb) as x(tenant_id text, order_id text)
+       where o.tenant_id = x.tenant_id and o.id = x.order_id and o.status = 'reserved'
+         and not exists (select 1 from reservations r where r.tenant_id = o.tenant_id and r.order_id = o.id and r.status = 'active')`,
+      [JSON.stringify(orders.map(([tenant_id, order_id]) => ({ tenant_id, order_id })))],
+    );
+  }
+  return rows.length;
+}

@@ -1,0 +1,56 @@
+// Loaded before every test file (vitest setupFiles): wraps the global fetch so that every /api/v1
+// exchange any suite makes, through any helper or a bare fetch, is checked against the OpenAPI
+// document served by that same server (test/helpers/contract.ts). A violation fails the call at
+// once (the promise rejects) and, in case a test swallowed it, the file's afterAll.
+import { afterAll } from 'vitest';
+import { Contract } from './helpers/contract.ts';
+
+const realFetch = globalThis.fetch;
+const contracts = new Map<string, Promise<Contract>>();
+export const violations: string[] = [];
+
+export class ContractViolation extends Error {}
+
+function contractFor(origin: string): Promise<Contract> {
+  let c = contracts.get(origin);
+  if (!c) {
+    c = realFetch(`${origin}/api/v1/openapi.json`).then(async (r) => {
+      if (r.status !== 200) throw new ContractViolation(`${origin}/api/v1/openapi.json answered ${r.status}`);
+      return new Contract((await r.json()) as Record<string, unknown>);
+    });
+    contracts.set(origin, c);
+    c.catch(() => contracts.delete(origin));
+  }
+  return c;
+}
+
+function requestOf(input: string | URL | Request, init?: RequestInit): { url: string; method: string; body: string | null } {
+  const url = typeof input === 'string' ? input : input instanceof URL ? input.href : input.url;
+  const method = (init?.method ?? (input instanceof Request ? input.method : 'GET')).toUpperCase();
+  const body = typeof init?.body === 'string' ? init.body : null;
+  return { url, method, body };
+}
+
+globalThis.fetch = async function checkedFetch(input: string | URL | Request, init?: RequestInit): Promise<Response> {
+  const res = await realFetch(input, init);
+  const { url, method, body } = requestOf(input, init);
+  let u: URL;
+  try {
+    u = new URL(url);
+  } catch {
+    return res;
+  }
+  if (!u.pathname.startsWith('/api/v1/') || u.pathname === '/api/v1/openapi.json') return res;
+  const text = await res.clone().text();
+  const contract = await contractFor(u.origin);
+  const problems = contract.check({ method, url, requestBody: body, status: res.status, headers: res.headers, responseText: text });
+  if (problems.length) {
+    violations.push(...problems);
+    throw new ContractViolation(`OpenAPI contract broken:\n${problems.join('\n')}`);
+  }
+  return res;
+};
+
+afterAll(() => {
+  if (violations.length) throw new ContractViolation(`OpenAPI contract broken in this file:\n${violations.splice(0).join('\n')}`);
+});
