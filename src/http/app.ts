@@ -6,6 +6,7 @@ import websocket from '@fastify/websocket';
 import type { AppContext } from '../engine/context.ts';
 import { registry } from '../engine/metrics.ts';
 import { queueDepth } from '../engine/worker.ts';
+import { serveDashboard } from './dashboard.ts';
 import { installErrorHandling } from './errors.ts';
 import { requireAuth } from './plugins/auth.ts';
 import { apiRoutes } from './routes/index.ts';
@@ -72,5 +73,6 @@ export async function buildApp(ctx: AppContext, opts: AppOptions): Promise<Fasti
     },
     { prefix: '/api/v1' },
   );
+  await serveDashboard(app);
   return app;
 }

@@ -4,6 +4,7 @@ import type { AppContext } from '../../engine/context.ts';
 import { agentRoutes } from './agents.ts';
 import { alertRoutes } from './alerts.ts';
 import { channelRoutes } from './channels.ts';
+import { dashboardRoutes } from './dashboard.ts';
 import { itemRoutes } from './items.ts';
 import { listingRoutes } from './listings.ts';
 import { locationRoutes } from './locations.ts';
@@ -21,4 +22,5 @@ export async function apiRoutes(app: FastifyInstance, ctx: AppContext): Promise<
   await alertRoutes(app, ctx);
   await agentRoutes(app, ctx);
   await tenantRoutes(app, ctx);
+  await dashboardRoutes(app, ctx);
 }
