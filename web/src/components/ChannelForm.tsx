@@ -3,6 +3,7 @@
 import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState, type FormEvent } from 'react';
 import { api, errorText } from '../api.ts';
+import { useLocations } from '../hooks.ts';
 import { CHANNEL_LABEL, Loading, ErrorBox } from '../ui.tsx';
 
 export interface ChannelType {
@@ -29,6 +30,15 @@ export function useChannelTypes() {
   return useQuery({ queryKey: ['channel-types'], queryFn: () => api<{ data: ChannelType[] }>('GET', '/channel-types'), staleTime: Infinity });
 }
 
+/** Platform account settings a connection needs besides credentials (not secret: shown back). */
+const PLATFORM_SETTINGS: Record<string, Array<{ name: string; label: string }>> = {
+  deliveroo: [
+    { name: 'brand_id', label: 'Brand ID' },
+    { name: 'site_id', label: 'Site ID' },
+    { name: 'menu_id', label: 'Menu ID' },
+  ],
+};
+
 const multiline = (f: { name: string; label: string }) => /pem|public_key/i.test(f.name + f.label);
 
 export function ChannelForm({ channel, onSaved }: { channel?: Channel; onSaved: (c: Channel, test: { ok: boolean; account?: string; error?: { message: string } }) => void }) {
@@ -38,12 +48,19 @@ export function ChannelForm({ channel, onSaved }: { channel?: Channel; onSaved: 
   const [name, setName] = useState(channel?.name ?? '');
   const [baseUrl, setBaseUrl] = useState<string | null>(channel?.base_url ?? null);
   const [creds, setCreds] = useState<Record<string, string>>({});
+  const [settings, setSettings] = useState<Record<string, string>>(
+    Object.fromEntries((PLATFORM_SETTINGS[channel?.type ?? ''] ?? []).map((f) => [f.name, String(channel?.settings[f.name] ?? '')])),
+  );
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
+  const locations = useLocations();
+  const [location, setLocation] = useState('');
   if (types.isPending) return <Loading what="Loading channel types" />;
   if (types.isError) return <ErrorBox error={types.error} retry={() => types.refetch()} />;
   const def = types.data.data.find((t) => t.type === type)!;
   const fields = def.credential_fields;
+  const settingFields = PLATFORM_SETTINGS[type] ?? [];
+  const platformSettings = Object.fromEntries(settingFields.map((f) => [f.name, settings[f.name] ?? '']).filter(([, v]) => v !== ''));
   const submit = async (e: FormEvent) => {
     e.preventDefault();
     setBusy(true);
@@ -56,9 +73,14 @@ export function ChannelForm({ channel, onSaved }: { channel?: Channel; onSaved: 
         if (name && name !== channel.name) body.name = name;
         if (baseUrl && baseUrl !== channel.base_url) body.base_url = baseUrl;
         if (Object.keys(credentials).length) body.credentials = credentials;
+        if (settingFields.some((f) => (platformSettings[f.name] ?? '') !== String(channel.settings[f.name] ?? ''))) body.settings = platformSettings;
         saved = Object.keys(body).length ? await api<Channel>('PATCH', `/channels/${channel.id}`, body) : channel;
       } else {
         const body: Record<string, unknown> = { type, name: name || CHANNEL_LABEL[type] || type, credentials };
+        // The channel sells this location's stock and its sales are taken from there (the
+        // engine takes no sale from a channel without one).
+        const loc = location || locations.data?.data[0]?.id;
+        body.settings = { ...platformSettings, ...(loc ? { location_ids: [loc] } : {}) };
         const url = baseUrl ?? def.default_base_url;
         if (url) body.base_url = url;
         saved = await api<Channel>('POST', '/channels', body);
@@ -79,7 +101,7 @@ export function ChannelForm({ channel, onSaved }: { channel?: Channel; onSaved: 
       {!channel && (
         <label>
           Platform
-          <select name="type" value={type} onChange={(e) => (setType(e.target.value), setBaseUrl(null), setCreds({}))}>
+          <select name="type" value={type} onChange={(e) => (setType(e.target.value), setBaseUrl(null), setCreds({}), setSettings({}))}>
             {types.data.data.map((t) => (
               <option key={t.type} value={t.type}>
                 {CHANNEL_LABEL[t.type] ?? t.type}
@@ -115,6 +137,24 @@ export function ChannelForm({ channel, onSaved }: { channel?: Channel; onSaved: 
           </label>
         );
       })}
+      {!channel && (locations.data?.data.length ?? 0) > 1 && (
+        <label>
+          Sells stock from
+          <select name="location" value={location || locations.data!.data[0]!.id} onChange={(e) => setLocation(e.target.value)}>
+            {locations.data!.data.map((l) => (
+              <option key={l.id} value={l.id}>
+                {l.name}
+              </option>
+            ))}
+          </select>
+        </label>
+      )}
+      {settingFields.map((f) => (
+        <label key={f.name}>
+          {f.label}
+          <input name={`settings.${f.name}`} required value={settings[f.name] ?? ''} onChange={(e) => setSettings({ ...settings, [f.name]: e.target.value })} />
+        </label>
+      ))}
       {channel && <small>Replacing credentials replaces all of them: fill every required field.</small>}
       {error && (
         <p className="form-error" role="alert">

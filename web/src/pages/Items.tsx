@@ -1,11 +1,12 @@
 // Items: server search and sort, virtualised rows (10,000 items stay fast), per item the on-hand
 // per location, reserved, and each channel's sellable / last pushed with its sync state.
 // Editing threshold / buffer and adjusting or counting stock happen in a panel under the row.
-import { useInfiniteQuery, useQuery, useQueryClient } from '@tanstack/react-query';
+import { useInfiniteQuery, useQueryClient } from '@tanstack/react-query';
 import { useVirtualizer } from '@tanstack/react-virtual';
 import { useDeferredValue, useEffect, useRef, useState, type FormEvent } from 'react';
 import { Link } from 'wouter';
-import { api, errorText, qs, type Page } from '../api.ts';
+import { api, errorText, qs } from '../api.ts';
+import { useLocations } from '../hooks.ts';
 import { Badge, CHANNEL_LABEL, Empty, ErrorBox, Loading, PageHeader } from '../ui.tsx';
 
 export interface ItemRow {
@@ -29,9 +30,6 @@ interface RowsPage {
 
 type Sort = 'sku' | 'name' | 'on_hand' | 'available';
 
-export function useLocations() {
-  return useQuery({ queryKey: ['locations'], queryFn: () => api<Page<{ id: string; name: string }>>('GET', '/locations?limit=500'), staleTime: 60_000 });
-}
 
 export default function Items() {
   const [search, setSearch] = useState('');
@@ -40,7 +38,7 @@ export default function Items() {
   const [open, setOpen] = useState<string | null>(null);
   const rows = useInfiniteQuery({
     queryKey: ['items', 'rows', q, sort.by, sort.dir],
-    queryFn: ({ pageParam, signal }) => api<RowsPage>('GET', `/item-rows${qs({ q, sort: sort.by, dir: sort.dir, limit: 200, cursor: pageParam })}`),
+    queryFn: ({ pageParam }) => api<RowsPage>('GET', `/item-rows${qs({ q, sort: sort.by, dir: sort.dir, limit: 200, cursor: pageParam })}`),
     initialPageParam: undefined as string | undefined,
     getNextPageParam: (p) => p.next_cursor ?? undefined,
     placeholderData: (prev) => prev,

@@ -126,7 +126,9 @@ export default function Overview() {
   );
 }
 
-/** The latest sync events, then every new one from the stream, newest first. */
+let seq = 0;
+
+/** The latest sync events, then every new one (and every ledger change) from the stream, newest first. */
 function LiveFeed() {
   const first = useQuery({ queryKey: ['sync-events', 'feed'], queryFn: () => api<Page<SyncEvent>>('GET', '/sync-events?limit=30'), staleTime: Infinity });
   const [live, setLive] = useState<SyncEvent[]>([]);
@@ -134,10 +136,25 @@ function LiveFeed() {
   useEffect(
     () =>
       subscribe((e) => {
-        if (e.type !== 'sync.events' || !Array.isArray(e.data?.events)) return;
         const now = new Date().toISOString();
-        const fresh = (e.data.events as SyncEvent[]).map((ev, i) => ({ ...ev, id: -Date.now() - i, created_at: ev.created_at ?? now }));
-        setLive((prev) => [...fresh.reverse(), ...prev].slice(0, 100));
+        let fresh: SyncEvent[] = [];
+        if (e.type === 'sync.events' && Array.isArray(e.data?.events)) {
+          fresh = (e.data.events as SyncEvent[]).map((ev) => ({ ...ev, id: --seq, created_at: ev.created_at ?? now }));
+        } else if (e.type === 'stock.changed' && Array.isArray(e.data?.levels)) {
+          // Ledger changes (sales, receipts, counts) as they commit: the cause of the pushes that follow.
+          fresh = (e.data.levels as Array<{ item_id: string; on_hand: number }>).map((l) => ({
+            id: --seq,
+            channel_id: null,
+            listing_id: null,
+            item_id: l.item_id,
+            kind: 'stock',
+            outcome: 'ledger',
+            qty: l.on_hand,
+            detail: null,
+            created_at: now,
+          }));
+        }
+        if (fresh.length) setLive((prev) => [...fresh.reverse(), ...prev].slice(0, 100));
       }),
     [qc],
   );

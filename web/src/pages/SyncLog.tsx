@@ -23,16 +23,29 @@ export function useChannelNames(): Map<string, string> {
   return new Map((q.data?.data ?? []).map((c) => [c.id, c.name]));
 }
 
+function ItemName({ id }: { id: string }) {
+  const q = useQuery({ queryKey: ['item', id], queryFn: () => api<{ sku: string; name: string }>('GET', `/items/${id}`), staleTime: 60_000 });
+  return <Link href={`/items/${id}`}>{q.data ? `${q.data.sku} ${q.data.name}` : 'item'}</Link>;
+}
+
 export function SyncEventRow({ event, names }: { event: SyncEvent; names?: Map<string, string> }) {
   const fallback = useChannelNames();
   const n = names ?? fallback;
+  if (event.kind === 'stock') {
+    return (
+      <li className="event-row" data-testid="sync-event" data-kind="stock">
+        <small className="when">{timeAgo(event.created_at)}</small>
+        <span>ledger</span> <Badge value="stock" label="stock change" /> {event.item_id && <ItemName id={event.item_id} />} <span>now {event.qty} on hand</span>
+      </li>
+    );
+  }
   return (
     <li className="event-row" data-testid="sync-event" data-kind={event.kind} data-outcome={event.outcome}>
       <small className="when">{timeAgo(event.created_at)}</small>
       <span>{event.channel_id ? (n.get(event.channel_id) ?? 'channel') : 'all channels'}</span>
       <Badge value={event.kind} /> <Badge value={event.outcome} />
       {event.qty !== null && <span>qty {event.qty}</span>}
-      {event.item_id && <Link href={`/items/${event.item_id}`}>item</Link>}
+      {event.item_id && <ItemName id={event.item_id} />}
     </li>
   );
 }
