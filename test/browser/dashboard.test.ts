@@ -12,7 +12,7 @@ import type { ChannelType } from '../../src/channels/contract.ts';
 import { newEmulatedAccount, openAccount, startEmulators, type EmulatedAccount, type EmulatorSet } from '../../src/demo/emulated.ts';
 import { ensureWebBuilt, launchBrowser, record, type Recorder } from '../helpers/browser.ts';
 import { api, eventually, startHarness, type Harness } from '../helpers/stockclerk.ts';
-import { sale } from '../helpers/tenant.ts';
+import { held, sale } from '../helpers/tenant.ts';
 
 let h: Harness;
 let emus: EmulatorSet;
@@ -115,7 +115,7 @@ describe('dashboard end to end', () => {
     await form.getByLabel('Email').fill(emailA);
     await form.getByRole('button', { name: 'Sign up' }).click();
     await pageA.waitForURL(/\/onboarding$/);
-    tokenA = (await pageA.evaluate(() => localStorage.getItem('stockclerk.token')))!;
+    tokenA = (await pageA.evaluate(() => (globalThis as unknown as { localStorage: { getItem(k: string): string | null } }).localStorage.getItem('stockclerk.token')))!;
     expect(tokenA).toBeTruthy();
   });
 
@@ -185,8 +185,8 @@ describe('dashboard end to end', () => {
     await expect.poll(() => pageA.getByTestId('live-status').textContent(), { timeout: 10_000 }).toContain('live');
     const feed = overview.locator('[data-testid="sync-event"]');
     const feedBefore = await feed.count();
-    await pageA.evaluate(() => ((window as unknown as { marker: number }).marker = 42));
-    await overview.evaluate(() => ((window as unknown as { marker: number }).marker = 42));
+    await pageA.evaluate(() => ((globalThis as unknown as { marker: number }).marker = 42));
+    await overview.evaluate(() => ((globalThis as unknown as { marker: number }).marker = 42));
 
     const started = Date.now();
     const s = await sale(emus, 'eposnow', accounts.eposnow.id, 'CAKE-1', 2);
@@ -201,12 +201,12 @@ describe('dashboard end to end', () => {
     const feedMs = Date.now() - started;
     expect(await feed.count()).toBeGreaterThan(feedBefore);
     // Neither page reloaded.
-    expect(await pageA.evaluate(() => (window as unknown as { marker: number }).marker)).toBe(42);
-    expect(await overview.evaluate(() => (window as unknown as { marker: number }).marker)).toBe(42);
+    expect(await pageA.evaluate(() => (globalThis as unknown as { marker: number }).marker)).toBe(42);
+    expect(await overview.evaluate(() => (globalThis as unknown as { marker: number }).marker)).toBe(42);
     console.log(JSON.stringify({ live_items_ms: itemsMs, live_feed_ms: feedMs }));
 
     // The other channels are told the new sellable (4 - buffer 1 = 3).
-    await eventually(() => emus.wix.spec.state(emus.wix.accounts.get(accounts.wix.id)).find((x: { sku: string }) => x.sku === 'CAKE-1')?.qty === 3, 10_000, 'Wix to hold 3');
+    await eventually(() => held(emus, 'wix', accounts.wix.id, 'CAKE-1')?.qty === 3, 10_000, 'Wix to hold 3');
 
     // 4 available <= threshold 5: a low-stock alert appears live on the Overview.
     const alertRow = overview.locator('[data-testid="alert-row"][data-type="low_stock"]');

@@ -139,7 +139,13 @@ export async function dashboardRoutes(app: FastifyInstance, ctx: AppContext): Pr
     }));
     return {
       data,
-      channels: channelsRes.rows.map((c) => ({ id: c.id, type: c.type as ChannelType, name: c.name, status: c.status })),
+      channels: channelsRes.rows.map((c) => ({
+        id: c.id,
+        type: c.type as ChannelType,
+        name: c.name,
+        status: c.status,
+        quantity_model: channelModule(c.type)?.capabilities.quantityModel ?? 'absolute',
+      })),
       total: total.rows[0]!.n,
       next_cursor: rowsRes.rows.length > q.limit ? encodeCursor(offset + q.limit) : null,
     };

@@ -23,7 +23,7 @@ export interface ItemRow {
 }
 interface RowsPage {
   data: ItemRow[];
-  channels: Array<{ id: string; type: string; name: string; status: string }>;
+  channels: Array<{ id: string; type: string; name: string; status: string; quantity_model: string }>;
   total: number;
   next_cursor: string | null;
 }
@@ -130,9 +130,11 @@ function Row({ item, channels, locName, open, toggle }: { item: ItemRow; channel
           {item.listings.map((l) => {
             const ch = channels.find((c) => c.id === l.channel_id);
             const state = l.push_pending && l.state === 'in_sync' ? 'pending' : l.state;
+            // Availability-only platforms (Deliveroo) hold on / off, not a count.
+            const shown = (n: number | null | undefined) => (n === null || n === undefined ? '—' : ch?.quantity_model === 'availability' ? (n > 0 ? 'on' : 'off') : n);
             return (
-              <span key={l.id} className="listing-chip" data-testid="listing-chip" data-channel={ch?.type} title={`${ch?.name}: sellable ${l.sellable ?? '—'}, last pushed ${l.last_pushed_qty ?? '—'} (${state})`}>
-                {CHANNEL_LABEL[ch?.type ?? ''] ?? ch?.name ?? 'channel'} {l.sellable ?? '—'}/{l.last_pushed_qty ?? '—'} <Badge value={state} />
+              <span key={l.id} className="listing-chip" data-testid="listing-chip" data-channel={ch?.type} title={`${ch?.name}: sellable ${shown(l.sellable)}, last pushed ${shown(l.last_pushed_qty)} (${state})`}>
+                {CHANNEL_LABEL[ch?.type ?? ''] ?? ch?.name ?? 'channel'} {shown(l.sellable)}/{shown(l.last_pushed_qty)} <Badge value={state} />
               </span>
             );
           })}
