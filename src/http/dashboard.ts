@@ -7,7 +7,9 @@ import fastifyStatic from '@fastify/static';
 import type { FastifyInstance } from 'fastify';
 
 export const WEB_DIST = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../web/dist');
-const NOT_APP = /^\/(api|webhooks|healthz|metrics|docs)(\/|\?|$)/;
+// Not the app's: server paths, and built assets that do not exist (a stale chunk name must 404,
+// not load index.html as JavaScript).
+const NOT_APP = /^\/(api|webhooks|healthz|metrics|docs|assets)(\/|\?|$)/;
 
 export async function serveDashboard(app: FastifyInstance, dist = WEB_DIST): Promise<void> {
   const index = path.join(dist, 'index.html');
