@@ -20,13 +20,22 @@ function newestSource(dir: string): number {
 
 export function webIsStale(): boolean {
   if (!fs.existsSync(STAMP) || !fs.existsSync(path.join(WEB, 'dist', 'index.html'))) return true;
-  return newestSource(WEB) > fs.statSync(STAMP).mtimeMs;
+  // This script is an input too: how it builds changes what comes out.
+  return Math.max(newestSource(WEB), fs.statSync(fileURLToPath(import.meta.url)).mtimeMs) > fs.statSync(STAMP).mtimeMs;
 }
 
 export async function buildWeb(opts: { force?: boolean; quiet?: boolean } = {}): Promise<boolean> {
   if (!opts.force && !webIsStale()) return false;
   const { build } = await import('vite');
-  await build({ root: WEB, configFile: path.join(WEB, 'vite.config.ts'), logLevel: opts.quiet ? 'warn' : 'info' });
+  // Vite builds React in development mode when NODE_ENV says so (vitest sets 'test'): always production.
+  const nodeEnv = process.env.NODE_ENV;
+  process.env.NODE_ENV = 'production';
+  try {
+    await build({ root: WEB, configFile: path.join(WEB, 'vite.config.ts'), mode: 'production', logLevel: opts.quiet ? 'warn' : 'info' });
+  } finally {
+    if (nodeEnv === undefined) delete process.env.NODE_ENV;
+    else process.env.NODE_ENV = nodeEnv;
+  }
   fs.writeFileSync(STAMP, new Date().toISOString() + '\n');
   return true;
 }

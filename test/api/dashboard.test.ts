@@ -155,7 +155,7 @@ describe('the app at /', () => {
     for (const p of ['/api/v1/nope', '/api/v1', '/webhooks/eposnow/x', '/docs', '/metricsx/../api/v1/nope']) {
       const r = await fetch(h.url + p);
       expect(r.status, p).toBe(404);
-      expect((await r.json()).error.code).toBe('not_found');
+      expect(((await r.json()) as { error: { code: string } }).error.code).toBe('not_found');
     }
     expect((await fetch(`${h.url}/healthz`)).status).toBe(200);
     expect((await fetch(`${h.url}/assets/missing-chunk.js`)).status).toBe(404);
