@@ -225,6 +225,21 @@ describe('dashboard end to end', () => {
     expect(alerts.body.data[0].status).toBe('acknowledged');
   });
 
+  it('logs out, refuses a wrong password clearly, and logs back in', async () => {
+    await pageA.getByRole('button', { name: 'Log out' }).click();
+    await pageA.waitForURL(/\/login$/);
+    expect(await pageA.evaluate(() => (globalThis as unknown as { localStorage: { getItem(k: string): string | null } }).localStorage.getItem('stockclerk.token'))).toBeNull();
+    const form = pageA.getByRole('form', { name: 'Log in' });
+    await form.getByLabel('Email').fill(emailA);
+    await form.getByLabel('Password').fill('not-the-password-1');
+    await form.getByRole('button', { name: 'Log in' }).click();
+    await expect.poll(() => form.getByRole('alert').textContent()).toBe('Wrong email or password.');
+    await form.getByLabel('Password').fill(PASSWORD);
+    await form.getByRole('button', { name: 'Log in' }).click();
+    await pageA.waitForURL(`${h.url}/`);
+    await expect.poll(() => pageA.getByText('Live sync feed').count()).toBe(1);
+  });
+
   it('never returns the typed channel credentials in any API response or live frame', async () => {
     // Visit every page that shows channels, so their responses are in the record too.
     const chans = await api(h.url, 'GET', '/api/v1/channels', { token: tokenA });
