@@ -225,6 +225,44 @@ describe('dashboard end to end', () => {
     expect(alerts.body.data[0].status).toBe('acknowledged');
   });
 
+  it('item detail: a stock count with a reason becomes a movement in the history; a listing syncs on demand', async () => {
+    const items = await api(h.url, 'GET', '/api/v1/items?q=CAKE-1', { token: tokenA });
+    const id = items.body.data[0].id;
+    await pageA.getByRole('link', { name: 'Items' }).click();
+    await pageA.getByRole('link', { name: 'CAKE-1' }).click();
+    await pageA.waitForURL(new RegExp(`/items/${id}$`));
+    await expect.poll(() => pageA.getByTestId('detail-on-hand').textContent(), { timeout: 10_000 }).toBe('4 on hand');
+    const moves = pageA.getByTestId('movement');
+    await expect.poll(() => moves.count()).toBe(2); // opening stock and the sale
+    const form = pageA.getByRole('form', { name: 'Stock change for CAKE-1' });
+    await form.locator('select[name="mode"]').selectOption('count');
+    await form.locator('input[name="qty"]').fill('10');
+    await form.locator('input[name="note"]').fill('weekly count');
+    await form.getByRole('button', { name: 'Record' }).click();
+    await expect.poll(() => pageA.getByText('Counted: +6 recorded.').count(), { timeout: 10_000 }).toBe(1);
+    await expect.poll(() => pageA.getByTestId('detail-on-hand').textContent(), { timeout: 10_000 }).toBe('10 on hand');
+    await expect.poll(() => moves.count()).toBe(3);
+    expect(await moves.first().textContent()).toMatch(/\+6.*count.*weekly count/);
+    const ledger = await api(h.url, 'GET', `/api/v1/movements?item_id=${id}`, { token: tokenA });
+    expect(ledger.body.data[0]).toMatchObject({ qty_delta: 6, reason: 'count', note: 'weekly count' });
+    // "Sync now" on the Wix listing: Wix is told 10 - buffer 1 = 9 (the count already queued it; this forces one more).
+    const wixRow = pageA.getByTestId('listing-row').filter({ hasText: 'Web shop' });
+    await wixRow.getByRole('button', { name: 'Sync now' }).click();
+    await expect.poll(() => wixRow.getByText('Queued').count()).toBe(1);
+    await eventually(() => held(emus, 'wix', accounts.wix.id, 'CAKE-1')?.qty === 9, 10_000, 'Wix to hold 9');
+  });
+
+  it('channel detail: pause and resume sync', async () => {
+    const chans = await api(h.url, 'GET', '/api/v1/channels?type=wix', { token: tokenA });
+    await pageA.goto(`${h.url}/channels/${chans.body.data[0].id}`);
+    await pageA.getByRole('button', { name: 'Pause sync' }).click();
+    await expect.poll(() => pageA.getByRole('status').textContent()).toBe('Sync paused.');
+    expect((await api(h.url, 'GET', `/api/v1/channels/${chans.body.data[0].id}`, { token: tokenA })).body.status).toBe('paused');
+    await pageA.getByRole('button', { name: 'Resume sync' }).click();
+    await expect.poll(() => pageA.getByRole('status').textContent()).toBe('Sync resumed.');
+    expect((await api(h.url, 'GET', `/api/v1/channels/${chans.body.data[0].id}`, { token: tokenA })).body.status).toBe('connected');
+  });
+
   it('logs out, refuses a wrong password clearly, and logs back in', async () => {
     await pageA.getByRole('button', { name: 'Log out' }).click();
     await pageA.waitForURL(/\/login$/);
