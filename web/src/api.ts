@@ -48,7 +48,12 @@ export async function api<T = any>(method: string, path: string, body?: unknown)
   if (token) headers.authorization = `Bearer ${token}`;
   if (body !== undefined) headers['content-type'] = 'application/json';
   const bare = path.split('?')[0]!;
-  if ((method === 'PATCH' || method === 'DELETE') && etags.has(bare)) headers['if-match'] = etags.get(bare)!;
+  if (method === 'PATCH' || method === 'DELETE') {
+    // Optimistic concurrency: send the ETag of the version we saw; if we never read this one
+    // resource on its own, read it now (a server that sends no ETag gets no If-Match).
+    if (!etags.has(bare)) await api('GET', bare).catch(() => undefined);
+    if (etags.has(bare)) headers['if-match'] = etags.get(bare)!;
+  }
   let res: Response;
   try {
     res = await fetch(`/api/v1${path}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
@@ -68,6 +73,10 @@ export async function api<T = any>(method: string, path: string, body?: unknown)
   if (!res.ok) {
     const e = json?.error;
     if (res.status === 401 && token && !path.startsWith('/auth/')) setToken(null);
+    if (res.status === 412) {
+      etags.delete(bare);
+      throw new ApiError(412, 'precondition_failed', 'This changed since you opened it. Check the new values and save again.', e?.details ?? null);
+    }
     throw new ApiError(res.status, e?.code ?? 'http_error', e?.message ?? `Request failed (${res.status})`, e?.details ?? null);
   }
   if (etag && method !== 'GET') etags.set(bare, etag);

@@ -10,6 +10,7 @@ export interface ChannelType {
   type: string;
   default_base_url: string | null;
   credential_fields: Array<{ name: string; label: string; secret: boolean; required: boolean }>;
+  capabilities?: { quantityModel?: string };
 }
 
 export interface Channel {

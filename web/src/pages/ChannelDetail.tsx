@@ -4,7 +4,7 @@ import { useInfiniteQuery, useQuery, useQueryClient } from '@tanstack/react-quer
 import { useState } from 'react';
 import { useLocation } from 'wouter';
 import { api, errorText, qs, type Page } from '../api.ts';
-import { ChannelForm, type Channel } from '../components/ChannelForm.tsx';
+import { ChannelForm, useChannelTypes, type Channel } from '../components/ChannelForm.tsx';
 import { UnmatchedListings } from '../components/UnmatchedListings.tsx';
 import { Badge, CHANNEL_LABEL, Empty, ErrorBox, Loading, PageHeader, timeAgo } from '../ui.tsx';
 import { SyncEventRow, type SyncEvent } from './SyncLog.tsx';
@@ -33,6 +33,7 @@ export default function ChannelDetail({ id }: { id: string }) {
     getNextPageParam: (p) => p.next_cursor ?? undefined,
   });
   const events = useQuery({ queryKey: ['sync-events', 'channel', id], queryFn: () => api<Page<SyncEvent>>('GET', `/sync-events?channel_id=${id}&limit=25`) });
+  const types = useChannelTypes();
   const [editing, setEditing] = useState(false);
   const [msg, setMsg] = useState<{ ok: boolean; text: string } | null>(null);
   if (ch.isPending) return <Loading what="Loading channel" />;
@@ -48,6 +49,8 @@ export default function ChannelDetail({ id }: { id: string }) {
     }
   };
   const rows = listings.data?.pages.flatMap((p) => p.data) ?? [];
+  const availability = types.data?.data.find((t) => t.type === c.type)?.capabilities?.quantityModel === 'availability';
+  const shown = (n: number | null) => (n === null ? '—' : availability ? (n > 0 ? 'on' : 'off') : n);
   return (
     <div>
       <PageHeader title={c.name}>
@@ -158,8 +161,8 @@ export default function ChannelDetail({ id }: { id: string }) {
                       <td>{l.external_sku ?? l.external_id}</td>
                       <td>{l.name}</td>
                       <td>{l.item_sku ?? '—'}</td>
-                      <td>{l.last_pushed_qty ?? '—'}</td>
-                      <td>{l.last_seen_qty ?? '—'}</td>
+                      <td>{shown(l.last_pushed_qty)}</td>
+                      <td>{shown(l.last_seen_qty)}</td>
                       <td>
                         <Badge value={l.push_pending && l.state === 'in_sync' ? 'pending' : l.state} />
                       </td>

@@ -7,6 +7,7 @@ import { api, errorText, qs, type Page } from '../api.ts';
 import { StockHistoryChart } from '../components/Charts.tsx';
 import { Badge, CHANNEL_LABEL, Empty, ErrorBox, Loading, PageHeader, timeAgo, when } from '../ui.tsx';
 import { ItemEditor } from './Items.tsx';
+import { useChannelTypes } from '../components/ChannelForm.tsx';
 
 interface Item {
   id: string;
@@ -128,6 +129,10 @@ export default function ItemDetail({ id }: { id: string }) {
 
 function ListingRow({ listing }: { listing: Item['listings'][number] }) {
   const qc = useQueryClient();
+  const types = useChannelTypes();
+  // Availability-only platforms (Deliveroo) hold on / off, not a count.
+  const availability = types.data?.data.find((t) => t.type === listing.channel_type)?.capabilities?.quantityModel === 'availability';
+  const shown = (n: number | null) => (n === null ? '—' : availability ? (n > 0 ? 'available' : 'unavailable') : n);
   const [msg, setMsg] = useState<string | null>(null);
   const sync = async () => {
     try {
@@ -140,7 +145,7 @@ function ListingRow({ listing }: { listing: Item['listings'][number] }) {
   };
   return (
     <li className="listing-row" data-testid="listing-row">
-      <strong>{listing.channel_name}</strong> <small>{CHANNEL_LABEL[listing.channel_type]}</small> <Badge value={listing.state} /> last pushed {listing.last_pushed_qty ?? '—'}, channel holds {listing.last_seen_qty ?? '—'}, synced {timeAgo(listing.last_synced_at)}
+      <strong>{listing.channel_name}</strong> <small>{CHANNEL_LABEL[listing.channel_type]}</small> <Badge value={listing.state} /> last pushed {shown(listing.last_pushed_qty)}, channel holds {shown(listing.last_seen_qty)}, synced {timeAgo(listing.last_synced_at)}
       {listing.last_error && <small className="bad-text"> {listing.last_error}</small>}
       <button onClick={sync}>Sync now</button>
       {msg && <small> {msg}</small>}
