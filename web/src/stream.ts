@@ -70,6 +70,7 @@ export function connectStream(qc: QueryClient): () => void {
         invalidate('items', 'item', 'overview', 'alerts', 'sync-events', 'agents', 'listings', 'movements');
         return;
       }
+      if (e.type === 'stock.changed' && Array.isArray(e.data?.levels)) patchItemRows(qc, e.data.levels);
       if (e.type === 'stock.changed') invalidate('items', 'item', 'movements', 'overview', 'agents', 'listings');
       else if (e.type === 'sync.events') invalidate('sync-events', 'overview', 'agents', 'listings', 'items', 'item', 'channels');
       else if (e.type.startsWith('alert.')) invalidate('alerts', 'overview', 'agents');
@@ -89,4 +90,39 @@ export function connectStream(qc: QueryClient): () => void {
     ws?.close();
     setStatus('offline');
   };
+}
+
+interface Level {
+  item_id: string;
+  location_id: string;
+  on_hand: number;
+  reserved: number;
+}
+interface RowsPageLike {
+  data: Array<{ id: string; on_hand: number; reserved: number; available: number; levels: Array<{ location_id: string; on_hand: number; reserved: number }> }>;
+}
+
+/** Writes announced levels straight into the cached Items rows, so the row changes before the refetch returns. */
+function patchItemRows(qc: QueryClient, levels: Level[]): void {
+  const byItem = new Map<string, Level[]>();
+  for (const l of levels) byItem.set(l.item_id, [...(byItem.get(l.item_id) ?? []), l]);
+  qc.setQueriesData<{ pages: RowsPageLike[]; pageParams: unknown[] }>({ queryKey: ['items', 'rows'] }, (old) => {
+    if (!old?.pages) return old;
+    let changed = false;
+    const pages = old.pages.map((p) => ({
+      ...p,
+      data: p.data.map((row) => {
+        const news = byItem.get(row.id);
+        if (!news) return row;
+        changed = true;
+        const lv = new Map(row.levels.map((x) => [x.location_id, x]));
+        for (const n of news) lv.set(n.location_id, { location_id: n.location_id, on_hand: n.on_hand, reserved: n.reserved });
+        const all = [...lv.values()];
+        const onHand = all.reduce((s, x) => s + x.on_hand, 0);
+        const reserved = all.reduce((s, x) => s + x.reserved, 0);
+        return { ...row, levels: all, on_hand: onHand, reserved, available: onHand - reserved };
+      }),
+    }));
+    return changed ? { ...old, pages } : old;
+  });
 }

@@ -1,8 +1,8 @@
 // Sync log: every push, pull, repair and inbound change; filter by channel, item, outcome, time.
 import { useInfiniteQuery, useQuery } from '@tanstack/react-query';
-import { useState } from 'react';
+import { useState, type FormEvent } from 'react';
 import { Link, useSearch } from 'wouter';
-import { api, qs, type Page } from '../api.ts';
+import { api, errorText, qs, type Page } from '../api.ts';
 import type { Channel } from '../components/ChannelForm.tsx';
 import { Badge, Empty, ErrorBox, Loading, PageHeader, timeAgo } from '../ui.tsx';
 
@@ -57,6 +57,21 @@ export default function SyncLog() {
   const search = new URLSearchParams(useSearch());
   const [channel, setChannel] = useState(search.get('channel') ?? '');
   const [item, setItem] = useState(search.get('item') ?? '');
+  const [sku, setSku] = useState('');
+  const [skuError, setSkuError] = useState<string | null>(null);
+  const findItem = async (e: FormEvent) => {
+    e.preventDefault();
+    setSkuError(null);
+    if (!sku.trim()) return setItem('');
+    try {
+      const found = await api<Page<{ id: string; sku: string }>>('GET', `/items${qs({ q: sku.trim(), limit: 20 })}`);
+      const hit = found.data.find((i) => i.sku.toLowerCase() === sku.trim().toLowerCase()) ?? (found.data.length === 1 ? found.data[0] : undefined);
+      if (hit) setItem(hit.id);
+      else setSkuError(found.data.length ? `Several items match "${sku}": type the whole SKU` : `No item with SKU "${sku}"`);
+    } catch (err) {
+      setSkuError(errorText(err));
+    }
+  };
   const [outcome, setOutcome] = useState('');
   const [kind, setKind] = useState('');
   const [since, setSince] = useState('24h');
@@ -111,11 +126,18 @@ export default function SyncLog() {
             ))}
           </select>
         </label>
+        <form onSubmit={findItem} className="row" aria-label="Item filter">
+          <label>
+            Item SKU
+            <input name="sku" value={sku} onChange={(e) => setSku(e.target.value)} placeholder="any" />
+          </label>
+        </form>
         {item && (
-          <span className="chip">
-            one item <button className="link" onClick={() => setItem('')} aria-label="Clear item filter">×</button>
+          <span className="chip" data-testid="item-filter">
+            <ItemName id={item} /> <button className="link" onClick={() => (setItem(''), setSku(''))} aria-label="Clear item filter">×</button>
           </span>
         )}
+        {skuError && <small className="form-error">{skuError}</small>}
       </div>
       {q.isPending ? (
         <Loading what="Loading sync events" />
