@@ -273,6 +273,24 @@ describe('dashboard end to end', () => {
     expect((await api(h.url, 'GET', `/api/v1/channels/${chans.body.data[0].id}`, { token: tokenA })).body.status).toBe('connected');
   });
 
+  it('items: server search and sort', async () => {
+    await pageA.goto(`${h.url}/items`);
+    const rows = pageA.getByTestId('item-row');
+    await expect.poll(() => rows.count(), { timeout: 10_000 }).toBe(3);
+    await pageA.getByLabel('Search items').fill('bun');
+    await expect.poll(async () => (await rows.evaluateAll((els) => els.map((e) => e.getAttribute('data-sku')))).join(), { timeout: 10_000 }).toBe('BUN-1');
+    await pageA.getByLabel('Search items').fill('no such thing');
+    await expect.poll(() => pageA.getByText('No item matches "no such thing".').count(), { timeout: 10_000 }).toBe(1);
+    await pageA.getByLabel('Search items').fill('');
+    await expect.poll(() => rows.count(), { timeout: 10_000 }).toBe(3);
+    const order = () => rows.evaluateAll((els) => els.map((e) => e.getAttribute('data-sku')).join());
+    expect(await order()).toBe('BUN-1,CAKE-1,TEA-1');
+    await pageA.getByRole('button', { name: /^On hand/ }).click(); // ascending: cake 10, bun 11, tea 40
+    await expect.poll(order, { timeout: 10_000 }).toBe('CAKE-1,BUN-1,TEA-1');
+    await pageA.getByRole('button', { name: /^On hand/ }).click(); // descending
+    await expect.poll(order, { timeout: 10_000 }).toBe('TEA-1,BUN-1,CAKE-1');
+  });
+
   it('logs out, refuses a wrong password clearly, and logs back in', async () => {
     await pageA.getByRole('button', { name: 'Log out' }).click();
     await pageA.waitForURL(/\/login$/);
