@@ -172,11 +172,27 @@ describe('dashboard end to end', () => {
     await pageA.getByRole('link', { name: 'Items' }).click();
     const cake = pageA.locator('[data-testid="item-row"][data-sku="CAKE-1"]');
     await expect.poll(() => cake.getByTestId('on-hand').textContent(), { timeout: 10_000 }).toBe('6');
+    // The API gains ETags (and will require If-Match): stand in for it by tagging the item's GET,
+    // and check the PATCH carries that tag.
+    const itemPath = /\/api\/v1\/items\/item_[0-9a-f]{32}$/;
+    const ifMatch: string[] = [];
+    await pageA.route(itemPath, async (route) => {
+      const req = route.request();
+      if (req.method() === 'GET') {
+        const res = await route.fetch();
+        await route.fulfill({ response: res, headers: { ...res.headers(), etag: '"item-v7"' } });
+        return;
+      }
+      if (req.method() === 'PATCH') ifMatch.push(req.headers()['if-match'] ?? '(none)');
+      await route.continue();
+    });
     await cake.getByRole('button', { name: 'Edit CAKE-1' }).click();
     const settings = cake.getByRole('form', { name: 'Settings for CAKE-1' });
     await settings.getByLabel('Low-stock threshold').fill('5');
     await settings.getByRole('button', { name: 'Save settings' }).click();
     await expect.poll(() => cake.getByText('Saved.').count()).toBe(1);
+    expect(ifMatch).toEqual(['"item-v7"']);
+    await pageA.unroute(itemPath);
 
     // The Overview open in a second tab of the same session.
     const overview = await ctxA.newPage();
