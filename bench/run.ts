@@ -1,7 +1,8 @@
-// npm run bench -- ledger | webhooks | propagation --tenants N --rate R --duration S  [--record]
+// npm run bench -- ledger | webhooks | propagation --tenants N --rate R --duration S | dashboard --items N --searches N  [--record]
 // Each benchmark is self-contained and bounded in time; progress goes to stderr and the LAST line
 // of stdout is exactly one JSON object (the checks parse it).
 import os from 'node:os';
+import { benchDashboard } from './dashboard.ts';
 import { benchLedger } from './ledger.ts';
 import { benchPropagation } from './propagation.ts';
 import { recordRow } from './record.ts';
@@ -9,7 +10,7 @@ import { numFlag, parseArgs } from './stats.ts';
 import { benchWebhooks } from './webhooks.ts';
 import { progress } from './env.ts';
 
-const USAGE = 'usage: npm run bench -- ledger | webhooks | propagation --tenants N --rate R --duration S  [--record]';
+const USAGE = 'usage: npm run bench -- ledger | webhooks | propagation --tenants N --rate R --duration S | dashboard --items N --searches N  [--record]';
 
 async function main(): Promise<number> {
   const argv = process.argv.slice(2);
@@ -43,6 +44,12 @@ async function main(): Promise<number> {
           settleS: numFlag(flags, 'settle', 60),
           direct: flags.direct === true,
         });
+      break;
+    }
+    case 'dashboard': {
+      const items = numFlag(flags, 'items', 10_000);
+      limitS = 240;
+      run = () => benchDashboard({ items, searches: numFlag(flags, 'searches', 20) });
       break;
     }
     default:

@@ -9,6 +9,7 @@ import { z } from 'zod';
 import type { AppContext } from '../engine/context.ts';
 import { registry } from '../engine/metrics.ts';
 import { queueDepth } from '../engine/worker.ts';
+import { serveDashboard } from './dashboard.ts';
 import { installErrorHandling } from './errors.ts';
 import { ApiDocs, doc } from './openapi.ts';
 import { requireAuth } from './plugins/auth.ts';
@@ -101,5 +102,6 @@ export async function buildApp(ctx: AppContext, opts: AppOptions): Promise<Fasti
     },
     { prefix: '/api/v1' },
   );
+  await serveDashboard(app);
   return app;
 }

@@ -8,6 +8,7 @@ import { reportRoutes } from './reports.ts';
 import { salesOrderRoutes } from './sales-orders.ts';
 import { alertRoutes } from './alerts.ts';
 import { channelRoutes } from './channels.ts';
+import { dashboardRoutes } from './dashboard.ts';
 import { itemRoutes } from './items.ts';
 import { listingRoutes } from './listings.ts';
 import { locationRoutes } from './locations.ts';
@@ -29,4 +30,5 @@ export async function apiRoutes(app: FastifyInstance, ctx: AppContext): Promise<
   await auditLogRoutes(app, ctx);
   await reportRoutes(app, ctx);
   await salesOrderRoutes(app, ctx);
+  await dashboardRoutes(app, ctx);
 }

@@ -1,0 +1,54 @@
+// Real-browser helpers: Debian's chromium driven by playwright-core (never a downloaded browser),
+// the dashboard built before the server starts, and a recorder of everything the page received.
+import fs from 'node:fs';
+import path from 'node:path';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { buildWeb } from '../../bin/build-web.ts';
+
+export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+export const SCREENSHOTS = path.resolve(import.meta.dirname, '../../docs/screenshots');
+
+/** Builds web/dist when stale (the server only serves what exists when it starts). */
+export async function ensureWebBuilt(): Promise<void> {
+  await buildWeb({ quiet: true });
+}
+
+export async function launchBrowser(): Promise<Browser> {
+  if (!fs.existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: apt-get install -y chromium`);
+  return chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'] });
+}
+
+export interface Recorder {
+  /** Every /api response body and every WebSocket frame the page received, in order. */
+  bodies: string[];
+  frames: string[];
+  text(): string;
+}
+
+/** Records every API response body and live frame a context's pages receive. */
+export function record(context: BrowserContext): Recorder {
+  const rec: Recorder = {
+    bodies: [],
+    frames: [],
+    text: () => rec.bodies.join('\n') + '\n' + rec.frames.join('\n'),
+  };
+  const watch = (page: Page) => {
+    page.on('response', async (res) => {
+      if (!new URL(res.url()).pathname.startsWith('/api/')) return;
+      try {
+        rec.bodies.push(await res.text());
+      } catch {
+        // no body (204, or the page navigated away): nothing to record
+      }
+    });
+    page.on('websocket', (ws) => ws.on('framereceived', (f) => rec.frames.push(typeof f.payload === 'string' ? f.payload : f.payload.toString('utf8'))));
+  };
+  context.pages().forEach(watch);
+  context.on('page', watch);
+  return rec;
+}
+
+export async function shoot(page: Page, name: string): Promise<void> {
+  fs.mkdirSync(SCREENSHOTS, { recursive: true });
+  await page.screenshot({ path: path.join(SCREENSHOTS, `${name}.png`), fullPage: false });
+}

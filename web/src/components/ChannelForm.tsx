@@ -1,0 +1,170 @@
+// Connect a channel (type, name, base URL, credentials) or replace an existing channel's
+// credentials. Secrets are typed here and sent once; the API only ever says whether each is set.
+import { useQuery, useQueryClient } from '@tanstack/react-query';
+import { useState, type FormEvent } from 'react';
+import { api, errorText } from '../api.ts';
+import { useLocations } from '../hooks.ts';
+import { CHANNEL_LABEL, Loading, ErrorBox } from '../ui.tsx';
+
+export interface ChannelType {
+  type: string;
+  default_base_url: string | null;
+  credential_fields: Array<{ name: string; label: string; secret: boolean; required: boolean }>;
+  capabilities?: { quantityModel?: string };
+}
+
+export interface Channel {
+  id: string;
+  type: string;
+  name: string;
+  base_url: string;
+  status: string;
+  credentials: Record<string, boolean>;
+  settings: Record<string, unknown>;
+  last_sync_at: string | null;
+  last_error: string | null;
+  listings: { total: number; matched: number; unmatched: number };
+  webhook_url: string;
+}
+
+export function useChannelTypes() {
+  return useQuery({ queryKey: ['channel-types'], queryFn: () => api<{ data: ChannelType[] }>('GET', '/channel-types'), staleTime: Infinity });
+}
+
+/** Platform account settings a connection needs besides credentials (not secret: shown back). */
+const PLATFORM_SETTINGS: Record<string, Array<{ name: string; label: string }>> = {
+  deliveroo: [
+    { name: 'brand_id', label: 'Brand ID' },
+    { name: 'site_id', label: 'Site ID' },
+    { name: 'menu_id', label: 'Menu ID' },
+  ],
+};
+
+const multiline = (f: { name: string; label: string }) => /pem|public_key/i.test(f.name + f.label);
+
+export function ChannelForm({ channel, onSaved }: { channel?: Channel; onSaved: (c: Channel, test: { ok: boolean; account?: string; error?: { message: string } }) => void }) {
+  const types = useChannelTypes();
+  const qc = useQueryClient();
+  const [type, setType] = useState(channel?.type ?? 'eposnow');
+  const [name, setName] = useState(channel?.name ?? '');
+  const [baseUrl, setBaseUrl] = useState<string | null>(channel?.base_url ?? null);
+  const [creds, setCreds] = useState<Record<string, string>>({});
+  const [settings, setSettings] = useState<Record<string, string>>(
+    Object.fromEntries((PLATFORM_SETTINGS[channel?.type ?? ''] ?? []).map((f) => [f.name, String(channel?.settings[f.name] ?? '')])),
+  );
+  const [error, setError] = useState<string | null>(null);
+  const [busy, setBusy] = useState(false);
+  const locations = useLocations();
+  const [location, setLocation] = useState('');
+  if (types.isPending) return <Loading what="Loading channel types" />;
+  if (types.isError) return <ErrorBox error={types.error} retry={() => types.refetch()} />;
+  const def = types.data.data.find((t) => t.type === type)!;
+  const fields = def.credential_fields;
+  const settingFields = PLATFORM_SETTINGS[type] ?? [];
+  const platformSettings = Object.fromEntries(settingFields.map((f) => [f.name, settings[f.name] ?? '']).filter(([, v]) => v !== ''));
+  const submit = async (e: FormEvent) => {
+    e.preventDefault();
+    setBusy(true);
+    setError(null);
+    try {
+      const credentials = Object.fromEntries(Object.entries(creds).filter(([k, v]) => v !== '' && fields.some((f) => f.name === k)));
+      let saved: Channel;
+      if (channel) {
+        const body: Record<string, unknown> = {};
+        if (name && name !== channel.name) body.name = name;
+        if (baseUrl && baseUrl !== channel.base_url) body.base_url = baseUrl;
+        if (Object.keys(credentials).length) body.credentials = credentials;
+        if (settingFields.some((f) => (platformSettings[f.name] ?? '') !== String(channel.settings[f.name] ?? ''))) body.settings = platformSettings;
+        saved = Object.keys(body).length ? await api<Channel>('PATCH', `/channels/${channel.id}`, body) : channel;
+      } else {
+        const body: Record<string, unknown> = { type, name: name || CHANNEL_LABEL[type] || type, credentials };
+        // The channel sells this location's stock and its sales are taken from there (the
+        // engine takes no sale from a channel without one).
+        const loc = location || locations.data?.data[0]?.id;
+        body.settings = { ...platformSettings, ...(loc ? { location_ids: [loc] } : {}) };
+        const url = baseUrl ?? def.default_base_url;
+        if (url) body.base_url = url;
+        saved = await api<Channel>('POST', '/channels', body);
+      }
+      setCreds({});
+      // "Test connection": a real call to the platform with what was just saved.
+      const test = await api<{ ok: boolean; account?: string; error?: { message: string } }>('POST', `/channels/${saved.id}/test`);
+      void qc.invalidateQueries({ queryKey: ['channels'] });
+      onSaved(saved, test);
+    } catch (err) {
+      setError(errorText(err));
+    } finally {
+      setBusy(false);
+    }
+  };
+  return (
+    <form className="card channel-form" onSubmit={submit} aria-label={channel ? 'Edit channel' : 'Connect a channel'}>
+      {!channel && (
+        <label>
+          Platform
+          <select name="type" value={type} onChange={(e) => (setType(e.target.value), setBaseUrl(null), setCreds({}), setSettings({}))}>
+            {types.data.data.map((t) => (
+              <option key={t.type} value={t.type}>
+                {CHANNEL_LABEL[t.type] ?? t.type}
+              </option>
+            ))}
+          </select>
+        </label>
+      )}
+      <label>
+        Name
+        <input name="name" placeholder={CHANNEL_LABEL[type]} value={name} onChange={(e) => setName(e.target.value)} />
+      </label>
+      <label>
+        API base URL
+        <input name="base_url" value={baseUrl ?? def.default_base_url ?? ''} required={!def.default_base_url} onChange={(e) => setBaseUrl(e.target.value)} />
+        <small>Leave as is for the platform's own API; an emulator's address for the demo.</small>
+      </label>
+      {fields.map((f) => {
+        const isSet = channel?.credentials[f.name];
+        const props = {
+          name: f.name,
+          value: creds[f.name] ?? '',
+          required: !channel && f.required,
+          placeholder: isSet ? 'saved (hidden); type to replace' : '',
+          autoComplete: 'off',
+          onChange: (e: { target: { value: string } }) => setCreds({ ...creds, [f.name]: e.target.value }),
+        };
+        return (
+          <label key={f.name}>
+            {f.label}
+            {f.required ? '' : ' (optional)'} {channel && <span className="hint">{isSet ? '· set' : '· not set'}</span>}
+            {multiline(f) ? <textarea rows={4} {...props} /> : <input type={f.secret ? 'password' : 'text'} {...props} />}
+          </label>
+        );
+      })}
+      {!channel && (locations.data?.data.length ?? 0) > 1 && (
+        <label>
+          Sells stock from
+          <select name="location" value={location || locations.data!.data[0]!.id} onChange={(e) => setLocation(e.target.value)}>
+            {locations.data!.data.map((l) => (
+              <option key={l.id} value={l.id}>
+                {l.name}
+              </option>
+            ))}
+          </select>
+        </label>
+      )}
+      {settingFields.map((f) => (
+        <label key={f.name}>
+          {f.label}
+          <input name={`settings.${f.name}`} required value={settings[f.name] ?? ''} onChange={(e) => setSettings({ ...settings, [f.name]: e.target.value })} />
+        </label>
+      ))}
+      {channel && <small>Replacing credentials replaces all of them: fill every required field.</small>}
+      {error && (
+        <p className="form-error" role="alert">
+          {error}
+        </p>
+      )}
+      <button className="primary" type="submit" disabled={busy}>
+        {busy ? 'Testing connection…' : channel ? 'Save and test connection' : 'Connect and test connection'}
+      </button>
+    </form>
+  );
+}

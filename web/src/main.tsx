@@ -1,0 +1,130 @@
+import { QueryClient, QueryClientProvider } from '@tanstack/react-query';
+import { StrictMode, Suspense, lazy, useEffect, useState, useSyncExternalStore } from 'react';
+import { createRoot } from 'react-dom/client';
+import { Link, Redirect, Route, Switch, useLocation } from 'wouter';
+import { ApiError, getToken, onAuthChange, setToken } from './api.ts';
+import { Login, Signup } from './pages/Auth.tsx';
+import { connectStream, streamStatus } from './stream.ts';
+import { Loading } from './ui.tsx';
+import './styles.css';
+
+// Pages load on demand: the first paint carries only the shell, the router and the query client.
+const Overview = lazy(() => import('./pages/Overview.tsx'));
+const Items = lazy(() => import('./pages/Items.tsx'));
+const ItemDetail = lazy(() => import('./pages/ItemDetail.tsx'));
+const Channels = lazy(() => import('./pages/Channels.tsx'));
+const ChannelDetail = lazy(() => import('./pages/ChannelDetail.tsx'));
+const Alerts = lazy(() => import('./pages/Alerts.tsx'));
+const SyncLog = lazy(() => import('./pages/SyncLog.tsx'));
+const Onboarding = lazy(() => import('./pages/Onboarding.tsx'));
+
+const qc = new QueryClient({
+  defaultOptions: {
+    queries: {
+      staleTime: 5_000,
+      retry: (n, err) => !(err instanceof ApiError && err.status >= 400 && err.status < 500) && n < 2,
+      refetchOnWindowFocus: false,
+    },
+  },
+});
+
+function useToken() {
+  return useSyncExternalStore(onAuthChange, getToken);
+}
+
+const NAV = [
+  ['/', 'Overview'],
+  ['/items', 'Items'],
+  ['/channels', 'Channels'],
+  ['/alerts', 'Alerts'],
+  ['/sync-log', 'Sync log'],
+] as const;
+
+function Shell() {
+  const [loc, navigate] = useLocation();
+  const live = useSyncExternalStore(streamStatus.subscribe, streamStatus.get);
+  const [menu, setMenu] = useState(false);
+  useEffect(() => connectStream(qc), []);
+  useEffect(() => setMenu(false), [loc]);
+  const logout = () => {
+    setToken(null);
+    qc.clear();
+    navigate('/login');
+  };
+  return (
+    <div className="shell">
+      <nav className={`nav ${menu ? 'open' : ''}`} aria-label="Main">
+        <div className="brand">
+          <Link href="/">StockClerk</Link>
+          <span className={`live ${live}`} title={`Live updates: ${live}`} data-testid="live-status">
+            {live === 'live' ? '● live' : live === 'connecting' ? '○ connecting' : '○ offline'}
+          </span>
+          <button className="menu-toggle" aria-label="Menu" aria-expanded={menu} onClick={() => setMenu(!menu)}>
+            ☰
+          </button>
+        </div>
+        <ul>
+          {NAV.map(([href, label]) => (
+            <li key={href}>
+              <Link href={href} className={(href === '/' ? loc === '/' : loc.startsWith(href)) ? 'active' : ''}>
+                {label}
+              </Link>
+            </li>
+          ))}
+          <li>
+            <Link href="/onboarding">Setup</Link>
+          </li>
+          <li>
+            <button className="link logout" onClick={logout}>
+              Log out
+            </button>
+          </li>
+        </ul>
+      </nav>
+      <main className="main">
+        <Suspense fallback={<Loading />}>
+          <Switch>
+            <Route path="/" component={Overview} />
+            <Route path="/items" component={Items} />
+            <Route path="/items/:id">{(p) => <ItemDetail id={p.id} />}</Route>
+            <Route path="/channels" component={Channels} />
+            <Route path="/channels/:id">{(p) => <ChannelDetail id={p.id} />}</Route>
+            <Route path="/alerts" component={Alerts} />
+            <Route path="/sync-log" component={SyncLog} />
+            <Route path="/onboarding" component={Onboarding} />
+            <Route path="/login">
+              <Redirect to="/" />
+            </Route>
+            <Route path="/signup">
+              <Redirect to="/onboarding" />
+            </Route>
+            <Route>
+              <p>Page not found. <Link href="/">Back to the overview</Link></p>
+            </Route>
+          </Switch>
+        </Suspense>
+      </main>
+    </div>
+  );
+}
+
+function App() {
+  const token = useToken();
+  if (!token) {
+    return (
+      <Switch>
+        <Route path="/signup" component={Signup} />
+        <Route component={Login} />
+      </Switch>
+    );
+  }
+  return <Shell />;
+}
+
+createRoot(document.getElementById('root')!).render(
+  <StrictMode>
+    <QueryClientProvider client={qc}>
+      <App />
+    </QueryClientProvider>
+  </StrictMode>,
+);

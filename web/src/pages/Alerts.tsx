@@ -1,0 +1,107 @@
+// Alerts: filter by status and type, acknowledge.
+import { useInfiniteQuery, useQueryClient } from '@tanstack/react-query';
+import { useState } from 'react';
+import { api, errorText, qs, type Page } from '../api.ts';
+import { Badge, Empty, ErrorBox, Loading, PageHeader, timeAgo } from '../ui.tsx';
+
+export interface Alert {
+  id: string;
+  type: string;
+  severity: string;
+  subject: string;
+  message: string;
+  status: string;
+  created_at: string;
+  acknowledged_at: string | null;
+}
+
+const TYPES = ['low_stock', 'out_of_stock', 'channel_auth', 'sync_failure_rate', 'large_drift'];
+
+export function AlertRow({ alert, compact }: { alert: Alert; compact?: boolean }) {
+  const qc = useQueryClient();
+  const [error, setError] = useState<string | null>(null);
+  const [busy, setBusy] = useState(false);
+  const ack = async () => {
+    setBusy(true);
+    try {
+      await api('POST', `/alerts/${alert.id}/acknowledge`);
+      await qc.invalidateQueries({ queryKey: ['alerts'] });
+      await qc.invalidateQueries({ queryKey: ['overview'] });
+    } catch (err) {
+      setError(errorText(err));
+    } finally {
+      setBusy(false);
+    }
+  };
+  return (
+    <li className="alert-row" data-testid="alert-row" data-type={alert.type} data-status={alert.status}>
+      <div>
+        <Badge value={alert.severity} /> <Badge value={alert.type} /> {!compact && <Badge value={alert.status} />}
+        <span className="msg">{alert.message}</span> <small>{timeAgo(alert.created_at)}</small>
+      </div>
+      {alert.status === 'open' && (
+        <button onClick={ack} disabled={busy}>
+          {busy ? 'Acknowledging…' : 'Acknowledge'}
+        </button>
+      )}
+      {error && <small className="form-error">{error}</small>}
+    </li>
+  );
+}
+
+export default function Alerts() {
+  const [status, setStatus] = useState('open');
+  const [type, setType] = useState('');
+  const q = useInfiniteQuery({
+    queryKey: ['alerts', 'list', status, type],
+    queryFn: ({ pageParam }) => api<Page<Alert>>('GET', `/alerts${qs({ status, type, cursor: pageParam, limit: 50 })}`),
+    initialPageParam: undefined as string | undefined,
+    getNextPageParam: (p) => p.next_cursor ?? undefined,
+  });
+  const rows = q.data?.pages.flatMap((p) => p.data) ?? [];
+  return (
+    <div>
+      <PageHeader title="Alerts" />
+      <div className="filters card">
+        <label>
+          Status
+          <select value={status} onChange={(e) => setStatus(e.target.value)} name="status">
+            <option value="">all</option>
+            <option value="open">open</option>
+            <option value="acknowledged">acknowledged</option>
+            <option value="resolved">resolved</option>
+          </select>
+        </label>
+        <label>
+          Type
+          <select value={type} onChange={(e) => setType(e.target.value)} name="type">
+            <option value="">all</option>
+            {TYPES.map((t) => (
+              <option key={t} value={t}>
+                {t.replace(/_/g, ' ')}
+              </option>
+            ))}
+          </select>
+        </label>
+      </div>
+      {q.isPending ? (
+        <Loading what="Loading alerts" />
+      ) : q.isError ? (
+        <ErrorBox error={q.error} retry={() => q.refetch()} />
+      ) : rows.length === 0 ? (
+        <Empty>No alerts here.</Empty>
+      ) : (
+        <ul className="plain card">
+          {rows.map((a) => (
+            <AlertRow key={a.id} alert={a} />
+          ))}
+        </ul>
+      )}
+      {q.hasNextPage && (
+        <button onClick={() => q.fetchNextPage()} disabled={q.isFetchingNextPage}>
+          More
+        </button>
+      )}
+    </div>
+  );
+}

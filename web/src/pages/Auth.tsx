@@ -1,0 +1,115 @@
+// Sign up and log in. Errors come back from the API in plain words (wrong password, email taken,
+// weak password) and are shown beside the form.
+import { useState, type FormEvent } from 'react';
+import { Link, useLocation } from 'wouter';
+import { ApiError, api, errorText, setToken } from '../api.ts';
+
+function passwordProblem(p: string): string | null {
+  if (p.length < 10) return 'Use at least 10 characters';
+  if (!/[a-zA-Z]/.test(p) || !/[^a-zA-Z]/.test(p)) return 'Mix letters with digits or symbols';
+  return null;
+}
+
+export function Login() {
+  const [, navigate] = useLocation();
+  const [email, setEmail] = useState('');
+  const [password, setPassword] = useState('');
+  const [error, setError] = useState<string | null>(null);
+  const [busy, setBusy] = useState(false);
+  const submit = async (e: FormEvent) => {
+    e.preventDefault();
+    setBusy(true);
+    setError(null);
+    try {
+      const r = await api<{ token: string }>('POST', '/auth/login', { email, password });
+      setToken(r.token);
+      navigate('/');
+    } catch (err) {
+      setError(err instanceof ApiError && err.code === 'invalid_credentials' ? 'Wrong email or password.' : errorText(err));
+    } finally {
+      setBusy(false);
+    }
+  };
+  return (
+    <div className="auth">
+      <form onSubmit={submit} className="card" aria-label="Log in">
+        <h1>Log in to StockClerk</h1>
+        <label>
+          Email
+          <input type="email" name="email" autoComplete="email" required value={email} onChange={(e) => setEmail(e.target.value)} />
+        </label>
+        <label>
+          Password
+          <input type="password" name="password" autoComplete="current-password" required value={password} onChange={(e) => setPassword(e.target.value)} />
+        </label>
+        {error && (
+          <p className="form-error" role="alert">
+            {error}
+          </p>
+        )}
+        <button type="submit" className="primary" disabled={busy}>
+          {busy ? 'Logging in…' : 'Log in'}
+        </button>
+        <p>
+          New here? <Link href="/signup">Create an account</Link>
+        </p>
+      </form>
+    </div>
+  );
+}
+
+export function Signup() {
+  const [, navigate] = useLocation();
+  const [business, setBusiness] = useState('');
+  const [email, setEmail] = useState('');
+  const [password, setPassword] = useState('');
+  const [error, setError] = useState<string | null>(null);
+  const [busy, setBusy] = useState(false);
+  const submit = async (e: FormEvent) => {
+    e.preventDefault();
+    setError(null);
+    const weak = passwordProblem(password);
+    if (weak) return setError(`Password too weak: ${weak.toLowerCase()}.`);
+    setBusy(true);
+    try {
+      const r = await api<{ token: string }>('POST', '/auth/register', { business_name: business, email, password });
+      setToken(r.token);
+      navigate('/onboarding');
+    } catch (err) {
+      setError(err instanceof ApiError && err.code === 'email_taken' ? 'An account with this email already exists. Log in instead?' : errorText(err));
+    } finally {
+      setBusy(false);
+    }
+  };
+  return (
+    <div className="auth">
+      <form onSubmit={submit} className="card" aria-label="Sign up">
+        <h1>Create your StockClerk account</h1>
+        <label>
+          Business name
+          <input name="business_name" required value={business} onChange={(e) => setBusiness(e.target.value)} />
+        </label>
+        <label>
+          Email
+          <input type="email" name="email" autoComplete="email" required value={email} onChange={(e) => setEmail(e.target.value)} />
+        </label>
+        <label>
+          Password
+          <input type="password" name="password" autoComplete="new-password" required value={password} onChange={(e) => setPassword(e.target.value)} />
+          <small>At least 10 characters, letters mixed with digits or symbols.</small>
+        </label>
+        {error && (
+          <p className="form-error" role="alert">
+            {error}
+          </p>
+        )}
+        <button type="submit" className="primary" disabled={busy}>
+          {busy ? 'Creating…' : 'Sign up'}
+        </button>
+        <p>
+          Already have an account? <Link href="/login">Log in</Link>
+        </p>
+      </form>
+    </div>
+  );
+}

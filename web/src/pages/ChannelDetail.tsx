@@ -1,0 +1,196 @@
+// One channel: test, pause / resume, edit credentials (never shown back), disconnect, its
+// listings and recent sync events.
+import { useInfiniteQuery, useQuery, useQueryClient } from '@tanstack/react-query';
+import { useState } from 'react';
+import { useLocation } from 'wouter';
+import { api, errorText, qs, type Page } from '../api.ts';
+import { ChannelForm, useChannelTypes, type Channel } from '../components/ChannelForm.tsx';
+import { UnmatchedListings } from '../components/UnmatchedListings.tsx';
+import { Badge, CHANNEL_LABEL, Empty, ErrorBox, Loading, PageHeader, timeAgo } from '../ui.tsx';
+import { SyncEventRow, type SyncEvent } from './SyncLog.tsx';
+
+interface Listing {
+  id: string;
+  item_id: string | null;
+  item_sku: string | null;
+  external_sku: string | null;
+  external_id: string;
+  name: string | null;
+  last_pushed_qty: number | null;
+  last_seen_qty: number | null;
+  state: string;
+  push_pending: boolean;
+}
+
+export default function ChannelDetail({ id }: { id: string }) {
+  const qc = useQueryClient();
+  const [, navigate] = useLocation();
+  const ch = useQuery({ queryKey: ['channels', id], queryFn: () => api<Channel>('GET', `/channels/${id}`) });
+  const listings = useInfiniteQuery({
+    queryKey: ['listings', id, 'all'],
+    queryFn: ({ pageParam }) => api<Page<Listing>>('GET', `/listings${qs({ channel_id: id, limit: 100, cursor: pageParam })}`),
+    initialPageParam: undefined as string | undefined,
+    getNextPageParam: (p) => p.next_cursor ?? undefined,
+  });
+  const events = useQuery({ queryKey: ['sync-events', 'channel', id], queryFn: () => api<Page<SyncEvent>>('GET', `/sync-events?channel_id=${id}&limit=25`) });
+  const types = useChannelTypes();
+  const [editing, setEditing] = useState(false);
+  const [msg, setMsg] = useState<{ ok: boolean; text: string } | null>(null);
+  if (ch.isPending) return <Loading what="Loading channel" />;
+  if (ch.isError) return <ErrorBox error={ch.error} retry={() => ch.refetch()} />;
+  const c = ch.data;
+  const act = async (what: string, fn: () => Promise<string>) => {
+    setMsg(null);
+    try {
+      setMsg({ ok: true, text: await fn() });
+      await qc.invalidateQueries({ queryKey: ['channels'] });
+    } catch (err) {
+      setMsg({ ok: false, text: `${what}: ${errorText(err)}` });
+    }
+  };
+  const rows = listings.data?.pages.flatMap((p) => p.data) ?? [];
+  const availability = types.data?.data.find((t) => t.type === c.type)?.capabilities?.quantityModel === 'availability';
+  const shown = (n: number | null) => (n === null ? '—' : availability ? (n > 0 ? 'on' : 'off') : n);
+  return (
+    <div>
+      <PageHeader title={c.name}>
+        <Badge value={c.status} />
+      </PageHeader>
+      <section className="card">
+        <p>
+          {CHANNEL_LABEL[c.type] ?? c.type} · {c.base_url} · last sync {timeAgo(c.last_sync_at)}
+        </p>
+        <p className="small">
+          Credentials:{' '}
+          {Object.entries(c.credentials).map(([k, set]) => (
+            <span key={k} className="chip">
+              {k.replace(/_/g, ' ')} {set ? 'set' : 'not set'}
+            </span>
+          ))}
+        </p>
+        <p className="small">
+          Webhook URL: <code>{c.webhook_url}</code>
+        </p>
+        {c.last_error && <p className="bad-text">{c.last_error}</p>}
+        <div className="row wrap">
+          <button
+            onClick={() =>
+              act('Test', async () => {
+                const r = await api<{ ok: boolean; account?: string; error?: { message: string } }>('POST', `/channels/${id}/test`);
+                if (!r.ok) throw new Error(r.error?.message ?? 'failed');
+                return `Connection works${r.account ? ` (account ${r.account})` : ''}.`;
+              })
+            }
+          >
+            Test connection
+          </button>
+          {c.status === 'paused' ? (
+            <button onClick={() => act('Resume', async () => (await api('POST', `/channels/${id}/resume`), 'Sync resumed.'))}>Resume sync</button>
+          ) : (
+            <button onClick={() => act('Pause', async () => (await api('POST', `/channels/${id}/pause`), 'Sync paused.'))}>Pause sync</button>
+          )}
+          <button onClick={() => act('Import', async () => {
+            const r = await api<{ imported: number; matched: number; unmatched: number }>('POST', `/channels/${id}/import`);
+            await qc.invalidateQueries({ queryKey: ['listings'] });
+            return `Imported ${r.imported}: ${r.matched} newly matched, ${r.unmatched} unmatched.`;
+          })}>Import listings</button>
+          <button onClick={() => act('Sync', async () => (await api('POST', `/channels/${id}/sync`), 'Full sync queued.'))}>Sync all now</button>
+          <button onClick={() => setEditing(!editing)}>{editing ? 'Cancel' : 'Edit credentials'}</button>
+          <button
+            className="danger"
+            onClick={async () => {
+              if (!confirm(`Disconnect ${c.name}? Its listings are removed; the ledger keeps its history.`)) return;
+              try {
+                await api('DELETE', `/channels/${id}`);
+                await qc.invalidateQueries({ queryKey: ['channels'] });
+                navigate('/channels');
+              } catch (err) {
+                setMsg({ ok: false, text: errorText(err) });
+              }
+            }}
+          >
+            Disconnect
+          </button>
+        </div>
+        {msg && (
+          <p className={msg.ok ? 'ok-text' : 'form-error'} role={msg.ok ? 'status' : 'alert'}>
+            {msg.text}
+          </p>
+        )}
+      </section>
+      {editing && (
+        <ChannelForm
+          channel={c}
+          onSaved={(_s, t) => {
+            setEditing(false);
+            setMsg(t.ok ? { ok: true, text: 'Saved; connection works.' } : { ok: false, text: `Saved, but the connection failed: ${t.error?.message}` });
+            void qc.invalidateQueries({ queryKey: ['channels'] });
+          }}
+        />
+      )}
+      {c.listings.unmatched > 0 && (
+        <section className="card">
+          <UnmatchedListings channelId={id} />
+        </section>
+      )}
+      <div className="grid">
+        <section className="card span2" aria-label="Listings">
+          <h2>Listings ({c.listings.total})</h2>
+          {listings.isPending ? (
+            <Loading />
+          ) : listings.isError ? (
+            <ErrorBox error={listings.error} />
+          ) : rows.length === 0 ? (
+            <Empty>No listings imported yet.</Empty>
+          ) : (
+            <div className="table-wrap">
+              <table>
+                <thead>
+                  <tr>
+                    <th>SKU</th>
+                    <th>Name</th>
+                    <th>Item</th>
+                    <th>Pushed</th>
+                    <th>Holds</th>
+                    <th>State</th>
+                  </tr>
+                </thead>
+                <tbody>
+                  {rows.map((l) => (
+                    <tr key={l.id}>
+                      <td>{l.external_sku ?? l.external_id}</td>
+                      <td>{l.name}</td>
+                      <td>{l.item_sku ?? '—'}</td>
+                      <td>{shown(l.last_pushed_qty)}</td>
+                      <td>{shown(l.last_seen_qty)}</td>
+                      <td>
+                        <Badge value={l.push_pending && l.state === 'in_sync' ? 'pending' : l.state} />
+                      </td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+            </div>
+          )}
+          {listings.hasNextPage && <button onClick={() => listings.fetchNextPage()}>More</button>}
+        </section>
+        <section className="card" aria-label="Recent sync events">
+          <h2>Recent sync events</h2>
+          {events.isPending ? (
+            <Loading />
+          ) : events.isError ? (
+            <ErrorBox error={events.error} />
+          ) : events.data.data.length === 0 ? (
+            <Empty>Nothing synced yet.</Empty>
+          ) : (
+            <ul className="plain feed">
+              {events.data.data.map((e) => (
+                <SyncEventRow key={e.id} event={e} />
+              ))}
+            </ul>
+          )}
+        </section>
+      </div>
+    </div>
+  );
+}

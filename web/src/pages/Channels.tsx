@@ -1,0 +1,45 @@
+// Channels: every connected platform account with its state, and connecting a new one.
+import { useQuery } from '@tanstack/react-query';
+import { useState } from 'react';
+import { Link, useLocation } from 'wouter';
+import { api, type Page } from '../api.ts';
+import { ChannelForm, type Channel } from '../components/ChannelForm.tsx';
+import { Badge, CHANNEL_LABEL, Empty, ErrorBox, Loading, PageHeader, timeAgo } from '../ui.tsx';
+
+export default function Channels() {
+  const q = useQuery({ queryKey: ['channels'], queryFn: () => api<Page<Channel>>('GET', '/channels?limit=100') });
+  const [adding, setAdding] = useState(false);
+  const [, navigate] = useLocation();
+  return (
+    <div>
+      <PageHeader title="Channels">
+        <button className="primary" onClick={() => setAdding(!adding)}>
+          {adding ? 'Cancel' : 'Add channel'}
+        </button>
+      </PageHeader>
+      {adding && <ChannelForm onSaved={(c) => navigate(`/channels/${c.id}`)} />}
+      {q.isPending ? (
+        <Loading what="Loading channels" />
+      ) : q.isError ? (
+        <ErrorBox error={q.error} retry={() => q.refetch()} />
+      ) : q.data.data.length === 0 ? (
+        <Empty>No channels yet. Add your till, web store or delivery app.</Empty>
+      ) : (
+        <div className="cards">
+          {q.data.data.map((c) => (
+            <Link key={c.id} href={`/channels/${c.id}`} className="card channel-card" data-testid="channel-card">
+              <h3>
+                {c.name} <Badge value={c.status} />
+              </h3>
+              <p>{CHANNEL_LABEL[c.type] ?? c.type}</p>
+              <p className="small">
+                {c.listings.matched}/{c.listings.total} listings matched · last sync {timeAgo(c.last_sync_at)}
+              </p>
+              {c.last_error && <p className="bad-text small">{c.last_error}</p>}
+            </Link>
+          ))}
+        </div>
+      )}
+    </div>
+  );
+}

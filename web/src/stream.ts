@@ -1,0 +1,128 @@
+// Live events: one WebSocket to /api/v1/stream?token=, reconnecting with backoff. Events update
+// the cached queries (so open pages change without a reload) and feed subscribers (the live feed).
+import type { QueryClient } from '@tanstack/react-query';
+import { getToken } from './api.ts';
+
+export interface StreamEvent {
+  type: string;
+  data: any;
+}
+
+const subscribers = new Set<(e: StreamEvent) => void>();
+export function subscribe(fn: (e: StreamEvent) => void): () => void {
+  subscribers.add(fn);
+  return () => subscribers.delete(fn);
+}
+
+let status: 'connecting' | 'live' | 'offline' = 'offline';
+const statusListeners = new Set<() => void>();
+export const streamStatus = {
+  get: () => status,
+  subscribe(fn: () => void) {
+    statusListeners.add(fn);
+    return () => statusListeners.delete(fn);
+  },
+};
+function setStatus(s: typeof status) {
+  status = s;
+  for (const fn of statusListeners) fn();
+}
+
+/** Coalesces invalidations: a burst of events refetches each query family at most every 300 ms. */
+function invalidator(qc: QueryClient) {
+  const pending = new Set<string>();
+  let timer: ReturnType<typeof setTimeout> | null = null;
+  return (...keys: string[]) => {
+    for (const k of keys) pending.add(k);
+    timer ??= setTimeout(() => {
+      timer = null;
+      const ks = [...pending];
+      pending.clear();
+      for (const k of ks) void qc.invalidateQueries({ queryKey: [k] });
+    }, 150);
+  };
+}
+
+export function connectStream(qc: QueryClient): () => void {
+  let ws: WebSocket | null = null;
+  let stopped = false;
+  let retry = 0;
+  let timer: ReturnType<typeof setTimeout> | null = null;
+  const invalidate = invalidator(qc);
+
+  const open = () => {
+    const token = getToken();
+    if (!token || stopped) return;
+    setStatus('connecting');
+    const proto = location.protocol === 'https:' ? 'wss' : 'ws';
+    ws = new WebSocket(`${proto}://${location.host}/api/v1/stream?token=${encodeURIComponent(token)}`);
+    ws.onmessage = (m) => {
+      let e: StreamEvent;
+      try {
+        e = JSON.parse(m.data as string);
+      } catch {
+        return;
+      }
+      if (e.type === 'hello') {
+        retry = 0;
+        setStatus('live');
+        // Anything may have changed while we were away.
+        invalidate('items', 'item', 'overview', 'alerts', 'sync-events', 'agents', 'listings', 'movements');
+        return;
+      }
+      if (e.type === 'stock.changed' && Array.isArray(e.data?.levels)) patchItemRows(qc, e.data.levels);
+      if (e.type === 'stock.changed') invalidate('items', 'item', 'movements', 'overview', 'agents', 'listings');
+      else if (e.type === 'sync.events') invalidate('sync-events', 'overview', 'agents', 'listings', 'items', 'item', 'channels');
+      else if (e.type.startsWith('alert.')) invalidate('alerts', 'overview', 'agents');
+      for (const fn of subscribers) fn(e);
+    };
+    ws.onclose = () => {
+      setStatus('offline');
+      ws = null;
+      if (stopped) return;
+      timer = setTimeout(open, Math.min(10_000, 500 * 2 ** retry++));
+    };
+  };
+  open();
+  return () => {
+    stopped = true;
+    if (timer) clearTimeout(timer);
+    ws?.close();
+    setStatus('offline');
+  };
+}
+
+interface Level {
+  item_id: string;
+  location_id: string;
+  on_hand: number;
+  reserved: number;
+}
+interface RowsPageLike {
+  data: Array<{ id: string; on_hand: number; reserved: number; available: number; levels: Array<{ location_id: string; on_hand: number; reserved: number }> }>;
+}
+
+/** Writes announced levels straight into the cached Items rows, so the row changes before the refetch returns. */
+function patchItemRows(qc: QueryClient, levels: Level[]): void {
+  const byItem = new Map<string, Level[]>();
+  for (const l of levels) byItem.set(l.item_id, [...(byItem.get(l.item_id) ?? []), l]);
+  qc.setQueriesData<{ pages: RowsPageLike[]; pageParams: unknown[] }>({ queryKey: ['items', 'rows'] }, (old) => {
+    if (!old?.pages) return old;
+    let changed = false;
+    const pages = old.pages.map((p) => ({
+      ...p,
+      data: p.data.map((row) => {
+        const news = byItem.get(row.id);
+        if (!news) return row;
+        changed = true;
+        const lv = new Map(row.levels.map((x) => [x.location_id, x]));
+        for (const n of news) lv.set(n.location_id, { location_id: n.location_id, on_hand: n.on_hand, reserved: n.reserved });
+        const all = [...lv.values()];
+        const onHand = all.reduce((s, x) => s + x.on_hand, 0);
+        const reserved = all.reduce((s, x) => s + x.reserved, 0);
+        return { ...row, levels: all, on_hand: onHand, reserved, available: onHand - reserved };
+      }),
+    }));
+    return changed ? { ...old, pages } : old;
+  });
+}
