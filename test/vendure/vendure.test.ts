@@ -4,7 +4,8 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
-import { newStandardWebhookSecret } from '../../src/channels/signing.ts';
+import { newStandardWebhookSecret, standardWebhookHeaders } from '../../src/channels/signing.ts';
+import { createVendureAdapter } from '../../src/channels/vendure/adapter.ts';
 import { adminSession, checkout, setStockOnHand, settleAndFulfil, variantsBySku, variantStock, type PlacedOrder, type VendureSession } from '../../src/channels/vendure/dev-client.ts';
 import { startVendureDev, type VendureDevServer } from '../../src/channels/vendure/dev-server.ts';
 import { startEmulators, type EmulatorSet } from '../../src/demo/emulated.ts';
@@ -225,5 +226,82 @@ describe('Vendure channel against a real Vendure 3.7', () => {
       [t.tenantId, item('SKU-1-5')],
     );
     expect(rows[0].max ?? 0).toBeLessThanOrEqual(5);
+  });
+
+  it('a delivery with a bad signature is refused on the shared inbound path and records nothing', async () => {
+    const body = JSON.stringify({ type: 'stock.movements', data: { movements: [{ id: '999999', type: 'SALE', quantity: -1, variantId: variants.get('SKU-1-1')!.id, stockLocationId: '1' }] } });
+    const before = (await vendureEvents()).length;
+    const wrong = standardWebhookHeaders(newStandardWebhookSecret(), 'msg_forged', body);
+    const res = await fetch(`${h.url}/webhooks/vendure/${channelId}`, { method: 'POST', headers: { 'content-type': 'application/json', ...wrong }, body });
+    expect(res.status).toBe(401);
+    expect(((await res.json()) as { error: { code: string } }).error.code).toBe('invalid_signature');
+    const stale = await fetch(`${h.url}/webhooks/vendure/${channelId}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'webhook-id': 'msg_old', 'webhook-timestamp': String(Math.floor(Date.now() / 1000) - 3600), 'webhook-signature': 'v1,AAAA' },
+      body,
+    });
+    expect(stale.status).toBe(401);
+    expect((await vendureEvents()).length).toBe(before);
+  });
+
+  it('the adapter never has two writes in flight on one variant: 8 concurrent pushes leave Vendure consistent', async () => {
+    const conn = { channelId: 'ch_adapter_test', baseUrl: vendure.url, credentials: { username: vendure.superadmin.username, password: vendure.superadmin.password }, settings: {} };
+    const adapter = createVendureAdapter(conn);
+    const v = variants.get('SKU-2-1')!.id;
+    const results = await Promise.all(
+      Array.from({ length: 8 }, (_, i) => adapter.pushLevels([{ listingId: `l${i}`, externalId: v, externalLocationId: '1', qty: 50 + i, known: { qty: null, version: null }, idempotencyKey: `k${i}` }])),
+    );
+    // Serialised in call order: each read back its own value, and the last one stands.
+    expect(results.map((r) => r[0])).toEqual(Array.from({ length: 8 }, (_, i) => ({ listingId: `l${i}`, outcome: 'ok', qty: 50 + i, version: null })));
+    const after = await variantStock(admin, v);
+    expect(after.stockOnHand).toBe(57);
+    // Vendure's own ledger agrees with its level: no lost update.
+    const r = await admin.call(`query($id:ID!){ productVariant(id:$id){ stockMovements(options:{take:1000}){ items{ ... on StockAdjustment{ quantity } } } } }`, { id: v });
+    const sum = r.productVariant.stockMovements.items.reduce((a: number, m: { quantity?: number }) => a + (m.quantity ?? 0), 0);
+    expect(sum).toBe(57);
+  });
+
+  it('logs in again when Vendure ends the session', async () => {
+    // A recording hop in front of Vendure: counts logins, remembers the bearer token in use.
+    let logins = 0;
+    let bearer = '';
+    const hop = http.createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', async () => {
+        const body = Buffer.concat(chunks);
+        if (body.includes('StockClerkLogin')) logins++;
+        if (req.headers.authorization) bearer = req.headers.authorization.slice(7);
+        const headers: Record<string, string> = { 'content-type': 'application/json' };
+        if (req.headers.authorization) headers.authorization = req.headers.authorization;
+        const r = await fetch(vendure.url + req.url, { method: 'POST', headers, body });
+        const out: Record<string, string> = { 'content-type': 'application/json' };
+        const tok = r.headers.get('vendure-auth-token');
+        if (tok) out['vendure-auth-token'] = tok;
+        res.writeHead(r.status, out).end(await r.text());
+      });
+    });
+    await new Promise<void>((r) => hop.listen(0, '127.0.0.1', () => r()));
+    try {
+      const adapter = createVendureAdapter({
+        channelId: 'ch_relogin_test',
+        baseUrl: `http://127.0.0.1:${(hop.address() as AddressInfo).port}`,
+        credentials: { username: vendure.superadmin.username, password: vendure.superadmin.password },
+        settings: {},
+      });
+      expect(await adapter.testConnection()).toEqual({ ok: true, account: 'superadmin' });
+      expect(logins).toBe(1);
+      // The merchant (or an expiry) ends that session on Vendure's side.
+      const ended = await fetch(vendure.adminUrl, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${bearer}` }, body: JSON.stringify({ query: 'mutation{ logout { success } }' }) });
+      expect(((await ended.json()) as { data: { logout: { success: boolean } } }).data.logout.success).toBe(true);
+      const [l] = await adapter.readListings([{ externalId: variants.get('SKU-1-1')!.id, externalLocationId: '1' }]);
+      expect(l).toMatchObject({ sku: 'SKU-1-1' });
+      expect(logins).toBe(2);
+      // Wrong credentials are an auth failure, not a retry loop.
+      const bad = createVendureAdapter({ channelId: 'ch_bad', baseUrl: vendure.url, credentials: { username: 'superadmin', password: 'wrong' }, settings: {} });
+      await expect(bad.testConnection()).rejects.toMatchObject({ name: 'ChannelError', kind: 'auth' });
+    } finally {
+      hop.close();
+    }
   });
 });

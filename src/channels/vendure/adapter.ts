@@ -186,39 +186,36 @@ export function createVendureAdapter(conn: ChannelConnection): ChannelAdapter {
   }
 
   async function pushChunk(reqs: PushRequest[], idx: number[], results: PushResult[], fallback: string): Promise<void> {
-    const ids = idx.map((i) => reqs[i]!.externalId);
-    await locks.run(ids, async () => {
-      const fresh = await readVariants(ids);
-      // One entry per variant; several locations of one variant go in the same entry.
-      const input = new Map<string, Array<{ stockLocationId: string; stockOnHand: number }>>();
-      const writable: number[] = [];
-      for (const i of idx) {
-        const r = reqs[i]!;
-        const loc = r.externalLocationId || fallback;
-        const level = fresh.get(r.externalId)?.stockLevels.find((l) => l.stockLocationId === loc);
-        if (!level) {
-          results[i] = { listingId: r.listingId, outcome: 'failed', error: `variant ${r.externalId} has no stock level at location ${loc}`, retryable: false };
-          continue;
-        }
-        writable.push(i);
-        const onHand = r.qty + level.stockAllocated;
-        // Setting the value it already holds is a no-op in Vendure (no movement): skip the call.
-        if (level.stockOnHand !== onHand) input.set(r.externalId, [...(input.get(r.externalId) ?? []), { stockLocationId: loc, stockOnHand: onHand }]);
+    const fresh = await readVariants(idx.map((i) => reqs[i]!.externalId));
+    // One entry per variant; several locations of one variant go in the same entry.
+    const input = new Map<string, Array<{ stockLocationId: string; stockOnHand: number }>>();
+    const writable: number[] = [];
+    for (const i of idx) {
+      const r = reqs[i]!;
+      const loc = r.externalLocationId || fallback;
+      const level = fresh.get(r.externalId)?.stockLevels.find((l) => l.stockLocationId === loc);
+      if (!level) {
+        results[i] = { listingId: r.listingId, outcome: 'failed', error: `variant ${r.externalId} has no stock level at location ${loc}`, retryable: false };
+        continue;
       }
-      if (input.size > 0) {
-        await gql(SET, { input: [...input].map(([id, stockLevels]) => ({ id, stockLevels })) });
-      }
-      // Read back: Vendure's own writers (checkouts, admins) race with ours without locks.
-      const after = input.size > 0 ? await readVariants(writable.map((i) => reqs[i]!.externalId)) : fresh;
-      for (const i of writable) {
-        const r = reqs[i]!;
-        const v = after.get(r.externalId);
-        const remote = v ? toListing(v, r.externalLocationId || fallback) : null;
-        if (!remote) results[i] = { listingId: r.listingId, outcome: 'failed', error: `variant ${r.externalId} vanished`, retryable: true };
-        else if (remote.qty === r.qty) results[i] = { listingId: r.listingId, outcome: 'ok', qty: r.qty, version: null };
-        else results[i] = { listingId: r.listingId, outcome: 'stale', remote };
-      }
-    });
+      writable.push(i);
+      const onHand = r.qty + level.stockAllocated;
+      // Setting the value it already holds is a no-op in Vendure (no movement): skip the call.
+      if (level.stockOnHand !== onHand) input.set(r.externalId, [...(input.get(r.externalId) ?? []), { stockLocationId: loc, stockOnHand: onHand }]);
+    }
+    if (input.size > 0) {
+      await gql(SET, { input: [...input].map(([id, stockLevels]) => ({ id, stockLevels })) });
+    }
+    // Read back: Vendure's own writers (checkouts, admins) race with ours without locks.
+    const after = input.size > 0 ? await readVariants(writable.map((i) => reqs[i]!.externalId)) : fresh;
+    for (const i of writable) {
+      const r = reqs[i]!;
+      const v = after.get(r.externalId);
+      const remote = v ? toListing(v, r.externalLocationId || fallback) : null;
+      if (!remote) results[i] = { listingId: r.listingId, outcome: 'failed', error: `variant ${r.externalId} vanished`, retryable: true };
+      else if (remote.qty === r.qty) results[i] = { listingId: r.listingId, outcome: 'ok', qty: r.qty, version: null };
+      else results[i] = { listingId: r.listingId, outcome: 'stale', remote };
+    }
   }
 
   return {
@@ -249,9 +246,12 @@ export function createVendureAdapter(conn: ChannelConnection): ChannelAdapter {
         if (!Number.isInteger(r.qty) || r.qty < 0) results[i] = { listingId: r.listingId, outcome: 'failed', error: `invalid quantity ${r.qty}`, retryable: false };
         else valid.push(i);
       });
-      const fallback = await stockLocation();
-      for (const part of chunks(valid, vendureCapabilities.maxPushBatch)) await pushChunk(reqs, part, results, fallback);
-      return results;
+      // The variants are claimed before the first await, so calls on one variant run in call order.
+      return locks.run(valid.map((i) => reqs[i]!.externalId), async () => {
+        const fallback = await stockLocation();
+        for (const part of chunks(valid, vendureCapabilities.maxPushBatch)) await pushChunk(reqs, part, results, fallback);
+        return results;
+      });
     },
 
     async pollEvents(cursor) {
