@@ -14,7 +14,7 @@ import { guardianRun } from '../../src/engine/guardian.ts';
 import { importListings } from '../../src/engine/onboarding.ts';
 import { watcherPoll } from '../../src/engine/watcher.ts';
 import { recordMovements, verifyLedger } from '../../src/ledger/ledger.ts';
-import { eventually, startHarness, type Harness } from '../helpers/stockclerk.ts';
+import { api, eventually, startHarness, type Harness } from '../helpers/stockclerk.ts';
 import { emulatedTenant, held, quiescent, sale, type EmulatedTenant } from '../helpers/tenant.ts';
 
 const SKUS = ['SKU-1-1', 'SKU-1-2', 'SKU-1-3', 'SKU-1-4', 'SKU-1-5', 'SKU-1-6'];
@@ -302,6 +302,33 @@ describe('Vendure channel against a real Vendure 3.7', () => {
       await expect(bad.testConnection()).rejects.toMatchObject({ name: 'ChannelError', kind: 'auth' });
     } finally {
       hop.close();
+    }
+  });
+
+  it('a merchant connects a Vendure store through the API: validated, tested, imported, secrets never echoed', async () => {
+    const credentials = { username: vendure.superadmin.username, password: vendure.superadmin.password, webhook_secret: newStandardWebhookSecret() };
+    const noUrl = await api(h.url, 'POST', '/api/v1/channels', { token: t.token, body: { type: 'vendure', name: 'No URL', credentials } });
+    expect(noUrl.status).toBe(400);
+    expect(noUrl.body.error.code).toBe('validation_failed');
+    const badSetting = await api(h.url, 'POST', '/api/v1/channels', { token: t.token, body: { type: 'vendure', name: 'Bad', base_url: vendure.url, credentials, settings: { admin_api_path: 'a b' } } });
+    expect(badSetting.status).toBe(400);
+    const created = await api(h.url, 'POST', '/api/v1/channels', {
+      token: t.token,
+      body: { type: 'vendure', name: 'Vendure via API', base_url: vendure.url, credentials, settings: { location_ids: [t.locationId], stock_location_id: '1', admin_api_path: 'admin-api' } },
+    });
+    expect(created.status).toBe(201);
+    expect(JSON.stringify(created.body)).not.toContain(vendure.superadmin.password);
+    expect(JSON.stringify(created.body)).not.toContain(credentials.webhook_secret);
+    const id = created.body.id as string;
+    try {
+      const tested = await api(h.url, 'POST', `/api/v1/channels/${id}/test`, { token: t.token });
+      expect(tested.status).toBe(200);
+      expect(JSON.stringify(tested.body)).toContain('superadmin');
+      const imported = await api(h.url, 'POST', `/api/v1/channels/${id}/import`, { token: t.token });
+      expect(imported.status).toBe(200);
+      expect(imported.body).toMatchObject({ imported: 50, matched: SKUS.length });
+    } finally {
+      expect((await api(h.url, 'DELETE', `/api/v1/channels/${id}`, { token: t.token })).status).toBe(204);
     }
   });
 });
