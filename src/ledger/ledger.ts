@@ -105,13 +105,13 @@ export async function applyMovements(tx: Tx, tenantId: string, movements: Moveme
     source_user_id: m.sourceUserId ?? null,
     note: m.note ?? null,
   }));
-  const { rows: out } = await tx.query<{ movements: number; levels: LevelSnapshot[] | null; channel_ids: string[] }>(APPLY_SQL, [
-    tenantId,
-    JSON.stringify(rows),
-    PUSH_KEY_PREFIX,
-    CHANNEL_QUEUE_PREFIX,
-    JSON.stringify(outboxRow(alertsStockJob(tenantId))),
-  ]);
+  // Named, so each connection plans this statement once: re-planning the CTE on every call cost
+  // more than running it (bench vendure: ~2.5x the API's single writes/s).
+  const { rows: out } = await tx.query<{ movements: number; levels: LevelSnapshot[] | null; channel_ids: string[] }>({
+    name: 'ledger_apply',
+    text: APPLY_SQL,
+    values: [tenantId, JSON.stringify(rows), PUSH_KEY_PREFIX, CHANNEL_QUEUE_PREFIX, JSON.stringify(outboxRow(alertsStockJob(tenantId)))],
+  });
   const r = out[0]!;
   return { movements: r.movements, levels: r.levels ?? [], channelIds: r.channel_ids };
 }

@@ -56,12 +56,17 @@ export async function applyReservations(tx: Tx, tenantId: string, inputs: Reserv
   for (const r of rows) {
     if (!Number.isInteger(r.qty) || Math.abs(r.qty) > 1_000_000_000) throw new LedgerInputError(`reservation qty must be an integer, got ${r.qty}`);
   }
-  const { rows: out } = await tx.query<{ levels: LevelSnapshot[] | null; channel_ids: string[] }>(RESERVE_SQL, [
-    tenantId,
-    JSON.stringify(rows.map((r) => ({ item_id: r.itemId, location_id: r.locationId, qty: r.qty }))),
-    PUSH_KEY_PREFIX,
-    CHANNEL_QUEUE_PREFIX,
-    JSON.stringify(outboxRow(alertsStockJob(tenantId))),
-  ]);
+  // Named: planned once per connection (see applyMovements).
+  const { rows: out } = await tx.query<{ levels: LevelSnapshot[] | null; channel_ids: string[] }>({
+    name: 'ledger_reserve',
+    text: RESERVE_SQL,
+    values: [
+      tenantId,
+      JSON.stringify(rows.map((r) => ({ item_id: r.itemId, location_id: r.locationId, qty: r.qty }))),
+      PUSH_KEY_PREFIX,
+      CHANNEL_QUEUE_PREFIX,
+      JSON.stringify(outboxRow(alertsStockJob(tenantId))),
+    ],
+  });
   return { levels: out[0]!.levels ?? [], channelIds: out[0]!.channel_ids };
 }

@@ -208,14 +208,16 @@ describe('Vendure channel against a real Vendure 3.7', () => {
     const placed = results.filter((r): r is PlacedOrder => 'state' in r && r.state === 'PaymentAuthorized');
     const allocations = (await admin.call(`query($id:ID!){ productVariant(id:$id){ stockMovements(options:{type:ALLOCATION}){ totalItems } } }`, { id: variants.get('SKU-1-5')!.id }))
       .productVariant.stockMovements.totalItems as number;
-    expect(allocations).toBe(placed.length);
+    // (Diagnostics for a failure on a loaded machine: what each shopper got.)
+    const diag = () => JSON.stringify({ results: results.map((r) => ('state' in r ? r.state : r.error)), allocations });
+    expect(allocations, diag()).toBe(placed.length);
     await eventually(async () => (await level('SKU-1-5')).reserved === allocations, 5000, 'every allocation reserved');
     await quiescent(h, emus);
     // StockClerk counts every allocation Vendure wrote, even where Vendure's own counter lost some.
-    expect(await level('SKU-1-5')).toEqual({ on_hand: 5, reserved: allocations });
+    expect(await level('SKU-1-5'), diag()).toEqual({ on_hand: 5, reserved: allocations });
     const wantElsewhere = Math.max(0, 5 - allocations);
-    expect(held(emus, 'shopify', t.channels.shopify!.accountId, 'SKU-1-5')?.qty).toBe(wantElsewhere);
-    expect(held(emus, 'wix', t.channels.wix!.accountId, 'SKU-1-5')?.qty).toBe(wantElsewhere);
+    expect(held(emus, 'shopify', t.channels.shopify!.accountId, 'SKU-1-5')?.qty, diag()).toBe(wantElsewhere);
+    expect(held(emus, 'wix', t.channels.wix!.accountId, 'SKU-1-5')?.qty, diag()).toBe(wantElsewhere);
     expect(await verifyLedger(db())).toEqual([]);
     const v = await onVendure('SKU-1-5');
     console.log(`12 concurrent checkouts of 5 units: Vendure placed ${placed.length}, stockAllocated ${v.stockAllocated}; StockClerk reserved ${allocations}`);
@@ -225,7 +227,7 @@ describe('Vendure channel against a real Vendure 3.7', () => {
       `select max(qty)::int as max from sync_events where tenant_id = $1 and item_id = $2 and kind = 'push' and outcome = 'ok' and created_at > now() - interval '1 minute'`,
       [t.tenantId, item('SKU-1-5')],
     );
-    expect(rows[0].max ?? 0).toBeLessThanOrEqual(5);
+    expect(rows[0].max ?? 0, diag()).toBeLessThanOrEqual(5);
   });
 
   it('a delivery with a bad signature is refused on the shared inbound path and records nothing', async () => {
