@@ -28,13 +28,19 @@ let channelId: string;
 let variants: Map<string, { id: string }>;
 
 /** Between Vendure's plugin and StockClerk: forwards deliveries, or drops them (a lost webhook). */
-const relay = { drop: false, dropped: 0, server: null as http.Server | null, target: '' };
+const relay = { drop: false, dropped: 0, failNext: 0, failed: 0, server: null as http.Server | null, target: '' };
 
 function startRelay(): Promise<string> {
   relay.server = http.createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
+      if (relay.failNext > 0) {
+        relay.failNext--;
+        relay.failed++;
+        res.writeHead(503).end('{}');
+        return;
+      }
       if (relay.drop) {
         relay.dropped++;
         res.writeHead(200).end('{}');
@@ -332,5 +338,16 @@ describe('Vendure channel against a real Vendure 3.7', () => {
     } finally {
       expect((await api(h.url, 'DELETE', `/api/v1/channels/${id}`, { token: t.token })).status).toBe(204);
     }
+  });
+
+  it('the plugin retries a failed delivery with backoff until StockClerk takes it', async () => {
+    admin = await adminSession(vendure); // the re-login test's logout ended every superadmin session
+    relay.failNext = 2;
+    const failedBefore = relay.failed;
+    await setStockOnHand(admin, variants.get('SKU-1-3')!.id, 88);
+    await eventually(async () => (await level('SKU-1-3')).on_hand === 88, 10_000, 'the retried delivery to be applied');
+    expect(relay.failed - failedBefore).toBe(2);
+    await quiescent(h, emus);
+    expect((await movements('SKU-1-3')).filter((m) => m.source_channel_id === channelId).map((m) => m.qty_delta)).toEqual([-10, -2]);
   });
 });
