@@ -48,6 +48,11 @@ const initialData = {
   };
   process.on('SIGTERM', stop);
   process.on('SIGINT', stop);
+  // A test run or bench that dies without stopping us must not leave Vendure running.
+  const parent = process.ppid;
+  setInterval(() => {
+    if (process.ppid !== parent) void stop();
+  }, 1000).unref();
   console.log('READY');
 })().catch((e) => {
   console.error(e && e.stack ? e.stack : e);
