@@ -1,4 +1,4 @@
-// npm run bench -- ledger | webhooks | propagation --tenants N --rate R --duration S | dashboard --items N --searches N  [--record]
+// npm run bench -- ledger | webhooks | propagation --tenants N --rate R --duration S | dashboard --items N --searches N | vendure  [--record]
 // Each benchmark is self-contained and bounded in time; progress goes to stderr and the LAST line
 // of stdout is exactly one JSON object (the checks parse it).
 import os from 'node:os';
@@ -7,10 +7,11 @@ import { benchLedger } from './ledger.ts';
 import { benchPropagation } from './propagation.ts';
 import { recordRow } from './record.ts';
 import { numFlag, parseArgs } from './stats.ts';
+import { benchVendure } from './vendure.ts';
 import { benchWebhooks } from './webhooks.ts';
 import { progress } from './env.ts';
 
-const USAGE = 'usage: npm run bench -- ledger | webhooks | propagation --tenants N --rate R --duration S | dashboard --items N --searches N  [--record]';
+const USAGE = 'usage: npm run bench -- ledger | webhooks | propagation --tenants N --rate R --duration S | dashboard --items N --searches N | vendure [--seconds S --clients C]  [--record]';
 
 async function main(): Promise<number> {
   const argv = process.argv.slice(2);
@@ -50,6 +51,12 @@ async function main(): Promise<number> {
       const items = numFlag(flags, 'items', 10_000);
       limitS = 240;
       run = () => benchDashboard({ items, searches: numFlag(flags, 'searches', 20) });
+      break;
+    }
+    case 'vendure': {
+      const seconds = numFlag(flags, 'seconds', 10);
+      limitS = 420 + seconds * 4;
+      run = () => benchVendure({ seconds, clients: numFlag(flags, 'clients', 8), variants: numFlag(flags, 'variants', 100) });
       break;
     }
     default:

@@ -3,8 +3,10 @@
 // platform sends us; an emulator (tests, demo, benchmarks) behaves like the platform.
 // The engine only ever sees these shapes, never a platform's own payloads.
 
-export const CHANNEL_TYPES = ['shopify', 'wix', 'eposnow', 'deliveroo'] as const;
+export const CHANNEL_TYPES = ['shopify', 'wix', 'eposnow', 'deliveroo', 'vendure'] as const;
 export type ChannelType = (typeof CHANNEL_TYPES)[number];
+/** Channels with an in-repo emulator (Vendure is tested against a real Vendure server instead). */
+export type EmulatedChannelType = Exclude<ChannelType, 'vendure'>;
 
 /** What one platform can do; the engine picks its strategy from this, never from the type name. */
 export interface ChannelCapabilities {
@@ -84,8 +86,13 @@ export type InboundEvent =
       /** Unique per channel; duplicate deliveries carry the same id (exactly-once key). */
       externalEventId: string;
       occurredAt: string;
-      /** 'sale' decrements stock, 'cancel' gives it back (a cancelled or refunded+restocked order). */
-      effect: 'sale' | 'cancel';
+      /**
+       * 'sale' decrements stock, 'cancel' gives it back (a cancelled or refunded+restocked order);
+       * 'reserve' holds units for an unfulfilled order (stock_levels.reserved), 'release' lets them go.
+       */
+      effect: 'sale' | 'cancel' | 'reserve' | 'release';
+      /** A sale that fulfils units this channel reserved earlier: the reservation is released with it. */
+      consumesReservation?: boolean;
       orderId: string;
       lines: Array<{ externalId?: string | null; sku?: string | null; qty: number }>;
       externalLocationId?: string | null;
@@ -95,6 +102,9 @@ export type InboundEvent =
       externalEventId: string;
       occurredAt: string;
       level: RemoteListing;
+      /** The platform says this level came from a stock edit of `delta` (not a sale): an echo of
+       *  our push, a merchant's manual adjustment, or (when it does not add up) drift. */
+      change?: { delta: number };
     }
   /** Verified and recorded, but nothing to apply (a topic we do not act on). */
   | { kind: 'ignored'; externalEventId: string; occurredAt: string; reason: string };

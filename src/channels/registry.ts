@@ -3,6 +3,7 @@ import type { ChannelModule, ChannelType } from './contract.ts';
 import { deliverooChannel } from './deliveroo/index.ts';
 import { eposnowChannel } from './eposnow/index.ts';
 import { shopifyChannel } from './shopify/index.ts';
+import { vendureChannel } from './vendure/index.ts';
 import { wixChannel } from './wix/index.ts';
 
 export const CHANNELS: Record<ChannelType, ChannelModule> = {
@@ -10,6 +11,7 @@ export const CHANNELS: Record<ChannelType, ChannelModule> = {
   wix: wixChannel,
   eposnow: eposnowChannel,
   deliveroo: deliverooChannel,
+  vendure: vendureChannel,
 };
 
 export function channelModule(type: string): ChannelModule | null {

@@ -11,6 +11,7 @@ import { addJobs } from '../db/jobs.ts';
 import { recordEvents } from './intake.ts';
 import { named, withTx, type Tx } from '../db/pool.ts';
 import { applyMovements, type MovementInput } from '../ledger/ledger.ts';
+import { applyReservations, type ReservationInput } from '../ledger/reservations.ts';
 import type { LiveChannel } from './channel-runtime.ts';
 import type { AppContext } from './context.ts';
 import { metrics } from './metrics.ts';
@@ -31,7 +32,13 @@ interface ListingState {
   changed?: boolean;
 }
 
-export type Observation = { listing: ListingState; remote: RemoteListing; source: 'webhook' | 'reread' };
+export type Observation = {
+  listing: ListingState;
+  remote: RemoteListing;
+  source: 'webhook' | 'reread';
+  /** The platform reported the level as the result of a stock edit of `delta` (Vendure adjustments). */
+  change?: { delta: number };
+};
 
 /**
  * What a fresh look at a channel's level means. With sales source 'levels' the difference from
@@ -43,7 +50,7 @@ export function observeLevel(
   obs: Observation,
   saleLocationId: string | null,
   sourceEventId: string,
-): { outcome: 'stale' | 'echo' | 'confirmed' | 'applied' | 'unmatched'; movement: MovementInput | null } {
+): { outcome: 'stale' | 'echo' | 'confirmed' | 'applied' | 'unmatched' | 'drift'; movement: MovementInput | null } {
   const { listing, remote } = obs;
   const version = remote.version ?? null;
   if (version !== null && listing.last_seen_version !== null && !live.adapter.isNewer(version, listing.last_seen_version)) {
@@ -55,6 +62,7 @@ export function observeLevel(
   listing.last_seen_version = version ?? listing.last_seen_version;
   listing.changed = true;
   if (qty === null) return { outcome: 'confirmed', movement: null };
+  if (obs.change && live.policy.salesSource === 'orders') return classifyEdit(live, listing, qty, before, obs.change.delta, saleLocationId, sourceEventId);
   if (live.policy.salesSource === 'orders' || live.module.capabilities.quantityModel === 'availability') {
     return { outcome: qty === listing.last_pushed_qty ? 'echo' : 'confirmed', movement: null };
   }
@@ -71,6 +79,40 @@ export function observeLevel(
       sourceChannelId: live.row.id,
       sourceEventId,
       note: obs.source === 'reread' ? 'level change seen when a push was refused as stale' : null,
+    },
+  };
+}
+
+/**
+ * A stock edit the platform reports with its delta (sales come from orders on such channels):
+ * - echo: the channel now holds what we last pushed: our own write coming back, nothing moves;
+ * - applied: it adds up (what we last saw + delta = what it holds now): a merchant's manual edit
+ *   on the channel, taken into the ledger as an adjustment;
+ * - drift: it does not add up (a lost event, or the platform's own lost update): nothing moves,
+ *   and the Guardian's read-back repairs or alerts.
+ */
+function classifyEdit(
+  live: LiveChannel,
+  listing: ListingState,
+  qty: number,
+  before: number | null,
+  delta: number,
+  saleLocationId: string | null,
+  sourceEventId: string,
+): { outcome: 'echo' | 'applied' | 'unmatched' | 'drift'; movement: MovementInput | null } {
+  if (qty === listing.last_pushed_qty) return { outcome: 'echo', movement: null };
+  if (before === null || before + delta !== qty || delta === 0) return { outcome: 'drift', movement: null };
+  if (!listing.item_id || !saleLocationId) return { outcome: 'unmatched', movement: null };
+  return {
+    outcome: 'applied',
+    movement: {
+      itemId: listing.item_id,
+      locationId: saleLocationId,
+      qtyDelta: delta,
+      reason: 'adjustment',
+      sourceChannelId: live.row.id,
+      sourceEventId,
+      note: 'stock edited on the channel',
     },
   };
 }
@@ -143,6 +185,7 @@ export async function applyPendingBatch(ctx: AppContext, live: LiveChannel, batc
     const itemBySku = new Map(items.map((i) => [i.sku, i.id]));
 
     const movements: MovementInput[] = [];
+    const reservations: ReservationInput[] = [];
     const outcomes: Array<{ id: number; outcome: string }> = [];
     const syncEvents: SyncEventInput[] = [];
     for (const p of pending) {
@@ -161,6 +204,17 @@ export async function applyPendingBatch(ctx: AppContext, live: LiveChannel, batc
             unmatched++;
             continue;
           }
+          if (ev.effect === 'reserve' || ev.effect === 'release') {
+            const qty = ev.effect === 'reserve' ? line.qty : -line.qty;
+            reservations.push({ itemId, locationId: location, qty });
+            // The channel's own sellable moved with its allocation: keep our view of it in step.
+            if (listing && listing.last_seen_qty !== null) {
+              listing.last_seen_qty -= qty;
+              listing.changed = true;
+            }
+            continue;
+          }
+          if (ev.effect === 'sale' && ev.consumesReservation) reservations.push({ itemId, locationId: location, qty: -line.qty });
           movements.push({
             itemId,
             locationId: location,
@@ -179,16 +233,20 @@ export async function applyPendingBatch(ctx: AppContext, live: LiveChannel, batc
           outcomes.push({ id: p.id, outcome: 'unmatched' });
           continue;
         }
-        const r = observeLevel(live, { listing, remote: ev.level, source: 'webhook' }, loc(ev.level.externalLocationId), p.external_event_id);
+        const r = observeLevel(live, { listing, remote: ev.level, source: 'webhook', change: ev.change }, loc(ev.level.externalLocationId), p.external_event_id);
         if (r.movement) movements.push(r.movement);
         outcomes.push({ id: p.id, outcome: r.outcome });
         if (r.outcome === 'applied') syncEvents.push({ channelId, listingId: listing.id, itemId: listing.item_id, kind: 'inbound', outcome: 'level_change', qty: ev.level.qty ?? null });
+        if (r.outcome === 'drift') {
+          syncEvents.push({ channelId, listingId: listing.id, itemId: listing.item_id, kind: 'inbound', outcome: 'drift', qty: ev.level.qty ?? null, detail: { delta: ev.change?.delta ?? null } });
+        }
         // (A sale itself is audited by its movement, which names the channel and the event.)
       } else {
         outcomes.push({ id: p.id, outcome: 'ignored' });
       }
     }
     await applyMovements(tx, tenantId, movements);
+    await applyReservations(tx, tenantId, reservations);
     // Our new view of the listings, the events' outcomes and their audit: one round trip.
     const rows = syncEventRows(syncEvents);
     await tx.query(

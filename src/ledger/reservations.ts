@@ -1,15 +1,19 @@
-// Reservations: quantity held for an order, moved between available and `stock_levels.reserved`.
-// An addition beside the ledger's statement (APPLY_SQL is untouched): like it, one set-based
-// statement changes the levels, stamps them with the writer's transaction id (how Sync finds what
-// changed: available = on_hand - reserved is what channels sell), signals the pushes and the stock
-// alert check in the same transaction (invariant 3) and announces the change on the live stream.
-// Holding only succeeds where enough is available; the row lock serialises concurrent holders and
-// each re-checks the condition on the row as the previous holder left it, so N buyers racing for
-// the last units get exactly what there is.
+// Reservations: quantity held for an order, moved between available and `stock_levels.reserved`
+// (available = on_hand - reserved is what channels sell). They move no stock and write no movement
+// (invariant 1 is about on_hand). One statement, beside the ledger's own and in the same style:
+// it changes the levels, stamps them with the writer's transaction id (how Sync finds what
+// changed), signals the pushes and the stock alert check in the same transaction (invariant 3)
+// and announces the change on the live stream. Two ways in:
+// - changeReserved (our own sales orders): all or nothing; a hold needs that much available. The
+//   row lock serialises concurrent holders and each re-checks the condition on the row as the
+//   previous holder left it, so N buyers racing for the last units get exactly what there is.
+// - applyReservations (a channel's allocations, e.g. Vendure's): the platform has already taken
+//   the order, so the hold is recorded whatever is available; a release never takes `reserved`
+//   below zero (a reservation we never heard of, e.g. a lost webhook, cannot be released twice).
 import { alertsStockJob, CHANNEL_QUEUE_PREFIX, PUSH_KEY_PREFIX } from '../db/job-specs.ts';
 import { OUTBOX_ROW_KEY_SQL, outboxRow } from '../db/jobs.ts';
 import { named, type Tx } from '../db/pool.ts';
-import type { LevelSnapshot } from './ledger.ts';
+import { LedgerInputError, type LevelSnapshot } from './ledger.ts';
 
 export interface ReservedChange {
   itemId: string;
@@ -26,16 +30,28 @@ export class InsufficientStock extends Error {
   }
 }
 
+// $6 strict: true = conditional update of existing levels only; false = upsert, clamped at zero.
 const CHANGE_SQL = `
 with want as (
   select item_id, location_id, sum(delta)::int as delta
   from jsonb_to_recordset($2::jsonb) as x(item_id text, location_id text, delta int) group by 1, 2
-), upd as (
+), held as (
   update stock_levels s set reserved = s.reserved + w.delta, updated_at = now(), change_txid = pg_current_xact_id()::text::bigint
   from want w
-  where s.tenant_id = $1 and s.item_id = w.item_id and s.location_id = w.location_id
+  where $6 and s.tenant_id = $1 and s.item_id = w.item_id and s.location_id = w.location_id
     and s.reserved + w.delta >= 0 and (w.delta <= 0 or s.on_hand - s.reserved >= w.delta)
   returning s.item_id, s.location_id, s.on_hand, s.reserved
+), recorded as (
+  insert into stock_levels as l (tenant_id, item_id, location_id, on_hand, reserved, updated_at, change_txid)
+  select $1, item_id, location_id, 0, greatest(delta, 0), now(), pg_current_xact_id()::text::bigint from want
+  where not $6
+  order by item_id, location_id  -- the ledger's lock order: no deadlocks with movement batches
+  on conflict (tenant_id, item_id, location_id)
+  do update set reserved = greatest(0, l.reserved + (select w.delta from want w where w.item_id = excluded.item_id and w.location_id = excluded.location_id)),
+                updated_at = excluded.updated_at, change_txid = excluded.change_txid
+  returning item_id, location_id, on_hand, reserved
+), upd as (
+  select * from held union all select * from recorded
 ), chans as (
   select distinct l.channel_id from listings l
   join channels c on c.tenant_id = l.tenant_id and c.id = l.channel_id and c.status = 'connected'
@@ -49,21 +65,46 @@ with want as (
   where exists (select 1 from upd)
   on conflict (key) do nothing
 ), out as (
-  select (select count(*) from want)::int as wanted, coalesce((select json_agg(upd) from upd), '[]') as levels
+  select (select count(*) from want)::int as wanted, coalesce((select json_agg(upd) from upd), '[]') as levels,
+         coalesce((select array_agg(channel_id) from chans), '{}') as channel_ids
 )
-select wanted, levels,
+select wanted, levels, channel_ids,
        case when json_array_length(levels) > 0 and json_array_length(levels) <= 40 then
          pg_notify('stockclerk', json_build_object('tenant_id', $1::text, 'type', 'stock.changed', 'data', json_build_object('levels', levels))::text)
        end as notified
 from out`;
 
+type ChangeOut = { wanted: number; levels: LevelSnapshot[]; channel_ids: string[] };
+
+function runChange(tx: Pick<Tx, 'query'>, tenantId: string, rows: Array<{ item_id: string; location_id: string; delta: number }>, strict: boolean) {
+  return tx.query<ChangeOut>(
+    named('ledger_reserve', CHANGE_SQL, [tenantId, JSON.stringify(rows), PUSH_KEY_PREFIX, CHANNEL_QUEUE_PREFIX, JSON.stringify(outboxRow(alertsStockJob(tenantId))), strict]),
+  );
+}
+
+export interface ReservationInput {
+  itemId: string;
+  locationId: string;
+  /** Positive holds, negative releases. */
+  qty: number;
+}
+
+/** Records a channel's holds (qty > 0) and releases (qty < 0) inside the caller's transaction. */
+export async function applyReservations(tx: Pick<Tx, 'query'>, tenantId: string, inputs: ReservationInput[]): Promise<{ levels: LevelSnapshot[]; channelIds: string[] }> {
+  const rows = inputs.filter((r) => r.qty !== 0);
+  if (rows.length === 0) return { levels: [], channelIds: [] };
+  for (const r of rows) {
+    if (!Number.isInteger(r.qty) || Math.abs(r.qty) > 1_000_000_000) throw new LedgerInputError(`reservation qty must be an integer, got ${r.qty}`);
+  }
+  const { rows: out } = await runChange(tx, tenantId, rows.map((r) => ({ item_id: r.itemId, location_id: r.locationId, delta: r.qty })), false);
+  return { levels: out[0]!.levels, channelIds: out[0]!.channel_ids };
+}
+
 /** Changes reserved quantities inside the caller's transaction; all or nothing (InsufficientStock). */
 export async function changeReserved(tx: Pick<Tx, 'query'>, tenantId: string, changes: ReservedChange[]): Promise<LevelSnapshot[]> {
   if (changes.length === 0) return [];
   const rows = changes.map((c) => ({ item_id: c.itemId, location_id: c.locationId, delta: c.delta }));
-  const { rows: out } = await tx.query<{ wanted: number; levels: LevelSnapshot[] }>(
-    named('ledger_reserve', CHANGE_SQL, [tenantId, JSON.stringify(rows), PUSH_KEY_PREFIX, CHANNEL_QUEUE_PREFIX, JSON.stringify(outboxRow(alertsStockJob(tenantId)))]),
-  );
+  const { rows: out } = await runChange(tx, tenantId, rows, true);
   const r = out[0]!;
   if (r.levels.length === r.wanted) return r.levels;
   // Say what was short (read after the failed update: the rows this transaction could not change).

@@ -56,6 +56,9 @@ const SETTINGS_SHAPE = {
   auth_base_url: httpUrl,
   request_timeout_ms: z.number().int().min(100).max(60_000),
   page_size: z.number().int().min(1).max(1000),
+  /** Vendure: Admin API path and the stock location StockClerk reads and writes. */
+  admin_api_path: z.string().regex(/^[A-Za-z0-9._~/-]{1,200}$/, 'a URL path'),
+  stock_location_id: platformId,
 };
 type SettingsKey = keyof typeof SETTINGS_SHAPE;
 const Settings = named(z.strictObject(SETTINGS_SHAPE).partial(), 'ChannelSettings');
