@@ -152,12 +152,16 @@ describe('the app at /', () => {
     expect(a.status).toBe(200);
     expect(a.headers.get('cache-control')).toContain('immutable');
     expect(a.headers.get('content-type')).toContain('javascript');
-    for (const p of ['/api/v1/nope', '/api/v1', '/webhooks/eposnow/x', '/docs', '/metricsx/../api/v1/nope']) {
+    for (const p of ['/api/v1/nope', '/api/v1', '/webhooks/eposnow/x', '/metricsx/../api/v1/nope']) {
       const r = await fetch(h.url + p);
       expect(r.status, p).toBe(404);
       expect(((await r.json()) as { error: { code: string } }).error.code).toBe('not_found');
     }
     expect((await fetch(`${h.url}/healthz`)).status).toBe(200);
     expect((await fetch(`${h.url}/assets/missing-chunk.js`)).status).toBe(404);
+    // /docs is the API reference, not the app.
+    const docs = await fetch(`${h.url}/docs`);
+    expect(docs.status).toBe(200);
+    expect(await docs.text()).not.toBe(html);
   });
 });
