@@ -3,7 +3,7 @@ import { createTenant } from '../db/tenants.ts';
 import { createPool, type Db } from '../db/pool.ts';
 import { newId } from '../domain/ids.ts';
 import { createTestDb, type TestDb } from '../../test/helpers/db.ts';
-import { channelRateGate } from './rate-gate.ts';
+import { BUDGET_SHARE, channelRateGate } from './rate-gate.ts';
 
 let t: TestDb;
 let other: Db;
@@ -26,12 +26,13 @@ afterAll(async () => {
 });
 
 describe('channel rate gate (token bucket in Postgres)', () => {
-  const limit = { perSecond: 2, burst: 5 };
+  // Documented limits chosen so that our share of them (BUDGET_SHARE) is 2/s with a burst of 5.
+  const limit = { perSecond: 2 / BUDGET_SHARE, burst: 5 / BUDGET_SHARE };
 
   it('two processes share one budget: concurrent takes never grant more than the burst', async () => {
     const ch = await channel();
     // A slow refill (one token per 5 s), so a loaded machine cannot blur the count.
-    const slow = { perSecond: 0.2, burst: 5 };
+    const slow = { perSecond: 0.2 / BUDGET_SHARE, burst: 5 / BUDGET_SHARE };
     const a = channelRateGate(t.db, tenantId, ch, slow);
     const b = channelRateGate(other, tenantId, ch, slow);
     const waits = await Promise.all(Array.from({ length: 20 }, (_, i) => (i % 2 ? a : b).take()));
@@ -59,6 +60,12 @@ describe('channel rate gate (token bucket in Postgres)', () => {
     const wait = await b.take();
     expect(wait).toBeGreaterThan(3000);
     expect(wait).toBeLessThanOrEqual(3600);
+  });
+
+  it('spends only our share of the documented budget', async () => {
+    const g = channelRateGate(t.db, tenantId, await channel(), { perSecond: 0.1, burst: 10 });
+    expect(await g.take(Math.floor(10 * BUDGET_SHARE))).toBe(0);
+    expect(await g.take(1)).toBeGreaterThan(0);
   });
 
   it('is per channel: one channel spending its budget leaves another untouched', async () => {

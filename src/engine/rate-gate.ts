@@ -10,7 +10,15 @@ export interface RateGate {
   drain(forMs?: number): Promise<void>;
 }
 
-export function channelRateGate(db: Pick<Db, 'query'>, tenantId: string, channelId: string, limit: { perSecond: number; burst: number }): RateGate {
+/**
+ * The share of a platform's documented budget we spend: the allowance belongs to the merchant's
+ * account, which other apps and the platform's own back office draw on too, and our clock and the
+ * platform's never quite agree. Spending all of it earns 429s and their back-off.
+ */
+export const BUDGET_SHARE = 0.9;
+
+export function channelRateGate(db: Pick<Db, 'query'>, tenantId: string, channelId: string, documented: { perSecond: number; burst: number }): RateGate {
+  const limit = { perSecond: documented.perSecond * BUDGET_SHARE, burst: Math.max(1, Math.floor(documented.burst * BUDGET_SHARE)) };
   return {
     async take(cost = 1) {
       const { rows } = await db.query<{ wait_ms: number }>(

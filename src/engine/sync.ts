@@ -18,6 +18,7 @@ import { recordSyncEvents, syncEventRows, syncEventsInsert, syncEventsNotice, ty
 import { wakeWorkersIn } from './worker.ts';
 import { observeLevel, saveListingViews } from './watcher.ts';
 import { CURSOR_TO_CURRENT_SNAPSHOT, unseenChange } from './push-cursor.ts';
+import { BUDGET_SHARE } from './rate-gate.ts';
 
 interface DirtyListing {
   id: string;
@@ -197,7 +198,9 @@ async function onCallFailure(ctx: AppContext, live: LiveChannel, listings: Dirty
   }
   await withTx(ctx.db, (tx) => recordSyncEvents(tx, tenantId, events));
   if (err.kind === 'rate_limited') {
-    const wait = err.retryAfterMs ?? 1000 * attempt;
+    // Without a Retry-After, wait what the budget takes to refill one push, longer each time.
+    const limit = live.module.capabilities.rateLimit;
+    const wait = err.retryAfterMs ?? Math.ceil((((live.module.capabilities.callsPerPush ?? 1) / limit.perSecond) * 1000 * attempt) / BUDGET_SHARE);
     await live.rate.drain(wait);
     if (wait > HOLD_MS) {
       await reschedule(ctx, live, wait);

@@ -288,12 +288,27 @@ export async function watcherApply(ctx: AppContext, payload: { tenantId: string;
   nudgeRelay(); // the pushes this batch caused are in the outbox: move them now, not at the next tick
 }
 
+/** A poll waits at most this long for the account's budget; past it, the next tick polls. */
+const POLL_BUDGET_WAIT_MS = 2_000;
+
+async function takeWithin(live: LiveChannel, maxMs: number): Promise<boolean> {
+  const deadline = Date.now() + maxMs;
+  for (;;) {
+    const wait = await live.rate.take(1);
+    if (wait === 0) return true;
+    if (Date.now() + wait > deadline) return false;
+    await new Promise((r) => setTimeout(r, wait));
+  }
+}
+
 /** Safety net: asks the channel for events since the stored cursor; duplicates of webhooks dedupe on their ids. */
 export async function watcherPoll(ctx: AppContext, payload: { tenantId: string; channelId: string }): Promise<void> {
   const live = await ctx.channels.load(payload.tenantId, payload.channelId);
   if (!live || live.row.status !== 'connected' || !live.adapter.pollEvents) return;
   let cursor = live.row.poll_cursor;
   for (let page = 0; page < 20; page++) {
+    // Polls spend the account's budget like pushes do: wait for it (a little), not for a 429.
+    if (!(await takeWithin(live, POLL_BUDGET_WAIT_MS))) break;
     const { events, cursor: next } = await live.adapter.pollEvents(cursor);
     await withTx(ctx.db, async (tx) => {
       await recordEvents(tx, [{ tenantId: payload.tenantId, channelId: payload.channelId, events }]);
