@@ -18,6 +18,8 @@ export interface ChannelRow {
   settings: Record<string, unknown>;
   poll_cursor: string | null;
   updated_at: Date;
+  /** Where sales land when the channel names no locations (see load). */
+  default_location_id?: string | null;
 }
 
 export interface LiveChannel {
@@ -42,8 +44,12 @@ export class ChannelRuntime {
     const { rows } = await this.db.query<ChannelRow>(
       named(
         'channel_load',
-        `select tenant_id, id, type, name, base_url, credentials_enc, status, settings, poll_cursor, updated_at
-       from channels where tenant_id = $1 and id = $2`,
+        // A channel that draws from every location (no location_ids) still needs one to take its
+        // sales from: the tenant's first location.
+        `select c.tenant_id, c.id, c.type, c.name, c.base_url, c.credentials_enc, c.status, c.settings, c.poll_cursor, c.updated_at,
+                case when jsonb_array_length(coalesce(c.settings->'location_ids', '[]')) = 0 then
+                  (select l.id from locations l where l.tenant_id = c.tenant_id order by l.created_at, l.id limit 1) end as default_location_id
+         from channels c where c.tenant_id = $1 and c.id = $2`,
         [tenantId, channelId],
       ),
     );
@@ -67,7 +73,9 @@ export class ChannelRuntime {
       settings: row.settings,
     });
     const rate = channelRateGate(this.db, row.tenant_id, row.id, mod.capabilities.rateLimit);
-    const live: LiveChannel = { row, module: mod, adapter, policy: channelPolicy(row.settings, mod.capabilities), rate };
+    const policy = channelPolicy(row.settings, mod.capabilities);
+    if (!policy.saleLocationId && row.default_location_id) policy.saleLocationId = row.default_location_id;
+    const live: LiveChannel = { row, module: mod, adapter, policy, rate };
     this.cache.set(row.id, { stamp, live });
     return live;
   }

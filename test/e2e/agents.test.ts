@@ -32,6 +32,20 @@ const items = (n: number, qty = 20) => Array.from({ length: n }, (_, i) => ({ sk
 const move = (t: EmulatedTenant, sku: string, qtyDelta: number) =>
   recordMovements(h.sc.ctx.db, t.tenantId, [{ itemId: t.itemIds.get(sku)!, locationId: t.locationId, qtyDelta, reason: 'adjustment' }]);
 
+describe('channels that name no locations', () => {
+  it('draw from every location and take their sales from the tenant\'s first one', async () => {
+    const t = await emulatedTenant(h, emus, { types: ['wix', 'eposnow'], items: items(1), settings: { wix: { location_ids: [] } } });
+    const r = await sale(emus, 'wix', t.channels.wix!.accountId, 'I-0', 2);
+    expect(r.ok).toBe(true);
+    await eventually(() => held(emus, 'eposnow', t.channels.eposnow!.accountId, 'I-0')?.qty === 18, 5000, 'the till follows the Wix sale');
+    const { rows } = await h.sc.ctx.db.query(
+      `select location_id, qty_delta, reason from stock_movements where tenant_id = $1 and source_channel_id = $2`,
+      [t.tenantId, t.channels.wix!.channelId],
+    );
+    expect(rows).toEqual([{ location_id: t.locationId, qty_delta: -2, reason: 'sale' }]);
+  });
+});
+
 describe('agents under failure', () => {
   it('a channel that refuses our credentials is marked disconnected and alerted, once', async () => {
     const t = await emulatedTenant(h, emus, { types: ['wix'], items: items(2) });
