@@ -10,6 +10,7 @@ import { createPool, type Db } from './db/pool.ts';
 import { ChannelRuntime } from './engine/channel-runtime.ts';
 import { DEFAULT_TUNING, type AppContext, type EngineTuning } from './engine/context.ts';
 import { startWorker, type WorkerHandle } from './engine/worker.ts';
+import { startRelay, type Relay } from './engine/relay.ts';
 import { buildApp } from './http/app.ts';
 import { StreamHub } from './http/stream.ts';
 import { createLogger, type Logger } from './log.ts';
@@ -22,6 +23,9 @@ export interface StartOptions {
   afterListen?: (sc: StockClerk) => Promise<void>;
   log?: Logger;
   poolSize?: number;
+  /** An API process without workers still relays its own outbox rows at once (webhook intake
+   *  nudges it), rather than leaving them to another process's next poll. */
+  relay?: boolean;
 }
 
 export interface StockClerk {
@@ -57,6 +61,7 @@ export async function startStockClerk(config: Config, opts: StartOptions = {}): 
   let ready = false;
   let worker: WorkerHandle | null = null;
   let workerDb: Db | null = null;
+  let relay: Relay | null = null;
   let app: FastifyInstance | null = null;
   let hub: StreamHub | null = null;
   let url: string | null = null;
@@ -70,6 +75,7 @@ export async function startStockClerk(config: Config, opts: StartOptions = {}): 
       await app?.close().catch((err) => log.error({ err }, 'closing http'));
       await hub?.stop();
       await worker?.stop().catch((err) => log.error({ err }, 'stopping worker'));
+      await relay?.stop();
       await workerDb?.end().catch(() => {});
       await ctx.channels.close();
       await db.end().catch(() => {});
@@ -83,6 +89,7 @@ export async function startStockClerk(config: Config, opts: StartOptions = {}): 
       workerDb = createPool(databaseUrl, config.workerConcurrency + 8, { asyncCommit: true });
       worker = await startWorker({ ...ctx, db: workerDb });
     }
+    if (opts.relay && !worker) relay = startRelay(ctx);
     if (opts.api !== false) {
       hub = new StreamHub(databaseUrl);
       await hub.start();

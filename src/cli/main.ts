@@ -35,6 +35,7 @@ async function serve(role: 'start' | 'api' | 'worker'): Promise<void> {
   const sc = await startStockClerk(config, {
     api: role !== 'worker',
     worker: role !== 'api',
+    relay: role === 'api',
     log,
     afterListen: async (s) => {
       if (role === 'start' && config.demo && s.url) {

@@ -18,12 +18,13 @@ export interface Harness {
   stop(): Promise<void>;
 }
 
-export async function startHarness(opts: { tuning?: Partial<EngineTuning>; worker?: boolean; log?: Logger } = {}): Promise<Harness> {
+export async function startHarness(opts: { tuning?: Partial<EngineTuning>; worker?: boolean; relay?: boolean; log?: Logger } = {}): Promise<Harness> {
   const testDb = await createTestDb();
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'stockclerk-test-'));
   const config = { ...loadConfig({}), port: 0, host: '127.0.0.1', dataDir, databaseUrl: testDb.url, demo: false, workerConcurrency: 4, workerDeadAfterS: 3 };
   const sc = await startStockClerk(config, {
     worker: opts.worker,
+    relay: opts.relay,
     log: opts.log ?? createLogger(process.env.TEST_LOG_LEVEL ?? 'silent'),
     poolSize: 10,
     tuning: { schedulerTickMs: 250, pushRetryBaseMs: 20, guardianSettleMs: 0, ...opts.tuning },
