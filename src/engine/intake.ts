@@ -15,19 +15,35 @@ interface Pending {
   reject: (err: unknown) => void;
 }
 
-/** Events recorded once each (unique per tenant, channel, external id) with their apply signal, in one statement. */
+/**
+ * Events recorded once each (unique per tenant, channel, external id) with their apply signal, in
+ * one statement. A level event that carries exactly the version and quantity our own last push
+ * left on the listing is that push's echo: it is recorded as already applied (outcome 'echo') and
+ * signals nothing, so the Watcher never runs for it. Anything less certain (no version, another
+ * quantity) goes to the Watcher as before.
+ */
 const INTAKE_SQL = `
 with input as (
   select * from jsonb_to_recordset($1::jsonb) as x(tenant_id text, channel_id text, external_event_id text, kind text, event jsonb)
+), echo as (
+  select i.channel_id, i.external_event_id from input i
+  join listings l on l.tenant_id = i.tenant_id and l.channel_id = i.channel_id
+   and l.external_id = i.event->'level'->>'externalId'
+   and l.external_location_id = coalesce(i.event->'level'->>'externalLocationId', '')
+  where i.kind = 'level' and i.event->'level'->>'version' is not null and i.event->'level'->>'qty' is not null
+    and l.last_seen_version = i.event->'level'->>'version'
+    and l.last_pushed_qty = (i.event->'level'->>'qty')::numeric
 ), ins as (
-  insert into channel_events (tenant_id, channel_id, external_event_id, kind, event)
-  select tenant_id, channel_id, external_event_id, kind, event from input
+  insert into channel_events (tenant_id, channel_id, external_event_id, kind, event, applied_at, outcome)
+  select i.tenant_id, i.channel_id, i.external_event_id, i.kind, i.event,
+         case when e.external_event_id is not null then now() end, case when e.external_event_id is not null then 'echo' end
+  from input i left join echo e on e.channel_id = i.channel_id and e.external_event_id = i.external_event_id
   on conflict (tenant_id, channel_id, external_event_id) do nothing
-  returning tenant_id, channel_id, external_event_id
+  returning tenant_id, channel_id, external_event_id, applied_at
 ), signal as (
   insert into job_outbox (key, job_key, task, payload, queue_name)
   select distinct on (s.job_key) ${OUTBOX_ROW_KEY_SQL('s.job_key')}, s.job_key, s.task, s.payload, s.queue_name
-  from (select distinct tenant_id, channel_id from ins) c,
+  from (select distinct tenant_id, channel_id from ins where applied_at is null) c,
        lateral jsonb_to_record($2::jsonb -> c.channel_id) as s(job_key text, task text, payload jsonb, queue_name text)
   on conflict (key) do nothing
 )

@@ -160,6 +160,10 @@ export async function syncPush(ctx: AppContext, payload: { tenantId: string; cha
       transientFailures++;
       if (transientFailures > ctx.tuning.pushRetries) throw new Error(`pushes to channel ${live.row.id} keep failing`);
       await sleep(ctx.tuning.pushRetryBaseMs * 2 ** transientFailures);
+    } else if (dirty.length < caps.maxPushBatch && !results.some((r) => r.outcome === 'stale')) {
+      // Everything this run marked fitted in one batch and is recorded: no need to look again
+      // (a change marked later brings its own job).
+      break;
     }
   }
 }

@@ -55,3 +55,31 @@ describe.each(['orders', 'levels'] as const)('Shopify with sales counted from %s
     expect(held(emus, 'shopify', t.channels.shopify!.accountId, 'TEE-1')?.qty).toBe(13);
   });
 });
+
+describe('Wix echoes', () => {
+  it('an echo carrying the revision our push left is recorded as applied at intake, and the Watcher never runs for it', async () => {
+    const t = await emulatedTenant(h, emus, { types: ['wix'], items: [{ sku: 'MUG-1', name: 'Mug', qty: 20 }] });
+    const wix = t.channels.wix!;
+    await quiescent(h, emus);
+    const moves = await movementCount(t);
+    for (const delta of [-3, -2, 4]) {
+      const before = (await h.sc.ctx.db.query(`select count(*)::int as n from channel_events where tenant_id=$1 and kind='level'`, [t.tenantId])).rows[0].n;
+      await recordMovements(h.sc.ctx.db, t.tenantId, [{ itemId: t.itemIds.get('MUG-1')!, locationId: t.locationId, qtyDelta: delta, reason: 'adjustment' }]);
+      await eventually(
+        async () => (await h.sc.ctx.db.query(`select count(*)::int as n from channel_events where tenant_id=$1 and kind='level'`, [t.tenantId])).rows[0].n > before,
+        3000,
+        'the echo to arrive',
+      );
+      await quiescent(h, emus);
+    }
+    expect(held(emus, 'wix', wix.accountId, 'MUG-1')?.qty).toBe(19);
+    expect(await movementCount(t)).toBe(moves + 3);
+    const { rows } = await h.sc.ctx.db.query<{ outcome: string; at_intake: boolean }>(
+      `select outcome, applied_at = created_at as at_intake from channel_events where tenant_id=$1 and kind='level' order by id`,
+      [t.tenantId],
+    );
+    expect(rows.every((r) => r.outcome === 'echo' || r.outcome === 'stale')).toBe(true);
+    // Our push's answer (with the new revision) is recorded before its echo arrives, so the door knows it.
+    expect(rows.filter((r) => r.at_intake).length).toBeGreaterThanOrEqual(2);
+  });
+});
