@@ -11,6 +11,9 @@ export interface Relay {
 
 let current: Relay | null = null;
 
+/** Nudges this close together are served by one relay run. */
+const NUDGE_COALESCE_MS = 3;
+
 /** Wakes this process's relay, if it runs one (API and worker in one process). */
 export function nudgeRelay(): void {
   current?.nudge();
@@ -29,8 +32,13 @@ export function startRelay(ctx: AppContext, idleMs = 20): Relay {
       } catch (err) {
         if (!stopped) ctx.log.error({ err }, 'outbox relay failed; retrying');
       }
-      // A full batch means more is waiting: go again at once.
-      if (moved >= 1000 || nudged || stopped) continue;
+      // A full batch means more is waiting: go again at once. A nudge during the run: go again
+      // after a breath, so the nudges of a busy moment share one relay statement.
+      if (moved >= 1000 || stopped) continue;
+      if (nudged) {
+        await new Promise((r) => setTimeout(r, NUDGE_COALESCE_MS));
+        continue;
+      }
       await new Promise<void>((resolve) => {
         wake = resolve;
         setTimeout(resolve, idleMs).unref();
