@@ -452,3 +452,14 @@ export const reservations = pgTable(
     foreignKey({ columns: [t.tenantId, t.itemId, t.locationId], foreignColumns: [stockLevels.tenantId, stockLevels.itemId, stockLevels.locationId] }),
   ],
 );
+
+/** Tenants whose live stream some API process serves (src/db/live.ts): NOTIFY only for them. */
+export const streamWatchers = pgTable(
+  'stream_watchers',
+  {
+    tenantId: text('tenant_id').notNull().references(() => tenants.id, { onDelete: 'cascade' }),
+    process: text('process').notNull(),
+    seenAt: ts('seen_at').notNull().defaultNow(),
+  },
+  (t) => [primaryKey({ columns: [t.tenantId, t.process] })],
+);

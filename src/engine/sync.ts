@@ -6,6 +6,7 @@
 import { ChannelError, type PushRequest, type PushResult } from '../channels/contract.ts';
 import { pushJob } from '../db/job-specs.ts';
 import { addJobs } from '../db/jobs.ts';
+import { watchedSql } from '../db/live.ts';
 import { named, withTx } from '../db/pool.ts';
 import { needsPush, sellable } from '../domain/sellable.ts';
 import { applyMovements } from '../ledger/ledger.ts';
@@ -265,7 +266,7 @@ async function recordResults(
         `with done as (${LISTING_RESULTS_UPDATE}),
             ev as (${syncEventsInsert('$1', '$3')} returning 1),
             ch as (update channels set last_sync_at = now() where tenant_id = $1 and id = $4)
-       select case when $5::text is not null then pg_notify('stockclerk', $5) end`,
+       select case when $5::text is not null and ${watchedSql('$1::text')} then pg_notify('stockclerk', $5) end`,
         [tenantId, JSON.stringify(done), JSON.stringify(rows), live.row.id, rows.length > 0 ? syncEventsNotice(tenantId, rows) : null],
       ),
     );

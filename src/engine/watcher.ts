@@ -9,6 +9,7 @@ import type { InboundEvent, RemoteListing } from '../channels/contract.ts';
 import { applyJob } from '../db/job-specs.ts';
 import { addJobs } from '../db/jobs.ts';
 import { recordEvents } from './intake.ts';
+import { watchedSql } from '../db/live.ts';
 import { named, withTx, type Tx } from '../db/pool.ts';
 import { applyMovements, type MovementInput } from '../ledger/ledger.ts';
 import { applyReservations, type ReservationInput } from '../ledger/reservations.ts';
@@ -257,7 +258,7 @@ export async function applyPendingBatch(ctx: AppContext, live: LiveChannel, batc
                         from jsonb_to_recordset($3::jsonb) as x(id bigint, o text)
                         where e.tenant_id = $1 and e.id = x.id),
             audit as (${syncEventsInsert('$1', '$4')})
-       select case when $5::text is not null then pg_notify('stockclerk', $5) end`,
+       select case when $5::text is not null and ${watchedSql('$1::text')} then pg_notify('stockclerk', $5) end`,
         [
           tenantId,
           JSON.stringify(listingViews(listings)),

@@ -1,7 +1,11 @@
 // Live events: GET /api/v1/stream (WebSocket). Every API process LISTENs on the 'stockclerk'
 // Postgres channel (writers NOTIFY inside their transactions, so only committed changes are
-// announced) and forwards each event to the sockets of that event's tenant only.
+// announced) and forwards each event to the sockets of that event's tenant only. Writers notify
+// only for tenants some process watches (src/db/live.ts): the hub registers its tenants in
+// stream_watchers before a socket is told hello, and keeps the registration fresh.
 import type { FastifyInstance } from 'fastify';
+import { randomBytes } from 'node:crypto';
+import os from 'node:os';
 import pg from 'pg';
 import type { WebSocket } from 'ws';
 import type { AppContext } from '../engine/context.ts';
@@ -10,12 +14,25 @@ import { doc } from './openapi.ts';
 import { ApiError } from './errors.ts';
 import { hasScope, resolveCredential, type AuthInfo } from './plugins/auth.ts';
 
+const HEARTBEAT_MS = 20_000;
+
 export class StreamHub {
   private readonly sockets = new Map<string, Set<WebSocket>>();
   private client: pg.Client | null = null;
   private readonly url: string;
+  private readonly process = `${os.hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`;
+  private heartbeat: NodeJS.Timeout | null = null;
   constructor(url: string) {
     this.url = url;
+  }
+
+  private async register(tenantIds: string[]): Promise<void> {
+    if (tenantIds.length === 0 || !this.client) return;
+    await this.client.query(
+      `insert into stream_watchers (tenant_id, process, seen_at) select unnest($1::text[]), $2, now()
+       on conflict (tenant_id, process) do update set seen_at = now()`,
+      [tenantIds, this.process],
+    );
   }
 
   async start(): Promise<void> {
@@ -35,20 +52,29 @@ export class StreamHub {
       for (const ws of set) if (ws.readyState === 1) ws.send(n.payload);
     });
     await this.client.query('listen stockclerk');
+    this.heartbeat = setInterval(() => void this.register([...this.sockets.keys()]).catch(() => {}), HEARTBEAT_MS);
+    this.heartbeat.unref();
   }
 
-  add(tenantId: string, ws: WebSocket): void {
+  /** Resolves once writers know somebody watches the tenant: only then is the socket told hello. */
+  async add(tenantId: string, ws: WebSocket): Promise<void> {
     let set = this.sockets.get(tenantId);
     if (!set) this.sockets.set(tenantId, (set = new Set()));
     set.add(ws);
     ws.on('close', () => {
       set.delete(ws);
-      if (set.size === 0) this.sockets.delete(tenantId);
+      if (set.size === 0 && this.sockets.get(tenantId) === set) {
+        this.sockets.delete(tenantId);
+        void this.client?.query(`delete from stream_watchers where tenant_id = $1 and process = $2`, [tenantId, this.process]).catch(() => {});
+      }
     });
+    await this.register([tenantId]);
   }
 
   async stop(): Promise<void> {
+    if (this.heartbeat) clearInterval(this.heartbeat);
     for (const set of this.sockets.values()) for (const ws of set) ws.close(1001, 'server shutting down');
+    await this.client?.query(`delete from stream_watchers where process = $1`, [this.process]).catch(() => {});
     await this.client?.end().catch(() => {});
   }
 }
@@ -83,7 +109,7 @@ export async function streamRoutes(app: FastifyInstance, ctx: AppContext, hub: S
       socket.close(4403, 'insufficient_scope');
       return;
     }
-    hub.add(auth.tenantId, socket);
+    await hub.add(auth.tenantId, socket);
     socket.send(JSON.stringify({ type: 'hello', tenant_id: auth.tenantId }));
     },
   );

@@ -6,6 +6,7 @@
 import type { MovementReason } from '../db/schema.ts';
 import { alertsStockJob, CHANNEL_QUEUE_PREFIX, PUSH_KEY_PREFIX } from '../db/job-specs.ts';
 import { OUTBOX_ROW_KEY_SQL, outboxRow } from '../db/jobs.ts';
+import { watchedSql } from '../db/live.ts';
 import { named, withTx, type Db, type Tx } from '../db/pool.ts';
 
 export interface MovementInput {
@@ -77,8 +78,9 @@ with input as (
 )
 -- NOTIFY payloads stop at 8000 bytes: a big batch is announced as "refresh" instead of listed.
 select movements, levels, channel_ids,
-       pg_notify('stockclerk', json_build_object('tenant_id', $1::text, 'type', 'stock.changed', 'data',
-         case when levels is not null then json_build_object('levels', levels) else json_build_object('truncated', true) end)::text) as notified
+       case when ${watchedSql('$1::text')} then
+         pg_notify('stockclerk', json_build_object('tenant_id', $1::text, 'type', 'stock.changed', 'data',
+           case when levels is not null then json_build_object('levels', levels) else json_build_object('truncated', true) end)::text) end as notified
 from out`;
 
 const REASONS: ReadonlySet<string> = new Set(['sale', 'return', 'receipt', 'adjustment', 'count', 'transfer_in', 'transfer_out']);

@@ -12,6 +12,7 @@
 //   below zero (a reservation we never heard of, e.g. a lost webhook, cannot be released twice).
 import { alertsStockJob, CHANNEL_QUEUE_PREFIX, PUSH_KEY_PREFIX } from '../db/job-specs.ts';
 import { OUTBOX_ROW_KEY_SQL, outboxRow } from '../db/jobs.ts';
+import { watchedSql } from '../db/live.ts';
 import { named, type Tx } from '../db/pool.ts';
 import { LedgerInputError, type LevelSnapshot } from './ledger.ts';
 
@@ -69,7 +70,7 @@ with want as (
          coalesce((select array_agg(channel_id) from chans), '{}') as channel_ids
 )
 select wanted, levels, channel_ids,
-       case when json_array_length(levels) > 0 and json_array_length(levels) <= 40 then
+       case when json_array_length(levels) > 0 and json_array_length(levels) <= 40 and ${watchedSql('$1::text')} then
          pg_notify('stockclerk', json_build_object('tenant_id', $1::text, 'type', 'stock.changed', 'data', json_build_object('levels', levels))::text)
        end as notified
 from out`;

@@ -1,7 +1,8 @@
 // End to end over real HTTP: emulators <-> StockClerk (API + workers) <-> Postgres.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEmulators, type EmulatorSet } from '../../src/demo/emulated.ts';
-import { verifyLedger } from '../../src/ledger/ledger.ts';
+import pg from 'pg';
+import { recordMovements, verifyLedger } from '../../src/ledger/ledger.ts';
 import { guardianRun } from '../../src/engine/guardian.ts';
 import { api, eventually, startHarness, type Harness } from '../helpers/stockclerk.ts';
 import { emulatedTenant, held, quiescent, sale, type EmulatedTenant } from '../helpers/tenant.ts';
@@ -116,6 +117,38 @@ describe('the sync loop', () => {
     expect(rows[0].data).toMatchObject({ held: want4 - 20, want: want4 });
     // The ledger was not touched by either: drift is the channel's, not a movement.
     expect(await onHand(deli, 'SW-3')).toBe(want);
+  });
+
+  it('announces a tenant\'s changes only while somebody watches its stream (no NOTIFY, no commit lock, otherwise)', async () => {
+    const t = await emulatedTenant(h, emus, { types: ['wix'], items: [{ sku: 'W-1', name: 'Watched', qty: 50 }] });
+    const listener = new pg.Client({ connectionString: h.testDb.url });
+    await listener.connect();
+    const heard: string[] = [];
+    listener.on('notification', (n) => {
+      if (n.payload && JSON.parse(n.payload).tenant_id === t.tenantId) heard.push(JSON.parse(n.payload).type);
+    });
+    await listener.query('listen stockclerk');
+    try {
+      const move = () => recordMovements(h.sc.ctx.db, t.tenantId, [{ itemId: t.itemIds.get('W-1')!, locationId: t.locationId, qtyDelta: -1, reason: 'adjustment' }]);
+      await move();
+      await quiescent(h, emus);
+      await new Promise((r) => setTimeout(r, 200));
+      expect(heard).toEqual([]);
+      const ws = new WebSocket(`${h.url.replace('http', 'ws')}/api/v1/stream?token=${t.token}`);
+      const got: string[] = [];
+      ws.onmessage = (m) => got.push(JSON.parse(String(m.data)).type);
+      await eventually(() => got.includes('hello'), 3000, 'stream hello');
+      await move();
+      await eventually(() => got.includes('stock.changed') && heard.includes('stock.changed'), 3000, 'the change announced');
+      ws.close();
+      await eventually(
+        async () => (await h.sc.ctx.db.query(`select 1 from stream_watchers where tenant_id = $1`, [t.tenantId])).rowCount === 0,
+        3000,
+        'the watch released',
+      );
+    } finally {
+      await listener.end();
+    }
   });
 
   it('the live stream carries this tenant\'s stock changes and nothing of another tenant', async () => {
