@@ -18,7 +18,7 @@ import { page, pageQuery } from '../paging.ts';
 import { checkIfMatch, versionTag } from '../plugins/etag.ts';
 import { finishInTx } from '../plugins/idempotency.ts';
 import { timestamp } from '../schemas.ts';
-import { idParam, idRef, pathId, refuseKits, stringCursor, text } from './common.ts';
+import { idParam, idRef, objectBody, pathId, refuseKits, stringCursor, text } from './common.ts';
 
 const MAX_QTY = 1_000_000;
 const qty = z.number().int().min(1).max(MAX_QTY);
@@ -214,7 +214,7 @@ export async function purchaseOrderRoutes(app: FastifyInstance, ctx: AppContext)
       responses: { 200: PurchaseOrder, 409: ErrorBody, 422: ErrorBody },
     }),
     async (req, reply) => {
-      const b = parse(PoReceive, req.body);
+      const b = parse(PoReceive, objectBody(req.body));
       const tenantId = req.auth.tenantId;
       const out = await withTx(ctx.db, async (tx) => {
         const po = await lockPo(tx, req, OPEN, 'received');
