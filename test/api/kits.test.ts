@@ -97,7 +97,7 @@ describe('kits', () => {
       locationIds: [t.locationId],
     });
     expect(ch.matched).toBe(3);
-    const tillQty = (sku: string) => emu.spec.state(emu.accounts.get(ch.accountId)).find((s: { sku: string | null }) => s.sku === sku)?.qty;
+    const tillQty = (sku: string) => emu.spec.state(emu.accounts.get(ch.accountId)!).find((s: { sku: string | null }) => s.sku === sku)?.qty;
     // Stock arrives for the components only: the kit listing follows.
     await adjust(bread, 10);
     await adjust(soup, 3);
