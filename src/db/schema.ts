@@ -463,3 +463,100 @@ export const streamWatchers = pgTable(
   },
   (t) => [primaryKey({ columns: [t.tenantId, t.process] })],
 );
+
+/** Stock moving between two locations: out of the source on create (transfer_out), into the
+ *  destination as it is received (transfer_in, partial receipts allowed), back to the source on cancel. */
+export const transfers = pgTable(
+  'transfers',
+  {
+    tenantId: text('tenant_id').notNull().references(() => tenants.id),
+    id: text('id').notNull(),
+    fromLocationId: text('from_location_id').notNull(),
+    toLocationId: text('to_location_id').notNull(),
+    reference: text('reference'),
+    /** in_transit | partially_received | received | cancelled */
+    status: text('status').notNull(),
+    version: integer('version').notNull().default(1),
+    createdAt: created(),
+    updatedAt: ts('updated_at').notNull().defaultNow(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.tenantId, t.id] }),
+    foreignKey({ columns: [t.tenantId, t.fromLocationId], foreignColumns: [locations.tenantId, locations.id] }),
+    foreignKey({ columns: [t.tenantId, t.toLocationId], foreignColumns: [locations.tenantId, locations.id] }),
+  ],
+);
+
+export const transferLines = pgTable(
+  'transfer_lines',
+  {
+    tenantId: text('tenant_id').notNull(),
+    transferId: text('transfer_id').notNull(),
+    itemId: text('item_id').notNull(),
+    qty: integer('qty').notNull(),
+    receivedQty: integer('received_qty').notNull().default(0),
+    /** What a cancel sent back to the source. */
+    returnedQty: integer('returned_qty').notNull().default(0),
+  },
+  (t) => [
+    primaryKey({ columns: [t.tenantId, t.transferId, t.itemId] }),
+    foreignKey({ columns: [t.tenantId, t.transferId], foreignColumns: [transfers.tenantId, transfers.id] }),
+    foreignKey({ columns: [t.tenantId, t.itemId], foreignColumns: [items.tenantId, items.id] }),
+  ],
+);
+
+/** Purchase orders: stock ordered from a supplier; open lines count as `incoming` on the levels. */
+export const purchaseOrders = pgTable(
+  'purchase_orders',
+  {
+    tenantId: text('tenant_id').notNull().references(() => tenants.id),
+    id: text('id').notNull(),
+    supplier: text('supplier'),
+    reference: text('reference'),
+    /** open | partially_received | received | cancelled | closed */
+    status: text('status').notNull(),
+    version: integer('version').notNull().default(1),
+    createdAt: created(),
+    updatedAt: ts('updated_at').notNull().defaultNow(),
+  },
+  (t) => [primaryKey({ columns: [t.tenantId, t.id] })],
+);
+
+export const purchaseOrderLines = pgTable(
+  'purchase_order_lines',
+  {
+    tenantId: text('tenant_id').notNull(),
+    purchaseOrderId: text('purchase_order_id').notNull(),
+    itemId: text('item_id').notNull(),
+    locationId: text('location_id').notNull(),
+    qtyOrdered: integer('qty_ordered').notNull(),
+    qtyReceived: integer('qty_received').notNull().default(0),
+    unitCost: doublePrecision('unit_cost'),
+  },
+  (t) => [
+    primaryKey({ columns: [t.tenantId, t.purchaseOrderId, t.itemId, t.locationId] }),
+    // `incoming` on a level: open lines by item and location.
+    index('purchase_order_lines_level_idx').on(t.tenantId, t.itemId, t.locationId),
+    foreignKey({ columns: [t.tenantId, t.purchaseOrderId], foreignColumns: [purchaseOrders.tenantId, purchaseOrders.id] }),
+    foreignKey({ columns: [t.tenantId, t.itemId], foreignColumns: [items.tenantId, items.id] }),
+    foreignKey({ columns: [t.tenantId, t.locationId], foreignColumns: [locations.tenantId, locations.id] }),
+  ],
+);
+
+/** Kits / bundles: a kit item is made of components; it has no stock of its own. */
+export const itemComponents = pgTable(
+  'item_components',
+  {
+    tenantId: text('tenant_id').notNull(),
+    kitItemId: text('kit_item_id').notNull(),
+    componentItemId: text('component_item_id').notNull(),
+    qty: integer('qty').notNull(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.tenantId, t.kitItemId, t.componentItemId] }),
+    // Which kits a changed component belongs to (Sync).
+    index('item_components_component_idx').on(t.tenantId, t.componentItemId),
+    foreignKey({ columns: [t.tenantId, t.kitItemId], foreignColumns: [items.tenantId, items.id] }).onDelete('cascade'),
+    foreignKey({ columns: [t.tenantId, t.componentItemId], foreignColumns: [items.tenantId, items.id] }),
+  ],
+);

@@ -39,3 +39,20 @@ describe('sellable', () => {
     expect(needsPush('absolute', 5, null)).toBe(true);
   });
 });
+
+describe('kits on a channel', () => {
+  it('applies the channel buffer and percent per component, the cap to the kit', async () => {
+    const { channelKitSellable, explodeKits } = await import('./sellable.ts');
+    // 10 bread (buffer 2 -> 8, /2 = 4 kits), 5 soup (item buffer 0 -> 5, /1 = 5 kits): 4.
+    expect(channelKitSellable([{ available: 10, buffer: null, qty: 2 }, { available: 5, buffer: 0, qty: 1 }], { defaultBuffer: 2 })).toBe(4);
+    expect(channelKitSellable([{ available: 10, buffer: 0, qty: 2 }], { defaultBuffer: 0, percent: 0.5 })).toBe(2);
+    expect(channelKitSellable([{ available: 100, buffer: 0, qty: 1 }], { defaultBuffer: 0, cap: 7 })).toBe(7);
+    expect(channelKitSellable([{ available: -3, buffer: 0, qty: 1 }], { defaultBuffer: 0 })).toBe(0);
+    const kits = new Map([['kit', [{ itemId: 'bread', qty: 2 }, { itemId: 'soup', qty: 1 }]]]);
+    expect(explodeKits([{ itemId: 'kit', qtyDelta: -3, reason: 'sale' }, { itemId: 'tea', qtyDelta: -1, reason: 'sale' }], kits, 'qtyDelta')).toEqual([
+      { itemId: 'bread', qtyDelta: -6, reason: 'sale' },
+      { itemId: 'soup', qtyDelta: -3, reason: 'sale' },
+      { itemId: 'tea', qtyDelta: -1, reason: 'sale' },
+    ]);
+  });
+});

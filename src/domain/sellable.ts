@@ -34,3 +34,35 @@ export function needsPush(model: 'absolute' | 'delta' | 'availability', target: 
   if (held === null) return true;
   return model === 'availability' ? isAvailable(target) !== isAvailable(held) : target !== held;
 }
+
+export interface KitComponentStock {
+  /** The component's on_hand - reserved over the channel's locations. */
+  available: number;
+  /** The component's own buffer (null = the channel's default). */
+  buffer: number | null;
+  /** Units of the component in one kit. */
+  qty: number;
+}
+
+/**
+ * A kit listing's sellable on one channel: each component's sellable under the channel's buffer
+ * and percent, divided by its quantity per kit; the scarcest component wins, then the channel's cap.
+ */
+export function channelKitSellable(components: KitComponentStock[], policy: { defaultBuffer: number; percent?: number; cap?: number | null }): number {
+  const kits = kitSellable(
+    components.map((c) => ({ sellable: sellable({ available: c.available, buffer: c.buffer ?? policy.defaultBuffer, percent: policy.percent }), qtyPerKit: c.qty })),
+  );
+  return policy.cap == null ? kits : Math.min(kits, policy.cap);
+}
+
+/**
+ * A kit holds no stock of its own: a quantity of a kit (a sale, a return, a hold) becomes that
+ * quantity times each component's qty per kit, on the components. Rows of plain items pass through.
+ */
+export function explodeKits<T extends { itemId: string }>(rows: T[], kits: ReadonlyMap<string, ReadonlyArray<{ itemId: string; qty: number }>>, qtyKey: { [K in keyof T]: T[K] extends number ? K : never }[keyof T]): T[] {
+  return rows.flatMap((r) => {
+    const parts = kits.get(r.itemId);
+    if (!parts?.length) return [r];
+    return parts.map((p) => ({ ...r, itemId: p.itemId, [qtyKey]: (r[qtyKey] as number) * p.qty }));
+  });
+}

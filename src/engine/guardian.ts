@@ -4,7 +4,8 @@
 // One run per tenant at a time, across processes (the job's queue is per tenant).
 import { addJobs } from '../db/jobs.ts';
 import { withTx } from '../db/pool.ts';
-import { sellable } from '../domain/sellable.ts';
+import { channelKitSellable, sellable, type KitComponentStock } from '../domain/sellable.ts';
+import { KIT_COMPONENTS_SQL } from '../db/kits.ts';
 import type { RemoteListing } from '../channels/contract.ts';
 import { raiseAlert } from './alerts.ts';
 import type { LiveChannel } from './channel-runtime.ts';
@@ -26,6 +27,8 @@ interface LocalListing {
   recent: boolean;
   item_buffer: number | null;
   available: number;
+  /** A kit's components; empty for a plain item. */
+  components: KitComponentStock[];
 }
 
 export interface GuardianReport {
@@ -78,14 +81,17 @@ async function checkChannel(ctx: AppContext, live: LiveChannel, threshold: numbe
     `select l.id, l.item_id, l.external_id, l.external_location_id, i.sku, l.last_seen_version, l.dirty_seq,
             (l.dirty_seq > l.pushed_seq or exists (
                select 1 from stock_levels s join channels c on c.tenant_id = l.tenant_id and c.id = l.channel_id
-               where s.tenant_id = l.tenant_id and s.item_id = l.item_id and ${unseenChange('s', 'c')})) as pending,
+               where s.tenant_id = l.tenant_id and (s.item_id = l.item_id or s.item_id in (
+                       select k.component_item_id from item_components k where k.tenant_id = l.tenant_id and k.kit_item_id = l.item_id))
+                 and ${unseenChange('s', 'c')})) as pending,
             (l.last_synced_at > now() - make_interval(secs => $4::float / 1000)
              or exists (select 1 from channel_events e where e.tenant_id = l.tenant_id and e.channel_id = l.channel_id
                         and e.applied_at is null)) as recent,
             i.buffer as item_buffer,
             coalesce((select sum(s.on_hand - s.reserved) from stock_levels s
                       where s.tenant_id = l.tenant_id and s.item_id = l.item_id
-                        and (cardinality($3::text[]) = 0 or s.location_id = any($3))), 0)::int as available
+                        and (cardinality($3::text[]) = 0 or s.location_id = any($3))), 0)::int as available,
+            ${KIT_COMPONENTS_SQL} as components
      from listings l join items i on i.tenant_id = l.tenant_id and i.id = l.item_id
      where l.tenant_id = $1 and l.channel_id = $2`,
     [tenantId, live.row.id, live.policy.locationIds, ctx.tuning.guardianSettleMs],
@@ -103,7 +109,9 @@ async function checkChannel(ctx: AppContext, live: LiveChannel, threshold: numbe
       continue;
     }
     const p = live.policy;
-    const want = sellable({ available: l.available, buffer: l.item_buffer ?? p.defaultBuffer, percent: p.percent, cap: p.cap });
+    const want = l.components.length
+      ? channelKitSellable(l.components, p)
+      : sellable({ available: l.available, buffer: l.item_buffer ?? p.defaultBuffer, percent: p.percent, cap: p.cap });
     const held = availability ? (r.available ? Math.max(1, want) : 0) : (r.qty ?? 0);
     const matches = availability ? Boolean(r.available) === want > 0 : held === want;
     if (matches) {

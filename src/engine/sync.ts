@@ -8,7 +8,8 @@ import { pushJob } from '../db/job-specs.ts';
 import { addJobs } from '../db/jobs.ts';
 import { watchedSql } from '../db/live.ts';
 import { named, withTx } from '../db/pool.ts';
-import { needsPush, sellable } from '../domain/sellable.ts';
+import { channelKitSellable, needsPush, sellable, type KitComponentStock } from '../domain/sellable.ts';
+import { KIT_COMPONENTS_SQL, KITS_OF } from '../db/kits.ts';
 import { applyMovements } from '../ledger/ledger.ts';
 import { raiseAlert } from './alerts.ts';
 import type { LiveChannel } from './channel-runtime.ts';
@@ -33,6 +34,8 @@ interface DirtyListing {
   dirty_seq: number;
   item_buffer: number | null;
   available: number;
+  /** A kit's components (their stock over the channel's locations); empty for a plain item. */
+  components: KitComponentStock[];
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -46,7 +49,8 @@ async function dirtyListings(ctx: AppContext, live: LiveChannel, limit: number):
             l.last_seen_version, l.dirty_seq, i.buffer as item_buffer,
             coalesce((select sum(s.on_hand - s.reserved) from stock_levels s
                       where s.tenant_id = l.tenant_id and s.item_id = l.item_id
-                        and (cardinality($3::text[]) = 0 or s.location_id = any($3))), 0)::int as available
+                        and (cardinality($3::text[]) = 0 or s.location_id = any($3))), 0)::int as available,
+            ${KIT_COMPONENTS_SQL} as components
      from listings l join items i on i.tenant_id = l.tenant_id and i.id = l.item_id
      where l.tenant_id = $1 and l.channel_id = $2 and l.dirty_seq > l.pushed_seq
      order by l.id limit $4`,
@@ -58,6 +62,7 @@ async function dirtyListings(ctx: AppContext, live: LiveChannel, limit: number):
 
 function target(live: LiveChannel, l: DirtyListing): number {
   const p = live.policy;
+  if (l.components.length) return channelKitSellable(l.components, p);
   return sellable({ available: l.available, buffer: l.item_buffer ?? p.defaultBuffer, percent: p.percent, cap: p.cap });
 }
 
@@ -96,7 +101,8 @@ async function markChanged(ctx: AppContext, live: LiveChannel): Promise<number> 
        where s.tenant_id = $1 and ${unseenChange('s', 'c')}
          and (cardinality($3::text[]) = 0 or s.location_id = any($3))
      ), target as (
-       select id from listings where tenant_id = $1 and channel_id = $2 and item_id in (select item_id from changed)
+       select id from listings where tenant_id = $1 and channel_id = $2
+         and (item_id in (select item_id from changed) or item_id in (${KITS_OF('$1', 'select item_id from changed')}))
        order by id for update
      ), marked as (
        update listings l set dirty_seq = l.dirty_seq + 1, state = case when l.state = 'in_sync' then 'pending' else l.state end

@@ -11,6 +11,7 @@ import { addJobs } from '../db/jobs.ts';
 import { recordEvents } from './intake.ts';
 import { watchedSql } from '../db/live.ts';
 import { named, withTx, type Tx } from '../db/pool.ts';
+import { explodeKits } from '../domain/sellable.ts';
 import { applyMovements, type MovementInput } from '../ledger/ledger.ts';
 import { applyReservations, type ReservationInput } from '../ledger/reservations.ts';
 import type { LiveChannel } from './channel-runtime.ts';
@@ -246,8 +247,10 @@ export async function applyPendingBatch(ctx: AppContext, live: LiveChannel, batc
         outcomes.push({ id: p.id, outcome: 'ignored' });
       }
     }
-    await applyMovements(tx, tenantId, movements);
-    await applyReservations(tx, tenantId, reservations);
+    // A kit holds no stock of its own: what a channel sold (or held) of a kit moves its components.
+    const kits = await kitsAmong(tx, tenantId, [...movements, ...reservations].map((m) => m.itemId));
+    await applyMovements(tx, tenantId, kits.size ? explodeKits(movements, kits, 'qtyDelta') : movements);
+    await applyReservations(tx, tenantId, kits.size ? explodeKits(reservations, kits, 'qty') : reservations);
     // Our new view of the listings, the events' outcomes and their audit: one round trip.
     const rows = syncEventRows(syncEvents);
     await tx.query(
@@ -318,4 +321,22 @@ export async function watcherPoll(ctx: AppContext, payload: { tenantId: string; 
     if (events.length === 0 || next === cursor) break;
     cursor = next;
   }
+}
+
+/** The components of those of `itemIds` that are kits (one round trip, none when there is nothing to move). */
+async function kitsAmong(tx: Q, tenantId: string, itemIds: string[]): Promise<Map<string, Array<{ itemId: string; qty: number }>>> {
+  const kits = new Map<string, Array<{ itemId: string; qty: number }>>();
+  if (itemIds.length === 0) return kits;
+  const { rows } = await tx.query<{ kit_item_id: string; component_item_id: string; qty: number }>(
+    named('watcher_kits', `select kit_item_id, component_item_id, qty from item_components where tenant_id = $1 and kit_item_id = any($2) order by kit_item_id, component_item_id`, [
+      tenantId,
+      [...new Set(itemIds)],
+    ]),
+  );
+  for (const r of rows) {
+    const list = kits.get(r.kit_item_id) ?? [];
+    list.push({ itemId: r.component_item_id, qty: r.qty });
+    kits.set(r.kit_item_id, list);
+  }
+  return kits;
 }

@@ -66,6 +66,10 @@ export const ItemDetail = named(
       last_error: z.string().nullable(),
     }),
   ),
+  components: z
+    .array(z.strictObject({ item_id: z.string(), sku: z.string(), name: z.string(), qty: int.meta({ description: 'Per kit' }), available: int }))
+    .meta({ description: 'A kit\u2019s components (empty for a plain item)' }),
+  kit_sellable: int.nullable().meta({ description: 'Kits: min over components of floor(component sellable / qty per kit), over all locations; null for a plain item' }),
 }),
   'ItemDetail',
 );
@@ -85,6 +89,7 @@ export const LevelRow = named(
   on_hand: int,
   reserved: int,
   available: int,
+  incoming: int.meta({ description: 'Ordered and not yet received on open purchase orders for this item and location' }),
   updated_at: timestamp,
   movements: z.array(Movement).optional().meta({ description: 'With include_movements: the latest movements, newest first' }),
 }),

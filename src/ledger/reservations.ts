@@ -13,6 +13,7 @@
 import { alertsStockJob, CHANNEL_QUEUE_PREFIX, PUSH_KEY_PREFIX } from '../db/job-specs.ts';
 import { OUTBOX_ROW_KEY_SQL, outboxRow } from '../db/jobs.ts';
 import { watchedSql } from '../db/live.ts';
+import { KITS_OF } from '../db/kits.ts';
 import { named, type Tx } from '../db/pool.ts';
 import { LedgerInputError, type LevelSnapshot } from './ledger.ts';
 
@@ -56,7 +57,7 @@ with want as (
 ), chans as (
   select distinct l.channel_id from listings l
   join channels c on c.tenant_id = l.tenant_id and c.id = l.channel_id and c.status = 'connected'
-  where l.tenant_id = $1 and l.item_id in (select item_id from upd)
+  where l.tenant_id = $1 and (l.item_id in (select item_id from upd) or l.item_id in (${KITS_OF('$1', 'select item_id from upd')}))
 ), signals as (
   insert into job_outbox (key, job_key, task, payload, queue_name, run_at)
   select ${OUTBOX_ROW_KEY_SQL("($3 || channel_id)")}, $3 || channel_id, 'sync_push', jsonb_build_object('tenantId', $1::text, 'channelId', channel_id), $4 || channel_id, null from chans

@@ -19,7 +19,7 @@ const emu = createEposnowEmulator();
 type Tenant = Awaited<ReturnType<typeof registerTenant>> & { call: Call; userId: string; item: string; channel: ConnectedChannel; listing: string };
 let A: Tenant;
 let B: Tenant;
-const a = { location2: '', alert: '', unmatchedListing: '', order: '', reservation: '', apiKey: '', movement: 0 };
+const a = { location2: '', alert: '', unmatchedListing: '', order: '', reservation: '', apiKey: '', movement: 0, transfer: '', po: '', kit: '' };
 const bSeen: string[] = [];
 
 async function setUp(name: string, seen?: string[]): Promise<Tenant> {
@@ -70,6 +70,10 @@ beforeAll(async () => {
   a.reservation = (await A.call('POST', '/reservations', { item_id: A.item, location_id: A.locationId, qty: 1, hold_for_s: 3600 })).body.id;
   a.apiKey = (await A.call('POST', '/api-keys', { name: 'A key', scopes: ['read'] })).body.id;
   a.movement = (await A.call('GET', '/movements')).body.data[0].id;
+  // Transfers, purchase orders, kits: one of each.
+  a.transfer = (await A.call('POST', '/transfers', { from_location_id: A.locationId, to_location_id: a.location2, lines: [{ item_id: A.item, qty: 1 }] })).body.id;
+  a.po = (await A.call('POST', '/purchase-orders', { supplier: 'A supplier', lines: [{ item_id: A.item, location_id: A.locationId, qty_ordered: 5 }] })).body.id;
+  a.kit = (await A.call('POST', '/items', { sku: 'SOUP-DEAL', name: 'Soup deal', components: [{ item_id: A.item, qty: 2 }] })).body.id;
   await quiet(db, A.tenantId);
 });
 
@@ -128,6 +132,22 @@ function routesOnA(): Array<[string, string, unknown?]> {
     ['GET', `/api-keys/${a.apiKey}`],
     ['DELETE', `/api-keys/${a.apiKey}`],
     ['GET', `/reports/low-stock?location_id=${A.locationId}`],
+    ['GET', `/transfers/${a.transfer}`],
+    ['PATCH', `/transfers/${a.transfer}`, { reference: 'Stolen' }],
+    ['POST', `/transfers/${a.transfer}/receive`, {}],
+    ['POST', `/transfers/${a.transfer}/cancel`],
+    ['POST', '/transfers', { from_location_id: A.locationId, to_location_id: a.location2, lines: [{ item_id: A.item, qty: 1 }] }],
+    ['POST', '/transfers', { from_location_id: B.locationId, to_location_id: A.locationId, lines: [{ item_id: B.item, qty: 1 }] }],
+    ['POST', '/transfers', { from_location_id: A.locationId, to_location_id: B.locationId, lines: [{ item_id: B.item, qty: 1 }] }],
+    ['GET', `/purchase-orders/${a.po}`],
+    ['PATCH', `/purchase-orders/${a.po}`, { supplier: 'Stolen' }],
+    ['POST', `/purchase-orders/${a.po}/receive`, {}],
+    ['POST', `/purchase-orders/${a.po}/cancel`],
+    ['POST', `/purchase-orders/${a.po}/close`],
+    ['POST', '/purchase-orders', { lines: [{ item_id: A.item, location_id: B.locationId, qty_ordered: 1 }] }],
+    ['POST', '/purchase-orders', { lines: [{ item_id: B.item, location_id: A.locationId, qty_ordered: 1 }] }],
+    ['GET', `/items/${a.kit}`],
+    ['POST', '/items', { sku: 'B-DEAL', name: 'B deal', components: [{ item_id: A.item, qty: 1 }] }],
   ];
 }
 
@@ -167,6 +187,13 @@ function lists(): string[] {
     '/reports/low-stock',
     '/reports/stock-on-hand',
     `/reports/movement-summary?from=2020-01-01&to=2020-12-31&item_id=${A.item}`,
+    '/transfers',
+    `/transfers?item_id=${A.item}`,
+    `/transfers?from_location_id=${A.locationId}`,
+    `/transfers?to_location_id=${a.location2}`,
+    '/purchase-orders',
+    `/purchase-orders?item_id=${A.item}`,
+    `/purchase-orders?location_id=${A.locationId}`,
   ];
 }
 
@@ -201,7 +228,7 @@ describe('tenant isolation', () => {
     expect((await B.call('POST', `/channels/${B.channel.channelId}/sync`)).status).toBe(202);
     await quiet(db, B.tenantId);
 
-    const aIds = [A.tenantId, A.userId, A.item, A.locationId, a.location2, A.channel.channelId, A.listing, a.unmatchedListing, a.alert, A.channel.accountId, a.order, a.reservation, a.apiKey];
+    const aIds = [A.tenantId, A.userId, A.item, A.locationId, a.location2, A.channel.channelId, A.listing, a.unmatchedListing, a.alert, A.channel.accountId, a.order, a.reservation, a.apiKey, a.transfer, a.po, a.kit];
     expect(bSeen.length).toBeGreaterThan(routesOnA().length + lists().length);
     for (const text of bSeen) for (const id of aIds) expect(text.includes(id), `B saw ${id} in ${text.slice(0, 200)}`).toBe(false);
     // B's lists hold B's own rows only.

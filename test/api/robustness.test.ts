@@ -2,6 +2,7 @@
 // numbers, injection-looking text, arrays for scalars, odd path ids and query strings. The answer
 // is always a structured 4xx (or a success, where the odd value happens to be valid), never a 500.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { verifyLedger } from '../../src/ledger/ledger.ts';
 import { registerTenant, startHarness, type Harness } from '../helpers/stockclerk.ts';
 import { client, type Call } from './support.ts';
 
@@ -22,6 +23,11 @@ beforeAll(async () => {
     [t.tenantId, ids.ch],
   );
   ids.lst = rows[0].id;
+  // Stock to move, a second location, a transfer and a purchase order to act on.
+  ids.loc2 = (await call('POST', '/locations', { name: 'Second' })).body.id;
+  expect((await call('POST', '/adjustments', { item_id: ids.item, location_id: ids.loc, qty_delta: 100_000, reason: 'receipt' })).status).toBe(201);
+  ids.trf = (await call('POST', '/transfers', { from_location_id: ids.loc, to_location_id: ids.loc2, lines: [{ item_id: ids.item, qty: 50_000 }] })).body.id;
+  ids.po = (await call('POST', '/purchase-orders', { lines: [{ item_id: ids.item, location_id: ids.loc, qty_ordered: 50_000 }] })).body.id;
 });
 
 afterAll(async () => {
@@ -78,6 +84,13 @@ describe('hostile input', () => {
       ['POST', '/reservations', { item_id: ids.item, location_id: ids.loc, qty: 1, hold_for_s: 60 }],
       ['POST', '/api-keys', { name: 'k', scopes: ['read'] }],
       ['PATCH', '/tenant', { name: 'Fuzz Co', guardian_interval_s: 900, drift_threshold: 5 }],
+      ['POST', '/transfers', { from_location_id: ids.loc, to_location_id: ids.loc2, reference: 'r', lines: [{ item_id: ids.item, qty: 1 }] }],
+      ['PATCH', `/transfers/${ids.trf}`, { reference: 'r' }],
+      ['POST', `/transfers/${ids.trf}/receive`, { lines: [{ item_id: ids.item, qty: 1 }] }],
+      ['POST', '/purchase-orders', { supplier: 's', reference: 'r', lines: [{ item_id: ids.item, location_id: ids.loc, qty_ordered: 1, unit_cost: 1.5 }] }],
+      ['PATCH', `/purchase-orders/${ids.po}`, { supplier: 's', reference: 'r' }],
+      ['POST', `/purchase-orders/${ids.po}/receive`, { lines: [{ item_id: ids.item, location_id: ids.loc, qty: 1 }] }],
+      ['POST', '/items', { sku: 'KIT', name: 'Kit', components: [{ item_id: ids.item, qty: 1 }] }],
     ];
     for (const [method, path, valid] of writes) {
       for (const body of ['[]', '"text"', '123', 'null', '{"__proto__": {"polluted": 1}}', '[[[[[[[[[[]]]]]]]]]]', '{"a":']) {
@@ -103,6 +116,14 @@ describe('hostile input', () => {
     }
     const { rows } = await h.testDb.db.query(`select count(*)::int as n from locations where name like '%' || chr(1) || '%'`);
     expect(rows[0].n).toBe(0);
+    // Whatever was refused or accepted, transfers and receipts never overdrew a level or the ledger.
+    expect(await verifyLedger(h.testDb.db)).toEqual([]);
+    const { rows: neg } = await h.testDb.db.query(`select count(*)::int as n from stock_levels where on_hand < 0 or reserved < 0`);
+    expect(neg[0].n).toBe(0);
+    const { rows: over } = await h.testDb.db.query(
+      `select (select count(*) from transfer_lines where received_qty + returned_qty > qty) + (select count(*) from purchase_order_lines where qty_received > qty_ordered) as n`,
+    );
+    expect(Number(over[0].n)).toBe(0);
   });
 
   it('queries: every list route and parameter, with odd values', async () => {
@@ -122,6 +143,8 @@ describe('hostile input', () => {
       '/reports/low-stock': ['location_id'],
       '/reports/movement-summary': ['from', 'to', 'item_id', 'location_id'],
       '/reports/stock-on-hand': [],
+      '/transfers': ['status', 'from_location_id', 'to_location_id', 'item_id'],
+      '/purchase-orders': ['status', 'item_id', 'location_id'],
       [`/stock-levels/${ids.item}/${ids.loc}`]: ['include_movements'],
     };
     const odd = ['', '%00', "'", 'a'.repeat(5000), 'null', '-1', '1e400', '%F0%9F%98%80', '__proto__', 'x&x=y'];
@@ -171,6 +194,15 @@ describe('hostile input', () => {
       ['GET', '/api-keys/:id'],
       ['DELETE', '/api-keys/:id'],
       ['GET', '/stock-levels/:id/:id'],
+      ['GET', '/transfers/:id'],
+      ['PATCH', '/transfers/:id', { reference: 'x' }],
+      ['POST', '/transfers/:id/receive', {}],
+      ['POST', '/transfers/:id/cancel'],
+      ['GET', '/purchase-orders/:id'],
+      ['PATCH', '/purchase-orders/:id', { supplier: 'x' }],
+      ['POST', '/purchase-orders/:id/receive', {}],
+      ['POST', '/purchase-orders/:id/cancel'],
+      ['POST', '/purchase-orders/:id/close'],
     ];
     for (const [method, path, body] of routes) {
       for (const id of oddIds) {

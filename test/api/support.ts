@@ -62,6 +62,11 @@ const TABLES: Record<string, { order: string; skip?: string[] }> = {
   idempotency_keys: { order: 'actor_id, key' },
   sales_orders: { order: 'id' },
   reservations: { order: 'id' },
+  transfers: { order: 'id' },
+  transfer_lines: { order: 'transfer_id, item_id' },
+  purchase_orders: { order: 'id' },
+  purchase_order_lines: { order: 'purchase_order_id, item_id, location_id' },
+  item_components: { order: 'kit_item_id, component_item_id' },
 };
 
 /** Every row the tenant owns, as JSON text, plus its queued jobs (taken once the workers settled). */

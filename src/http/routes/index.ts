@@ -15,6 +15,8 @@ import { locationRoutes } from './locations.ts';
 import { stockRoutes } from './stock.ts';
 import { syncEventRoutes } from './sync-events.ts';
 import { tenantRoutes } from './tenant.ts';
+import { purchaseOrderRoutes } from './purchase-orders.ts';
+import { transferRoutes } from './transfers.ts';
 
 export async function apiRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {
   await itemRoutes(app, ctx);
@@ -30,5 +32,7 @@ export async function apiRoutes(app: FastifyInstance, ctx: AppContext): Promise<
   await auditLogRoutes(app, ctx);
   await reportRoutes(app, ctx);
   await salesOrderRoutes(app, ctx);
+  await transferRoutes(app, ctx);
+  await purchaseOrderRoutes(app, ctx);
   await dashboardRoutes(app, ctx);
 }

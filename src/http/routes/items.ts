@@ -15,7 +15,8 @@ import { doc, pageOf } from '../openapi.ts';
 import { checkIfMatch, versionTag } from '../plugins/etag.ts';
 import { finishInTx } from '../plugins/idempotency.ts';
 import { Item, ItemDetail } from '../schemas.ts';
-import { idParam, pathId, text } from './common.ts';
+import { idParam, idRef, pathId, text } from './common.ts';
+import { kitSellable, sellable } from '../../domain/sellable.ts';
 
 const ItemBody = z.object({
   sku: text(1, 100),
@@ -23,6 +24,12 @@ const ItemBody = z.object({
   barcode: text(0, 100).nullable().optional(),
   low_stock_threshold: z.number().int().min(0).max(1_000_000).optional(),
   buffer: z.number().int().min(0).max(1_000_000).nullable().optional(),
+  components: z
+    .array(z.strictObject({ item_id: idRef('item'), qty: z.number().int().min(1).max(10_000) }))
+    .max(50)
+    .refine((c) => new Set(c.map((x) => x.item_id)).size === c.length, 'one entry per component')
+    .optional()
+    .meta({ description: 'Makes the item a kit of these components (qty per kit); [] makes it a plain item again' }),
 });
 const ItemPatch = ItemBody.partial().refine((b) => Object.keys(b).length > 0, 'Send at least one field');
 const ListQuery = z.strictObject({ ...pageQuery, q: text(0, 100).optional().meta({ description: 'Search SKU, name or barcode' }) });
@@ -54,6 +61,7 @@ export async function itemRoutes(app: FastifyInstance, ctx: AppContext): Promise
     const b = parse(ItemBody, req.body);
     const item = await withTx(ctx.db, async (tx) => {
       const [id] = await createItems(tx, req.auth.tenantId, [{ sku: b.sku, name: b.name, barcode: b.barcode ?? null, lowStockThreshold: b.low_stock_threshold, buffer: b.buffer ?? null }]);
+      if (b.components) await setComponents(tx, req.auth.tenantId, id!, b.components);
       const out = await readItem(tx, req.auth.tenantId, id!);
       await audit(tx, req, 'item.created', { type: 'item', id: id! }, b);
       await finishInTx(tx, req, 201, out, { etag: versionTag(out.version) });
@@ -94,9 +102,10 @@ export async function itemRoutes(app: FastifyInstance, ctx: AppContext): Promise
           throw err;
         });
       if (!rowCount) throw notFound('Item');
+      if (b.components) await setComponents(tx, tenantId, id, b.components);
       const jobs: JobSpec[] = [];
-      if ('buffer' in b) {
-        // A new buffer changes what every channel should hold: push it, in this same transaction.
+      if ('buffer' in b || b.components) {
+        // A new buffer or kit recipe changes what every channel should hold: push it, in this same transaction.
         const { rows } = await tx.query<{ channel_id: string }>(
           `update listings l set dirty_seq = dirty_seq + 1 from channels c
            where l.tenant_id = $1 and l.item_id = $2 and c.tenant_id = l.tenant_id and c.id = l.channel_id and c.status = 'connected'
@@ -123,6 +132,13 @@ export async function itemRoutes(app: FastifyInstance, ctx: AppContext): Promise
         await lockVersion(tx, req, tenantId, id);
         const used = await tx.query(`select 1 from stock_levels where tenant_id = $1 and item_id = $2 limit 1`, [tenantId, id]);
         if (used.rowCount) throw new ApiError(409, 'conflict', 'This item has stock history in the ledger and cannot be deleted');
+        const named = await tx.query(
+          `select 1 from item_components where tenant_id = $1 and component_item_id = $2
+           union all select 1 from purchase_order_lines where tenant_id = $1 and item_id = $2
+           union all select 1 from transfer_lines where tenant_id = $1 and item_id = $2 limit 1`,
+          [tenantId, id],
+        );
+        if (named.rowCount) throw new ApiError(409, 'conflict', 'A kit, purchase order or transfer names this item; it cannot be deleted');
         await tx.query(`delete from items where tenant_id = $1 and id = $2`, [tenantId, id]);
         await audit(tx, req, 'item.deleted', { type: 'item', id });
       });
@@ -155,5 +171,49 @@ export async function readItem(q: Q, tenantId: string, id: string) {
        where l.tenant_id = $1 and l.item_id = $2 order by c.name`,
       [tenantId, id],
     );
-  return { ...(rows[0] as { version: number } & Record<string, unknown>), levels: levels.rows, listings: listings.rows };
+  const components = await q.query<{ item_id: string; sku: string; name: string; qty: number; available: number; buffer: number | null }>(
+    `select c.component_item_id as item_id, i.sku, i.name, c.qty, i.buffer,
+            coalesce((select sum(s.on_hand - s.reserved) from stock_levels s where s.tenant_id = c.tenant_id and s.item_id = c.component_item_id), 0)::int as available
+     from item_components c join items i on i.tenant_id = c.tenant_id and i.id = c.component_item_id
+     where c.tenant_id = $1 and c.kit_item_id = $2 order by i.sku`,
+    [tenantId, id],
+  );
+  // DESIGN.md: a kit can be sold as often as its scarcest component allows.
+  const kit = components.rows.length
+    ? kitSellable(components.rows.map((c) => ({ sellable: sellable({ available: c.available, buffer: c.buffer ?? 0 }), qtyPerKit: c.qty })))
+    : null;
+  return {
+    ...(rows[0] as { version: number } & Record<string, unknown>),
+    levels: levels.rows,
+    listings: listings.rows,
+    components: components.rows.map((c) => ({ item_id: c.item_id, sku: c.sku, name: c.name, qty: c.qty, available: c.available })),
+    kit_sellable: kit,
+  };
+}
+
+/**
+ * Replaces a kit's components. One level only (a component is not itself a kit, a kit is no
+ * component), and a kit holds no stock of its own: an item with ledger history cannot become one.
+ */
+async function setComponents(tx: Tx, tenantId: string, id: string, components: Array<{ item_id: string; qty: number }>): Promise<void> {
+  await tx.query(`delete from item_components where tenant_id = $1 and kit_item_id = $2`, [tenantId, id]);
+  if (components.length === 0) return;
+  const ids = components.map((c) => c.item_id);
+  if (ids.includes(id)) throw new ApiError(409, 'conflict', 'A kit cannot be its own component', { item_id: id });
+  const { rows } = await tx.query<{ found: number; kits: string[]; in_kit: boolean; stocked: boolean }>(
+    `select (select count(*) from items where tenant_id = $1 and id = any($2))::int as found,
+            array(select distinct kit_item_id from item_components where tenant_id = $1 and kit_item_id = any($2)) as kits,
+            exists(select 1 from item_components where tenant_id = $1 and component_item_id = $3) as in_kit,
+            exists(select 1 from stock_levels where tenant_id = $1 and item_id = $3) as stocked`,
+    [tenantId, ids, id],
+  );
+  const r = rows[0]!;
+  if (r.found !== ids.length) throw notFound('Item');
+  if (r.kits.length) throw new ApiError(409, 'conflict', 'A component cannot itself be a kit', { kits: r.kits });
+  if (r.in_kit) throw new ApiError(409, 'conflict', 'This item is a component of another kit; it cannot be a kit itself');
+  if (r.stocked) throw new ApiError(409, 'conflict', 'This item has stock in the ledger; a kit holds no stock of its own');
+  await tx.query(
+    `insert into item_components (tenant_id, kit_item_id, component_item_id, qty) select $1, $2, x.item_id, x.qty from jsonb_to_recordset($3::jsonb) as x(item_id text, qty int)`,
+    [tenantId, id, JSON.stringify(components)],
+  );
 }

@@ -100,6 +100,12 @@ export async function locationRoutes(app: FastifyInstance, ctx: AppContext): Pro
         await lockVersion(tx, req, tenantId, id);
         const used = await tx.query(`select 1 from stock_levels where tenant_id = $1 and location_id = $2 limit 1`, [tenantId, id]);
         if (used.rowCount) throw new ApiError(409, 'conflict', 'This location has stock history in the ledger and cannot be deleted');
+        const moving = await tx.query(
+          `select 1 from transfers where tenant_id = $1 and (from_location_id = $2 or to_location_id = $2)
+           union all select 1 from purchase_order_lines where tenant_id = $1 and location_id = $2 limit 1`,
+          [tenantId, id],
+        );
+        if (moving.rowCount) throw new ApiError(409, 'conflict', 'Transfers or purchase orders name this location; it cannot be deleted');
         const named = await tx.query(
           `select 1 from channels where tenant_id = $1 and (settings->'location_ids' ? $2 or exists (select 1 from jsonb_each_text(coalesce(settings->'location_map', '{}')) m where m.value = $2)) limit 1`,
           [tenantId, id],

@@ -16,7 +16,7 @@ import { page, pageQuery } from '../paging.ts';
 import { versionTag } from '../plugins/etag.ts';
 import { finishInTx } from '../plugins/idempotency.ts';
 import { timestamp } from '../schemas.ts';
-import { idParam, idRef, pathId, stringCursor, text } from './common.ts';
+import { idParam, idRef, pathId, refuseKits, stringCursor, text } from './common.ts';
 
 const MAX_QTY = 1_000_000;
 const ttl = z
@@ -105,6 +105,7 @@ async function checkRefs(q: Q, tenantId: string, locationId: string, itemIds: st
   );
   if (!rows[0]!.location) throw notFound('Location');
   if (rows[0]!.items !== new Set(itemIds).size) throw notFound('Item');
+  await refuseKits(q, tenantId, itemIds);
 }
 
 export async function salesOrderRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {

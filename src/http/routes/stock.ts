@@ -14,7 +14,7 @@ import { doc, ErrorBody, pageOf } from '../openapi.ts';
 import { page, pageQuery } from '../paging.ts';
 import { finishInTx } from '../plugins/idempotency.ts';
 import { LevelRow, LevelView, Movement } from '../schemas.ts';
-import { idRef, levelView, numberCursor, stringCursor, text } from './common.ts';
+import { idRef, levelView, numberCursor, refuseKits, stringCursor, text } from './common.ts';
 
 const MAX_QTY = 1_000_000_000;
 const note = text(0, 500).optional();
@@ -49,7 +49,10 @@ const TAG = 'stock';
 
 const MOVEMENT_COLUMNS = `m.id, m.item_id, m.location_id, m.qty_delta, m.reason, m.source_channel_id, m.source_event_id, m.source_user_id, m.note, m.created_at`;
 const LEVEL_COLUMNS = `s.item_id, i.sku, i.name as item_name, s.location_id, l.name as location_name, s.on_hand, s.reserved,
-              s.on_hand - s.reserved as available, s.updated_at`;
+              s.on_hand - s.reserved as available, s.updated_at,
+              coalesce((select sum(pl.qty_ordered - pl.qty_received) from purchase_order_lines pl
+                        join purchase_orders po on po.tenant_id = pl.tenant_id and po.id = pl.purchase_order_id and po.status in ('open', 'partially_received')
+                        where pl.tenant_id = s.tenant_id and pl.item_id = s.item_id and pl.location_id = s.location_id), 0)::int as incoming`;
 const LEVEL_FROM = `stock_levels s
        join items i on i.tenant_id = s.tenant_id and i.id = s.item_id
        join locations l on l.tenant_id = s.tenant_id and l.id = s.location_id`;
@@ -84,6 +87,7 @@ async function checkItemAndLocation(q: Pick<Tx, 'query'>, tenantId: string, item
   );
   if (!rows[0]!.item) throw notFound('Item');
   if (!rows[0]!.location) throw notFound('Location');
+  await refuseKits(q, tenantId, [itemId]);
 }
 
 /**
