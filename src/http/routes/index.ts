@@ -15,6 +15,7 @@ import { locationRoutes } from './locations.ts';
 import { stockRoutes } from './stock.ts';
 import { syncEventRoutes } from './sync-events.ts';
 import { tenantRoutes } from './tenant.ts';
+import { webhookEndpointRoutes } from './webhook-endpoints.ts';
 
 export async function apiRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {
   await itemRoutes(app, ctx);
@@ -31,4 +32,5 @@ export async function apiRoutes(app: FastifyInstance, ctx: AppContext): Promise<
   await reportRoutes(app, ctx);
   await salesOrderRoutes(app, ctx);
   await dashboardRoutes(app, ctx);
+  await webhookEndpointRoutes(app, ctx);
 }
