@@ -12,6 +12,7 @@ import { withTx } from '../../src/db/pool.ts';
 import { connectEmulatedChannel, type ConnectedChannel } from '../../src/demo/emulated.ts';
 import { raiseAlert } from '../../src/engine/alerts.ts';
 import { eventually, registerTenant, startHarness, type Harness } from '../helpers/stockclerk.ts';
+import { startReceiver, type Receiver } from '../helpers/webhook-receiver.ts';
 import { client, expectError, quiet, snapshot, type Call } from './support.ts';
 
 let h: Harness;
@@ -19,7 +20,8 @@ const emu = createEposnowEmulator();
 type Tenant = Awaited<ReturnType<typeof registerTenant>> & { call: Call; userId: string; item: string; channel: ConnectedChannel; listing: string };
 let A: Tenant;
 let B: Tenant;
-const a = { location2: '', alert: '', unmatchedListing: '', order: '', reservation: '', apiKey: '', movement: 0 };
+const a = { location2: '', alert: '', unmatchedListing: '', order: '', reservation: '', apiKey: '', movement: 0, endpoint: '', delivery: '' };
+let receiver: Receiver;
 const bSeen: string[] = [];
 
 async function setUp(name: string, seen?: string[]): Promise<Tenant> {
@@ -44,8 +46,10 @@ async function setUp(name: string, seen?: string[]): Promise<Tenant> {
 }
 
 beforeAll(async () => {
-  [h] = await Promise.all([startHarness(), emu.listen(0)]);
+  [h, receiver] = await Promise.all([startHarness(), startReceiver(), emu.listen(0)]);
   A = await setUp('Tenant A');
+  // A subscribes to every event first, so everything below is delivered to A's receiver too.
+  a.endpoint = (await A.call('POST', '/webhook-endpoints', { url: receiver.url, event_types: ['*'] })).body.id;
   B = await setUp('Tenant B', bSeen);
   const db = h.testDb.db;
   // A: a second location, stock, a push to the till, a till sale, an alert, a Guardian run, a queued job.
@@ -71,11 +75,13 @@ beforeAll(async () => {
   a.apiKey = (await A.call('POST', '/api-keys', { name: 'A key', scopes: ['read'] })).body.id;
   a.movement = (await A.call('GET', '/movements')).body.data[0].id;
   await quiet(db, A.tenantId);
+  a.delivery = (await A.call('GET', `/webhook-endpoints/${a.endpoint}/deliveries?status=delivered`)).body.data[0].id;
 });
 
 afterAll(async () => {
   await h?.stop();
   await emu.close();
+  await receiver?.close();
 });
 
 /** Every route that names one of A's resources, as B would call it. */
@@ -128,6 +134,17 @@ function routesOnA(): Array<[string, string, unknown?]> {
     ['GET', `/api-keys/${a.apiKey}`],
     ['DELETE', `/api-keys/${a.apiKey}`],
     ['GET', `/reports/low-stock?location_id=${A.locationId}`],
+    ['GET', `/webhook-endpoints/${a.endpoint}`],
+    ['PATCH', `/webhook-endpoints/${a.endpoint}`, { url: 'https://hooks.example.com/stolen' }],
+    ['DELETE', `/webhook-endpoints/${a.endpoint}`],
+    ['POST', `/webhook-endpoints/${a.endpoint}/rotate-secret`, { overlap_s: 0 }],
+    ['POST', `/webhook-endpoints/${a.endpoint}/pause`],
+    ['POST', `/webhook-endpoints/${a.endpoint}/resume`],
+    ['POST', `/webhook-endpoints/${a.endpoint}/replay`, { since: '2020-01-01T00:00:00Z', include_delivered: true }],
+    ['GET', `/webhook-endpoints/${a.endpoint}/deliveries`],
+    ['GET', `/webhook-endpoints/${a.endpoint}/attempts`],
+    ['GET', `/webhook-deliveries/${a.delivery}`],
+    ['POST', `/webhook-deliveries/${a.delivery}/replay`],
   ];
 }
 
@@ -167,6 +184,7 @@ function lists(): string[] {
     '/reports/low-stock',
     '/reports/stock-on-hand',
     `/reports/movement-summary?from=2020-01-01&to=2020-12-31&item_id=${A.item}`,
+    '/webhook-endpoints',
   ];
 }
 
@@ -200,8 +218,11 @@ describe('tenant isolation', () => {
     expect((await B.call('POST', '/listings/auto-match', { channel_id: B.channel.channelId })).status).toBe(200);
     expect((await B.call('POST', `/channels/${B.channel.channelId}/sync`)).status).toBe(202);
     await quiet(db, B.tenantId);
+    // A's webhook receiver heard of A's changes only.
+    expect(receiver.got.length).toBeGreaterThan(0);
+    for (const g of receiver.got) for (const id of [B.tenantId, B.item, B.locationId, B.channel.channelId]) expect(g.body.toString().includes(id), `A's webhook named ${id}`).toBe(false);
 
-    const aIds = [A.tenantId, A.userId, A.item, A.locationId, a.location2, A.channel.channelId, A.listing, a.unmatchedListing, a.alert, A.channel.accountId, a.order, a.reservation, a.apiKey];
+    const aIds = [A.tenantId, A.userId, A.item, A.locationId, a.location2, A.channel.channelId, A.listing, a.unmatchedListing, a.alert, A.channel.accountId, a.order, a.reservation, a.apiKey, a.endpoint, a.delivery];
     expect(bSeen.length).toBeGreaterThan(routesOnA().length + lists().length);
     for (const text of bSeen) for (const id of aIds) expect(text.includes(id), `B saw ${id} in ${text.slice(0, 200)}`).toBe(false);
     // B's lists hold B's own rows only.

@@ -22,6 +22,7 @@ beforeAll(async () => {
     [t.tenantId, ids.ch],
   );
   ids.lst = rows[0].id;
+  ids.whe = (await call('POST', '/webhook-endpoints', { url: 'https://hooks.example.com/x', event_types: ['*'] })).body.id;
 });
 
 afterAll(async () => {
@@ -78,6 +79,10 @@ describe('hostile input', () => {
       ['POST', '/reservations', { item_id: ids.item, location_id: ids.loc, qty: 1, hold_for_s: 60 }],
       ['POST', '/api-keys', { name: 'k', scopes: ['read'] }],
       ['PATCH', '/tenant', { name: 'Fuzz Co', guardian_interval_s: 900, drift_threshold: 5 }],
+      ['POST', '/webhook-endpoints', { url: 'https://hooks.example.com/x', event_types: ['stock.changed', 'order.*'], description: 'd' }],
+      ['PATCH', `/webhook-endpoints/${ids.whe}`, { url: 'https://hooks.example.com/y', event_types: ['*'], description: 'd' }],
+      ['POST', `/webhook-endpoints/${ids.whe}/rotate-secret`, { overlap_s: 60 }],
+      ['POST', `/webhook-endpoints/${ids.whe}/replay`, { since: '2020-01-01T00:00:00Z', include_delivered: false }],
     ];
     for (const [method, path, valid] of writes) {
       for (const body of ['[]', '"text"', '123', 'null', '{"__proto__": {"polluted": 1}}', '[[[[[[[[[[]]]]]]]]]]', '{"a":']) {
@@ -122,6 +127,9 @@ describe('hostile input', () => {
       '/reports/low-stock': ['location_id'],
       '/reports/movement-summary': ['from', 'to', 'item_id', 'location_id'],
       '/reports/stock-on-hand': [],
+      '/webhook-endpoints': [],
+      [`/webhook-endpoints/${ids.whe}/deliveries`]: ['status'],
+      [`/webhook-endpoints/${ids.whe}/attempts`]: [],
       [`/stock-levels/${ids.item}/${ids.loc}`]: ['include_movements'],
     };
     const odd = ['', '%00', "'", 'a'.repeat(5000), 'null', '-1', '1e400', '%F0%9F%98%80', '__proto__', 'x&x=y'];
@@ -171,6 +179,17 @@ describe('hostile input', () => {
       ['GET', '/api-keys/:id'],
       ['DELETE', '/api-keys/:id'],
       ['GET', '/stock-levels/:id/:id'],
+      ['GET', '/webhook-endpoints/:id'],
+      ['PATCH', '/webhook-endpoints/:id', { description: 'x' }],
+      ['DELETE', '/webhook-endpoints/:id'],
+      ['POST', '/webhook-endpoints/:id/rotate-secret', { overlap_s: 1 }],
+      ['POST', '/webhook-endpoints/:id/pause'],
+      ['POST', '/webhook-endpoints/:id/resume'],
+      ['POST', '/webhook-endpoints/:id/replay', { since: '2020-01-01T00:00:00Z' }],
+      ['GET', '/webhook-endpoints/:id/deliveries'],
+      ['GET', '/webhook-endpoints/:id/attempts'],
+      ['GET', '/webhook-deliveries/:id'],
+      ['POST', '/webhook-deliveries/:id/replay'],
     ];
     for (const [method, path, body] of routes) {
       for (const id of oddIds) {

@@ -62,6 +62,11 @@ const TABLES: Record<string, { order: string; skip?: string[] }> = {
   idempotency_keys: { order: 'actor_id, key' },
   sales_orders: { order: 'id' },
   reservations: { order: 'id' },
+  // Outbound webhooks: subscriptions, events, deliveries and their log.
+  webhook_endpoints: { order: 'id' },
+  webhook_events: { order: 'id' },
+  webhook_deliveries: { order: 'id' },
+  webhook_attempts: { order: 'id' },
 };
 
 /** Every row the tenant owns, as JSON text, plus its queued jobs (taken once the workers settled). */

@@ -41,8 +41,7 @@ const Rotate = z.strictObject({
     .int()
     .min(0)
     .max(7 * DAY_S)
-    .default(DAY_S)
-    .meta({ description: 'Seconds the previous secret keeps signing beside the new one (default 24 h)' }),
+    .meta({ description: 'Seconds the previous secret keeps signing beside the new one (e.g. 86400; 0 = none)' }),
 });
 const ReplaySince = z.strictObject({
   since: timestamp.meta({ description: 'Replay deliveries of events created at or after this time' }),
@@ -207,7 +206,7 @@ export async function webhookEndpointRoutes(app: FastifyInstance, ctx: AppContex
     }),
     async (req) => {
       const id = endpointId(req.params);
-      const b = parse(Rotate, req.body ?? {});
+      const b = parse(Rotate, req.body);
       const secret = newStandardWebhookSecret();
       return withTx(ctx.db, async (tx) => {
         const { rowCount } = await tx.query(
