@@ -182,6 +182,15 @@ async function record(ctx: AppContext, tenantId: string, endpointId: string, d: 
     );
     const e = rows[0];
     if (!e || e.consecutive_failures < t.webhookBreakerFailures || e.span_ms < t.webhookBreakerSpanMs) return false;
+    // A URL's query string may carry a token (Slack-style hooks): the alert names origin and path only.
+    const shown = (() => {
+      try {
+        const u = new URL(e.url);
+        return u.origin + u.pathname;
+      } catch {
+        return '(unreadable URL)';
+      }
+    })();
     await tx.query(`update webhook_endpoints set status = 'paused', paused_reason = 'circuit_breaker', updated_at = now() where tenant_id = $1 and id = $2`, [
       tenantId,
       endpointId,
@@ -190,8 +199,8 @@ async function record(ctx: AppContext, tenantId: string, endpointId: string, d: 
       type: 'webhook_endpoint_paused',
       subject: endpointId,
       severity: 'critical',
-      message: `Webhook endpoint ${e.url} was paused after ${e.consecutive_failures} failed deliveries in a row; fix it, then resume it`,
-      data: { endpoint_id: endpointId, url: e.url, consecutive_failures: e.consecutive_failures, last_error: r.error, last_status_code: r.statusCode },
+      message: `Webhook endpoint ${shown} was paused after ${e.consecutive_failures} failed deliveries in a row; fix it, then resume it`,
+      data: { endpoint_id: endpointId, url: shown, consecutive_failures: e.consecutive_failures, last_error: r.error, last_status_code: r.statusCode },
     });
     ctx.log.warn({ tenant_id: tenantId, endpoint_id: endpointId, failures: e.consecutive_failures }, 'webhook endpoint paused by the circuit breaker');
     return true;
