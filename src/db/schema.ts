@@ -560,3 +560,98 @@ export const itemComponents = pgTable(
     foreignKey({ columns: [t.tenantId, t.componentItemId], foreignColumns: [items.tenantId, items.id] }),
   ],
 );
+
+/**
+ * Outbound webhooks (Standard Webhooks): a tenant's subscriptions. The secret is sealed (AES-GCM,
+ * ctx.sealer); during a rotation the previous one keeps signing beside it until it expires.
+ */
+export const webhookEndpoints = pgTable(
+  'webhook_endpoints',
+  {
+    tenantId: text('tenant_id').notNull().references(() => tenants.id),
+    id: text('id').notNull(),
+    url: text('url').notNull(),
+    description: text('description'),
+    /** Event names and wildcards (order.*, transfer.*, *). */
+    eventTypes: text('event_types').array().notNull(),
+    /** active | paused (by the API or the circuit breaker) */
+    status: text('status').notNull().default('active'),
+    pausedReason: text('paused_reason'),
+    secretSealed: text('secret_sealed').notNull(),
+    previousSecretSealed: text('previous_secret_sealed'),
+    previousSecretExpiresAt: ts('previous_secret_expires_at'),
+    /** The circuit breaker's streak: failed attempts in a row, and when the streak began. */
+    consecutiveFailures: integer('consecutive_failures').notNull().default(0),
+    failingSince: ts('failing_since'),
+    createdAt: created(),
+    updatedAt: ts('updated_at').notNull().defaultNow(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.tenantId, t.id] }),
+    // The ledger's one lookup per statement: does this tenant have a live subscription at all?
+    index('webhook_endpoints_live_idx').on(t.tenantId).where(sql`${t.status} in ('active', 'paused')`),
+  ],
+);
+
+/** One row per event that at least one endpoint subscribed to, written in its cause's transaction. */
+export const webhookEvents = pgTable(
+  'webhook_events',
+  {
+    tenantId: text('tenant_id').notNull().references(() => tenants.id),
+    id: text('id').notNull(),
+    type: text('type').notNull(),
+    payload: jsonb('payload').notNull(),
+    createdAt: created(),
+  },
+  (t) => [primaryKey({ columns: [t.tenantId, t.id] })],
+);
+
+/** One event for one endpoint: pending -> delivered, or after the last retry, dead (the dead-letter list). */
+export const webhookDeliveries = pgTable(
+  'webhook_deliveries',
+  {
+    tenantId: text('tenant_id').notNull(),
+    id: text('id').notNull(),
+    endpointId: text('endpoint_id').notNull(),
+    eventId: text('event_id').notNull(),
+    /** pending | delivered | dead */
+    status: text('status').notNull().default('pending'),
+    attempts: integer('attempts').notNull().default(0),
+    /** Index into the retry schedule (a replay starts it again). */
+    retryIndex: integer('retry_index').notNull().default(0),
+    nextAttemptAt: ts('next_attempt_at'),
+    lastStatusCode: integer('last_status_code'),
+    lastError: text('last_error'),
+    deliveredAt: ts('delivered_at'),
+    createdAt: created(),
+    updatedAt: ts('updated_at').notNull().defaultNow(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.tenantId, t.id] }),
+    foreignKey({ columns: [t.tenantId, t.endpointId], foreignColumns: [webhookEndpoints.tenantId, webhookEndpoints.id] }).onDelete('cascade'),
+    foreignKey({ columns: [t.tenantId, t.eventId], foreignColumns: [webhookEvents.tenantId, webhookEvents.id] }),
+    index('webhook_deliveries_endpoint_idx').on(t.tenantId, t.endpointId, t.createdAt),
+    index('webhook_deliveries_due_idx').on(t.tenantId, t.endpointId, t.nextAttemptAt).where(sql`${t.status} = 'pending'`),
+  ],
+);
+
+/** The delivery log: every attempt with its answer. */
+export const webhookAttempts = pgTable(
+  'webhook_attempts',
+  {
+    tenantId: text('tenant_id').notNull(),
+    id: bigint('id', { mode: 'number' }).generatedAlwaysAsIdentity(),
+    endpointId: text('endpoint_id').notNull(),
+    deliveryId: text('delivery_id').notNull(),
+    statusCode: integer('status_code'),
+    error: text('error'),
+    durationMs: integer('duration_ms').notNull(),
+    createdAt: created(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.tenantId, t.id] }),
+    foreignKey({ columns: [t.tenantId, t.endpointId], foreignColumns: [webhookEndpoints.tenantId, webhookEndpoints.id] }).onDelete('cascade'),
+    index('webhook_attempts_endpoint_idx').on(t.tenantId, t.endpointId, t.id),
+    index('webhook_attempts_delivery_idx').on(t.tenantId, t.deliveryId, t.id),
+  ],
+);

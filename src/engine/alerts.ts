@@ -2,26 +2,45 @@
 // enforced by a partial unique index, so raising twice is harmless.
 import { newId } from '../domain/ids.ts';
 import { notifyTenant } from '../db/jobs.ts';
-import { withTx, type Tx } from '../db/pool.ts';
+import { named, withTx, type Tx } from '../db/pool.ts';
+import { webhookEventCtes, type WebhookEventType } from '../db/webhook-events.ts';
 import type { AppContext } from './context.ts';
 import { metrics } from './metrics.ts';
 
 type Q = Pick<Tx, 'query'>;
 
-export type AlertType = 'low_stock' | 'out_of_stock' | 'channel_auth' | 'sync_failure_rate' | 'large_drift';
+export type AlertType = 'low_stock' | 'out_of_stock' | 'channel_auth' | 'sync_failure_rate' | 'large_drift' | 'webhook_endpoint_paused';
+
+/** The outbound webhook event each alert raises (src/db/webhook-events.ts). */
+const ALERT_EVENTS: Partial<Record<AlertType, WebhookEventType>> = {
+  low_stock: 'item.low_stock',
+  out_of_stock: 'item.out_of_stock',
+  channel_auth: 'channel.disconnected',
+  sync_failure_rate: 'sync.failed',
+  large_drift: 'drift.detected',
+};
+
+// One statement (callers may pass the pool): the alert and, when it is new and someone subscribes,
+// its webhook event (invariant 3).
+const RAISE_SQL = `with ins as (
+  insert into alerts (tenant_id, id, type, severity, subject, message, data)
+  values ($1, $2, $3, $4, $5, $6, $7)
+  on conflict (tenant_id, type, subject) where status <> 'resolved' do nothing
+  returning id, type, severity, subject, message, data, status, created_at
+), ${webhookEventCtes(
+  '$1',
+  '$8',
+  `(select jsonb_build_object('alert_id', id, 'alert_type', type, 'severity', severity, 'subject', subject, 'message', message, 'data', data, 'created_at', created_at) from ins)`,
+  'exists (select 1 from ins) and $8::text is not null',
+)}
+select * from ins`;
 
 export async function raiseAlert(
   q: Q,
   tenantId: string,
   a: { type: AlertType; subject: string; message: string; severity?: 'info' | 'warning' | 'critical'; data?: Record<string, unknown> },
 ): Promise<boolean> {
-  const { rows } = await q.query(
-    `insert into alerts (tenant_id, id, type, severity, subject, message, data)
-     values ($1, $2, $3, $4, $5, $6, $7)
-     on conflict (tenant_id, type, subject) where status <> 'resolved' do nothing
-     returning id, type, severity, subject, message, data, status, created_at`,
-    [tenantId, newId('alr'), a.type, a.severity ?? 'warning', a.subject, a.message, a.data ?? null],
-  );
+  const { rows } = await q.query(named('alert_raise', RAISE_SQL, [tenantId, newId('alr'), a.type, a.severity ?? 'warning', a.subject, a.message, a.data ?? null, ALERT_EVENTS[a.type] ?? null]));
   if (rows[0]) {
     metrics.alerts.inc({ type: a.type });
     await notifyTenant(q, tenantId, 'alert.raised', rows[0]);

@@ -5,6 +5,12 @@ import type { Db } from '../db/pool.ts';
 import type { Logger } from '../log.ts';
 import type { ChannelRuntime } from './channel-runtime.ts';
 
+const S = 1_000;
+const M = 60 * S;
+const H = 60 * M;
+/** Retries after the first attempt: 11 attempts over about 3 days (71.6 h before jitter of +-20%). */
+export const WEBHOOK_RETRY_SCHEDULE_MS = [5 * S, 1 * M, 5 * M, 30 * M, 2 * H, 5 * H, 10 * H, 14 * H, 20 * H, 20 * H];
+
 export interface EngineTuning {
   /** In-job retries of a failing push before handing the job back to the queue's backoff. */
   pushRetries: number;
@@ -14,6 +20,12 @@ export interface EngineTuning {
   /** Seconds between safety-net polls of channels that can be polled. */
   pollIntervalS: number;
   schedulerTickMs: number;
+  /** Outbound webhooks: the wait before each retry (see src/engine/webhooks.ts), the HTTP timeout,
+   *  and the circuit breaker (paused after this many failed attempts in a row spanning this long). */
+  webhookRetryScheduleMs: number[];
+  webhookTimeoutMs: number;
+  webhookBreakerFailures: number;
+  webhookBreakerSpanMs: number;
 }
 
 export const DEFAULT_TUNING: EngineTuning = {
@@ -22,6 +34,10 @@ export const DEFAULT_TUNING: EngineTuning = {
   guardianSettleMs: 10_000,
   pollIntervalS: 30,
   schedulerTickMs: 2_000,
+  webhookRetryScheduleMs: WEBHOOK_RETRY_SCHEDULE_MS,
+  webhookTimeoutMs: 15_000,
+  webhookBreakerFailures: 20,
+  webhookBreakerSpanMs: 24 * 3_600_000,
 };
 
 export interface AppContext {

@@ -11,6 +11,7 @@ import { startRelay } from './relay.ts';
 import { startScheduler } from './scheduler.ts';
 import { syncPush } from './sync.ts';
 import { watcherApply, watcherPoll } from './watcher.ts';
+import { webhookDeliver } from './webhooks.ts';
 
 type Payload = { tenantId: string; channelId: string };
 
@@ -37,6 +38,7 @@ export function taskList(ctx: AppContext): TaskList {
     guardian_run: task(ctx, 'guardian_run', (p: { tenantId: string }) => guardianRun(ctx, p)),
     alerts_stock: task(ctx, 'alerts_stock', (p: { tenantId: string }) => alertsStock(ctx, p)),
     alerts_health: task(ctx, 'alerts_health', () => alertsHealth(ctx)),
+    webhook_deliver: task(ctx, 'webhook_deliver', (p: { tenantId: string; endpointId: string }) => webhookDeliver(ctx, p)),
   };
 }
 

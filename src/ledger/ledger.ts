@@ -9,6 +9,7 @@ import { OUTBOX_ROW_KEY_SQL, outboxRow } from '../db/jobs.ts';
 import { watchedSql } from '../db/live.ts';
 import { KITS_OF } from '../db/kits.ts';
 import { named, withTx, type Db, type Tx } from '../db/pool.ts';
+import { webhookEventCtes } from '../db/webhook-events.ts';
 
 export interface MovementInput {
   itemId: string;
@@ -37,9 +38,16 @@ export interface ApplyResult {
   channelIds: string[];
 }
 
+/** The stock.changed webhook payload: every level the statement changed (outbound webhooks). */
+export const STOCK_CHANGED_PAYLOAD = (levels: string, reasons: string | null) =>
+  `jsonb_build_object('levels', (select coalesce(jsonb_agg(jsonb_build_object('item_id', item_id, 'location_id', location_id, 'on_hand', on_hand,
+     'reserved', reserved, 'available', on_hand - reserved) order by item_id, location_id), '[]'::jsonb) from ${levels})${
+     reasons ? `, 'reasons', (select jsonb_agg(distinct reason) from ${reasons})` : ''})`;
+
 // One statement, one round trip: movements, levels (stamped with this transaction's id, which is
 // how Sync finds what changed), the push signal for every connected channel listing these items and
-// the debounced stock-alert signal (outbox rows, invariant 3), and the live-stream notification.
+// the debounced stock-alert signal (outbox rows, invariant 3), the stock.changed webhook event when the
+// tenant subscribes to it (src/db/webhook-events.ts), and the live-stream notification.
 const APPLY_SQL = `
 with input as (
   select * from jsonb_to_recordset($2::jsonb) as x(
@@ -71,7 +79,7 @@ with input as (
   select ${OUTBOX_ROW_KEY_SQL('s.job_key')}, s.job_key, s.task, s.payload, s.queue_name, s.run_at
   from jsonb_to_record($5::jsonb) as s(job_key text, task text, payload jsonb, queue_name text, run_at timestamptz)
   on conflict (key) do nothing
-), out as (
+), ${webhookEventCtes('$1', "'stock.changed'", STOCK_CHANGED_PAYLOAD('lv', 'input'))}, out as (
   select (select count(*) from mv)::int as movements,
          -- the new levels, for callers and the live stream; a big batch returns none (refresh instead)
          case when (select count(*) from agg) <= 40 then coalesce((select json_agg(lv) from lv), '[]') end as levels,

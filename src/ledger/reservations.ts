@@ -15,7 +15,8 @@ import { OUTBOX_ROW_KEY_SQL, outboxRow } from '../db/jobs.ts';
 import { watchedSql } from '../db/live.ts';
 import { KITS_OF } from '../db/kits.ts';
 import { named, type Tx } from '../db/pool.ts';
-import { LedgerInputError, type LevelSnapshot } from './ledger.ts';
+import { webhookEventCtes } from '../db/webhook-events.ts';
+import { LedgerInputError, STOCK_CHANGED_PAYLOAD, type LevelSnapshot } from './ledger.ts';
 
 export interface ReservedChange {
   itemId: string;
@@ -66,7 +67,7 @@ with want as (
   from jsonb_to_record($5::jsonb) as s(job_key text, task text, payload jsonb, queue_name text, run_at timestamptz)
   where exists (select 1 from upd)
   on conflict (key) do nothing
-), out as (
+), ${webhookEventCtes('$1', "'stock.changed'", STOCK_CHANGED_PAYLOAD('upd', null), 'exists (select 1 from upd)')}, out as (
   select (select count(*) from want)::int as wanted, coalesce((select json_agg(upd) from upd), '[]') as levels,
          coalesce((select array_agg(channel_id) from chans), '{}') as channel_ids
 )

@@ -12,6 +12,7 @@ import { withTx } from '../../src/db/pool.ts';
 import { connectEmulatedChannel, type ConnectedChannel } from '../../src/demo/emulated.ts';
 import { raiseAlert } from '../../src/engine/alerts.ts';
 import { eventually, registerTenant, startHarness, type Harness } from '../helpers/stockclerk.ts';
+import { startReceiver, type Receiver } from '../helpers/webhook-receiver.ts';
 import { client, expectError, quiet, snapshot, type Call } from './support.ts';
 
 let h: Harness;
@@ -19,7 +20,8 @@ const emu = createEposnowEmulator();
 type Tenant = Awaited<ReturnType<typeof registerTenant>> & { call: Call; userId: string; item: string; channel: ConnectedChannel; listing: string };
 let A: Tenant;
 let B: Tenant;
-const a = { location2: '', alert: '', unmatchedListing: '', order: '', reservation: '', apiKey: '', movement: 0, transfer: '', po: '', kit: '' };
+const a = { location2: '', alert: '', unmatchedListing: '', order: '', reservation: '', apiKey: '', movement: 0, transfer: '', po: '', kit: '', endpoint: '', delivery: '' };
+let receiver: Receiver;
 const bSeen: string[] = [];
 
 async function setUp(name: string, seen?: string[]): Promise<Tenant> {
@@ -44,8 +46,10 @@ async function setUp(name: string, seen?: string[]): Promise<Tenant> {
 }
 
 beforeAll(async () => {
-  [h] = await Promise.all([startHarness(), emu.listen(0)]);
+  [h, receiver] = await Promise.all([startHarness(), startReceiver(), emu.listen(0)]);
   A = await setUp('Tenant A');
+  // A subscribes to every event first, so everything below is delivered to A's receiver too.
+  a.endpoint = (await A.call('POST', '/webhook-endpoints', { url: receiver.url, event_types: ['*'] })).body.id;
   B = await setUp('Tenant B', bSeen);
   const db = h.testDb.db;
   // A: a second location, stock, a push to the till, a till sale, an alert, a Guardian run, a queued job.
@@ -75,11 +79,13 @@ beforeAll(async () => {
   a.po = (await A.call('POST', '/purchase-orders', { supplier: 'A supplier', lines: [{ item_id: A.item, location_id: A.locationId, qty_ordered: 5 }] })).body.id;
   a.kit = (await A.call('POST', '/items', { sku: 'SOUP-DEAL', name: 'Soup deal', components: [{ item_id: A.item, qty: 2 }] })).body.id;
   await quiet(db, A.tenantId);
+  a.delivery = (await A.call('GET', `/webhook-endpoints/${a.endpoint}/deliveries?status=delivered`)).body.data[0].id;
 });
 
 afterAll(async () => {
   await h?.stop();
   await emu.close();
+  await receiver?.close();
 });
 
 /** Every route that names one of A's resources, as B would call it. */
@@ -148,6 +154,17 @@ function routesOnA(): Array<[string, string, unknown?]> {
     ['POST', '/purchase-orders', { lines: [{ item_id: B.item, location_id: A.locationId, qty_ordered: 1 }] }],
     ['GET', `/items/${a.kit}`],
     ['POST', '/items', { sku: 'B-DEAL', name: 'B deal', components: [{ item_id: A.item, qty: 1 }] }],
+    ['GET', `/webhook-endpoints/${a.endpoint}`],
+    ['PATCH', `/webhook-endpoints/${a.endpoint}`, { url: 'https://hooks.example.com/stolen' }],
+    ['DELETE', `/webhook-endpoints/${a.endpoint}`],
+    ['POST', `/webhook-endpoints/${a.endpoint}/rotate-secret`, { overlap_s: 0 }],
+    ['POST', `/webhook-endpoints/${a.endpoint}/pause`],
+    ['POST', `/webhook-endpoints/${a.endpoint}/resume`],
+    ['POST', `/webhook-endpoints/${a.endpoint}/replay`, { since: '2020-01-01T00:00:00Z', include_delivered: true }],
+    ['GET', `/webhook-endpoints/${a.endpoint}/deliveries`],
+    ['GET', `/webhook-endpoints/${a.endpoint}/attempts`],
+    ['GET', `/webhook-deliveries/${a.delivery}`],
+    ['POST', `/webhook-deliveries/${a.delivery}/replay`],
   ];
 }
 
@@ -194,6 +211,7 @@ function lists(): string[] {
     '/purchase-orders',
     `/purchase-orders?item_id=${A.item}`,
     `/purchase-orders?location_id=${A.locationId}`,
+    '/webhook-endpoints',
   ];
 }
 
@@ -227,8 +245,11 @@ describe('tenant isolation', () => {
     expect((await B.call('POST', '/listings/auto-match', { channel_id: B.channel.channelId })).status).toBe(200);
     expect((await B.call('POST', `/channels/${B.channel.channelId}/sync`)).status).toBe(202);
     await quiet(db, B.tenantId);
+    // A's webhook receiver heard of A's changes only.
+    expect(receiver.got.length).toBeGreaterThan(0);
+    for (const g of receiver.got) for (const id of [B.tenantId, B.item, B.locationId, B.channel.channelId]) expect(g.body.toString().includes(id), `A's webhook named ${id}`).toBe(false);
 
-    const aIds = [A.tenantId, A.userId, A.item, A.locationId, a.location2, A.channel.channelId, A.listing, a.unmatchedListing, a.alert, A.channel.accountId, a.order, a.reservation, a.apiKey, a.transfer, a.po, a.kit];
+    const aIds = [A.tenantId, A.userId, A.item, A.locationId, a.location2, A.channel.channelId, A.listing, a.unmatchedListing, a.alert, A.channel.accountId, a.order, a.reservation, a.apiKey, a.transfer, a.po, a.kit, a.endpoint, a.delivery];
     expect(bSeen.length).toBeGreaterThan(routesOnA().length + lists().length);
     for (const text of bSeen) for (const id of aIds) expect(text.includes(id), `B saw ${id} in ${text.slice(0, 200)}`).toBe(false);
     // B's lists hold B's own rows only.

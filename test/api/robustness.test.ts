@@ -28,6 +28,7 @@ beforeAll(async () => {
   expect((await call('POST', '/adjustments', { item_id: ids.item, location_id: ids.loc, qty_delta: 100_000, reason: 'receipt' })).status).toBe(201);
   ids.trf = (await call('POST', '/transfers', { from_location_id: ids.loc, to_location_id: ids.loc2, lines: [{ item_id: ids.item, qty: 50_000 }] })).body.id;
   ids.po = (await call('POST', '/purchase-orders', { lines: [{ item_id: ids.item, location_id: ids.loc, qty_ordered: 50_000 }] })).body.id;
+  ids.whe = (await call('POST', '/webhook-endpoints', { url: 'https://hooks.example.com/x', event_types: ['*'] })).body.id;
 });
 
 afterAll(async () => {
@@ -91,6 +92,10 @@ describe('hostile input', () => {
       ['PATCH', `/purchase-orders/${ids.po}`, { supplier: 's', reference: 'r' }],
       ['POST', `/purchase-orders/${ids.po}/receive`, { lines: [{ item_id: ids.item, location_id: ids.loc, qty: 1 }] }],
       ['POST', '/items', { sku: 'KIT', name: 'Kit', components: [{ item_id: ids.item, qty: 1 }] }],
+      ['POST', '/webhook-endpoints', { url: 'https://hooks.example.com/x', event_types: ['stock.changed', 'order.*'], description: 'd' }],
+      ['PATCH', `/webhook-endpoints/${ids.whe}`, { url: 'https://hooks.example.com/y', event_types: ['*'], description: 'd' }],
+      ['POST', `/webhook-endpoints/${ids.whe}/rotate-secret`, { overlap_s: 60 }],
+      ['POST', `/webhook-endpoints/${ids.whe}/replay`, { since: '2020-01-01T00:00:00Z', include_delivered: false }],
     ];
     for (const [method, path, valid] of writes) {
       for (const body of ['[]', '"text"', '123', 'null', '{"__proto__": {"polluted": 1}}', '[[[[[[[[[[]]]]]]]]]]', '{"a":']) {
@@ -145,6 +150,9 @@ describe('hostile input', () => {
       '/reports/stock-on-hand': [],
       '/transfers': ['status', 'from_location_id', 'to_location_id', 'item_id'],
       '/purchase-orders': ['status', 'item_id', 'location_id'],
+      '/webhook-endpoints': [],
+      [`/webhook-endpoints/${ids.whe}/deliveries`]: ['status'],
+      [`/webhook-endpoints/${ids.whe}/attempts`]: [],
       [`/stock-levels/${ids.item}/${ids.loc}`]: ['include_movements'],
     };
     const odd = ['', '%00', "'", 'a'.repeat(5000), 'null', '-1', '1e400', '%F0%9F%98%80', '__proto__', 'x&x=y'];
@@ -203,6 +211,17 @@ describe('hostile input', () => {
       ['POST', '/purchase-orders/:id/receive', {}],
       ['POST', '/purchase-orders/:id/cancel'],
       ['POST', '/purchase-orders/:id/close'],
+      ['GET', '/webhook-endpoints/:id'],
+      ['PATCH', '/webhook-endpoints/:id', { description: 'x' }],
+      ['DELETE', '/webhook-endpoints/:id'],
+      ['POST', '/webhook-endpoints/:id/rotate-secret', { overlap_s: 1 }],
+      ['POST', '/webhook-endpoints/:id/pause'],
+      ['POST', '/webhook-endpoints/:id/resume'],
+      ['POST', '/webhook-endpoints/:id/replay', { since: '2020-01-01T00:00:00Z' }],
+      ['GET', '/webhook-endpoints/:id/deliveries'],
+      ['GET', '/webhook-endpoints/:id/attempts'],
+      ['GET', '/webhook-deliveries/:id'],
+      ['POST', '/webhook-deliveries/:id/replay'],
     ];
     for (const [method, path, body] of routes) {
       for (const id of oddIds) {

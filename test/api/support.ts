@@ -67,6 +67,11 @@ const TABLES: Record<string, { order: string; skip?: string[] }> = {
   purchase_orders: { order: 'id' },
   purchase_order_lines: { order: 'purchase_order_id, item_id, location_id' },
   item_components: { order: 'kit_item_id, component_item_id' },
+  // Outbound webhooks: subscriptions, events, deliveries and their log.
+  webhook_endpoints: { order: 'id' },
+  webhook_events: { order: 'id' },
+  webhook_deliveries: { order: 'id' },
+  webhook_attempts: { order: 'id' },
 };
 
 /** Every row the tenant owns, as JSON text, plus its queued jobs (taken once the workers settled). */

@@ -14,7 +14,7 @@ import { idParam, pathId, stringCursor } from './common.ts';
 const TAG = 'alerts';
 const Params = idParam('alr');
 
-export const ALERT_TYPES = ['low_stock', 'out_of_stock', 'channel_auth', 'sync_failure_rate', 'large_drift'] as const;
+export const ALERT_TYPES = ['low_stock', 'out_of_stock', 'channel_auth', 'sync_failure_rate', 'large_drift', 'webhook_endpoint_paused'] as const;
 export const ALERT_STATUSES = ['open', 'acknowledged', 'resolved'] as const;
 
 const ListQuery = z.strictObject({ ...pageQuery, status: z.enum(ALERT_STATUSES).optional(), type: z.enum(ALERT_TYPES).optional() });

@@ -17,6 +17,7 @@ import { syncEventRoutes } from './sync-events.ts';
 import { tenantRoutes } from './tenant.ts';
 import { purchaseOrderRoutes } from './purchase-orders.ts';
 import { transferRoutes } from './transfers.ts';
+import { webhookEndpointRoutes } from './webhook-endpoints.ts';
 
 export async function apiRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {
   await itemRoutes(app, ctx);
@@ -35,4 +36,5 @@ export async function apiRoutes(app: FastifyInstance, ctx: AppContext): Promise<
   await transferRoutes(app, ctx);
   await purchaseOrderRoutes(app, ctx);
   await dashboardRoutes(app, ctx);
+  await webhookEndpointRoutes(app, ctx);
 }

@@ -5,6 +5,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { withTx, type Tx } from '../../db/pool.ts';
+import { emitEvent } from '../../db/webhook-events.ts';
 import { newId } from '../../domain/ids.ts';
 import type { AppContext } from '../../engine/context.ts';
 import { applyMovements } from '../../ledger/ledger.ts';
@@ -150,6 +151,7 @@ export async function salesOrderRoutes(app: FastifyInstance, ctx: AppContext): P
           [tenantId, id, b.location_id, b.hold_for_s, JSON.stringify(b.lines.map((l) => ({ id: newId('res'), item_id: l.item_id, qty: l.qty })))],
         );
         const out = await readOrder(tx, tenantId, id);
+        await emitEvent(tx, tenantId, 'order.created', out);
         await audit(tx, req, 'sales_order.created', { type: 'sales_order', id }, b);
         await finishInTx(tx, req, 201, out, { etag: versionTag(out.version) });
         return out;
@@ -212,6 +214,7 @@ export async function salesOrderRoutes(app: FastifyInstance, ctx: AppContext): P
             action === 'ship' ? 'shipped' : 'cancelled',
           ]);
           const out = await readOrder(tx, tenantId, id);
+          await emitEvent(tx, tenantId, action === 'ship' ? 'order.shipped' : 'order.cancelled', out);
           await audit(tx, req, `sales_order.${action === 'ship' ? 'shipped' : 'cancelled'}`, { type: 'sales_order', id });
           await finishInTx(tx, req, 200, out, { etag: versionTag(out.version) });
           return out;

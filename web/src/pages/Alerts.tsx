@@ -15,7 +15,7 @@ export interface Alert {
   acknowledged_at: string | null;
 }
 
-const TYPES = ['low_stock', 'out_of_stock', 'channel_auth', 'sync_failure_rate', 'large_drift'];
+const TYPES = ['low_stock', 'out_of_stock', 'channel_auth', 'sync_failure_rate', 'large_drift', 'webhook_endpoint_paused'];
 
 export function AlertRow({ alert, compact }: { alert: Alert; compact?: boolean }) {
   const qc = useQueryClient();
