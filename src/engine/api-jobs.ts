@@ -93,7 +93,7 @@ interface CsvRow {
 
 /** Header + rows; throws BadCsv for anything that is not a readable CSV. */
 export async function readCsv(input: string): Promise<{ header: string[]; rows: CsvRow[]; errors: RowError[] }> {
-  const parser = parseCsv(input, { bom: true, skip_empty_lines: true, trim: true, info: true, max_record_size: 64 * 1024 });
+  const parser = parseCsv(input, { bom: true, skip_empty_lines: true, trim: true, info: true, relax_column_count: true, max_record_size: 64 * 1024 });
   let header: string[] | null = null;
   const rows: CsvRow[] = [];
   const errors: RowError[] = [];
