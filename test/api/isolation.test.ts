@@ -19,7 +19,7 @@ const emu = createEposnowEmulator();
 type Tenant = Awaited<ReturnType<typeof registerTenant>> & { call: Call; userId: string; item: string; channel: ConnectedChannel; listing: string };
 let A: Tenant;
 let B: Tenant;
-const a = { location2: '', alert: '', unmatchedListing: '', order: '', reservation: '', apiKey: '', movement: 0 };
+const a = { location2: '', alert: '', unmatchedListing: '', order: '', reservation: '', apiKey: '', movement: 0, importJob: '', exportJob: '' };
 const bSeen: string[] = [];
 
 async function setUp(name: string, seen?: string[]): Promise<Tenant> {
@@ -70,6 +70,10 @@ beforeAll(async () => {
   a.reservation = (await A.call('POST', '/reservations', { item_id: A.item, location_id: A.locationId, qty: 1, hold_for_s: 3600 })).body.id;
   a.apiKey = (await A.call('POST', '/api-keys', { name: 'A key', scopes: ['read'] })).body.id;
   a.movement = (await A.call('GET', '/movements')).body.data[0].id;
+  // Jobs: an import with a refused row (it has an error report to download) and an export.
+  a.importJob = (await A.call('POST', '/imports/stock-counts', { csv: `sku,counted_qty\nSOUP,7\nNOPE,1`, location_id: a.location2 })).body.id;
+  a.exportJob = (await A.call('POST', '/exports/movements', {})).body.id;
+  await eventually(async () => (await A.call('GET', '/jobs?status=succeeded')).body.data.length === 2, 10_000, "A's jobs");
   await quiet(db, A.tenantId);
 });
 
@@ -128,6 +132,13 @@ function routesOnA(): Array<[string, string, unknown?]> {
     ['GET', `/api-keys/${a.apiKey}`],
     ['DELETE', `/api-keys/${a.apiKey}`],
     ['GET', `/reports/low-stock?location_id=${A.locationId}`],
+    ['GET', `/jobs/${a.importJob}`],
+    ['GET', `/jobs/${a.importJob}/download`],
+    ['GET', `/jobs/${a.exportJob}`],
+    ['GET', `/jobs/${a.exportJob}/download`],
+    ['POST', '/imports/stock-counts', { csv: 'sku,counted_qty\nSOUP,0', location_id: A.locationId }],
+    ['POST', '/exports/stock-levels', { location_id: A.locationId }],
+    ['POST', '/exports/movements', { item_id: A.item }],
   ];
 }
 
@@ -167,6 +178,8 @@ function lists(): string[] {
     '/reports/low-stock',
     '/reports/stock-on-hand',
     `/reports/movement-summary?from=2020-01-01&to=2020-12-31&item_id=${A.item}`,
+    '/jobs',
+    '/jobs?kind=import_stock_counts',
   ];
 }
 
@@ -199,9 +212,19 @@ describe('tenant isolation', () => {
     expect((await B.call('POST', '/guardian/runs')).status).toBe(202);
     expect((await B.call('POST', '/listings/auto-match', { channel_id: B.channel.channelId })).status).toBe(200);
     expect((await B.call('POST', `/channels/${B.channel.channelId}/sync`)).status).toBe(202);
+    // B's jobs naming A's ids in the CSV refuse those rows (the row errors echo B's own CSV, so this
+    // caller keeps no transcript); B's exports hold B's rows only (their files are checked below).
+    const bJobs = client(h.url, B.token);
+    const imp = (await bJobs('POST', '/imports/stock-counts', { csv: `item_id,location_id,counted_qty\n${A.item},${A.locationId},0\n${B.item},${a.location2},0\nSOUP,${A.locationId},0` })).body.id;
+    const exps = await Promise.all(['/exports/items', '/exports/stock-levels', '/exports/movements'].map(async (p) => (await bJobs('POST', p, {})).body.id as string));
+    let jobs: Array<{ id: string; status: string; result: Record<string, number>; download_url: string | null }> = [];
+    await eventually(async () => (jobs = (await bJobs('GET', '/jobs')).body.data).every((j: { status: string }) => j.status === 'succeeded'), 10_000, "B's jobs");
+    expect(jobs.find((j) => j.id === imp)!.result).toMatchObject({ applied: 0, failed: 3 });
+    expect((await bJobs('GET', `/jobs/${imp}/download`)).status).toBe(200);
+    for (const id of exps) expect((await B.call('GET', `/jobs/${id}/download`)).status).toBe(200);
     await quiet(db, B.tenantId);
 
-    const aIds = [A.tenantId, A.userId, A.item, A.locationId, a.location2, A.channel.channelId, A.listing, a.unmatchedListing, a.alert, A.channel.accountId, a.order, a.reservation, a.apiKey];
+    const aIds = [A.tenantId, A.userId, A.item, A.locationId, a.location2, A.channel.channelId, A.listing, a.unmatchedListing, a.alert, A.channel.accountId, a.order, a.reservation, a.apiKey, a.importJob, a.exportJob];
     expect(bSeen.length).toBeGreaterThan(routesOnA().length + lists().length);
     for (const text of bSeen) for (const id of aIds) expect(text.includes(id), `B saw ${id} in ${text.slice(0, 200)}`).toBe(false);
     // B's lists hold B's own rows only.

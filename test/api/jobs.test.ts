@@ -277,6 +277,6 @@ describe('CSV exports', () => {
     await call('POST', '/items', { sku: 'FORMULA', name: '=HYPERLINK("http://evil")' });
     const ex = await finished(await start('/exports/items', {}));
     const rows = parse((await download(ex.download_url)).text, { columns: true }) as Array<Record<string, string>>;
-    expect(rows.find((r) => r.sku === 'FORMULA')!.name.startsWith('=')).toBe(false);
+    expect(rows.find((r) => r.sku === 'FORMULA')!.name!.startsWith('=')).toBe(false);
   });
 });

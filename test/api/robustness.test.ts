@@ -78,6 +78,11 @@ describe('hostile input', () => {
       ['POST', '/reservations', { item_id: ids.item, location_id: ids.loc, qty: 1, hold_for_s: 60 }],
       ['POST', '/api-keys', { name: 'k', scopes: ['read'] }],
       ['PATCH', '/tenant', { name: 'Fuzz Co', guardian_interval_s: 900, drift_threshold: 5 }],
+      ['POST', '/imports/items', { csv: 'sku,name\nA,B' }],
+      ['POST', '/imports/stock-counts', { csv: 'sku,counted_qty\nF1,1', location_id: ids.loc }],
+      ['POST', '/exports/items', {}],
+      ['POST', '/exports/stock-levels', { location_id: ids.loc }],
+      ['POST', '/exports/movements', { item_id: ids.item, location_id: ids.loc, since: '2020-01-01T00:00:00Z', until: '2030-01-01T00:00:00Z' }],
     ];
     for (const [method, path, valid] of writes) {
       for (const body of ['[]', '"text"', '123', 'null', '{"__proto__": {"polluted": 1}}', '[[[[[[[[[[]]]]]]]]]]', '{"a":']) {
@@ -122,6 +127,7 @@ describe('hostile input', () => {
       '/reports/low-stock': ['location_id'],
       '/reports/movement-summary': ['from', 'to', 'item_id', 'location_id'],
       '/reports/stock-on-hand': [],
+      '/jobs': ['status', 'kind'],
       [`/stock-levels/${ids.item}/${ids.loc}`]: ['include_movements'],
     };
     const odd = ['', '%00', "'", 'a'.repeat(5000), 'null', '-1', '1e400', '%F0%9F%98%80', '__proto__', 'x&x=y'];
@@ -171,6 +177,8 @@ describe('hostile input', () => {
       ['GET', '/api-keys/:id'],
       ['DELETE', '/api-keys/:id'],
       ['GET', '/stock-levels/:id/:id'],
+      ['GET', '/jobs/:id'],
+      ['GET', '/jobs/:id/download'],
     ];
     for (const [method, path, body] of routes) {
       for (const id of oddIds) {

@@ -62,6 +62,8 @@ const TABLES: Record<string, { order: string; skip?: string[] }> = {
   idempotency_keys: { order: 'actor_id, key' },
   sales_orders: { order: 'id' },
   reservations: { order: 'id' },
+  api_jobs: { order: 'id' },
+  api_job_chunks: { order: 'job_id, seq' },
 };
 
 /** Every row the tenant owns, as JSON text, plus its queued jobs (taken once the workers settled). */

@@ -6,12 +6,12 @@
 import { Readable } from 'node:stream';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import { withTx } from '../../db/pool.ts';
+import { withTx, type Tx } from '../../db/pool.ts';
 import type { AppContext } from '../../engine/context.ts';
 import { createApiJob, IMPORT_BATCH, JOB_KINDS, jobFile, type JobKind } from '../../engine/api-jobs.ts';
 import { audit } from '../audit.ts';
 import { ApiError, notFound, parse } from '../errors.ts';
-import { doc, named, pageOf } from '../openapi.ts';
+import { doc, ErrorBody, named, pageOf } from '../openapi.ts';
 import { page, pageQuery } from '../paging.ts';
 import { finishInTx } from '../plugins/idempotency.ts';
 import { timestamp } from '../schemas.ts';
@@ -29,6 +29,8 @@ const csv = z
   .string()
   .min(1)
   .max(MAX_CSV)
+  // Postgres text cannot hold U+0000 (and no CSV of ours needs it).
+  .refine((v) => !v.includes('\u0000'), 'must not contain NUL characters')
   .meta({ description: `The CSV text (UTF-8, comma-separated, first line the header, RFC 4180 quoting), at most ${MAX_CSV} characters` });
 const ItemsImport = z.strictObject({ csv });
 const CountsImport = z.strictObject({
@@ -104,17 +106,31 @@ function view(req: FastifyRequest, r: JobRow) {
   };
 }
 
+/** 404 unless the item and location a request names are the tenant's (as on every other route). */
+async function checkRefs(q: Pick<Tx, 'query'>, tenantId: string, p: { item_id?: string; location_id?: string }): Promise<void> {
+  const { rows } = await q.query<{ item: boolean; location: boolean }>(
+    `select ($2::text is null or exists(select 1 from items where tenant_id = $1 and id = $2)) as item,
+            ($3::text is null or exists(select 1 from locations where tenant_id = $1 and id = $3)) as location`,
+    [tenantId, p.item_id ?? null, p.location_id ?? null],
+  );
+  if (!rows[0]!.item) throw notFound('Item');
+  if (!rows[0]!.location) throw notFound('Location');
+}
+
 export async function jobRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {
   const Params = idParam('job');
 
   const start = (kind: JobKind, body: z.ZodObject, summary: string, description: string, bodyLimit?: number) =>
     app.post(
       `/${kind.replace('_', 's/').replaceAll('_', '-')}`,
-      { ...doc({ summary, description, tag: TAG, body, location: true, responses: { 202: Job } }), ...(bodyLimit ? { bodyLimit } : {}) },
+      { ...doc({ summary, description, tag: TAG, body, location: true, responses: { 202: Job, 404: ErrorBody } }), ...(bodyLimit ? { bodyLimit } : {}) },
       async (req, reply) => {
-        const b = parse(body, req.body ?? {}) as Record<string, unknown>;
+        // An export may be posted without a body; a body that is sent must be an object (`parse` reads null as {}).
+        if (req.body === null) throw new ApiError(400, 'validation_failed', 'The body must be a JSON object', [{ path: '', message: 'expected an object' }]);
+        const b = parse(body, req.body) as Record<string, unknown>;
         const { csv: input, ...params } = b as { csv?: string };
         const out = await withTx(ctx.db, async (tx) => {
+          await checkRefs(tx, req.auth.tenantId, params as { item_id?: string; location_id?: string });
           const id = await createApiJob(tx, req.auth.tenantId, kind, req.auth.actorId, params, input ?? null);
           const { rows } = await tx.query<JobRow>(`select ${VIEW_COLUMNS} from api_jobs j where j.tenant_id = $1 and j.id = $2`, [req.auth.tenantId, id]);
           const job = view(req, rows[0]!);
