@@ -28,7 +28,7 @@ describe('examples/quickstart', () => {
     const r = await quickstart({ url: h.url, apiKey, timeoutMs: 30_000 }, (s) => lines.push(s));
     expect(r.onHand).toBe(10);
     expect(lines.some((l) => l.startsWith('4. received 10'))).toBe(true);
-    const hasWebhooks = (await (await fetch(`${h.url}/api/v1/openapi.json`)).json()).paths['/api/v1/webhook-endpoints'] !== undefined;
+    const hasWebhooks = ((await (await fetch(`${h.url}/api/v1/openapi.json`)).json()) as { paths: Record<string, unknown> }).paths['/api/v1/webhook-endpoints'] !== undefined;
     if (hasWebhooks) expect(r.webhook).toMatchObject({ status: 'received', type: 'stock.changed', verified: true });
     else expect(r.webhook).toMatchObject({ status: 'unavailable' });
   });
