@@ -7,6 +7,7 @@
 // rows in batches of IMPORT_BATCH rows, each batch one transaction together with the job's progress.
 // A retried job skips the batches already committed. Stock counts set on_hand: each batch locks its
 // levels and writes the difference as 'count' movements through applyMovements.
+import { Readable } from 'node:stream';
 import { parse as parseCsv, CsvError } from 'csv-parse';
 import { stringify } from 'csv-stringify/sync';
 import { alertsStockJob, pushJob } from '../db/job-specs.ts';
@@ -93,7 +94,10 @@ interface CsvRow {
 
 /** Header + rows; throws BadCsv for anything that is not a readable CSV. */
 export async function readCsv(input: string): Promise<{ header: string[]; rows: CsvRow[]; errors: RowError[] }> {
-  const parser = parseCsv(input, { bom: true, skip_empty_lines: true, trim: true, info: true, relax_column_count: true, max_record_size: 64 * 1024 });
+  // Fed in slices, so a big CSV is parsed a slice per turn of the event loop (the API may share it).
+  const parser = Readable.from(slices(input)).pipe(
+    parseCsv({ bom: true, skip_empty_lines: true, trim: true, info: true, relax_column_count: true, max_record_size: 64 * 1024 }),
+  );
   let header: string[] | null = null;
   const rows: CsvRow[] = [];
   const errors: RowError[] = [];
@@ -116,6 +120,10 @@ export async function readCsv(input: string): Promise<{ header: string[]; rows: 
   }
   if (!header) throw new BadCsv('CSV is empty: expected a header line');
   return { header, rows, errors };
+}
+
+function* slices(s: string, size = 64 * 1024): Generator<string> {
+  for (let i = 0; i < s.length; i += size) yield s.slice(i, i + size);
 }
 
 const INT = /^-?\d{1,10}$/;

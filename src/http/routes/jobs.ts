@@ -71,7 +71,7 @@ export const Job = named(
 );
 
 const VIEW_COLUMNS = `j.id, j.kind, j.status, j.rows_total, j.rows_done, j.rows_failed, j.result, j.error, j.file_chunks, j.created_at, j.started_at, j.finished_at,
-  coalesce((select jsonb_agg(e) from (select e from jsonb_array_elements(coalesce(j.errors, '[]')) e limit ${ERRORS_SHOWN}) x), '[]') as errors`;
+  coalesce((select jsonb_agg(e order by n) from (select e, n from jsonb_array_elements(coalesce(j.errors, '[]')) with ordinality as a(e, n) order by n limit ${ERRORS_SHOWN}) x), '[]') as errors`;
 
 interface JobRow {
   id: string;
