@@ -57,12 +57,13 @@ interface JobRow {
   input: string | null;
   created_by: string;
   batches_done: number;
+  result: Record<string, number> | null;
 }
 
 export async function runApiJob(ctx: AppContext, p: { tenantId: string; jobId: string }): Promise<void> {
   const { rows } = await ctx.db.query<JobRow>(
     `update api_jobs set status = 'running', started_at = coalesce(started_at, now()) where tenant_id = $1 and id = $2 and status in ('queued', 'running')
-     returning kind, status, params, input, created_by, batches_done`,
+     returning kind, status, params, input, created_by, batches_done, result`,
     [p.tenantId, p.jobId],
   );
   const job = rows[0];
@@ -246,28 +247,32 @@ async function runImport(ctx: AppContext, tenantId: string, jobId: string, job: 
     `update api_jobs set rows_total = $3, rows_failed = $4, errors = $5, rows_done = $4 + least($6::int * $7::int, $8::int) where tenant_id = $1 and id = $2`,
     [tenantId, jobId, total, errors.length, JSON.stringify(errors.slice(0, MAX_STORED_ERRORS)), job.batches_done, IMPORT_BATCH, valid.length],
   );
-  const counts = { created: 0, updated: 0, unchanged: 0, movements: 0 };
+  // Counts so far, kept with each batch: a retried job goes on from those of its committed batches.
+  const prior = job.batches_done > 0 ? job.result : null;
+  let counts = { created: prior?.created ?? 0, updated: prior?.updated ?? 0, unchanged: prior?.unchanged ?? 0, movements: prior?.movements ?? 0 };
   for (let b = job.batches_done; b * IMPORT_BATCH < valid.length; b++) {
     const batch = valid.slice(b * IMPORT_BATCH, (b + 1) * IMPORT_BATCH);
-    await withTx(ctx.db, async (tx) => {
+    // withTx may run the callback again (serialization failure): counts change only once it committed.
+    counts = await withTx(ctx.db, async (tx) => {
+      const next = { ...counts };
       if (job.kind === 'import_items') {
         const r = await upsertItems(tx, tenantId, header, batch as ItemRow[]);
-        counts.created += r.created;
-        counts.updated += r.updated;
-        counts.unchanged += batch.length - r.created - r.updated;
+        next.created += r.created;
+        next.updated += r.updated;
+        next.unchanged += batch.length - r.created - r.updated;
       } else {
         const r = await applyCounts(tx, tenantId, jobId, job.created_by, batch as CountRow[]);
-        counts.movements += r.movements;
-        counts.unchanged += batch.length - r.movements;
+        next.movements += r.movements;
+        next.unchanged += batch.length - r.movements;
       }
-      await tx.query(`update api_jobs set rows_done = rows_done + $3, batches_done = batches_done + 1 where tenant_id = $1 and id = $2`, [tenantId, jobId, batch.length]);
+      await tx.query(`update api_jobs set rows_done = rows_done + $3, batches_done = batches_done + 1, result = $4 where tenant_id = $1 and id = $2`, [tenantId, jobId, batch.length, next]);
+      return next;
     });
   }
   const result =
     job.kind === 'import_items'
       ? { rows: total, applied: valid.length, failed: errors.length, created: counts.created, updated: counts.updated, unchanged: counts.unchanged, batch_size: IMPORT_BATCH, ignored_columns: ignored }
       : { rows: total, applied: valid.length, failed: errors.length, movements: counts.movements, unchanged: counts.unchanged, batch_size: IMPORT_BATCH, ignored_columns: ignored };
-  // A retried job counted only its own batches: the stored counts are those of the last run.
   await withTx(ctx.db, async (tx) => {
     let chunks = 0;
     await tx.query(`delete from api_job_chunks where tenant_id = $1 and job_id = $2`, [tenantId, jobId]);

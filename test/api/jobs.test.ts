@@ -134,6 +134,8 @@ describe('CSV import of items', () => {
         return j;
       })();
       expect(job.progress).toEqual({ rows_total: n, rows_done: n, rows_failed: 0 });
+      // The counts span both runs: the first run's committed batch and the retry's.
+      expect(job.result).toMatchObject({ applied: n, created: n, updated: 0 });
       const { rows: after } = await db.query(`select count(*)::int as n, count(distinct sku)::int as d from items where tenant_id = $1`, [t.tenantId]);
       expect(after[0]).toEqual({ n, d: n });
     } finally {

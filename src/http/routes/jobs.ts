@@ -58,7 +58,7 @@ export const Job = named(
       rows_done: z.number().int().meta({ description: 'Rows handled so far: applied or refused (imports), written (exports)' }),
       rows_failed: z.number().int(),
     }),
-    result: z.record(z.string(), z.unknown()).nullable().meta({ description: 'Counts once finished: rows, applied, failed, created/updated or movements, batch_size' }),
+    result: z.record(z.string(), z.unknown()).nullable().meta({ description: 'Counts: while an import runs, those of its committed batches; once finished rows, applied, failed, created/updated/unchanged or movements, batch_size' }),
     errors: z.array(RowError).meta({ description: `Refused rows, by line (the first ${ERRORS_SHOWN}; the download has them all)` }),
     errors_truncated: z.boolean(),
     error: z.string().nullable().meta({ description: 'Why a failed job failed (an unreadable CSV, a missing column ...)' }),
