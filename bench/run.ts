@@ -2,6 +2,7 @@
 // Each benchmark is self-contained and bounded in time; progress goes to stderr and the LAST line
 // of stdout is exactly one JSON object (the checks parse it).
 import os from 'node:os';
+import { benchCsvImport } from './csv-import.ts';
 import { benchDashboard } from './dashboard.ts';
 import { benchLedger } from './ledger.ts';
 import { benchPropagation } from './propagation.ts';
@@ -11,7 +12,7 @@ import { benchVendure } from './vendure.ts';
 import { benchWebhooks } from './webhooks.ts';
 import { progress } from './env.ts';
 
-const USAGE = 'usage: npm run bench -- ledger | webhooks | propagation --tenants N --rate R --duration S | dashboard --items N --searches N | vendure [--seconds S --clients C]  [--record]';
+const USAGE = 'usage: npm run bench -- ledger | webhooks | propagation --tenants N --rate R --duration S | dashboard --items N --searches N | vendure [--seconds S --clients C] | csv-import [--rows N]  [--record]';
 
 async function main(): Promise<number> {
   const argv = process.argv.slice(2);
@@ -57,6 +58,11 @@ async function main(): Promise<number> {
       const seconds = numFlag(flags, 'seconds', 10);
       limitS = 420 + seconds * 4;
       run = () => benchVendure({ seconds, clients: numFlag(flags, 'clients', 8), variants: numFlag(flags, 'variants', 100) });
+      break;
+    }
+    case 'csv-import': {
+      limitS = 600;
+      run = () => benchCsvImport({ rows: numFlag(flags, 'rows', 100_000) });
       break;
     }
     default:

@@ -655,3 +655,50 @@ export const webhookAttempts = pgTable(
     index('webhook_attempts_delivery_idx').on(t.tenantId, t.deliveryId, t.id),
   ],
 );
+
+/**
+ * Long work run by the worker for the API (issue 4 point 8): CSV imports and exports. The import's
+ * CSV waits in `input` until the job has run; per-row errors stay in `errors`; files to download
+ * (an export, an import's error report) are stored as ordered chunks in api_job_chunks.
+ */
+export const apiJobs = pgTable(
+  'api_jobs',
+  {
+    tenantId: text('tenant_id').notNull().references(() => tenants.id),
+    id: text('id').notNull(),
+    /** import_items | import_stock_counts | export_items | export_stock_levels | export_movements */
+    kind: text('kind').notNull(),
+    /** queued | running | succeeded | failed */
+    status: text('status').notNull().default('queued'),
+    params: jsonb('params').$type<Record<string, unknown>>().notNull().default({}),
+    input: text('input'),
+    rowsTotal: integer('rows_total'),
+    rowsDone: integer('rows_done').notNull().default(0),
+    rowsFailed: integer('rows_failed').notNull().default(0),
+    /** Rows of the valid set already committed (an import resumes after them when retried). */
+    batchesDone: integer('batches_done').notNull().default(0),
+    result: jsonb('result').$type<Record<string, unknown>>(),
+    errors: jsonb('errors').$type<Array<{ line: number; message: string }>>(),
+    error: text('error'),
+    fileChunks: integer('file_chunks').notNull().default(0),
+    createdBy: text('created_by').notNull(),
+    createdAt: created(),
+    startedAt: ts('started_at'),
+    finishedAt: ts('finished_at'),
+  },
+  (t) => [primaryKey({ columns: [t.tenantId, t.id] })],
+);
+
+export const apiJobChunks = pgTable(
+  'api_job_chunks',
+  {
+    tenantId: text('tenant_id').notNull(),
+    jobId: text('job_id').notNull(),
+    seq: integer('seq').notNull(),
+    data: text('data').notNull(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.tenantId, t.jobId, t.seq] }),
+    foreignKey({ columns: [t.tenantId, t.jobId], foreignColumns: [apiJobs.tenantId, apiJobs.id] }).onDelete('cascade'),
+  ],
+);

@@ -4,6 +4,7 @@ import os from 'node:os';
 import { run, type Runner, type Task, type TaskList, type WorkerEvents, type WorkerPool } from 'graphile-worker';
 import { quietLogger } from '../db/migrate.ts';
 import { alertsHealth, alertsStock } from './alerts.ts';
+import { failApiJob, runApiJob } from './api-jobs.ts';
 import type { AppContext } from './context.ts';
 import { guardianRun } from './guardian.ts';
 import { metrics } from './metrics.ts';
@@ -39,6 +40,16 @@ export function taskList(ctx: AppContext): TaskList {
     alerts_stock: task(ctx, 'alerts_stock', (p: { tenantId: string }) => alertsStock(ctx, p)),
     alerts_health: task(ctx, 'alerts_health', () => alertsHealth(ctx)),
     webhook_deliver: task(ctx, 'webhook_deliver', (p: { tenantId: string; endpointId: string }) => webhookDeliver(ctx, p)),
+    api_job: async (payload, helpers) => {
+      const p = payload as { tenantId: string; jobId: string };
+      try {
+        await task(ctx, 'api_job', () => runApiJob(ctx, p))(payload, helpers);
+      } catch (err) {
+        // Out of attempts: the API shows the job failed instead of running for ever.
+        if (helpers.job.attempts >= helpers.job.max_attempts) await failApiJob(ctx, p.tenantId, p.jobId, `The job failed: ${(err as Error).message}`);
+        throw err;
+      }
+    },
   };
 }
 

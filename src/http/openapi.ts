@@ -24,6 +24,10 @@ export interface RouteDoc {
   ifMatch?: boolean;
   /** The 2xx response is one resource: it carries an ETag. */
   etag?: boolean;
+  /** The 2xx response names the created resource in a Location header (202 for jobs). */
+  location?: boolean;
+  /** Media type of the 2xx body when it is not JSON (a CSV download: text/csv). */
+  contentType?: string;
 }
 
 declare module 'fastify' {
@@ -140,6 +144,7 @@ const header = (description: string, required = true) => ({ description, require
 const HEADERS = {
   'X-Request-Id': header('Echoes a sane incoming X-Request-Id, else a new id'),
   ETag: header('Version of this resource; send it back as If-Match'),
+  Location: header('Where the created resource (a job: poll it) is read'),
   'Retry-After': header('Seconds to wait'),
   RateLimit: header('API keys: remaining quota, e.g. "default";r=17;t=2', false),
   'RateLimit-Policy': header('API keys: the quota, e.g. "default";q=100;w=5', false),
@@ -199,6 +204,8 @@ function buildDocument(routes: Documented[]): Record<string, unknown> {
       const headers: Record<string, unknown> = { 'X-Request-Id': ref('headers', 'X-Request-Id') };
       if (d.etag && status >= 200 && status < 300 && s) headers.ETag = ref('headers', 'ETag');
       if (status === 429) headers['Retry-After'] = ref('headers', 'Retry-After');
+      if (d.location && status >= 200 && status < 300) headers.Location = ref('headers', 'Location');
+      const media = d.contentType && status >= 200 && status < 300 ? d.contentType : 'application/json';
       if (scope !== 'none') {
         headers.RateLimit = ref('headers', 'RateLimit');
         headers['RateLimit-Policy'] = ref('headers', 'RateLimit-Policy');
@@ -206,7 +213,7 @@ function buildDocument(routes: Documented[]): Record<string, unknown> {
       responses[code] = {
         description: STATUS_TEXT[status] ?? 'Response',
         headers,
-        ...(s ? { content: { 'application/json': { schema: jsonSchema(s, 'output', defs) } } } : {}),
+        ...(s ? { content: { [media]: { schema: jsonSchema(s, 'output', defs) } } } : {}),
       };
     }
     const op: Record<string, unknown> = {

@@ -20,7 +20,7 @@ const emu = createEposnowEmulator();
 type Tenant = Awaited<ReturnType<typeof registerTenant>> & { call: Call; userId: string; item: string; channel: ConnectedChannel; listing: string };
 let A: Tenant;
 let B: Tenant;
-const a = { location2: '', alert: '', unmatchedListing: '', order: '', reservation: '', apiKey: '', movement: 0, transfer: '', po: '', kit: '', endpoint: '', delivery: '' };
+const a = { location2: '', alert: '', unmatchedListing: '', order: '', reservation: '', apiKey: '', movement: 0, transfer: '', po: '', kit: '', endpoint: '', delivery: '', importJob: '', exportJob: '' };
 let receiver: Receiver;
 const bSeen: string[] = [];
 
@@ -78,6 +78,10 @@ beforeAll(async () => {
   a.transfer = (await A.call('POST', '/transfers', { from_location_id: A.locationId, to_location_id: a.location2, lines: [{ item_id: A.item, qty: 1 }] })).body.id;
   a.po = (await A.call('POST', '/purchase-orders', { supplier: 'A supplier', lines: [{ item_id: A.item, location_id: A.locationId, qty_ordered: 5 }] })).body.id;
   a.kit = (await A.call('POST', '/items', { sku: 'SOUP-DEAL', name: 'Soup deal', components: [{ item_id: A.item, qty: 2 }] })).body.id;
+  // Jobs: an import with a refused row (it has an error report to download) and an export.
+  a.importJob = (await A.call('POST', '/imports/stock-counts', { csv: `sku,counted_qty\nSOUP,7\nNOPE,1`, location_id: a.location2 })).body.id;
+  a.exportJob = (await A.call('POST', '/exports/movements', {})).body.id;
+  await eventually(async () => (await A.call('GET', '/jobs?status=succeeded')).body.data.length === 2, 10_000, "A's jobs");
   await quiet(db, A.tenantId);
   a.delivery = (await A.call('GET', `/webhook-endpoints/${a.endpoint}/deliveries?status=delivered`)).body.data[0].id;
 });
@@ -165,6 +169,13 @@ function routesOnA(): Array<[string, string, unknown?]> {
     ['GET', `/webhook-endpoints/${a.endpoint}/attempts`],
     ['GET', `/webhook-deliveries/${a.delivery}`],
     ['POST', `/webhook-deliveries/${a.delivery}/replay`],
+    ['GET', `/jobs/${a.importJob}`],
+    ['GET', `/jobs/${a.importJob}/download`],
+    ['GET', `/jobs/${a.exportJob}`],
+    ['GET', `/jobs/${a.exportJob}/download`],
+    ['POST', '/imports/stock-counts', { csv: 'sku,counted_qty\nSOUP,0', location_id: A.locationId }],
+    ['POST', '/exports/stock-levels', { location_id: A.locationId }],
+    ['POST', '/exports/movements', { item_id: A.item }],
   ];
 }
 
@@ -212,6 +223,8 @@ function lists(): string[] {
     `/purchase-orders?item_id=${A.item}`,
     `/purchase-orders?location_id=${A.locationId}`,
     '/webhook-endpoints',
+    '/jobs',
+    '/jobs?kind=import_stock_counts',
   ];
 }
 
@@ -244,12 +257,22 @@ describe('tenant isolation', () => {
     expect((await B.call('POST', '/guardian/runs')).status).toBe(202);
     expect((await B.call('POST', '/listings/auto-match', { channel_id: B.channel.channelId })).status).toBe(200);
     expect((await B.call('POST', `/channels/${B.channel.channelId}/sync`)).status).toBe(202);
+    // B's jobs naming A's ids in the CSV refuse those rows (the row errors echo B's own CSV, so this
+    // caller keeps no transcript); B's exports hold B's rows only (their files are checked below).
+    const bJobs = client(h.url, B.token);
+    const imp = (await bJobs('POST', '/imports/stock-counts', { csv: `item_id,location_id,counted_qty\n${A.item},${A.locationId},0\n${B.item},${a.location2},0\nSOUP,${A.locationId},0` })).body.id;
+    const exps = await Promise.all(['/exports/items', '/exports/stock-levels', '/exports/movements'].map(async (p) => (await bJobs('POST', p, {})).body.id as string));
+    let jobs: Array<{ id: string; status: string; result: Record<string, number>; download_url: string | null }> = [];
+    await eventually(async () => (jobs = (await bJobs('GET', '/jobs')).body.data).every((j: { status: string }) => j.status === 'succeeded'), 10_000, "B's jobs");
+    expect(jobs.find((j) => j.id === imp)!.result).toMatchObject({ applied: 0, failed: 3 });
+    expect((await bJobs('GET', `/jobs/${imp}/download`)).status).toBe(200);
+    for (const id of exps) expect((await B.call('GET', `/jobs/${id}/download`)).status).toBe(200);
     await quiet(db, B.tenantId);
     // A's webhook receiver heard of A's changes only.
     expect(receiver.got.length).toBeGreaterThan(0);
     for (const g of receiver.got) for (const id of [B.tenantId, B.item, B.locationId, B.channel.channelId]) expect(g.body.toString().includes(id), `A's webhook named ${id}`).toBe(false);
 
-    const aIds = [A.tenantId, A.userId, A.item, A.locationId, a.location2, A.channel.channelId, A.listing, a.unmatchedListing, a.alert, A.channel.accountId, a.order, a.reservation, a.apiKey, a.transfer, a.po, a.kit, a.endpoint, a.delivery];
+    const aIds = [A.tenantId, A.userId, A.item, A.locationId, a.location2, A.channel.channelId, A.listing, a.unmatchedListing, a.alert, A.channel.accountId, a.order, a.reservation, a.apiKey, a.transfer, a.po, a.kit, a.endpoint, a.delivery, a.importJob, a.exportJob];
     expect(bSeen.length).toBeGreaterThan(routesOnA().length + lists().length);
     for (const text of bSeen) for (const id of aIds) expect(text.includes(id), `B saw ${id} in ${text.slice(0, 200)}`).toBe(false);
     // B's lists hold B's own rows only.

@@ -96,6 +96,11 @@ describe('hostile input', () => {
       ['PATCH', `/webhook-endpoints/${ids.whe}`, { url: 'https://hooks.example.com/y', event_types: ['*'], description: 'd' }],
       ['POST', `/webhook-endpoints/${ids.whe}/rotate-secret`, { overlap_s: 60 }],
       ['POST', `/webhook-endpoints/${ids.whe}/replay`, { since: '2020-01-01T00:00:00Z', include_delivered: false }],
+      ['POST', '/imports/items', { csv: 'sku,name\nA,B' }],
+      ['POST', '/imports/stock-counts', { csv: 'sku,counted_qty\nF1,1', location_id: ids.loc }],
+      ['POST', '/exports/items', {}],
+      ['POST', '/exports/stock-levels', { location_id: ids.loc }],
+      ['POST', '/exports/movements', { item_id: ids.item, location_id: ids.loc, since: '2020-01-01T00:00:00Z', until: '2030-01-01T00:00:00Z' }],
     ];
     for (const [method, path, valid] of writes) {
       for (const body of ['[]', '"text"', '123', 'null', '{"__proto__": {"polluted": 1}}', '[[[[[[[[[[]]]]]]]]]]', '{"a":']) {
@@ -153,6 +158,7 @@ describe('hostile input', () => {
       '/webhook-endpoints': [],
       [`/webhook-endpoints/${ids.whe}/deliveries`]: ['status'],
       [`/webhook-endpoints/${ids.whe}/attempts`]: [],
+      '/jobs': ['status', 'kind'],
       [`/stock-levels/${ids.item}/${ids.loc}`]: ['include_movements'],
     };
     const odd = ['', '%00', "'", 'a'.repeat(5000), 'null', '-1', '1e400', '%F0%9F%98%80', '__proto__', 'x&x=y'];
@@ -222,6 +228,8 @@ describe('hostile input', () => {
       ['GET', '/webhook-endpoints/:id/attempts'],
       ['GET', '/webhook-deliveries/:id'],
       ['POST', '/webhook-deliveries/:id/replay'],
+      ['GET', '/jobs/:id'],
+      ['GET', '/jobs/:id/download'],
     ];
     for (const [method, path, body] of routes) {
       for (const id of oddIds) {

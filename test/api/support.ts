@@ -72,6 +72,8 @@ const TABLES: Record<string, { order: string; skip?: string[] }> = {
   webhook_events: { order: 'id' },
   webhook_deliveries: { order: 'id' },
   webhook_attempts: { order: 'id' },
+  api_jobs: { order: 'id' },
+  api_job_chunks: { order: 'job_id, seq' },
 };
 
 /** Every row the tenant owns, as JSON text, plus its queued jobs (taken once the workers settled). */

@@ -93,7 +93,10 @@ export class Contract {
     const what = `${method} ${url.pathname} -> ${x.status}`;
     const problems: string[] = [];
     let body: unknown = null;
-    if (x.responseText !== '') {
+    // A documented non-JSON answer (a CSV download) is checked for its status, media type and headers.
+    const media = (x.headers.get('content-type') ?? '').split(';')[0]!.trim().toLowerCase();
+    const json = media === '' || media.endsWith('json');
+    if (x.responseText !== '' && json) {
       try {
         body = JSON.parse(x.responseText);
       } catch {
@@ -114,7 +117,9 @@ export class Contract {
     const res = op.responses?.[String(x.status)] ?? op.responses?.default;
     if (!res) return [...problems, `${what}: status ${x.status} is not documented for ${method} ${found.template}`];
     const schema = res.content?.['application/json']?.schema as Json | undefined;
-    if (method !== 'HEAD') {
+    if (!json && x.responseText !== '') {
+      if (!res.content?.[media]) problems.push(`${what}: answered ${media}, which is not documented for ${method} ${found.template}`);
+    } else if (method !== 'HEAD') {
       if (schema) {
         const v = this.validator(schema);
         if (!v(body)) problems.push(`${what}: body does not match the documented schema: ${this.ajv.errorsText(v.errors)} in ${x.responseText.slice(0, 300)}`);

@@ -10,6 +10,7 @@ import { alertRoutes } from './alerts.ts';
 import { channelRoutes } from './channels.ts';
 import { dashboardRoutes } from './dashboard.ts';
 import { itemRoutes } from './items.ts';
+import { jobRoutes } from './jobs.ts';
 import { listingRoutes } from './listings.ts';
 import { locationRoutes } from './locations.ts';
 import { stockRoutes } from './stock.ts';
@@ -37,4 +38,5 @@ export async function apiRoutes(app: FastifyInstance, ctx: AppContext): Promise<
   await purchaseOrderRoutes(app, ctx);
   await dashboardRoutes(app, ctx);
   await webhookEndpointRoutes(app, ctx);
+  await jobRoutes(app, ctx);
 }
