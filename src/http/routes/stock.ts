@@ -4,7 +4,7 @@
 // increasing with time); they are not prefixed strings like the other resources' ids.
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
-import { withTx, type Tx } from '../../db/pool.ts';
+import { named, withTx, type Tx } from '../../db/pool.ts';
 import { MOVEMENT_REASONS } from '../../db/schema.ts';
 import type { AppContext } from '../../engine/context.ts';
 import { applyMovements } from '../../ledger/ledger.ts';
@@ -14,7 +14,7 @@ import { doc, ErrorBody, pageOf } from '../openapi.ts';
 import { page, pageQuery } from '../paging.ts';
 import { finishInTx } from '../plugins/idempotency.ts';
 import { LevelRow, LevelView, Movement } from '../schemas.ts';
-import { idRef, levelView, numberCursor, refuseKits, stringCursor, text } from './common.ts';
+import { idRef, levelView, numberCursor, stringCursor, text } from './common.ts';
 
 const MAX_QTY = 1_000_000_000;
 const note = text(0, 500).optional();
@@ -79,28 +79,43 @@ const StockCount = z.strictObject({
 });
 
 /** 404 unless both belong to the tenant (checked before any write: a foreign key error is never the answer). */
-async function checkItemAndLocation(q: Pick<Tx, 'query'>, tenantId: string, itemId: string, locationId: string): Promise<void> {
-  const { rows } = await q.query<{ item: boolean; location: boolean }>(
-    `select exists(select 1 from items where tenant_id = $1 and id = $2) as item,
-            exists(select 1 from locations where tenant_id = $1 and id = $3) as location`,
-    [tenantId, itemId, locationId],
-  );
-  if (!rows[0]!.item) throw notFound('Item');
-  if (!rows[0]!.location) throw notFound('Location');
-  await refuseKits(q, tenantId, [itemId]);
-}
-
 /**
- * Locks one level for a read-then-write: the row lock serialises against every ledger writer;
- * the advisory lock covers the row not existing yet (two counts of a new level). Null = no row (0).
+ * Checks the item and location belong to the tenant (404 otherwise; a kit holds no stock: 409)
+ * and, with `lock`, locks the level for a read-then-write: the advisory lock covers a level row
+ * that does not exist yet (two counts of a new level), the row lock serialises against every
+ * ledger writer. The read is a statement of its own, after the lock: its snapshot must be taken
+ * once the lock is held, or a level another count just created would be invisible to it.
+ * The level is null when there is no row (0 on hand).
  */
-async function lockLevel(tx: Tx, tenantId: string, itemId: string, locationId: string): Promise<{ on_hand: number; reserved: number } | null> {
-  await tx.query(`select pg_advisory_xact_lock(hashtextextended($1, 0))`, [`level:${tenantId}:${itemId}:${locationId}`]);
-  const { rows } = await tx.query<{ on_hand: number; reserved: number }>(
-    `select on_hand, reserved from stock_levels where tenant_id = $1 and item_id = $2 and location_id = $3 for update`,
-    [tenantId, itemId, locationId],
+async function checkAndLock(
+  tx: Pick<Tx, 'query'>,
+  tenantId: string,
+  itemId: string,
+  locationId: string,
+  lock: boolean,
+): Promise<{ on_hand: number; reserved: number } | null> {
+  const { rows } = await tx.query<{ item: boolean; location: boolean; kit: boolean }>(
+    named(
+      'stock_check',
+      `with chk as (
+         select exists(select 1 from items where tenant_id = $1 and id = $2) as item,
+                exists(select 1 from locations where tenant_id = $1 and id = $3) as location,
+                exists(select 1 from item_components where tenant_id = $1 and kit_item_id = $2) as kit
+       )
+       select item, location, kit, case when $5 and item and location and not kit then pg_advisory_xact_lock(hashtextextended($4, 0)) end as locked
+       from chk`,
+      [tenantId, itemId, locationId, `level:${tenantId}:${itemId}:${locationId}`, lock],
+    ),
   );
-  return rows[0] ?? null;
+  const r = rows[0]!;
+  if (!r.item) throw notFound('Item');
+  if (!r.location) throw notFound('Location');
+  if (r.kit) throw new ApiError(409, 'conflict', `${itemId} is a kit: it holds no stock of its own; move its components instead`, { kits: [itemId] });
+  if (!lock) return null;
+  const { rows: level } = await tx.query<{ on_hand: number; reserved: number }>(
+    named('stock_lock_level', `select on_hand, reserved from stock_levels where tenant_id = $1 and item_id = $2 and location_id = $3 for update`, [tenantId, itemId, locationId]),
+  );
+  return level[0] ?? null;
 }
 
 export async function stockRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {
@@ -183,9 +198,8 @@ export async function stockRoutes(app: FastifyInstance, ctx: AppContext): Promis
     const b = parse(Adjustment, req.body);
     const tenantId = req.auth.tenantId;
     const level = await withTx(ctx.db, async (tx) => {
-      await checkItemAndLocation(tx, tenantId, b.item_id, b.location_id);
+      const current = await checkAndLock(tx, tenantId, b.item_id, b.location_id, b.qty_delta < 0);
       if (b.qty_delta < 0) {
-        const current = await lockLevel(tx, tenantId, b.item_id, b.location_id);
         const onHand = current?.on_hand ?? 0;
         if (onHand + b.qty_delta < 0) {
           throw new ApiError(409, 'insufficient_stock', `Only ${onHand} on hand; cannot take out ${-b.qty_delta}`, { on_hand: onHand, qty_delta: b.qty_delta });
@@ -211,8 +225,7 @@ export async function stockRoutes(app: FastifyInstance, ctx: AppContext): Promis
     const b = parse(StockCount, req.body);
     const tenantId = req.auth.tenantId;
     const out = await withTx(ctx.db, async (tx) => {
-      await checkItemAndLocation(tx, tenantId, b.item_id, b.location_id);
-      const current = await lockLevel(tx, tenantId, b.item_id, b.location_id);
+      const current = await checkAndLock(tx, tenantId, b.item_id, b.location_id, true);
       const onHand = current?.on_hand ?? 0;
       const delta = b.counted_qty - onHand;
       let level: { item_id: string; location_id: string; on_hand: number; reserved: number } = { item_id: b.item_id, location_id: b.location_id, on_hand: onHand, reserved: current?.reserved ?? 0 };
