@@ -114,8 +114,10 @@ export async function benchWebhooks(o: WebhookOptions): Promise<Record<string, u
     await sleep(1000);
     const loop = monitorEventLoopDelay({ resolution: 5 });
     loop.enable();
+    const bucketsBefore = await acceptBuckets(env.sc.url!);
     const out = await fireOpenLoop({ origin: env.sc.url!, rate: o.rate, connections: o.connections, requests });
     loop.disable();
+    const server = bucketQuantiles(bucketsBefore, await acceptBuckets(env.sc.url!), [0.5, 0.99]);
     const ok = out.latencies.filter((v) => Number.isFinite(v));
     const twoXX = Object.entries(out.statuses).filter(([s]) => /^2\d\d$/.test(s)).reduce((a, [, c]) => a + c, 0);
     const errors = n - twoXX;
@@ -146,7 +148,11 @@ export async function benchWebhooks(o: WebhookOptions): Promise<Record<string, u
       max_ms: ms1(Math.max(...ok)),
       p99_from_schedule_ms: ms1(percentile(out.fromSchedule.filter((v) => Number.isFinite(v)), 99)),
       sender_max_lag_ms: ms1(out.maxSendLagMs),
-      server_loop_delay_p99_ms: ms1(loop.percentile(99) / 1e6),
+      // The bench process's own event loop (it sends and times the requests).
+      sender_loop_delay_p99_ms: ms1(loop.percentile(99) / 1e6),
+      // Inside the product: from the request's arrival to its answer, read off the product's
+      // /metrics histogram (so: the upper bound of the bucket the quantile falls in).
+      server_accept_ms_at_most: { p50: server[0], p99: server[1] },
       events_recorded: recorded,
       events_unapplied_after_drain: pending,
       apply_drain_ms: Date.now() - drainStart,
@@ -159,4 +165,29 @@ export async function benchWebhooks(o: WebhookOptions): Promise<Record<string, u
     await emulators.close();
     await env.stop();
   }
+}
+
+/** Cumulative counts per bucket bound (seconds) of the product's accepted-webhook histogram. */
+async function acceptBuckets(url: string): Promise<Map<number, number>> {
+  const text = await (await fetch(`${url}/metrics`)).text();
+  const out = new Map<number, number>();
+  for (const line of text.split('\n')) {
+    const m = /^stockclerk_webhook_accept_seconds_bucket\{(.*)\} (\d+)/.exec(line);
+    if (!m || !m[1]!.includes('outcome="accepted"')) continue;
+    const le = /le="([^"]+)"/.exec(m[1]!)![1]!;
+    const bound = le === '+Inf' ? Infinity : Number(le);
+    out.set(bound, (out.get(bound) ?? 0) + Number(m[2]));
+  }
+  return out;
+}
+
+/** The smallest bucket bound (ms) holding each quantile of what the histogram gained between two reads. */
+function bucketQuantiles(before: Map<number, number>, after: Map<number, number>, qs: number[]): Array<number | null> {
+  const bounds = [...after.keys()].sort((a, b) => a - b);
+  const total = (after.get(Infinity) ?? 0) - (before.get(Infinity) ?? 0);
+  return qs.map((q) => {
+    if (total === 0) return null;
+    const b = bounds.find((x) => (after.get(x) ?? 0) - (before.get(x) ?? 0) >= q * total);
+    return b === undefined || b === Infinity ? null : b * 1000;
+  });
 }
