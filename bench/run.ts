@@ -1,7 +1,8 @@
-// npm run bench -- ledger | webhooks | propagation --tenants N --rate R --duration S | dashboard --items N --searches N | vendure  [--record]
+// npm run bench -- ledger | webhooks | propagation --tenants N --rate R --duration S | dashboard | vendure | csv-import | api  [--record]
 // Each benchmark is self-contained and bounded in time; progress goes to stderr and the LAST line
 // of stdout is exactly one JSON object (the checks parse it).
 import os from 'node:os';
+import { benchApi } from './api.ts';
 import { benchCsvImport } from './csv-import.ts';
 import { benchDashboard } from './dashboard.ts';
 import { benchLedger } from './ledger.ts';
@@ -12,7 +13,7 @@ import { benchVendure } from './vendure.ts';
 import { benchWebhooks } from './webhooks.ts';
 import { progress } from './env.ts';
 
-const USAGE = 'usage: npm run bench -- ledger | webhooks | propagation --tenants N --rate R --duration S | dashboard --items N --searches N | vendure [--seconds S --clients C] | csv-import [--rows N]  [--record]';
+const USAGE = 'usage: npm run bench -- ledger | webhooks | propagation --tenants N --rate R --duration S | dashboard --items N --searches N | vendure [--seconds S --clients C] | csv-import [--rows N] | api [--items N --searches N --seconds S --clients C]  [--record]';
 
 async function main(): Promise<number> {
   const argv = process.argv.slice(2);
@@ -22,6 +23,12 @@ async function main(): Promise<number> {
   let limitS: number;
   let run: () => Promise<Record<string, unknown>>;
   switch (name) {
+    case 'api': {
+      const seconds = numFlag(flags, 'seconds', 10);
+      limitS = 240 + seconds;
+      run = () => benchApi({ items: numFlag(flags, 'items', 100_000), searches: numFlag(flags, 'searches', 300), seconds, clients: numFlag(flags, 'clients', 8) });
+      break;
+    }
     case 'ledger': {
       const seconds = numFlag(flags, 'seconds', 5);
       limitS = 120 + seconds * 4;

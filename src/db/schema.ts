@@ -77,6 +77,10 @@ export const items = pgTable(
     primaryKey({ columns: [t.tenantId, t.id] }),
     uniqueIndex('items_tenant_sku_key').on(t.tenantId, t.sku),
     index('items_tenant_name_idx').on(t.tenantId, t.name),
+    // Search is ILIKE '%q%' on these three (GET /items?q=): trigram indexes (pg_trgm, 0012).
+    index('items_sku_trgm_idx').using('gin', sql`${t.sku} gin_trgm_ops`),
+    index('items_name_trgm_idx').using('gin', sql`${t.name} gin_trgm_ops`),
+    index('items_barcode_trgm_idx').using('gin', sql`${t.barcode} gin_trgm_ops`),
   ],
 );
 
