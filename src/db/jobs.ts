@@ -1,7 +1,7 @@
 // Transactional job enqueue (invariant 3): jobs are rows in graphile-worker's tables, added on the
 // caller's client so they commit or roll back with the change that caused them.
 import { randomUUID } from 'node:crypto';
-import { watchedSql } from './live.ts';
+import { notifyIfWatchedSql } from './live.ts';
 import { named, type Tx } from './pool.ts';
 
 export interface JobSpec {
@@ -85,5 +85,5 @@ export async function notifyTenant(tx: Queryable, tenantId: string, type: string
   let payload = JSON.stringify({ tenant_id: tenantId, type, data });
   // NOTIFY payloads are capped at 8000 bytes: big batches become a "refresh" hint.
   if (payload.length > 7900) payload = JSON.stringify({ tenant_id: tenantId, type, data: { truncated: true } });
-  await tx.query(`select case when ${watchedSql('$1::text')} then pg_notify('stockclerk', $2) end`, [tenantId, payload]);
+  await tx.query(`select ${notifyIfWatchedSql('$1::text', '$2')}`, [tenantId, payload]);
 }

@@ -11,3 +11,8 @@ export const WATCH_TTL_S = 60;
 export function watchedSql(tenant: string): string {
   return `exists (select 1 from stream_watchers w where w.tenant_id = ${tenant} and w.seen_at > now() - interval '${WATCH_TTL_S} seconds')`;
 }
+
+/** SQL: NOTIFY stockclerk with `payload` (text; nothing when null) if somebody watches `tenant`. */
+export function notifyIfWatchedSql(tenant: string, payload: string): string {
+  return `case when ${payload}::text is not null and ${watchedSql(tenant)} then pg_notify('stockclerk', ${payload}) end`;
+}

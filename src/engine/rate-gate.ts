@@ -47,3 +47,16 @@ export function channelRateGate(db: Pick<Db, 'query'>, tenantId: string, channel
     },
   };
 }
+
+/**
+ * Takes `cost` from the gate, waiting for it up to `maxWaitMs` in all. Returns 0 once taken, else
+ * how long the budget still needs: the caller reschedules rather than hold a worker slot.
+ */
+export async function takeWithin(gate: RateGate, cost: number, maxWaitMs: number): Promise<number> {
+  const deadline = Date.now() + maxWaitMs;
+  for (;;) {
+    const wait = await gate.take(cost);
+    if (wait === 0 || Date.now() + wait > deadline) return wait;
+    await new Promise((r) => setTimeout(r, wait));
+  }
+}

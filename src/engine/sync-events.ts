@@ -1,5 +1,5 @@
 // The audit of every push / pull / repair, written in bulk, and announced on the live stream.
-import { watchedSql } from '../db/live.ts';
+import { notifyIfWatchedSql } from '../db/live.ts';
 import { named, type Tx } from '../db/pool.ts';
 
 export interface SyncEventInput {
@@ -43,7 +43,7 @@ export async function recordSyncEvents(tx: Pick<Tx, 'query'>, tenantId: string, 
   await tx.query(
     named(
       'sync_events_insert',
-      `with ins as (${syncEventsInsert('$1', '$2')} returning 1) select case when ${watchedSql('$1::text')} then pg_notify('stockclerk', $3) end`,
+      `with ins as (${syncEventsInsert('$1', '$2')} returning 1) select ${notifyIfWatchedSql('$1::text', '$3')}`,
       [tenantId, JSON.stringify(rows), syncEventsNotice(tenantId, rows)],
     ),
   );

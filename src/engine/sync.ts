@@ -6,7 +6,7 @@
 import { ChannelError, type PushRequest, type PushResult } from '../channels/contract.ts';
 import { pushJob } from '../db/job-specs.ts';
 import { addJobs } from '../db/jobs.ts';
-import { watchedSql } from '../db/live.ts';
+import { notifyIfWatchedSql } from '../db/live.ts';
 import { named, withTx } from '../db/pool.ts';
 import { channelKitSellable, needsPush, sellable, type KitComponentStock } from '../domain/sellable.ts';
 import { KIT_COMPONENTS_SQL, KITS_OF } from '../db/kits.ts';
@@ -20,7 +20,7 @@ import { recordSyncEvents, syncEventRows, syncEventsInsert, syncEventsNotice, ty
 import { wakeWorkersIn } from './worker.ts';
 import { observeLevel, saveListingViews } from './watcher.ts';
 import { CURSOR_TO_CURRENT_SNAPSHOT, unseenChange } from './push-cursor.ts';
-import { BUDGET_SHARE } from './rate-gate.ts';
+import { BUDGET_SHARE, takeWithin } from './rate-gate.ts';
 
 interface DirtyListing {
   id: string;
@@ -68,21 +68,6 @@ function target(live: LiveChannel, l: DirtyListing): number {
 
 /** A job waits this long at most while holding a worker slot; longer waits become a later job. */
 const HOLD_MS = 15;
-
-/**
- * Takes the push's calls from the channel's token bucket. Returns 0 when taken, else how long
- * until the budget allows it: the caller then re-enqueues the push for that moment rather than
- * sleeping in a worker slot that inbound events need.
- */
-async function takeTokens(live: LiveChannel): Promise<number> {
-  const cost = live.module.capabilities.callsPerPush ?? 1;
-  for (;;) {
-    const wait = await live.rate.take(cost);
-    if (wait === 0) return 0;
-    if (wait > HOLD_MS) return wait;
-    await sleep(wait);
-  }
-}
 
 /**
  * Marks this channel's listings whose item's level changed since the channel's cursor, and moves
@@ -140,7 +125,7 @@ export async function syncPush(ctx: AppContext, payload: { tenantId: string; cha
     const toPush = dirty.filter((l) => !settled.includes(l));
     let results: PushResult[] = [];
     if (toPush.length > 0) {
-      const wait = await takeTokens(live);
+      const wait = await takeWithin(live.rate, live.module.capabilities.callsPerPush ?? 1, HOLD_MS);
       if (wait > 0) {
         await reschedule(ctx, live, wait);
         return;
@@ -272,7 +257,7 @@ async function recordResults(
         `with done as (${LISTING_RESULTS_UPDATE}),
             ev as (${syncEventsInsert('$1', '$3')} returning 1),
             ch as (update channels set last_sync_at = now() where tenant_id = $1 and id = $4)
-       select case when $5::text is not null and ${watchedSql('$1::text')} then pg_notify('stockclerk', $5) end`,
+       select ${notifyIfWatchedSql('$1::text', '$5')}`,
         [tenantId, JSON.stringify(done), JSON.stringify(rows), live.row.id, rows.length > 0 ? syncEventsNotice(tenantId, rows) : null],
       ),
     );

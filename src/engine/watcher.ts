@@ -9,7 +9,8 @@ import type { InboundEvent, RemoteListing } from '../channels/contract.ts';
 import { applyJob } from '../db/job-specs.ts';
 import { addJobs } from '../db/jobs.ts';
 import { recordEvents } from './intake.ts';
-import { watchedSql } from '../db/live.ts';
+import { notifyIfWatchedSql } from '../db/live.ts';
+import { takeWithin } from './rate-gate.ts';
 import { named, withTx, type Tx } from '../db/pool.ts';
 import { explodeKits } from '../domain/sellable.ts';
 import { applyMovements, type MovementInput } from '../ledger/ledger.ts';
@@ -261,7 +262,7 @@ export async function applyPendingBatch(ctx: AppContext, live: LiveChannel, batc
                         from jsonb_to_recordset($3::jsonb) as x(id bigint, o text)
                         where e.tenant_id = $1 and e.id = x.id),
             audit as (${syncEventsInsert('$1', '$4')})
-       select case when $5::text is not null and ${watchedSql('$1::text')} then pg_notify('stockclerk', $5) end`,
+       select ${notifyIfWatchedSql('$1::text', '$5')}`,
         [
           tenantId,
           JSON.stringify(listingViews(listings)),
@@ -295,16 +296,6 @@ export async function watcherApply(ctx: AppContext, payload: { tenantId: string;
 /** A poll waits at most this long for the account's budget; past it, the next tick polls. */
 const POLL_BUDGET_WAIT_MS = 2_000;
 
-async function takeWithin(live: LiveChannel, maxMs: number): Promise<boolean> {
-  const deadline = Date.now() + maxMs;
-  for (;;) {
-    const wait = await live.rate.take(1);
-    if (wait === 0) return true;
-    if (Date.now() + wait > deadline) return false;
-    await new Promise((r) => setTimeout(r, wait));
-  }
-}
-
 /** Safety net: asks the channel for events since the stored cursor; duplicates of webhooks dedupe on their ids. */
 export async function watcherPoll(ctx: AppContext, payload: { tenantId: string; channelId: string }): Promise<void> {
   const live = await ctx.channels.load(payload.tenantId, payload.channelId);
@@ -312,7 +303,7 @@ export async function watcherPoll(ctx: AppContext, payload: { tenantId: string; 
   let cursor = live.row.poll_cursor;
   for (let page = 0; page < 20; page++) {
     // Polls spend the account's budget like pushes do: wait for it (a little), not for a 429.
-    if (!(await takeWithin(live, POLL_BUDGET_WAIT_MS))) break;
+    if ((await takeWithin(live.rate, 1, POLL_BUDGET_WAIT_MS)) > 0) break;
     const { events, cursor: next } = await live.adapter.pollEvents(cursor);
     await withTx(ctx.db, async (tx) => {
       await recordEvents(tx, [{ tenantId: payload.tenantId, channelId: payload.channelId, events }]);

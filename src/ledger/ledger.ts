@@ -44,6 +44,28 @@ export const STOCK_CHANGED_PAYLOAD = (levels: string, reasons: string | null) =>
      'reserved', reserved, 'available', on_hand - reserved) order by item_id, location_id), '[]'::jsonb) from ${levels})${
      reasons ? `, 'reasons', (select jsonb_agg(distinct reason) from ${reasons})` : ''})`;
 
+/**
+ * The CTEs `chans` and `signals` every level-changing statement ends with: the push signal for each
+ * connected channel listing a changed item (or a kit made of one) and the debounced stock-alert
+ * signal, as outbox rows of this transaction. Parameters by convention: $1 tenant, $3 push key
+ * prefix, $4 channel queue prefix, $5 the alert job's outbox row. `guard` gates the alert row.
+ */
+export function levelChangeSignals(changedItems: string, guard: string | null): string {
+  return `chans as (
+  select distinct l.channel_id from listings l
+  join channels c on c.tenant_id = l.tenant_id and c.id = l.channel_id and c.status = 'connected'
+  where l.tenant_id = $1 and (l.item_id in (${changedItems}) or l.item_id in (${KITS_OF('$1', changedItems)}))
+), signals as (
+  insert into job_outbox (key, job_key, task, payload, queue_name, run_at)
+  select ${OUTBOX_ROW_KEY_SQL("($3 || channel_id)")}, $3 || channel_id, 'sync_push', jsonb_build_object('tenantId', $1::text, 'channelId', channel_id), $4 || channel_id, null from chans
+  union all
+  select ${OUTBOX_ROW_KEY_SQL('s.job_key')}, s.job_key, s.task, s.payload, s.queue_name, s.run_at
+  from jsonb_to_record($5::jsonb) as s(job_key text, task text, payload jsonb, queue_name text, run_at timestamptz)
+  ${guard ? `where ${guard}` : ''}
+  on conflict (key) do nothing
+)`;
+}
+
 // One statement, one round trip: movements, levels (stamped with this transaction's id, which is
 // how Sync finds what changed), the push signal for every connected channel listing these items and
 // the debounced stock-alert signal (outbox rows, invariant 3), the stock.changed webhook event when the
@@ -68,18 +90,7 @@ with input as (
   select $1, item_id, location_id, qty_delta, reason, source_channel_id, source_event_id, source_user_id, note
   from input
   returning 1
-), chans as (
-  select distinct l.channel_id from listings l
-  join channels c on c.tenant_id = l.tenant_id and c.id = l.channel_id and c.status = 'connected'
-  where l.tenant_id = $1 and (l.item_id in (select item_id from agg) or l.item_id in (${KITS_OF('$1', 'select item_id from agg')}))
-), signals as (
-  insert into job_outbox (key, job_key, task, payload, queue_name, run_at)
-  select ${OUTBOX_ROW_KEY_SQL("($3 || channel_id)")}, $3 || channel_id, 'sync_push', jsonb_build_object('tenantId', $1::text, 'channelId', channel_id), $4 || channel_id, null from chans
-  union all
-  select ${OUTBOX_ROW_KEY_SQL('s.job_key')}, s.job_key, s.task, s.payload, s.queue_name, s.run_at
-  from jsonb_to_record($5::jsonb) as s(job_key text, task text, payload jsonb, queue_name text, run_at timestamptz)
-  on conflict (key) do nothing
-), ${webhookEventCtes('$1', "'stock.changed'", STOCK_CHANGED_PAYLOAD('lv', 'input'))}, out as (
+), ${levelChangeSignals('select item_id from agg', null)}, ${webhookEventCtes('$1', "'stock.changed'", STOCK_CHANGED_PAYLOAD('lv', 'input'))}, out as (
   select (select count(*) from mv)::int as movements,
          -- the new levels, for callers and the live stream; a big batch returns none (refresh instead)
          case when (select count(*) from agg) <= 40 then coalesce((select json_agg(lv) from lv), '[]') end as levels,

@@ -11,12 +11,11 @@
 //   the order, so the hold is recorded whatever is available; a release never takes `reserved`
 //   below zero (a reservation we never heard of, e.g. a lost webhook, cannot be released twice).
 import { alertsStockJob, CHANNEL_QUEUE_PREFIX, PUSH_KEY_PREFIX } from '../db/job-specs.ts';
-import { OUTBOX_ROW_KEY_SQL, outboxRow } from '../db/jobs.ts';
+import { outboxRow } from '../db/jobs.ts';
 import { watchedSql } from '../db/live.ts';
-import { KITS_OF } from '../db/kits.ts';
 import { named, type Tx } from '../db/pool.ts';
 import { webhookEventCtes } from '../db/webhook-events.ts';
-import { LedgerInputError, STOCK_CHANGED_PAYLOAD, type LevelSnapshot } from './ledger.ts';
+import { LedgerInputError, levelChangeSignals, STOCK_CHANGED_PAYLOAD, type LevelSnapshot } from './ledger.ts';
 
 export interface ReservedChange {
   itemId: string;
@@ -55,19 +54,7 @@ with want as (
   returning item_id, location_id, on_hand, reserved
 ), upd as (
   select * from held union all select * from recorded
-), chans as (
-  select distinct l.channel_id from listings l
-  join channels c on c.tenant_id = l.tenant_id and c.id = l.channel_id and c.status = 'connected'
-  where l.tenant_id = $1 and (l.item_id in (select item_id from upd) or l.item_id in (${KITS_OF('$1', 'select item_id from upd')}))
-), signals as (
-  insert into job_outbox (key, job_key, task, payload, queue_name, run_at)
-  select ${OUTBOX_ROW_KEY_SQL("($3 || channel_id)")}, $3 || channel_id, 'sync_push', jsonb_build_object('tenantId', $1::text, 'channelId', channel_id), $4 || channel_id, null from chans
-  union all
-  select ${OUTBOX_ROW_KEY_SQL('s.job_key')}, s.job_key, s.task, s.payload, s.queue_name, s.run_at
-  from jsonb_to_record($5::jsonb) as s(job_key text, task text, payload jsonb, queue_name text, run_at timestamptz)
-  where exists (select 1 from upd)
-  on conflict (key) do nothing
-), ${webhookEventCtes('$1', "'stock.changed'", STOCK_CHANGED_PAYLOAD('upd', null), 'exists (select 1 from upd)')}, out as (
+), ${levelChangeSignals('select item_id from upd', 'exists (select 1 from upd)')}, ${webhookEventCtes('$1', "'stock.changed'", STOCK_CHANGED_PAYLOAD('upd', null), 'exists (select 1 from upd)')}, out as (
   select (select count(*) from want)::int as wanted, coalesce((select json_agg(upd) from upd), '[]') as levels,
          coalesce((select array_agg(channel_id) from chans), '{}') as channel_ids
 )
