@@ -1767,6 +1767,23 @@ export interface components {
             /** @enum {string} */
             status: "pending" | "delivered" | "dead";
         };
+        WebhookDeliveryDetail: {
+            attempts: number;
+            attempts_log: components["schemas"]["WebhookAttempt"][];
+            /** Format: date-time */
+            created_at: string;
+            data: unknown;
+            delivered_at: string | null;
+            endpoint_id: string;
+            event_id: string;
+            event_type: string;
+            id: string;
+            last_error: string | null;
+            last_status_code: number | null;
+            next_attempt_at: string | null;
+            /** @enum {string} */
+            status: "pending" | "delivered" | "dead";
+        };
         WebhookEndpoint: {
             consecutive_failures: number;
             /** Format: date-time */
@@ -1782,13 +1799,59 @@ export interface components {
             updated_at: string;
             url: string;
         };
+        WebhookEndpointWithSecret: {
+            consecutive_failures: number;
+            /** Format: date-time */
+            created_at: string;
+            description: string | null;
+            event_types: string[];
+            id: string;
+            paused_reason: string | null;
+            previous_secret_expires_at: string | null;
+            secret: string;
+            /** @enum {string} */
+            status: "active" | "paused";
+            /** Format: date-time */
+            updated_at: string;
+            url: string;
+        };
     };
     responses: {
+        /** @description OK */
+        "Alert.etag": {
+            headers: {
+                ETag: components["headers"]["ETag"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["Alert"];
+            };
+        };
+        /** @description OK */
+        "Channel.etag": {
+            headers: {
+                ETag: components["headers"]["ETag"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["Channel"];
+            };
+        };
+        /** @description A client error, for any operation: 400 the request is not valid (validation_failed, invalid_json, invalid_request); 401 no valid credential (unauthorized); 403 the credential lacks the scope or the tenant (forbidden); 413 body too large; 415 unsupported content type; 429 rate limit exceeded (rate_limited), wait Retry-After seconds. */
+        Error4XX: {
+            headers: {
+                "Retry-After": components["headers"]["Retry-After"];
+                "X-Request-Id": components["headers"]["X-Request-Id"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["Error"];
+            };
+        };
         /** @description The request is not valid (validation_failed, invalid_json, invalid_request) */
         Error400: {
             headers: {
-                RateLimit: components["headers"]["RateLimit"];
-                "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                "Retry-After": components["headers"]["Retry-After"];
                 "X-Request-Id": components["headers"]["X-Request-Id"];
                 [name: string]: unknown;
             };
@@ -1799,8 +1862,7 @@ export interface components {
         /** @description No valid credential (unauthorized) */
         Error401: {
             headers: {
-                RateLimit: components["headers"]["RateLimit"];
-                "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                "Retry-After": components["headers"]["Retry-After"];
                 "X-Request-Id": components["headers"]["X-Request-Id"];
                 [name: string]: unknown;
             };
@@ -1811,8 +1873,7 @@ export interface components {
         /** @description The credential lacks the scope or the tenant (forbidden) */
         Error403: {
             headers: {
-                RateLimit: components["headers"]["RateLimit"];
-                "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                "Retry-After": components["headers"]["Retry-After"];
                 "X-Request-Id": components["headers"]["X-Request-Id"];
                 [name: string]: unknown;
             };
@@ -1823,8 +1884,7 @@ export interface components {
         /** @description Not found (also for another tenant’s ids) */
         Error404: {
             headers: {
-                RateLimit: components["headers"]["RateLimit"];
-                "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                "Retry-After": components["headers"]["Retry-After"];
                 "X-Request-Id": components["headers"]["X-Request-Id"];
                 [name: string]: unknown;
             };
@@ -1835,8 +1895,7 @@ export interface components {
         /** @description Conflict (conflict, insufficient_stock, idempotency_key_in_use) */
         Error409: {
             headers: {
-                RateLimit: components["headers"]["RateLimit"];
-                "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                "Retry-After": components["headers"]["Retry-After"];
                 "X-Request-Id": components["headers"]["X-Request-Id"];
                 [name: string]: unknown;
             };
@@ -1847,8 +1906,7 @@ export interface components {
         /** @description If-Match names an older version (precondition_failed) */
         Error412: {
             headers: {
-                RateLimit: components["headers"]["RateLimit"];
-                "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                "Retry-After": components["headers"]["Retry-After"];
                 "X-Request-Id": components["headers"]["X-Request-Id"];
                 [name: string]: unknown;
             };
@@ -1859,8 +1917,7 @@ export interface components {
         /** @description Body too large */
         Error413: {
             headers: {
-                RateLimit: components["headers"]["RateLimit"];
-                "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                "Retry-After": components["headers"]["Retry-After"];
                 "X-Request-Id": components["headers"]["X-Request-Id"];
                 [name: string]: unknown;
             };
@@ -1871,8 +1928,7 @@ export interface components {
         /** @description Unsupported content type */
         Error415: {
             headers: {
-                RateLimit: components["headers"]["RateLimit"];
-                "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                "Retry-After": components["headers"]["Retry-After"];
                 "X-Request-Id": components["headers"]["X-Request-Id"];
                 [name: string]: unknown;
             };
@@ -1883,8 +1939,7 @@ export interface components {
         /** @description Idempotency-Key reused with a different request (idempotency_key_reused) */
         Error422: {
             headers: {
-                RateLimit: components["headers"]["RateLimit"];
-                "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                "Retry-After": components["headers"]["Retry-After"];
                 "X-Request-Id": components["headers"]["X-Request-Id"];
                 [name: string]: unknown;
             };
@@ -1895,8 +1950,7 @@ export interface components {
         /** @description If-Match is required (precondition_required) */
         Error428: {
             headers: {
-                RateLimit: components["headers"]["RateLimit"];
-                "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                "Retry-After": components["headers"]["Retry-After"];
                 "X-Request-Id": components["headers"]["X-Request-Id"];
                 [name: string]: unknown;
             };
@@ -1907,8 +1961,6 @@ export interface components {
         /** @description Rate limit exceeded (rate_limited); see Retry-After */
         Error429: {
             headers: {
-                RateLimit: components["headers"]["RateLimit"];
-                "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                 "Retry-After": components["headers"]["Retry-After"];
                 "X-Request-Id": components["headers"]["X-Request-Id"];
                 [name: string]: unknown;
@@ -1920,8 +1972,7 @@ export interface components {
         /** @description The channel could not be reached or refused us */
         Error502: {
             headers: {
-                RateLimit: components["headers"]["RateLimit"];
-                "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                "Retry-After": components["headers"]["Retry-After"];
                 "X-Request-Id": components["headers"]["X-Request-Id"];
                 [name: string]: unknown;
             };
@@ -1929,14 +1980,134 @@ export interface components {
                 "application/json": components["schemas"]["Error"];
             };
         };
+        /** @description OK */
+        "ItemDetail.etag": {
+            headers: {
+                ETag: components["headers"]["ETag"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["ItemDetail"];
+            };
+        };
+        /** @description Accepted */
+        "Job.location": {
+            headers: {
+                Location: components["headers"]["Location"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["Job"];
+            };
+        };
+        /** @description OK */
+        "Listing.etag": {
+            headers: {
+                ETag: components["headers"]["ETag"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["Listing"];
+            };
+        };
+        /** @description OK */
+        "Location.etag": {
+            headers: {
+                ETag: components["headers"]["ETag"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["Location"];
+            };
+        };
+        /** @description OK */
+        "PurchaseOrder.etag": {
+            headers: {
+                ETag: components["headers"]["ETag"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["PurchaseOrder"];
+            };
+        };
+        /** @description OK */
+        "Reservation.etag": {
+            headers: {
+                ETag: components["headers"]["ETag"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["Reservation"];
+            };
+        };
+        /** @description OK */
+        "SalesOrder.etag": {
+            headers: {
+                ETag: components["headers"]["ETag"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["SalesOrder"];
+            };
+        };
+        /** @description OK */
+        "Tenant.etag": {
+            headers: {
+                ETag: components["headers"]["ETag"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["Tenant"];
+            };
+        };
+        /** @description OK */
+        "Transfer.etag": {
+            headers: {
+                ETag: components["headers"]["ETag"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["Transfer"];
+            };
+        };
+        /** @description OK */
+        "WebhookEndpoint.etag": {
+            headers: {
+                ETag: components["headers"]["ETag"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["WebhookEndpoint"];
+            };
+        };
     };
     parameters: {
+        "alerts.id": string;
+        "api-keys.id": string;
+        channel_id: string;
+        "channels.id": string;
+        cursor: string;
         /** @description Makes the POST safe to retry for 24 h: the first response is replayed for the same key and body */
         IdempotencyKey: string;
         /** @description The ETag of the version being changed */
         IfMatch: string;
-        /** @description Platform keys only: the tenant this call acts on */
-        TenantId: string;
+        include_movements: number;
+        item_id: string;
+        "items.id": string;
+        "jobs.id": string;
+        limit: number;
+        "listings.id": string;
+        location_id: string;
+        "locations.id": string;
+        "purchase-orders.id": string;
+        q: string;
+        "reservations.id": string;
+        "sales-orders.id": string;
+        since: string;
+        "transfers.id": string;
+        until: string;
+        "webhook-deliveries.id": string;
+        "webhook-endpoints.id": string;
     };
     requestBodies: never;
     headers: {
@@ -1948,7 +2119,7 @@ export interface components {
         RateLimit: string;
         /** @description API keys: the quota, e.g. "default";q=100;w=5 */
         "RateLimit-Policy": string;
-        /** @description Seconds to wait */
+        /** @description Seconds to wait (429) */
         "Retry-After": string;
         /** @description Echoes a sane incoming X-Request-Id, else a new id */
         "X-Request-Id": string;
@@ -1963,8 +2134,6 @@ export interface operations {
             header?: {
                 /** @description Makes the POST safe to retry for 24 h: the first response is replayed for the same key and body */
                 "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
-                /** @description Platform keys only: the tenant this call acts on */
-                "X-Tenant-ID"?: components["parameters"]["TenantId"];
             };
             path?: never;
             cookie?: never;
@@ -1982,12 +2151,10 @@ export interface operations {
             };
         };
         responses: {
+            "4XX": components["responses"]["Error4XX"];
             /** @description Created */
             201: {
                 headers: {
-                    RateLimit: components["headers"]["RateLimit"];
-                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
-                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2000,35 +2167,24 @@ export interface operations {
                     };
                 };
             };
-            400: components["responses"]["Error400"];
-            401: components["responses"]["Error401"];
-            403: components["responses"]["Error403"];
             404: components["responses"]["Error404"];
             409: components["responses"]["Error409"];
-            413: components["responses"]["Error413"];
-            415: components["responses"]["Error415"];
             422: components["responses"]["Error422"];
-            429: components["responses"]["Error429"];
         };
     };
     getAgents: {
         parameters: {
             query?: never;
-            header?: {
-                /** @description Platform keys only: the tenant this call acts on */
-                "X-Tenant-ID"?: components["parameters"]["TenantId"];
-            };
+            header?: never;
             path?: never;
             cookie?: never;
         };
         requestBody?: never;
         responses: {
+            "4XX": components["responses"]["Error4XX"];
             /** @description OK */
             200: {
                 headers: {
-                    RateLimit: components["headers"]["RateLimit"];
-                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
-                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2046,35 +2202,26 @@ export interface operations {
                     };
                 };
             };
-            400: components["responses"]["Error400"];
-            401: components["responses"]["Error401"];
-            403: components["responses"]["Error403"];
-            429: components["responses"]["Error429"];
         };
     };
     getAlerts: {
         parameters: {
             query?: {
-                cursor?: string;
-                limit?: number;
+                cursor?: components["parameters"]["cursor"];
+                limit?: components["parameters"]["limit"];
                 status?: "open" | "acknowledged" | "resolved";
                 type?: "low_stock" | "out_of_stock" | "channel_auth" | "sync_failure_rate" | "large_drift" | "webhook_endpoint_paused";
             };
-            header?: {
-                /** @description Platform keys only: the tenant this call acts on */
-                "X-Tenant-ID"?: components["parameters"]["TenantId"];
-            };
+            header?: never;
             path?: never;
             cookie?: never;
         };
         requestBody?: never;
         responses: {
+            "4XX": components["responses"]["Error4XX"];
             /** @description OK */
             200: {
                 headers: {
-                    RateLimit: components["headers"]["RateLimit"];
-                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
-                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2084,44 +2231,22 @@ export interface operations {
                     };
                 };
             };
-            400: components["responses"]["Error400"];
-            401: components["responses"]["Error401"];
-            403: components["responses"]["Error403"];
-            429: components["responses"]["Error429"];
         };
     };
     getAlertsId: {
         parameters: {
             query?: never;
-            header?: {
-                /** @description Platform keys only: the tenant this call acts on */
-                "X-Tenant-ID"?: components["parameters"]["TenantId"];
-            };
+            header?: never;
             path: {
-                id: string;
+                id: components["parameters"]["alerts.id"];
             };
             cookie?: never;
         };
         requestBody?: never;
         responses: {
-            /** @description OK */
-            200: {
-                headers: {
-                    ETag: components["headers"]["ETag"];
-                    RateLimit: components["headers"]["RateLimit"];
-                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
-                    "X-Request-Id": components["headers"]["X-Request-Id"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Alert"];
-                };
-            };
-            400: components["responses"]["Error400"];
-            401: components["responses"]["Error401"];
-            403: components["responses"]["Error403"];
+            "4XX": components["responses"]["Error4XX"];
+            200: components["responses"]["Alert.etag"];
             404: components["responses"]["Error404"];
-            429: components["responses"]["Error429"];
         };
     };
     postAlertsIdAcknowledge: {
@@ -2130,59 +2255,37 @@ export interface operations {
             header?: {
                 /** @description Makes the POST safe to retry for 24 h: the first response is replayed for the same key and body */
                 "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
-                /** @description Platform keys only: the tenant this call acts on */
-                "X-Tenant-ID"?: components["parameters"]["TenantId"];
             };
             path: {
-                id: string;
+                id: components["parameters"]["alerts.id"];
             };
             cookie?: never;
         };
         requestBody?: never;
         responses: {
-            /** @description OK */
-            200: {
-                headers: {
-                    ETag: components["headers"]["ETag"];
-                    RateLimit: components["headers"]["RateLimit"];
-                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
-                    "X-Request-Id": components["headers"]["X-Request-Id"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Alert"];
-                };
-            };
-            400: components["responses"]["Error400"];
-            401: components["responses"]["Error401"];
-            403: components["responses"]["Error403"];
+            "4XX": components["responses"]["Error4XX"];
+            200: components["responses"]["Alert.etag"];
             404: components["responses"]["Error404"];
             409: components["responses"]["Error409"];
             422: components["responses"]["Error422"];
-            429: components["responses"]["Error429"];
         };
     };
     getApiKeys: {
         parameters: {
             query?: {
-                cursor?: string;
-                limit?: number;
+                cursor?: components["parameters"]["cursor"];
+                limit?: components["parameters"]["limit"];
             };
-            header?: {
-                /** @description Platform keys only: the tenant this call acts on */
-                "X-Tenant-ID"?: components["parameters"]["TenantId"];
-            };
+            header?: never;
             path?: never;
             cookie?: never;
         };
         requestBody?: never;
         responses: {
+            "4XX": components["responses"]["Error4XX"];
             /** @description OK */
             200: {
                 headers: {
-                    RateLimit: components["headers"]["RateLimit"];
-                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
-                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2192,10 +2295,6 @@ export interface operations {
                     };
                 };
             };
-            400: components["responses"]["Error400"];
-            401: components["responses"]["Error401"];
-            403: components["responses"]["Error403"];
-            429: components["responses"]["Error429"];
         };
     };
     postApiKeys: {
@@ -2204,8 +2303,6 @@ export interface operations {
             header?: {
                 /** @description Makes the POST safe to retry for 24 h: the first response is replayed for the same key and body */
                 "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
-                /** @description Platform keys only: the tenant this call acts on */
-                "X-Tenant-ID"?: components["parameters"]["TenantId"];
             };
             path?: never;
             cookie?: never;
@@ -2219,12 +2316,10 @@ export interface operations {
             };
         };
         responses: {
+            "4XX": components["responses"]["Error4XX"];
             /** @description Created */
             201: {
                 headers: {
-                    RateLimit: components["headers"]["RateLimit"];
-                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
-                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2242,80 +2337,56 @@ export interface operations {
                     };
                 };
             };
-            400: components["responses"]["Error400"];
-            401: components["responses"]["Error401"];
-            403: components["responses"]["Error403"];
             404: components["responses"]["Error404"];
             409: components["responses"]["Error409"];
-            413: components["responses"]["Error413"];
-            415: components["responses"]["Error415"];
             422: components["responses"]["Error422"];
-            429: components["responses"]["Error429"];
         };
     };
     getApiKeysId: {
         parameters: {
             query?: never;
-            header?: {
-                /** @description Platform keys only: the tenant this call acts on */
-                "X-Tenant-ID"?: components["parameters"]["TenantId"];
-            };
+            header?: never;
             path: {
-                id: string;
+                id: components["parameters"]["api-keys.id"];
             };
             cookie?: never;
         };
         requestBody?: never;
         responses: {
+            "4XX": components["responses"]["Error4XX"];
             /** @description OK */
             200: {
                 headers: {
                     ETag: components["headers"]["ETag"];
-                    RateLimit: components["headers"]["RateLimit"];
-                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
-                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["ApiKey"];
                 };
             };
-            400: components["responses"]["Error400"];
-            401: components["responses"]["Error401"];
-            403: components["responses"]["Error403"];
             404: components["responses"]["Error404"];
-            429: components["responses"]["Error429"];
         };
     };
     deleteApiKeysId: {
         parameters: {
             query?: never;
-            header?: {
-                /** @description Platform keys only: the tenant this call acts on */
-                "X-Tenant-ID"?: components["parameters"]["TenantId"];
-            };
+            header?: never;
             path: {
-                id: string;
+                id: components["parameters"]["api-keys.id"];
             };
             cookie?: never;
         };
         requestBody?: never;
         responses: {
+            "4XX": components["responses"]["Error4XX"];
             /** @description No content */
             204: {
                 headers: {
-                    RateLimit: components["headers"]["RateLimit"];
-                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
-                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content?: never;
             };
-            400: components["responses"]["Error400"];
-            401: components["responses"]["Error401"];
-            403: components["responses"]["Error403"];
             404: components["responses"]["Error404"];
-            429: components["responses"]["Error429"];
         };
     };
     getAuditLog: {
@@ -2323,27 +2394,22 @@ export interface operations {
             query?: {
                 action?: string;
                 actor_id?: string;
-                cursor?: string;
-                limit?: number;
+                cursor?: components["parameters"]["cursor"];
+                limit?: components["parameters"]["limit"];
                 resource_id?: string;
-                since?: string;
-                until?: string;
+                since?: components["parameters"]["since"];
+                until?: components["parameters"]["until"];
             };
-            header?: {
-                /** @description Platform keys only: the tenant this call acts on */
-                "X-Tenant-ID"?: components["parameters"]["TenantId"];
-            };
+            header?: never;
             path?: never;
             cookie?: never;
         };
         requestBody?: never;
         responses: {
+            "4XX": components["responses"]["Error4XX"];
             /** @description OK */
             200: {
                 headers: {
-                    RateLimit: components["headers"]["RateLimit"];
-                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
-                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2353,10 +2419,6 @@ export interface operations {
                     };
                 };
             };
-            400: components["responses"]["Error400"];
-            401: components["responses"]["Error401"];
-            403: components["responses"]["Error403"];
-            429: components["responses"]["Error429"];
         };
     };
     postAuthLogin: {
@@ -2376,10 +2438,10 @@ export interface operations {
             };
         };
         responses: {
+            "4XX": components["responses"]["Error4XX"];
             /** @description OK */
             200: {
                 headers: {
-                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2416,10 +2478,10 @@ export interface operations {
             };
         };
         responses: {
+            "4XX": components["responses"]["Error4XX"];
             /** @description Created */
             201: {
                 headers: {
-                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2452,21 +2514,16 @@ export interface operations {
     getChannelTypes: {
         parameters: {
             query?: never;
-            header?: {
-                /** @description Platform keys only: the tenant this call acts on */
-                "X-Tenant-ID"?: components["parameters"]["TenantId"];
-            };
+            header?: never;
             path?: never;
             cookie?: never;
         };
         requestBody?: never;
         responses: {
+            "4XX": components["responses"]["Error4XX"];
             /** @description OK */
             200: {
                 headers: {
-                    RateLimit: components["headers"]["RateLimit"];
-                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
-                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2475,35 +2532,26 @@ export interface operations {
                     };
                 };
             };
-            400: components["responses"]["Error400"];
-            401: components["responses"]["Error401"];
-            403: components["responses"]["Error403"];
-            429: components["responses"]["Error429"];
         };
     };
     getChannels: {
         parameters: {
             query?: {
-                cursor?: string;
-                limit?: number;
+                cursor?: components["parameters"]["cursor"];
+                limit?: components["parameters"]["limit"];
                 status?: "connected" | "paused" | "disconnected";
                 type?: "shopify" | "wix" | "eposnow" | "deliveroo" | "vendure";
             };
-            header?: {
-                /** @description Platform keys only: the tenant this call acts on */
-                "X-Tenant-ID"?: components["parameters"]["TenantId"];
-            };
+            header?: never;
             path?: never;
             cookie?: never;
         };
         requestBody?: never;
         responses: {
+            "4XX": components["responses"]["Error4XX"];
             /** @description OK */
             200: {
                 headers: {
-                    RateLimit: components["headers"]["RateLimit"];
-                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
-                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2513,10 +2561,6 @@ export interface operations {
                     };
                 };
             };
-            400: components["responses"]["Error400"];
-            401: components["responses"]["Error401"];
-            403: components["responses"]["Error403"];
-            429: components["responses"]["Error429"];
         };
     };
     postChannels: {
@@ -2525,8 +2569,6 @@ export interface operations {
             header?: {
                 /** @description Makes the POST safe to retry for 24 h: the first response is replayed for the same key and body */
                 "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
-                /** @description Platform keys only: the tenant this call acts on */
-                "X-Tenant-ID"?: components["parameters"]["TenantId"];
             };
             path?: never;
             cookie?: never;
@@ -2591,104 +2633,66 @@ export interface operations {
             };
         };
         responses: {
+            "4XX": components["responses"]["Error4XX"];
             /** @description Created */
             201: {
                 headers: {
                     ETag: components["headers"]["ETag"];
-                    RateLimit: components["headers"]["RateLimit"];
-                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
-                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["Channel"];
                 };
             };
-            400: components["responses"]["Error400"];
-            401: components["responses"]["Error401"];
-            403: components["responses"]["Error403"];
             404: components["responses"]["Error404"];
             409: components["responses"]["Error409"];
-            413: components["responses"]["Error413"];
-            415: components["responses"]["Error415"];
             422: components["responses"]["Error422"];
-            429: components["responses"]["Error429"];
         };
     };
     getChannelsId: {
         parameters: {
             query?: never;
-            header?: {
-                /** @description Platform keys only: the tenant this call acts on */
-                "X-Tenant-ID"?: components["parameters"]["TenantId"];
-            };
+            header?: never;
             path: {
-                id: string;
+                id: components["parameters"]["channels.id"];
             };
             cookie?: never;
         };
         requestBody?: never;
         responses: {
-            /** @description OK */
-            200: {
-                headers: {
-                    ETag: components["headers"]["ETag"];
-                    RateLimit: components["headers"]["RateLimit"];
-                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
-                    "X-Request-Id": components["headers"]["X-Request-Id"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Channel"];
-                };
-            };
-            400: components["responses"]["Error400"];
-            401: components["responses"]["Error401"];
-            403: components["responses"]["Error403"];
+            "4XX": components["responses"]["Error4XX"];
+            200: components["responses"]["Channel.etag"];
             404: components["responses"]["Error404"];
-            429: components["responses"]["Error429"];
         };
     };
     deleteChannelsId: {
         parameters: {
             query?: never;
-            header?: {
-                /** @description Platform keys only: the tenant this call acts on */
-                "X-Tenant-ID"?: components["parameters"]["TenantId"];
-            };
+            header?: never;
             path: {
-                id: string;
+                id: components["parameters"]["channels.id"];
             };
             cookie?: never;
         };
         requestBody?: never;
         responses: {
+            "4XX": components["responses"]["Error4XX"];
             /** @description No content */
             204: {
                 headers: {
-                    RateLimit: components["headers"]["RateLimit"];
-                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
-                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content?: never;
             };
-            400: components["responses"]["Error400"];
-            401: components["responses"]["Error401"];
-            403: components["responses"]["Error403"];
             404: components["responses"]["Error404"];
-            429: components["responses"]["Error429"];
         };
     };
     patchChannelsId: {
         parameters: {
             query?: never;
-            header?: {
-                /** @description Platform keys only: the tenant this call acts on */
-                "X-Tenant-ID"?: components["parameters"]["TenantId"];
-            };
+            header?: never;
             path: {
-                id: string;
+                id: components["parameters"]["channels.id"];
             };
             cookie?: never;
         };
@@ -2723,26 +2727,9 @@ export interface operations {
             };
         };
         responses: {
-            /** @description OK */
-            200: {
-                headers: {
-                    ETag: components["headers"]["ETag"];
-                    RateLimit: components["headers"]["RateLimit"];
-                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
-                    "X-Request-Id": components["headers"]["X-Request-Id"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Channel"];
-                };
-            };
-            400: components["responses"]["Error400"];
-            401: components["responses"]["Error401"];
-            403: components["responses"]["Error403"];
+            "4XX": components["responses"]["Error4XX"];
+            200: components["responses"]["Channel.etag"];
             404: components["responses"]["Error404"];
-            413: components["responses"]["Error413"];
-            415: components["responses"]["Error415"];
-            429: components["responses"]["Error429"];
         };
     };
     postChannelsIdImport: {
@@ -2751,22 +2738,18 @@ export interface operations {
             header?: {
                 /** @description Makes the POST safe to retry for 24 h: the first response is replayed for the same key and body */
                 "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
-                /** @description Platform keys only: the tenant this call acts on */
-                "X-Tenant-ID"?: components["parameters"]["TenantId"];
             };
             path: {
-                id: string;
+                id: components["parameters"]["channels.id"];
             };
             cookie?: never;
         };
         requestBody?: never;
         responses: {
+            "4XX": components["responses"]["Error4XX"];
             /** @description OK */
             200: {
                 headers: {
-                    RateLimit: components["headers"]["RateLimit"];
-                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
-                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2777,13 +2760,9 @@ export interface operations {
                     };
                 };
             };
-            400: components["responses"]["Error400"];
-            401: components["responses"]["Error401"];
-            403: components["responses"]["Error403"];
             404: components["responses"]["Error404"];
             409: components["responses"]["Error409"];
             422: components["responses"]["Error422"];
-            429: components["responses"]["Error429"];
             502: components["responses"]["Error502"];
         };
     };
@@ -2793,36 +2772,19 @@ export interface operations {
             header?: {
                 /** @description Makes the POST safe to retry for 24 h: the first response is replayed for the same key and body */
                 "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
-                /** @description Platform keys only: the tenant this call acts on */
-                "X-Tenant-ID"?: components["parameters"]["TenantId"];
             };
             path: {
-                id: string;
+                id: components["parameters"]["channels.id"];
             };
             cookie?: never;
         };
         requestBody?: never;
         responses: {
-            /** @description OK */
-            200: {
-                headers: {
-                    ETag: components["headers"]["ETag"];
-                    RateLimit: components["headers"]["RateLimit"];
-                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
-                    "X-Request-Id": components["headers"]["X-Request-Id"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Channel"];
-                };
-            };
-            400: components["responses"]["Error400"];
-            401: components["responses"]["Error401"];
-            403: components["responses"]["Error403"];
+            "4XX": components["responses"]["Error4XX"];
+            200: components["responses"]["Channel.etag"];
             404: components["responses"]["Error404"];
             409: components["responses"]["Error409"];
             422: components["responses"]["Error422"];
-            429: components["responses"]["Error429"];
         };
     };
     postChannelsIdResume: {
@@ -2831,36 +2793,19 @@ export interface operations {
             header?: {
                 /** @description Makes the POST safe to retry for 24 h: the first response is replayed for the same key and body */
                 "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
-                /** @description Platform keys only: the tenant this call acts on */
-                "X-Tenant-ID"?: components["parameters"]["TenantId"];
             };
             path: {
-                id: string;
+                id: components["parameters"]["channels.id"];
             };
             cookie?: never;
         };
         requestBody?: never;
         responses: {
-            /** @description OK */
-            200: {
-                headers: {
-                    ETag: components["headers"]["ETag"];
-                    RateLimit: components["headers"]["RateLimit"];
-                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
-                    "X-Request-Id": components["headers"]["X-Request-Id"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Channel"];
-                };
-            };
-            400: components["responses"]["Error400"];
-            401: components["responses"]["Error401"];
-            403: components["responses"]["Error403"];
+            "4XX": components["responses"]["Error4XX"];
+            200: components["responses"]["Channel.etag"];
             404: components["responses"]["Error404"];
             409: components["responses"]["Error409"];
             422: components["responses"]["Error422"];
-            429: components["responses"]["Error429"];
         };
     };
     postChannelsIdSync: {
@@ -2869,22 +2814,18 @@ export interface operations {
             header?: {
                 /** @description Makes the POST safe to retry for 24 h: the first response is replayed for the same key and body */
                 "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
-                /** @description Platform keys only: the tenant this call acts on */
-                "X-Tenant-ID"?: components["parameters"]["TenantId"];
             };
             path: {
-                id: string;
+                id: components["parameters"]["channels.id"];
             };
             cookie?: never;
         };
         requestBody?: never;
         responses: {
+            "4XX": components["responses"]["Error4XX"];
             /** @description Accepted */
             202: {
                 headers: {
-                    RateLimit: components["headers"]["RateLimit"];
-                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
-                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2895,13 +2836,9 @@ export interface operations {
                     };
                 };
             };
-            400: components["responses"]["Error400"];
-            401: components["responses"]["Error401"];
-            403: components["responses"]["Error403"];
             404: components["responses"]["Error404"];
             409: components["responses"]["Error409"];
             422: components["responses"]["Error422"];
-            429: components["responses"]["Error429"];
         };
     };
     postChannelsIdTest: {
@@ -2910,22 +2847,18 @@ export interface operations {
             header?: {
                 /** @description Makes the POST safe to retry for 24 h: the first response is replayed for the same key and body */
                 "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
-                /** @description Platform keys only: the tenant this call acts on */
-                "X-Tenant-ID"?: components["parameters"]["TenantId"];
             };
             path: {
-                id: string;
+                id: components["parameters"]["channels.id"];
             };
             cookie?: never;
         };
         requestBody?: never;
         responses: {
+            "4XX": components["responses"]["Error4XX"];
             /** @description OK */
             200: {
                 headers: {
-                    RateLimit: components["headers"]["RateLimit"];
-                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
-                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2943,13 +2876,9 @@ export interface operations {
                     };
                 };
             };
-            400: components["responses"]["Error400"];
-            401: components["responses"]["Error401"];
-            403: components["responses"]["Error403"];
             404: components["responses"]["Error404"];
             409: components["responses"]["Error409"];
             422: components["responses"]["Error422"];
-            429: components["responses"]["Error429"];
         };
     };
     postExportsItems: {
@@ -2958,8 +2887,6 @@ export interface operations {
             header?: {
                 /** @description Makes the POST safe to retry for 24 h: the first response is replayed for the same key and body */
                 "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
-                /** @description Platform keys only: the tenant this call acts on */
-                "X-Tenant-ID"?: components["parameters"]["TenantId"];
             };
             path?: never;
             cookie?: never;
@@ -2970,28 +2897,11 @@ export interface operations {
             };
         };
         responses: {
-            /** @description Accepted */
-            202: {
-                headers: {
-                    Location: components["headers"]["Location"];
-                    RateLimit: components["headers"]["RateLimit"];
-                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
-                    "X-Request-Id": components["headers"]["X-Request-Id"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Job"];
-                };
-            };
-            400: components["responses"]["Error400"];
-            401: components["responses"]["Error401"];
-            403: components["responses"]["Error403"];
+            "4XX": components["responses"]["Error4XX"];
+            202: components["responses"]["Job.location"];
             404: components["responses"]["Error404"];
             409: components["responses"]["Error409"];
-            413: components["responses"]["Error413"];
-            415: components["responses"]["Error415"];
             422: components["responses"]["Error422"];
-            429: components["responses"]["Error429"];
         };
     };
     postExportsMovements: {
@@ -3000,8 +2910,6 @@ export interface operations {
             header?: {
                 /** @description Makes the POST safe to retry for 24 h: the first response is replayed for the same key and body */
                 "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
-                /** @description Platform keys only: the tenant this call acts on */
-                "X-Tenant-ID"?: components["parameters"]["TenantId"];
             };
             path?: never;
             cookie?: never;
@@ -3019,28 +2927,11 @@ export interface operations {
             };
         };
         responses: {
-            /** @description Accepted */
-            202: {
-                headers: {
-                    Location: components["headers"]["Location"];
-                    RateLimit: components["headers"]["RateLimit"];
-                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
-                    "X-Request-Id": components["headers"]["X-Request-Id"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Job"];
-                };
-            };
-            400: components["responses"]["Error400"];
-            401: components["responses"]["Error401"];
-            403: components["responses"]["Error403"];
+            "4XX": components["responses"]["Error4XX"];
+            202: components["responses"]["Job.location"];
             404: components["responses"]["Error404"];
             409: components["responses"]["Error409"];
-            413: components["responses"]["Error413"];
-            415: components["responses"]["Error415"];
             422: components["responses"]["Error422"];
-            429: components["responses"]["Error429"];
         };
     };
     postExportsStockLevels: {
@@ -3049,8 +2940,6 @@ export interface operations {
             header?: {
                 /** @description Makes the POST safe to retry for 24 h: the first response is replayed for the same key and body */
                 "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
-                /** @description Platform keys only: the tenant this call acts on */
-                "X-Tenant-ID"?: components["parameters"]["TenantId"];
             };
             path?: never;
             cookie?: never;
@@ -3063,52 +2952,30 @@ export interface operations {
             };
         };
         responses: {
-            /** @description Accepted */
-            202: {
-                headers: {
-                    Location: components["headers"]["Location"];
-                    RateLimit: components["headers"]["RateLimit"];
-                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
-                    "X-Request-Id": components["headers"]["X-Request-Id"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Job"];
-                };
-            };
-            400: components["responses"]["Error400"];
-            401: components["responses"]["Error401"];
-            403: components["responses"]["Error403"];
+            "4XX": components["responses"]["Error4XX"];
+            202: components["responses"]["Job.location"];
             404: components["responses"]["Error404"];
             409: components["responses"]["Error409"];
-            413: components["responses"]["Error413"];
-            415: components["responses"]["Error415"];
             422: components["responses"]["Error422"];
-            429: components["responses"]["Error429"];
         };
     };
     getGuardianRuns: {
         parameters: {
             query?: {
-                channel_id?: string;
-                cursor?: string;
-                limit?: number;
+                channel_id?: components["parameters"]["channel_id"];
+                cursor?: components["parameters"]["cursor"];
+                limit?: components["parameters"]["limit"];
             };
-            header?: {
-                /** @description Platform keys only: the tenant this call acts on */
-                "X-Tenant-ID"?: components["parameters"]["TenantId"];
-            };
+            header?: never;
             path?: never;
             cookie?: never;
         };
         requestBody?: never;
         responses: {
+            "4XX": components["responses"]["Error4XX"];
             /** @description OK */
             200: {
                 headers: {
-                    RateLimit: components["headers"]["RateLimit"];
-                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
-                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3118,10 +2985,6 @@ export interface operations {
                     };
                 };
             };
-            400: components["responses"]["Error400"];
-            401: components["responses"]["Error401"];
-            403: components["responses"]["Error403"];
-            429: components["responses"]["Error429"];
         };
     };
     postGuardianRuns: {
@@ -3130,20 +2993,16 @@ export interface operations {
             header?: {
                 /** @description Makes the POST safe to retry for 24 h: the first response is replayed for the same key and body */
                 "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
-                /** @description Platform keys only: the tenant this call acts on */
-                "X-Tenant-ID"?: components["parameters"]["TenantId"];
             };
             path?: never;
             cookie?: never;
         };
         requestBody?: never;
         responses: {
+            "4XX": components["responses"]["Error4XX"];
             /** @description Accepted */
             202: {
                 headers: {
-                    RateLimit: components["headers"]["RateLimit"];
-                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
-                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3155,12 +3014,8 @@ export interface operations {
                     };
                 };
             };
-            400: components["responses"]["Error400"];
-            401: components["responses"]["Error401"];
-            403: components["responses"]["Error403"];
             409: components["responses"]["Error409"];
             422: components["responses"]["Error422"];
-            429: components["responses"]["Error429"];
         };
     };
     postImportsItems: {
@@ -3169,8 +3024,6 @@ export interface operations {
             header?: {
                 /** @description Makes the POST safe to retry for 24 h: the first response is replayed for the same key and body */
                 "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
-                /** @description Platform keys only: the tenant this call acts on */
-                "X-Tenant-ID"?: components["parameters"]["TenantId"];
             };
             path?: never;
             cookie?: never;
@@ -3183,28 +3036,11 @@ export interface operations {
             };
         };
         responses: {
-            /** @description Accepted */
-            202: {
-                headers: {
-                    Location: components["headers"]["Location"];
-                    RateLimit: components["headers"]["RateLimit"];
-                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
-                    "X-Request-Id": components["headers"]["X-Request-Id"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Job"];
-                };
-            };
-            400: components["responses"]["Error400"];
-            401: components["responses"]["Error401"];
-            403: components["responses"]["Error403"];
+            "4XX": components["responses"]["Error4XX"];
+            202: components["responses"]["Job.location"];
             404: components["responses"]["Error404"];
             409: components["responses"]["Error409"];
-            413: components["responses"]["Error413"];
-            415: components["responses"]["Error415"];
             422: components["responses"]["Error422"];
-            429: components["responses"]["Error429"];
         };
     };
     postImportsStockCounts: {
@@ -3213,8 +3049,6 @@ export interface operations {
             header?: {
                 /** @description Makes the POST safe to retry for 24 h: the first response is replayed for the same key and body */
                 "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
-                /** @description Platform keys only: the tenant this call acts on */
-                "X-Tenant-ID"?: components["parameters"]["TenantId"];
             };
             path?: never;
             cookie?: never;
@@ -3228,54 +3062,32 @@ export interface operations {
             };
         };
         responses: {
-            /** @description Accepted */
-            202: {
-                headers: {
-                    Location: components["headers"]["Location"];
-                    RateLimit: components["headers"]["RateLimit"];
-                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
-                    "X-Request-Id": components["headers"]["X-Request-Id"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Job"];
-                };
-            };
-            400: components["responses"]["Error400"];
-            401: components["responses"]["Error401"];
-            403: components["responses"]["Error403"];
+            "4XX": components["responses"]["Error4XX"];
+            202: components["responses"]["Job.location"];
             404: components["responses"]["Error404"];
             409: components["responses"]["Error409"];
-            413: components["responses"]["Error413"];
-            415: components["responses"]["Error415"];
             422: components["responses"]["Error422"];
-            429: components["responses"]["Error429"];
         };
     };
     getItemRows: {
         parameters: {
             query?: {
-                cursor?: string;
+                cursor?: components["parameters"]["cursor"];
                 dir?: "asc" | "desc";
                 limit?: number;
-                q?: string;
+                q?: components["parameters"]["q"];
                 sort?: "sku" | "name" | "on_hand" | "available" | "updated_at";
             };
-            header?: {
-                /** @description Platform keys only: the tenant this call acts on */
-                "X-Tenant-ID"?: components["parameters"]["TenantId"];
-            };
+            header?: never;
             path?: never;
             cookie?: never;
         };
         requestBody?: never;
         responses: {
+            "4XX": components["responses"]["Error4XX"];
             /** @description OK */
             200: {
                 headers: {
-                    RateLimit: components["headers"]["RateLimit"];
-                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
-                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3320,34 +3132,25 @@ export interface operations {
                     };
                 };
             };
-            400: components["responses"]["Error400"];
-            401: components["responses"]["Error401"];
-            403: components["responses"]["Error403"];
-            429: components["responses"]["Error429"];
         };
     };
     getItems: {
         parameters: {
             query?: {
-                cursor?: string;
-                limit?: number;
-                q?: string;
+                cursor?: components["parameters"]["cursor"];
+                limit?: components["parameters"]["limit"];
+                q?: components["parameters"]["q"];
             };
-            header?: {
-                /** @description Platform keys only: the tenant this call acts on */
-                "X-Tenant-ID"?: components["parameters"]["TenantId"];
-            };
+            header?: never;
             path?: never;
             cookie?: never;
         };
         requestBody?: never;
         responses: {
+            "4XX": components["responses"]["Error4XX"];
             /** @description OK */
             200: {
                 headers: {
-                    RateLimit: components["headers"]["RateLimit"];
-                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
-                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3357,10 +3160,6 @@ export interface operations {
                     };
                 };
             };
-            400: components["responses"]["Error400"];
-            401: components["responses"]["Error401"];
-            403: components["responses"]["Error403"];
-            429: components["responses"]["Error429"];
         };
     };
     postItems: {
@@ -3369,8 +3168,6 @@ export interface operations {
             header?: {
                 /** @description Makes the POST safe to retry for 24 h: the first response is replayed for the same key and body */
                 "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
-                /** @description Platform keys only: the tenant this call acts on */
-                "X-Tenant-ID"?: components["parameters"]["TenantId"];
             };
             path?: never;
             cookie?: never;
@@ -3391,62 +3188,36 @@ export interface operations {
             };
         };
         responses: {
+            "4XX": components["responses"]["Error4XX"];
             /** @description Created */
             201: {
                 headers: {
                     ETag: components["headers"]["ETag"];
-                    RateLimit: components["headers"]["RateLimit"];
-                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
-                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["ItemDetail"];
                 };
             };
-            400: components["responses"]["Error400"];
-            401: components["responses"]["Error401"];
-            403: components["responses"]["Error403"];
             404: components["responses"]["Error404"];
             409: components["responses"]["Error409"];
-            413: components["responses"]["Error413"];
-            415: components["responses"]["Error415"];
             422: components["responses"]["Error422"];
-            429: components["responses"]["Error429"];
         };
     };
     getItemsId: {
         parameters: {
             query?: never;
-            header?: {
-                /** @description Platform keys only: the tenant this call acts on */
-                "X-Tenant-ID"?: components["parameters"]["TenantId"];
-            };
+            header?: never;
             path: {
-                id: string;
+                id: components["parameters"]["items.id"];
             };
             cookie?: never;
         };
         requestBody?: never;
         responses: {
-            /** @description OK */
-            200: {
-                headers: {
-                    ETag: components["headers"]["ETag"];
-                    RateLimit: components["headers"]["RateLimit"];
-                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
-                    "X-Request-Id": components["headers"]["X-Request-Id"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ItemDetail"];
-                };
-            };
-            400: components["responses"]["Error400"];
-            401: components["responses"]["Error401"];
-            403: components["responses"]["Error403"];
+            "4XX": components["responses"]["Error4XX"];
+            200: components["responses"]["ItemDetail.etag"];
             404: components["responses"]["Error404"];
-            429: components["responses"]["Error429"];
         };
     };
     deleteItemsId: {
@@ -3455,34 +3226,26 @@ export interface operations {
             header: {
                 /** @description The ETag of the version being changed */
                 "If-Match": components["parameters"]["IfMatch"];
-                /** @description Platform keys only: the tenant this call acts on */
-                "X-Tenant-ID"?: components["parameters"]["TenantId"];
             };
             path: {
-                id: string;
+                id: components["parameters"]["items.id"];
             };
             cookie?: never;
         };
         requestBody?: never;
         responses: {
+            "4XX": components["responses"]["Error4XX"];
             /** @description No content */
             204: {
                 headers: {
-                    RateLimit: components["headers"]["RateLimit"];
-                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
-                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content?: never;
             };
-            400: components["responses"]["Error400"];
-            401: components["responses"]["Error401"];
-            403: components["responses"]["Error403"];
             404: components["responses"]["Error404"];
             409: components["responses"]["Error409"];
             412: components["responses"]["Error412"];
             428: components["responses"]["Error428"];
-            429: components["responses"]["Error429"];
         };
     };
     patchItemsId: {
@@ -3491,11 +3254,9 @@ export interface operations {
             header: {
                 /** @description The ETag of the version being changed */
                 "If-Match": components["parameters"]["IfMatch"];
-                /** @description Platform keys only: the tenant this call acts on */
-                "X-Tenant-ID"?: components["parameters"]["TenantId"];
             };
             path: {
-                id: string;
+                id: components["parameters"]["items.id"];
             };
             cookie?: never;
         };
@@ -3515,54 +3276,32 @@ export interface operations {
             };
         };
         responses: {
-            /** @description OK */
-            200: {
-                headers: {
-                    ETag: components["headers"]["ETag"];
-                    RateLimit: components["headers"]["RateLimit"];
-                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
-                    "X-Request-Id": components["headers"]["X-Request-Id"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ItemDetail"];
-                };
-            };
-            400: components["responses"]["Error400"];
-            401: components["responses"]["Error401"];
-            403: components["responses"]["Error403"];
+            "4XX": components["responses"]["Error4XX"];
+            200: components["responses"]["ItemDetail.etag"];
             404: components["responses"]["Error404"];
             409: components["responses"]["Error409"];
             412: components["responses"]["Error412"];
-            413: components["responses"]["Error413"];
-            415: components["responses"]["Error415"];
             428: components["responses"]["Error428"];
-            429: components["responses"]["Error429"];
         };
     };
     getJobs: {
         parameters: {
             query?: {
-                cursor?: string;
+                cursor?: components["parameters"]["cursor"];
                 kind?: "import_items" | "import_stock_counts" | "export_items" | "export_stock_levels" | "export_movements";
-                limit?: number;
+                limit?: components["parameters"]["limit"];
                 status?: "queued" | "running" | "succeeded" | "failed";
             };
-            header?: {
-                /** @description Platform keys only: the tenant this call acts on */
-                "X-Tenant-ID"?: components["parameters"]["TenantId"];
-            };
+            header?: never;
             path?: never;
             cookie?: never;
         };
         requestBody?: never;
         responses: {
+            "4XX": components["responses"]["Error4XX"];
             /** @description OK */
             200: {
                 headers: {
-                    RateLimit: components["headers"]["RateLimit"];
-                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
-                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3572,102 +3311,75 @@ export interface operations {
                     };
                 };
             };
-            400: components["responses"]["Error400"];
-            401: components["responses"]["Error401"];
-            403: components["responses"]["Error403"];
-            429: components["responses"]["Error429"];
         };
     };
     getJobsId: {
         parameters: {
             query?: never;
-            header?: {
-                /** @description Platform keys only: the tenant this call acts on */
-                "X-Tenant-ID"?: components["parameters"]["TenantId"];
-            };
+            header?: never;
             path: {
-                id: string;
+                id: components["parameters"]["jobs.id"];
             };
             cookie?: never;
         };
         requestBody?: never;
         responses: {
+            "4XX": components["responses"]["Error4XX"];
             /** @description OK */
             200: {
                 headers: {
-                    RateLimit: components["headers"]["RateLimit"];
-                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
-                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["Job"];
                 };
             };
-            400: components["responses"]["Error400"];
-            401: components["responses"]["Error401"];
-            403: components["responses"]["Error403"];
             404: components["responses"]["Error404"];
-            429: components["responses"]["Error429"];
         };
     };
     getJobsIdDownload: {
         parameters: {
             query?: never;
-            header?: {
-                /** @description Platform keys only: the tenant this call acts on */
-                "X-Tenant-ID"?: components["parameters"]["TenantId"];
-            };
+            header?: never;
             path: {
-                id: string;
+                id: components["parameters"]["jobs.id"];
             };
             cookie?: never;
         };
         requestBody?: never;
         responses: {
+            "4XX": components["responses"]["Error4XX"];
             /** @description OK */
             200: {
                 headers: {
-                    RateLimit: components["headers"]["RateLimit"];
-                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
-                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
                     "text/csv": string;
                 };
             };
-            400: components["responses"]["Error400"];
-            401: components["responses"]["Error401"];
-            403: components["responses"]["Error403"];
             404: components["responses"]["Error404"];
-            429: components["responses"]["Error429"];
         };
     };
     getListings: {
         parameters: {
             query?: {
-                channel_id?: string;
-                cursor?: string;
-                item_id?: string;
-                limit?: number;
+                channel_id?: components["parameters"]["channel_id"];
+                cursor?: components["parameters"]["cursor"];
+                item_id?: components["parameters"]["item_id"];
+                limit?: components["parameters"]["limit"];
                 state?: "in_sync" | "pending" | "failed" | "drift" | "unmatched";
             };
-            header?: {
-                /** @description Platform keys only: the tenant this call acts on */
-                "X-Tenant-ID"?: components["parameters"]["TenantId"];
-            };
+            header?: never;
             path?: never;
             cookie?: never;
         };
         requestBody?: never;
         responses: {
+            "4XX": components["responses"]["Error4XX"];
             /** @description OK */
             200: {
                 headers: {
-                    RateLimit: components["headers"]["RateLimit"];
-                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
-                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3677,55 +3389,30 @@ export interface operations {
                     };
                 };
             };
-            400: components["responses"]["Error400"];
-            401: components["responses"]["Error401"];
-            403: components["responses"]["Error403"];
-            429: components["responses"]["Error429"];
         };
     };
     getListingsId: {
         parameters: {
             query?: never;
-            header?: {
-                /** @description Platform keys only: the tenant this call acts on */
-                "X-Tenant-ID"?: components["parameters"]["TenantId"];
-            };
+            header?: never;
             path: {
-                id: string;
+                id: components["parameters"]["listings.id"];
             };
             cookie?: never;
         };
         requestBody?: never;
         responses: {
-            /** @description OK */
-            200: {
-                headers: {
-                    ETag: components["headers"]["ETag"];
-                    RateLimit: components["headers"]["RateLimit"];
-                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
-                    "X-Request-Id": components["headers"]["X-Request-Id"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Listing"];
-                };
-            };
-            400: components["responses"]["Error400"];
-            401: components["responses"]["Error401"];
-            403: components["responses"]["Error403"];
+            "4XX": components["responses"]["Error4XX"];
+            200: components["responses"]["Listing.etag"];
             404: components["responses"]["Error404"];
-            429: components["responses"]["Error429"];
         };
     };
     patchListingsId: {
         parameters: {
             query?: never;
-            header?: {
-                /** @description Platform keys only: the tenant this call acts on */
-                "X-Tenant-ID"?: components["parameters"]["TenantId"];
-            };
+            header?: never;
             path: {
-                id: string;
+                id: components["parameters"]["listings.id"];
             };
             cookie?: never;
         };
@@ -3737,26 +3424,9 @@ export interface operations {
             };
         };
         responses: {
-            /** @description OK */
-            200: {
-                headers: {
-                    ETag: components["headers"]["ETag"];
-                    RateLimit: components["headers"]["RateLimit"];
-                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
-                    "X-Request-Id": components["headers"]["X-Request-Id"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Listing"];
-                };
-            };
-            400: components["responses"]["Error400"];
-            401: components["responses"]["Error401"];
-            403: components["responses"]["Error403"];
+            "4XX": components["responses"]["Error4XX"];
+            200: components["responses"]["Listing.etag"];
             404: components["responses"]["Error404"];
-            413: components["responses"]["Error413"];
-            415: components["responses"]["Error415"];
-            429: components["responses"]["Error429"];
         };
     };
     postListingsIdSync: {
@@ -3765,22 +3435,18 @@ export interface operations {
             header?: {
                 /** @description Makes the POST safe to retry for 24 h: the first response is replayed for the same key and body */
                 "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
-                /** @description Platform keys only: the tenant this call acts on */
-                "X-Tenant-ID"?: components["parameters"]["TenantId"];
             };
             path: {
-                id: string;
+                id: components["parameters"]["listings.id"];
             };
             cookie?: never;
         };
         requestBody?: never;
         responses: {
+            "4XX": components["responses"]["Error4XX"];
             /** @description Accepted */
             202: {
                 headers: {
-                    RateLimit: components["headers"]["RateLimit"];
-                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
-                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3790,13 +3456,9 @@ export interface operations {
                     };
                 };
             };
-            400: components["responses"]["Error400"];
-            401: components["responses"]["Error401"];
-            403: components["responses"]["Error403"];
             404: components["responses"]["Error404"];
             409: components["responses"]["Error409"];
             422: components["responses"]["Error422"];
-            429: components["responses"]["Error429"];
         };
     };
     postListingsAutoMatch: {
@@ -3805,8 +3467,6 @@ export interface operations {
             header?: {
                 /** @description Makes the POST safe to retry for 24 h: the first response is replayed for the same key and body */
                 "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
-                /** @description Platform keys only: the tenant this call acts on */
-                "X-Tenant-ID"?: components["parameters"]["TenantId"];
             };
             path?: never;
             cookie?: never;
@@ -3819,12 +3479,10 @@ export interface operations {
             };
         };
         responses: {
+            "4XX": components["responses"]["Error4XX"];
             /** @description OK */
             200: {
                 headers: {
-                    RateLimit: components["headers"]["RateLimit"];
-                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
-                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3834,15 +3492,9 @@ export interface operations {
                     };
                 };
             };
-            400: components["responses"]["Error400"];
-            401: components["responses"]["Error401"];
-            403: components["responses"]["Error403"];
             404: components["responses"]["Error404"];
             409: components["responses"]["Error409"];
-            413: components["responses"]["Error413"];
-            415: components["responses"]["Error415"];
             422: components["responses"]["Error422"];
-            429: components["responses"]["Error429"];
         };
     };
     postListingsCreateItems: {
@@ -3851,8 +3503,6 @@ export interface operations {
             header?: {
                 /** @description Makes the POST safe to retry for 24 h: the first response is replayed for the same key and body */
                 "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
-                /** @description Platform keys only: the tenant this call acts on */
-                "X-Tenant-ID"?: components["parameters"]["TenantId"];
             };
             path?: never;
             cookie?: never;
@@ -3867,12 +3517,10 @@ export interface operations {
             };
         };
         responses: {
+            "4XX": components["responses"]["Error4XX"];
             /** @description OK */
             200: {
                 headers: {
-                    RateLimit: components["headers"]["RateLimit"];
-                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
-                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3884,38 +3532,27 @@ export interface operations {
                     };
                 };
             };
-            400: components["responses"]["Error400"];
-            401: components["responses"]["Error401"];
-            403: components["responses"]["Error403"];
             404: components["responses"]["Error404"];
             409: components["responses"]["Error409"];
-            413: components["responses"]["Error413"];
-            415: components["responses"]["Error415"];
             422: components["responses"]["Error422"];
-            429: components["responses"]["Error429"];
         };
     };
     getLocations: {
         parameters: {
             query?: {
-                cursor?: string;
-                limit?: number;
+                cursor?: components["parameters"]["cursor"];
+                limit?: components["parameters"]["limit"];
             };
-            header?: {
-                /** @description Platform keys only: the tenant this call acts on */
-                "X-Tenant-ID"?: components["parameters"]["TenantId"];
-            };
+            header?: never;
             path?: never;
             cookie?: never;
         };
         requestBody?: never;
         responses: {
+            "4XX": components["responses"]["Error4XX"];
             /** @description OK */
             200: {
                 headers: {
-                    RateLimit: components["headers"]["RateLimit"];
-                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
-                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3925,10 +3562,6 @@ export interface operations {
                     };
                 };
             };
-            400: components["responses"]["Error400"];
-            401: components["responses"]["Error401"];
-            403: components["responses"]["Error403"];
-            429: components["responses"]["Error429"];
         };
     };
     postLocations: {
@@ -3937,8 +3570,6 @@ export interface operations {
             header?: {
                 /** @description Makes the POST safe to retry for 24 h: the first response is replayed for the same key and body */
                 "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
-                /** @description Platform keys only: the tenant this call acts on */
-                "X-Tenant-ID"?: components["parameters"]["TenantId"];
             };
             path?: never;
             cookie?: never;
@@ -3951,62 +3582,36 @@ export interface operations {
             };
         };
         responses: {
+            "4XX": components["responses"]["Error4XX"];
             /** @description Created */
             201: {
                 headers: {
                     ETag: components["headers"]["ETag"];
-                    RateLimit: components["headers"]["RateLimit"];
-                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
-                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["Location"];
                 };
             };
-            400: components["responses"]["Error400"];
-            401: components["responses"]["Error401"];
-            403: components["responses"]["Error403"];
             404: components["responses"]["Error404"];
             409: components["responses"]["Error409"];
-            413: components["responses"]["Error413"];
-            415: components["responses"]["Error415"];
             422: components["responses"]["Error422"];
-            429: components["responses"]["Error429"];
         };
     };
     getLocationsId: {
         parameters: {
             query?: never;
-            header?: {
-                /** @description Platform keys only: the tenant this call acts on */
-                "X-Tenant-ID"?: components["parameters"]["TenantId"];
-            };
+            header?: never;
             path: {
-                id: string;
+                id: components["parameters"]["locations.id"];
             };
             cookie?: never;
         };
         requestBody?: never;
         responses: {
-            /** @description OK */
-            200: {
-                headers: {
-                    ETag: components["headers"]["ETag"];
-                    RateLimit: components["headers"]["RateLimit"];
-                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
-                    "X-Request-Id": components["headers"]["X-Request-Id"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Location"];
-                };
-            };
-            400: components["responses"]["Error400"];
-            401: components["responses"]["Error401"];
-            403: components["responses"]["Error403"];
+            "4XX": components["responses"]["Error4XX"];
+            200: components["responses"]["Location.etag"];
             404: components["responses"]["Error404"];
-            429: components["responses"]["Error429"];
         };
     };
     deleteLocationsId: {
@@ -4015,34 +3620,26 @@ export interface operations {
             header: {
                 /** @description The ETag of the version being changed */
                 "If-Match": components["parameters"]["IfMatch"];
-                /** @description Platform keys only: the tenant this call acts on */
-                "X-Tenant-ID"?: components["parameters"]["TenantId"];
             };
             path: {
-                id: string;
+                id: components["parameters"]["locations.id"];
             };
             cookie?: never;
         };
         requestBody?: never;
         responses: {
+            "4XX": components["responses"]["Error4XX"];
             /** @description No content */
             204: {
                 headers: {
-                    RateLimit: components["headers"]["RateLimit"];
-                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
-                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content?: never;
             };
-            400: components["responses"]["Error400"];
-            401: components["responses"]["Error401"];
-            403: components["responses"]["Error403"];
             404: components["responses"]["Error404"];
             409: components["responses"]["Error409"];
             412: components["responses"]["Error412"];
             428: components["responses"]["Error428"];
-            429: components["responses"]["Error429"];
         };
     };
     patchLocationsId: {
@@ -4051,11 +3648,9 @@ export interface operations {
             header: {
                 /** @description The ETag of the version being changed */
                 "If-Match": components["parameters"]["IfMatch"];
-                /** @description Platform keys only: the tenant this call acts on */
-                "X-Tenant-ID"?: components["parameters"]["TenantId"];
             };
             path: {
-                id: string;
+                id: components["parameters"]["locations.id"];
             };
             cookie?: never;
         };
@@ -4067,50 +3662,28 @@ export interface operations {
             };
         };
         responses: {
-            /** @description OK */
-            200: {
-                headers: {
-                    ETag: components["headers"]["ETag"];
-                    RateLimit: components["headers"]["RateLimit"];
-                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
-                    "X-Request-Id": components["headers"]["X-Request-Id"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Location"];
-                };
-            };
-            400: components["responses"]["Error400"];
-            401: components["responses"]["Error401"];
-            403: components["responses"]["Error403"];
+            "4XX": components["responses"]["Error4XX"];
+            200: components["responses"]["Location.etag"];
             404: components["responses"]["Error404"];
             409: components["responses"]["Error409"];
             412: components["responses"]["Error412"];
-            413: components["responses"]["Error413"];
-            415: components["responses"]["Error415"];
             428: components["responses"]["Error428"];
-            429: components["responses"]["Error429"];
         };
     };
     getMe: {
         parameters: {
             query?: never;
-            header?: {
-                /** @description Platform keys only: the tenant this call acts on */
-                "X-Tenant-ID"?: components["parameters"]["TenantId"];
-            };
+            header?: never;
             path?: never;
             cookie?: never;
         };
         requestBody?: never;
         responses: {
+            "4XX": components["responses"]["Error4XX"];
             /** @description OK */
             200: {
                 headers: {
                     ETag: components["headers"]["ETag"];
-                    RateLimit: components["headers"]["RateLimit"];
-                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
-                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4135,38 +3708,29 @@ export interface operations {
                     };
                 };
             };
-            400: components["responses"]["Error400"];
-            401: components["responses"]["Error401"];
-            403: components["responses"]["Error403"];
-            429: components["responses"]["Error429"];
         };
     };
     getMovements: {
         parameters: {
             query?: {
-                cursor?: string;
-                item_id?: string;
-                limit?: number;
-                location_id?: string;
+                cursor?: components["parameters"]["cursor"];
+                item_id?: components["parameters"]["item_id"];
+                limit?: components["parameters"]["limit"];
+                location_id?: components["parameters"]["location_id"];
                 reason?: "sale" | "return" | "receipt" | "adjustment" | "count" | "transfer_in" | "transfer_out";
-                since?: string;
-                until?: string;
+                since?: components["parameters"]["since"];
+                until?: components["parameters"]["until"];
             };
-            header?: {
-                /** @description Platform keys only: the tenant this call acts on */
-                "X-Tenant-ID"?: components["parameters"]["TenantId"];
-            };
+            header?: never;
             path?: never;
             cookie?: never;
         };
         requestBody?: never;
         responses: {
+            "4XX": components["responses"]["Error4XX"];
             /** @description OK */
             200: {
                 headers: {
-                    RateLimit: components["headers"]["RateLimit"];
-                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
-                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4176,19 +3740,12 @@ export interface operations {
                     };
                 };
             };
-            400: components["responses"]["Error400"];
-            401: components["responses"]["Error401"];
-            403: components["responses"]["Error403"];
-            429: components["responses"]["Error429"];
         };
     };
     getMovementsId: {
         parameters: {
             query?: never;
-            header?: {
-                /** @description Platform keys only: the tenant this call acts on */
-                "X-Tenant-ID"?: components["parameters"]["TenantId"];
-            };
+            header?: never;
             path: {
                 id: number;
             };
@@ -4196,24 +3753,18 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            "4XX": components["responses"]["Error4XX"];
             /** @description OK */
             200: {
                 headers: {
                     ETag: components["headers"]["ETag"];
-                    RateLimit: components["headers"]["RateLimit"];
-                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
-                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["Movement"];
                 };
             };
-            400: components["responses"]["Error400"];
-            401: components["responses"]["Error401"];
-            403: components["responses"]["Error403"];
             404: components["responses"]["Error404"];
-            429: components["responses"]["Error429"];
         };
     };
     getOpenapiJson: {
@@ -4225,10 +3776,10 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            "4XX": components["responses"]["Error4XX"];
             /** @description OK */
             200: {
                 headers: {
-                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4237,27 +3788,21 @@ export interface operations {
                     };
                 };
             };
-            400: components["responses"]["Error400"];
         };
     };
     getOverview: {
         parameters: {
             query?: never;
-            header?: {
-                /** @description Platform keys only: the tenant this call acts on */
-                "X-Tenant-ID"?: components["parameters"]["TenantId"];
-            };
+            header?: never;
             path?: never;
             cookie?: never;
         };
         requestBody?: never;
         responses: {
+            "4XX": components["responses"]["Error4XX"];
             /** @description OK */
             200: {
                 headers: {
-                    RateLimit: components["headers"]["RateLimit"];
-                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
-                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4284,10 +3829,6 @@ export interface operations {
                     };
                 };
             };
-            400: components["responses"]["Error400"];
-            401: components["responses"]["Error401"];
-            403: components["responses"]["Error403"];
-            429: components["responses"]["Error429"];
         };
     };
     getOverviewActivity: {
@@ -4295,21 +3836,16 @@ export interface operations {
             query?: {
                 hours?: number;
             };
-            header?: {
-                /** @description Platform keys only: the tenant this call acts on */
-                "X-Tenant-ID"?: components["parameters"]["TenantId"];
-            };
+            header?: never;
             path?: never;
             cookie?: never;
         };
         requestBody?: never;
         responses: {
+            "4XX": components["responses"]["Error4XX"];
             /** @description OK */
             200: {
                 headers: {
-                    RateLimit: components["headers"]["RateLimit"];
-                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
-                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4323,36 +3859,27 @@ export interface operations {
                     };
                 };
             };
-            400: components["responses"]["Error400"];
-            401: components["responses"]["Error401"];
-            403: components["responses"]["Error403"];
-            429: components["responses"]["Error429"];
         };
     };
     getPurchaseOrders: {
         parameters: {
             query?: {
-                cursor?: string;
-                item_id?: string;
-                limit?: number;
-                location_id?: string;
+                cursor?: components["parameters"]["cursor"];
+                item_id?: components["parameters"]["item_id"];
+                limit?: components["parameters"]["limit"];
+                location_id?: components["parameters"]["location_id"];
                 status?: "open" | "partially_received" | "received" | "cancelled" | "closed";
             };
-            header?: {
-                /** @description Platform keys only: the tenant this call acts on */
-                "X-Tenant-ID"?: components["parameters"]["TenantId"];
-            };
+            header?: never;
             path?: never;
             cookie?: never;
         };
         requestBody?: never;
         responses: {
+            "4XX": components["responses"]["Error4XX"];
             /** @description OK */
             200: {
                 headers: {
-                    RateLimit: components["headers"]["RateLimit"];
-                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
-                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4362,10 +3889,6 @@ export interface operations {
                     };
                 };
             };
-            400: components["responses"]["Error400"];
-            401: components["responses"]["Error401"];
-            403: components["responses"]["Error403"];
-            429: components["responses"]["Error429"];
         };
     };
     postPurchaseOrders: {
@@ -4374,8 +3897,6 @@ export interface operations {
             header?: {
                 /** @description Makes the POST safe to retry for 24 h: the first response is replayed for the same key and body */
                 "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
-                /** @description Platform keys only: the tenant this call acts on */
-                "X-Tenant-ID"?: components["parameters"]["TenantId"];
             };
             path?: never;
             cookie?: never;
@@ -4395,62 +3916,36 @@ export interface operations {
             };
         };
         responses: {
+            "4XX": components["responses"]["Error4XX"];
             /** @description Created */
             201: {
                 headers: {
                     ETag: components["headers"]["ETag"];
-                    RateLimit: components["headers"]["RateLimit"];
-                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
-                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["PurchaseOrder"];
                 };
             };
-            400: components["responses"]["Error400"];
-            401: components["responses"]["Error401"];
-            403: components["responses"]["Error403"];
             404: components["responses"]["Error404"];
             409: components["responses"]["Error409"];
-            413: components["responses"]["Error413"];
-            415: components["responses"]["Error415"];
             422: components["responses"]["Error422"];
-            429: components["responses"]["Error429"];
         };
     };
     getPurchaseOrdersId: {
         parameters: {
             query?: never;
-            header?: {
-                /** @description Platform keys only: the tenant this call acts on */
-                "X-Tenant-ID"?: components["parameters"]["TenantId"];
-            };
+            header?: never;
             path: {
-                id: string;
+                id: components["parameters"]["purchase-orders.id"];
             };
             cookie?: never;
         };
         requestBody?: never;
         responses: {
-            /** @description OK */
-            200: {
-                headers: {
-                    ETag: components["headers"]["ETag"];
-                    RateLimit: components["headers"]["RateLimit"];
-                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
-                    "X-Request-Id": components["headers"]["X-Request-Id"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["PurchaseOrder"];
-                };
-            };
-            400: components["responses"]["Error400"];
-            401: components["responses"]["Error401"];
-            403: components["responses"]["Error403"];
+            "4XX": components["responses"]["Error4XX"];
+            200: components["responses"]["PurchaseOrder.etag"];
             404: components["responses"]["Error404"];
-            429: components["responses"]["Error429"];
         };
     };
     patchPurchaseOrdersId: {
@@ -4459,11 +3954,9 @@ export interface operations {
             header: {
                 /** @description The ETag of the version being changed */
                 "If-Match": components["parameters"]["IfMatch"];
-                /** @description Platform keys only: the tenant this call acts on */
-                "X-Tenant-ID"?: components["parameters"]["TenantId"];
             };
             path: {
-                id: string;
+                id: components["parameters"]["purchase-orders.id"];
             };
             cookie?: never;
         };
@@ -4476,28 +3969,11 @@ export interface operations {
             };
         };
         responses: {
-            /** @description OK */
-            200: {
-                headers: {
-                    ETag: components["headers"]["ETag"];
-                    RateLimit: components["headers"]["RateLimit"];
-                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
-                    "X-Request-Id": components["headers"]["X-Request-Id"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["PurchaseOrder"];
-                };
-            };
-            400: components["responses"]["Error400"];
-            401: components["responses"]["Error401"];
-            403: components["responses"]["Error403"];
+            "4XX": components["responses"]["Error4XX"];
+            200: components["responses"]["PurchaseOrder.etag"];
             404: components["responses"]["Error404"];
             412: components["responses"]["Error412"];
-            413: components["responses"]["Error413"];
-            415: components["responses"]["Error415"];
             428: components["responses"]["Error428"];
-            429: components["responses"]["Error429"];
         };
     };
     postPurchaseOrdersIdCancel: {
@@ -4506,36 +3982,19 @@ export interface operations {
             header?: {
                 /** @description Makes the POST safe to retry for 24 h: the first response is replayed for the same key and body */
                 "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
-                /** @description Platform keys only: the tenant this call acts on */
-                "X-Tenant-ID"?: components["parameters"]["TenantId"];
             };
             path: {
-                id: string;
+                id: components["parameters"]["purchase-orders.id"];
             };
             cookie?: never;
         };
         requestBody?: never;
         responses: {
-            /** @description OK */
-            200: {
-                headers: {
-                    ETag: components["headers"]["ETag"];
-                    RateLimit: components["headers"]["RateLimit"];
-                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
-                    "X-Request-Id": components["headers"]["X-Request-Id"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["PurchaseOrder"];
-                };
-            };
-            400: components["responses"]["Error400"];
-            401: components["responses"]["Error401"];
-            403: components["responses"]["Error403"];
+            "4XX": components["responses"]["Error4XX"];
+            200: components["responses"]["PurchaseOrder.etag"];
             404: components["responses"]["Error404"];
             409: components["responses"]["Error409"];
             422: components["responses"]["Error422"];
-            429: components["responses"]["Error429"];
         };
     };
     postPurchaseOrdersIdClose: {
@@ -4544,36 +4003,19 @@ export interface operations {
             header?: {
                 /** @description Makes the POST safe to retry for 24 h: the first response is replayed for the same key and body */
                 "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
-                /** @description Platform keys only: the tenant this call acts on */
-                "X-Tenant-ID"?: components["parameters"]["TenantId"];
             };
             path: {
-                id: string;
+                id: components["parameters"]["purchase-orders.id"];
             };
             cookie?: never;
         };
         requestBody?: never;
         responses: {
-            /** @description OK */
-            200: {
-                headers: {
-                    ETag: components["headers"]["ETag"];
-                    RateLimit: components["headers"]["RateLimit"];
-                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
-                    "X-Request-Id": components["headers"]["X-Request-Id"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["PurchaseOrder"];
-                };
-            };
-            400: components["responses"]["Error400"];
-            401: components["responses"]["Error401"];
-            403: components["responses"]["Error403"];
+            "4XX": components["responses"]["Error4XX"];
+            200: components["responses"]["PurchaseOrder.etag"];
             404: components["responses"]["Error404"];
             409: components["responses"]["Error409"];
             422: components["responses"]["Error422"];
-            429: components["responses"]["Error429"];
         };
     };
     postPurchaseOrdersIdReceive: {
@@ -4582,11 +4024,9 @@ export interface operations {
             header?: {
                 /** @description Makes the POST safe to retry for 24 h: the first response is replayed for the same key and body */
                 "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
-                /** @description Platform keys only: the tenant this call acts on */
-                "X-Tenant-ID"?: components["parameters"]["TenantId"];
             };
             path: {
-                id: string;
+                id: components["parameters"]["purchase-orders.id"];
             };
             cookie?: never;
         };
@@ -4602,51 +4042,29 @@ export interface operations {
             };
         };
         responses: {
-            /** @description OK */
-            200: {
-                headers: {
-                    ETag: components["headers"]["ETag"];
-                    RateLimit: components["headers"]["RateLimit"];
-                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
-                    "X-Request-Id": components["headers"]["X-Request-Id"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["PurchaseOrder"];
-                };
-            };
-            400: components["responses"]["Error400"];
-            401: components["responses"]["Error401"];
-            403: components["responses"]["Error403"];
+            "4XX": components["responses"]["Error4XX"];
+            200: components["responses"]["PurchaseOrder.etag"];
             404: components["responses"]["Error404"];
             409: components["responses"]["Error409"];
-            413: components["responses"]["Error413"];
-            415: components["responses"]["Error415"];
             422: components["responses"]["Error422"];
-            429: components["responses"]["Error429"];
         };
     };
     getReportsLowStock: {
         parameters: {
             query?: {
                 limit?: number;
-                location_id?: string;
+                location_id?: components["parameters"]["location_id"];
             };
-            header?: {
-                /** @description Platform keys only: the tenant this call acts on */
-                "X-Tenant-ID"?: components["parameters"]["TenantId"];
-            };
+            header?: never;
             path?: never;
             cookie?: never;
         };
         requestBody?: never;
         responses: {
+            "4XX": components["responses"]["Error4XX"];
             /** @description OK */
             200: {
                 headers: {
-                    RateLimit: components["headers"]["RateLimit"];
-                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
-                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4664,36 +4082,27 @@ export interface operations {
                     };
                 };
             };
-            400: components["responses"]["Error400"];
-            401: components["responses"]["Error401"];
-            403: components["responses"]["Error403"];
             404: components["responses"]["Error404"];
-            429: components["responses"]["Error429"];
         };
     };
     getReportsMovementSummary: {
         parameters: {
             query: {
                 from: string;
-                item_id?: string;
-                location_id?: string;
+                item_id?: components["parameters"]["item_id"];
+                location_id?: components["parameters"]["location_id"];
                 to: string;
             };
-            header?: {
-                /** @description Platform keys only: the tenant this call acts on */
-                "X-Tenant-ID"?: components["parameters"]["TenantId"];
-            };
+            header?: never;
             path?: never;
             cookie?: never;
         };
         requestBody?: never;
         responses: {
+            "4XX": components["responses"]["Error4XX"];
             /** @description OK */
             200: {
                 headers: {
-                    RateLimit: components["headers"]["RateLimit"];
-                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
-                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4712,30 +4121,21 @@ export interface operations {
                     };
                 };
             };
-            400: components["responses"]["Error400"];
-            401: components["responses"]["Error401"];
-            403: components["responses"]["Error403"];
-            429: components["responses"]["Error429"];
         };
     };
     getReportsStockOnHand: {
         parameters: {
             query?: never;
-            header?: {
-                /** @description Platform keys only: the tenant this call acts on */
-                "X-Tenant-ID"?: components["parameters"]["TenantId"];
-            };
+            header?: never;
             path?: never;
             cookie?: never;
         };
         requestBody?: never;
         responses: {
+            "4XX": components["responses"]["Error4XX"];
             /** @description OK */
             200: {
                 headers: {
-                    RateLimit: components["headers"]["RateLimit"];
-                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
-                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4751,36 +4151,27 @@ export interface operations {
                     };
                 };
             };
-            400: components["responses"]["Error400"];
-            401: components["responses"]["Error401"];
-            403: components["responses"]["Error403"];
-            429: components["responses"]["Error429"];
         };
     };
     getReservations: {
         parameters: {
             query?: {
-                cursor?: string;
-                item_id?: string;
-                limit?: number;
+                cursor?: components["parameters"]["cursor"];
+                item_id?: components["parameters"]["item_id"];
+                limit?: components["parameters"]["limit"];
                 order_id?: string;
                 status?: "active" | "released" | "consumed" | "expired";
             };
-            header?: {
-                /** @description Platform keys only: the tenant this call acts on */
-                "X-Tenant-ID"?: components["parameters"]["TenantId"];
-            };
+            header?: never;
             path?: never;
             cookie?: never;
         };
         requestBody?: never;
         responses: {
+            "4XX": components["responses"]["Error4XX"];
             /** @description OK */
             200: {
                 headers: {
-                    RateLimit: components["headers"]["RateLimit"];
-                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
-                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4790,10 +4181,6 @@ export interface operations {
                     };
                 };
             };
-            400: components["responses"]["Error400"];
-            401: components["responses"]["Error401"];
-            403: components["responses"]["Error403"];
-            429: components["responses"]["Error429"];
         };
     };
     postReservations: {
@@ -4802,8 +4189,6 @@ export interface operations {
             header?: {
                 /** @description Makes the POST safe to retry for 24 h: the first response is replayed for the same key and body */
                 "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
-                /** @description Platform keys only: the tenant this call acts on */
-                "X-Tenant-ID"?: components["parameters"]["TenantId"];
             };
             path?: never;
             cookie?: never;
@@ -4820,62 +4205,36 @@ export interface operations {
             };
         };
         responses: {
+            "4XX": components["responses"]["Error4XX"];
             /** @description Created */
             201: {
                 headers: {
                     ETag: components["headers"]["ETag"];
-                    RateLimit: components["headers"]["RateLimit"];
-                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
-                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["Reservation"];
                 };
             };
-            400: components["responses"]["Error400"];
-            401: components["responses"]["Error401"];
-            403: components["responses"]["Error403"];
             404: components["responses"]["Error404"];
             409: components["responses"]["Error409"];
-            413: components["responses"]["Error413"];
-            415: components["responses"]["Error415"];
             422: components["responses"]["Error422"];
-            429: components["responses"]["Error429"];
         };
     };
     getReservationsId: {
         parameters: {
             query?: never;
-            header?: {
-                /** @description Platform keys only: the tenant this call acts on */
-                "X-Tenant-ID"?: components["parameters"]["TenantId"];
-            };
+            header?: never;
             path: {
-                id: string;
+                id: components["parameters"]["reservations.id"];
             };
             cookie?: never;
         };
         requestBody?: never;
         responses: {
-            /** @description OK */
-            200: {
-                headers: {
-                    ETag: components["headers"]["ETag"];
-                    RateLimit: components["headers"]["RateLimit"];
-                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
-                    "X-Request-Id": components["headers"]["X-Request-Id"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Reservation"];
-                };
-            };
-            400: components["responses"]["Error400"];
-            401: components["responses"]["Error401"];
-            403: components["responses"]["Error403"];
+            "4XX": components["responses"]["Error4XX"];
+            200: components["responses"]["Reservation.etag"];
             404: components["responses"]["Error404"];
-            429: components["responses"]["Error429"];
         };
     };
     postReservationsIdRelease: {
@@ -4884,60 +4243,38 @@ export interface operations {
             header?: {
                 /** @description Makes the POST safe to retry for 24 h: the first response is replayed for the same key and body */
                 "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
-                /** @description Platform keys only: the tenant this call acts on */
-                "X-Tenant-ID"?: components["parameters"]["TenantId"];
             };
             path: {
-                id: string;
+                id: components["parameters"]["reservations.id"];
             };
             cookie?: never;
         };
         requestBody?: never;
         responses: {
-            /** @description OK */
-            200: {
-                headers: {
-                    ETag: components["headers"]["ETag"];
-                    RateLimit: components["headers"]["RateLimit"];
-                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
-                    "X-Request-Id": components["headers"]["X-Request-Id"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Reservation"];
-                };
-            };
-            400: components["responses"]["Error400"];
-            401: components["responses"]["Error401"];
-            403: components["responses"]["Error403"];
+            "4XX": components["responses"]["Error4XX"];
+            200: components["responses"]["Reservation.etag"];
             404: components["responses"]["Error404"];
             409: components["responses"]["Error409"];
             422: components["responses"]["Error422"];
-            429: components["responses"]["Error429"];
         };
     };
     getSalesOrders: {
         parameters: {
             query?: {
-                cursor?: string;
-                limit?: number;
+                cursor?: components["parameters"]["cursor"];
+                limit?: components["parameters"]["limit"];
                 status?: "reserved" | "shipped" | "cancelled" | "expired";
             };
-            header?: {
-                /** @description Platform keys only: the tenant this call acts on */
-                "X-Tenant-ID"?: components["parameters"]["TenantId"];
-            };
+            header?: never;
             path?: never;
             cookie?: never;
         };
         requestBody?: never;
         responses: {
+            "4XX": components["responses"]["Error4XX"];
             /** @description OK */
             200: {
                 headers: {
-                    RateLimit: components["headers"]["RateLimit"];
-                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
-                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4947,10 +4284,6 @@ export interface operations {
                     };
                 };
             };
-            400: components["responses"]["Error400"];
-            401: components["responses"]["Error401"];
-            403: components["responses"]["Error403"];
-            429: components["responses"]["Error429"];
         };
     };
     postSalesOrders: {
@@ -4959,8 +4292,6 @@ export interface operations {
             header?: {
                 /** @description Makes the POST safe to retry for 24 h: the first response is replayed for the same key and body */
                 "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
-                /** @description Platform keys only: the tenant this call acts on */
-                "X-Tenant-ID"?: components["parameters"]["TenantId"];
             };
             path?: never;
             cookie?: never;
@@ -4980,62 +4311,36 @@ export interface operations {
             };
         };
         responses: {
+            "4XX": components["responses"]["Error4XX"];
             /** @description Created */
             201: {
                 headers: {
                     ETag: components["headers"]["ETag"];
-                    RateLimit: components["headers"]["RateLimit"];
-                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
-                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["SalesOrder"];
                 };
             };
-            400: components["responses"]["Error400"];
-            401: components["responses"]["Error401"];
-            403: components["responses"]["Error403"];
             404: components["responses"]["Error404"];
             409: components["responses"]["Error409"];
-            413: components["responses"]["Error413"];
-            415: components["responses"]["Error415"];
             422: components["responses"]["Error422"];
-            429: components["responses"]["Error429"];
         };
     };
     getSalesOrdersId: {
         parameters: {
             query?: never;
-            header?: {
-                /** @description Platform keys only: the tenant this call acts on */
-                "X-Tenant-ID"?: components["parameters"]["TenantId"];
-            };
+            header?: never;
             path: {
-                id: string;
+                id: components["parameters"]["sales-orders.id"];
             };
             cookie?: never;
         };
         requestBody?: never;
         responses: {
-            /** @description OK */
-            200: {
-                headers: {
-                    ETag: components["headers"]["ETag"];
-                    RateLimit: components["headers"]["RateLimit"];
-                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
-                    "X-Request-Id": components["headers"]["X-Request-Id"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["SalesOrder"];
-                };
-            };
-            400: components["responses"]["Error400"];
-            401: components["responses"]["Error401"];
-            403: components["responses"]["Error403"];
+            "4XX": components["responses"]["Error4XX"];
+            200: components["responses"]["SalesOrder.etag"];
             404: components["responses"]["Error404"];
-            429: components["responses"]["Error429"];
         };
     };
     postSalesOrdersIdCancel: {
@@ -5044,36 +4349,19 @@ export interface operations {
             header?: {
                 /** @description Makes the POST safe to retry for 24 h: the first response is replayed for the same key and body */
                 "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
-                /** @description Platform keys only: the tenant this call acts on */
-                "X-Tenant-ID"?: components["parameters"]["TenantId"];
             };
             path: {
-                id: string;
+                id: components["parameters"]["sales-orders.id"];
             };
             cookie?: never;
         };
         requestBody?: never;
         responses: {
-            /** @description OK */
-            200: {
-                headers: {
-                    ETag: components["headers"]["ETag"];
-                    RateLimit: components["headers"]["RateLimit"];
-                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
-                    "X-Request-Id": components["headers"]["X-Request-Id"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["SalesOrder"];
-                };
-            };
-            400: components["responses"]["Error400"];
-            401: components["responses"]["Error401"];
-            403: components["responses"]["Error403"];
+            "4XX": components["responses"]["Error4XX"];
+            200: components["responses"]["SalesOrder.etag"];
             404: components["responses"]["Error404"];
             409: components["responses"]["Error409"];
             422: components["responses"]["Error422"];
-            429: components["responses"]["Error429"];
         };
     };
     postSalesOrdersIdShip: {
@@ -5082,36 +4370,19 @@ export interface operations {
             header?: {
                 /** @description Makes the POST safe to retry for 24 h: the first response is replayed for the same key and body */
                 "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
-                /** @description Platform keys only: the tenant this call acts on */
-                "X-Tenant-ID"?: components["parameters"]["TenantId"];
             };
             path: {
-                id: string;
+                id: components["parameters"]["sales-orders.id"];
             };
             cookie?: never;
         };
         requestBody?: never;
         responses: {
-            /** @description OK */
-            200: {
-                headers: {
-                    ETag: components["headers"]["ETag"];
-                    RateLimit: components["headers"]["RateLimit"];
-                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
-                    "X-Request-Id": components["headers"]["X-Request-Id"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["SalesOrder"];
-                };
-            };
-            400: components["responses"]["Error400"];
-            401: components["responses"]["Error401"];
-            403: components["responses"]["Error403"];
+            "4XX": components["responses"]["Error4XX"];
+            200: components["responses"]["SalesOrder.etag"];
             404: components["responses"]["Error404"];
             409: components["responses"]["Error409"];
             422: components["responses"]["Error422"];
-            429: components["responses"]["Error429"];
         };
     };
     postStockCounts: {
@@ -5120,8 +4391,6 @@ export interface operations {
             header?: {
                 /** @description Makes the POST safe to retry for 24 h: the first response is replayed for the same key and body */
                 "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
-                /** @description Platform keys only: the tenant this call acts on */
-                "X-Tenant-ID"?: components["parameters"]["TenantId"];
             };
             path?: never;
             cookie?: never;
@@ -5137,12 +4406,10 @@ export interface operations {
             };
         };
         responses: {
+            "4XX": components["responses"]["Error4XX"];
             /** @description Created */
             201: {
                 headers: {
-                    RateLimit: components["headers"]["RateLimit"];
-                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
-                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5155,41 +4422,30 @@ export interface operations {
                     };
                 };
             };
-            400: components["responses"]["Error400"];
-            401: components["responses"]["Error401"];
-            403: components["responses"]["Error403"];
             404: components["responses"]["Error404"];
             409: components["responses"]["Error409"];
-            413: components["responses"]["Error413"];
-            415: components["responses"]["Error415"];
             422: components["responses"]["Error422"];
-            429: components["responses"]["Error429"];
         };
     };
     getStockLevels: {
         parameters: {
             query?: {
-                cursor?: string;
-                include_movements?: number;
-                item_id?: string;
-                limit?: number;
-                location_id?: string;
+                cursor?: components["parameters"]["cursor"];
+                include_movements?: components["parameters"]["include_movements"];
+                item_id?: components["parameters"]["item_id"];
+                limit?: components["parameters"]["limit"];
+                location_id?: components["parameters"]["location_id"];
             };
-            header?: {
-                /** @description Platform keys only: the tenant this call acts on */
-                "X-Tenant-ID"?: components["parameters"]["TenantId"];
-            };
+            header?: never;
             path?: never;
             cookie?: never;
         };
         requestBody?: never;
         responses: {
+            "4XX": components["responses"]["Error4XX"];
             /** @description OK */
             200: {
                 headers: {
-                    RateLimit: components["headers"]["RateLimit"];
-                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
-                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5199,21 +4455,14 @@ export interface operations {
                     };
                 };
             };
-            400: components["responses"]["Error400"];
-            401: components["responses"]["Error401"];
-            403: components["responses"]["Error403"];
-            429: components["responses"]["Error429"];
         };
     };
     getStockLevelsItemIdLocationId: {
         parameters: {
             query?: {
-                include_movements?: number;
+                include_movements?: components["parameters"]["include_movements"];
             };
-            header?: {
-                /** @description Platform keys only: the tenant this call acts on */
-                "X-Tenant-ID"?: components["parameters"]["TenantId"];
-            };
+            header?: never;
             path: {
                 item_id: string;
                 location_id: string;
@@ -5222,24 +4471,18 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            "4XX": components["responses"]["Error4XX"];
             /** @description OK */
             200: {
                 headers: {
                     ETag: components["headers"]["ETag"];
-                    RateLimit: components["headers"]["RateLimit"];
-                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
-                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["LevelRow"];
                 };
             };
-            400: components["responses"]["Error400"];
-            401: components["responses"]["Error401"];
-            403: components["responses"]["Error403"];
             404: components["responses"]["Error404"];
-            429: components["responses"]["Error429"];
         };
     };
     getStream: {
@@ -5254,44 +4497,38 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            "4XX": components["responses"]["Error4XX"];
             /** @description Response */
             101: {
                 headers: {
-                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content?: never;
             };
-            400: components["responses"]["Error400"];
         };
     };
     getSyncEvents: {
         parameters: {
             query?: {
-                channel_id?: string;
-                cursor?: string;
-                item_id?: string;
+                channel_id?: components["parameters"]["channel_id"];
+                cursor?: components["parameters"]["cursor"];
+                item_id?: components["parameters"]["item_id"];
                 kind?: "push" | "pull" | "repair" | "guardian" | "inbound";
-                limit?: number;
+                limit?: components["parameters"]["limit"];
                 listing_id?: string;
                 outcome?: string;
-                since?: string;
+                since?: components["parameters"]["since"];
             };
-            header?: {
-                /** @description Platform keys only: the tenant this call acts on */
-                "X-Tenant-ID"?: components["parameters"]["TenantId"];
-            };
+            header?: never;
             path?: never;
             cookie?: never;
         };
         requestBody?: never;
         responses: {
+            "4XX": components["responses"]["Error4XX"];
             /** @description OK */
             200: {
                 headers: {
-                    RateLimit: components["headers"]["RateLimit"];
-                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
-                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5301,50 +4538,25 @@ export interface operations {
                     };
                 };
             };
-            400: components["responses"]["Error400"];
-            401: components["responses"]["Error401"];
-            403: components["responses"]["Error403"];
-            429: components["responses"]["Error429"];
         };
     };
     getTenant: {
         parameters: {
             query?: never;
-            header?: {
-                /** @description Platform keys only: the tenant this call acts on */
-                "X-Tenant-ID"?: components["parameters"]["TenantId"];
-            };
+            header?: never;
             path?: never;
             cookie?: never;
         };
         requestBody?: never;
         responses: {
-            /** @description OK */
-            200: {
-                headers: {
-                    ETag: components["headers"]["ETag"];
-                    RateLimit: components["headers"]["RateLimit"];
-                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
-                    "X-Request-Id": components["headers"]["X-Request-Id"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Tenant"];
-                };
-            };
-            400: components["responses"]["Error400"];
-            401: components["responses"]["Error401"];
-            403: components["responses"]["Error403"];
-            429: components["responses"]["Error429"];
+            "4XX": components["responses"]["Error4XX"];
+            200: components["responses"]["Tenant.etag"];
         };
     };
     patchTenant: {
         parameters: {
             query?: never;
-            header?: {
-                /** @description Platform keys only: the tenant this call acts on */
-                "X-Tenant-ID"?: components["parameters"]["TenantId"];
-            };
+            header?: never;
             path?: never;
             cookie?: never;
         };
@@ -5358,53 +4570,31 @@ export interface operations {
             };
         };
         responses: {
-            /** @description OK */
-            200: {
-                headers: {
-                    ETag: components["headers"]["ETag"];
-                    RateLimit: components["headers"]["RateLimit"];
-                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
-                    "X-Request-Id": components["headers"]["X-Request-Id"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Tenant"];
-                };
-            };
-            400: components["responses"]["Error400"];
-            401: components["responses"]["Error401"];
-            403: components["responses"]["Error403"];
+            "4XX": components["responses"]["Error4XX"];
+            200: components["responses"]["Tenant.etag"];
             404: components["responses"]["Error404"];
-            413: components["responses"]["Error413"];
-            415: components["responses"]["Error415"];
-            429: components["responses"]["Error429"];
         };
     };
     getTransfers: {
         parameters: {
             query?: {
-                cursor?: string;
+                cursor?: components["parameters"]["cursor"];
                 from_location_id?: string;
-                item_id?: string;
-                limit?: number;
+                item_id?: components["parameters"]["item_id"];
+                limit?: components["parameters"]["limit"];
                 status?: "in_transit" | "partially_received" | "received" | "cancelled";
                 to_location_id?: string;
             };
-            header?: {
-                /** @description Platform keys only: the tenant this call acts on */
-                "X-Tenant-ID"?: components["parameters"]["TenantId"];
-            };
+            header?: never;
             path?: never;
             cookie?: never;
         };
         requestBody?: never;
         responses: {
+            "4XX": components["responses"]["Error4XX"];
             /** @description OK */
             200: {
                 headers: {
-                    RateLimit: components["headers"]["RateLimit"];
-                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
-                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5414,10 +4604,6 @@ export interface operations {
                     };
                 };
             };
-            400: components["responses"]["Error400"];
-            401: components["responses"]["Error401"];
-            403: components["responses"]["Error403"];
-            429: components["responses"]["Error429"];
         };
     };
     postTransfers: {
@@ -5426,8 +4612,6 @@ export interface operations {
             header?: {
                 /** @description Makes the POST safe to retry for 24 h: the first response is replayed for the same key and body */
                 "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
-                /** @description Platform keys only: the tenant this call acts on */
-                "X-Tenant-ID"?: components["parameters"]["TenantId"];
             };
             path?: never;
             cookie?: never;
@@ -5446,62 +4630,36 @@ export interface operations {
             };
         };
         responses: {
+            "4XX": components["responses"]["Error4XX"];
             /** @description Created */
             201: {
                 headers: {
                     ETag: components["headers"]["ETag"];
-                    RateLimit: components["headers"]["RateLimit"];
-                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
-                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["Transfer"];
                 };
             };
-            400: components["responses"]["Error400"];
-            401: components["responses"]["Error401"];
-            403: components["responses"]["Error403"];
             404: components["responses"]["Error404"];
             409: components["responses"]["Error409"];
-            413: components["responses"]["Error413"];
-            415: components["responses"]["Error415"];
             422: components["responses"]["Error422"];
-            429: components["responses"]["Error429"];
         };
     };
     getTransfersId: {
         parameters: {
             query?: never;
-            header?: {
-                /** @description Platform keys only: the tenant this call acts on */
-                "X-Tenant-ID"?: components["parameters"]["TenantId"];
-            };
+            header?: never;
             path: {
-                id: string;
+                id: components["parameters"]["transfers.id"];
             };
             cookie?: never;
         };
         requestBody?: never;
         responses: {
-            /** @description OK */
-            200: {
-                headers: {
-                    ETag: components["headers"]["ETag"];
-                    RateLimit: components["headers"]["RateLimit"];
-                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
-                    "X-Request-Id": components["headers"]["X-Request-Id"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Transfer"];
-                };
-            };
-            400: components["responses"]["Error400"];
-            401: components["responses"]["Error401"];
-            403: components["responses"]["Error403"];
+            "4XX": components["responses"]["Error4XX"];
+            200: components["responses"]["Transfer.etag"];
             404: components["responses"]["Error404"];
-            429: components["responses"]["Error429"];
         };
     };
     patchTransfersId: {
@@ -5510,11 +4668,9 @@ export interface operations {
             header: {
                 /** @description The ETag of the version being changed */
                 "If-Match": components["parameters"]["IfMatch"];
-                /** @description Platform keys only: the tenant this call acts on */
-                "X-Tenant-ID"?: components["parameters"]["TenantId"];
             };
             path: {
-                id: string;
+                id: components["parameters"]["transfers.id"];
             };
             cookie?: never;
         };
@@ -5526,28 +4682,11 @@ export interface operations {
             };
         };
         responses: {
-            /** @description OK */
-            200: {
-                headers: {
-                    ETag: components["headers"]["ETag"];
-                    RateLimit: components["headers"]["RateLimit"];
-                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
-                    "X-Request-Id": components["headers"]["X-Request-Id"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Transfer"];
-                };
-            };
-            400: components["responses"]["Error400"];
-            401: components["responses"]["Error401"];
-            403: components["responses"]["Error403"];
+            "4XX": components["responses"]["Error4XX"];
+            200: components["responses"]["Transfer.etag"];
             404: components["responses"]["Error404"];
             412: components["responses"]["Error412"];
-            413: components["responses"]["Error413"];
-            415: components["responses"]["Error415"];
             428: components["responses"]["Error428"];
-            429: components["responses"]["Error429"];
         };
     };
     postTransfersIdCancel: {
@@ -5556,36 +4695,19 @@ export interface operations {
             header?: {
                 /** @description Makes the POST safe to retry for 24 h: the first response is replayed for the same key and body */
                 "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
-                /** @description Platform keys only: the tenant this call acts on */
-                "X-Tenant-ID"?: components["parameters"]["TenantId"];
             };
             path: {
-                id: string;
+                id: components["parameters"]["transfers.id"];
             };
             cookie?: never;
         };
         requestBody?: never;
         responses: {
-            /** @description OK */
-            200: {
-                headers: {
-                    ETag: components["headers"]["ETag"];
-                    RateLimit: components["headers"]["RateLimit"];
-                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
-                    "X-Request-Id": components["headers"]["X-Request-Id"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Transfer"];
-                };
-            };
-            400: components["responses"]["Error400"];
-            401: components["responses"]["Error401"];
-            403: components["responses"]["Error403"];
+            "4XX": components["responses"]["Error4XX"];
+            200: components["responses"]["Transfer.etag"];
             404: components["responses"]["Error404"];
             409: components["responses"]["Error409"];
             422: components["responses"]["Error422"];
-            429: components["responses"]["Error429"];
         };
     };
     postTransfersIdReceive: {
@@ -5594,11 +4716,9 @@ export interface operations {
             header?: {
                 /** @description Makes the POST safe to retry for 24 h: the first response is replayed for the same key and body */
                 "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
-                /** @description Platform keys only: the tenant this call acts on */
-                "X-Tenant-ID"?: components["parameters"]["TenantId"];
             };
             path: {
-                id: string;
+                id: components["parameters"]["transfers.id"];
             };
             cookie?: never;
         };
@@ -5613,78 +4733,36 @@ export interface operations {
             };
         };
         responses: {
-            /** @description OK */
-            200: {
-                headers: {
-                    ETag: components["headers"]["ETag"];
-                    RateLimit: components["headers"]["RateLimit"];
-                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
-                    "X-Request-Id": components["headers"]["X-Request-Id"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Transfer"];
-                };
-            };
-            400: components["responses"]["Error400"];
-            401: components["responses"]["Error401"];
-            403: components["responses"]["Error403"];
+            "4XX": components["responses"]["Error4XX"];
+            200: components["responses"]["Transfer.etag"];
             404: components["responses"]["Error404"];
             409: components["responses"]["Error409"];
-            413: components["responses"]["Error413"];
-            415: components["responses"]["Error415"];
             422: components["responses"]["Error422"];
-            429: components["responses"]["Error429"];
         };
     };
     getWebhookDeliveriesId: {
         parameters: {
             query?: never;
-            header?: {
-                /** @description Platform keys only: the tenant this call acts on */
-                "X-Tenant-ID"?: components["parameters"]["TenantId"];
-            };
+            header?: never;
             path: {
-                id: string;
+                id: components["parameters"]["webhook-deliveries.id"];
             };
             cookie?: never;
         };
         requestBody?: never;
         responses: {
+            "4XX": components["responses"]["Error4XX"];
             /** @description OK */
             200: {
                 headers: {
                     ETag: components["headers"]["ETag"];
-                    RateLimit: components["headers"]["RateLimit"];
-                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
-                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        attempts: number;
-                        attempts_log: components["schemas"]["WebhookAttempt"][];
-                        /** Format: date-time */
-                        created_at: string;
-                        data: unknown;
-                        delivered_at: string | null;
-                        endpoint_id: string;
-                        event_id: string;
-                        event_type: string;
-                        id: string;
-                        last_error: string | null;
-                        last_status_code: number | null;
-                        next_attempt_at: string | null;
-                        /** @enum {string} */
-                        status: "pending" | "delivered" | "dead";
-                    };
+                    "application/json": components["schemas"]["WebhookDeliveryDetail"];
                 };
             };
-            400: components["responses"]["Error400"];
-            401: components["responses"]["Error401"];
-            403: components["responses"]["Error403"];
             404: components["responses"]["Error404"];
-            429: components["responses"]["Error429"];
         };
     };
     postWebhookDeliveriesIdReplay: {
@@ -5693,75 +4771,46 @@ export interface operations {
             header?: {
                 /** @description Makes the POST safe to retry for 24 h: the first response is replayed for the same key and body */
                 "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
-                /** @description Platform keys only: the tenant this call acts on */
-                "X-Tenant-ID"?: components["parameters"]["TenantId"];
             };
             path: {
-                id: string;
+                id: components["parameters"]["webhook-deliveries.id"];
             };
             cookie?: never;
         };
         requestBody?: never;
         responses: {
+            "4XX": components["responses"]["Error4XX"];
             /** @description Accepted */
             202: {
                 headers: {
                     ETag: components["headers"]["ETag"];
-                    RateLimit: components["headers"]["RateLimit"];
-                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
-                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        attempts: number;
-                        attempts_log: components["schemas"]["WebhookAttempt"][];
-                        /** Format: date-time */
-                        created_at: string;
-                        data: unknown;
-                        delivered_at: string | null;
-                        endpoint_id: string;
-                        event_id: string;
-                        event_type: string;
-                        id: string;
-                        last_error: string | null;
-                        last_status_code: number | null;
-                        next_attempt_at: string | null;
-                        /** @enum {string} */
-                        status: "pending" | "delivered" | "dead";
-                    };
+                    "application/json": components["schemas"]["WebhookDeliveryDetail"];
                 };
             };
-            400: components["responses"]["Error400"];
-            401: components["responses"]["Error401"];
-            403: components["responses"]["Error403"];
             404: components["responses"]["Error404"];
             409: components["responses"]["Error409"];
             422: components["responses"]["Error422"];
-            429: components["responses"]["Error429"];
         };
     };
     getWebhookEndpoints: {
         parameters: {
             query?: {
-                cursor?: string;
-                limit?: number;
+                cursor?: components["parameters"]["cursor"];
+                limit?: components["parameters"]["limit"];
             };
-            header?: {
-                /** @description Platform keys only: the tenant this call acts on */
-                "X-Tenant-ID"?: components["parameters"]["TenantId"];
-            };
+            header?: never;
             path?: never;
             cookie?: never;
         };
         requestBody?: never;
         responses: {
+            "4XX": components["responses"]["Error4XX"];
             /** @description OK */
             200: {
                 headers: {
-                    RateLimit: components["headers"]["RateLimit"];
-                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
-                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5771,10 +4820,6 @@ export interface operations {
                     };
                 };
             };
-            400: components["responses"]["Error400"];
-            401: components["responses"]["Error401"];
-            403: components["responses"]["Error403"];
-            429: components["responses"]["Error429"];
         };
     };
     postWebhookEndpoints: {
@@ -5783,8 +4828,6 @@ export interface operations {
             header?: {
                 /** @description Makes the POST safe to retry for 24 h: the first response is replayed for the same key and body */
                 "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
-                /** @description Platform keys only: the tenant this call acts on */
-                "X-Tenant-ID"?: components["parameters"]["TenantId"];
             };
             path?: never;
             cookie?: never;
@@ -5799,119 +4842,66 @@ export interface operations {
             };
         };
         responses: {
+            "4XX": components["responses"]["Error4XX"];
             /** @description Created */
             201: {
                 headers: {
                     ETag: components["headers"]["ETag"];
-                    RateLimit: components["headers"]["RateLimit"];
-                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
-                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        consecutive_failures: number;
-                        /** Format: date-time */
-                        created_at: string;
-                        description: string | null;
-                        event_types: string[];
-                        id: string;
-                        paused_reason: string | null;
-                        previous_secret_expires_at: string | null;
-                        secret: string;
-                        /** @enum {string} */
-                        status: "active" | "paused";
-                        /** Format: date-time */
-                        updated_at: string;
-                        url: string;
-                    };
+                    "application/json": components["schemas"]["WebhookEndpointWithSecret"];
                 };
             };
-            400: components["responses"]["Error400"];
-            401: components["responses"]["Error401"];
-            403: components["responses"]["Error403"];
             404: components["responses"]["Error404"];
             409: components["responses"]["Error409"];
-            413: components["responses"]["Error413"];
-            415: components["responses"]["Error415"];
             422: components["responses"]["Error422"];
-            429: components["responses"]["Error429"];
         };
     };
     getWebhookEndpointsId: {
         parameters: {
             query?: never;
-            header?: {
-                /** @description Platform keys only: the tenant this call acts on */
-                "X-Tenant-ID"?: components["parameters"]["TenantId"];
-            };
+            header?: never;
             path: {
-                id: string;
+                id: components["parameters"]["webhook-endpoints.id"];
             };
             cookie?: never;
         };
         requestBody?: never;
         responses: {
-            /** @description OK */
-            200: {
-                headers: {
-                    ETag: components["headers"]["ETag"];
-                    RateLimit: components["headers"]["RateLimit"];
-                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
-                    "X-Request-Id": components["headers"]["X-Request-Id"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["WebhookEndpoint"];
-                };
-            };
-            400: components["responses"]["Error400"];
-            401: components["responses"]["Error401"];
-            403: components["responses"]["Error403"];
+            "4XX": components["responses"]["Error4XX"];
+            200: components["responses"]["WebhookEndpoint.etag"];
             404: components["responses"]["Error404"];
-            429: components["responses"]["Error429"];
         };
     };
     deleteWebhookEndpointsId: {
         parameters: {
             query?: never;
-            header?: {
-                /** @description Platform keys only: the tenant this call acts on */
-                "X-Tenant-ID"?: components["parameters"]["TenantId"];
-            };
+            header?: never;
             path: {
-                id: string;
+                id: components["parameters"]["webhook-endpoints.id"];
             };
             cookie?: never;
         };
         requestBody?: never;
         responses: {
+            "4XX": components["responses"]["Error4XX"];
             /** @description No content */
             204: {
                 headers: {
-                    RateLimit: components["headers"]["RateLimit"];
-                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
-                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content?: never;
             };
-            400: components["responses"]["Error400"];
-            401: components["responses"]["Error401"];
-            403: components["responses"]["Error403"];
             404: components["responses"]["Error404"];
-            429: components["responses"]["Error429"];
         };
     };
     patchWebhookEndpointsId: {
         parameters: {
             query?: never;
-            header?: {
-                /** @description Platform keys only: the tenant this call acts on */
-                "X-Tenant-ID"?: components["parameters"]["TenantId"];
-            };
+            header?: never;
             path: {
-                id: string;
+                id: components["parameters"]["webhook-endpoints.id"];
             };
             cookie?: never;
         };
@@ -5925,52 +4915,30 @@ export interface operations {
             };
         };
         responses: {
-            /** @description OK */
-            200: {
-                headers: {
-                    ETag: components["headers"]["ETag"];
-                    RateLimit: components["headers"]["RateLimit"];
-                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
-                    "X-Request-Id": components["headers"]["X-Request-Id"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["WebhookEndpoint"];
-                };
-            };
-            400: components["responses"]["Error400"];
-            401: components["responses"]["Error401"];
-            403: components["responses"]["Error403"];
+            "4XX": components["responses"]["Error4XX"];
+            200: components["responses"]["WebhookEndpoint.etag"];
             404: components["responses"]["Error404"];
-            413: components["responses"]["Error413"];
-            415: components["responses"]["Error415"];
             422: components["responses"]["Error422"];
-            429: components["responses"]["Error429"];
         };
     };
     getWebhookEndpointsIdAttempts: {
         parameters: {
             query?: {
-                cursor?: string;
-                limit?: number;
+                cursor?: components["parameters"]["cursor"];
+                limit?: components["parameters"]["limit"];
             };
-            header?: {
-                /** @description Platform keys only: the tenant this call acts on */
-                "X-Tenant-ID"?: components["parameters"]["TenantId"];
-            };
+            header?: never;
             path: {
-                id: string;
+                id: components["parameters"]["webhook-endpoints.id"];
             };
             cookie?: never;
         };
         requestBody?: never;
         responses: {
+            "4XX": components["responses"]["Error4XX"];
             /** @description OK */
             200: {
                 headers: {
-                    RateLimit: components["headers"]["RateLimit"];
-                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
-                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5980,37 +4948,28 @@ export interface operations {
                     };
                 };
             };
-            400: components["responses"]["Error400"];
-            401: components["responses"]["Error401"];
-            403: components["responses"]["Error403"];
             404: components["responses"]["Error404"];
-            429: components["responses"]["Error429"];
         };
     };
     getWebhookEndpointsIdDeliveries: {
         parameters: {
             query?: {
-                cursor?: string;
-                limit?: number;
+                cursor?: components["parameters"]["cursor"];
+                limit?: components["parameters"]["limit"];
                 status?: "pending" | "delivered" | "dead";
             };
-            header?: {
-                /** @description Platform keys only: the tenant this call acts on */
-                "X-Tenant-ID"?: components["parameters"]["TenantId"];
-            };
+            header?: never;
             path: {
-                id: string;
+                id: components["parameters"]["webhook-endpoints.id"];
             };
             cookie?: never;
         };
         requestBody?: never;
         responses: {
+            "4XX": components["responses"]["Error4XX"];
             /** @description OK */
             200: {
                 headers: {
-                    RateLimit: components["headers"]["RateLimit"];
-                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
-                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6020,11 +4979,7 @@ export interface operations {
                     };
                 };
             };
-            400: components["responses"]["Error400"];
-            401: components["responses"]["Error401"];
-            403: components["responses"]["Error403"];
             404: components["responses"]["Error404"];
-            429: components["responses"]["Error429"];
         };
     };
     postWebhookEndpointsIdPause: {
@@ -6033,36 +4988,19 @@ export interface operations {
             header?: {
                 /** @description Makes the POST safe to retry for 24 h: the first response is replayed for the same key and body */
                 "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
-                /** @description Platform keys only: the tenant this call acts on */
-                "X-Tenant-ID"?: components["parameters"]["TenantId"];
             };
             path: {
-                id: string;
+                id: components["parameters"]["webhook-endpoints.id"];
             };
             cookie?: never;
         };
         requestBody?: never;
         responses: {
-            /** @description OK */
-            200: {
-                headers: {
-                    ETag: components["headers"]["ETag"];
-                    RateLimit: components["headers"]["RateLimit"];
-                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
-                    "X-Request-Id": components["headers"]["X-Request-Id"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["WebhookEndpoint"];
-                };
-            };
-            400: components["responses"]["Error400"];
-            401: components["responses"]["Error401"];
-            403: components["responses"]["Error403"];
+            "4XX": components["responses"]["Error4XX"];
+            200: components["responses"]["WebhookEndpoint.etag"];
             404: components["responses"]["Error404"];
             409: components["responses"]["Error409"];
             422: components["responses"]["Error422"];
-            429: components["responses"]["Error429"];
         };
     };
     postWebhookEndpointsIdReplay: {
@@ -6071,11 +5009,9 @@ export interface operations {
             header?: {
                 /** @description Makes the POST safe to retry for 24 h: the first response is replayed for the same key and body */
                 "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
-                /** @description Platform keys only: the tenant this call acts on */
-                "X-Tenant-ID"?: components["parameters"]["TenantId"];
             };
             path: {
-                id: string;
+                id: components["parameters"]["webhook-endpoints.id"];
             };
             cookie?: never;
         };
@@ -6090,12 +5026,10 @@ export interface operations {
             };
         };
         responses: {
+            "4XX": components["responses"]["Error4XX"];
             /** @description Accepted */
             202: {
                 headers: {
-                    RateLimit: components["headers"]["RateLimit"];
-                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
-                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6104,15 +5038,9 @@ export interface operations {
                     };
                 };
             };
-            400: components["responses"]["Error400"];
-            401: components["responses"]["Error401"];
-            403: components["responses"]["Error403"];
             404: components["responses"]["Error404"];
             409: components["responses"]["Error409"];
-            413: components["responses"]["Error413"];
-            415: components["responses"]["Error415"];
             422: components["responses"]["Error422"];
-            429: components["responses"]["Error429"];
         };
     };
     postWebhookEndpointsIdResume: {
@@ -6121,36 +5049,19 @@ export interface operations {
             header?: {
                 /** @description Makes the POST safe to retry for 24 h: the first response is replayed for the same key and body */
                 "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
-                /** @description Platform keys only: the tenant this call acts on */
-                "X-Tenant-ID"?: components["parameters"]["TenantId"];
             };
             path: {
-                id: string;
+                id: components["parameters"]["webhook-endpoints.id"];
             };
             cookie?: never;
         };
         requestBody?: never;
         responses: {
-            /** @description OK */
-            200: {
-                headers: {
-                    ETag: components["headers"]["ETag"];
-                    RateLimit: components["headers"]["RateLimit"];
-                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
-                    "X-Request-Id": components["headers"]["X-Request-Id"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["WebhookEndpoint"];
-                };
-            };
-            400: components["responses"]["Error400"];
-            401: components["responses"]["Error401"];
-            403: components["responses"]["Error403"];
+            "4XX": components["responses"]["Error4XX"];
+            200: components["responses"]["WebhookEndpoint.etag"];
             404: components["responses"]["Error404"];
             409: components["responses"]["Error409"];
             422: components["responses"]["Error422"];
-            429: components["responses"]["Error429"];
         };
     };
     postWebhookEndpointsIdRotateSecret: {
@@ -6159,11 +5070,9 @@ export interface operations {
             header?: {
                 /** @description Makes the POST safe to retry for 24 h: the first response is replayed for the same key and body */
                 "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
-                /** @description Platform keys only: the tenant this call acts on */
-                "X-Tenant-ID"?: components["parameters"]["TenantId"];
             };
             path: {
-                id: string;
+                id: components["parameters"]["webhook-endpoints.id"];
             };
             cookie?: never;
         };
@@ -6175,43 +5084,20 @@ export interface operations {
             };
         };
         responses: {
+            "4XX": components["responses"]["Error4XX"];
             /** @description OK */
             200: {
                 headers: {
                     ETag: components["headers"]["ETag"];
-                    RateLimit: components["headers"]["RateLimit"];
-                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
-                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        consecutive_failures: number;
-                        /** Format: date-time */
-                        created_at: string;
-                        description: string | null;
-                        event_types: string[];
-                        id: string;
-                        paused_reason: string | null;
-                        previous_secret_expires_at: string | null;
-                        secret: string;
-                        /** @enum {string} */
-                        status: "active" | "paused";
-                        /** Format: date-time */
-                        updated_at: string;
-                        url: string;
-                    };
+                    "application/json": components["schemas"]["WebhookEndpointWithSecret"];
                 };
             };
-            400: components["responses"]["Error400"];
-            401: components["responses"]["Error401"];
-            403: components["responses"]["Error403"];
             404: components["responses"]["Error404"];
             409: components["responses"]["Error409"];
-            413: components["responses"]["Error413"];
-            415: components["responses"]["Error415"];
             422: components["responses"]["Error422"];
-            429: components["responses"]["Error429"];
         };
     };
 }

@@ -111,6 +111,12 @@ function jsonSchema(s: ZodType, io: 'input' | 'output', defs: Record<string, unk
     // zod spells date-times out as a 400-character pattern beside the format: the format says it.
     override: ({ jsonSchema: j }) => {
       if (j.format === 'date-time' || j.format === 'date') delete j.pattern;
+      // Every z.number().int() would say "between ±(2^53 - 1)": noise in what we answer, which is
+      // always a safe integer (it stays said on requests, where it is a limit we enforce).
+      if (io === 'output' && j.type === 'integer') {
+        if (j.minimum === Number.MIN_SAFE_INTEGER) delete j.minimum;
+        if (j.maximum === Number.MAX_SAFE_INTEGER) delete j.maximum;
+      }
     },
   }) as Record<string, unknown>;
   delete raw.$schema;
@@ -139,42 +145,118 @@ const STATUS_TEXT: Record<number, string> = {
   429: 'Rate limit exceeded (rate_limited); see Retry-After',
   502: 'The channel could not be reached or refused us',
 };
+// What any operation may answer, documented once as its `4XX` response rather than repeated per
+// operation: the document stays small enough for the tools that take it whole (a shell argument is
+// capped at 128 KiB), and the statuses that say something about one operation stay listed on it.
+// `x-statuses` names exactly which statuses it stands for (the contract tests hold us to that).
+export const ANY_4XX_STATUSES = [400, 401, 403, 413, 415, 429];
+const ANY_4XX =
+  'A client error, for any operation: 400 the request is not valid (validation_failed, invalid_json, invalid_request); ' +
+  '401 no valid credential (unauthorized); 403 the credential lacks the scope or the tenant (forbidden); 413 body too large; ' +
+  '415 unsupported content type; 429 rate limit exceeded (rate_limited), wait Retry-After seconds.';
 
 const header = (description: string, required = true) => ({ description, required, schema: { type: 'string' } });
 const HEADERS = {
   'X-Request-Id': header('Echoes a sane incoming X-Request-Id, else a new id'),
   ETag: header('Version of this resource; send it back as If-Match'),
   Location: header('Where the created resource (a job: poll it) is read'),
-  'Retry-After': header('Seconds to wait'),
+  'Retry-After': header('Seconds to wait (429)', false),
   RateLimit: header('API keys: remaining quota, e.g. "default";r=17;t=2', false),
   'RateLimit-Policy': header('API keys: the quota, e.g. "default";q=100;w=5', false),
 };
-const PARAMETERS = {
-  TenantId: { name: 'X-Tenant-ID', in: 'header', required: false, description: 'Platform keys only: the tenant this call acts on', schema: { type: 'string' } },
+const PARAMETERS: Record<string, unknown> = {
   IdempotencyKey: {
     name: 'Idempotency-Key',
     in: 'header',
-    required: false,
     description: 'Makes the POST safe to retry for 24 h: the first response is replayed for the same key and body',
     schema: { type: 'string', minLength: 1, maxLength: 255 },
   },
   IfMatch: { name: 'If-Match', in: 'header', required: true, description: 'The ETag of the version being changed', schema: { type: 'string' } },
 };
-const ref = (kind: 'headers' | 'parameters', name: string) => ({ $ref: `#/components/${kind}/${name}` });
+const ref = (kind: 'headers' | 'parameters' | 'responses', name: string) => ({ $ref: `#/components/${kind}/${name}` });
 
+/** The error statuses that say something about this operation (the rest are its `4XX`). */
 function errorStatuses(method: string, d: RouteDoc): number[] {
   const out = new Set<number>();
-  if (requiredScope(method, d) !== 'none') [401, 403, 429].forEach((s) => out.add(s));
-  out.add(400); // unknown query parameters, bad headers, bodies
   if (d.params || d.body) out.add(404);
-  if (d.body) [413, 415].forEach((s) => out.add(s));
   if (method === 'POST') [409, 422].forEach((s) => out.add(s));
   if (d.ifMatch) [412, 428].forEach((s) => out.add(s));
   return [...out];
 }
 
+/**
+ * What several operations repeat word for word (a parameter such as an id in the path, limit or
+ * cursor; a response such as "200 with an ETag and the Item") is written once in components and
+ * referenced. `nameOf` names it; a name with several forms is told apart by the one resource each
+ * form belongs to (`items.id`, `channels.id`), else its commonest form keeps the bare name and the
+ * others stay inline.
+ */
+function hoist<T extends object>(
+  paths: Record<string, Record<string, Record<string, unknown>>>,
+  slots: (op: Record<string, unknown>) => Array<[holder: Record<string, unknown>, key: string]>,
+  nameOf: (value: T) => string | null,
+  into: Record<string, unknown>,
+  kind: 'parameters' | 'responses',
+): void {
+  const uses = new Map<string, { value: T; resources: Set<string>; count: number }>();
+  const visit = (fn: (value: T, json: string, resource: string, holder: Record<string, unknown>, key: string) => void) => {
+    for (const [path, item] of Object.entries(paths)) {
+      const resource = path.split('/')[3] ?? '';
+      for (const op of Object.values(item)) {
+        for (const [holder, key] of slots(op)) {
+          const value = holder[key] as T;
+          if (!('$ref' in value)) fn(value, JSON.stringify(value), resource, holder, key);
+        }
+      }
+    }
+  };
+  visit((value, json, resource) => {
+    const u = uses.get(json) ?? { value, resources: new Set(), count: 0 };
+    u.count++;
+    u.resources.add(resource);
+    uses.set(json, u);
+  });
+  const repeated = [...uses.entries()].filter(([, u]) => u.count > 1).sort((a, b) => b[1].count - a[1].count);
+  const forms = new Map<string, number>();
+  for (const [, u] of repeated) forms.set(nameOf(u.value) ?? '', (forms.get(nameOf(u.value) ?? '') ?? 0) + 1);
+  const names = new Map<string, string>();
+  const taken = new Set(Object.keys(into));
+  for (const [json, u] of repeated) {
+    const base = nameOf(u.value);
+    if (!base) continue;
+    const own = u.resources.size === 1 ? `${[...u.resources][0]}.${base}` : null;
+    const name = forms.get(base) === 1 && !taken.has(base) ? base : own ?? (taken.has(base) ? null : base);
+    if (!name || taken.has(name)) continue;
+    taken.add(name);
+    names.set(json, name);
+    into[name] = u.value;
+  }
+  visit((_v, json, _r, holder, key) => {
+    const name = names.get(json);
+    if (name) holder[key] = ref(kind, name);
+  });
+}
+
+const hoistParameters = (paths: Parameters<typeof hoist>[0], into: Record<string, unknown>) =>
+  hoist<{ name: string }>(paths, (op) => (op.parameters as unknown[]).map((_, i) => [op.parameters as Record<string, unknown>, String(i)]), (p) => p.name, into, 'parameters');
+
+/** A success response is named after the schema it returns (`Item`), with `.etag` when it carries one. */
+const hoistResponses = (paths: Parameters<typeof hoist>[0], into: Record<string, unknown>) =>
+  hoist<{ headers?: Record<string, unknown>; content?: Record<string, { schema: { $ref?: string } }> }>(
+    paths,
+    (op) => Object.keys(op.responses as object).map((code) => [op.responses as Record<string, unknown>, code]),
+    (r) => {
+      const schema = Object.values(r.content ?? {})[0]?.schema.$ref?.split('/').pop();
+      if (!schema) return null;
+      const extras = Object.keys(r.headers ?? {}).map((h) => h.toLowerCase());
+      return [schema, ...extras].join('.');
+    },
+    into,
+    'responses',
+  );
+
 function buildDocument(routes: Documented[]): Record<string, unknown> {
-  const paths: Record<string, Record<string, unknown>> = {};
+  const paths: Record<string, Record<string, { parameters: unknown[] } & Record<string, unknown>>> = {};
   const tags = new Set<string>();
   const defs: Record<string, unknown> = {};
   for (const { method, url, doc: d } of routes) {
@@ -186,10 +268,10 @@ function buildDocument(routes: Documented[]): Record<string, unknown> {
     }
     for (const [name, s] of Object.entries(d.query?.shape ?? {})) {
       const schema = s as ZodType;
-      parameters.push({ name, in: 'query', required: !schema.safeParse(undefined).success, schema: jsonSchema(schema, 'input', defs) });
+      const required = !schema.safeParse(undefined).success;
+      parameters.push({ name, in: 'query', ...(required ? { required } : {}), schema: jsonSchema(schema, 'input', defs) });
     }
     const scope = requiredScope(method, d);
-    if (scope !== 'none') parameters.push(ref('parameters', 'TenantId'));
     if (method === 'POST' && scope !== 'none') parameters.push(ref('parameters', 'IdempotencyKey'));
     if (d.ifMatch) parameters.push(ref('parameters', 'IfMatch'));
 
@@ -198,25 +280,23 @@ function buildDocument(routes: Documented[]): Record<string, unknown> {
     for (const [code, s] of Object.entries(statuses)) {
       const status = Number(code);
       if (s === ErrorBody) {
-        responses[code] = { $ref: `#/components/responses/Error${code}` };
+        responses[code] = ref('responses', `Error${code}`);
         continue;
       }
-      const headers: Record<string, unknown> = { 'X-Request-Id': ref('headers', 'X-Request-Id') };
-      if (d.etag && status >= 200 && status < 300 && s) headers.ETag = ref('headers', 'ETag');
-      if (status === 429) headers['Retry-After'] = ref('headers', 'Retry-After');
-      if (d.location && status >= 200 && status < 300) headers.Location = ref('headers', 'Location');
-      const media = d.contentType && status >= 200 && status < 300 ? d.contentType : 'application/json';
-      if (scope !== 'none') {
-        headers.RateLimit = ref('headers', 'RateLimit');
-        headers['RateLimit-Policy'] = ref('headers', 'RateLimit-Policy');
-      }
+      // X-Request-Id and the RateLimit fields come on every response (see info.description).
+      const ok = status >= 200 && status < 300;
+      const headers: Record<string, unknown> = {};
+      if (d.etag && ok && s) headers.ETag = ref('headers', 'ETag');
+      if (d.location && ok) headers.Location = ref('headers', 'Location');
+      const media = d.contentType && ok ? d.contentType : 'application/json';
       responses[code] = {
         description: STATUS_TEXT[status] ?? 'Response',
-        headers,
+        ...(Object.keys(headers).length ? { headers } : {}),
         ...(s ? { content: { [media]: { schema: jsonSchema(s, 'output', defs) } } } : {}),
       };
     }
-    const op: Record<string, unknown> = {
+    responses['4XX'] = ref('responses', 'Error4XX');
+    const op = {
       // get /api/v1/stock-levels/{item_id} -> getStockLevelsItemId (what generated clients name methods by)
       operationId: `${method.toLowerCase()}${path
         .replace(/^\/api\/v1/, '')
@@ -234,41 +314,46 @@ function buildDocument(routes: Documented[]): Record<string, unknown> {
     };
     (paths[path] ??= {})[method.toLowerCase()] = op;
   }
+  const parameters = { ...PARAMETERS };
+  hoistParameters(paths, parameters);
+  const shared: Record<string, unknown> = {};
+  hoistResponses(paths, shared);
+  const errorResponse = (description: string) => ({
+    description,
+    headers: { 'X-Request-Id': ref('headers', 'X-Request-Id'), 'Retry-After': ref('headers', 'Retry-After') },
+    content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } },
+  });
   return {
     openapi: '3.1.0',
     info: {
       title: 'StockClerk API',
       version: '1.0.0',
       description:
-        'One authoritative stock ledger per merchant. Authenticate with `Authorization: Bearer <API key or session token>`. ' +
-        'Lists take `limit` and `cursor` and answer `{data, next_cursor}`. Errors answer `{error: {code, message, details, request_id}}`.',
+        'One authoritative stock ledger per merchant. Authenticate with `Authorization: Bearer <API key or session token>`; ' +
+        'a platform key names the tenant it acts on in `X-Tenant-ID`. ' +
+        'Lists take `limit` and `cursor` and answer `{data, next_cursor}`. Errors answer `{error: {code, message, details, request_id}}`. ' +
+        'Every response carries `X-Request-Id`; calls made with an API key also carry `RateLimit` and `RateLimit-Policy`.',
     },
     servers: [{ url: '/' }],
     tags: [...tags].sort().map((name) => ({ name })),
-    security: [{ bearer: [] }],
+    security: [{ bearer: [] }, { bearer: [], tenant: [] }],
     components: {
-      securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'An API key (sck_... / scp_...) or a session JWT from /api/v1/auth/login' } },
+      securitySchemes: {
+        bearer: { type: 'http', scheme: 'bearer', description: 'An API key (sck_... / scp_...) or a session JWT from /api/v1/auth/login' },
+        tenant: { type: 'apiKey', in: 'header', name: 'X-Tenant-ID', description: 'Platform keys (scp_...) only: the tenant this call acts on' },
+      },
       schemas: { ...defs, Error: (() => { const e = z.toJSONSchema(ErrorBody, { target: 'draft-2020-12', io: 'output' }) as Record<string, unknown>; delete e.$schema; return e; })() },
       headers: HEADERS,
-      // One shared description per error status: {error: {code, message, details, request_id}}.
-      responses: Object.fromEntries(
-        Object.entries(STATUS_TEXT)
-          .filter(([code]) => Number(code) >= 400)
-          .map(([code, description]) => [
-            `Error${code}`,
-            {
-              description,
-              headers: {
-                'X-Request-Id': ref('headers', 'X-Request-Id'),
-                ...(code === '429' ? { 'Retry-After': ref('headers', 'Retry-After') } : {}),
-                RateLimit: ref('headers', 'RateLimit'),
-                'RateLimit-Policy': ref('headers', 'RateLimit-Policy'),
-              },
-              content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } },
-            },
-          ]),
-      ),
-      parameters: PARAMETERS,
+      responses: {
+        Error4XX: { ...errorResponse(ANY_4XX), 'x-statuses': ANY_4XX_STATUSES },
+        ...Object.fromEntries(
+          Object.entries(STATUS_TEXT)
+            .filter(([code]) => Number(code) >= 400)
+            .map(([code, description]) => [`Error${code}`, errorResponse(description)]),
+        ),
+        ...shared,
+      },
+      parameters,
     },
     paths,
   };

@@ -29,7 +29,8 @@ describe('the document', () => {
   it('is OpenAPI 3.1 and documents every /api/v1 route the server has, with responses for each', async () => {
     expect(spec.openapi).toBe('3.1.0');
     const routes = new Set<string>();
-    for (const [path, item] of Object.entries(spec.paths as Record<string, Record<string, any>>)) {
+    const inlined = new Contract(spec).doc;
+    for (const [path, item] of Object.entries(inlined.paths as Record<string, Record<string, any>>)) {
       for (const [method, op] of Object.entries(item)) {
         routes.add(`${method.toUpperCase()} ${path}`);
         expect(op.summary, `${method} ${path}`).toBeTruthy();
@@ -64,7 +65,6 @@ describe('the document', () => {
     expect(registered.length).toBeGreaterThan(30);
     for (const r of registered) expect(routes.has(`${r.method} ${r.url.replace(/:(\w+)/g, '{$1}')}`), `${r.method} ${r.url}`).toBe(true);
     // Request schemas come from the zod schemas the routes validate with.
-    const inlined = new Contract(spec).doc;
     const create = inlined.paths['/api/v1/items'].post.requestBody.content['application/json'].schema;
     expect(create.required).toEqual(['sku', 'name']);
     expect(create.properties.sku).toMatchObject({ type: 'string', minLength: 1, maxLength: 100 });
@@ -84,6 +84,18 @@ describe('the document', () => {
     const broken = structuredClone(spec);
     delete broken.paths['/api/v1/items'].get.responses['200'].description;
     expect((await new Validator().validate(broken)).valid).toBe(false);
+  });
+
+  it('stays small enough to be passed whole as one shell argument (Linux caps one at 128 KiB)', async () => {
+    const served = await (await fetch(`${h.url}/api/v1/openapi.json`)).text();
+    // Budget with room to grow; what repeats is written once in components (see hoist() in openapi.ts).
+    expect(Buffer.byteLength(served)).toBeLessThan(120 * 1024);
+    expect(spec.components.parameters['items.id']).toMatchObject({ name: 'id', in: 'path', required: true });
+    expect(spec.paths['/api/v1/items/{id}'].get.parameters).toContainEqual({ $ref: '#/components/parameters/items.id' });
+    // Statuses any operation may answer are its 4XX, and say which they are; the telling ones stay listed.
+    expect(spec.components.responses.Error4XX['x-statuses']).toEqual([400, 401, 403, 413, 415, 429]);
+    expect(Object.keys(spec.paths['/api/v1/items/{id}'].patch.responses)).toEqual(['200', '404', '409', '412', '428', '4XX']);
+    expect(Object.keys(spec.paths['/api/v1/locations'].get.responses)).toEqual(['200', '4XX']);
   });
 
   it('serves an interactive reference at /docs over the same document', async () => {
@@ -117,6 +129,9 @@ describe('the contract checker', () => {
     expect(c.check({ method: 'GET', url: `${base}/nowhere`, status: 404, headers: headers(), responseText: JSON.stringify({ error: { code: 'not_found', message: 'No route GET /api/v1/nowhere', details: null, request_id: 'r1' } }) })).toEqual([]);
     expect(c.check({ method: 'GET', url: `${base}/locations`, status: 401, headers: new Headers(), responseText: err('unauthorized') })[0]).toMatch(/X-Request-Id/);
     expect(c.check({ method: 'GET', url: `${base}/locations`, status: 401, headers: headers(), responseText: err('unauthorized', 'other') })[0]).toMatch(/request_id/);
+    // 4XX stands for the statuses it names, no others: a 412 from a route without If-Match is not in the contract.
+    expect(c.check({ method: 'GET', url: `${base}/locations`, status: 429, headers: headers(), responseText: err('rate_limited') })).toEqual([]);
+    expect(c.check({ method: 'GET', url: `${base}/locations`, status: 412, headers: headers(), responseText: err('precondition_failed') })[0]).toMatch(/not documented/);
     // A 2xx answer to a request the document refuses means the document and the route disagree.
     expect(c.check({ method: 'GET', url: `${base}/locations?limit=9999`, status: 200, headers: headers(), responseText: '{"data":[],"next_cursor":null}' })[0]).toMatch(/refuses/);
     expect(c.check({ method: 'GET', url: `${base}/locations?color=red`, status: 200, headers: headers(), responseText: '{"data":[],"next_cursor":null}' })[0]).toMatch(/undocumented query/);

@@ -114,7 +114,7 @@ export class Contract {
       return [...problems, `${what}: no such operation in the OpenAPI document`];
     }
     const op = found.op;
-    const res = op.responses?.[String(x.status)] ?? op.responses?.default;
+    const res = this.response(op, x.status);
     if (!res) return [...problems, `${what}: status ${x.status} is not documented for ${method} ${found.template}`];
     const schema = res.content?.['application/json']?.schema as Json | undefined;
     if (!json && x.responseText !== '') {
@@ -132,6 +132,13 @@ export class Contract {
     }
     if (x.status >= 200 && x.status < 300) problems.push(...this.checkRequest(what, op, url, x.requestBody));
     return problems;
+  }
+
+  /** The status's own response, else its range's (`4XX`) if that covers it (`x-statuses`), else `default`. */
+  private response(op: Json, status: number): Json | undefined {
+    const range = op.responses?.[`${Math.floor(status / 100)}XX`] as Json | undefined;
+    const covers = range && (!Array.isArray(range['x-statuses']) || range['x-statuses'].includes(status));
+    return op.responses?.[String(status)] ?? (covers ? range : undefined) ?? op.responses?.default;
   }
 
   private checkRequest(what: string, op: Json, url: URL, requestBody: string | null | undefined): string[] {

@@ -65,7 +65,7 @@ const Endpoint = named(
   }),
   'WebhookEndpoint',
 );
-const WithSecret = Endpoint.extend({ secret: z.string().meta({ description: 'whsec_...: shown only in this response' }) });
+const WithSecret = named(Endpoint.extend({ secret: z.string().meta({ description: 'whsec_...: shown only in this response' }) }), 'WebhookEndpointWithSecret');
 const Delivery = named(
   z.strictObject({
     id: z.string(),
@@ -93,7 +93,10 @@ const Attempt = named(
   }),
   'WebhookAttempt',
 );
-const DeliveryDetail = Delivery.extend({ data: z.unknown().meta({ description: 'The event payload (the body\u2019s data)' }), attempts_log: z.array(Attempt) });
+const DeliveryDetail = named(
+  Delivery.extend({ data: z.unknown().meta({ description: 'The event payload (the body\u2019s data)' }), attempts_log: z.array(Attempt) }),
+  'WebhookDeliveryDetail',
+);
 
 const EP_COLUMNS = `e.id, e.url, e.description, e.event_types, e.status, e.paused_reason, e.consecutive_failures,
   case when e.previous_secret_expires_at > now() then e.previous_secret_expires_at end as previous_secret_expires_at, e.created_at, e.updated_at`;
