@@ -88,11 +88,13 @@ export async function benchApi(o: ApiBenchOptions): Promise<Record<string, unkno
     const searchMs: number[] = [];
     let searchErrors = 0;
     let found = 0;
-    for (const q of queries) {
+    const byKind: number[][] = [[], [], []];
+    for (const [k, q] of queries.entries()) {
       const r = await call('GET', `/items?q=${encodeURIComponent(q)}&limit=50`, token);
       if (r.status !== 200) searchErrors++;
       else {
         searchMs.push(r.ms);
+        byKind[k % 3]!.push(r.ms);
         if (r.body.data.length > 0) found++;
       }
     }
@@ -108,6 +110,7 @@ export async function benchApi(o: ApiBenchOptions): Promise<Record<string, unkno
       searches: o.searches,
       search_p50_ms: ms1(percentile(searchMs, 50)),
       search_p99_ms: ms1(percentile(searchMs, 99)),
+      search_p99_ms_by_kind: { sku_prefix: ms1(percentile(byKind[0]!, 99)), name: ms1(percentile(byKind[1]!, 99)), barcode_fragment: ms1(percentile(byKind[2]!, 99)) },
       search_target_ms: 20,
       searches_with_results: found,
       search_errors: searchErrors,

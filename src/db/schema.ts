@@ -77,10 +77,8 @@ export const items = pgTable(
     primaryKey({ columns: [t.tenantId, t.id] }),
     uniqueIndex('items_tenant_sku_key').on(t.tenantId, t.sku),
     index('items_tenant_name_idx').on(t.tenantId, t.name),
-    // Search is ILIKE '%q%' on these three (GET /items?q=): trigram indexes (pg_trgm, 0012).
-    index('items_sku_trgm_idx').using('gin', sql`${t.sku} gin_trgm_ops`),
-    index('items_name_trgm_idx').using('gin', sql`${t.name} gin_trgm_ops`),
-    index('items_barcode_trgm_idx').using('gin', sql`${t.barcode} gin_trgm_ops`),
+    // Search (src/db/item-search.ts): one trigram index (pg_trgm, 0012) over SKU, name and barcode.
+    index('items_search_trgm_idx').using('gin', sql`(${t.sku} || E'\\x1f' || ${t.name} || E'\\x1f' || coalesce(${t.barcode}, '')) gin_trgm_ops`).with({ gin_pending_list_limit: 256 }),
   ],
 );
 
@@ -104,6 +102,20 @@ export const stockLevels = pgTable(
     foreignKey({ columns: [t.tenantId, t.locationId], foreignColumns: [locations.tenantId, locations.id] }),
   ],
 );
+
+/**
+ * Per tenant, the level changes the stock alert check has already looked at: a snapshot cursor like
+ * a channel's push cursor (src/engine/push-cursor.ts), so each check reads only the items whose
+ * levels changed since the last one. Zero (the default) means "look at every level once".
+ */
+export const stockAlertCursors = pgTable('stock_alert_cursors', {
+  tenantId: text('tenant_id')
+    .primaryKey()
+    .references(() => tenants.id),
+  cursor: bigint('cursor', { mode: 'number' }).notNull().default(0),
+  cursorXmax: bigint('cursor_xmax', { mode: 'number' }).notNull().default(0),
+  cursorXip: bigint('cursor_xip', { mode: 'number' }).array().notNull().default(sql`'{}'::bigint[]`),
+});
 
 export const MOVEMENT_REASONS = ['sale', 'return', 'receipt', 'adjustment', 'count', 'transfer_in', 'transfer_out'] as const;
 export type MovementReason = (typeof MOVEMENT_REASONS)[number];

@@ -3,6 +3,7 @@
 import { newId } from '../domain/ids.ts';
 import { notifyTenant } from '../db/jobs.ts';
 import { named, withTx, type Tx } from '../db/pool.ts';
+import { cursorToCurrentSnapshot, unseenChange } from './push-cursor.ts';
 import { webhookEventCtes, type WebhookEventType } from '../db/webhook-events.ts';
 import type { AppContext } from './context.ts';
 import { metrics } from './metrics.ts';
@@ -57,46 +58,84 @@ export async function resolveAlerts(q: Q, tenantId: string, type: AlertType, sub
   ]);
 }
 
+interface ItemState {
+  id: string;
+  sku: string;
+  name: string;
+  low_stock_threshold: number;
+  available: number;
+  out_open: boolean;
+  low_open: boolean;
+}
+
+/** SQL: the alert state of the tenant's ($1) items that `ids` (a subquery) names. */
+const itemStates = (ids: string) => `select i.id, i.sku, i.name, i.low_stock_threshold,
+    coalesce((select sum(s.on_hand - s.reserved) from stock_levels s where s.tenant_id = i.tenant_id and s.item_id = i.id), 0)::int as available,
+    exists (select 1 from alerts a where a.tenant_id = i.tenant_id and a.type = 'out_of_stock' and a.subject = i.id and a.status <> 'resolved') as out_open,
+    exists (select 1 from alerts a where a.tenant_id = i.tenant_id and a.type = 'low_stock' and a.subject = i.id and a.status <> 'resolved') as low_open
+  from items i where i.tenant_id = $1 and i.id in (${ids})`;
+
+/** Raises what newly holds and resolves what no longer does, for these items. */
+async function settleStockAlerts(tx: Tx, tenantId: string, items: ItemState[]): Promise<void> {
+  const recoveredLow: string[] = [];
+  const recoveredOut: string[] = [];
+  for (const r of items) {
+    const out = r.available <= 0;
+    const low = !out && r.low_stock_threshold > 0 && r.available <= r.low_stock_threshold;
+    if (out && !r.out_open) {
+      await raiseAlert(tx, tenantId, { type: 'out_of_stock', subject: r.id, severity: 'critical', message: `${r.name} (${r.sku}) is out of stock`, data: { item_id: r.id, sku: r.sku, available: r.available } });
+    }
+    if (low && !r.low_open) {
+      await raiseAlert(tx, tenantId, {
+        type: 'low_stock',
+        subject: r.id,
+        message: `${r.name} (${r.sku}) is low: ${r.available} left (threshold ${r.low_stock_threshold})`,
+        data: { item_id: r.id, sku: r.sku, available: r.available, threshold: r.low_stock_threshold },
+      });
+    }
+    if (!out && r.out_open) recoveredOut.push(r.id);
+    if (!low && !out && r.low_open) recoveredLow.push(r.id);
+  }
+  await resolveAlerts(tx, tenantId, 'out_of_stock', recoveredOut);
+  await resolveAlerts(tx, tenantId, 'low_stock', recoveredLow);
+}
+
 /**
- * Low / out of stock for every item of the tenant, set-based: raise for items at or below their
- * threshold (or at zero), resolve the ones that recovered.
+ * Low / out of stock, for the items whose levels changed since the tenant's last check (its
+ * cursor, src/engine/push-cursor.ts): raise for items at or below their threshold (or at zero),
+ * resolve the ones that recovered. An item never stocked has no level and raises nothing; a kit
+ * has none of its own either (its components alert).
  */
 export async function alertsStock(ctx: AppContext, payload: { tenantId: string }): Promise<void> {
   const { tenantId } = payload;
   await withTx(ctx.db, async (tx) => {
-    const { rows } = await tx.query<{ id: string; sku: string; name: string; available: number; low_stock_threshold: number }>(
-      `select i.id, i.sku, i.name, i.low_stock_threshold, coalesce(sum(s.on_hand - s.reserved), 0)::int as available
-       from items i left join stock_levels s on s.tenant_id = i.tenant_id and s.item_id = i.id
-       where i.tenant_id = $1 group by i.tenant_id, i.id`,
-      [tenantId],
+    // One check per tenant at a time: the next waits here and then starts where this one ends.
+    await tx.query(`insert into stock_alert_cursors (tenant_id) values ($1) on conflict (tenant_id) do nothing`, [tenantId]);
+    await tx.query(`select 1 from stock_alert_cursors where tenant_id = $1 for update`, [tenantId]);
+    // One statement: the levels it reads and the snapshot the cursor moves to are the same.
+    const { rows } = await tx.query<ItemState>(
+      named(
+        'alerts_stock_changed',
+        `with changed as (
+           select distinct s.item_id from stock_levels s, stock_alert_cursors c
+           where c.tenant_id = $1 and s.tenant_id = $1 and ${unseenChange('s', 'c', 'cursor')}
+         ), moved as (
+           update stock_alert_cursors set ${cursorToCurrentSnapshot('cursor')} where tenant_id = $1
+         )
+         ${itemStates('select item_id from changed')}`,
+        [tenantId],
+      ),
     );
-    const { rows: open } = await tx.query<{ type: string; subject: string }>(
-      `select type, subject from alerts where tenant_id = $1 and type in ('low_stock', 'out_of_stock') and status <> 'resolved'`,
-      [tenantId],
-    );
-    const isOpen = new Set(open.map((o) => `${o.type}|${o.subject}`));
-    const recoveredLow: string[] = [];
-    const recoveredOut: string[] = [];
-    for (const r of rows) {
-      const out = r.available <= 0;
-      const low = !out && r.low_stock_threshold > 0 && r.available <= r.low_stock_threshold;
-      if (out && !isOpen.has(`out_of_stock|${r.id}`)) {
-        await raiseAlert(tx, tenantId, { type: 'out_of_stock', subject: r.id, severity: 'critical', message: `${r.name} (${r.sku}) is out of stock`, data: { item_id: r.id, sku: r.sku, available: r.available } });
-      }
-      if (low && !isOpen.has(`low_stock|${r.id}`)) {
-        await raiseAlert(tx, tenantId, {
-          type: 'low_stock',
-          subject: r.id,
-          message: `${r.name} (${r.sku}) is low: ${r.available} left (threshold ${r.low_stock_threshold})`,
-          data: { item_id: r.id, sku: r.sku, available: r.available, threshold: r.low_stock_threshold },
-        });
-      }
-      if (!out && isOpen.has(`out_of_stock|${r.id}`)) recoveredOut.push(r.id);
-      if (!low && !out && isOpen.has(`low_stock|${r.id}`)) recoveredLow.push(r.id);
-    }
-    await resolveAlerts(tx, tenantId, 'out_of_stock', recoveredOut);
-    await resolveAlerts(tx, tenantId, 'low_stock', recoveredLow);
+    await settleStockAlerts(tx, tenantId, rows);
   });
+}
+
+/** Low / out of stock for these items now, in the caller's transaction (their threshold changed). */
+export async function checkStockAlerts(tx: Tx, tenantId: string, itemIds: string[]): Promise<void> {
+  if (itemIds.length === 0) return;
+  // Only stocked items: one never stocked is not "out of stock" (the job's rule too).
+  const { rows } = await tx.query<ItemState>(itemStates('select s.item_id from stock_levels s where s.tenant_id = $1 and s.item_id = any($2)'), [tenantId, itemIds]);
+  await settleStockAlerts(tx, tenantId, rows);
 }
 
 /** Channel health across tenants: push failure rate over the last 15 minutes. */

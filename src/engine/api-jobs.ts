@@ -10,7 +10,8 @@
 import { Readable } from 'node:stream';
 import { parse as parseCsv, CsvError } from 'csv-parse';
 import { stringify } from 'csv-stringify/sync';
-import { alertsStockJob, pushJob } from '../db/job-specs.ts';
+import { pushJob } from '../db/job-specs.ts';
+import { checkStockAlerts } from './alerts.ts';
 import { addJobs, type JobSpec } from '../db/jobs.ts';
 import { withTx, type Tx } from '../db/pool.ts';
 import { newId } from '../domain/ids.ts';
@@ -312,8 +313,8 @@ async function upsertItems(tx: Tx, tenantId: string, header: string[], batch: It
     );
     for (const ch of new Set(chans.map((r) => r.channel_id))) jobs.push(pushJob(tenantId, ch));
   }
-  if (updated.length && header.includes('low_stock_threshold')) jobs.push(alertsStockJob(tenantId));
   await addJobs(tx, jobs);
+  if (updated.length && header.includes('low_stock_threshold')) await checkStockAlerts(tx, tenantId, updated);
   return { created: rows.length - updated.length, updated: updated.length };
 }
 

@@ -8,12 +8,19 @@
 // Storing only xmin would be safe but coarse: under load some older transaction is nearly always
 // in flight, so changes already pushed would look unseen and be marked again and again.
 
-/** SQL predicate: level row `s` changed since channel row `c` was last marked. */
-export function unseenChange(s: string, c: string): string {
-  return `(${s}.change_txid >= ${c}.push_cursor and (${s}.change_txid >= ${c}.push_cursor_xmax or ${s}.change_txid = any(${c}.push_cursor_xip)))`;
+/**
+ * SQL predicate: level row `s` changed since cursor row `c` was last moved. A cursor is three
+ * columns named after `name`: <name> (the xmin), <name>_xmax and <name>_xip. Channels keep their
+ * push cursor this way; the stock alert check keeps one per tenant (stock_alert_cursors).
+ */
+export function unseenChange(s: string, c: string, name = 'push_cursor'): string {
+  return `(${s}.change_txid >= ${c}.${name} and (${s}.change_txid >= ${c}.${name}_xmax or ${s}.change_txid = any(${c}.${name}_xip)))`;
 }
 
-/** SQL: the assignments that move channel `c`'s cursor to the current snapshot. */
-export const CURSOR_TO_CURRENT_SNAPSHOT = `push_cursor = pg_snapshot_xmin(pg_current_snapshot())::text::bigint,
-  push_cursor_xmax = pg_snapshot_xmax(pg_current_snapshot())::text::bigint,
-  push_cursor_xip = array(select x::text::bigint from pg_snapshot_xip(pg_current_snapshot()) x)`;
+/** SQL: the assignments that move a cursor (see unseenChange) to the current snapshot. */
+export const cursorToCurrentSnapshot = (name: string) => `${name} = pg_snapshot_xmin(pg_current_snapshot())::text::bigint,
+  ${name}_xmax = pg_snapshot_xmax(pg_current_snapshot())::text::bigint,
+  ${name}_xip = array(select x::text::bigint from pg_snapshot_xip(pg_current_snapshot()) x)`;
+
+/** SQL: the assignments that move channel `c`'s push cursor to the current snapshot. */
+export const CURSOR_TO_CURRENT_SNAPSHOT = cursorToCurrentSnapshot('push_cursor');

@@ -5,6 +5,7 @@ import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import type { ChannelType } from '../../channels/contract.ts';
 import { channelModule } from '../../channels/registry.ts';
+import { containsPattern, itemMatches } from '../../db/item-search.ts';
 import { createItems } from '../../db/tenants.ts';
 import { withTx } from '../../db/pool.ts';
 import { channelPolicy } from '../../domain/channel-policy.ts';
@@ -163,7 +164,7 @@ export async function dashboardRoutes(app: FastifyInstance, ctx: AppContext): Pr
     const tenantId = req.auth.tenantId;
     const offset = decodeCursor<number>(q.cursor, 'number') ?? 0;
     if (!Number.isSafeInteger(offset) || offset < 0) throw new ApiError(400, 'validation_failed', 'cursor is not valid', [{ path: 'cursor', message: 'unreadable cursor' }]);
-    const like = q.q ? `%${q.q.replace(/[\\%_]/g, (c) => '\\' + c)}%` : null;
+    const like = containsPattern(q.q);
     const order = `${SORTS[q.sort]} ${q.dir}${q.sort === 'sku' ? '' : `, i.sku ${q.dir}`}`;
     const [rowsRes, channelsRes, total] = await Promise.all([
       ctx.db.query(
@@ -180,13 +181,13 @@ export async function dashboardRoutes(app: FastifyInstance, ctx: AppContext): Pr
                   json_agg(json_build_object('location_id', x.location_id, 'on_hand', x.on_hand, 'reserved', x.reserved) order by x.location_id) as levels
            from stock_levels x where x.tenant_id = i.tenant_id and x.item_id = i.id
          ) s on true
-         where i.tenant_id = $1 and ($2::text is null or i.sku ilike $2 or i.name ilike $2 or i.barcode ilike $2)
+         where i.tenant_id = $1 and ${itemMatches('i', '$2')}
          order by ${order} offset $3 limit $4`,
         [tenantId, like, offset, q.limit + 1],
       ),
       ctx.db.query<ChannelRow>(`select id, type, name, status, settings from channels where tenant_id = $1 order by name, id`, [tenantId]),
       ctx.db.query<{ n: number }>(
-        `select count(*)::int as n from items i where i.tenant_id = $1 and ($2::text is null or i.sku ilike $2 or i.name ilike $2 or i.barcode ilike $2)`,
+        `select count(*)::int as n from items i where i.tenant_id = $1 and ${itemMatches('i', '$2')}`,
         [tenantId, like],
       ),
     ]);

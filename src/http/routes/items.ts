@@ -2,12 +2,14 @@
 // listings), update, delete (only while the item has no ledger history).
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { z } from 'zod';
+import { containsPattern, itemMatches } from '../../db/item-search.ts';
 import { createItems } from '../../db/tenants.ts';
 import type { AppContext } from '../../engine/context.ts';
 import { ApiError, notFound, parse } from '../errors.ts';
 import { ErrorBody } from '../openapi.ts';
 import { decodeCursor, page, pageQuery } from '../paging.ts';
-import { alertsStockJob, pushJob } from '../../db/job-specs.ts';
+import { pushJob } from '../../db/job-specs.ts';
+import { checkStockAlerts } from '../../engine/alerts.ts';
 import { addJobs, type JobSpec } from '../../db/jobs.ts';
 import { withTx, type Tx } from '../../db/pool.ts';
 import { audit } from '../audit.ts';
@@ -46,11 +48,11 @@ export async function itemRoutes(app: FastifyInstance, ctx: AppContext): Promise
   app.get('/items', doc({ summary: 'List items', tag: TAG, query: ListQuery, responses: { 200: pageOf(Item) } }), async (req) => {
     const q = parse(ListQuery, req.query);
     const after = decodeCursor<string>(q.cursor, 'string');
-    const like = q.q ? `%${q.q.replace(/[\\%_]/g, (c) => '\\' + c)}%` : null;
+    const like = containsPattern(q.q);
     const { rows } = await ctx.db.query(
       `select ${COLUMNS} from items i
        where i.tenant_id = $1 and ($2::text is null or i.id > $2)
-         and ($3::text is null or i.sku ilike $3 or i.name ilike $3 or i.barcode ilike $3)
+         and ${itemMatches('i', '$3')}
        order by i.id limit $4`,
       [req.auth.tenantId, after, like, q.limit + 1],
     );
@@ -114,8 +116,8 @@ export async function itemRoutes(app: FastifyInstance, ctx: AppContext): Promise
         );
         for (const ch of new Set(rows.map((r) => r.channel_id))) jobs.push(pushJob(tenantId, ch));
       }
-      if (b.low_stock_threshold !== undefined) jobs.push(alertsStockJob(tenantId));
       await addJobs(tx, jobs);
+      if (b.low_stock_threshold !== undefined) await checkStockAlerts(tx, tenantId, [id]);
       await audit(tx, req, 'item.updated', { type: 'item', id }, b);
     });
     const item = await readItem(ctx.db, tenantId, id);
