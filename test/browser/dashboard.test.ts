@@ -199,6 +199,14 @@ describe('dashboard end to end', () => {
 
     // The Overview open in a second tab of the same session.
     const overview = await ctxA.newPage();
+    // What the Overview's socket did, to say why if its feed misses the sale.
+    const wsLog: string[] = [];
+    const t0 = Date.now();
+    overview.on('websocket', (ws) => {
+      wsLog.push(`${Date.now() - t0} ms open`);
+      ws.on('framereceived', (f) => wsLog.push(`${Date.now() - t0} ms frame ${String(f.payload).slice(0, 120)}`));
+      ws.on('close', () => wsLog.push(`${Date.now() - t0} ms close`));
+    });
     await overview.goto(`${h.url}/`);
     await expect.poll(() => overview.getByTestId('live-status').textContent(), { timeout: 10_000 }).toContain('live');
     await expect.poll(() => pageA.getByTestId('live-status').textContent(), { timeout: 10_000 }).toContain('live');
@@ -214,10 +222,16 @@ describe('dashboard end to end', () => {
     // Overview's live feed shows the sale's ledger change.
     await eventually(async () => (await cake.getByTestId('on-hand').textContent()) === '4', 2000, 'the Items row to show 4 on hand');
     const itemsMs = Date.now() - started;
-    const stockRow = overview.locator('[data-testid="sync-event"][data-kind="stock"]', { hasText: 'CAKE-1' });
-    await eventually(async () => (await stockRow.count()) > 0, Math.max(100, 2000 - (Date.now() - started)), 'the Overview feed to show the sale');
+    // The row is there as the change commits; the item's SKU and name are looked up after it.
+    const cakeId = await cake.getAttribute('data-item-id');
+    expect(cakeId).toMatch(/^item_/);
+    const stockRow = overview.locator(`[data-testid="sync-event"][data-kind="stock"][data-item-id="${cakeId}"]`, { hasText: 'now 4 on hand' });
+    await eventually(async () => (await stockRow.count()) > 0, Math.max(100, 2000 - (Date.now() - started)), 'the Overview feed to show the sale').catch(async (err) => {
+      const shown = await overview.locator('[data-testid="live-feed"]').textContent().catch(() => '(no feed)');
+      throw new Error(`${(err as Error).message}; sale at ${started - t0} ms; socket: ${wsLog.join(' | ')}; feed: ${shown?.slice(0, 400)}`);
+    });
     const feedMs = Date.now() - started;
-    expect(await stockRow.first().textContent()).toContain('now 4 on hand');
+    await expect.poll(() => stockRow.first().textContent(), { timeout: 5000 }).toContain('CAKE-1');
     // Then the pushes it caused to the other channels (the sync engine's pace, not the page's).
     await eventually(async () => (await overview.locator('[data-testid="sync-event"][data-kind="push"]').count()) > 0, 10_000, 'push events in the feed');
     expect(await feed.count()).toBeGreaterThan(feedBefore);

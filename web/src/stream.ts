@@ -8,8 +8,17 @@ export interface StreamEvent {
   data: any;
 }
 
-const subscribers = new Set<(e: StreamEvent) => void>();
-export function subscribe(fn: (e: StreamEvent) => void): () => void {
+/** An event and when it arrived (ISO time). */
+type Subscriber = (e: StreamEvent, receivedAt: string) => void;
+const subscribers = new Set<Subscriber>();
+// The last events, handed to a subscriber that arrives late: a page whose chunk was still loading
+// when a sale came in shows it anyway.
+const RECENT = 50;
+const recent: Array<[StreamEvent, string]> = [];
+
+/** Every event from now on; first, those of the last few already received that `replay` picks. */
+export function subscribe(fn: Subscriber, opts: { replay?: (e: StreamEvent) => boolean } = {}): () => void {
+  if (opts.replay) for (const [e, at] of recent) if (opts.replay(e)) fn(e, at);
   subscribers.add(fn);
   return () => subscribers.delete(fn);
 }
@@ -74,7 +83,10 @@ export function connectStream(qc: QueryClient): () => void {
       if (e.type === 'stock.changed') invalidate('items', 'item', 'movements', 'overview', 'agents', 'listings');
       else if (e.type === 'sync.events') invalidate('sync-events', 'overview', 'agents', 'listings', 'items', 'item', 'channels');
       else if (e.type.startsWith('alert.')) invalidate('alerts', 'overview', 'agents');
-      for (const fn of subscribers) fn(e);
+      const at = new Date().toISOString();
+      recent.push([e, at]);
+      if (recent.length > RECENT) recent.shift();
+      for (const fn of subscribers) fn(e, at);
     };
     ws.onclose = () => {
       setStatus('offline');

@@ -113,7 +113,7 @@ export default function Items() {
 function Row({ item, channels, locName, open, toggle }: { item: ItemRow; channels: RowsPage['channels']; locName: Map<string, string>; open: boolean; toggle: () => void }) {
   const low = item.available <= item.low_stock_threshold;
   return (
-    <div className="row-inner" data-testid="item-row" data-sku={item.sku}>
+    <div className="row-inner" data-testid="item-row" data-sku={item.sku} data-item-id={item.id}>
       <div className="cells">
         <span className="sku">
           <Link href={`/items/${item.id}`}>{item.sku}</Link>

@@ -135,8 +135,7 @@ function LiveFeed() {
   const qc = useQueryClient();
   useEffect(
     () =>
-      subscribe((e) => {
-        const now = new Date().toISOString();
+      subscribe((e, now) => {
         let fresh: SyncEvent[] = [];
         if (e.type === 'sync.events' && Array.isArray(e.data?.events)) {
           fresh = (e.data.events as SyncEvent[]).map((ev) => ({ ...ev, id: --seq, created_at: ev.created_at ?? now }));
@@ -155,7 +154,8 @@ function LiveFeed() {
           }));
         }
         if (fresh.length) setLive((prev) => [...fresh.reverse(), ...prev].slice(0, 100));
-      }),
+        // Ledger changes are not in /sync-events: replay the ones that came while this page loaded.
+      }, { replay: (e) => e.type === 'stock.changed' }),
     [qc],
   );
   if (first.isPending) return <Loading />;

@@ -33,7 +33,7 @@ export function SyncEventRow({ event, names }: { event: SyncEvent; names?: Map<s
   const n = names ?? fallback;
   if (event.kind === 'stock') {
     return (
-      <li className="event-row" data-testid="sync-event" data-kind="stock">
+      <li className="event-row" data-testid="sync-event" data-kind="stock" data-item-id={event.item_id ?? undefined}>
         <small className="when">{timeAgo(event.created_at)}</small>
         <span>ledger</span> <Badge value="stock" label="stock change" /> {event.item_id && <ItemName id={event.item_id} />} <span>now {event.qty} on hand</span>
       </li>
