@@ -16,6 +16,8 @@ export interface Config {
   guardianIntervalS: number;
   /** A worker silent this long is taken for dead and its locked jobs are run again elsewhere. */
   workerDeadAfterS: number;
+  /** Days of history kept: sync events, applied inbound events, settled webhook deliveries. */
+  retentionDays: number;
   demo: boolean;
 }
 
@@ -36,6 +38,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     workerConcurrency: int(env.WORKER_CONCURRENCY, 8),
     guardianIntervalS: int(env.GUARDIAN_INTERVAL_S, 900),
     workerDeadAfterS: int(env.WORKER_DEAD_AFTER_S, 15),
+    retentionDays: Math.max(1, int(env.RETENTION_DAYS, 30)),
     demo: env.DEMO !== '0',
   };
 }

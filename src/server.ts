@@ -56,7 +56,7 @@ export async function startStockClerk(config: Config, opts: StartOptions = {}): 
     jwtKey,
     log,
     channels: new ChannelRuntime(db, sealer),
-    tuning: { ...DEFAULT_TUNING, ...opts.tuning },
+    tuning: { ...DEFAULT_TUNING, retention: { ...DEFAULT_TUNING.retention, historyDays: config.retentionDays }, ...opts.tuning },
   };
   let ready = false;
   let worker: WorkerHandle | null = null;

@@ -28,3 +28,12 @@ export function guardianJob(tenantId: string, runAt?: Date): JobSpec {
 export function alertsStockJob(tenantId: string): JobSpec {
   return { task: 'alerts_stock', payload: { tenantId }, key: `alerts-stock:${tenantId}`, runAt: new Date(Date.now() + 1000) };
 }
+
+/**
+ * Jobs that run on their own clock, one at a time for the whole installation: the scheduler enqueues
+ * each again (after `everyMs`) whenever none is waiting or running.
+ */
+export const PERIODIC_JOBS: Array<JobSpec & { everyMs: number }> = [
+  { task: 'alerts_health', payload: {}, key: 'alerts-health', everyMs: 60_000 },
+  { task: 'retention', payload: {}, key: 'retention', everyMs: 3_600_000 },
+];

@@ -4,6 +4,7 @@ import type { Sealer } from '../db/crypto.ts';
 import type { Db } from '../db/pool.ts';
 import type { Logger } from '../log.ts';
 import type { ChannelRuntime } from './channel-runtime.ts';
+import { DEFAULT_RETENTION, type RetentionPolicy } from './retention.ts';
 
 const S = 1_000;
 const M = 60 * S;
@@ -26,6 +27,8 @@ export interface EngineTuning {
   webhookTimeoutMs: number;
   webhookBreakerFailures: number;
   webhookBreakerSpanMs: number;
+  /** How long history is kept (src/engine/retention.ts). */
+  retention: RetentionPolicy;
 }
 
 export const DEFAULT_TUNING: EngineTuning = {
@@ -38,6 +41,7 @@ export const DEFAULT_TUNING: EngineTuning = {
   webhookTimeoutMs: 15_000,
   webhookBreakerFailures: 20,
   webhookBreakerSpanMs: 24 * 3_600_000,
+  retention: DEFAULT_RETENTION,
 };
 
 export interface AppContext {

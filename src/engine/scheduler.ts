@@ -1,11 +1,11 @@
 // Time-driven work, as jobs: Guardian runs for tenants that are due, safety-net polls for
-// channels that can be polled, and the channel health check. Every process may run a scheduler;
+// channels that can be polled, and the periodic jobs (channel health check, retention). Every process may run a scheduler;
 // the UPDATE ... RETURNING claims each due row once, and job keys de-duplicate the rest.
 import { addJobs, type JobSpec } from '../db/jobs.ts';
 import { withTx } from '../db/pool.ts';
 import { CHANNELS } from '../channels/registry.ts';
 import type { AppContext } from './context.ts';
-import { guardianJob, pollJob } from '../db/job-specs.ts';
+import { guardianJob, PERIODIC_JOBS, pollJob } from '../db/job-specs.ts';
 import { releaseExpired } from '../ledger/reservations.ts';
 
 export async function schedulerTick(ctx: AppContext): Promise<number> {
@@ -29,11 +29,13 @@ export async function schedulerTick(ctx: AppContext): Promise<number> {
         jobs.push(pollJob(c.tenant_id, c.id));
       }
     }
-    const { rows: health } = await tx.query(
-      `select 1 from graphile_worker._private_jobs j join graphile_worker._private_tasks t on t.id = j.task_id
-       where t.identifier = 'alerts_health' limit 1`,
+    const { rows: queued } = await tx.query<{ identifier: string }>(
+      `select distinct t.identifier from graphile_worker._private_jobs j join graphile_worker._private_tasks t on t.id = j.task_id
+       where t.identifier = any($1)`,
+      [PERIODIC_JOBS.map((p) => p.task)],
     );
-    if (health.length === 0) jobs.push({ task: 'alerts_health', payload: {}, key: 'alerts-health', runAt: new Date(Date.now() + 60_000) });
+    const waiting = new Set(queued.map((r) => r.identifier));
+    for (const { everyMs, ...job } of PERIODIC_JOBS) if (!waiting.has(job.task)) jobs.push({ ...job, runAt: new Date(Date.now() + everyMs) });
     await addJobs(tx, jobs);
     return jobs.length;
   }).finally(() =>

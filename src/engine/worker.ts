@@ -2,8 +2,10 @@
 import { EventEmitter } from 'node:events';
 import os from 'node:os';
 import { run, type Runner, type Task, type TaskList, type WorkerEvents, type WorkerPool } from 'graphile-worker';
+import { addJobs } from '../db/jobs.ts';
 import { quietLogger } from '../db/migrate.ts';
 import { alertsHealth, alertsStock } from './alerts.ts';
+import { retentionRun } from './retention.ts';
 import { failApiJob, runApiJob } from './api-jobs.ts';
 import type { AppContext } from './context.ts';
 import { guardianRun } from './guardian.ts';
@@ -39,6 +41,11 @@ export function taskList(ctx: AppContext): TaskList {
     guardian_run: task(ctx, 'guardian_run', (p: { tenantId: string }) => guardianRun(ctx, p)),
     alerts_stock: task(ctx, 'alerts_stock', (p: { tenantId: string }) => alertsStock(ctx, p)),
     alerts_health: task(ctx, 'alerts_health', () => alertsHealth(ctx)),
+    retention: task(ctx, 'retention', async () => {
+      const { more } = await retentionRun(ctx);
+      // More than a slice was due: come back soon rather than in an hour.
+      if (more) await addJobs(ctx.db, [{ task: 'retention', payload: {}, key: 'retention', runAt: new Date(Date.now() + 60_000) }]);
+    }),
     webhook_deliver: task(ctx, 'webhook_deliver', (p: { tenantId: string; endpointId: string }) => webhookDeliver(ctx, p)),
     api_job: async (payload, helpers) => {
       const p = payload as { tenantId: string; jobId: string };
