@@ -4,6 +4,8 @@
 // 2. Item search over N items (seeded in batches of 5,000): GET /api/v1/items?q=... one at a time,
 //    alternating a SKU prefix (matches 10 items), a whole name (1) and an 8-digit barcode fragment
 //    (about 1): p50/p99 of the whole HTTP round trip.
+// 3. A read (GET /api/v1/locations) with a session and with an API key, 300 each: what the key's
+//    shared rate-limit bucket adds.
 import { randomUUID } from 'node:crypto';
 import { Pool } from 'undici';
 import { createItems } from '../src/db/tenants.ts';
@@ -98,6 +100,20 @@ export async function benchApi(o: ApiBenchOptions): Promise<Record<string, unkno
         if (r.body.data.length > 0) found++;
       }
     }
+    // 3. What a key's rate-limit take costs: the same read with a session (no limit) and with an
+    //    API key (one shared bucket row per key), alternating, one at a time, within the plan's burst.
+    await env.sc.ctx.db.query(`update tenants set plan = 'scale' where id = $1`, [tenantId]);
+    const created = await call('POST', '/api-keys', token, { name: 'bench', scopes: ['read'] });
+    if (created.status !== 201) throw new Error(`api key: ${created.status} ${JSON.stringify(created.body)}`);
+    const apiKey = created.body.key as string;
+    const viaSession: number[] = [];
+    const viaKey: number[] = [];
+    for (let k = 0; k < 300; k++) {
+      viaSession.push((await call('GET', '/locations', token)).ms);
+      const r = await call('GET', '/locations', apiKey);
+      if (r.status !== 200) throw new Error(`read with key: ${r.status}`);
+      viaKey.push(r.ms);
+    }
     return {
       writes_per_s: Math.round(writesPerS),
       write_p50_ms: ms1(percentile(lat, 50)),
@@ -114,6 +130,9 @@ export async function benchApi(o: ApiBenchOptions): Promise<Record<string, unkno
       search_target_ms: 20,
       searches_with_results: found,
       search_errors: searchErrors,
+      read_session_p50_ms: ms1(percentile(viaSession, 50)),
+      read_api_key_p50_ms: ms1(percentile(viaKey, 50)),
+      read_api_key_p99_ms: ms1(percentile(viaKey, 99)),
       db: env.db.kind,
     };
   } finally {

@@ -4,6 +4,7 @@
 import { sql } from 'drizzle-orm';
 import {
   bigint,
+  boolean,
   foreignKey,
   doublePrecision,
   index,
@@ -354,6 +355,19 @@ export const apiKeys = pgTable(
   },
   (t) => [primaryKey({ columns: [t.tenantId, t.id] }), uniqueIndex('api_keys_secret_key').on(t.secretHash)],
 );
+
+/**
+ * Each API key's rate-limit bucket (src/http/plugins/rate-limit.ts), shared by every API process.
+ * UNLOGGED (0017): a request's take writes no WAL, so it never waits for a disk flush; after a
+ * crash the buckets are empty rows again and every key starts with a full burst.
+ */
+export const apiKeyBuckets = pgTable('api_key_buckets', {
+  keyId: text('key_id').primaryKey(),
+  tokens: doublePrecision('tokens').notNull(),
+  takenAt: ts('taken_at').notNull(),
+  /** Whether the last take got its token. */
+  granted: boolean('granted').notNull(),
+});
 
 /** Keys of an integrating platform that act on several tenants (naming one per call in X-Tenant-ID).
  *  Created by the operator (`stockclerk platform-key`), not by a tenant. */

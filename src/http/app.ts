@@ -57,7 +57,7 @@ export async function buildApp(ctx: AppContext, opts: AppOptions): Promise<Fasti
   docs.install(app);
   app.decorate('apiDocs', docs);
   installEtags(app);
-  const limiter = opts.limiter ?? new RateLimiter();
+  const limiter = opts.limiter ?? new RateLimiter(ctx.db);
   app.addHook('onRequest', async (req, reply) => {
     reply.header('x-request-id', req.id);
   });

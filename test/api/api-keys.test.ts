@@ -1,10 +1,13 @@
 // API keys: created by admins and shown once, stored as a SHA-256 only, scopes enforced on every
 // route (read < write < admin), revocation immediate; platform keys name their tenant in
 // X-Tenant-ID and reach only the tenants granted to them; JWT sessions keep working. Also the
-// rate limit per key: 429 with Retry-After and the RateLimit fields.
+// rate limit per key: 429 with Retry-After and the RateLimit fields, one bucket across API processes.
 import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadConfig } from '../../src/config.ts';
 import { createPlatformKey } from '../../src/db/api-keys.ts';
+import { createLogger } from '../../src/log.ts';
+import { startStockClerk } from '../../src/server.ts';
 import { registerTenant, startHarness, type Harness } from '../helpers/stockclerk.ts';
 import { client, expectError, type Call } from './support.ts';
 
@@ -187,5 +190,25 @@ describe('rate limits per key', () => {
     expect((await call('GET', '/items')).status).toBe(200);
     // Sessions are not limited by a key's bucket.
     for (let i = 0; i < 25; i++) expect((await client(h.url, t.token)('GET', '/items')).status).toBe(200);
+  });
+  it('is one bucket for every API process: two processes together give a key its plan, not twice it', async () => {
+    const t = await registerTenant(h.url, 'Two processes');
+    await h.testDb.db.query(`update tenants set plan = 'free' where id = $1`, [t.tenantId]);
+    const key = (await client(h.url, t.token)('POST', '/api-keys', { name: 'k', scopes: ['read'] })).body.key as string;
+    // A second API process on the same database, as `stockclerk api` would run beside the first.
+    const config = { ...loadConfig({}), port: 0, host: '127.0.0.1', dataDir: h.dataDir, databaseUrl: h.testDb.url, demo: false };
+    const second = await startStockClerk(config, { worker: false, log: createLogger('silent'), poolSize: 4 });
+    try {
+      const calls = [client(h.url, key), client(second.url!, key)];
+      const statuses: number[] = [];
+      for (let i = 0; i < 30; i++) statuses.push((await calls[i % 2]!('GET', '/items')).status);
+      const ok = statuses.filter((s) => s === 200).length;
+      // free: a burst of 20 (+2/s while this runs). Buckets per process would have let all 30 through.
+      expect(ok).toBeGreaterThanOrEqual(20);
+      expect(ok).toBeLessThanOrEqual(22);
+      expect(statuses.filter((s) => s === 429).length).toBe(30 - ok);
+    } finally {
+      await second.stop();
+    }
   });
 });
