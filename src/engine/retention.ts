@@ -4,7 +4,8 @@
 // sync events; inbound channel events already applied (platforms retry a webhook for hours to
 // days, not weeks, so the exactly-once gate no longer needs them); webhook deliveries that are
 // settled (delivered or dead), with their attempts, and events no delivery points at any more.
-// Finished API jobs (imports, exports and their files) go after 7 days. Pending work never goes.
+// Finished API jobs (imports, exports and their files) go after 7 days, idle rate-limit buckets
+// after an hour. Pending work never goes.
 // Each run deletes bounded slices in transactions of their own; the hourly job
 // runs again sooner while a table still has more to go.
 import { withTx } from '../db/pool.ts';
@@ -55,6 +56,13 @@ export async function pruneHistory(ctx: AppContext, policy: RetentionPolicy = DE
     [jobs, policy.slice],
   );
   out.api_jobs = done.rowCount ?? 0;
+  // A key's rate-limit bucket idle for an hour is full again (every plan refills within seconds):
+  // its row says nothing a fresh one would not.
+  const idle = await ctx.db.query(
+    `delete from api_key_buckets where ctid = any(array(select ctid from api_key_buckets where taken_at < now() - interval '1 hour' limit $1))`,
+    [policy.slice],
+  );
+  out.api_key_buckets = idle.rowCount ?? 0;
   return out;
 }
 

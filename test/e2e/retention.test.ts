@@ -46,6 +46,7 @@ beforeAll(async () => {
            ($1, 'job_old', 'export_items', 'succeeded', 'u', now() - interval '10 days'),
            ($1, 'job_new', 'export_items', 'succeeded', 'u', ${NEW}),
            ($1, 'job_running', 'import_items', 'running', 'u', null)`);
+  await q(`insert into api_key_buckets (key_id, tokens, taken_at, granted) values ('key_idle', 3, now() - interval '2 hours', true), ('key_busy', 3, now(), true)`, []);
 });
 
 afterAll(async () => {
@@ -72,6 +73,8 @@ describe('retention', () => {
     expect(attempts).toEqual(['whd_new_ok', 'whd_old_pending']);
     const jobs = (await h.testDb.db.query(`select id from api_jobs where tenant_id = $1 order by id`, [t.tenantId])).rows.map((r) => r.id);
     expect(jobs).toEqual(['job_new', 'job_running']);
+    const buckets = (await h.testDb.db.query(`select key_id from api_key_buckets where key_id like 'key_%'`)).rows.map((r) => r.key_id);
+    expect(buckets).toEqual(['key_busy']);
   });
 
   it('runs hourly on its own clock, with the window from RETENTION_DAYS (default 30)', async () => {
