@@ -218,15 +218,20 @@ function hoist<T extends object>(
   });
   const repeated = [...uses.entries()].filter(([, u]) => u.count > 1).sort((a, b) => b[1].count - a[1].count);
   const forms = new Map<string, number>();
-  for (const [, u] of repeated) forms.set(nameOf(u.value) ?? '', (forms.get(nameOf(u.value) ?? '') ?? 0) + 1);
+  for (const [, u] of repeated) {
+    const base = nameOf(u.value);
+    if (base) forms.set(base, (forms.get(base) ?? 0) + 1);
+  }
   const names = new Map<string, string>();
   const taken = new Set(Object.keys(into));
   for (const [json, u] of repeated) {
     const base = nameOf(u.value);
     if (!base) continue;
+    // One form: the bare name. Several: each under its one resource; one spread over several
+    // resources (the commonest comes first) takes the bare name if it is still free.
     const own = u.resources.size === 1 ? `${[...u.resources][0]}.${base}` : null;
-    const name = forms.get(base) === 1 && !taken.has(base) ? base : own ?? (taken.has(base) ? null : base);
-    if (!name || taken.has(name)) continue;
+    const name = forms.get(base) === 1 ? base : (own ?? base);
+    if (taken.has(name)) continue;
     taken.add(name);
     names.set(json, name);
     into[name] = u.value;
