@@ -20,6 +20,8 @@ export interface Knobs {
   timeoutRate: number;
   /** How long a "timeout" hangs before the socket is dropped. */
   timeoutHangMs: number;
+  /** Every webhook leaves this long after its cause (platforms dispatch them from a queue, not inline). */
+  webhookDelayMs: number;
   /** Share of webhooks delivered twice. */
   duplicateRate: number;
   /** Share of webhooks held back (0..reorderDelayMs) so later ones overtake them. */
@@ -37,6 +39,7 @@ export const DEFAULT_KNOBS: Knobs = {
   throttleRate: 0,
   timeoutRate: 0,
   timeoutHangMs: 3000,
+  webhookDelayMs: 0,
   duplicateRate: 0,
   reorderRate: 0,
   reorderDelayMs: 300,
@@ -156,7 +159,7 @@ export class Emulator<A extends BaseAccount> {
     if (!url || this.closed) return;
     const copies = Math.random() < this.knobs.duplicateRate ? 2 : 1;
     for (let i = 0; i < copies; i++) {
-      const delay = Math.random() < this.knobs.reorderRate ? Math.random() * this.knobs.reorderDelayMs : 0;
+      const delay = this.knobs.webhookDelayMs + (Math.random() < this.knobs.reorderRate ? Math.random() * this.knobs.reorderDelayMs : 0);
       const p = this.deliver(url, delivery, delay).finally(() => this.pending.delete(p));
       this.pending.add(p);
     }
