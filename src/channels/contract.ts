@@ -58,6 +58,12 @@ export interface RemoteListing {
   available?: boolean | null;
   /** Opaque ordering token: Wix revision, Shopify updated_at, ... (compared by the adapter's `isNewer`). */
   version?: string | null;
+  /**
+   * The platform's own field a push sets, where `qty` is derived from it and other writers move
+   * the rest (Vendure: stockOnHand, with qty = stockOnHand - stockAllocated). Equal to what our
+   * last push wrote, an edit is our own echo even when allocations moved `qty` meanwhile.
+   */
+  raw?: number | null;
 }
 
 export interface PushRequest {
@@ -74,9 +80,9 @@ export interface PushRequest {
 }
 
 export type PushResult =
-  | { listingId: string; outcome: 'ok'; qty: number; version: string | null }
+  | { listingId: string; outcome: 'ok'; qty: number; version: string | null; written?: number }
   /** CAS rejected: the platform holds something else; `remote` is a fresh read of it. */
-  | { listingId: string; outcome: 'stale'; remote: RemoteListing }
+  | { listingId: string; outcome: 'stale'; remote: RemoteListing; written?: number }
   | { listingId: string; outcome: 'failed'; error: string; retryable: boolean };
 
 /** A platform event normalised: what the Watcher applies. */

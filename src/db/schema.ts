@@ -190,6 +190,8 @@ export const listings = pgTable(
     externalSku: text('external_sku'),
     name: text('name'),
     lastPushedQty: integer('last_pushed_qty'),
+    /** What the last push wrote into the platform's own field, where that differs from the quantity (RemoteListing.raw). */
+    lastPushedRaw: integer('last_pushed_raw'),
     /** What the channel holds as far as we know, and its version (revision / updated_at). */
     lastSeenQty: integer('last_seen_qty'),
     lastSeenVersion: text('last_seen_version'),

@@ -223,7 +223,7 @@ async function recordResults(
 ): Promise<void> {
   const tenantId = live.row.tenant_id;
   const byId = new Map(dirty.map((l) => [l.id, l]));
-  const done: Array<{ id: string; seq: number; pushed: number | null; seen: number | null; version: string | null; state: string; error: string | null }> = [];
+  const done: Array<{ id: string; seq: number; pushed: number | null; seen: number | null; version: string | null; state: string; error: string | null; raw?: number }> = [];
   const events: SyncEventInput[] = [];
   const staleViews: Array<{ listing: DirtyListing; result: Extract<PushResult, { outcome: 'stale' }> }> = [];
   for (const l of settled) {
@@ -235,7 +235,7 @@ async function recordResults(
     metrics.pushes.inc({ channel_type: live.row.type, outcome: r.outcome });
     if (r.outcome === 'ok') {
       const held = live.module.capabilities.quantityModel === 'availability' ? targets.get(l.id)! : r.qty;
-      done.push({ id: l.id, seq: l.dirty_seq, pushed: held, seen: held, version: r.version ?? l.last_seen_version, state: 'in_sync', error: null });
+      done.push({ id: l.id, seq: l.dirty_seq, pushed: held, seen: held, version: r.version ?? l.last_seen_version, state: 'in_sync', error: null, raw: r.written });
       events.push({ channelId: live.row.id, listingId: l.id, itemId: l.item_id, kind: 'push', outcome: 'ok', qty: held });
     } else if (r.outcome === 'stale') {
       staleViews.push({ listing: l, result: r });
@@ -265,6 +265,14 @@ async function recordResults(
   }
   await withTx(ctx.db, async (tx) => {
     await tx.query(named('sync_results_tx', LISTING_RESULTS_UPDATE, [tenantId, JSON.stringify(done)]));
+    // A raced write still landed: its echo must be known as ours (RemoteListing.raw).
+    const raws = staleViews.filter(({ result }) => result.written !== undefined).map(({ listing, result }) => ({ id: listing.id, raw: result.written }));
+    if (raws.length) {
+      await tx.query(`update listings l set last_pushed_raw = x.raw from jsonb_to_recordset($2::jsonb) as x(id text, raw int) where l.tenant_id = $1 and l.id = x.id`, [
+        tenantId,
+        JSON.stringify(raws),
+      ]);
+    }
     // A refused compare-and-set: take in what the channel really holds (a movement when the
     // channel's sales source is its levels), then the next round pushes against that.
     const views = staleViews.map(({ listing }) => ({ ...listing, changed: false }));
@@ -277,9 +285,9 @@ async function recordResults(
   });
 }
 
-/** Records pushed (or settled, or parked) listings: $1 tenant, $2 jsonb [{id, seq, pushed, seen, version, state, error}]. */
+/** Records pushed (or settled, or parked) listings: $1 tenant, $2 jsonb [{id, seq, pushed, seen, version, state, error, raw?}]. */
 const LISTING_RESULTS_UPDATE = `update listings l set pushed_seq = greatest(l.pushed_seq, x.seq), last_pushed_qty = x.pushed, last_seen_qty = x.seen,
-         last_seen_version = x.version, last_synced_at = now(), last_error = x.error,
+         last_seen_version = x.version, last_synced_at = now(), last_error = x.error, last_pushed_raw = coalesce(x.raw, l.last_pushed_raw),
          state = case when l.dirty_seq > x.seq then 'pending' else x.state end
-  from jsonb_to_recordset($2::jsonb) as x(id text, seq bigint, pushed int, seen int, version text, state text, error text)
+  from jsonb_to_recordset($2::jsonb) as x(id text, seq bigint, pushed int, seen int, version text, state text, error text, raw int)
   where l.tenant_id = $1 and l.id = x.id`;

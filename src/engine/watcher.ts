@@ -30,6 +30,8 @@ interface ListingState {
   external_location_id: string;
   external_sku: string | null;
   last_pushed_qty: number | null;
+  /** What our last push wrote into the platform's own field (RemoteListing.raw), where it has one. */
+  last_pushed_raw?: number | null;
   last_seen_qty: number | null;
   last_seen_version: string | null;
   changed?: boolean;
@@ -65,7 +67,7 @@ export function observeLevel(
   listing.last_seen_version = version ?? listing.last_seen_version;
   listing.changed = true;
   if (qty === null) return { outcome: 'confirmed', movement: null };
-  if (obs.change && live.policy.salesSource === 'orders') return classifyEdit(live, listing, qty, before, obs.change.delta, saleLocationId, sourceEventId);
+  if (obs.change && live.policy.salesSource === 'orders') return classifyEdit(live, listing, qty, remote.raw ?? null, before, obs.change.delta, saleLocationId, sourceEventId);
   if (live.policy.salesSource === 'orders' || live.module.capabilities.quantityModel === 'availability') {
     return { outcome: qty === listing.last_pushed_qty ? 'echo' : 'confirmed', movement: null };
   }
@@ -88,7 +90,9 @@ export function observeLevel(
 
 /**
  * A stock edit the platform reports with its delta (sales come from orders on such channels):
- * - echo: the channel now holds what we last pushed: our own write coming back, nothing moves;
+ * - echo: the channel now holds what we last pushed, or its own field holds what we last wrote
+ *   into it (other writers, such as Vendure's allocations, may have moved the quantity since):
+ *   our own write coming back, nothing moves;
  * - applied: it adds up (what we last saw + delta = what it holds now): a merchant's manual edit
  *   on the channel, taken into the ledger as an adjustment;
  * - drift: it does not add up (a lost event, or the platform's own lost update): nothing moves,
@@ -98,12 +102,13 @@ function classifyEdit(
   live: LiveChannel,
   listing: ListingState,
   qty: number,
+  raw: number | null,
   before: number | null,
   delta: number,
   saleLocationId: string | null,
   sourceEventId: string,
 ): { outcome: 'echo' | 'applied' | 'unmatched' | 'drift'; movement: MovementInput | null } {
-  if (qty === listing.last_pushed_qty) return { outcome: 'echo', movement: null };
+  if (qty === listing.last_pushed_qty || (raw !== null && raw === listing.last_pushed_raw)) return { outcome: 'echo', movement: null };
   if (before === null || before + delta !== qty || delta === 0) return { outcome: 'drift', movement: null };
   if (!listing.item_id || !saleLocationId) return { outcome: 'unmatched', movement: null };
   return {
@@ -124,7 +129,7 @@ async function loadListings(tx: Q, tenantId: string, channelId: string, external
   const { rows } = await tx.query<ListingState>(
     named(
       'watcher_listings',
-      `select id, item_id, external_id, external_location_id, external_sku, last_pushed_qty, last_seen_qty, last_seen_version
+      `select id, item_id, external_id, external_location_id, external_sku, last_pushed_qty, last_pushed_raw, last_seen_qty, last_seen_version
      from listings where tenant_id = $1 and channel_id = $2 and (external_id = any($3) or external_sku = any($4))`,
       [tenantId, channelId, externalIds, skus],
     ),

@@ -26,6 +26,7 @@ let admin: VendureSession;
 let t: EmulatedTenant;
 let channelId: string;
 let variants: Map<string, { id: string }>;
+let webhookSecret: string;
 
 /** Between Vendure's plugin and StockClerk: forwards deliveries, or drops them (a lost webhook). */
 const relay = { drop: false, dropped: 0, failNext: 0, failed: 0, server: null as http.Server | null, target: '' };
@@ -80,7 +81,7 @@ beforeAll(async () => {
   relay.target = h.url;
   const relayUrl = await startRelay();
   channelId = newId('ch');
-  const secret = newStandardWebhookSecret();
+  const secret = (webhookSecret = newStandardWebhookSecret());
   vendure = await startVendureDev({
     pgServerUrl: inject('pgServerUrl'),
     variants: 50,
@@ -236,6 +237,29 @@ describe('Vendure channel against a real Vendure 3.7', () => {
     expect(rows[0].max ?? 0, diag()).toBeLessThanOrEqual(5);
   });
 
+  it('our own stockOnHand write coming back after a checkout allocated meanwhile is an echo, not a merchant edit', async () => {
+    // The race the concurrent checkouts can hit: our push read allocated 0 and set stockOnHand 60
+    // (sellable 60); a checkout allocated 2 in between, so the adjustment's echo says sellable 58.
+    // Its delta (-40 from 100) adds up from what we last saw (98), which is what a merchant's edit
+    // looks like; the stockOnHand we wrote is what tells it apart.
+    const vid = variants.get('SKU-1-6')!.id;
+    await quiescent(h, emus);
+    await db().query(
+      `update listings set last_pushed_qty = 55, last_pushed_raw = 60, last_seen_qty = 98, last_seen_version = null where tenant_id = $1 and channel_id = $2 and external_id = $3`,
+      [t.tenantId, channelId, vid],
+    );
+    const before = await movements('SKU-1-6');
+    const body = JSON.stringify({
+      type: 'stock.movements',
+      data: { movements: [{ id: '9000001', type: 'ADJUSTMENT', quantity: -40, variantId: vid, sku: 'SKU-1-6', stockLocationId: '1', stockOnHand: 60, stockAllocated: 2 }] },
+    });
+    const res = await fetch(`${h.url}/webhooks/vendure/${channelId}`, { method: 'POST', headers: { 'content-type': 'application/json', ...standardWebhookHeaders(webhookSecret, 'msg_raced_echo', body) }, body });
+    expect(res.status).toBe(200);
+    await eventually(async () => (await vendureEvents()).some((e) => e.external_event_id === 'movement:9000001' && e.outcome !== null), 5000, 'the echo to be applied');
+    expect((await vendureEvents()).find((e) => e.external_event_id === 'movement:9000001')!.outcome).toBe('echo');
+    expect(await movements('SKU-1-6')).toEqual(before);
+  });
+
   it('a delivery with a bad signature is refused on the shared inbound path and records nothing', async () => {
     const body = JSON.stringify({ type: 'stock.movements', data: { movements: [{ id: '999999', type: 'SALE', quantity: -1, variantId: variants.get('SKU-1-1')!.id, stockLocationId: '1' }] } });
     const before = (await vendureEvents()).length;
@@ -260,7 +284,8 @@ describe('Vendure channel against a real Vendure 3.7', () => {
       Array.from({ length: 8 }, (_, i) => adapter.pushLevels([{ listingId: `l${i}`, externalId: v, externalLocationId: '1', qty: 50 + i, known: { qty: null, version: null }, idempotencyKey: `k${i}` }])),
     );
     // Serialised in call order: each read back its own value, and the last one stands.
-    expect(results.map((r) => r[0])).toEqual(Array.from({ length: 8 }, (_, i) => ({ listingId: `l${i}`, outcome: 'ok', qty: 50 + i, version: null })));
+    // `written`: the stockOnHand each set (nothing allocated on this variant).
+    expect(results.map((r) => r[0])).toEqual(Array.from({ length: 8 }, (_, i) => ({ listingId: `l${i}`, outcome: 'ok', qty: 50 + i, version: null, written: 50 + i })));
     const after = await variantStock(admin, v);
     expect(after.stockOnHand).toBe(57);
     // Vendure's own ledger agrees with its level: no lost update.

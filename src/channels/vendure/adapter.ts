@@ -190,6 +190,7 @@ export function createVendureAdapter(conn: ChannelConnection): ChannelAdapter {
     // One entry per variant; several locations of one variant go in the same entry.
     const input = new Map<string, Array<{ stockLocationId: string; stockOnHand: number }>>();
     const writable: number[] = [];
+    const written = new Map<number, number>();
     for (const i of idx) {
       const r = reqs[i]!;
       const loc = r.externalLocationId || fallback;
@@ -200,6 +201,7 @@ export function createVendureAdapter(conn: ChannelConnection): ChannelAdapter {
       }
       writable.push(i);
       const onHand = r.qty + level.stockAllocated;
+      written.set(i, onHand);
       // Setting the value it already holds is a no-op in Vendure (no movement): skip the call.
       if (level.stockOnHand !== onHand) input.set(r.externalId, [...(input.get(r.externalId) ?? []), { stockLocationId: loc, stockOnHand: onHand }]);
     }
@@ -213,8 +215,10 @@ export function createVendureAdapter(conn: ChannelConnection): ChannelAdapter {
       const v = after.get(r.externalId);
       const remote = v ? toListing(v, r.externalLocationId || fallback) : null;
       if (!remote) results[i] = { listingId: r.listingId, outcome: 'failed', error: `variant ${r.externalId} vanished`, retryable: true };
-      else if (remote.qty === r.qty) results[i] = { listingId: r.listingId, outcome: 'ok', qty: r.qty, version: null };
-      else results[i] = { listingId: r.listingId, outcome: 'stale', remote };
+      // `written`: the stockOnHand we set. An allocation between our read and our write leaves the
+      // sellable short of r.qty (stale, pushed again), and that adjustment's echo still comes back.
+      else if (remote.qty === r.qty) results[i] = { listingId: r.listingId, outcome: 'ok', qty: r.qty, version: null, written: written.get(i) };
+      else results[i] = { listingId: r.listingId, outcome: 'stale', remote, written: written.get(i) };
     }
   }
 

@@ -45,7 +45,7 @@ export function movementEvents(movements: VendureMovement[]): InboundEvent[] {
         kind: 'level',
         externalEventId,
         occurredAt,
-        level: { externalId: m.variantId, externalLocationId: loc, sku: m.sku ?? null, qty: m.stockOnHand - (m.stockAllocated ?? 0), version: m.id },
+        level: { externalId: m.variantId, externalLocationId: loc, sku: m.sku ?? null, qty: m.stockOnHand - (m.stockAllocated ?? 0), version: m.id, raw: m.stockOnHand },
         change: { delta: m.quantity },
       };
     }

@@ -1,0 +1,1 @@
+ALTER TABLE "listings" ADD COLUMN "last_pushed_raw" integer;
