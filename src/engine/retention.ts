@@ -8,7 +8,6 @@
 // after an hour. Pending work never goes.
 // Each run deletes bounded slices in transactions of their own; the hourly job
 // runs again sooner while a table still has more to go.
-import { withTx } from '../db/pool.ts';
 import type { AppContext } from './context.ts';
 
 export interface RetentionPolicy {
@@ -20,49 +19,58 @@ export interface RetentionPolicy {
 
 export const DEFAULT_RETENTION: RetentionPolicy = { historyDays: 30, jobDays: 7, slice: 5_000 };
 
-// Each: one slice of one table; `$1` the cut-off, `$2` the slice. BRIN indexes on the
-// time columns (0016) find the old end without a scan, at almost no cost to the inserts.
-const SLICES: Record<string, string> = {
-  sync_events: `delete from sync_events where ctid = any(array(
-    select ctid from sync_events where created_at < $1 limit $2))`,
-  channel_events: `delete from channel_events where ctid = any(array(
-    select ctid from channel_events where created_at < $1 and applied_at is not null limit $2))`,
-  webhook_deliveries: `with gone as (
-      delete from webhook_deliveries where ctid = any(array(
-        select ctid from webhook_deliveries where created_at < $1 and status in ('delivered', 'dead') limit $2))
-      returning tenant_id, id
-    ), attempts as (
-      delete from webhook_attempts a using gone where a.tenant_id = gone.tenant_id and a.delivery_id = gone.id
-    )
-    select count(*) from gone`,
-  webhook_events: `delete from webhook_events e where ctid = any(array(
-    select ctid from webhook_events v where v.created_at < $1
-      and not exists (select 1 from webhook_deliveries d where d.tenant_id = v.tenant_id and d.event_id = v.id)
-    limit $2))`,
-};
+const DAY = 86_400_000;
+
+/**
+ * What goes: rows of `table` whose `time` is older than `keepMs`, that also meet `where`; `also`
+ * deletes what hangs off each deleted row (`gone`). BRIN indexes on the time columns (0016) find
+ * the old end without a scan, at almost no cost to the inserts.
+ */
+interface Slice {
+  table: string;
+  time: string;
+  keepMs: (p: RetentionPolicy) => number;
+  where?: string;
+  also?: string;
+}
+
+const SLICES: Slice[] = [
+  { table: 'sync_events', time: 'created_at', keepMs: (p) => p.historyDays * DAY },
+  { table: 'channel_events', time: 'created_at', keepMs: (p) => p.historyDays * DAY, where: 'applied_at is not null' },
+  {
+    table: 'webhook_deliveries',
+    time: 'created_at',
+    keepMs: (p) => p.historyDays * DAY,
+    where: `status in ('delivered', 'dead')`,
+    also: 'delete from webhook_attempts a using gone where a.tenant_id = gone.tenant_id and a.delivery_id = gone.id',
+  },
+  {
+    table: 'webhook_events',
+    time: 'created_at',
+    keepMs: (p) => p.historyDays * DAY,
+    where: 'not exists (select 1 from webhook_deliveries d where d.tenant_id = t.tenant_id and d.event_id = t.id)',
+  },
+  { table: 'api_jobs', time: 'finished_at', keepMs: (p) => p.jobDays * DAY, where: `status in ('succeeded', 'failed')` },
+  // A key's rate-limit bucket idle for an hour is full again (every plan refills within seconds):
+  // its row says nothing a fresh one would not.
+  { table: 'api_key_buckets', time: 'taken_at', keepMs: () => 3_600_000 },
+];
+
+/** One slice of one table in one statement: `$1` the cut-off, `$2` the slice; answers how many went. */
+const sliceSql = (s: Slice) => `with gone as (
+    delete from ${s.table} where ctid = any(array(
+      select ctid from ${s.table} t where t.${s.time} < $1${s.where ? ` and ${s.where}` : ''} limit $2))
+    returning *
+  )${s.also ? `, also as (${s.also})` : ''}
+  select count(*)::int as n from gone`;
 
 /** Rows deleted per table by one pass; a table at its slice may have more to go. */
 export async function pruneHistory(ctx: AppContext, policy: RetentionPolicy = DEFAULT_RETENTION): Promise<Record<string, number>> {
-  const history = new Date(Date.now() - policy.historyDays * 86_400_000);
-  const jobs = new Date(Date.now() - policy.jobDays * 86_400_000);
   const out: Record<string, number> = {};
-  for (const [table, sql] of Object.entries(SLICES)) {
-    const res = await withTx(ctx.db, (tx) => tx.query(sql, [history, policy.slice]));
-    out[table] = table === 'webhook_deliveries' ? Number(res.rows[0]?.count ?? 0) : (res.rowCount ?? 0);
+  for (const s of SLICES) {
+    const { rows } = await ctx.db.query<{ n: number }>(sliceSql(s), [new Date(Date.now() - s.keepMs(policy)), policy.slice]);
+    out[s.table] = rows[0]!.n;
   }
-  const done = await ctx.db.query(
-    `delete from api_jobs where ctid = any(array(
-       select ctid from api_jobs where status in ('succeeded', 'failed') and finished_at < $1 limit $2))`,
-    [jobs, policy.slice],
-  );
-  out.api_jobs = done.rowCount ?? 0;
-  // A key's rate-limit bucket idle for an hour is full again (every plan refills within seconds):
-  // its row says nothing a fresh one would not.
-  const idle = await ctx.db.query(
-    `delete from api_key_buckets where ctid = any(array(select ctid from api_key_buckets where taken_at < now() - interval '1 hour' limit $1))`,
-    [policy.slice],
-  );
-  out.api_key_buckets = idle.rowCount ?? 0;
   return out;
 }
 
