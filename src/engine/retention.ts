@@ -6,7 +6,7 @@
 // settled (delivered or dead), with their attempts, and events no delivery points at any more.
 // Finished API jobs (imports, exports and their files) go after 7 days, idle rate-limit buckets
 // after an hour. Pending work never goes.
-// Each run deletes bounded slices in transactions of their own; the hourly job
+// Each run deletes bounded slices, one statement each; the hourly job
 // runs again sooner while a table still has more to go.
 import type { AppContext } from './context.ts';
 
