@@ -2,20 +2,10 @@
 import type { FastifyError, FastifyInstance } from 'fastify';
 import { ZodError, type ZodType, type z } from 'zod';
 import { LedgerInputError } from '../ledger/ledger.ts';
+import { AppError as ApiError } from '../domain/errors.ts';
 
-export class ApiError extends Error {
-  readonly status: number;
-  readonly code: string;
-  readonly details: unknown;
-  constructor(status: number, code: string, message: string, details: unknown = null) {
-    super(message);
-    this.status = status;
-    this.code = code;
-    this.details = details;
-  }
-}
-
-export const notFound = (what: string) => new ApiError(404, 'not_found', `${what} not found`);
+// Services throw AppError (src/domain/errors.ts); HTTP code calls it ApiError for what it adds itself.
+export { AppError as ApiError, notFound } from '../domain/errors.ts';
 
 /** Validates with zod; a failure is a 400 validation_failed listing each bad field. */
 export function parse<S extends ZodType>(schema: S, data: unknown): z.infer<S> {

@@ -3,14 +3,12 @@
 import { z } from 'zod';
 import { ApiError } from './errors.ts';
 
+export { encodeCursor, page } from '../services/paging.ts';
+
 export const pageQuery = {
   limit: z.coerce.number().int().min(1).max(500).default(50),
   cursor: z.string().max(200).optional(),
 };
-
-export function encodeCursor(key: string | number): string {
-  return Buffer.from(JSON.stringify(key)).toString('base64url');
-}
 
 export function decodeCursor<T extends string | number>(cursor: string | undefined, kind: 'string' | 'number'): T | null {
   if (!cursor) return null;
@@ -23,8 +21,3 @@ export function decodeCursor<T extends string | number>(cursor: string | undefin
   throw new ApiError(400, 'validation_failed', 'cursor is not valid', [{ path: 'cursor', message: 'unreadable cursor' }]);
 }
 
-/** Given limit+1 rows, the page and the cursor for the next one. */
-export function page<R>(rows: R[], limit: number, key: (r: R) => string | number): { data: R[]; next_cursor: string | null } {
-  const data = rows.slice(0, limit);
-  return { data, next_cursor: rows.length > limit ? encodeCursor(key(data[data.length - 1]!)) : null };
-}

@@ -1,0 +1,22 @@
+// A write route's transaction: the service call and, for a POST with an Idempotency-Key, the stored
+// answer commit together (a retry replays the answer, never the effect twice).
+import type { FastifyRequest } from 'fastify';
+import { withTx, type Tx } from '../db/pool.ts';
+import type { AppContext } from '../engine/context.ts';
+import type { Scope } from '../services/scope.ts';
+import { finishInTx } from './plugins/idempotency.ts';
+import { scopeOf } from './scope.ts';
+
+export function write<T>(
+  ctx: AppContext,
+  req: FastifyRequest,
+  status: number,
+  fn: (tx: Tx, scope: Scope) => Promise<T>,
+  headers?: (out: T) => Record<string, string>,
+): Promise<T> {
+  return withTx(ctx.db, async (tx) => {
+    const out = await fn(tx, scopeOf(req));
+    await finishInTx(tx, req, status, out, headers?.(out) ?? {});
+    return out;
+  });
+}
