@@ -1,6 +1,6 @@
 // Job run time and queue wait per task, from the engine's own Prometheus histograms (in-process),
 // as the difference between two snapshots: where a benchmark's time goes inside the workers.
-import { metrics } from '../src/engine/metrics.ts';
+import { metrics } from '../src/metrics.ts';
 
 type Sums = Record<string, { n: number; runS: number; waitS: number; waitN: number }>;
 

@@ -19,7 +19,7 @@ import { cpuSeconds, progress, sleep, startBenchEnv } from './env.ts';
 import { jobDiff, jobSnapshot, webhookAcceptSnapshot } from './job-stats.ts';
 import { ms1, percentile } from './stats.ts';
 import { createBenchTenant, type BenchTenant } from './tenants.ts';
-import { unseenChange } from '../src/engine/push-cursor.ts';
+import { unseenChange } from '../src/db/push-cursor.ts';
 
 export interface PropagationOptions {
   tenants: number;

@@ -106,7 +106,7 @@ export const stockLevels = pgTable(
 
 /**
  * Per tenant, the level changes the stock alert check has already looked at: a snapshot cursor like
- * a channel's push cursor (src/engine/push-cursor.ts), so each check reads only the items whose
+ * a channel's push cursor (src/db/push-cursor.ts), so each check reads only the items whose
  * levels changed since the last one. Zero (the default) means "look at every level once".
  */
 export const stockAlertCursors = pgTable('stock_alert_cursors', {
@@ -161,7 +161,7 @@ export const channels = pgTable(
     pollCursor: text('poll_cursor'),
     /** Level changes from transactions older than this are already marked on this channel's listings. */
     pushCursor: bigint('push_cursor', { mode: 'number' }).notNull().default(sql`(pg_snapshot_xmin(pg_current_snapshot())::text::bigint)`),
-    // With push_cursor (the xmin), the rest of the snapshot Sync last marked from: see src/engine/push-cursor.ts.
+    // With push_cursor (the xmin), the rest of the snapshot Sync last marked from: see src/db/push-cursor.ts.
     pushCursorXmax: bigint('push_cursor_xmax', { mode: 'number' }).notNull().default(0),
     pushCursorXip: bigint('push_cursor_xip', { mode: 'number' }).array().notNull().default(sql`'{}'::bigint[]`),
     /** The account's token bucket, shared by every worker process (src/engine/rate-gate.ts). */

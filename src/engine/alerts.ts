@@ -1,108 +1,14 @@
-// The Alert agent. Alerts de-duplicate while open: one open alert per (tenant, type, subject),
-// enforced by a partial unique index, so raising twice is harmless.
-import { newId } from '../domain/ids.ts';
-import { notifyTenant } from '../db/jobs.ts';
-import { named, withTx, type Tx } from '../db/pool.ts';
-import { cursorToCurrentSnapshot, unseenChange } from './push-cursor.ts';
-import { webhookEventCtes, type WebhookEventType } from '../db/webhook-events.ts';
+// The Alert agent's jobs: stock alerts for the items whose levels moved, channel health across
+// tenants. The rules themselves (raise, resolve, low / out of stock) are src/services/alerts.ts.
+import { named, withTx } from '../db/pool.ts';
+import { itemStates, raiseAlert, resolveAlerts, settleStockAlerts, type ItemState } from '../services/alerts.ts';
+import { cursorToCurrentSnapshot, unseenChange } from '../db/push-cursor.ts';
 import type { AppContext } from './context.ts';
-import { metrics } from './metrics.ts';
-
-type Q = Pick<Tx, 'query'>;
-
-export type AlertType = 'low_stock' | 'out_of_stock' | 'channel_auth' | 'sync_failure_rate' | 'large_drift' | 'webhook_endpoint_paused';
-
-/** The outbound webhook event each alert raises (src/db/webhook-events.ts). */
-const ALERT_EVENTS: Partial<Record<AlertType, WebhookEventType>> = {
-  low_stock: 'item.low_stock',
-  out_of_stock: 'item.out_of_stock',
-  channel_auth: 'channel.disconnected',
-  sync_failure_rate: 'sync.failed',
-  large_drift: 'drift.detected',
-};
-
-// One statement (callers may pass the pool): the alert and, when it is new and someone subscribes,
-// its webhook event (invariant 3).
-const RAISE_SQL = `with ins as (
-  insert into alerts (tenant_id, id, type, severity, subject, message, data)
-  values ($1, $2, $3, $4, $5, $6, $7)
-  on conflict (tenant_id, type, subject) where status <> 'resolved' do nothing
-  returning id, type, severity, subject, message, data, status, created_at
-), ${webhookEventCtes(
-  '$1',
-  '$8',
-  `(select jsonb_build_object('alert_id', id, 'alert_type', type, 'severity', severity, 'subject', subject, 'message', message, 'data', data, 'created_at', created_at) from ins)`,
-  'exists (select 1 from ins) and $8::text is not null',
-)}
-select * from ins`;
-
-export async function raiseAlert(
-  q: Q,
-  tenantId: string,
-  a: { type: AlertType; subject: string; message: string; severity?: 'info' | 'warning' | 'critical'; data?: Record<string, unknown> },
-): Promise<boolean> {
-  const { rows } = await q.query(named('alert_raise', RAISE_SQL, [tenantId, newId('alr'), a.type, a.severity ?? 'warning', a.subject, a.message, a.data ?? null, ALERT_EVENTS[a.type] ?? null]));
-  if (rows[0]) {
-    metrics.alerts.inc({ type: a.type });
-    await notifyTenant(q, tenantId, 'alert.raised', rows[0]);
-  }
-  return rows.length > 0;
-}
-
-export async function resolveAlerts(q: Q, tenantId: string, type: AlertType, subjects: string[]): Promise<void> {
-  if (subjects.length === 0) return;
-  await q.query(`update alerts set status = 'resolved', resolved_at = now() where tenant_id = $1 and type = $2 and subject = any($3) and status <> 'resolved'`, [
-    tenantId,
-    type,
-    subjects,
-  ]);
-}
-
-interface ItemState {
-  id: string;
-  sku: string;
-  name: string;
-  low_stock_threshold: number;
-  available: number;
-  out_open: boolean;
-  low_open: boolean;
-}
-
-/** SQL: the alert state of the tenant's ($1) items that `ids` (a subquery) names. */
-const itemStates = (ids: string) => `select i.id, i.sku, i.name, i.low_stock_threshold,
-    coalesce((select sum(s.on_hand - s.reserved) from stock_levels s where s.tenant_id = i.tenant_id and s.item_id = i.id), 0)::int as available,
-    exists (select 1 from alerts a where a.tenant_id = i.tenant_id and a.type = 'out_of_stock' and a.subject = i.id and a.status <> 'resolved') as out_open,
-    exists (select 1 from alerts a where a.tenant_id = i.tenant_id and a.type = 'low_stock' and a.subject = i.id and a.status <> 'resolved') as low_open
-  from items i where i.tenant_id = $1 and i.id in (${ids})`;
-
-/** Raises what newly holds and resolves what no longer does, for these items. */
-async function settleStockAlerts(tx: Tx, tenantId: string, items: ItemState[]): Promise<void> {
-  const recoveredLow: string[] = [];
-  const recoveredOut: string[] = [];
-  for (const r of items) {
-    const out = r.available <= 0;
-    const low = !out && r.low_stock_threshold > 0 && r.available <= r.low_stock_threshold;
-    if (out && !r.out_open) {
-      await raiseAlert(tx, tenantId, { type: 'out_of_stock', subject: r.id, severity: 'critical', message: `${r.name} (${r.sku}) is out of stock`, data: { item_id: r.id, sku: r.sku, available: r.available } });
-    }
-    if (low && !r.low_open) {
-      await raiseAlert(tx, tenantId, {
-        type: 'low_stock',
-        subject: r.id,
-        message: `${r.name} (${r.sku}) is low: ${r.available} left (threshold ${r.low_stock_threshold})`,
-        data: { item_id: r.id, sku: r.sku, available: r.available, threshold: r.low_stock_threshold },
-      });
-    }
-    if (!out && r.out_open) recoveredOut.push(r.id);
-    if (!low && !out && r.low_open) recoveredLow.push(r.id);
-  }
-  await resolveAlerts(tx, tenantId, 'out_of_stock', recoveredOut);
-  await resolveAlerts(tx, tenantId, 'low_stock', recoveredLow);
-}
+import { metrics } from '../metrics.ts';
 
 /**
  * Low / out of stock, for the items whose levels changed since the tenant's last check (its
- * cursor, src/engine/push-cursor.ts): raise for items at or below their threshold (or at zero),
+ * cursor, src/db/push-cursor.ts): raise for items at or below their threshold (or at zero),
  * resolve the ones that recovered. An item never stocked has no level and raises nothing; a kit
  * has none of its own either (its components alert).
  */
@@ -128,14 +34,6 @@ export async function alertsStock(ctx: AppContext, payload: { tenantId: string }
     );
     await settleStockAlerts(tx, tenantId, rows);
   });
-}
-
-/** Low / out of stock for these items now, in the caller's transaction (their threshold changed). */
-export async function checkStockAlerts(tx: Tx, tenantId: string, itemIds: string[]): Promise<void> {
-  if (itemIds.length === 0) return;
-  // Only stocked items: one never stocked is not "out of stock" (the job's rule too).
-  const { rows } = await tx.query<ItemState>(itemStates('select s.item_id from stock_levels s where s.tenant_id = $1 and s.item_id = any($2)'), [tenantId, itemIds]);
-  await settleStockAlerts(tx, tenantId, rows);
 }
 
 /** Channel health across tenants: push failure rate over the last 15 minutes. */

@@ -11,7 +11,7 @@ import { Readable } from 'node:stream';
 import { parse as parseCsv, CsvError } from 'csv-parse';
 import { stringify } from 'csv-stringify/sync';
 import { pushJob } from '../db/job-specs.ts';
-import { checkStockAlerts } from './alerts.ts';
+import { checkStockAlerts } from '../services/alerts.ts';
 import { addJobs, type JobSpec } from '../db/jobs.ts';
 import { withTx, type Tx } from '../db/pool.ts';
 import { newId } from '../domain/ids.ts';

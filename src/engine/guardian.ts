@@ -7,13 +7,13 @@ import { withTx } from '../db/pool.ts';
 import { channelKitSellable, sellable, type KitComponentStock } from '../domain/sellable.ts';
 import { KIT_COMPONENTS_SQL } from '../db/kits.ts';
 import type { RemoteListing } from '../channels/contract.ts';
-import { raiseAlert } from './alerts.ts';
+import { raiseAlert } from '../services/alerts.ts';
 import type { LiveChannel } from './channel-runtime.ts';
 import type { AppContext } from './context.ts';
-import { metrics } from './metrics.ts';
+import { metrics } from '../metrics.ts';
 import { pushJob } from '../db/job-specs.ts';
 import { recordSyncEvents, type SyncEventInput } from './sync-events.ts';
-import { unseenChange } from './push-cursor.ts';
+import { unseenChange } from '../db/push-cursor.ts';
 
 interface LocalListing {
   id: string;

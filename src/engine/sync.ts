@@ -11,15 +11,15 @@ import { named, withTx } from '../db/pool.ts';
 import { channelKitSellable, needsPush, sellable, type KitComponentStock } from '../domain/sellable.ts';
 import { KIT_COMPONENTS_SQL, KITS_OF } from '../db/kits.ts';
 import { applyMovements } from '../ledger/ledger.ts';
-import { raiseAlert } from './alerts.ts';
+import { raiseAlert } from '../services/alerts.ts';
 import type { LiveChannel } from './channel-runtime.ts';
 import type { AppContext } from './context.ts';
-import { metrics } from './metrics.ts';
+import { metrics } from '../metrics.ts';
 import { nudgeRelay } from './relay.ts';
 import { recordSyncEvents, syncEventRows, syncEventsInsert, syncEventsNotice, type SyncEventInput } from './sync-events.ts';
 import { wakeWorkersIn } from './worker.ts';
 import { observeLevel, saveListingViews } from './watcher.ts';
-import { CURSOR_TO_CURRENT_SNAPSHOT, unseenChange } from './push-cursor.ts';
+import { CURSOR_TO_CURRENT_SNAPSHOT, unseenChange } from '../db/push-cursor.ts';
 import { BUDGET_SHARE, takeWithin } from './rate-gate.ts';
 
 interface DirtyListing {
@@ -71,7 +71,7 @@ const HOLD_MS = 15;
 
 /**
  * Marks this channel's listings whose item's level changed since the channel's cursor, and moves
- * the cursor to this statement's snapshot (src/engine/push-cursor.ts). A writer still in flight
+ * the cursor to this statement's snapshot (src/db/push-cursor.ts). A writer still in flight
  * now stays unseen, and its own outbox row, which the relay sees only once it has committed,
  * brings the next push job. Done here, per channel and at push time, so a burst of movements
  * costs one mark per listing.

@@ -17,7 +17,7 @@ import { applyMovements, type MovementInput } from '../ledger/ledger.ts';
 import { applyReservations, type ReservationInput } from '../ledger/reservations.ts';
 import type { LiveChannel } from './channel-runtime.ts';
 import type { AppContext } from './context.ts';
-import { metrics } from './metrics.ts';
+import { metrics } from '../metrics.ts';
 import { nudgeRelay } from './relay.ts';
 import { syncEventRows, syncEventsInsert, syncEventsNotice, type SyncEventInput } from './sync-events.ts';
 

@@ -13,7 +13,7 @@ import { withTx } from '../db/pool.ts';
 import { WEBHOOK_KEY_PREFIX, WEBHOOK_TASK } from '../db/webhook-events.ts';
 import { isDevHost, isPrivateAddress, webhookUrlProblem } from '../domain/webhook-url.ts';
 import { signStandardWebhook } from '../channels/signing.ts';
-import { raiseAlert } from './alerts.ts';
+import { raiseAlert } from '../services/alerts.ts';
 import type { AppContext } from './context.ts';
 import { wakeWorkersIn } from './worker.ts';
 

@@ -9,7 +9,7 @@ import { retentionRun } from './retention.ts';
 import { failApiJob, runApiJob } from './api-jobs.ts';
 import type { AppContext } from './context.ts';
 import { guardianRun } from './guardian.ts';
-import { metrics } from './metrics.ts';
+import { metrics } from '../metrics.ts';
 import { startRelay } from './relay.ts';
 import { startScheduler } from './scheduler.ts';
 import { syncPush } from './sync.ts';

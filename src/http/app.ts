@@ -7,7 +7,7 @@ import swaggerUi from '@fastify/swagger-ui';
 import websocket from '@fastify/websocket';
 import { z } from 'zod';
 import type { AppContext } from '../engine/context.ts';
-import { registry } from '../engine/metrics.ts';
+import { registry } from '../metrics.ts';
 import { queueDepth } from '../engine/worker.ts';
 import { serveDashboard } from './dashboard.ts';
 import { installErrorHandling } from './errors.ts';

@@ -4,7 +4,7 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createShopifyEmulator } from '../../src/channels/shopify/emulator.ts';
-import { raiseAlert } from '../../src/engine/alerts.ts';
+import { raiseAlert } from '../../src/services/alerts.ts';
 import { eventually, registerTenant, startHarness, type Harness } from '../helpers/stockclerk.ts';
 import { client, expectError, expectInvalid, ghost, snapshot, type Call } from './support.ts';
 

@@ -10,7 +10,7 @@ import { createEposnowEmulator } from '../../src/channels/eposnow/emulator.ts';
 import { addJobs } from '../../src/db/jobs.ts';
 import { withTx } from '../../src/db/pool.ts';
 import { connectEmulatedChannel, type ConnectedChannel } from '../../src/demo/emulated.ts';
-import { raiseAlert } from '../../src/engine/alerts.ts';
+import { raiseAlert } from '../../src/services/alerts.ts';
 import { eventually, registerTenant, startHarness, type Harness } from '../helpers/stockclerk.ts';
 import { startReceiver, type Receiver } from '../helpers/webhook-receiver.ts';
 import { client, expectError, quiet, snapshot, type Call } from './support.ts';

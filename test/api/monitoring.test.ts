@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createShopifyEmulator } from '../../src/channels/shopify/emulator.ts';
 import { addJobs } from '../../src/db/jobs.ts';
 import { withTx } from '../../src/db/pool.ts';
-import { raiseAlert, resolveAlerts } from '../../src/engine/alerts.ts';
+import { raiseAlert, resolveAlerts } from '../../src/services/alerts.ts';
 import { recordSyncEvents } from '../../src/engine/sync-events.ts';
 import { eventually, registerTenant, startHarness, type Harness } from '../helpers/stockclerk.ts';
 import { client, expectError, expectInvalid, ghost, snapshot, type Call } from './support.ts';

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { verifyStandardWebhook } from '../../src/channels/signing.ts';
 import { withTx } from '../../src/db/pool.ts';
 import { emitEvent } from '../../src/db/webhook-events.ts';
-import { raiseAlert } from '../../src/engine/alerts.ts';
+import { raiseAlert } from '../../src/services/alerts.ts';
 import { applyMovements } from '../../src/ledger/ledger.ts';
 import { eventually, registerTenant, startHarness, type Harness } from '../helpers/stockclerk.ts';
 import { startReceiver, type Receiver } from '../helpers/webhook-receiver.ts';

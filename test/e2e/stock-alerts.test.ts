@@ -2,7 +2,7 @@
 // changed since the tenant's last check (a snapshot cursor, as Sync's), so its cost follows the
 // change, not the size of the catalogue; a threshold change is checked in its own transaction.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { unseenChange } from '../../src/engine/push-cursor.ts';
+import { unseenChange } from '../../src/db/push-cursor.ts';
 import { eventually, registerTenant, startHarness, type Harness } from '../helpers/stockclerk.ts';
 import { client, type Call } from '../api/support.ts';
 

@@ -4,7 +4,7 @@ import { createItems } from '../../src/db/tenants.ts';
 import { connectEmulatedChannel, type ConnectedChannel, type EmulatorSet } from '../../src/demo/emulated.ts';
 import { recordMovements } from '../../src/ledger/ledger.ts';
 import { registerTenant, type Harness } from './stockclerk.ts';
-import { unseenChange } from '../../src/engine/push-cursor.ts';
+import { unseenChange } from '../../src/db/push-cursor.ts';
 
 export interface EmulatedTenant {
   tenantId: string;

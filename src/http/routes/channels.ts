@@ -8,7 +8,7 @@ import { CHANNELS, channelModule } from '../../channels/registry.ts';
 import { addJobs } from '../../db/jobs.ts';
 import { withTx, type Tx } from '../../db/pool.ts';
 import { newId } from '../../domain/ids.ts';
-import { resolveAlerts } from '../../engine/alerts.ts';
+import { resolveAlerts } from '../../services/alerts.ts';
 import type { AppContext } from '../../engine/context.ts';
 import { importListings } from '../../engine/onboarding.ts';
 import { pushJob } from '../../db/job-specs.ts';

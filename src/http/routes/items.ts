@@ -9,7 +9,7 @@ import { ApiError, notFound, parse } from '../errors.ts';
 import { ErrorBody } from '../openapi.ts';
 import { decodeCursor, page, pageQuery } from '../paging.ts';
 import { pushJob } from '../../db/job-specs.ts';
-import { checkStockAlerts } from '../../engine/alerts.ts';
+import { checkStockAlerts } from '../../services/alerts.ts';
 import { addJobs, type JobSpec } from '../../db/jobs.ts';
 import { withTx, type Tx } from '../../db/pool.ts';
 import { audit } from '../audit.ts';

@@ -10,7 +10,7 @@ import { withTx, type Tx } from '../../db/pool.ts';
 import { WEBHOOK_EVENT_FILTERS } from '../../db/webhook-events.ts';
 import { newId } from '../../domain/ids.ts';
 import { webhookUrlProblem } from '../../domain/webhook-url.ts';
-import { resolveAlerts } from '../../engine/alerts.ts';
+import { resolveAlerts } from '../../services/alerts.ts';
 import type { AppContext } from '../../engine/context.ts';
 import { webhookJob } from '../../engine/webhooks.ts';
 import { audit } from '../audit.ts';

@@ -5,7 +5,7 @@ import type { FastifyInstance } from 'fastify';
 import { WebhookParseError, type ChannelModule } from '../../channels/contract.ts';
 import { channelModule } from '../../channels/registry.ts';
 import type { AppContext } from '../../engine/context.ts';
-import { metrics } from '../../engine/metrics.ts';
+import { metrics } from '../../metrics.ts';
 import { nudgeRelay } from '../../engine/relay.ts';
 import { Intake } from '../../engine/intake.ts';
 import { ApiError } from '../errors.ts';
