@@ -18,7 +18,7 @@ import { installIdempotency } from './plugins/idempotency.ts';
 import { RateLimiter } from './plugins/rate-limit.ts';
 import { apiRoutes } from './routes/index.ts';
 import { authRoutes } from './routes/auth.ts';
-import { webhookRoutes } from './routes/webhooks.ts';
+import { inboundWebhookRoutes } from './routes/inbound-webhooks.ts';
 import { streamRoutes, type StreamHub } from './stream.ts';
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,100}$/;
@@ -90,7 +90,7 @@ export async function buildApp(ctx: AppContext, opts: AppOptions): Promise<Fasti
     async () => docs.document(),
   );
 
-  await app.register(async (scope) => webhookRoutes(scope, ctx));
+  await app.register(async (scope) => inboundWebhookRoutes(scope, ctx));
   await app.register(async (scope) => authRoutes(scope, ctx), { prefix: '/api/v1' });
   await app.register(async (scope) => streamRoutes(scope, ctx, opts.hub), { prefix: '/api/v1' });
   await app.register(

@@ -1,4 +1,4 @@
-// Inbound channel webhooks: POST /webhooks/:channelType/:channelId.
+// Inbound channel webhooks (platforms -> StockClerk; outbound ones are src/engine/webhooks.ts): POST /webhooks/:channelType/:channelId.
 // Verify the platform's signature on the raw bytes, record each event once, enqueue its
 // application in the same transaction, answer 2xx fast. Bad signature -> 401 and nothing stored.
 import type { FastifyInstance } from 'fastify';
@@ -8,6 +8,7 @@ import type { AppContext } from '../../engine/context.ts';
 import { metrics } from '../../metrics.ts';
 import { nudgeRelay } from '../../engine/relay.ts';
 import { Intake } from '../../engine/intake.ts';
+import { findWebhookChannel } from '../../services/inbound-channels.ts';
 import { ApiError } from '../errors.ts';
 
 interface CachedChannel {
@@ -20,7 +21,7 @@ interface CachedChannel {
 export const WEBHOOK_BODY_LIMIT = 512 * 1024;
 const CACHE_MS = 5_000;
 
-export async function webhookRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {
+export async function inboundWebhookRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {
   // Signatures are over the exact bytes sent: keep the raw body, whatever the content type.
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: WEBHOOK_BODY_LIMIT }, (_req, body, done) => done(null, body));
@@ -31,12 +32,9 @@ export async function webhookRoutes(app: FastifyInstance, ctx: AppContext): Prom
     const key = `${type}/${id}`;
     const hit = cache.get(key);
     if (hit && Date.now() - hit.at < CACHE_MS) return hit;
-    const { rows } = await ctx.db.query<{ tenant_id: string; credentials_enc: string }>(
-      `select tenant_id, credentials_enc from channels where id = $1 and type = $2`,
-      [id, type],
-    );
-    if (!rows[0]) return null;
-    const c = { tenantId: rows[0].tenant_id, credentials: ctx.sealer.open(rows[0].credentials_enc), at: Date.now() };
+    const found = await findWebhookChannel(ctx.db, ctx.sealer, type, id);
+    if (!found) return null;
+    const c = { ...found, at: Date.now() };
     cache.set(key, c);
     if (cache.size > 10_000) cache.delete(cache.keys().next().value!);
     return c;
