@@ -32,7 +32,20 @@ export type ItemPatch = Partial<ItemInput>;
 /** An If-Match check against the item's current version (throws to refuse). */
 export type Guard = (currentVersion: number) => void;
 
-export type ItemRow = { id: string; version: number } & Record<string, unknown>;
+export type ItemRow = {
+  id: string;
+  sku: string;
+  name: string;
+  barcode: string | null;
+  low_stock_threshold: number;
+  buffer: number | null;
+  version: number;
+  created_at: Date;
+  updated_at: Date;
+  /** Summed over locations. */
+  on_hand: number;
+  reserved: number;
+};
 
 const COLUMNS = `i.id, i.sku, i.name, i.barcode, i.low_stock_threshold, i.buffer, i.version, i.created_at, i.updated_at,
   coalesce((select sum(s.on_hand) from stock_levels s where s.tenant_id = i.tenant_id and s.item_id = i.id), 0)::int as on_hand,
