@@ -1,28 +1,27 @@
 // Long work the API hands to the worker (issue 4 point 8): CSV imports of items and of stock
-// counts, CSV exports of items, stock levels and movements. The API inserts an api_jobs row and
-// enqueues `api_job` in the request's transaction; this module does the work.
+// counts, CSV exports of items, stock levels and movements. The API records the job and enqueues
+// `api_job` in the request's transaction (src/services/api-jobs.ts); this module does the work.
 //
 // Imports parse and validate EVERY row before writing anything (a CSV that cannot be parsed fails
 // the job with nothing applied), record per-row errors with their line numbers, then apply the valid
 // rows in batches of IMPORT_BATCH rows, each batch one transaction together with the job's progress.
-// A retried job skips the batches already committed. Stock counts set on_hand: each batch locks its
-// levels and writes the difference as 'count' movements through applyMovements.
+// A retried job skips the batches already committed. A batch goes through the same services as the
+// API: items.upsertBySku (what PATCH /items sets off, a CSV sets off too) and stock.countMany (the
+// locks and count movements of POST /stock-counts).
 import { Readable } from 'node:stream';
 import { parse as parseCsv, CsvError } from 'csv-parse';
 import { stringify } from 'csv-stringify/sync';
-import { pushJob } from '../db/job-specs.ts';
-import { checkStockAlerts } from '../services/alerts.ts';
-import { addJobs, type JobSpec } from '../db/jobs.ts';
 import { withTx, type Tx } from '../db/pool.ts';
-import { newId } from '../domain/ids.ts';
-import { applyMovements } from '../ledger/ledger.ts';
+import { IMPORT_BATCH, jobScope, type JobKind } from '../services/api-jobs.ts';
+import * as items from '../services/items.ts';
+import * as locations from '../services/locations.ts';
+import type { Scope } from '../services/scope.ts';
+import * as stock from '../services/stock.ts';
 import type { AppContext } from './context.ts';
 
-export const JOB_KINDS = ['import_items', 'import_stock_counts', 'export_items', 'export_stock_levels', 'export_movements'] as const;
-export type JobKind = (typeof JOB_KINDS)[number];
+// Where the batch size is read from by the tests and the benchmark.
+export { IMPORT_BATCH } from '../services/api-jobs.ts';
 
-/** Valid rows committed per transaction. */
-export const IMPORT_BATCH = 1000;
 /** Rows read per export page (one stored chunk each). */
 const EXPORT_PAGE = 2000;
 /** Per-row errors kept (every bad row is still counted in rows_failed). */
@@ -38,18 +37,6 @@ export interface RowError {
 export class BadCsv extends Error {}
 
 type Q = Pick<Tx, 'query'>;
-
-export function apiJobSpec(tenantId: string, jobId: string): JobSpec {
-  return { task: 'api_job', payload: { tenantId, jobId }, maxAttempts: 3 };
-}
-
-/** Inserts the job row; the caller enqueues apiJobSpec in the same transaction. */
-export async function createApiJob(q: Q, tenantId: string, kind: JobKind, createdBy: string, params: Record<string, unknown>, input: string | null): Promise<string> {
-  const id = newId('job');
-  await q.query(`insert into api_jobs (tenant_id, id, kind, params, input, created_by) values ($1, $2, $3, $4, $5, $6)`, [tenantId, id, kind, params, input, createdBy]);
-  await addJobs(q, [apiJobSpec(tenantId, id)]);
-  return id;
-}
 
 interface JobRow {
   kind: JobKind;
@@ -167,7 +154,7 @@ interface CountRow {
   note: string | null;
 }
 
-const ITEM_COLUMNS = ['sku', 'name', 'barcode', 'low_stock_threshold', 'buffer'];
+const ITEM_COLUMNS = ['sku', ...items.UPSERT_FIELDS];
 
 function validateItems(header: string[], rows: CsvRow[], errors: RowError[]): ItemRow[] {
   for (const c of ['sku', 'name']) if (!header.includes(c)) throw new BadCsv(`CSV header must name the column ${c} (columns: ${ITEM_COLUMNS.join(', ')})`);
@@ -192,17 +179,17 @@ function validateItems(header: string[], rows: CsvRow[], errors: RowError[]): It
   return out;
 }
 
-async function validateCounts(q: Q, tenantId: string, header: string[], rows: CsvRow[], errors: RowError[], defaultLocation: string | null): Promise<CountRow[]> {
+async function validateCounts(q: Q, scope: Scope, header: string[], rows: CsvRow[], errors: RowError[], defaultLocation: string | null): Promise<CountRow[]> {
   if (!header.includes('sku') && !header.includes('item_id')) throw new BadCsv('CSV header must name the column sku or item_id');
   if (!header.includes('counted_qty')) throw new BadCsv('CSV header must name the column counted_qty');
   if (!header.includes('location_id') && !defaultLocation) throw new BadCsv('CSV header must name the column location_id (or send location_id with the request)');
   const skus = [...new Set(rows.map((r) => r.fields.sku).filter((s): s is string => !!s))];
   const ids = [...new Set(rows.map((r) => r.fields.item_id).filter((s): s is string => !!s))];
-  const { rows: items } = await q.query<{ id: string; sku: string }>(`select id, sku from items where tenant_id = $1 and (sku = any($2) or id = any($3))`, [tenantId, skus, ids]);
-  const bySku = new Map(items.map((i) => [i.sku, i.id]));
-  const byId = new Set(items.map((i) => i.id));
-  const { rows: locs } = await q.query<{ id: string }>(`select id from locations where tenant_id = $1`, [tenantId]);
-  const locations = new Set(locs.map((l) => l.id));
+  const found = await items.findBySkuOrId(q, scope, { skus, ids });
+  const bySku = new Map(found.map((i) => [i.sku, i.id]));
+  const byId = new Set(found.map((i) => i.id));
+  const kits = new Set(found.filter((i) => i.kit).map((i) => i.id));
+  const locationIds = await locations.ids(q, scope);
   const seen = new Map<string, number>();
   const out: CountRow[] = [];
   for (const r of rows) {
@@ -216,9 +203,11 @@ async function validateCounts(q: Q, tenantId: string, header: string[], rows: Cs
       itemId = bySku.get(f.sku) ?? null;
       if (!itemId) errs.push(`sku ${f.sku.slice(0, 100)} is not an item of this account`);
     } else errs.push('sku (or item_id) is required');
+    // The rule of POST /stock-counts (src/services/kits.ts), refused here row by row rather than failing a batch.
+    if (itemId && kits.has(itemId)) errs.push(`${f.item_id ? `item_id ${itemId}` : `sku ${f.sku!.slice(0, 100)}`} is a kit: it holds no stock of its own; count its components instead`);
     const locationId = f.location_id || defaultLocation;
     if (!locationId) errs.push('location_id is required');
-    else if (!locations.has(locationId)) errs.push(`location_id ${locationId.slice(0, 60)} is not a location of this account`);
+    else if (!locationIds.has(locationId)) errs.push(`location_id ${locationId.slice(0, 60)} is not a location of this account`);
     const qty = intField(f.counted_qty, 'counted_qty', 0, MAX_QTY, errs);
     if (qty === null && !errs.some((e) => e.startsWith('counted_qty'))) errs.push('counted_qty is required');
     const note = textField(f.note, 'note', 0, 500, errs);
@@ -237,10 +226,11 @@ async function validateCounts(q: Q, tenantId: string, header: string[], rows: Cs
 async function runImport(ctx: AppContext, tenantId: string, jobId: string, job: JobRow): Promise<void> {
   if (job.input === null) throw new BadCsv('The CSV of this job is gone');
   const { header, rows, errors } = await readCsv(job.input);
+  const scope = jobScope(tenantId, jobId, job.created_by);
   const valid =
     job.kind === 'import_items'
       ? validateItems(header, rows, errors)
-      : await validateCounts(ctx.db, tenantId, header, rows, errors, (job.params.location_id as string | undefined) ?? null);
+      : await validateCounts(ctx.db, scope, header, rows, errors, (job.params.location_id as string | undefined) ?? null);
   errors.sort((a, b) => a.line - b.line);
   const total = rows.length + errors.filter((e) => e.message.startsWith('expected ')).length;
   const ignored = header.filter((h) => !(job.kind === 'import_items' ? ITEM_COLUMNS : ['sku', 'item_id', 'location_id', 'counted_qty', 'note']).includes(h));
@@ -257,12 +247,18 @@ async function runImport(ctx: AppContext, tenantId: string, jobId: string, job: 
     counts = await withTx(ctx.db, async (tx) => {
       const next = { ...counts };
       if (job.kind === 'import_items') {
-        const r = await upsertItems(tx, tenantId, header, batch as ItemRow[]);
+        // Columns the CSV does not have keep their current values on an existing item.
+        const fields = items.UPSERT_FIELDS.filter((c) => header.includes(c));
+        const r = await items.upsertBySku(tx, scope, { fields, rows: batch as ItemRow[] });
         next.created += r.created;
         next.updated += r.updated;
         next.unchanged += batch.length - r.created - r.updated;
       } else {
-        const r = await applyCounts(tx, tenantId, jobId, job.created_by, batch as CountRow[]);
+        const r = await stock.countMany(
+          tx,
+          scope,
+          (batch as CountRow[]).map((c) => ({ item_id: c.item_id, location_id: c.location_id, counted_qty: c.counted_qty, note: c.note ?? `import ${jobId} line ${c.line}` })),
+        );
         next.movements += r.movements;
         next.unchanged += batch.length - r.movements;
       }
@@ -286,65 +282,6 @@ async function runImport(ctx: AppContext, tenantId: string, jobId: string, job: 
       [tenantId, jobId, result, chunks],
     );
   });
-}
-
-async function upsertItems(tx: Tx, tenantId: string, header: string[], batch: ItemRow[]): Promise<{ created: number; updated: number }> {
-  // Columns the CSV does not have keep their current values on an existing item.
-  const set = ITEM_COLUMNS.filter((c) => c !== 'sku' && header.includes(c));
-  const { rows } = await tx.query<{ id: string; created: boolean }>(
-    `insert into items as i (tenant_id, id, sku, name, barcode, low_stock_threshold, buffer)
-     select $1, x.id, x.sku, x.name, x.barcode, coalesce(x.low_stock_threshold, 0), x.buffer
-     from jsonb_to_recordset($2::jsonb) as x(id text, sku text, name text, barcode text, low_stock_threshold int, buffer int)
-     on conflict (tenant_id, sku) do update set ${set.map((c) => (c === 'low_stock_threshold' ? `${c} = coalesce(excluded.${c}, 0)` : `${c} = excluded.${c}`)).join(', ')},
-       version = i.version + 1, updated_at = now()
-     where (${set.map((c) => `i.${c}`).join(', ')}) is distinct from (${set.map((c) => `excluded.${c}`).join(', ')})
-     returning i.id, (xmax = 0) as created`,
-    [tenantId, JSON.stringify(batch.map((r) => ({ id: newId('item'), sku: r.sku, name: r.name, barcode: r.barcode, low_stock_threshold: r.low_stock_threshold, buffer: r.buffer })))],
-  );
-  const updated = rows.filter((r) => !r.created).map((r) => r.id);
-  const jobs: JobSpec[] = [];
-  if (updated.length && header.includes('buffer')) {
-    // A new buffer changes what every channel should hold (as PATCH /items does).
-    const { rows: chans } = await tx.query<{ channel_id: string }>(
-      `update listings l set dirty_seq = dirty_seq + 1 from channels c
-       where l.tenant_id = $1 and l.item_id = any($2) and c.tenant_id = l.tenant_id and c.id = l.channel_id and c.status = 'connected'
-       returning l.channel_id`,
-      [tenantId, updated],
-    );
-    for (const ch of new Set(chans.map((r) => r.channel_id))) jobs.push(pushJob(tenantId, ch));
-  }
-  await addJobs(tx, jobs);
-  if (updated.length && header.includes('low_stock_threshold')) await checkStockAlerts(tx, tenantId, updated);
-  return { created: rows.length - updated.length, updated: updated.length };
-}
-
-async function applyCounts(tx: Tx, tenantId: string, jobId: string, actor: string, batch: CountRow[]): Promise<{ movements: number }> {
-  // The same locks as POST /stock-counts (advisory for a level that does not exist yet, then the
-  // row), taken in one order (item, location) as the ledger does: no deadlock with other writers.
-  const keys = batch.map((r) => [r.item_id, r.location_id] as const).sort((a, b) => (a[0] === b[0] ? (a[1] < b[1] ? -1 : 1) : a[0] < b[0] ? -1 : 1));
-  await tx.query(`select pg_advisory_xact_lock(hashtextextended(k, 0)) from (select k from unnest($1::text[]) with ordinality as u(k, n) order by n) s`, [
-    keys.map(([i, l]) => `level:${tenantId}:${i}:${l}`),
-  ]);
-  const { rows } = await tx.query<{ item_id: string; location_id: string; on_hand: number }>(
-    `select s.item_id, s.location_id, s.on_hand from stock_levels s
-     join jsonb_to_recordset($2::jsonb) as k(item_id text, location_id text) on k.item_id = s.item_id and k.location_id = s.location_id
-     where s.tenant_id = $1 order by s.item_id, s.location_id for update of s`,
-    [tenantId, JSON.stringify(keys.map(([item_id, location_id]) => ({ item_id, location_id })))],
-  );
-  const current = new Map(rows.map((r) => [`${r.item_id}|${r.location_id}`, r.on_hand]));
-  const movements = batch
-    .map((r) => ({ r, delta: r.counted_qty - (current.get(`${r.item_id}|${r.location_id}`) ?? 0) }))
-    .filter((x) => x.delta !== 0)
-    .map(({ r, delta }) => ({
-      itemId: r.item_id,
-      locationId: r.location_id,
-      qtyDelta: delta,
-      reason: 'count' as const,
-      sourceUserId: actor,
-      note: r.note ?? `import ${jobId} line ${r.line}`,
-    }));
-  const res = await applyMovements(tx, tenantId, movements);
-  return { movements: res.movements };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -421,13 +358,4 @@ async function runExport(ctx: AppContext, tenantId: string, jobId: string, job: 
 
 async function insertChunk(q: Q, tenantId: string, jobId: string, seq: number, data: string): Promise<void> {
   await q.query(`insert into api_job_chunks (tenant_id, job_id, seq, data) values ($1, $2, $3, $4)`, [tenantId, jobId, seq, data]);
-}
-
-/** The job's file, chunk by chunk (never the whole file in memory). */
-export async function* jobFile(q: Q, tenantId: string, jobId: string): AsyncGenerator<string> {
-  for (let seq = 0; ; seq++) {
-    const { rows } = await q.query<{ data: string }>(`select data from api_job_chunks where tenant_id = $1 and job_id = $2 and seq = $3`, [tenantId, jobId, seq]);
-    if (!rows[0]) return;
-    yield rows[0].data;
-  }
 }

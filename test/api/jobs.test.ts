@@ -185,6 +185,19 @@ describe('CSV import of stock counts', () => {
     expect(again.result).toMatchObject({ applied: 1, movements: 0, unchanged: 1 });
     expect(await level(soup, loc)).toBe(5);
   });
+
+  it('refuses a count of a kit row by row, as POST /stock-counts does (a kit holds no stock of its own)', async () => {
+    const bread = (await call('POST', '/items', { sku: 'BREAD', name: 'Bread' })).body.id;
+    const kit = (await call('POST', '/items', { sku: 'PICNIC', name: 'Picnic', components: [{ item_id: bread, qty: 1 }] })).body.id;
+    const csv = ['sku,item_id,location_id,counted_qty', `PICNIC,,${loc},2`, `,${kit},${loc},2`, `BREAD,,${loc},3`].join('\n');
+    const job = await finished(await start('/imports/stock-counts', { csv }));
+    expect(job.result).toMatchObject({ rows: 3, applied: 1, failed: 2, movements: 1 });
+    expect(job.errors).toEqual([
+      { line: 2, message: 'sku PICNIC is a kit: it holds no stock of its own; count its components instead' },
+      { line: 3, message: `item_id ${kit} is a kit: it holds no stock of its own; count its components instead` },
+    ]);
+    expect((await call('GET', `/movements?item_id=${kit}`)).body.data).toEqual([]);
+  });
 });
 
 describe('bad input', () => {

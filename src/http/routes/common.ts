@@ -77,16 +77,8 @@ export function requestOrigin(req: FastifyRequest): string {
 
 export const pgCode = (err: unknown): string | undefined => (err as { code?: string } | null)?.code;
 
-/** Level as the API shows it. */
-export function levelView(l: { item_id: string; location_id: string; on_hand: number; reserved: number }) {
-  return { item_id: l.item_id, location_id: l.location_id, on_hand: l.on_hand, reserved: l.reserved, available: l.on_hand - l.reserved };
-}
-
-/** A kit holds no stock of its own (its components do): stock writes naming one are refused. */
-export async function refuseKits(q: { query: (sql: string, params: unknown[]) => Promise<{ rows: Array<{ kit_item_id: string }> }> }, tenantId: string, itemIds: string[]): Promise<void> {
-  const { rows } = await q.query(`select distinct kit_item_id from item_components where tenant_id = $1 and kit_item_id = any($2)`, [tenantId, itemIds]);
-  if (rows.length) throw new ApiError(409, 'conflict', `${rows[0]!.kit_item_id} is a kit: it holds no stock of its own; move its components instead`, { kits: rows.map((r) => r.kit_item_id) });
-}
+// The kit rule moved to src/services/kits.ts; re-exported for the routes that still call it here.
+export { refuseKits } from '../../services/kits.ts';
 
 /** A body whose fields are all optional must still be an object (`{}`), not JSON null. */
 export function objectBody(body: unknown): unknown {

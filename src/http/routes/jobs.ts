@@ -4,26 +4,24 @@
 // Imports take JSON `{csv: "<the CSV text>"}` (so Idempotency-Key, validation and the OpenAPI
 // contract work as for every other POST), at most MAX_CSV characters.
 import { Readable } from 'node:stream';
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
-import { withTx, type Tx } from '../../db/pool.ts';
 import type { AppContext } from '../../engine/context.ts';
-import { createApiJob, IMPORT_BATCH, JOB_KINDS, jobFile, type JobKind } from '../../engine/api-jobs.ts';
-import { audit } from '../audit.ts';
-import { ApiError, notFound, parse } from '../errors.ts';
+import * as apiJobs from '../../services/api-jobs.ts';
+import { ERRORS_SHOWN, IMPORT_BATCH, JOB_KINDS, JOB_STATUSES, type JobKind } from '../../services/api-jobs.ts';
+import { ApiError, parse } from '../errors.ts';
 import { doc, ErrorBody, named, pageOf } from '../openapi.ts';
-import { page, pageQuery } from '../paging.ts';
-import { finishInTx } from '../plugins/idempotency.ts';
+import { pageQuery } from '../paging.ts';
+import { scopeOf } from '../scope.ts';
 import { timestamp } from '../schemas.ts';
+import { write } from '../tx.ts';
 import { idParam, idRef, pathId, requestOrigin, stringCursor } from './common.ts';
 
 /** Characters of CSV one import takes (about 100,000+ rows of items). */
 export const MAX_CSV = 16 * 1024 * 1024;
 // JSON escaping can double a CSV's size (quotes, newlines): the body limit leaves room for it.
 const IMPORT_BODY_LIMIT = 2 * MAX_CSV + 1024;
-const ERRORS_SHOWN = 100;
 const TAG = 'jobs';
-const JOB_STATUSES = ['queued', 'running', 'succeeded', 'failed'] as const;
 
 const csv = z
   .string()
@@ -70,26 +68,8 @@ export const Job = named(
   'Job',
 );
 
-const VIEW_COLUMNS = `j.id, j.kind, j.status, j.rows_total, j.rows_done, j.rows_failed, j.result, j.error, j.file_chunks, j.created_at, j.started_at, j.finished_at,
-  coalesce((select jsonb_agg(e order by n) from (select e, n from jsonb_array_elements(coalesce(j.errors, '[]')) with ordinality as a(e, n) order by n limit ${ERRORS_SHOWN}) x), '[]') as errors`;
-
-interface JobRow {
-  id: string;
-  kind: JobKind;
-  status: string;
-  rows_total: number | null;
-  rows_done: number;
-  rows_failed: number;
-  result: Record<string, unknown> | null;
-  error: string | null;
-  file_chunks: number;
-  errors: Array<{ line: number; message: string }>;
-  created_at: Date;
-  started_at: Date | null;
-  finished_at: Date | null;
-}
-
-function view(req: FastifyRequest, r: JobRow) {
+/** A job as the API shows it; `origin` is where the caller reaches this API (the download link). */
+function view(origin: string, r: apiJobs.ApiJob) {
   return {
     id: r.id,
     kind: r.kind,
@@ -99,22 +79,11 @@ function view(req: FastifyRequest, r: JobRow) {
     errors: r.errors,
     errors_truncated: r.rows_failed > r.errors.length,
     error: r.error,
-    download_url: r.status === 'succeeded' && r.file_chunks > 0 ? `${requestOrigin(req)}/api/v1/jobs/${r.id}/download` : null,
+    download_url: r.status === 'succeeded' && r.file_chunks > 0 ? `${origin}/api/v1/jobs/${r.id}/download` : null,
     created_at: r.created_at,
     started_at: r.started_at,
     finished_at: r.finished_at,
   };
-}
-
-/** 404 unless the item and location a request names are the tenant's (as on every other route). */
-async function checkRefs(q: Pick<Tx, 'query'>, tenantId: string, p: { item_id?: string; location_id?: string }): Promise<void> {
-  const { rows } = await q.query<{ item: boolean; location: boolean }>(
-    `select ($2::text is null or exists(select 1 from items where tenant_id = $1 and id = $2)) as item,
-            ($3::text is null or exists(select 1 from locations where tenant_id = $1 and id = $3)) as location`,
-    [tenantId, p.item_id ?? null, p.location_id ?? null],
-  );
-  if (!rows[0]!.item) throw notFound('Item');
-  if (!rows[0]!.location) throw notFound('Location');
 }
 
 export async function jobRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {
@@ -128,16 +97,14 @@ export async function jobRoutes(app: FastifyInstance, ctx: AppContext): Promise<
         // An export may be posted without a body; a body that is sent must be an object (`parse` reads null as {}).
         if (req.body === null) throw new ApiError(400, 'validation_failed', 'The body must be a JSON object', [{ path: '', message: 'expected an object' }]);
         const b = parse(body, req.body) as Record<string, unknown>;
-        const { csv: input, ...params } = b as { csv?: string };
-        const out = await withTx(ctx.db, async (tx) => {
-          await checkRefs(tx, req.auth.tenantId, params as { item_id?: string; location_id?: string });
-          const id = await createApiJob(tx, req.auth.tenantId, kind, req.auth.actorId, params, input ?? null);
-          const { rows } = await tx.query<JobRow>(`select ${VIEW_COLUMNS} from api_jobs j where j.tenant_id = $1 and j.id = $2`, [req.auth.tenantId, id]);
-          const job = view(req, rows[0]!);
-          await audit(tx, req, 'job.created', { type: 'job', id }, { kind, ...params, ...(input !== undefined ? { csv_chars: input.length } : {}) });
-          await finishInTx(tx, req, 202, job, { location: `/api/v1/jobs/${id}` });
-          return job;
-        });
+        const { csv, ...params } = b as { csv?: string };
+        const out = await write(
+          ctx,
+          req,
+          202,
+          async (tx, scope) => view(requestOrigin(req), await apiJobs.create(tx, scope, { kind, params, csv })),
+          (job) => ({ location: `/api/v1/jobs/${job.id}` }),
+        );
         return reply.code(202).header('location', `/api/v1/jobs/${out.id}`).send(out);
       },
     );
@@ -163,21 +130,12 @@ export async function jobRoutes(app: FastifyInstance, ctx: AppContext): Promise<
 
   app.get('/jobs', doc({ summary: 'List jobs, newest first', tag: TAG, query: JobsQuery, responses: { 200: pageOf(Job) } }), async (req) => {
     const q = parse(JobsQuery, req.query);
-    const before = stringCursor(q.cursor);
-    const { rows } = await ctx.db.query<JobRow>(
-      `select ${VIEW_COLUMNS} from api_jobs j where j.tenant_id = $1 and ($2::text is null or j.id < $2)
-         and ($3::text is null or j.status = $3) and ($4::text is null or j.kind = $4)
-       order by j.id desc limit $5`,
-      [req.auth.tenantId, before, q.status ?? null, q.kind ?? null, q.limit + 1],
-    );
-    const p = page(rows, q.limit, (r) => r.id);
-    return { data: p.data.map((r) => view(req, r)), next_cursor: p.next_cursor };
+    const p = await apiJobs.list(ctx.db, scopeOf(req), { after: stringCursor(q.cursor), limit: q.limit, status: q.status, kind: q.kind });
+    return { data: p.data.map((r) => view(requestOrigin(req), r)), next_cursor: p.next_cursor };
   });
 
   app.get('/jobs/:id', doc({ summary: 'Read a job: status, progress, result, per-row errors, download link', tag: TAG, params: Params, responses: { 200: Job } }), async (req) => {
-    const { rows } = await ctx.db.query<JobRow>(`select ${VIEW_COLUMNS} from api_jobs j where j.tenant_id = $1 and j.id = $2`, [req.auth.tenantId, pathId(req.params, 'job', 'Job')]);
-    if (!rows[0]) throw notFound('Job');
-    return view(req, rows[0]);
+    return view(requestOrigin(req), await apiJobs.get(ctx.db, scopeOf(req), pathId(req.params, 'job', 'Job')));
   });
 
   app.get(
@@ -190,17 +148,11 @@ export async function jobRoutes(app: FastifyInstance, ctx: AppContext): Promise<
       responses: { 200: z.string() },
     }),
     async (req, reply) => {
-      const id = pathId(req.params, 'job', 'Job');
-      const tenantId = req.auth.tenantId;
-      const { rows } = await ctx.db.query<{ kind: string; status: string; file_chunks: number }>(`select kind, status, file_chunks from api_jobs where tenant_id = $1 and id = $2`, [tenantId, id]);
-      const job = rows[0];
-      if (!job) throw notFound('Job');
-      if (job.status !== 'succeeded' || job.file_chunks === 0) throw new ApiError(404, 'not_found', 'This job has no file (yet): see its download_url', { status: job.status });
-      const name = job.kind.startsWith('import') ? `${job.kind}-errors-${id}.csv` : `${job.kind.replace('export_', '')}-${id}.csv`;
+      const f = await apiJobs.file(ctx.db, scopeOf(req), pathId(req.params, 'job', 'Job'));
       return reply
         .type('text/csv; charset=utf-8')
-        .header('content-disposition', `attachment; filename="${name}"`)
-        .send(Readable.from(jobFile(ctx.db, tenantId, id)));
+        .header('content-disposition', `attachment; filename="${f.filename}"`)
+        .send(Readable.from(f.chunks));
     },
   );
 }
