@@ -57,7 +57,7 @@ export const AGENT_NAMES = ['watcher', 'sync', 'guardian', 'alert'] as const;
 export type AgentName = (typeof AGENT_NAMES)[number];
 
 /** Per task: the agent whose work it is (null: none of the four). */
-export const TASKS: { readonly [T in TaskName]: { readonly agent: AgentName | null } } = {
+export const TASKS: { readonly [T in keyof TaskPayloads]: { readonly agent: AgentName | null } } = {
   watcher_apply: { agent: 'watcher' },
   watcher_poll: { agent: 'watcher' },
   sync_push: { agent: 'sync' },
@@ -94,32 +94,34 @@ export const WEBHOOK_KEY_PREFIX = 'whk:';
 export const channelQueue = (channelId: string) => `${CHANNEL_QUEUE_PREFIX}${channelId}`;
 
 /**
- * The Sync's push for one channel. The ledger's statements signal it for every channel they find
- * (pushJobTemplate below; levelChangeSignals in src/ledger/ledger.ts).
+ * The Sync's push for one channel, run by syncPush (src/engine/sync.ts). The ledger's statements
+ * signal it for every channel they find (pushJobTemplate below; levelChangeSignals in src/ledger/ledger.ts).
  */
 export function pushJob(tenantId: string, channelId: string, runAt?: Date): JobSpec<'sync_push'> {
   return { task: 'sync_push', payload: { tenantId, channelId }, key: `${PUSH_KEY_PREFIX}${channelId}`, queue: channelQueue(channelId), runAt };
 }
 
-/** The Watcher's apply run for a channel with recorded events (signalled by src/engine/intake.ts). */
+/** The Watcher's apply run for a channel with recorded events (signalled by src/engine/intake.ts), run by watcherApply (src/engine/watcher.ts). */
 export function applyJob(tenantId: string, channelId: string): JobSpec<'watcher_apply'> {
   return { task: 'watcher_apply', payload: { tenantId, channelId }, key: `apply:${channelId}`, queue: channelQueue(channelId) };
 }
 
+/** The Watcher's safety-net poll, run by watcherPoll (src/engine/watcher.ts). */
 export function pollJob(tenantId: string, channelId: string): JobSpec<'watcher_poll'> {
   return { task: 'watcher_poll', payload: { tenantId, channelId }, key: `poll:${channelId}`, queue: channelQueue(channelId) };
 }
 
+/** A Guardian run for a tenant, run by guardianRun (src/engine/guardian.ts). */
 export function guardianJob(tenantId: string, runAt?: Date): JobSpec<'guardian_run'> {
   return { task: 'guardian_run', payload: { tenantId }, key: `guardian:${tenantId}`, queue: `guardian:${tenantId}`, runAt };
 }
 
-/** Debounced: a burst of stock changes is one alert check. */
+/** The stock alert check, run by alertsStock (src/engine/alerts.ts). Debounced: a burst of stock changes is one check. */
 export function alertsStockJob(tenantId: string): JobSpec<'alerts_stock'> {
   return { task: 'alerts_stock', payload: { tenantId }, key: `alerts-stock:${tenantId}`, runAt: new Date(Date.now() + 1000) };
 }
 
-/** The delivery job for an endpoint, now (the causes' outbox rows) or at a retry time. */
+/** The delivery job for an endpoint, now (the causes' outbox rows) or at a retry time; run by webhookDeliver (src/engine/webhooks.ts). */
 export function webhookJob(tenantId: string, endpointId: string, runAt?: Date): JobSpec<'webhook_deliver'> {
   return {
     task: 'webhook_deliver',
@@ -131,10 +133,12 @@ export function webhookJob(tenantId: string, endpointId: string, runAt?: Date): 
   };
 }
 
+/** Channel health across tenants, run by alertsHealth (src/engine/alerts.ts). */
 export function alertsHealthJob(runAt?: Date): JobSpec<'alerts_health'> {
   return { task: 'alerts_health', payload: {}, key: 'alerts-health', runAt };
 }
 
+/** History pruning, run by retentionTask (src/engine/retention.ts). */
 export function retentionJob(runAt?: Date): JobSpec<'retention'> {
   return { task: 'retention', payload: {}, key: 'retention', runAt };
 }

@@ -5,6 +5,7 @@
 // through it instead of leaving the work to their next poll.
 import type { Agent } from 'undici';
 import type { WorkerPool } from 'graphile-worker';
+import type { Db } from '../db/pool.ts';
 import { QueueStats } from './queue-stats.ts';
 import { createWebhookAgent } from './webhook-agent.ts';
 
@@ -57,9 +58,9 @@ export class JobRuntime {
   }
 
   /** For a process that runs no scheduler: samples the queue counts on a clock of its own. */
-  sampleQueuesEvery(...args: Parameters<QueueStats['sampleEvery']>): void {
+  sampleQueuesEvery(db: Pick<Db, 'query'>, everyMs: number, onError: (err: unknown) => void): void {
     this.stopSampling?.();
-    this.stopSampling = this.queues.sampleEvery(...args);
+    this.stopSampling = this.queues.sampleEvery(db, everyMs, onError);
   }
 
   async close(): Promise<void> {

@@ -15,7 +15,7 @@ import { webhookDeliver } from './webhooks.ts';
 
 export type TaskHandler<T extends TaskName> = (ctx: AppContext, payload: TaskPayloads[T], helpers: JobHelpers) => Promise<unknown>;
 
-export const TASK_HANDLERS: { readonly [T in TaskName]: TaskHandler<T> } = {
+export const TASK_HANDLERS: { readonly [T in keyof TaskPayloads]: TaskHandler<T> } = {
   watcher_apply: watcherApply,
   watcher_poll: watcherPoll,
   sync_push: syncPush,
