@@ -29,8 +29,6 @@ function add(into: Map<string, QueueCounts>, task: string, c: QueueCounts): void
 export class QueueStats {
   private byTask = new Map<string, QueueCounts>();
   private byTenant = new Map<string, Map<string, QueueCounts>>();
-  /** When the counts were taken (null: not yet). */
-  sampledAt: Date | null = null;
 
   /** Takes a new sample (one statement, outside any transaction) and sets the queue-depth gauge. */
   async sample(db: Pick<Db, 'query'>): Promise<void> {
@@ -47,7 +45,6 @@ export class QueueStats {
     }
     this.byTask = byTask;
     this.byTenant = byTenant;
-    this.sampledAt = new Date();
     // Every task, so a drained queue reads 0 rather than its last non-zero depth.
     for (const task of new Set([...TASK_NAMES, ...byTask.keys()])) metrics.queueDepth.set({ task }, byTask.get(task)?.waiting ?? 0);
   }
