@@ -14,6 +14,7 @@ import { migrateDatabase } from '../src/db/migrate.ts';
 import { createPool } from '../src/db/pool.ts';
 import { ChannelRuntime } from '../src/engine/channel-runtime.ts';
 import { DEFAULT_TUNING, type AppContext } from '../src/engine/context.ts';
+import { JobRuntime } from '../src/engine/job-runtime.ts';
 import { createLogger } from '../src/log.ts';
 import { startStockClerk, type StartOptions, type StockClerk } from '../src/server.ts';
 
@@ -188,6 +189,7 @@ async function startProductProcess(workerConcurrency?: number): Promise<BenchEnv
     log: createLogger('silent'),
     channels: new ChannelRuntime(pool, sealer),
     tuning: DEFAULT_TUNING,
+    jobs: new JobRuntime(),
   };
   const port = await freePort();
   const concurrency = String(workerConcurrency ?? (Number(process.env.WORKER_CONCURRENCY) || config.workerConcurrency));

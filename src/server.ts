@@ -9,6 +9,7 @@ import { migrateDatabase } from './db/migrate.ts';
 import { createPool, type Db } from './db/pool.ts';
 import { ChannelRuntime } from './engine/channel-runtime.ts';
 import { DEFAULT_TUNING, type AppContext, type EngineTuning } from './engine/context.ts';
+import { JobRuntime } from './engine/job-runtime.ts';
 import { startWorker, type WorkerHandle } from './engine/worker.ts';
 import { startRelay, type Relay } from './engine/relay.ts';
 import { buildApp } from './http/app.ts';
@@ -57,6 +58,7 @@ export async function startStockClerk(config: Config, opts: StartOptions = {}): 
     log,
     channels: new ChannelRuntime(db, sealer),
     tuning: { ...DEFAULT_TUNING, retention: { ...DEFAULT_TUNING.retention, historyDays: config.retentionDays }, ...opts.tuning },
+    jobs: new JobRuntime(),
   };
   let ready = false;
   let worker: WorkerHandle | null = null;
@@ -76,6 +78,7 @@ export async function startStockClerk(config: Config, opts: StartOptions = {}): 
       await hub?.stop();
       await worker?.stop().catch((err) => log.error({ err }, 'stopping worker'));
       await relay?.stop();
+      await ctx.jobs.close();
       await workerDb?.end().catch(() => {});
       await ctx.channels.close();
       await db.end().catch(() => {});
@@ -90,6 +93,8 @@ export async function startStockClerk(config: Config, opts: StartOptions = {}): 
       worker = await startWorker({ ...ctx, db: workerDb });
     }
     if (opts.relay && !worker) relay = startRelay(ctx);
+    // No scheduler here to sample the job queue (/metrics, the agents' view): a clock of its own.
+    if (!worker) ctx.jobs.sampleQueuesEvery(db, ctx.tuning.schedulerTickMs, (err) => log.warn({ err }, 'sampling the job queue failed'));
     if (opts.api !== false) {
       hub = new StreamHub(databaseUrl);
       await hub.start();

@@ -1,20 +1,12 @@
 // Transactional job enqueue (invariant 3): jobs are rows in graphile-worker's tables, added on the
-// caller's client so they commit or roll back with the change that caused them.
+// caller's client so they commit or roll back with the change that caused them. What a job is
+// (its task, payload, key and queue) is declared in the registry, src/db/job-specs.ts.
 import { randomUUID } from 'node:crypto';
+import type { JobSpec } from './job-specs.ts';
 import { notifyIfWatchedSql } from './live.ts';
 import { named, type Tx } from './pool.ts';
 
-export interface JobSpec {
-  task: string;
-  payload: unknown;
-  /** Same key = one pending job: later adds replace it (array payloads are appended). */
-  key?: string;
-  /** Jobs in one queue run one at a time, in order. */
-  queue?: string;
-  runAt?: Date;
-  maxAttempts?: number;
-  priority?: number;
-}
+export type { JobSpec };
 
 type Queryable = Pick<Tx, 'query'>;
 

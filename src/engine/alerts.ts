@@ -1,5 +1,6 @@
 // The Alert agent's jobs: stock alerts for the items whose levels moved, channel health across
 // tenants. The rules themselves (raise, resolve, low / out of stock) are src/services/alerts.ts.
+import type { TenantJob } from '../db/job-specs.ts';
 import { named, withTx } from '../db/pool.ts';
 import { itemStates, raiseAlert, resolveAlerts, settleStockAlerts, type ItemState } from '../services/alerts.ts';
 import { cursorToCurrentSnapshot, unseenChange } from '../db/push-cursor.ts';
@@ -12,7 +13,7 @@ import { metrics } from '../metrics.ts';
  * resolve the ones that recovered. An item never stocked has no level and raises nothing; a kit
  * has none of its own either (its components alert).
  */
-export async function alertsStock(ctx: AppContext, payload: { tenantId: string }): Promise<void> {
+export async function alertsStock(ctx: AppContext, payload: TenantJob): Promise<void> {
   const { tenantId } = payload;
   await withTx(ctx.db, async (tx) => {
     // One check per tenant at a time: the next waits here and then starts where this one ends.

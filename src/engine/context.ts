@@ -4,13 +4,23 @@ import type { Sealer } from '../db/crypto.ts';
 import type { Db } from '../db/pool.ts';
 import type { Logger } from '../log.ts';
 import type { ChannelRuntime } from './channel-runtime.ts';
-import { DEFAULT_RETENTION, type RetentionPolicy } from './retention.ts';
+import type { JobRuntime } from './job-runtime.ts';
 
 const S = 1_000;
 const M = 60 * S;
 const H = 60 * M;
 /** Retries after the first attempt: 11 attempts over about 3 days (71.6 h before jitter of +-20%). */
 export const WEBHOOK_RETRY_SCHEDULE_MS = [5 * S, 1 * M, 5 * M, 30 * M, 2 * H, 5 * H, 10 * H, 14 * H, 20 * H, 20 * H];
+
+/** How long history is kept (src/engine/retention.ts). */
+export interface RetentionPolicy {
+  historyDays: number;
+  jobDays: number;
+  /** Rows per table per slice. */
+  slice: number;
+}
+
+export const DEFAULT_RETENTION: RetentionPolicy = { historyDays: 30, jobDays: 7, slice: 5_000 };
 
 export interface EngineTuning {
   /** In-job retries of a failing push before handing the job back to the queue's backoff. */
@@ -52,4 +62,6 @@ export interface AppContext {
   log: Logger;
   channels: ChannelRuntime;
   tuning: EngineTuning;
+  /** This process's relays and workers to wake, its sampled job queue counts (src/engine/job-runtime.ts). */
+  jobs: JobRuntime;
 }

@@ -11,7 +11,8 @@ import { raiseAlert } from '../services/alerts.ts';
 import type { LiveChannel } from './channel-runtime.ts';
 import type { AppContext } from './context.ts';
 import { metrics } from '../metrics.ts';
-import { pushJob } from '../db/job-specs.ts';
+import { pushJob, type TenantJob } from '../db/job-specs.ts';
+import { NEEDS_PUSH_SET } from '../services/listing-push.ts';
 import { recordSyncEvents, type SyncEventInput } from './sync-events.ts';
 import { unseenChange } from '../db/push-cursor.ts';
 
@@ -41,7 +42,7 @@ export interface GuardianReport {
   error: string | null;
 }
 
-export async function guardianRun(ctx: AppContext, payload: { tenantId: string }): Promise<GuardianReport[]> {
+export async function guardianRun(ctx: AppContext, payload: TenantJob): Promise<GuardianReport[]> {
   const { tenantId } = payload;
   const { rows: t } = await ctx.db.query<{ drift_threshold: number }>(`select drift_threshold from tenants where id = $1`, [tenantId]);
   if (!t[0]) return [];
@@ -136,8 +137,7 @@ async function checkChannel(ctx: AppContext, live: LiveChannel, threshold: numbe
       // Only if nothing touched the listing since we read it (its seq is unchanged): then we know
       // what the channel holds, and a push of the ledger's value repairs it.
       const { rowCount } = await tx.query(
-        `update listings l set last_seen_qty = x.seen, last_seen_version = x.version, last_pushed_qty = null,
-                dirty_seq = l.dirty_seq + 1, state = 'pending'
+        `update listings l set last_seen_qty = x.seen, last_seen_version = x.version, last_pushed_qty = null, ${NEEDS_PUSH_SET}
          from jsonb_to_recordset($2::jsonb) as x(id text, seq bigint, seen int, version text)
          where l.tenant_id = $1 and l.id = x.id and l.dirty_seq = x.seq`,
         [tenantId, JSON.stringify(repairs)],

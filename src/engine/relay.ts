@@ -1,6 +1,7 @@
 // The outbox relay: moves jobs that transactions wrote to job_outbox into graphile-worker.
 // Runs in every worker process, every few milliseconds while there is work and on a nudge from
-// this process's own writers (webhook intake); concurrent relays skip each other's rows.
+// this process's own writers (webhook intake, through ctx.jobs); concurrent relays skip each
+// other's rows.
 import { relayOutbox } from '../db/jobs.ts';
 import type { AppContext } from './context.ts';
 
@@ -9,15 +10,8 @@ export interface Relay {
   stop(): Promise<void>;
 }
 
-let current: Relay | null = null;
-
 /** Nudges this close together are served by one relay run. */
 const NUDGE_COALESCE_MS = 3;
-
-/** Wakes this process's relay, if it runs one (API and worker in one process). */
-export function nudgeRelay(): void {
-  current?.nudge();
-}
 
 export function startRelay(ctx: AppContext, idleMs = 20): Relay {
   let stopped = false;
@@ -55,9 +49,9 @@ export function startRelay(ctx: AppContext, idleMs = 20): Relay {
       stopped = true;
       wake?.();
       await loop;
-      if (current === relay) current = null;
+      ctx.jobs.removeRelay(relay);
     },
   };
-  current = relay;
+  ctx.jobs.addRelay(relay);
   return relay;
 }

@@ -8,16 +8,9 @@
 // after an hour. Pending work never goes.
 // Each run deletes bounded slices, one statement each; the hourly job
 // runs again sooner while a table still has more to go.
-import type { AppContext } from './context.ts';
-
-export interface RetentionPolicy {
-  historyDays: number;
-  jobDays: number;
-  /** Rows per table per slice. */
-  slice: number;
-}
-
-export const DEFAULT_RETENTION: RetentionPolicy = { historyDays: 30, jobDays: 7, slice: 5_000 };
+import { retentionJob } from '../db/job-specs.ts';
+import { addJobs } from '../db/jobs.ts';
+import { DEFAULT_RETENTION, type AppContext, type RetentionPolicy } from './context.ts';
 
 const DAY = 86_400_000;
 
@@ -81,4 +74,10 @@ export async function retentionRun(ctx: AppContext): Promise<{ deleted: Record<s
   const total = Object.values(deleted).reduce((a, b) => a + b, 0);
   if (total > 0) ctx.log.info({ deleted }, 'retention: pruned history');
   return { deleted, more };
+}
+
+/** The `retention` task: a run, and when more than a slice was due, the next in a minute rather than an hour. */
+export async function retentionTask(ctx: AppContext): Promise<void> {
+  const { more } = await retentionRun(ctx);
+  if (more) await addJobs(ctx.db, [retentionJob(new Date(Date.now() + 60_000))]);
 }

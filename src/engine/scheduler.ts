@@ -1,6 +1,8 @@
 // Time-driven work, as jobs: Guardian runs for tenants that are due, safety-net polls for
 // channels that can be polled, and the periodic jobs (channel health check, retention). Every process may run a scheduler;
 // the UPDATE ... RETURNING claims each due row once, and job keys de-duplicate the rest.
+// Each tick also samples the job queue (src/engine/queue-stats.ts) for /metrics, the agents' view
+// and its own "is a periodic job waiting or running" check.
 import { addJobs, type JobSpec } from '../db/jobs.ts';
 import { withTx } from '../db/pool.ts';
 import { CHANNELS } from '../channels/registry.ts';
@@ -9,6 +11,8 @@ import { guardianJob, PERIODIC_JOBS, pollJob } from '../db/job-specs.ts';
 import { releaseExpired } from '../ledger/reservations.ts';
 
 export async function schedulerTick(ctx: AppContext): Promise<number> {
+  // Outside the transaction below: a failed sample leaves the previous one in place.
+  await ctx.jobs.queues.sample(ctx.db).catch((err) => ctx.log.warn({ err }, 'sampling the job queue failed'));
   return withTx(ctx.db, async (tx) => {
     const jobs: JobSpec[] = [];
     const { rows: due } = await tx.query<{ id: string }>(
@@ -29,13 +33,8 @@ export async function schedulerTick(ctx: AppContext): Promise<number> {
         jobs.push(pollJob(c.tenant_id, c.id));
       }
     }
-    const { rows: queued } = await tx.query<{ identifier: string }>(
-      `select distinct t.identifier from graphile_worker._private_jobs j join graphile_worker._private_tasks t on t.id = j.task_id
-       where t.identifier = any($1)`,
-      [PERIODIC_JOBS.map((p) => p.task)],
-    );
-    const waiting = new Set(queued.map((r) => r.identifier));
-    for (const { everyMs, ...job } of PERIODIC_JOBS) if (!waiting.has(job.task)) jobs.push({ ...job, runAt: new Date(Date.now() + everyMs) });
+    // A periodic job added twice (one tick's job still in the outbox) is one job: same key.
+    for (const { everyMs, ...job } of PERIODIC_JOBS) if (!ctx.jobs.queues.busy(job.task)) jobs.push({ ...job, runAt: new Date(Date.now() + everyMs) });
     await addJobs(tx, jobs);
     return jobs.length;
   }).finally(() =>

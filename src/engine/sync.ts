@@ -4,7 +4,7 @@
 // platform's batch size, behind the channel's token bucket. Pushes are absolute values from the
 // ledger (invariant 4); CAS platforms refuse a stale write and we re-read instead of overwriting.
 import { ChannelError, type PushRequest, type PushResult } from '../channels/contract.ts';
-import { pushJob } from '../db/job-specs.ts';
+import { pushJob, type ChannelJob } from '../db/job-specs.ts';
 import { addJobs } from '../db/jobs.ts';
 import { notifyIfWatchedSql } from '../db/live.ts';
 import { named, withTx } from '../db/pool.ts';
@@ -15,9 +15,8 @@ import { raiseAlert } from '../services/alerts.ts';
 import type { LiveChannel } from './channel-runtime.ts';
 import type { AppContext } from './context.ts';
 import { metrics } from '../metrics.ts';
-import { nudgeRelay } from './relay.ts';
+import { NEEDS_PUSH_SET } from '../services/listing-push.ts';
 import { recordSyncEvents, syncEventRows, syncEventsInsert, syncEventsNotice, type SyncEventInput } from './sync-events.ts';
-import { wakeWorkersIn } from './worker.ts';
 import { observeLevel, saveListingViews } from './watcher.ts';
 import { CURSOR_TO_CURRENT_SNAPSHOT, unseenChange } from '../db/push-cursor.ts';
 import { BUDGET_SHARE, takeWithin } from './rate-gate.ts';
@@ -90,7 +89,7 @@ async function markChanged(ctx: AppContext, live: LiveChannel): Promise<number> 
          and (item_id in (select item_id from changed) or item_id in (${KITS_OF('$1', 'select item_id from changed')}))
        order by id for update
      ), marked as (
-       update listings l set dirty_seq = l.dirty_seq + 1, state = case when l.state = 'in_sync' then 'pending' else l.state end
+       update listings l set ${NEEDS_PUSH_SET}
        from target where l.tenant_id = $1 and l.id = target.id
        returning 1
      )
@@ -103,7 +102,7 @@ async function markChanged(ctx: AppContext, live: LiveChannel): Promise<number> 
   return rows[0]?.marked ?? 0;
 }
 
-export async function syncPush(ctx: AppContext, payload: { tenantId: string; channelId: string }): Promise<void> {
+export async function syncPush(ctx: AppContext, payload: ChannelJob): Promise<void> {
   const live = await ctx.channels.load(payload.tenantId, payload.channelId);
   if (!live || live.row.status !== 'connected') return;
   await markChanged(ctx, live);
@@ -162,8 +161,8 @@ export async function syncPush(ctx: AppContext, payload: { tenantId: string; cha
 
 async function reschedule(ctx: AppContext, live: LiveChannel, delayMs: number): Promise<void> {
   await withTx(ctx.db, (tx) => addJobs(tx, [pushJob(live.row.tenant_id, live.row.id, new Date(Date.now() + delayMs))]));
-  nudgeRelay();
-  wakeWorkersIn(delayMs);
+  ctx.jobs.nudgeRelay();
+  ctx.jobs.wakeWorkersIn(delayMs);
 }
 
 /** A whole call failed. Returns 'retry' to go round again now, 'stop' when the job should end here. */

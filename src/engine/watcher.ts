@@ -6,7 +6,7 @@
 //   whose sales source is 'levels') or a confirmation / echo (channels whose source is 'orders').
 // - watcherPoll: the safety net for channels that can be polled.
 import type { InboundEvent, RemoteListing } from '../channels/contract.ts';
-import { applyJob } from '../db/job-specs.ts';
+import { applyJob, type ChannelJob } from '../db/job-specs.ts';
 import { addJobs } from '../db/jobs.ts';
 import { recordEvents } from './intake.ts';
 import { notifyIfWatchedSql } from '../db/live.ts';
@@ -18,7 +18,6 @@ import { applyReservations, type ReservationInput } from '../ledger/reservations
 import type { LiveChannel } from './channel-runtime.ts';
 import type { AppContext } from './context.ts';
 import { metrics } from '../metrics.ts';
-import { nudgeRelay } from './relay.ts';
 import { syncEventRows, syncEventsInsert, syncEventsNotice, type SyncEventInput } from './sync-events.ts';
 
 type Q = Pick<Tx, 'query'>;
@@ -289,20 +288,20 @@ const APPLY_BATCH = 500;
  * stream of webhooks would starve them, so a full batch hands over and re-enqueues itself.
  * (Events arriving while we run have already enqueued a fresh apply job of their own.)
  */
-export async function watcherApply(ctx: AppContext, payload: { tenantId: string; channelId: string }): Promise<void> {
+export async function watcherApply(ctx: AppContext, payload: ChannelJob): Promise<void> {
   const live = await ctx.channels.load(payload.tenantId, payload.channelId);
   if (!live) return;
   if ((await applyPendingBatch(ctx, live, APPLY_BATCH)) === APPLY_BATCH) {
     await withTx(ctx.db, (tx) => addJobs(tx, [applyJob(payload.tenantId, payload.channelId)]));
   }
-  nudgeRelay(); // the pushes this batch caused are in the outbox: move them now, not at the next tick
+  ctx.jobs.nudgeRelay(); // the pushes this batch caused are in the outbox: move them now, not at the next tick
 }
 
 /** A poll waits at most this long for the account's budget; past it, the next tick polls. */
 const POLL_BUDGET_WAIT_MS = 2_000;
 
 /** Safety net: asks the channel for events since the stored cursor; duplicates of webhooks dedupe on their ids. */
-export async function watcherPoll(ctx: AppContext, payload: { tenantId: string; channelId: string }): Promise<void> {
+export async function watcherPoll(ctx: AppContext, payload: ChannelJob): Promise<void> {
   const live = await ctx.channels.load(payload.tenantId, payload.channelId);
   if (!live || live.row.status !== 'connected' || !live.adapter.pollEvents) return;
   let cursor = live.row.poll_cursor;

@@ -6,45 +6,18 @@
 // tuning.webhookBreakerSpanMs ago) and raises an alert; resuming it through the API sends what waited.
 // Order: first attempts leave in creation order per endpoint; a delivery waiting for a retry does
 // not hold back newer ones (receivers de-duplicate on webhook-id and order by the payload timestamp).
-import dns from 'node:dns';
-import { Agent, request } from 'undici';
-import { addJobs, type JobSpec } from '../db/jobs.ts';
+import { request, type Dispatcher } from 'undici';
+import { addJobs } from '../db/jobs.ts';
+import { webhookJob, type EndpointJob } from '../db/job-specs.ts';
 import { withTx } from '../db/pool.ts';
-import { WEBHOOK_KEY_PREFIX, WEBHOOK_TASK } from '../db/webhook-events.ts';
-import { isDevHost, isPrivateAddress, webhookUrlProblem } from '../domain/webhook-url.ts';
+import { webhookUrlProblem } from '../domain/webhook-url.ts';
 import { signStandardWebhook } from '../channels/signing.ts';
 import { raiseAlert } from '../services/alerts.ts';
 import type { AppContext } from './context.ts';
-import { wakeWorkersIn } from './worker.ts';
 
-/** The delivery job for an endpoint, now (the causes' outbox rows) or at a retry time. */
-export function webhookJob(tenantId: string, endpointId: string, runAt?: Date): JobSpec {
-  return {
-    task: WEBHOOK_TASK,
-    payload: { tenantId, endpointId },
-    // A retry gets a key of its own time: a waiting job keeps its run time when its key is added again.
-    key: runAt ? `${WEBHOOK_KEY_PREFIX}${endpointId}:${runAt.getTime()}` : `${WEBHOOK_KEY_PREFIX}${endpointId}`,
-    queue: `${WEBHOOK_KEY_PREFIX}${endpointId}`,
-    runAt,
-  };
-}
-
-// Resolved addresses are checked at connect time too: a public name re-pointed at a private address
-// (DNS rebinding) is refused. Literal addresses never reach lookup; webhookUrlProblem judged them.
-type LookupCb = (err: Error | null, address: string | dns.LookupAddress[], family?: number) => void;
-function safeLookup(hostname: string, options: dns.LookupOptions, cb: LookupCb): void {
-  dns.lookup(hostname, { ...options, all: true }, (err, addresses) => {
-    if (err) return cb(err, '');
-    const list = addresses as dns.LookupAddress[];
-    if (!isDevHost(hostname) && list.some((a) => isPrivateAddress(a.address))) {
-      return cb(new Error(`${hostname} resolves to a private address; refused`), '');
-    }
-    if (options.all) return cb(null, list);
-    cb(null, list[0]!.address, list[0]!.family);
-  });
-}
-
-const agent = new Agent({ keepAliveTimeout: 10_000, connections: 16, connect: { lookup: safeLookup as never } });
+// The job's builder is the registry's (src/db/job-specs.ts); kept importable from here for callers
+// that looked for it beside its handler.
+export { webhookJob };
 
 export interface AttemptResult {
   ok: boolean;
@@ -53,8 +26,11 @@ export interface AttemptResult {
   durationMs: number;
 }
 
-/** One POST; never throws. 2xx is delivered; redirects are not followed (a 3xx is a failure). */
-export async function sendWebhook(url: string, headers: Record<string, string>, body: string, timeoutMs: number): Promise<AttemptResult> {
+/**
+ * One POST over `dispatcher` (the process's webhook agent, src/engine/webhook-agent.ts); never
+ * throws. 2xx is delivered; redirects are not followed (a 3xx is a failure).
+ */
+export async function sendWebhook(dispatcher: Dispatcher, url: string, headers: Record<string, string>, body: string, timeoutMs: number): Promise<AttemptResult> {
   const started = performance.now();
   const done = (r: Omit<AttemptResult, 'durationMs'>) => ({ ...r, durationMs: Math.round(performance.now() - started) });
   const problem = webhookUrlProblem(url);
@@ -64,7 +40,7 @@ export async function sendWebhook(url: string, headers: Record<string, string>, 
       method: 'POST',
       headers: { 'content-type': 'application/json', 'user-agent': 'StockClerk-Webhooks/1', ...headers },
       body,
-      dispatcher: agent,
+      dispatcher,
       headersTimeout: timeoutMs,
       bodyTimeout: timeoutMs,
       signal: AbortSignal.timeout(timeoutMs),
@@ -108,7 +84,7 @@ const RELAY_SLACK_MS = 30;
 const MAX_ROUNDS = 10;
 
 /** The job: sends the endpoint's due deliveries, then schedules itself for the next retry due. */
-export async function webhookDeliver(ctx: AppContext, p: { tenantId: string; endpointId: string }): Promise<void> {
+export async function webhookDeliver(ctx: AppContext, p: EndpointJob): Promise<void> {
   const { tenantId, endpointId } = p;
   const t = ctx.tuning;
   for (let round = 0; round < MAX_ROUNDS; round++) {
@@ -135,7 +111,7 @@ export async function webhookDeliver(ctx: AppContext, p: { tenantId: string; end
       const body = JSON.stringify({ type: d.type, timestamp: new Date(d.created_at).toISOString(), data: d.payload });
       const ts = Math.floor(Date.now() / 1000);
       const signature = secrets.map((s) => signStandardWebhook(s, d.event_id, ts, body)).join(' ');
-      const r = await sendWebhook(ep.url, { 'webhook-id': d.event_id, 'webhook-timestamp': String(ts), 'webhook-signature': signature }, body, t.webhookTimeoutMs);
+      const r = await sendWebhook(ctx.jobs.webhookAgent, ep.url, { 'webhook-id': d.event_id, 'webhook-timestamp': String(ts), 'webhook-signature': signature }, body, t.webhookTimeoutMs);
       const paused = await record(ctx, tenantId, endpointId, d, r);
       if (paused) return;
     }
@@ -208,7 +184,7 @@ async function record(ctx: AppContext, tenantId: string, endpointId: string, d: 
 }
 
 /** Enqueues the endpoint's job for its earliest pending delivery (now if one is due). */
-export async function scheduleNext(ctx: Pick<AppContext, 'db'>, tenantId: string, endpointId: string): Promise<void> {
+export async function scheduleNext(ctx: Pick<AppContext, 'db' | 'jobs'>, tenantId: string, endpointId: string): Promise<void> {
   const next = await withTx(ctx.db, async (tx) => {
     const { rows } = await tx.query<{ at: Date | null }>(
       `select min(d.next_attempt_at) as at from webhook_deliveries d
@@ -224,5 +200,5 @@ export async function scheduleNext(ctx: Pick<AppContext, 'db'>, tenantId: string
   });
   // graphile-worker notices a job added for later only at its next poll: wake this process's workers
   // when it falls due (after the relay has moved it).
-  if (next) wakeWorkersIn(next.getTime() - Date.now() + RELAY_SLACK_MS);
+  if (next) ctx.jobs.wakeWorkersIn(next.getTime() - Date.now() + RELAY_SLACK_MS);
 }

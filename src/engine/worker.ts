@@ -1,63 +1,35 @@
-// The four agents as graphile-worker task handlers, plus the scheduler that feeds them.
+// The worker: graphile-worker running the registry's tasks (src/engine/tasks.ts), plus the
+// scheduler that feeds them, the outbox relay and the heartbeats that rescue a dead worker's jobs.
 import { EventEmitter } from 'node:events';
 import os from 'node:os';
 import { run, type Runner, type Task, type TaskList, type WorkerEvents, type WorkerPool } from 'graphile-worker';
-import { addJobs } from '../db/jobs.ts';
+import { TASK_NAMES, type TaskName } from '../db/job-specs.ts';
 import { quietLogger } from '../db/migrate.ts';
-import { alertsHealth, alertsStock } from './alerts.ts';
-import { retentionRun } from './retention.ts';
-import { failApiJob, runApiJob } from './api-jobs.ts';
 import type { AppContext } from './context.ts';
-import { guardianRun } from './guardian.ts';
 import { metrics } from '../metrics.ts';
 import { startRelay } from './relay.ts';
 import { startScheduler } from './scheduler.ts';
-import { syncPush } from './sync.ts';
-import { watcherApply, watcherPoll } from './watcher.ts';
-import { webhookDeliver } from './webhooks.ts';
+import { TASK_HANDLERS, type TaskHandler } from './tasks.ts';
 
-type Payload = { tenantId: string; channelId: string };
-
-function task(ctx: AppContext, name: string, fn: (payload: never) => Promise<unknown>): Task {
+/** A registered handler as a graphile-worker task: timed, and its failures logged before the retry. */
+function task<T extends TaskName>(ctx: AppContext, name: T, handler: TaskHandler<T>): Task {
   return async (payload, helpers) => {
     const started = Date.now();
     metrics.jobLatency.observe({ task: name }, Math.max(0, started - new Date(helpers.job.run_at).getTime()) / 1000);
     try {
-      await fn(payload as never);
+      await handler(ctx, payload as never, helpers);
       metrics.jobSeconds.observe({ task: name, outcome: 'ok' }, (Date.now() - started) / 1000);
     } catch (err) {
       metrics.jobSeconds.observe({ task: name, outcome: 'error' }, (Date.now() - started) / 1000);
-      ctx.log.warn({ err, task: name, tenant_id: (payload as Partial<Payload>)?.tenantId, attempt: helpers.job.attempts }, 'job failed; it will be retried');
+      ctx.log.warn({ err, task: name, tenant_id: (payload as { tenantId?: string })?.tenantId, attempt: helpers.job.attempts }, 'job failed; it will be retried');
       throw err;
     }
   };
 }
 
+/** graphile-worker's task list: every task of the registry, run by its handler. */
 export function taskList(ctx: AppContext): TaskList {
-  return {
-    watcher_apply: task(ctx, 'watcher_apply', (p: Payload) => watcherApply(ctx, p)),
-    watcher_poll: task(ctx, 'watcher_poll', (p: Payload) => watcherPoll(ctx, p)),
-    sync_push: task(ctx, 'sync_push', (p: Payload) => syncPush(ctx, p)),
-    guardian_run: task(ctx, 'guardian_run', (p: { tenantId: string }) => guardianRun(ctx, p)),
-    alerts_stock: task(ctx, 'alerts_stock', (p: { tenantId: string }) => alertsStock(ctx, p)),
-    alerts_health: task(ctx, 'alerts_health', () => alertsHealth(ctx)),
-    retention: task(ctx, 'retention', async () => {
-      const { more } = await retentionRun(ctx);
-      // More than a slice was due: come back soon rather than in an hour.
-      if (more) await addJobs(ctx.db, [{ task: 'retention', payload: {}, key: 'retention', runAt: new Date(Date.now() + 60_000) }]);
-    }),
-    webhook_deliver: task(ctx, 'webhook_deliver', (p: { tenantId: string; endpointId: string }) => webhookDeliver(ctx, p)),
-    api_job: async (payload, helpers) => {
-      const p = payload as { tenantId: string; jobId: string };
-      try {
-        await task(ctx, 'api_job', () => runApiJob(ctx, p))(payload, helpers);
-      } catch (err) {
-        // Out of attempts: the API shows the job failed instead of running for ever.
-        if (helpers.job.attempts >= helpers.job.max_attempts) await failApiJob(ctx, p.tenantId, p.jobId, `The job failed: ${(err as Error).message}`);
-        throw err;
-      }
-    },
-  };
+  return Object.fromEntries(TASK_NAMES.map((name) => [name, task(ctx, name, TASK_HANDLERS[name] as TaskHandler<TaskName>)]));
 }
 
 export interface WorkerHandle {
@@ -68,19 +40,6 @@ export interface WorkerHandle {
 const HEARTBEAT_MS = 1_000;
 /** About one completion round trip: when the next job of a channel's queue becomes available. */
 const QUEUE_HANDOFF_MS = 4;
-
-const pools = new Set<WorkerPool>();
-
-/**
- * A job added for later (a push waiting for its rate budget) is noticed by graphile-worker only at
- * its next poll; this process wakes its own workers when it falls due instead.
- */
-export function wakeWorkersIn(ms: number): void {
-  if (pools.size === 0) return;
-  setTimeout(() => {
-    for (const p of pools) p.nudge(1);
-  }, ms + 2).unref();
-}
 
 /**
  * Heartbeats for this process's workers, and the rescue of jobs locked by dead ones. graphile-worker
@@ -119,10 +78,12 @@ function startHeartbeats(ctx: AppContext, workerIds: string[]): { stop(): Promis
 export async function startWorker(ctx: AppContext, opts: { concurrency?: number; scheduler?: boolean } = {}): Promise<WorkerHandle> {
   const workerIds: string[] = [];
   const events: WorkerEvents = new EventEmitter();
+  const pools: WorkerPool[] = [];
   // Jobs and queues are locked under the pool's id (and, on some paths, a worker's): beat for both.
   events.on('pool:create', ({ workerPool }) => {
     workerIds.push(workerPool.id);
-    pools.add(workerPool);
+    pools.push(workerPool);
+    ctx.jobs.addPool(workerPool);
   });
   events.on('worker:create', ({ worker }) => workerIds.push(worker.workerId));
   // A job in a named queue (a channel's) holds the queue until graphile-worker's completion
@@ -131,8 +92,8 @@ export async function startWorker(ctx: AppContext, opts: { concurrency?: number;
   // after the completion has gone through instead.
   events.on('job:complete', ({ job }) => {
     if (job.job_queue_id != null) {
-      wakeWorkersIn(QUEUE_HANDOFF_MS);
-      wakeWorkersIn(QUEUE_HANDOFF_MS * 5);
+      ctx.jobs.wakeWorkersIn(QUEUE_HANDOFF_MS);
+      ctx.jobs.wakeWorkersIn(QUEUE_HANDOFF_MS * 5);
     }
   });
   const runner = await run({
@@ -155,27 +116,9 @@ export async function startWorker(ctx: AppContext, opts: { concurrency?: number;
     async stop() {
       stopScheduler();
       await relay.stop();
-      for (const p of pools) pools.delete(p);
+      for (const p of pools) ctx.jobs.removePool(p);
       await runner.stop();
       await heartbeats.stop();
     },
   };
-}
-
-/** Jobs waiting per task (for /metrics and the agents' status). */
-export async function queueDepth(ctx: Pick<AppContext, 'db'>): Promise<Record<string, { waiting: number; running: number; failing: number }>> {
-  const { rows } = await ctx.db.query<{ task: string; waiting: number; running: number; failing: number }>(
-    `select t.identifier as task,
-            count(*) filter (where j.locked_at is null and j.attempts < j.max_attempts)::int as waiting,
-            count(*) filter (where j.locked_at is not null)::int as running,
-            count(*) filter (where j.attempts > 0 and j.last_error is not null)::int as failing
-     from graphile_worker._private_jobs j join graphile_worker._private_tasks t on t.id = j.task_id
-     group by 1`,
-  );
-  const out: Record<string, { waiting: number; running: number; failing: number }> = {};
-  for (const r of rows) {
-    out[r.task] = { waiting: r.waiting, running: r.running, failing: r.failing };
-    metrics.queueDepth.set({ task: r.task }, r.waiting);
-  }
-  return out;
 }

@@ -8,7 +8,6 @@ import websocket from '@fastify/websocket';
 import { z } from 'zod';
 import type { AppContext } from '../engine/context.ts';
 import { registry } from '../metrics.ts';
-import { queueDepth } from '../engine/worker.ts';
 import { serveDashboard } from './dashboard.ts';
 import { installErrorHandling } from './errors.ts';
 import { ApiDocs, doc } from './openapi.ts';
@@ -73,7 +72,6 @@ export async function buildApp(ctx: AppContext, opts: AppOptions): Promise<Fasti
     return { status: 'ok' };
   });
   app.get('/metrics', async (_req, reply) => {
-    await queueDepth(ctx).catch(() => {});
     return reply.type(registry.contentType).send(await registry.metrics());
   });
 

@@ -2,6 +2,7 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createItems, createTenant } from '../db/tenants.ts';
 import { createTestDb, type TestDb } from '../../test/helpers/db.ts';
+import { pushJob } from '../db/job-specs.ts';
 import { relayOutbox } from '../db/jobs.ts';
 import { newId } from '../domain/ids.ts';
 import { applyMovements, LedgerInputError, recordMovements, verifyLedger } from './ledger.ts';
@@ -103,9 +104,11 @@ describe('ledger', () => {
     } finally {
       a.release();
     }
-    // A's own signal is there for the relay after A's commit: the next job sees A's change.
-    const { rows } = await t.db.query(`select job_key from job_outbox where job_key = $1`, [`push:${channelId}`]);
-    expect(rows).toHaveLength(1);
+    // A's own signal is there for the relay after A's commit: the next job sees A's change. It is
+    // the registry's push job for the channel (task, key, queue and payload from pushJob).
+    const { rows } = await t.db.query(`select task, job_key, queue_name, payload from job_outbox where job_key = $1`, [`push:${channelId}`]);
+    const want = pushJob(tenantId, channelId);
+    expect(rows).toEqual([{ task: want.task, job_key: want.key, queue_name: want.queue, payload: want.payload }]);
     await relayOutbox(t.db);
     const { rows: jobs } = await t.db.query(`select key from graphile_worker.jobs where key = $1`, [`push:${channelId}`]);
     expect(jobs).toHaveLength(1);

@@ -4,12 +4,12 @@
 // pass their own transaction so an inbound event's record and its movements commit together
 // (invariant 2).
 import type { MovementReason } from '../db/schema.ts';
-import { alertsStockJob, CHANNEL_QUEUE_PREFIX, PUSH_KEY_PREFIX } from '../db/job-specs.ts';
+import { alertsStockJob, pushJobTemplate } from '../db/job-specs.ts';
 import { OUTBOX_ROW_KEY_SQL, outboxRow } from '../db/jobs.ts';
 import { watchedSql } from '../db/live.ts';
 import { KITS_OF } from '../db/kits.ts';
 import { named, withTx, type Db, type Tx } from '../db/pool.ts';
-import { webhookEventCtes } from '../db/webhook-events.ts';
+import { webhookEventCtes, webhookJobRow } from '../db/webhook-events.ts';
 
 export interface MovementInput {
   itemId: string;
@@ -47,8 +47,9 @@ export const STOCK_CHANGED_PAYLOAD = (levels: string, reasons: string | null) =>
 /**
  * The CTEs `chans` and `signals` every level-changing statement ends with: the push signal for each
  * connected channel listing a changed item (or a kit made of one) and the debounced stock-alert
- * signal, as outbox rows of this transaction. Parameters by convention: $1 tenant, $3 push key
- * prefix, $4 channel queue prefix, $5 the alert job's outbox row. `guard` gates the alert row.
+ * signal, as outbox rows of this transaction. Parameters by convention: $1 tenant, $3 and $4 the
+ * jobs (levelChangeJobs: the push job with its channel left to append, the alert job). `guard`
+ * gates the alert row.
  */
 export function levelChangeSignals(changedItems: string, guard: string | null): string {
   return `chans as (
@@ -57,13 +58,20 @@ export function levelChangeSignals(changedItems: string, guard: string | null): 
   where l.tenant_id = $1 and (l.item_id in (${changedItems}) or l.item_id in (${KITS_OF('$1', changedItems)}))
 ), signals as (
   insert into job_outbox (key, job_key, task, payload, queue_name, run_at)
-  select ${OUTBOX_ROW_KEY_SQL("($3 || channel_id)")}, $3 || channel_id, 'sync_push', jsonb_build_object('tenantId', $1::text, 'channelId', channel_id), $4 || channel_id, null from chans
+  select ${OUTBOX_ROW_KEY_SQL('(p.job_key || c.channel_id)')}, p.job_key || c.channel_id, p.task,
+         p.payload || jsonb_build_object('channelId', c.channel_id), p.queue_name || c.channel_id, null
+  from chans c cross join jsonb_to_record($3::jsonb) as p(job_key text, task text, payload jsonb, queue_name text)
   union all
   select ${OUTBOX_ROW_KEY_SQL('s.job_key')}, s.job_key, s.task, s.payload, s.queue_name, s.run_at
-  from jsonb_to_record($5::jsonb) as s(job_key text, task text, payload jsonb, queue_name text, run_at timestamptz)
+  from jsonb_to_record($4::jsonb) as s(job_key text, task text, payload jsonb, queue_name text, run_at timestamptz)
   ${guard ? `where ${guard}` : ''}
   on conflict (key) do nothing
 )`;
+}
+
+/** The bound values $3, $4 of levelChangeSignals, from the job registry (src/db/job-specs.ts). */
+export function levelChangeJobs(tenantId: string): [string, string] {
+  return [JSON.stringify(outboxRow(pushJobTemplate(tenantId))), JSON.stringify(outboxRow(alertsStockJob(tenantId)))];
 }
 
 // One statement, one round trip: movements, levels (stamped with this transaction's id, which is
@@ -90,7 +98,7 @@ with input as (
   select $1, item_id, location_id, qty_delta, reason, source_channel_id, source_event_id, source_user_id, note
   from input
   returning 1
-), ${levelChangeSignals('select item_id from agg', null)}, ${webhookEventCtes('$1', "'stock.changed'", STOCK_CHANGED_PAYLOAD('lv', 'input'))}, out as (
+), ${levelChangeSignals('select item_id from agg', null)}, ${webhookEventCtes('$1', "'stock.changed'", STOCK_CHANGED_PAYLOAD('lv', 'input'), '$5')}, out as (
   select (select count(*) from mv)::int as movements,
          -- the new levels, for callers and the live stream; a big batch returns none (refresh instead)
          case when (select count(*) from agg) <= 40 then coalesce((select json_agg(lv) from lv), '[]') end as levels,
@@ -129,7 +137,7 @@ export async function applyMovements(tx: Tx, tenantId: string, movements: Moveme
     note: m.note ?? null,
   }));
   const { rows: out } = await tx.query<{ movements: number; levels: LevelSnapshot[] | null; channel_ids: string[] }>(
-    named('ledger_apply', APPLY_SQL, [tenantId, JSON.stringify(rows), PUSH_KEY_PREFIX, CHANNEL_QUEUE_PREFIX, JSON.stringify(outboxRow(alertsStockJob(tenantId)))]),
+    named('ledger_apply', APPLY_SQL, [tenantId, JSON.stringify(rows), ...levelChangeJobs(tenantId), webhookJobRow(tenantId)]),
   );
   const r = out[0]!;
   return { movements: r.movements, levels: r.levels ?? [], channelIds: r.channel_ids };

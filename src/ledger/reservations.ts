@@ -10,12 +10,10 @@
 // - applyReservations (a channel's allocations, e.g. Vendure's): the platform has already taken
 //   the order, so the hold is recorded whatever is available; a release never takes `reserved`
 //   below zero (a reservation we never heard of, e.g. a lost webhook, cannot be released twice).
-import { alertsStockJob, CHANNEL_QUEUE_PREFIX, PUSH_KEY_PREFIX } from '../db/job-specs.ts';
-import { outboxRow } from '../db/jobs.ts';
 import { watchedSql } from '../db/live.ts';
 import { named, type Tx } from '../db/pool.ts';
-import { webhookEventCtes } from '../db/webhook-events.ts';
-import { LedgerInputError, levelChangeSignals, STOCK_CHANGED_PAYLOAD, type LevelSnapshot } from './ledger.ts';
+import { webhookEventCtes, webhookJobRow } from '../db/webhook-events.ts';
+import { LedgerInputError, levelChangeJobs, levelChangeSignals, STOCK_CHANGED_PAYLOAD, type LevelSnapshot } from './ledger.ts';
 
 export interface ReservedChange {
   itemId: string;
@@ -54,7 +52,7 @@ with want as (
   returning item_id, location_id, on_hand, reserved
 ), upd as (
   select * from held union all select * from recorded
-), ${levelChangeSignals('select item_id from upd', 'exists (select 1 from upd)')}, ${webhookEventCtes('$1', "'stock.changed'", STOCK_CHANGED_PAYLOAD('upd', null), 'exists (select 1 from upd)')}, out as (
+), ${levelChangeSignals('select item_id from upd', 'exists (select 1 from upd)')}, ${webhookEventCtes('$1', "'stock.changed'", STOCK_CHANGED_PAYLOAD('upd', null), '$5', 'exists (select 1 from upd)')}, out as (
   select (select count(*) from want)::int as wanted, coalesce((select json_agg(upd) from upd), '[]') as levels,
          coalesce((select array_agg(channel_id) from chans), '{}') as channel_ids
 )
@@ -68,7 +66,7 @@ type ChangeOut = { wanted: number; levels: LevelSnapshot[]; channel_ids: string[
 
 function runChange(tx: Pick<Tx, 'query'>, tenantId: string, rows: Array<{ item_id: string; location_id: string; delta: number }>, strict: boolean) {
   return tx.query<ChangeOut>(
-    named('ledger_reserve', CHANGE_SQL, [tenantId, JSON.stringify(rows), PUSH_KEY_PREFIX, CHANNEL_QUEUE_PREFIX, JSON.stringify(outboxRow(alertsStockJob(tenantId))), strict]),
+    named('ledger_reserve', CHANGE_SQL, [tenantId, JSON.stringify(rows), ...levelChangeJobs(tenantId), webhookJobRow(tenantId), strict]),
   );
 }
 

@@ -5,7 +5,7 @@
 import { newId } from '../domain/ids.ts';
 import { notifyTenant } from '../db/jobs.ts';
 import { named, type Tx } from '../db/pool.ts';
-import { webhookEventCtes, type WebhookEventType } from '../db/webhook-events.ts';
+import { webhookEventCtes, webhookJobRow, type WebhookEventType } from '../db/webhook-events.ts';
 import { metrics } from '../metrics.ts';
 
 type Q = Pick<Tx, 'query'>;
@@ -32,6 +32,7 @@ const RAISE_SQL = `with ins as (
   '$1',
   '$8',
   `(select jsonb_build_object('alert_id', id, 'alert_type', type, 'severity', severity, 'subject', subject, 'message', message, 'data', data, 'created_at', created_at) from ins)`,
+  '$9',
   'exists (select 1 from ins) and $8::text is not null',
 )}
 select * from ins`;
@@ -41,7 +42,7 @@ export async function raiseAlert(
   tenantId: string,
   a: { type: AlertType; subject: string; message: string; severity?: 'info' | 'warning' | 'critical'; data?: Record<string, unknown> },
 ): Promise<boolean> {
-  const { rows } = await q.query(named('alert_raise', RAISE_SQL, [tenantId, newId('alr'), a.type, a.severity ?? 'warning', a.subject, a.message, a.data ?? null, ALERT_EVENTS[a.type] ?? null]));
+  const { rows } = await q.query(named('alert_raise', RAISE_SQL, [tenantId, newId('alr'), a.type, a.severity ?? 'warning', a.subject, a.message, a.data ?? null, ALERT_EVENTS[a.type] ?? null, webhookJobRow(tenantId)]));
   if (rows[0]) {
     metrics.alerts.inc({ type: a.type });
     await notifyTenant(q, tenantId, 'alert.raised', rows[0]);

@@ -62,7 +62,10 @@ beforeAll(async () => {
   await raiseAlert(db, A.tenantId, { type: 'large_drift', subject: A.listing, message: 'Soup drifted', data: { listing_id: A.listing } });
   expect((await A.call('POST', '/guardian/runs')).status).toBe(202);
   await eventually(async () => (await A.call('GET', '/guardian/runs')).body.data.length > 0, 10_000, "A's guardian run");
-  await withTx(db, (tx) => addJobs(tx, [{ task: 'sync_push', payload: { tenantId: A.tenantId, channelId: A.channel.channelId }, key: 'isolation-later', runAt: new Date(Date.now() + 3_600_000) }]));
+  // Keyed like the registry's jobs (`<prefix><channel id>`): how the agents' queue counts find its tenant.
+  await withTx(db, (tx) =>
+    addJobs(tx, [{ task: 'sync_push', payload: { tenantId: A.tenantId, channelId: A.channel.channelId }, key: `isolation-later:${A.channel.channelId}`, runAt: new Date(Date.now() + 3_600_000) }]),
+  );
   await emu.drain();
   await quiet(db, A.tenantId);
   const alerts = await A.call('GET', '/alerts?type=large_drift');

@@ -159,7 +159,10 @@ describe('agents and the Guardian', () => {
     );
     // One of them has failed once (it is in backoff).
     await h.testDb.db.query(`update graphile_worker._private_jobs set attempts = 1, last_error = 'boom' where key = $1`, [`test-apply:${channelId}`]);
-    const mine = Object.fromEntries((await call('GET', '/agents')).body.agents.map((a: { name: string }) => [a.name, a]));
+    // The counts are the scheduler tick's sample of the queue: the next tick shows the failure.
+    const agents = async () => Object.fromEntries((await call('GET', '/agents')).body.agents.map((a: { name: string }) => [a.name, a]));
+    await eventually(async () => (await agents()).watcher.failing === 1, 5000, 'the next queue sample');
+    const mine = await agents();
     expect(mine.sync).toMatchObject({ state: 'active', queue_depth: 1, failing: 0 });
     expect(mine.watcher).toMatchObject({ state: 'error', queue_depth: 2, failing: 1 });
     const theirs = await client(h.url, other.token)('GET', '/agents');

@@ -6,7 +6,6 @@ import { WebhookParseError, type ChannelModule } from '../../channels/contract.t
 import { channelModule } from '../../channels/registry.ts';
 import type { AppContext } from '../../engine/context.ts';
 import { metrics } from '../../metrics.ts';
-import { nudgeRelay } from '../../engine/relay.ts';
 import { Intake } from '../../engine/intake.ts';
 import { findWebhookChannel } from '../../services/inbound-channels.ts';
 import { ApiError } from '../errors.ts';
@@ -26,7 +25,7 @@ export async function inboundWebhookRoutes(app: FastifyInstance, ctx: AppContext
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: WEBHOOK_BODY_LIMIT }, (_req, body, done) => done(null, body));
   const cache = new Map<string, CachedChannel>();
-  const intake = new Intake(ctx.db, nudgeRelay);
+  const intake = new Intake(ctx.db, () => ctx.jobs.nudgeRelay());
 
   async function channel(type: string, id: string): Promise<CachedChannel | null> {
     const key = `${type}/${id}`;
