@@ -133,6 +133,11 @@ export function webhookJob(tenantId: string, endpointId: string, runAt?: Date): 
   };
 }
 
+/** An import or export the API accepted, run by runApiJob (src/engine/api-jobs.ts); three attempts, then the job shows failed. */
+export function apiJobSpec(tenantId: string, jobId: string): JobSpec<'api_job'> {
+  return { task: 'api_job', payload: { tenantId, jobId }, maxAttempts: 3 };
+}
+
 /** Channel health across tenants, run by alertsHealth (src/engine/alerts.ts). */
 export function alertsHealthJob(runAt?: Date): JobSpec<'alerts_health'> {
   return { task: 'alerts_health', payload: {}, key: 'alerts-health', runAt };

@@ -5,7 +5,8 @@
 // its chunks, which the reads here show.
 import { notFound, AppError } from '../domain/errors.ts';
 import { newId } from '../domain/ids.ts';
-import { addJobs, type JobSpec } from '../db/jobs.ts';
+import { apiJobSpec } from '../db/job-specs.ts';
+import { addJobs } from '../db/jobs.ts';
 import type { Tx } from '../db/pool.ts';
 import { audit } from './audit-log.ts';
 import { page, type PageRequest } from './paging.ts';
@@ -20,10 +21,6 @@ export type JobStatus = (typeof JOB_STATUSES)[number];
 export const IMPORT_BATCH = 1000;
 /** Per-row errors a job shows (the error report download has them all). */
 export const ERRORS_SHOWN = 100;
-
-export function apiJobSpec(tenantId: string, jobId: string): JobSpec {
-  return { task: 'api_job', payload: { tenantId, jobId }, maxAttempts: 3 };
-}
 
 /** A job as it is shown: its row, with the first ERRORS_SHOWN errors. */
 export interface ApiJob {
