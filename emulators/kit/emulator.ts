@@ -37,7 +37,7 @@ export class Emulator<A extends BaseAccount> {
   knobs: Knobs = { ...DEFAULT_KNOBS };
   /** Calls answered and their outcomes (tests read it to see faults and throttling happened). */
   readonly stats = { calls: 0, faults: 0, throttled: 0, webhooksSent: 0, webhooksFailed: 0 };
-  readonly state: StateFile | null;
+  readonly stateFile: StateFile | null;
   private readonly deliveries: Deliveries;
   url = '';
 
@@ -50,8 +50,8 @@ export class Emulator<A extends BaseAccount> {
     };
     this.events.setMaxListeners(0);
     this.deliveries = new Deliveries(() => this.knobs, this.stats);
-    this.state = opts.stateFile ? new StateFile(opts.stateFile, () => this.snapshot(), opts.saveDelayMs) : null;
-    if (this.state) this.restore(this.state.read());
+    this.stateFile = opts.stateFile ? new StateFile(opts.stateFile, () => this.snapshot(), opts.saveDelayMs) : null;
+    if (this.stateFile) this.restore(this.stateFile.read());
     this.app = Fastify({ logger: false, bodyLimit: 10 * 1024 * 1024 });
     // Any call that is not a read may have changed something (a write, an order, a token).
     this.app.addHook('onResponse', async (req) => {
@@ -110,7 +110,7 @@ export class Emulator<A extends BaseAccount> {
 
   /** Platform state changed outside a request (the kit sees requests itself): save it soon. */
   touch(): void {
-    this.state?.touch();
+    this.stateFile?.touch();
   }
 
   async listen(port = 0, host = '127.0.0.1'): Promise<string> {
@@ -122,7 +122,7 @@ export class Emulator<A extends BaseAccount> {
   async close(): Promise<void> {
     this.deliveries.stop();
     await this.app.close();
-    await this.state?.flush();
+    await this.stateFile?.flush();
   }
 
   private async changes<T>(fn: () => Promise<T>): Promise<T> {
@@ -159,7 +159,7 @@ export class Emulator<A extends BaseAccount> {
   private restore(raw: unknown): void {
     if (raw === null) return;
     const s = raw as Partial<SavedState>;
-    const where = this.state?.path ?? 'state';
+    const where = this.stateFile?.path ?? 'state';
     // Someone else's file at this path is a configuration mistake, not something to overwrite.
     if (s.platform !== this.spec.platform) throw new Error(`${where} holds ${String(s.platform)} state, not ${this.spec.platform}`);
     if (s.format !== STATE_FORMAT || !Array.isArray(s.accounts)) throw new Error(`${where}: unknown state format ${String(s.format)}`);

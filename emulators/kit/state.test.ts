@@ -215,7 +215,7 @@ describe('the state file', () => {
   it('without a file nothing is written', async () => {
     const emu = createEposnowEmulator();
     emu.addAccount({ id: 'till', credentials: {}, items: ITEMS });
-    expect(emu.state).toBeNull();
+    expect(emu.stateFile).toBeNull();
     await emu.close();
   });
 });
