@@ -13,7 +13,7 @@
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { Pool } from 'undici';
 import type { EmulatedChannelType as ChannelType } from '../src/channels/contract.ts';
-import type { WriteRecord } from '../src/channels/emulator-kit/index.ts';
+import type { WriteRecord } from '../emulators/kit/index.ts';
 import { startEmulators, type EmulatorSet } from '../src/demo/emulated.ts';
 import { cpuSeconds, progress, sleep, startBenchEnv } from './env.ts';
 import { jobDiff, jobSnapshot, webhookAcceptSnapshot } from './job-stats.ts';

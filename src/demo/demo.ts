@@ -1,7 +1,8 @@
 // The demo on first `npm start`: tenant "Demo Deli", three emulated channels (Epos Now till, Wix
 // store, Deliveroo) running in this process on local ports, 20 items listed on all three, stock
 // received into the ledger. On later starts the same accounts are reopened (their secrets are
-// kept in DATA_DIR, mode 0600) holding what the ledger says each channel should hold.
+// kept in DATA_DIR, mode 0600); each emulator kept its accounts' stock and counters in
+// DATA_DIR/emulators/<type>.json, as the platform would have.
 import fs from 'node:fs';
 import path from 'node:path';
 import { hash } from '@node-rs/argon2';
@@ -54,7 +55,9 @@ type Saved = Record<string, EmulatedAccount & { type: ChannelType }>;
 
 export async function ensureDemo(ctx: AppContext, stockclerkUrl: string): Promise<DemoInfo> {
   const base = ctx.config.port;
-  const emulators = await startEmulators({ eposnow: base + 1, wix: base + 2, deliveroo: base + 3 });
+  // The platforms remember their accounts, stock and counters across restarts, as real ones do.
+  const stateDir = path.join(ctx.config.dataDir, 'emulators');
+  const emulators = await startEmulators({ eposnow: base + 1, wix: base + 2, deliveroo: base + 3 }, { stateDir });
   const file = path.join(ctx.config.dataDir, 'demo-accounts.json');
   const { rows } = await ctx.db.query<{ tenant_id: string }>(`select tenant_id from users where lower(email) = $1`, [DEMO_LOGIN.email]);
   try {
@@ -90,22 +93,30 @@ async function reopen(ctx: AppContext, tenantId: string, emulators: EmulatorSet,
   for (const [channelId, acc] of Object.entries(saved)) {
     const { rows: exists } = await ctx.db.query(`select name from channels where tenant_id = $1 and id = $2`, [tenantId, channelId]);
     if (!exists[0]) continue;
-    // The platform "kept" what the ledger says it should hold.
-    const { rows: items } = await ctx.db.query<{ sku: string; name: string; qty: number }>(
-      `select i.sku, i.name, greatest(0, coalesce(sum(s.on_hand - s.reserved), 0))::int as qty
-       from items i left join stock_levels s on s.tenant_id = i.tenant_id and s.item_id = i.id
-       where i.tenant_id = $1 group by i.tenant_id, i.id order by i.sku`,
-      [tenantId],
-    );
     const emu = emulators[acc.type];
-    openAccount(emu, acc.type, channelId, url, acc, items);
+    // Where the emulator has no saved state for the account (its state file was removed, or the
+    // DATA_DIR is from before emulators kept state), it is opened holding what the ledger says.
+    const items = emu.accounts.has(acc.id) ? [] : await ledgerQuantities(ctx, tenantId);
+    const kept = openAccount(emu, acc.type, channelId, url, acc, items);
     await ctx.db.query(`update channels set base_url = $3, updated_at = now() where tenant_id = $1 and id = $2`, [tenantId, channelId, emu.url]);
-    // Emulator ids (Wix locations) are new after a restart: listings are rebuilt from the channel.
-    await ctx.db.query(`delete from listings where tenant_id = $1 and channel_id = $2`, [tenantId, channelId]);
-    await importListings(ctx, tenantId, channelId);
+    if (!kept) {
+      // A newly opened account has new ids (Wix locations): listings are rebuilt from the channel.
+      await ctx.db.query(`delete from listings where tenant_id = $1 and channel_id = $2`, [tenantId, channelId]);
+      await importListings(ctx, tenantId, channelId);
+    }
     channels.push({ type: acc.type, name: exists[0].name, channelId, accountId: acc.id, url: emu.url });
   }
   return { tenantId, emulators, channels };
+}
+
+async function ledgerQuantities(ctx: AppContext, tenantId: string): Promise<Array<{ sku: string; name: string; qty: number }>> {
+  const { rows } = await ctx.db.query<{ sku: string; name: string; qty: number }>(
+    `select i.sku, i.name, greatest(0, coalesce(sum(s.on_hand - s.reserved), 0))::int as qty
+     from items i left join stock_levels s on s.tenant_id = i.tenant_id and s.item_id = i.id
+     where i.tenant_id = $1 group by i.tenant_id, i.id order by i.sku`,
+    [tenantId],
+  );
+  return rows;
 }
 
 export function demoBanner(stockclerkUrl: string, info: DemoInfo): string {

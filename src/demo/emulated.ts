@@ -3,12 +3,13 @@
 // webhooks pointed at /webhooks/:type/:channelId, listings imported through the real adapter and
 // matched by SKU). Used by the demo, the end-to-end tests and the benchmarks.
 import { randomBytes } from 'node:crypto';
+import path from 'node:path';
+import { createDeliverooEmulator } from '../../emulators/deliveroo/index.ts';
+import { createEposnowEmulator } from '../../emulators/eposnow/index.ts';
+import type { AccountInput, Emulator, EmulatorOptions } from '../../emulators/kit/index.ts';
+import { createShopifyEmulator } from '../../emulators/shopify/index.ts';
+import { createWixEmulator, generateWixKeyPair } from '../../emulators/wix/index.ts';
 import type { EmulatedChannelType as ChannelType } from '../channels/contract.ts';
-import { createDeliverooEmulator } from '../channels/deliveroo/emulator.ts';
-import type { Emulator } from '../channels/emulator-kit/index.ts';
-import { createEposnowEmulator } from '../channels/eposnow/emulator.ts';
-import { createShopifyEmulator } from '../channels/shopify/emulator.ts';
-import { createWixEmulator, generateWixKeyPair } from '../channels/wix/emulator.ts';
 import { newId } from '../domain/ids.ts';
 import type { AppContext } from '../engine/context.ts';
 import { importListings } from '../engine/onboarding.ts';
@@ -18,17 +19,22 @@ import { importListings } from '../engine/onboarding.ts';
 export type AnyEmulator = Emulator<any>;
 export type EmulatorSet = Record<ChannelType, AnyEmulator> & { close(): Promise<void> };
 
-const FACTORIES: Record<ChannelType, () => AnyEmulator> = {
-  shopify: () => createShopifyEmulator(),
-  wix: () => createWixEmulator(),
-  eposnow: () => createEposnowEmulator(),
-  deliveroo: () => createDeliverooEmulator(),
+const FACTORIES: Record<ChannelType, (opts: EmulatorOptions) => AnyEmulator> = {
+  shopify: (opts) => createShopifyEmulator(opts),
+  wix: (opts) => createWixEmulator(opts),
+  eposnow: (opts) => createEposnowEmulator(opts),
+  deliveroo: (opts) => createDeliverooEmulator(opts),
 };
 
-export async function startEmulators(ports: Partial<Record<ChannelType, number>> = {}): Promise<EmulatorSet> {
+export interface StartEmulatorsOptions {
+  /** Each emulator keeps its platform state in `<stateDir>/<type>.json` across restarts; none = in memory. */
+  stateDir?: string | null;
+}
+
+export async function startEmulators(ports: Partial<Record<ChannelType, number>> = {}, opts: StartEmulatorsOptions = {}): Promise<EmulatorSet> {
   const set = {} as Record<ChannelType, AnyEmulator>;
   for (const type of Object.keys(FACTORIES) as ChannelType[]) {
-    const emu = FACTORIES[type]();
+    const emu = FACTORIES[type]({ stateFile: opts.stateDir ? path.join(opts.stateDir, `${type}.json`) : null });
     try {
       await emu.listen(ports[type] ?? 0);
     } catch {
@@ -108,22 +114,31 @@ export function newEmulatedAccount(type: ChannelType, id = `${type}-${rand(4)}`)
   return { id, ...credentialsFor(type, id) };
 }
 
-/** Opens (or reopens, after a restart) the emulator account behind a channel. */
-export function openAccount(emulator: AnyEmulator, type: ChannelType, channelId: string, stockclerkUrl: string, acc: EmulatedAccount, items: ConnectInput['items']): void {
-  emulator.addAccount({
+/**
+ * Opens (or reopens, after a restart) the emulator account behind a channel. Returns true when
+ * the emulator kept the account from an earlier run (its stock, ids and counters as they were);
+ * `items` only seed an account the emulator does not have.
+ */
+export function openAccount(emulator: AnyEmulator, type: ChannelType, channelId: string, stockclerkUrl: string, acc: EmulatedAccount, items: ConnectInput['items']): boolean {
+  return emulator.reopenAccount(accountInput(type, channelId, stockclerkUrl, acc, items)).kept;
+}
+
+function accountInput(type: ChannelType, channelId: string, stockclerkUrl: string, acc: EmulatedAccount, items: ConnectInput['items']): AccountInput {
+  return {
     id: acc.id,
     credentials: acc.account,
     webhookUrl: `${stockclerkUrl}/webhooks/${type}/${channelId}`,
     webhookSecret: acc.webhookSecret,
     items,
     ...acc.settings,
-  });
+  };
 }
 
 export async function connectEmulatedChannel(ctx: AppContext, input: ConnectInput): Promise<ConnectedChannel> {
   const channelId = newId('ch');
   const creds = input.account ?? newEmulatedAccount(input.type);
-  openAccount(input.emulator, input.type, channelId, input.stockclerkUrl, creds, input.items);
+  // A new connection is a new account on the platform, holding these items (whatever an earlier run left under that id).
+  input.emulator.addAccount(accountInput(input.type, channelId, input.stockclerkUrl, creds, input.items));
   await ctx.db.query(
     `insert into channels (tenant_id, id, type, name, base_url, credentials_enc, settings) values ($1, $2, $3, $4, $5, $6, $7)`,
     [

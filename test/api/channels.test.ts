@@ -3,7 +3,7 @@
 // quantities, and credentials that never come back in any response.
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createShopifyEmulator } from '../../src/channels/shopify/emulator.ts';
+import { createShopifyEmulator } from '../../emulators/shopify/index.ts';
 import { raiseAlert } from '../../src/services/alerts.ts';
 import { eventually, registerTenant, startHarness, type Harness } from '../helpers/stockclerk.ts';
 import { client, expectError, expectInvalid, ghost, snapshot, type Call } from './support.ts';

@@ -3,7 +3,7 @@
 // the caller's tenant and refusing bad input with a structured 4xx. Plus the app served at / with
 // its SPA fallback, never shadowing API, webhook or operations paths.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createEposnowEmulator } from '../../src/channels/eposnow/emulator.ts';
+import { createEposnowEmulator } from '../../emulators/eposnow/index.ts';
 import { newEmulatedAccount, openAccount } from '../../src/demo/emulated.ts';
 import { ensureWebBuilt } from '../helpers/browser.ts';
 import { eventually, registerTenant, startHarness, type Harness } from '../helpers/stockclerk.ts';

@@ -6,7 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import { SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createEposnowEmulator } from '../../src/channels/eposnow/emulator.ts';
+import { createEposnowEmulator } from '../../emulators/eposnow/index.ts';
 import { addJobs } from '../../src/db/jobs.ts';
 import { withTx } from '../../src/db/pool.ts';
 import { connectEmulatedChannel, type ConnectedChannel } from '../../src/demo/emulated.ts';

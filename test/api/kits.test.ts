@@ -4,7 +4,7 @@
 // a kit listing its sellable from the components' stock, and a sale of the kit on the channel moves
 // its components (the Watcher explodes it), after which the kit listing is pushed again.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createEposnowEmulator } from '../../src/channels/eposnow/emulator.ts';
+import { createEposnowEmulator } from '../../emulators/eposnow/index.ts';
 import { connectEmulatedChannel } from '../../src/demo/emulated.ts';
 import { verifyLedger } from '../../src/ledger/ledger.ts';
 import { eventually, registerTenant, startHarness, type Harness } from '../helpers/stockclerk.ts';

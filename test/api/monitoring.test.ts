@@ -1,7 +1,7 @@
 // What the dashboard watches: sync events, alerts (list, acknowledge), the agents' status with
 // their queues, and Guardian runs (history, run now) over real HTTP.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createShopifyEmulator } from '../../src/channels/shopify/emulator.ts';
+import { createShopifyEmulator } from '../../emulators/shopify/index.ts';
 import { addJobs } from '../../src/db/jobs.ts';
 import { withTx } from '../../src/db/pool.ts';
 import { raiseAlert, resolveAlerts } from '../../src/services/alerts.ts';

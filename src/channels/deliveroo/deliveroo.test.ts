@@ -4,8 +4,8 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import { request } from 'undici';
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { ChannelError, WebhookParseError, type IncomingWebhook, type PushRequest } from '../contract.ts';
-import { sleep, type WriteRecord } from '../emulator-kit/index.ts';
-import { createDeliverooEmulator, type DeliverooOrder } from './emulator.ts';
+import { sleep, type WriteRecord } from '../../../emulators/kit/index.ts';
+import { createDeliverooEmulator, type DeliverooOrder } from '../../../emulators/deliveroo/index.ts';
 import { deliverooChannel } from './index.ts';
 import { deliverooWebhook } from './webhook.ts';
 

@@ -3,8 +3,8 @@
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { ChannelError, WebhookParseError, type ChannelAdapter, type IncomingWebhook, type InboundEvent } from '../contract.ts';
-import { DEFAULT_KNOBS, sleep, type WriteRecord } from '../emulator-kit/index.ts';
-import { createEposnowEmulator } from './emulator.ts';
+import { DEFAULT_KNOBS, sleep, type WriteRecord } from '../../../emulators/kit/index.ts';
+import { createEposnowEmulator } from '../../../emulators/eposnow/index.ts';
 import { eposnowChannel } from './index.ts';
 import { signEposWebhook } from './webhook.ts';
 

@@ -2,9 +2,9 @@
 import { describe, it, expect, beforeAll, afterAll, afterEach } from 'vitest';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { ChannelError, WebhookParseError, type ChannelAdapter, type IncomingWebhook, type InboundEvent, type PushRequest } from '../contract.ts';
-import { DEFAULT_KNOBS, type Emulator, type WriteRecord } from '../emulator-kit/index.ts';
+import { DEFAULT_KNOBS, type Emulator, type WriteRecord } from '../../../emulators/kit/index.ts';
 import { hmacSha256 } from '../signing.ts';
-import { createShopifyEmulator, LOCATION_GID, type ShopifyAccount } from './emulator.ts';
+import { createShopifyEmulator, LOCATION_GID, type ShopifyAccount } from '../../../emulators/shopify/index.ts';
 import { shopifyChannel } from './index.ts';
 
 const SECRET = 'shpss_test_secret';

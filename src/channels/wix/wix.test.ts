@@ -4,8 +4,8 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import { importSPKI, jwtVerify } from 'jose';
 import { request } from 'undici';
 import { ChannelError, WebhookParseError, type IncomingWebhook, type InboundEvent, type RemoteListing } from '../contract.ts';
-import { DEFAULT_KNOBS, type Emulator } from '../emulator-kit/index.ts';
-import { createWixEmulator, generateWixKeyPair, type WixAccount } from './emulator.ts';
+import { DEFAULT_KNOBS, type Emulator } from '../../../emulators/kit/index.ts';
+import { createWixEmulator, generateWixKeyPair, type WixAccount } from '../../../emulators/wix/index.ts';
 import { signJwtRS256 } from './jwt.ts';
 import { wixChannel } from './index.ts';
 

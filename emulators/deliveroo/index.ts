@@ -1,58 +1,28 @@
 // A Deliveroo site as the Partner Platform shows it: OAuth2 client-credentials tokens (300 s),
 // a menu of items with PLUs, an availability status per item (Menu API v2), orders placed by
-// customers and the signed Order Events webhook. Deliveroo has no stock counts: a sale never
-// changes availability; only the merchant (tablet) or the API does.
+// customers and the signed Order Events webhook (notify.ts). Deliveroo has no stock counts: a
+// sale never changes availability; only the merchant (tablet) or the API does.
+// Facts: /work/shared/channel-apis.md section 6.
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { Emulator, header, type AccountInput, type BaseAccount, type EmulatorSpec, type ItemState } from '../emulator-kit/index.ts';
-import { hmacSha256 } from '../signing.ts';
+import { Emulator, header, type EmulatorOptions, type EmulatorSpec, type ItemState } from '../kit/index.ts';
+import { sendOrderEvent } from './notify.ts';
+import { createSite, loadSite, saveSite, STATUSES, type DeliverooAccount, type DeliverooMenuItem, type DeliverooOrder, type ItemStatus } from './site.ts';
 
-export type ItemStatus = 'available' | 'unavailable' | 'hidden';
-const STATUSES: ReadonlySet<string> = new Set(['available', 'unavailable', 'hidden']);
+export type { DeliverooAccount, DeliverooAccountInput, DeliverooMenuItem, DeliverooOrder, ItemStatus } from './site.ts';
 
-export interface DeliverooMenuItem {
-  id: string;
-  name: string;
-  /** The partner's PLU = `pos_item_id` on orders = our SKU. */
-  plu: string;
-  status: ItemStatus;
-}
-
-export interface DeliverooOrder {
-  id: string;
-  order_number: string;
-  location_id: string;
-  display_id: string;
-  status: 'placed' | 'accepted' | 'rejected' | 'confirmed' | 'canceled';
-  status_log: Array<{ at: string; status: string }>;
-  fulfillment_type: 'deliveroo';
-  asap: boolean;
-  total_price: { fractional: number; currency_code: string };
-  items: Array<Record<string, unknown> & { pos_item_id: string; quantity: number; name: string }>;
-}
-
-export interface DeliverooAccount extends BaseAccount {
-  /** The account id is the Deliveroo site id (the rate limit is per site, like the platform's). */
-  brandId: string;
-  menuId: string;
-  items: Map<string, DeliverooMenuItem>;
-  orders: Map<string, DeliverooOrder>;
-  orderSeq: number;
-}
-
-/** Extra, optional fields on the /_control/accounts body (AccountInput has no place for them). */
-export type DeliverooAccountInput = AccountInput & { brand_id?: string; menu_id?: string };
-
-export interface DeliverooEmulatorOptions {
+export interface DeliverooEmulatorOptions extends EmulatorOptions {
   /** Token lifetime; the platform's is 300 s. Tests shorten it (also POST /_control/tokens {ttl_sec}). */
   tokenTtlSec?: number;
 }
 
 const UNIT_PRICE = 500; // GUESS: prices are irrelevant to stock; a flat £5.00 keeps orders realistic.
 
+type Token = { clientId: string; expiresAt: number };
+
 export function createDeliverooEmulator(opts: DeliverooEmulatorOptions = {}): Emulator<DeliverooAccount> {
   const cfg = { tokenTtlSec: opts.tokenTtlSec ?? 300, issued: 0 };
-  const tokens = new Map<string, { clientId: string; expiresAt: number }>();
+  const tokens = new Map<string, Token>();
 
   const byClient = (accounts: Map<string, DeliverooAccount>, clientId: string): DeliverooAccount[] =>
     [...accounts.values()].filter((a) => a.credentials.client_id === clientId);
@@ -65,24 +35,6 @@ export function createDeliverooEmulator(opts: DeliverooEmulatorOptions = {}): Em
       : [...acc.items.values()].find((i) => i.plu === input.sku);
     if (!item) throw fail(404, `no menu item ${input.externalId ?? input.sku}`);
     return item;
-  };
-
-  // Order Events webhook: hex HMAC-SHA256(webhook secret, guid + " " + raw body).
-  // The sequence guid is made once per event, so a retry or duplicate is the same signed request;
-  // the platform does not say otherwise, and our dedupe key (order id + status) does not depend on it.
-  const sendOrderEvent = (emu: Emulator<DeliverooAccount>, acc: DeliverooAccount, event: string, order: DeliverooOrder): void => {
-    const body = JSON.stringify({ event, body: { order } });
-    // GUESS: the doc's example guid is numeric ("1499765769"); a UUID is as opaque to a verifier.
-    const guid = randomUUID();
-    emu.sendWebhook(acc, {
-      body,
-      headers: {
-        'X-Deliveroo-Sequence-Guid': guid,
-        'X-Deliveroo-Hmac-Sha256': hmacSha256(acc.webhookSecret ?? '', `${guid} ${body}`, 'hex'),
-        'x-deliveroo-payload-type': `event/${event}`,
-        'x-deliveroo-webhook-version': '1',
-      },
-    });
   };
 
   const setOrderStatus = (emu: Emulator<DeliverooAccount>, acc: DeliverooAccount, orderId: string, status: DeliverooOrder['status']) => {
@@ -117,17 +69,16 @@ export function createDeliverooEmulator(opts: DeliverooEmulatorOptions = {}): Em
   };
 
   const spec: EmulatorSpec<DeliverooAccount> = {
-    type: 'deliveroo',
+    platform: 'deliveroo',
     // Documented 1 request / 100 ms / site for partial availability updates.
     rateLimit: { perSecond: 10, burst: 10 },
-
-    createAccount(input: DeliverooAccountInput, base) {
-      const items = new Map<string, DeliverooMenuItem>();
-      input.items.forEach((it, i) => {
-        const id = it.externalId ?? `item-${i + 1}`;
-        items.set(id, { id, name: it.name, plu: it.sku, status: it.qty > 0 ? 'available' : 'unavailable' });
-      });
-      return { ...base, brandId: input.brand_id ?? 'brand-1', menuId: input.menu_id ?? 'menu-1', items, orders: new Map(), orderSeq: 0 };
+    createAccount: createSite,
+    saveAccount: saveSite,
+    loadAccount: loadSite,
+    // Issued tokens outlive a restart of the platform, as they would; expired ones are dropped.
+    saveShared: () => ({ tokens: [...tokens].filter(([, t]) => t.expiresAt > Date.now()) }),
+    loadShared(saved) {
+      for (const [tok, t] of (saved as { tokens?: Array<[string, Token]> }).tokens ?? []) tokens.set(tok, t);
     },
 
     authenticate(req: FastifyRequest, accounts) {
@@ -304,5 +255,5 @@ export function createDeliverooEmulator(opts: DeliverooEmulatorOptions = {}): Em
     },
   };
 
-  return new Emulator(spec);
+  return new Emulator(spec, opts);
 }

@@ -1,24 +1,14 @@
 // A local Epos Now: the V4 REST paths StockClerk uses, Basic auth per API device, 200-row pages
 // ending on an empty array, stock held in batches, Add/Remove as the only writes (no absolute
-// set), till sales as Transactions, and a signed webhook per sale (signing is our GUESS, see
-// webhook.ts). Accounts come from the emulator kit's /_control API.
+// set), till sales as Transactions, and a webhook per sale (see notify.ts for its signature, a
+// GUESS). Facts: /work/shared/channel-apis.md section 3. Accounts come from the kit's /_control API.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { Emulator, header, type AccountInput, type BaseAccount, type EmulatorSpec, type ItemState } from '../emulator-kit/index.ts';
-import { EPOSNOW_CAPABILITIES, PAGE_SIZE, stockLevel, type V4Location, type V4Product, type V4StockChange, type V4StockRow, type V4Transaction } from './model.ts';
-import { signEposWebhook } from './webhook.ts';
+import { Emulator, header, type EmulatorOptions, type EmulatorSpec, type ItemState } from '../kit/index.ts';
+import { sendTransaction } from './notify.ts';
+import { applyChange, createTill, findProduct, loadTill, primary, saveTill, setLevelOf, stockKey, type EposAccount } from './till.ts';
+import { PAGE_SIZE, stockLevel, type V4StockChange, type V4Transaction } from './v4.ts';
 
-export interface EposAccount extends BaseAccount {
-  products: Map<number, V4Product>;
-  locations: V4Location[];
-  /** Keyed `${ProductId}:${LocationId}`; every product has a row at every location. */
-  stock: Map<string, V4StockRow>;
-  transactions: V4Transaction[];
-  nextTransactionId: number;
-  nextBatchId: number;
-}
-
-const key = (productId: number, locationId: number) => `${productId}:${locationId}`;
-const primary = (acc: EposAccount) => acc.locations[0]!;
+export type { EposAccount } from './till.ts';
 
 function page<T>(rows: T[], req: FastifyRequest): T[] {
   const n = Math.max(1, Number((req.query as { page?: string }).page ?? 1) || 1);
@@ -30,76 +20,26 @@ function fail(reply: FastifyReply, status: number, message: string): FastifyRepl
   return reply.code(status).send({ Message: message });
 }
 
-function findProduct(acc: EposAccount, input: { externalId?: string; sku?: string }): V4Product {
-  const p = input.externalId !== undefined ? acc.products.get(Number(input.externalId)) : [...acc.products.values()].find((x) => x.Sku === input.sku);
-  if (!p) throw Object.assign(new Error(`no product ${input.externalId ?? input.sku}`), { statusCode: 404 });
-  return p;
-}
-
-/** Applies a signed change to a row's batches: additions land on the newest batch, removals drain the oldest first. */
-function applyChange(acc: EposAccount, row: V4StockRow, change: number): void {
-  const batches = row.ProductStockBatches;
-  if (batches.length === 0) batches.push({ Id: acc.nextBatchId++, CurrentStock: 0 });
-  if (change >= 0) {
-    batches[batches.length - 1]!.CurrentStock += change;
-    return;
-  }
-  let left = -change;
-  for (const b of batches) {
-    const take = Math.min(left, Math.max(0, b.CurrentStock));
-    b.CurrentStock -= take;
-    left -= take;
-  }
-  // GUESS: like most tills, Epos Now lets stock go negative rather than refuse a sale or a Remove.
-  if (left > 0) batches[batches.length - 1]!.CurrentStock -= left;
-}
-
-function setLevelOf(acc: EposAccount, row: V4StockRow, qty: number): void {
-  applyChange(acc, row, qty - stockLevel(row));
-}
-
 function parseChanges(acc: EposAccount, body: unknown): V4StockChange[] | string {
   const list = Array.isArray(body) ? body : [body];
   if (list.length === 0) return 'No stock changes supplied';
   for (const c of list as Array<Partial<V4StockChange>>) {
     if (!c || typeof c !== 'object') return 'Invalid stock change';
     if (!Number.isInteger(c.ProductId) || !acc.products.has(c.ProductId!)) return `Product ${String(c.ProductId)} not found`;
-    if (!Number.isInteger(c.LocationId) || !acc.stock.has(key(c.ProductId!, c.LocationId!))) return `Location ${String(c.LocationId)} not found`;
+    if (!Number.isInteger(c.LocationId) || !acc.stock.has(stockKey(c.ProductId!, c.LocationId!))) return `Location ${String(c.LocationId)} not found`;
     if (typeof c.ChangeInStock !== 'number' || !(c.ChangeInStock > 0)) return 'ChangeInStock must be a positive number';
   }
   return list as V4StockChange[];
 }
 
 const spec: EmulatorSpec<EposAccount> = {
-  type: 'eposnow',
-  rateLimit: EPOSNOW_CAPABILITIES.rateLimit,
-
-  createAccount(input: AccountInput, base: BaseAccount): EposAccount {
-    // GUESS: location ids are account-wide integers; two locations so location filtering matters.
-    const locations: V4Location[] = [
-      { Id: 4501, Name: 'High Street', Town: 'Leeds' },
-      { Id: 4502, Name: 'Warehouse', Town: 'Leeds' },
-    ];
-    const acc: EposAccount = { ...base, products: new Map(), locations, stock: new Map(), transactions: [], nextTransactionId: 90001, nextBatchId: 1 };
-    let nextId = 1001;
-    for (const item of input.items) {
-      const id = item.externalId !== undefined && /^\d+$/.test(item.externalId) ? Number(item.externalId) : nextId++;
-      acc.products.set(id, { Id: id, Name: item.name, Sku: item.sku, Barcode: null });
-      for (const loc of locations) {
-        // Seed the primary location's stock as two batches so a reader that ignores all but the
-        // first batch gets a wrong level and fails the tests.
-        const qty = loc === locations[0] ? item.qty : 0;
-        const first = Math.floor(qty / 2);
-        const batches = qty > 1 ? [first, qty - first] : [qty];
-        acc.stock.set(key(id, loc.Id), {
-          ProductId: id,
-          LocationId: loc.Id,
-          ProductStockBatches: batches.map((b) => ({ Id: acc.nextBatchId++, CurrentStock: b })),
-        });
-      }
-    }
-    return acc;
-  },
+  platform: 'eposnow',
+  // GUESS: Epos Now publishes no number (an account allowance shown in Back Office; one public
+  // client spaces calls ~0.6 s apart). 5/s with a burst of 40 per account.
+  rateLimit: { perSecond: 5, burst: 40 },
+  createAccount: createTill,
+  saveAccount: saveTill,
+  loadAccount: loadTill,
 
   authenticate(req, accounts) {
     const auth = header(req, 'authorization');
@@ -145,7 +85,7 @@ const spec: EmulatorSpec<EposAccount> = {
       // GUESS: a bad entry rejects the whole request (nothing applied), as one validation pass.
       if (typeof changes === 'string') return fail(reply, 400, changes);
       const touched = changes.map((c) => {
-        const row = a.stock.get(key(c.ProductId, c.LocationId))!;
+        const row = a.stock.get(stockKey(c.ProductId, c.LocationId))!;
         applyChange(a, row, sign * c.ChangeInStock);
         emu.recordWrite(a.id, String(c.ProductId), stockLevel(row));
         return row;
@@ -168,7 +108,7 @@ const spec: EmulatorSpec<EposAccount> = {
   async sale(emu, account, input) {
     const product = findProduct(account, input);
     const loc = primary(account);
-    const row = account.stock.get(key(product.Id, loc.Id))!;
+    const row = account.stock.get(stockKey(product.Id, loc.Id))!;
     applyChange(account, row, -input.qty);
     const txn: V4Transaction = {
       Id: account.nextTransactionId++,
@@ -177,14 +117,7 @@ const spec: EmulatorSpec<EposAccount> = {
       TransactionItems: [{ ProductId: product.Id, Quantity: input.qty }],
     };
     account.transactions.push(txn);
-    const body = JSON.stringify(txn);
-    const headers: Record<string, string> = {};
-    if (account.webhookSecret) {
-      const ts = Math.floor(Date.now() / 1000);
-      headers['x-epos-timestamp'] = String(ts);
-      headers['x-epos-signature'] = signEposWebhook(account.webhookSecret, ts, body);
-    }
-    emu.sendWebhook(account, { headers, body });
+    sendTransaction(emu, account, txn);
     return { transaction: txn, qty: stockLevel(row) };
   },
 
@@ -192,7 +125,7 @@ const spec: EmulatorSpec<EposAccount> = {
   // Guardian's read-back is what notices this drift.
   async setLevel(_emu, account, input) {
     const product = findProduct(account, input);
-    const row = account.stock.get(key(product.Id, primary(account).Id))!;
+    const row = account.stock.get(stockKey(product.Id, primary(account).Id))!;
     setLevelOf(account, row, input.qty);
     return { externalId: String(product.Id), qty: stockLevel(row) };
   },
@@ -203,12 +136,12 @@ const spec: EmulatorSpec<EposAccount> = {
       externalId: String(p.Id),
       sku: p.Sku,
       name: p.Name,
-      qty: stockLevel(account.stock.get(key(p.Id, loc.Id))!),
+      qty: stockLevel(account.stock.get(stockKey(p.Id, loc.Id))!),
       available: null,
     }));
   },
 };
 
-export function createEposnowEmulator(): Emulator<EposAccount> {
-  return new Emulator(spec);
+export function createEposnowEmulator(opts: EmulatorOptions = {}): Emulator<EposAccount> {
+  return new Emulator(spec, opts);
 }

@@ -1,67 +1,19 @@
 // Wix Stores Catalog V3 emulator: inventory items (one per variant x location) with optimistic
 // locking on `revision`, cursor-paged query, bulk update, Wix's error bodies and 429, and webhooks
 // posted as RS256 JWTs the way Wix signs them (channel-apis.md section 2).
-import { generateKeyPairSync, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { Emulator, header, type AccountInput, type BaseAccount, type EmulatorSpec } from '../emulator-kit/index.ts';
-import { WIX_STORES_APP_ID } from './adapter.ts';
-import { signJwtRS256 } from './jwt.ts';
+import { Emulator, header, type EmulatorOptions, type EmulatorSpec } from '../kit/index.ts';
+import { bump, compileFilter, createSite, decodeCursor, encodeCursor, findItem, itemJson, loadSite, saveSite, type Filter, type WixAccount } from './items.ts';
+import { sendEvent, sendItemUpdated } from './notify.ts';
 
-export const INVENTORY_FQDN = 'wix.stores.catalog.v3.inventory_item';
+export { itemJson, type WixAccount, type WixItem } from './items.ts';
+export { INVENTORY_FQDN } from './notify.ts';
+export { generateWixKeyPair } from './rs256.ts';
+
 const QUANTITY_LIMIT = 99_999; // documented range of inventoryItem.quantity: -99999..99999
-
-export interface WixItem {
-  id: string;
-  variantId: string;
-  productId: string;
-  locationId: string;
-  quantity: number;
-  revision: bigint;
-  sku: string;
-  name: string;
-  createdDate: string;
-  updatedDate: string;
-}
-
-export interface WixAccount extends BaseAccount {
-  siteId: string;
-  apiKey: string;
-  instanceId: string;
-  defaultLocationId: string;
-  items: WixItem[];
-  /** Signs when no webhookSecret (private key PEM) is set; nobody holds its public half, so such webhooks never verify. */
-  fallbackPrivateKey: string | null;
-  orderSeq: number;
-}
-
-/** An app key pair as Wix issues it (the app dashboard shows the public one). Hand the public PEM to the channel as `public_key`. */
-export function generateWixKeyPair(): { privateKey: string; publicKey: string } {
-  return generateKeyPairSync('rsa', {
-    modulusLength: 2048,
-    publicKeyEncoding: { type: 'spki', format: 'pem' },
-    privateKeyEncoding: { type: 'pkcs8', format: 'pem' },
-  });
-}
-
-/** The inventory item as the REST API renders it (int64 as string, like every Wix int64). */
-export function itemJson(it: WixItem): Record<string, unknown> {
-  return {
-    id: it.id,
-    revision: it.revision.toString(),
-    createdDate: it.createdDate,
-    updatedDate: it.updatedDate,
-    variantId: it.variantId,
-    locationId: it.locationId,
-    productId: it.productId,
-    trackQuantity: true,
-    quantity: it.quantity,
-    availabilityStatus: it.quantity > 0 ? 'IN_STOCK' : 'OUT_OF_STOCK',
-    preorderInfo: { enabled: false },
-    // GUESS: the object documents a read-only `product` ("associated product and variant details");
-    // the sub-field names name/variantName/variantSku follow the SDK types we recall, not a page we read.
-    product: { name: it.name, variantName: null, variantSku: it.sku, variantVisible: true },
-  };
-}
+/** catalogReference.appId of Wix Stores on eCom order lines (channel-apis.md section 2, "Orders"). */
+const WIX_STORES_APP_ID = '215238eb-22a5-4c36-9e7b-e7c08025e04e';
 
 function wixError(reply: FastifyReply, status: number, message: string, code: string, description = message): FastifyReply {
   return reply.code(status).send({ message, details: { applicationError: { code, description, data: {} } } });
@@ -74,115 +26,13 @@ function validationError(reply: FastifyReply, field: string, description: string
   });
 }
 
-type Filter = Record<string, unknown>;
-const FILTERABLE = new Set(['id', 'variantId', 'locationId', 'productId']);
-
-/** Wix query-language subset: field: value | {$eq|$ne|$in}. Returns an error text for anything else. */
-function compileFilter(filter: Filter | undefined): ((it: WixItem) => boolean) | string {
-  const tests: Array<(it: WixItem) => boolean> = [];
-  for (const [field, cond] of Object.entries(filter ?? {})) {
-    if (!FILTERABLE.has(field)) return `unsupported filter field ${field}`;
-    const get = (it: WixItem) => String(it[field as keyof WixItem]);
-    if (typeof cond === 'string') {
-      tests.push((it) => get(it) === cond);
-      continue;
-    }
-    if (!cond || typeof cond !== 'object') return `bad filter on ${field}`;
-    for (const [op, v] of Object.entries(cond)) {
-      if (op === '$eq') tests.push((it) => get(it) === String(v));
-      else if (op === '$ne') tests.push((it) => get(it) !== String(v));
-      else if (op === '$in' && Array.isArray(v)) {
-        const set = new Set(v.map(String));
-        tests.push((it) => set.has(get(it)));
-      } else return `unsupported operator ${op} on ${field}`;
-    }
-  }
-  return (it) => tests.every((t) => t(it));
-}
-
-// The cursor carries the query it belongs to, as Wix cursors do (later pages send only the cursor).
-function encodeCursor(c: { offset: number; filter: Filter | undefined }): string {
-  return Buffer.from(JSON.stringify(c)).toString('base64url');
-}
-function decodeCursor(s: string): { offset: number; filter: Filter | undefined } | null {
-  try {
-    const c = JSON.parse(Buffer.from(s, 'base64url').toString('utf8')) as { offset: number; filter?: Filter };
-    return Number.isInteger(c.offset) && c.offset >= 0 ? { offset: c.offset, filter: c.filter } : null;
-  } catch {
-    return null;
-  }
-}
-
-function findItem(acc: WixAccount, input: { externalId?: string; sku?: string }): WixItem | undefined {
-  if (input.externalId) return acc.items.find((i) => i.id === input.externalId);
-  // A storefront sale draws from the default location (Wix checkout always does).
-  return acc.items.find((i) => i.sku === input.sku && i.locationId === acc.defaultLocationId);
-}
-
-function bump(it: WixItem, qty: number): void {
-  it.quantity = qty;
-  it.revision += 1n;
-  it.updatedDate = new Date().toISOString();
-}
-
-/** Wraps one standardised event the way Wix does: JWT{data: json{eventType, instanceId, data: json(event), identity: json}}. */
-function sendEvent(emu: Emulator<WixAccount>, acc: WixAccount, eventType: string, event: Record<string, unknown>): void {
-  if (!acc.webhookUrl) return; // nothing subscribed: skip the RSA signing
-  const key = acc.webhookSecret || (acc.fallbackPrivateKey ??= generateWixKeyPair().privateKey);
-  const iat = Math.floor(Date.now() / 1000);
-  const envelope = {
-    eventType,
-    instanceId: acc.instanceId,
-    data: JSON.stringify(event),
-    identity: JSON.stringify({ identityType: 'APP' }),
-  };
-  // GUESS: Wix's exp window is not documented; one hour covers the emulator's retry schedule.
-  const body = signJwtRS256(key, { data: JSON.stringify(envelope), iat, exp: iat + 3600 });
-  // GUESS: content type of Wix webhook posts is not documented; the body is plain JWT text.
-  emu.sendWebhook(acc, { headers: { 'content-type': 'text/plain; charset=utf-8' }, body });
-}
-
-function sendItemUpdated(emu: Emulator<WixAccount>, acc: WixAccount, it: WixItem): void {
-  sendEvent(emu, acc, `${INVENTORY_FQDN}_updated`, {
-    id: randomUUID(),
-    entityFqdn: INVENTORY_FQDN,
-    slug: 'updated',
-    entityId: it.id,
-    updatedEvent: { currentEntityAsJson: JSON.stringify(itemJson(it)) },
-    eventTime: it.updatedDate,
-  });
-}
-
 const spec: EmulatorSpec<WixAccount> = {
-  type: 'wix',
+  platform: 'wix',
   // 200 requests per minute per site, the whole minute's quota available at once.
   rateLimit: { perSecond: 200 / 60, burst: 200 },
-
-  createAccount(input: AccountInput, base: BaseAccount): WixAccount {
-    const defaultLocationId = randomUUID();
-    const now = new Date().toISOString();
-    return {
-      ...base,
-      apiKey: input.credentials.api_key ?? '',
-      siteId: input.credentials.site_id ?? input.id,
-      instanceId: randomUUID(),
-      defaultLocationId,
-      fallbackPrivateKey: null,
-      orderSeq: 10000,
-      items: input.items.map((i) => ({
-        id: i.externalId ?? randomUUID(),
-        variantId: randomUUID(),
-        productId: randomUUID(),
-        locationId: defaultLocationId,
-        quantity: i.qty,
-        revision: 1n,
-        sku: i.sku,
-        name: i.name,
-        createdDate: now,
-        updatedDate: now,
-      })),
-    };
-  },
+  createAccount: createSite,
+  saveAccount: saveSite,
+  loadAccount: loadSite,
 
   authenticate(req: FastifyRequest, accounts: Map<string, WixAccount>): WixAccount | null {
     const key = header(req, 'authorization');
@@ -328,6 +178,6 @@ const spec: EmulatorSpec<WixAccount> = {
  * Account input: credentials {api_key, site_id}; webhookSecret = the app's PRIVATE key PEM (from
  * generateWixKeyPair), whose public half the channel holds as `public_key`.
  */
-export function createWixEmulator(): Emulator<WixAccount> {
-  return new Emulator(spec);
+export function createWixEmulator(opts: EmulatorOptions = {}): Emulator<WixAccount> {
+  return new Emulator(spec, opts);
 }
