@@ -253,7 +253,7 @@ describe('hostile input', () => {
     const inField = (n: number) => `{"sku":"D1","name":${deep(n)}}`;
     for (const path of ['/items', '/webhook-endpoints', '/locations', '/api-keys', `/alerts/${ghost('alr')}/acknowledge`]) {
       for (const body of [deep(2000), deep(10_000), deep(100_000), deepArray(100_000), inField(100_000), deep(100)]) {
-        for (const headers of [{}, { 'idempotency-key': `deep-${Math.random()}` }]) {
+        for (const headers of [{}, { 'idempotency-key': `deep-${Math.random()}` }] as Array<Record<string, string>>) {
           const r = await deepCall('POST', path, body, headers);
           expectSane('POST', `${path} ${body.slice(0, 20)}`, r.status, r.body);
           expectInvalid(r);
