@@ -14,7 +14,7 @@ const emailTaken = () => new AppError(409, 'email_taken', 'An account with this 
 export interface Registration {
   businessName: string;
   locationName?: string;
-  /** Lower-cased: one account per address, whatever its case. */
+  /** One account per address, whatever its case (kept lower-cased). */
   email: string;
   password: string;
   guardianIntervalS: number;
@@ -26,11 +26,12 @@ export interface Registration {
  * two registrations race (the unique index decides).
  */
 export async function register(db: Db, r: Registration): Promise<{ tenantId: string; userId: string; locationId: string }> {
+  const email = r.email.trim().toLowerCase();
   const passwordHash = await hash(r.password);
   const created = await withTx(db, async (tx) => {
-    const taken = await tx.query(`select 1 from users where lower(email) = $1`, [r.email]);
+    const taken = await tx.query(`select 1 from users where lower(email) = $1`, [email]);
     if (taken.rowCount) throw emailTaken();
-    return createTenant(tx, { name: r.businessName, locationName: r.locationName, owner: { email: r.email, passwordHash }, guardianIntervalS: r.guardianIntervalS });
+    return createTenant(tx, { name: r.businessName, locationName: r.locationName, owner: { email, passwordHash }, guardianIntervalS: r.guardianIntervalS });
   }).catch((err: { code?: string }) => {
     if (err.code === '23505') throw emailTaken();
     throw err;
@@ -43,7 +44,9 @@ let dummyHash: Promise<string> | null = null;
 
 /** The user these credentials belong to; 401 invalid_credentials, in the same time, for a wrong email or password. */
 export async function login(q: Q, email: string, password: string): Promise<{ tenantId: string; userId: string }> {
-  const { rows } = await q.query<{ id: string; tenant_id: string; password_hash: string }>(`select id, tenant_id, password_hash from users where lower(email) = $1`, [email]);
+  const { rows } = await q.query<{ id: string; tenant_id: string; password_hash: string }>(`select id, tenant_id, password_hash from users where lower(email) = $1`, [
+    email.trim().toLowerCase(),
+  ]);
   const user = rows[0];
   dummyHash ??= hash('not-a-real-password-0');
   const ok = await verify(user?.password_hash ?? (await dummyHash), password).catch(() => false);
