@@ -14,8 +14,6 @@ import { idParam, pathId, stringCursor } from './common.ts';
 const TAG = 'alerts';
 const Params = idParam('alr');
 
-export { ALERT_STATUSES, ALERT_TYPES };
-
 const ListQuery = z.strictObject({ ...pageQuery, status: z.enum(ALERT_STATUSES).optional(), type: z.enum(ALERT_TYPES).optional() });
 
 export async function alertRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {
