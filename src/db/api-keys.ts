@@ -56,3 +56,37 @@ export async function createPlatformKey(db: Db, opts: { name: string; scopes: st
   }
   return { id, secret, prefix: shown };
 }
+
+/** A live tenant key by its secret, with its tenant's plan (the rate limit); null if unknown or revoked. */
+export async function findTenantKey(q: Pick<Tx, 'query'>, secret: string): Promise<{ tenant_id: string; id: string; scopes: string[]; plan: string } | null> {
+  const { rows } = await q.query<{ tenant_id: string; id: string; scopes: string[]; plan: string }>(
+    `select k.tenant_id, k.id, k.scopes, t.plan from api_keys k join tenants t on t.id = k.tenant_id
+     where k.secret_hash = $1 and k.revoked_at is null`,
+    [hashKey(secret)],
+  );
+  return rows[0] ?? null;
+}
+
+/**
+ * A live platform key by its secret; `tenant_id` (and its plan) is set when the key may act on
+ * the tenant named, null otherwise. Null when the key is unknown or revoked.
+ */
+export async function findPlatformKey(
+  q: Pick<Tx, 'query'>,
+  secret: string,
+  tenantId: string | null,
+): Promise<{ id: string; scopes: string[]; tenant_id: string | null; plan: string | null } | null> {
+  const { rows } = await q.query<{ id: string; scopes: string[]; tenant_id: string | null; plan: string | null }>(
+    `select p.id, p.scopes, g.tenant_id, t.plan from platform_keys p
+     left join platform_key_tenants g on g.key_id = p.id and g.tenant_id = $2
+     left join tenants t on t.id = g.tenant_id
+     where p.secret_hash = $1 and p.revoked_at is null`,
+    [hashKey(secret), tenantId],
+  );
+  return rows[0] ?? null;
+}
+
+/** Records that a tenant key was used now. */
+export async function touchApiKey(q: Pick<Tx, 'query'>, tenantId: string, id: string): Promise<void> {
+  await q.query(`update api_keys set last_used_at = now() where tenant_id = $1 and id = $2`, [tenantId, id]);
+}

@@ -45,7 +45,7 @@ export interface TaskPayloads {
   alerts_health: NoPayload;
   /** Prunes history (periodic). Run by retentionTask, src/engine/retention.ts. */
   retention: NoPayload;
-  /** Delivers one endpoint's outbound webhooks. Run by webhookDeliver, src/engine/webhooks.ts. */
+  /** Delivers one endpoint's outbound webhooks. Run by webhookDeliver, src/engine/outbound-webhooks.ts. */
   webhook_deliver: EndpointJob;
   /** Runs an import or export. Run by runApiJob, src/engine/api-jobs.ts. */
   api_job: ApiJobRef;
@@ -121,7 +121,7 @@ export function alertsStockJob(tenantId: string): JobSpec<'alerts_stock'> {
   return { task: 'alerts_stock', payload: { tenantId }, key: `alerts-stock:${tenantId}`, runAt: new Date(Date.now() + 1000) };
 }
 
-/** The delivery job for an endpoint, now (the causes' outbox rows) or at a retry time; run by webhookDeliver (src/engine/webhooks.ts). */
+/** The delivery job for an endpoint, now (the causes' outbox rows) or at a retry time; run by webhookDeliver (src/engine/outbound-webhooks.ts). */
 export function webhookJob(tenantId: string, endpointId: string, runAt?: Date): JobSpec<'webhook_deliver'> {
   return {
     task: 'webhook_deliver',

@@ -31,7 +31,7 @@ export interface EngineTuning {
   /** Seconds between safety-net polls of channels that can be polled. */
   pollIntervalS: number;
   schedulerTickMs: number;
-  /** Outbound webhooks: the wait before each retry (see src/engine/webhooks.ts), the HTTP timeout,
+  /** Outbound webhooks: the wait before each retry (see src/engine/outbound-webhooks.ts), the HTTP timeout,
    *  and the circuit breaker (paused after this many failed attempts in a row spanning this long). */
   webhookRetryScheduleMs: number[];
   webhookTimeoutMs: number;

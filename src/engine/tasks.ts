@@ -11,7 +11,7 @@ import { guardianRun } from './guardian.ts';
 import { retentionTask } from './retention.ts';
 import { syncPush } from './sync.ts';
 import { watcherApply, watcherPoll } from './watcher.ts';
-import { webhookDeliver } from './webhooks.ts';
+import { webhookDeliver } from './outbound-webhooks.ts';
 
 export type TaskHandler<T extends TaskName> = (ctx: AppContext, payload: TaskPayloads[T], helpers: JobHelpers) => Promise<unknown>;
 

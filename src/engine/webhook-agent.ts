@@ -1,4 +1,4 @@
-// The HTTP connection pool outbound webhooks are delivered over (src/engine/webhooks.ts). One per
+// The HTTP connection pool outbound webhooks are delivered over (src/engine/outbound-webhooks.ts). One per
 // process, held by its job runtime (src/engine/job-runtime.ts) and closed with it.
 import dns from 'node:dns';
 import { Agent } from 'undici';

@@ -12,6 +12,7 @@ import { serveDashboard } from './dashboard.ts';
 import { installErrorHandling } from './errors.ts';
 import { ApiDocs, doc } from './openapi.ts';
 import { requireAuth } from './plugins/auth.ts';
+import { installBodyDepthLimit } from './plugins/body-depth.ts';
 import { installEtags } from './plugins/etag.ts';
 import { installIdempotency } from './plugins/idempotency.ts';
 import { RateLimiter } from './plugins/rate-limit.ts';
@@ -56,6 +57,7 @@ export async function buildApp(ctx: AppContext, opts: AppOptions): Promise<Fasti
   docs.install(app);
   app.decorate('apiDocs', docs);
   installEtags(app);
+  installBodyDepthLimit(app);
   const limiter = opts.limiter ?? new RateLimiter(ctx.db);
   app.addHook('onRequest', async (req, reply) => {
     reply.header('x-request-id', req.id);

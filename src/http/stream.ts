@@ -6,8 +6,8 @@
 import type { FastifyInstance } from 'fastify';
 import { randomBytes } from 'node:crypto';
 import os from 'node:os';
-import pg from 'pg';
 import type { WebSocket } from 'ws';
+import { LiveFeed } from '../db/live.ts';
 import type { AppContext } from '../engine/context.ts';
 import { z } from 'zod';
 import { doc } from './openapi.ts';
@@ -18,41 +18,25 @@ const HEARTBEAT_MS = 20_000;
 
 export class StreamHub {
   private readonly sockets = new Map<string, Set<WebSocket>>();
-  private client: pg.Client | null = null;
-  private readonly url: string;
-  private readonly process = `${os.hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`;
+  private readonly feed: LiveFeed;
   private heartbeat: NodeJS.Timeout | null = null;
   constructor(url: string) {
-    this.url = url;
-  }
-
-  private async register(tenantIds: string[]): Promise<void> {
-    if (tenantIds.length === 0 || !this.client) return;
-    await this.client.query(
-      `insert into stream_watchers (tenant_id, process, seen_at) select unnest($1::text[]), $2, now()
-       on conflict (tenant_id, process) do update set seen_at = now()`,
-      [tenantIds, this.process],
-    );
+    this.feed = new LiveFeed(url, `${os.hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`);
   }
 
   async start(): Promise<void> {
-    this.client = new pg.Client({ connectionString: this.url });
-    this.client.on('error', () => {});
-    await this.client.connect();
-    this.client.on('notification', (n) => {
-      if (!n.payload) return;
+    await this.feed.listen((payload) => {
       let tenant: string;
       try {
-        tenant = (JSON.parse(n.payload) as { tenant_id: string }).tenant_id;
+        tenant = (JSON.parse(payload) as { tenant_id: string }).tenant_id;
       } catch {
         return;
       }
       const set = this.sockets.get(tenant);
       if (!set) return;
-      for (const ws of set) if (ws.readyState === 1) ws.send(n.payload);
+      for (const ws of set) if (ws.readyState === 1) ws.send(payload);
     });
-    await this.client.query('listen stockclerk');
-    this.heartbeat = setInterval(() => void this.register([...this.sockets.keys()]).catch(() => {}), HEARTBEAT_MS);
+    this.heartbeat = setInterval(() => void this.feed.watch([...this.sockets.keys()]).catch(() => {}), HEARTBEAT_MS);
     this.heartbeat.unref();
   }
 
@@ -65,17 +49,16 @@ export class StreamHub {
       set.delete(ws);
       if (set.size === 0 && this.sockets.get(tenantId) === set) {
         this.sockets.delete(tenantId);
-        void this.client?.query(`delete from stream_watchers where tenant_id = $1 and process = $2`, [tenantId, this.process]).catch(() => {});
+        void this.feed.unwatch(tenantId).catch(() => {});
       }
     });
-    await this.register([tenantId]);
+    await this.feed.watch([tenantId]);
   }
 
   async stop(): Promise<void> {
     if (this.heartbeat) clearInterval(this.heartbeat);
     for (const set of this.sockets.values()) for (const ws of set) ws.close(1001, 'server shutting down');
-    await this.client?.query(`delete from stream_watchers where process = $1`, [this.process]).catch(() => {});
-    await this.client?.end().catch(() => {});
+    await this.feed.close();
   }
 }
 

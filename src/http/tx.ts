@@ -7,16 +7,24 @@ import type { Scope } from '../services/scope.ts';
 import { finishInTx } from './plugins/idempotency.ts';
 import { scopeOf } from './scope.ts';
 
+export interface WriteOptions<T> {
+  /** Headers stored with the answer (an ETag), replayed with it. */
+  headers?: (out: T) => Record<string, string>;
+  /** The answer holds a secret shown once (a new API key, a signing secret): it is stored sealed, never as plain text. */
+  sealed?: boolean;
+}
+
 export function write<T>(
   ctx: AppContext,
   req: FastifyRequest,
   status: number,
   fn: (tx: Tx, scope: Scope) => Promise<T>,
-  headers?: (out: T) => Record<string, string>,
+  opts: WriteOptions<T> | ((out: T) => Record<string, string>) = {},
 ): Promise<T> {
+  const o = typeof opts === 'function' ? { headers: opts } : opts;
   return withTx(ctx.db, async (tx) => {
     const out = await fn(tx, scopeOf(req));
-    await finishInTx(tx, req, status, out, headers?.(out) ?? {});
+    await finishInTx(tx, req, status, out, o.headers?.(out) ?? {}, o.sealed ? ctx.sealer : undefined);
     return out;
   });
 }

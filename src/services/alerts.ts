@@ -1,14 +1,17 @@
 // Alerts as business rules: raise (de-duplicated while open: one open alert per (tenant, type,
-// subject), enforced by a partial unique index, so raising twice is harmless), resolve, and the
-// low / out-of-stock rule for a set of items. The Alert agent's jobs (src/engine/alerts.ts) and the
-// services that change thresholds or channels call these in their own transactions.
+// subject), enforced by a partial unique index, so raising twice is harmless), resolve, the
+// low / out-of-stock rule for a set of items, and the merchant's list and acknowledge. The Alert
+// agent's jobs (src/engine/alerts.ts) and the services that change thresholds or channels call
+// these in their own transactions.
 import { newId } from '../domain/ids.ts';
 import { notifyTenant } from '../db/jobs.ts';
 import { named, type Tx } from '../db/pool.ts';
 import { webhookEventCtes, webhookJobRow, type WebhookEventType } from '../db/webhook-events.ts';
+import { conflict, notFound } from '../domain/errors.ts';
 import { metrics } from '../metrics.ts';
-
-type Q = Pick<Tx, 'query'>;
+import { audit } from './audit-log.ts';
+import { page, type PageRequest } from './paging.ts';
+import type { Q, Scope } from './scope.ts';
 
 export type AlertType = 'low_stock' | 'out_of_stock' | 'channel_auth' | 'sync_failure_rate' | 'large_drift' | 'webhook_endpoint_paused';
 
@@ -109,3 +112,47 @@ export async function checkStockAlerts(tx: Tx, tenantId: string, itemIds: string
   await settleStockAlerts(tx, tenantId, rows);
 }
 
+
+export const ALERT_TYPES = ['low_stock', 'out_of_stock', 'channel_auth', 'sync_failure_rate', 'large_drift', 'webhook_endpoint_paused'] as const satisfies readonly AlertType[];
+export const ALERT_STATUSES = ['open', 'acknowledged', 'resolved'] as const;
+
+const COLUMNS = `a.id, a.type, a.severity, a.subject, a.message, a.data, a.status, a.created_at, a.acknowledged_at, a.acknowledged_by, a.resolved_at`;
+
+/** The tenant's alerts, newest first (ids are UUIDv7 underneath: id order is creation order). */
+export async function listAlerts(
+  q: Q,
+  scope: Scope,
+  filter: { status?: (typeof ALERT_STATUSES)[number]; type?: AlertType },
+  p: PageRequest,
+) {
+  const { rows } = await q.query(
+    `select ${COLUMNS} from alerts a
+     where a.tenant_id = $1 and ($2::text is null or a.id < $2) and ($3::text is null or a.status = $3) and ($4::text is null or a.type = $4)
+     order by a.id desc limit $5`,
+    [scope.tenantId, p.after, filter.status ?? null, filter.type ?? null, p.limit + 1],
+  );
+  return page(rows, p.limit, (r) => r.id as string);
+}
+
+export async function getAlert(q: Q, scope: Scope, id: string) {
+  const { rows } = await q.query(`select ${COLUMNS} from alerts a where a.tenant_id = $1 and a.id = $2`, [scope.tenantId, id]);
+  if (!rows[0]) throw notFound('Alert');
+  return rows[0];
+}
+
+/** Acknowledging twice is harmless (unchanged); a resolved alert has nothing to acknowledge (409). */
+export async function acknowledgeAlert(tx: Q, scope: Scope, id: string) {
+  const { rows } = await tx.query(`select ${COLUMNS} from alerts a where a.tenant_id = $1 and a.id = $2 for update`, [scope.tenantId, id]);
+  const alert = rows[0];
+  if (!alert) throw notFound('Alert');
+  if (alert.status === 'acknowledged') return alert;
+  if (alert.status === 'resolved') throw conflict('This alert is already resolved');
+  const { rows: updated } = await tx.query(
+    `update alerts a set status = 'acknowledged', acknowledged_at = now(), acknowledged_by = $3
+     where a.tenant_id = $1 and a.id = $2 returning ${COLUMNS}`,
+    [scope.tenantId, id, scope.actor.id],
+  );
+  await notifyTenant(tx, scope.tenantId, 'alert.acknowledged', updated[0]);
+  await audit(tx, scope, 'alert.acknowledged', { type: 'alert', id });
+  return updated[0];
+}

@@ -1,7 +1,8 @@
 // The audit log: who changed what, when, from which key or user. Every service that changes a
 // tenant's data records it here in the same transaction as the change, so the log never claims a
-// change that rolled back.
+// change that rolled back. Admins read it newest first.
 import { named } from '../db/pool.ts';
+import { page, type PageRequest } from './paging.ts';
 import type { Q, Scope } from './scope.ts';
 
 export async function audit(
@@ -19,4 +20,27 @@ export async function audit(
       [scope.tenantId, scope.actor.type, scope.actor.id, action, resource.type, resource.id, changes, scope.requestId],
     ),
   );
+}
+
+export interface AuditFilter {
+  resourceId?: string;
+  actorId?: string;
+  action?: string;
+  /** ISO 8601 times: since inclusive, until exclusive. */
+  since?: string;
+  until?: string;
+}
+
+/** The tenant's audit log, newest first; pages seek on the entry's id. */
+export async function listAuditLog(q: Q, scope: Scope, f: AuditFilter, p: PageRequest<number>) {
+  const { rows } = await q.query(
+    `select a.id, a.actor_type, a.actor_id, a.action, a.resource_type, a.resource_id, a.changes, a.request_id, a.created_at
+     from audit_log a
+     where a.tenant_id = $1 and ($2::bigint is null or a.id < $2) and ($3::text is null or a.resource_id = $3)
+       and ($4::text is null or a.actor_id = $4) and ($5::text is null or a.action = $5)
+       and ($6::timestamptz is null or a.created_at >= $6) and ($7::timestamptz is null or a.created_at < $7)
+     order by a.id desc limit $8`,
+    [scope.tenantId, p.after, f.resourceId ?? null, f.actorId ?? null, f.action ?? null, f.since ?? null, f.until ?? null, p.limit + 1],
+  );
+  return page(rows, p.limit, (r) => r.id as number);
 }

@@ -4,7 +4,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { verifyLedger } from '../../src/ledger/ledger.ts';
 import { registerTenant, startHarness, type Harness } from '../helpers/stockclerk.ts';
-import { client, type Call } from './support.ts';
+import { client, expectInvalid, ghost, type Call } from './support.ts';
 
 let h: Harness;
 let call: Call;
@@ -239,6 +239,43 @@ describe('hostile input', () => {
         expect(r.status, `${method} ${p.slice(0, 60)}`).toBe(404);
       }
     }
+  });
+
+  // The idempotency plugin hashed the body by recursion before any validation ran: a few thousand
+  // levels (10,000 here) overflowed the stack and answered 500. Bodies nested deeper than any request needs are refused
+  // for every route, with or without a key, and leave nothing behind.
+  it('refuses deeply nested bodies with a 400, with or without an Idempotency-Key', async () => {
+    const t = await registerTenant(h.url, 'Deep Co');
+    const deepCall = client(h.url, t.token);
+    const before = await h.testDb.db.query(`select count(*)::int as n from idempotency_keys where tenant_id = $1`, [t.tenantId]);
+    const deep = (n: number) => '{"a":'.repeat(n) + '1' + '}'.repeat(n);
+    const deepArray = (n: number) => '['.repeat(n) + ']'.repeat(n);
+    const inField = (n: number) => `{"sku":"D1","name":${deep(n)}}`;
+    for (const path of ['/items', '/webhook-endpoints', '/locations', '/api-keys', `/alerts/${ghost('alr')}/acknowledge`]) {
+      for (const body of [deep(2000), deep(10_000), deep(100_000), deepArray(100_000), inField(100_000), deep(100)]) {
+        for (const headers of [{}, { 'idempotency-key': `deep-${Math.random()}` }] as Array<Record<string, string>>) {
+          const r = await deepCall('POST', path, body, headers);
+          expectSane('POST', `${path} ${body.slice(0, 20)}`, r.status, r.body);
+          expectInvalid(r);
+        }
+      }
+    }
+    const r = await deepCall('PATCH', '/tenant', inField(2000));
+    expectInvalid(r);
+    // Nothing stored: no idempotency key, no item.
+    const after = await h.testDb.db.query(`select count(*)::int as n from idempotency_keys where tenant_id = $1`, [t.tenantId]);
+    expect(after.rows[0].n).toBe(before.rows[0].n);
+    const items = await h.testDb.db.query(`select count(*)::int as n from items where tenant_id = $1`, [t.tenantId]);
+    expect(items.rows[0].n).toBe(0);
+    // Up to 64 levels a body reaches validation as before (the fields are named); one more is refused.
+    const idem = { 'idempotency-key': 'shallow' };
+    const at = await deepCall('POST', '/items', `{"sku":"D2","name":${deep(63)}}`, idem);
+    expectInvalid(at, 'name');
+    const over = await deepCall('POST', '/items', `{"sku":"D2","name":${deep(64)}}`, idem);
+    expectInvalid(over, '');
+    expect(over.body.error.message).toMatch(/64 levels/);
+    const ok = await deepCall('POST', '/items', '{"sku":"D2","name":"D2"}', idem);
+    expect(ok.status).toBe(201);
   });
 
   it('refuses bodies that are not JSON', async () => {

@@ -8,7 +8,7 @@
 // scope the route's OpenAPI description asks for and applies the key's rate limit.
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { SignJWT, jwtVerify } from 'jose';
-import { hashKey, PLATFORM_KEY_PREFIX, TENANT_KEY_PREFIX } from '../../db/api-keys.ts';
+import { findPlatformKey, findTenantKey, PLATFORM_KEY_PREFIX, TENANT_KEY_PREFIX, touchApiKey } from '../../db/api-keys.ts';
 import type { AppContext } from '../../engine/context.ts';
 import { ApiError } from '../errors.ts';
 import { requiredScope, type Scope } from '../openapi.ts';
@@ -77,7 +77,7 @@ function touch(ctx: AppContext, id: string, tenantId: string): void {
   if ((lastTouched.get(id) ?? 0) > now - 60_000) return;
   lastTouched.set(id, now);
   if (lastTouched.size > 10_000) lastTouched.delete(lastTouched.keys().next().value!);
-  void ctx.db.query(`update api_keys set last_used_at = now() where tenant_id = $1 and id = $2`, [tenantId, id]).catch(() => {});
+  void touchApiKey(ctx.db, tenantId, id).catch(() => {});
 }
 
 async function authenticate(ctx: AppContext, req: FastifyRequest): Promise<AuthInfo> {
@@ -93,30 +93,18 @@ export async function resolveCredential(ctx: AppContext, token: string | null | 
     throw new ApiError(400, 'validation_failed', 'X-Tenant-ID is not a tenant id', [{ path: 'X-Tenant-ID', message: 'must be a ten_ id' }]);
   }
   if (token.startsWith(TENANT_KEY_PREFIX)) {
-    const { rows } = await ctx.db.query<{ tenant_id: string; id: string; scopes: Scope[]; plan: string }>(
-      `select k.tenant_id, k.id, k.scopes, t.plan from api_keys k join tenants t on t.id = k.tenant_id
-       where k.secret_hash = $1 and k.revoked_at is null`,
-      [hashKey(token)],
-    );
-    const k = rows[0];
+    const k = await findTenantKey(ctx.db, token);
     if (!k) throw unauthorized();
     if (named && named !== k.tenant_id) throw new ApiError(403, 'forbidden', 'This key cannot act on that tenant');
     touch(ctx, k.id, k.tenant_id);
-    return { tenantId: k.tenant_id, userId: null, actorId: k.id, actorType: 'api_key', scopes: new Set(k.scopes), plan: k.plan };
+    return { tenantId: k.tenant_id, userId: null, actorId: k.id, actorType: 'api_key', scopes: new Set(k.scopes as Scope[]), plan: k.plan };
   }
   if (token.startsWith(PLATFORM_KEY_PREFIX)) {
-    const { rows } = await ctx.db.query<{ id: string; scopes: Scope[]; tenant_id: string | null; plan: string | null }>(
-      `select p.id, p.scopes, g.tenant_id, t.plan from platform_keys p
-       left join platform_key_tenants g on g.key_id = p.id and g.tenant_id = $2
-       left join tenants t on t.id = g.tenant_id
-       where p.secret_hash = $1 and p.revoked_at is null`,
-      [hashKey(token), named ?? null],
-    );
-    const k = rows[0];
+    const k = await findPlatformKey(ctx.db, token, named ?? null);
     if (!k) throw unauthorized();
     if (!named) throw new ApiError(400, 'tenant_required', 'A platform key names the tenant it acts on in X-Tenant-ID');
     if (!k.tenant_id) throw new ApiError(403, 'forbidden', 'This key cannot act on that tenant');
-    return { tenantId: k.tenant_id, userId: null, actorId: k.id, actorType: 'platform_key', scopes: new Set(k.scopes), plan: k.plan };
+    return { tenantId: k.tenant_id, userId: null, actorId: k.id, actorType: 'platform_key', scopes: new Set(k.scopes as Scope[]), plan: k.plan };
   }
   const session = await verifyToken(ctx, token);
   if (!session) throw unauthorized();

@@ -16,9 +16,11 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Sealer } from '../../db/crypto.ts';
+import { finishKey, readKey, releaseKey, reserveKey, sweepExpiredKeys, type IdemKey } from '../../db/idempotency.ts';
 import type { Tx } from '../../db/pool.ts';
 import type { AppContext } from '../../engine/context.ts';
 import { ApiError } from '../errors.ts';
+import { MAX_BODY_DEPTH, tooDeep } from './body-depth.ts';
 
 const KEY = /^[\x21-\x7e]{1,255}$/;
 const STALE_S = 60;
@@ -37,13 +39,18 @@ declare module 'fastify' {
   }
 }
 
-/** JSON with object keys sorted: the same body sent with its fields in another order is the same request. */
-function canonical(v: unknown): string {
-  if (Array.isArray(v)) return `[${v.map(canonical).join(',')}]`;
+/**
+ * JSON with object keys sorted: the same body sent with its fields in another order is the same
+ * request. It runs before validation, on any body: the depth is bounded (the body-depth hook
+ * refuses deeper bodies first; this bound keeps the recursion safe on its own).
+ */
+function canonical(v: unknown, depth = 0): string {
+  if (depth > MAX_BODY_DEPTH + 1) throw tooDeep();
+  if (Array.isArray(v)) return `[${v.map((x) => canonical(x, depth + 1)).join(',')}]`;
   if (v && typeof v === 'object') {
     return `{${Object.keys(v)
       .sort()
-      .map((k) => `${JSON.stringify(k)}:${canonical((v as Record<string, unknown>)[k])}`)
+      .map((k) => `${JSON.stringify(k)}:${canonical((v as Record<string, unknown>)[k], depth + 1)}`)
       .join(',')}}`;
   }
   return JSON.stringify(v ?? null);
@@ -53,38 +60,24 @@ function requestHash(req: FastifyRequest): string {
   return createHash('sha256').update(canonical([req.method, req.url, req.body ?? null])).digest('hex');
 }
 
+const keyOf = (req: FastifyRequest, key: string): IdemKey => ({ tenantId: req.auth.tenantId, actorId: req.auth.actorId, key });
+
 async function reserve(ctx: AppContext, req: FastifyRequest, reply: FastifyReply): Promise<FastifyReply | void> {
   const key = req.headers['idempotency-key'];
   if (key === undefined) return;
   if (typeof key !== 'string' || !KEY.test(key)) {
     throw new ApiError(400, 'validation_failed', 'Idempotency-Key must be 1-255 printable ASCII characters', [{ path: 'Idempotency-Key', message: 'invalid' }]);
   }
-  const { tenantId, actorId } = req.auth;
+  const k = keyOf(req, key);
   const hash = requestHash(req);
   for (let attempt = 0; attempt < 3; attempt++) {
     const token = randomUUID();
-    const { rows } = await ctx.db.query<{ lock_token: string }>(
-      `insert into idempotency_keys as k (tenant_id, actor_id, key, request_hash, status, lock_token, locked_at, expires_at)
-       values ($1, $2, $3, $4, 'running', $5, now(), now() + interval '24 hours')
-       on conflict (tenant_id, actor_id, key) do update
-         set request_hash = excluded.request_hash, status = 'running', lock_token = excluded.lock_token, locked_at = now(),
-             created_at = now(), expires_at = excluded.expires_at, response_status = null, response_body = null, response_headers = null
-         where k.expires_at < now()
-            or (k.status = 'running' and k.request_hash = excluded.request_hash and k.locked_at < now() - make_interval(secs => $6))
-       returning lock_token`,
-      [tenantId, actorId, key, hash, token, STALE_S],
-    );
-    if (rows[0]?.lock_token === token) {
+    if (await reserveKey(ctx.db, k, hash, token, STALE_S)) {
       req.idem = { key, token, done: false };
-      if (Math.random() < 0.01) void sweep(ctx);
+      if (Math.random() < 0.01) void sweepExpiredKeys(ctx.db).catch(() => {});
       return;
     }
-    const { rows: found } = await ctx.db.query<{ request_hash: string; status: string; response_status: number; response_body: string | null; response_headers: Record<string, string> | null }>(
-      `select request_hash, status, response_status, response_body, response_headers from idempotency_keys
-       where tenant_id = $1 and actor_id = $2 and key = $3`,
-      [tenantId, actorId, key],
-    );
-    const prior = found[0];
+    const prior = await readKey(ctx.db, k);
     if (!prior) continue; // released between the two statements: try to reserve again
     if (prior.request_hash !== hash) {
       throw new ApiError(422, 'idempotency_key_reused', 'This Idempotency-Key was used with a different request', { key });
@@ -100,12 +93,6 @@ async function reserve(ctx: AppContext, req: FastifyRequest, reply: FastifyReply
     return reply.type('application/json; charset=utf-8').send(text);
   }
   throw new ApiError(409, 'idempotency_key_in_use', 'A request with this Idempotency-Key is still running; retry later', { key });
-}
-
-async function sweep(ctx: AppContext): Promise<void> {
-  await ctx.db
-    .query(`delete from idempotency_keys where ctid = any(array(select ctid from idempotency_keys where expires_at < now() limit 1000))`)
-    .catch(() => {});
 }
 
 /**
@@ -124,12 +111,9 @@ export async function finishInTx(
   const r = req.idem;
   if (!r) return;
   const stored = body === undefined ? null : sealer ? SEALED + sealer.seal(body) : JSON.stringify(body);
-  const { rowCount } = await tx.query(
-    `update idempotency_keys set status = 'done', lock_token = null, response_status = $5, response_body = $6, response_headers = $7
-     where tenant_id = $1 and actor_id = $2 and key = $3 and lock_token = $4`,
-    [req.auth.tenantId, req.auth.actorId, r.key, r.token, status, stored, headers],
-  );
-  if (!rowCount) throw new ApiError(409, 'idempotency_key_in_use', 'Another request took over this Idempotency-Key', { key: r.key });
+  if (!(await finishKey(tx, keyOf(req, r.key), r.token, { status, body: stored, headers }))) {
+    throw new ApiError(409, 'idempotency_key_in_use', 'Another request took over this Idempotency-Key', { key: r.key });
+  }
   r.done = true;
 }
 
@@ -141,7 +125,6 @@ export function installIdempotency(app: FastifyInstance, ctx: AppContext): void 
   app.addHook('onSend', async (req, reply, payload) => {
     const r = req.idem;
     if (!r) return payload;
-    const { tenantId, actorId } = req.auth;
     const ok = reply.statusCode >= 200 && reply.statusCode < 300;
     if (ok && r.done) return payload;
     r.done = true;
@@ -151,14 +134,10 @@ export function installIdempotency(app: FastifyInstance, ctx: AppContext): void 
         const v = reply.getHeader(h);
         if (typeof v === 'string') headers[h] = v;
       }
-      await ctx.db.query(
-        `update idempotency_keys set status = 'done', lock_token = null, response_status = $5, response_body = $6, response_headers = $7
-         where tenant_id = $1 and actor_id = $2 and key = $3 and lock_token = $4`,
-        [tenantId, actorId, r.key, r.token, reply.statusCode, typeof payload === 'string' && payload !== '' ? payload : null, headers],
-      );
+      await finishKey(ctx.db, keyOf(req, r.key), r.token, { status: reply.statusCode, body: typeof payload === 'string' && payload !== '' ? payload : null, headers });
     } else {
       // Also after a finishInTx whose transaction then rolled back: the row still holds our token.
-      await ctx.db.query(`delete from idempotency_keys where tenant_id = $1 and actor_id = $2 and key = $3 and lock_token = $4`, [tenantId, actorId, r.key, r.token]);
+      await releaseKey(ctx.db, keyOf(req, r.key), r.token);
     }
     return payload;
   });

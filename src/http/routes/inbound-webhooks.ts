@@ -1,4 +1,4 @@
-// Inbound channel webhooks (platforms -> StockClerk; outbound ones are src/engine/webhooks.ts): POST /webhooks/:channelType/:channelId.
+// Inbound channel webhooks (platforms -> StockClerk; outbound ones are src/engine/outbound-webhooks.ts): POST /webhooks/:channelType/:channelId.
 // Verify the platform's signature on the raw bytes, record each event once, enqueue its
 // application in the same transaction, answer 2xx fast. Bad signature -> 401 and nothing stored.
 import type { FastifyInstance } from 'fastify';

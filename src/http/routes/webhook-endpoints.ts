@@ -1,28 +1,36 @@
 // Outbound webhook subscriptions (Standard Webhooks): CRUD, secret rotation with an overlap in
 // which both secrets sign, pause/resume (the circuit breaker pauses too), the delivery log, the
 // dead-letter list (deliveries with status `dead`) and replay of one delivery or of everything since
-// a time. Delivery itself is src/engine/webhooks.ts; events are written by src/db/webhook-events.ts.
+// a time. Delivery itself is src/engine/outbound-webhooks.ts; events are written by src/db/webhook-events.ts.
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
-import { newStandardWebhookSecret } from '../../channels/signing.ts';
-import { addJobs } from '../../db/jobs.ts';
-import { withTx, type Tx } from '../../db/pool.ts';
 import { WEBHOOK_EVENT_FILTERS } from '../../db/webhook-events.ts';
-import { newId } from '../../domain/ids.ts';
-import { webhookUrlProblem } from '../../domain/webhook-url.ts';
-import { resolveAlerts } from '../../services/alerts.ts';
 import type { AppContext } from '../../engine/context.ts';
-import { webhookJob } from '../../engine/webhooks.ts';
-import { audit } from '../audit.ts';
-import { ApiError, notFound, parse } from '../errors.ts';
+import {
+  createEndpoint,
+  deleteEndpoint,
+  DELIVERY_STATUSES,
+  getDelivery,
+  getEndpoint,
+  listAttempts,
+  listDeliveries,
+  listEndpoints,
+  pauseEndpoint,
+  replayDelivery,
+  replaySince,
+  resumeEndpoint,
+  rotateSecret,
+  updateEndpoint,
+} from '../../services/webhook-endpoints.ts';
+import { parse } from '../errors.ts';
 import { doc, ErrorBody, named, pageOf } from '../openapi.ts';
-import { page, pageQuery } from '../paging.ts';
-import { finishInTx } from '../plugins/idempotency.ts';
+import { pageQuery } from '../paging.ts';
 import { timestamp } from '../schemas.ts';
+import { scopeOf } from '../scope.ts';
+import { write } from '../tx.ts';
 import { httpUrl, idParam, numberCursor, pathId, stringCursor, text } from './common.ts';
 
 const TAG = 'webhooks';
-const DELIVERY_STATUSES = ['pending', 'delivered', 'dead'] as const;
 const DAY_S = 86_400;
 
 const eventTypes = z
@@ -98,30 +106,6 @@ const DeliveryDetail = named(
   'WebhookDeliveryDetail',
 );
 
-const EP_COLUMNS = `e.id, e.url, e.description, e.event_types, e.status, e.paused_reason, e.consecutive_failures,
-  case when e.previous_secret_expires_at > now() then e.previous_secret_expires_at end as previous_secret_expires_at, e.created_at, e.updated_at`;
-const DL_COLUMNS = `d.id, d.endpoint_id, d.event_id, v.type as event_type, d.status, d.attempts, d.next_attempt_at, d.last_status_code, d.last_error, d.delivered_at, d.created_at`;
-const AT_COLUMNS = 'a.id, a.delivery_id, a.status_code, a.error, a.duration_ms, a.created_at';
-
-type Q = Pick<Tx, 'query'>;
-
-function checkUrl(u: string): void {
-  const problem = webhookUrlProblem(u);
-  if (problem) throw new ApiError(422, 'url_not_allowed', `This URL cannot receive webhooks: ${problem}`, [{ path: 'url', message: problem }]);
-}
-
-async function readEndpoint(q: Q, tenantId: string, id: string, lock = false) {
-  const { rows } = await q.query(`select ${EP_COLUMNS} from webhook_endpoints e where e.tenant_id = $1 and e.id = $2 ${lock ? 'for update' : ''}`, [tenantId, id]);
-  if (!rows[0]) throw notFound('Webhook endpoint');
-  return rows[0] as { id: string; status: string } & Record<string, unknown>;
-}
-
-/** Due deliveries of an active endpoint go out now (same transaction as whatever made them due). */
-async function kick(tx: Q, tenantId: string, endpointId: string): Promise<void> {
-  const { rows } = await tx.query(`select 1 from webhook_endpoints where tenant_id = $1 and id = $2 and status = 'active'`, [tenantId, endpointId]);
-  if (rows[0]) await addJobs(tx, [webhookJob(tenantId, endpointId)]);
-}
-
 export async function webhookEndpointRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {
   const Params = idParam('whe');
   const DParams = idParam('whd');
@@ -129,12 +113,7 @@ export async function webhookEndpointRoutes(app: FastifyInstance, ctx: AppContex
 
   app.get('/webhook-endpoints', doc({ summary: 'List webhook endpoints (never their secrets)', tag: TAG, query: ListQuery, responses: { 200: pageOf(Endpoint) } }), async (req) => {
     const q = parse(ListQuery, req.query);
-    const after = stringCursor(q.cursor);
-    const { rows } = await ctx.db.query(
-      `select ${EP_COLUMNS} from webhook_endpoints e where e.tenant_id = $1 and ($2::text is null or e.id > $2) order by e.id limit $3`,
-      [req.auth.tenantId, after, q.limit + 1],
-    );
-    return page(rows, q.limit, (r) => r.id as string);
+    return listEndpoints(ctx.db, scopeOf(req), { after: stringCursor(q.cursor), limit: q.limit });
   });
 
   app.post(
@@ -142,26 +121,14 @@ export async function webhookEndpointRoutes(app: FastifyInstance, ctx: AppContex
     doc({ summary: 'Subscribe a URL to events (the signing secret is shown once)', tag: TAG, scope: 'admin', body: Create, etag: true, responses: { 201: WithSecret } }),
     async (req, reply) => {
       const b = parse(Create, req.body);
-      checkUrl(b.url);
-      const tenantId = req.auth.tenantId;
-      const id = newId('whe');
-      const secret = newStandardWebhookSecret();
-      const out = await withTx(ctx.db, async (tx) => {
-        await tx.query(
-          `insert into webhook_endpoints (tenant_id, id, url, description, event_types, secret_sealed) values ($1, $2, $3, $4, $5, $6)`,
-          [tenantId, id, b.url, b.description ?? null, [...new Set(b.event_types)], ctx.sealer.seal({ secret })],
-        );
-        const res = { ...(await readEndpoint(tx, tenantId, id)), secret };
-        await audit(tx, req, 'webhook_endpoint.created', { type: 'webhook_endpoint', id }, { url: b.url, event_types: b.event_types });
-        await finishInTx(tx, req, 201, res, {}, ctx.sealer);
-        return res;
-      });
+      // An idempotent retry must get the secret too: the stored answer is sealed, never plain text.
+      const out = await write(ctx, req, 201, (tx, scope) => createEndpoint(tx, scope, ctx.sealer, b), { sealed: true });
       return reply.code(201).send(out);
     },
   );
 
   app.get('/webhook-endpoints/:id', doc({ summary: 'Read a webhook endpoint', tag: TAG, params: Params, etag: true, responses: { 200: Endpoint } }), async (req) => {
-    return readEndpoint(ctx.db, req.auth.tenantId, endpointId(req.params));
+    return getEndpoint(ctx.db, scopeOf(req), endpointId(req.params));
   });
 
   app.patch(
@@ -170,29 +137,13 @@ export async function webhookEndpointRoutes(app: FastifyInstance, ctx: AppContex
     async (req) => {
       const id = endpointId(req.params);
       const b = parse(Update, req.body);
-      if (b.url !== undefined) checkUrl(b.url);
-      return withTx(ctx.db, async (tx) => {
-        const { rowCount } = await tx.query(
-          `update webhook_endpoints set url = coalesce($3, url), event_types = coalesce($4, event_types),
-                  description = case when $5 then $6 else description end, updated_at = now()
-           where tenant_id = $1 and id = $2`,
-          [req.auth.tenantId, id, b.url ?? null, b.event_types ? [...new Set(b.event_types)] : null, 'description' in b, b.description ?? null],
-        );
-        if (!rowCount) throw notFound('Webhook endpoint');
-        await audit(tx, req, 'webhook_endpoint.updated', { type: 'webhook_endpoint', id }, b);
-        return readEndpoint(tx, req.auth.tenantId, id);
-      });
+      return write(ctx, req, 200, (tx, scope) => updateEndpoint(tx, scope, id, b));
     },
   );
 
   app.delete('/webhook-endpoints/:id', doc({ summary: 'Delete a webhook endpoint and its delivery log', tag: TAG, scope: 'admin', params: Params, responses: { 204: null } }), async (req, reply) => {
     const id = endpointId(req.params);
-    await withTx(ctx.db, async (tx) => {
-      const { rowCount } = await tx.query(`delete from webhook_endpoints where tenant_id = $1 and id = $2`, [req.auth.tenantId, id]);
-      if (!rowCount) throw notFound('Webhook endpoint');
-      await resolveAlerts(tx, req.auth.tenantId, 'webhook_endpoint_paused', [id]);
-      await audit(tx, req, 'webhook_endpoint.deleted', { type: 'webhook_endpoint', id });
-    });
+    await write(ctx, req, 204, (tx, scope) => deleteEndpoint(tx, scope, id));
     return reply.code(204).send();
   });
 
@@ -210,20 +161,7 @@ export async function webhookEndpointRoutes(app: FastifyInstance, ctx: AppContex
     async (req) => {
       const id = endpointId(req.params);
       const b = parse(Rotate, req.body);
-      const secret = newStandardWebhookSecret();
-      return withTx(ctx.db, async (tx) => {
-        const { rowCount } = await tx.query(
-          `update webhook_endpoints set previous_secret_sealed = secret_sealed, secret_sealed = $3,
-                  previous_secret_expires_at = now() + make_interval(secs => $4), updated_at = now()
-           where tenant_id = $1 and id = $2`,
-          [req.auth.tenantId, id, ctx.sealer.seal({ secret }), b.overlap_s],
-        );
-        if (!rowCount) throw notFound('Webhook endpoint');
-        const res = { ...(await readEndpoint(tx, req.auth.tenantId, id)), secret };
-        await audit(tx, req, 'webhook_endpoint.secret_rotated', { type: 'webhook_endpoint', id }, { overlap_s: b.overlap_s });
-        await finishInTx(tx, req, 200, res, {}, ctx.sealer);
-        return res;
-      });
+      return write(ctx, req, 200, (tx, scope) => rotateSecret(tx, scope, ctx.sealer, id, b.overlap_s), { sealed: true });
     },
   );
 
@@ -240,28 +178,7 @@ export async function webhookEndpointRoutes(app: FastifyInstance, ctx: AppContex
       }),
       async (req) => {
         const id = endpointId(req.params);
-        const tenantId = req.auth.tenantId;
-        return withTx(ctx.db, async (tx) => {
-          const { rowCount } =
-            action === 'pause'
-              ? await tx.query(`update webhook_endpoints set status = 'paused', paused_reason = 'api', updated_at = now() where tenant_id = $1 and id = $2`, [tenantId, id])
-              : await tx.query(
-                  `update webhook_endpoints set status = 'active', paused_reason = null, consecutive_failures = 0, failing_since = null, updated_at = now()
-                   where tenant_id = $1 and id = $2`,
-                  [tenantId, id],
-                );
-          if (!rowCount) throw notFound('Webhook endpoint');
-          if (action === 'resume') {
-            // What waited while paused is due now; the schedule starts again for it.
-            await tx.query(`update webhook_deliveries set next_attempt_at = now() where tenant_id = $1 and endpoint_id = $2 and status = 'pending'`, [tenantId, id]);
-            await resolveAlerts(tx, tenantId, 'webhook_endpoint_paused', [id]);
-            await kick(tx, tenantId, id);
-          }
-          const out = await readEndpoint(tx, tenantId, id);
-          await audit(tx, req, `webhook_endpoint.${action === 'pause' ? 'paused' : 'resumed'}`, { type: 'webhook_endpoint', id });
-          await finishInTx(tx, req, 200, out);
-          return out;
-        });
+        return write(ctx, req, 200, (tx, scope) => (action === 'pause' ? pauseEndpoint(tx, scope, id) : resumeEndpoint(tx, scope, id)));
       },
     );
   }
@@ -272,15 +189,7 @@ export async function webhookEndpointRoutes(app: FastifyInstance, ctx: AppContex
     async (req) => {
       const id = endpointId(req.params);
       const q = parse(DeliveriesQuery, req.query);
-      const before = stringCursor(q.cursor);
-      await readEndpoint(ctx.db, req.auth.tenantId, id);
-      const { rows } = await ctx.db.query(
-        `select ${DL_COLUMNS} from webhook_deliveries d join webhook_events v on v.tenant_id = d.tenant_id and v.id = d.event_id
-         where d.tenant_id = $1 and d.endpoint_id = $2 and ($3::text is null or d.id < $3) and ($4::text is null or d.status = $4)
-         order by d.id desc limit $5`,
-        [req.auth.tenantId, id, before, q.status ?? null, q.limit + 1],
-      );
-      return page(rows, q.limit, (r) => r.id as string);
+      return listDeliveries(ctx.db, scopeOf(req), id, { status: q.status }, { after: stringCursor(q.cursor), limit: q.limit });
     },
   );
 
@@ -290,18 +199,7 @@ export async function webhookEndpointRoutes(app: FastifyInstance, ctx: AppContex
     async (req) => {
       const id = endpointId(req.params);
       const q = parse(ListQuery, req.query);
-      const before = numberCursor(q.cursor);
-      await readEndpoint(ctx.db, req.auth.tenantId, id);
-      const { rows } = await ctx.db.query(
-        `select ${AT_COLUMNS} from webhook_attempts a where a.tenant_id = $1 and a.endpoint_id = $2 and ($3::bigint is null or a.id < $3)
-         order by a.id desc limit $4`,
-        [req.auth.tenantId, id, before, q.limit + 1],
-      );
-      return page(
-        rows.map((r) => ({ ...r, id: Number(r.id) })),
-        q.limit,
-        (r) => r.id,
-      );
+      return listAttempts(ctx.db, scopeOf(req), id, { after: numberCursor(q.cursor), limit: q.limit });
     },
   );
 
@@ -317,39 +215,13 @@ export async function webhookEndpointRoutes(app: FastifyInstance, ctx: AppContex
     async (req, reply) => {
       const id = endpointId(req.params);
       const b = parse(ReplaySince, req.body);
-      const tenantId = req.auth.tenantId;
-      const out = await withTx(ctx.db, async (tx) => {
-        await readEndpoint(tx, tenantId, id, true);
-        const { rowCount } = await tx.query(
-          `update webhook_deliveries d set status = 'pending', retry_index = 0, next_attempt_at = now(), updated_at = now()
-           from webhook_events v
-           where d.tenant_id = $1 and d.endpoint_id = $2 and v.tenant_id = d.tenant_id and v.id = d.event_id and v.created_at >= $3
-             and (d.status <> 'delivered' or $4)`,
-          [tenantId, id, b.since, b.include_delivered],
-        );
-        await kick(tx, tenantId, id);
-        const res = { replayed: rowCount ?? 0 };
-        await audit(tx, req, 'webhook_endpoint.replayed', { type: 'webhook_endpoint', id }, { since: b.since, include_delivered: b.include_delivered, replayed: res.replayed });
-        await finishInTx(tx, req, 202, res);
-        return res;
-      });
+      const out = await write(ctx, req, 202, (tx, scope) => replaySince(tx, scope, id, { since: b.since, includeDelivered: b.include_delivered }));
       return reply.code(202).send(out);
     },
   );
 
-  async function readDelivery(q: Q, tenantId: string, id: string) {
-    const { rows } = await q.query(
-      `select ${DL_COLUMNS}, v.payload as data from webhook_deliveries d join webhook_events v on v.tenant_id = d.tenant_id and v.id = d.event_id
-       where d.tenant_id = $1 and d.id = $2`,
-      [tenantId, id],
-    );
-    if (!rows[0]) throw notFound('Webhook delivery');
-    const { rows: log } = await q.query(`select ${AT_COLUMNS} from webhook_attempts a where a.tenant_id = $1 and a.delivery_id = $2 order by a.id`, [tenantId, id]);
-    return { ...rows[0], attempts_log: log.map((r) => ({ ...r, id: Number(r.id) })) } as { endpoint_id: string } & Record<string, unknown>;
-  }
-
   app.get('/webhook-deliveries/:id', doc({ summary: 'Read a delivery with its payload and attempts', tag: TAG, params: DParams, etag: true, responses: { 200: DeliveryDetail } }), async (req) => {
-    return readDelivery(ctx.db, req.auth.tenantId, pathId(req.params, 'whd', 'Webhook delivery'));
+    return getDelivery(ctx.db, scopeOf(req), pathId(req.params, 'whd', 'Webhook delivery'));
   });
 
   app.post(
@@ -357,20 +229,7 @@ export async function webhookEndpointRoutes(app: FastifyInstance, ctx: AppContex
     doc({ summary: 'Send one delivery again (same webhook-id), e.g. from the dead-letter list', tag: TAG, params: DParams, etag: true, responses: { 202: DeliveryDetail } }),
     async (req, reply) => {
       const id = pathId(req.params, 'whd', 'Webhook delivery');
-      const tenantId = req.auth.tenantId;
-      const out = await withTx(ctx.db, async (tx) => {
-        const { rows } = await tx.query<{ endpoint_id: string }>(
-          `update webhook_deliveries set status = 'pending', retry_index = 0, next_attempt_at = now(), updated_at = now()
-           where tenant_id = $1 and id = $2 returning endpoint_id`,
-          [tenantId, id],
-        );
-        if (!rows[0]) throw notFound('Webhook delivery');
-        await kick(tx, tenantId, rows[0].endpoint_id);
-        const res = await readDelivery(tx, tenantId, id);
-        await audit(tx, req, 'webhook_delivery.replayed', { type: 'webhook_delivery', id });
-        await finishInTx(tx, req, 202, res);
-        return res;
-      });
+      const out = await write(ctx, req, 202, (tx, scope) => replayDelivery(tx, scope, id));
       return reply.code(202).send(out);
     },
   );

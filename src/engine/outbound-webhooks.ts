@@ -15,9 +15,6 @@ import { signStandardWebhook } from '../channels/signing.ts';
 import { raiseAlert } from '../services/alerts.ts';
 import type { AppContext } from './context.ts';
 
-// The job's builder is the registry's (src/db/job-specs.ts); kept importable from here for callers
-// that looked for it beside its handler.
-export { webhookJob };
 
 export interface AttemptResult {
   ok: boolean;

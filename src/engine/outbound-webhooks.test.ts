@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_TUNING, WEBHOOK_RETRY_SCHEDULE_MS } from './context.ts';
 import { webhookJob } from '../db/job-specs.ts';
-import { retryDelayMs } from './webhooks.ts';
+import { retryDelayMs } from './outbound-webhooks.ts';
 
 describe('webhook retry schedule', () => {
   it('spans about three days, growing, by default', () => {
