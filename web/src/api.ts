@@ -1,5 +1,9 @@
 // The only way the dashboard talks to StockClerk: /api/v1 with the Bearer token from login.
 // Remembers each resource's ETag from its GET so PATCH / DELETE can send If-Match.
+// What each path takes and answers comes from the SDK's schema, generated from the served OpenAPI
+// document (sdk/src/schema.d.ts, `npm run sdk:generate`): a field the API renames or drops breaks
+// the dashboard's typecheck instead of showing up blank on a page.
+import type { components, paths } from '../../sdk/src/schema.d.ts';
 
 const TOKEN_KEY = 'stockclerk.token';
 const etags = new Map<string, string>();
@@ -42,7 +46,12 @@ export function qs(query: Query = {}): string {
   return s ? `?${s}` : '';
 }
 
-export async function api<T = any>(method: string, path: string, body?: unknown): Promise<T> {
+/**
+ * One call to /api/v1`path` (a concrete path, query string included), answering the parsed JSON.
+ * Untyped: T is whatever the caller says. Prefer api.get / api.post / api.patch / api.delete below,
+ * whose paths, parameters, bodies and answers come from the schema.
+ */
+async function request<T = unknown>(method: string, path: string, body?: unknown): Promise<T> {
   const headers: Record<string, string> = {};
   const token = getToken();
   if (token) headers.authorization = `Bearer ${token}`;
@@ -51,7 +60,7 @@ export async function api<T = any>(method: string, path: string, body?: unknown)
   if (method === 'PATCH' || method === 'DELETE') {
     // Optimistic concurrency: send the ETag of the version we saw; if we never read this one
     // resource on its own, read it now (a server that sends no ETag gets no If-Match).
-    if (!etags.has(bare)) await api('GET', bare).catch(() => undefined);
+    if (!etags.has(bare)) await request('GET', bare).catch(() => undefined);
     if (etags.has(bare)) headers['if-match'] = etags.get(bare)!;
   }
   let res: Response;
@@ -64,14 +73,14 @@ export async function api<T = any>(method: string, path: string, body?: unknown)
   if (etag && method === 'GET') etags.set(bare, etag);
   if (res.status === 204) return undefined as T;
   const text = await res.text();
-  let json: any = null;
+  let json: unknown;
   try {
     json = text ? JSON.parse(text) : null;
   } catch {
     json = null;
   }
   if (!res.ok) {
-    const e = json?.error;
+    const e = (json as Partial<Schema<'Error'>> | null)?.error;
     if (res.status === 401 && token && !path.startsWith('/auth/')) setToken(null);
     if (res.status === 412) {
       etags.delete(bare);
@@ -93,7 +102,50 @@ export function errorText(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
 
-export interface Page<T> {
-  data: T[];
-  next_cursor: string | null;
+/** A named shape of the API: Schema<'Item'>, Schema<'Alert'> ... */
+export type Schema<K extends keyof components['schemas']> = components['schemas'][K];
+
+type Method = 'get' | 'post' | 'patch' | 'delete';
+/** The API's paths as the dashboard writes them (without /api/v1), path parameters in braces. */
+type Routes = { [P in keyof paths as P extends `/api/v1${infer R}` ? R : never]: paths[P] };
+/** The paths that answer a method (the generated schema marks the others `?: never`). */
+export type PathOf<M extends Method> = { [P in keyof Routes]: Routes[P] extends Record<M, object> ? P : never }[keyof Routes];
+type Op<P extends keyof Routes, M extends Method> = Routes[P] extends Record<M, infer O> ? O : never;
+
+type JsonOf<R> = R extends { content: { 'application/json': infer J } } ? J : undefined;
+type Success<R> = 200 extends keyof R ? R[200] : 201 extends keyof R ? R[201] : 202 extends keyof R ? R[202] : undefined;
+/** The JSON a successful call answers (undefined for 204 No Content). */
+export type Answer<P extends PathOf<M>, M extends Method = 'get'> = Op<P, M> extends { responses: infer R } ? JsonOf<Success<R>> : never;
+/** The query parameters a path takes. */
+export type QueryOf<P extends PathOf<M>, M extends Method = 'get'> = Op<P, M> extends { parameters: { query?: infer Q } } ? NonNullable<Q> : never;
+/** The JSON body a path takes. */
+export type BodyOf<P extends PathOf<M>, M extends Method> = Op<P, M> extends { requestBody: { content: { 'application/json': infer B } } } ? B : never;
+
+// What a call passes besides the path: `path` fills the {braces}, `query` becomes the query string
+// (empty strings and nulls left out), `body` is sent as JSON. If-Match is added by request().
+type PathPart<O> = O extends { parameters: { path: infer A } } ? { path: A } : { path?: undefined };
+type QueryPart<O> = O extends { parameters: { query?: infer Q } } ? ([NonNullable<Q>] extends [never] ? unknown : { query?: Q }) : unknown;
+type BodyPart<O> = O extends { requestBody: { content: { 'application/json': infer B } } }
+  ? { body: B }
+  : O extends { requestBody?: { content: { 'application/json': infer B } } }
+    ? { body?: B }
+    : unknown;
+type Init<O> = PathPart<O> & QueryPart<O> & BodyPart<O>;
+// The init argument may be left out when nothing in it is required.
+type Args<O> = object extends Init<O> ? [init?: Init<O>] : [init: Init<O>];
+
+function call(method: string, path: string, init: { path?: Record<string, string | number>; query?: Query; body?: unknown } = {}) {
+  const url = path.replace(/\{(\w+)\}/g, (_, name: string) => encodeURIComponent(String(init.path?.[name] ?? '')));
+  return request(method, url + qs(init.query), init.body);
 }
+
+/**
+ * The API, typed from the schema: `api.get('/items/{id}', { path: { id } })` answers an ItemDetail;
+ * `api.post('/adjustments', { body })` checks the body. `api(method, path, body)` is the untyped call.
+ */
+export const api = Object.assign(request, {
+  get: <P extends PathOf<'get'>>(path: P, ...[init]: Args<Op<P, 'get'>>) => call('GET', path, init as never) as Promise<Answer<P, 'get'>>,
+  post: <P extends PathOf<'post'>>(path: P, ...[init]: Args<Op<P, 'post'>>) => call('POST', path, init as never) as Promise<Answer<P, 'post'>>,
+  patch: <P extends PathOf<'patch'>>(path: P, ...[init]: Args<Op<P, 'patch'>>) => call('PATCH', path, init as never) as Promise<Answer<P, 'patch'>>,
+  delete: <P extends PathOf<'delete'>>(path: P, ...[init]: Args<Op<P, 'delete'>>) => call('DELETE', path, init as never) as Promise<Answer<P, 'delete'>>,
+});

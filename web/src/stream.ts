@@ -1,7 +1,7 @@
 // Live events: one WebSocket to /api/v1/stream?token=, reconnecting with backoff. Events update
 // the cached queries (so open pages change without a reload) and feed subscribers (the live feed).
 import type { QueryClient } from '@tanstack/react-query';
-import { getToken } from './api.ts';
+import { getToken, type Answer } from './api.ts';
 
 export interface StreamEvent {
   type: string;
@@ -110,15 +110,13 @@ interface Level {
   on_hand: number;
   reserved: number;
 }
-interface RowsPageLike {
-  data: Array<{ id: string; on_hand: number; reserved: number; available: number; levels: Array<{ location_id: string; on_hand: number; reserved: number }> }>;
-}
+type RowsPage = Answer<'/item-rows'>;
 
 /** Writes announced levels straight into the cached Items rows, so the row changes before the refetch returns. */
 function patchItemRows(qc: QueryClient, levels: Level[]): void {
   const byItem = new Map<string, Level[]>();
   for (const l of levels) byItem.set(l.item_id, [...(byItem.get(l.item_id) ?? []), l]);
-  qc.setQueriesData<{ pages: RowsPageLike[]; pageParams: unknown[] }>({ queryKey: ['items', 'rows'] }, (old) => {
+  qc.setQueriesData<{ pages: RowsPage[]; pageParams: unknown[] }>({ queryKey: ['items', 'rows'] }, (old) => {
     if (!old?.pages) return old;
     let changed = false;
     const pages = old.pages.map((p) => ({

@@ -1,6 +1,7 @@
 // Hand-written SVG charts: no chart library in the bundle for two simple pictures.
+import type { Answer, Schema } from '../api.ts';
 
-export function ActivityChart({ data }: { data: Array<{ hour: string; sales: number; syncs: number }> }) {
+export function ActivityChart({ data }: { data: Answer<'/overview/activity'>['data'] }) {
   const w = 600;
   const h = 160;
   const pad = 24;
@@ -49,7 +50,7 @@ const REASON_COLOR: Record<string, string> = {
 };
 
 /** On hand over time, rebuilt backwards from the current level through the movements (newest first). */
-export function StockHistoryChart({ onHand, movements }: { onHand: number; movements: Array<{ id: number; qty_delta: number; reason: string; created_at: string }> }) {
+export function StockHistoryChart({ onHand, movements }: { onHand: number; movements: Array<Pick<Schema<'Movement'>, 'id' | 'qty_delta' | 'reason' | 'created_at'>> }) {
   const w = 600;
   const h = 180;
   const pad = 28;

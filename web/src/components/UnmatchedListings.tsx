@@ -2,22 +2,14 @@
 // create them all as new items with the channel's quantity as opening stock.
 import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
-import { api, errorText, type Page } from '../api.ts';
+import { api, errorText, type Schema } from '../api.ts';
 import { ErrorBox, Loading } from '../ui.tsx';
-
-interface Listing {
-  id: string;
-  external_id: string;
-  external_sku: string | null;
-  name: string | null;
-  last_seen_qty: number | null;
-}
 
 export function UnmatchedListings({ channelId }: { channelId: string }) {
   const qc = useQueryClient();
   const q = useQuery({
     queryKey: ['listings', channelId, 'unmatched'],
-    queryFn: () => api<Page<Listing>>('GET', `/listings?channel_id=${channelId}&state=unmatched&limit=500`),
+    queryFn: () => api.get('/listings', { query: { channel_id: channelId, state: 'unmatched', limit: 500 } }),
   });
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
@@ -32,8 +24,8 @@ export function UnmatchedListings({ channelId }: { channelId: string }) {
     setBusy(true);
     setError(null);
     try {
-      const locs = await api<Page<{ id: string }>>('GET', '/locations?limit=1');
-      await api('POST', '/listings/create-items', { channel_id: channelId, opening_stock_location_id: locs.data[0]?.id ?? null });
+      const locs = await api.get('/locations', { query: { limit: 1 } });
+      await api.post('/listings/create-items', { body: { channel_id: channelId, opening_stock_location_id: locs.data[0]?.id ?? null } });
       await refresh();
     } catch (err) {
       setError(errorText(err));
@@ -57,16 +49,16 @@ export function UnmatchedListings({ channelId }: { channelId: string }) {
   );
 }
 
-function MatchRow({ listing, onDone }: { listing: Listing; onDone: () => Promise<void> }) {
+function MatchRow({ listing, onDone }: { listing: Schema<'Listing'>; onDone: () => Promise<void> }) {
   const [sku, setSku] = useState('');
   const [error, setError] = useState<string | null>(null);
   const match = async () => {
     setError(null);
     try {
-      const found = await api<Page<{ id: string; sku: string }>>('GET', `/items?q=${encodeURIComponent(sku)}&limit=20`);
+      const found = await api.get('/items', { query: { q: sku, limit: 20 } });
       const item = found.data.find((i) => i.sku.toLowerCase() === sku.toLowerCase()) ?? (found.data.length === 1 ? found.data[0] : undefined);
       if (!item) return setError(`No single item matches "${sku}"`);
-      await api('PATCH', `/listings/${listing.id}`, { item_id: item.id });
+      await api.patch('/listings/{id}', { path: { id: listing.id }, body: { item_id: item.id } });
       await onDone();
     } catch (err) {
       setError(errorText(err));

@@ -1,30 +1,21 @@
 // Alerts: filter by status and type, acknowledge.
 import { useInfiniteQuery, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
-import { api, errorText, qs, type Page } from '../api.ts';
+import { api, errorText, type QueryOf, type Schema } from '../api.ts';
 import { Badge, Empty, ErrorBox, Loading, PageHeader, timeAgo } from '../ui.tsx';
 
-export interface Alert {
-  id: string;
-  type: string;
-  severity: string;
-  subject: string;
-  message: string;
-  status: string;
-  created_at: string;
-  acknowledged_at: string | null;
-}
+type Status = NonNullable<QueryOf<'/alerts'>['status']>;
+type AlertType = NonNullable<QueryOf<'/alerts'>['type']>;
+const TYPES: AlertType[] = ['low_stock', 'out_of_stock', 'channel_auth', 'sync_failure_rate', 'large_drift', 'webhook_endpoint_paused'];
 
-const TYPES = ['low_stock', 'out_of_stock', 'channel_auth', 'sync_failure_rate', 'large_drift', 'webhook_endpoint_paused'];
-
-export function AlertRow({ alert, compact }: { alert: Alert; compact?: boolean }) {
+export function AlertRow({ alert, compact }: { alert: Schema<'Alert'>; compact?: boolean }) {
   const qc = useQueryClient();
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
   const ack = async () => {
     setBusy(true);
     try {
-      await api('POST', `/alerts/${alert.id}/acknowledge`);
+      await api.post('/alerts/{id}/acknowledge', { path: { id: alert.id } });
       await qc.invalidateQueries({ queryKey: ['alerts'] });
       await qc.invalidateQueries({ queryKey: ['overview'] });
     } catch (err) {
@@ -50,11 +41,11 @@ export function AlertRow({ alert, compact }: { alert: Alert; compact?: boolean }
 }
 
 export default function Alerts() {
-  const [status, setStatus] = useState('open');
-  const [type, setType] = useState('');
+  const [status, setStatus] = useState<Status | ''>('open');
+  const [type, setType] = useState<AlertType | ''>('');
   const q = useInfiniteQuery({
     queryKey: ['alerts', 'list', status, type],
-    queryFn: ({ pageParam }) => api<Page<Alert>>('GET', `/alerts${qs({ status, type, cursor: pageParam, limit: 50 })}`),
+    queryFn: ({ pageParam }) => api.get('/alerts', { query: { status: status || undefined, type: type || undefined, cursor: pageParam, limit: 50 } }),
     initialPageParam: undefined as string | undefined,
     getNextPageParam: (p) => p.next_cursor ?? undefined,
   });
@@ -65,7 +56,7 @@ export default function Alerts() {
       <div className="filters card">
         <label>
           Status
-          <select value={status} onChange={(e) => setStatus(e.target.value)} name="status">
+          <select value={status} onChange={(e) => setStatus(e.target.value as Status | '')} name="status">
             <option value="">all</option>
             <option value="open">open</option>
             <option value="acknowledged">acknowledged</option>
@@ -74,7 +65,7 @@ export default function Alerts() {
         </label>
         <label>
           Type
-          <select value={type} onChange={(e) => setType(e.target.value)} name="type">
+          <select value={type} onChange={(e) => setType(e.target.value as AlertType | '')} name="type">
             <option value="">all</option>
             {TYPES.map((t) => (
               <option key={t} value={t}>

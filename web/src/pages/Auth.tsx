@@ -21,7 +21,7 @@ export function Login() {
     setBusy(true);
     setError(null);
     try {
-      const r = await api<{ token: string }>('POST', '/auth/login', { email, password });
+      const r = await api.post('/auth/login', { body: { email, password } });
       setToken(r.token);
       navigate('/');
     } catch (err) {
@@ -72,7 +72,7 @@ export function Signup() {
     if (weak) return setError(`Password too weak: ${weak.toLowerCase()}.`);
     setBusy(true);
     try {
-      const r = await api<{ token: string }>('POST', '/auth/register', { business_name: business, email, password });
+      const r = await api.post('/auth/register', { body: { business_name: business, email, password } });
       setToken(r.token);
       navigate('/onboarding');
     } catch (err) {

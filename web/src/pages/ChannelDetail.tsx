@@ -3,36 +3,23 @@
 import { useInfiniteQuery, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
 import { useLocation } from 'wouter';
-import { api, errorText, qs, type Page } from '../api.ts';
-import { ChannelForm, useChannelTypes, type Channel } from '../components/ChannelForm.tsx';
+import { api, errorText } from '../api.ts';
+import { ChannelForm, useChannelTypes } from '../components/ChannelForm.tsx';
 import { UnmatchedListings } from '../components/UnmatchedListings.tsx';
 import { Badge, CHANNEL_LABEL, Empty, ErrorBox, Loading, PageHeader, timeAgo } from '../ui.tsx';
-import { SyncEventRow, type SyncEvent } from './SyncLog.tsx';
-
-interface Listing {
-  id: string;
-  item_id: string | null;
-  item_sku: string | null;
-  external_sku: string | null;
-  external_id: string;
-  name: string | null;
-  last_pushed_qty: number | null;
-  last_seen_qty: number | null;
-  state: string;
-  push_pending: boolean;
-}
+import { SyncEventRow } from './SyncLog.tsx';
 
 export default function ChannelDetail({ id }: { id: string }) {
   const qc = useQueryClient();
   const [, navigate] = useLocation();
-  const ch = useQuery({ queryKey: ['channels', id], queryFn: () => api<Channel>('GET', `/channels/${id}`) });
+  const ch = useQuery({ queryKey: ['channels', id], queryFn: () => api.get('/channels/{id}', { path: { id } }) });
   const listings = useInfiniteQuery({
     queryKey: ['listings', id, 'all'],
-    queryFn: ({ pageParam }) => api<Page<Listing>>('GET', `/listings${qs({ channel_id: id, limit: 100, cursor: pageParam })}`),
+    queryFn: ({ pageParam }) => api.get('/listings', { query: { channel_id: id, limit: 100, cursor: pageParam } }),
     initialPageParam: undefined as string | undefined,
     getNextPageParam: (p) => p.next_cursor ?? undefined,
   });
-  const events = useQuery({ queryKey: ['sync-events', 'channel', id], queryFn: () => api<Page<SyncEvent>>('GET', `/sync-events?channel_id=${id}&limit=25`) });
+  const events = useQuery({ queryKey: ['sync-events', 'channel', id], queryFn: () => api.get('/sync-events', { query: { channel_id: id, limit: 25 } }) });
   const types = useChannelTypes();
   const [editing, setEditing] = useState(false);
   const [msg, setMsg] = useState<{ ok: boolean; text: string } | null>(null);
@@ -76,8 +63,8 @@ export default function ChannelDetail({ id }: { id: string }) {
           <button
             onClick={() =>
               act('Test', async () => {
-                const r = await api<{ ok: boolean; account?: string; error?: { message: string } }>('POST', `/channels/${id}/test`);
-                if (!r.ok) throw new Error(r.error?.message ?? 'failed');
+                const r = await api.post('/channels/{id}/test', { path: { id } });
+                if (!r.ok) throw new Error(r.error.message);
                 return `Connection works${r.account ? ` (account ${r.account})` : ''}.`;
               })
             }
@@ -85,23 +72,23 @@ export default function ChannelDetail({ id }: { id: string }) {
             Test connection
           </button>
           {c.status === 'paused' ? (
-            <button onClick={() => act('Resume', async () => (await api('POST', `/channels/${id}/resume`), 'Sync resumed.'))}>Resume sync</button>
+            <button onClick={() => act('Resume', async () => (await api.post('/channels/{id}/resume', { path: { id } }), 'Sync resumed.'))}>Resume sync</button>
           ) : (
-            <button onClick={() => act('Pause', async () => (await api('POST', `/channels/${id}/pause`), 'Sync paused.'))}>Pause sync</button>
+            <button onClick={() => act('Pause', async () => (await api.post('/channels/{id}/pause', { path: { id } }), 'Sync paused.'))}>Pause sync</button>
           )}
           <button onClick={() => act('Import', async () => {
-            const r = await api<{ imported: number; matched: number; unmatched: number }>('POST', `/channels/${id}/import`);
+            const r = await api.post('/channels/{id}/import', { path: { id } });
             await qc.invalidateQueries({ queryKey: ['listings'] });
             return `Imported ${r.imported}: ${r.matched} newly matched, ${r.unmatched} unmatched.`;
           })}>Import listings</button>
-          <button onClick={() => act('Sync', async () => (await api('POST', `/channels/${id}/sync`), 'Full sync queued.'))}>Sync all now</button>
+          <button onClick={() => act('Sync', async () => (await api.post('/channels/{id}/sync', { path: { id } }), 'Full sync queued.'))}>Sync all now</button>
           <button onClick={() => setEditing(!editing)}>{editing ? 'Cancel' : 'Edit credentials'}</button>
           <button
             className="danger"
             onClick={async () => {
               if (!confirm(`Disconnect ${c.name}? Its listings are removed; the ledger keeps its history.`)) return;
               try {
-                await api('DELETE', `/channels/${id}`);
+                await api.delete('/channels/{id}', { path: { id } });
                 await qc.invalidateQueries({ queryKey: ['channels'] });
                 navigate('/channels');
               } catch (err) {

@@ -2,12 +2,12 @@
 import { useQuery } from '@tanstack/react-query';
 import { useState } from 'react';
 import { Link, useLocation } from 'wouter';
-import { api, type Page } from '../api.ts';
-import { ChannelForm, type Channel } from '../components/ChannelForm.tsx';
+import { api } from '../api.ts';
+import { ChannelForm } from '../components/ChannelForm.tsx';
 import { Badge, CHANNEL_LABEL, Empty, ErrorBox, Loading, PageHeader, timeAgo } from '../ui.tsx';
 
 export default function Channels() {
-  const q = useQuery({ queryKey: ['channels'], queryFn: () => api<Page<Channel>>('GET', '/channels?limit=100') });
+  const q = useQuery({ queryKey: ['channels'], queryFn: () => api.get('/channels', { query: { limit: 100 } }) });
   const [adding, setAdding] = useState(false);
   const [, navigate] = useLocation();
   return (

@@ -3,39 +3,17 @@
 import { useInfiniteQuery, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
 import { Link } from 'wouter';
-import { api, errorText, qs, type Page } from '../api.ts';
+import { api, errorText, type Schema } from '../api.ts';
 import { StockHistoryChart } from '../components/Charts.tsx';
 import { Badge, CHANNEL_LABEL, Empty, ErrorBox, Loading, PageHeader, timeAgo, when } from '../ui.tsx';
 import { ItemEditor } from './Items.tsx';
 import { useChannelTypes } from '../components/ChannelForm.tsx';
 
-interface Item {
-  id: string;
-  sku: string;
-  name: string;
-  barcode: string | null;
-  low_stock_threshold: number;
-  buffer: number | null;
-  on_hand: number;
-  reserved: number;
-  levels: Array<{ location_id: string; location_name: string; on_hand: number; reserved: number; updated_at: string }>;
-  listings: Array<{ id: string; channel_id: string; channel_name: string; channel_type: string; external_id: string; last_pushed_qty: number | null; last_seen_qty: number | null; last_synced_at: string | null; state: string; last_error: string | null }>;
-}
-interface Movement {
-  id: number;
-  location_id: string;
-  qty_delta: number;
-  reason: string;
-  source_channel_id: string | null;
-  note: string | null;
-  created_at: string;
-}
-
 export default function ItemDetail({ id }: { id: string }) {
-  const item = useQuery({ queryKey: ['item', id], queryFn: () => api<Item>('GET', `/items/${id}`) });
+  const item = useQuery({ queryKey: ['item', id], queryFn: () => api.get('/items/{id}', { path: { id } }) });
   const moves = useInfiniteQuery({
     queryKey: ['movements', id],
-    queryFn: ({ pageParam }) => api<Page<Movement>>('GET', `/movements${qs({ item_id: id, limit: 200, cursor: pageParam })}`),
+    queryFn: ({ pageParam }) => api.get('/movements', { query: { item_id: id, limit: 200, cursor: pageParam } }),
     initialPageParam: undefined as string | undefined,
     getNextPageParam: (p) => p.next_cursor ?? undefined,
   });
@@ -127,7 +105,7 @@ export default function ItemDetail({ id }: { id: string }) {
   );
 }
 
-function ListingRow({ listing }: { listing: Item['listings'][number] }) {
+function ListingRow({ listing }: { listing: Schema<'ItemDetail'>['listings'][number] }) {
   const qc = useQueryClient();
   const types = useChannelTypes();
   // Availability-only platforms (Deliveroo) hold on / off, not a count.
@@ -136,7 +114,7 @@ function ListingRow({ listing }: { listing: Item['listings'][number] }) {
   const [msg, setMsg] = useState<string | null>(null);
   const sync = async () => {
     try {
-      await api('POST', `/listings/${listing.id}/sync`);
+      await api.post('/listings/{id}/sync', { path: { id: listing.id } });
       setMsg('Queued: the Sync agent pushes it now.');
       void qc.invalidateQueries({ queryKey: ['item'] });
     } catch (err) {

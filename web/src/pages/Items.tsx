@@ -5,29 +5,15 @@ import { useInfiniteQuery, useQueryClient } from '@tanstack/react-query';
 import { useVirtualizer } from '@tanstack/react-virtual';
 import { useDeferredValue, useEffect, useRef, useState, type FormEvent } from 'react';
 import { Link } from 'wouter';
-import { api, errorText, qs } from '../api.ts';
+import { api, errorText, type Answer, type BodyOf } from '../api.ts';
 import { useLocations } from '../hooks.ts';
 import { Badge, CHANNEL_LABEL, Empty, ErrorBox, Loading, PageHeader } from '../ui.tsx';
 
-export interface ItemRow {
-  id: string;
-  sku: string;
-  name: string;
-  low_stock_threshold: number;
-  buffer: number | null;
-  on_hand: number;
-  reserved: number;
-  available: number;
-  levels: Array<{ location_id: string; on_hand: number; reserved: number }>;
-  listings: Array<{ id: string; channel_id: string; state: string; last_pushed_qty: number | null; sellable?: number; push_pending: boolean }>;
-}
-interface RowsPage {
-  data: ItemRow[];
-  channels: Array<{ id: string; type: string; name: string; status: string; quantity_model: string }>;
-  total: number;
-  next_cursor: string | null;
-}
+type RowsPage = Answer<'/item-rows'>;
+export type ItemRow = RowsPage['data'][number];
+type Reason = BodyOf<'/adjustments', 'post'>['reason'];
 
+// The columns the page lets you sort by (the API also sorts by updated_at).
 type Sort = 'sku' | 'name' | 'on_hand' | 'available';
 
 
@@ -38,7 +24,7 @@ export default function Items() {
   const [open, setOpen] = useState<string | null>(null);
   const rows = useInfiniteQuery({
     queryKey: ['items', 'rows', q, sort.by, sort.dir],
-    queryFn: ({ pageParam }) => api<RowsPage>('GET', `/item-rows${qs({ q, sort: sort.by, dir: sort.dir, limit: 200, cursor: pageParam })}`),
+    queryFn: ({ pageParam }) => api.get('/item-rows', { query: { q, sort: sort.by, dir: sort.dir, limit: 200, cursor: pageParam } }),
     initialPageParam: undefined as string | undefined,
     getNextPageParam: (p) => p.next_cursor ?? undefined,
     placeholderData: (prev) => prev,
@@ -60,6 +46,8 @@ export default function Items() {
   const last = items[items.length - 1];
   useEffect(() => {
     if (last && last.index >= data.length - 20 && rows.hasNextPage && !rows.isFetchingNextPage) void rows.fetchNextPage();
+    // `last` and `rows` are new objects on every render; what decides a fetch is listed.
+    // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [last?.index, data.length, rows.hasNextPage, rows.isFetchingNextPage]);
   const sortBy = (by: Sort) => setSort((s) => ({ by, dir: s.by === by && s.dir === 'asc' ? 'desc' : 'asc' }));
   const arrow = (by: Sort) => (sort.by === by ? (sort.dir === 'asc' ? ' ▲' : ' ▼') : '');
@@ -165,7 +153,7 @@ export function ItemEditor({ item }: { item: Pick<ItemRow, 'id' | 'sku' | 'low_s
   const [buffer, setBuffer] = useState(item.buffer === null ? '' : String(item.buffer));
   const [mode, setMode] = useState<'adjust' | 'count'>('adjust');
   const [qty, setQty] = useState('');
-  const [reason, setReason] = useState('adjustment');
+  const [reason, setReason] = useState<Reason>('adjustment');
   const [note, setNote] = useState('');
   const [location, setLocation] = useState('');
   const [msg, setMsg] = useState<{ ok: boolean; text: string } | null>(null);
@@ -179,8 +167,8 @@ export function ItemEditor({ item }: { item: Pick<ItemRow, 'id' | 'sku' | 'low_s
   const saveSettings = async (e: FormEvent) => {
     e.preventDefault();
     try {
-      await api('GET', `/items/${item.id}`); // fresh ETag for If-Match
-      await api('PATCH', `/items/${item.id}`, { low_stock_threshold: Number(threshold), buffer: buffer === '' ? null : Number(buffer) });
+      await api.get('/items/{id}', { path: { id: item.id } }); // fresh ETag for If-Match
+      await api.patch('/items/{id}', { path: { id: item.id }, body: { low_stock_threshold: Number(threshold), buffer: buffer === '' ? null : Number(buffer) } });
       await done('Saved.');
     } catch (err) {
       setMsg({ ok: false, text: errorText(err) });
@@ -190,10 +178,10 @@ export function ItemEditor({ item }: { item: Pick<ItemRow, 'id' | 'sku' | 'low_s
     e.preventDefault();
     try {
       if (mode === 'count') {
-        const r = await api<{ delta: number }>('POST', '/stock-counts', { item_id: item.id, location_id: loc, counted_qty: Number(qty), note: note || undefined });
+        const r = await api.post('/stock-counts', { body: { item_id: item.id, location_id: loc, counted_qty: Number(qty), note: note || undefined } });
         await done(r.delta === 0 ? 'Count matches the ledger.' : `Counted: ${r.delta > 0 ? '+' : ''}${r.delta} recorded.`);
       } else {
-        await api('POST', '/adjustments', { item_id: item.id, location_id: loc, qty_delta: Number(qty), reason, note: note || undefined });
+        await api.post('/adjustments', { body: { item_id: item.id, location_id: loc, qty_delta: Number(qty), reason, note: note || undefined } });
         await done('Adjustment recorded.');
       }
       setQty('');
@@ -230,7 +218,7 @@ export function ItemEditor({ item }: { item: Pick<ItemRow, 'id' | 'sku' | 'low_s
         {mode === 'adjust' && (
           <label>
             Reason
-            <select name="reason" value={reason} onChange={(e) => setReason(e.target.value)}>
+            <select name="reason" value={reason} onChange={(e) => setReason(e.target.value as Reason)}>
               <option value="adjustment">adjustment</option>
               <option value="receipt">receipt</option>
               <option value="return">return</option>

@@ -1,14 +1,18 @@
 // Step by step: business and first location; connect channels (test connection, import listings,
 // auto-match by SKU, match the rest by hand or create them as items); default buffer; done.
 import { useQuery, useQueryClient } from '@tanstack/react-query';
-import { useEffect, useState, type FormEvent } from 'react';
+import { useEffect, useState, type ComponentProps, type FormEvent } from 'react';
 import { useLocation } from 'wouter';
-import { api, errorText, type Page } from '../api.ts';
-import { ChannelForm, type Channel } from '../components/ChannelForm.tsx';
+import { api, errorText, type Answer, type Schema } from '../api.ts';
+import { ChannelForm } from '../components/ChannelForm.tsx';
 import { UnmatchedListings } from '../components/UnmatchedListings.tsx';
 import { Badge, CHANNEL_LABEL, ErrorBox, Loading, PageHeader } from '../ui.tsx';
 
 const STEPS = ['Business', 'Channels', 'Buffer', 'Done'] as const;
+
+// A connection test's outcome, as the connect form reports it after saving and as
+// POST /channels/{id}/test answers it here.
+type ConnectionTest = Parameters<ComponentProps<typeof ChannelForm>['onSaved']>[1];
 
 export default function Onboarding() {
   const [step, setStep] = useState(0);
@@ -33,8 +37,8 @@ export default function Onboarding() {
 }
 
 function BusinessStep({ next }: { next: () => void }) {
-  const tenant = useQuery({ queryKey: ['tenant'], queryFn: () => api('GET', '/tenant') });
-  const locations = useQuery({ queryKey: ['locations'], queryFn: () => api<Page<{ id: string; name: string }>>('GET', '/locations') });
+  const tenant = useQuery({ queryKey: ['tenant'], queryFn: () => api.get('/tenant') });
+  const locations = useQuery({ queryKey: ['locations'], queryFn: () => api.get('/locations') });
   const [name, setName] = useState('');
   const [location, setLocation] = useState('');
   const [error, setError] = useState<string | null>(null);
@@ -53,11 +57,11 @@ function BusinessStep({ next }: { next: () => void }) {
     setBusy(true);
     setError(null);
     try {
-      if (name !== tenant.data.name) await api('PATCH', '/tenant', { name });
+      if (name !== tenant.data.name) await api.patch('/tenant', { body: { name } });
       if (first && location !== first.name) {
-        await api('GET', `/locations/${first.id}`); // fresh ETag for If-Match
-        await api('PATCH', `/locations/${first.id}`, { name: location });
-      } else if (!first) await api('POST', '/locations', { name: location });
+        await api.get('/locations/{id}', { path: { id: first.id } }); // fresh ETag for If-Match
+        await api.patch('/locations/{id}', { path: { id: first.id }, body: { name: location } });
+      } else if (!first) await api.post('/locations', { body: { name: location } });
       next();
     } catch (err) {
       setError(errorText(err));
@@ -84,16 +88,12 @@ function BusinessStep({ next }: { next: () => void }) {
   );
 }
 
-interface ImportResult {
-  imported: number;
-  matched: number;
-  unmatched: number;
-}
+type ImportResult = Answer<'/channels/{id}/import', 'post'>;
 
 function ChannelsStep({ next }: { next: () => void }) {
-  const channels = useQuery({ queryKey: ['channels'], queryFn: () => api<Page<Channel>>('GET', '/channels?limit=100') });
+  const channels = useQuery({ queryKey: ['channels'], queryFn: () => api.get('/channels', { query: { limit: 100 } }) });
   const [adding, setAdding] = useState(false);
-  const [last, setLast] = useState<{ channel: Channel; test: { ok: boolean; account?: string; error?: { message: string } } } | null>(null);
+  const [last, setLast] = useState<{ channelId: string; test: ConnectionTest } | null>(null);
   if (channels.isPending) return <Loading what="Loading channels" />;
   if (channels.isError) return <ErrorBox error={channels.error} retry={() => channels.refetch()} />;
   const list = channels.data.data;
@@ -102,12 +102,12 @@ function ChannelsStep({ next }: { next: () => void }) {
       <h2>Connect your sales channels</h2>
       {list.length === 0 && !adding && <p>Connect your till, web store and delivery apps. Start with the one whose stock counts you trust most.</p>}
       {list.map((c) => (
-        <ChannelSetup key={c.id} channel={c} justTested={last?.channel.id === c.id ? last.test : null} />
+        <ChannelSetup key={c.id} channel={c} justTested={last?.channelId === c.id ? last.test : null} />
       ))}
       {adding || list.length === 0 ? (
         <ChannelForm
           onSaved={(channel, test) => {
-            setLast({ channel, test });
+            setLast({ channelId: channel.id, test });
             setAdding(false);
           }}
         />
@@ -123,9 +123,9 @@ function ChannelsStep({ next }: { next: () => void }) {
   );
 }
 
-function ChannelSetup({ channel, justTested }: { channel: Channel; justTested: { ok: boolean; account?: string; error?: { message: string } } | null }) {
+function ChannelSetup({ channel, justTested }: { channel: Schema<'Channel'>; justTested: ConnectionTest | null }) {
   const qc = useQueryClient();
-  const [test, setTest] = useState(justTested);
+  const [test, setTest] = useState<ConnectionTest | null>(justTested);
   const [imported, setImported] = useState<ImportResult | null>(null);
   const [busy, setBusy] = useState<string | null>(null);
   const [error, setError] = useState<string | null>(null);
@@ -144,7 +144,7 @@ function ChannelSetup({ channel, justTested }: { channel: Channel; justTested: {
   };
   const doImport = () =>
     run('import', async () => {
-      setImported(await api<ImportResult>('POST', `/channels/${channel.id}/import`));
+      setImported(await api.post('/channels/{id}/import', { path: { id: channel.id } }));
       await qc.invalidateQueries({ queryKey: ['channels'] });
       await qc.invalidateQueries({ queryKey: ['listings'] });
     });
@@ -158,7 +158,7 @@ function ChannelSetup({ channel, justTested }: { channel: Channel; justTested: {
         Webhook URL for the platform: <code>{channel.webhook_url}</code>
       </p>
       <div className="row">
-        <button onClick={() => run('test', async () => setTest(await api('POST', `/channels/${channel.id}/test`)))} disabled={!!busy}>
+        <button onClick={() => run('test', async () => setTest(await api.post('/channels/{id}/test', { path: { id: channel.id } })))} disabled={!!busy}>
           {busy === 'test' ? 'Testing…' : 'Test connection'}
         </button>
         <button onClick={doImport} disabled={!!busy}>
@@ -194,7 +194,7 @@ function ChannelSetup({ channel, justTested }: { channel: Channel; justTested: {
 }
 
 function BufferStep({ next }: { next: () => void }) {
-  const channels = useQuery({ queryKey: ['channels'], queryFn: () => api<Page<Channel>>('GET', '/channels?limit=100') });
+  const channels = useQuery({ queryKey: ['channels'], queryFn: () => api.get('/channels', { query: { limit: 100 } }) });
   const [buffer, setBuffer] = useState('0');
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
@@ -206,7 +206,7 @@ function BufferStep({ next }: { next: () => void }) {
     setError(null);
     try {
       const n = Number(buffer);
-      for (const c of channels.data.data) await api('PATCH', `/channels/${c.id}`, { settings: { default_buffer: n } });
+      for (const c of channels.data.data) await api.patch('/channels/{id}', { path: { id: c.id }, body: { settings: { default_buffer: n } } });
       next();
     } catch (err) {
       setError(errorText(err));

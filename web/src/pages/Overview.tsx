@@ -2,35 +2,20 @@
 import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { useEffect, useState } from 'react';
 import { Link } from 'wouter';
-import { api, type Page } from '../api.ts';
+import { api, type Schema } from '../api.ts';
 import { ActivityChart } from '../components/Charts.tsx';
 import { subscribe } from '../stream.ts';
 import { Badge, CHANNEL_LABEL, Empty, ErrorBox, Loading, PageHeader, timeAgo } from '../ui.tsx';
-import { AlertRow, type Alert } from './Alerts.tsx';
-import { SyncEventRow, type SyncEvent } from './SyncLog.tsx';
+import { AlertRow } from './Alerts.tsx';
+import { SyncEventRow } from './SyncLog.tsx';
 
-interface OverviewData {
-  items: number;
-  open_alerts: number;
-  channels: Array<{
-    id: string;
-    type: string;
-    name: string;
-    status: string;
-    last_sync_at: string | null;
-    last_error: string | null;
-    errors_last_hour: number;
-    listings: number;
-    listings_attention: number;
-    api_quota: { calls_last_hour: number; budget_per_hour: number; used: number } | null;
-  }>;
-}
+type SyncEvent = Schema<'SyncEvent'>;
 
 export default function Overview() {
-  const overview = useQuery({ queryKey: ['overview'], queryFn: () => api<OverviewData>('GET', '/overview'), refetchInterval: 30_000 });
-  const agents = useQuery({ queryKey: ['agents'], queryFn: () => api<{ agents: Array<{ name: string; state: string; queue_depth: number; running: number; failing: number; last_activity_at: string | null }> }>('GET', '/agents'), refetchInterval: 10_000 });
-  const activity = useQuery({ queryKey: ['overview', 'activity'], queryFn: () => api<{ data: Array<{ hour: string; sales: number; syncs: number }> }>('GET', '/overview/activity?hours=24') });
-  const alerts = useQuery({ queryKey: ['alerts', 'open', 'overview'], queryFn: () => api<Page<Alert>>('GET', '/alerts?status=open&limit=5') });
+  const overview = useQuery({ queryKey: ['overview'], queryFn: () => api.get('/overview'), refetchInterval: 30_000 });
+  const agents = useQuery({ queryKey: ['agents'], queryFn: () => api.get('/agents'), refetchInterval: 10_000 });
+  const activity = useQuery({ queryKey: ['overview', 'activity'], queryFn: () => api.get('/overview/activity', { query: { hours: 24 } }) });
+  const alerts = useQuery({ queryKey: ['alerts', 'open', 'overview'], queryFn: () => api.get('/alerts', { query: { status: 'open', limit: 5 } }) });
   return (
     <div className="overview">
       <PageHeader title="Overview" />
@@ -130,7 +115,7 @@ let seq = 0;
 
 /** The latest sync events, then every new one (and every ledger change) from the stream, newest first. */
 function LiveFeed() {
-  const first = useQuery({ queryKey: ['sync-events', 'feed'], queryFn: () => api<Page<SyncEvent>>('GET', '/sync-events?limit=30'), staleTime: Infinity });
+  const first = useQuery({ queryKey: ['sync-events', 'feed'], queryFn: () => api.get('/sync-events', { query: { limit: 30 } }), staleTime: Infinity });
   const [live, setLive] = useState<SyncEvent[]>([]);
   const qc = useQueryClient();
   useEffect(

@@ -2,33 +2,23 @@
 import { useInfiniteQuery, useQuery } from '@tanstack/react-query';
 import { useState, type FormEvent } from 'react';
 import { Link, useSearch } from 'wouter';
-import { api, errorText, qs, type Page } from '../api.ts';
-import type { Channel } from '../components/ChannelForm.tsx';
+import { api, errorText, type QueryOf, type Schema } from '../api.ts';
 import { Badge, Empty, ErrorBox, Loading, PageHeader, timeAgo } from '../ui.tsx';
 
-export interface SyncEvent {
-  id: number;
-  channel_id: string | null;
-  listing_id: string | null;
-  item_id: string | null;
-  kind: string;
-  outcome: string;
-  qty: number | null;
-  detail: Record<string, unknown> | null;
-  created_at: string;
-}
+type Kind = NonNullable<QueryOf<'/sync-events'>['kind']>;
+const KINDS: Kind[] = ['push', 'pull', 'repair', 'guardian', 'inbound'];
 
 export function useChannelNames(): Map<string, string> {
-  const q = useQuery({ queryKey: ['channels'], queryFn: () => api<Page<Channel>>('GET', '/channels?limit=100') });
+  const q = useQuery({ queryKey: ['channels'], queryFn: () => api.get('/channels', { query: { limit: 100 } }) });
   return new Map((q.data?.data ?? []).map((c) => [c.id, c.name]));
 }
 
 function ItemName({ id }: { id: string }) {
-  const q = useQuery({ queryKey: ['item', id], queryFn: () => api<{ sku: string; name: string }>('GET', `/items/${id}`), staleTime: 60_000 });
+  const q = useQuery({ queryKey: ['item', id], queryFn: () => api.get('/items/{id}', { path: { id } }), staleTime: 60_000 });
   return <Link href={`/items/${id}`}>{q.data ? `${q.data.sku} ${q.data.name}` : 'item'}</Link>;
 }
 
-export function SyncEventRow({ event, names }: { event: SyncEvent; names?: Map<string, string> }) {
+export function SyncEventRow({ event, names }: { event: Schema<'SyncEvent'>; names?: Map<string, string> }) {
   const fallback = useChannelNames();
   const n = names ?? fallback;
   if (event.kind === 'stock') {
@@ -64,7 +54,7 @@ export default function SyncLog() {
     setSkuError(null);
     if (!sku.trim()) return setItem('');
     try {
-      const found = await api<Page<{ id: string; sku: string }>>('GET', `/items${qs({ q: sku.trim(), limit: 20 })}`);
+      const found = await api.get('/items', { query: { q: sku.trim(), limit: 20 } });
       const hit = found.data.find((i) => i.sku.toLowerCase() === sku.trim().toLowerCase()) ?? (found.data.length === 1 ? found.data[0] : undefined);
       if (hit) setItem(hit.id);
       else setSkuError(found.data.length ? `Several items match "${sku}": type the whole SKU` : `No item with SKU "${sku}"`);
@@ -73,14 +63,16 @@ export default function SyncLog() {
     }
   };
   const [outcome, setOutcome] = useState('');
-  const [kind, setKind] = useState('');
+  const [kind, setKind] = useState<Kind | ''>('');
   const [since, setSince] = useState('24h');
   const names = useChannelNames();
   const sinceIso = SINCE[since] ? new Date(Date.now() - SINCE[since]!).toISOString().replace(/\.\d+Z$/, 'Z') : undefined;
   const q = useInfiniteQuery({
     queryKey: ['sync-events', 'log', channel, item, outcome, kind, since],
     queryFn: ({ pageParam }) =>
-      api<Page<SyncEvent>>('GET', `/sync-events${qs({ channel_id: channel, item_id: item, outcome, kind, since: sinceIso, cursor: pageParam, limit: 100 })}`),
+      api.get('/sync-events', {
+        query: { channel_id: channel, item_id: item, outcome, kind: kind || undefined, since: sinceIso, cursor: pageParam, limit: 100 },
+      }),
     initialPageParam: undefined as string | undefined,
     getNextPageParam: (p) => p.next_cursor ?? undefined,
   });
@@ -102,9 +94,9 @@ export default function SyncLog() {
         </label>
         <label>
           Kind
-          <select name="kind" value={kind} onChange={(e) => setKind(e.target.value)}>
+          <select name="kind" value={kind} onChange={(e) => setKind(e.target.value as Kind | '')}>
             <option value="">all</option>
-            {['push', 'pull', 'repair', 'guardian', 'inbound'].map((k) => (
+            {KINDS.map((k) => (
               <option key={k}>{k}</option>
             ))}
           </select>
