@@ -14,8 +14,11 @@ export async function jobSnapshot(url?: string | null): Promise<Sums> {
       const task = /task="([^"]+)"/.exec(m[3]!)?.[1] ?? '?';
       const v = Number(m[4]);
       const t = get(task);
-      if (m[1] === 'seconds') m[2] === 'count' ? (t.n += v) : (t.runS += v);
-      else m[2] === 'count' ? (t.waitN += v) : (t.waitS += v);
+      if (m[1] === 'seconds') {
+        if (m[2] === 'count') t.n += v;
+        else t.runS += v;
+      } else if (m[2] === 'count') t.waitN += v;
+      else t.waitS += v;
     }
     return out;
   }

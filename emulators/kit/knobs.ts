@@ -43,9 +43,10 @@ export type Fault = 'none' | 'error' | 'throttle' | 'hang' | 'lose_response';
 
 /** Draws the fault (if any) one API call suffers. */
 export function pickFault(k: Knobs): Fault {
-  let r = Math.random();
-  if ((r -= k.errorRate) < 0) return 'error';
-  if ((r -= k.throttleRate) < 0) return 'throttle';
-  if ((r -= k.timeoutRate) < 0) return Math.random() < 0.5 ? 'hang' : 'lose_response';
+  // One draw against stacked bands: [0, error) [error, +throttle) [.., +timeout), the rest none.
+  const r = Math.random();
+  if (r < k.errorRate) return 'error';
+  if (r < k.errorRate + k.throttleRate) return 'throttle';
+  if (r < k.errorRate + k.throttleRate + k.timeoutRate) return Math.random() < 0.5 ? 'hang' : 'lose_response';
   return 'none';
 }

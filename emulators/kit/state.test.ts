@@ -15,7 +15,7 @@ import { StateFile } from './state.ts';
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'emulator-state-'));
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
-type AnyEmu = Emulator<any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+type AnyEmu = Emulator<any>;
 
 async function call(emu: AnyEmu, method: string, url: string, body?: unknown, headers: Record<string, string> = {}): Promise<{ status: number; body: any }> {
   const res = await fetch(`${emu.url}${url}`, {

@@ -119,8 +119,8 @@ class StockClerkPlugin {
           Logger.error(`StockClerk refused ${id}: HTTP ${status}`, LOG_CTX);
           return;
         }
-      } catch (err) {
-        status = 0;
+      } catch {
+        // A network error or timeout (status stays 0): retried below like a 5xx.
       }
       if (attempt >= o.maxAttempts) {
         Logger.error(`StockClerk delivery ${id} gave up after ${attempt} attempts (last HTTP ${status || 'network error'})`, LOG_CTX);

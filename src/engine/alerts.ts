@@ -5,7 +5,6 @@ import { named, withTx } from '../db/pool.ts';
 import { itemStates, raiseAlert, resolveAlerts, settleStockAlerts, type ItemState } from '../services/alerts.ts';
 import { cursorToCurrentSnapshot, unseenChange } from '../db/push-cursor.ts';
 import type { AppContext } from './context.ts';
-import { metrics } from '../metrics.ts';
 
 /**
  * Low / out of stock, for the items whose levels changed since the tenant's last check (its

@@ -9,7 +9,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import type { EmulatedChannelType as ChannelType } from '../../src/channels/contract.ts';
 import { startEmulators, type EmulatorSet } from '../../src/demo/emulated.ts';
 import { verifyLedger } from '../../src/ledger/ledger.ts';
-import { eventually, startHarness, type Harness } from '../helpers/stockclerk.ts';
+import { startHarness, type Harness } from '../helpers/stockclerk.ts';
 import { emulatedTenant, held, quiescent, sale, type EmulatedTenant } from '../helpers/tenant.ts';
 
 const TYPES: ChannelType[] = ['eposnow', 'wix', 'deliveroo'];

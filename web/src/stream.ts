@@ -3,9 +3,13 @@
 import type { QueryClient } from '@tanstack/react-query';
 import { getToken, type Answer } from './api.ts';
 
+/**
+ * A live frame. The stream is not in the OpenAPI document (it is a WebSocket), so its frames are
+ * typed here: each type's data is read defensively (Array.isArray) before use.
+ */
 export interface StreamEvent {
   type: string;
-  data: any;
+  data: { events?: unknown; levels?: unknown; [k: string]: unknown } | null;
 }
 
 /** An event and when it arrived (ISO time). */
