@@ -4,6 +4,7 @@ import type { ChannelAdapter, ChannelModule } from '../channels/contract.ts';
 import { channelModule } from '../channels/registry.ts';
 import type { Sealer } from '../db/crypto.ts';
 import { named, type Db } from '../db/pool.ts';
+import { loadSettings } from '../channels/settings.ts';
 import { channelPolicy, type ChannelPolicy } from '../domain/channel-policy.ts';
 import { channelRateGate, type RateGate } from './rate-gate.ts';
 
@@ -66,14 +67,16 @@ export class ChannelRuntime {
       return hit.live;
     }
     if (hit) void hit.live.adapter.close().catch(() => {});
+    // The one place a stored row's settings are read: through the module's schema, defaults applied.
+    const settings = loadSettings(mod.settings, row.settings);
     const adapter = mod.createAdapter({
       channelId: row.id,
       baseUrl: row.base_url,
       credentials: this.sealer.open(row.credentials_enc),
-      settings: row.settings,
+      settings,
     });
     const rate = channelRateGate(this.db, row.tenant_id, row.id, mod.capabilities.rateLimit);
-    const policy = channelPolicy(row.settings, mod.capabilities);
+    const policy = channelPolicy(settings, mod.capabilities);
     if (!policy.saleLocationId && row.default_location_id) policy.saleLocationId = row.default_location_id;
     const live: LiveChannel = { row, module: mod, adapter, policy, rate };
     this.cache.set(row.id, { stamp, live });

@@ -4,11 +4,10 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import type { ChannelType } from '../../channels/contract.ts';
-import { channelModule } from '../../channels/registry.ts';
+import { channelModule, channelPolicyOf } from '../../channels/registry.ts';
 import { containsPattern, itemMatches } from '../../db/item-search.ts';
 import { createItems } from '../../db/tenants.ts';
 import { withTx } from '../../db/pool.ts';
-import { channelPolicy } from '../../domain/channel-policy.ts';
 import { sellable } from '../../domain/sellable.ts';
 import type { AppContext } from '../../engine/context.ts';
 import { applyMovements } from '../../ledger/ledger.ts';
@@ -191,9 +190,7 @@ export async function dashboardRoutes(app: FastifyInstance, ctx: AppContext): Pr
         [tenantId, like],
       ),
     ]);
-    const policies = new Map(
-      channelsRes.rows.map((c) => [c.id, channelPolicy(c.settings ?? {}, channelModule(c.type)?.capabilities ?? { defaultSalesSource: 'orders' })]),
-    );
+    const policies = new Map(channelsRes.rows.map((c) => [c.id, channelPolicyOf(c.type, c.settings)]));
     const data = rowsRes.rows.slice(0, q.limit).map((r) => ({
       ...r,
       listings: (r.listings as Array<Record<string, unknown> & { channel_id: string }>).map((l) => {
