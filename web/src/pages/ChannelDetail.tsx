@@ -4,9 +4,10 @@ import { useInfiniteQuery, useQuery, useQueryClient } from '@tanstack/react-quer
 import { useState } from 'react';
 import { useLocation } from 'wouter';
 import { api, errorText, qs, type Page } from '../api.ts';
-import { ChannelForm, useChannelTypes, type Channel } from '../components/ChannelForm.tsx';
+import { useChannelTypes } from '../channel-types.ts';
+import { ChannelForm, type Channel } from '../components/ChannelForm.tsx';
 import { UnmatchedListings } from '../components/UnmatchedListings.tsx';
-import { Badge, CHANNEL_LABEL, Empty, ErrorBox, Loading, PageHeader, timeAgo } from '../ui.tsx';
+import { Badge, ChannelLabel, Empty, ErrorBox, Loading, PageHeader, timeAgo } from '../ui.tsx';
 import { SyncEventRow, type SyncEvent } from './SyncLog.tsx';
 
 interface Listing {
@@ -58,7 +59,7 @@ export default function ChannelDetail({ id }: { id: string }) {
       </PageHeader>
       <section className="card">
         <p>
-          {CHANNEL_LABEL[c.type] ?? c.type} · {c.base_url} · last sync {timeAgo(c.last_sync_at)}
+          <ChannelLabel type={c.type} /> · {c.base_url} · last sync {timeAgo(c.last_sync_at)}
         </p>
         <p className="small">
           Credentials:{' '}
