@@ -4,9 +4,7 @@
 // The engine only ever sees these shapes, never a platform's own payloads.
 import type { z } from 'zod';
 import type { SettingsSchema } from './settings.ts';
-
-// The list of types is the registry's (one line per platform); re-exported for the contract's users.
-export type { ChannelType, EmulatedChannelType } from './registry.ts';
+// The list of channel types (ChannelType) is the registry's: one line per platform there.
 
 /** What one platform can do; the engine picks its strategy from this, never from the type name. */
 export interface ChannelCapabilities {

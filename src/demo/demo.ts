@@ -5,7 +5,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { hash } from '@node-rs/argon2';
-import type { EmulatedChannelType as ChannelType } from '../channels/contract.ts';
+import type { EmulatedChannelType as ChannelType } from '../channels/registry.ts';
 import { withTx } from '../db/pool.ts';
 import { createItems, createTenant } from '../db/tenants.ts';
 import type { AppContext } from '../engine/context.ts';

@@ -3,7 +3,7 @@
 // webhooks pointed at /webhooks/:type/:channelId, listings imported through the real adapter and
 // matched by SKU). Used by the demo, the end-to-end tests and the benchmarks.
 import { randomBytes } from 'node:crypto';
-import type { EmulatedChannelType as ChannelType } from '../channels/contract.ts';
+import type { EmulatedChannelType as ChannelType } from '../channels/registry.ts';
 import { createDeliverooEmulator } from '../channels/deliveroo/emulator.ts';
 import type { Emulator } from '../channels/emulator-kit/index.ts';
 import { createEposnowEmulator } from '../channels/eposnow/emulator.ts';

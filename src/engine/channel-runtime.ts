@@ -45,11 +45,11 @@ export class ChannelRuntime {
     const { rows } = await this.db.query<ChannelRow>(
       named(
         'channel_load',
-        // A channel that draws from every location (no location_ids) still needs one to take its
-        // sales from: the tenant's first location.
+        // A channel that draws from every location (its settings name none) still needs one to
+        // take its sales from: the tenant's first location. Whether it names one is for its
+        // settings schema to say (see live()), so the first location is always read.
         `select c.tenant_id, c.id, c.type, c.name, c.base_url, c.credentials_enc, c.status, c.settings, c.poll_cursor, c.updated_at,
-                case when jsonb_array_length(coalesce(c.settings->'location_ids', '[]')) = 0 then
-                  (select l.id from locations l where l.tenant_id = c.tenant_id order by l.created_at, l.id limit 1) end as default_location_id
+                (select l.id from locations l where l.tenant_id = c.tenant_id order by l.created_at, l.id limit 1) as default_location_id
          from channels c where c.tenant_id = $1 and c.id = $2`,
         [tenantId, channelId],
       ),

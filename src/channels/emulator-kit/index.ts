@@ -7,7 +7,6 @@ import { EventEmitter } from 'node:events';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { Agent, request } from 'undici';
 import { TokenBucket } from '../../domain/token-bucket.ts';
-import type { ChannelType } from '../contract.ts';
 
 export interface Knobs {
   /** Added to every platform API response. */
@@ -84,7 +83,7 @@ export interface ItemState {
 }
 
 export interface EmulatorSpec<A extends BaseAccount> {
-  type: ChannelType;
+  type: string;
   /** Documented limit per account. */
   rateLimit: { perSecond: number; burst: number };
   createAccount(input: AccountInput, base: BaseAccount): A;

@@ -3,7 +3,7 @@
 // and onboarding's "create items from unmatched listings". Every query is scoped by tenant.
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
-import type { ChannelType } from '../../channels/contract.ts';
+import type { ChannelType } from '../../channels/registry.ts';
 import { channelModule, channelPolicyOf } from '../../channels/registry.ts';
 import { containsPattern, itemMatches } from '../../db/item-search.ts';
 import { createItems } from '../../db/tenants.ts';
