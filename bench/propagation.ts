@@ -12,7 +12,7 @@
 // ledger: expected on_hand = initial - successful sales, per item.
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { Pool } from 'undici';
-import type { EmulatedChannelType as ChannelType } from '../src/channels/contract.ts';
+import type { EmulatedChannelType as ChannelType } from '../src/channels/registry.ts';
 import type { WriteRecord } from '../emulators/kit/index.ts';
 import { startEmulators, type EmulatorSet } from '../src/demo/emulated.ts';
 import { cpuSeconds, progress, sleep, startBenchEnv } from './env.ts';

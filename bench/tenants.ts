@@ -1,7 +1,7 @@
 // Tenants with emulated channels, connected the way a merchant connects them
 // (connectEmulatedChannel: sealed credentials, webhooks pointed at StockClerk, listings imported
 // through the real adapter and matched by SKU), with their opening stock in the ledger.
-import type { EmulatedChannelType as ChannelType } from '../src/channels/contract.ts';
+import type { EmulatedChannelType as ChannelType } from '../src/channels/registry.ts';
 import { withTx } from '../src/db/pool.ts';
 import { createItems, createTenant } from '../src/db/tenants.ts';
 import { connectEmulatedChannel, type AnyEmulator, type EmulatedAccount, type EmulatorSet } from '../src/demo/emulated.ts';

@@ -180,7 +180,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Channel types and the credentials each needs */
+        /** Channel types: what connecting each takes */
         get: operations["getChannelTypes"];
         put?: never;
         post?: never;
@@ -1439,26 +1439,6 @@ export interface components {
             updated_at: string;
             webhook_url: string;
         };
-        ChannelSettings: {
-            admin_api_path?: string;
-            auth_base_url?: string;
-            brand_id?: string;
-            cap?: number;
-            default_buffer?: number;
-            location_id?: string | number;
-            location_ids?: string[];
-            location_map?: {
-                [key: string]: string;
-            };
-            menu_id?: string;
-            page_size?: number;
-            percent?: number;
-            request_timeout_ms?: number;
-            /** @enum {string} */
-            sales_source?: "orders" | "levels";
-            site_id?: string;
-            stock_location_id?: string;
-        };
         ChannelType: {
             capabilities: {
                 [key: string]: unknown;
@@ -1470,7 +1450,44 @@ export interface components {
                 secret: boolean;
             }[];
             default_base_url: string | null;
+            label: string;
+            setting_fields: {
+                label: string;
+                name: string;
+            }[];
+            settings_schema: {
+                [key: string]: unknown;
+            };
             type: string;
+        };
+        DeliverooChannelSettings: {
+            auth_base_url?: string;
+            brand_id?: string;
+            cap?: number;
+            default_buffer?: number;
+            location_ids?: string[];
+            location_map?: {
+                [key: string]: string;
+            };
+            menu_id?: string;
+            percent?: number;
+            request_timeout_ms?: number;
+            /** @enum {string} */
+            sales_source?: "orders" | "levels";
+            site_id?: string;
+        };
+        EposnowChannelSettings: {
+            cap?: number;
+            default_buffer?: number;
+            location_id?: string | number;
+            location_ids?: string[];
+            location_map?: {
+                [key: string]: string;
+            };
+            percent?: number;
+            request_timeout_ms?: number;
+            /** @enum {string} */
+            sales_source?: "orders" | "levels";
         };
         Error: {
             error: {
@@ -1699,6 +1716,19 @@ export interface components {
             updated_at: string;
             version: number;
         };
+        ShopifyChannelSettings: {
+            cap?: number;
+            default_buffer?: number;
+            location_id?: string;
+            location_ids?: string[];
+            location_map?: {
+                [key: string]: string;
+            };
+            percent?: number;
+            request_timeout_ms?: number;
+            /** @enum {string} */
+            sales_source?: "orders" | "levels";
+        };
         SyncEvent: {
             channel_id: string | null;
             /** Format: date-time */
@@ -1742,6 +1772,20 @@ export interface components {
             /** Format: date-time */
             updated_at: string;
             version: number;
+        };
+        VendureChannelSettings: {
+            admin_api_path?: string;
+            cap?: number;
+            default_buffer?: number;
+            location_ids?: string[];
+            location_map?: {
+                [key: string]: string;
+            };
+            percent?: number;
+            request_timeout_ms?: number;
+            /** @enum {string} */
+            sales_source?: "orders" | "levels";
+            stock_location_id?: string;
         };
         WebhookAttempt: {
             /** Format: date-time */
@@ -1814,6 +1858,20 @@ export interface components {
             /** Format: date-time */
             updated_at: string;
             url: string;
+        };
+        WixChannelSettings: {
+            cap?: number;
+            default_buffer?: number;
+            location_id?: string;
+            location_ids?: string[];
+            location_map?: {
+                [key: string]: string;
+            };
+            page_size?: number;
+            percent?: number;
+            request_timeout_ms?: number;
+            /** @enum {string} */
+            sales_source?: "orders" | "levels";
         };
     };
     responses: {
@@ -2582,7 +2640,7 @@ export interface operations {
                         webhook_secret: string;
                     };
                     name: string;
-                    settings?: components["schemas"]["ChannelSettings"];
+                    settings?: components["schemas"]["ShopifyChannelSettings"];
                     /** @constant */
                     type: "shopify";
                 } | {
@@ -2593,7 +2651,7 @@ export interface operations {
                         site_id: string;
                     };
                     name: string;
-                    settings?: components["schemas"]["ChannelSettings"];
+                    settings?: components["schemas"]["WixChannelSettings"];
                     /** @constant */
                     type: "wix";
                 } | {
@@ -2604,7 +2662,7 @@ export interface operations {
                         webhook_secret?: string;
                     };
                     name: string;
-                    settings?: components["schemas"]["ChannelSettings"];
+                    settings?: components["schemas"]["EposnowChannelSettings"];
                     /** @constant */
                     type: "eposnow";
                 } | {
@@ -2615,7 +2673,7 @@ export interface operations {
                         webhook_secret: string;
                     };
                     name: string;
-                    settings?: components["schemas"]["ChannelSettings"];
+                    settings?: components["schemas"]["DeliverooChannelSettings"];
                     /** @constant */
                     type: "deliveroo";
                 } | {
@@ -2626,7 +2684,7 @@ export interface operations {
                         webhook_secret: string;
                     };
                     name: string;
-                    settings?: components["schemas"]["ChannelSettings"];
+                    settings?: components["schemas"]["VendureChannelSettings"];
                     /** @constant */
                     type: "vendure";
                 };
@@ -2705,23 +2763,7 @@ export interface operations {
                     };
                     name?: string;
                     settings?: {
-                        admin_api_path?: string | null;
-                        auth_base_url?: string | null;
-                        brand_id?: string | null;
-                        cap?: number | null;
-                        default_buffer?: number | null;
-                        location_id?: (string | number) | null;
-                        location_ids?: string[] | null;
-                        location_map?: {
-                            [key: string]: string;
-                        } | null;
-                        menu_id?: string | null;
-                        page_size?: number | null;
-                        percent?: number | null;
-                        request_timeout_ms?: number | null;
-                        sales_source?: ("orders" | "levels") | null;
-                        site_id?: string | null;
-                        stock_location_id?: string | null;
+                        [key: string]: unknown;
                     };
                 };
             };

@@ -2,11 +2,9 @@
 // An adapter speaks the platform's real HTTP API; a webhook module verifies and parses what the
 // platform sends us; an emulator (tests, demo, benchmarks) behaves like the platform.
 // The engine only ever sees these shapes, never a platform's own payloads.
-
-export const CHANNEL_TYPES = ['shopify', 'wix', 'eposnow', 'deliveroo', 'vendure'] as const;
-export type ChannelType = (typeof CHANNEL_TYPES)[number];
-/** Channels with an in-repo emulator (Vendure is tested against a real Vendure server instead). */
-export type EmulatedChannelType = Exclude<ChannelType, 'vendure'>;
+import type { z } from 'zod';
+import type { SettingsSchema } from './settings.ts';
+// The list of channel types (ChannelType) is the registry's: one line per platform there.
 
 /** What one platform can do; the engine picks its strategy from this, never from the type name. */
 export interface ChannelCapabilities {
@@ -34,14 +32,14 @@ export interface ChannelCapabilities {
   callsPerPush?: number;
 }
 
-/** Decrypted channel credentials + where to reach it. Keys are platform specific (see each adapter). */
-export interface ChannelConnection {
+/** Decrypted channel credentials + where to reach it. Keys are platform specific (see each module's settings.ts). */
+export interface ChannelConnection<S = Record<string, unknown>> {
   channelId: string;
   /** Base URL of the platform API (the real host in production, an emulator in tests and the demo). */
   baseUrl: string;
   credentials: Record<string, string>;
-  /** Platform-side ids this channel draws stock for (e.g. Shopify location GID, Deliveroo site). */
-  settings: Record<string, unknown>;
+  /** The channel's settings parsed by its module's schema, defaults applied (src/channels/settings.ts). */
+  settings: S;
 }
 
 /** One sellable thing as it exists on the platform. */
@@ -149,7 +147,7 @@ export class ChannelError extends Error {
 }
 
 export interface ChannelAdapter {
-  readonly type: ChannelType;
+  readonly type: string;
   readonly capabilities: ChannelCapabilities;
   /** One cheap authenticated call; throws ChannelError('auth') on bad credentials. */
   testConnection(): Promise<{ ok: true; account: string }>;
@@ -166,12 +164,30 @@ export interface ChannelAdapter {
   close(): Promise<void>;
 }
 
-/** What a channel folder exports (src/channels/<type>/index.ts). */
-export interface ChannelModule {
-  type: ChannelType;
+/**
+ * What a channel folder exports (src/channels/<type>/index.ts): everything StockClerk knows about
+ * one platform. The channel routes, GET /channel-types, request validation and the dashboard's
+ * connect form are built from these; nothing outside src/channels names a platform.
+ */
+export interface ChannelModule<S extends SettingsSchema = SettingsSchema> {
+  /** The type name in URLs and rows (`/webhooks/{type}/{id}`, channels.type). */
+  type: string;
+  /** What a merchant calls the platform ("Epos Now"). */
+  label: string;
+  /** The platform's real API host; null where every account has its own (base_url is then required). */
+  defaultBaseUrl: string | null;
+  /** Credential fields (strict; `secret()` ones are never echoed): see src/channels/fields.ts. */
+  credentials: z.ZodObject;
+  /** What the channel row's `settings` may hold: the sync policy plus the platform's own fields, with their defaults. */
+  settings: S;
+  /** Settings the connect form asks for beside the credentials (the rest keep their defaults). */
+  connectSettings: ReadonlyArray<keyof z.output<S> & string>;
+  /** What the platform can do, its request budget (`rateLimit`) included. */
   capabilities: ChannelCapabilities;
-  createAdapter(conn: ChannelConnection): ChannelAdapter;
+  /** Inbound webhooks: signature check and parser. */
   webhook: WebhookHandler;
-  /** Credential field names (for validation and for the dashboard form); `secret: true` ones are never echoed. */
-  credentialFields: Array<{ name: string; label: string; secret: boolean; required: boolean }>;
+  createAdapter(conn: ChannelConnection<z.output<S>>): ChannelAdapter;
 }
+
+/** Declares a module with its settings type inferred from its schema (for the adapter factory). */
+export const defineChannel = <S extends SettingsSchema>(m: ChannelModule<S>): ChannelModule<S> => m;

@@ -1,19 +1,69 @@
-// Every channel StockClerk speaks, by type. Adding a platform = one folder + one line here.
-import type { ChannelModule, ChannelType } from './contract.ts';
+// Every channel StockClerk speaks, by type. Adding a platform = its folder + one line here: the
+// routes, GET /channel-types, request validation and the dashboard's connect form read this list.
+import { z } from 'zod';
+import type { ChannelAdapter, ChannelConnection, ChannelModule } from './contract.ts';
 import { deliverooChannel } from './deliveroo/index.ts';
 import { eposnowChannel } from './eposnow/index.ts';
 import { shopifyChannel } from './shopify/index.ts';
 import { vendureChannel } from './vendure/index.ts';
+import { channelPolicy, type ChannelPolicy } from '../domain/channel-policy.ts';
+import { loadSettings, SYNC_ONLY } from './settings.ts';
 import { wixChannel } from './wix/index.ts';
 
-export const CHANNELS: Record<ChannelType, ChannelModule> = {
+export const CHANNELS = {
   shopify: shopifyChannel,
   wix: wixChannel,
   eposnow: eposnowChannel,
   deliveroo: deliverooChannel,
   vendure: vendureChannel,
-};
+} satisfies Record<string, ChannelModule>;
+
+export type ChannelType = keyof typeof CHANNELS;
+/** Channels with an in-repo emulator (Vendure is tested against a real Vendure server instead). */
+export type EmulatedChannelType = Exclude<ChannelType, 'vendure'>;
+
+export const CHANNEL_TYPES = Object.keys(CHANNELS) as ChannelType[];
+
+const byType: Record<string, ChannelModule | undefined> = CHANNELS;
 
 export function channelModule(type: string): ChannelModule | null {
-  return (CHANNELS as Record<string, ChannelModule | undefined>)[type] ?? null;
+  return byType[type] ?? null;
+}
+
+/** An adapter for a channel row's connection: its stored settings are read through the module's schema. */
+export function openAdapter(mod: ChannelModule, conn: ChannelConnection<unknown>): ChannelAdapter {
+  return mod.createAdapter({ ...conn, settings: loadSettings(mod.settings, conn.settings) });
+}
+
+/** A channel row's sync policy, for read models that build no adapter. */
+export function channelPolicyOf(type: string, stored: unknown): ChannelPolicy {
+  const mod = channelModule(type);
+  return channelPolicy(loadSettings(mod?.settings ?? SYNC_ONLY, stored), mod?.capabilities ?? { defaultSalesSource: 'orders' });
+}
+
+export interface CredentialField {
+  name: string;
+  label: string;
+  secret: boolean;
+  required: boolean;
+}
+
+/** The module's credential fields as a form shows them (from the zod schema's titles and writeOnly). */
+export function credentialFields(mod: ChannelModule): CredentialField[] {
+  return Object.entries(mod.credentials.shape as Record<string, z.ZodType>).map(([name, field]) => {
+    const inner = field instanceof z.ZodOptional ? (field.unwrap() as z.ZodType) : field;
+    const meta = inner.meta() ?? {};
+    return { name, label: typeof meta.title === 'string' ? meta.title : name, secret: meta.writeOnly === true, required: !field.isOptional() };
+  });
+}
+
+/** The settings the connect form asks for beside the credentials, labelled from the schema's titles. */
+export function connectSettingFields(mod: ChannelModule): Array<{ name: string; label: string }> {
+  const shape = mod.settings.shape as unknown as Record<string, z.ZodType>;
+  return mod.connectSettings.map((name) => {
+    const field = shape[name]!;
+    const inner = field instanceof z.ZodOptional || field instanceof z.ZodDefault ? (field.unwrap() as z.ZodType) : field;
+    const title = inner.meta()?.title;
+    return { name, label: typeof title === 'string' ? title : name };
+  });
 }

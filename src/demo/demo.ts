@@ -6,11 +6,12 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { hash } from '@node-rs/argon2';
-import type { EmulatedChannelType as ChannelType } from '../channels/contract.ts';
+import type { EmulatedChannelType as ChannelType } from '../channels/registry.ts';
 import { withTx } from '../db/pool.ts';
 import { createItems, createTenant } from '../db/tenants.ts';
 import type { AppContext } from '../engine/context.ts';
-import { importListings } from '../engine/onboarding.ts';
+import { importListings } from '../services/listings.ts';
+import { systemScope } from '../services/scope.ts';
 import { recordMovements } from '../ledger/ledger.ts';
 import { connectEmulatedChannel, openAccount, startEmulators, newEmulatedAccount, type EmulatedAccount, type EmulatorSet } from './emulated.ts';
 
@@ -102,7 +103,7 @@ async function reopen(ctx: AppContext, tenantId: string, emulators: EmulatorSet,
     if (!kept) {
       // A newly opened account has new ids (Wix locations): listings are rebuilt from the channel.
       await ctx.db.query(`delete from listings where tenant_id = $1 and channel_id = $2`, [tenantId, channelId]);
-      await importListings(ctx, tenantId, channelId);
+      await importListings(ctx.db, systemScope(tenantId), ctx.channels, channelId);
     }
     channels.push({ type: acc.type, name: exists[0].name, channelId, accountId: acc.id, url: emu.url });
   }

@@ -9,10 +9,11 @@ import { createEposnowEmulator } from '../../emulators/eposnow/index.ts';
 import type { AccountInput, Emulator, EmulatorOptions } from '../../emulators/kit/index.ts';
 import { createShopifyEmulator } from '../../emulators/shopify/index.ts';
 import { createWixEmulator, generateWixKeyPair } from '../../emulators/wix/index.ts';
-import type { EmulatedChannelType as ChannelType } from '../channels/contract.ts';
+import type { EmulatedChannelType as ChannelType } from '../channels/registry.ts';
 import { newId } from '../domain/ids.ts';
 import type { AppContext } from '../engine/context.ts';
-import { importListings } from '../engine/onboarding.ts';
+import { importListings } from '../services/listings.ts';
+import { systemScope } from '../services/scope.ts';
 
 // The emulators' account types differ; callers only use the shared Emulator surface.
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -151,6 +152,6 @@ export async function connectEmulatedChannel(ctx: AppContext, input: ConnectInpu
       { ...creds.settings, location_ids: input.locationIds, emulated: true, emulator_account: creds.id, ...input.settings },
     ],
   );
-  const r = await importListings(ctx, input.tenantId, channelId);
+  const r = await importListings(ctx.db, systemScope(input.tenantId), ctx.channels, channelId);
   return { channelId, accountId: creds.id, matched: r.matched, account: creds };
 }

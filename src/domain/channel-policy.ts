@@ -1,5 +1,16 @@
-// A channel's sync settings, read from its JSON settings with safe defaults.
+// A channel's sync policy, from its sync settings. The settings arrive parsed, defaults applied
+// (src/channels/settings.ts declares them as zod and reads a channel row through that schema).
 import type { ChannelCapabilities } from '../channels/contract.ts';
+
+/** The settings every channel shares, as a channel row holds them once parsed. */
+export interface SyncSettings {
+  location_ids: string[];
+  default_buffer: number;
+  percent: number;
+  cap?: number | undefined;
+  sales_source?: 'orders' | 'levels' | undefined;
+  location_map: Record<string, string>;
+}
 
 export interface ChannelPolicy {
   /** Locations whose stock this channel sells; empty = every location of the tenant. */
@@ -14,17 +25,14 @@ export interface ChannelPolicy {
   salesSource: 'orders' | 'levels';
 }
 
-export function channelPolicy(settings: Record<string, unknown>, caps: Pick<ChannelCapabilities, 'defaultSalesSource'>): ChannelPolicy {
-  const locationIds = Array.isArray(settings.location_ids) ? settings.location_ids.filter((x): x is string => typeof x === 'string') : [];
-  const num = (v: unknown, d: number) => (typeof v === 'number' && Number.isFinite(v) ? v : d);
-  const map = settings.location_map && typeof settings.location_map === 'object' ? (settings.location_map as Record<string, string>) : {};
+export function channelPolicy(s: SyncSettings, caps: Pick<ChannelCapabilities, 'defaultSalesSource'>): ChannelPolicy {
   return {
-    locationIds,
-    saleLocationId: locationIds[0] ?? null,
-    locationMap: map,
-    defaultBuffer: Math.max(0, Math.trunc(num(settings.default_buffer, 0))),
-    percent: Math.min(1, Math.max(0, num(settings.percent, 1))),
-    cap: typeof settings.cap === 'number' ? Math.max(0, Math.trunc(settings.cap)) : null,
-    salesSource: settings.sales_source === 'levels' || settings.sales_source === 'orders' ? settings.sales_source : caps.defaultSalesSource,
+    locationIds: s.location_ids,
+    saleLocationId: s.location_ids[0] ?? null,
+    locationMap: s.location_map,
+    defaultBuffer: s.default_buffer,
+    percent: s.percent,
+    cap: s.cap ?? null,
+    salesSource: s.sales_source ?? caps.defaultSalesSource,
   };
 }

@@ -4,6 +4,7 @@ import type { ChannelAdapter, ChannelModule } from '../channels/contract.ts';
 import { channelModule } from '../channels/registry.ts';
 import type { Sealer } from '../db/crypto.ts';
 import { named, type Db } from '../db/pool.ts';
+import { loadSettings } from '../channels/settings.ts';
 import { channelPolicy, type ChannelPolicy } from '../domain/channel-policy.ts';
 import { channelRateGate, type RateGate } from './rate-gate.ts';
 
@@ -44,11 +45,11 @@ export class ChannelRuntime {
     const { rows } = await this.db.query<ChannelRow>(
       named(
         'channel_load',
-        // A channel that draws from every location (no location_ids) still needs one to take its
-        // sales from: the tenant's first location.
+        // A channel that draws from every location (its settings name none) still needs one to
+        // take its sales from: the tenant's first location. Whether it names one is for its
+        // settings schema to say (see live()), so the first location is always read.
         `select c.tenant_id, c.id, c.type, c.name, c.base_url, c.credentials_enc, c.status, c.settings, c.poll_cursor, c.updated_at,
-                case when jsonb_array_length(coalesce(c.settings->'location_ids', '[]')) = 0 then
-                  (select l.id from locations l where l.tenant_id = c.tenant_id order by l.created_at, l.id limit 1) end as default_location_id
+                (select l.id from locations l where l.tenant_id = c.tenant_id order by l.created_at, l.id limit 1) as default_location_id
          from channels c where c.tenant_id = $1 and c.id = $2`,
         [tenantId, channelId],
       ),
@@ -66,14 +67,16 @@ export class ChannelRuntime {
       return hit.live;
     }
     if (hit) void hit.live.adapter.close().catch(() => {});
+    // The one place a stored row's settings are read: through the module's schema, defaults applied.
+    const settings = loadSettings(mod.settings, row.settings);
     const adapter = mod.createAdapter({
       channelId: row.id,
       baseUrl: row.base_url,
       credentials: this.sealer.open(row.credentials_enc),
-      settings: row.settings,
+      settings,
     });
     const rate = channelRateGate(this.db, row.tenant_id, row.id, mod.capabilities.rateLimit);
-    const policy = channelPolicy(row.settings, mod.capabilities);
+    const policy = channelPolicy(settings, mod.capabilities);
     if (!policy.saleLocationId && row.default_location_id) policy.saleLocationId = row.default_location_id;
     const live: LiveChannel = { row, module: mod, adapter, policy, rate };
     this.cache.set(row.id, { stamp, live });

@@ -119,9 +119,12 @@ export const Channel = named(
 export const ChannelType = named(
   z.strictObject({
   type: z.string(),
-  default_base_url: z.string().nullable(),
+  label: z.string(),
+  default_base_url: z.string().nullable().meta({ description: 'null: every account has its own host, so base_url is required' }),
   credential_fields: z.array(z.strictObject({ name: z.string(), label: z.string(), secret: z.boolean(), required: z.boolean() })),
+  setting_fields: z.array(z.strictObject({ name: z.string(), label: z.string() })).meta({ description: 'Settings a connect form asks for beside the credentials' }),
   capabilities: json,
+  settings_schema: json.meta({ description: 'JSON Schema of what `settings` may hold for this type, defaults included' }),
 }),
   'ChannelType',
 );

@@ -1,11 +1,10 @@
 // Read models the dashboard needs beyond the resource services: channel health and 24 h activity
 // for the Overview, the Items grid (levels, listings and sellable per item, searched and sorted in
 // SQL), and onboarding's "create items from unmatched listings". Every query is scoped by tenant.
-import { channelModule } from '../channels/registry.ts';
+import { channelModule, channelPolicyOf } from '../channels/registry.ts';
 import { containsPattern, itemMatches } from '../db/item-search.ts';
 import type { Tx } from '../db/pool.ts';
 import { createItems } from '../db/tenants.ts';
-import { channelPolicy } from '../domain/channel-policy.ts';
 import { notFound } from '../domain/errors.ts';
 import { sellable } from '../domain/sellable.ts';
 import { applyMovements } from '../ledger/ledger.ts';
@@ -105,7 +104,7 @@ export async function itemRows(
     q.query<{ n: number }>(`select count(*)::int as n from items i where i.tenant_id = $1 and ${itemMatches('i', '$2')}`, [scope.tenantId, like]),
   ]);
   const policies = new Map(
-    channelsRes.rows.map((c) => [c.id, channelPolicy(c.settings ?? {}, channelModule(c.type)?.capabilities ?? { defaultSalesSource: 'orders' })]),
+    channelsRes.rows.map((c) => [c.id, channelPolicyOf(c.type, c.settings)]),
   );
   const data = rowsRes.rows.slice(0, f.limit).map((r) => ({
     ...r,

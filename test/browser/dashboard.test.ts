@@ -8,7 +8,7 @@
 // and a second tenant in another browser context sees none of it.
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { EmulatedChannelType as ChannelType } from '../../src/channels/contract.ts';
+import type { EmulatedChannelType as ChannelType } from '../../src/channels/registry.ts';
 import { newEmulatedAccount, openAccount, startEmulators, type EmulatedAccount, type EmulatorSet } from '../../src/demo/emulated.ts';
 import { ensureWebBuilt, launchBrowser, record, type Recorder } from '../helpers/browser.ts';
 import { api, eventually, startHarness, type Harness } from '../helpers/stockclerk.ts';

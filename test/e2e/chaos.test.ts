@@ -6,7 +6,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
-import type { EmulatedChannelType as ChannelType } from '../../src/channels/contract.ts';
+import type { EmulatedChannelType as ChannelType } from '../../src/channels/registry.ts';
 import { startEmulators, type EmulatorSet } from '../../src/demo/emulated.ts';
 import { verifyLedger } from '../../src/ledger/ledger.ts';
 import { startHarness, type Harness } from '../helpers/stockclerk.ts';

@@ -1,5 +1,5 @@
 // A tenant with items, opening stock and emulated channels connected the way a merchant would.
-import type { EmulatedChannelType as ChannelType } from '../../src/channels/contract.ts';
+import type { EmulatedChannelType as ChannelType } from '../../src/channels/registry.ts';
 import { createItems } from '../../src/db/tenants.ts';
 import { connectEmulatedChannel, type ConnectedChannel, type EmulatorSet } from '../../src/demo/emulated.ts';
 import { recordMovements } from '../../src/ledger/ledger.ts';

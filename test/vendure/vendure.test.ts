@@ -5,13 +5,15 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
 import { newStandardWebhookSecret, standardWebhookHeaders } from '../../src/channels/signing.ts';
-import { createVendureAdapter } from '../../src/channels/vendure/adapter.ts';
+import { openAdapter } from '../../src/channels/registry.ts';
+import { vendureChannel } from '../../src/channels/vendure/index.ts';
 import { adminSession, checkout, setStockOnHand, settleAndFulfil, variantsBySku, variantStock, type PlacedOrder, type VendureSession } from '../../src/channels/vendure/dev-client.ts';
 import { startVendureDev, type VendureDevServer } from '../../src/channels/vendure/dev-server.ts';
 import { startEmulators, type EmulatorSet } from '../../src/demo/emulated.ts';
 import { newId } from '../../src/domain/ids.ts';
 import { guardianRun } from '../../src/engine/guardian.ts';
-import { importListings } from '../../src/engine/onboarding.ts';
+import { importListings } from '../../src/services/listings.ts';
+import { systemScope } from '../../src/services/scope.ts';
 import { watcherPoll } from '../../src/engine/watcher.ts';
 import { recordMovements, verifyLedger } from '../../src/ledger/ledger.ts';
 import { api, eventually, startHarness, type Harness } from '../helpers/stockclerk.ts';
@@ -100,7 +102,7 @@ beforeAll(async () => {
     ctx.sealer.seal({ username: vendure.superadmin.username, password: vendure.superadmin.password, webhook_secret: secret }),
     { location_ids: [t.locationId] },
   ]);
-  const imported = await importListings(ctx, t.tenantId, channelId);
+  const imported = await importListings(ctx.db, systemScope(t.tenantId), ctx.channels, channelId);
   expect(imported).toMatchObject({ imported: 50, matched: SKUS.length });
   // The first poll only finds the end of Vendure's movement log.
   await watcherPoll(ctx, { tenantId: t.tenantId, channelId });
@@ -278,7 +280,7 @@ describe('Vendure channel against a real Vendure 3.7', () => {
 
   it('the adapter never has two writes in flight on one variant: 8 concurrent pushes leave Vendure consistent', async () => {
     const conn = { channelId: 'ch_adapter_test', baseUrl: vendure.url, credentials: { username: vendure.superadmin.username, password: vendure.superadmin.password }, settings: {} };
-    const adapter = createVendureAdapter(conn);
+    const adapter = openAdapter(vendureChannel, conn);
     const v = variants.get('SKU-2-1')!.id;
     const results = await Promise.all(
       Array.from({ length: 8 }, (_, i) => adapter.pushLevels([{ listingId: `l${i}`, externalId: v, externalLocationId: '1', qty: 50 + i, known: { qty: null, version: null }, idempotencyKey: `k${i}` }])),
@@ -316,7 +318,7 @@ describe('Vendure channel against a real Vendure 3.7', () => {
     });
     await new Promise<void>((r) => hop.listen(0, '127.0.0.1', () => r()));
     try {
-      const adapter = createVendureAdapter({
+      const adapter = openAdapter(vendureChannel, {
         channelId: 'ch_relogin_test',
         baseUrl: `http://127.0.0.1:${(hop.address() as AddressInfo).port}`,
         credentials: { username: vendure.superadmin.username, password: vendure.superadmin.password },
@@ -331,7 +333,7 @@ describe('Vendure channel against a real Vendure 3.7', () => {
       expect(l).toMatchObject({ sku: 'SKU-1-1' });
       expect(logins).toBe(2);
       // Wrong credentials are an auth failure, not a retry loop.
-      const bad = createVendureAdapter({ channelId: 'ch_bad', baseUrl: vendure.url, credentials: { username: 'superadmin', password: 'wrong' }, settings: {} });
+      const bad = openAdapter(vendureChannel, { channelId: 'ch_bad', baseUrl: vendure.url, credentials: { username: 'superadmin', password: 'wrong' }, settings: {} });
       await expect(bad.testConnection()).rejects.toMatchObject({ name: 'ChannelError', kind: 'auth' });
     } finally {
       hop.close();

@@ -1,6 +1,7 @@
 // Small shared pieces: loading / empty / error states, badges, time formatting.
 import type { ReactNode } from 'react';
 import { errorText } from './api.ts';
+import { useChannelLabel } from './channel-types.ts';
 
 export function Loading({ what = 'Loading' }: { what?: string }) {
   return (
@@ -68,7 +69,10 @@ export function when(iso: string | null | undefined): string {
   return iso ? new Date(iso).toLocaleString() : '—';
 }
 
-export const CHANNEL_LABEL: Record<string, string> = { eposnow: 'Epos Now', wix: 'Wix', deliveroo: 'Deliveroo', shopify: 'Shopify' };
+/** The platform's name for a channel type, from GET /channel-types. */
+export function ChannelLabel({ type }: { type: string | null | undefined }) {
+  return <>{useChannelLabel()(type)}</>;
+}
 
 export function PageHeader({ title, children }: { title: string; children?: ReactNode }) {
   return (

@@ -11,7 +11,9 @@ import {
   type PushResult,
   type RemoteListing,
 } from '../contract.ts';
+import { chunk, trimBase } from '../adapter-kit.ts';
 import { basicAuth, httpCall, type HttpResult } from '../http-client.ts';
+import type { DeliverooSettings } from './settings.ts';
 
 export const DELIVEROO_CAPABILITIES: ChannelCapabilities = {
   quantityModel: 'availability',
@@ -41,28 +43,27 @@ interface MenuItem {
 }
 
 export class DeliverooAdapter implements ChannelAdapter {
-  readonly type = 'deliveroo' as const;
+  readonly type = 'deliveroo';
   readonly capabilities = DELIVEROO_CAPABILITIES;
-  private readonly conn: ChannelConnection;
+  private readonly conn: ChannelConnection<DeliverooSettings>;
   private readonly baseUrl: string;
   private readonly authBaseUrl: string;
   private readonly timeoutMs: number;
   private token: { value: string; refreshAt: number } | null = null;
   private pendingToken: Promise<string> | null = null;
 
-  constructor(conn: ChannelConnection) {
+  constructor(conn: ChannelConnection<DeliverooSettings>) {
     this.conn = conn;
-    this.baseUrl = conn.baseUrl.replace(/\/+$/, '');
+    this.baseUrl = trimBase(conn.baseUrl);
     // Production tokens come from auth.developers.deliveroo.com; the emulator serves them on its own host.
-    const auth = conn.settings.auth_base_url;
-    this.authBaseUrl = (typeof auth === 'string' && auth ? auth : this.baseUrl).replace(/\/+$/, '');
-    const t = Number(conn.settings.request_timeout_ms);
-    this.timeoutMs = Number.isFinite(t) && t > 0 ? t : 10_000;
+    this.authBaseUrl = trimBase(conn.settings.auth_base_url ?? this.baseUrl);
+    this.timeoutMs = conn.settings.request_timeout_ms;
   }
 
+  /** The account's ids: optional when saved (a channel can be connected first), needed by every call. */
   private setting(name: 'brand_id' | 'site_id' | 'menu_id'): string {
     const v = this.conn.settings[name];
-    if (typeof v !== 'string' || !v) throw new ChannelError('permanent', `deliveroo: setting ${name} is required`);
+    if (!v) throw new ChannelError('permanent', `deliveroo: setting ${name} is required`);
     return encodeURIComponent(v);
   }
 
@@ -165,7 +166,7 @@ export class DeliverooAdapter implements ChannelAdapter {
 
   async *listListings(): AsyncIterable<RemoteListing[]> {
     const all = await this.snapshot();
-    for (let i = 0; i < all.length; i += LIST_CHUNK) yield all.slice(i, i + LIST_CHUNK);
+    for (const part of chunk(all, LIST_CHUNK)) yield part;
   }
 
   async readListings(refs: Array<{ externalId: string; externalLocationId?: string | null }>): Promise<RemoteListing[]> {
@@ -177,8 +178,8 @@ export class DeliverooAdapter implements ChannelAdapter {
   async pushLevels(reqs: PushRequest[]): Promise<PushResult[]> {
     const results = new Map<string, PushResult>();
     // A failure thrown mid-way loses nothing: availability writes are idempotent, the engine re-pushes all.
-    for (let i = 0; i < reqs.length; i += POST_CHUNK) {
-      for (const r of await this.pushChunk(reqs.slice(i, i + POST_CHUNK))) results.set(r.listingId, r);
+    for (const part of chunk(reqs, POST_CHUNK)) {
+      for (const r of await this.pushChunk(part)) results.set(r.listingId, r);
     }
     return reqs.map((r) => results.get(r.listingId)!);
   }

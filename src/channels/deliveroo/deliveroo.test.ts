@@ -7,6 +7,7 @@ import { ChannelError, WebhookParseError, type IncomingWebhook, type PushRequest
 import { sleep, type WriteRecord } from '../../../emulators/kit/index.ts';
 import { createDeliverooEmulator, type DeliverooOrder } from '../../../emulators/deliveroo/index.ts';
 import { deliverooChannel } from './index.ts';
+import { openAdapter } from '../registry.ts';
 import { deliverooWebhook } from './webhook.ts';
 
 const WEBHOOK_SECRET = 'whsec-deliveroo-test';
@@ -23,7 +24,7 @@ function newSite(items: Array<{ sku: string; name: string; qty: number }>, setti
   const id = `site-${++siteSeq}`;
   const credentials = { client_id: `client-${id}`, client_secret: `secret-${id}` };
   emu.addAccount({ id, credentials, webhookUrl: hookUrl, webhookSecret: WEBHOOK_SECRET, items, brand_id: 'brand-a', menu_id: `menu-${id}` } as Parameters<typeof emu.addAccount>[0]);
-  const adapter = deliverooChannel.createAdapter({
+  const adapter = openAdapter(deliverooChannel, {
     channelId: `ch_${id}`,
     baseUrl: base,
     credentials: { ...credentials, webhook_secret: WEBHOOK_SECRET },
@@ -103,7 +104,7 @@ describe('deliveroo auth', () => {
   it('bad client secret or unknown client -> auth', async () => {
     const { credentials } = newSite(items(1));
     for (const creds of [{ ...credentials, client_secret: 'wrong' }, { client_id: 'nobody', client_secret: 'x' }]) {
-      const adapter = deliverooChannel.createAdapter({ channelId: 'ch_bad', baseUrl: base, credentials: creds, settings: { brand_id: 'brand-a', site_id: 'x', menu_id: 'm' } });
+      const adapter = openAdapter(deliverooChannel, { channelId: 'ch_bad', baseUrl: base, credentials: creds, settings: { brand_id: 'brand-a', site_id: 'x', menu_id: 'm' } });
       const err = await expectChannelError(adapter.testConnection(), 'auth');
       expect(err.status).toBe(401);
     }

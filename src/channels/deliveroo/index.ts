@@ -1,17 +1,18 @@
 // Deliveroo channel: availability-only delivery platform (see adapter.ts for why there are no counts).
-import type { ChannelModule } from '../contract.ts';
+import { defineChannel } from '../contract.ts';
 import { DELIVEROO_CAPABILITIES, DeliverooAdapter } from './adapter.ts';
+import { deliverooCredentials, deliverooSettings } from './settings.ts';
 import { deliverooWebhook } from './webhook.ts';
 
-export const deliverooChannel: ChannelModule = {
+export const deliverooChannel = defineChannel({
   type: 'deliveroo',
+  label: 'Deliveroo',
+  defaultBaseUrl: 'https://api.developers.deliveroo.com',
+  credentials: deliverooCredentials,
+  settings: deliverooSettings,
+  // Every call names the brand, site and menu: the connect form asks for them.
+  connectSettings: ['brand_id', 'site_id', 'menu_id'],
   capabilities: DELIVEROO_CAPABILITIES,
-  createAdapter: (conn) => new DeliverooAdapter(conn),
   webhook: deliverooWebhook,
-  credentialFields: [
-    { name: 'client_id', label: 'Client ID', secret: false, required: true },
-    { name: 'client_secret', label: 'Client secret', secret: true, required: true },
-    // Webhooks are signed with this, not with the API secret.
-    { name: 'webhook_secret', label: 'Webhook secret', secret: true, required: true },
-  ],
-};
+  createAdapter: (conn) => new DeliverooAdapter(conn),
+});

@@ -1,6 +1,6 @@
 // Epos Now V4 REST client. Credentials: api_key + api_secret of an "API device" (Basic auth).
-// Settings: location_id (the Epos location this channel stocks; default: the account's first
-// location), request_timeout_ms (default 10000).
+// Settings (settings.ts): location_id (the Epos location this channel stocks; default: the
+// account's first location), request_timeout_ms.
 //
 // Epos Now has no absolute stock write, only ProductStock/Add and /Remove, so a push is
 // read-then-delta: read the level now held, post (target - level). Two consequences, by design:
@@ -12,7 +12,9 @@
 // Two pushes on the same listing racing each other WOULD double-apply, so this adapter runs its
 // pushes one at a time; across processes the engine's per-channel queue must serialise them.
 import { ChannelError, type ChannelAdapter, type ChannelConnection, type InboundEvent, type PushRequest, type PushResult, type RemoteListing } from '../contract.ts';
+import { trimBase } from '../adapter-kit.ts';
 import { basicAuth, httpCall, parseRetryAfter, type HttpResult } from '../http-client.ts';
+import type { EposnowSettings } from './settings.ts';
 import { EPOSNOW_CAPABILITIES, PAGE_SIZE, stockLevel, transactionToEvents, type V4Location, type V4Product, type V4StockChange, type V4StockRow } from './model.ts';
 
 // GUESS: the throttle's status is unconfirmed; clients match this text, so we do too on any status.
@@ -23,7 +25,7 @@ const MAX_POLL_PAGES = 10;
 type Entry = { index: number; req: PushRequest; productId: number; locationId: number };
 
 export class EposnowAdapter implements ChannelAdapter {
-  readonly type = 'eposnow' as const;
+  readonly type = 'eposnow';
   readonly capabilities = EPOSNOW_CAPABILITIES;
   private readonly base: string;
   private readonly auth: string;
@@ -36,12 +38,12 @@ export class EposnowAdapter implements ChannelAdapter {
   private readonly rowsAtLocation = new Map<number, number>();
   private pushChain: Promise<unknown> = Promise.resolve();
 
-  constructor(conn: ChannelConnection) {
-    this.base = conn.baseUrl.replace(/\/+$/, '');
+  constructor(conn: ChannelConnection<EposnowSettings>) {
+    this.base = trimBase(conn.baseUrl);
     this.auth = basicAuth(conn.credentials.api_key ?? '', conn.credentials.api_secret ?? '');
-    this.timeoutMs = Number(conn.settings.request_timeout_ms) || 10_000;
+    this.timeoutMs = conn.settings.request_timeout_ms;
     const loc = conn.settings.location_id;
-    this.configuredLocation = loc === undefined || loc === null || loc === '' ? null : Number(loc);
+    this.configuredLocation = loc === undefined ? null : Number(loc);
   }
 
   /** Every call: maps the throttle text (any status), auth and server failures to ChannelError. */

@@ -6,6 +6,7 @@ import { ChannelError, WebhookParseError, type ChannelAdapter, type IncomingWebh
 import { DEFAULT_KNOBS, sleep, type WriteRecord } from '../../../emulators/kit/index.ts';
 import { createEposnowEmulator } from '../../../emulators/eposnow/index.ts';
 import { eposnowChannel } from './index.ts';
+import { openAdapter } from '../registry.ts';
 import { signEposWebhook } from './webhook.ts';
 
 const emu = createEposnowEmulator();
@@ -40,7 +41,7 @@ let writes: WriteRecord[] = [];
 emu.events.on('write', (w: WriteRecord) => writes.push(w));
 
 function adapter(credentials: Record<string, string> = MAIN, settings: Record<string, unknown> = {}): ChannelAdapter {
-  return eposnowChannel.createAdapter({ channelId: 'ch_epos', baseUrl: emu.url, credentials, settings });
+  return openAdapter(eposnowChannel, { channelId: 'ch_epos', baseUrl: emu.url, credentials, settings });
 }
 async function control(path: string, body: unknown): Promise<Record<string, any>> {
   const res = await fetch(`${emu.url}/_control${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });

@@ -3,13 +3,14 @@
 // @idempotent key, and maps Shopify's throttling (200 + THROTTLED, or 429) to rate_limited.
 // Facts: /work/shared/channel-apis.md section 1.
 import { createHash } from 'node:crypto';
+import { chunk, trimBase } from '../adapter-kit.ts';
 import {
   ChannelError, type ChannelAdapter, type ChannelCapabilities, type ChannelConnection, type PushRequest, type PushResult, type RemoteListing,
 } from '../contract.ts';
 import { httpCall } from '../http-client.ts';
+import type { ShopifySettings } from './settings.ts';
 
 export const API_VERSION = '2026-01';
-export const DEFAULT_LOCATION_ID = 'gid://shopify/Location/1';
 
 export const shopifyCapabilities: ChannelCapabilities = {
   quantityModel: 'absolute',
@@ -114,54 +115,79 @@ function batchKey(keys: string[], input: unknown): string {
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20, 32)}`;
 }
 
-function chunks<T>(xs: T[], n: number): T[][] {
-  const out: T[][] = [];
-  for (let i = 0; i < xs.length; i += n) out.push(xs.slice(i, i + n));
-  return out;
-}
+type Ref = { externalId: string; externalLocationId?: string | null };
 
-export function createShopifyAdapter(conn: ChannelConnection): ChannelAdapter {
-  const url = `${conn.baseUrl.replace(/\/+$/, '')}/admin/api/${API_VERSION}/graphql.json`;
-  const token = conn.credentials.access_token ?? '';
-  const defaultLocation = typeof conn.settings.location_id === 'string' && conn.settings.location_id ? conn.settings.location_id : DEFAULT_LOCATION_ID;
-  const rawTimeout = Number(conn.settings.request_timeout_ms ?? 10_000);
-  const timeoutMs = Number.isFinite(rawTimeout) && rawTimeout > 0 ? rawTimeout : 10_000;
-
+export class ShopifyAdapter implements ChannelAdapter {
+  readonly type = 'shopify';
+  readonly capabilities = shopifyCapabilities;
+  private readonly channelId: string;
+  private readonly url: string;
+  private readonly token: string;
+  private readonly defaultLocation: string;
+  private readonly timeoutMs: number;
   // Last bucket state Shopify reported. Bulk reads cost hundreds of points (a 250-level page is
   // ~750 of a 1000-point bucket), so consecutive pages must wait for the bucket to refill: we pace
   // from throttleStatus as Shopify recommends instead of running into THROTTLED. Best effort: other
   // workers share the bucket, so THROTTLED still maps to rate_limited.
-  let bucket: { available: number; rate: number; max: number; at: number } | null = null;
+  private bucket: { available: number; rate: number; max: number; at: number } | null = null;
 
-  async function pace(cost: number): Promise<void> {
+  constructor(conn: ChannelConnection<ShopifySettings>) {
+    this.channelId = conn.channelId;
+    this.url = `${trimBase(conn.baseUrl)}/admin/api/${API_VERSION}/graphql.json`;
+    this.token = conn.credentials.access_token ?? '';
+    this.defaultLocation = conn.settings.location_id;
+    this.timeoutMs = conn.settings.request_timeout_ms;
+  }
+
+  private async pace(cost: number): Promise<void> {
+    const bucket = this.bucket;
     if (!bucket) return;
     const est = Math.min(bucket.max, bucket.available + ((Date.now() - bucket.at) / 1000) * bucket.rate);
     const waitMs = Math.ceil(((cost - est) / bucket.rate) * 1000);
     if (waitMs > 0 && waitMs <= MAX_PACE_MS) await new Promise((r) => setTimeout(r, waitMs));
   }
 
-  async function gql<T>(query: string, variables: Record<string, unknown>, cost = 1): Promise<T> {
-    await pace(cost);
-    const res = await httpCall({ method: 'POST', url, headers: { 'X-Shopify-Access-Token': token }, body: { query, variables }, timeoutMs });
+  private async gql<T>(query: string, variables: Record<string, unknown>, cost = 1): Promise<T> {
+    await this.pace(cost);
+    const res = await httpCall({ method: 'POST', url: this.url, headers: { 'X-Shopify-Access-Token': this.token }, body: { query, variables }, timeoutMs: this.timeoutMs });
     const body = res.json<GqlBody<T>>();
     const ts = body.extensions?.cost?.throttleStatus;
     if (ts?.currentlyAvailable !== undefined && ts.restoreRate) {
-      bucket = { available: ts.currentlyAvailable, rate: ts.restoreRate, max: ts.maximumAvailable ?? ts.currentlyAvailable, at: Date.now() };
+      this.bucket = { available: ts.currentlyAvailable, rate: ts.restoreRate, max: ts.maximumAvailable ?? ts.currentlyAvailable, at: Date.now() };
     }
     if ((body.errors && body.errors.length > 0) || !body.data) throw gqlFailure(body);
     return body.data;
   }
 
-  async function readListings(refs: Array<{ externalId: string; externalLocationId?: string | null }>): Promise<RemoteListing[]> {
+  async testConnection(): Promise<{ ok: true; account: string }> {
+    const data = await this.gql<{ shop: { name: string } }>(SHOP, {});
+    return { ok: true, account: data.shop.name };
+  }
+
+  async *listListings(): AsyncIterable<RemoteListing[]> {
+    const loc = this.defaultLocation;
+    let after: string | null = null;
+    do {
+      const data: LevelsData = await this.gql<LevelsData>(LEVELS, { locationId: loc, after }, LEVELS_COST);
+      if (!data.location) throw new ChannelError('permanent', `Shopify location ${loc} not found`);
+      const page = data.location.inventoryLevels;
+      yield page.nodes.map((n) => ({
+        externalId: n.item.id, externalLocationId: loc, sku: n.item.sku ?? null, name: null, qty: available(n), version: n.updatedAt,
+      }));
+      after = page.pageInfo.hasNextPage ? page.pageInfo.endCursor : null;
+    } while (after);
+  }
+
+  async readListings(refs: Ref[]): Promise<RemoteListing[]> {
     const byLoc = new Map<string, string[]>();
     for (const r of refs) {
-      const loc = r.externalLocationId ?? defaultLocation;
+      const loc = r.externalLocationId ?? this.defaultLocation;
       byLoc.set(loc, [...(byLoc.get(loc) ?? []), r.externalId]);
     }
     const out: RemoteListing[] = [];
     for (const [loc, ids] of byLoc) {
-      for (const part of chunks(ids, 250)) {
-        const data = await gql<ReadData>(READ, { ids: part, locationId: loc }, readCost(part.length));
+      for (const part of chunk(ids, 250)) {
+        const data = await this.gql<ReadData>(READ, { ids: part, locationId: loc }, readCost(part.length));
         for (const n of data.nodes) {
           // Unknown ids and items not stocked at this location have no level to report.
           if (!n?.id || !n.inventoryLevel) continue;
@@ -172,7 +198,22 @@ export function createShopifyAdapter(conn: ChannelConnection): ChannelAdapter {
     return out;
   }
 
-  async function pushChunk(loc: string, reqs: PushRequest[], idx: number[], results: PushResult[]): Promise<void> {
+  async pushLevels(reqs: PushRequest[]): Promise<PushResult[]> {
+    const results: PushResult[] = new Array<PushResult>(reqs.length);
+    const byLoc = new Map<string, number[]>();
+    reqs.forEach((r, i) => {
+      if (!Number.isInteger(r.qty) || r.qty < 0) {
+        results[i] = { listingId: r.listingId, outcome: 'failed', error: `invalid quantity ${r.qty}`, retryable: false };
+        return;
+      }
+      const loc = r.externalLocationId ?? this.defaultLocation;
+      byLoc.set(loc, [...(byLoc.get(loc) ?? []), i]);
+    });
+    for (const [loc, idx] of byLoc) for (const part of chunk(idx, 250)) await this.pushChunk(loc, reqs, part, results);
+    return results;
+  }
+
+  private async pushChunk(loc: string, reqs: PushRequest[], idx: number[], results: PushResult[]): Promise<void> {
     let pending = idx;
     // At most three rounds: the set is all-or-nothing on Shopify (GUESS), so a rejected entry
     // (stale or invalid) is taken out and the rest resubmitted under a key for the smaller batch.
@@ -181,7 +222,7 @@ export function createShopifyAdapter(conn: ChannelConnection): ChannelAdapter {
         name: 'available',
         reason: 'correction',
         // GUESS: any URI is accepted; this one lets the merchant see StockClerk in the inventory history.
-        referenceDocumentUri: `gid://stockclerk/Channel/${conn.channelId}`,
+        referenceDocumentUri: `gid://stockclerk/Channel/${this.channelId}`,
         quantities: pending.map((i) => {
           const r = reqs[i] as PushRequest;
           // Explicit null opts out of the compare when we do not know what Shopify holds.
@@ -189,7 +230,7 @@ export function createShopifyAdapter(conn: ChannelConnection): ChannelAdapter {
         }),
       };
       const key = batchKey(pending.map((i) => (reqs[i] as PushRequest).idempotencyKey), input);
-      const payload = (await gql<SetData>(SET, { input, locationId: loc, idempotencyKey: key }, SET_COST)).inventorySetQuantities;
+      const payload = (await this.gql<SetData>(SET, { input, locationId: loc, idempotencyKey: key }, SET_COST)).inventorySetQuantities;
 
       const stale: number[] = [];
       const rejected = new Set<number>();
@@ -206,7 +247,7 @@ export function createShopifyAdapter(conn: ChannelConnection): ChannelAdapter {
         if (STALE_CODES.has(e.code ?? '')) stale.push(i);
         else results[i] = { listingId: (reqs[i] as PushRequest).listingId, outcome: 'failed', error: `${e.code}: ${e.message}`, retryable: false };
       }
-      if (stale.length > 0) await settleFromRead(loc, reqs, stale, results, true);
+      if (stale.length > 0) await this.settleFromRead(loc, reqs, stale, results, true);
       const rest = pending.filter((i) => !rejected.has(i));
       if (payload.inventoryAdjustmentGroup === null && payload.userErrors.length > 0) {
         pending = rest;
@@ -221,15 +262,15 @@ export function createShopifyAdapter(conn: ChannelConnection): ChannelAdapter {
         else unseen.push(i);
       }
       // No change row: Shopify already held the value, so the version must be read.
-      if (unseen.length > 0) await settleFromRead(loc, reqs, unseen, results, false);
+      if (unseen.length > 0) await this.settleFromRead(loc, reqs, unseen, results, false);
       return;
     }
     for (const i of pending) results[i] ??= { listingId: (reqs[i] as PushRequest).listingId, outcome: 'failed', error: 'rejected in every resubmission', retryable: true };
   }
 
   /** Fresh read for entries whose outcome the mutation did not settle: stale CAS, or no-op sets. */
-  async function settleFromRead(loc: string, reqs: PushRequest[], idx: number[], results: PushResult[], casFailed: boolean): Promise<void> {
-    const fresh = new Map((await readListings(idx.map((i) => ({ externalId: (reqs[i] as PushRequest).externalId, externalLocationId: loc })))).map((l) => [l.externalId, l]));
+  private async settleFromRead(loc: string, reqs: PushRequest[], idx: number[], results: PushResult[], casFailed: boolean): Promise<void> {
+    const fresh = new Map((await this.readListings(idx.map((i) => ({ externalId: (reqs[i] as PushRequest).externalId, externalLocationId: loc })))).map((l) => [l.externalId, l]));
     for (const i of idx) {
       const r = reqs[i] as PushRequest;
       const remote = fresh.get(r.externalId);
@@ -239,56 +280,16 @@ export function createShopifyAdapter(conn: ChannelConnection): ChannelAdapter {
     }
   }
 
-  return {
-    type: 'shopify',
-    capabilities: shopifyCapabilities,
+  isNewer(a: string | null | undefined, b: string | null | undefined): boolean {
+    if (!a) return false;
+    if (!b) return true;
+    const ta = Date.parse(a);
+    const tb = Date.parse(b);
+    // updatedAt may carry an offset (REST webhooks) or Z (GraphQL): compare instants, not strings.
+    return Number.isFinite(ta) && Number.isFinite(tb) ? ta > tb : a > b;
+  }
 
-    async testConnection() {
-      const data = await gql<{ shop: { name: string } }>(SHOP, {});
-      return { ok: true, account: data.shop.name };
-    },
-
-    async *listListings() {
-      let after: string | null = null;
-      do {
-        const data: LevelsData = await gql<LevelsData>(LEVELS, { locationId: defaultLocation, after }, LEVELS_COST);
-        if (!data.location) throw new ChannelError('permanent', `Shopify location ${defaultLocation} not found`);
-        const page = data.location.inventoryLevels;
-        yield page.nodes.map((n) => ({
-          externalId: n.item.id, externalLocationId: defaultLocation, sku: n.item.sku ?? null, name: null, qty: available(n), version: n.updatedAt,
-        }));
-        after = page.pageInfo.hasNextPage ? page.pageInfo.endCursor : null;
-      } while (after);
-    },
-
-    readListings,
-
-    async pushLevels(reqs) {
-      const results: PushResult[] = new Array<PushResult>(reqs.length);
-      const byLoc = new Map<string, number[]>();
-      reqs.forEach((r, i) => {
-        if (!Number.isInteger(r.qty) || r.qty < 0) {
-          results[i] = { listingId: r.listingId, outcome: 'failed', error: `invalid quantity ${r.qty}`, retryable: false };
-          return;
-        }
-        const loc = r.externalLocationId ?? defaultLocation;
-        byLoc.set(loc, [...(byLoc.get(loc) ?? []), i]);
-      });
-      for (const [loc, idx] of byLoc) for (const part of chunks(idx, 250)) await pushChunk(loc, reqs, part, results);
-      return results;
-    },
-
-    isNewer(a, b) {
-      if (!a) return false;
-      if (!b) return true;
-      const ta = Date.parse(a);
-      const tb = Date.parse(b);
-      // updatedAt may carry an offset (REST webhooks) or Z (GraphQL): compare instants, not strings.
-      return Number.isFinite(ta) && Number.isFinite(tb) ? ta > tb : a > b;
-    },
-
-    async close() {
-      // The shared keep-alive pool in http-client outlives one adapter; nothing to release.
-    },
-  };
+  async close(): Promise<void> {
+    // The shared keep-alive pool in http-client outlives one adapter; nothing to release.
+  }
 }

@@ -1,15 +1,18 @@
-// Shopify channel: GraphQL Admin API adapter, HMAC webhooks, and the emulator used by tests and the demo.
-import type { ChannelModule } from '../contract.ts';
-import { createShopifyAdapter, shopifyCapabilities } from './adapter.ts';
+// Shopify channel: GraphQL Admin API adapter and HMAC webhooks. Facts: channel-apis.md section 1.
+import { defineChannel } from '../contract.ts';
+import { ShopifyAdapter, shopifyCapabilities } from './adapter.ts';
+import { shopifyCredentials, shopifySettings } from './settings.ts';
 import { shopifyWebhook } from './webhook.ts';
 
-export const shopifyChannel: ChannelModule = {
+export const shopifyChannel = defineChannel({
   type: 'shopify',
+  label: 'Shopify',
+  // One host per shop: base_url is always given.
+  defaultBaseUrl: null,
+  credentials: shopifyCredentials,
+  settings: shopifySettings,
+  connectSettings: [],
   capabilities: shopifyCapabilities,
-  createAdapter: createShopifyAdapter,
   webhook: shopifyWebhook,
-  credentialFields: [
-    { name: 'access_token', label: 'Admin API access token', secret: true, required: true },
-    { name: 'webhook_secret', label: 'App client secret (webhook signing key)', secret: true, required: true },
-  ],
-};
+  createAdapter: (conn) => new ShopifyAdapter(conn),
+});

@@ -6,6 +6,7 @@ import { DEFAULT_KNOBS, type Emulator, type WriteRecord } from '../../../emulato
 import { hmacSha256 } from '../signing.ts';
 import { createShopifyEmulator, LOCATION_GID, type ShopifyAccount } from '../../../emulators/shopify/index.ts';
 import { shopifyChannel } from './index.ts';
+import { openAdapter } from '../registry.ts';
 
 const SECRET = 'shpss_test_secret';
 const creds = { webhook_secret: SECRET };
@@ -55,7 +56,7 @@ function account(items = 3, on: Emulator<ShopifyAccount> = emu): ShopifyAccount 
 }
 
 function adapter(acc: ShopifyAccount, settings: Record<string, unknown> = {}, on: Emulator<ShopifyAccount> = emu): ChannelAdapter {
-  return shopifyChannel.createAdapter({ channelId: 'ch_test', baseUrl: on.url, credentials: { access_token: acc.credentials.access_token ?? '' }, settings });
+  return openAdapter(shopifyChannel, { channelId: 'ch_test', baseUrl: on.url, credentials: { access_token: acc.credentials.access_token ?? '' }, settings });
 }
 
 function req(acc: ShopifyAccount, i: number, qty: number, knownQty: number | null): PushRequest {
@@ -97,7 +98,7 @@ describe('shopify adapter over HTTP', () => {
   it('testConnection answers the shop name; a bad token is an auth error', async () => {
     const acc = account();
     expect(await adapter(acc).testConnection()).toEqual({ ok: true, account: acc.id });
-    const bad = shopifyChannel.createAdapter({ channelId: 'x', baseUrl: emu.url, credentials: { access_token: 'nope' }, settings: {} });
+    const bad = openAdapter(shopifyChannel, { channelId: 'x', baseUrl: emu.url, credentials: { access_token: 'nope' }, settings: {} });
     const err = await expectChannelError(bad.testConnection(), 'auth');
     expect(err.status).toBe(401);
   });
@@ -226,7 +227,7 @@ describe('shopify adapter over HTTP', () => {
     app.post('/admin/api/2026-01/graphql.json', async (_req, reply) => reply.code(429).header('retry-after', '2').send({ errors: 'Exceeded 2 calls per second for api client.' }));
     const url = await app.listen({ port: 0, host: '127.0.0.1' });
     try {
-      const a = shopifyChannel.createAdapter({ channelId: 'x', baseUrl: url, credentials: { access_token: 't' }, settings: {} });
+      const a = openAdapter(shopifyChannel, { channelId: 'x', baseUrl: url, credentials: { access_token: 't' }, settings: {} });
       const err = await expectChannelError(a.testConnection(), 'rate_limited');
       expect(err.retryAfterMs).toBe(2000);
     } finally {

@@ -9,8 +9,10 @@
 //   Vendure loses concurrent updates to one level (vendure.md): this adapter never has two
 //   writes in flight for one variant, and a read-back that disagrees is reported as stale so the
 //   Sync agent pushes again; the Guardian repairs what other writers' races leave.
-import { ChannelError, type ChannelAdapter, type ChannelCapabilities, type ChannelConnection, type PushRequest, type PushResult, type RemoteListing } from '../contract.ts';
+import { chunk, trimBase } from '../adapter-kit.ts';
+import { ChannelError, type ChannelAdapter, type ChannelCapabilities, type ChannelConnection, type InboundEvent, type PushRequest, type PushResult, type RemoteListing } from '../contract.ts';
 import { httpCall } from '../http-client.ts';
+import type { VendureSettings } from './settings.ts';
 import { movementEvents, VendureMovement } from './webhook.ts';
 
 export const vendureCapabilities: ChannelCapabilities = {
@@ -58,12 +60,6 @@ interface GqlBody<T> {
 const PAGE_SIZE = 100;
 const POLL_TAKE = 500;
 
-function chunks<T>(xs: T[], n: number): T[][] {
-  const out: T[][] = [];
-  for (let i = 0; i < xs.length; i += n) out.push(xs.slice(i, i + n));
-  return out;
-}
-
 /**
  * One write in flight per variant: a call waits for every earlier call that touches any of its
  * variants. The chain is installed synchronously for all ids at once, so calls cannot deadlock.
@@ -91,18 +87,27 @@ export class VariantLocks {
   }
 }
 
-export function createVendureAdapter(conn: ChannelConnection): ChannelAdapter {
-  const url = `${conn.baseUrl.replace(/\/+$/, '')}/${String(conn.settings.admin_api_path ?? 'admin-api').replace(/^\/+/, '')}`;
-  const rawTimeout = Number(conn.settings.request_timeout_ms ?? 15_000);
-  const timeoutMs = Number.isFinite(rawTimeout) && rawTimeout > 0 ? rawTimeout : 15_000;
-  const configuredLocation = typeof conn.settings.stock_location_id === 'string' && conn.settings.stock_location_id ? conn.settings.stock_location_id : null;
-  const locks = new VariantLocks();
-  let token: string | null = null;
-  let loggingIn: Promise<string> | null = null;
-  let defaultLocation: string | null = configuredLocation;
+export class VendureAdapter implements ChannelAdapter {
+  readonly type = 'vendure';
+  readonly capabilities = vendureCapabilities;
+  private readonly url: string;
+  private readonly credentials: Record<string, string>;
+  private readonly timeoutMs: number;
+  private readonly locks = new VariantLocks();
+  private token: string | null = null;
+  private loggingIn: Promise<string> | null = null;
+  /** The configured stock location, else Vendure's first (looked up once). */
+  private defaultLocation: string | null;
 
-  async function login(): Promise<string> {
-    const res = await httpCall({ method: 'POST', url, body: { query: LOGIN, variables: { u: conn.credentials.username ?? '', p: conn.credentials.password ?? '' } }, timeoutMs });
+  constructor(conn: ChannelConnection<VendureSettings>) {
+    this.url = `${trimBase(conn.baseUrl)}/${conn.settings.admin_api_path.replace(/^\/+/, '')}`;
+    this.credentials = conn.credentials;
+    this.timeoutMs = conn.settings.request_timeout_ms;
+    this.defaultLocation = conn.settings.stock_location_id ?? null;
+  }
+
+  private async login(): Promise<string> {
+    const res = await httpCall({ method: 'POST', url: this.url, body: { query: LOGIN, variables: { u: this.credentials.username ?? '', p: this.credentials.password ?? '' } }, timeoutMs: this.timeoutMs });
     const body = res.json<GqlBody<{ login: { __typename: string; errorCode?: string; message?: string } }>>();
     const r = body.data?.login;
     const t = res.headers['vendure-auth-token'];
@@ -114,19 +119,19 @@ export function createVendureAdapter(conn: ChannelConnection): ChannelAdapter {
   }
 
   /** Concurrent callers share one login. */
-  async function session(fresh: boolean): Promise<string> {
-    if (token && !fresh) return token;
-    loggingIn ??= login().finally(() => (loggingIn = null));
-    token = await loggingIn;
-    return token;
+  private async session(fresh: boolean): Promise<string> {
+    if (this.token && !fresh) return this.token;
+    this.loggingIn ??= this.login().finally(() => (this.loggingIn = null));
+    this.token = await this.loggingIn;
+    return this.token;
   }
 
-  async function gql<T>(query: string, variables: Record<string, unknown> = {}): Promise<T> {
+  private async gql<T>(query: string, variables: Record<string, unknown> = {}): Promise<T> {
     for (let attempt = 0; ; attempt++) {
-      const tok = await session(attempt > 0);
+      const tok = await this.session(attempt > 0);
       let res;
       try {
-        res = await httpCall({ method: 'POST', url, headers: { authorization: `Bearer ${tok}` }, body: { query, variables }, timeoutMs });
+        res = await httpCall({ method: 'POST', url: this.url, headers: { authorization: `Bearer ${tok}` }, body: { query, variables }, timeoutMs: this.timeoutMs });
       } catch (err) {
         // An expired session answers 401/403 on some setups: log in again once before giving up.
         if (err instanceof ChannelError && err.kind === 'auth' && attempt === 0) continue;
@@ -134,7 +139,7 @@ export function createVendureAdapter(conn: ChannelConnection): ChannelAdapter {
       }
       // Vendure rotates the token in the header when it refreshes a session.
       const next = res.headers['vendure-auth-token'];
-      if (typeof next === 'string' && next) token = next;
+      if (typeof next === 'string' && next) this.token = next;
       const body = res.json<GqlBody<T>>();
       const codes = (body.errors ?? []).map((e) => e.extensions?.code);
       if (codes.includes('FORBIDDEN') && attempt === 0) continue;
@@ -149,44 +154,44 @@ export function createVendureAdapter(conn: ChannelConnection): ChannelAdapter {
     }
   }
 
-  async function stockLocation(): Promise<string> {
-    if (defaultLocation) return defaultLocation;
-    const data = await gql<{ stockLocations: { items: Array<{ id: string; name: string }> } }>(LOCATIONS);
+  private async stockLocation(): Promise<string> {
+    if (this.defaultLocation) return this.defaultLocation;
+    const data = await this.gql<{ stockLocations: { items: Array<{ id: string; name: string }> } }>(LOCATIONS);
     const first = data.stockLocations.items[0];
     if (!first) throw new ChannelError('permanent', 'Vendure has no stock location');
-    defaultLocation = first.id;
+    this.defaultLocation = first.id;
     return first.id;
   }
 
-  function toListing(v: Variant, loc: string): RemoteListing | null {
+  private toListing(v: Variant, loc: string): RemoteListing | null {
     const level = v.stockLevels.find((l) => l.stockLocationId === loc);
     if (!level) return null;
     return { externalId: v.id, externalLocationId: loc, sku: v.sku || null, name: v.name, qty: level.stockOnHand - level.stockAllocated, version: null };
   }
 
-  async function readVariants(ids: string[]): Promise<Map<string, Variant>> {
+  private async readVariants(ids: string[]): Promise<Map<string, Variant>> {
     const out = new Map<string, Variant>();
-    for (const part of chunks([...new Set(ids)], 500)) {
-      const data = await gql<{ productVariants: { items: Variant[] } }>(READ, { ids: part, take: part.length });
+    for (const part of chunk([...new Set(ids)], 500)) {
+      const data = await this.gql<{ productVariants: { items: Variant[] } }>(READ, { ids: part, take: part.length });
       for (const v of data.productVariants.items) out.set(v.id, v);
     }
     return out;
   }
 
-  async function readListings(refs: Array<{ externalId: string; externalLocationId?: string | null }>): Promise<RemoteListing[]> {
-    const fallback = await stockLocation();
-    const variants = await readVariants(refs.map((r) => r.externalId));
+  async readListings(refs: Array<{ externalId: string; externalLocationId?: string | null }>): Promise<RemoteListing[]> {
+    const fallback = await this.stockLocation();
+    const variants = await this.readVariants(refs.map((r) => r.externalId));
     const out: RemoteListing[] = [];
     for (const r of refs) {
       const v = variants.get(r.externalId);
-      const l = v ? toListing(v, r.externalLocationId || fallback) : null;
+      const l = v ? this.toListing(v, r.externalLocationId || fallback) : null;
       if (l) out.push(l);
     }
     return out;
   }
 
-  async function pushChunk(reqs: PushRequest[], idx: number[], results: PushResult[], fallback: string): Promise<void> {
-    const fresh = await readVariants(idx.map((i) => reqs[i]!.externalId));
+  private async pushChunk(reqs: PushRequest[], idx: number[], results: PushResult[], fallback: string): Promise<void> {
+    const fresh = await this.readVariants(idx.map((i) => reqs[i]!.externalId));
     // One entry per variant; several locations of one variant go in the same entry.
     const input = new Map<string, Array<{ stockLocationId: string; stockOnHand: number }>>();
     const writable: number[] = [];
@@ -206,14 +211,14 @@ export function createVendureAdapter(conn: ChannelConnection): ChannelAdapter {
       if (level.stockOnHand !== onHand) input.set(r.externalId, [...(input.get(r.externalId) ?? []), { stockLocationId: loc, stockOnHand: onHand }]);
     }
     if (input.size > 0) {
-      await gql(SET, { input: [...input].map(([id, stockLevels]) => ({ id, stockLevels })) });
+      await this.gql(SET, { input: [...input].map(([id, stockLevels]) => ({ id, stockLevels })) });
     }
     // Read back: Vendure's own writers (checkouts, admins) race with ours without locks.
-    const after = input.size > 0 ? await readVariants(writable.map((i) => reqs[i]!.externalId)) : fresh;
+    const after = input.size > 0 ? await this.readVariants(writable.map((i) => reqs[i]!.externalId)) : fresh;
     for (const i of writable) {
       const r = reqs[i]!;
       const v = after.get(r.externalId);
-      const remote = v ? toListing(v, r.externalLocationId || fallback) : null;
+      const remote = v ? this.toListing(v, r.externalLocationId || fallback) : null;
       if (!remote) results[i] = { listingId: r.listingId, outcome: 'failed', error: `variant ${r.externalId} vanished`, retryable: true };
       // `written`: the stockOnHand we set. An allocation between our read and our write leaves the
       // sellable short of r.qty (stale, pushed again), and that adjustment's echo still comes back.
@@ -222,69 +227,62 @@ export function createVendureAdapter(conn: ChannelConnection): ChannelAdapter {
     }
   }
 
-  return {
-    type: 'vendure',
-    capabilities: vendureCapabilities,
+  async testConnection(): Promise<{ ok: true; account: string }> {
+    const data = await this.gql<{ me: { identifier: string } | null }>(ME);
+    if (!data.me) throw new ChannelError('auth', 'Vendure session has no user');
+    return { ok: true, account: data.me.identifier };
+  }
 
-    async testConnection() {
-      const data = await gql<{ me: { identifier: string } | null }>(ME);
-      if (!data.me) throw new ChannelError('auth', 'Vendure session has no user');
-      return { ok: true, account: data.me.identifier };
-    },
+  async *listListings(): AsyncIterable<RemoteListing[]> {
+    const loc = await this.stockLocation();
+    for (let skip = 0; ; skip += PAGE_SIZE) {
+      const data = await this.gql<{ productVariants: { totalItems: number; items: Variant[] } }>(PAGE, { skip, take: PAGE_SIZE });
+      yield data.productVariants.items.map((v) => this.toListing(v, loc)).filter((l): l is RemoteListing => l !== null);
+      if (skip + PAGE_SIZE >= data.productVariants.totalItems || data.productVariants.items.length === 0) break;
+    }
+  }
 
-    async *listListings() {
-      const loc = await stockLocation();
-      for (let skip = 0; ; skip += PAGE_SIZE) {
-        const data = await gql<{ productVariants: { totalItems: number; items: Variant[] } }>(PAGE, { skip, take: PAGE_SIZE });
-        yield data.productVariants.items.map((v) => toListing(v, loc)).filter((l): l is RemoteListing => l !== null);
-        if (skip + PAGE_SIZE >= data.productVariants.totalItems || data.productVariants.items.length === 0) break;
+  async pushLevels(reqs: PushRequest[]): Promise<PushResult[]> {
+    const results: PushResult[] = new Array<PushResult>(reqs.length);
+    const valid: number[] = [];
+    reqs.forEach((r, i) => {
+      if (!Number.isInteger(r.qty) || r.qty < 0) results[i] = { listingId: r.listingId, outcome: 'failed', error: `invalid quantity ${r.qty}`, retryable: false };
+      else valid.push(i);
+    });
+    // The variants are claimed before the first await, so calls on one variant run in call order.
+    return this.locks.run(valid.map((i) => reqs[i]!.externalId), async () => {
+      const fallback = await this.stockLocation();
+      for (const part of chunk(valid, vendureCapabilities.maxPushBatch)) await this.pushChunk(reqs, part, results, fallback);
+      return results;
+    });
+  }
+
+  async pollEvents(cursor: string | null): Promise<{ events: InboundEvent[]; cursor: string | null }> {
+    // The first poll only finds where the movement log ends: history before the channel was
+    // connected is already in the imported levels.
+    if (cursor === null) {
+      let last = '0';
+      for (;;) {
+        const page = (await this.gql<{ stockClerkMovements: VendureMovement[] }>(POLL, { after: last, take: POLL_TAKE })).stockClerkMovements;
+        if (page.length === 0) return { events: [], cursor: last };
+        last = page[page.length - 1]!.id;
       }
-    },
+    }
+    const page = (await this.gql<{ stockClerkMovements: unknown[] }>(POLL, { after: cursor, take: POLL_TAKE })).stockClerkMovements;
+    const movements = page.map((m) => VendureMovement.parse(m));
+    return { events: movementEvents(movements), cursor: movements.length ? movements[movements.length - 1]!.id : cursor };
+  }
 
-    readListings,
+  isNewer(a: string | null | undefined, b: string | null | undefined): boolean {
+    // Versions are Vendure stock movement ids (integers, increasing).
+    if (!a) return false;
+    if (!b) return true;
+    const na = Number(a);
+    const nb = Number(b);
+    return Number.isFinite(na) && Number.isFinite(nb) ? na > nb : a > b;
+  }
 
-    async pushLevels(reqs) {
-      const results: PushResult[] = new Array<PushResult>(reqs.length);
-      const valid: number[] = [];
-      reqs.forEach((r, i) => {
-        if (!Number.isInteger(r.qty) || r.qty < 0) results[i] = { listingId: r.listingId, outcome: 'failed', error: `invalid quantity ${r.qty}`, retryable: false };
-        else valid.push(i);
-      });
-      // The variants are claimed before the first await, so calls on one variant run in call order.
-      return locks.run(valid.map((i) => reqs[i]!.externalId), async () => {
-        const fallback = await stockLocation();
-        for (const part of chunks(valid, vendureCapabilities.maxPushBatch)) await pushChunk(reqs, part, results, fallback);
-        return results;
-      });
-    },
-
-    async pollEvents(cursor) {
-      // The first poll only finds where the movement log ends: history before the channel was
-      // connected is already in the imported levels.
-      if (cursor === null) {
-        let last = '0';
-        for (;;) {
-          const page = (await gql<{ stockClerkMovements: VendureMovement[] }>(POLL, { after: last, take: POLL_TAKE })).stockClerkMovements;
-          if (page.length === 0) return { events: [], cursor: last };
-          last = page[page.length - 1]!.id;
-        }
-      }
-      const page = (await gql<{ stockClerkMovements: unknown[] }>(POLL, { after: cursor, take: POLL_TAKE })).stockClerkMovements;
-      const movements = page.map((m) => VendureMovement.parse(m));
-      return { events: movementEvents(movements), cursor: movements.length ? movements[movements.length - 1]!.id : cursor };
-    },
-
-    isNewer(a, b) {
-      // Versions are Vendure stock movement ids (integers, increasing).
-      if (!a) return false;
-      if (!b) return true;
-      const na = Number(a);
-      const nb = Number(b);
-      return Number.isFinite(na) && Number.isFinite(nb) ? na > nb : a > b;
-    },
-
-    async close() {
-      // Sessions expire on Vendure's side; the keep-alive pool is shared.
-    },
-  };
+  async close(): Promise<void> {
+    // Sessions expire on Vendure's side; the keep-alive pool is shared.
+  }
 }

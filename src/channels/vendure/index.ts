@@ -1,18 +1,20 @@
 // Vendure channel: Admin GraphQL API adapter, Standard Webhooks from the StockClerk plugin
 // (integrations/vendure-plugin), polling of the plugin's movement query; tested against a real
 // Vendure server (dev-server.ts), not an emulator.
-import type { ChannelModule } from '../contract.ts';
-import { createVendureAdapter, vendureCapabilities } from './adapter.ts';
+import { defineChannel } from '../contract.ts';
+import { VendureAdapter, vendureCapabilities } from './adapter.ts';
+import { vendureCredentials, vendureSettings } from './settings.ts';
 import { vendureWebhook } from './webhook.ts';
 
-export const vendureChannel: ChannelModule = {
+export const vendureChannel = defineChannel({
   type: 'vendure',
+  label: 'Vendure',
+  // Self-hosted: base_url is always given.
+  defaultBaseUrl: null,
+  credentials: vendureCredentials,
+  settings: vendureSettings,
+  connectSettings: [],
   capabilities: vendureCapabilities,
-  createAdapter: createVendureAdapter,
   webhook: vendureWebhook,
-  credentialFields: [
-    { name: 'username', label: 'Administrator username', secret: false, required: true },
-    { name: 'password', label: 'Administrator password', secret: true, required: true },
-    { name: 'webhook_secret', label: 'Plugin signing secret (whsec_...)', secret: true, required: true },
-  ],
-};
+  createAdapter: (conn) => new VendureAdapter(conn),
+});

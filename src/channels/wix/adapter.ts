@@ -1,5 +1,6 @@
 // Wix Stores Catalog V3 inventory client. One listing = one inventory item (variant x location);
 // writes are absolute and compare-and-set on the item's `revision` (channel-apis.md section 2).
+import { chunk } from '../adapter-kit.ts';
 import {
   type ChannelAdapter,
   type ChannelCapabilities,
@@ -9,6 +10,7 @@ import {
   type RemoteListing,
 } from '../contract.ts';
 import { httpCall } from '../http-client.ts';
+import type { WixSettings } from './settings.ts';
 
 export const WIX_CAPABILITIES: ChannelCapabilities = {
   quantityModel: 'absolute',
@@ -85,19 +87,18 @@ export function isNewerRevision(a: string | null | undefined, b: string | null |
 }
 
 export class WixAdapter implements ChannelAdapter {
-  readonly type = 'wix' as const;
+  readonly type = 'wix';
   readonly capabilities = WIX_CAPABILITIES;
-  private readonly conn: ChannelConnection;
+  private readonly conn: ChannelConnection<WixSettings>;
   private readonly timeoutMs: number;
   private readonly pageSize: number;
   private readonly locationId: string | null;
 
-  constructor(conn: ChannelConnection) {
+  constructor(conn: ChannelConnection<WixSettings>) {
     this.conn = conn;
-    const s = conn.settings;
-    this.timeoutMs = Number(s.request_timeout_ms ?? 10_000);
-    this.pageSize = Math.min(1000, Math.max(1, Number(s.page_size ?? 100)));
-    this.locationId = typeof s.location_id === 'string' && s.location_id ? s.location_id : null;
+    this.timeoutMs = conn.settings.request_timeout_ms;
+    this.pageSize = conn.settings.page_size;
+    this.locationId = conn.settings.location_id ?? null;
   }
 
   private async post<T>(path: string, body: unknown): Promise<T> {
@@ -136,9 +137,8 @@ export class WixAdapter implements ChannelAdapter {
   async readListings(refs: Array<{ externalId: string; externalLocationId?: string | null }>): Promise<RemoteListing[]> {
     const ids = [...new Set(refs.map((r) => r.externalId))];
     const out: RemoteListing[] = [];
-    for (let i = 0; i < ids.length; i += READ_CHUNK) {
-      const chunk = ids.slice(i, i + READ_CHUNK);
-      for await (const page of this.query({ id: { $in: chunk } }, READ_CHUNK)) out.push(...page.map(toListing));
+    for (const part of chunk(ids, READ_CHUNK)) {
+      for await (const page of this.query({ id: { $in: part } }, READ_CHUNK)) out.push(...page.map(toListing));
     }
     return out;
   }
@@ -168,21 +168,19 @@ export class WixAdapter implements ChannelAdapter {
       else sendable.push({ req: r, revision: remote.version });
     }
 
-    for (let i = 0; i < sendable.length; i += this.capabilities.maxPushBatch) {
-      await this.pushChunk(sendable.slice(i, i + this.capabilities.maxPushBatch), results);
-    }
+    for (const part of chunk(sendable, this.capabilities.maxPushBatch)) await this.pushChunk(part, results);
     return reqs.map((r) => results.get(r.listingId) ?? { listingId: r.listingId, outcome: 'failed', error: 'no result from Wix', retryable: true });
   }
 
-  private async pushChunk(chunk: Array<{ req: PushRequest; revision: string }>, results: Map<string, PushResult>): Promise<void> {
+  private async pushChunk(part: Array<{ req: PushRequest; revision: string }>, results: Map<string, PushResult>): Promise<void> {
     const res = await this.post<BulkUpdateResponse>('/stores/v3/bulk/inventory-items/update', {
-      inventoryItems: chunk.map(({ req, revision }) => ({ inventoryItem: { id: req.externalId, revision, quantity: req.qty } })),
+      inventoryItems: part.map(({ req, revision }) => ({ inventoryItem: { id: req.externalId, revision, quantity: req.qty } })),
       returnEntity: true,
       reason: 'StockClerk sync',
     });
     const rejected: Array<{ req: PushRequest; revision: string; error: string }> = [];
     for (const [idx, r] of (res.results ?? []).entries()) {
-      const sent = chunk[r.itemMetadata?.originalIndex ?? idx];
+      const sent = part[r.itemMetadata?.originalIndex ?? idx];
       if (!sent) continue;
       const { req, revision } = sent;
       if (r.itemMetadata?.success) {

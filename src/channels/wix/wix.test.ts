@@ -8,6 +8,7 @@ import { DEFAULT_KNOBS, type Emulator } from '../../../emulators/kit/index.ts';
 import { createWixEmulator, generateWixKeyPair, type WixAccount } from '../../../emulators/wix/index.ts';
 import { signJwtRS256 } from './jwt.ts';
 import { wixChannel } from './index.ts';
+import { openAdapter } from '../registry.ts';
 
 const keys = generateWixKeyPair();
 const otherKeys = generateWixKeyPair();
@@ -21,7 +22,7 @@ const KEY = 'IST.key-1';
 const creds = { api_key: KEY, site_id: SITE, public_key: keys.publicKey };
 
 function adapter(settings: Record<string, unknown> = {}, credentials: Record<string, string> = creds) {
-  return wixChannel.createAdapter({ channelId: 'ch_wix', baseUrl: emu.url, credentials, settings });
+  return openAdapter(wixChannel, { channelId: 'ch_wix', baseUrl: emu.url, credentials, settings });
 }
 
 async function all(a = adapter({ page_size: 2 })): Promise<{ pages: number; items: RemoteListing[] }> {

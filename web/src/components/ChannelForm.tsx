@@ -1,17 +1,13 @@
 // Connect a channel (type, name, base URL, credentials) or replace an existing channel's
 // credentials. Secrets are typed here and sent once; the API only ever says whether each is set.
-import { useQuery, useQueryClient } from '@tanstack/react-query';
+// The types, their labels, credential fields and the settings a connection needs all come from
+// GET /channel-types (the channel registry): this form knows no platform.
+import { useQueryClient } from '@tanstack/react-query';
 import { useState, type FormEvent } from 'react';
 import { api, errorText } from '../api.ts';
+import { useChannelTypes } from '../channel-types.ts';
 import { useLocations } from '../hooks.ts';
-import { CHANNEL_LABEL, Loading, ErrorBox } from '../ui.tsx';
-
-export interface ChannelType {
-  type: string;
-  default_base_url: string | null;
-  credential_fields: Array<{ name: string; label: string; secret: boolean; required: boolean }>;
-  capabilities?: { quantityModel?: string };
-}
+import { Loading, ErrorBox } from '../ui.tsx';
 
 export interface Channel {
   id: string;
@@ -27,41 +23,29 @@ export interface Channel {
   webhook_url: string;
 }
 
-export function useChannelTypes() {
-  return useQuery({ queryKey: ['channel-types'], queryFn: () => api<{ data: ChannelType[] }>('GET', '/channel-types'), staleTime: Infinity });
-}
-
-/** Platform account settings a connection needs besides credentials (not secret: shown back). */
-const PLATFORM_SETTINGS: Record<string, Array<{ name: string; label: string }>> = {
-  deliveroo: [
-    { name: 'brand_id', label: 'Brand ID' },
-    { name: 'site_id', label: 'Site ID' },
-    { name: 'menu_id', label: 'Menu ID' },
-  ],
-};
-
 const multiline = (f: { name: string; label: string }) => /pem|public_key/i.test(f.name + f.label);
 
 export function ChannelForm({ channel, onSaved }: { channel?: Channel; onSaved: (c: Channel, test: { ok: boolean; account?: string; error?: { message: string } }) => void }) {
   const types = useChannelTypes();
   const qc = useQueryClient();
-  const [type, setType] = useState(channel?.type ?? 'eposnow');
+  const [chosenType, setType] = useState(channel?.type ?? '');
   const [name, setName] = useState(channel?.name ?? '');
   const [baseUrl, setBaseUrl] = useState<string | null>(channel?.base_url ?? null);
   const [creds, setCreds] = useState<Record<string, string>>({});
-  const [settings, setSettings] = useState<Record<string, string>>(
-    Object.fromEntries((PLATFORM_SETTINGS[channel?.type ?? ''] ?? []).map((f) => [f.name, String(channel?.settings[f.name] ?? '')])),
-  );
+  // Settings typed into the form; a field not typed in shows what the channel holds.
+  const [settings, setSettings] = useState<Record<string, string>>({});
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
   const locations = useLocations();
   const [location, setLocation] = useState('');
   if (types.isPending) return <Loading what="Loading channel types" />;
   if (types.isError) return <ErrorBox error={types.error} retry={() => types.refetch()} />;
-  const def = types.data.data.find((t) => t.type === type)!;
+  const def = types.data.data.find((t) => t.type === chosenType) ?? types.data.data[0]!;
+  const type = def.type;
   const fields = def.credential_fields;
-  const settingFields = PLATFORM_SETTINGS[type] ?? [];
-  const platformSettings = Object.fromEntries(settingFields.map((f) => [f.name, settings[f.name] ?? '']).filter(([, v]) => v !== ''));
+  const settingFields = def.setting_fields;
+  const settingValue = (name: string) => settings[name] ?? (channel ? String(channel.settings[name] ?? '') : '');
+  const platformSettings = Object.fromEntries(settingFields.map((f) => [f.name, settingValue(f.name)]).filter(([, v]) => v !== ''));
   const submit = async (e: FormEvent) => {
     e.preventDefault();
     setBusy(true);
@@ -77,7 +61,7 @@ export function ChannelForm({ channel, onSaved }: { channel?: Channel; onSaved: 
         if (settingFields.some((f) => (platformSettings[f.name] ?? '') !== String(channel.settings[f.name] ?? ''))) body.settings = platformSettings;
         saved = Object.keys(body).length ? await api<Channel>('PATCH', `/channels/${channel.id}`, body) : channel;
       } else {
-        const body: Record<string, unknown> = { type, name: name || CHANNEL_LABEL[type] || type, credentials };
+        const body: Record<string, unknown> = { type, name: name || def.label, credentials };
         // The channel sells this location's stock and its sales are taken from there (the
         // engine takes no sale from a channel without one).
         const loc = location || locations.data?.data[0]?.id;
@@ -105,7 +89,7 @@ export function ChannelForm({ channel, onSaved }: { channel?: Channel; onSaved: 
           <select name="type" value={type} onChange={(e) => (setType(e.target.value), setBaseUrl(null), setCreds({}), setSettings({}))}>
             {types.data.data.map((t) => (
               <option key={t.type} value={t.type}>
-                {CHANNEL_LABEL[t.type] ?? t.type}
+                {t.label}
               </option>
             ))}
           </select>
@@ -113,7 +97,7 @@ export function ChannelForm({ channel, onSaved }: { channel?: Channel; onSaved: 
       )}
       <label>
         Name
-        <input name="name" placeholder={CHANNEL_LABEL[type]} value={name} onChange={(e) => setName(e.target.value)} />
+        <input name="name" placeholder={def.label} value={name} onChange={(e) => setName(e.target.value)} />
       </label>
       <label>
         API base URL
@@ -153,7 +137,7 @@ export function ChannelForm({ channel, onSaved }: { channel?: Channel; onSaved: 
       {settingFields.map((f) => (
         <label key={f.name}>
           {f.label}
-          <input name={`settings.${f.name}`} required value={settings[f.name] ?? ''} onChange={(e) => setSettings({ ...settings, [f.name]: e.target.value })} />
+          <input name={`settings.${f.name}`} required value={settingValue(f.name)} onChange={(e) => setSettings({ ...settings, [f.name]: e.target.value })} />
         </label>
       ))}
       {channel && <small>Replacing credentials replaces all of them: fill every required field.</small>}

@@ -4,9 +4,10 @@ import { useInfiniteQuery, useQuery, useQueryClient } from '@tanstack/react-quer
 import { useState } from 'react';
 import { useLocation } from 'wouter';
 import { api, errorText } from '../api.ts';
-import { ChannelForm, useChannelTypes } from '../components/ChannelForm.tsx';
+import { useChannelTypes } from '../channel-types.ts';
+import { ChannelForm } from '../components/ChannelForm.tsx';
 import { UnmatchedListings } from '../components/UnmatchedListings.tsx';
-import { Badge, CHANNEL_LABEL, Empty, ErrorBox, Loading, PageHeader, timeAgo } from '../ui.tsx';
+import { Badge, ChannelLabel, Empty, ErrorBox, Loading, PageHeader, timeAgo } from '../ui.tsx';
 import { SyncEventRow } from './SyncLog.tsx';
 
 export default function ChannelDetail({ id }: { id: string }) {
@@ -45,7 +46,7 @@ export default function ChannelDetail({ id }: { id: string }) {
       </PageHeader>
       <section className="card">
         <p>
-          {CHANNEL_LABEL[c.type] ?? c.type} · {c.base_url} · last sync {timeAgo(c.last_sync_at)}
+          <ChannelLabel type={c.type} /> · {c.base_url} · last sync {timeAgo(c.last_sync_at)}
         </p>
         <p className="small">
           Credentials:{' '}

@@ -4,7 +4,7 @@ import { useState } from 'react';
 import { Link, useLocation } from 'wouter';
 import { api } from '../api.ts';
 import { ChannelForm } from '../components/ChannelForm.tsx';
-import { Badge, CHANNEL_LABEL, Empty, ErrorBox, Loading, PageHeader, timeAgo } from '../ui.tsx';
+import { Badge, ChannelLabel, Empty, ErrorBox, Loading, PageHeader, timeAgo } from '../ui.tsx';
 
 export default function Channels() {
   const q = useQuery({ queryKey: ['channels'], queryFn: () => api.get('/channels', { query: { limit: 100 } }) });
@@ -31,7 +31,9 @@ export default function Channels() {
               <h3>
                 {c.name} <Badge value={c.status} />
               </h3>
-              <p>{CHANNEL_LABEL[c.type] ?? c.type}</p>
+              <p>
+                <ChannelLabel type={c.type} />
+              </p>
               <p className="small">
                 {c.listings.matched}/{c.listings.total} listings matched · last sync {timeAgo(c.last_sync_at)}
               </p>

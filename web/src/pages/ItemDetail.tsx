@@ -5,9 +5,9 @@ import { useState } from 'react';
 import { Link } from 'wouter';
 import { api, errorText, type Schema } from '../api.ts';
 import { StockHistoryChart } from '../components/Charts.tsx';
-import { Badge, CHANNEL_LABEL, Empty, ErrorBox, Loading, PageHeader, timeAgo, when } from '../ui.tsx';
+import { Badge, ChannelLabel, Empty, ErrorBox, Loading, PageHeader, timeAgo, when } from '../ui.tsx';
 import { ItemEditor } from './Items.tsx';
-import { useChannelTypes } from '../components/ChannelForm.tsx';
+import { useChannelTypes } from '../channel-types.ts';
 
 export default function ItemDetail({ id }: { id: string }) {
   const item = useQuery({ queryKey: ['item', id], queryFn: () => api.get('/items/{id}', { path: { id } }) });
@@ -123,7 +123,9 @@ function ListingRow({ listing }: { listing: Schema<'ItemDetail'>['listings'][num
   };
   return (
     <li className="listing-row" data-testid="listing-row">
-      <strong>{listing.channel_name}</strong> <small>{CHANNEL_LABEL[listing.channel_type]}</small> <Badge value={listing.state} /> last pushed {shown(listing.last_pushed_qty)}, channel holds {shown(listing.last_seen_qty)}, synced {timeAgo(listing.last_synced_at)}
+      <strong>{listing.channel_name}</strong> <small>
+        <ChannelLabel type={listing.channel_type} />
+      </small> <Badge value={listing.state} /> last pushed {shown(listing.last_pushed_qty)}, channel holds {shown(listing.last_seen_qty)}, synced {timeAgo(listing.last_synced_at)}
       {listing.last_error && <small className="bad-text"> {listing.last_error}</small>}
       <button onClick={sync}>Sync now</button>
       {msg && <small> {msg}</small>}

@@ -7,7 +7,7 @@ import { useDeferredValue, useEffect, useRef, useState, type FormEvent } from 'r
 import { Link } from 'wouter';
 import { api, errorText, type Answer, type BodyOf } from '../api.ts';
 import { useLocations } from '../hooks.ts';
-import { Badge, CHANNEL_LABEL, Empty, ErrorBox, Loading, PageHeader } from '../ui.tsx';
+import { Badge, ChannelLabel, Empty, ErrorBox, Loading, PageHeader } from '../ui.tsx';
 
 type RowsPage = Answer<'/item-rows'>;
 export type ItemRow = RowsPage['data'][number];
@@ -122,7 +122,7 @@ function Row({ item, channels, locName, open, toggle }: { item: ItemRow; channel
             const shown = (n: number | null | undefined) => (n === null || n === undefined ? '—' : ch?.quantity_model === 'availability' ? (n > 0 ? 'on' : 'off') : n);
             return (
               <span key={l.id} className="listing-chip" data-testid="listing-chip" data-channel={ch?.type} title={`${ch?.name}: sellable ${shown(l.sellable)}, last pushed ${shown(l.last_pushed_qty)} (${state})`}>
-                {CHANNEL_LABEL[ch?.type ?? ''] ?? ch?.name ?? 'channel'} {shown(l.sellable)}/{shown(l.last_pushed_qty)} <Badge value={state} />
+                {ch ? <ChannelLabel type={ch.type} /> : 'channel'} {shown(l.sellable)}/{shown(l.last_pushed_qty)} <Badge value={state} />
               </span>
             );
           })}

@@ -6,7 +6,7 @@ import { useLocation } from 'wouter';
 import { api, errorText, type Answer, type Schema } from '../api.ts';
 import { ChannelForm } from '../components/ChannelForm.tsx';
 import { UnmatchedListings } from '../components/UnmatchedListings.tsx';
-import { Badge, CHANNEL_LABEL, ErrorBox, Loading, PageHeader } from '../ui.tsx';
+import { Badge, ChannelLabel, ErrorBox, Loading, PageHeader } from '../ui.tsx';
 
 const STEPS = ['Business', 'Channels', 'Buffer', 'Done'] as const;
 
@@ -151,7 +151,9 @@ function ChannelSetup({ channel, justTested }: { channel: Schema<'Channel'>; jus
   return (
     <section className="card" data-testid={`setup-${channel.type}`} aria-label={`Channel ${channel.name}`}>
       <h3>
-        {channel.name} <small>{CHANNEL_LABEL[channel.type]}</small> <Badge value={channel.status} />
+        {channel.name} <small>
+          <ChannelLabel type={channel.type} />
+        </small> <Badge value={channel.status} />
       </h3>
       {test && (test.ok ? <p className="ok-text">Connection works{test.account ? ` (account ${test.account})` : ''}.</p> : <p className="form-error" role="alert">Connection failed: {test.error?.message}</p>)}
       <p className="small">

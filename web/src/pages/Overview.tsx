@@ -5,7 +5,7 @@ import { Link } from 'wouter';
 import { api, type Schema } from '../api.ts';
 import { ActivityChart } from '../components/Charts.tsx';
 import { subscribe } from '../stream.ts';
-import { Badge, CHANNEL_LABEL, Empty, ErrorBox, Loading, PageHeader, timeAgo } from '../ui.tsx';
+import { Badge, ChannelLabel, Empty, ErrorBox, Loading, PageHeader, timeAgo } from '../ui.tsx';
 import { AlertRow } from './Alerts.tsx';
 import { SyncEventRow } from './SyncLog.tsx';
 
@@ -49,7 +49,9 @@ export default function Overview() {
                   {overview.data.channels.map((c) => (
                     <tr key={c.id}>
                       <td>
-                        <Link href={`/channels/${c.id}`}>{c.name}</Link> <small>{CHANNEL_LABEL[c.type]}</small>
+                        <Link href={`/channels/${c.id}`}>{c.name}</Link> <small>
+                          <ChannelLabel type={c.type} />
+                        </small>
                       </td>
                       <td>
                         <Badge value={c.status} />

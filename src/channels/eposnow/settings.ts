@@ -1,0 +1,24 @@
+// What connecting an Epos Now account takes: the key and secret of a REST API device (Basic auth),
+// and optionally a webhook signing secret; settings: the location to stock, the timeout.
+import { z } from 'zod';
+import { credential, platformId, requestTimeoutMs, secret } from '../fields.ts';
+import { channelSettings } from '../settings.ts';
+
+export const eposnowCredentials = z.strictObject({
+  api_key: credential('API key (Back Office > Web Integrations > REST API device)'),
+  api_secret: secret('API secret'),
+  // Webhooks are in beta and unsigned in the vendor docs (our signing is a GUESS): without a
+  // secret, webhook deliveries fail verification and the Watcher's Transaction poll carries sales.
+  webhook_secret: secret('Webhook signing secret').optional(),
+});
+
+export const eposnowSettings = channelSettings({
+  // A numeric id; a string is accepted as typed into a form (the adapter reads it as a number).
+  location_id: z
+    .union([platformId, z.number().int().min(0).max(Number.MAX_SAFE_INTEGER)])
+    .meta({ title: 'Location', description: "The Epos Now location this channel stocks; absent = the account's first location" })
+    .optional(),
+  request_timeout_ms: requestTimeoutMs(10_000),
+});
+
+export type EposnowSettings = z.output<typeof eposnowSettings>;
