@@ -14,7 +14,8 @@ import type { PageRequest } from './paging.ts';
 import type { Q, Scope } from './scope.ts';
 import { byKey, checkLineRefs, getDocument, listDocuments, lockDocument, lockForEdit, receipt, setStatus, type StockDocument } from './stock-documents.ts';
 
-export type PurchaseOrderStatus = 'open' | 'partially_received' | 'received' | 'cancelled' | 'closed';
+export const STATUSES = ['open', 'partially_received', 'received', 'cancelled', 'closed'] as const;
+export type PurchaseOrderStatus = (typeof STATUSES)[number];
 
 export type PurchaseOrder = {
   id: string;

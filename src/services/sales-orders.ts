@@ -14,8 +14,10 @@ import { page, type PageRequest } from './paging.ts';
 import type { Q, Scope } from './scope.ts';
 import { checkLineRefs, getDocument, insufficientStock, listDocuments, lockDocument, setStatus, type StockDocument } from './stock-documents.ts';
 
-export type SalesOrderStatus = 'reserved' | 'shipped' | 'cancelled' | 'expired';
-export type ReservationStatus = 'active' | 'released' | 'consumed' | 'expired';
+export const ORDER_STATUSES = ['reserved', 'shipped', 'cancelled', 'expired'] as const;
+export const RESERVATION_STATUSES = ['active', 'released', 'consumed', 'expired'] as const;
+export type SalesOrderStatus = (typeof ORDER_STATUSES)[number];
+export type ReservationStatus = (typeof RESERVATION_STATUSES)[number];
 
 export type SalesOrder = {
   id: string;

@@ -5,8 +5,7 @@
 import { AppError, conflict, notFound } from '../domain/errors.ts';
 // TODO(merge): refuseKits moves to src/services (kits.ts); import it from there, not from http.
 import { refuseKits } from '../http/routes/common.ts';
-import type { PageRequest } from './paging.ts';
-import { page } from './paging.ts';
+import { page, type PageRequest } from './paging.ts';
 import type { Q } from './scope.ts';
 
 export interface StockDocument {
@@ -42,10 +41,10 @@ export async function listDocuments<T extends { id: string }>(q: Q, kind: StockD
 }
 
 /**
- * Locks a document for a change of status and reads its lines (`linesSql`, parameters $1 tenant and
- * $2 id; none without it) under that lock: 404 when there is none, 409 conflict when its status is not one of
- * `allowed`. Every writer of a document's lines holds this lock, so the lines read here stay as
- * they are until the transaction ends.
+ * Locks a document for a change of status and reads its lines under that lock (`linesSql`, with
+ * $1 tenant and $2 id; none without it): 404 when there is none, 409 conflict when its status is
+ * not one of `allowed`. Every writer of a document's lines holds this lock, so the lines read here
+ * stay as they are until the transaction ends.
  */
 export async function lockDocument<H, L>(
   tx: Q,

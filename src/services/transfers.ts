@@ -13,7 +13,8 @@ import type { PageRequest } from './paging.ts';
 import type { Q, Scope } from './scope.ts';
 import { byKey, checkLineRefs, getDocument, insufficientStock, listDocuments, lockDocument, lockForEdit, receipt, setStatus, type StockDocument } from './stock-documents.ts';
 
-export type TransferStatus = 'in_transit' | 'partially_received' | 'received' | 'cancelled';
+export const STATUSES = ['in_transit', 'partially_received', 'received', 'cancelled'] as const;
+export type TransferStatus = (typeof STATUSES)[number];
 
 export type Transfer = {
   id: string;

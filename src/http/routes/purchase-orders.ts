@@ -48,10 +48,9 @@ const PoPatch = z
   .strictObject({ supplier: text(1, 200).nullable().optional(), reference: text(1, 200).nullable().optional() })
   .refine((b) => Object.keys(b).length > 0, 'Send at least one field');
 
-const STATUSES = ['open', 'partially_received', 'received', 'cancelled', 'closed'] as const;
 const PoQuery = z.strictObject({
   ...pageQuery,
-  status: z.enum(STATUSES).optional(),
+  status: z.enum(purchaseOrders.STATUSES).optional(),
   item_id: idRef('item').optional(),
   location_id: idRef('loc').optional(),
 });
@@ -59,7 +58,7 @@ const PoQuery = z.strictObject({
 const PurchaseOrder = named(
   z.strictObject({
     id: z.string(),
-    status: z.enum(STATUSES),
+    status: z.enum(purchaseOrders.STATUSES),
     supplier: z.string().nullable(),
     reference: z.string().nullable(),
     version: z.number().int(),

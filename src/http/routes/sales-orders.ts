@@ -33,8 +33,7 @@ const OrderCreate = z
   .refine((b) => new Set(b.lines.map((l) => l.item_id)).size === b.lines.length, { path: ['lines'], message: 'one line per item' });
 const ReservationCreate = z.strictObject({ item_id: idRef('item'), location_id: idRef('loc'), qty: z.number().int().min(1).max(MAX_QTY), hold_for_s: ttl });
 
-const ORDER_STATUSES = ['reserved', 'shipped', 'cancelled', 'expired'] as const;
-const RESERVATION_STATUSES = ['active', 'released', 'consumed', 'expired'] as const;
+const { ORDER_STATUSES, RESERVATION_STATUSES } = salesOrders;
 const OrdersQuery = z.strictObject({ ...pageQuery, status: z.enum(ORDER_STATUSES).optional() });
 const ReservationsQuery = z.strictObject({
   ...pageQuery,

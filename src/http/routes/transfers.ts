@@ -38,10 +38,9 @@ const TransferReceive = z
   .refine((b) => oneLinePerItem(b.lines), { path: ['lines'], message: 'one line per item' });
 const TransferPatch = z.strictObject({ reference: text(1, 200).nullable() });
 
-const STATUSES = ['in_transit', 'partially_received', 'received', 'cancelled'] as const;
 const TransfersQuery = z.strictObject({
   ...pageQuery,
-  status: z.enum(STATUSES).optional(),
+  status: z.enum(transfers.STATUSES).optional(),
   from_location_id: idRef('loc').optional(),
   to_location_id: idRef('loc').optional(),
   item_id: idRef('item').optional(),
@@ -50,7 +49,7 @@ const TransfersQuery = z.strictObject({
 const Transfer = named(
   z.strictObject({
     id: z.string(),
-    status: z.enum(STATUSES),
+    status: z.enum(transfers.STATUSES),
     from_location_id: z.string(),
     to_location_id: z.string(),
     reference: z.string().nullable(),
