@@ -3,8 +3,7 @@
 // (lines included, one statement whatever the page size), checking what its lines name, locking it
 // for a change of status, and the arithmetic of a receipt are written here once.
 import { AppError, conflict, notFound } from '../domain/errors.ts';
-// TODO(merge): refuseKits moves to src/services (kits.ts); import it from there, not from http.
-import { refuseKits } from '../http/routes/common.ts';
+import { refuseKits } from './kits.ts';
 import { page, type PageRequest } from './paging.ts';
 import type { Q } from './scope.ts';
 

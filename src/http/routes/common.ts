@@ -78,7 +78,6 @@ export function requestOrigin(req: FastifyRequest): string {
 export const pgCode = (err: unknown): string | undefined => (err as { code?: string } | null)?.code;
 
 // The kit rule moved to src/services/kits.ts; re-exported for the routes that still call it here.
-export { refuseKits } from '../../services/kits.ts';
 
 /** A body whose fields are all optional must still be an object (`{}`), not JSON null. */
 export function objectBody(body: unknown): unknown {
