@@ -77,8 +77,6 @@ export function requestOrigin(req: FastifyRequest): string {
 
 export const pgCode = (err: unknown): string | undefined => (err as { code?: string } | null)?.code;
 
-// The kit rule moved to src/services/kits.ts; re-exported for the routes that still call it here.
-
 /** A body whose fields are all optional must still be an object (`{}`), not JSON null. */
 export function objectBody(body: unknown): unknown {
   if (body === null) throw new ApiError(400, 'validation_failed', 'The request is not valid', [{ path: '', message: 'expected an object, e.g. {}' }]);
