@@ -75,7 +75,6 @@ export function requestOrigin(req: FastifyRequest): string {
   return `${req.protocol}://${req.host}`;
 }
 
-export const pgCode = (err: unknown): string | undefined => (err as { code?: string } | null)?.code;
 
 /** A body whose fields are all optional must still be an object (`{}`), not JSON null. */
 export function objectBody(body: unknown): unknown {
