@@ -74,16 +74,7 @@ describe('a server on the embedded PostgreSQL of its DATA_DIR', () => {
   beforeAll(async () => {
     rx = await startReceiver();
   });
-  beforeEach(() => onTestFailed(async () => {
-    console.error(server?.lines.filter((l) => !l.includes('"msg":"request"')).slice(-60).join('\n'));
-    const { default: pg } = await import('pg');
-    const c = new pg.Client({ connectionString: `postgres://postgres:postgres@127.0.0.1:${postmaster()[3]}/stockclerk` });
-    await c.connect();
-    console.error('DEBUG', JSON.stringify((await c.query(`select t.identifier, j.* from graphile_worker._private_jobs j join graphile_worker._private_tasks t on t.id=j.task_id`)).rows, null, 1));
-    console.error('DEBUG', JSON.stringify((await c.query(`select * from graphile_worker._private_job_queues`)).rows));
-    console.error('DEBUG', JSON.stringify((await c.query(`select * from job_outbox`)).rows));
-    await c.end();
-  }));
+  beforeEach(() => onTestFailed(() => console.error(server?.lines.filter((l) => !l.includes('"msg":"request"')).slice(-60).join('\n'))));
   afterAll(async () => {
     server?.child.kill('SIGKILL');
     await rx?.close();
