@@ -138,20 +138,28 @@ function readOwner(dataDir: string): Owner | null {
 }
 
 /**
- * Takes DATA_DIR/postgres.owner (created exclusively), or returns the live process that holds it.
- * A file left by a process that died is taken over.
+ * Takes DATA_DIR/postgres.owner, or returns the live process that holds it. A file left by a
+ * process that died is taken over.
  */
 function claimOwnership(dataDir: string, role: Owner['role']): Owner | null {
-  for (let attempt = 0; attempt < 5; attempt++) {
-    try {
-      fs.writeFileSync(ownerFile(dataDir), JSON.stringify(self(role, null)), { flag: 'wx' });
-      return null;
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+  // Written aside and linked into place: the link fails if the file exists, and nobody ever
+  // reads a half-written one.
+  const mine = `${ownerFile(dataDir)}.${process.pid}`;
+  fs.writeFileSync(mine, JSON.stringify(self(role, null)));
+  try {
+    for (let attempt = 0; attempt < 5; attempt++) {
+      try {
+        fs.linkSync(mine, ownerFile(dataDir));
+        return null;
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      }
+      const owner = readOwner(dataDir);
+      if (owner && ownerAlive(owner)) return owner;
+      fs.rmSync(ownerFile(dataDir), { force: true }); // its process is gone
     }
-    const owner = readOwner(dataDir);
-    if (owner && ownerAlive(owner)) return owner;
-    fs.rmSync(ownerFile(dataDir), { force: true }); // its process is gone (or the file is half-written: retry)
+  } finally {
+    fs.rmSync(mine, { force: true });
   }
   throw new Error(`cannot take ${ownerFile(dataDir)}: remove it if no StockClerk process runs on this DATA_DIR`);
 }
@@ -319,7 +327,9 @@ async function startOwned(dataDir: string, role: Owner['role'], log: (msg: strin
     proc?.once('exit', (code, signal) => {
       if (!stopping && proc === child()) onExit?.(signal ? `killed by ${signal}` : `exit code ${code}`);
     });
-    fs.writeFileSync(ownerFile(dataDir), JSON.stringify(self(role, port)));
+    // Replaced whole (rename), never seen half-written.
+    fs.writeFileSync(`${ownerFile(dataDir)}.${process.pid}`, JSON.stringify(self(role, port)));
+    fs.renameSync(`${ownerFile(dataDir)}.${process.pid}`, ownerFile(dataDir));
   };
   if (!fs.existsSync(path.join(dir, 'PG_VERSION'))) await pg.initialise();
   await start();
