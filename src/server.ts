@@ -7,6 +7,7 @@ import { loadOrCreateSecret, Sealer } from './db/crypto.ts';
 import { startEmbedded, type EmbeddedDb } from './db/embedded.ts';
 import { migrateDatabase } from './db/migrate.ts';
 import { createPool, type Db } from './db/pool.ts';
+import { DatabaseWatch } from './db/watch.ts';
 import { ChannelRuntime } from './engine/channel-runtime.ts';
 import { DEFAULT_TUNING, type AppContext, type EngineTuning } from './engine/context.ts';
 import { JobRuntime } from './engine/job-runtime.ts';
@@ -15,6 +16,7 @@ import { startRelay, type Relay } from './engine/relay.ts';
 import { buildApp } from './http/app.ts';
 import { StreamHub } from './http/stream.ts';
 import { createLogger, type Logger } from './log.ts';
+import { restartEmbeddedOnExit, superviseWorker } from './recovery.ts';
 
 export interface StartOptions {
   api?: boolean;
@@ -27,6 +29,8 @@ export interface StartOptions {
   /** An API process without workers still relays its own outbox rows at once (webhook intake
    *  nudges it), rather than leaving them to another process's next poll. */
   relay?: boolean;
+  /** The embedded PostgreSQL died and could not be started again. Default: stop and exit 1. */
+  onFatal?: (err: Error) => void;
 }
 
 export interface StockClerk {
@@ -38,15 +42,21 @@ export interface StockClerk {
 }
 
 export async function startStockClerk(config: Config, opts: StartOptions = {}): Promise<StockClerk> {
-  const log = opts.log ?? createLogger(config.logLevel);
+  let log = opts.log ?? createLogger(config.logLevel);
   let embedded: EmbeddedDb | null = null;
   let databaseUrl = config.databaseUrl;
   if (!databaseUrl) {
     embedded = await startEmbedded(config.dataDir, (m) => log.warn({ postgres: m }, 'embedded postgres'));
     databaseUrl = embedded.url;
-    log.info({ data_dir: config.dataDir }, 'embedded PostgreSQL started');
+    if (embedded.owned) log.info({ data_dir: config.dataDir }, 'embedded PostgreSQL started');
+    // Another StockClerk server runs on this DATA_DIR: use its PostgreSQL, never stop or restart it.
+    else log.info({ data_dir: config.dataDir, owner_pid: embedded.ownerPid }, 'using the embedded PostgreSQL of the StockClerk server already running on DATA_DIR');
   }
   await migrateDatabase(databaseUrl);
+  const watch = new DatabaseWatch(databaseUrl, log);
+  watch.start();
+  // Every part logs through this: an outage is logged once, not once per failed query.
+  log = watch.quiet(log);
   const db = createPool(databaseUrl, opts.poolSize ?? 30);
   const sealer = new Sealer(loadOrCreateSecret(config.encryptionKey, config.dataDir, 'credentials.key'));
   const jwtKey = loadOrCreateSecret(config.jwtSecret, config.dataDir, 'jwt.key');
@@ -61,6 +71,7 @@ export async function startStockClerk(config: Config, opts: StartOptions = {}): 
     jobs: new JobRuntime(),
   };
   let ready = false;
+  let stopping = false;
   let worker: WorkerHandle | null = null;
   let workerDb: Db | null = null;
   let relay: Relay | null = null;
@@ -74,6 +85,7 @@ export async function startStockClerk(config: Config, opts: StartOptions = {}): 
     databaseUrl,
     async stop() {
       ready = false;
+      stopping = true;
       await app?.close().catch((err) => log.error({ err }, 'closing http'));
       await hub?.stop();
       await worker?.stop().catch((err) => log.error({ err }, 'stopping worker'));
@@ -82,15 +94,23 @@ export async function startStockClerk(config: Config, opts: StartOptions = {}): 
       await workerDb?.end().catch(() => {});
       await ctx.channels.close();
       await db.end().catch(() => {});
+      await watch.stop();
       await embedded?.stop().catch((err) => log.error({ err }, 'stopping postgres'));
     },
   };
+  if (embedded?.owned) {
+    restartEmbeddedOnExit(embedded, watch, log, opts.onFatal ?? ((err: Error) => {
+      if (stopping) return;
+      log.fatal({ reason: err.message }, 'the embedded PostgreSQL cannot be restarted; exiting');
+      void sc.stop().finally(() => process.exit(1));
+    }));
+  }
   try {
     if (opts.worker !== false) {
       // The agents get a pool of their own: asynchronous commit (see PoolOptions) and no competition
       // with API requests for connections.
-      workerDb = createPool(databaseUrl, config.workerConcurrency + 8, { asyncCommit: true });
-      worker = await startWorker({ ...ctx, db: workerDb });
+      const wdb = (workerDb = createPool(databaseUrl, config.workerConcurrency + 8, { asyncCommit: true }));
+      worker = await superviseWorker(() => startWorker({ ...ctx, db: wdb }), watch, log);
     }
     if (opts.relay && !worker) relay = startRelay(ctx);
     // No scheduler here to sample the job queue (/metrics, the agents' view): a clock of its own.
@@ -98,7 +118,7 @@ export async function startStockClerk(config: Config, opts: StartOptions = {}): 
     if (opts.api !== false) {
       hub = new StreamHub(databaseUrl);
       await hub.start();
-      app = await buildApp(ctx, { ready: () => ready, hub });
+      app = await buildApp(ctx, { ready: () => ready, hub, database: () => watch.status() });
       const addr = await app.listen({ port: config.port, host: config.host });
       url = addr.replace('0.0.0.0', '127.0.0.1').replace('[::]', '127.0.0.1');
       sc.app = app;

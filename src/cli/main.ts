@@ -17,10 +17,15 @@ const USAGE = `usage: stockclerk <command>
   platform-key --name N --tenants ten_a,ten_b [--scopes read,write]
            a key for an integrator acting on several tenants (printed once)`;
 
+/**
+ * The database of DATA_DIR for a one-off command: with a server running there, that server's
+ * PostgreSQL (used, never stopped); else one started for the command and stopped after it.
+ */
 async function withDatabase<T>(fn: (url: string) => Promise<T>): Promise<T> {
   const config = loadConfig();
   if (config.databaseUrl) return fn(config.databaseUrl);
-  const emb = await startEmbedded(config.dataDir);
+  const emb = await startEmbedded(config.dataDir, (m) => console.error(m), { role: 'cli' });
+  if (!emb.owned) console.error(`using the PostgreSQL of the StockClerk server running on ${config.dataDir} (pid ${emb.ownerPid})`);
   try {
     return await fn(emb.url);
   } finally {

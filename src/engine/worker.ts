@@ -70,6 +70,11 @@ function startHeartbeats(ctx: AppContext, workerIds: string[]): { stop(): Promis
   return {
     async stop() {
       clearInterval(timer);
+      // Called once the runner stopped, so nothing of ours runs: a lock still held under our ids
+      // is one whose release was lost (the database went away as a job ended, or came back from
+      // a crash without our asynchronous commit of it). Unreleased, it would hold the job, and
+      // its queue, for graphile-worker's 4 hours.
+      await ctx.db.query(`select graphile_worker.force_unlock_workers($1::text[])`, [workerIds]).catch(() => {});
       await ctx.db.query(`delete from worker_heartbeats where worker_id = any($1)`, [workerIds]).catch(() => {});
     },
   };
@@ -105,8 +110,11 @@ export async function startWorker(ctx: AppContext, opts: { concurrency?: number;
     // LISTEN/NOTIFY picks up new jobs at once; the poll is for jobs added for later.
     pollInterval: 500,
     logger: quietLogger,
-    // Our jobs are short and many: don't wait to batch completions.
-    preset: { worker: { getQueueNameBatchDelay: 0 } },
+    // Our jobs are short and many: don't wait to batch completions. Batched (with no wait) rather
+    // than one by one, a completion that cannot be recorded (the database went away as the job
+    // ended) shuts the pool down, which src/recovery.ts restarts; one by one, graphile-worker
+    // leaves that rejection unhandled and the process dies.
+    preset: { worker: { getQueueNameBatchDelay: 0, completeJobBatchDelay: 0, failJobBatchDelay: 0 } },
   });
   const stopScheduler = opts.scheduler === false ? () => {} : startScheduler(ctx);
   const heartbeats = startHeartbeats(ctx, workerIds);
@@ -117,8 +125,11 @@ export async function startWorker(ctx: AppContext, opts: { concurrency?: number;
       stopScheduler();
       await relay.stop();
       for (const p of pools) ctx.jobs.removePool(p);
-      await runner.stop();
-      await heartbeats.stop();
+      try {
+        await runner.stop();
+      } finally {
+        await heartbeats.stop(); // also when the runner had stopped by itself (and says so)
+      }
     },
   };
 }

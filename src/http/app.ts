@@ -6,6 +6,7 @@ import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import websocket from '@fastify/websocket';
 import { z } from 'zod';
+import type { DatabaseStatus } from '../db/watch.ts';
 import type { AppContext } from '../engine/context.ts';
 import { registry } from '../metrics.ts';
 import { serveDashboard } from './dashboard.ts';
@@ -27,6 +28,9 @@ export interface AppOptions {
   /** Reported by /healthz: true once migrations ran and the workers are up. */
   ready: () => boolean;
   hub: StreamHub;
+  /** Reported by /healthz: whether the database answers (src/db/watch.ts). Only an app built for
+   *  its OpenAPI document goes without. */
+  database?: () => Promise<DatabaseStatus>;
   /** Rate limits of API keys (tests pass small plans). */
   limiter?: RateLimiter;
 }
@@ -71,6 +75,9 @@ export async function buildApp(ctx: AppContext, opts: AppOptions): Promise<Fasti
 
   app.get('/healthz', async (_req, reply) => {
     if (!opts.ready()) return reply.code(503).send({ status: 'starting' });
+    // Up but without its database, this process can serve nothing: a load balancer must look elsewhere.
+    const database = (await opts.database?.()) ?? { ok: true };
+    if (!database.ok) return reply.code(503).send({ status: 'unavailable', database: 'unreachable', since: database.since?.toISOString() });
     return { status: 'ok' };
   });
   app.get('/metrics', async (_req, reply) => {

@@ -60,4 +60,35 @@ describe('embedded PostgreSQL', () => {
     await c.end();
     await emb.stop();
   }, 60_000);
+
+  it('leaves alone a live process that is not PostgreSQL but has the PID a stale postmaster.pid names', async () => {
+    const bystander = spawn('sleep', ['60'], { stdio: 'ignore' });
+    try {
+      fs.writeFileSync(path.join(dir, 'pg', 'postmaster.pid'), `${bystander.pid}\n${dir}/pg\n0\n5432\n/tmp\n127.0.0.1\n0 0\nready\n`);
+      const emb = await startEmbedded(dir);
+      expect(bystander.exitCode).toBeNull();
+      expect(bystander.signalCode).toBeNull();
+      await emb.stop();
+    } finally {
+      bystander.kill('SIGKILL');
+    }
+  }, 60_000);
+
+  it('a second user of a DATA_DIR whose PostgreSQL runs uses it, and its stop() leaves it running', async () => {
+    // What a dead process left behind is taken over.
+    fs.writeFileSync(path.join(dir, 'postgres.owner'), JSON.stringify({ pid: 2 ** 22 + 1, started: null, role: 'server', port: 1 }));
+    const first = await startEmbedded(dir);
+    expect(first.owned).toBe(true);
+    const second = await startEmbedded(dir, () => {}, { role: 'cli' });
+    expect(second.owned).toBe(false);
+    expect(second.url).toBe(first.url);
+    await second.stop();
+    const { default: pg } = await import('pg');
+    const c = new pg.Client({ connectionString: first.url });
+    await c.connect();
+    expect((await c.query('select 1 as one')).rows[0].one).toBe(1);
+    await c.end();
+    await first.stop();
+    expect(fs.existsSync(path.join(dir, 'postgres.owner'))).toBe(false);
+  }, 60_000);
 });
