@@ -47,7 +47,11 @@ export async function benchApi(o: ApiBenchOptions): Promise<Record<string, unkno
     for (let i = 0; i < o.items; i += 5000) {
       const batch = Array.from({ length: Math.min(5000, o.items - i) }, (_, k) => {
         const n = i + k;
-        return { sku: `SKU-${String(n).padStart(6, '0')}`, name: `${words[n % 16]} ${words[(n >> 4) % 16]} ${words[(n >> 8) % 16]} ${n}`, barcode: String(5_000_000_000_000 + n) };
+        return {
+          sku: `SKU-${String(n).padStart(6, '0')}`,
+          name: `${words[n % 16]} ${words[(n >> 4) % 16]} ${words[(n >> 8) % 16]} ${n}`,
+          barcode: String(5_000_000_000_000 + n),
+        };
       });
       ids.push(...(await createItems(env.sc.ctx.db, tenantId, batch)));
     }
@@ -67,7 +71,13 @@ export async function benchApi(o: ApiBenchOptions): Promise<Record<string, unkno
     const client = async () => {
       while (Date.now() < deadline) {
         const item = ids[Math.floor(Math.random() * Math.min(ids.length, 1000))]!;
-        const r = await call('POST', '/adjustments', token, { item_id: item, location_id: loc, qty_delta: 1, reason: 'adjustment' }, { 'idempotency-key': randomUUID() });
+        const r = await call(
+          'POST',
+          '/adjustments',
+          token,
+          { item_id: item, location_id: loc, qty_delta: 1, reason: 'adjustment' },
+          { 'idempotency-key': randomUUID() },
+        );
         if (!counting && Date.now() >= countFrom) counting = true;
         if (!counting) continue;
         if (r.status !== 201) errors++;
@@ -85,7 +95,11 @@ export async function benchApi(o: ApiBenchOptions): Promise<Record<string, unkno
     await new Promise((r) => setTimeout(r, 3000));
     const queries = Array.from({ length: o.searches }, (_, k) => {
       const n = Math.floor(Math.random() * o.items);
-      return k % 3 === 0 ? `SKU-${String(n).padStart(6, '0')}`.slice(0, 9) : k % 3 === 1 ? `${words[n % 16]} ${words[(n >> 4) % 16]} ${words[(n >> 8) % 16]} ${n}` : String(5_000_000_000_000 + n).slice(3, 11);
+      return k % 3 === 0
+        ? `SKU-${String(n).padStart(6, '0')}`.slice(0, 9)
+        : k % 3 === 1
+          ? `${words[n % 16]} ${words[(n >> 4) % 16]} ${words[(n >> 8) % 16]} ${n}`
+          : String(5_000_000_000_000 + n).slice(3, 11);
     });
     const searchMs: number[] = [];
     let searchErrors = 0;
@@ -126,7 +140,11 @@ export async function benchApi(o: ApiBenchOptions): Promise<Record<string, unkno
       searches: o.searches,
       search_p50_ms: ms1(percentile(searchMs, 50)),
       search_p99_ms: ms1(percentile(searchMs, 99)),
-      search_p99_ms_by_kind: { sku_prefix: ms1(percentile(byKind[0]!, 99)), name: ms1(percentile(byKind[1]!, 99)), barcode_fragment: ms1(percentile(byKind[2]!, 99)) },
+      search_p99_ms_by_kind: {
+        sku_prefix: ms1(percentile(byKind[0]!, 99)),
+        name: ms1(percentile(byKind[1]!, 99)),
+        barcode_fragment: ms1(percentile(byKind[2]!, 99)),
+      },
       search_target_ms: 20,
       searches_with_results: found,
       search_errors: searchErrors,

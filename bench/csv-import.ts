@@ -47,7 +47,11 @@ export async function benchCsvImport(opts: { rows: number }): Promise<Record<str
   const env = await startBenchEnv();
   try {
     const base = env.sc.url!;
-    const reg = await call(base, null, 'POST', '/auth/register', { business_name: 'CSV bench', email: `bench${Date.now()}@example.com`, password: 'correct-horse-9' });
+    const reg = await call(base, null, 'POST', '/auth/register', {
+      business_name: 'CSV bench',
+      email: `bench${Date.now()}@example.com`,
+      password: 'correct-horse-9',
+    });
     const token = reg.token as string;
     const loc = reg.location.id as string;
     const items = ['sku,name,barcode,low_stock_threshold'];

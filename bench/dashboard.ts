@@ -32,7 +32,12 @@ export function bundleSize(): { initial_js_gzip_kb: number; initial_js_kb: numbe
     return { raw, gz };
   };
   const initial = size(refs);
-  const all = size(fs.readdirSync(path.join(DIST, 'assets')).filter((f) => f.endsWith('.js')).map((f) => `assets/${f}`));
+  const all = size(
+    fs
+      .readdirSync(path.join(DIST, 'assets'))
+      .filter((f) => f.endsWith('.js'))
+      .map((f) => `assets/${f}`),
+  );
   const kb = (n: number) => Math.round((n / 1024) * 10) / 10;
   return { initial_js_gzip_kb: kb(initial.gz), initial_js_kb: kb(initial.raw), all_js_gzip_kb: kb(all.gz), initial_files: refs.length };
 }
@@ -56,14 +61,25 @@ export async function benchDashboard(opts: { items: number; searches: number }):
     const ids = await createItems(
       env.sc.ctx.db,
       reg.tenant.id,
-      Array.from({ length: opts.items }, (_, i) => ({ sku: `SKU-${String(i).padStart(5, '0')}`, name: `${names[i % names.length]} no. ${i}`, lowStockThreshold: 5 })),
+      Array.from({ length: opts.items }, (_, i) => ({
+        sku: `SKU-${String(i).padStart(5, '0')}`,
+        name: `${names[i % names.length]} no. ${i}`,
+        lowStockThreshold: 5,
+      })),
     );
-    await recordMovements(env.sc.ctx.db, reg.tenant.id, ids.map((itemId, i) => ({ itemId, locationId: reg.location.id, qtyDelta: 1 + (i % 97), reason: 'receipt' as const })));
+    await recordMovements(
+      env.sc.ctx.db,
+      reg.tenant.id,
+      ids.map((itemId, i) => ({ itemId, locationId: reg.location.id, qtyDelta: 1 + (i % 97), reason: 'receipt' as const })),
+    );
     const seedMs = Date.now() - seedStart;
     progress(`seeded ${opts.items} items with stock in ${seedMs} ms`);
 
     const ctx = await browser.newContext({ viewport: { width: 1280, height: 900 } });
-    await ctx.addInitScript((token) => (globalThis as unknown as { localStorage: { setItem(k: string, v: string): void } }).localStorage.setItem('stockclerk.token', token), reg.token);
+    await ctx.addInitScript(
+      (token) => (globalThis as unknown as { localStorage: { setItem(k: string, v: string): void } }).localStorage.setItem('stockclerk.token', token),
+      reg.token,
+    );
     const page = await ctx.newPage();
     const loadStart = Date.now();
     await page.goto(`${url}/items`);

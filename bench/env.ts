@@ -136,7 +136,14 @@ export async function startBenchEnv(
     sc = await startStockClerk(config, { ...opts, worker: opts.workerProcess ? false : opts.worker, log: createLogger(config.logLevel) });
     if (opts.workerProcess) {
       worker = spawn(process.execPath, [path.resolve('bin/stockclerk.js'), 'worker'], {
-        env: { ...process.env, DATABASE_URL: db.url, DATA_DIR: dataDir, LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'warn', WORKER_CONCURRENCY: String(config.workerConcurrency), PORT: '0' },
+        env: {
+          ...process.env,
+          DATABASE_URL: db.url,
+          DATA_DIR: dataDir,
+          LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'warn',
+          WORKER_CONCURRENCY: String(config.workerConcurrency),
+          PORT: '0',
+        },
         stdio: ['ignore', 'ignore', 'inherit'],
       });
     }
@@ -196,7 +203,16 @@ async function startProductProcess(workerConcurrency?: number): Promise<BenchEnv
   // BENCH_PRODUCT_NODE_ARGS (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof") profiles the product under load.
   const nodeArgs = (process.env.BENCH_PRODUCT_NODE_ARGS ?? '').split(' ').filter(Boolean);
   const child = spawn(process.execPath, [...nodeArgs, path.resolve('bin/stockclerk.js'), 'start'], {
-    env: { ...process.env, DATABASE_URL: db.url, DATA_DIR: dataDir, PORT: String(port), HOST: '127.0.0.1', DEMO: '0', LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'warn', WORKER_CONCURRENCY: concurrency },
+    env: {
+      ...process.env,
+      DATABASE_URL: db.url,
+      DATA_DIR: dataDir,
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      DEMO: '0',
+      LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'warn',
+      WORKER_CONCURRENCY: concurrency,
+    },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
   const url = `http://127.0.0.1:${port}`;
@@ -214,7 +230,10 @@ async function startProductProcess(workerConcurrency?: number): Promise<BenchEnv
   };
   const deadline = Date.now() + 60_000;
   for (;;) {
-    const ok = await fetch(`${url}/healthz`).then((r) => r.ok, () => false);
+    const ok = await fetch(`${url}/healthz`).then(
+      (r) => r.ok,
+      () => false,
+    );
     if (ok) break;
     if (Date.now() > deadline || child.exitCode !== null) {
       await stop();

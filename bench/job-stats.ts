@@ -9,7 +9,10 @@ export async function jobSnapshot(url?: string | null): Promise<Sums> {
   const out: Sums = {};
   const get = (task: string) => (out[task] ??= { n: 0, runS: 0, waitS: 0, waitN: 0 });
   if (url) {
-    const text = await fetch(`${url}/metrics`).then((r) => r.text(), () => '');
+    const text = await fetch(`${url}/metrics`).then(
+      (r) => r.text(),
+      () => '',
+    );
     for (const m of text.matchAll(/^stockclerk_job_(seconds|latency_seconds)_(sum|count)\{([^}]*)\} ([0-9.e+-]+)$/gm)) {
       const task = /task="([^"]+)"/.exec(m[3]!)?.[1] ?? '?';
       const v = Number(m[4]);

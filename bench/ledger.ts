@@ -53,19 +53,32 @@ async function seed(db: Db, sealer: { seal(v: unknown): string }): Promise<Fixtu
   );
   for (const type of ['eposnow', 'wix', 'deliveroo']) {
     const channelId = newId('ch');
-    await db.query(
-      `insert into channels (tenant_id, id, type, name, base_url, credentials_enc, settings) values ($1, $2, $3, $4, $5, $6, $7)`,
-      [t.tenantId, channelId, type, `${type} (bench)`, 'http://127.0.0.1:9', sealer.seal({}), { location_ids: [t.locationId] }],
-    );
+    await db.query(`insert into channels (tenant_id, id, type, name, base_url, credentials_enc, settings) values ($1, $2, $3, $4, $5, $6, $7)`, [
+      t.tenantId,
+      channelId,
+      type,
+      `${type} (bench)`,
+      'http://127.0.0.1:9',
+      sealer.seal({}),
+      { location_ids: [t.locationId] },
+    ]);
     await db.query(
       `insert into listings (tenant_id, id, channel_id, item_id, external_id, external_sku, name, state, dirty_seq, pushed_seq, last_seen_qty, last_pushed_qty)
        select $1, x.id, $2, x.item_id, x.external_id, x.sku, x.sku, 'in_sync', 1, 1, 1000000, 1000000
        from jsonb_to_recordset($3::jsonb) as x(id text, item_id text, external_id text, sku text)`,
-      [t.tenantId, channelId, JSON.stringify(itemIds.map((id, i) => ({ id: newId('lst'), item_id: id, external_id: `${type}-${i}`, sku: `SKU-${String(i).padStart(5, '0')}` })))],
+      [
+        t.tenantId,
+        channelId,
+        JSON.stringify(itemIds.map((id, i) => ({ id: newId('lst'), item_id: id, external_id: `${type}-${i}`, sku: `SKU-${String(i).padStart(5, '0')}` }))),
+      ],
     );
   }
   // Opening stock, large enough that sales never reach zero.
-  await recordMovements(db, t.tenantId, itemIds.map((itemId) => ({ itemId, locationId: t.locationId, qtyDelta: 1_000_000, reason: 'receipt' as const })));
+  await recordMovements(
+    db,
+    t.tenantId,
+    itemIds.map((itemId) => ({ itemId, locationId: t.locationId, qtyDelta: 1_000_000, reason: 'receipt' as const })),
+  );
   return { tenantId: t.tenantId, locationId: t.locationId, itemIds };
 }
 
@@ -81,7 +94,16 @@ function movements(f: Fixture, n: number): MovementInput[] {
 
 function rawRows(ms: MovementInput[]): string {
   return JSON.stringify(
-    ms.map((m) => ({ item_id: m.itemId, location_id: m.locationId, qty_delta: m.qtyDelta, reason: m.reason, source_channel_id: null, source_event_id: m.sourceEventId ?? null, source_user_id: null, note: null })),
+    ms.map((m) => ({
+      item_id: m.itemId,
+      location_id: m.locationId,
+      qty_delta: m.qtyDelta,
+      reason: m.reason,
+      source_channel_id: null,
+      source_event_id: m.sourceEventId ?? null,
+      source_user_id: null,
+      note: null,
+    })),
   );
 }
 
@@ -96,9 +118,11 @@ interface PhaseResult {
 async function phase(name: string, seconds: number, concurrency: number, perCall: number, op: () => Promise<void>): Promise<PhaseResult> {
   // A short warm-up so the first connections and plans are not in the measurement.
   const warmEnd = Date.now() + 500;
-  await Promise.all(Array.from({ length: concurrency }, async () => {
-    while (Date.now() < warmEnd) await op().catch(() => {});
-  }));
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (Date.now() < warmEnd) await op().catch(() => {});
+    }),
+  );
   let calls = 0;
   let errors = 0;
   let busyMs = 0;
@@ -122,7 +146,9 @@ async function phase(name: string, seconds: number, concurrency: number, perCall
   );
   const elapsed = (performance.now() - started) / 1000;
   const r = { perSecond: (calls * perCall) / elapsed, calls, errors, meanCallMs: busyMs / Math.max(1, calls + errors) };
-  progress(`${name}: ${whole(r.perSecond)} movements/s (${calls} calls, ${errors} errors, ${r.meanCallMs.toFixed(2)} ms/call)${firstErrors.length ? ' first errors: ' + firstErrors.join(' | ') : ''}`);
+  progress(
+    `${name}: ${whole(r.perSecond)} movements/s (${calls} calls, ${errors} errors, ${r.meanCallMs.toFixed(2)} ms/call)${firstErrors.length ? ' first errors: ' + firstErrors.join(' | ') : ''}`,
+  );
   return r;
 }
 

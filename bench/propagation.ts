@@ -109,7 +109,13 @@ async function quiescence(env: Awaited<ReturnType<typeof startBenchEnv>>, emulat
                  where t.identifier in ('watcher_apply', 'sync_push', 'watcher_poll') and j.attempts < j.max_attempts group by 1) x) as waiting`,
     );
     const r = rows[0]!;
-    last = { webhooks_in_flight: inflight, unapplied: r.unapplied, dirty: r.dirty, jobs: r.jobs, ...Object.fromEntries(Object.entries(r.waiting ?? {}).map(([k, v]) => [`job ${k}`, v])) };
+    last = {
+      webhooks_in_flight: inflight,
+      unapplied: r.unapplied,
+      dirty: r.dirty,
+      jobs: r.jobs,
+      ...Object.fromEntries(Object.entries(r.waiting ?? {}).map(([k, v]) => [`job ${k}`, v])),
+    };
     calm = inflight === 0 && r.unapplied === 0 && r.dirty === 0 && r.jobs === 0 ? calm + 1 : 0;
     if (calm >= 3) return { ok: true, waitedMs: Date.now() - started, last };
     await sleep(250);
@@ -164,7 +170,13 @@ export async function benchPropagation(o: PropagationOptions): Promise<Record<st
       const due = Math.min(total, Math.floor(((Date.now() - start) * o.rate) / 1000) + 1);
       while (sales.length < due) {
         const i = sales.length;
-        const sale: Sale = { tenant: i % o.tenants, item: Math.floor(Math.random() * o.items), channel: TYPES[Math.floor(i / o.tenants) % TYPES.length]!, at: Date.now(), ok: null };
+        const sale: Sale = {
+          tenant: i % o.tenants,
+          item: Math.floor(Math.random() * o.items),
+          channel: TYPES[Math.floor(i / o.tenants) % TYPES.length]!,
+          at: Date.now(),
+          ok: null,
+        };
         sales.push(sale);
         inflight.push(makeSale(pools, emulators, tenants[sale.tenant]!, sale, o.direct));
       }
@@ -178,7 +190,9 @@ export async function benchPropagation(o: PropagationOptions): Promise<Record<st
     await Promise.all(inflight);
     loop.disable();
     const failed = sales.filter((s) => !s.ok);
-    progress(`${sales.length} sales issued in ${sellS.toFixed(1)} s, ${failed.length} refused${failed[0] ? ` (first: ${failed[0].error})` : ''}; waiting for quiescence (<= ${o.settleS} s)`);
+    progress(
+      `${sales.length} sales issued in ${sellS.toFixed(1)} s, ${failed.length} refused${failed[0] ? ` (first: ${failed[0].error})` : ''}; waiting for quiescence (<= ${o.settleS} s)`,
+    );
     const quiet = await quiescence(env, emulators, o.settleS * 1000);
     const endAt = Date.now();
     const cpuAfter = cpu();
@@ -284,11 +298,26 @@ export async function benchPropagation(o: PropagationOptions): Promise<Record<st
       TYPES.map((ty) => {
         const b = statsBefore[ty]!;
         const a = emulators[ty].stats;
-        return [ty, { calls: a.calls - b.calls, throttled: a.throttled - b.throttled, webhooks: a.webhooksSent - b.webhooksSent, webhooks_failed: a.webhooksFailed - b.webhooksFailed }];
+        return [
+          ty,
+          {
+            calls: a.calls - b.calls,
+            throttled: a.throttled - b.throttled,
+            webhooks: a.webhooksSent - b.webhooksSent,
+            webhooks_failed: a.webhooksFailed - b.webhooksFailed,
+          },
+        ];
       }),
     );
-    const { rows: pushes } = await ctx.db.query<{ outcome: string; n: number }>(`select kind || ':' || outcome as outcome, count(*)::int as n from sync_events group by 1 order by 1`);
-    const pct = (v: number[]) => ({ p50: ms1(percentile(v, 50)), p90: ms1(percentile(v, 90)), p99: ms1(percentile(v, 99)), max: ms1(v.length ? Math.max(...v) : NaN) });
+    const { rows: pushes } = await ctx.db.query<{ outcome: string; n: number }>(
+      `select kind || ':' || outcome as outcome, count(*)::int as n from sync_events group by 1 order by 1`,
+    );
+    const pct = (v: number[]) => ({
+      p50: ms1(percentile(v, 50)),
+      p90: ms1(percentile(v, 90)),
+      p99: ms1(percentile(v, 99)),
+      max: ms1(v.length ? Math.max(...v) : NaN),
+    });
     return {
       tenants: o.tenants,
       rate: o.rate,

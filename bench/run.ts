@@ -13,7 +13,8 @@ import { benchVendure } from './vendure.ts';
 import { benchWebhooks } from './webhooks.ts';
 import { progress } from './env.ts';
 
-const USAGE = 'usage: npm run bench -- ledger | webhooks | propagation --tenants N --rate R --duration S | dashboard --items N --searches N | vendure [--seconds S --clients C] | csv-import [--rows N] | api [--items N --searches N --seconds S --clients C]  [--record]';
+const USAGE =
+  'usage: npm run bench -- ledger | webhooks | propagation --tenants N --rate R --duration S | dashboard --items N --searches N | vendure [--seconds S --clients C] | csv-import [--rows N] | api [--items N --searches N --seconds S --clients C]  [--record]';
 
 async function main(): Promise<number> {
   const argv = process.argv.slice(2);
@@ -26,7 +27,8 @@ async function main(): Promise<number> {
     case 'api': {
       const seconds = numFlag(flags, 'seconds', 10);
       limitS = 240 + seconds;
-      run = () => benchApi({ items: numFlag(flags, 'items', 100_000), searches: numFlag(flags, 'searches', 300), seconds, clients: numFlag(flags, 'clients', 8) });
+      run = () =>
+        benchApi({ items: numFlag(flags, 'items', 100_000), searches: numFlag(flags, 'searches', 300), seconds, clients: numFlag(flags, 'clients', 8) });
       break;
     }
     case 'ledger': {
@@ -38,7 +40,8 @@ async function main(): Promise<number> {
     case 'webhooks': {
       const duration = numFlag(flags, 'duration', 10);
       limitS = 150 + duration * 2;
-      run = () => benchWebhooks({ rate: numFlag(flags, 'rate', 1000), duration, tenants: numFlag(flags, 'tenants', 4), connections: numFlag(flags, 'connections', 64) });
+      run = () =>
+        benchWebhooks({ rate: numFlag(flags, 'rate', 1000), duration, tenants: numFlag(flags, 'tenants', 4), connections: numFlag(flags, 'connections', 64) });
       break;
     }
     case 'propagation': {

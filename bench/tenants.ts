@@ -36,7 +36,11 @@ export async function createBenchTenant(
   const t = await withTx(ctx.db, (tx) => createTenant(tx, { name: `Bench shop ${input.index}` }));
   const specs = Array.from({ length: input.items }, (_, i) => ({ sku: `T${input.index}-SKU-${String(i).padStart(3, '0')}`, name: `Item ${i}` }));
   const ids = await createItems(ctx.db, t.tenantId, specs);
-  await recordMovements(ctx.db, t.tenantId, ids.map((itemId) => ({ itemId, locationId: t.locationId, qtyDelta: input.qty, reason: 'receipt' as const, note: 'opening stock' })));
+  await recordMovements(
+    ctx.db,
+    t.tenantId,
+    ids.map((itemId) => ({ itemId, locationId: t.locationId, qtyDelta: input.qty, reason: 'receipt' as const, note: 'opening stock' })),
+  );
   const items = ids.map((id, i) => ({ id, sku: specs[i]!.sku }));
   const channels: BenchChannel[] = [];
   for (const type of input.types) {

@@ -31,9 +31,11 @@ interface Phase {
 
 async function runPhase(name: string, o: VendureBenchOptions, op: (client: number, n: number) => Promise<void>): Promise<Phase> {
   const warmEnd = Date.now() + 1000;
-  await Promise.all(Array.from({ length: o.clients }, async (_, c) => {
-    for (let n = 0; Date.now() < warmEnd; n++) await op(c, -1 - n).catch(() => {});
-  }));
+  await Promise.all(
+    Array.from({ length: o.clients }, async (_, c) => {
+      for (let n = 0; Date.now() < warmEnd; n++) await op(c, -1 - n).catch(() => {});
+    }),
+  );
   const lat: number[] = [];
   let errors = 0;
   const firstErrors: string[] = [];
@@ -54,12 +56,25 @@ async function runPhase(name: string, o: VendureBenchOptions, op: (client: numbe
     }),
   );
   const elapsed = (performance.now() - started) / 1000;
-  const r = { writes_per_s: Math.round((lat.length / elapsed) * 10) / 10, writes: lat.length, errors, p50_ms: ms1(percentile(lat, 50)), p99_ms: ms1(percentile(lat, 99)) };
-  progress(`${name}: ${r.writes_per_s} writes/s (${r.writes} ok, ${errors} errors, p50 ${r.p50_ms} ms, p99 ${r.p99_ms} ms)${firstErrors.length ? ' first errors: ' + firstErrors.join(' | ') : ''}`);
+  const r = {
+    writes_per_s: Math.round((lat.length / elapsed) * 10) / 10,
+    writes: lat.length,
+    errors,
+    p50_ms: ms1(percentile(lat, 50)),
+    p99_ms: ms1(percentile(lat, 99)),
+  };
+  progress(
+    `${name}: ${r.writes_per_s} writes/s (${r.writes} ok, ${errors} errors, p50 ${r.p50_ms} ms, p99 ${r.p99_ms} ms)${firstErrors.length ? ' first errors: ' + firstErrors.join(' | ') : ''}`,
+  );
   return r;
 }
 
-async function postJson(pool: Pool, path: string, body: unknown, headers: Record<string, string>): Promise<{ status: number; headers: Record<string, unknown>; json: any }> {
+async function postJson(
+  pool: Pool,
+  path: string,
+  body: unknown,
+  headers: Record<string, string>,
+): Promise<{ status: number; headers: Record<string, unknown>; json: any }> {
   const res = await pool.request({ method: 'POST', path, headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
   return { status: res.statusCode, headers: res.headers, json: await res.body.json() };
 }
@@ -74,7 +89,15 @@ async function vendurePhase(o: VendureBenchOptions, pgServerUrl: string): Promis
     // One admin session per client, as 8 separate integrations would have.
     const tokens: string[] = [];
     for (let c = 0; c < o.clients; c++) {
-      const r = await postJson(pool, '/admin-api', { query: `mutation($u:String!,$p:String!){ login(username:$u,password:$p){ __typename } }`, variables: { u: v.superadmin.username, p: v.superadmin.password } }, {});
+      const r = await postJson(
+        pool,
+        '/admin-api',
+        {
+          query: `mutation($u:String!,$p:String!){ login(username:$u,password:$p){ __typename } }`,
+          variables: { u: v.superadmin.username, p: v.superadmin.password },
+        },
+        {},
+      );
       const tok = r.headers['vendure-auth-token'];
       if (typeof tok !== 'string') throw new Error(`Vendure login failed: ${JSON.stringify(r.json)}`);
       tokens.push(tok);
@@ -83,7 +106,12 @@ async function vendurePhase(o: VendureBenchOptions, pgServerUrl: string): Promis
     const r = await runPhase('Vendure updateProductVariants (1 variant / request)', o, async (c, n) => {
       const id = String(1 + ((c * 7919 + Math.abs(n) * 31) % o.variants));
       // A value that differs from the last one written, so Vendure always records a change.
-      const res = await postJson(pool, '/admin-api', { query: set, variables: { id, n: 1000 + (Math.abs(n) % 500) * 2 + (n < 0 ? 1 : 0) } }, { authorization: `Bearer ${tokens[c]}` });
+      const res = await postJson(
+        pool,
+        '/admin-api',
+        { query: set, variables: { id, n: 1000 + (Math.abs(n) % 500) * 2 + (n < 0 ? 1 : 0) } },
+        { authorization: `Bearer ${tokens[c]}` },
+      );
       if (res.status !== 200 || res.json.errors) throw new Error(`HTTP ${res.status} ${JSON.stringify(res.json.errors ?? '')}`);
     });
     return { ...r, boot_ms: bootMs };
@@ -97,13 +125,26 @@ async function stockclerkPhase(o: VendureBenchOptions): Promise<Phase & { db: st
   const env = await startBenchEnv({ productProcess: true });
   const pool = new Pool(env.sc.url!, { connections: o.clients, pipelining: 1 });
   try {
-    const reg = await postJson(pool, '/api/v1/auth/register', { business_name: 'Bench Vendure', email: `bench-${randomBytes(4).toString('hex')}@example.com`, password: 'correct-horse-9' }, {});
+    const reg = await postJson(
+      pool,
+      '/api/v1/auth/register',
+      { business_name: 'Bench Vendure', email: `bench-${randomBytes(4).toString('hex')}@example.com`, password: 'correct-horse-9' },
+      {},
+    );
     if (reg.status !== 201) throw new Error(`register failed: ${reg.status} ${JSON.stringify(reg.json)}`);
     const tenantId: string = reg.json.tenant.id;
     const locationId: string = reg.json.location.id;
     const auth = { authorization: `Bearer ${reg.json.token}` };
-    const itemIds = await createItems(env.sc.ctx.db, tenantId, Array.from({ length: o.variants }, (_, i) => ({ sku: `SKU-${i}`, name: `Item ${i}` })));
-    await recordMovements(env.sc.ctx.db, tenantId, itemIds.map((itemId) => ({ itemId, locationId, qtyDelta: 1_000_000, reason: 'receipt' as const })));
+    const itemIds = await createItems(
+      env.sc.ctx.db,
+      tenantId,
+      Array.from({ length: o.variants }, (_, i) => ({ sku: `SKU-${i}`, name: `Item ${i}` })),
+    );
+    await recordMovements(
+      env.sc.ctx.db,
+      tenantId,
+      itemIds.map((itemId) => ({ itemId, locationId, qtyDelta: 1_000_000, reason: 'receipt' as const })),
+    );
     const r = await runPhase('StockClerk POST /api/v1/adjustments (1 movement / request)', o, async (c, n) => {
       const itemId = itemIds[(c * 7919 + Math.abs(n) * 31) % itemIds.length]!;
       const res = await postJson(pool, '/api/v1/adjustments', { item_id: itemId, location_id: locationId, qty_delta: -1, reason: 'adjustment' }, auth);
@@ -145,10 +186,19 @@ export async function benchVendure(o: VendureBenchOptions): Promise<Record<strin
     seconds_per_phase: o.seconds,
     variants: o.variants,
     vendure: {
-      config: 'Vendure 3.7.3 own process, SEARCH_BUFFER=1 (DefaultSearchPlugin bufferUpdates:true), DefaultJobQueuePlugin started in-process, updateProductVariants stockOnHand, 1 variant per request',
-      p50_ms: v.p50_ms, p99_ms: v.p99_ms, errors: v.errors, boot_ms: v.boot_ms,
+      config:
+        'Vendure 3.7.3 own process, SEARCH_BUFFER=1 (DefaultSearchPlugin bufferUpdates:true), DefaultJobQueuePlugin started in-process, updateProductVariants stockOnHand, 1 variant per request',
+      p50_ms: v.p50_ms,
+      p99_ms: v.p99_ms,
+      errors: v.errors,
+      boot_ms: v.boot_ms,
     },
-    stockclerk: { config: 'stockclerk start own process (API + workers), JWT auth, POST /api/v1/adjustments, 1 movement per request, no channels connected', p50_ms: sc.p50_ms, p99_ms: sc.p99_ms, errors: sc.errors },
+    stockclerk: {
+      config: 'stockclerk start own process (API + workers), JWT auth, POST /api/v1/adjustments, 1 movement per request, no channels connected',
+      p50_ms: sc.p50_ms,
+      p99_ms: sc.p99_ms,
+      errors: sc.errors,
+    },
     db: sc.db,
   };
 }

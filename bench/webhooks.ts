@@ -41,7 +41,19 @@ function deliverooOrder(ch: BenchChannel, sku: string): PreparedRequest {
         fulfillment_type: 'deliveroo',
         asap: true,
         total_price: price,
-        items: [{ pos_item_id: sku, quantity: 1, name: sku, operational_name: sku, unit_price: price, menu_unit_price: price, total_price: price, discount_amount: { fractional: 0, currency_code: 'GBP' }, modifiers: [] }],
+        items: [
+          {
+            pos_item_id: sku,
+            quantity: 1,
+            name: sku,
+            operational_name: sku,
+            unit_price: price,
+            menu_unit_price: price,
+            total_price: price,
+            discount_amount: { fractional: 0, currency_code: 'GBP' },
+            modifiers: [],
+          },
+        ],
       },
     },
   });
@@ -109,7 +121,9 @@ export async function benchWebhooks(o: WebhookOptions): Promise<Record<string, u
     }
     const n = Math.round(o.rate * o.duration);
     const requests = prepare(tenants, n);
-    progress(`${o.tenants} tenants x (Epos Now, Deliveroo) x ${ITEMS} items; ${n} signed unique webhooks prepared; firing ${o.rate}/s for ${o.duration} s over ${o.connections} connections`);
+    progress(
+      `${o.tenants} tenants x (Epos Now, Deliveroo) x ${ITEMS} items; ${n} signed unique webhooks prepared; firing ${o.rate}/s for ${o.duration} s over ${o.connections} connections`,
+    );
     // Let the listing imports' background work settle before the clock starts.
     await sleep(1000);
     const loop = monitorEventLoopDelay({ resolution: 5 });
@@ -119,9 +133,13 @@ export async function benchWebhooks(o: WebhookOptions): Promise<Record<string, u
     loop.disable();
     const server = bucketQuantiles(bucketsBefore, await acceptBuckets(env.sc.url!), [0.5, 0.99]);
     const ok = out.latencies.filter((v) => Number.isFinite(v));
-    const twoXX = Object.entries(out.statuses).filter(([s]) => /^2\d\d$/.test(s)).reduce((a, [, c]) => a + c, 0);
+    const twoXX = Object.entries(out.statuses)
+      .filter(([s]) => /^2\d\d$/.test(s))
+      .reduce((a, [, c]) => a + c, 0);
     const errors = n - twoXX;
-    progress(`sent ${n} in ${out.elapsedS.toFixed(2)} s; statuses ${JSON.stringify(out.statuses)}${out.errors.length ? ' errors: ' + out.errors.join(' | ') : ''}`);
+    progress(
+      `sent ${n} in ${out.elapsedS.toFixed(2)} s; statuses ${JSON.stringify(out.statuses)}${out.errors.length ? ' errors: ' + out.errors.join(' | ') : ''}`,
+    );
 
     // What got in: every accepted webhook is a recorded event, applied by the Watcher soon after.
     const drainStart = Date.now();
@@ -146,7 +164,12 @@ export async function benchWebhooks(o: WebhookOptions): Promise<Record<string, u
       p90_ms: ms1(percentile(ok, 90)),
       p99_ms: ms1(percentile(ok, 99)),
       max_ms: ms1(Math.max(...ok)),
-      p99_from_schedule_ms: ms1(percentile(out.fromSchedule.filter((v) => Number.isFinite(v)), 99)),
+      p99_from_schedule_ms: ms1(
+        percentile(
+          out.fromSchedule.filter((v) => Number.isFinite(v)),
+          99,
+        ),
+      ),
       sender_max_lag_ms: ms1(out.maxSendLagMs),
       // The bench process's own event loop (it sends and times the requests).
       sender_loop_delay_p99_ms: ms1(loop.percentile(99) / 1e6),

@@ -85,7 +85,10 @@ export async function superviseWorker(start: () => Promise<WorkerHandle>, watch:
     const ended = (err: unknown) => {
       if (stopped || w !== current || currentStopped) return;
       // Not as `err`: a connection error would be held back as one more of the outage's.
-      log.error({ reason: (err as Error | null)?.message ?? 'its pool shut down' }, 'graphile-worker stopped the workers; starting them again once the database answers');
+      log.error(
+        { reason: (err as Error | null)?.message ?? 'its pool shut down' },
+        'graphile-worker stopped the workers; starting them again once the database answers',
+      );
       restart('graphile-worker stopped them');
     };
     w.runner.promise.then(() => ended(null), ended);

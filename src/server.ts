@@ -50,7 +50,11 @@ export async function startStockClerk(config: Config, opts: StartOptions = {}): 
     databaseUrl = embedded.url;
     if (embedded.owned) log.info({ data_dir: config.dataDir }, 'embedded PostgreSQL started');
     // Another StockClerk server runs on this DATA_DIR: use its PostgreSQL, never stop or restart it.
-    else log.info({ data_dir: config.dataDir, owner_pid: embedded.ownerPid }, 'using the embedded PostgreSQL of the StockClerk server already running on DATA_DIR');
+    else
+      log.info(
+        { data_dir: config.dataDir, owner_pid: embedded.ownerPid },
+        'using the embedded PostgreSQL of the StockClerk server already running on DATA_DIR',
+      );
   }
   await migrateDatabase(databaseUrl);
   const watch = new DatabaseWatch(databaseUrl, log);
@@ -77,7 +81,7 @@ export async function startStockClerk(config: Config, opts: StartOptions = {}): 
   let relay: Relay | null = null;
   let app: FastifyInstance | null = null;
   let hub: StreamHub | null = null;
-  let url: string | null = null;
+  let url: string;
   const sc: StockClerk = {
     ctx,
     app: null,
@@ -99,11 +103,17 @@ export async function startStockClerk(config: Config, opts: StartOptions = {}): 
     },
   };
   if (embedded?.owned) {
-    restartEmbeddedOnExit(embedded, watch, log, opts.onFatal ?? ((err: Error) => {
-      if (stopping) return;
-      log.fatal({ reason: err.message }, 'the embedded PostgreSQL cannot be restarted; exiting');
-      void sc.stop().finally(() => process.exit(1));
-    }));
+    restartEmbeddedOnExit(
+      embedded,
+      watch,
+      log,
+      opts.onFatal ??
+        ((err: Error) => {
+          if (stopping) return;
+          log.fatal({ reason: err.message }, 'the embedded PostgreSQL cannot be restarted; exiting');
+          void sc.stop().finally(() => process.exit(1));
+        }),
+    );
   }
   try {
     if (opts.worker !== false) {

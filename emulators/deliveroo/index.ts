@@ -30,9 +30,7 @@ export function createDeliverooEmulator(opts: DeliverooEmulatorOptions = {}): Em
   const fail = (statusCode: number, message: string): Error => Object.assign(new Error(message), { statusCode });
 
   const findItem = (acc: DeliverooAccount, input: { externalId?: string; sku?: string }): DeliverooMenuItem => {
-    const item = input.externalId
-      ? acc.items.get(input.externalId)
-      : [...acc.items.values()].find((i) => i.plu === input.sku);
+    const item = input.externalId ? acc.items.get(input.externalId) : [...acc.items.values()].find((i) => i.plu === input.sku);
     if (!item) throw fail(404, `no menu item ${input.externalId ?? input.sku}`);
     return item;
   };

@@ -76,7 +76,10 @@ const spec: EmulatorSpec<EposAccount> = {
     });
     app.get('/api/v4/ProductStock/location/:locationId', async (req) => {
       const id = Number((req.params as { locationId: string }).locationId);
-      return page(rows(acc(req)).filter((r) => r.LocationId === id), req);
+      return page(
+        rows(acc(req)).filter((r) => r.LocationId === id),
+        req,
+      );
     });
 
     const write = (sign: 1 | -1) => async (req: FastifyRequest, reply: FastifyReply) => {
@@ -99,7 +102,10 @@ const spec: EmulatorSpec<EposAccount> = {
     // GUESS: the list shape and `?since=<Id>` (transactions with a larger Id, oldest first).
     app.get('/api/v4/Transaction', async (req) => {
       const since = Number((req.query as { since?: string }).since ?? 0) || 0;
-      return page(acc(req).transactions.filter((t) => t.Id > since), req);
+      return page(
+        acc(req).transactions.filter((t) => t.Id > since),
+        req,
+      );
     });
     // GUESS: GetLatest answers an array holding the newest transaction (empty when none).
     app.get('/api/v4/Transaction/GetLatest', async (req) => acc(req).transactions.slice(-1));

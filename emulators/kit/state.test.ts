@@ -40,7 +40,9 @@ describe('Epos Now keeps its till across a restart', () => {
   it('account, quantities and the transaction counter continue; no transaction id is handed out twice', async () => {
     let emu: AnyEmu = createEposnowEmulator({ stateFile: file });
     await emu.listen();
-    expect((await call(emu, 'POST', '/_control/accounts', { id: 'till', credentials: { api_key: 'key-1', api_secret: 'secret-1' }, items: ITEMS })).status).toBe(201);
+    expect(
+      (await call(emu, 'POST', '/_control/accounts', { id: 'till', credentials: { api_key: 'key-1', api_secret: 'secret-1' }, items: ITEMS })).status,
+    ).toBe(201);
     const first = await call(emu, 'POST', '/_control/accounts/till/sale', { sku: 'A', qty: 3 });
     expect(first.body.qty).toBe(7);
     const firstId = first.body.transaction.Id as number;
@@ -53,7 +55,10 @@ describe('Epos Now keeps its till across a restart', () => {
     await emu.listen();
     try {
       const state = await call(emu, 'GET', '/_control/accounts/till/state');
-      expect(state.body.items.map((i: { sku: string; qty: number }) => [i.sku, i.qty])).toEqual([['A', 7], ['B', 6]]);
+      expect(state.body.items.map((i: { sku: string; qty: number }) => [i.sku, i.qty])).toEqual([
+        ['A', 7],
+        ['B', 6],
+      ]);
       // The same credentials still open the same account.
       expect((await call(emu, 'GET', '/api/v4/Transaction/GetLatest', undefined, EPOS)).body.map((t: { Id: number }) => t.Id)).toEqual([firstId]);
       const next = await call(emu, 'POST', '/_control/accounts/till/sale', { sku: 'A', qty: 1 });
@@ -93,7 +98,13 @@ describe('Wix, Shopify and Deliveroo keep their state across a restart', () => {
       expect(after).toEqual(before);
       expect(after[0].revision).toBe('2');
       // Optimistic locking goes on from the kept revision.
-      const upd = await call(emu, 'POST', '/stores/v3/bulk/inventory-items/update', { inventoryItems: [{ inventoryItem: { id: after[0].id, revision: '2', quantity: 5 } }] }, auth);
+      const upd = await call(
+        emu,
+        'POST',
+        '/stores/v3/bulk/inventory-items/update',
+        { inventoryItems: [{ inventoryItem: { id: after[0].id, revision: '2', quantity: 5 } }] },
+        auth,
+      );
       expect(upd.body.bulkActionMetadata.totalSuccesses).toBe(1);
       expect(emu.accounts.get('site-1').webhookSecret).toBe(keys.privateKey);
       expect(emu.accounts.get('site-1').orderSeq).toBe(10001);
@@ -171,7 +182,12 @@ describe('reopening an account', () => {
     await emu.spec.sale(emu, emu.accounts.get('till'), { sku: 'A', qty: 4 });
     await emu.close();
     emu = createEposnowEmulator({ stateFile: file });
-    const r = emu.reopenAccount({ id: 'till', credentials: { api_key: 'k2', api_secret: 's2' }, webhookUrl: 'http://127.0.0.1:1/new', items: [{ sku: 'A', name: 'Apple', qty: 99 }] });
+    const r = emu.reopenAccount({
+      id: 'till',
+      credentials: { api_key: 'k2', api_secret: 's2' },
+      webhookUrl: 'http://127.0.0.1:1/new',
+      items: [{ sku: 'A', name: 'Apple', qty: 99 }],
+    });
     expect(r.kept).toBe(true);
     expect(emu.spec.state(r.account).map((s) => s.qty)).toEqual([6, 4]);
     expect(r.account.webhookUrl).toBe('http://127.0.0.1:1/new');

@@ -66,22 +66,24 @@ export class StateFile {
   private save(): Promise<void> {
     // One write at a time, in order; the snapshot is taken when the write starts, so it holds
     // every change made before it.
-    this.writing = this.writing.catch(() => {}).then(async () => {
-      if (!this.dirty) return;
-      this.dirty = false;
-      const text = JSON.stringify(this.snapshot());
-      const tmp = `${this.path}.${process.pid}.${++this.seq}.tmp`;
-      try {
-        await fs.promises.mkdir(path.dirname(this.path), { recursive: true });
-        // Accounts hold credentials and webhook secrets: owner-only, like the rest of DATA_DIR's secrets.
-        await fs.promises.writeFile(tmp, text, { mode: 0o600 });
-        await fs.promises.rename(tmp, this.path);
-      } catch (err) {
-        this.dirty = true;
-        await fs.promises.rm(tmp, { force: true });
-        throw err;
-      }
-    });
+    this.writing = this.writing
+      .catch(() => {})
+      .then(async () => {
+        if (!this.dirty) return;
+        this.dirty = false;
+        const text = JSON.stringify(this.snapshot());
+        const tmp = `${this.path}.${process.pid}.${++this.seq}.tmp`;
+        try {
+          await fs.promises.mkdir(path.dirname(this.path), { recursive: true });
+          // Accounts hold credentials and webhook secrets: owner-only, like the rest of DATA_DIR's secrets.
+          await fs.promises.writeFile(tmp, text, { mode: 0o600 });
+          await fs.promises.rename(tmp, this.path);
+        } catch (err) {
+          this.dirty = true;
+          await fs.promises.rm(tmp, { force: true });
+          throw err;
+        }
+      });
     return this.writing;
   }
 }

@@ -79,15 +79,32 @@ export function findItem(acc: ShopifyAccount, input: { externalId?: string; sku?
 
 export function createShop(input: AccountInput, base: BaseAccount, cost: CostBucket): ShopifyAccount {
   const acc: ShopifyAccount = {
-    ...base, domain: `${input.id}.myshopify.com`, items: [], byGid: new Map(), cost, idempotency: new Map(), clock: 0, seq: 0,
+    ...base,
+    domain: `${input.id}.myshopify.com`,
+    items: [],
+    byGid: new Map(),
+    cost,
+    idempotency: new Map(),
+    clock: 0,
+    seq: 0,
   };
   let next = 1001;
   for (const it of input.items) {
     const m = it.externalId ? /(\d+)$/.exec(it.externalId) : null;
     const num = m ? Number(m[1]) : next;
     next = Math.max(next, num) + 1;
-    const item: Item = { num, gid: `gid://shopify/InventoryItem/${num}`, sku: it.sku, name: it.name, variantId: 40_000 + num,
-      productId: 70_000 + num, levelNum: 900_000 + num, available: it.qty, committed: 0, updatedAt: stamp(acc) };
+    const item: Item = {
+      num,
+      gid: `gid://shopify/InventoryItem/${num}`,
+      sku: it.sku,
+      name: it.name,
+      variantId: 40_000 + num,
+      productId: 70_000 + num,
+      levelNum: 900_000 + num,
+      available: it.qty,
+      committed: 0,
+      updatedAt: stamp(acc),
+    };
     acc.items.push(item);
     acc.byGid.set(item.gid, item);
   }
@@ -111,7 +128,13 @@ export function saveShop(acc: ShopifyAccount): SavedShop {
 export function loadShop(saved: unknown, base: BaseAccount, cost: CostBucket): ShopifyAccount {
   const s = saved as SavedShop;
   return {
-    ...base, domain: s.domain, items: s.items, byGid: new Map(s.items.map((i) => [i.gid, i])), cost,
-    idempotency: new Map(s.idempotency), clock: s.clock, seq: s.seq,
+    ...base,
+    domain: s.domain,
+    items: s.items,
+    byGid: new Map(s.items.map((i) => [i.gid, i])),
+    cost,
+    idempotency: new Map(s.idempotency),
+    clock: s.clock,
+    seq: s.seq,
   };
 }

@@ -180,7 +180,8 @@ export function parseOperation(src: string, variables: Record<string, unknown>, 
     ops.push({ name: opName, op: { type: kw, selections: selectionSet() } });
   }
   const chosen = operationName ? ops.find((o) => o.name === operationName) : ops.length === 1 ? ops[0] : undefined;
-  if (!chosen) throw new GqlError(operationName ? `Unknown operation named "${operationName}"` : 'An operation name is required when a document holds several', {});
+  if (!chosen)
+    throw new GqlError(operationName ? `Unknown operation named "${operationName}"` : 'An operation name is required when a document holds several', {});
   return chosen.op;
 }
 
@@ -213,7 +214,8 @@ export function requestedCost(sels: SelectionNode[], op: OperationNode['type'], 
     if (!s.selections || s.name === 'pageInfo') continue;
     const inner = requestedCost(s.selections, op, false);
     const size = typeof s.args.first === 'number' ? s.args.first : typeof s.args.last === 'number' ? s.args.last : null;
-    if (size !== null) cost += 2 + size * inner; // connection: its nodes/edges wrapper counts once per node
+    if (size !== null)
+      cost += 2 + size * inner; // connection: its nodes/edges wrapper counts once per node
     else cost += listLength(s.args) * (1 + inner);
   }
   return cost;
@@ -250,7 +252,11 @@ function project(obj: GqlObject, sels: SelectionNode[], path: Array<string | num
       continue;
     }
     if (!(s.name in obj)) {
-      throw new GqlError(`Field '${s.name}' doesn't exist on type '${obj.__typename}'`, { code: 'undefinedField', typeName: obj.__typename, fieldName: s.name }, here);
+      throw new GqlError(
+        `Field '${s.name}' doesn't exist on type '${obj.__typename}'`,
+        { code: 'undefinedField', typeName: obj.__typename, fieldName: s.name },
+        here,
+      );
     }
     let v = obj[s.name];
     if (typeof v === 'function') v = (v as Resolver)(s.args, s, ctx, here);

@@ -73,19 +73,28 @@ export function createShopifyEmulator(opts: ShopifyEmulatorOptions = {}): Emulat
         }
         const requested = requestedCost(op.selections, op.type);
         if (requested > MAX_SINGLE_QUERY_COST) {
-          return { errors: [{ message: `Query cost is ${requested}, which exceeds the single query max cost limit (${MAX_SINGLE_QUERY_COST}).`,
-            extensions: { code: 'MAX_COST_EXCEEDED', cost: requested, maxCost: MAX_SINGLE_QUERY_COST } }] };
+          return {
+            errors: [
+              {
+                message: `Query cost is ${requested}, which exceeds the single query max cost limit (${MAX_SINGLE_QUERY_COST}).`,
+                extensions: { code: 'MAX_COST_EXCEEDED', cost: requested, maxCost: MAX_SINGLE_QUERY_COST },
+              },
+            ],
+          };
         }
         if (emu.knobs.enforceRateLimit && !acc.cost.take(requested)) {
           emu.stats.throttled++;
           return throttledBody(requested, acc.cost.status());
         }
         const ctx: ExecContext = { cost: 0, mutation: op.type === 'mutation' };
-        const root: GqlObject = op.type === 'query' ? queryRoot(acc) : {
-          __typename: 'Mutation',
-          inventorySetQuantities: (args: Record<string, unknown>, field: FieldNode, c: ExecContext, path: Array<string | number>) =>
-            setQuantities(emu, acc, args, field, c, path),
-        };
+        const root: GqlObject =
+          op.type === 'query'
+            ? queryRoot(acc)
+            : {
+                __typename: 'Mutation',
+                inventorySetQuantities: (args: Record<string, unknown>, field: FieldNode, c: ExecContext, path: Array<string | number>) =>
+                  setQuantities(emu, acc, args, field, c, path),
+              };
         let data;
         try {
           data = execute(root, op, ctx);
@@ -107,16 +116,43 @@ export function createShopifyEmulator(opts: ShopifyEmulatorOptions = {}): Emulat
       const orderId = 5_000_000 + ++acc.seq;
       const now = new Date().toISOString();
       sendTopic(emu, acc, 'orders/create', {
-        id: orderId, admin_graphql_api_id: `gid://shopify/Order/${orderId}`, name: `#${1000 + acc.seq}`, order_number: 1000 + acc.seq,
-        created_at: now, updated_at: now, processed_at: now, test: false, cancelled_at: null, cancel_reason: null,
-        financial_status: 'paid', fulfillment_status: null, source_name: 'web', location_id: null, currency: 'USD',
-        line_items: [{
-          id: orderId * 10 + 1, admin_graphql_api_id: `gid://shopify/LineItem/${orderId * 10 + 1}`, variant_id: item.variantId,
-          product_id: item.productId, sku: item.sku, quantity: input.qty, current_quantity: input.qty, fulfillable_quantity: input.qty,
-          fulfillment_service: 'manual', fulfillment_status: null, variant_inventory_management: 'shopify', requires_shipping: true,
-          gift_card: false, name: item.name, title: item.name, price: '10.00',
-        }],
-        fulfillments: [], refunds: [],
+        id: orderId,
+        admin_graphql_api_id: `gid://shopify/Order/${orderId}`,
+        name: `#${1000 + acc.seq}`,
+        order_number: 1000 + acc.seq,
+        created_at: now,
+        updated_at: now,
+        processed_at: now,
+        test: false,
+        cancelled_at: null,
+        cancel_reason: null,
+        financial_status: 'paid',
+        fulfillment_status: null,
+        source_name: 'web',
+        location_id: null,
+        currency: 'USD',
+        line_items: [
+          {
+            id: orderId * 10 + 1,
+            admin_graphql_api_id: `gid://shopify/LineItem/${orderId * 10 + 1}`,
+            variant_id: item.variantId,
+            product_id: item.productId,
+            sku: item.sku,
+            quantity: input.qty,
+            current_quantity: input.qty,
+            fulfillable_quantity: input.qty,
+            fulfillment_service: 'manual',
+            fulfillment_status: null,
+            variant_inventory_management: 'shopify',
+            requires_shipping: true,
+            gift_card: false,
+            name: item.name,
+            title: item.name,
+            price: '10.00',
+          },
+        ],
+        fulfillments: [],
+        refunds: [],
       });
       levelWebhook(emu, acc, item);
       return { order_id: orderId, externalId: item.gid, sku: item.sku, qty: item.available, version: item.updatedAt };

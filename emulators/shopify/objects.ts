@@ -91,7 +91,8 @@ export function queryRoot(acc: ShopifyAccount): GqlObject {
     location: (args: Record<string, unknown>) => (args.id === LOCATION_GID ? locationObj(acc) : null),
     inventoryItem: (args: Record<string, unknown>) => {
       const item = acc.byGid.get(String(args.id));
-      if (!item && !String(args.id).startsWith('gid://shopify/InventoryItem/')) throw new GqlError('Invalid id: ' + String(args.id), { code: 'argumentLiteralsIncompatible' });
+      if (!item && !String(args.id).startsWith('gid://shopify/InventoryItem/'))
+        throw new GqlError('Invalid id: ' + String(args.id), { code: 'argumentLiteralsIncompatible' });
       return item ? itemObj(acc, item) : null;
     },
     node: (args: Record<string, unknown>) => node(args.id),

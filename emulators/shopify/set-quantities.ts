@@ -10,9 +10,23 @@ import { itemObj, locationObj, quantityOf } from './objects.ts';
 
 // The 17 reasons from the 2025-01 schema (channel-apis.md, third-party generated list).
 export const REASONS = new Set([
-  'correction', 'cycle_count_available', 'damaged', 'movement_created', 'movement_updated', 'movement_received',
-  'movement_canceled', 'other', 'promotion', 'quality_control', 'received', 'reservation_created',
-  'reservation_deleted', 'reservation_updated', 'restock', 'safety_stock', 'shrinkage',
+  'correction',
+  'cycle_count_available',
+  'damaged',
+  'movement_created',
+  'movement_updated',
+  'movement_received',
+  'movement_canceled',
+  'other',
+  'promotion',
+  'quality_control',
+  'received',
+  'reservation_created',
+  'reservation_deleted',
+  'reservation_updated',
+  'restock',
+  'safety_stock',
+  'shrinkage',
 ]);
 
 interface QtyInput {
@@ -37,8 +51,10 @@ function userError(code: string, field: string[] | null, message: string): UserE
 
 function validate(acc: ShopifyAccount, input: SetInput): UserError[] {
   const errs: UserError[] = [];
-  if (input.name !== 'available' && input.name !== 'on_hand') errs.push(userError('INVALID_NAME', ['input', 'name'], 'The quantity name must be either \'available\' or \'on_hand\'.'));
-  if (typeof input.reason !== 'string' || !REASONS.has(input.reason)) errs.push(userError('INVALID_REASON', ['input', 'reason'], 'The specified reason is invalid.'));
+  if (input.name !== 'available' && input.name !== 'on_hand')
+    errs.push(userError('INVALID_NAME', ['input', 'name'], "The quantity name must be either 'available' or 'on_hand'."));
+  if (typeof input.reason !== 'string' || !REASONS.has(input.reason))
+    errs.push(userError('INVALID_REASON', ['input', 'reason'], 'The specified reason is invalid.'));
   if (input.referenceDocumentUri != null && !/^[a-z][a-z0-9+.-]*:\/\/\S+$/i.test(String(input.referenceDocumentUri))) {
     errs.push(userError('INVALID_REFERENCE_DOCUMENT', ['input', 'referenceDocumentUri'], 'The reference document URI is invalid.'));
   }
@@ -49,14 +65,18 @@ function validate(acc: ShopifyAccount, input: SetInput): UserError[] {
     if (!item) return errs.push(userError('INVALID_INVENTORY_ITEM', at('inventoryItemId'), 'The specified inventory item could not be found.'));
     if (q.locationId !== LOCATION_GID) return errs.push(userError('INVALID_LOCATION', at('locationId'), 'The specified location could not be found.'));
     const pair = `${item.gid}|${String(q.locationId)}`;
-    if (seen.has(pair)) return errs.push(userError('NO_DUPLICATE_INVENTORY_ITEM_ID_GROUP_ID_PAIR', at('inventoryItemId'), 'The combination of inventoryItemId and locationId must be unique.'));
+    if (seen.has(pair))
+      return errs.push(
+        userError('NO_DUPLICATE_INVENTORY_ITEM_ID_GROUP_ID_PAIR', at('inventoryItemId'), 'The combination of inventoryItemId and locationId must be unique.'),
+      );
     seen.add(pair);
     const qty = q.quantity;
-    if (typeof qty !== 'number' || !Number.isInteger(qty)) return errs.push(userError('INVALID_QUANTITY_NEGATIVE', at('quantity'), 'The quantity must be an integer.')); // GUESS: GraphQL would reject this as a type error
-    if (qty > 1_000_000_000) return errs.push(userError('INVALID_QUANTITY_TOO_HIGH', at('quantity'), 'The quantity can\'t be higher than 1,000,000,000.'));
-    if (qty < -1_000_000_000) return errs.push(userError('INVALID_QUANTITY_TOO_LOW', at('quantity'), 'The quantity can\'t be lower than -1,000,000,000.'));
+    if (typeof qty !== 'number' || !Number.isInteger(qty))
+      return errs.push(userError('INVALID_QUANTITY_NEGATIVE', at('quantity'), 'The quantity must be an integer.')); // GUESS: GraphQL would reject this as a type error
+    if (qty > 1_000_000_000) return errs.push(userError('INVALID_QUANTITY_TOO_HIGH', at('quantity'), "The quantity can't be higher than 1,000,000,000."));
+    if (qty < -1_000_000_000) return errs.push(userError('INVALID_QUANTITY_TOO_LOW', at('quantity'), "The quantity can't be lower than -1,000,000,000."));
     // GUESS: negative targets rejected (the doc lists the code; which names allow negatives is not documented).
-    if (qty < 0) return errs.push(userError('INVALID_QUANTITY_NEGATIVE', at('quantity'), 'The quantity can\'t be negative.'));
+    if (qty < 0) return errs.push(userError('INVALID_QUANTITY_NEGATIVE', at('quantity'), "The quantity can't be negative."));
     if (input.name !== 'available' && input.name !== 'on_hand') return undefined;
     const current = quantityOf(item, input.name);
     // GUESS (2026-01 interplay): changeFromQuantity, when the key is present, wins (null opts out);
@@ -66,7 +86,8 @@ function validate(acc: ShopifyAccount, input: SetInput): UserError[] {
         errs.push(userError('CHANGE_FROM_QUANTITY_STALE', at('changeFromQuantity'), 'The changeFromQuantity does not match the current quantity.'));
       }
     } else if (q.compareQuantity !== undefined && q.compareQuantity !== null) {
-      if (q.compareQuantity !== current) errs.push(userError('COMPARE_QUANTITY_STALE', at('compareQuantity'), 'The compareQuantity argument no longer matches the persisted quantity.'));
+      if (q.compareQuantity !== current)
+        errs.push(userError('COMPARE_QUANTITY_STALE', at('compareQuantity'), 'The compareQuantity argument no longer matches the persisted quantity.'));
     } else if (input.ignoreCompareQuantity !== true) {
       errs.push(userError('COMPARE_QUANTITY_REQUIRED', at('compareQuantity'), 'The compareQuantity value is required unless ignoreCompareQuantity is true.'));
     }
@@ -75,12 +96,24 @@ function validate(acc: ShopifyAccount, input: SetInput): UserError[] {
   return errs;
 }
 
-export function setQuantities(emu: Emulator<ShopifyAccount>, acc: ShopifyAccount, args: Record<string, unknown>, field: FieldNode, ctx: ExecContext, path: Array<string | number>): unknown {
+export function setQuantities(
+  emu: Emulator<ShopifyAccount>,
+  acc: ShopifyAccount,
+  args: Record<string, unknown>,
+  field: FieldNode,
+  ctx: ExecContext,
+  path: Array<string | number>,
+): unknown {
   const input = (args.input ?? {}) as SetInput;
-  if (!Array.isArray(input.quantities)) throw new GqlError("Variable $input of type InventorySetQuantitiesInput! was provided invalid value for quantities", { code: 'INVALID_VARIABLE' });
+  if (!Array.isArray(input.quantities))
+    throw new GqlError('Variable $input of type InventorySetQuantitiesInput! was provided invalid value for quantities', { code: 'INVALID_VARIABLE' });
   // Input limits: array inputs hold at most 250 entries (GUESS: code and wording of the error).
   if (input.quantities.length > 250) {
-    throw new GqlError(`The input array size of ${input.quantities.length} is greater than the maximum allowed of 250.`, { code: 'MAX_INPUT_SIZE_EXCEEDED' }, path);
+    throw new GqlError(
+      `The input array size of ${input.quantities.length} is greater than the maximum allowed of 250.`,
+      { code: 'MAX_INPUT_SIZE_EXCEEDED' },
+      path,
+    );
   }
   const key = field.directives.idempotent?.key;
   const hash = createHash('sha256').update(JSON.stringify(input)).digest('hex');
@@ -88,9 +121,11 @@ export function setQuantities(emu: Emulator<ShopifyAccount>, acc: ShopifyAccount
   if (typeof key === 'string') {
     const prev = acc.idempotency.get(key);
     if (prev && prev.hash !== hash) {
-      return { __typename: 'InventorySetQuantitiesPayload', inventoryAdjustmentGroup: null, userErrors: [
-        userError('IDEMPOTENCY_KEY_PARAMETER_MISMATCH', null, 'The same idempotency key was used with different parameters.'),
-      ] };
+      return {
+        __typename: 'InventorySetQuantitiesPayload',
+        inventoryAdjustmentGroup: null,
+        userErrors: [userError('IDEMPOTENCY_KEY_PARAMETER_MISMATCH', null, 'The same idempotency key was used with different parameters.')],
+      };
     }
     // Same key, same input: the original answer, nothing applied again, no webhooks.
     if (prev) return new Projected(prev.result);
@@ -111,15 +146,28 @@ export function setQuantities(emu: Emulator<ShopifyAccount>, acc: ShopifyAccount
         item.updatedAt = stamp(acc);
         const names = name === 'available' ? ['available', 'on_hand'] : ['on_hand', 'available'];
         for (const n of names) {
-          changes.push({ __typename: 'InventoryChange', name: n, delta, quantityAfterChange: quantityOf(item, n), ledgerDocumentUri: null,
-            item: () => itemObj(acc, item), location: () => locationObj(acc) });
+          changes.push({
+            __typename: 'InventoryChange',
+            name: n,
+            delta,
+            quantityAfterChange: quantityOf(item, n),
+            ledgerDocumentUri: null,
+            item: () => itemObj(acc, item),
+            location: () => locationObj(acc),
+          });
         }
         levelWebhook(emu, acc, item);
       }
       emu.recordWrite(acc.id, item.gid, item.available);
     }
-    group = { __typename: 'InventoryAdjustmentGroup', id: `gid://shopify/InventoryAdjustmentGroup/${++acc.seq}`, createdAt: new Date().toISOString(),
-      reason: input.reason, referenceDocumentUri: input.referenceDocumentUri ?? null, changes };
+    group = {
+      __typename: 'InventoryAdjustmentGroup',
+      id: `gid://shopify/InventoryAdjustmentGroup/${++acc.seq}`,
+      createdAt: new Date().toISOString(),
+      reason: input.reason,
+      referenceDocumentUri: input.referenceDocumentUri ?? null,
+      changes,
+    };
   }
   const result = project({ __typename: 'InventorySetQuantitiesPayload', inventoryAdjustmentGroup: group, userErrors: errors });
   if (typeof key === 'string') {

@@ -94,13 +94,18 @@ const spec: EmulatorSpec<WixAccount> = {
 
     app.post('/stores/v3/bulk/inventory-items/update', async (req, reply) => {
       const acc = emu.account(req);
-      const body = (req.body ?? {}) as { inventoryItems?: Array<{ inventoryItem?: { id?: string; revision?: string | number; quantity?: number } }>; returnEntity?: boolean };
+      const body = (req.body ?? {}) as {
+        inventoryItems?: Array<{ inventoryItem?: { id?: string; revision?: string | number; quantity?: number } }>;
+        returnEntity?: boolean;
+      };
       const list = body.inventoryItems;
-      if (!Array.isArray(list) || list.length < 1 || list.length > 1000) return validationError(reply, 'inventoryItems', 'inventoryItems must hold 1..1000 items');
+      if (!Array.isArray(list) || list.length < 1 || list.length > 1000)
+        return validationError(reply, 'inventoryItems', 'inventoryItems must hold 1..1000 items');
       for (const [i, m] of list.entries()) {
         const inv = m.inventoryItem;
         if (!inv?.id) return validationError(reply, `inventoryItems[${i}].inventoryItem.id`, 'id is required');
-        if (inv.revision === undefined || !/^\d+$/.test(String(inv.revision))) return validationError(reply, `inventoryItems[${i}].inventoryItem.revision`, 'revision is required');
+        if (inv.revision === undefined || !/^\d+$/.test(String(inv.revision)))
+          return validationError(reply, `inventoryItems[${i}].inventoryItem.revision`, 'revision is required');
         if (inv.quantity !== undefined && (!Number.isInteger(inv.quantity) || Math.abs(inv.quantity) > QUANTITY_LIMIT)) {
           return validationError(reply, `inventoryItems[${i}].inventoryItem.quantity`, `quantity must be an integer within +-${QUANTITY_LIMIT}`);
         }
@@ -109,7 +114,9 @@ const spec: EmulatorSpec<WixAccount> = {
       const results = list.map((m, originalIndex) => {
         const inv = m.inventoryItem!;
         const it = acc.items.find((x) => x.id === inv.id);
-        const fail = (code: string, description: string) => ({ itemMetadata: { id: inv.id, originalIndex, success: false, error: { code, description, data: {} } } });
+        const fail = (code: string, description: string) => ({
+          itemMetadata: { id: inv.id, originalIndex, success: false, error: { code, description, data: {} } },
+        });
         if (!it) return fail('INVENTORY_ITEM_NOT_FOUND', `inventory item ${inv.id} not found`); // GUESS: per-item error code
         // Optimistic locking (documented); GUESS: the per-item error code for a stale revision.
         if (BigInt(inv.revision!) !== it.revision) return fail('REVISION_MISMATCH', `revision ${inv.revision} is stale (current ${it.revision})`);

@@ -59,7 +59,15 @@ type SavedSite = Pick<WixAccount, 'siteId' | 'apiKey' | 'instanceId' | 'defaultL
 
 export function saveSite(acc: WixAccount): SavedSite {
   const { siteId, apiKey, instanceId, defaultLocationId, fallbackPrivateKey, orderSeq } = acc;
-  return { siteId, apiKey, instanceId, defaultLocationId, fallbackPrivateKey, orderSeq, items: acc.items.map((i) => ({ ...i, revision: i.revision.toString() })) };
+  return {
+    siteId,
+    apiKey,
+    instanceId,
+    defaultLocationId,
+    fallbackPrivateKey,
+    orderSeq,
+    items: acc.items.map((i) => ({ ...i, revision: i.revision.toString() })),
+  };
 }
 
 export function loadSite(saved: unknown, base: BaseAccount): WixAccount {

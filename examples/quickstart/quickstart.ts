@@ -14,7 +14,10 @@ export interface QuickstartResult {
   webhook: { status: 'received'; id: string; type: string; verified: boolean } | { status: 'unavailable'; reason: string };
 }
 
-export async function quickstart(opts: { url: string; apiKey: string; receiverHost?: string; publicUrl?: string; timeoutMs?: number }, log: (s: string) => void = console.log): Promise<QuickstartResult> {
+export async function quickstart(
+  opts: { url: string; apiKey: string; receiverHost?: string; publicUrl?: string; timeoutMs?: number },
+  log: (s: string) => void = console.log,
+): Promise<QuickstartResult> {
   const sc = createStockClerk({ baseUrl: opts.url, apiKey: opts.apiKey });
 
   // 1. Who am I, and where is my stock?
@@ -63,13 +66,23 @@ export async function quickstart(opts: { url: string; apiKey: string; receiverHo
     const item = await sc.POST('/api/v1/items', { body: { sku, name: 'Quickstart mug', low_stock_threshold: 2 } });
     if (!item.data) throw new Error(`creating the item failed: ${JSON.stringify(item.error)}`);
     log(`3. item ${item.data.sku} (${item.data.id})`);
-    const adj = await sc.POST('/api/v1/adjustments', { body: { item_id: item.data.id, location_id: location.id, qty_delta: 10, reason: 'receipt', note: 'quickstart' } });
+    const adj = await sc.POST('/api/v1/adjustments', {
+      body: { item_id: item.data.id, location_id: location.id, qty_delta: 10, reason: 'receipt', note: 'quickstart' },
+    });
     if (!adj.data) throw new Error(`receiving stock failed: ${JSON.stringify(adj.error)}`);
     log(`4. received 10: on hand ${adj.data.level.on_hand}`);
 
-    if (!subscribed) return { itemId: item.data.id, onHand: adj.data.level.on_hand, webhook: { status: 'unavailable', reason: `webhook-endpoints answered ${subscribe.status}` } };
+    if (!subscribed)
+      return {
+        itemId: item.data.id,
+        onHand: adj.data.level.on_hand,
+        webhook: { status: 'unavailable', reason: `webhook-endpoints answered ${subscribe.status}` },
+      };
     // 4. The webhook.
-    const hook = await Promise.race([received, new Promise<never>((_r, rej) => setTimeout(() => rej(new Error('no webhook arrived in time')), opts.timeoutMs ?? 60_000))]);
+    const hook = await Promise.race([
+      received,
+      new Promise<never>((_r, rej) => setTimeout(() => rej(new Error('no webhook arrived in time')), opts.timeoutMs ?? 60_000)),
+    ]);
     log(`5. webhook ${hook.id}: ${hook.type}, signature ${hook.verified ? 'verified' : 'INVALID'}`);
     return { itemId: item.data.id, onHand: adj.data.level.on_hand, webhook: { status: 'received', ...hook } };
   } finally {

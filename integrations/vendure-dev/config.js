@@ -10,11 +10,13 @@ const plugins = [
   DefaultSearchPlugin.init({ bufferUpdates: process.env.SEARCH_BUFFER === '1', indexStockStatus: true }),
 ];
 if (process.env.STOCKCLERK_WEBHOOK_URL) {
-  plugins.push(StockClerkPlugin.init({
-    webhookUrl: process.env.STOCKCLERK_WEBHOOK_URL,
-    secret: process.env.STOCKCLERK_WEBHOOK_SECRET,
-    baseDelayMs: Number(process.env.STOCKCLERK_RETRY_BASE_MS || 500),
-  }));
+  plugins.push(
+    StockClerkPlugin.init({
+      webhookUrl: process.env.STOCKCLERK_WEBHOOK_URL,
+      secret: process.env.STOCKCLERK_WEBHOOK_SECRET,
+      baseDelayMs: Number(process.env.STOCKCLERK_RETRY_BASE_MS || 500),
+    }),
+  );
 }
 
 exports.config = {

@@ -16,8 +16,27 @@ const HEADER = 'name,slug,description,assets,facets,optionGroups,optionValues,sk
 function productsCsv(variants, stock) {
   const rows = [HEADER];
   for (let n = 0; n < variants; n++) {
-    const p = Math.floor(n / 10) + 1, v = (n % 10) + 1, first = v === 1;
-    rows.push([first ? `Product ${p}` : '', first ? `product-${p}` : '', first ? `P${p}` : '', '', '', first ? 'size' : '', `s${v}`, `SKU-${p}-${v}`, '19.99', 'standard', String(stock), 'true', '', ''].join(','));
+    const p = Math.floor(n / 10) + 1,
+      v = (n % 10) + 1,
+      first = v === 1;
+    rows.push(
+      [
+        first ? `Product ${p}` : '',
+        first ? `product-${p}` : '',
+        first ? `P${p}` : '',
+        '',
+        '',
+        first ? 'size' : '',
+        `s${v}`,
+        `SKU-${p}-${v}`,
+        '19.99',
+        'standard',
+        String(stock),
+        'true',
+        '',
+        '',
+      ].join(','),
+    );
   }
   const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'vendure-seed-')), 'products.csv');
   fs.writeFileSync(file, rows.join('\n') + '\n');

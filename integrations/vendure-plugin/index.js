@@ -12,8 +12,19 @@
 // below) and its Guardian's read-back recover it.
 const crypto = require('node:crypto');
 const {
-  Allow, Ctx, EventBus, Logger, Permission, PluginCommonModule, ProcessContext, ProductVariant, StockLevel, StockMovement,
-  StockMovementEvent, TransactionalConnection, VendurePlugin,
+  Allow,
+  Ctx,
+  EventBus,
+  Logger,
+  Permission,
+  PluginCommonModule,
+  ProcessContext,
+  ProductVariant,
+  StockLevel,
+  StockMovement,
+  StockMovementEvent,
+  TransactionalConnection,
+  VendurePlugin,
 } = require('@vendure/core');
 const { Args, Query, Resolver } = require('@nestjs/graphql');
 const { In, MoreThan } = require('typeorm');
@@ -38,7 +49,9 @@ async function describeMovements(connection, movements) {
   // they carry the level as it is now.
   const adj = movements.filter((m) => m.type === 'ADJUSTMENT');
   const levels = adj.length
-    ? await connection.rawConnection.getRepository(StockLevel).find({ where: { productVariantId: In([...new Set(adj.map((m) => String(m.productVariant?.id ?? m.productVariantId)))]) } })
+    ? await connection.rawConnection
+        .getRepository(StockLevel)
+        .find({ where: { productVariantId: In([...new Set(adj.map((m) => String(m.productVariant?.id ?? m.productVariantId)))]) } })
     : [];
   const levelOf = new Map(levels.map((l) => [`${l.productVariantId}|${l.stockLocationId}`, l]));
   return movements.map((m) => {

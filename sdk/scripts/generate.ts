@@ -20,7 +20,14 @@ export async function servedDocument(): Promise<Record<string, unknown>> {
   const { createLogger } = await import('../../src/log.ts');
   const { StreamHub } = await import('../../src/http/stream.ts');
   // Route registration reads only the logger; anything else touched would throw (and say so).
-  const unused = new Proxy({}, { get: (_t, p) => { throw new Error(`sdk:generate: building the document touched ctx.${String(p)}`); } });
+  const unused = new Proxy(
+    {},
+    {
+      get: (_t, p) => {
+        throw new Error(`sdk:generate: building the document touched ctx.${String(p)}`);
+      },
+    },
+  );
   const ctx = { log: createLogger('silent'), config: unused, db: unused, sealer: unused, jwtKey: unused, channels: unused, tuning: unused };
   const app = await buildApp(ctx as never, { ready: () => false, hub: new StreamHub('') });
   try {

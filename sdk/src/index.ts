@@ -78,7 +78,12 @@ export async function updateWithIfMatch<T, P>(
 type ItemPatch = NonNullable<paths['/api/v1/items/{id}']['patch']['requestBody']>['content']['application/json'];
 
 /** updateWithIfMatch for an item. */
-export function updateItem(sc: StockClerkClient, id: string, change: (current: Schemas['ItemDetail']) => ItemPatch | null | Promise<ItemPatch | null>, attempts = 5) {
+export function updateItem(
+  sc: StockClerkClient,
+  id: string,
+  change: (current: Schemas['ItemDetail']) => ItemPatch | null | Promise<ItemPatch | null>,
+  attempts = 5,
+) {
   return updateWithIfMatch(
     () => sc.GET('/api/v1/items/{id}', { params: { path: { id } } }),
     change,

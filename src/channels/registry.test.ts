@@ -39,7 +39,11 @@ describe.each(modules)('the %s module', (type, mod) => {
     const defaults = loadSettings(mod.settings, {});
     const documented = settingsJsonSchema(mod.settings) as { properties: Record<string, { default?: unknown }>; required?: string[] };
     expect(documented.required ?? []).toEqual([]);
-    const declared = Object.fromEntries(Object.entries(documented.properties).filter(([, p]) => 'default' in p).map(([k, p]) => [k, p.default]));
+    const declared = Object.fromEntries(
+      Object.entries(documented.properties)
+        .filter(([, p]) => 'default' in p)
+        .map(([k, p]) => [k, p.default]),
+    );
     expect(defaults).toEqual(declared);
     expect(savedSettings(mod.settings).parse(defaults)).toEqual(defaults);
     // Saving stores what was sent: no default is filled in.
@@ -67,7 +71,13 @@ describe('reading a stored row', () => {
   });
 
   it('gives a channel of an unknown type (a test row) the sync policy and the default source of sales', () => {
-    expect(channelPolicyOf('no-such-type', { default_buffer: 2, cap: 5 })).toMatchObject({ defaultBuffer: 2, cap: 5, percent: 1, salesSource: 'orders', locationIds: [] });
+    expect(channelPolicyOf('no-such-type', { default_buffer: 2, cap: 5 })).toMatchObject({
+      defaultBuffer: 2,
+      cap: 5,
+      percent: 1,
+      salesSource: 'orders',
+      locationIds: [],
+    });
   });
 });
 

@@ -22,7 +22,10 @@ export const SYNC_SETTINGS = {
   cap: z.number().int().min(0).max(1_000_000_000).meta({ title: 'Cap', description: 'Most units the channel is offered; absent = no cap' }).optional(),
   sales_source: z
     .enum(['orders', 'levels'])
-    .meta({ title: 'Source of sales', description: "Where the channel's sales are read from; absent = the platform's natural source (its capabilities' defaultSalesSource)" })
+    .meta({
+      title: 'Source of sales',
+      description: "Where the channel's sales are read from; absent = the platform's natural source (its capabilities' defaultSalesSource)",
+    })
     .optional(),
   location_map: z
     .record(platformId, locationRef)

@@ -87,7 +87,8 @@ async function main(argv: string[]): Promise<number> {
             return 0;
           }
           console.error(`ledger MISMATCH in ${bad.length} of ${rows[0]!.n} levels:`);
-          for (const m of bad) console.error(`  tenant ${m.tenant_id} item ${m.item_id} location ${m.location_id}: on_hand ${m.on_hand}, movements sum ${m.movements_sum}`);
+          for (const m of bad)
+            console.error(`  tenant ${m.tenant_id} item ${m.item_id} location ${m.location_id}: on_hand ${m.on_hand}, movements sum ${m.movements_sum}`);
           return 1;
         } finally {
           await db.end();
@@ -95,7 +96,10 @@ async function main(argv: string[]): Promise<number> {
       });
     case 'platform-key':
       return withDatabase(async (url) => {
-        const { values } = parseArgs({ args: argv.slice(1), options: { name: { type: 'string' }, tenants: { type: 'string' }, scopes: { type: 'string', default: 'read,write' } } });
+        const { values } = parseArgs({
+          args: argv.slice(1),
+          options: { name: { type: 'string' }, tenants: { type: 'string' }, scopes: { type: 'string', default: 'read,write' } },
+        });
         const tenantIds = (values.tenants ?? '').split(',').filter(Boolean);
         const scopes = (values.scopes ?? '').split(',').filter(Boolean);
         if (!values.name || tenantIds.length === 0 || scopes.some((s) => !['read', 'write', 'admin'].includes(s))) {
@@ -106,7 +110,9 @@ async function main(argv: string[]): Promise<number> {
         const db = createPool(url, 2);
         try {
           const k = await createPlatformKey(db, { name: values.name, scopes, tenantIds });
-          console.log(`platform key ${k.id} (${scopes.join(',')}) for ${tenantIds.length} tenant(s):\n${k.secret}\nSend it as Authorization: Bearer <key> with X-Tenant-ID: <tenant id>. It is not shown again.`);
+          console.log(
+            `platform key ${k.id} (${scopes.join(',')}) for ${tenantIds.length} tenant(s):\n${k.secret}\nSend it as Authorization: Bearer <key> with X-Tenant-ID: <tenant id>. It is not shown again.`,
+          );
           return 0;
         } finally {
           await db.end();

@@ -23,7 +23,11 @@ export interface CreatedKey {
   prefix: string;
 }
 
-export async function createApiKey(tx: Pick<Tx, 'query'>, tenantId: string, opts: { name: string; scopes: string[]; createdBy: string | null }): Promise<CreatedKey> {
+export async function createApiKey(
+  tx: Pick<Tx, 'query'>,
+  tenantId: string,
+  opts: { name: string; scopes: string[]; createdBy: string | null },
+): Promise<CreatedKey> {
   const id = newId('key');
   const { secret, shown } = newSecret(TENANT_KEY_PREFIX);
   await tx.query(`insert into api_keys (tenant_id, id, name, prefix, secret_hash, scopes, created_by) values ($1, $2, $3, $4, $5, $6, $7)`, [
@@ -45,7 +49,13 @@ export async function createPlatformKey(db: Db, opts: { name: string; scopes: st
   const client = await db.connect();
   try {
     await client.query('begin');
-    await client.query(`insert into platform_keys (id, name, prefix, secret_hash, scopes) values ($1, $2, $3, $4, $5)`, [id, opts.name, shown, hashKey(secret), opts.scopes]);
+    await client.query(`insert into platform_keys (id, name, prefix, secret_hash, scopes) values ($1, $2, $3, $4, $5)`, [
+      id,
+      opts.name,
+      shown,
+      hashKey(secret),
+      opts.scopes,
+    ]);
     await client.query(`insert into platform_key_tenants (tenant_id, key_id) select unnest($1::text[]), $2`, [opts.tenantIds, id]);
     await client.query('commit');
   } catch (err) {

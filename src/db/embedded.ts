@@ -321,7 +321,7 @@ async function startOwned(dataDir: string, role: Owner['role'], log: (msg: strin
     try {
       await pg.start();
     } catch (err) {
-      throw new Error(`PostgreSQL did not start on port ${port}: ${(err as Error | undefined)?.message ?? said.join('').trim()}`);
+      throw new Error(`PostgreSQL did not start on port ${port}: ${(err as Error | undefined)?.message ?? said.join('').trim()}`, { cause: err });
     }
     const proc = child();
     proc?.once('exit', (code, signal) => {

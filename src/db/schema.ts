@@ -2,20 +2,7 @@
 // Every tenant-owned table carries tenant_id first in its primary key and in every foreign key,
 // so a row can only ever reference rows of its own tenant, and tenants can be sharded by it.
 import { sql } from 'drizzle-orm';
-import {
-  bigint,
-  boolean,
-  foreignKey,
-  doublePrecision,
-  index,
-  integer,
-  jsonb,
-  pgTable,
-  primaryKey,
-  text,
-  timestamp,
-  uniqueIndex,
-} from 'drizzle-orm/pg-core';
+import { bigint, boolean, foreignKey, doublePrecision, index, integer, jsonb, pgTable, primaryKey, text, timestamp, uniqueIndex } from 'drizzle-orm/pg-core';
 
 const ts = (name: string) => timestamp(name, { withTimezone: true, mode: 'date' });
 const created = () => ts('created_at').notNull().defaultNow();
@@ -35,7 +22,9 @@ export const tenants = pgTable('tenants', {
 export const users = pgTable(
   'users',
   {
-    tenantId: text('tenant_id').notNull().references(() => tenants.id),
+    tenantId: text('tenant_id')
+      .notNull()
+      .references(() => tenants.id),
     id: text('id').notNull(),
     email: text('email').notNull(),
     passwordHash: text('password_hash').notNull(),
@@ -48,7 +37,9 @@ export const users = pgTable(
 export const locations = pgTable(
   'locations',
   {
-    tenantId: text('tenant_id').notNull().references(() => tenants.id),
+    tenantId: text('tenant_id')
+      .notNull()
+      .references(() => tenants.id),
     id: text('id').notNull(),
     name: text('name').notNull(),
     /** Bumped by every change of the row: the ETag that If-Match compares. */
@@ -61,7 +52,9 @@ export const locations = pgTable(
 export const items = pgTable(
   'items',
   {
-    tenantId: text('tenant_id').notNull().references(() => tenants.id),
+    tenantId: text('tenant_id')
+      .notNull()
+      .references(() => tenants.id),
     id: text('id').notNull(),
     sku: text('sku').notNull(),
     name: text('name').notNull(),
@@ -79,7 +72,9 @@ export const items = pgTable(
     uniqueIndex('items_tenant_sku_key').on(t.tenantId, t.sku),
     index('items_tenant_name_idx').on(t.tenantId, t.name),
     // Search (src/db/item-search.ts): one trigram index (pg_trgm, 0012) over SKU, name and barcode.
-    index('items_search_trgm_idx').using('gin', sql`(${t.sku} || E'\\x1f' || ${t.name} || E'\\x1f' || coalesce(${t.barcode}, '')) gin_trgm_ops`).with({ gin_pending_list_limit: 256 }),
+    index('items_search_trgm_idx')
+      .using('gin', sql`(${t.sku} || E'\\x1f' || ${t.name} || E'\\x1f' || coalesce(${t.barcode}, '')) gin_trgm_ops`)
+      .with({ gin_pending_list_limit: 256 }),
   ],
 );
 
@@ -94,7 +89,9 @@ export const stockLevels = pgTable(
     updatedAt: ts('updated_at').notNull().defaultNow(),
     /** Id of the transaction that last changed the level: Sync finds what changed since its
      *  channel's cursor (a snapshot xmin, so a late-committing writer is never skipped). */
-    changeTxid: bigint('change_txid', { mode: 'number' }).notNull().default(sql`(pg_current_xact_id()::text::bigint)`),
+    changeTxid: bigint('change_txid', { mode: 'number' })
+      .notNull()
+      .default(sql`(pg_current_xact_id()::text::bigint)`),
   },
   (t) => [
     primaryKey({ columns: [t.tenantId, t.itemId, t.locationId] }),
@@ -115,7 +112,10 @@ export const stockAlertCursors = pgTable('stock_alert_cursors', {
     .references(() => tenants.id),
   cursor: bigint('cursor', { mode: 'number' }).notNull().default(0),
   cursorXmax: bigint('cursor_xmax', { mode: 'number' }).notNull().default(0),
-  cursorXip: bigint('cursor_xip', { mode: 'number' }).array().notNull().default(sql`'{}'::bigint[]`),
+  cursorXip: bigint('cursor_xip', { mode: 'number' })
+    .array()
+    .notNull()
+    .default(sql`'{}'::bigint[]`),
 });
 
 export const MOVEMENT_REASONS = ['sale', 'return', 'receipt', 'adjustment', 'count', 'transfer_in', 'transfer_out'] as const;
@@ -147,7 +147,9 @@ export const stockMovements = pgTable(
 export const channels = pgTable(
   'channels',
   {
-    tenantId: text('tenant_id').notNull().references(() => tenants.id),
+    tenantId: text('tenant_id')
+      .notNull()
+      .references(() => tenants.id),
     id: text('id').notNull(),
     type: text('type').notNull(),
     name: text('name').notNull(),
@@ -160,10 +162,15 @@ export const channels = pgTable(
     settings: jsonb('settings').$type<Record<string, unknown>>().notNull().default({}),
     pollCursor: text('poll_cursor'),
     /** Level changes from transactions older than this are already marked on this channel's listings. */
-    pushCursor: bigint('push_cursor', { mode: 'number' }).notNull().default(sql`(pg_snapshot_xmin(pg_current_snapshot())::text::bigint)`),
+    pushCursor: bigint('push_cursor', { mode: 'number' })
+      .notNull()
+      .default(sql`(pg_snapshot_xmin(pg_current_snapshot())::text::bigint)`),
     // With push_cursor (the xmin), the rest of the snapshot Sync last marked from: see src/db/push-cursor.ts.
     pushCursorXmax: bigint('push_cursor_xmax', { mode: 'number' }).notNull().default(0),
-    pushCursorXip: bigint('push_cursor_xip', { mode: 'number' }).array().notNull().default(sql`'{}'::bigint[]`),
+    pushCursorXip: bigint('push_cursor_xip', { mode: 'number' })
+      .array()
+      .notNull()
+      .default(sql`'{}'::bigint[]`),
     /** The account's token bucket, shared by every worker process (src/engine/rate-gate.ts). */
     rateTokens: doublePrecision('rate_tokens'),
     rateAt: ts('rate_at'),
@@ -209,7 +216,9 @@ export const listings = pgTable(
     uniqueIndex('listings_external_key').on(t.tenantId, t.channelId, t.externalId, t.externalLocationId),
     index('listings_item_idx').on(t.tenantId, t.itemId),
     index('listings_sku_idx').on(t.tenantId, t.channelId, t.externalSku),
-    index('listings_dirty_idx').on(t.tenantId, t.channelId).where(sql`${t.dirtySeq} > ${t.pushedSeq}`),
+    index('listings_dirty_idx')
+      .on(t.tenantId, t.channelId)
+      .where(sql`${t.dirtySeq} > ${t.pushedSeq}`),
     foreignKey({ columns: [t.tenantId, t.channelId], foreignColumns: [channels.tenantId, channels.id] }).onDelete('cascade'),
     foreignKey({ columns: [t.tenantId, t.itemId], foreignColumns: [items.tenantId, items.id] }).onDelete('set null'),
   ],
@@ -234,7 +243,9 @@ export const channelEvents = pgTable(
   (t) => [
     primaryKey({ columns: [t.tenantId, t.id] }),
     uniqueIndex('channel_events_external_key').on(t.tenantId, t.channelId, t.externalEventId),
-    index('channel_events_pending_idx').on(t.tenantId, t.channelId, t.id).where(sql`${t.appliedAt} is null`),
+    index('channel_events_pending_idx')
+      .on(t.tenantId, t.channelId, t.id)
+      .where(sql`${t.appliedAt} is null`),
     // Retention (src/engine/retention.ts) finds the old end of the time-ordered history tables with
     // BRIN indexes: a few pages each, and next to nothing for an insert to keep up.
     index('channel_events_received_brin').using('brin', t.receivedAt),
@@ -269,7 +280,9 @@ export const syncEvents = pgTable(
 export const alerts = pgTable(
   'alerts',
   {
-    tenantId: text('tenant_id').notNull().references(() => tenants.id),
+    tenantId: text('tenant_id')
+      .notNull()
+      .references(() => tenants.id),
     id: text('id').notNull(),
     /** low_stock | out_of_stock | channel_auth | sync_failure_rate | large_drift */
     type: text('type').notNull(),
@@ -287,7 +300,9 @@ export const alerts = pgTable(
   },
   (t) => [
     primaryKey({ columns: [t.tenantId, t.id] }),
-    uniqueIndex('alerts_open_key').on(t.tenantId, t.type, t.subject).where(sql`${t.status} <> 'resolved'`),
+    uniqueIndex('alerts_open_key')
+      .on(t.tenantId, t.type, t.subject)
+      .where(sql`${t.status} <> 'resolved'`),
     index('alerts_tenant_idx').on(t.tenantId, t.createdAt),
   ],
 );
@@ -343,7 +358,9 @@ export const API_SCOPES = ['read', 'write', 'admin'] as const;
 export const apiKeys = pgTable(
   'api_keys',
   {
-    tenantId: text('tenant_id').notNull().references(() => tenants.id),
+    tenantId: text('tenant_id')
+      .notNull()
+      .references(() => tenants.id),
     id: text('id').notNull(),
     name: text('name').notNull(),
     /** The first characters of the key, to recognise it in a list. */
@@ -391,8 +408,12 @@ export const platformKeys = pgTable(
 export const platformKeyTenants = pgTable(
   'platform_key_tenants',
   {
-    tenantId: text('tenant_id').notNull().references(() => tenants.id),
-    keyId: text('key_id').notNull().references(() => platformKeys.id, { onDelete: 'cascade' }),
+    tenantId: text('tenant_id')
+      .notNull()
+      .references(() => tenants.id),
+    keyId: text('key_id')
+      .notNull()
+      .references(() => platformKeys.id, { onDelete: 'cascade' }),
     createdAt: created(),
   },
   (t) => [primaryKey({ columns: [t.tenantId, t.keyId] })],
@@ -447,7 +468,9 @@ export const auditLog = pgTable(
 export const salesOrders = pgTable(
   'sales_orders',
   {
-    tenantId: text('tenant_id').notNull().references(() => tenants.id),
+    tenantId: text('tenant_id')
+      .notNull()
+      .references(() => tenants.id),
     id: text('id').notNull(),
     locationId: text('location_id').notNull(),
     reference: text('reference'),
@@ -458,10 +481,7 @@ export const salesOrders = pgTable(
     createdAt: created(),
     updatedAt: ts('updated_at').notNull().defaultNow(),
   },
-  (t) => [
-    primaryKey({ columns: [t.tenantId, t.id] }),
-    foreignKey({ columns: [t.tenantId, t.locationId], foreignColumns: [locations.tenantId, locations.id] }),
-  ],
+  (t) => [primaryKey({ columns: [t.tenantId, t.id] }), foreignKey({ columns: [t.tenantId, t.locationId], foreignColumns: [locations.tenantId, locations.id] })],
 );
 
 /** Stock held (counted in stock_levels.reserved while active), for an order or on its own. */
@@ -483,7 +503,9 @@ export const reservations = pgTable(
   (t) => [
     primaryKey({ columns: [t.tenantId, t.id] }),
     index('reservations_order_idx').on(t.tenantId, t.orderId),
-    index('reservations_expiry_idx').on(t.expiresAt).where(sql`${t.status} = 'active'`),
+    index('reservations_expiry_idx')
+      .on(t.expiresAt)
+      .where(sql`${t.status} = 'active'`),
     foreignKey({ columns: [t.tenantId, t.orderId], foreignColumns: [salesOrders.tenantId, salesOrders.id] }),
     foreignKey({ columns: [t.tenantId, t.itemId, t.locationId], foreignColumns: [stockLevels.tenantId, stockLevels.itemId, stockLevels.locationId] }),
   ],
@@ -493,7 +515,9 @@ export const reservations = pgTable(
 export const streamWatchers = pgTable(
   'stream_watchers',
   {
-    tenantId: text('tenant_id').notNull().references(() => tenants.id, { onDelete: 'cascade' }),
+    tenantId: text('tenant_id')
+      .notNull()
+      .references(() => tenants.id, { onDelete: 'cascade' }),
     process: text('process').notNull(),
     seenAt: ts('seen_at').notNull().defaultNow(),
   },
@@ -505,7 +529,9 @@ export const streamWatchers = pgTable(
 export const transfers = pgTable(
   'transfers',
   {
-    tenantId: text('tenant_id').notNull().references(() => tenants.id),
+    tenantId: text('tenant_id')
+      .notNull()
+      .references(() => tenants.id),
     id: text('id').notNull(),
     fromLocationId: text('from_location_id').notNull(),
     toLocationId: text('to_location_id').notNull(),
@@ -545,7 +571,9 @@ export const transferLines = pgTable(
 export const purchaseOrders = pgTable(
   'purchase_orders',
   {
-    tenantId: text('tenant_id').notNull().references(() => tenants.id),
+    tenantId: text('tenant_id')
+      .notNull()
+      .references(() => tenants.id),
     id: text('id').notNull(),
     supplier: text('supplier'),
     reference: text('reference'),
@@ -604,7 +632,9 @@ export const itemComponents = pgTable(
 export const webhookEndpoints = pgTable(
   'webhook_endpoints',
   {
-    tenantId: text('tenant_id').notNull().references(() => tenants.id),
+    tenantId: text('tenant_id')
+      .notNull()
+      .references(() => tenants.id),
     id: text('id').notNull(),
     url: text('url').notNull(),
     description: text('description'),
@@ -625,7 +655,9 @@ export const webhookEndpoints = pgTable(
   (t) => [
     primaryKey({ columns: [t.tenantId, t.id] }),
     // The ledger's one lookup per statement: does this tenant have a live subscription at all?
-    index('webhook_endpoints_live_idx').on(t.tenantId).where(sql`${t.status} in ('active', 'paused')`),
+    index('webhook_endpoints_live_idx')
+      .on(t.tenantId)
+      .where(sql`${t.status} in ('active', 'paused')`),
   ],
 );
 
@@ -633,7 +665,9 @@ export const webhookEndpoints = pgTable(
 export const webhookEvents = pgTable(
   'webhook_events',
   {
-    tenantId: text('tenant_id').notNull().references(() => tenants.id),
+    tenantId: text('tenant_id')
+      .notNull()
+      .references(() => tenants.id),
     id: text('id').notNull(),
     type: text('type').notNull(),
     payload: jsonb('payload').notNull(),
@@ -667,7 +701,9 @@ export const webhookDeliveries = pgTable(
     foreignKey({ columns: [t.tenantId, t.endpointId], foreignColumns: [webhookEndpoints.tenantId, webhookEndpoints.id] }).onDelete('cascade'),
     foreignKey({ columns: [t.tenantId, t.eventId], foreignColumns: [webhookEvents.tenantId, webhookEvents.id] }),
     index('webhook_deliveries_endpoint_idx').on(t.tenantId, t.endpointId, t.createdAt),
-    index('webhook_deliveries_due_idx').on(t.tenantId, t.endpointId, t.nextAttemptAt).where(sql`${t.status} = 'pending'`),
+    index('webhook_deliveries_due_idx')
+      .on(t.tenantId, t.endpointId, t.nextAttemptAt)
+      .where(sql`${t.status} = 'pending'`),
     index('webhook_deliveries_created_brin').using('brin', t.createdAt),
     // Which deliveries still point at an event (retention deletes events none points at).
     index('webhook_deliveries_event_idx').on(t.tenantId, t.eventId),
@@ -703,7 +739,9 @@ export const webhookAttempts = pgTable(
 export const apiJobs = pgTable(
   'api_jobs',
   {
-    tenantId: text('tenant_id').notNull().references(() => tenants.id),
+    tenantId: text('tenant_id')
+      .notNull()
+      .references(() => tenants.id),
     id: text('id').notNull(),
     /** import_items | import_stock_counts | export_items | export_stock_levels | export_movements */
     kind: text('kind').notNull(),

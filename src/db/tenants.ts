@@ -51,7 +51,19 @@ export async function createItems(q: Q, tenantId: string, items: ItemInput[]): P
     `insert into items (tenant_id, id, sku, name, barcode, low_stock_threshold, buffer)
      select $1, x.id, x.sku, x.name, x.barcode, coalesce(x.low_stock_threshold, 0), x.buffer
      from jsonb_to_recordset($2::jsonb) as x(id text, sku text, name text, barcode text, low_stock_threshold int, buffer int)`,
-    [tenantId, JSON.stringify(items.map((it, i) => ({ id: ids[i], sku: it.sku, name: it.name, barcode: it.barcode ?? null, low_stock_threshold: it.lowStockThreshold ?? 0, buffer: it.buffer ?? null })))],
+    [
+      tenantId,
+      JSON.stringify(
+        items.map((it, i) => ({
+          id: ids[i],
+          sku: it.sku,
+          name: it.name,
+          barcode: it.barcode ?? null,
+          low_stock_threshold: it.lowStockThreshold ?? 0,
+          buffer: it.buffer ?? null,
+        })),
+      ),
+    ],
   );
   return ids;
 }

@@ -75,6 +75,8 @@ select (select id from wh_ev) as event_id, (select count(*) from wh_dl)::int as 
  * Returns the event id, or null when no endpoint of the tenant subscribes to this type.
  */
 export async function emitEvent(tx: Pick<Tx, 'query'>, tenantId: string, type: WebhookEventType, payload: Record<string, unknown>): Promise<string | null> {
-  const { rows } = await tx.query<{ event_id: string | null }>(named('webhook_emit', EMIT_SQL, [tenantId, type, JSON.stringify(payload), webhookJobRow(tenantId)]));
+  const { rows } = await tx.query<{ event_id: string | null }>(
+    named('webhook_emit', EMIT_SQL, [tenantId, type, JSON.stringify(payload), webhookJobRow(tenantId)]),
+  );
   return rows[0]?.event_id ?? null;
 }

@@ -72,15 +72,34 @@ export async function ensureDemo(ctx: AppContext, stockclerkUrl: string): Promis
 
 async function create(ctx: AppContext, emulators: EmulatorSet, url: string, file: string): Promise<DemoInfo> {
   const passwordHash = await hash(DEMO_LOGIN.password);
-  const t = await withTx(ctx.db, (tx) => createTenant(tx, { name: 'Demo Deli', locationName: 'Deli counter', owner: { email: DEMO_LOGIN.email, passwordHash } }));
-  const ids = await createItems(ctx.db, t.tenantId, ITEMS.map(([sku, name, , low]) => ({ sku, name, lowStockThreshold: low })));
-  await recordMovements(ctx.db, t.tenantId, ids.map((itemId, i) => ({ itemId, locationId: t.locationId, qtyDelta: ITEMS[i]![2], reason: 'receipt' as const, note: 'opening stock' })));
+  const t = await withTx(ctx.db, (tx) =>
+    createTenant(tx, { name: 'Demo Deli', locationName: 'Deli counter', owner: { email: DEMO_LOGIN.email, passwordHash } }),
+  );
+  const ids = await createItems(
+    ctx.db,
+    t.tenantId,
+    ITEMS.map(([sku, name, , low]) => ({ sku, name, lowStockThreshold: low })),
+  );
+  await recordMovements(
+    ctx.db,
+    t.tenantId,
+    ids.map((itemId, i) => ({ itemId, locationId: t.locationId, qtyDelta: ITEMS[i]![2], reason: 'receipt' as const, note: 'opening stock' })),
+  );
   const items = ITEMS.map(([sku, name, qty]) => ({ sku, name, qty }));
   const saved: Saved = {};
   const channels: DemoInfo['channels'] = [];
   for (const c of CHANNELS) {
     const account = newEmulatedAccount(c.type, c.account);
-    const r = await connectEmulatedChannel(ctx, { tenantId: t.tenantId, type: c.type, emulator: emulators[c.type], name: c.name, stockclerkUrl: url, items, locationIds: [t.locationId], account });
+    const r = await connectEmulatedChannel(ctx, {
+      tenantId: t.tenantId,
+      type: c.type,
+      emulator: emulators[c.type],
+      name: c.name,
+      stockclerkUrl: url,
+      items,
+      locationIds: [t.locationId],
+      account,
+    });
     saved[r.channelId] = { ...account, type: c.type };
     channels.push({ type: c.type, name: c.name, channelId: r.channelId, accountId: account.id, url: emulators[c.type].url });
   }

@@ -120,7 +120,14 @@ export function newEmulatedAccount(type: ChannelType, id = `${type}-${rand(4)}`)
  * the emulator kept the account from an earlier run (its stock, ids and counters as they were);
  * `items` only seed an account the emulator does not have.
  */
-export function openAccount(emulator: AnyEmulator, type: ChannelType, channelId: string, stockclerkUrl: string, acc: EmulatedAccount, items: ConnectInput['items']): boolean {
+export function openAccount(
+  emulator: AnyEmulator,
+  type: ChannelType,
+  channelId: string,
+  stockclerkUrl: string,
+  acc: EmulatedAccount,
+  items: ConnectInput['items'],
+): boolean {
   return emulator.reopenAccount(accountInput(type, channelId, stockclerkUrl, acc, items)).kept;
 }
 
@@ -140,18 +147,15 @@ export async function connectEmulatedChannel(ctx: AppContext, input: ConnectInpu
   const creds = input.account ?? newEmulatedAccount(input.type);
   // A new connection is a new account on the platform, holding these items (whatever an earlier run left under that id).
   input.emulator.addAccount(accountInput(input.type, channelId, input.stockclerkUrl, creds, input.items));
-  await ctx.db.query(
-    `insert into channels (tenant_id, id, type, name, base_url, credentials_enc, settings) values ($1, $2, $3, $4, $5, $6, $7)`,
-    [
-      input.tenantId,
-      channelId,
-      input.type,
-      input.name,
-      input.emulator.url,
-      ctx.sealer.seal(creds.channel),
-      { ...creds.settings, location_ids: input.locationIds, emulated: true, emulator_account: creds.id, ...input.settings },
-    ],
-  );
+  await ctx.db.query(`insert into channels (tenant_id, id, type, name, base_url, credentials_enc, settings) values ($1, $2, $3, $4, $5, $6, $7)`, [
+    input.tenantId,
+    channelId,
+    input.type,
+    input.name,
+    input.emulator.url,
+    ctx.sealer.seal(creds.channel),
+    { ...creds.settings, location_ids: input.locationIds, emulated: true, emulator_account: creds.id, ...input.settings },
+  ]);
   const r = await importListings(ctx.db, systemScope(input.tenantId), ctx.channels, channelId);
   return { channelId, accountId: creds.id, matched: r.matched, account: creds };
 }

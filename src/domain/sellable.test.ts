@@ -16,17 +16,28 @@ describe('sellable', () => {
 
   it('is within [0, cap] and monotone in available (property)', () => {
     fc.assert(
-      fc.property(fc.integer({ min: -1000, max: 1000 }), fc.integer({ min: 0, max: 50 }), fc.integer({ min: 1, max: 100 }), fc.option(fc.integer({ min: 0, max: 500 })), (a, b, p, cap) => {
-        const s = sellable({ available: a, buffer: b, percent: p / 100, cap });
-        expect(s).toBeGreaterThanOrEqual(0);
-        if (cap !== null) expect(s).toBeLessThanOrEqual(cap);
-        expect(sellable({ available: a + 1, buffer: b, percent: p / 100, cap })).toBeGreaterThanOrEqual(s);
-      }),
+      fc.property(
+        fc.integer({ min: -1000, max: 1000 }),
+        fc.integer({ min: 0, max: 50 }),
+        fc.integer({ min: 1, max: 100 }),
+        fc.option(fc.integer({ min: 0, max: 500 })),
+        (a, b, p, cap) => {
+          const s = sellable({ available: a, buffer: b, percent: p / 100, cap });
+          expect(s).toBeGreaterThanOrEqual(0);
+          if (cap !== null) expect(s).toBeLessThanOrEqual(cap);
+          expect(sellable({ available: a + 1, buffer: b, percent: p / 100, cap })).toBeGreaterThanOrEqual(s);
+        },
+      ),
     );
   });
 
   it('kit sellable is the scarcest component', () => {
-    expect(kitSellable([{ sellable: 10, qtyPerKit: 2 }, { sellable: 3, qtyPerKit: 1 }])).toBe(3);
+    expect(
+      kitSellable([
+        { sellable: 10, qtyPerKit: 2 },
+        { sellable: 3, qtyPerKit: 1 },
+      ]),
+    ).toBe(3);
     expect(kitSellable([{ sellable: 10, qtyPerKit: 4 }])).toBe(2);
     expect(kitSellable([])).toBe(0);
   });
@@ -44,12 +55,37 @@ describe('kits on a channel', () => {
   it('applies the channel buffer and percent per component, the cap to the kit', async () => {
     const { channelKitSellable, explodeKits } = await import('./sellable.ts');
     // 10 bread (buffer 2 -> 8, /2 = 4 kits), 5 soup (item buffer 0 -> 5, /1 = 5 kits): 4.
-    expect(channelKitSellable([{ available: 10, buffer: null, qty: 2 }, { available: 5, buffer: 0, qty: 1 }], { defaultBuffer: 2 })).toBe(4);
+    expect(
+      channelKitSellable(
+        [
+          { available: 10, buffer: null, qty: 2 },
+          { available: 5, buffer: 0, qty: 1 },
+        ],
+        { defaultBuffer: 2 },
+      ),
+    ).toBe(4);
     expect(channelKitSellable([{ available: 10, buffer: 0, qty: 2 }], { defaultBuffer: 0, percent: 0.5 })).toBe(2);
     expect(channelKitSellable([{ available: 100, buffer: 0, qty: 1 }], { defaultBuffer: 0, cap: 7 })).toBe(7);
     expect(channelKitSellable([{ available: -3, buffer: 0, qty: 1 }], { defaultBuffer: 0 })).toBe(0);
-    const kits = new Map([['kit', [{ itemId: 'bread', qty: 2 }, { itemId: 'soup', qty: 1 }]]]);
-    expect(explodeKits([{ itemId: 'kit', qtyDelta: -3, reason: 'sale' }, { itemId: 'tea', qtyDelta: -1, reason: 'sale' }], kits, 'qtyDelta')).toEqual([
+    const kits = new Map([
+      [
+        'kit',
+        [
+          { itemId: 'bread', qty: 2 },
+          { itemId: 'soup', qty: 1 },
+        ],
+      ],
+    ]);
+    expect(
+      explodeKits(
+        [
+          { itemId: 'kit', qtyDelta: -3, reason: 'sale' },
+          { itemId: 'tea', qtyDelta: -1, reason: 'sale' },
+        ],
+        kits,
+        'qtyDelta',
+      ),
+    ).toEqual([
       { itemId: 'bread', qtyDelta: -6, reason: 'sale' },
       { itemId: 'soup', qtyDelta: -3, reason: 'sale' },
       { itemId: 'tea', qtyDelta: -1, reason: 'sale' },

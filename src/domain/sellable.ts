@@ -50,7 +50,10 @@ export interface KitComponentStock {
  */
 export function channelKitSellable(components: KitComponentStock[], policy: { defaultBuffer: number; percent?: number; cap?: number | null }): number {
   const kits = kitSellable(
-    components.map((c) => ({ sellable: sellable({ available: c.available, buffer: c.buffer ?? policy.defaultBuffer, percent: policy.percent }), qtyPerKit: c.qty })),
+    components.map((c) => ({
+      sellable: sellable({ available: c.available, buffer: c.buffer ?? policy.defaultBuffer, percent: policy.percent }),
+      qtyPerKit: c.qty,
+    })),
   );
   return policy.cap == null ? kits : Math.min(kits, policy.cap);
 }
@@ -59,7 +62,11 @@ export function channelKitSellable(components: KitComponentStock[], policy: { de
  * A kit holds no stock of its own: a quantity of a kit (a sale, a return, a hold) becomes that
  * quantity times each component's qty per kit, on the components. Rows of plain items pass through.
  */
-export function explodeKits<T extends { itemId: string }>(rows: T[], kits: ReadonlyMap<string, ReadonlyArray<{ itemId: string; qty: number }>>, qtyKey: { [K in keyof T]: T[K] extends number ? K : never }[keyof T]): T[] {
+export function explodeKits<T extends { itemId: string }>(
+  rows: T[],
+  kits: ReadonlyMap<string, ReadonlyArray<{ itemId: string; qty: number }>>,
+  qtyKey: { [K in keyof T]: T[K] extends number ? K : never }[keyof T],
+): T[] {
   return rows.flatMap((r) => {
     const parts = kits.get(r.itemId);
     if (!parts?.length) return [r];

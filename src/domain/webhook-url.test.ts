@@ -3,7 +3,14 @@ import { isPrivateAddress, webhookUrlProblem } from './webhook-url.ts';
 
 describe('webhook URLs (SSRF)', () => {
   it('allow public https and the development loopback', () => {
-    for (const u of ['https://hooks.example.com/in', 'https://203.0.113.9/x', 'http://127.0.0.1:8080/h', 'http://localhost:3000/h', 'https://localhost/h', 'http://[::1]:9/h']) {
+    for (const u of [
+      'https://hooks.example.com/in',
+      'https://203.0.113.9/x',
+      'http://127.0.0.1:8080/h',
+      'http://localhost:3000/h',
+      'https://localhost/h',
+      'http://[::1]:9/h',
+    ]) {
       expect(webhookUrlProblem(u), u).toBeNull();
     }
   });

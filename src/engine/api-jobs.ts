@@ -66,11 +66,10 @@ export async function runApiJob(ctx: AppContext, p: { tenantId: string; jobId: s
 }
 
 export async function failApiJob(ctx: Pick<AppContext, 'db'>, tenantId: string, jobId: string, message: string): Promise<void> {
-  await ctx.db.query(`update api_jobs set status = 'failed', error = $3, input = null, finished_at = now() where tenant_id = $1 and id = $2 and status <> 'succeeded'`, [
-    tenantId,
-    jobId,
-    message.slice(0, 1000),
-  ]);
+  await ctx.db.query(
+    `update api_jobs set status = 'failed', error = $3, input = null, finished_at = now() where tenant_id = $1 and id = $2 and status <> 'succeeded'`,
+    [tenantId, jobId, message.slice(0, 1000)],
+  );
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -182,7 +181,8 @@ function validateItems(header: string[], rows: CsvRow[], errors: RowError[]): It
 async function validateCounts(q: Q, scope: Scope, header: string[], rows: CsvRow[], errors: RowError[], defaultLocation: string | null): Promise<CountRow[]> {
   if (!header.includes('sku') && !header.includes('item_id')) throw new BadCsv('CSV header must name the column sku or item_id');
   if (!header.includes('counted_qty')) throw new BadCsv('CSV header must name the column counted_qty');
-  if (!header.includes('location_id') && !defaultLocation) throw new BadCsv('CSV header must name the column location_id (or send location_id with the request)');
+  if (!header.includes('location_id') && !defaultLocation)
+    throw new BadCsv('CSV header must name the column location_id (or send location_id with the request)');
   const skus = [...new Set(rows.map((r) => r.fields.sku).filter((s): s is string => !!s))];
   const ids = [...new Set(rows.map((r) => r.fields.item_id).filter((s): s is string => !!s))];
   const found = await items.findBySkuOrId(q, scope, { skus, ids });
@@ -204,7 +204,8 @@ async function validateCounts(q: Q, scope: Scope, header: string[], rows: CsvRow
       if (!itemId) errs.push(`sku ${f.sku.slice(0, 100)} is not an item of this account`);
     } else errs.push('sku (or item_id) is required');
     // The rule of POST /stock-counts (src/services/kits.ts), refused here row by row rather than failing a batch.
-    if (itemId && kits.has(itemId)) errs.push(`${f.item_id ? `item_id ${itemId}` : `sku ${f.sku!.slice(0, 100)}`} is a kit: it holds no stock of its own; count its components instead`);
+    if (itemId && kits.has(itemId))
+      errs.push(`${f.item_id ? `item_id ${itemId}` : `sku ${f.sku!.slice(0, 100)}`} is a kit: it holds no stock of its own; count its components instead`);
     const locationId = f.location_id || defaultLocation;
     if (!locationId) errs.push('location_id is required');
     else if (!locationIds.has(locationId)) errs.push(`location_id ${locationId.slice(0, 60)} is not a location of this account`);
@@ -257,25 +258,58 @@ async function runImport(ctx: AppContext, tenantId: string, jobId: string, job: 
         const r = await stock.countMany(
           tx,
           scope,
-          (batch as CountRow[]).map((c) => ({ item_id: c.item_id, location_id: c.location_id, counted_qty: c.counted_qty, note: c.note ?? `import ${jobId} line ${c.line}` })),
+          (batch as CountRow[]).map((c) => ({
+            item_id: c.item_id,
+            location_id: c.location_id,
+            counted_qty: c.counted_qty,
+            note: c.note ?? `import ${jobId} line ${c.line}`,
+          })),
         );
         next.movements += r.movements;
         next.unchanged += batch.length - r.movements;
       }
-      await tx.query(`update api_jobs set rows_done = rows_done + $3, batches_done = batches_done + 1, result = $4 where tenant_id = $1 and id = $2`, [tenantId, jobId, batch.length, next]);
+      await tx.query(`update api_jobs set rows_done = rows_done + $3, batches_done = batches_done + 1, result = $4 where tenant_id = $1 and id = $2`, [
+        tenantId,
+        jobId,
+        batch.length,
+        next,
+      ]);
       return next;
     });
   }
   const result =
     job.kind === 'import_items'
-      ? { rows: total, applied: valid.length, failed: errors.length, created: counts.created, updated: counts.updated, unchanged: counts.unchanged, batch_size: IMPORT_BATCH, ignored_columns: ignored }
-      : { rows: total, applied: valid.length, failed: errors.length, movements: counts.movements, unchanged: counts.unchanged, batch_size: IMPORT_BATCH, ignored_columns: ignored };
+      ? {
+          rows: total,
+          applied: valid.length,
+          failed: errors.length,
+          created: counts.created,
+          updated: counts.updated,
+          unchanged: counts.unchanged,
+          batch_size: IMPORT_BATCH,
+          ignored_columns: ignored,
+        }
+      : {
+          rows: total,
+          applied: valid.length,
+          failed: errors.length,
+          movements: counts.movements,
+          unchanged: counts.unchanged,
+          batch_size: IMPORT_BATCH,
+          ignored_columns: ignored,
+        };
   await withTx(ctx.db, async (tx) => {
     let chunks = 0;
     await tx.query(`delete from api_job_chunks where tenant_id = $1 and job_id = $2`, [tenantId, jobId]);
     for (let i = 0; i < errors.length; i += EXPORT_PAGE) {
       const part = errors.slice(i, i + EXPORT_PAGE).map((e) => [e.line, e.message]);
-      await insertChunk(tx, tenantId, jobId, chunks++, stringify(part, { header: i === 0, columns: i === 0 ? ['line', 'error'] : undefined, escape_formulas: true }));
+      await insertChunk(
+        tx,
+        tenantId,
+        jobId,
+        chunks++,
+        stringify(part, { header: i === 0, columns: i === 0 ? ['line', 'error'] : undefined, escape_formulas: true }),
+      );
     }
     await tx.query(
       `update api_jobs set status = 'succeeded', result = $3, input = null, file_chunks = $4, finished_at = now() where tenant_id = $1 and id = $2`,
@@ -353,7 +387,11 @@ async function runExport(ctx: AppContext, tenantId: string, jobId: string, job: 
     if (rows.length < EXPORT_PAGE) break;
     after = def.key(rows[rows.length - 1]!);
   }
-  await ctx.db.query(`update api_jobs set status = 'succeeded', result = $3, finished_at = now() where tenant_id = $1 and id = $2`, [tenantId, jobId, { rows: done }]);
+  await ctx.db.query(`update api_jobs set status = 'succeeded', result = $3, finished_at = now() where tenant_id = $1 and id = $2`, [
+    tenantId,
+    jobId,
+    { rows: done },
+  ]);
 }
 
 async function insertChunk(q: Q, tenantId: string, jobId: string, seq: number, data: string): Promise<void> {

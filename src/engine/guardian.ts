@@ -69,7 +69,10 @@ async function readAll(live: LiveChannel): Promise<Map<string, RemoteListing>> {
 async function checkChannel(ctx: AppContext, live: LiveChannel, threshold: number): Promise<GuardianReport> {
   const tenantId = live.row.tenant_id;
   const report: GuardianReport = { channelId: live.row.id, checked: 0, inSync: 0, repaired: 0, alerted: 0, skipped: 0, error: null };
-  const { rows: run } = await ctx.db.query<{ id: number }>(`insert into guardian_runs (tenant_id, channel_id) values ($1, $2) returning id`, [tenantId, live.row.id]);
+  const { rows: run } = await ctx.db.query<{ id: number }>(`insert into guardian_runs (tenant_id, channel_id) values ($1, $2) returning id`, [
+    tenantId,
+    live.row.id,
+  ]);
   let remote: Map<string, RemoteListing>;
   try {
     remote = await readAll(live);

@@ -66,7 +66,9 @@ export async function recordEvents(q: Pick<Db, 'query'>, batch: EventBatch[]): P
   );
   if (rows.length === 0) return new Set();
   const jobs = Object.fromEntries(batch.map((p) => [p.channelId, outboxRow(applyJob(p.tenantId, p.channelId))]));
-  const { rows: recorded } = await q.query<{ channel_id: string; external_event_id: string }>(named('intake_record', INTAKE_SQL, [JSON.stringify(rows), JSON.stringify(jobs)]));
+  const { rows: recorded } = await q.query<{ channel_id: string; external_event_id: string }>(
+    named('intake_record', INTAKE_SQL, [JSON.stringify(rows), JSON.stringify(jobs)]),
+  );
   return new Set(recorded.map((r) => eventKey(r.channel_id, r.external_event_id)));
 }
 

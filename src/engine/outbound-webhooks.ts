@@ -15,7 +15,6 @@ import { signStandardWebhook } from '../channels/signing.ts';
 import { raiseAlert } from '../services/alerts.ts';
 import type { AppContext } from './context.ts';
 
-
 export interface AttemptResult {
   ok: boolean;
   statusCode: number | null;
@@ -27,7 +26,13 @@ export interface AttemptResult {
  * One POST over `dispatcher` (the process's webhook agent, src/engine/webhook-agent.ts); never
  * throws. 2xx is delivered; redirects are not followed (a 3xx is a failure).
  */
-export async function sendWebhook(dispatcher: Dispatcher, url: string, headers: Record<string, string>, body: string, timeoutMs: number): Promise<AttemptResult> {
+export async function sendWebhook(
+  dispatcher: Dispatcher,
+  url: string,
+  headers: Record<string, string>,
+  body: string,
+  timeoutMs: number,
+): Promise<AttemptResult> {
   const started = performance.now();
   const done = (r: Omit<AttemptResult, 'durationMs'>) => ({ ...r, durationMs: Math.round(performance.now() - started) });
   const problem = webhookUrlProblem(url);
@@ -108,7 +113,13 @@ export async function webhookDeliver(ctx: AppContext, p: EndpointJob): Promise<v
       const body = JSON.stringify({ type: d.type, timestamp: new Date(d.created_at).toISOString(), data: d.payload });
       const ts = Math.floor(Date.now() / 1000);
       const signature = secrets.map((s) => signStandardWebhook(s, d.event_id, ts, body)).join(' ');
-      const r = await sendWebhook(ctx.jobs.webhookAgent, ep.url, { 'webhook-id': d.event_id, 'webhook-timestamp': String(ts), 'webhook-signature': signature }, body, t.webhookTimeoutMs);
+      const r = await sendWebhook(
+        ctx.jobs.webhookAgent,
+        ep.url,
+        { 'webhook-id': d.event_id, 'webhook-timestamp': String(ts), 'webhook-signature': signature },
+        body,
+        t.webhookTimeoutMs,
+      );
       const paused = await record(ctx, tenantId, endpointId, d, r);
       if (paused) return;
     }
@@ -121,10 +132,14 @@ export async function webhookDeliver(ctx: AppContext, p: EndpointJob): Promise<v
 async function record(ctx: AppContext, tenantId: string, endpointId: string, d: DueRow, r: AttemptResult): Promise<boolean> {
   const t = ctx.tuning;
   return withTx(ctx.db, async (tx) => {
-    await tx.query(
-      `insert into webhook_attempts (tenant_id, endpoint_id, delivery_id, status_code, error, duration_ms) values ($1, $2, $3, $4, $5, $6)`,
-      [tenantId, endpointId, d.id, r.statusCode, r.error, r.durationMs],
-    );
+    await tx.query(`insert into webhook_attempts (tenant_id, endpoint_id, delivery_id, status_code, error, duration_ms) values ($1, $2, $3, $4, $5, $6)`, [
+      tenantId,
+      endpointId,
+      d.id,
+      r.statusCode,
+      r.error,
+      r.durationMs,
+    ]);
     if (r.ok) {
       await tx.query(
         `update webhook_deliveries set status = 'delivered', attempts = attempts + 1, last_status_code = $3, last_error = null,
@@ -132,10 +147,10 @@ async function record(ctx: AppContext, tenantId: string, endpointId: string, d: 
          where tenant_id = $1 and id = $2`,
         [tenantId, d.id, r.statusCode],
       );
-      await tx.query(`update webhook_endpoints set consecutive_failures = 0, failing_since = null where tenant_id = $1 and id = $2 and consecutive_failures > 0`, [
-        tenantId,
-        endpointId,
-      ]);
+      await tx.query(
+        `update webhook_endpoints set consecutive_failures = 0, failing_since = null where tenant_id = $1 and id = $2 and consecutive_failures > 0`,
+        [tenantId, endpointId],
+      );
       return false;
     }
     const delay = retryDelayMs(t.webhookRetryScheduleMs, d.retry_index);

@@ -11,7 +11,10 @@ let tenantId: string;
 
 async function channel(): Promise<string> {
   const id = newId('ch');
-  await t.db.query(`insert into channels (tenant_id, id, type, name, base_url, credentials_enc) values ($1, $2, 'wix', 'Wix', 'http://127.0.0.1:9', 'x')`, [tenantId, id]);
+  await t.db.query(`insert into channels (tenant_id, id, type, name, base_url, credentials_enc) values ($1, $2, 'wix', 'Wix', 'http://127.0.0.1:9', 'x')`, [
+    tenantId,
+    id,
+  ]);
   return id;
 }
 

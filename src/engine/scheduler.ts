@@ -20,7 +20,9 @@ export async function schedulerTick(ctx: AppContext): Promise<number> {
        where guardian_next_at <= now() returning id`,
     );
     for (const t of due) jobs.push(guardianJob(t.id));
-    const pollable = Object.values(CHANNELS).filter((m) => m.capabilities.pollable).map((m) => m.type);
+    const pollable = Object.values(CHANNELS)
+      .filter((m) => m.capabilities.pollable)
+      .map((m) => m.type);
     if (pollable.length > 0) {
       const { rows: polls } = await tx.query<{ tenant_id: string; id: string }>(
         `update channels set last_polled_at = now()

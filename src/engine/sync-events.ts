@@ -41,10 +41,10 @@ export async function recordSyncEvents(tx: Pick<Tx, 'query'>, tenantId: string, 
   if (events.length === 0) return;
   const rows = syncEventRows(events);
   await tx.query(
-    named(
-      'sync_events_insert',
-      `with ins as (${syncEventsInsert('$1', '$2')} returning 1) select ${notifyIfWatchedSql('$1::text', '$3')}`,
-      [tenantId, JSON.stringify(rows), syncEventsNotice(tenantId, rows)],
-    ),
+    named('sync_events_insert', `with ins as (${syncEventsInsert('$1', '$2')} returning 1) select ${notifyIfWatchedSql('$1::text', '$3')}`, [
+      tenantId,
+      JSON.stringify(rows),
+      syncEventsNotice(tenantId, rows),
+    ]),
   );
 }

@@ -179,7 +179,11 @@ async function onCallFailure(ctx: AppContext, live: LiveChannel, listings: Dirty
   metrics.pushes.inc({ channel_type: live.row.type, outcome: err.kind }, listings.length);
   if (err.kind === 'auth') {
     await withTx(ctx.db, async (tx) => {
-      await tx.query(`update channels set status = 'disconnected', last_error = $3, updated_at = now() where tenant_id = $1 and id = $2`, [tenantId, live.row.id, err.message]);
+      await tx.query(`update channels set status = 'disconnected', last_error = $3, updated_at = now() where tenant_id = $1 and id = $2`, [
+        tenantId,
+        live.row.id,
+        err.message,
+      ]);
       await recordSyncEvents(tx, tenantId, events);
       await raiseAlert(tx, tenantId, {
         type: 'channel_auth',
@@ -222,7 +226,16 @@ async function recordResults(
 ): Promise<void> {
   const tenantId = live.row.tenant_id;
   const byId = new Map(dirty.map((l) => [l.id, l]));
-  const done: Array<{ id: string; seq: number; pushed: number | null; seen: number | null; version: string | null; state: string; error: string | null; raw?: number }> = [];
+  const done: Array<{
+    id: string;
+    seq: number;
+    pushed: number | null;
+    seen: number | null;
+    version: string | null;
+    state: string;
+    error: string | null;
+    raw?: number;
+  }> = [];
   const events: SyncEventInput[] = [];
   const staleViews: Array<{ listing: DirtyListing; result: Extract<PushResult, { outcome: 'stale' }> }> = [];
   for (const l of settled) {
@@ -234,7 +247,16 @@ async function recordResults(
     metrics.pushes.inc({ channel_type: live.row.type, outcome: r.outcome });
     if (r.outcome === 'ok') {
       const held = live.module.capabilities.quantityModel === 'availability' ? targets.get(l.id)! : r.qty;
-      done.push({ id: l.id, seq: l.dirty_seq, pushed: held, seen: held, version: r.version ?? l.last_seen_version, state: 'in_sync', error: null, raw: r.written });
+      done.push({
+        id: l.id,
+        seq: l.dirty_seq,
+        pushed: held,
+        seen: held,
+        version: r.version ?? l.last_seen_version,
+        state: 'in_sync',
+        error: null,
+        raw: r.written,
+      });
       events.push({ channelId: live.row.id, listingId: l.id, itemId: l.item_id, kind: 'push', outcome: 'ok', qty: held });
     } else if (r.outcome === 'stale') {
       staleViews.push({ listing: l, result: r });
@@ -243,8 +265,23 @@ async function recordResults(
       events.push({ channelId: live.row.id, listingId: l.id, itemId: l.item_id, kind: 'push', outcome: 'failed', detail: { error: r.error, retryable: true } });
     } else {
       // Not retryable (unknown listing on the platform, invalid value): park it until the item changes again.
-      done.push({ id: l.id, seq: l.dirty_seq, pushed: l.last_pushed_qty, seen: l.last_seen_qty, version: l.last_seen_version, state: 'failed', error: r.error });
-      events.push({ channelId: live.row.id, listingId: l.id, itemId: l.item_id, kind: 'push', outcome: 'failed', detail: { error: r.error, retryable: false } });
+      done.push({
+        id: l.id,
+        seq: l.dirty_seq,
+        pushed: l.last_pushed_qty,
+        seen: l.last_seen_qty,
+        version: l.last_seen_version,
+        state: 'failed',
+        error: r.error,
+      });
+      events.push({
+        channelId: live.row.id,
+        listingId: l.id,
+        itemId: l.item_id,
+        kind: 'push',
+        outcome: 'failed',
+        detail: { error: r.error, retryable: false },
+      });
     }
   }
   if (staleViews.length === 0) {
@@ -267,16 +304,24 @@ async function recordResults(
     // A raced write still landed: its echo must be known as ours (RemoteListing.raw).
     const raws = staleViews.filter(({ result }) => result.written !== undefined).map(({ listing, result }) => ({ id: listing.id, raw: result.written }));
     if (raws.length) {
-      await tx.query(`update listings l set last_pushed_raw = x.raw from jsonb_to_recordset($2::jsonb) as x(id text, raw int) where l.tenant_id = $1 and l.id = x.id`, [
-        tenantId,
-        JSON.stringify(raws),
-      ]);
+      await tx.query(
+        `update listings l set last_pushed_raw = x.raw from jsonb_to_recordset($2::jsonb) as x(id text, raw int) where l.tenant_id = $1 and l.id = x.id`,
+        [tenantId, JSON.stringify(raws)],
+      );
     }
     // A refused compare-and-set: take in what the channel really holds (a movement when the
     // channel's sales source is its levels), then the next round pushes against that.
     const views = staleViews.map(({ listing }) => ({ ...listing, changed: false }));
     const movements = staleViews
-      .map(({ result }, i) => observeLevel(live, { listing: views[i]!, remote: result.remote, source: 'reread' }, live.policy.saleLocationId, `reread:${views[i]!.id}:${result.remote.version ?? Date.now()}`).movement)
+      .map(
+        ({ result }, i) =>
+          observeLevel(
+            live,
+            { listing: views[i]!, remote: result.remote, source: 'reread' },
+            live.policy.saleLocationId,
+            `reread:${views[i]!.id}:${result.remote.version ?? Date.now()}`,
+          ).movement,
+      )
       .filter((m) => m !== null);
     await saveListingViews(tx, tenantId, views);
     await applyMovements(tx, tenantId, movements);

@@ -66,7 +66,8 @@ export function observeLevel(
   listing.last_seen_version = version ?? listing.last_seen_version;
   listing.changed = true;
   if (qty === null) return { outcome: 'confirmed', movement: null };
-  if (obs.change && live.policy.salesSource === 'orders') return classifyEdit(live, listing, qty, remote.raw ?? null, before, obs.change.delta, saleLocationId, sourceEventId);
+  if (obs.change && live.policy.salesSource === 'orders')
+    return classifyEdit(live, listing, qty, remote.raw ?? null, before, obs.change.delta, saleLocationId, sourceEventId);
   if (live.policy.salesSource === 'orders' || live.module.capabilities.quantityModel === 'availability') {
     return { outcome: qty === listing.last_pushed_qty ? 'echo' : 'confirmed', movement: null };
   }
@@ -141,8 +142,7 @@ const LISTING_VIEWS_UPDATE = `update listings l set last_seen_qty = x.q, last_se
   from jsonb_to_recordset($2::jsonb) as x(id text, q int, v text)
   where l.tenant_id = $1 and l.id = x.id`;
 
-const listingViews = (listings: ListingState[]) =>
-  listings.filter((l) => l.changed).map((l) => ({ id: l.id, q: l.last_seen_qty, v: l.last_seen_version }));
+const listingViews = (listings: ListingState[]) => listings.filter((l) => l.changed).map((l) => ({ id: l.id, q: l.last_seen_qty, v: l.last_seen_version }));
 
 export async function saveListingViews(tx: Q, tenantId: string, listings: ListingState[]): Promise<void> {
   const views = listingViews(listings);
@@ -187,7 +187,9 @@ export async function applyPendingBatch(ctx: AppContext, live: LiveChannel, batc
     const bySku = new Map(listings.filter((l) => l.external_sku).map((l) => [l.external_sku!, l]));
     // A sale of a SKU we stock but never mapped on this channel still counts: fall back to the item's SKU.
     const { rows: items } = skus.size
-      ? await tx.query<{ id: string; sku: string }>(named('watcher_items', `select id, sku from items where tenant_id = $1 and sku = any($2)`, [tenantId, [...skus]]))
+      ? await tx.query<{ id: string; sku: string }>(
+          named('watcher_items', `select id, sku from items where tenant_id = $1 and sku = any($2)`, [tenantId, [...skus]]),
+        )
       : { rows: [] as Array<{ id: string; sku: string }> };
     const itemBySku = new Map(items.map((i) => [i.sku, i.id]));
 
@@ -240,12 +242,26 @@ export async function applyPendingBatch(ctx: AppContext, live: LiveChannel, batc
           outcomes.push({ id: p.id, outcome: 'unmatched' });
           continue;
         }
-        const r = observeLevel(live, { listing, remote: ev.level, source: 'webhook', change: ev.change }, loc(ev.level.externalLocationId), p.external_event_id);
+        const r = observeLevel(
+          live,
+          { listing, remote: ev.level, source: 'webhook', change: ev.change },
+          loc(ev.level.externalLocationId),
+          p.external_event_id,
+        );
         if (r.movement) movements.push(r.movement);
         outcomes.push({ id: p.id, outcome: r.outcome });
-        if (r.outcome === 'applied') syncEvents.push({ channelId, listingId: listing.id, itemId: listing.item_id, kind: 'inbound', outcome: 'level_change', qty: ev.level.qty ?? null });
+        if (r.outcome === 'applied')
+          syncEvents.push({ channelId, listingId: listing.id, itemId: listing.item_id, kind: 'inbound', outcome: 'level_change', qty: ev.level.qty ?? null });
         if (r.outcome === 'drift') {
-          syncEvents.push({ channelId, listingId: listing.id, itemId: listing.item_id, kind: 'inbound', outcome: 'drift', qty: ev.level.qty ?? null, detail: { delta: ev.change?.delta ?? null } });
+          syncEvents.push({
+            channelId,
+            listingId: listing.id,
+            itemId: listing.item_id,
+            kind: 'inbound',
+            outcome: 'drift',
+            qty: ev.level.qty ?? null,
+            detail: { delta: ev.change?.delta ?? null },
+          });
         }
         // (A sale itself is audited by its movement, which names the channel and the event.)
       } else {
@@ -253,7 +269,11 @@ export async function applyPendingBatch(ctx: AppContext, live: LiveChannel, batc
       }
     }
     // A kit holds no stock of its own: what a channel sold (or held) of a kit moves its components.
-    const kits = await kitsAmong(tx, tenantId, [...movements, ...reservations].map((m) => m.itemId));
+    const kits = await kitsAmong(
+      tx,
+      tenantId,
+      [...movements, ...reservations].map((m) => m.itemId),
+    );
     await applyMovements(tx, tenantId, kits.size ? explodeKits(movements, kits, 'qtyDelta') : movements);
     await applyReservations(tx, tenantId, kits.size ? explodeKits(reservations, kits, 'qty') : reservations);
     // Our new view of the listings, the events' outcomes and their audit: one round trip.
@@ -311,7 +331,11 @@ export async function watcherPoll(ctx: AppContext, payload: ChannelJob): Promise
     const { events, cursor: next } = await live.adapter.pollEvents(cursor);
     await withTx(ctx.db, async (tx) => {
       await recordEvents(tx, [{ tenantId: payload.tenantId, channelId: payload.channelId, events }]);
-      await tx.query(`update channels set poll_cursor = $3, last_polled_at = now() where tenant_id = $1 and id = $2`, [payload.tenantId, payload.channelId, next]);
+      await tx.query(`update channels set poll_cursor = $3, last_polled_at = now() where tenant_id = $1 and id = $2`, [
+        payload.tenantId,
+        payload.channelId,
+        next,
+      ]);
     });
     if (events.length === 0 || next === cursor) break;
     cursor = next;
@@ -323,10 +347,11 @@ async function kitsAmong(tx: Q, tenantId: string, itemIds: string[]): Promise<Ma
   const kits = new Map<string, Array<{ itemId: string; qty: number }>>();
   if (itemIds.length === 0) return kits;
   const { rows } = await tx.query<{ kit_item_id: string; component_item_id: string; qty: number }>(
-    named('watcher_kits', `select kit_item_id, component_item_id, qty from item_components where tenant_id = $1 and kit_item_id = any($2) order by kit_item_id, component_item_id`, [
-      tenantId,
-      [...new Set(itemIds)],
-    ]),
+    named(
+      'watcher_kits',
+      `select kit_item_id, component_item_id, qty from item_components where tenant_id = $1 and kit_item_id = any($2) order by kit_item_id, component_item_id`,
+      [tenantId, [...new Set(itemIds)]],
+    ),
   );
   for (const r of rows) {
     const list = kits.get(r.kit_item_id) ?? [];

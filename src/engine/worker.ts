@@ -21,7 +21,10 @@ function task<T extends TaskName>(ctx: AppContext, name: T, handler: TaskHandler
       metrics.jobSeconds.observe({ task: name, outcome: 'ok' }, (Date.now() - started) / 1000);
     } catch (err) {
       metrics.jobSeconds.observe({ task: name, outcome: 'error' }, (Date.now() - started) / 1000);
-      ctx.log.warn({ err, task: name, tenant_id: (payload as { tenantId?: string })?.tenantId, attempt: helpers.job.attempts }, 'job failed; it will be retried');
+      ctx.log.warn(
+        { err, task: name, tenant_id: (payload as { tenantId?: string })?.tenantId, attempt: helpers.job.attempts },
+        'job failed; it will be retried',
+      );
       throw err;
     }
   };

@@ -84,7 +84,12 @@ export class ApiDocs {
       if (!d || d.query) return;
       const keys = Object.keys((req.query as Record<string, unknown> | null) ?? {});
       if (keys.length) {
-        throw new ApiError(400, 'validation_failed', 'This route takes no query parameters', keys.map((k) => ({ path: k, message: 'unknown parameter' })));
+        throw new ApiError(
+          400,
+          'validation_failed',
+          'This route takes no query parameters',
+          keys.map((k) => ({ path: k, message: 'unknown parameter' })),
+        );
       }
     });
   }
@@ -243,7 +248,13 @@ function hoist<T extends object>(
 }
 
 const hoistParameters = (paths: Parameters<typeof hoist>[0], into: Record<string, unknown>) =>
-  hoist<{ name: string }>(paths, (op) => (op.parameters as unknown[]).map((_, i) => [op.parameters as Record<string, unknown>, String(i)]), (p) => p.name, into, 'parameters');
+  hoist<{ name: string }>(
+    paths,
+    (op) => (op.parameters as unknown[]).map((_, i) => [op.parameters as Record<string, unknown>, String(i)]),
+    (p) => p.name,
+    into,
+    'parameters',
+  );
 
 /** A success response is named after the schema it returns (`Item`), with `.etag` when it carries one. */
 const hoistResponses = (paths: Parameters<typeof hoist>[0], into: Record<string, unknown>) =>
@@ -251,7 +262,9 @@ const hoistResponses = (paths: Parameters<typeof hoist>[0], into: Record<string,
     paths,
     (op) => Object.keys(op.responses as object).map((code) => [op.responses as Record<string, unknown>, code]),
     (r) => {
-      const schema = Object.values(r.content ?? {})[0]?.schema.$ref?.split('/').pop();
+      const schema = Object.values(r.content ?? {})[0]
+        ?.schema.$ref?.split('/')
+        .pop();
       if (!schema) return null;
       const extras = Object.keys(r.headers ?? {}).map((h) => h.toLowerCase());
       return [schema, ...extras].join('.');
@@ -347,7 +360,14 @@ function buildDocument(routes: Documented[]): Record<string, unknown> {
         bearer: { type: 'http', scheme: 'bearer', description: 'An API key (sck_... / scp_...) or a session JWT from /api/v1/auth/login' },
         tenant: { type: 'apiKey', in: 'header', name: 'X-Tenant-ID', description: 'Platform keys (scp_...) only: the tenant this call acts on' },
       },
-      schemas: { ...defs, Error: (() => { const e = z.toJSONSchema(ErrorBody, { target: 'draft-2020-12', io: 'output' }) as Record<string, unknown>; delete e.$schema; return e; })() },
+      schemas: {
+        ...defs,
+        Error: (() => {
+          const e = z.toJSONSchema(ErrorBody, { target: 'draft-2020-12', io: 'output' }) as Record<string, unknown>;
+          delete e.$schema;
+          return e;
+        })(),
+      },
       headers: HEADERS,
       responses: {
         Error4XX: { ...errorResponse(ANY_4XX), 'x-statuses': ANY_4XX_STATUSES },

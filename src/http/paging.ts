@@ -20,4 +20,3 @@ export function decodeCursor<T extends string | number>(cursor: string | undefin
   }
   throw new ApiError(400, 'validation_failed', 'cursor is not valid', [{ path: 'cursor', message: 'unreadable cursor' }]);
 }
-

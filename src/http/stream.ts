@@ -77,23 +77,23 @@ export async function streamRoutes(app: FastifyInstance, ctx: AppContext, hub: S
       }),
     },
     async (socket, req) => {
-    const q = req.query as { token?: string; tenant_id?: string };
-    const h = req.headers.authorization;
-    const token = q.token ?? (h?.startsWith('Bearer ') ? h.slice(7) : undefined);
-    // Sessions and API keys alike (a platform key names its tenant in X-Tenant-ID or ?tenant_id=).
-    let auth: AuthInfo;
-    try {
-      auth = await resolveCredential(ctx, token, q.tenant_id ?? req.headers['x-tenant-id']);
-    } catch (err) {
-      socket.close(err instanceof ApiError && err.status === 403 ? 4403 : 4401, err instanceof ApiError ? err.code : 'unauthorized');
-      return;
-    }
-    if (!hasScope(auth.scopes, 'read')) {
-      socket.close(4403, 'insufficient_scope');
-      return;
-    }
-    await hub.add(auth.tenantId, socket);
-    socket.send(JSON.stringify({ type: 'hello', tenant_id: auth.tenantId }));
+      const q = req.query as { token?: string; tenant_id?: string };
+      const h = req.headers.authorization;
+      const token = q.token ?? (h?.startsWith('Bearer ') ? h.slice(7) : undefined);
+      // Sessions and API keys alike (a platform key names its tenant in X-Tenant-ID or ?tenant_id=).
+      let auth: AuthInfo;
+      try {
+        auth = await resolveCredential(ctx, token, q.tenant_id ?? req.headers['x-tenant-id']);
+      } catch (err) {
+        socket.close(err instanceof ApiError && err.status === 403 ? 4403 : 4401, err instanceof ApiError ? err.code : 'unauthorized');
+        return;
+      }
+      if (!hasScope(auth.scopes, 'read')) {
+        socket.close(4403, 'insufficient_scope');
+        return;
+      }
+      await hub.add(auth.tenantId, socket);
+      socket.send(JSON.stringify({ type: 'hello', tenant_id: auth.tenantId }));
     },
   );
 }

@@ -17,7 +17,11 @@ beforeAll(async () => {
   const ten = await createTenant(t.db, { name: 'Ledger Co' });
   tenantId = ten.tenantId;
   loc = ten.locationId;
-  items = await createItems(t.db, tenantId, [1, 2, 3, 4, 5].map((i) => ({ sku: `SKU-${i}`, name: `Item ${i}` })));
+  items = await createItems(
+    t.db,
+    tenantId,
+    [1, 2, 3, 4, 5].map((i) => ({ sku: `SKU-${i}`, name: `Item ${i}` })),
+  );
 });
 afterAll(() => t.drop());
 
@@ -37,8 +41,12 @@ describe('ledger', () => {
 
   it('refuses bad movements and changes nothing', async () => {
     const before = await level(items[0]!);
-    await expect(recordMovements(t.db, tenantId, [{ itemId: items[0]!, locationId: loc, qtyDelta: 0, reason: 'sale' }])).rejects.toBeInstanceOf(LedgerInputError);
-    await expect(recordMovements(t.db, tenantId, [{ itemId: items[0]!, locationId: loc, qtyDelta: 1, reason: 'gift' as never }])).rejects.toBeInstanceOf(LedgerInputError);
+    await expect(recordMovements(t.db, tenantId, [{ itemId: items[0]!, locationId: loc, qtyDelta: 0, reason: 'sale' }])).rejects.toBeInstanceOf(
+      LedgerInputError,
+    );
+    await expect(recordMovements(t.db, tenantId, [{ itemId: items[0]!, locationId: loc, qtyDelta: 1, reason: 'gift' as never }])).rejects.toBeInstanceOf(
+      LedgerInputError,
+    );
     // another tenant's location cannot be referenced: the composite foreign key refuses it
     const other = await createTenant(t.db, { name: 'Other' });
     await expect(recordMovements(t.db, tenantId, [{ itemId: items[0]!, locationId: other.locationId, qtyDelta: 1, reason: 'receipt' }])).rejects.toThrow();
@@ -62,17 +70,36 @@ describe('ledger', () => {
   it('concurrent batches in random order keep every level equal to its movements (property)', async () => {
     await fc.assert(
       fc.asyncProperty(
-        fc.array(fc.array(fc.record({ i: fc.integer({ min: 0, max: 4 }), d: fc.integer({ min: -5, max: 5 }).filter((d) => d !== 0) }), { minLength: 1, maxLength: 30 }), {
-          minLength: 2,
-          maxLength: 6,
-        }),
+        fc.array(
+          fc.array(fc.record({ i: fc.integer({ min: 0, max: 4 }), d: fc.integer({ min: -5, max: 5 }).filter((d) => d !== 0) }), {
+            minLength: 1,
+            maxLength: 30,
+          }),
+          {
+            minLength: 2,
+            maxLength: 6,
+          },
+        ),
         async (batches) => {
           const before = await Promise.all(items.map(async (i) => (await level(i)) ?? 0));
           await Promise.all(
-            batches.map((b) => recordMovements(t.db, tenantId, b.map((m) => ({ itemId: items[m.i]!, locationId: loc, qtyDelta: m.d, reason: 'adjustment' as const })))),
+            batches.map((b) =>
+              recordMovements(
+                t.db,
+                tenantId,
+                b.map((m) => ({ itemId: items[m.i]!, locationId: loc, qtyDelta: m.d, reason: 'adjustment' as const })),
+              ),
+            ),
           );
           const after = await Promise.all(items.map(async (i) => (await level(i)) ?? 0));
-          const expected = before.map((v, idx) => v + batches.flat().filter((m) => m.i === idx).reduce((s, m) => s + m.d, 0));
+          const expected = before.map(
+            (v, idx) =>
+              v +
+              batches
+                .flat()
+                .filter((m) => m.i === idx)
+                .reduce((s, m) => s + m.d, 0),
+          );
           expect(after).toEqual(expected);
           expect(await verifyLedger(t.db)).toEqual([]);
         },

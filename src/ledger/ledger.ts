@@ -42,7 +42,8 @@ export interface ApplyResult {
 export const STOCK_CHANGED_PAYLOAD = (levels: string, reasons: string | null) =>
   `jsonb_build_object('levels', (select coalesce(jsonb_agg(jsonb_build_object('item_id', item_id, 'location_id', location_id, 'on_hand', on_hand,
      'reserved', reserved, 'available', on_hand - reserved) order by item_id, location_id), '[]'::jsonb) from ${levels})${
-     reasons ? `, 'reasons', (select jsonb_agg(distinct reason) from ${reasons})` : ''})`;
+       reasons ? `, 'reasons', (select jsonb_agg(distinct reason) from ${reasons})` : ''
+     })`;
 
 /**
  * The CTEs `chans` and `signals` every level-changing statement ends with: the push signal for each

@@ -78,13 +78,22 @@ export interface ReservationInput {
 }
 
 /** Records a channel's holds (qty > 0) and releases (qty < 0) inside the caller's transaction. */
-export async function applyReservations(tx: Pick<Tx, 'query'>, tenantId: string, inputs: ReservationInput[]): Promise<{ levels: LevelSnapshot[]; channelIds: string[] }> {
+export async function applyReservations(
+  tx: Pick<Tx, 'query'>,
+  tenantId: string,
+  inputs: ReservationInput[],
+): Promise<{ levels: LevelSnapshot[]; channelIds: string[] }> {
   const rows = inputs.filter((r) => r.qty !== 0);
   if (rows.length === 0) return { levels: [], channelIds: [] };
   for (const r of rows) {
     if (!Number.isInteger(r.qty) || Math.abs(r.qty) > 1_000_000_000) throw new LedgerInputError(`reservation qty must be an integer, got ${r.qty}`);
   }
-  const { rows: out } = await runChange(tx, tenantId, rows.map((r) => ({ item_id: r.itemId, location_id: r.locationId, delta: r.qty })), false);
+  const { rows: out } = await runChange(
+    tx,
+    tenantId,
+    rows.map((r) => ({ item_id: r.itemId, location_id: r.locationId, delta: r.qty })),
+    false,
+  );
   return { levels: out[0]!.levels, channelIds: out[0]!.channel_ids };
 }
 

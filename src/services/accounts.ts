@@ -44,9 +44,10 @@ let dummyHash: Promise<string> | null = null;
 
 /** The user these credentials belong to; 401 invalid_credentials, in the same time, for a wrong email or password. */
 export async function login(q: Q, email: string, password: string): Promise<{ tenantId: string; userId: string }> {
-  const { rows } = await q.query<{ id: string; tenant_id: string; password_hash: string }>(`select id, tenant_id, password_hash from users where lower(email) = $1`, [
-    email.trim().toLowerCase(),
-  ]);
+  const { rows } = await q.query<{ id: string; tenant_id: string; password_hash: string }>(
+    `select id, tenant_id, password_hash from users where lower(email) = $1`,
+    [email.trim().toLowerCase()],
+  );
   const user = rows[0];
   dummyHash ??= hash('not-a-real-password-0');
   const ok = await verify(user?.password_hash ?? (await dummyHash), password).catch(() => false);
@@ -65,7 +66,12 @@ export async function whoAmI(q: Q, tenantId: string, userId: string | null) {
   if (!r || (userId && !r.id)) throw new AppError(401, 'unauthorized', 'The account no longer exists');
   return {
     user: userId ? { id: r.id as string, email: r.email as string, role: r.role as string } : null,
-    tenant: { id: r.tenant_id as string, name: r.tenant_name as string, guardian_interval_s: r.guardian_interval_s as number, drift_threshold: r.drift_threshold as number },
+    tenant: {
+      id: r.tenant_id as string,
+      name: r.tenant_name as string,
+      guardian_interval_s: r.guardian_interval_s as number,
+      drift_threshold: r.drift_threshold as number,
+    },
   };
 }
 

@@ -45,7 +45,19 @@ export async function raiseAlert(
   tenantId: string,
   a: { type: AlertType; subject: string; message: string; severity?: 'info' | 'warning' | 'critical'; data?: Record<string, unknown> },
 ): Promise<boolean> {
-  const { rows } = await q.query(named('alert_raise', RAISE_SQL, [tenantId, newId('alr'), a.type, a.severity ?? 'warning', a.subject, a.message, a.data ?? null, ALERT_EVENTS[a.type] ?? null, webhookJobRow(tenantId)]));
+  const { rows } = await q.query(
+    named('alert_raise', RAISE_SQL, [
+      tenantId,
+      newId('alr'),
+      a.type,
+      a.severity ?? 'warning',
+      a.subject,
+      a.message,
+      a.data ?? null,
+      ALERT_EVENTS[a.type] ?? null,
+      webhookJobRow(tenantId),
+    ]),
+  );
   if (rows[0]) {
     metrics.alerts.inc({ type: a.type });
     await notifyTenant(q, tenantId, 'alert.raised', rows[0]);
@@ -55,11 +67,10 @@ export async function raiseAlert(
 
 export async function resolveAlerts(q: Q, tenantId: string, type: AlertType, subjects: string[]): Promise<void> {
   if (subjects.length === 0) return;
-  await q.query(`update alerts set status = 'resolved', resolved_at = now() where tenant_id = $1 and type = $2 and subject = any($3) and status <> 'resolved'`, [
-    tenantId,
-    type,
-    subjects,
-  ]);
+  await q.query(
+    `update alerts set status = 'resolved', resolved_at = now() where tenant_id = $1 and type = $2 and subject = any($3) and status <> 'resolved'`,
+    [tenantId, type, subjects],
+  );
 }
 
 export interface ItemState {
@@ -87,7 +98,13 @@ export async function settleStockAlerts(tx: Tx, tenantId: string, items: ItemSta
     const out = r.available <= 0;
     const low = !out && r.low_stock_threshold > 0 && r.available <= r.low_stock_threshold;
     if (out && !r.out_open) {
-      await raiseAlert(tx, tenantId, { type: 'out_of_stock', subject: r.id, severity: 'critical', message: `${r.name} (${r.sku}) is out of stock`, data: { item_id: r.id, sku: r.sku, available: r.available } });
+      await raiseAlert(tx, tenantId, {
+        type: 'out_of_stock',
+        subject: r.id,
+        severity: 'critical',
+        message: `${r.name} (${r.sku}) is out of stock`,
+        data: { item_id: r.id, sku: r.sku, available: r.available },
+      });
     }
     if (low && !r.low_open) {
       await raiseAlert(tx, tenantId, {
@@ -108,23 +125,27 @@ export async function settleStockAlerts(tx: Tx, tenantId: string, items: ItemSta
 export async function checkStockAlerts(tx: Tx, tenantId: string, itemIds: string[]): Promise<void> {
   if (itemIds.length === 0) return;
   // Only stocked items: one never stocked is not "out of stock" (the job's rule too).
-  const { rows } = await tx.query<ItemState>(itemStates('select s.item_id from stock_levels s where s.tenant_id = $1 and s.item_id = any($2)'), [tenantId, itemIds]);
+  const { rows } = await tx.query<ItemState>(itemStates('select s.item_id from stock_levels s where s.tenant_id = $1 and s.item_id = any($2)'), [
+    tenantId,
+    itemIds,
+  ]);
   await settleStockAlerts(tx, tenantId, rows);
 }
 
-
-export const ALERT_TYPES = ['low_stock', 'out_of_stock', 'channel_auth', 'sync_failure_rate', 'large_drift', 'webhook_endpoint_paused'] as const satisfies readonly AlertType[];
+export const ALERT_TYPES = [
+  'low_stock',
+  'out_of_stock',
+  'channel_auth',
+  'sync_failure_rate',
+  'large_drift',
+  'webhook_endpoint_paused',
+] as const satisfies readonly AlertType[];
 export const ALERT_STATUSES = ['open', 'acknowledged', 'resolved'] as const;
 
 const COLUMNS = `a.id, a.type, a.severity, a.subject, a.message, a.data, a.status, a.created_at, a.acknowledged_at, a.acknowledged_by, a.resolved_at`;
 
 /** The tenant's alerts, newest first (ids are UUIDv7 underneath: id order is creation order). */
-export async function listAlerts(
-  q: Q,
-  scope: Scope,
-  filter: { status?: (typeof ALERT_STATUSES)[number]; type?: AlertType },
-  p: PageRequest,
-) {
+export async function listAlerts(q: Q, scope: Scope, filter: { status?: (typeof ALERT_STATUSES)[number]; type?: AlertType }, p: PageRequest) {
   const { rows } = await q.query(
     `select ${COLUMNS} from alerts a
      where a.tenant_id = $1 and ($2::text is null or a.id < $2) and ($3::text is null or a.status = $3) and ($4::text is null or a.type = $4)

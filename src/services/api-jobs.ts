@@ -97,20 +97,25 @@ export async function list(q: Q, scope: Scope, input: PageRequest & { status?: J
  * content chunk by chunk (never the whole file in memory). 404 while there is none.
  */
 export async function file(q: Q, scope: Scope, id: string): Promise<{ filename: string; chunks: AsyncGenerator<string> }> {
-  const { rows } = await q.query<{ kind: string; status: string; file_chunks: number }>(`select kind, status, file_chunks from api_jobs where tenant_id = $1 and id = $2`, [
-    scope.tenantId,
-    id,
-  ]);
+  const { rows } = await q.query<{ kind: string; status: string; file_chunks: number }>(
+    `select kind, status, file_chunks from api_jobs where tenant_id = $1 and id = $2`,
+    [scope.tenantId, id],
+  );
   const job = rows[0];
   if (!job) throw notFound('Job');
-  if (job.status !== 'succeeded' || job.file_chunks === 0) throw new AppError(404, 'not_found', 'This job has no file (yet): see its download_url', { status: job.status });
+  if (job.status !== 'succeeded' || job.file_chunks === 0)
+    throw new AppError(404, 'not_found', 'This job has no file (yet): see its download_url', { status: job.status });
   const filename = job.kind.startsWith('import') ? `${job.kind}-errors-${id}.csv` : `${job.kind.replace('export_', '')}-${id}.csv`;
   return { filename, chunks: chunks(q, scope.tenantId, id) };
 }
 
 async function* chunks(q: Q, tenantId: string, jobId: string): AsyncGenerator<string> {
   for (let seq = 0; ; seq++) {
-    const { rows } = await q.query<{ data: string }>(`select data from api_job_chunks where tenant_id = $1 and job_id = $2 and seq = $3`, [tenantId, jobId, seq]);
+    const { rows } = await q.query<{ data: string }>(`select data from api_job_chunks where tenant_id = $1 and job_id = $2 and seq = $3`, [
+      tenantId,
+      jobId,
+      seq,
+    ]);
     if (!rows[0]) return;
     yield rows[0].data;
   }

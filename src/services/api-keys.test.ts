@@ -34,8 +34,13 @@ describe('API keys', () => {
     expect(JSON.stringify(rows)).not.toContain(k.key);
     expect(await getApiKey(t.db, scope, k.id)).not.toHaveProperty('key');
     expect(await findTenantKey(t.db, k.key)).toMatchObject({ id: k.id, tenant_id: scope.tenantId, scopes: ['write', 'read'] });
-    const audit = await t.db.query(`select action, actor_id, changes, request_id from audit_log where tenant_id = $1 and resource_id = $2`, [scope.tenantId, k.id]);
-    expect(audit.rows).toEqual([{ action: 'api_key.created', actor_id: scope.actor.id, changes: { name: 'Till sync', scopes: ['write', 'read'] }, request_id: 'req-keys' }]);
+    const audit = await t.db.query(`select action, actor_id, changes, request_id from audit_log where tenant_id = $1 and resource_id = $2`, [
+      scope.tenantId,
+      k.id,
+    ]);
+    expect(audit.rows).toEqual([
+      { action: 'api_key.created', actor_id: scope.actor.id, changes: { name: 'Till sync', scopes: ['write', 'read'] }, request_id: 'req-keys' },
+    ]);
   });
 
   it('revoking twice is harmless and the first time stands; a revoked key authenticates nothing', async () => {

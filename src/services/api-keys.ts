@@ -36,7 +36,10 @@ export async function createApiKey(tx: Q, scope: Scope, input: { name: string; s
 
 /** Revoking twice is harmless (the first time stands). */
 export async function revokeApiKey(tx: Q, scope: Scope, id: string): Promise<void> {
-  const { rows } = await tx.query(`update api_keys set revoked_at = coalesce(revoked_at, now()) where tenant_id = $1 and id = $2 returning id`, [scope.tenantId, id]);
+  const { rows } = await tx.query(`update api_keys set revoked_at = coalesce(revoked_at, now()) where tenant_id = $1 and id = $2 returning id`, [
+    scope.tenantId,
+    id,
+  ]);
   if (!rows[0]) throw notFound('API key');
   await audit(tx, scope, 'api_key.revoked', { type: 'api_key', id });
 }

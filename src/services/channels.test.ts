@@ -40,7 +40,9 @@ beforeEach(() => t.db.query(`delete from job_outbox`));
 const tx = <T>(fn: (tx: Parameters<Parameters<typeof withTx>[1]>[0]) => Promise<T>) => withTx(t.db, fn);
 
 async function channel(settings: Record<string, unknown> = { location_ids: [loc] }): Promise<string> {
-  const c = await tx((q) => channels.create(q, scope, sealer, { type: TYPE, name: 'Shop', base_url: 'http://127.0.0.1:1', credentials: CREDENTIALS, settings }));
+  const c = await tx((q) =>
+    channels.create(q, scope, sealer, { type: TYPE, name: 'Shop', base_url: 'http://127.0.0.1:1', credentials: CREDENTIALS, settings }),
+  );
   return c.id as string;
 }
 
@@ -54,14 +56,20 @@ async function listing(channelId: string, itemId: string | null, state = 'in_syn
 }
 
 const listingRow = async (id: string) =>
-  (await t.db.query<{ state: string; dirty_seq: number }>(`select state, dirty_seq::int from listings where tenant_id = $1 and id = $2`, [scope.tenantId, id])).rows[0]!;
+  (await t.db.query<{ state: string; dirty_seq: number }>(`select state, dirty_seq::int from listings where tenant_id = $1 and id = $2`, [scope.tenantId, id]))
+    .rows[0]!;
 
 /** Push jobs queued, as channel ids (one entry per outbox row). */
 const queuedPushes = async () =>
-  (await t.db.query<{ channel_id: string }>(`select payload->>'channelId' as channel_id from job_outbox where task = 'sync_push' order by 1`)).rows.map((r) => r.channel_id);
+  (await t.db.query<{ channel_id: string }>(`select payload->>'channelId' as channel_id from job_outbox where task = 'sync_push' order by 1`)).rows.map(
+    (r) => r.channel_id,
+  );
 
 const refusal = async (p: Promise<unknown>) => {
-  const err = await p.then(() => null, (e: unknown) => e);
+  const err = await p.then(
+    () => null,
+    (e: unknown) => e,
+  );
   expect(err).toBeInstanceOf(AppError);
   return err as AppError;
 };

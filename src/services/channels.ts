@@ -170,13 +170,19 @@ export async function create(tx: Tx, scope: Scope, sealer: Sealer, input: Channe
     settings,
   ]);
   // Credential values never reach the audit log: only which fields were set.
-  await audit(tx, scope, 'channel.created', { type: 'channel', id }, {
-    type: input.type,
-    name: input.name,
-    base_url: input.base_url ?? null,
-    credentials: Object.keys(input.credentials),
-    settings,
-  });
+  await audit(
+    tx,
+    scope,
+    'channel.created',
+    { type: 'channel', id },
+    {
+      type: input.type,
+      name: input.name,
+      base_url: input.base_url ?? null,
+      credentials: Object.keys(input.credentials),
+      settings,
+    },
+  );
   return get(tx, scope, sealer, id);
 }
 
@@ -218,11 +224,17 @@ export async function update(tx: Tx, scope: Scope, sealer: Sealer, id: string, p
     [tenantId, id, patch.name ?? null, patch.base_url ?? null, sealed, settings],
   );
   if (sellableChanged && ch.status === 'connected') await markForPush(tx, tenantId, { channelId: id });
-  await audit(tx, scope, 'channel.updated', { type: 'channel', id }, {
-    ...patch,
-    settings: changes,
-    credentials: patch.credentials === undefined ? undefined : Object.keys(patch.credentials),
-  });
+  await audit(
+    tx,
+    scope,
+    'channel.updated',
+    { type: 'channel', id },
+    {
+      ...patch,
+      settings: changes,
+      credentials: patch.credentials === undefined ? undefined : Object.keys(patch.credentials),
+    },
+  );
   return get(tx, scope, sealer, id);
 }
 
@@ -276,10 +288,10 @@ export async function testConnection(db: Db, scope: Scope, live: LiveChannels, i
   }
   if (ch.row.status === 'disconnected') {
     await withTx(db, async (tx) => {
-      const { rowCount } = await tx.query(`update channels set status = 'connected', last_error = null where tenant_id = $1 and id = $2 and status = 'disconnected'`, [
-        scope.tenantId,
-        id,
-      ]);
+      const { rowCount } = await tx.query(
+        `update channels set status = 'connected', last_error = null where tenant_id = $1 and id = $2 and status = 'disconnected'`,
+        [scope.tenantId, id],
+      );
       if (rowCount) {
         await resolveAlerts(tx, scope.tenantId, 'channel_auth', [id]);
         await addJobs(tx, [pushJob(scope.tenantId, id)]);

@@ -74,11 +74,7 @@ interface ChannelRow {
  * listings (and the sellable each listing's channel would be told). Offset paging behind an opaque
  * cursor: the grid sorts on computed columns (on hand), which have no unique key to seek from.
  */
-export async function itemRows(
-  q: Q,
-  scope: Scope,
-  f: { search?: string; sort: ItemRowSort; dir: 'asc' | 'desc'; offset: number; limit: number },
-) {
+export async function itemRows(q: Q, scope: Scope, f: { search?: string; sort: ItemRowSort; dir: 'asc' | 'desc'; offset: number; limit: number }) {
   const like = containsPattern(f.search);
   const order = `${SORTS[f.sort]} ${f.dir}${f.sort === 'sku' ? '' : `, i.sku ${f.dir}`}`;
   const [rowsRes, channelsRes, total] = await Promise.all([
@@ -103,9 +99,7 @@ export async function itemRows(
     q.query<ChannelRow>(`select id, type, name, status, settings from channels where tenant_id = $1 order by name, id`, [scope.tenantId]),
     q.query<{ n: number }>(`select count(*)::int as n from items i where i.tenant_id = $1 and ${itemMatches('i', '$2')}`, [scope.tenantId, like]),
   ]);
-  const policies = new Map(
-    channelsRes.rows.map((c) => [c.id, channelPolicyOf(c.type, c.settings)]),
-  );
+  const policies = new Map(channelsRes.rows.map((c) => [c.id, channelPolicyOf(c.type, c.settings)]));
   const data = rowsRes.rows.slice(0, f.limit).map((r) => ({
     ...r,
     listings: (r.listings as Array<Record<string, unknown> & { channel_id: string }>).map((l) => {
@@ -165,7 +159,13 @@ export async function createItemsFromListings(tx: Tx, scope: Scope, input: Creat
   const bySku = new Map<string, typeof rows>();
   for (const r of rows) bySku.set(r.sku, [...(bySku.get(r.sku) ?? []), r]);
   const skus = [...bySku.keys()];
-  const ids = skus.length ? await createItems(tx, tenantId, skus.map((sku) => ({ sku: sku.slice(0, 100), name: (bySku.get(sku)![0]!.name ?? sku).slice(0, 300) }))) : [];
+  const ids = skus.length
+    ? await createItems(
+        tx,
+        tenantId,
+        skus.map((sku) => ({ sku: sku.slice(0, 100), name: (bySku.get(sku)![0]!.name ?? sku).slice(0, 300) })),
+      )
+    : [];
   const itemBySku = new Map(skus.map((s, i) => [s, ids[i]!]));
   await tx.query(
     `update listings l set item_id = x.item_id, state = 'in_sync', last_pushed_qty = l.last_seen_qty, last_error = null
@@ -177,9 +177,19 @@ export async function createItemsFromListings(tx: Tx, scope: Scope, input: Creat
     const moves = skus
       .map((sku) => ({ itemId: itemBySku.get(sku)!, qty: bySku.get(sku)![0]!.qty ?? 0 }))
       .filter((m) => m.qty > 0)
-      .map((m) => ({ itemId: m.itemId, locationId, qtyDelta: m.qty, reason: 'receipt' as const, sourceUserId: scope.actor.id, note: 'opening stock from channel import' }));
+      .map((m) => ({
+        itemId: m.itemId,
+        locationId,
+        qtyDelta: m.qty,
+        reason: 'receipt' as const,
+        sourceUserId: scope.actor.id,
+        note: 'opening stock from channel import',
+      }));
     if (moves.length) stocked = (await applyMovements(tx, tenantId, moves)).movements;
   }
-  const left = await tx.query<{ n: number }>(`select count(*)::int as n from listings where tenant_id = $1 and channel_id = $2 and item_id is null`, [tenantId, input.channelId]);
+  const left = await tx.query<{ n: number }>(`select count(*)::int as n from listings where tenant_id = $1 and channel_id = $2 and item_id is null`, [
+    tenantId,
+    input.channelId,
+  ]);
   return { created: ids.length, mapped: rows.length, opening_stock_movements: stocked, unmatched: left.rows[0]!.n };
 }

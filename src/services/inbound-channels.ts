@@ -10,7 +10,10 @@ export interface WebhookChannel {
 }
 
 export async function findWebhookChannel(q: Q, sealer: Sealer, type: string, id: string): Promise<WebhookChannel | null> {
-  const { rows } = await q.query<{ tenant_id: string; credentials_enc: string }>(`select tenant_id, credentials_enc from channels where id = $1 and type = $2`, [id, type]);
+  const { rows } = await q.query<{ tenant_id: string; credentials_enc: string }>(
+    `select tenant_id, credentials_enc from channels where id = $1 and type = $2`,
+    [id, type],
+  );
   if (!rows[0]) return null;
   return { tenantId: rows[0].tenant_id, credentials: sealer.open(rows[0].credentials_enc) as Record<string, string> };
 }

@@ -27,11 +27,10 @@ beforeEach(() => t.db.query(`delete from job_outbox`));
 
 async function channel(status: 'connected' | 'paused' = 'connected'): Promise<string> {
   const id = newId('ch');
-  await t.db.query(`insert into channels (tenant_id, id, type, name, base_url, credentials_enc, status) values ($1, $2, 'test', $2, 'http://127.0.0.1:1', 'x', $3)`, [
-    scope.tenantId,
-    id,
-    status,
-  ]);
+  await t.db.query(
+    `insert into channels (tenant_id, id, type, name, base_url, credentials_enc, status) values ($1, $2, 'test', $2, 'http://127.0.0.1:1', 'x', $3)`,
+    [scope.tenantId, id, status],
+  );
   return id;
 }
 
@@ -45,13 +44,17 @@ async function listing(channelId: string, itemId: string, state = 'in_sync'): Pr
 }
 
 const listingRow = async (id: string) =>
-  (await t.db.query<{ state: string; dirty_seq: number }>(`select state, dirty_seq::int from listings where tenant_id = $1 and id = $2`, [scope.tenantId, id])).rows[0]!;
+  (await t.db.query<{ state: string; dirty_seq: number }>(`select state, dirty_seq::int from listings where tenant_id = $1 and id = $2`, [scope.tenantId, id]))
+    .rows[0]!;
 
 /** Push jobs queued, as channel ids (one entry per outbox row). */
 const queuedPushes = async () =>
-  (await t.db.query<{ channel_id: string }>(`select payload->>'channelId' as channel_id from job_outbox where task = 'sync_push' order by 1`)).rows.map((r) => r.channel_id).sort();
+  (await t.db.query<{ channel_id: string }>(`select payload->>'channelId' as channel_id from job_outbox where task = 'sync_push' order by 1`)).rows
+    .map((r) => r.channel_id)
+    .sort();
 
-const item = async (sku: string, extra: Partial<items.ItemInput> = {}) => (await withTx(t.db, (tx) => items.create(tx, scope, { sku, name: sku, ...extra }))).id;
+const item = async (sku: string, extra: Partial<items.ItemInput> = {}) =>
+  (await withTx(t.db, (tx) => items.create(tx, scope, { sku, name: sku, ...extra }))).id;
 
 describe('items.update', () => {
   it('a new buffer marks the listings on connected channels pending and queues one push per channel', async () => {
@@ -112,13 +115,17 @@ describe('items.update', () => {
   it('records the change in the audit log with the caller', async () => {
     const id = await item('AUD-1');
     await withTx(t.db, (tx) => items.update(tx, scope, id, { barcode: '123' }));
-    const { rows } = await t.db.query(`select actor_id, action, changes, request_id from audit_log where tenant_id = $1 and resource_id = $2 order by id`, [scope.tenantId, id]);
+    const { rows } = await t.db.query(`select actor_id, action, changes, request_id from audit_log where tenant_id = $1 and resource_id = $2 order by id`, [
+      scope.tenantId,
+      id,
+    ]);
     expect(rows.at(-1)).toEqual({ actor_id: 'usr_test', action: 'item.updated', changes: { barcode: '123' }, request_id: 'req_test' });
   });
 });
 
 describe('kit rules', () => {
-  const refusal = (p: Promise<unknown>, status: number, code: string) => expect(p).rejects.toSatisfy((e) => e instanceof AppError && e.status === status && e.code === code);
+  const refusal = (p: Promise<unknown>, status: number, code: string) =>
+    expect(p).rejects.toSatisfy((e) => e instanceof AppError && e.status === status && e.code === code);
 
   it('a kit cannot be its own component, nor a component a kit; nothing changes', async () => {
     const part = await item('KIT-PART');
@@ -142,8 +149,16 @@ describe('kit rules', () => {
     const stocked = await item('KIT-STOCKED');
     const part = await item('KIT-PART-2');
     await recordMovements(t.db, scope.tenantId, [{ itemId: stocked, locationId: loc, qtyDelta: 1, reason: 'receipt' }]);
-    await refusal(withTx(t.db, (tx) => items.update(tx, scope, stocked, { components: [{ item_id: part, qty: 1 }] })), 409, 'conflict');
-    await refusal(withTx(t.db, (tx) => items.update(tx, scope, part, { components: [{ item_id: newId('item'), qty: 1 }] })), 404, 'not_found');
+    await refusal(
+      withTx(t.db, (tx) => items.update(tx, scope, stocked, { components: [{ item_id: part, qty: 1 }] })),
+      409,
+      'conflict',
+    );
+    await refusal(
+      withTx(t.db, (tx) => items.update(tx, scope, part, { components: [{ item_id: newId('item'), qty: 1 }] })),
+      404,
+      'not_found',
+    );
   });
 
   it('a new kit recipe marks the kit listings for a push', async () => {

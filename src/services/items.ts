@@ -147,7 +147,17 @@ export async function update(tx: Tx, scope: Scope, id: string, patch: ItemPatch,
          low_stock_threshold = coalesce($7, low_stock_threshold),
          buffer = case when $8::boolean then $9::int else buffer end, updated_at = now(), version = version + 1
        where tenant_id = $1 and id = $2`,
-      [tenantId, id, patch.sku ?? null, patch.name ?? null, 'barcode' in patch, patch.barcode ?? null, patch.low_stock_threshold ?? null, 'buffer' in patch, patch.buffer ?? null],
+      [
+        tenantId,
+        id,
+        patch.sku ?? null,
+        patch.name ?? null,
+        'barcode' in patch,
+        patch.barcode ?? null,
+        patch.low_stock_threshold ?? null,
+        'buffer' in patch,
+        patch.buffer ?? null,
+      ],
     )
     .catch(skuTaken(patch.sku));
   if (!rowCount) throw notFound('Item');
@@ -200,7 +210,19 @@ export async function upsertBySku(tx: Tx, scope: Scope, input: { fields: UpsertF
      from jsonb_to_recordset($2::jsonb) as x(id text, sku text, name text, barcode text, low_stock_threshold int, buffer int)
      on conflict (tenant_id, sku) ${onConflict}
      returning i.id, (xmax = 0) as created`,
-    [tenantId, JSON.stringify(input.rows.map((r) => ({ id: newId('item'), sku: r.sku, name: r.name, barcode: r.barcode, low_stock_threshold: r.low_stock_threshold, buffer: r.buffer })))],
+    [
+      tenantId,
+      JSON.stringify(
+        input.rows.map((r) => ({
+          id: newId('item'),
+          sku: r.sku,
+          name: r.name,
+          barcode: r.barcode,
+          low_stock_threshold: r.low_stock_threshold,
+          buffer: r.buffer,
+        })),
+      ),
+    ],
   );
   const updated = rows.filter((r) => !r.created).map((r) => r.id);
   await afterItemsChanged(tx, tenantId, updated, { sellable: set.includes('buffer'), threshold: set.includes('low_stock_threshold') });

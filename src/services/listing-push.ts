@@ -37,17 +37,15 @@ export async function markForPush(tx: Q, tenantId: string, target: PushTarget): 
        and ($3::text[] is null or (l.item_id = any($3) and c.status = 'connected'))
        and ($4::text[] is null or l.id = any($4))
      returning l.channel_id`,
-    [
-      tenantId,
-      'channelId' in target ? target.channelId : null,
-      'itemIds' in target ? target.itemIds : null,
-      'listingIds' in target ? target.listingIds : null,
-    ],
+    [tenantId, 'channelId' in target ? target.channelId : null, 'itemIds' in target ? target.itemIds : null, 'listingIds' in target ? target.listingIds : null],
   );
   const channels = new Set(rows.map((r) => r.channel_id));
   // A channel-wide mark queues a push even with no matched listing: the push also settles the
   // channel's cursor and any listing that was waiting.
   if ('channelId' in target) channels.add(target.channelId);
-  await addJobs(tx, [...channels].map((ch) => pushJob(tenantId, ch)));
+  await addJobs(
+    tx,
+    [...channels].map((ch) => pushJob(tenantId, ch)),
+  );
   return rows.length;
 }

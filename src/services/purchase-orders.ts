@@ -120,21 +120,32 @@ export async function update(
   return get(tx, scope, id);
 }
 
-
 /** Receives a purchase order, wholly (no `lines`) or in part: receipt movements at each line's location. */
 export async function receive(tx: Tx, scope: Scope, id: string, input: { lines?: ReceiptLine[] }): Promise<PurchaseOrder> {
-  const po = await lockDocument<object, { item_id: string; location_id: string; qty_ordered: number; qty_received: number }>(tx, PURCHASE_ORDERS, scope.tenantId, id, {
-    allowed: OPEN,
-    action: 'received',
-    linesSql: `select item_id, location_id, qty_ordered, qty_received from purchase_order_lines where tenant_id = $1 and purchase_order_id = $2 order by item_id, location_id`,
-  });
+  const po = await lockDocument<object, { item_id: string; location_id: string; qty_ordered: number; qty_received: number }>(
+    tx,
+    PURCHASE_ORDERS,
+    scope.tenantId,
+    id,
+    {
+      allowed: OPEN,
+      action: 'received',
+      linesSql: `select item_id, location_id, qty_ordered, qty_received from purchase_order_lines where tenant_id = $1 and purchase_order_id = $2 order by item_id, location_id`,
+    },
+  );
   const { arriving, over, complete } = receipt(
     po.lines.map((l) => ({ item_id: l.item_id, location_id: l.location_id, qty: l.qty_ordered - l.qty_received })),
     input.lines,
     levelKey,
   );
   if (over.length) {
-    const details = over.map((o) => ({ item_id: o.line.item_id, location_id: o.line.location_id, outstanding: o.outstanding, qty: o.line.qty, on_order: o.known }));
+    const details = over.map((o) => ({
+      item_id: o.line.item_id,
+      location_id: o.line.location_id,
+      outstanding: o.outstanding,
+      qty: o.line.qty,
+      on_order: o.known,
+    }));
     const o = details[0]!;
     throw new AppError(
       422,

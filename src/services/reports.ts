@@ -32,7 +32,9 @@ export const MAX_SUMMARY_DAYS = 366;
 export async function movementSummary(q: Q, scope: Scope, f: { from: string; to: string; itemId?: string; locationId?: string }) {
   const days = (Date.parse(f.to) - Date.parse(f.from)) / 86_400_000;
   if (days < 0 || days > MAX_SUMMARY_DAYS) {
-    throw new AppError(400, 'validation_failed', `to must be on or after from, at most ${MAX_SUMMARY_DAYS} days later`, [{ path: 'to', message: 'out of range' }]);
+    throw new AppError(400, 'validation_failed', `to must be on or after from, at most ${MAX_SUMMARY_DAYS} days later`, [
+      { path: 'to', message: 'out of range' },
+    ]);
   }
   const { rows } = await q.query(
     `select to_char(date_trunc('day', m.created_at at time zone 'UTC'), 'YYYY-MM-DD') as day, m.reason,

@@ -24,7 +24,11 @@ describe('sales orders', () => {
         { item_id: b, qty: 3 },
       ]),
     );
-    expect(err).toMatchObject({ status: 409, code: 'insufficient_stock', details: { lines: [{ item_id: b, location_id: f.warehouse, available: 1, wanted: 3 }] } });
+    expect(err).toMatchObject({
+      status: 409,
+      code: 'insufficient_stock',
+      details: { lines: [{ item_id: b, location_id: f.warehouse, available: 1, wanted: 3 }] },
+    });
     expect(err.message).toBe(`Only 1 available of ${b} at ${f.warehouse}; 3 wanted`);
     expect(await f.level(a)).toEqual({ on_hand: 5, reserved: 0 });
     expect(await f.level(b)).toEqual({ on_hand: 1, reserved: 0 });

@@ -131,10 +131,21 @@ async function settle(tx: Tx, scope: Scope, id: string, action: 'ship' | 'cancel
     await applyMovements(
       tx,
       tenantId,
-      lines.map((l) => ({ itemId: l.item_id, locationId: l.location_id, qtyDelta: -l.qty, reason: 'sale' as const, sourceUserId: scope.actor.id, note: `sales order ${id}` })),
+      lines.map((l) => ({
+        itemId: l.item_id,
+        locationId: l.location_id,
+        qtyDelta: -l.qty,
+        reason: 'sale' as const,
+        sourceUserId: scope.actor.id,
+        note: `sales order ${id}`,
+      })),
     );
   }
-  await tx.query(`update reservations set status = $3, released_at = now() where tenant_id = $1 and order_id = $2 and status = 'active'`, [tenantId, id, reservationStatus]);
+  await tx.query(`update reservations set status = $3, released_at = now() where tenant_id = $1 and order_id = $2 and status = 'active'`, [
+    tenantId,
+    id,
+    reservationStatus,
+  ]);
   await setStatus(tx, SALES_ORDERS, tenantId, id, status);
   const out = await get(tx, scope, id);
   await emitEvent(tx, tenantId, action === 'ship' ? 'order.shipped' : 'order.cancelled', out);

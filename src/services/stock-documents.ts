@@ -29,7 +29,14 @@ export async function getDocument<T>(q: Q, kind: StockDocument, tenantId: string
  * A page of documents, newest first (ids are time-ordered), with their lines, in ONE statement: a
  * page costs one round trip whatever its size. `filter` is SQL over `d` whose parameters start at $4.
  */
-export async function listDocuments<T extends { id: string }>(q: Q, kind: StockDocument, tenantId: string, req: PageRequest, filter: string, params: unknown[]) {
+export async function listDocuments<T extends { id: string }>(
+  q: Q,
+  kind: StockDocument,
+  tenantId: string,
+  req: PageRequest,
+  filter: string,
+  params: unknown[],
+) {
   const { rows } = await q.query<T>(
     `select ${kind.columns} from ${kind.table} d
      where d.tenant_id = $1 and ($2::text is null or d.id < $2) and ${filter}
@@ -52,10 +59,10 @@ export async function lockDocument<H, L>(
   id: string,
   opts: { columns?: string; allowed: readonly string[]; action: string; hint?: string; linesSql?: string },
 ): Promise<{ id: string; status: string; lines: L[] } & H> {
-  const { rows } = await tx.query<{ status: string } & H>(`select status${opts.columns ? `, ${opts.columns}` : ''} from ${kind.table} where tenant_id = $1 and id = $2 for update`, [
-    tenantId,
-    id,
-  ]);
+  const { rows } = await tx.query<{ status: string } & H>(
+    `select status${opts.columns ? `, ${opts.columns}` : ''} from ${kind.table} where tenant_id = $1 and id = $2 for update`,
+    [tenantId, id],
+  );
   const d = rows[0];
   if (!d) throw notFound(kind.what);
   if (!opts.allowed.includes(d.status)) throw conflict(`This ${kind.noun} is ${d.status}; it cannot be ${opts.action}${opts.hint ?? ''}`, { status: d.status });
@@ -104,7 +111,9 @@ export function receipt<L extends { qty: number }>(outstanding: L[], asked: L[] 
 /** 409 insufficient_stock naming the first short line; `lines` are the details. */
 export function insufficientStock(lines: Array<{ item_id: string; location_id: string; available: number; wanted: number }>): AppError {
   const s = lines[0]!;
-  return new AppError(409, 'insufficient_stock', `Only ${Math.max(0, s.available)} available of ${s.item_id} at ${s.location_id}; ${s.wanted} wanted`, { lines });
+  return new AppError(409, 'insufficient_stock', `Only ${Math.max(0, s.available)} available of ${s.item_id} at ${s.location_id}; ${s.wanted} wanted`, {
+    lines,
+  });
 }
 
 /** Lines sorted by key: the ledger's lock order (item, location), so writers never deadlock. */

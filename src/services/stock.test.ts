@@ -29,7 +29,8 @@ beforeAll(async () => {
 afterAll(() => t.drop());
 
 const newItem = async (sku: string) => (await createItems(t.db, scope.tenantId, [{ sku, name: sku }]))[0]!;
-const receive = (itemId: string, qty: number, locationId = loc) => recordMovements(t.db, scope.tenantId, [{ itemId, locationId, qtyDelta: qty, reason: 'receipt' }]);
+const receive = (itemId: string, qty: number, locationId = loc) =>
+  recordMovements(t.db, scope.tenantId, [{ itemId, locationId, qtyDelta: qty, reason: 'receipt' }]);
 const movements = async (itemId: string) =>
   (
     await t.db.query<{ location_id: string; qty_delta: number; reason: string; source_user_id: string | null; note: string | null }>(
@@ -38,15 +39,26 @@ const movements = async (itemId: string) =>
     )
   ).rows;
 const onHand = async (itemId: string, locationId = loc) =>
-  (await t.db.query<{ on_hand: number }>(`select on_hand from stock_levels where tenant_id = $1 and item_id = $2 and location_id = $3`, [scope.tenantId, itemId, locationId])).rows[0]
-    ?.on_hand;
+  (
+    await t.db.query<{ on_hand: number }>(`select on_hand from stock_levels where tenant_id = $1 and item_id = $2 and location_id = $3`, [
+      scope.tenantId,
+      itemId,
+      locationId,
+    ])
+  ).rows[0]?.on_hand;
 
 describe('stock.count', () => {
   it('writes the difference to the level as one count movement, by the counting actor, and audits it', async () => {
     const id = await newItem('CNT-1');
     await receive(id, 5);
     const out = await withTx(t.db, (tx) => stock.count(tx, scope, { item_id: id, location_id: loc, counted_qty: 3, note: 'shelf' }));
-    expect(out).toEqual({ item_id: id, location_id: loc, counted_qty: 3, delta: -2, level: { item_id: id, location_id: loc, on_hand: 3, reserved: 0, available: 3 } });
+    expect(out).toEqual({
+      item_id: id,
+      location_id: loc,
+      counted_qty: 3,
+      delta: -2,
+      level: { item_id: id, location_id: loc, on_hand: 3, reserved: 0, available: 3 },
+    });
     expect(await movements(id)).toEqual([
       { location_id: loc, qty_delta: 5, reason: 'receipt', source_user_id: null, note: null },
       { location_id: loc, qty_delta: -2, reason: 'count', source_user_id: 'usr_counter', note: 'shelf' },
@@ -87,9 +99,21 @@ describe('stock.count', () => {
       expect(err).toBeInstanceOf(AppError);
       expect(err).toMatchObject({ status, code });
     };
-    await refused(withTx(t.db, (tx) => stock.count(tx, scope, { item_id: kit, location_id: loc, counted_qty: 2 })), 409, 'conflict');
-    await refused(withTx(t.db, (tx) => stock.count(tx, scope, { item_id: newId('item'), location_id: loc, counted_qty: 2 })), 404, 'not_found');
-    await refused(withTx(t.db, (tx) => stock.count(tx, scope, { item_id: part, location_id: newId('loc'), counted_qty: 2 })), 404, 'not_found');
+    await refused(
+      withTx(t.db, (tx) => stock.count(tx, scope, { item_id: kit, location_id: loc, counted_qty: 2 })),
+      409,
+      'conflict',
+    );
+    await refused(
+      withTx(t.db, (tx) => stock.count(tx, scope, { item_id: newId('item'), location_id: loc, counted_qty: 2 })),
+      404,
+      'not_found',
+    );
+    await refused(
+      withTx(t.db, (tx) => stock.count(tx, scope, { item_id: part, location_id: newId('loc'), counted_qty: 2 })),
+      404,
+      'not_found',
+    );
     expect(await movements(kit)).toEqual([]);
     expect(await movements(part)).toEqual([]);
   });

@@ -43,11 +43,7 @@ async function withMovements(q: Q, tenantId: string, rows: Row[], n: number | un
 }
 
 /** Levels by (item, location), optionally of one item or location; the cursor is `item|location`. */
-export async function listLevels(
-  q: Q,
-  scope: Scope,
-  input: PageRequest & { itemId?: string | null; locationId?: string | null; includeMovements?: number },
-) {
+export async function listLevels(q: Q, scope: Scope, input: PageRequest & { itemId?: string | null; locationId?: string | null; includeMovements?: number }) {
   const [afterItem, afterLocation] = input.after ? input.after.split('|') : [null, null];
   const { rows } = await q.query<Row>(
     `select ${LEVEL_COLUMNS}
@@ -77,7 +73,13 @@ export async function getLevel(q: Q, scope: Scope, input: { itemId: string; loca
 export async function listMovements(
   q: Q,
   scope: Scope,
-  input: PageRequest<number> & { itemId?: string | null; locationId?: string | null; reason?: MovementReason | null; since?: string | null; until?: string | null },
+  input: PageRequest<number> & {
+    itemId?: string | null;
+    locationId?: string | null;
+    reason?: MovementReason | null;
+    since?: string | null;
+    until?: string | null;
+  },
 ) {
   const { rows } = await q.query<Row>(
     `select ${MOVEMENT_COLUMNS}
@@ -86,7 +88,16 @@ export async function listMovements(
        and ($4::text is null or m.location_id = $4) and ($5::text is null or m.reason = $5)
        and ($7::timestamptz is null or m.created_at >= $7) and ($8::timestamptz is null or m.created_at < $8)
      order by m.id desc limit $6`,
-    [scope.tenantId, input.after, input.itemId ?? null, input.locationId ?? null, input.reason ?? null, input.limit + 1, input.since ?? null, input.until ?? null],
+    [
+      scope.tenantId,
+      input.after,
+      input.itemId ?? null,
+      input.locationId ?? null,
+      input.reason ?? null,
+      input.limit + 1,
+      input.since ?? null,
+      input.until ?? null,
+    ],
   );
   return page(rows, input.limit, (r) => r.id as number);
 }
@@ -171,11 +182,21 @@ export async function adjust(tx: Tx, scope: Scope, input: AdjustmentInput) {
   if (input.qty_delta < 0) {
     const onHand = current.get(keyOf(key))?.on_hand ?? 0;
     if (onHand + input.qty_delta < 0) {
-      throw new AppError(409, 'insufficient_stock', `Only ${onHand} on hand; cannot take out ${-input.qty_delta}`, { on_hand: onHand, qty_delta: input.qty_delta });
+      throw new AppError(409, 'insufficient_stock', `Only ${onHand} on hand; cannot take out ${-input.qty_delta}`, {
+        on_hand: onHand,
+        qty_delta: input.qty_delta,
+      });
     }
   }
   const r = await applyMovements(tx, scope.tenantId, [
-    { itemId: input.item_id, locationId: input.location_id, qtyDelta: input.qty_delta, reason: input.reason, sourceUserId: scope.actor.id, note: input.note ?? null },
+    {
+      itemId: input.item_id,
+      locationId: input.location_id,
+      qtyDelta: input.qty_delta,
+      reason: input.reason,
+      sourceUserId: scope.actor.id,
+      note: input.note ?? null,
+    },
   ]);
   const out = { item_id: input.item_id, location_id: input.location_id, qty_delta: input.qty_delta, reason: input.reason, level: levelView(r.levels[0]!) };
   await audit(tx, scope, 'stock.adjusted', { type: 'item', id: input.item_id }, input);
@@ -215,7 +236,16 @@ export async function countMany(tx: Tx, scope: Scope, counts: CountInput[]): Pro
     counts.flatMap((c, i) =>
       results[i]!.delta === 0
         ? []
-        : [{ itemId: c.item_id, locationId: c.location_id, qtyDelta: results[i]!.delta, reason: 'count' as const, sourceUserId: scope.actor.id, note: c.note ?? null }],
+        : [
+            {
+              itemId: c.item_id,
+              locationId: c.location_id,
+              qtyDelta: results[i]!.delta,
+              reason: 'count' as const,
+              sourceUserId: scope.actor.id,
+              note: c.note ?? null,
+            },
+          ],
     ),
   );
   return { results, movements: r.movements };

@@ -15,7 +15,8 @@ import * as transfers from './transfers.ts';
 
 const f = new ServiceFixture('Transfers Co');
 
-const send = (lines: transfers.TransferLine[]) => withTx(f.t.db, (tx) => transfers.create(tx, f.scope, { from_location_id: f.warehouse, to_location_id: f.shop, lines }));
+const send = (lines: transfers.TransferLine[]) =>
+  withTx(f.t.db, (tx) => transfers.create(tx, f.scope, { from_location_id: f.warehouse, to_location_id: f.shop, lines }));
 
 describe('transfers.create', () => {
   it('refuses the whole transfer when a line wants more than is available (reserved counts as taken), and moves nothing', async () => {
@@ -31,7 +32,11 @@ describe('transfers.create', () => {
         { item_id: b, qty: 2 },
       ]),
     );
-    expect(err).toMatchObject({ status: 409, code: 'insufficient_stock', details: { lines: [{ item_id: b, location_id: f.warehouse, available: 1, wanted: 2 }] } });
+    expect(err).toMatchObject({
+      status: 409,
+      code: 'insufficient_stock',
+      details: { lines: [{ item_id: b, location_id: f.warehouse, available: 1, wanted: 2 }] },
+    });
     expect(err.message).toBe(`Only 1 available of ${b} at ${f.warehouse}; 2 wanted`);
 
     // A level that never existed is 0 available.
@@ -50,7 +55,11 @@ describe('transfers.create', () => {
     expect(await refusal(send([{ item_id: newId('item'), qty: 1 }]))).toMatchObject({ status: 404, code: 'not_found', message: 'Item not found' });
     const other = await createTenant(f.t.db, { name: 'Other Co' });
     expect(
-      await refusal(withTx(f.t.db, (tx) => transfers.create(tx, f.scope, { from_location_id: f.warehouse, to_location_id: other.locationId, lines: [{ item_id: a, qty: 1 }] }))),
+      await refusal(
+        withTx(f.t.db, (tx) =>
+          transfers.create(tx, f.scope, { from_location_id: f.warehouse, to_location_id: other.locationId, lines: [{ item_id: a, qty: 1 }] }),
+        ),
+      ),
     ).toMatchObject({ status: 404, code: 'not_found', message: 'Location not found' });
     const kit = await f.stocked(0);
     await f.t.db.query(`insert into item_components (tenant_id, kit_item_id, component_item_id, qty) values ($1, $2, $3, 2)`, [f.scope.tenantId, kit, a]);
@@ -131,7 +140,11 @@ describe('transfers.receive and cancel', () => {
     expect(await f.level(a, f.shop)).toEqual({ on_hand: 3, reserved: 0 });
     expect((await f.movements(a)).at(-1)).toEqual({ location_id: f.warehouse, qty_delta: 4, reason: 'transfer_in', note: `transfer ${trf.id} cancelled` });
     expect(await refusal(withTx(f.t.db, (tx) => transfers.receive(tx, f.scope, trf.id, {})))).toMatchObject({ status: 409, code: 'conflict' });
-    expect(await refusal(withTx(f.t.db, (tx) => transfers.cancel(tx, f.scope, newId('trf'))))).toMatchObject({ status: 404, code: 'not_found', message: 'Transfer not found' });
+    expect(await refusal(withTx(f.t.db, (tx) => transfers.cancel(tx, f.scope, newId('trf'))))).toMatchObject({
+      status: 404,
+      code: 'not_found',
+      message: 'Transfer not found',
+    });
   });
 
   it('update changes the reference after the guard has seen the current version', async () => {

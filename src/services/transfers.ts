@@ -11,7 +11,18 @@ import { applyMovements } from '../ledger/ledger.ts';
 import { audit } from './audit-log.ts';
 import type { PageRequest } from './paging.ts';
 import type { Q, Scope } from './scope.ts';
-import { byKey, checkLineRefs, getDocument, insufficientStock, listDocuments, lockDocument, lockForEdit, receipt, setStatus, type StockDocument } from './stock-documents.ts';
+import {
+  byKey,
+  checkLineRefs,
+  getDocument,
+  insufficientStock,
+  listDocuments,
+  lockDocument,
+  lockForEdit,
+  receipt,
+  setStatus,
+  type StockDocument,
+} from './stock-documents.ts';
 
 export const STATUSES = ['in_transit', 'partially_received', 'received', 'cancelled'] as const;
 export type TransferStatus = (typeof STATUSES)[number];
@@ -111,7 +122,14 @@ export async function create(tx: Tx, scope: Scope, input: TransferCreate): Promi
   await applyMovements(
     tx,
     tenantId,
-    lines.map((l) => ({ itemId: l.item_id, locationId: input.from_location_id, qtyDelta: -l.qty, reason: 'transfer_out' as const, sourceUserId: scope.actor.id, note: `transfer ${id}` })),
+    lines.map((l) => ({
+      itemId: l.item_id,
+      locationId: input.from_location_id,
+      qtyDelta: -l.qty,
+      reason: 'transfer_out' as const,
+      sourceUserId: scope.actor.id,
+      note: `transfer ${id}`,
+    })),
   );
   const t = await get(tx, scope, id);
   await audit(tx, scope, 'transfer.created', { type: 'transfer', id }, input);
@@ -121,19 +139,29 @@ export async function create(tx: Tx, scope: Scope, input: TransferCreate): Promi
 /** Changes the reference; `guard` sees the current version first (If-Match). */
 export async function update(tx: Tx, scope: Scope, id: string, input: { reference: string | null }, guard?: (version: number) => void): Promise<Transfer> {
   await lockForEdit(tx, TRANSFERS, scope.tenantId, id, guard);
-  await tx.query(`update transfers set reference = $3, version = version + 1, updated_at = now() where tenant_id = $1 and id = $2`, [scope.tenantId, id, input.reference]);
+  await tx.query(`update transfers set reference = $3, version = version + 1, updated_at = now() where tenant_id = $1 and id = $2`, [
+    scope.tenantId,
+    id,
+    input.reference,
+  ]);
   await audit(tx, scope, 'transfer.updated', { type: 'transfer', id }, input);
   return get(tx, scope, id);
 }
 
 /** Locks a transfer still (partly) in transit, with its lines (404, or 409 from another state). */
 function lockInTransit(tx: Q, scope: Scope, id: string, action: string) {
-  return lockDocument<{ from_location_id: string; to_location_id: string }, { item_id: string; qty: number; received_qty: number }>(tx, TRANSFERS, scope.tenantId, id, {
-    columns: 'from_location_id, to_location_id',
-    allowed: ['in_transit', 'partially_received'],
-    action,
-    linesSql: `select item_id, qty, received_qty from transfer_lines where tenant_id = $1 and transfer_id = $2 order by item_id`,
-  });
+  return lockDocument<{ from_location_id: string; to_location_id: string }, { item_id: string; qty: number; received_qty: number }>(
+    tx,
+    TRANSFERS,
+    scope.tenantId,
+    id,
+    {
+      columns: 'from_location_id, to_location_id',
+      allowed: ['in_transit', 'partially_received'],
+      action,
+      linesSql: `select item_id, qty, received_qty from transfer_lines where tenant_id = $1 and transfer_id = $2 order by item_id`,
+    },
+  );
 }
 
 /** Receives a transfer, wholly (no `lines`) or in part: transfer_in movements at the destination. */

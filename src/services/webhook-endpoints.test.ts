@@ -79,7 +79,9 @@ describe('webhook endpoints', () => {
   });
 
   it('keeps the secret sealed, shows it once, and rotation keeps the previous one for the overlap', async () => {
-    const ep = await tx((q) => createEndpoint(q, scope, sealer, { url: 'https://hooks.example.com/b', event_types: ['order.*', 'order.*', 'stock.changed'], description: 'd' }));
+    const ep = await tx((q) =>
+      createEndpoint(q, scope, sealer, { url: 'https://hooks.example.com/b', event_types: ['order.*', 'order.*', 'stock.changed'], description: 'd' }),
+    );
     expect(ep.secret).toMatch(/^whsec_/);
     expect(ep.event_types).toEqual(['order.*', 'stock.changed']);
     expect(JSON.stringify(await getEndpoint(t.db, scope, ep.id))).not.toContain(ep.secret);
@@ -90,12 +92,16 @@ describe('webhook endpoints', () => {
     const rotated = await tx((q) => rotateSecret(q, scope, sealer, ep.id, 3600));
     expect(rotated.secret).not.toBe(ep.secret);
     expect(rotated.previous_secret_expires_at).not.toBeNull();
-    const after = (await t.db.query(`select secret_sealed, previous_secret_sealed from webhook_endpoints where tenant_id = $1 and id = $2`, [scope.tenantId, ep.id])).rows[0];
+    const after = (
+      await t.db.query(`select secret_sealed, previous_secret_sealed from webhook_endpoints where tenant_id = $1 and id = $2`, [scope.tenantId, ep.id])
+    ).rows[0];
     expect(sealer.open<{ secret: string }>(after.secret_sealed).secret).toBe(rotated.secret);
     expect(sealer.open<{ secret: string }>(after.previous_secret_sealed).secret).toBe(ep.secret);
     // No overlap: the previous secret is not shown as signing.
     expect((await tx((q) => rotateSecret(q, scope, sealer, ep.id, 0))).previous_secret_expires_at).toBeNull();
-    const actions = (await t.db.query(`select action from audit_log where tenant_id = $1 and resource_id = $2 order by id`, [scope.tenantId, ep.id])).rows.map((r) => r.action);
+    const actions = (await t.db.query(`select action from audit_log where tenant_id = $1 and resource_id = $2 order by id`, [scope.tenantId, ep.id])).rows.map(
+      (r) => r.action,
+    );
     expect(actions).toEqual(['webhook_endpoint.created', 'webhook_endpoint.secret_rotated', 'webhook_endpoint.secret_rotated']);
   });
 
@@ -113,7 +119,8 @@ describe('webhook endpoints', () => {
 
     const resumed = await tx((q) => resumeEndpoint(q, scope, ep.id));
     expect(resumed).toMatchObject({ status: 'active', paused_reason: null, consecutive_failures: 0 });
-    const d = (await t.db.query(`select next_attempt_at <= now() as due from webhook_deliveries where tenant_id = $1 and id = $2`, [scope.tenantId, waiting])).rows[0];
+    const d = (await t.db.query(`select next_attempt_at <= now() as due from webhook_deliveries where tenant_id = $1 and id = $2`, [scope.tenantId, waiting]))
+      .rows[0];
     expect(d.due).toBe(true);
     expect(await count(`select count(*) as n from alerts where tenant_id = $1 and subject = $2 and status <> 'resolved'`, [scope.tenantId, ep.id])).toBe(0);
     expect(await jobs()).toBe(before + 1);
@@ -133,13 +140,17 @@ describe('webhook endpoints', () => {
     const since = { since: '2000-01-01T00:00:00Z' };
     expect(await tx((q) => replaySince(q, scope, ep.id, { ...since, includeDelivered: false }))).toEqual({ replayed: 2 });
     expect(await tx((q) => replaySince(q, scope, ep.id, { ...since, includeDelivered: true }))).toEqual({ replayed: 3 });
-    expect(await tx((q) => replaySince(q, scope, ep.id, { since: new Date(Date.now() + 60_000).toISOString(), includeDelivered: true }))).toEqual({ replayed: 0 });
+    expect(await tx((q) => replaySince(q, scope, ep.id, { since: new Date(Date.now() + 60_000).toISOString(), includeDelivered: true }))).toEqual({
+      replayed: 0,
+    });
     expect((await listDeliveries(t.db, scope, ep.id, { status: 'dead' }, { after: null, limit: 10 })).data).toEqual([]);
 
     await t.db.query(`update webhook_deliveries set status = 'dead', retry_index = 9 where tenant_id = $1 and id = $2`, [scope.tenantId, dead]);
     const again = await tx((q) => replayDelivery(q, scope, dead));
     expect(again).toMatchObject({ id: dead, status: 'pending', endpoint_id: ep.id, data: { n: 1 }, attempts_log: [] });
-    expect((await t.db.query(`select retry_index from webhook_deliveries where tenant_id = $1 and id = $2`, [scope.tenantId, dead])).rows[0].retry_index).toBe(0);
+    expect((await t.db.query(`select retry_index from webhook_deliveries where tenant_id = $1 and id = $2`, [scope.tenantId, dead])).rows[0].retry_index).toBe(
+      0,
+    );
   });
 
   it('shows one tenant nothing of another: every call on a foreign id is not_found', async () => {

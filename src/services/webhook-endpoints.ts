@@ -31,7 +31,10 @@ function checkUrl(u: string): void {
 }
 
 export async function getEndpoint(q: Q, scope: Scope, id: string, lock = false): Promise<Endpoint> {
-  const { rows } = await q.query(`select ${EP_COLUMNS} from webhook_endpoints e where e.tenant_id = $1 and e.id = $2 ${lock ? 'for update' : ''}`, [scope.tenantId, id]);
+  const { rows } = await q.query(`select ${EP_COLUMNS} from webhook_endpoints e where e.tenant_id = $1 and e.id = $2 ${lock ? 'for update' : ''}`, [
+    scope.tenantId,
+    id,
+  ]);
   if (!rows[0]) throw notFound('Webhook endpoint');
   return rows[0] as Endpoint;
 }
@@ -43,11 +46,10 @@ async function kick(tx: Q, tenantId: string, endpointId: string): Promise<void> 
 }
 
 export async function listEndpoints(q: Q, scope: Scope, p: PageRequest) {
-  const { rows } = await q.query(`select ${EP_COLUMNS} from webhook_endpoints e where e.tenant_id = $1 and ($2::text is null or e.id > $2) order by e.id limit $3`, [
-    scope.tenantId,
-    p.after,
-    p.limit + 1,
-  ]);
+  const { rows } = await q.query(
+    `select ${EP_COLUMNS} from webhook_endpoints e where e.tenant_id = $1 and ($2::text is null or e.id > $2) order by e.id limit $3`,
+    [scope.tenantId, p.after, p.limit + 1],
+  );
   return page(rows, p.limit, (r) => r.id as string);
 }
 
@@ -120,10 +122,10 @@ export async function rotateSecret(tx: Q, scope: Scope, sealer: Sealer, id: stri
 
 /** Pauses deliveries; events are still recorded for the endpoint and wait. */
 export async function pauseEndpoint(tx: Q, scope: Scope, id: string): Promise<Endpoint> {
-  const { rowCount } = await tx.query(`update webhook_endpoints set status = 'paused', paused_reason = 'api', updated_at = now() where tenant_id = $1 and id = $2`, [
-    scope.tenantId,
-    id,
-  ]);
+  const { rowCount } = await tx.query(
+    `update webhook_endpoints set status = 'paused', paused_reason = 'api', updated_at = now() where tenant_id = $1 and id = $2`,
+    [scope.tenantId, id],
+  );
   if (!rowCount) throw notFound('Webhook endpoint');
   const out = await getEndpoint(tx, scope, id);
   await audit(tx, scope, 'webhook_endpoint.paused', { type: 'webhook_endpoint', id });
@@ -141,7 +143,10 @@ export async function resumeEndpoint(tx: Q, scope: Scope, id: string): Promise<E
     [scope.tenantId, id],
   );
   if (!rowCount) throw notFound('Webhook endpoint');
-  await tx.query(`update webhook_deliveries set next_attempt_at = now() where tenant_id = $1 and endpoint_id = $2 and status = 'pending'`, [scope.tenantId, id]);
+  await tx.query(`update webhook_deliveries set next_attempt_at = now() where tenant_id = $1 and endpoint_id = $2 and status = 'pending'`, [
+    scope.tenantId,
+    id,
+  ]);
   await resolveAlerts(tx, scope.tenantId, 'webhook_endpoint_paused', [id]);
   await kick(tx, scope.tenantId, id);
   const out = await getEndpoint(tx, scope, id);
@@ -209,7 +214,10 @@ export async function getDelivery(q: Q, scope: Scope, id: string) {
     [scope.tenantId, id],
   );
   if (!rows[0]) throw notFound('Webhook delivery');
-  const { rows: log } = await q.query(`select ${AT_COLUMNS} from webhook_attempts a where a.tenant_id = $1 and a.delivery_id = $2 order by a.id`, [scope.tenantId, id]);
+  const { rows: log } = await q.query(`select ${AT_COLUMNS} from webhook_attempts a where a.tenant_id = $1 and a.delivery_id = $2 order by a.id`, [
+    scope.tenantId,
+    id,
+  ]);
   return { ...rows[0], attempts_log: log.map((r) => ({ ...r, id: Number(r.id) })) } as { endpoint_id: string } & Record<string, unknown>;
 }
 

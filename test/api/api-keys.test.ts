@@ -73,7 +73,11 @@ describe('tenant API keys', () => {
     expect((await read('GET', '/items')).status).toBe(200);
     expect((await read('GET', '/stock-levels')).status).toBe(200);
     expectError(await read('POST', '/items', { sku: 'R1', name: 'R' }), 403, 'insufficient_scope');
-    expectError(await read('POST', '/adjustments', { item_id: `item_${'0'.repeat(32)}`, location_id: A.locationId, qty_delta: 1, reason: 'receipt' }), 403, 'insufficient_scope');
+    expectError(
+      await read('POST', '/adjustments', { item_id: `item_${'0'.repeat(32)}`, location_id: A.locationId, qty_delta: 1, reason: 'receipt' }),
+      403,
+      'insufficient_scope',
+    );
     expectError(await read('GET', '/api-keys'), 403, 'insufficient_scope');
     expectError(await read('GET', '/audit-log'), 403, 'insufficient_scope');
     const made = await write('POST', '/items', { sku: 'W1', name: 'Written by a key' });
@@ -126,8 +130,7 @@ describe('platform keys', () => {
     const c = await registerTenant(h.url, 'Not granted');
     const pk = await createPlatformKey(h.testDb.db, { name: 'Integrator', scopes: ['read', 'write'], tenantIds: [A.tenantId, B.tenantId] });
     expect(pk.secret).toMatch(/^scp_/);
-    const as = (tenant?: string) => (m: string, p: string, body?: unknown) =>
-      client(h.url, pk.secret)(m, p, body, tenant ? { 'x-tenant-id': tenant } : {});
+    const as = (tenant?: string) => (m: string, p: string, body?: unknown) => client(h.url, pk.secret)(m, p, body, tenant ? { 'x-tenant-id': tenant } : {});
     expectError(await as()('GET', '/items'), 400, 'tenant_required');
     const aItems = await as(A.tenantId)('GET', '/items');
     const bItems = await as(B.tenantId)('GET', '/items');

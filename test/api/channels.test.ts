@@ -108,7 +108,7 @@ describe('POST /channels', () => {
     expect(await snapshot(h.testDb.db, tenant.tenantId)).toEqual(before);
   });
 
-  it('fills in each platform\'s real host, seals credentials and shows only which are set', async () => {
+  it("fills in each platform's real host, seals credentials and shows only which are set", async () => {
     const epos = await call('POST', '/channels', { type: 'eposnow', name: 'Till', credentials: { api_key: 'till-key', api_secret: EPOS_SECRET } });
     expect(epos.status).toBe(201);
     expect(epos.body).toMatchObject({
@@ -227,7 +227,11 @@ describe('connection test', () => {
   });
 
   it('reports refused credentials and an unreachable host as a 200 with ok: false', async () => {
-    const wrong = await call('POST', '/channels', shopifyBody({ name: 'Wrong token', credentials: { access_token: secret('shpat_WRONG'), webhook_secret: HOOK } }));
+    const wrong = await call(
+      'POST',
+      '/channels',
+      shopifyBody({ name: 'Wrong token', credentials: { access_token: secret('shpat_WRONG'), webhook_secret: HOOK } }),
+    );
     const r = await call('POST', `/channels/${wrong.body.id}/test`);
     expect(r.status).toBe(200);
     expect(r.body).toMatchObject({ ok: false, error: { kind: 'auth' } });
@@ -286,7 +290,10 @@ describe('import, listings and mapping', () => {
     const ids: string[] = [];
     let cursor: string | null = null;
     do {
-      const r: { body: { data: Array<{ id: string }>; next_cursor: string | null } } = await call('GET', `/listings?limit=1${cursor ? `&cursor=${cursor}` : ''}`);
+      const r: { body: { data: Array<{ id: string }>; next_cursor: string | null } } = await call(
+        'GET',
+        `/listings?limit=1${cursor ? `&cursor=${cursor}` : ''}`,
+      );
       expect(r.body.data.length).toBeLessThanOrEqual(1);
       ids.push(...r.body.data.map((l) => l.id));
       cursor = r.body.next_cursor;
@@ -296,7 +303,8 @@ describe('import, listings and mapping', () => {
   });
 
   it('refuses bad filters and bad mappings, changing nothing', async () => {
-    for (const q of ['state=lost', 'channel_id=item_x', 'item_id=123', 'limit=-1', 'limit=1e9', 'channels=1']) expectInvalid(await call('GET', `/listings?${q}`));
+    for (const q of ['state=lost', 'channel_id=item_x', 'item_id=123', 'limit=-1', 'limit=1e9', 'channels=1'])
+      expectInvalid(await call('GET', `/listings?${q}`));
     const before = await snapshot(h.testDb.db, tenant.tenantId);
     expectError(await call('PATCH', `/listings/${laterListing}`, { item_id: ghost('item') }), 404, 'not_found');
     expectInvalid(await call('PATCH', `/listings/${laterListing}`, { item_id: 'TEA-1' }), 'item_id');
@@ -329,7 +337,7 @@ describe('import, listings and mapping', () => {
     expect((await call('GET', `/listings/${laterListing}`)).body.item_id).toBe(later.body.id);
   });
 
-  it('sync pushes the ledger\'s value to every matched listing', async () => {
+  it("sync pushes the ledger's value to every matched listing", async () => {
     // The ledger holds nothing yet: an explicit sync tells the shop 0 for each matched item.
     const r = await call('POST', `/channels/${shopId}/sync`);
     expect(r.status).toBe(202);
@@ -354,7 +362,11 @@ describe('import, listings and mapping', () => {
     // Someone edits the shop by hand; we don't know, so a listing sync is what sends the value again
     // (the listing must also look stale to the engine: what it last saw is what it pushed).
     await h.testDb.db.query(`update listings set last_seen_qty = 4 where id = $1`, [teaListing]);
-    await fetch(`${emu.url}/_control/accounts/shop-a/set`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ sku: 'TEA-1', qty: 4 }) });
+    await fetch(`${emu.url}/_control/accounts/shop-a/set`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ sku: 'TEA-1', qty: 4 }),
+    });
     const one = await call('POST', `/listings/${teaListing}/sync`);
     expect(one.status).toBe(202);
     await eventually(() => held('TEA-1') === 5, 10_000, 'listing sync restores 5');

@@ -29,7 +29,13 @@ beforeAll(async () => {
   const call = client(h.url, a.token);
   const acc = newEmulatedAccount('eposnow');
   openAccount(emu, 'eposnow', 'x', h.url, acc, LISTED);
-  const ch = await call('POST', '/channels', { type: 'eposnow', name: 'Till', base_url: emu.url, credentials: acc.channel, settings: { location_ids: [a.locationId], default_buffer: 1 } });
+  const ch = await call('POST', '/channels', {
+    type: 'eposnow',
+    name: 'Till',
+    base_url: emu.url,
+    credentials: acc.channel,
+    settings: { location_ids: [a.locationId], default_buffer: 1 },
+  });
   expect(ch.status).toBe(201);
   A = { ...a, call, channelId: ch.body.id };
   const b = await registerTenant(h.url, 'Bakery B');
@@ -57,7 +63,12 @@ describe('create items from unmatched listings', () => {
     const moves = await A.call('GET', '/movements');
     expect(moves.body.data.every((m: { reason: string; note: string }) => m.reason === 'receipt' && m.note === 'opening stock from channel import')).toBe(true);
     // Nothing left to create: a second call is a no-op.
-    expect((await A.call('POST', '/listings/create-items', { channel_id: A.channelId })).body).toEqual({ created: 0, mapped: 0, opening_stock_movements: 0, unmatched: 0 });
+    expect((await A.call('POST', '/listings/create-items', { channel_id: A.channelId })).body).toEqual({
+      created: 0,
+      mapped: 0,
+      opening_stock_movements: 0,
+      unmatched: 0,
+    });
   });
 
   it('refuses bad input with a structured 400 / 404 and changes nothing', async () => {
@@ -108,7 +119,12 @@ describe('item rows', () => {
 
 describe('overview', () => {
   it('reports channel health and 24 hourly buckets of sales and syncs', async () => {
-    await A.call('POST', '/adjustments', { item_id: (await A.call('GET', '/items?q=BREAD')).body.data[0].id, location_id: A.locationId, qty_delta: -2, reason: 'sale' });
+    await A.call('POST', '/adjustments', {
+      item_id: (await A.call('GET', '/items?q=BREAD')).body.data[0].id,
+      location_id: A.locationId,
+      qty_delta: -2,
+      reason: 'sale',
+    });
     const o = await A.call('GET', '/overview');
     expect(o.body.items).toBe(3);
     expect(o.body.channels).toHaveLength(1);

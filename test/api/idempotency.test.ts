@@ -62,7 +62,10 @@ describe('Idempotency-Key', () => {
   it('20 concurrent retries of one POST create exactly one thing', async () => {
     const tries = await Promise.all(Array.from({ length: 20 }, () => post('/items', { sku: 'RACE', name: 'Raced' }, 'create-race')));
     const statuses = tries.map((r) => r.status);
-    expect(statuses.every((s) => s === 201 || s === 409), JSON.stringify(statuses)).toBe(true);
+    expect(
+      statuses.every((s) => s === 201 || s === 409),
+      JSON.stringify(statuses),
+    ).toBe(true);
     const created = tries.filter((r) => r.status === 201);
     expect(created.length).toBeGreaterThanOrEqual(1);
     for (const r of created) expect(r.body).toEqual(created[0]!.body);
@@ -109,7 +112,9 @@ describe('Idempotency-Key', () => {
     blocker.release();
     expectError(await first, 409, 'idempotency_key_in_use');
     expect(await count(`select count(*) as n from locations where tenant_id = $1 and name = 'Lost room'`, [t.tenantId])).toBe(0);
-    expect(await count(`select count(*) as n from audit_log where tenant_id = $1 and action = 'location.created' and changes->>'name' = 'Lost room'`, [t.tenantId])).toBe(0);
+    expect(
+      await count(`select count(*) as n from audit_log where tenant_id = $1 and action = 'location.created' and changes->>'name' = 'Lost room'`, [t.tenantId]),
+    ).toBe(0);
   });
 
   it('connecting a channel twice with one key connects it once', async () => {
@@ -135,7 +140,9 @@ describe('Idempotency-Key', () => {
     expectError(bad, 404, 'not_found');
     const fixed = await post('/adjustments', { item_id: item, location_id: t.locationId, qty_delta: 1, reason: 'receipt', note: 'fixed' }, 'fix-me');
     expect(fixed.status).toBe(201);
-    const { rows } = await h.testDb.db.query(`select status, response_status, response_body from idempotency_keys where tenant_id = $1 and key = 'fix-me'`, [t.tenantId]);
+    const { rows } = await h.testDb.db.query(`select status, response_status, response_body from idempotency_keys where tenant_id = $1 and key = 'fix-me'`, [
+      t.tenantId,
+    ]);
     expect(rows).toHaveLength(1);
     expect(rows[0]).toMatchObject({ status: 'done', response_status: 201 });
     expect(JSON.parse(rows[0].response_body)).toEqual(fixed.body);
@@ -148,7 +155,10 @@ describe('Idempotency-Key', () => {
   it('keys expire after 24 hours (then the same key runs again), and a dead holder is taken over', async () => {
     const body = { item_id: item, location_id: t.locationId, qty_delta: 1, reason: 'receipt', note: 'expiring' };
     expect((await post('/adjustments', body, 'old')).status).toBe(201);
-    const { rows } = await h.testDb.db.query(`select extract(epoch from expires_at - created_at)::int as ttl from idempotency_keys where tenant_id = $1 and key = 'old'`, [t.tenantId]);
+    const { rows } = await h.testDb.db.query(
+      `select extract(epoch from expires_at - created_at)::int as ttl from idempotency_keys where tenant_id = $1 and key = 'old'`,
+      [t.tenantId],
+    );
     expect(rows[0].ttl).toBe(24 * 3600);
     expect((await post('/adjustments', body, 'old')).headers.get('idempotent-replayed')).toBe('true');
     await h.testDb.db.query(`update idempotency_keys set expires_at = now() - interval '1 second' where tenant_id = $1 and key = 'old'`, [t.tenantId]);

@@ -20,7 +20,22 @@ const emu = createEposnowEmulator();
 type Tenant = Awaited<ReturnType<typeof registerTenant>> & { call: Call; userId: string; item: string; channel: ConnectedChannel; listing: string };
 let A: Tenant;
 let B: Tenant;
-const a = { location2: '', alert: '', unmatchedListing: '', order: '', reservation: '', apiKey: '', movement: 0, transfer: '', po: '', kit: '', endpoint: '', delivery: '', importJob: '', exportJob: '' };
+const a = {
+  location2: '',
+  alert: '',
+  unmatchedListing: '',
+  order: '',
+  reservation: '',
+  apiKey: '',
+  movement: 0,
+  transfer: '',
+  po: '',
+  kit: '',
+  endpoint: '',
+  delivery: '',
+  importJob: '',
+  exportJob: '',
+};
 let receiver: Receiver;
 const bSeen: string[] = [];
 
@@ -56,7 +71,11 @@ beforeAll(async () => {
   a.location2 = (await A.call('POST', '/locations', { name: 'Kitchen' })).body.id;
   expect((await A.call('POST', '/adjustments', { item_id: A.item, location_id: A.locationId, qty_delta: 8, reason: 'receipt' })).status).toBe(201);
   await eventually(async () => (await A.call('GET', `/sync-events?channel_id=${A.channel.channelId}&kind=push`)).body.data.length > 0, 10_000, "A's push");
-  await fetch(`${emu.url}/_control/accounts/${A.channel.accountId}/sale`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ sku: 'SOUP', qty: 1 }) });
+  await fetch(`${emu.url}/_control/accounts/${A.channel.accountId}/sale`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ sku: 'SOUP', qty: 1 }),
+  });
   await eventually(async () => (await A.call('GET', '/movements?reason=sale')).body.data.length === 1, 10_000, "A's till sale");
   // A type no agent resolves on its own while the test runs.
   await raiseAlert(db, A.tenantId, { type: 'large_drift', subject: A.listing, message: 'Soup drifted', data: { listing_id: A.listing } });
@@ -64,7 +83,14 @@ beforeAll(async () => {
   await eventually(async () => (await A.call('GET', '/guardian/runs')).body.data.length > 0, 10_000, "A's guardian run");
   // Keyed like the registry's jobs (`<prefix><channel id>`): how the agents' queue counts find its tenant.
   await withTx(db, (tx) =>
-    addJobs(tx, [{ task: 'sync_push', payload: { tenantId: A.tenantId, channelId: A.channel.channelId }, key: `isolation-later:${A.channel.channelId}`, runAt: new Date(Date.now() + 3_600_000) }]),
+    addJobs(tx, [
+      {
+        task: 'sync_push',
+        payload: { tenantId: A.tenantId, channelId: A.channel.channelId },
+        key: `isolation-later:${A.channel.channelId}`,
+        runAt: new Date(Date.now() + 3_600_000),
+      },
+    ]),
   );
   await emu.drain();
   await quiet(db, A.tenantId);
@@ -78,8 +104,12 @@ beforeAll(async () => {
   a.apiKey = (await A.call('POST', '/api-keys', { name: 'A key', scopes: ['read'] })).body.id;
   a.movement = (await A.call('GET', '/movements')).body.data[0].id;
   // Transfers, purchase orders, kits: one of each.
-  a.transfer = (await A.call('POST', '/transfers', { from_location_id: A.locationId, to_location_id: a.location2, lines: [{ item_id: A.item, qty: 1 }] })).body.id;
-  a.po = (await A.call('POST', '/purchase-orders', { supplier: 'A supplier', lines: [{ item_id: A.item, location_id: A.locationId, qty_ordered: 5 }] })).body.id;
+  a.transfer = (
+    await A.call('POST', '/transfers', { from_location_id: A.locationId, to_location_id: a.location2, lines: [{ item_id: A.item, qty: 1 }] })
+  ).body.id;
+  a.po = (
+    await A.call('POST', '/purchase-orders', { supplier: 'A supplier', lines: [{ item_id: A.item, location_id: A.locationId, qty_ordered: 5 }] })
+  ).body.id;
   a.kit = (await A.call('POST', '/items', { sku: 'SOUP-DEAL', name: 'Soup deal', components: [{ item_id: A.item, qty: 2 }] })).body.id;
   // Jobs: an import with a refused row (it has an error report to download) and an export.
   a.importJob = (await A.call('POST', '/imports/stock-counts', { csv: `sku,counted_qty\nSOUP,7\nNOPE,1`, location_id: a.location2 })).body.id;
@@ -263,19 +293,51 @@ describe('tenant isolation', () => {
     // B's jobs naming A's ids in the CSV refuse those rows (the row errors echo B's own CSV, so this
     // caller keeps no transcript); B's exports hold B's rows only (their files are checked below).
     const bJobs = client(h.url, B.token);
-    const imp = (await bJobs('POST', '/imports/stock-counts', { csv: `item_id,location_id,counted_qty\n${A.item},${A.locationId},0\n${B.item},${a.location2},0\nSOUP,${A.locationId},0` })).body.id;
-    const exps = await Promise.all(['/exports/items', '/exports/stock-levels', '/exports/movements'].map(async (p) => (await bJobs('POST', p, {})).body.id as string));
+    const imp = (
+      await bJobs('POST', '/imports/stock-counts', {
+        csv: `item_id,location_id,counted_qty\n${A.item},${A.locationId},0\n${B.item},${a.location2},0\nSOUP,${A.locationId},0`,
+      })
+    ).body.id;
+    const exps = await Promise.all(
+      ['/exports/items', '/exports/stock-levels', '/exports/movements'].map(async (p) => (await bJobs('POST', p, {})).body.id as string),
+    );
     let jobs: Array<{ id: string; status: string; result: Record<string, number>; download_url: string | null }> = [];
-    await eventually(async () => (jobs = (await bJobs('GET', '/jobs')).body.data).every((j: { status: string }) => j.status === 'succeeded'), 10_000, "B's jobs");
+    await eventually(
+      async () => (jobs = (await bJobs('GET', '/jobs')).body.data).every((j: { status: string }) => j.status === 'succeeded'),
+      10_000,
+      "B's jobs",
+    );
     expect(jobs.find((j) => j.id === imp)!.result).toMatchObject({ applied: 0, failed: 3 });
     expect((await bJobs('GET', `/jobs/${imp}/download`)).status).toBe(200);
     for (const id of exps) expect((await B.call('GET', `/jobs/${id}/download`)).status).toBe(200);
     await quiet(db, B.tenantId);
     // A's webhook receiver heard of A's changes only.
     expect(receiver.got.length).toBeGreaterThan(0);
-    for (const g of receiver.got) for (const id of [B.tenantId, B.item, B.locationId, B.channel.channelId]) expect(g.body.toString().includes(id), `A's webhook named ${id}`).toBe(false);
+    for (const g of receiver.got)
+      for (const id of [B.tenantId, B.item, B.locationId, B.channel.channelId]) expect(g.body.toString().includes(id), `A's webhook named ${id}`).toBe(false);
 
-    const aIds = [A.tenantId, A.userId, A.item, A.locationId, a.location2, A.channel.channelId, A.listing, a.unmatchedListing, a.alert, A.channel.accountId, a.order, a.reservation, a.apiKey, a.transfer, a.po, a.kit, a.endpoint, a.delivery, a.importJob, a.exportJob];
+    const aIds = [
+      A.tenantId,
+      A.userId,
+      A.item,
+      A.locationId,
+      a.location2,
+      A.channel.channelId,
+      A.listing,
+      a.unmatchedListing,
+      a.alert,
+      A.channel.accountId,
+      a.order,
+      a.reservation,
+      a.apiKey,
+      a.transfer,
+      a.po,
+      a.kit,
+      a.endpoint,
+      a.delivery,
+      a.importJob,
+      a.exportJob,
+    ];
     expect(bSeen.length).toBeGreaterThan(routesOnA().length + lists().length);
     for (const text of bSeen) for (const id of aIds) expect(text.includes(id), `B saw ${id} in ${text.slice(0, 200)}`).toBe(false);
     // B's lists hold B's own rows only.
@@ -293,7 +355,13 @@ describe('authentication', () => {
   it('every route answers 401 with a structured error without a valid token, and changes nothing', async () => {
     const db = h.testDb.db;
     const before = await snapshot(db, A.tenantId);
-    const wrongKey = await new SignJWT({ tid: A.tenantId }).setProtectedHeader({ alg: 'HS256' }).setSubject(A.userId).setIssuer('stockclerk').setIssuedAt().setExpirationTime('1h').sign(randomBytes(32));
+    const wrongKey = await new SignJWT({ tid: A.tenantId })
+      .setProtectedHeader({ alg: 'HS256' })
+      .setSubject(A.userId)
+      .setIssuer('stockclerk')
+      .setIssuedAt()
+      .setExpirationTime('1h')
+      .sign(randomBytes(32));
     const expired = await new SignJWT({ tid: A.tenantId })
       .setProtectedHeader({ alg: 'HS256' })
       .setSubject(A.userId)
@@ -301,7 +369,12 @@ describe('authentication', () => {
       .setIssuedAt(Math.floor(Date.now() / 1000) - 7200)
       .setExpirationTime(Math.floor(Date.now() / 1000) - 3600)
       .sign(h.sc.ctx.jwtKey);
-    const noTenant = await new SignJWT({}).setProtectedHeader({ alg: 'HS256' }).setSubject(A.userId).setIssuer('stockclerk').setExpirationTime('1h').sign(h.sc.ctx.jwtKey);
+    const noTenant = await new SignJWT({})
+      .setProtectedHeader({ alg: 'HS256' })
+      .setSubject(A.userId)
+      .setIssuer('stockclerk')
+      .setExpirationTime('1h')
+      .sign(h.sc.ctx.jwtKey);
     const headers: Array<Record<string, string>> = [
       {},
       { authorization: 'Bearer' },

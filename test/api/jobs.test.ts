@@ -116,7 +116,10 @@ describe('CSV import of items', () => {
       await eventually(
         async () => {
           // graphile-worker counts an attempt when it starts one: wait for the first one's error.
-          const { rows } = await db.query(`select last_error from graphile_worker._private_jobs j join graphile_worker._private_tasks t on t.id = j.task_id where t.identifier = 'api_job' and j.payload->>'jobId' = $1`, [id]);
+          const { rows } = await db.query(
+            `select last_error from graphile_worker._private_jobs j join graphile_worker._private_tasks t on t.id = j.task_id where t.identifier = 'api_job' and j.payload->>'jobId' = $1`,
+            [id],
+          );
           return typeof rows[0]?.last_error === 'string' && rows[0].last_error.includes('boom');
         },
         30_000,
@@ -259,7 +262,11 @@ describe('CSV exports', () => {
   it('exports items, stock levels and movements, downloaded as streamed CSV', async () => {
     const items = (await call('GET', '/items?limit=200')).body.data;
     const ex = await finished(await start('/exports/items', {}));
-    expect(ex).toMatchObject({ status: 'succeeded', result: { rows: items.length }, progress: { rows_total: items.length, rows_done: items.length, rows_failed: 0 } });
+    expect(ex).toMatchObject({
+      status: 'succeeded',
+      result: { rows: items.length },
+      progress: { rows_total: items.length, rows_done: items.length, rows_failed: 0 },
+    });
     const file = await download(ex.download_url);
     expect(file.type).toMatch(/^text\/csv/);
     const rows = parse(file.text, { columns: true }) as Array<Record<string, string>>;

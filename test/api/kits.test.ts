@@ -20,7 +20,8 @@ const create = async (sku: string, extra: Record<string, unknown> = {}) => {
   expect(r.status, JSON.stringify(r.body)).toBe(201);
   return r.body;
 };
-const adjust = (item: string, qty: number) => call('POST', '/adjustments', { item_id: item, location_id: t.locationId, qty_delta: qty, reason: qty > 0 ? 'receipt' : 'adjustment' });
+const adjust = (item: string, qty: number) =>
+  call('POST', '/adjustments', { item_id: item, location_id: t.locationId, qty_delta: qty, reason: qty > 0 ? 'receipt' : 'adjustment' });
 
 beforeAll(async () => {
   [h] = await Promise.all([startHarness(), emu.listen(0)]);
@@ -39,7 +40,12 @@ describe('kits', () => {
     const soup = (await create('K-SOUP')).id;
     await adjust(bread, 9);
     await adjust(soup, 5);
-    const kit = await create('K-LUNCH', { components: [{ item_id: bread, qty: 2 }, { item_id: soup, qty: 1 }] });
+    const kit = await create('K-LUNCH', {
+      components: [
+        { item_id: bread, qty: 2 },
+        { item_id: soup, qty: 1 },
+      ],
+    });
     // bread: (9 - buffer 1) / 2 = 4 kits; soup: 5 / 1 = 5 kits -> 4.
     expect(kit.kit_sellable).toBe(4);
     expect(kit.components).toEqual([
@@ -82,7 +88,14 @@ describe('kits', () => {
   it('Sync pushes a kit listing its sellable from the components; a kit sale on the till moves the components', async () => {
     const bread = (await create('C-BREAD')).id;
     const soup = (await create('C-SOUP')).id;
-    const lunch = (await create('C-LUNCH', { components: [{ item_id: bread, qty: 2 }, { item_id: soup, qty: 1 }] })).id;
+    const lunch = (
+      await create('C-LUNCH', {
+        components: [
+          { item_id: bread, qty: 2 },
+          { item_id: soup, qty: 1 },
+        ],
+      })
+    ).id;
     const ch = await connectEmulatedChannel(h.sc.ctx, {
       tenantId: t.tenantId,
       type: 'eposnow',
@@ -106,13 +119,25 @@ describe('kits', () => {
     await adjust(bread, -5);
     await eventually(async () => tillQty('C-LUNCH') === 2, 15_000, 'the kit to follow its scarcest component');
 
-    const res = await fetch(`${emu.url}/_control/accounts/${ch.accountId}/sale`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ sku: 'C-LUNCH', qty: 1 }) });
+    const res = await fetch(`${emu.url}/_control/accounts/${ch.accountId}/sale`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ sku: 'C-LUNCH', qty: 1 }),
+    });
     expect(res.ok).toBe(true);
     const level = async (item: string) => (await call('GET', `/stock-levels?item_id=${item}`)).body.data[0]?.on_hand;
     await eventually(async () => (await level(bread)) === 3 && (await level(soup)) === 2, 15_000, 'the kit sale to move its components');
     const sales = await call('GET', `/movements?reason=sale`);
-    expect(sales.body.data.filter((m: { item_id: string }) => m.item_id === bread || m.item_id === soup).map((m: { item_id: string; qty_delta: number; source_channel_id: string }) => [m.item_id, m.qty_delta, m.source_channel_id]).sort()).toEqual(
-      [[bread, -2, ch.channelId], [soup, -1, ch.channelId]].sort(),
+    expect(
+      sales.body.data
+        .filter((m: { item_id: string }) => m.item_id === bread || m.item_id === soup)
+        .map((m: { item_id: string; qty_delta: number; source_channel_id: string }) => [m.item_id, m.qty_delta, m.source_channel_id])
+        .sort(),
+    ).toEqual(
+      [
+        [bread, -2, ch.channelId],
+        [soup, -1, ch.channelId],
+      ].sort(),
     );
     // The kit itself never holds stock.
     expect((await call('GET', `/stock-levels?item_id=${lunch}`)).body.data).toEqual([]);
@@ -124,7 +149,11 @@ describe('kits', () => {
     await eventually(
       async () => {
         expect((await call('POST', '/guardian/runs')).status).toBe(202);
-        await eventually(async () => (await call('GET', `/guardian/runs?channel_id=${ch.channelId}`)).body.data[0]?.finished_at != null, 15_000, 'a guardian run');
+        await eventually(
+          async () => (await call('GET', `/guardian/runs?channel_id=${ch.channelId}`)).body.data[0]?.finished_at != null,
+          15_000,
+          'a guardian run',
+        );
         const run = (await call('GET', `/guardian/runs?channel_id=${ch.channelId}`)).body.data[0];
         expect(run).toMatchObject({ repaired: 0, alerted: 0 });
         return run.checked === 3 && run.in_sync === 3;

@@ -25,7 +25,12 @@ beforeAll(async () => {
   call = client(h.url, tenant.token);
   userId = (await call('GET', '/me')).body.user.id;
   itemId = (await call('POST', '/items', { sku: 'JAM', name: 'Jam' })).body.id;
-  const ch = await call('POST', '/channels', { type: 'shopify', name: 'Shop', base_url: emu.url, credentials: { access_token: 'tok-mon', webhook_secret: 'w' } });
+  const ch = await call('POST', '/channels', {
+    type: 'shopify',
+    name: 'Shop',
+    base_url: emu.url,
+    credentials: { access_token: 'tok-mon', webhook_secret: 'w' },
+  });
   channelId = ch.body.id;
   expect((await call('POST', `/channels/${channelId}/import`)).body.matched).toBe(1);
 });
@@ -70,7 +75,17 @@ describe('sync events', () => {
   });
 
   it('refuses bad filters', async () => {
-    for (const q of ['kind=poll', 'outcome=DROP%20TABLE', `outcome=${'a'.repeat(41)}`, 'since=yesterday', 'since=2024-13-45T00:00:00Z', 'channel_id=shop', 'limit=501', 'cursor=%00', 'tenant_id=x']) {
+    for (const q of [
+      'kind=poll',
+      'outcome=DROP%20TABLE',
+      `outcome=${'a'.repeat(41)}`,
+      'since=yesterday',
+      'since=2024-13-45T00:00:00Z',
+      'channel_id=shop',
+      'limit=501',
+      'cursor=%00',
+      'tenant_id=x',
+    ]) {
       expectInvalid(await call('GET', `/sync-events?${q}`));
     }
   });
@@ -174,12 +189,20 @@ describe('agents and the Guardian', () => {
     const r = await call('POST', '/guardian/runs');
     expect(r.status).toBe(202);
     expect(r.body.queued).toBe(true);
-    await eventually(async () => (await call('GET', '/guardian/runs')).body.data.some((g: { finished_at: string | null }) => g.finished_at), 10_000, 'a guardian run');
+    await eventually(
+      async () => (await call('GET', '/guardian/runs')).body.data.some((g: { finished_at: string | null }) => g.finished_at),
+      10_000,
+      'a guardian run',
+    );
     const runs = await call('GET', '/guardian/runs');
     expect(runs.body.data[0]).toMatchObject({ channel_id: channelId, channel_name: 'Shop', checked: 1, error: null });
     expect(typeof runs.body.data[0].started_at).toBe('string');
     await call('POST', '/guardian/runs');
-    await eventually(async () => (await call('GET', '/guardian/runs')).body.data.filter((g: { finished_at: string | null }) => g.finished_at).length === 2, 10_000, 'two runs');
+    await eventually(
+      async () => (await call('GET', '/guardian/runs')).body.data.filter((g: { finished_at: string | null }) => g.finished_at).length === 2,
+      10_000,
+      'two runs',
+    );
     const p1 = await call('GET', '/guardian/runs?limit=1');
     const p2 = await call('GET', `/guardian/runs?limit=1&cursor=${p1.body.next_cursor}`);
     expect(p2.body.data[0].id).toBeLessThan(p1.body.data[0].id);

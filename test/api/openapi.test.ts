@@ -34,9 +34,15 @@ describe('the document', () => {
       for (const [method, op] of Object.entries(item)) {
         routes.add(`${method.toUpperCase()} ${path}`);
         expect(op.summary, `${method} ${path}`).toBeTruthy();
-        expect(Object.keys(op.responses).some((s) => Number(s) < 400), `${method} ${path} has a success response`).toBe(true);
+        expect(
+          Object.keys(op.responses).some((s) => Number(s) < 400),
+          `${method} ${path} has a success response`,
+        ).toBe(true);
         for (const p of path.match(/\{(\w+)\}/g) ?? []) {
-          expect(op.parameters.some((x: any) => x.in === 'path' && `{${x.name}}` === p), `${method} ${path} documents ${p}`).toBe(true);
+          expect(
+            op.parameters.some((x: any) => x.in === 'path' && `{${x.name}}` === p),
+            `${method} ${path} documents ${p}`,
+          ).toBe(true);
         }
         if (['post', 'patch'].includes(method) && !path.includes('{id}/') && !['/api/v1/guardian/runs'].includes(path)) {
           expect(op.requestBody, `${method} ${path} has a body schema`).toBeTruthy();
@@ -122,23 +128,51 @@ describe('the contract checker', () => {
     const base = 'http://x/api/v1';
     const err = (code: string, rid = 'r1') => JSON.stringify({ error: { code, message: 'm', details: null, request_id: rid } });
     expect(c.check({ method: 'GET', url: `${base}/locations`, status: 200, headers: headers(), responseText: '{"data":[],"next_cursor":null}' })).toEqual([]);
-    expect(c.check({ method: 'GET', url: `${base}/locations`, status: 500, headers: headers(), responseText: err('internal_error') })[0]).toMatch(/not documented/);
-    expect(c.check({ method: 'GET', url: `${base}/locations`, status: 200, headers: headers(), responseText: '{"data":[{"id":1}],"next_cursor":null}' })[0]).toMatch(/does not match/);
-    expect(c.check({ method: 'GET', url: `${base}/locations`, status: 200, headers: headers(), responseText: '{"data":[],"next_cursor":null,"extra":1}' })[0]).toMatch(/does not match/);
+    expect(c.check({ method: 'GET', url: `${base}/locations`, status: 500, headers: headers(), responseText: err('internal_error') })[0]).toMatch(
+      /not documented/,
+    );
+    expect(
+      c.check({ method: 'GET', url: `${base}/locations`, status: 200, headers: headers(), responseText: '{"data":[{"id":1}],"next_cursor":null}' })[0],
+    ).toMatch(/does not match/);
+    expect(
+      c.check({ method: 'GET', url: `${base}/locations`, status: 200, headers: headers(), responseText: '{"data":[],"next_cursor":null,"extra":1}' })[0],
+    ).toMatch(/does not match/);
     expect(c.check({ method: 'GET', url: `${base}/nowhere`, status: 200, headers: headers(), responseText: '{}' })[0]).toMatch(/no such operation/);
-    expect(c.check({ method: 'GET', url: `${base}/nowhere`, status: 404, headers: headers(), responseText: JSON.stringify({ error: { code: 'not_found', message: 'No route GET /api/v1/nowhere', details: null, request_id: 'r1' } }) })).toEqual([]);
-    expect(c.check({ method: 'GET', url: `${base}/locations`, status: 401, headers: new Headers(), responseText: err('unauthorized') })[0]).toMatch(/X-Request-Id/);
-    expect(c.check({ method: 'GET', url: `${base}/locations`, status: 401, headers: headers(), responseText: err('unauthorized', 'other') })[0]).toMatch(/request_id/);
+    expect(
+      c.check({
+        method: 'GET',
+        url: `${base}/nowhere`,
+        status: 404,
+        headers: headers(),
+        responseText: JSON.stringify({ error: { code: 'not_found', message: 'No route GET /api/v1/nowhere', details: null, request_id: 'r1' } }),
+      }),
+    ).toEqual([]);
+    expect(c.check({ method: 'GET', url: `${base}/locations`, status: 401, headers: new Headers(), responseText: err('unauthorized') })[0]).toMatch(
+      /X-Request-Id/,
+    );
+    expect(c.check({ method: 'GET', url: `${base}/locations`, status: 401, headers: headers(), responseText: err('unauthorized', 'other') })[0]).toMatch(
+      /request_id/,
+    );
     // 4XX stands for the statuses it names, no others: a 412 from a route without If-Match is not in the contract.
     expect(c.check({ method: 'GET', url: `${base}/locations`, status: 429, headers: headers(), responseText: err('rate_limited') })).toEqual([]);
-    expect(c.check({ method: 'GET', url: `${base}/locations`, status: 412, headers: headers(), responseText: err('precondition_failed') })[0]).toMatch(/not documented/);
+    expect(c.check({ method: 'GET', url: `${base}/locations`, status: 412, headers: headers(), responseText: err('precondition_failed') })[0]).toMatch(
+      /not documented/,
+    );
     // A 2xx answer to a request the document refuses means the document and the route disagree.
-    expect(c.check({ method: 'GET', url: `${base}/locations?limit=9999`, status: 200, headers: headers(), responseText: '{"data":[],"next_cursor":null}' })[0]).toMatch(/refuses/);
-    expect(c.check({ method: 'GET', url: `${base}/locations?color=red`, status: 200, headers: headers(), responseText: '{"data":[],"next_cursor":null}' })[0]).toMatch(/undocumented query/);
+    expect(
+      c.check({ method: 'GET', url: `${base}/locations?limit=9999`, status: 200, headers: headers(), responseText: '{"data":[],"next_cursor":null}' })[0],
+    ).toMatch(/refuses/);
+    expect(
+      c.check({ method: 'GET', url: `${base}/locations?color=red`, status: 200, headers: headers(), responseText: '{"data":[],"next_cursor":null}' })[0],
+    ).toMatch(/undocumented query/);
     // A single resource without its documented ETag.
     const loc = { id: `loc_${'0'.repeat(32)}`, name: 'x', version: 1, created_at: new Date().toISOString(), items_stocked: 0, on_hand: 0 };
-    expect(c.check({ method: 'GET', url: `${base}/locations/${loc.id}`, status: 200, headers: headers(), responseText: JSON.stringify(loc) })[0]).toMatch(/ETag/);
-    expect(c.check({ method: 'GET', url: `${base}/locations/${loc.id}`, status: 200, headers: headers({ etag: '"v1"' }), responseText: JSON.stringify(loc) })).toEqual([]);
+    expect(c.check({ method: 'GET', url: `${base}/locations/${loc.id}`, status: 200, headers: headers(), responseText: JSON.stringify(loc) })[0]).toMatch(
+      /ETag/,
+    );
+    expect(
+      c.check({ method: 'GET', url: `${base}/locations/${loc.id}`, status: 200, headers: headers({ etag: '"v1"' }), responseText: JSON.stringify(loc) }),
+    ).toEqual([]);
   });
 
   it('is what the suites run behind: a broken exchange fails the fetch itself', async () => {

@@ -41,11 +41,20 @@ describe('sales orders', () => {
   it('hold stock on create, ship it as sale movements, release it on cancel', async () => {
     const tea = await stocked(10);
     const jam = await stocked(5);
-    const o = await order([{ item_id: tea, qty: 3 }, { item_id: jam, qty: 2 }], { reference: 'web-1001' });
+    const o = await order(
+      [
+        { item_id: tea, qty: 3 },
+        { item_id: jam, qty: 2 },
+      ],
+      { reference: 'web-1001' },
+    );
     expect(o.status).toBe(201);
     expect(o.body).toMatchObject({ status: 'reserved', reference: 'web-1001', location_id: t.locationId, version: 1 });
     expect(o.body.lines.map((l: { item_id: string; qty: number; reservation_status: string }) => [l.item_id, l.qty, l.reservation_status]).sort()).toEqual(
-      [[tea, 3, 'active'], [jam, 2, 'active']].sort(),
+      [
+        [tea, 3, 'active'],
+        [jam, 2, 'active'],
+      ].sort(),
     );
     expect(await level(tea)).toMatchObject({ on_hand: 10, reserved: 3, available: 7 });
     const shipped = await call('POST', `/sales-orders/${o.body.id}/ship`);
@@ -73,7 +82,10 @@ describe('sales orders', () => {
     const b = await stocked(1);
     const never = await stocked(0);
     const before = await snapshot(h.testDb.db, t.tenantId);
-    const r = await order([{ item_id: a, qty: 2 }, { item_id: b, qty: 2 }]);
+    const r = await order([
+      { item_id: a, qty: 2 },
+      { item_id: b, qty: 2 },
+    ]);
     expectError(r, 409, 'insufficient_stock');
     expect(r.body.error.details.lines).toEqual([{ item_id: b, location_id: t.locationId, available: 1, wanted: 2 }]);
     expectError(await order([{ item_id: never, qty: 1 }]), 409, 'insufficient_stock');
@@ -82,7 +94,13 @@ describe('sales orders', () => {
     expectInvalid(await order([{ item_id: a, qty: 0 }]), 'lines.0.qty');
     expectInvalid(await order([{ item_id: a, qty: 1.5 }]), 'lines.0.qty');
     expectInvalid(await order([]), 'lines');
-    expectInvalid(await order([{ item_id: a, qty: 1 }, { item_id: a, qty: 1 }]), 'lines');
+    expectInvalid(
+      await order([
+        { item_id: a, qty: 1 },
+        { item_id: a, qty: 1 },
+      ]),
+      'lines',
+    );
     expectInvalid(await order([{ item_id: a, qty: 1 }], { hold_for_s: 0 }), 'hold_for_s');
     expectInvalid(await order([{ item_id: a, qty: 1 }], { status: 'shipped' }));
     expectError(await call('POST', `/sales-orders/${ghost('so')}/ship`), 404, 'not_found');
@@ -105,7 +123,10 @@ describe('sales orders', () => {
     await fc.assert(
       fc.asyncProperty(
         fc.integer({ min: 0, max: 12 }),
-        fc.array(fc.record({ qty: fc.integer({ min: 1, max: 4 }), delayMs: fc.integer({ min: 0, max: 15 }), cancel: fc.boolean() }), { minLength: 5, maxLength: 25 }),
+        fc.array(fc.record({ qty: fc.integer({ min: 1, max: 4 }), delayMs: fc.integer({ min: 0, max: 15 }), cancel: fc.boolean() }), {
+          minLength: 5,
+          maxLength: 25,
+        }),
         async (stock, buyers) => {
           const item = await stocked(stock);
           const results = await Promise.all(
@@ -124,7 +145,10 @@ describe('sales orders', () => {
           expect(l.reserved ?? 0).toBe(held);
           expect(held).toBeLessThanOrEqual(stock);
           // Nobody was refused while enough was free for the whole run (holds only ever came back).
-          const { rows } = await h.testDb.db.query(`select coalesce(sum(qty), 0)::int as n from reservations where tenant_id = $1 and item_id = $2`, [t.tenantId, item]);
+          const { rows } = await h.testDb.db.query(`select coalesce(sum(qty), 0)::int as n from reservations where tenant_id = $1 and item_id = $2`, [
+            t.tenantId,
+            item,
+          ]);
           const everHeld = rows[0].n as number;
           for (const r of results.filter((r) => r.status === 409)) expect(r.qty).toBeGreaterThan(stock - everHeld);
         },

@@ -216,7 +216,11 @@ describe('outbound webhooks', () => {
     const resumed = await s.call('POST', `/webhook-endpoints/${ep.id}/resume`);
     expect(resumed.status).toBe(200);
     expect(resumed.body).toMatchObject({ status: 'active', paused_reason: null, consecutive_failures: 0 });
-    await eventually(async () => (await s.call('GET', `/webhook-endpoints/${ep.id}/deliveries?status=delivered`)).body.data.length === 4, 10_000, 'all four delivered');
+    await eventually(
+      async () => (await s.call('GET', `/webhook-endpoints/${ep.id}/deliveries?status=delivered`)).body.data.length === 4,
+      10_000,
+      'all four delivered',
+    );
     expect((await s.call('GET', `/alerts/${alerts.body.data[0].id}`)).body.status).toBe('resolved');
     // Pause by hand works the same way.
     expect((await s.call('POST', `/webhook-endpoints/${ep.id}/pause`)).body).toMatchObject({ status: 'paused', paused_reason: 'api' });
@@ -263,7 +267,12 @@ describe('outbound webhooks', () => {
     expect((await s.call('POST', `/sales-orders/${o.body.id}/ship`)).status).toBe(200);
     const o2 = await s.call('POST', '/sales-orders', { location_id: s.locationId, lines: [{ item_id: s.item, qty: 1 }] });
     expect((await s.call('POST', `/sales-orders/${o2.body.id}/cancel`)).status).toBe(200);
-    await raiseAlert(h.testDb.db, s.tenantId, { type: 'large_drift', subject: 'lst_drifted', message: 'Tea drifted by 9', data: { listing_id: 'lst_drifted' } });
+    await raiseAlert(h.testDb.db, s.tenantId, {
+      type: 'large_drift',
+      subject: 'lst_drifted',
+      message: 'Tea drifted by 9',
+      data: { listing_id: 'lst_drifted' },
+    });
     await eventually(() => orders.got.length >= 4, 10_000, 'order events');
     expect(orders.got.map((g) => g.json.type)).toEqual(['order.created', 'order.shipped', 'order.created', 'order.cancelled']);
     expect(orders.got[1]!.json.data).toMatchObject({ id: o.body.id, status: 'shipped' });
@@ -275,7 +284,13 @@ describe('outbound webhooks', () => {
 
   it('validates subscriptions: SSRF targets refused with 422, admin scope, unknown events, CRUD', async () => {
     const s = await shop('Admin Co');
-    for (const url of ['https://10.0.0.5/hook', 'https://169.254.169.254/latest/meta-data', 'http://hooks.example.com/x', 'https://192.168.1.10/', 'https://[fd00::1]/']) {
+    for (const url of [
+      'https://10.0.0.5/hook',
+      'https://169.254.169.254/latest/meta-data',
+      'http://hooks.example.com/x',
+      'https://192.168.1.10/',
+      'https://[fd00::1]/',
+    ]) {
       const r = await s.call('POST', '/webhook-endpoints', { url, event_types: ['stock.changed'] });
       expectError(r, 422, 'url_not_allowed');
     }
@@ -295,6 +310,10 @@ describe('outbound webhooks', () => {
     expect((await s.call('DELETE', `/webhook-endpoints/${ep.id}`)).status).toBe(204);
     expectError(await s.call('GET', `/webhook-endpoints/${ep.id}`), 404, 'not_found');
     const audit = await s.call('GET', `/audit-log?resource_id=${ep.id}`);
-    expect(audit.body.data.map((a: { action: string }) => a.action).sort()).toEqual(['webhook_endpoint.created', 'webhook_endpoint.deleted', 'webhook_endpoint.updated']);
+    expect(audit.body.data.map((a: { action: string }) => a.action).sort()).toEqual([
+      'webhook_endpoint.created',
+      'webhook_endpoint.deleted',
+      'webhook_endpoint.updated',
+    ]);
   });
 });

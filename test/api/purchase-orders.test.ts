@@ -15,7 +15,8 @@ let seq = 0;
 
 async function item(onHand = 1): Promise<string> {
   const id = (await call('POST', '/items', { sku: `P-${++seq}`, name: `Part ${seq}` })).body.id as string;
-  if (onHand > 0) expect((await call('POST', '/adjustments', { item_id: id, location_id: t.locationId, qty_delta: onHand, reason: 'receipt' })).status).toBe(201);
+  if (onHand > 0)
+    expect((await call('POST', '/adjustments', { item_id: id, location_id: t.locationId, qty_delta: onHand, reason: 'receipt' })).status).toBe(201);
   return id;
 }
 
@@ -88,7 +89,11 @@ describe('purchase orders', () => {
         [6, 6].map((qty) => call('POST', `/purchase-orders/${po.body.id}/receive`, { lines: [{ item_id: it, location_id: t.locationId, qty }] })),
       );
       expect(results.map((r) => r.status).sort()).toEqual([200, 422]);
-      expectError(results.find((r) => r.status === 422)!, 422, 'over_receipt');
+      expectError(
+        results.find((r) => r.status === 422)!,
+        422,
+        'over_receipt',
+      );
       const got = await call('GET', `/purchase-orders/${po.body.id}`);
       expect(got.body.lines[0]).toMatchObject({ qty_ordered: 10, qty_received: 6 });
       expect(await level(it)).toMatchObject({ on_hand: 7, incoming: 4 });
@@ -112,7 +117,11 @@ describe('purchase orders', () => {
     expectError(await call('POST', `/purchase-orders/${b.body.id}/receive`, {}), 409, 'conflict');
     expect((await call('GET', '/purchase-orders?status=closed')).body.data.map((x: { id: string }) => x.id)).toEqual([b.body.id]);
     const audit = await call('GET', `/audit-log?resource_id=${b.body.id}`);
-    expect(audit.body.data.map((x: { action: string }) => x.action).sort()).toEqual(['purchase_order.closed', 'purchase_order.created', 'purchase_order.received']);
+    expect(audit.body.data.map((x: { action: string }) => x.action).sort()).toEqual([
+      'purchase_order.closed',
+      'purchase_order.created',
+      'purchase_order.received',
+    ]);
   });
 
   it('bad input: 4xx, nothing changed', async () => {
@@ -122,7 +131,13 @@ describe('purchase orders', () => {
     expectError(await create([{ item_id: it, location_id: ghost('loc'), qty_ordered: 1 }]), 404, 'not_found');
     expectInvalid(await create([{ item_id: it, location_id: t.locationId, qty_ordered: 0 }]), 'lines.0.qty_ordered');
     expectInvalid(await create([{ item_id: it, location_id: t.locationId, qty_ordered: 1, unit_cost: -1 }]), 'lines.0.unit_cost');
-    expectInvalid(await create([{ item_id: it, location_id: t.locationId, qty_ordered: 1 }, { item_id: it, location_id: t.locationId, qty_ordered: 2 }]), 'lines');
+    expectInvalid(
+      await create([
+        { item_id: it, location_id: t.locationId, qty_ordered: 1 },
+        { item_id: it, location_id: t.locationId, qty_ordered: 2 },
+      ]),
+      'lines',
+    );
     expectInvalid(await create([]), 'lines');
     expectInvalid(await create([{ item_id: it, location_id: t.locationId, qty_ordered: 1 }], { status: 'received' }));
     expectError(await call('POST', `/purchase-orders/${ghost('po')}/receive`, {}), 404, 'not_found');
@@ -137,7 +152,10 @@ describe('purchase orders', () => {
     const seen: string[] = [];
     let cursor: string | null = null;
     do {
-      const r: { body: { data: Array<{ id: string }>; next_cursor: string | null } } = await call('GET', `/purchase-orders?item_id=${it}&limit=2${cursor ? `&cursor=${cursor}` : ''}`);
+      const r: { body: { data: Array<{ id: string }>; next_cursor: string | null } } = await call(
+        'GET',
+        `/purchase-orders?item_id=${it}&limit=2${cursor ? `&cursor=${cursor}` : ''}`,
+      );
       seen.push(...r.body.data.map((x) => x.id));
       cursor = r.body.next_cursor;
     } while (cursor);

@@ -17,10 +17,15 @@ beforeAll(async () => {
   t = await registerTenant(h.url, 'Report Co');
   call = client(h.url, t.token);
   cellar = (await call('POST', '/locations', { name: 'Cellar' })).body.id;
-  for (const [sku, threshold] of [['WINE', 5], ['BEER', 2], ['GIN', 0]] as const) {
+  for (const [sku, threshold] of [
+    ['WINE', 5],
+    ['BEER', 2],
+    ['GIN', 0],
+  ] as const) {
     ids[sku] = (await call('POST', '/items', { sku, name: sku, low_stock_threshold: threshold })).body.id;
   }
-  const adj = (item: string, location: string, qty_delta: number, reason: string) => call('POST', '/adjustments', { item_id: item, location_id: location, qty_delta, reason });
+  const adj = (item: string, location: string, qty_delta: number, reason: string) =>
+    call('POST', '/adjustments', { item_id: item, location_id: location, qty_delta, reason });
   await adj(ids.WINE!, t.locationId, 10, 'receipt');
   await adj(ids.WINE!, t.locationId, -7, 'sale');
   await adj(ids.WINE!, cellar, 1, 'receipt');
@@ -43,7 +48,10 @@ describe('reports', () => {
     ]);
     // At one location, the cellar's single bottle of wine is low; beer there is not.
     const atCellar = await call('GET', `/reports/low-stock?location_id=${cellar}`);
-    expect(atCellar.body.data.map((x: { sku: string; available: number }) => [x.sku, x.available])).toEqual([['GIN', 0], ['WINE', 1]]);
+    expect(atCellar.body.data.map((x: { sku: string; available: number }) => [x.sku, x.available])).toEqual([
+      ['GIN', 0],
+      ['WINE', 1],
+    ]);
     expectInvalid(await call('GET', '/reports/low-stock?location_id=cellar'), 'location_id');
   });
 
@@ -60,7 +68,12 @@ describe('reports', () => {
       ],
     });
     const beer = await call('GET', `/reports/movement-summary?from=${today}&to=${today}&item_id=${ids.BEER}`);
-    expect(beer.body.data.map((x: { reason: string; net: number }) => [x.reason, x.net])).toEqual([['count', -4], ['receipt', 20], ['return', 1], ['sale', -2]]);
+    expect(beer.body.data.map((x: { reason: string; net: number }) => [x.reason, x.net])).toEqual([
+      ['count', -4],
+      ['receipt', 20],
+      ['return', 1],
+      ['sale', -2],
+    ]);
     expect((await call('GET', '/reports/movement-summary?from=2020-01-01&to=2020-01-31')).body.data).toEqual([]);
     expectInvalid(await call('GET', '/reports/movement-summary?from=2020-02-01&to=2020-01-01'), 'to');
     expectInvalid(await call('GET', '/reports/movement-summary?from=2020-01-01&to=2022-01-01'), 'to');
@@ -81,14 +94,20 @@ describe('levels and movements', () => {
   it('one level, with its latest movements on request; lists can include them too', async () => {
     const one = await call('GET', `/stock-levels/${ids.BEER}/${cellar}?include_movements=2`);
     expect(one.body).toMatchObject({ item_id: ids.BEER, location_id: cellar, on_hand: 15, available: 15 });
-    expect(one.body.movements.map((m: { reason: string; qty_delta: number }) => [m.reason, m.qty_delta])).toEqual([['count', -4], ['return', 1]]);
+    expect(one.body.movements.map((m: { reason: string; qty_delta: number }) => [m.reason, m.qty_delta])).toEqual([
+      ['count', -4],
+      ['return', 1],
+    ]);
     expect(one.headers.get('etag')).toBeTruthy();
     expect((await call('GET', `/stock-levels/${ids.BEER}/${cellar}`)).body.movements).toBeUndefined();
     expectError(await call('GET', `/stock-levels/${ids.GIN}/${cellar}`), 404, 'not_found');
     expectError(await call('GET', `/stock-levels/${ids.GIN}/nope`), 404, 'not_found');
     const list = await call('GET', `/stock-levels?include_movements=1&location_id=${cellar}`);
     expect(list.body.data.map((l: { item_id: string; movements: unknown[] }) => [l.item_id, l.movements.length])).toEqual(
-      [[ids.WINE, 1], [ids.BEER, 1]].sort((a, b) => String(a[0]).localeCompare(String(b[0]))),
+      [
+        [ids.WINE, 1],
+        [ids.BEER, 1],
+      ].sort((a, b) => String(a[0]).localeCompare(String(b[0]))),
     );
     expectInvalid(await call('GET', '/stock-levels?include_movements=51'), 'include_movements');
   });
@@ -122,7 +141,9 @@ describe('audit log', () => {
     expect(actions.filter((a: string) => a === 'stock.adjusted')).toHaveLength(6);
     expect(actions).toContain('stock.counted');
     expect(actions).toContain('location.created');
-    expect(log.body.data.every((e: { actor_type: string; actor_id: string; request_id: string }) => e.actor_type === 'user' && e.actor_id === me && e.request_id)).toBe(true);
+    expect(
+      log.body.data.every((e: { actor_type: string; actor_id: string; request_id: string }) => e.actor_type === 'user' && e.actor_id === me && e.request_id),
+    ).toBe(true);
     const wine = await call('GET', `/audit-log?resource_id=${ids.WINE}`);
     expect(wine.body.data.map((e: { action: string }) => e.action)).toEqual(['stock.adjusted', 'stock.adjusted', 'stock.adjusted', 'item.created']);
     expect(wine.body.data[3].changes).toMatchObject({ sku: 'WINE', low_stock_threshold: 5 });
@@ -135,7 +156,12 @@ describe('audit log', () => {
 
   it('records channel changes without their credential values', async () => {
     const secret = 'very-secret-value-1234';
-    const ch = await call('POST', '/channels', { type: 'eposnow', name: 'Till', base_url: 'http://127.0.0.1:9', credentials: { api_key: 'k-1', api_secret: secret } });
+    const ch = await call('POST', '/channels', {
+      type: 'eposnow',
+      name: 'Till',
+      base_url: 'http://127.0.0.1:9',
+      credentials: { api_key: 'k-1', api_secret: secret },
+    });
     expect(ch.status).toBe(201);
     await call('PATCH', `/channels/${ch.body.id}`, { name: 'Till 2', credentials: { api_key: 'k-2', api_secret: secret } });
     await call('POST', `/channels/${ch.body.id}/pause`);

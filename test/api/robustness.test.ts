@@ -74,8 +74,27 @@ describe('hostile input', () => {
     const writes: Array<[string, string, Record<string, unknown>]> = [
       ['POST', '/locations', { name: 'Somewhere' }],
       ['PATCH', `/locations/${ids.loc}`, { name: 'Main' }],
-      ['POST', '/channels', { type: 'eposnow', name: 'T', base_url: 'http://127.0.0.1:9', credentials: { api_key: 'k', api_secret: 's' }, settings: { location_ids: [ids.loc], default_buffer: 1, location_id: 3, location_map: { a: ids.loc } } }],
-      ['PATCH', `/channels/${ids.ch}`, { name: 'T', base_url: 'http://127.0.0.1:9', credentials: { api_key: 'k', api_secret: 's' }, settings: { percent: 0.5, cap: 3, sales_source: 'orders' } }],
+      [
+        'POST',
+        '/channels',
+        {
+          type: 'eposnow',
+          name: 'T',
+          base_url: 'http://127.0.0.1:9',
+          credentials: { api_key: 'k', api_secret: 's' },
+          settings: { location_ids: [ids.loc], default_buffer: 1, location_id: 3, location_map: { a: ids.loc } },
+        },
+      ],
+      [
+        'PATCH',
+        `/channels/${ids.ch}`,
+        {
+          name: 'T',
+          base_url: 'http://127.0.0.1:9',
+          credentials: { api_key: 'k', api_secret: 's' },
+          settings: { percent: 0.5, cap: 3, sales_source: 'orders' },
+        },
+      ],
       ['PATCH', `/listings/${ids.lst}`, { item_id: ids.item }],
       ['POST', '/listings/auto-match', { channel_id: ids.ch }],
       ['POST', '/adjustments', { item_id: ids.item, location_id: ids.loc, qty_delta: 1, reason: 'adjustment', note: 'n' }],
@@ -162,7 +181,16 @@ describe('hostile input', () => {
       [`/stock-levels/${ids.item}/${ids.loc}`]: ['include_movements'],
     };
     const odd = ['', '%00', "'", 'a'.repeat(5000), 'null', '-1', '1e400', '%F0%9F%98%80', '__proto__', 'x&x=y'];
-    const cursors = ['', 'x', '%00', Buffer.from('"a\\u0000"').toString('base64url'), Buffer.from('1e400').toString('base64url'), Buffer.from('-5').toString('base64url'), Buffer.from('{"a":1}').toString('base64url'), 'a'.repeat(300)];
+    const cursors = [
+      '',
+      'x',
+      '%00',
+      Buffer.from('"a\\u0000"').toString('base64url'),
+      Buffer.from('1e400').toString('base64url'),
+      Buffer.from('-5').toString('base64url'),
+      Buffer.from('{"a":1}').toString('base64url'),
+      'a'.repeat(300),
+    ];
     for (const [path, params] of Object.entries(lists)) {
       for (const p of [...params, 'limit', 'cursor', 'unknown']) {
         for (const v of p === 'cursor' ? cursors : odd) {
@@ -179,7 +207,18 @@ describe('hostile input', () => {
 
   it('paths: odd ids on every route that takes one', async () => {
     // Up to Fastify's maxParamLength (100): longer params are answered by the router itself (see report).
-    const oddIds = ['%00', "'%20or%201=1", 'x'.repeat(100), '..%2F..%2Fitems', '%F0%9F%98%80', 'ch_', 'ch_' + 'f'.repeat(33), 'CH_' + '0'.repeat(32), '1', '-1'];
+    const oddIds = [
+      '%00',
+      "'%20or%201=1",
+      'x'.repeat(100),
+      '..%2F..%2Fitems',
+      '%F0%9F%98%80',
+      'ch_',
+      'ch_' + 'f'.repeat(33),
+      'CH_' + '0'.repeat(32),
+      '1',
+      '-1',
+    ];
     const routes: Array<[string, string, unknown?]> = [
       ['GET', '/channels/:id'],
       ['PATCH', '/channels/:id', { name: 'x' }],
@@ -280,8 +319,16 @@ describe('hostile input', () => {
 
   it('refuses bodies that are not JSON', async () => {
     const token = (await registerTenant(h.url)).token;
-    for (const [type, status] of [['text/plain', 400], ['application/xml', 415], ['application/x-www-form-urlencoded', 415]] as const) {
-      const res = await fetch(`${h.url}/api/v1/locations`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': type }, body: 'name=x' });
+    for (const [type, status] of [
+      ['text/plain', 400],
+      ['application/xml', 415],
+      ['application/x-www-form-urlencoded', 415],
+    ] as const) {
+      const res = await fetch(`${h.url}/api/v1/locations`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${token}`, 'content-type': type },
+        body: 'name=x',
+      });
       expectSane('POST', `/locations ${type}`, res.status, await res.json());
       expect(res.status, type).toBe(status);
     }

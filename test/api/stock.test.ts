@@ -125,9 +125,7 @@ describe('adjustments', () => {
     const after = await snapshot(h.testDb.db, tenant.tenantId);
     // The four accepted MILK adjustments at the back room net to zero; nothing else moved.
     expect((after.stock_movements as unknown[]).length).toBe((before.stock_movements as unknown[]).length + 4);
-    expect(after.stock_levels).toEqual(
-      expect.arrayContaining([expect.objectContaining({ item_id: items.MILK, location_id: backRoom, on_hand: 0 })]),
-    );
+    expect(after.stock_levels).toEqual(expect.arrayContaining([expect.objectContaining({ item_id: items.MILK, location_id: backRoom, on_hand: 0 })]));
     expect((after.stock_levels as Array<{ item_id: string; on_hand: number }>).filter((l) => l.item_id !== items.MILK)).toEqual(
       (before.stock_levels as Array<{ item_id: string }>).filter((l) => l.item_id !== items.MILK),
     );
@@ -190,12 +188,24 @@ describe('levels and movements', () => {
     expect([...keys].sort()).toEqual(keys);
     const eggs = await call('GET', `/stock-levels?item_id=${items.EGGS}&location_id=${backRoom}`);
     expect(eggs.body.data).toEqual([
-      expect.objectContaining({ item_id: items.EGGS, sku: 'EGGS', item_name: 'EGGS', location_id: backRoom, location_name: 'Store room', on_hand: 5, reserved: 0, available: 5 }),
+      expect.objectContaining({
+        item_id: items.EGGS,
+        sku: 'EGGS',
+        item_name: 'EGGS',
+        location_id: backRoom,
+        location_name: 'Store room',
+        on_hand: 5,
+        reserved: 0,
+        available: 5,
+      }),
     ]);
     const walked: string[] = [];
     let cursor: string | null = null;
     do {
-      const r: { body: { data: Array<{ item_id: string; location_id: string }>; next_cursor: string | null } } = await call('GET', `/stock-levels?limit=1${cursor ? `&cursor=${cursor}` : ''}`);
+      const r: { body: { data: Array<{ item_id: string; location_id: string }>; next_cursor: string | null } } = await call(
+        'GET',
+        `/stock-levels?limit=1${cursor ? `&cursor=${cursor}` : ''}`,
+      );
       walked.push(...r.body.data.map((l) => `${l.item_id}|${l.location_id}`));
       cursor = r.body.next_cursor;
     } while (cursor);
@@ -211,7 +221,10 @@ describe('levels and movements', () => {
     const walked: number[] = [];
     let cursor: string | null = null;
     do {
-      const r: { body: { data: Array<{ id: number }>; next_cursor: string | null } } = await call('GET', `/movements?limit=3${cursor ? `&cursor=${cursor}` : ''}`);
+      const r: { body: { data: Array<{ id: number }>; next_cursor: string | null } } = await call(
+        'GET',
+        `/movements?limit=3${cursor ? `&cursor=${cursor}` : ''}`,
+      );
       walked.push(...r.body.data.map((m) => m.id));
       cursor = r.body.next_cursor;
     } while (cursor);

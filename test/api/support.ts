@@ -12,7 +12,11 @@ export function client(base: string, token: string | undefined, seen?: string[])
     const headers: Record<string, string> = { ...extra };
     if (token) headers.authorization = `Bearer ${token}`;
     if (body !== undefined) headers['content-type'] = 'application/json';
-    const res = await fetch(`${base}/api/v1${path}`, { method, headers, body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body) });
+    const res = await fetch(`${base}/api/v1${path}`, {
+      method,
+      headers,
+      body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
+    });
     const text = await res.text();
     seen?.push(text);
     let parsed: unknown = text;
@@ -40,7 +44,10 @@ export function expectInvalid(res: ApiResponse, field?: string): void {
   expectError(res, 400, 'validation_failed');
   if (field !== undefined) {
     const paths = (res.body.error.details as Array<{ path: string }>).map((d) => d.path);
-    expect(paths.some((p) => p === field || p.startsWith(field + '.')), `details ${JSON.stringify(paths)} name ${field}`).toBe(true);
+    expect(
+      paths.some((p) => p === field || p.startsWith(field + '.')),
+      `details ${JSON.stringify(paths)} name ${field}`,
+    ).toBe(true);
   }
 }
 
@@ -50,7 +57,10 @@ const TABLES: Record<string, { order: string; skip?: string[] }> = {
   stock_levels: { order: 'item_id, location_id' },
   stock_movements: { order: 'id' },
   // Timers the scheduler and workers move on their own.
-  channels: { order: 'id', skip: ['last_polled_at', 'poll_cursor', 'last_sync_at', 'push_cursor', 'push_cursor_xmax', 'push_cursor_xip', 'rate_tokens', 'rate_at'] },
+  channels: {
+    order: 'id',
+    skip: ['last_polled_at', 'poll_cursor', 'last_sync_at', 'push_cursor', 'push_cursor_xmax', 'push_cursor_xip', 'rate_tokens', 'rate_at'],
+  },
   listings: { order: 'id' },
   channel_events: { order: 'id' },
   sync_events: { order: 'id' },

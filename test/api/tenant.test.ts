@@ -37,7 +37,9 @@ describe('tenant settings', () => {
     const t = await emulatedTenant(h, emus, { types: ['wix'], items: [{ sku: 'G-1', name: 'G', qty: 3 }] });
     await h.sc.ctx.db.query(`update tenants set guardian_next_at = now(), guardian_interval_s = 600 where id = $1`, [t.tenantId]);
     await eventually(
-      async () => (await h.sc.ctx.db.query(`select count(*)::int as n from guardian_runs where tenant_id = $1 and finished_at is not null`, [t.tenantId])).rows[0].n === 1,
+      async () =>
+        (await h.sc.ctx.db.query(`select count(*)::int as n from guardian_runs where tenant_id = $1 and finished_at is not null`, [t.tenantId])).rows[0].n ===
+        1,
       10_000,
       'a scheduled Guardian run',
     );

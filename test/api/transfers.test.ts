@@ -43,7 +43,13 @@ describe('transfers', () => {
   it('out of the source at once, in at the destination as received (partially), with movements for each step', async () => {
     const tea = await stocked(10);
     const jam = await stocked(4);
-    const r = await send([{ item_id: tea, qty: 6 }, { item_id: jam, qty: 4 }], { reference: 'van 7' });
+    const r = await send(
+      [
+        { item_id: tea, qty: 6 },
+        { item_id: jam, qty: 4 },
+      ],
+      { reference: 'van 7' },
+    );
     expect(r.status).toBe(201);
     expect(r.headers.get('etag')).toBe('"v1"');
     expect(r.body).toMatchObject({ status: 'in_transit', from_location_id: t.locationId, to_location_id: shop, reference: 'van 7', version: 1 });
@@ -74,7 +80,10 @@ describe('transfers', () => {
     expect(await onHand(tea, shop)).toBe(6);
     expect(await onHand(jam, shop)).toBe(4);
     const ins = await call('GET', `/movements?reason=transfer_in&item_id=${tea}`);
-    expect(ins.body.data.map((m: { qty_delta: number; location_id: string }) => [m.location_id, m.qty_delta])).toEqual([[shop, 4], [shop, 2]]);
+    expect(ins.body.data.map((m: { qty_delta: number; location_id: string }) => [m.location_id, m.qty_delta])).toEqual([
+      [shop, 4],
+      [shop, 2],
+    ]);
     expectError(await call('POST', `/transfers/${r.body.id}/receive`, {}), 409, 'conflict');
     expectError(await call('POST', `/transfers/${r.body.id}/cancel`), 409, 'conflict');
     expect(await verifyLedger(h.testDb.db)).toEqual([]);
@@ -102,7 +111,10 @@ describe('transfers', () => {
     const b = await stocked(3);
     expect((await call('POST', '/reservations', { item_id: b, location_id: t.locationId, qty: 2 })).status).toBe(201);
     const before = await snapshot(h.testDb.db, t.tenantId);
-    const r = await send([{ item_id: a, qty: 5 }, { item_id: b, qty: 2 }]);
+    const r = await send([
+      { item_id: a, qty: 5 },
+      { item_id: b, qty: 2 },
+    ]);
     expectError(r, 409, 'insufficient_stock');
     expect(r.body.error.details.lines).toEqual([{ item_id: b, location_id: t.locationId, available: 1, wanted: 2 }]);
     const never = await stocked(0);
@@ -112,7 +124,13 @@ describe('transfers', () => {
     expectError(await send([{ item_id: a, qty: 1 }], { to_location_id: ghost('loc') }), 404, 'not_found');
     expectInvalid(await send([{ item_id: a, qty: 1 }], { to_location_id: t.locationId }), 'to_location_id');
     expectInvalid(await send([{ item_id: a, qty: 0 }]), 'lines.0.qty');
-    expectInvalid(await send([{ item_id: a, qty: 1 }, { item_id: a, qty: 1 }]), 'lines');
+    expectInvalid(
+      await send([
+        { item_id: a, qty: 1 },
+        { item_id: a, qty: 1 },
+      ]),
+      'lines',
+    );
     expectInvalid(await send([]), 'lines');
     expectInvalid(await send([{ item_id: a, qty: 1 }], { status: 'received' }));
     expectError(await call('POST', `/transfers/${ghost('trf')}/receive`, {}), 404, 'not_found');
@@ -129,7 +147,9 @@ describe('transfers', () => {
     for (const r of results.filter((r) => r.status !== 201)) expectError(r, 409, 'insufficient_stock');
     expect(await onHand(item, t.locationId)).toBe(1);
     // Concurrent receipts of one transfer never receive more than was sent.
-    const recv = await Promise.all(Array.from({ length: 4 }, () => call('POST', `/transfers/${ok[0]!.body.id}/receive`, { lines: [{ item_id: item, qty: 2 }] })));
+    const recv = await Promise.all(
+      Array.from({ length: 4 }, () => call('POST', `/transfers/${ok[0]!.body.id}/receive`, { lines: [{ item_id: item, qty: 2 }] })),
+    );
     expect(recv.filter((r) => r.status === 200)).toHaveLength(1);
     expect(await onHand(item, shop)).toBe(2);
     expect(await verifyLedger(h.testDb.db)).toEqual([]);
@@ -158,7 +178,10 @@ describe('transfers', () => {
     const seen: string[] = [];
     let cursor: string | null = null;
     do {
-      const r: { body: { data: Array<{ id: string }>; next_cursor: string | null } } = await call('GET', `/transfers?item_id=${item}&limit=2${cursor ? `&cursor=${cursor}` : ''}`);
+      const r: { body: { data: Array<{ id: string }>; next_cursor: string | null } } = await call(
+        'GET',
+        `/transfers?item_id=${item}&limit=2${cursor ? `&cursor=${cursor}` : ''}`,
+      );
       expect(r.body.data.length).toBeLessThanOrEqual(2);
       seen.push(...r.body.data.map((x) => x.id));
       cursor = r.body.next_cursor;

@@ -115,7 +115,9 @@ describe('dashboard end to end', () => {
     await form.getByLabel('Email').fill(emailA);
     await form.getByRole('button', { name: 'Sign up' }).click();
     await pageA.waitForURL(/\/onboarding$/);
-    tokenA = (await pageA.evaluate(() => (globalThis as unknown as { localStorage: { getItem(k: string): string | null } }).localStorage.getItem('stockclerk.token')))!;
+    tokenA = (await pageA.evaluate(() =>
+      (globalThis as unknown as { localStorage: { getItem(k: string): string | null } }).localStorage.getItem('stockclerk.token'),
+    ))!;
     expect(tokenA).toBeTruthy();
   });
 
@@ -226,10 +228,15 @@ describe('dashboard end to end', () => {
     const cakeId = await cake.getAttribute('data-item-id');
     expect(cakeId).toMatch(/^item_/);
     const stockRow = overview.locator(`[data-testid="sync-event"][data-kind="stock"][data-item-id="${cakeId}"]`, { hasText: 'now 4 on hand' });
-    await eventually(async () => (await stockRow.count()) > 0, Math.max(100, 2000 - (Date.now() - started)), 'the Overview feed to show the sale').catch(async (err) => {
-      const shown = await overview.locator('[data-testid="live-feed"]').textContent().catch(() => '(no feed)');
-      throw new Error(`${(err as Error).message}; sale at ${started - t0} ms; socket: ${wsLog.join(' | ')}; feed: ${shown?.slice(0, 400)}`);
-    });
+    await eventually(async () => (await stockRow.count()) > 0, Math.max(100, 2000 - (Date.now() - started)), 'the Overview feed to show the sale').catch(
+      async (err) => {
+        const shown = await overview
+          .locator('[data-testid="live-feed"]')
+          .textContent()
+          .catch(() => '(no feed)');
+        throw new Error(`${(err as Error).message}; sale at ${started - t0} ms; socket: ${wsLog.join(' | ')}; feed: ${shown?.slice(0, 400)}`);
+      },
+    );
     const feedMs = Date.now() - started;
     await expect.poll(() => stockRow.first().textContent(), { timeout: 5000 }).toContain('CAKE-1');
     // Then the pushes it caused to the other channels (the sync engine's pace, not the page's).
@@ -327,7 +334,9 @@ describe('dashboard end to end', () => {
   it('logs out, refuses a wrong password clearly, and logs back in', async () => {
     await pageA.getByRole('button', { name: 'Log out' }).click();
     await pageA.waitForURL(/\/login$/);
-    expect(await pageA.evaluate(() => (globalThis as unknown as { localStorage: { getItem(k: string): string | null } }).localStorage.getItem('stockclerk.token'))).toBeNull();
+    expect(
+      await pageA.evaluate(() => (globalThis as unknown as { localStorage: { getItem(k: string): string | null } }).localStorage.getItem('stockclerk.token')),
+    ).toBeNull();
     const form = pageA.getByRole('form', { name: 'Log in' });
     await form.getByLabel('Email').fill(emailA);
     await form.getByLabel('Password').fill('not-the-password-1');

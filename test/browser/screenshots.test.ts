@@ -63,7 +63,11 @@ const PAGES: Array<{ name: string; path: () => string; ready: string; auth?: fal
 describe.each([1280, 390])('every page at %i px', (width) => {
   it.each(PAGES.map((p) => [p.name, p] as const))('%s renders its content without sideways scrolling', async (_name, p) => {
     const ctx = await browser.newContext({ viewport: { width, height: width > 500 ? 860 : 844 }, deviceScaleFactor: 1 });
-    if (p.auth !== false) await ctx.addInitScript((token) => (globalThis as unknown as { localStorage: { setItem(k: string, v: string): void } }).localStorage.setItem('stockclerk.token', token), t.token);
+    if (p.auth !== false)
+      await ctx.addInitScript(
+        (token) => (globalThis as unknown as { localStorage: { setItem(k: string, v: string): void } }).localStorage.setItem('stockclerk.token', token),
+        t.token,
+      );
     const page = await ctx.newPage();
     const errors: string[] = [];
     page.on('pageerror', (e) => errors.push(e.message));

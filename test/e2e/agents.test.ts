@@ -33,15 +33,15 @@ const move = (t: EmulatedTenant, sku: string, qtyDelta: number) =>
   recordMovements(h.sc.ctx.db, t.tenantId, [{ itemId: t.itemIds.get(sku)!, locationId: t.locationId, qtyDelta, reason: 'adjustment' }]);
 
 describe('channels that name no locations', () => {
-  it('draw from every location and take their sales from the tenant\'s first one', async () => {
+  it("draw from every location and take their sales from the tenant's first one", async () => {
     const t = await emulatedTenant(h, emus, { types: ['wix', 'eposnow'], items: items(1), settings: { wix: { location_ids: [] } } });
     const r = await sale(emus, 'wix', t.channels.wix!.accountId, 'I-0', 2);
     expect(r.ok).toBe(true);
     await eventually(() => held(emus, 'eposnow', t.channels.eposnow!.accountId, 'I-0')?.qty === 18, 5000, 'the till follows the Wix sale');
-    const { rows } = await h.sc.ctx.db.query(
-      `select location_id, qty_delta, reason from stock_movements where tenant_id = $1 and source_channel_id = $2`,
-      [t.tenantId, t.channels.wix!.channelId],
-    );
+    const { rows } = await h.sc.ctx.db.query(`select location_id, qty_delta, reason from stock_movements where tenant_id = $1 and source_channel_id = $2`, [
+      t.tenantId,
+      t.channels.wix!.channelId,
+    ]);
     expect(rows).toEqual([{ location_id: t.locationId, qty_delta: -2, reason: 'sale' }]);
   });
 });
@@ -53,7 +53,11 @@ describe('agents under failure', () => {
     acc.apiKey = 'rotated-by-the-merchant';
     await move(t, 'I-0', -1);
     await move(t, 'I-1', -1);
-    await eventually(async () => (await h.sc.ctx.db.query(`select status from channels where tenant_id=$1`, [t.tenantId])).rows[0].status === 'disconnected', 5000, 'disconnected');
+    await eventually(
+      async () => (await h.sc.ctx.db.query(`select status from channels where tenant_id=$1`, [t.tenantId])).rows[0].status === 'disconnected',
+      5000,
+      'disconnected',
+    );
     await quiescent(h, emus);
     const { rows } = await h.sc.ctx.db.query(`select type, severity, status from alerts where tenant_id=$1 and type='channel_auth'`, [t.tenantId]);
     expect(rows).toEqual([{ type: 'channel_auth', severity: 'critical', status: 'open' }]);

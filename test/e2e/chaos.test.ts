@@ -17,7 +17,14 @@ const items = (n: number, low: number) =>
   Array.from({ length: n }, (_, i) => ({ sku: `SKU-${String(i).padStart(3, '0')}`, name: `Item ${i}`, qty: i < low ? 8 : 150 }));
 
 /** Fires the sales with bounded concurrency; returns units sold per SKU (refused sales do not count). */
-async function fireSales(emus: EmulatorSet, t: EmulatedTenant, plan: Array<{ ch: ChannelType; item: number; qty: number }>, catalogue: Array<{ sku: string }>, concurrency = 12, pauseMs = 0) {
+async function fireSales(
+  emus: EmulatorSet,
+  t: EmulatedTenant,
+  plan: Array<{ ch: ChannelType; item: number; qty: number }>,
+  catalogue: Array<{ sku: string }>,
+  concurrency = 12,
+  pauseMs = 0,
+) {
   const sold = new Map<string, number>();
   let next = 0;
   await Promise.all(
@@ -34,7 +41,13 @@ async function fireSales(emus: EmulatorSet, t: EmulatedTenant, plan: Array<{ ch:
   return sold;
 }
 
-async function expectExactEndState(h: Harness, emus: EmulatorSet, t: EmulatedTenant, catalogue: Array<{ sku: string; qty: number }>, sold: Map<string, number>) {
+async function expectExactEndState(
+  h: Harness,
+  emus: EmulatorSet,
+  t: EmulatedTenant,
+  catalogue: Array<{ sku: string; qty: number }>,
+  sold: Map<string, number>,
+) {
   await quiescent(h, emus, 120_000);
   expect(await verifyLedger(h.sc.ctx.db)).toEqual([]);
   const { rows } = await h.sc.ctx.db.query<{ sku: string; on_hand: number }>(
@@ -78,9 +91,21 @@ describe('chaos', () => {
       settings: { eposnow: { request_timeout_ms: 300 }, wix: { request_timeout_ms: 300 }, deliveroo: { request_timeout_ms: 300 } },
     });
     for (const type of TYPES) {
-      emus[type].knobs = { ...emus[type].knobs, errorRate: 0.08, throttleRate: 0.06, timeoutRate: 0.06, timeoutHangMs: 400, duplicateRate: 0.3, reorderRate: 0.3, reorderDelayMs: 250 };
+      emus[type].knobs = {
+        ...emus[type].knobs,
+        errorRate: 0.08,
+        throttleRate: 0.06,
+        timeoutRate: 0.06,
+        timeoutHangMs: 400,
+        duplicateRate: 0.3,
+        reorderRate: 0.3,
+        reorderDelayMs: 250,
+      };
     }
-    const plan = fc.sample(fc.record({ ch: fc.constantFrom(...TYPES), item: fc.nat(49), qty: fc.integer({ min: 1, max: 2 }) }), { numRuns: 5000, seed: 20261124 });
+    const plan = fc.sample(fc.record({ ch: fc.constantFrom(...TYPES), item: fc.nat(49), qty: fc.integer({ min: 1, max: 2 }) }), {
+      numRuns: 5000,
+      seed: 20261124,
+    });
     // Paced (~300 sales/s) so pushes and faults interleave with the sales instead of one big batch at the end.
     const sold = await fireSales(emus, t, plan, catalogue, 12, 40);
     expect([...sold.values()].reduce((a, b) => a + b, 0)).toBeGreaterThan(4000);

@@ -29,7 +29,10 @@ interface Server {
 
 function spawnServer(role: 'start' | 'api', env: NodeJS.ProcessEnv): Server {
   const port = 46000 + Math.floor(Math.random() * 4000);
-  const child = spawn(process.execPath, [CLI, role], { env: { ...env, PORT: String(port), HOST: '127.0.0.1', DEMO: '0', LOG_LEVEL: 'info' }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [CLI, role], {
+    env: { ...env, PORT: String(port), HOST: '127.0.0.1', DEMO: '0', LOG_LEVEL: 'info' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   const lines: string[] = [];
   let partial = '';
   const collect = (d: Buffer) => {
@@ -74,7 +77,16 @@ describe('a server on the embedded PostgreSQL of its DATA_DIR', () => {
   beforeAll(async () => {
     rx = await startReceiver();
   });
-  beforeEach(() => onTestFailed(() => console.error(server?.lines.filter((l) => !l.includes('"msg":"request"')).slice(-60).join('\n'))));
+  beforeEach(() =>
+    onTestFailed(() =>
+      console.error(
+        server?.lines
+          .filter((l) => !l.includes('"msg":"request"'))
+          .slice(-60)
+          .join('\n'),
+      ),
+    ),
+  );
   afterAll(async () => {
     server?.child.kill('SIGKILL');
     await rx?.close();
@@ -150,7 +162,11 @@ describe('a server on the embedded PostgreSQL of its DATA_DIR', () => {
 
     // The API writes, and the workers deliver the outbound webhook the write causes.
     const before = rx.got.length;
-    await eventually(async () => (await call('POST', '/adjustments', { item_id: item, location_id: locationId, qty_delta: 1, reason: 'receipt' })).status === 201, 10_000, 'an API write');
+    await eventually(
+      async () => (await call('POST', '/adjustments', { item_id: item, location_id: locationId, qty_delta: 1, reason: 'receipt' })).status === 201,
+      10_000,
+      'an API write',
+    );
     await eventually(() => rx.got.length > before, 15_000, 'the outbound webhook after the restart');
 
     // The outage is told once (and its end once), not once per failed query.

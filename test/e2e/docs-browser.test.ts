@@ -9,7 +9,10 @@ let browser: Browser;
 
 beforeAll(async () => {
   h = await startHarness({ worker: false });
-  browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'] });
+  browser = await chromium.launch({
+    executablePath: '/usr/bin/chromium',
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
+  });
 });
 
 afterAll(async () => {

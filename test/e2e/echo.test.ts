@@ -18,13 +18,19 @@ afterAll(async () => {
   await h?.stop();
 });
 
-const movementCount = async (t: EmulatedTenant) => (await h.sc.ctx.db.query(`select count(*)::int as n from stock_movements where tenant_id=$1`, [t.tenantId])).rows[0].n as number;
-const onHand = async (t: EmulatedTenant) => (await h.sc.ctx.db.query(`select sum(on_hand)::int as n from stock_levels where tenant_id=$1`, [t.tenantId])).rows[0].n as number;
+const movementCount = async (t: EmulatedTenant) =>
+  (await h.sc.ctx.db.query(`select count(*)::int as n from stock_movements where tenant_id=$1`, [t.tenantId])).rows[0].n as number;
+const onHand = async (t: EmulatedTenant) =>
+  (await h.sc.ctx.db.query(`select sum(on_hand)::int as n from stock_levels where tenant_id=$1`, [t.tenantId])).rows[0].n as number;
 
 describe.each(['orders', 'levels'] as const)('Shopify with sales counted from %s', (source) => {
   let t: EmulatedTenant;
   beforeAll(async () => {
-    t = await emulatedTenant(h, emus, { types: ['shopify'], items: [{ sku: 'TEE-1', name: 'T-shirt', qty: 20 }], settings: { shopify: { sales_source: source } } });
+    t = await emulatedTenant(h, emus, {
+      types: ['shopify'],
+      items: [{ sku: 'TEE-1', name: 'T-shirt', qty: 20 }],
+      settings: { shopify: { sales_source: source } },
+    });
   });
 
   it('pushing N and receiving inventory_levels/update with N moves nothing', async () => {
@@ -34,7 +40,9 @@ describe.each(['orders', 'levels'] as const)('Shopify with sales counted from %s
     const moves = await movementCount(t);
     await eventually(() => held(emus, 'shopify', shopify.accountId, 'TEE-1')?.qty === 15, 2000, 'Shopify to hold 15');
     await eventually(
-      async () => (await h.sc.ctx.db.query(`select count(*)::int as n from channel_events where tenant_id=$1 and kind='level' and applied_at is not null`, [t.tenantId])).rows[0].n > echoesBefore,
+      async () =>
+        (await h.sc.ctx.db.query(`select count(*)::int as n from channel_events where tenant_id=$1 and kind='level' and applied_at is not null`, [t.tenantId]))
+          .rows[0].n > echoesBefore,
       2000,
       'the echo to arrive',
     );
@@ -69,7 +77,8 @@ describe('Wix echoes', () => {
       const before = (await h.sc.ctx.db.query(`select count(*)::int as n from channel_events where tenant_id=$1 and kind='level'`, [t.tenantId])).rows[0].n;
       await recordMovements(h.sc.ctx.db, t.tenantId, [{ itemId: t.itemIds.get('MUG-1')!, locationId: t.locationId, qtyDelta: delta, reason: 'adjustment' }]);
       await eventually(
-        async () => (await h.sc.ctx.db.query(`select count(*)::int as n from channel_events where tenant_id=$1 and kind='level'`, [t.tenantId])).rows[0].n > before,
+        async () =>
+          (await h.sc.ctx.db.query(`select count(*)::int as n from channel_events where tenant_id=$1 and kind='level'`, [t.tenantId])).rows[0].n > before,
         3000,
         'the echo to arrive',
       );

@@ -24,7 +24,9 @@ describe('stockclerk platform-key', () => {
     const b = await registerTenant(h.url, 'Granted B');
     const c = await registerTenant(h.url, 'Not granted');
     const env = { ...process.env, DATABASE_URL: h.testDb.url };
-    const out = await run(process.execPath, [CLI, 'platform-key', '--name', 'Integrator', '--tenants', `${a.tenantId},${b.tenantId}`, '--scopes', 'read'], { env });
+    const out = await run(process.execPath, [CLI, 'platform-key', '--name', 'Integrator', '--tenants', `${a.tenantId},${b.tenantId}`, '--scopes', 'read'], {
+      env,
+    });
     const key = out.stdout.match(/scp_[A-Za-z0-9_-]{43}/)?.[0];
     expect(key).toBeTruthy();
     const { rows } = await h.testDb.db.query(`select secret_hash, scopes from platform_keys`);

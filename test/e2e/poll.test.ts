@@ -21,8 +21,16 @@ describe('polling', () => {
     const ch = t.channels.eposnow!;
     const onHand = async () => (await h.sc.ctx.db.query(`select on_hand from stock_levels where tenant_id=$1`, [t.tenantId])).rows[0].on_hand as number;
     // The first poll sets the cursor at the till's newest transaction.
-    await eventually(async () => (await h.sc.ctx.db.query(`select poll_cursor from channels where id=$1`, [ch.channelId])).rows[0].poll_cursor !== null, 10_000, 'first poll');
-    await fetch(`${emus.eposnow.url}/_control/accounts/${ch.accountId}/webhook`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ url: null }) });
+    await eventually(
+      async () => (await h.sc.ctx.db.query(`select poll_cursor from channels where id=$1`, [ch.channelId])).rows[0].poll_cursor !== null,
+      10_000,
+      'first poll',
+    );
+    await fetch(`${emus.eposnow.url}/_control/accounts/${ch.accountId}/webhook`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ url: null }),
+    });
     expect((await sale(emus, 'eposnow', ch.accountId, 'P-1', 3)).ok).toBe(true);
     await eventually(async () => (await onHand()) === 7, 10_000, 'the polled sale to reach the ledger');
     // Later polls see the same transaction again, or none: still applied once.

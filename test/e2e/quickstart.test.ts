@@ -28,7 +28,15 @@ describe('quickstart: npm start', () => {
     child = spawn(process.execPath, [path.resolve('bin/stockclerk.js'), 'start'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
     child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
     child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
-    await eventually(async () => (await fetch(`http://127.0.0.1:${port}/healthz`).then((r) => r.status, () => 0)) === 200, 60_000, '/healthz').catch((err) => {
+    await eventually(
+      async () =>
+        (await fetch(`http://127.0.0.1:${port}/healthz`).then(
+          (r) => r.status,
+          () => 0,
+        )) === 200,
+      60_000,
+      '/healthz',
+    ).catch((err) => {
       console.error(out.slice(-3000));
       throw err;
     });
@@ -61,7 +69,11 @@ describe('quickstart: npm start', () => {
     const pots = find(await json(wix), 'DELI-019').qty as number;
     t0 = Date.now();
     expect((await sell('DELI-019', pots)).ok).toBe(true);
-    await eventually(async () => find(await json(roo), 'DELI-019').available === false && find(await json(wix), 'DELI-019').qty === 0, 1000, 'Deliveroo and Wix to follow');
+    await eventually(
+      async () => find(await json(roo), 'DELI-019').available === false && find(await json(wix), 'DELI-019').qty === 0,
+      1000,
+      'Deliveroo and Wix to follow',
+    );
     expect(Date.now() - t0).toBeLessThan(1000);
   }, 30_000);
 

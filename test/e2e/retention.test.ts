@@ -23,19 +23,30 @@ beforeAll(async () => {
   const ep = await call('POST', '/webhook-endpoints', { url: 'https://example.com/hook', event_types: ['stock.changed'] });
   expect(ep.status).toBe(201);
   const q = (sql: string, params: unknown[] = [t.tenantId]) => h.testDb.db.query(sql, params);
-  for (const [age, n] of [[OLD, 5], [NEW, 2]] as const) {
+  for (const [age, n] of [
+    [OLD, 5],
+    [NEW, 2],
+  ] as const) {
     await q(`insert into sync_events (tenant_id, kind, outcome, created_at) select $1, 'push', 'ok', ${age} from generate_series(1, ${n})`);
   }
   // Inbound events: old and applied go; old but not applied yet (still owed to the ledger) stays.
   await q(`insert into channel_events (tenant_id, channel_id, external_event_id, kind, event, created_at, applied_at, outcome)
            select $1, 'ch_x', 'old-' || g, 'order', '{}', ${OLD}, ${OLD}, 'applied' from generate_series(1, 5) g`);
-  await q(`insert into channel_events (tenant_id, channel_id, external_event_id, kind, event, created_at) values ($1, 'ch_x', 'old-pending', 'order', '{}', ${OLD})`);
+  await q(
+    `insert into channel_events (tenant_id, channel_id, external_event_id, kind, event, created_at) values ($1, 'ch_x', 'old-pending', 'order', '{}', ${OLD})`,
+  );
   // Webhooks: old delivered (with its attempt and event), old dead, old pending, new delivered.
   const delivery = async (id: string, age: string, status: string) => {
     await q(`insert into webhook_events (tenant_id, id, type, payload, created_at) values ($1, 'evt_${id}', 'stock.changed', '{}', ${age})`);
     const both = [t.tenantId, ep.body.id];
-    await q(`insert into webhook_deliveries (tenant_id, id, endpoint_id, event_id, status, created_at) values ($1, 'whd_${id}', $2, 'evt_${id}', '${status}', ${age})`, both);
-    await q(`insert into webhook_attempts (tenant_id, endpoint_id, delivery_id, status_code, duration_ms, created_at) values ($1, $2, 'whd_${id}', 200, 5, ${age})`, both);
+    await q(
+      `insert into webhook_deliveries (tenant_id, id, endpoint_id, event_id, status, created_at) values ($1, 'whd_${id}', $2, 'evt_${id}', '${status}', ${age})`,
+      both,
+    );
+    await q(
+      `insert into webhook_attempts (tenant_id, endpoint_id, delivery_id, status_code, duration_ms, created_at) values ($1, $2, 'whd_${id}', 200, 5, ${age})`,
+      both,
+    );
   };
   await delivery('old_ok', OLD, 'delivered');
   await delivery('old_dead', OLD, 'dead');
@@ -46,7 +57,10 @@ beforeAll(async () => {
            ($1, 'job_old', 'export_items', 'succeeded', 'u', now() - interval '10 days'),
            ($1, 'job_new', 'export_items', 'succeeded', 'u', ${NEW}),
            ($1, 'job_running', 'import_items', 'running', 'u', null)`);
-  await q(`insert into api_key_buckets (key_id, tokens, taken_at, granted) values ('key_idle', 3, now() - interval '2 hours', true), ('key_busy', 3, now(), true)`, []);
+  await q(
+    `insert into api_key_buckets (key_id, tokens, taken_at, granted) values ('key_idle', 3, now() - interval '2 hours', true), ('key_busy', 3, now(), true)`,
+    [],
+  );
 });
 
 afterAll(async () => {
@@ -69,7 +83,9 @@ describe('retention', () => {
     expect(left).toEqual(['whd_new_ok', 'whd_old_pending']);
     const events = (await h.testDb.db.query(`select id from webhook_events where tenant_id = $1 order by id`, [t.tenantId])).rows.map((r) => r.id);
     expect(events).toEqual(['evt_new_ok', 'evt_old_pending']);
-    const attempts = (await h.testDb.db.query(`select delivery_id from webhook_attempts where tenant_id = $1 order by delivery_id`, [t.tenantId])).rows.map((r) => r.delivery_id);
+    const attempts = (await h.testDb.db.query(`select delivery_id from webhook_attempts where tenant_id = $1 order by delivery_id`, [t.tenantId])).rows.map(
+      (r) => r.delivery_id,
+    );
     expect(attempts).toEqual(['whd_new_ok', 'whd_old_pending']);
     const jobs = (await h.testDb.db.query(`select id from api_jobs where tenant_id = $1 order by id`, [t.tenantId])).rows.map((r) => r.id);
     expect(jobs).toEqual(['job_new', 'job_running']);

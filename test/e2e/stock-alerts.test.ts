@@ -16,7 +16,9 @@ const item = async (sku: string, threshold: number) => {
   return r.body.id as string;
 };
 const adjust = async (itemId: string, qty: number) =>
-  expect((await call('POST', '/adjustments', { item_id: itemId, location_id: t.locationId, qty_delta: qty, reason: qty > 0 ? 'receipt' : 'adjustment' })).status).toBe(201);
+  expect(
+    (await call('POST', '/adjustments', { item_id: itemId, location_id: t.locationId, qty_delta: qty, reason: qty > 0 ? 'receipt' : 'adjustment' })).status,
+  ).toBe(201);
 const open = async () => {
   const r = await call('GET', '/alerts?status=open&limit=100');
   return (r.body.data as Array<{ type: string; subject: string }>).map((a) => `${a.type}:${a.subject}`).sort();

@@ -19,7 +19,8 @@ const ITEMS = [
 ];
 
 const onHand = async (t: EmulatedTenant, sku: string) =>
-  (await h.sc.ctx.db.query(`select coalesce(sum(on_hand),0)::int as q from stock_levels where tenant_id=$1 and item_id=$2`, [t.tenantId, t.itemIds.get(sku)])).rows[0].q as number;
+  (await h.sc.ctx.db.query(`select coalesce(sum(on_hand),0)::int as q from stock_levels where tenant_id=$1 and item_id=$2`, [t.tenantId, t.itemIds.get(sku)]))
+    .rows[0].q as number;
 
 beforeAll(async () => {
   h = await startHarness();
@@ -48,7 +49,9 @@ describe('the sync loop', () => {
     const t2 = Date.now();
     expect((await sale(emus, 'eposnow', till.accountId, 'SW-2')).ok).toBe(true);
     await eventually(
-      () => held(emus, 'wix', deli.channels.wix!.accountId, 'SW-2')?.qty === 0 && held(emus, 'deliveroo', deli.channels.deliveroo!.accountId, 'SW-2')?.available === false,
+      () =>
+        held(emus, 'wix', deli.channels.wix!.accountId, 'SW-2')?.qty === 0 &&
+        held(emus, 'deliveroo', deli.channels.deliveroo!.accountId, 'SW-2')?.available === false,
       1000,
       'Wix 0 and Deliveroo unavailable',
     );
@@ -61,7 +64,10 @@ describe('the sync loop', () => {
     await eventually(() => held(emus, 'eposnow', deli.channels.eposnow!.accountId, 'SW-3')?.qty === before - 2, 2000, 'till to hold the new level');
     await quiescent(h, emus);
     expect(await onHand(deli, 'SW-3')).toBe(before - 2);
-    const { rows } = await h.sc.ctx.db.query(`select outcome from channel_events where tenant_id=$1 and channel_id=$2 and kind='level'`, [deli.tenantId, deli.channels.wix!.channelId]);
+    const { rows } = await h.sc.ctx.db.query(`select outcome from channel_events where tenant_id=$1 and channel_id=$2 and kind='level'`, [
+      deli.tenantId,
+      deli.channels.wix!.channelId,
+    ]);
     expect(rows.length).toBeGreaterThan(0);
     expect(rows.every((r) => r.outcome !== 'applied')).toBe(true);
   });
@@ -103,8 +109,16 @@ describe('the sync loop', () => {
     const want = held(emus, 'wix', wix.accountId, 'SW-3')!.qty!;
     const want4 = held(emus, 'wix', wix.accountId, 'SW-4')!.qty!;
     // The merchant edits Wix by hand: +3 on one item (within the threshold of 5), -20 on another.
-    await fetch(`${emus.wix.url}/_control/accounts/${wix.accountId}/set`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ sku: 'SW-3', qty: want + 3 }) });
-    await fetch(`${emus.wix.url}/_control/accounts/${wix.accountId}/set`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ sku: 'SW-4', qty: want4 - 20 }) });
+    await fetch(`${emus.wix.url}/_control/accounts/${wix.accountId}/set`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ sku: 'SW-3', qty: want + 3 }),
+    });
+    await fetch(`${emus.wix.url}/_control/accounts/${wix.accountId}/set`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ sku: 'SW-4', qty: want4 - 20 }),
+    });
     await quiescent(h, emus);
     const reports = await guardianRun(h.sc.ctx, { tenantId: deli.tenantId });
     const wixReport = reports.find((r) => r.channelId === wix.channelId)!;
@@ -119,7 +133,7 @@ describe('the sync loop', () => {
     expect(await onHand(deli, 'SW-3')).toBe(want);
   });
 
-  it('announces a tenant\'s changes only while somebody watches its stream (no NOTIFY, no commit lock, otherwise)', async () => {
+  it("announces a tenant's changes only while somebody watches its stream (no NOTIFY, no commit lock, otherwise)", async () => {
     const t = await emulatedTenant(h, emus, { types: ['wix'], items: [{ sku: 'W-1', name: 'Watched', qty: 50 }] });
     const listener = new pg.Client({ connectionString: h.testDb.url });
     await listener.connect();
@@ -129,7 +143,8 @@ describe('the sync loop', () => {
     });
     await listener.query('listen stockclerk');
     try {
-      const move = () => recordMovements(h.sc.ctx.db, t.tenantId, [{ itemId: t.itemIds.get('W-1')!, locationId: t.locationId, qtyDelta: -1, reason: 'adjustment' }]);
+      const move = () =>
+        recordMovements(h.sc.ctx.db, t.tenantId, [{ itemId: t.itemIds.get('W-1')!, locationId: t.locationId, qtyDelta: -1, reason: 'adjustment' }]);
       await move();
       await quiescent(h, emus);
       await new Promise((r) => setTimeout(r, 200));
@@ -151,7 +166,7 @@ describe('the sync loop', () => {
     }
   });
 
-  it('the live stream carries this tenant\'s stock changes and nothing of another tenant', async () => {
+  it("the live stream carries this tenant's stock changes and nothing of another tenant", async () => {
     const other = await emulatedTenant(h, emus, { types: ['eposnow'], items: [{ sku: 'OT-1', name: 'Other', qty: 5 }] });
     const received: Array<{ tenant_id: string; type: string }> = [];
     const ws = new WebSocket(`${h.url.replace('http', 'ws')}/api/v1/stream?token=${deli.token}`);

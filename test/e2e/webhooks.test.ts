@@ -37,7 +37,8 @@ async function post(body: string | Buffer, opts: { secret?: string; ts?: number;
 }
 
 const stored = async () => (await h.sc.ctx.db.query(`select count(*)::int as n from channel_events where tenant_id=$1`, [shop.tenantId])).rows[0].n as number;
-const movements = async () => (await h.sc.ctx.db.query(`select count(*)::int as n from stock_movements where tenant_id=$1 and reason='sale'`, [shop.tenantId])).rows[0].n as number;
+const movements = async () =>
+  (await h.sc.ctx.db.query(`select count(*)::int as n from stock_movements where tenant_id=$1 and reason='sale'`, [shop.tenantId])).rows[0].n as number;
 
 describe('inbound webhooks', () => {
   it('accepts a signed event, records it once, and a duplicate changes nothing', async () => {
@@ -61,7 +62,12 @@ describe('inbound webhooks', () => {
     ['a huge body', () => post(Buffer.alloc(2 * 1024 * 1024, 'a')), 413, 'payload_too_large'],
     ['an unknown channel id', () => post(transaction(1001), { target: `${h.url}/webhooks/eposnow/ch_0000000000000000000000000000dead` }), 404, 'not_found'],
     ['an unknown channel type', () => post(transaction(1001), { target: `${h.url}/webhooks/myspace/${shop.channels.eposnow!.channelId}` }), 404, 'not_found'],
-    ['the right id under the wrong type', () => post(transaction(1001), { target: `${h.url}/webhooks/wix/${shop.channels.eposnow!.channelId}` }), 404, 'not_found'],
+    [
+      'the right id under the wrong type',
+      () => post(transaction(1001), { target: `${h.url}/webhooks/wix/${shop.channels.eposnow!.channelId}` }),
+      404,
+      'not_found',
+    ],
   ])('refuses %s with a structured 4xx and stores nothing', async (_what, send, status, code) => {
     const before = await stored();
     const r = await send();

@@ -65,7 +65,14 @@ export class Contract {
     for (const [template, item] of Object.entries(doc.paths as Json)) {
       for (const [method, op] of Object.entries(item as Json)) {
         const params = (template.match(/\{/g) ?? []).length;
-        const regex = new RegExp('^' + template.replace(/[.*+?^$()|[\]\\]/g, '\\$&').replace(/\\?\{[^}]+\\?\}/g, '[^/]+').replace(/\{[^}]+\}/g, '[^/]+') + '$');
+        const regex = new RegExp(
+          '^' +
+            template
+              .replace(/[.*+?^$()|[\]\\]/g, '\\$&')
+              .replace(/\\?\{[^}]+\\?\}/g, '[^/]+')
+              .replace(/\{[^}]+\}/g, '[^/]+') +
+            '$',
+        );
         this.ops.push({ method: method.toUpperCase(), template, regex, params, op: op as Json });
       }
     }
@@ -106,7 +113,8 @@ export class Contract {
     const requestId = x.headers.get('x-request-id');
     if (!requestId) problems.push(`${what}: no X-Request-Id header`);
     const err = (body as { error?: { request_id?: unknown } } | null)?.error;
-    if (x.status >= 400 && err && err.request_id !== requestId) problems.push(`${what}: error.request_id ${String(err.request_id)} is not the X-Request-Id ${requestId}`);
+    if (x.status >= 400 && err && err.request_id !== requestId)
+      problems.push(`${what}: error.request_id ${String(err.request_id)} is not the X-Request-Id ${requestId}`);
     const found = this.find(method === 'HEAD' ? 'GET' : method, url.pathname);
     if (!found) {
       const e = (body as { error?: { code?: string; message?: string } } | null)?.error;

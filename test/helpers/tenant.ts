@@ -17,13 +17,25 @@ export interface EmulatedTenant {
 export async function emulatedTenant(
   h: Harness,
   emus: EmulatorSet,
-  opts: { types: ChannelType[]; items: Array<{ sku: string; name: string; qty: number; lowStockThreshold?: number }>; settings?: Partial<Record<ChannelType, Record<string, unknown>>> },
+  opts: {
+    types: ChannelType[];
+    items: Array<{ sku: string; name: string; qty: number; lowStockThreshold?: number }>;
+    settings?: Partial<Record<ChannelType, Record<string, unknown>>>;
+  },
 ): Promise<EmulatedTenant> {
   const t = await registerTenant(h.url, 'Emulated Shop');
   const ctx = h.sc.ctx;
-  const ids = await createItems(ctx.db, t.tenantId, opts.items.map((i) => ({ sku: i.sku, name: i.name, lowStockThreshold: i.lowStockThreshold })));
+  const ids = await createItems(
+    ctx.db,
+    t.tenantId,
+    opts.items.map((i) => ({ sku: i.sku, name: i.name, lowStockThreshold: i.lowStockThreshold })),
+  );
   const stocked = opts.items.map((it, i) => ({ it, id: ids[i]! })).filter((x) => x.it.qty !== 0);
-  await recordMovements(ctx.db, t.tenantId, stocked.map((x) => ({ itemId: x.id, locationId: t.locationId, qtyDelta: x.it.qty, reason: 'receipt' as const })));
+  await recordMovements(
+    ctx.db,
+    t.tenantId,
+    stocked.map((x) => ({ itemId: x.id, locationId: t.locationId, qtyDelta: x.it.qty, reason: 'receipt' as const })),
+  );
   const channels: EmulatedTenant['channels'] = {};
   for (const type of opts.types) {
     channels[type] = await connectEmulatedChannel(ctx, {
@@ -47,7 +59,13 @@ export function held(emus: EmulatorSet, type: ChannelType, accountId: string, sk
   return acc ? emu.spec.state(acc).find((s: { sku: string | null }) => s.sku === sku) : undefined;
 }
 
-export async function sale(emus: EmulatorSet, type: ChannelType, accountId: string, sku: string, qty = 1): Promise<{ ok: boolean; status: number; body: unknown }> {
+export async function sale(
+  emus: EmulatorSet,
+  type: ChannelType,
+  accountId: string,
+  sku: string,
+  qty = 1,
+): Promise<{ ok: boolean; status: number; body: unknown }> {
   const res = await fetch(`${emus[type].url}/_control/accounts/${accountId}/sale`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
@@ -63,7 +81,11 @@ export async function quiescent(h: Harness, emus: EmulatorSet, timeoutMs = 60_00
   const deadline = Date.now() + timeoutMs;
   let calm = 0;
   for (;;) {
-    await Promise.all(Object.values(emus).filter((e) => typeof e === 'object').map((e) => (e as { drain(): Promise<void> }).drain()));
+    await Promise.all(
+      Object.values(emus)
+        .filter((e) => typeof e === 'object')
+        .map((e) => (e as { drain(): Promise<void> }).drain()),
+    );
     const { rows } = await h.sc.ctx.db.query<{ busy: number }>(
       `select (select count(*) from channel_events where applied_at is null)
             + (select count(*) from listings l join channels c on c.tenant_id = l.tenant_id and c.id = l.channel_id
@@ -83,7 +105,9 @@ export async function quiescent(h: Harness, emus: EmulatorSet, timeoutMs = 60_00
       );
       const queues = await h.sc.ctx.db.query(`select queue_name, locked_by, locked_at from graphile_worker._private_job_queues where locked_by is not null`);
       const beats = await h.sc.ctx.db.query(`select * from worker_heartbeats`);
-      throw new Error(`not quiescent after ${timeoutMs} ms (busy ${rows[0]!.busy}): ${JSON.stringify({ jobs: jobs.rows, queues: queues.rows, beats: beats.rows })}`);
+      throw new Error(
+        `not quiescent after ${timeoutMs} ms (busy ${rows[0]!.busy}): ${JSON.stringify({ jobs: jobs.rows, queues: queues.rows, beats: beats.rows })}`,
+      );
     }
     await new Promise((r) => setTimeout(r, 100));
   }

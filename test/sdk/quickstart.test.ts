@@ -28,14 +28,17 @@ describe('examples/quickstart', () => {
     const r = await quickstart({ url: h.url, apiKey, timeoutMs: 30_000 }, (s) => lines.push(s));
     expect(r.onHand).toBe(10);
     expect(lines.some((l) => l.startsWith('4. received 10'))).toBe(true);
-    const hasWebhooks = ((await (await fetch(`${h.url}/api/v1/openapi.json`)).json()) as { paths: Record<string, unknown> }).paths['/api/v1/webhook-endpoints'] !== undefined;
+    const hasWebhooks =
+      ((await (await fetch(`${h.url}/api/v1/openapi.json`)).json()) as { paths: Record<string, unknown> }).paths['/api/v1/webhook-endpoints'] !== undefined;
     if (hasWebhooks) expect(r.webhook).toMatchObject({ status: 'received', type: 'stock.changed', verified: true });
     else expect(r.webhook).toMatchObject({ status: 'unavailable' });
   });
 
   it('runs as a script', async () => {
     const script = path.resolve('examples/quickstart/quickstart.ts');
-    const run = await promisify(execFile)(process.execPath, [script], { env: { ...process.env, STOCKCLERK_URL: h.url, STOCKCLERK_API_KEY: apiKey } }).catch((e: { code: number; stdout: string }) => e);
+    const run = await promisify(execFile)(process.execPath, [script], { env: { ...process.env, STOCKCLERK_URL: h.url, STOCKCLERK_API_KEY: apiKey } }).catch(
+      (e: { code: number; stdout: string }) => e,
+    );
     expect(run.stdout).toMatch(/^1\. key accepted/m);
     expect(run.stdout).toMatch(/^4\. received 10: on hand 10$/m);
   });

@@ -90,10 +90,16 @@ describe('SDK against a real StockClerk', () => {
 describe('webhook signatures', () => {
   it('the SDK verifies what the server signs, and signs what the server verifies', () => {
     fc.assert(
-      fc.property(fc.string({ minLength: 1, maxLength: 40 }), fc.integer({ min: 0, max: 2 ** 40 }), fc.string({ maxLength: 500 }), fc.integer({ min: 8, max: 48 }), (id, ts, body, bytes) => {
-        const secret = newStandardWebhookSecret(bytes);
-        expect(signWebhook(secret, id, ts, body)).toBe(signStandardWebhook(secret, id, ts, body));
-      }),
+      fc.property(
+        fc.string({ minLength: 1, maxLength: 40 }),
+        fc.integer({ min: 0, max: 2 ** 40 }),
+        fc.string({ maxLength: 500 }),
+        fc.integer({ min: 8, max: 48 }),
+        (id, ts, body, bytes) => {
+          const secret = newStandardWebhookSecret(bytes);
+          expect(signWebhook(secret, id, ts, body)).toBe(signStandardWebhook(secret, id, ts, body));
+        },
+      ),
     );
     const secret = newStandardWebhookSecret();
     const body = JSON.stringify({ type: 'stock.changed', data: { item_id: 'item_1', on_hand: 3 } });
@@ -132,7 +138,8 @@ describe('retry rules', () => {
   });
   afterAll(() => new Promise<void>((r) => server.close(() => r())));
 
-  const go = (method: string, attempts = 5) => retryingFetch(fetch, { baseDelayMs: 5, attempts })(new Request(`${base}/x`, { method, body: method === 'GET' ? undefined : '{}' }));
+  const go = (method: string, attempts = 5) =>
+    retryingFetch(fetch, { baseDelayMs: 5, attempts })(new Request(`${base}/x`, { method, body: method === 'GET' ? undefined : '{}' }));
 
   it('POST: one key across 429 (honouring Retry-After), 409 in progress and a dropped connection', async () => {
     got.length = 0;

@@ -7,7 +7,16 @@ import { inject } from 'vitest';
 import { newStandardWebhookSecret, standardWebhookHeaders } from '../../src/channels/signing.ts';
 import { openAdapter } from '../../src/channels/registry.ts';
 import { vendureChannel } from '../../src/channels/vendure/index.ts';
-import { adminSession, checkout, setStockOnHand, settleAndFulfil, variantsBySku, variantStock, type PlacedOrder, type VendureSession } from '../../src/channels/vendure/dev-client.ts';
+import {
+  adminSession,
+  checkout,
+  setStockOnHand,
+  settleAndFulfil,
+  variantsBySku,
+  variantStock,
+  type PlacedOrder,
+  type VendureSession,
+} from '../../src/channels/vendure/dev-client.ts';
 import { startVendureDev, type VendureDevServer } from '../../src/channels/vendure/dev-server.ts';
 import { startEmulators, type EmulatorSet } from '../../src/demo/emulated.ts';
 import { newId } from '../../src/domain/ids.ts';
@@ -62,17 +71,26 @@ function startRelay(): Promise<string> {
 const db = () => h.sc.ctx.db;
 const item = (sku: string) => t.itemIds.get(sku)!;
 const level = async (sku: string) =>
-  (await db().query<{ on_hand: number; reserved: number }>(`select on_hand, reserved from stock_levels where tenant_id = $1 and item_id = $2`, [t.tenantId, item(sku)])).rows[0]!;
+  (
+    await db().query<{ on_hand: number; reserved: number }>(`select on_hand, reserved from stock_levels where tenant_id = $1 and item_id = $2`, [
+      t.tenantId,
+      item(sku),
+    ])
+  ).rows[0]!;
 const movements = async (sku: string) =>
-  (await db().query<{ qty_delta: number; reason: string; source_channel_id: string | null }>(
-    `select qty_delta, reason, source_channel_id from stock_movements where tenant_id = $1 and item_id = $2 order by id`,
-    [t.tenantId, item(sku)],
-  )).rows;
+  (
+    await db().query<{ qty_delta: number; reason: string; source_channel_id: string | null }>(
+      `select qty_delta, reason, source_channel_id from stock_movements where tenant_id = $1 and item_id = $2 order by id`,
+      [t.tenantId, item(sku)],
+    )
+  ).rows;
 const vendureEvents = async () =>
-  (await db().query<{ external_event_id: string; kind: string; outcome: string | null; event: any }>(
-    `select external_event_id, kind, outcome, event from channel_events where tenant_id = $1 and channel_id = $2 order by id`,
-    [t.tenantId, channelId],
-  )).rows;
+  (
+    await db().query<{ external_event_id: string; kind: string; outcome: string | null; event: any }>(
+      `select external_event_id, kind, outcome, event from channel_events where tenant_id = $1 and channel_id = $2 order by id`,
+      [t.tenantId, channelId],
+    )
+  ).rows;
 const onVendure = async (sku: string) => variantStock(admin, variants.get(sku)!.id);
 
 beforeAll(async () => {
@@ -95,13 +113,16 @@ beforeAll(async () => {
   admin = await adminSession(vendure);
   variants = await variantsBySku(admin);
   const ctx = h.sc.ctx;
-  await db().query(`insert into channels (tenant_id, id, type, name, base_url, credentials_enc, settings) values ($1, $2, 'vendure', 'Vendure store', $3, $4, $5)`, [
-    t.tenantId,
-    channelId,
-    vendure.url,
-    ctx.sealer.seal({ username: vendure.superadmin.username, password: vendure.superadmin.password, webhook_secret: secret }),
-    { location_ids: [t.locationId] },
-  ]);
+  await db().query(
+    `insert into channels (tenant_id, id, type, name, base_url, credentials_enc, settings) values ($1, $2, 'vendure', 'Vendure store', $3, $4, $5)`,
+    [
+      t.tenantId,
+      channelId,
+      vendure.url,
+      ctx.sealer.seal({ username: vendure.superadmin.username, password: vendure.superadmin.password, webhook_secret: secret }),
+      { location_ids: [t.locationId] },
+    ],
+  );
   const imported = await importListings(ctx.db, systemScope(t.tenantId), ctx.channels, channelId);
   expect(imported).toMatchObject({ imported: 50, matched: SKUS.length });
   // The first poll only finds the end of Vendure's movement log.
@@ -117,9 +138,18 @@ afterAll(async () => {
 
 describe('Vendure channel against a real Vendure 3.7', () => {
   it('imports every variant with its stock per location and matches by SKU', async () => {
-    const { rows } = await db().query(`select external_id, external_location_id, external_sku, last_seen_qty, item_id from listings where tenant_id = $1 and channel_id = $2 order by external_id::int`, [t.tenantId, channelId]);
+    const { rows } = await db().query(
+      `select external_id, external_location_id, external_sku, last_seen_qty, item_id from listings where tenant_id = $1 and channel_id = $2 order by external_id::int`,
+      [t.tenantId, channelId],
+    );
     expect(rows).toHaveLength(50);
-    expect(rows[0]).toMatchObject({ external_id: variants.get('SKU-1-1')!.id, external_location_id: '1', external_sku: 'SKU-1-1', last_seen_qty: 100, item_id: item('SKU-1-1') });
+    expect(rows[0]).toMatchObject({
+      external_id: variants.get('SKU-1-1')!.id,
+      external_location_id: '1',
+      external_sku: 'SKU-1-1',
+      last_seen_qty: 100,
+      item_id: item('SKU-1-1'),
+    });
     expect(rows.filter((r) => r.item_id).length).toBe(SKUS.length);
   });
 
@@ -128,7 +158,12 @@ describe('Vendure channel against a real Vendure 3.7', () => {
     const order = (await checkout(vendure, variants.get('SKU-1-1')!.id, 3)) as PlacedOrder;
     expect(order.state).toBe('PaymentAuthorized');
     // The allocation is a reservation: on hand stays, available (and every other channel) drops.
-    await eventually(async () => held(emus, 'shopify', t.channels.shopify!.accountId, 'SKU-1-1')?.qty === 97 && held(emus, 'wix', t.channels.wix!.accountId, 'SKU-1-1')?.qty === 97, 2000, 'Shopify and Wix to hold 97');
+    await eventually(
+      async () =>
+        held(emus, 'shopify', t.channels.shopify!.accountId, 'SKU-1-1')?.qty === 97 && held(emus, 'wix', t.channels.wix!.accountId, 'SKU-1-1')?.qty === 97,
+      2000,
+      'Shopify and Wix to hold 97',
+    );
     const reservedIn = Date.now() - started;
     expect(await level('SKU-1-1')).toEqual({ on_hand: 100, reserved: 3 });
 
@@ -137,7 +172,9 @@ describe('Vendure channel against a real Vendure 3.7', () => {
     await eventually(async () => (await level('SKU-1-1')).on_hand === 97, 2000, 'the sale to reach the ledger');
     expect(await level('SKU-1-1')).toEqual({ on_hand: 97, reserved: 0 });
     const saleIn = Date.now() - fulfilled;
-    expect((await movements('SKU-1-1')).filter((m) => m.source_channel_id === channelId)).toEqual([{ qty_delta: -3, reason: 'sale', source_channel_id: channelId }]);
+    expect((await movements('SKU-1-1')).filter((m) => m.source_channel_id === channelId)).toEqual([
+      { qty_delta: -3, reason: 'sale', source_channel_id: channelId },
+    ]);
     await quiescent(h, emus);
     expect(held(emus, 'shopify', t.channels.shopify!.accountId, 'SKU-1-1')?.qty).toBe(97);
     expect(await onVendure('SKU-1-1')).toMatchObject({ stockOnHand: 97, stockAllocated: 0 });
@@ -167,7 +204,9 @@ describe('Vendure channel against a real Vendure 3.7', () => {
     await setStockOnHand(admin, variants.get('SKU-1-3')!.id, 90);
     await eventually(async () => (await level('SKU-1-3')).on_hand === 90, 2000, 'the adjustment in the ledger');
     await quiescent(h, emus);
-    expect((await movements('SKU-1-3')).filter((m) => m.source_channel_id === channelId)).toEqual([{ qty_delta: -10, reason: 'adjustment', source_channel_id: channelId }]);
+    expect((await movements('SKU-1-3')).filter((m) => m.source_channel_id === channelId)).toEqual([
+      { qty_delta: -10, reason: 'adjustment', source_channel_id: channelId },
+    ]);
     expect(held(emus, 'wix', t.channels.wix!.accountId, 'SKU-1-3')?.qty).toBe(90);
     const last = (await vendureEvents()).at(-1)!;
     expect(last.outcome).toBe('applied');
@@ -213,10 +252,15 @@ describe('Vendure channel against a real Vendure 3.7', () => {
     await eventually(async () => (await onVendure('SKU-1-5')).stockOnHand === 5, 5000, 'Vendure to hold 5');
     await quiescent(h, emus);
 
-    const results = await Promise.all(Array.from({ length: 12 }, () => checkout(vendure, variants.get('SKU-1-5')!.id, 1).catch((e: Error) => ({ error: e.message }))));
+    const results = await Promise.all(
+      Array.from({ length: 12 }, () => checkout(vendure, variants.get('SKU-1-5')!.id, 1).catch((e: Error) => ({ error: e.message }))),
+    );
     const placed = results.filter((r): r is PlacedOrder => 'state' in r && r.state === 'PaymentAuthorized');
-    const allocations = (await admin.call(`query($id:ID!){ productVariant(id:$id){ stockMovements(options:{type:ALLOCATION}){ totalItems } } }`, { id: variants.get('SKU-1-5')!.id }))
-      .productVariant.stockMovements.totalItems as number;
+    const allocations = (
+      await admin.call(`query($id:ID!){ productVariant(id:$id){ stockMovements(options:{type:ALLOCATION}){ totalItems } } }`, {
+        id: variants.get('SKU-1-5')!.id,
+      })
+    ).productVariant.stockMovements.totalItems as number;
     // (Diagnostics for a failure on a loaded machine: what each shopper got.)
     const diag = () => JSON.stringify({ results: results.map((r) => ('state' in r ? r.state : r.error)), allocations });
     expect(allocations, diag()).toBe(placed.length);
@@ -253,17 +297,32 @@ describe('Vendure channel against a real Vendure 3.7', () => {
     const before = await movements('SKU-1-6');
     const body = JSON.stringify({
       type: 'stock.movements',
-      data: { movements: [{ id: '9000001', type: 'ADJUSTMENT', quantity: -40, variantId: vid, sku: 'SKU-1-6', stockLocationId: '1', stockOnHand: 60, stockAllocated: 2 }] },
+      data: {
+        movements: [
+          { id: '9000001', type: 'ADJUSTMENT', quantity: -40, variantId: vid, sku: 'SKU-1-6', stockLocationId: '1', stockOnHand: 60, stockAllocated: 2 },
+        ],
+      },
     });
-    const res = await fetch(`${h.url}/webhooks/vendure/${channelId}`, { method: 'POST', headers: { 'content-type': 'application/json', ...standardWebhookHeaders(webhookSecret, 'msg_raced_echo', body) }, body });
+    const res = await fetch(`${h.url}/webhooks/vendure/${channelId}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...standardWebhookHeaders(webhookSecret, 'msg_raced_echo', body) },
+      body,
+    });
     expect(res.status).toBe(200);
-    await eventually(async () => (await vendureEvents()).some((e) => e.external_event_id === 'movement:9000001' && e.outcome !== null), 5000, 'the echo to be applied');
+    await eventually(
+      async () => (await vendureEvents()).some((e) => e.external_event_id === 'movement:9000001' && e.outcome !== null),
+      5000,
+      'the echo to be applied',
+    );
     expect((await vendureEvents()).find((e) => e.external_event_id === 'movement:9000001')!.outcome).toBe('echo');
     expect(await movements('SKU-1-6')).toEqual(before);
   });
 
   it('a delivery with a bad signature is refused on the shared inbound path and records nothing', async () => {
-    const body = JSON.stringify({ type: 'stock.movements', data: { movements: [{ id: '999999', type: 'SALE', quantity: -1, variantId: variants.get('SKU-1-1')!.id, stockLocationId: '1' }] } });
+    const body = JSON.stringify({
+      type: 'stock.movements',
+      data: { movements: [{ id: '999999', type: 'SALE', quantity: -1, variantId: variants.get('SKU-1-1')!.id, stockLocationId: '1' }] },
+    });
     const before = (await vendureEvents()).length;
     const wrong = standardWebhookHeaders(newStandardWebhookSecret(), 'msg_forged', body);
     const res = await fetch(`${h.url}/webhooks/vendure/${channelId}`, { method: 'POST', headers: { 'content-type': 'application/json', ...wrong }, body });
@@ -271,7 +330,12 @@ describe('Vendure channel against a real Vendure 3.7', () => {
     expect(((await res.json()) as { error: { code: string } }).error.code).toBe('invalid_signature');
     const stale = await fetch(`${h.url}/webhooks/vendure/${channelId}`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', 'webhook-id': 'msg_old', 'webhook-timestamp': String(Math.floor(Date.now() / 1000) - 3600), 'webhook-signature': 'v1,AAAA' },
+      headers: {
+        'content-type': 'application/json',
+        'webhook-id': 'msg_old',
+        'webhook-timestamp': String(Math.floor(Date.now() / 1000) - 3600),
+        'webhook-signature': 'v1,AAAA',
+      },
       body,
     });
     expect(stale.status).toBe(401);
@@ -279,19 +343,33 @@ describe('Vendure channel against a real Vendure 3.7', () => {
   });
 
   it('the adapter never has two writes in flight on one variant: 8 concurrent pushes leave Vendure consistent', async () => {
-    const conn = { channelId: 'ch_adapter_test', baseUrl: vendure.url, credentials: { username: vendure.superadmin.username, password: vendure.superadmin.password }, settings: {} };
+    const conn = {
+      channelId: 'ch_adapter_test',
+      baseUrl: vendure.url,
+      credentials: { username: vendure.superadmin.username, password: vendure.superadmin.password },
+      settings: {},
+    };
     const adapter = openAdapter(vendureChannel, conn);
     const v = variants.get('SKU-2-1')!.id;
     const results = await Promise.all(
-      Array.from({ length: 8 }, (_, i) => adapter.pushLevels([{ listingId: `l${i}`, externalId: v, externalLocationId: '1', qty: 50 + i, known: { qty: null, version: null }, idempotencyKey: `k${i}` }])),
+      Array.from({ length: 8 }, (_, i) =>
+        adapter.pushLevels([
+          { listingId: `l${i}`, externalId: v, externalLocationId: '1', qty: 50 + i, known: { qty: null, version: null }, idempotencyKey: `k${i}` },
+        ]),
+      ),
     );
     // Serialised in call order: each read back its own value, and the last one stands.
     // `written`: the stockOnHand each set (nothing allocated on this variant).
-    expect(results.map((r) => r[0])).toEqual(Array.from({ length: 8 }, (_, i) => ({ listingId: `l${i}`, outcome: 'ok', qty: 50 + i, version: null, written: 50 + i })));
+    expect(results.map((r) => r[0])).toEqual(
+      Array.from({ length: 8 }, (_, i) => ({ listingId: `l${i}`, outcome: 'ok', qty: 50 + i, version: null, written: 50 + i })),
+    );
     const after = await variantStock(admin, v);
     expect(after.stockOnHand).toBe(57);
     // Vendure's own ledger agrees with its level: no lost update.
-    const r = await admin.call(`query($id:ID!){ productVariant(id:$id){ stockMovements(options:{take:1000}){ items{ ... on StockAdjustment{ quantity } } } } }`, { id: v });
+    const r = await admin.call(
+      `query($id:ID!){ productVariant(id:$id){ stockMovements(options:{take:1000}){ items{ ... on StockAdjustment{ quantity } } } } }`,
+      { id: v },
+    );
     const sum = r.productVariant.stockMovements.items.reduce((a: number, m: { quantity?: number }) => a + (m.quantity ?? 0), 0);
     expect(sum).toBe(57);
   });
@@ -327,13 +405,22 @@ describe('Vendure channel against a real Vendure 3.7', () => {
       expect(await adapter.testConnection()).toEqual({ ok: true, account: 'superadmin' });
       expect(logins).toBe(1);
       // The merchant (or an expiry) ends that session on Vendure's side.
-      const ended = await fetch(vendure.adminUrl, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${bearer}` }, body: JSON.stringify({ query: 'mutation{ logout { success } }' }) });
+      const ended = await fetch(vendure.adminUrl, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${bearer}` },
+        body: JSON.stringify({ query: 'mutation{ logout { success } }' }),
+      });
       expect(((await ended.json()) as { data: { logout: { success: boolean } } }).data.logout.success).toBe(true);
       const [l] = await adapter.readListings([{ externalId: variants.get('SKU-1-1')!.id, externalLocationId: '1' }]);
       expect(l).toMatchObject({ sku: 'SKU-1-1' });
       expect(logins).toBe(2);
       // Wrong credentials are an auth failure, not a retry loop.
-      const bad = openAdapter(vendureChannel, { channelId: 'ch_bad', baseUrl: vendure.url, credentials: { username: 'superadmin', password: 'wrong' }, settings: {} });
+      const bad = openAdapter(vendureChannel, {
+        channelId: 'ch_bad',
+        baseUrl: vendure.url,
+        credentials: { username: 'superadmin', password: 'wrong' },
+        settings: {},
+      });
       await expect(bad.testConnection()).rejects.toMatchObject({ name: 'ChannelError', kind: 'auth' });
     } finally {
       hop.close();
@@ -345,11 +432,20 @@ describe('Vendure channel against a real Vendure 3.7', () => {
     const noUrl = await api(h.url, 'POST', '/api/v1/channels', { token: t.token, body: { type: 'vendure', name: 'No URL', credentials } });
     expect(noUrl.status).toBe(400);
     expect(noUrl.body.error.code).toBe('validation_failed');
-    const badSetting = await api(h.url, 'POST', '/api/v1/channels', { token: t.token, body: { type: 'vendure', name: 'Bad', base_url: vendure.url, credentials, settings: { admin_api_path: 'a b' } } });
+    const badSetting = await api(h.url, 'POST', '/api/v1/channels', {
+      token: t.token,
+      body: { type: 'vendure', name: 'Bad', base_url: vendure.url, credentials, settings: { admin_api_path: 'a b' } },
+    });
     expect(badSetting.status).toBe(400);
     const created = await api(h.url, 'POST', '/api/v1/channels', {
       token: t.token,
-      body: { type: 'vendure', name: 'Vendure via API', base_url: vendure.url, credentials, settings: { location_ids: [t.locationId], stock_location_id: '1', admin_api_path: 'admin-api' } },
+      body: {
+        type: 'vendure',
+        name: 'Vendure via API',
+        base_url: vendure.url,
+        credentials,
+        settings: { location_ids: [t.locationId], stock_location_id: '1', admin_api_path: 'admin-api' },
+      },
     });
     expect(created.status).toBe(201);
     expect(JSON.stringify(created.body)).not.toContain(vendure.superadmin.password);

@@ -99,7 +99,9 @@ function Shell() {
               <Redirect to="/onboarding" />
             </Route>
             <Route>
-              <p>Page not found. <Link href="/">Back to the overview</Link></p>
+              <p>
+                Page not found. <Link href="/">Back to the overview</Link>
+              </p>
             </Route>
           </Switch>
         </Suspense>

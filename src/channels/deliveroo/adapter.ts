@@ -111,10 +111,7 @@ export class DeliverooAdapter implements ChannelAdapter {
     for (let attempt = 0; ; attempt++) {
       const token = await this.getToken();
       try {
-        return await httpCall(
-          { method, url: this.baseUrl + path, headers: { authorization: `Bearer ${token}` }, body, timeoutMs: this.timeoutMs },
-          okStatuses,
-        );
+        return await httpCall({ method, url: this.baseUrl + path, headers: { authorization: `Bearer ${token}` }, body, timeoutMs: this.timeoutMs }, okStatuses);
       } catch (err) {
         if (attempt > 0 || !(err instanceof ChannelError) || err.status !== 401) throw err;
         if (this.token?.value === token) this.token = null;
@@ -194,7 +191,10 @@ export class DeliverooAdapter implements ChannelAdapter {
         return [...failed, ...todo.map((r): PushResult => ({ listingId: r.listingId, outcome: 'ok', qty: r.qty, version: null }))];
       }
       if (res.status === 400) {
-        return [...failed, ...todo.map((r): PushResult => ({ listingId: r.listingId, outcome: 'failed', error: `deliveroo 400: ${res.text.slice(0, 200)}`, retryable: false }))];
+        return [
+          ...failed,
+          ...todo.map((r): PushResult => ({ listingId: r.listingId, outcome: 'failed', error: `deliveroo 400: ${res.text.slice(0, 200)}`, retryable: false })),
+        ];
       }
       // 404: one unknown item fails the whole request. Find the unknown ones on the menu, fail
       // only those, and send the rest again. If the menu knows them all, the site itself is wrong.
@@ -202,7 +202,8 @@ export class DeliverooAdapter implements ChannelAdapter {
       const known = new Set((await this.fetchMenu()).map((m) => m.id));
       const unknown = todo.filter((r) => !known.has(r.externalId));
       if (unknown.length === 0) break;
-      for (const r of unknown) failed.push({ listingId: r.listingId, outcome: 'failed', error: `item ${r.externalId} is not on the Deliveroo menu`, retryable: false });
+      for (const r of unknown)
+        failed.push({ listingId: r.listingId, outcome: 'failed', error: `item ${r.externalId} is not on the Deliveroo menu`, retryable: false });
       todo = todo.filter((r) => known.has(r.externalId));
     }
     if (todo.length === 0) return failed;

@@ -23,7 +23,9 @@ let siteSeq = 0;
 function newSite(items: Array<{ sku: string; name: string; qty: number }>, settings: Record<string, unknown> = {}) {
   const id = `site-${++siteSeq}`;
   const credentials = { client_id: `client-${id}`, client_secret: `secret-${id}` };
-  emu.addAccount({ id, credentials, webhookUrl: hookUrl, webhookSecret: WEBHOOK_SECRET, items, brand_id: 'brand-a', menu_id: `menu-${id}` } as Parameters<typeof emu.addAccount>[0]);
+  emu.addAccount({ id, credentials, webhookUrl: hookUrl, webhookSecret: WEBHOOK_SECRET, items, brand_id: 'brand-a', menu_id: `menu-${id}` } as Parameters<
+    typeof emu.addAccount
+  >[0]);
   const adapter = openAdapter(deliverooChannel, {
     channelId: `ch_${id}`,
     baseUrl: base,
@@ -34,7 +36,13 @@ function newSite(items: Array<{ sku: string; name: string; qty: number }>, setti
 }
 
 const items = (n: number, qty = 5) => Array.from({ length: n }, (_, i) => ({ sku: `SKU-${i + 1}`, name: `Dish ${i + 1}`, qty }));
-const push = (externalId: string, qty: number): PushRequest => ({ listingId: `lst_${externalId}`, externalId, qty, known: { qty: null, version: null }, idempotencyKey: `${externalId}:${qty}` });
+const push = (externalId: string, qty: number): PushRequest => ({
+  listingId: `lst_${externalId}`,
+  externalId,
+  qty,
+  known: { qty: null, version: null },
+  idempotencyKey: `${externalId}:${qty}`,
+});
 
 async function control(path: string, body?: unknown): Promise<{ status: number; json: any }> {
   const res = await request(`${base}${path}`, {
@@ -58,7 +66,10 @@ async function rawToken(clientId: string, secret: string): Promise<string> {
 }
 
 async function expectChannelError(p: Promise<unknown>, kind: ChannelError['kind']): Promise<ChannelError> {
-  const err = await p.then(() => null, (e: unknown) => e);
+  const err = await p.then(
+    () => null,
+    (e: unknown) => e,
+  );
   expect(err).toBeInstanceOf(ChannelError);
   expect((err as ChannelError).kind).toBe(kind);
   return err as ChannelError;
@@ -103,8 +114,16 @@ describe('deliveroo auth', () => {
 
   it('bad client secret or unknown client -> auth', async () => {
     const { credentials } = newSite(items(1));
-    for (const creds of [{ ...credentials, client_secret: 'wrong' }, { client_id: 'nobody', client_secret: 'x' }]) {
-      const adapter = openAdapter(deliverooChannel, { channelId: 'ch_bad', baseUrl: base, credentials: creds, settings: { brand_id: 'brand-a', site_id: 'x', menu_id: 'm' } });
+    for (const creds of [
+      { ...credentials, client_secret: 'wrong' },
+      { client_id: 'nobody', client_secret: 'x' },
+    ]) {
+      const adapter = openAdapter(deliverooChannel, {
+        channelId: 'ch_bad',
+        baseUrl: base,
+        credentials: creds,
+        settings: { brand_id: 'brand-a', site_id: 'x', menu_id: 'm' },
+      });
       const err = await expectChannelError(adapter.testConnection(), 'auth');
       expect(err.status).toBe(401);
     }
@@ -157,7 +176,10 @@ describe('deliveroo listings and pushes', () => {
   it('readListings returns only the asked items', async () => {
     const { adapter } = newSite([...items(2), { sku: 'SKU-X', name: 'Gone', qty: 0 }]);
     const got = await adapter.readListings([{ externalId: 'item-3' }, { externalId: 'item-1' }]);
-    expect(got.map((l) => [l.externalId, l.available]).sort()).toEqual([['item-1', true], ['item-3', false]]);
+    expect(got.map((l) => [l.externalId, l.available]).sort()).toEqual([
+      ['item-1', true],
+      ['item-3', false],
+    ]);
   });
 
   it('pushLevels sets availability on the emulator and returns ok with the pushed qty', async () => {
@@ -210,7 +232,13 @@ describe('deliveroo listings and pushes', () => {
 
   it('has no compare-and-set: no versions, isNewer only over nothing', () => {
     const { adapter } = newSite(items(1));
-    expect(adapter.capabilities).toMatchObject({ quantityModel: 'availability', compareAndSet: false, defaultSalesSource: 'orders', webhooks: true, maxPushBatch: 100 });
+    expect(adapter.capabilities).toMatchObject({
+      quantityModel: 'availability',
+      compareAndSet: false,
+      defaultSalesSource: 'orders',
+      webhooks: true,
+      maxPushBatch: 100,
+    });
     expect(adapter.isNewer(null, null)).toBe(true);
     expect(adapter.isNewer('x', 'y')).toBe(false);
   });
@@ -279,7 +307,15 @@ describe('deliveroo webhooks', () => {
     expect(h['x-deliveroo-hmac-sha256']).toBe(createHmac('sha256', WEBHOOK_SECRET).update(`${guid} `).update(hook!.rawBody).digest('hex'));
     expect(deliverooWebhook.verify(hook!, CREDS, new Date())).toEqual({ ok: true });
     expect(deliverooWebhook.parse(hook!)).toEqual([
-      { kind: 'order', effect: 'sale', externalEventId: `order:${order.id}:new`, occurredAt: order.status_log[0]!.at, orderId: order.id, lines: [{ sku: 'SKU-2', qty: 2 }], externalLocationId: id },
+      {
+        kind: 'order',
+        effect: 'sale',
+        externalEventId: `order:${order.id}:new`,
+        occurredAt: order.status_log[0]!.at,
+        orderId: order.id,
+        lines: [{ sku: 'SKU-2', qty: 2 }],
+        externalLocationId: id,
+      },
     ]);
     expect(emu.spec.state(emu.accounts.get(id)!).every((s) => s.available)).toBe(true);
   });
@@ -321,12 +357,20 @@ describe('deliveroo webhooks', () => {
   });
 
   it('legacy new_order is signed over guid + " \\n " + body and counts as the same sale', () => {
-    const body = Buffer.from(JSON.stringify({ event: 'new_order', location_id: 'site-L', order: { id: 'gb:abc', display_id: '12', items: [{ pos_item_id: 'SKU-9', quantity: 1 }] } }));
+    const body = Buffer.from(
+      JSON.stringify({ event: 'new_order', location_id: 'site-L', order: { id: 'gb:abc', display_id: '12', items: [{ pos_item_id: 'SKU-9', quantity: 1 }] } }),
+    );
     const sign = (sep: string) => createHmac('sha256', WEBHOOK_SECRET).update(`g-1${sep}`).update(body).digest('hex');
-    const req = (sig: string): IncomingWebhook => ({ headers: { 'x-deliveroo-sequence-guid': 'g-1', 'x-deliveroo-hmac-sha256': sig }, rawBody: body, url: hookUrl });
+    const req = (sig: string): IncomingWebhook => ({
+      headers: { 'x-deliveroo-sequence-guid': 'g-1', 'x-deliveroo-hmac-sha256': sig },
+      rawBody: body,
+      url: hookUrl,
+    });
     expect(deliverooWebhook.verify(req(sign(' \n ')), CREDS, new Date())).toEqual({ ok: true });
     expect(deliverooWebhook.verify(req(sign(' ')), CREDS, new Date())).toEqual({ ok: false, reason: 'bad_signature' });
-    expect(deliverooWebhook.parse(req(sign(' \n ')))).toMatchObject([{ kind: 'order', effect: 'sale', externalEventId: 'order:gb:abc:new', lines: [{ sku: 'SKU-9', qty: 1 }], externalLocationId: 'site-L' }]);
+    expect(deliverooWebhook.parse(req(sign(' \n ')))).toMatchObject([
+      { kind: 'order', effect: 'sale', externalEventId: 'order:gb:abc:new', lines: [{ sku: 'SKU-9', qty: 1 }], externalLocationId: 'site-L' },
+    ]);
   });
 
   it('malformed bodies throw WebhookParseError; unknown events are ignored', () => {
@@ -334,8 +378,12 @@ describe('deliveroo webhooks', () => {
     expect(() => deliverooWebhook.parse(req('{"event":"order.new",'))).toThrow(WebhookParseError);
     expect(() => deliverooWebhook.parse(req('[1]'))).toThrow(WebhookParseError);
     expect(() => deliverooWebhook.parse(req('{"event":"order.new","body":{"order":{"items":[]}}}'))).toThrow(WebhookParseError);
-    expect(() => deliverooWebhook.parse(req('{"event":"order.new","body":{"order":{"id":"gb:1","items":[{"pos_item_id":"A","quantity":0}]}}}'))).toThrow(WebhookParseError);
-    expect(deliverooWebhook.parse(req('{"event":"rider.status_update","body":{}}'))).toMatchObject([{ kind: 'ignored', externalEventId: 'rider.status_update:g-2' }]);
+    expect(() => deliverooWebhook.parse(req('{"event":"order.new","body":{"order":{"id":"gb:1","items":[{"pos_item_id":"A","quantity":0}]}}}'))).toThrow(
+      WebhookParseError,
+    );
+    expect(deliverooWebhook.parse(req('{"event":"rider.status_update","body":{}}'))).toMatchObject([
+      { kind: 'ignored', externalEventId: 'rider.status_update:g-2' },
+    ]);
   });
 
   it('duplicateRate=1 delivers the same event twice with the same key and guid', async () => {

@@ -99,7 +99,17 @@ export const deliverooWebhook: WebhookHandler = {
     // Dedupe keys are order id + transition, not the sequence guid: a sale is counted once even if
     // it arrives as both order.new and a legacy new_order, or is re-sent under a new guid.
     if (event === 'order.new' || event === 'new_order') {
-      return [{ kind: 'order', effect: 'sale', externalEventId: `order:${orderId}:new`, occurredAt: statusAt(order, 'placed'), orderId, lines: orderLines(order, true), externalLocationId }];
+      return [
+        {
+          kind: 'order',
+          effect: 'sale',
+          externalEventId: `order:${orderId}:new`,
+          occurredAt: statusAt(order, 'placed'),
+          orderId,
+          lines: orderLines(order, true),
+          externalLocationId,
+        },
+      ];
     }
     const status = event === 'cancel_order' ? 'canceled' : order.status;
     if (typeof status !== 'string') throw new WebhookParseError('order.status missing');
@@ -107,8 +117,25 @@ export const deliverooWebhook: WebhookHandler = {
     // stock comes back like a cancel. Both share one key so an order is given back at most once.
     if (status === 'canceled' || status === 'rejected') {
       // GUESS: status_update carries the full order (items included), like order.new; the docs show one body shape.
-      return [{ kind: 'order', effect: 'cancel', externalEventId: `order:${orderId}:canceled`, occurredAt: statusAt(order, status), orderId, lines: orderLines(order, false), externalLocationId }];
+      return [
+        {
+          kind: 'order',
+          effect: 'cancel',
+          externalEventId: `order:${orderId}:canceled`,
+          occurredAt: statusAt(order, status),
+          orderId,
+          lines: orderLines(order, false),
+          externalLocationId,
+        },
+      ];
     }
-    return [{ kind: 'ignored', externalEventId: `order:${orderId}:${status}`, occurredAt: statusAt(order, status), reason: `order status ${status} does not move stock` }];
+    return [
+      {
+        kind: 'ignored',
+        externalEventId: `order:${orderId}:${status}`,
+        occurredAt: statusAt(order, status),
+        reason: `order status ${status} does not move stock`,
+      },
+    ];
   },
 };

@@ -11,11 +11,28 @@
 //    (webhook or pollEvents) and moves the ledger; the next push then converges.
 // Two pushes on the same listing racing each other WOULD double-apply, so this adapter runs its
 // pushes one at a time; across processes the engine's per-channel queue must serialise them.
-import { ChannelError, type ChannelAdapter, type ChannelConnection, type InboundEvent, type PushRequest, type PushResult, type RemoteListing } from '../contract.ts';
+import {
+  ChannelError,
+  type ChannelAdapter,
+  type ChannelConnection,
+  type InboundEvent,
+  type PushRequest,
+  type PushResult,
+  type RemoteListing,
+} from '../contract.ts';
 import { trimBase } from '../adapter-kit.ts';
 import { basicAuth, httpCall, parseRetryAfter, type HttpResult } from '../http-client.ts';
 import type { EposnowSettings } from './settings.ts';
-import { EPOSNOW_CAPABILITIES, PAGE_SIZE, stockLevel, transactionToEvents, type V4Location, type V4Product, type V4StockChange, type V4StockRow } from './model.ts';
+import {
+  EPOSNOW_CAPABILITIES,
+  PAGE_SIZE,
+  stockLevel,
+  transactionToEvents,
+  type V4Location,
+  type V4Product,
+  type V4StockChange,
+  type V4StockRow,
+} from './model.ts';
 
 // GUESS: the throttle's status is unconfirmed; clients match this text, so we do too on any status.
 const THROTTLE_TEXT = /maximum API limit|API Limit Exceeded/i;
@@ -190,7 +207,8 @@ export class EposnowAdapter implements ChannelAdapter {
     for (const [index, req] of reqs.entries()) {
       const productId = Number(req.externalId);
       const locationId = await this.refLocation(req);
-      if (!Number.isInteger(productId) || !Number.isInteger(locationId)) failed(index, `not an Epos Now product/location id: ${req.externalId}@${req.externalLocationId ?? ''}`);
+      if (!Number.isInteger(productId) || !Number.isInteger(locationId))
+        failed(index, `not an Epos Now product/location id: ${req.externalId}@${req.externalLocationId ?? ''}`);
       else if (!Number.isInteger(req.qty) || req.qty < 0) failed(index, `quantity must be a whole number >= 0, got ${req.qty}`);
       else {
         // Two deltas from one read would double-apply: only the last request per listing is written.
@@ -204,7 +222,10 @@ export class EposnowAdapter implements ChannelAdapter {
     const adds: Array<[Entry, V4StockChange]> = [];
     const removes: Array<[Entry, V4StockChange]> = [];
     for (const [loc, entries] of byLocation) {
-      const levels = await this.levelsAt(loc, entries.map((e) => e.productId));
+      const levels = await this.levelsAt(
+        loc,
+        entries.map((e) => e.productId),
+      );
       for (const e of entries) {
         const current = levels.get(e.productId);
         if (current === undefined) {
@@ -225,7 +246,11 @@ export class EposnowAdapter implements ChannelAdapter {
   /** One call for the whole list; a 4xx rejects all of it, so then each is retried alone to find the bad one. */
   private async postChanges(kind: 'Add' | 'Remove', list: Array<[Entry, V4StockChange]>, failed: (i: number, error: string) => void): Promise<void> {
     if (list.length === 0) return;
-    const res = await this.send('POST', `/api/v4/ProductStock/${kind}`, list.map(([, c]) => c));
+    const res = await this.send(
+      'POST',
+      `/api/v4/ProductStock/${kind}`,
+      list.map(([, c]) => c),
+    );
     if (res.status < 300) return;
     if (list.length === 1) {
       failed(list[0]![0].index, `ProductStock/${kind} -> ${res.status}: ${res.text.slice(0, 200)}`);

@@ -50,12 +50,19 @@ async function control(path: string, body: unknown): Promise<Record<string, any>
 }
 const level = (id: string) => emu.spec.state(emu.accounts.get('main')!).find((s) => s.externalId === id)!.qty ?? NaN;
 async function rejection(p: Promise<unknown>): Promise<ChannelError> {
-  const err = await p.then(() => null, (e: unknown) => e);
+  const err = await p.then(
+    () => null,
+    (e: unknown) => e,
+  );
   expect(err).toBeInstanceOf(ChannelError);
   return err as ChannelError;
 }
 function signed(body: string, ts = Math.floor(Date.now() / 1000)): IncomingWebhook {
-  return { headers: { 'x-epos-timestamp': String(ts), 'x-epos-signature': signEposWebhook(WEBHOOK_SECRET, ts, body) }, rawBody: Buffer.from(body), url: 'http://x/webhooks/eposnow/ch_epos' };
+  return {
+    headers: { 'x-epos-timestamp': String(ts), 'x-epos-signature': signEposWebhook(WEBHOOK_SECRET, ts, body) },
+    rawBody: Buffer.from(body),
+    url: 'http://x/webhooks/eposnow/ch_epos',
+  };
 }
 
 beforeAll(async () => {
@@ -98,7 +105,14 @@ describe('eposnow adapter', () => {
     expect(pages).toEqual([200, 200, 50]);
     expect(all).toHaveLength(450);
     // Item 7 was seeded as batches 3 + 4 at location 4501.
-    expect(all.find((l) => l.externalId === '1007')).toEqual({ externalId: '1007', externalLocationId: '4501', sku: 'SKU-7', name: 'Item 7', qty: 7, version: null });
+    expect(all.find((l) => l.externalId === '1007')).toEqual({
+      externalId: '1007',
+      externalLocationId: '4501',
+      sku: 'SKU-7',
+      name: 'Item 7',
+      qty: 7,
+      version: null,
+    });
     const other = [];
     for await (const page of adapter(MAIN, { location_id: '4502' }).listListings()) other.push(...page);
     expect(other.find((l) => l.externalId === '1007')?.qty).toBe(0);
@@ -132,7 +146,10 @@ describe('eposnow adapter', () => {
     ]);
     expect(res[3]).toMatchObject({ listingId: 'l4', outcome: 'failed', retryable: false });
     expect([level('1010'), level('1011'), level('1012')]).toEqual([25, 4, 12]);
-    expect(writes.map((w) => [w.externalId, w.qty]).sort()).toEqual([['1010', 25], ['1011', 4]]);
+    expect(writes.map((w) => [w.externalId, w.qty]).sort()).toEqual([
+      ['1010', 25],
+      ['1011', 4],
+    ]);
   });
 
   it('a till sale between our read and our write is kept (relative write, no lost sale)', async () => {
@@ -232,7 +249,10 @@ describe('eposnow webhooks and polling', () => {
     const tampered = { ...hook, rawBody: Buffer.from(hook.rawBody.toString().replace('"Quantity":2', '"Quantity":1')) };
     expect(handler.verify(tampered, creds, new Date())).toEqual({ ok: false, reason: 'bad_signature' });
     expect(handler.verify(hook, { webhook_secret: 'other' }, new Date())).toEqual({ ok: false, reason: 'bad_signature' });
-    expect(handler.verify({ ...hook, headers: { 'x-epos-timestamp': hook.headers['x-epos-timestamp'] } }, creds, new Date())).toEqual({ ok: false, reason: 'missing_signature' });
+    expect(handler.verify({ ...hook, headers: { 'x-epos-timestamp': hook.headers['x-epos-timestamp'] } }, creds, new Date())).toEqual({
+      ok: false,
+      reason: 'missing_signature',
+    });
     // Correctly signed, but ten minutes late (or early): a replay.
     const old = signed(hook.rawBody.toString(), Math.floor(Date.now() / 1000) - 600);
     expect(handler.verify(old, creds, new Date())).toEqual({ ok: false, reason: 'stale_timestamp' });
@@ -242,9 +262,25 @@ describe('eposnow webhooks and polling', () => {
   it('malformed bodies throw WebhookParseError; refunds become cancel events', () => {
     expect(() => handler.parse(signed('{not json'))).toThrow(WebhookParseError);
     expect(() => handler.parse(signed('{"Id":"x"}'))).toThrow(WebhookParseError);
-    const refund = JSON.stringify({ Id: 5, DateTime: '2026-01-02T10:00:00', LocationId: 4501, TransactionItems: [{ ProductId: 1001, Quantity: -1 }, { ProductId: null, Quantity: 1 }] });
+    const refund = JSON.stringify({
+      Id: 5,
+      DateTime: '2026-01-02T10:00:00',
+      LocationId: 4501,
+      TransactionItems: [
+        { ProductId: 1001, Quantity: -1 },
+        { ProductId: null, Quantity: 1 },
+      ],
+    });
     expect(handler.parse(signed(refund))).toEqual([
-      { kind: 'order', externalEventId: 'txn:5:return', occurredAt: '2026-01-02T10:00:00.000Z', effect: 'cancel', orderId: '5', lines: [{ externalId: '1001', qty: 1 }], externalLocationId: '4501' },
+      {
+        kind: 'order',
+        externalEventId: 'txn:5:return',
+        occurredAt: '2026-01-02T10:00:00.000Z',
+        effect: 'cancel',
+        orderId: '5',
+        lines: [{ externalId: '1001', qty: 1 }],
+        externalLocationId: '4501',
+      },
     ]);
   });
 

@@ -5,7 +5,13 @@
 import { createHash } from 'node:crypto';
 import { chunk, trimBase } from '../adapter-kit.ts';
 import {
-  ChannelError, type ChannelAdapter, type ChannelCapabilities, type ChannelConnection, type PushRequest, type PushResult, type RemoteListing,
+  ChannelError,
+  type ChannelAdapter,
+  type ChannelCapabilities,
+  type ChannelConnection,
+  type PushRequest,
+  type PushResult,
+  type RemoteListing,
 } from '../contract.ts';
 import { httpCall } from '../http-client.ts';
 import type { ShopifySettings } from './settings.ts';
@@ -57,14 +63,25 @@ const SET = `mutation StockClerkSet($input: InventorySetQuantitiesInput!, $locat
   }
 }`;
 
-interface Quantities { quantities: Array<{ name: string; quantity: number | null }> }
-interface LevelsData {
-  location: { inventoryLevels: { nodes: Array<Quantities & { updatedAt: string; item: { id: string; sku: string | null } }>; pageInfo: { hasNextPage: boolean; endCursor: string | null } } } | null;
+interface Quantities {
+  quantities: Array<{ name: string; quantity: number | null }>;
 }
-interface ReadData { nodes: Array<{ id?: string; sku?: string | null; inventoryLevel?: (Quantities & { updatedAt: string }) | null } | null> }
+interface LevelsData {
+  location: {
+    inventoryLevels: {
+      nodes: Array<Quantities & { updatedAt: string; item: { id: string; sku: string | null } }>;
+      pageInfo: { hasNextPage: boolean; endCursor: string | null };
+    };
+  } | null;
+}
+interface ReadData {
+  nodes: Array<{ id?: string; sku?: string | null; inventoryLevel?: (Quantities & { updatedAt: string }) | null } | null>;
+}
 interface SetData {
   inventorySetQuantities: {
-    inventoryAdjustmentGroup: { changes: Array<{ name: string; quantityAfterChange: number | null; item: { id: string; inventoryLevel: { updatedAt: string } | null } }> } | null;
+    inventoryAdjustmentGroup: {
+      changes: Array<{ name: string; quantityAfterChange: number | null; item: { id: string; inventoryLevel: { updatedAt: string } | null } }>;
+    } | null;
     userErrors: Array<{ code: string | null; field: string[] | null; message: string }>;
   };
 }
@@ -149,7 +166,13 @@ export class ShopifyAdapter implements ChannelAdapter {
 
   private async gql<T>(query: string, variables: Record<string, unknown>, cost = 1): Promise<T> {
     await this.pace(cost);
-    const res = await httpCall({ method: 'POST', url: this.url, headers: { 'X-Shopify-Access-Token': this.token }, body: { query, variables }, timeoutMs: this.timeoutMs });
+    const res = await httpCall({
+      method: 'POST',
+      url: this.url,
+      headers: { 'X-Shopify-Access-Token': this.token },
+      body: { query, variables },
+      timeoutMs: this.timeoutMs,
+    });
     const body = res.json<GqlBody<T>>();
     const ts = body.extensions?.cost?.throttleStatus;
     if (ts?.currentlyAvailable !== undefined && ts.restoreRate) {
@@ -172,7 +195,12 @@ export class ShopifyAdapter implements ChannelAdapter {
       if (!data.location) throw new ChannelError('permanent', `Shopify location ${loc} not found`);
       const page = data.location.inventoryLevels;
       yield page.nodes.map((n) => ({
-        externalId: n.item.id, externalLocationId: loc, sku: n.item.sku ?? null, name: null, qty: available(n), version: n.updatedAt,
+        externalId: n.item.id,
+        externalLocationId: loc,
+        sku: n.item.sku ?? null,
+        name: null,
+        qty: available(n),
+        version: n.updatedAt,
       }));
       after = page.pageInfo.hasNextPage ? page.pageInfo.endCursor : null;
     } while (after);
@@ -229,7 +257,10 @@ export class ShopifyAdapter implements ChannelAdapter {
           return { inventoryItemId: r.externalId, locationId: loc, quantity: r.qty, changeFromQuantity: r.known.qty ?? null };
         }),
       };
-      const key = batchKey(pending.map((i) => (reqs[i] as PushRequest).idempotencyKey), input);
+      const key = batchKey(
+        pending.map((i) => (reqs[i] as PushRequest).idempotencyKey),
+        input,
+      );
       const payload = (await this.gql<SetData>(SET, { input, locationId: loc, idempotencyKey: key }, SET_COST)).inventorySetQuantities;
 
       const stale: number[] = [];
@@ -240,7 +271,8 @@ export class ShopifyAdapter implements ChannelAdapter {
         if (i === undefined) {
           // Whole-mutation errors (reason, idempotency): nothing applied for anyone in this call.
           const retryable = e.code === 'IDEMPOTENCY_CONCURRENT_REQUEST';
-          for (const j of pending) results[j] ??= { listingId: (reqs[j] as PushRequest).listingId, outcome: 'failed', error: `${e.code}: ${e.message}`, retryable };
+          for (const j of pending)
+            results[j] ??= { listingId: (reqs[j] as PushRequest).listingId, outcome: 'failed', error: `${e.code}: ${e.message}`, retryable };
           return;
         }
         rejected.add(i);
@@ -258,19 +290,23 @@ export class ShopifyAdapter implements ChannelAdapter {
       for (const i of rest) {
         const r = reqs[i] as PushRequest;
         const c = changed.get(r.externalId);
-        if (c?.item.inventoryLevel) results[i] = { listingId: r.listingId, outcome: 'ok', qty: c.quantityAfterChange ?? r.qty, version: c.item.inventoryLevel.updatedAt };
+        if (c?.item.inventoryLevel)
+          results[i] = { listingId: r.listingId, outcome: 'ok', qty: c.quantityAfterChange ?? r.qty, version: c.item.inventoryLevel.updatedAt };
         else unseen.push(i);
       }
       // No change row: Shopify already held the value, so the version must be read.
       if (unseen.length > 0) await this.settleFromRead(loc, reqs, unseen, results, false);
       return;
     }
-    for (const i of pending) results[i] ??= { listingId: (reqs[i] as PushRequest).listingId, outcome: 'failed', error: 'rejected in every resubmission', retryable: true };
+    for (const i of pending)
+      results[i] ??= { listingId: (reqs[i] as PushRequest).listingId, outcome: 'failed', error: 'rejected in every resubmission', retryable: true };
   }
 
   /** Fresh read for entries whose outcome the mutation did not settle: stale CAS, or no-op sets. */
   private async settleFromRead(loc: string, reqs: PushRequest[], idx: number[], results: PushResult[], casFailed: boolean): Promise<void> {
-    const fresh = new Map((await this.readListings(idx.map((i) => ({ externalId: (reqs[i] as PushRequest).externalId, externalLocationId: loc })))).map((l) => [l.externalId, l]));
+    const fresh = new Map(
+      (await this.readListings(idx.map((i) => ({ externalId: (reqs[i] as PushRequest).externalId, externalLocationId: loc })))).map((l) => [l.externalId, l]),
+    );
     for (const i of idx) {
       const r = reqs[i] as PushRequest;
       const remote = fresh.get(r.externalId);

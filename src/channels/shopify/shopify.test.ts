@@ -11,7 +11,10 @@ import { openAdapter } from '../registry.ts';
 const SECRET = 'shpss_test_secret';
 const creds = { webhook_secret: SECRET };
 
-interface Captured { headers: Record<string, string | string[] | undefined>; rawBody: Buffer }
+interface Captured {
+  headers: Record<string, string | string[] | undefined>;
+  rawBody: Buffer;
+}
 
 let emu: Emulator<ShopifyAccount>;
 let plus: Emulator<ShopifyAccount>; // Plus-plan restore rate: keeps the paging test fast
@@ -61,11 +64,21 @@ function adapter(acc: ShopifyAccount, settings: Record<string, unknown> = {}, on
 
 function req(acc: ShopifyAccount, i: number, qty: number, knownQty: number | null): PushRequest {
   const item = acc.items[i]!;
-  return { listingId: `lst_${item.num}`, externalId: item.gid, externalLocationId: LOCATION_GID, qty, known: { qty: knownQty, version: null }, idempotencyKey: `k_${item.num}_${qty}` };
+  return {
+    listingId: `lst_${item.num}`,
+    externalId: item.gid,
+    externalLocationId: LOCATION_GID,
+    qty,
+    known: { qty: knownQty, version: null },
+    idempotencyKey: `k_${item.num}_${qty}`,
+  };
 }
 
 async function expectChannelError(p: Promise<unknown>, kind: ChannelError['kind']): Promise<ChannelError> {
-  const err = await p.then(() => null, (e: unknown) => e);
+  const err = await p.then(
+    () => null,
+    (e: unknown) => e,
+  );
   expect(err).toBeInstanceOf(ChannelError);
   expect((err as ChannelError).kind).toBe(kind);
   return err as ChannelError;
@@ -125,7 +138,12 @@ describe('shopify adapter over HTTP', () => {
     const res = await a.pushLevels([req(acc, 0, 4, 10), req(acc, 1, 0, 10)]);
     emu.events.off('write', onWrite);
     expect(res.map((r) => r.outcome)).toEqual(['ok', 'ok']);
-    expect(emu.spec.state(acc).slice(0, 2).map((s) => s.qty)).toEqual([4, 0]);
+    expect(
+      emu.spec
+        .state(acc)
+        .slice(0, 2)
+        .map((s) => s.qty),
+    ).toEqual([4, 0]);
     expect(writes.map((w) => w.qty)).toEqual([4, 0]);
     const read = await a.readListings([{ externalId: acc.items[0]!.gid }, { externalId: acc.items[1]!.gid }]);
     expect(res[0]).toMatchObject({ outcome: 'ok', qty: 4, version: read[0]!.version });
@@ -149,7 +167,12 @@ describe('shopify adapter over HTTP', () => {
     const res = await adapter(acc).pushLevels([req(acc, 0, 9, 10), req(acc, 1, 8, 10)]);
     expect(res[0]).toMatchObject({ outcome: 'stale', remote: { externalId: acc.items[0]!.gid, qty: 7 } });
     expect(res[1]).toMatchObject({ outcome: 'ok', qty: 8 });
-    expect(emu.spec.state(acc).slice(0, 2).map((s) => s.qty)).toEqual([7, 8]);
+    expect(
+      emu.spec
+        .state(acc)
+        .slice(0, 2)
+        .map((s) => s.qty),
+    ).toEqual([7, 8]);
   });
 
   it('an unknown compare value (null) overwrites; an unknown item fails alone', async () => {
@@ -185,7 +208,10 @@ describe('shopify adapter over HTTP', () => {
     expect(other.data.inventorySetQuantities.userErrors[0].code).toBe('IDEMPOTENCY_KEY_PARAMETER_MISMATCH');
     const noKey = SET_DOC.replace(' @idempotent(key: "fixed-key-1")', '');
     const badReason = await graphql(acc, noKey, { input: { name: 'available', reason: 'because', quantities: [q(7)] } });
-    expect(badReason.data.inventorySetQuantities).toMatchObject({ inventoryAdjustmentGroup: null, userErrors: [{ code: 'INVALID_REASON', field: ['input', 'reason'] }] });
+    expect(badReason.data.inventorySetQuantities).toMatchObject({
+      inventoryAdjustmentGroup: null,
+      userErrors: [{ code: 'INVALID_REASON', field: ['input', 'reason'] }],
+    });
     const tooMany = await graphql(acc, noKey, { input: { name: 'available', reason: 'correction', quantities: Array.from({ length: 251 }, () => q(1)) } });
     expect(tooMany.errors[0].extensions.code).toBe('MAX_INPUT_SIZE_EXCEEDED');
     expect(emu.spec.state(acc)[0]!.qty).toBe(5);
@@ -213,7 +239,8 @@ describe('shopify adapter over HTTP', () => {
     const acc = account();
     emu.knobs.throttleRate = 1;
     const res = await fetch(`${emu.url}/admin/api/2026-01/graphql.json`, {
-      method: 'POST', headers: { 'content-type': 'application/json', 'x-shopify-access-token': acc.credentials.access_token ?? '' },
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-shopify-access-token': acc.credentials.access_token ?? '' },
       body: JSON.stringify({ query: '{ shop { name } }' }),
     });
     expect(res.status).toBe(200);
@@ -224,7 +251,9 @@ describe('shopify adapter over HTTP', () => {
 
   it('an HTTP 429 with Retry-After is also rate_limited', async () => {
     const app = Fastify();
-    app.post('/admin/api/2026-01/graphql.json', async (_req, reply) => reply.code(429).header('retry-after', '2').send({ errors: 'Exceeded 2 calls per second for api client.' }));
+    app.post('/admin/api/2026-01/graphql.json', async (_req, reply) =>
+      reply.code(429).header('retry-after', '2').send({ errors: 'Exceeded 2 calls per second for api client.' }),
+    );
     const url = await app.listen({ port: 0, host: '127.0.0.1' });
     try {
       const a = openAdapter(shopifyChannel, { channelId: 'x', baseUrl: url, credentials: { access_token: 't' }, settings: {} });
@@ -263,17 +292,25 @@ describe('shopify webhooks', () => {
     expect(got.map((g) => g.headers['x-shopify-topic']).sort()).toEqual(['inventory_levels/update', 'orders/create']);
     for (const g of got) expect(handler.verify(incoming(g), creds, new Date())).toEqual({ ok: true });
     const order = handler.parse(incoming(got.find((g) => g.headers['x-shopify-topic'] === 'orders/create')!));
-    expect(order).toEqual([expect.objectContaining({
-      kind: 'order', effect: 'sale', orderId: `gid://shopify/Order/${sale.order_id}`, lines: [{ externalId: null, sku: 'SKU-2', qty: 2 }],
-    })]);
+    expect(order).toEqual([
+      expect.objectContaining({
+        kind: 'order',
+        effect: 'sale',
+        orderId: `gid://shopify/Order/${sale.order_id}`,
+        lines: [{ externalId: null, sku: 'SKU-2', qty: 2 }],
+      }),
+    ]);
     const level = handler.parse(incoming(got.find((g) => g.headers['x-shopify-topic'] === 'inventory_levels/update')!));
-    expect(level).toEqual([expect.objectContaining({
-      kind: 'level', level: expect.objectContaining({ externalId: acc.items[1]!.gid, externalLocationId: LOCATION_GID, qty: 8, version: sale.version }),
-    })]);
+    expect(level).toEqual([
+      expect.objectContaining({
+        kind: 'level',
+        level: expect.objectContaining({ externalId: acc.items[1]!.gid, externalLocationId: LOCATION_GID, qty: 8, version: sale.version }),
+      }),
+    ]);
     expect(order[0]!.externalEventId).not.toBe(level[0]!.externalEventId);
   });
 
-  it('echo: pushing N sends inventory_levels/update with N and the push\'s version', async () => {
+  it("echo: pushing N sends inventory_levels/update with N and the push's version", async () => {
     const acc = account();
     const [res] = await adapter(acc).pushLevels([req(acc, 2, 17, 10)]);
     expect(res).toMatchObject({ outcome: 'ok', qty: 17 });
@@ -316,20 +353,42 @@ describe('shopify webhooks', () => {
   });
 
   it('orders/cancelled gives back restocked lines only; unknown topics are ignored', () => {
-    const body = Buffer.from(JSON.stringify({
-      id: 77, cancelled_at: '2026-01-02T03:04:05Z',
-      line_items: [{ id: 1, sku: 'A', quantity: 2 }, { id: 2, sku: 'B', quantity: 1 }],
-      refunds: [{ restock: true, refund_line_items: [
-        { line_item_id: 1, quantity: 2, restock_type: 'cancel', location_id: 5 },
-        { line_item_id: 2, quantity: 1, restock_type: 'no_restock', location_id: 5 },
-      ] }],
-    }));
+    const body = Buffer.from(
+      JSON.stringify({
+        id: 77,
+        cancelled_at: '2026-01-02T03:04:05Z',
+        line_items: [
+          { id: 1, sku: 'A', quantity: 2 },
+          { id: 2, sku: 'B', quantity: 1 },
+        ],
+        refunds: [
+          {
+            restock: true,
+            refund_line_items: [
+              { line_item_id: 1, quantity: 2, restock_type: 'cancel', location_id: 5 },
+              { line_item_id: 2, quantity: 1, restock_type: 'no_restock', location_id: 5 },
+            ],
+          },
+        ],
+      }),
+    );
     const headers = { 'x-shopify-topic': 'orders/cancelled', 'x-shopify-event-id': 'ev-1' };
-    expect(handler.parse({ headers, rawBody: body, url: hookUrl })).toEqual([{
-      kind: 'order', externalEventId: 'ev-1', occurredAt: '2026-01-02T03:04:05Z', effect: 'cancel', orderId: 'gid://shopify/Order/77',
-      lines: [{ externalId: null, sku: 'A', qty: 2 }], externalLocationId: 'gid://shopify/Location/5',
-    }]);
-    const other = handler.parse({ headers: { 'x-shopify-topic': 'products/update', 'x-shopify-webhook-id': 'wh-9' }, rawBody: Buffer.from('{}'), url: hookUrl });
+    expect(handler.parse({ headers, rawBody: body, url: hookUrl })).toEqual([
+      {
+        kind: 'order',
+        externalEventId: 'ev-1',
+        occurredAt: '2026-01-02T03:04:05Z',
+        effect: 'cancel',
+        orderId: 'gid://shopify/Order/77',
+        lines: [{ externalId: null, sku: 'A', qty: 2 }],
+        externalLocationId: 'gid://shopify/Location/5',
+      },
+    ]);
+    const other = handler.parse({
+      headers: { 'x-shopify-topic': 'products/update', 'x-shopify-webhook-id': 'wh-9' },
+      rawBody: Buffer.from('{}'),
+      url: hookUrl,
+    });
     expect(other).toEqual([expect.objectContaining({ kind: 'ignored', externalEventId: 'wh-9' })]);
   });
 

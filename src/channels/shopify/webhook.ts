@@ -27,21 +27,29 @@ const OrderBody = z.looseObject({
   created_at: z.string().optional(),
   cancelled_at: z.string().nullable().optional(),
   location_id: id.nullable().optional(),
-  line_items: z.array(z.looseObject({
-    id,
-    sku: z.string().nullable().optional(),
-    quantity: z.number().int(),
-    gift_card: z.boolean().optional(),
-  })),
-  refunds: z.array(z.looseObject({
-    restock: z.boolean().optional(),
-    refund_line_items: z.array(z.looseObject({
-      line_item_id: id,
+  line_items: z.array(
+    z.looseObject({
+      id,
+      sku: z.string().nullable().optional(),
       quantity: z.number().int(),
-      restock_type: z.string().nullable().optional(),
-      location_id: id.nullable().optional(),
-    })),
-  })).optional(),
+      gift_card: z.boolean().optional(),
+    }),
+  ),
+  refunds: z
+    .array(
+      z.looseObject({
+        restock: z.boolean().optional(),
+        refund_line_items: z.array(
+          z.looseObject({
+            line_item_id: id,
+            quantity: z.number().int(),
+            restock_type: z.string().nullable().optional(),
+            location_id: id.nullable().optional(),
+          }),
+        ),
+      }),
+    )
+    .optional(),
 });
 type Order = z.infer<typeof OrderBody>;
 
@@ -93,7 +101,11 @@ function cancelEvents(o: Order, eventId: string, occurredAt: string): InboundEve
   return [...byLoc].map(([loc, lines]) => ({
     kind: 'order' as const,
     externalEventId: byLoc.size === 1 ? eventId : `${eventId}:${loc || 'none'}`,
-    occurredAt, effect: 'cancel' as const, orderId: orderGid(o), lines, externalLocationId: loc ? locationGid(loc) : null,
+    occurredAt,
+    effect: 'cancel' as const,
+    orderId: orderGid(o),
+    lines,
+    externalLocationId: loc ? locationGid(loc) : null,
   }));
 }
 
@@ -124,10 +136,20 @@ export const shopifyWebhook: WebhookHandler = {
 
     if (topic === 'inventory_levels/update') {
       const b = parseBody(LevelBody, req.rawBody, topic);
-      return [{
-        kind: 'level', externalEventId: eventId, occurredAt: b.updated_at,
-        level: { externalId: itemGid(b.inventory_item_id), externalLocationId: locationGid(b.location_id), sku: null, qty: b.available, version: b.updated_at },
-      }];
+      return [
+        {
+          kind: 'level',
+          externalEventId: eventId,
+          occurredAt: b.updated_at,
+          level: {
+            externalId: itemGid(b.inventory_item_id),
+            externalLocationId: locationGid(b.location_id),
+            sku: null,
+            qty: b.available,
+            version: b.updated_at,
+          },
+        },
+      ];
     }
     if (topic === 'orders/create') {
       const o = parseBody(OrderBody, req.rawBody, topic);

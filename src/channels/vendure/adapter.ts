@@ -10,7 +10,16 @@
 //   writes in flight for one variant, and a read-back that disagrees is reported as stale so the
 //   Sync agent pushes again; the Guardian repairs what other writers' races leave.
 import { chunk, trimBase } from '../adapter-kit.ts';
-import { ChannelError, type ChannelAdapter, type ChannelCapabilities, type ChannelConnection, type InboundEvent, type PushRequest, type PushResult, type RemoteListing } from '../contract.ts';
+import {
+  ChannelError,
+  type ChannelAdapter,
+  type ChannelCapabilities,
+  type ChannelConnection,
+  type InboundEvent,
+  type PushRequest,
+  type PushResult,
+  type RemoteListing,
+} from '../contract.ts';
 import { httpCall } from '../http-client.ts';
 import type { VendureSettings } from './settings.ts';
 import { movementEvents, VendureMovement } from './webhook.ts';
@@ -107,7 +116,12 @@ export class VendureAdapter implements ChannelAdapter {
   }
 
   private async login(): Promise<string> {
-    const res = await httpCall({ method: 'POST', url: this.url, body: { query: LOGIN, variables: { u: this.credentials.username ?? '', p: this.credentials.password ?? '' } }, timeoutMs: this.timeoutMs });
+    const res = await httpCall({
+      method: 'POST',
+      url: this.url,
+      body: { query: LOGIN, variables: { u: this.credentials.username ?? '', p: this.credentials.password ?? '' } },
+      timeoutMs: this.timeoutMs,
+    });
     const body = res.json<GqlBody<{ login: { __typename: string; errorCode?: string; message?: string } }>>();
     const r = body.data?.login;
     const t = res.headers['vendure-auth-token'];
@@ -131,7 +145,13 @@ export class VendureAdapter implements ChannelAdapter {
       const tok = await this.session(attempt > 0);
       let res;
       try {
-        res = await httpCall({ method: 'POST', url: this.url, headers: { authorization: `Bearer ${tok}` }, body: { query, variables }, timeoutMs: this.timeoutMs });
+        res = await httpCall({
+          method: 'POST',
+          url: this.url,
+          headers: { authorization: `Bearer ${tok}` },
+          body: { query, variables },
+          timeoutMs: this.timeoutMs,
+        });
       } catch (err) {
         // An expired session answers 401/403 on some setups: log in again once before giving up.
         if (err instanceof ChannelError && err.kind === 'auth' && attempt === 0) continue;
@@ -246,15 +266,19 @@ export class VendureAdapter implements ChannelAdapter {
     const results: PushResult[] = new Array<PushResult>(reqs.length);
     const valid: number[] = [];
     reqs.forEach((r, i) => {
-      if (!Number.isInteger(r.qty) || r.qty < 0) results[i] = { listingId: r.listingId, outcome: 'failed', error: `invalid quantity ${r.qty}`, retryable: false };
+      if (!Number.isInteger(r.qty) || r.qty < 0)
+        results[i] = { listingId: r.listingId, outcome: 'failed', error: `invalid quantity ${r.qty}`, retryable: false };
       else valid.push(i);
     });
     // The variants are claimed before the first await, so calls on one variant run in call order.
-    return this.locks.run(valid.map((i) => reqs[i]!.externalId), async () => {
-      const fallback = await this.stockLocation();
-      for (const part of chunk(valid, vendureCapabilities.maxPushBatch)) await this.pushChunk(reqs, part, results, fallback);
-      return results;
-    });
+    return this.locks.run(
+      valid.map((i) => reqs[i]!.externalId),
+      async () => {
+        const fallback = await this.stockLocation();
+        for (const part of chunk(valid, vendureCapabilities.maxPushBatch)) await this.pushChunk(reqs, part, results, fallback);
+        return results;
+      },
+    );
   }
 
   async pollEvents(cursor: string | null): Promise<{ events: InboundEvent[]; cursor: string | null }> {

@@ -15,6 +15,7 @@ export class VendureSession {
     this.url = url;
   }
 
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- a test client of an untyped GraphQL API: callers name T where they read fields
   async call<T = any>(query: string, variables: Record<string, unknown> = {}): Promise<T> {
     const res = await fetch(this.url, {
       method: 'POST',
@@ -31,7 +32,10 @@ export class VendureSession {
 
 export async function adminSession(v: VendureDevServer): Promise<VendureSession> {
   const s = new VendureSession(v.adminUrl);
-  const r = await s.call(`mutation($u:String!,$p:String!){ login(username:$u,password:$p){ __typename } }`, { u: v.superadmin.username, p: v.superadmin.password });
+  const r = await s.call(`mutation($u:String!,$p:String!){ login(username:$u,password:$p){ __typename } }`, {
+    u: v.superadmin.username,
+    p: v.superadmin.password,
+  });
   if (r.login.__typename !== 'CurrentUser') throw new Error(`admin login failed: ${r.login.__typename}`);
   return s;
 }
@@ -46,7 +50,10 @@ export interface VariantStock {
 export async function variantsBySku(admin: VendureSession): Promise<Map<string, VariantStock>> {
   const out = new Map<string, VariantStock>();
   for (let skip = 0; ; skip += 100) {
-    const r = await admin.call(`query($skip:Int!){ productVariants(options:{skip:$skip,take:100,sort:{id:ASC}}){ totalItems items{ id sku stockLevels{ stockLocationId stockOnHand stockAllocated } } } }`, { skip });
+    const r = await admin.call(
+      `query($skip:Int!){ productVariants(options:{skip:$skip,take:100,sort:{id:ASC}}){ totalItems items{ id sku stockLevels{ stockLocationId stockOnHand stockAllocated } } } }`,
+      { skip },
+    );
     for (const v of r.productVariants.items) {
       const l = v.stockLevels[0] ?? { stockOnHand: 0, stockAllocated: 0 };
       out.set(v.sku, { id: v.id, sku: v.sku, stockOnHand: l.stockOnHand, stockAllocated: l.stockAllocated });
@@ -82,7 +89,9 @@ export async function checkout(v: VendureDevServer, variantId: string, qty: numb
     { v: variantId, q: qty },
   );
   if (add.addItemToOrder.__typename !== 'Order') return { error: add.addItemToOrder.errorCode };
-  await shop.call(`mutation{ setCustomerForOrder(input:{emailAddress:"guest${Date.now()}${Math.random()}@example.com",firstName:"G",lastName:"Uest"}){ __typename } }`);
+  await shop.call(
+    `mutation{ setCustomerForOrder(input:{emailAddress:"guest${Date.now()}${Math.random()}@example.com",firstName:"G",lastName:"Uest"}){ __typename } }`,
+  );
   await shop.call(`mutation{ setOrderShippingAddress(input:{streetLine1:"1 Main St",countryCode:"GB"}){ __typename } }`);
   const methods = await shop.call(`{ eligibleShippingMethods{ id } }`);
   await shop.call(`mutation($id:[ID!]!){ setOrderShippingMethod(shippingMethodId:$id){ __typename } }`, { id: [methods.eligibleShippingMethods[0].id] });

@@ -97,7 +97,10 @@ export async function startVendureDev(opts: VendureDevOptions): Promise<VendureD
   const timeoutMs = opts.bootTimeoutMs ?? 120_000;
   let timer: NodeJS.Timeout | undefined;
   try {
-    await Promise.race([ready, new Promise((_, reject) => (timer = setTimeout(() => reject(new Error(`Vendure not READY in ${timeoutMs} ms: ${stderr}`)), timeoutMs)))]);
+    await Promise.race([
+      ready,
+      new Promise((_, reject) => (timer = setTimeout(() => reject(new Error(`Vendure not READY in ${timeoutMs} ms: ${stderr}`)), timeoutMs))),
+    ]);
   } catch (err) {
     await stop();
     throw err;

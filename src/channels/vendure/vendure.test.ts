@@ -53,13 +53,17 @@ describe('Vendure movements -> events', () => {
       { ...base, id: '14', type: 'ADJUSTMENT', quantity: -5, orderLineId: null, stockOnHand: 40, stockAllocated: 3 },
     ]);
     expect(events.map((e) => [e.externalEventId, e.kind === 'order' ? e.effect : e.kind])).toEqual([
-      ['movement:10', 'reserve'], ['movement:11', 'sale'], ['movement:12', 'release'], ['movement:13', 'cancel'], ['movement:14', 'level'],
+      ['movement:10', 'reserve'],
+      ['movement:11', 'sale'],
+      ['movement:12', 'release'],
+      ['movement:13', 'cancel'],
+      ['movement:14', 'level'],
     ]);
     expect(events[1]).toMatchObject({ consumesReservation: true, lines: [{ externalId: '7', sku: 'SKU-1-7', qty: 2 }], externalLocationId: '1' });
     expect(events[4]).toMatchObject({ level: { externalId: '7', externalLocationId: '1', qty: 37, version: '14' }, change: { delta: -5 } });
   });
 
-  it('refuses a body that is not the plugin\'s shape', () => {
+  it("refuses a body that is not the plugin's shape", () => {
     const req = (body: string) => ({ headers: {}, rawBody: Buffer.from(body), url: 'http://x/webhooks/vendure/ch_1' });
     expect(() => vendureWebhook.parse(req('not json'))).toThrow(/not JSON/);
     expect(() => vendureWebhook.parse(req('{"type":"stock.movements","data":{"movements":[{"id":"x"}]}}'))).toThrow(/unexpected body/);

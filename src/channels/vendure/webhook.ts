@@ -45,7 +45,14 @@ export function movementEvents(movements: VendureMovement[]): InboundEvent[] {
         kind: 'level',
         externalEventId,
         occurredAt,
-        level: { externalId: m.variantId, externalLocationId: loc, sku: m.sku ?? null, qty: m.stockOnHand - (m.stockAllocated ?? 0), version: m.id, raw: m.stockOnHand },
+        level: {
+          externalId: m.variantId,
+          externalLocationId: loc,
+          sku: m.sku ?? null,
+          qty: m.stockOnHand - (m.stockAllocated ?? 0),
+          version: m.id,
+          raw: m.stockOnHand,
+        },
         change: { delta: m.quantity },
       };
     }
@@ -69,7 +76,10 @@ export const vendureWebhook: WebhookHandler = {
     }
     const r = Body.safeParse(json);
     if (!r.success) throw new WebhookParseError(`unexpected body: ${r.error.issues.map((i) => `${i.path.join('.')} ${i.message}`).join('; ')}`);
-    if (r.data.type !== 'stock.movements') return [{ kind: 'ignored', externalEventId: `type:${r.data.type}:${Date.now()}`, occurredAt: new Date().toISOString(), reason: `type ${r.data.type} not used` }];
+    if (r.data.type !== 'stock.movements')
+      return [
+        { kind: 'ignored', externalEventId: `type:${r.data.type}:${Date.now()}`, occurredAt: new Date().toISOString(), reason: `type ${r.data.type} not used` },
+      ];
     return movementEvents(r.data.data.movements);
   },
 };

@@ -1,14 +1,7 @@
 // Wix Stores Catalog V3 inventory client. One listing = one inventory item (variant x location);
 // writes are absolute and compare-and-set on the item's `revision` (channel-apis.md section 2).
 import { chunk } from '../adapter-kit.ts';
-import {
-  type ChannelAdapter,
-  type ChannelCapabilities,
-  type ChannelConnection,
-  type PushRequest,
-  type PushResult,
-  type RemoteListing,
-} from '../contract.ts';
+import { type ChannelAdapter, type ChannelCapabilities, type ChannelConnection, type PushRequest, type PushResult, type RemoteListing } from '../contract.ts';
 import { httpCall } from '../http-client.ts';
 import type { WixSettings } from './settings.ts';
 
@@ -145,7 +138,8 @@ export class WixAdapter implements ChannelAdapter {
 
   async pushLevels(reqs: PushRequest[]): Promise<PushResult[]> {
     const results = new Map<string, PushResult>();
-    const failed = (r: PushRequest, error: string, retryable: boolean) => results.set(r.listingId, { listingId: r.listingId, outcome: 'failed', error, retryable });
+    const failed = (r: PushRequest, error: string, retryable: boolean) =>
+      results.set(r.listingId, { listingId: r.listingId, outcome: 'failed', error, retryable });
 
     // Without a known revision there is nothing to compare against: read it first.
     const unknown = reqs.filter((r) => r.known.version === null);

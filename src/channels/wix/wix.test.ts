@@ -135,13 +135,22 @@ describe('wix adapter', () => {
       { listingId: 'l1', outcome: 'ok', qty: 3, version: '2' },
       { listingId: 'l2', outcome: 'ok', qty: 0, version: '2' },
     ]);
-    expect(emu.spec.state(acc).slice(0, 2).map((s) => s.qty)).toEqual([3, 0]);
+    expect(
+      emu.spec
+        .state(acc)
+        .slice(0, 2)
+        .map((s) => s.qty),
+    ).toEqual([3, 0]);
     expect(writes).toEqual([a!.id, b!.id]);
   });
 
   it('a stale revision is not applied and comes back as stale with a fresh read', async () => {
     const c = acc.items[2]!;
-    await request(`${emu.url}/_control/accounts/acc1/set`, { method: 'POST', body: JSON.stringify({ externalId: c.id, qty: 7 }), headers: { 'content-type': 'application/json' } });
+    await request(`${emu.url}/_control/accounts/acc1/set`, {
+      method: 'POST',
+      body: JSON.stringify({ externalId: c.id, qty: 7 }),
+      headers: { 'content-type': 'application/json' },
+    });
     const [r] = await adapter().pushLevels([{ listingId: 'l3', externalId: c.id, qty: 20, known: { qty: 12, version: '1' }, idempotencyKey: 'k3' }]);
     expect(r).toMatchObject({ outcome: 'stale', remote: { externalId: c.id, qty: 7, version: '2' } });
     expect(c.quantity).toBe(7);
@@ -213,11 +222,15 @@ describe('wix adapter', () => {
 });
 
 describe('wix webhooks', () => {
-  it("a sale sends order_created and inventory_item_updated, signed so jose and our handler accept them", async () => {
+  it('a sale sends order_created and inventory_item_updated, signed so jose and our handler accept them', async () => {
     await emu.drain();
     received = [];
     const a = acc.items[0]!; // qty 3, revision 2 after the push test
-    const sale = await request(`${emu.url}/_control/accounts/acc1/sale`, { method: 'POST', body: JSON.stringify({ sku: 'SKU-A', qty: 2 }), headers: { 'content-type': 'application/json' } });
+    const sale = await request(`${emu.url}/_control/accounts/acc1/sale`, {
+      method: 'POST',
+      body: JSON.stringify({ sku: 'SKU-A', qty: 2 }),
+      headers: { 'content-type': 'application/json' },
+    });
     expect(await sale.body.json()).toMatchObject({ ok: true });
     await waitFor(() => (received.length >= 2 ? true : undefined));
     for (const w of received) {
@@ -291,7 +304,11 @@ describe('wix webhooks', () => {
     received = [];
     emu.knobs = { ...DEFAULT_KNOBS, duplicateRate: 1 };
     try {
-      await request(`${emu.url}/_control/accounts/acc1/set`, { method: 'POST', body: JSON.stringify({ sku: 'SKU-B', qty: 40 }), headers: { 'content-type': 'application/json' } });
+      await request(`${emu.url}/_control/accounts/acc1/set`, {
+        method: 'POST',
+        body: JSON.stringify({ sku: 'SKU-B', qty: 40 }),
+        headers: { 'content-type': 'application/json' },
+      });
       await waitFor(() => (received.length >= 2 ? true : undefined));
       await emu.drain();
     } finally {

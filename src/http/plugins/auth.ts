@@ -118,7 +118,8 @@ export function requireAuth(ctx: AppContext, limiter?: RateLimiter) {
     req.auth = auth;
     req.log = req.log.child({ tenant_id: auth.tenantId });
     // Keys spend their rate limit before anything else they could be refused for.
-    if (limiter && auth.actorType !== 'user') await limiter.take(auth.actorId, auth.actorType === 'platform_key' ? 'platform' : (auth.plan ?? 'standard'), reply);
+    if (limiter && auth.actorType !== 'user')
+      await limiter.take(auth.actorId, auth.actorType === 'platform_key' ? 'platform' : (auth.plan ?? 'standard'), reply);
     const need = requiredScope(req.method === 'HEAD' ? 'GET' : req.method, req.routeOptions.config?.openapi);
     if (need !== 'none' && !hasScope(auth.scopes, need)) {
       throw new ApiError(403, 'insufficient_scope', `This call needs the ${need} scope`, { required: need, granted: [...auth.scopes] });

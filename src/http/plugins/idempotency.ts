@@ -57,7 +57,9 @@ function canonical(v: unknown, depth = 0): string {
 }
 
 function requestHash(req: FastifyRequest): string {
-  return createHash('sha256').update(canonical([req.method, req.url, req.body ?? null])).digest('hex');
+  return createHash('sha256')
+    .update(canonical([req.method, req.url, req.body ?? null]))
+    .digest('hex');
 }
 
 const keyOf = (req: FastifyRequest, key: string): IdemKey => ({ tenantId: req.auth.tenantId, actorId: req.auth.actorId, key });
@@ -134,7 +136,11 @@ export function installIdempotency(app: FastifyInstance, ctx: AppContext): void 
         const v = reply.getHeader(h);
         if (typeof v === 'string') headers[h] = v;
       }
-      await finishKey(ctx.db, keyOf(req, r.key), r.token, { status: reply.statusCode, body: typeof payload === 'string' && payload !== '' ? payload : null, headers });
+      await finishKey(ctx.db, keyOf(req, r.key), r.token, {
+        status: reply.statusCode,
+        body: typeof payload === 'string' && payload !== '' ? payload : null,
+        headers,
+      });
     } else {
       // Also after a finishInTx whose transaction then rolled back: the row still holds our token.
       await releaseKey(ctx.db, keyOf(req, r.key), r.token);

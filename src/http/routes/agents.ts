@@ -41,8 +41,12 @@ export async function agentRoutes(app: FastifyInstance, ctx: AppContext): Promis
     async (req, reply) => reply.code(202).send(await write(ctx, req, 202, (tx, scope) => runGuardianNow(tx, scope))),
   );
 
-  app.get('/guardian/runs', doc({ summary: 'Guardian runs, newest first', tag: TAG, query: RunsQuery, responses: { 200: pageOf(GuardianRun) } }), async (req) => {
-    const q = parse(RunsQuery, req.query);
-    return listGuardianRuns(ctx.db, scopeOf(req), { channelId: q.channel_id }, { after: numberCursor(q.cursor), limit: q.limit });
-  });
+  app.get(
+    '/guardian/runs',
+    doc({ summary: 'Guardian runs, newest first', tag: TAG, query: RunsQuery, responses: { 200: pageOf(GuardianRun) } }),
+    async (req) => {
+      const q = parse(RunsQuery, req.query);
+      return listGuardianRuns(ctx.db, scopeOf(req), { channelId: q.channel_id }, { after: numberCursor(q.cursor), limit: q.limit });
+    },
+  );
 }

@@ -27,8 +27,12 @@ export async function alertRoutes(app: FastifyInstance, ctx: AppContext): Promis
   });
 
   // Acknowledging twice is harmless (200, unchanged); a resolved alert has nothing to acknowledge.
-  app.post('/alerts/:id/acknowledge', doc({ summary: 'Acknowledge an alert', tag: TAG, params: Params, etag: true, responses: { 200: Alert, 409: ErrorBody } }), async (req) => {
-    const id = pathId(req.params, 'alr', 'Alert');
-    return write(ctx, req, 200, (tx, scope) => acknowledgeAlert(tx, scope, id));
-  });
+  app.post(
+    '/alerts/:id/acknowledge',
+    doc({ summary: 'Acknowledge an alert', tag: TAG, params: Params, etag: true, responses: { 200: Alert, 409: ErrorBody } }),
+    async (req) => {
+      const id = pathId(req.params, 'alr', 'Alert');
+      return write(ctx, req, 200, (tx, scope) => acknowledgeAlert(tx, scope, id));
+    },
+  );
 }

@@ -22,13 +22,17 @@ const ListQuery = z.strictObject({
 });
 
 export async function auditLogRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {
-  app.get('/audit-log', doc({ summary: 'Who changed what, when, from which key or user', tag: 'audit', scope: 'admin', query: ListQuery, responses: { 200: pageOf(AuditEntry) } }), async (req) => {
-    const q = parse(ListQuery, req.query);
-    return listAuditLog(
-      ctx.db,
-      scopeOf(req),
-      { resourceId: q.resource_id, actorId: q.actor_id, action: q.action, since: q.since, until: q.until },
-      { after: numberCursor(q.cursor), limit: q.limit },
-    );
-  });
+  app.get(
+    '/audit-log',
+    doc({ summary: 'Who changed what, when, from which key or user', tag: 'audit', scope: 'admin', query: ListQuery, responses: { 200: pageOf(AuditEntry) } }),
+    async (req) => {
+      const q = parse(ListQuery, req.query);
+      return listAuditLog(
+        ctx.db,
+        scopeOf(req),
+        { resourceId: q.resource_id, actorId: q.actor_id, action: q.action, since: q.since, until: q.until },
+        { after: numberCursor(q.cursor), limit: q.limit },
+      );
+    },
+  );
 }

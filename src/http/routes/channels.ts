@@ -91,11 +91,15 @@ export async function channelRoutes(app: FastifyInstance, ctx: AppContext): Prom
     withUrl(req)(await channels.get(ctx.db, scopeOf(req), ctx.sealer, pathId(req.params, 'ch', 'Channel'))),
   );
 
-  app.patch('/channels/:id', doc({ summary: 'Update a channel', tag: TAG, params: Params, body: ChannelPatch, etag: true, responses: { 200: Channel } }), async (req) => {
-    const id = pathId(req.params, 'ch', 'Channel');
-    const b = parse(ChannelPatch, req.body);
-    return write(ctx, req, 200, async (tx, scope) => withUrl(req)(await channels.update(tx, scope, ctx.sealer, id, b)));
-  });
+  app.patch(
+    '/channels/:id',
+    doc({ summary: 'Update a channel', tag: TAG, params: Params, body: ChannelPatch, etag: true, responses: { 200: Channel } }),
+    async (req) => {
+      const id = pathId(req.params, 'ch', 'Channel');
+      const b = parse(ChannelPatch, req.body);
+      return write(ctx, req, 200, async (tx, scope) => withUrl(req)(await channels.update(tx, scope, ctx.sealer, id, b)));
+    },
+  );
 
   app.delete('/channels/:id', doc({ summary: 'Delete a channel and its listings', tag: TAG, params: Params, responses: { 204: null } }), async (req, reply) => {
     const id = pathId(req.params, 'ch', 'Channel');
@@ -104,12 +108,16 @@ export async function channelRoutes(app: FastifyInstance, ctx: AppContext): Prom
   });
 
   // A channel failure is an answer here (ok: false), never a 5xx.
-  app.post('/channels/:id/test', doc({ summary: 'Test the connection (a failure is ok: false)', tag: TAG, params: Params, responses: { 200: ChannelTest } }), async (req) => {
-    const id = pathId(req.params, 'ch', 'Channel');
-    const out = await channels.testConnection(ctx.db, scopeOf(req), ctx.channels, id);
-    if (!out.ok) req.log.info({ channel_id: id, kind: out.error.kind, err: out.error.message }, 'channel test failed');
-    return out;
-  });
+  app.post(
+    '/channels/:id/test',
+    doc({ summary: 'Test the connection (a failure is ok: false)', tag: TAG, params: Params, responses: { 200: ChannelTest } }),
+    async (req) => {
+      const id = pathId(req.params, 'ch', 'Channel');
+      const out = await channels.testConnection(ctx.db, scopeOf(req), ctx.channels, id);
+      if (!out.ok) req.log.info({ channel_id: id, kind: out.error.kind, err: out.error.message }, 'channel test failed');
+      return out;
+    },
+  );
 
   app.post('/channels/:id/pause', doc({ summary: 'Pause pushes', tag: TAG, params: Params, etag: true, responses: { 200: Channel } }), async (req) => {
     const id = pathId(req.params, 'ch', 'Channel');

@@ -75,7 +75,6 @@ export function requestOrigin(req: FastifyRequest): string {
   return `${req.protocol}://${req.host}`;
 }
 
-
 /** A body whose fields are all optional must still be an object (`{}`), not JSON null. */
 export function objectBody(body: unknown): unknown {
   if (body === null) throw new ApiError(400, 'validation_failed', 'The request is not valid', [{ path: '', message: 'expected an object, e.g. {}' }]);

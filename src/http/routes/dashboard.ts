@@ -93,10 +93,7 @@ export async function dashboardRoutes(app: FastifyInstance, ctx: AppContext): Pr
     return overview(ctx.db, scopeOf(req));
   });
 
-  app.get(
-    '/overview/activity',
-    doc({ summary: 'Sales and syncs per hour', tag: TAG, query: ActivityQuery, responses: { 200: Activity } }),
-    async (req) => {
+  app.get('/overview/activity', doc({ summary: 'Sales and syncs per hour', tag: TAG, query: ActivityQuery, responses: { 200: Activity } }), async (req) => {
     const q = parse(ActivityQuery, req.query);
     return activity(ctx.db, scopeOf(req), q.hours);
   });
@@ -105,13 +102,20 @@ export async function dashboardRoutes(app: FastifyInstance, ctx: AppContext): Pr
   // have no unique key to seek from.
   app.get(
     '/item-rows',
-    doc({ summary: "The dashboard's Items grid: levels, listings and sellable per item, searched and sorted on the server", tag: TAG, query: RowsQuery, responses: { 200: ItemRows } }),
+    doc({
+      summary: "The dashboard's Items grid: levels, listings and sellable per item, searched and sorted on the server",
+      tag: TAG,
+      query: RowsQuery,
+      responses: { 200: ItemRows },
+    }),
     async (req) => {
-    const q = parse(RowsQuery, req.query);
-    const offset = decodeCursor<number>(q.cursor, 'number') ?? 0;
-    if (!Number.isSafeInteger(offset) || offset < 0) throw new ApiError(400, 'validation_failed', 'cursor is not valid', [{ path: 'cursor', message: 'unreadable cursor' }]);
-    return itemRows(ctx.db, scopeOf(req), { search: q.q, sort: q.sort, dir: q.dir, offset, limit: q.limit });
-  });
+      const q = parse(RowsQuery, req.query);
+      const offset = decodeCursor<number>(q.cursor, 'number') ?? 0;
+      if (!Number.isSafeInteger(offset) || offset < 0)
+        throw new ApiError(400, 'validation_failed', 'cursor is not valid', [{ path: 'cursor', message: 'unreadable cursor' }]);
+      return itemRows(ctx.db, scopeOf(req), { search: q.q, sort: q.sort, dir: q.dir, offset, limit: q.limit });
+    },
+  );
 
   // Onboarding: listings no item matches become items (SKU and name from the channel), mapped to
   // their listing; optionally the channel's quantity becomes opening stock, one ledger batch.
@@ -119,9 +123,10 @@ export async function dashboardRoutes(app: FastifyInstance, ctx: AppContext): Pr
     '/listings/create-items',
     doc({ summary: "Create items from a channel's unmatched listings (onboarding)", tag: TAG, body: CreateItems, responses: { 200: CreatedItems } }),
     async (req) => {
-    const b = parse(CreateItems, req.body);
-    return write(ctx, req, 200, (tx, scope) =>
-      createItemsFromListings(tx, scope, { channelId: b.channel_id, listingIds: b.listing_ids, openingStockLocationId: b.opening_stock_location_id }),
-    );
-  });
+      const b = parse(CreateItems, req.body);
+      return write(ctx, req, 200, (tx, scope) =>
+        createItemsFromListings(tx, scope, { channelId: b.channel_id, listingIds: b.listing_ids, openingStockLocationId: b.opening_stock_location_id }),
+      );
+    },
+  );
 }

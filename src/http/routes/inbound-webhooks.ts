@@ -43,7 +43,8 @@ export async function inboundWebhookRoutes(app: FastifyInstance, ctx: AppContext
     const started = performance.now();
     const { channelType, channelId } = req.params;
     const mod: ChannelModule | null = channelModule(channelType);
-    const observe = (outcome: string) => metrics.webhookAccept.observe({ channel_type: mod ? channelType : 'unknown', outcome }, (performance.now() - started) / 1000);
+    const observe = (outcome: string) =>
+      metrics.webhookAccept.observe({ channel_type: mod ? channelType : 'unknown', outcome }, (performance.now() - started) / 1000);
     if (!mod || channelId.length > 100) {
       observe('unknown_channel');
       throw new ApiError(404, 'not_found', 'No such channel');

@@ -40,14 +40,24 @@ export async function itemRoutes(app: FastifyInstance, ctx: AppContext): Promise
 
   app.post('/items', doc({ summary: 'Create an item', tag: TAG, body: ItemBody, etag: true, responses: { 201: ItemDetail } }), async (req, reply) => {
     const b = parse(ItemBody, req.body);
-    const item = await write(ctx, req, 201, (tx, scope) => items.create(tx, scope, b), (out) => ({ etag: versionTag(out.version) }));
+    const item = await write(
+      ctx,
+      req,
+      201,
+      (tx, scope) => items.create(tx, scope, b),
+      (out) => ({ etag: versionTag(out.version) }),
+    );
     return reply.code(201).header('etag', versionTag(item.version)).send(item);
   });
 
-  app.get('/items/:id', doc({ summary: 'Read an item with its levels and listings', tag: TAG, params: Params, etag: true, responses: { 200: ItemDetail } }), async (req, reply) => {
-    const item = await items.get(ctx.db, scopeOf(req), pathId(req.params, 'item', 'Item'));
-    return reply.header('etag', versionTag(item.version)).send(item);
-  });
+  app.get(
+    '/items/:id',
+    doc({ summary: 'Read an item with its levels and listings', tag: TAG, params: Params, etag: true, responses: { 200: ItemDetail } }),
+    async (req, reply) => {
+      const item = await items.get(ctx.db, scopeOf(req), pathId(req.params, 'item', 'Item'));
+      return reply.header('etag', versionTag(item.version)).send(item);
+    },
+  );
 
   app.patch(
     '/items/:id',

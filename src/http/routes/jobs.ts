@@ -56,7 +56,10 @@ export const Job = named(
       rows_done: z.number().int().meta({ description: 'Rows handled so far: applied or refused (imports), written (exports)' }),
       rows_failed: z.number().int(),
     }),
-    result: z.record(z.string(), z.unknown()).nullable().meta({ description: 'Counts: while an import runs, those of its committed batches; once finished rows, applied, failed, created/updated/unchanged or movements, batch_size' }),
+    result: z.record(z.string(), z.unknown()).nullable().meta({
+      description:
+        'Counts: while an import runs, those of its committed batches; once finished rows, applied, failed, created/updated/unchanged or movements, batch_size',
+    }),
     errors: z.array(RowError).meta({ description: `Refused rows, by line (the first ${ERRORS_SHOWN}; the download has them all)` }),
     errors_truncated: z.boolean(),
     error: z.string().nullable().meta({ description: 'Why a failed job failed (an unreadable CSV, a missing column ...)' }),
@@ -126,7 +129,12 @@ export async function jobRoutes(app: FastifyInstance, ctx: AppContext): Promise<
   );
   start('export_items', ItemsExport, 'Export items as CSV (a job)', 'The CSV is downloaded from the finished job (download_url).');
   start('export_stock_levels', LevelsExport, 'Export stock levels as CSV (a job)', 'The CSV is downloaded from the finished job (download_url).');
-  start('export_movements', MovementsExport, 'Export the ledger (movements) as CSV (a job)', 'Oldest first. The CSV is downloaded from the finished job (download_url).');
+  start(
+    'export_movements',
+    MovementsExport,
+    'Export the ledger (movements) as CSV (a job)',
+    'Oldest first. The CSV is downloaded from the finished job (download_url).',
+  );
 
   app.get('/jobs', doc({ summary: 'List jobs, newest first', tag: TAG, query: JobsQuery, responses: { 200: pageOf(Job) } }), async (req) => {
     const q = parse(JobsQuery, req.query);
@@ -134,9 +142,13 @@ export async function jobRoutes(app: FastifyInstance, ctx: AppContext): Promise<
     return { data: p.data.map((r) => view(requestOrigin(req), r)), next_cursor: p.next_cursor };
   });
 
-  app.get('/jobs/:id', doc({ summary: 'Read a job: status, progress, result, per-row errors, download link', tag: TAG, params: Params, responses: { 200: Job } }), async (req) => {
-    return view(requestOrigin(req), await apiJobs.get(ctx.db, scopeOf(req), pathId(req.params, 'job', 'Job')));
-  });
+  app.get(
+    '/jobs/:id',
+    doc({ summary: 'Read a job: status, progress, result, per-row errors, download link', tag: TAG, params: Params, responses: { 200: Job } }),
+    async (req) => {
+      return view(requestOrigin(req), await apiJobs.get(ctx.db, scopeOf(req), pathId(req.params, 'job', 'Job')));
+    },
+  );
 
   app.get(
     '/jobs/:id/download',
@@ -149,10 +161,7 @@ export async function jobRoutes(app: FastifyInstance, ctx: AppContext): Promise<
     }),
     async (req, reply) => {
       const f = await apiJobs.file(ctx.db, scopeOf(req), pathId(req.params, 'job', 'Job'));
-      return reply
-        .type('text/csv; charset=utf-8')
-        .header('content-disposition', `attachment; filename="${f.filename}"`)
-        .send(Readable.from(f.chunks));
+      return reply.type('text/csv; charset=utf-8').header('content-disposition', `attachment; filename="${f.filename}"`).send(Readable.from(f.chunks));
     },
   );
 }

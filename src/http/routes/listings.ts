@@ -36,23 +36,36 @@ export async function listingRoutes(app: FastifyInstance, ctx: AppContext): Prom
 
   // Map by hand (like auto-match, this adopts what the channel holds and pushes nothing: use
   // POST /listings/:id/sync to send the ledger's value) or unmap with item_id: null.
-  app.patch('/listings/:id', doc({ summary: 'Map a listing to an item (or unmap with null)', tag: TAG, params: Params, body: ListingPatch, etag: true, responses: { 200: Listing } }), async (req) => {
-    const id = pathId(req.params, 'lst', 'Listing');
-    const b = parse(ListingPatch, req.body);
-    return write(ctx, req, 200, (tx, scope) => listings.map(tx, scope, id, b.item_id));
-  });
+  app.patch(
+    '/listings/:id',
+    doc({ summary: 'Map a listing to an item (or unmap with null)', tag: TAG, params: Params, body: ListingPatch, etag: true, responses: { 200: Listing } }),
+    async (req) => {
+      const id = pathId(req.params, 'lst', 'Listing');
+      const b = parse(ListingPatch, req.body);
+      return write(ctx, req, 200, (tx, scope) => listings.map(tx, scope, id, b.item_id));
+    },
+  );
 
   app.post(
     '/listings/auto-match',
-    doc({ summary: 'Match a channel\u2019s unmatched listings by SKU', tag: TAG, body: AutoMatch, responses: { 200: z.strictObject({ matched: z.number().int(), unmatched: z.number().int() }) } }),
+    doc({
+      summary: 'Match a channel\u2019s unmatched listings by SKU',
+      tag: TAG,
+      body: AutoMatch,
+      responses: { 200: z.strictObject({ matched: z.number().int(), unmatched: z.number().int() }) },
+    }),
     async (req) => {
       const b = parse(AutoMatch, req.body);
       return write(ctx, req, 200, (tx, scope) => listings.autoMatch(tx, scope, b.channel_id));
     },
   );
 
-  app.post('/listings/:id/sync', doc({ summary: 'Push one listing now', tag: TAG, params: Params, responses: { 202: Queued, 409: ErrorBody } }), async (req, reply) => {
-    const id = pathId(req.params, 'lst', 'Listing');
-    return reply.code(202).send(await write(ctx, req, 202, (tx, scope) => listings.syncNow(tx, scope, id)));
-  });
+  app.post(
+    '/listings/:id/sync',
+    doc({ summary: 'Push one listing now', tag: TAG, params: Params, responses: { 202: Queued, 409: ErrorBody } }),
+    async (req, reply) => {
+      const id = pathId(req.params, 'lst', 'Listing');
+      return reply.code(202).send(await write(ctx, req, 202, (tx, scope) => listings.syncNow(tx, scope, id)));
+    },
+  );
 }

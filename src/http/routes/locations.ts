@@ -25,7 +25,13 @@ export async function locationRoutes(app: FastifyInstance, ctx: AppContext): Pro
 
   app.post('/locations', doc({ summary: 'Create a location', tag: TAG, body: LocationBody, etag: true, responses: { 201: Location } }), async (req, reply) => {
     const b = parse(LocationBody, req.body);
-    const created = await write(ctx, req, 201, (tx, scope) => locations.create(tx, scope, b), (out) => ({ etag: versionTag(out.version) }));
+    const created = await write(
+      ctx,
+      req,
+      201,
+      (tx, scope) => locations.create(tx, scope, b),
+      (out) => ({ etag: versionTag(out.version) }),
+    );
     return reply.code(201).header('etag', versionTag(created.version)).send(created);
   });
 
@@ -36,7 +42,15 @@ export async function locationRoutes(app: FastifyInstance, ctx: AppContext): Pro
 
   app.patch(
     '/locations/:id',
-    doc({ summary: 'Rename a location', tag: TAG, params: Params, body: LocationBody, ifMatch: true, etag: true, responses: { 200: Location, 409: ErrorBody } }),
+    doc({
+      summary: 'Rename a location',
+      tag: TAG,
+      params: Params,
+      body: LocationBody,
+      ifMatch: true,
+      etag: true,
+      responses: { 200: Location, 409: ErrorBody },
+    }),
     async (req, reply) => {
       const id = pathId(req.params, 'loc', 'Location');
       const b = parse(LocationBody, req.body);
@@ -47,7 +61,13 @@ export async function locationRoutes(app: FastifyInstance, ctx: AppContext): Pro
 
   app.delete(
     '/locations/:id',
-    doc({ summary: 'Delete a location (only while it holds no ledger history)', tag: TAG, params: Params, ifMatch: true, responses: { 204: null, 409: ErrorBody } }),
+    doc({
+      summary: 'Delete a location (only while it holds no ledger history)',
+      tag: TAG,
+      params: Params,
+      ifMatch: true,
+      responses: { 204: null, 409: ErrorBody },
+    }),
     async (req, reply) => {
       const id = pathId(req.params, 'loc', 'Location');
       await write(ctx, req, 204, (tx, scope) => locations.remove(tx, scope, id, (v) => checkIfMatch(req, v)));

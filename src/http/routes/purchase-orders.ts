@@ -15,7 +15,8 @@ import { idParam, idRef, objectBody, pathId, stringCursor, text } from './common
 
 const MAX_QTY = 1_000_000;
 const qty = z.number().int().min(1).max(MAX_QTY);
-const oneLinePerLevel = (lines: Array<{ item_id: string; location_id: string }> | undefined) => !lines || new Set(lines.map(purchaseOrders.levelKey)).size === lines.length;
+const oneLinePerLevel = (lines: Array<{ item_id: string; location_id: string }> | undefined) =>
+  !lines || new Set(lines.map(purchaseOrders.levelKey)).size === lines.length;
 
 const PoCreate = z
   .strictObject({
@@ -83,10 +84,20 @@ const etag = (po: purchaseOrders.PurchaseOrder) => ({ etag: versionTag(po.versio
 export async function purchaseOrderRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {
   const Params = idParam('po');
 
-  app.get('/purchase-orders', doc({ summary: 'List purchase orders, newest first', tag: TAG, query: PoQuery, responses: { 200: pageOf(PurchaseOrder) } }), async (req) => {
-    const q = parse(PoQuery, req.query);
-    return purchaseOrders.list(ctx.db, scopeOf(req), { after: stringCursor(q.cursor), limit: q.limit, status: q.status, itemId: q.item_id, locationId: q.location_id });
-  });
+  app.get(
+    '/purchase-orders',
+    doc({ summary: 'List purchase orders, newest first', tag: TAG, query: PoQuery, responses: { 200: pageOf(PurchaseOrder) } }),
+    async (req) => {
+      const q = parse(PoQuery, req.query);
+      return purchaseOrders.list(ctx.db, scopeOf(req), {
+        after: stringCursor(q.cursor),
+        limit: q.limit,
+        status: q.status,
+        itemId: q.item_id,
+        locationId: q.location_id,
+      });
+    },
+  );
 
   app.post(
     '/purchase-orders',
@@ -98,14 +109,26 @@ export async function purchaseOrderRoutes(app: FastifyInstance, ctx: AppContext)
     },
   );
 
-  app.get('/purchase-orders/:id', doc({ summary: 'Read a purchase order', tag: TAG, params: Params, etag: true, responses: { 200: PurchaseOrder } }), async (req, reply) => {
-    const po = await purchaseOrders.get(ctx.db, scopeOf(req), pathId(req.params, 'po', 'Purchase order'));
-    return reply.headers(etag(po)).send(po);
-  });
+  app.get(
+    '/purchase-orders/:id',
+    doc({ summary: 'Read a purchase order', tag: TAG, params: Params, etag: true, responses: { 200: PurchaseOrder } }),
+    async (req, reply) => {
+      const po = await purchaseOrders.get(ctx.db, scopeOf(req), pathId(req.params, 'po', 'Purchase order'));
+      return reply.headers(etag(po)).send(po);
+    },
+  );
 
   app.patch(
     '/purchase-orders/:id',
-    doc({ summary: 'Change a purchase order\u2019s supplier or reference', tag: TAG, params: Params, body: PoPatch, ifMatch: true, etag: true, responses: { 200: PurchaseOrder } }),
+    doc({
+      summary: 'Change a purchase order\u2019s supplier or reference',
+      tag: TAG,
+      params: Params,
+      body: PoPatch,
+      ifMatch: true,
+      etag: true,
+      responses: { 200: PurchaseOrder },
+    }),
     async (req, reply) => {
       const id = pathId(req.params, 'po', 'Purchase order');
       const b = parse(PoPatch, req.body);

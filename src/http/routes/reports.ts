@@ -47,7 +47,12 @@ const OnHand = z.strictObject({
 export async function reportRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {
   app.get(
     '/reports/low-stock',
-    doc({ summary: 'Items at or below their low-stock threshold (available over all or one location)', tag: TAG, query: LowStockQuery, responses: { 200: LowStock, 404: ErrorBody } }),
+    doc({
+      summary: 'Items at or below their low-stock threshold (available over all or one location)',
+      tag: TAG,
+      query: LowStockQuery,
+      responses: { 200: LowStock, 404: ErrorBody },
+    }),
     async (req) => {
       const q = parse(LowStockQuery, req.query);
       return lowStock(ctx.db, scopeOf(req), { locationId: q.location_id, limit: q.limit });

@@ -27,7 +27,10 @@ const OrderCreate = z
   .strictObject({
     location_id: idRef('loc'),
     reference: text(1, 200).optional(),
-    lines: z.array(z.strictObject({ item_id: idRef('item'), qty: z.number().int().min(1).max(MAX_QTY) })).min(1).max(100),
+    lines: z
+      .array(z.strictObject({ item_id: idRef('item'), qty: z.number().int().min(1).max(MAX_QTY) }))
+      .min(1)
+      .max(100),
     hold_for_s: ttl,
   })
   .refine((b) => new Set(b.lines.map((l) => l.item_id)).size === b.lines.length, { path: ['lines'], message: 'one line per item' });
@@ -63,7 +66,9 @@ const SalesOrder = named(
     location_id: z.string(),
     reference: z.string().nullable(),
     version: z.number().int(),
-    lines: z.array(z.strictObject({ item_id: z.string(), qty: z.number().int(), reservation_id: z.string(), reservation_status: z.enum(RESERVATION_STATUSES) })),
+    lines: z.array(
+      z.strictObject({ item_id: z.string(), qty: z.number().int(), reservation_id: z.string(), reservation_status: z.enum(RESERVATION_STATUSES) }),
+    ),
     expires_at: timestamp,
     created_at: timestamp,
     updated_at: timestamp,
@@ -77,14 +82,24 @@ export async function salesOrderRoutes(app: FastifyInstance, ctx: AppContext): P
   const OrderParams = idParam('so');
   const ResParams = idParam('res');
 
-  app.get('/sales-orders', doc({ summary: 'List sales orders, newest first', tag: 'sales-orders', query: OrdersQuery, responses: { 200: pageOf(SalesOrder) } }), async (req) => {
-    const q = parse(OrdersQuery, req.query);
-    return salesOrders.list(ctx.db, scopeOf(req), { after: stringCursor(q.cursor), limit: q.limit, status: q.status });
-  });
+  app.get(
+    '/sales-orders',
+    doc({ summary: 'List sales orders, newest first', tag: 'sales-orders', query: OrdersQuery, responses: { 200: pageOf(SalesOrder) } }),
+    async (req) => {
+      const q = parse(OrdersQuery, req.query);
+      return salesOrders.list(ctx.db, scopeOf(req), { after: stringCursor(q.cursor), limit: q.limit, status: q.status });
+    },
+  );
 
   app.post(
     '/sales-orders',
-    doc({ summary: 'Create a sales order: holds every line (all or nothing)', tag: 'sales-orders', body: OrderCreate, etag: true, responses: { 201: SalesOrder, 409: ErrorBody } }),
+    doc({
+      summary: 'Create a sales order: holds every line (all or nothing)',
+      tag: 'sales-orders',
+      body: OrderCreate,
+      etag: true,
+      responses: { 201: SalesOrder, 409: ErrorBody },
+    }),
     async (req, reply) => {
       const b = parse(OrderCreate, req.body);
       const order = await write(ctx, req, 201, (tx, scope) => salesOrders.create(tx, scope, b), etag);
@@ -92,10 +107,14 @@ export async function salesOrderRoutes(app: FastifyInstance, ctx: AppContext): P
     },
   );
 
-  app.get('/sales-orders/:id', doc({ summary: 'Read a sales order', tag: 'sales-orders', params: OrderParams, etag: true, responses: { 200: SalesOrder } }), async (req, reply) => {
-    const order = await salesOrders.get(ctx.db, scopeOf(req), pathId(req.params, 'so', 'Sales order'));
-    return reply.headers(etag(order)).send(order);
-  });
+  app.get(
+    '/sales-orders/:id',
+    doc({ summary: 'Read a sales order', tag: 'sales-orders', params: OrderParams, etag: true, responses: { 200: SalesOrder } }),
+    async (req, reply) => {
+      const order = await salesOrders.get(ctx.db, scopeOf(req), pathId(req.params, 'so', 'Sales order'));
+      return reply.headers(etag(order)).send(order);
+    },
+  );
 
   for (const action of ['ship', 'cancel'] as const) {
     app.post(
@@ -115,14 +134,30 @@ export async function salesOrderRoutes(app: FastifyInstance, ctx: AppContext): P
     );
   }
 
-  app.get('/reservations', doc({ summary: 'List reservations, newest first', tag: 'reservations', query: ReservationsQuery, responses: { 200: pageOf(Reservation) } }), async (req) => {
-    const q = parse(ReservationsQuery, req.query);
-    return salesOrders.listReservations(ctx.db, scopeOf(req), { after: stringCursor(q.cursor), limit: q.limit, status: q.status, itemId: q.item_id, orderId: q.order_id });
-  });
+  app.get(
+    '/reservations',
+    doc({ summary: 'List reservations, newest first', tag: 'reservations', query: ReservationsQuery, responses: { 200: pageOf(Reservation) } }),
+    async (req) => {
+      const q = parse(ReservationsQuery, req.query);
+      return salesOrders.listReservations(ctx.db, scopeOf(req), {
+        after: stringCursor(q.cursor),
+        limit: q.limit,
+        status: q.status,
+        itemId: q.item_id,
+        orderId: q.order_id,
+      });
+    },
+  );
 
   app.post(
     '/reservations',
-    doc({ summary: 'Hold stock without an order (released on expiry)', tag: 'reservations', body: ReservationCreate, etag: true, responses: { 201: Reservation, 409: ErrorBody } }),
+    doc({
+      summary: 'Hold stock without an order (released on expiry)',
+      tag: 'reservations',
+      body: ReservationCreate,
+      etag: true,
+      responses: { 201: Reservation, 409: ErrorBody },
+    }),
     async (req, reply) => {
       const b = parse(ReservationCreate, req.body);
       const res = await write(ctx, req, 201, (tx, scope) => salesOrders.createReservation(tx, scope, b));
@@ -130,13 +165,23 @@ export async function salesOrderRoutes(app: FastifyInstance, ctx: AppContext): P
     },
   );
 
-  app.get('/reservations/:id', doc({ summary: 'Read a reservation', tag: 'reservations', params: ResParams, etag: true, responses: { 200: Reservation } }), async (req) => {
-    return salesOrders.getReservation(ctx.db, scopeOf(req), pathId(req.params, 'res', 'Reservation'));
-  });
+  app.get(
+    '/reservations/:id',
+    doc({ summary: 'Read a reservation', tag: 'reservations', params: ResParams, etag: true, responses: { 200: Reservation } }),
+    async (req) => {
+      return salesOrders.getReservation(ctx.db, scopeOf(req), pathId(req.params, 'res', 'Reservation'));
+    },
+  );
 
   app.post(
     '/reservations/:id/release',
-    doc({ summary: 'Release a reservation made without an order', tag: 'reservations', params: ResParams, etag: true, responses: { 200: Reservation, 409: ErrorBody } }),
+    doc({
+      summary: 'Release a reservation made without an order',
+      tag: 'reservations',
+      params: ResParams,
+      etag: true,
+      responses: { 200: Reservation, 409: ErrorBody },
+    }),
     async (req) => {
       const id = pathId(req.params, 'res', 'Reservation');
       return write(ctx, req, 200, (tx, scope) => salesOrders.releaseReservation(tx, scope, id));

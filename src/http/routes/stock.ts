@@ -22,13 +22,7 @@ const LevelsQuery = z.strictObject({
   ...pageQuery,
   item_id: idRef('item').optional(),
   location_id: idRef('loc').optional(),
-  include_movements: z.coerce
-    .number()
-    .int()
-    .min(1)
-    .max(50)
-    .optional()
-    .meta({ description: 'Adds the latest N movements (1-50) of each level, newest first' }),
+  include_movements: z.coerce.number().int().min(1).max(50).optional().meta({ description: 'Adds the latest N movements (1-50) of each level, newest first' }),
 });
 const LevelParams = z.strictObject({ item_id: idRef('item'), location_id: idRef('loc') });
 const LevelQuery = z.strictObject({ include_movements: LevelsQuery.shape.include_movements });
@@ -50,13 +44,19 @@ const Adjustment = z
   .strictObject({
     item_id: idRef('item'),
     location_id: idRef('loc'),
-    qty_delta: z.number().int().min(-MAX_QTY).max(MAX_QTY).refine((n) => n !== 0, 'must not be zero'),
+    qty_delta: z
+      .number()
+      .int()
+      .min(-MAX_QTY)
+      .max(MAX_QTY)
+      .refine((n) => n !== 0, 'must not be zero'),
     reason: z.enum(stock.ADJUSTMENT_REASONS),
     note,
   })
   .superRefine((b, c) => {
     // Receipts and returns bring stock in, a sale takes it out; a plain adjustment goes either way.
-    if ((b.reason === 'receipt' || b.reason === 'return') && b.qty_delta < 0) c.addIssue({ code: 'custom', path: ['qty_delta'], message: `must be positive for a ${b.reason}` });
+    if ((b.reason === 'receipt' || b.reason === 'return') && b.qty_delta < 0)
+      c.addIssue({ code: 'custom', path: ['qty_delta'], message: `must be positive for a ${b.reason}` });
     if (b.reason === 'sale' && b.qty_delta > 0) c.addIssue({ code: 'custom', path: ['qty_delta'], message: 'must be negative for a sale' });
   });
 const StockCount = z.strictObject({
@@ -89,18 +89,22 @@ export async function stockRoutes(app: FastifyInstance, ctx: AppContext): Promis
     },
   );
 
-  app.get('/movements', doc({ summary: 'The ledger: movements, newest first', tag: TAG, query: MovementsQuery, responses: { 200: pageOf(Movement) } }), async (req) => {
-    const q = parse(MovementsQuery, req.query);
-    return stock.listMovements(ctx.db, scopeOf(req), {
-      after: numberCursor(q.cursor),
-      limit: q.limit,
-      itemId: q.item_id,
-      locationId: q.location_id,
-      reason: q.reason,
-      since: q.since,
-      until: q.until,
-    });
-  });
+  app.get(
+    '/movements',
+    doc({ summary: 'The ledger: movements, newest first', tag: TAG, query: MovementsQuery, responses: { 200: pageOf(Movement) } }),
+    async (req) => {
+      const q = parse(MovementsQuery, req.query);
+      return stock.listMovements(ctx.db, scopeOf(req), {
+        after: numberCursor(q.cursor),
+        limit: q.limit,
+        itemId: q.item_id,
+        locationId: q.location_id,
+        reason: q.reason,
+        since: q.since,
+        until: q.until,
+      });
+    },
+  );
 
   app.get('/movements/:id', doc({ summary: 'Read one movement', tag: TAG, params: MovementParams, etag: true, responses: { 200: Movement } }), async (req) => {
     const p = MovementParams.safeParse(req.params);

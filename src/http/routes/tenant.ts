@@ -24,8 +24,12 @@ export async function tenantRoutes(app: FastifyInstance, ctx: AppContext): Promi
     return getTenant(ctx.db, scopeOf(req));
   });
 
-  app.patch('/tenant', doc({ summary: 'Change the name or Guardian settings', tag: 'tenant', scope: 'admin', body: TenantPatch, etag: true, responses: { 200: Tenant } }), async (req) => {
-    const b = parse(TenantPatch, req.body);
-    return write(ctx, req, 200, (tx, scope) => updateTenant(tx, scope, b));
-  });
+  app.patch(
+    '/tenant',
+    doc({ summary: 'Change the name or Guardian settings', tag: 'tenant', scope: 'admin', body: TenantPatch, etag: true, responses: { 200: Tenant } }),
+    async (req) => {
+      const b = parse(TenantPatch, req.body);
+      return write(ctx, req, 200, (tx, scope) => updateTenant(tx, scope, b));
+    },
+  );
 }

@@ -22,7 +22,10 @@ const TransferCreate = z
     from_location_id: idRef('loc'),
     to_location_id: idRef('loc'),
     reference: text(1, 200).optional(),
-    lines: z.array(z.strictObject({ item_id: idRef('item'), qty })).min(1).max(100),
+    lines: z
+      .array(z.strictObject({ item_id: idRef('item'), qty }))
+      .min(1)
+      .max(100),
   })
   .refine((b) => b.from_location_id !== b.to_location_id, { path: ['to_location_id'], message: 'must differ from from_location_id' })
   .refine((b) => oneLinePerItem(b.lines), { path: ['lines'], message: 'one line per item' });
@@ -74,17 +77,21 @@ const etag = (t: transfers.Transfer) => ({ etag: versionTag(t.version) });
 export async function transferRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {
   const Params = idParam('trf');
 
-  app.get('/transfers', doc({ summary: 'List transfers, newest first', tag: TAG, query: TransfersQuery, responses: { 200: pageOf(Transfer) } }), async (req) => {
-    const q = parse(TransfersQuery, req.query);
-    return transfers.list(ctx.db, scopeOf(req), {
-      after: stringCursor(q.cursor),
-      limit: q.limit,
-      status: q.status,
-      fromLocationId: q.from_location_id,
-      toLocationId: q.to_location_id,
-      itemId: q.item_id,
-    });
-  });
+  app.get(
+    '/transfers',
+    doc({ summary: 'List transfers, newest first', tag: TAG, query: TransfersQuery, responses: { 200: pageOf(Transfer) } }),
+    async (req) => {
+      const q = parse(TransfersQuery, req.query);
+      return transfers.list(ctx.db, scopeOf(req), {
+        after: stringCursor(q.cursor),
+        limit: q.limit,
+        status: q.status,
+        fromLocationId: q.from_location_id,
+        toLocationId: q.to_location_id,
+        itemId: q.item_id,
+      });
+    },
+  );
 
   app.post(
     '/transfers',
@@ -109,7 +116,15 @@ export async function transferRoutes(app: FastifyInstance, ctx: AppContext): Pro
 
   app.patch(
     '/transfers/:id',
-    doc({ summary: 'Change a transfer\u2019s reference', tag: TAG, params: Params, body: TransferPatch, ifMatch: true, etag: true, responses: { 200: Transfer } }),
+    doc({
+      summary: 'Change a transfer\u2019s reference',
+      tag: TAG,
+      params: Params,
+      body: TransferPatch,
+      ifMatch: true,
+      etag: true,
+      responses: { 200: Transfer },
+    }),
     async (req, reply) => {
       const id = pathId(req.params, 'trf', 'Transfer');
       const b = parse(TransferPatch, req.body);

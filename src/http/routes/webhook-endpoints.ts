@@ -111,14 +111,25 @@ export async function webhookEndpointRoutes(app: FastifyInstance, ctx: AppContex
   const DParams = idParam('whd');
   const endpointId = (params: unknown) => pathId(params, 'whe', 'Webhook endpoint');
 
-  app.get('/webhook-endpoints', doc({ summary: 'List webhook endpoints (never their secrets)', tag: TAG, query: ListQuery, responses: { 200: pageOf(Endpoint) } }), async (req) => {
-    const q = parse(ListQuery, req.query);
-    return listEndpoints(ctx.db, scopeOf(req), { after: stringCursor(q.cursor), limit: q.limit });
-  });
+  app.get(
+    '/webhook-endpoints',
+    doc({ summary: 'List webhook endpoints (never their secrets)', tag: TAG, query: ListQuery, responses: { 200: pageOf(Endpoint) } }),
+    async (req) => {
+      const q = parse(ListQuery, req.query);
+      return listEndpoints(ctx.db, scopeOf(req), { after: stringCursor(q.cursor), limit: q.limit });
+    },
+  );
 
   app.post(
     '/webhook-endpoints',
-    doc({ summary: 'Subscribe a URL to events (the signing secret is shown once)', tag: TAG, scope: 'admin', body: Create, etag: true, responses: { 201: WithSecret } }),
+    doc({
+      summary: 'Subscribe a URL to events (the signing secret is shown once)',
+      tag: TAG,
+      scope: 'admin',
+      body: Create,
+      etag: true,
+      responses: { 201: WithSecret },
+    }),
     async (req, reply) => {
       const b = parse(Create, req.body);
       // An idempotent retry must get the secret too: the stored answer is sealed, never plain text.
@@ -127,13 +138,25 @@ export async function webhookEndpointRoutes(app: FastifyInstance, ctx: AppContex
     },
   );
 
-  app.get('/webhook-endpoints/:id', doc({ summary: 'Read a webhook endpoint', tag: TAG, params: Params, etag: true, responses: { 200: Endpoint } }), async (req) => {
-    return getEndpoint(ctx.db, scopeOf(req), endpointId(req.params));
-  });
+  app.get(
+    '/webhook-endpoints/:id',
+    doc({ summary: 'Read a webhook endpoint', tag: TAG, params: Params, etag: true, responses: { 200: Endpoint } }),
+    async (req) => {
+      return getEndpoint(ctx.db, scopeOf(req), endpointId(req.params));
+    },
+  );
 
   app.patch(
     '/webhook-endpoints/:id',
-    doc({ summary: 'Change a webhook endpoint\u2019s URL, events or description', tag: TAG, scope: 'admin', params: Params, body: Update, etag: true, responses: { 200: Endpoint, 422: ErrorBody } }),
+    doc({
+      summary: 'Change a webhook endpoint\u2019s URL, events or description',
+      tag: TAG,
+      scope: 'admin',
+      params: Params,
+      body: Update,
+      etag: true,
+      responses: { 200: Endpoint, 422: ErrorBody },
+    }),
     async (req) => {
       const id = endpointId(req.params);
       const b = parse(Update, req.body);
@@ -141,11 +164,15 @@ export async function webhookEndpointRoutes(app: FastifyInstance, ctx: AppContex
     },
   );
 
-  app.delete('/webhook-endpoints/:id', doc({ summary: 'Delete a webhook endpoint and its delivery log', tag: TAG, scope: 'admin', params: Params, responses: { 204: null } }), async (req, reply) => {
-    const id = endpointId(req.params);
-    await write(ctx, req, 204, (tx, scope) => deleteEndpoint(tx, scope, id));
-    return reply.code(204).send();
-  });
+  app.delete(
+    '/webhook-endpoints/:id',
+    doc({ summary: 'Delete a webhook endpoint and its delivery log', tag: TAG, scope: 'admin', params: Params, responses: { 204: null } }),
+    async (req, reply) => {
+      const id = endpointId(req.params);
+      await write(ctx, req, 204, (tx, scope) => deleteEndpoint(tx, scope, id));
+      return reply.code(204).send();
+    },
+  );
 
   app.post(
     '/webhook-endpoints/:id/rotate-secret',
@@ -169,7 +196,10 @@ export async function webhookEndpointRoutes(app: FastifyInstance, ctx: AppContex
     app.post(
       `/webhook-endpoints/:id/${action}`,
       doc({
-        summary: action === 'pause' ? 'Pause deliveries (events are still recorded for it)' : 'Resume deliveries (also after the circuit breaker paused it): what waited is sent',
+        summary:
+          action === 'pause'
+            ? 'Pause deliveries (events are still recorded for it)'
+            : 'Resume deliveries (also after the circuit breaker paused it): what waited is sent',
         tag: TAG,
         scope: 'admin',
         params: Params,
@@ -185,7 +215,13 @@ export async function webhookEndpointRoutes(app: FastifyInstance, ctx: AppContex
 
   app.get(
     '/webhook-endpoints/:id/deliveries',
-    doc({ summary: 'Deliveries to this endpoint, newest first (status=dead is the dead-letter list)', tag: TAG, params: Params, query: DeliveriesQuery, responses: { 200: pageOf(Delivery) } }),
+    doc({
+      summary: 'Deliveries to this endpoint, newest first (status=dead is the dead-letter list)',
+      tag: TAG,
+      params: Params,
+      query: DeliveriesQuery,
+      responses: { 200: pageOf(Delivery) },
+    }),
     async (req) => {
       const id = endpointId(req.params);
       const q = parse(DeliveriesQuery, req.query);
@@ -195,7 +231,13 @@ export async function webhookEndpointRoutes(app: FastifyInstance, ctx: AppContex
 
   app.get(
     '/webhook-endpoints/:id/attempts',
-    doc({ summary: 'The delivery log: every attempt with its status code, error and duration, newest first', tag: TAG, params: Params, query: ListQuery, responses: { 200: pageOf(Attempt) } }),
+    doc({
+      summary: 'The delivery log: every attempt with its status code, error and duration, newest first',
+      tag: TAG,
+      params: Params,
+      query: ListQuery,
+      responses: { 200: pageOf(Attempt) },
+    }),
     async (req) => {
       const id = endpointId(req.params);
       const q = parse(ListQuery, req.query);
@@ -220,13 +262,23 @@ export async function webhookEndpointRoutes(app: FastifyInstance, ctx: AppContex
     },
   );
 
-  app.get('/webhook-deliveries/:id', doc({ summary: 'Read a delivery with its payload and attempts', tag: TAG, params: DParams, etag: true, responses: { 200: DeliveryDetail } }), async (req) => {
-    return getDelivery(ctx.db, scopeOf(req), pathId(req.params, 'whd', 'Webhook delivery'));
-  });
+  app.get(
+    '/webhook-deliveries/:id',
+    doc({ summary: 'Read a delivery with its payload and attempts', tag: TAG, params: DParams, etag: true, responses: { 200: DeliveryDetail } }),
+    async (req) => {
+      return getDelivery(ctx.db, scopeOf(req), pathId(req.params, 'whd', 'Webhook delivery'));
+    },
+  );
 
   app.post(
     '/webhook-deliveries/:id/replay',
-    doc({ summary: 'Send one delivery again (same webhook-id), e.g. from the dead-letter list', tag: TAG, params: DParams, etag: true, responses: { 202: DeliveryDetail } }),
+    doc({
+      summary: 'Send one delivery again (same webhook-id), e.g. from the dead-letter list',
+      tag: TAG,
+      params: DParams,
+      etag: true,
+      responses: { 202: DeliveryDetail },
+    }),
     async (req, reply) => {
       const id = pathId(req.params, 'whd', 'Webhook delivery');
       const out = await write(ctx, req, 202, (tx, scope) => replayDelivery(tx, scope, id));

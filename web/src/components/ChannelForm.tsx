@@ -25,7 +25,13 @@ export interface Channel {
 
 const multiline = (f: { name: string; label: string }) => /pem|public_key/i.test(f.name + f.label);
 
-export function ChannelForm({ channel, onSaved }: { channel?: Channel; onSaved: (c: Channel, test: { ok: boolean; account?: string; error?: { message: string } }) => void }) {
+export function ChannelForm({
+  channel,
+  onSaved,
+}: {
+  channel?: Channel;
+  onSaved: (c: Channel, test: { ok: boolean; account?: string; error?: { message: string } }) => void;
+}) {
   const types = useChannelTypes();
   const qc = useQueryClient();
   const [chosenType, setType] = useState(channel?.type ?? '');

@@ -50,7 +50,13 @@ const REASON_COLOR: Record<string, string> = {
 };
 
 /** On hand over time, rebuilt backwards from the current level through the movements (newest first). */
-export function StockHistoryChart({ onHand, movements }: { onHand: number; movements: Array<Pick<Schema<'Movement'>, 'id' | 'qty_delta' | 'reason' | 'created_at'>> }) {
+export function StockHistoryChart({
+  onHand,
+  movements,
+}: {
+  onHand: number;
+  movements: Array<Pick<Schema<'Movement'>, 'id' | 'qty_delta' | 'reason' | 'created_at'>>;
+}) {
   const w = 600;
   const h = 180;
   const pad = 28;

@@ -39,7 +39,11 @@ export function UnmatchedListings({ channelId }: { channelId: string }) {
       <button className="primary" onClick={createAll} disabled={busy}>
         {busy ? 'Creating…' : 'Create all as new items (opening stock from this channel)'}
       </button>
-      {error && <p className="form-error" role="alert">{error}</p>}
+      {error && (
+        <p className="form-error" role="alert">
+          {error}
+        </p>
+      )}
       <ul className="plain">
         {q.data.data.slice(0, 50).map((l) => (
           <MatchRow key={l.id} listing={l} onDone={refresh} />
@@ -70,7 +74,12 @@ function MatchRow({ listing, onDone }: { listing: Schema<'Listing'>; onDone: () 
         <strong>{listing.external_sku ?? listing.external_id}</strong> {listing.name} <small>qty {listing.last_seen_qty ?? '—'}</small>
       </span>
       <span className="row">
-        <input aria-label={`Item SKU for ${listing.external_sku ?? listing.external_id}`} placeholder="item SKU" value={sku} onChange={(e) => setSku(e.target.value)} />
+        <input
+          aria-label={`Item SKU for ${listing.external_sku ?? listing.external_id}`}
+          placeholder="item SKU"
+          value={sku}
+          onChange={(e) => setSku(e.target.value)}
+        />
         <button onClick={match} disabled={!sku}>
           Match
         </button>

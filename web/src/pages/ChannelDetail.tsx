@@ -77,11 +77,17 @@ export default function ChannelDetail({ id }: { id: string }) {
           ) : (
             <button onClick={() => act('Pause', async () => (await api.post('/channels/{id}/pause', { path: { id } }), 'Sync paused.'))}>Pause sync</button>
           )}
-          <button onClick={() => act('Import', async () => {
-            const r = await api.post('/channels/{id}/import', { path: { id } });
-            await qc.invalidateQueries({ queryKey: ['listings'] });
-            return `Imported ${r.imported}: ${r.matched} newly matched, ${r.unmatched} unmatched.`;
-          })}>Import listings</button>
+          <button
+            onClick={() =>
+              act('Import', async () => {
+                const r = await api.post('/channels/{id}/import', { path: { id } });
+                await qc.invalidateQueries({ queryKey: ['listings'] });
+                return `Imported ${r.imported}: ${r.matched} newly matched, ${r.unmatched} unmatched.`;
+              })
+            }
+          >
+            Import listings
+          </button>
           <button onClick={() => act('Sync', async () => (await api.post('/channels/{id}/sync', { path: { id } }), 'Full sync queued.'))}>Sync all now</button>
           <button onClick={() => setEditing(!editing)}>{editing ? 'Cancel' : 'Edit credentials'}</button>
           <button

@@ -123,9 +123,12 @@ function ListingRow({ listing }: { listing: Schema<'ItemDetail'>['listings'][num
   };
   return (
     <li className="listing-row" data-testid="listing-row">
-      <strong>{listing.channel_name}</strong> <small>
+      <strong>{listing.channel_name}</strong>{' '}
+      <small>
         <ChannelLabel type={listing.channel_type} />
-      </small> <Badge value={listing.state} /> last pushed {shown(listing.last_pushed_qty)}, channel holds {shown(listing.last_seen_qty)}, synced {timeAgo(listing.last_synced_at)}
+      </small>{' '}
+      <Badge value={listing.state} /> last pushed {shown(listing.last_pushed_qty)}, channel holds {shown(listing.last_seen_qty)}, synced{' '}
+      {timeAgo(listing.last_synced_at)}
       {listing.last_error && <small className="bad-text"> {listing.last_error}</small>}
       <button onClick={sync}>Sync now</button>
       {msg && <small> {msg}</small>}

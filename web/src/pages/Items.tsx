@@ -16,7 +16,6 @@ type Reason = BodyOf<'/adjustments', 'post'>['reason'];
 // The columns the page lets you sort by (the API also sorts by updated_at).
 type Sort = 'sku' | 'name' | 'on_hand' | 'available';
 
-
 export default function Items() {
   const [search, setSearch] = useState('');
   const q = useDeferredValue(search.trim());
@@ -68,10 +67,18 @@ export default function Items() {
         {rows.isFetching && !rows.isPending && <small> updating…</small>}
       </div>
       <div className="items-head" role="row">
-        <button className="link" onClick={() => sortBy('sku')}>SKU{arrow('sku')}</button>
-        <button className="link" onClick={() => sortBy('name')}>Name{arrow('name')}</button>
-        <button className="link num" onClick={() => sortBy('on_hand')}>On hand{arrow('on_hand')}</button>
-        <button className="link num" onClick={() => sortBy('available')}>Available{arrow('available')}</button>
+        <button className="link" onClick={() => sortBy('sku')}>
+          SKU{arrow('sku')}
+        </button>
+        <button className="link" onClick={() => sortBy('name')}>
+          Name{arrow('name')}
+        </button>
+        <button className="link num" onClick={() => sortBy('on_hand')}>
+          On hand{arrow('on_hand')}
+        </button>
+        <button className="link num" onClick={() => sortBy('available')}>
+          Available{arrow('available')}
+        </button>
         <span className="channels-col">Channels: sellable / last pushed</span>
       </div>
       {rows.isPending ? (
@@ -86,7 +93,13 @@ export default function Items() {
             {items.map((v) => {
               const it = data[v.index]!;
               return (
-                <div key={v.key} data-index={v.index} ref={virtual.measureElement} className="item-row" style={{ position: 'absolute', top: 0, left: 0, right: 0, transform: `translateY(${v.start}px)` }}>
+                <div
+                  key={v.key}
+                  data-index={v.index}
+                  ref={virtual.measureElement}
+                  className="item-row"
+                  style={{ position: 'absolute', top: 0, left: 0, right: 0, transform: `translateY(${v.start}px)` }}
+                >
                   <Row item={it} channels={channels} locName={locName} open={open === it.id} toggle={() => setOpen(open === it.id ? null : it.id)} />
                 </div>
               );
@@ -98,7 +111,19 @@ export default function Items() {
   );
 }
 
-function Row({ item, channels, locName, open, toggle }: { item: ItemRow; channels: RowsPage['channels']; locName: Map<string, string>; open: boolean; toggle: () => void }) {
+function Row({
+  item,
+  channels,
+  locName,
+  open,
+  toggle,
+}: {
+  item: ItemRow;
+  channels: RowsPage['channels'];
+  locName: Map<string, string>;
+  open: boolean;
+  toggle: () => void;
+}) {
   const low = item.available <= item.low_stock_threshold;
   return (
     <div className="row-inner" data-testid="item-row" data-sku={item.sku} data-item-id={item.id}>
@@ -119,9 +144,16 @@ function Row({ item, channels, locName, open, toggle }: { item: ItemRow; channel
             const ch = channels.find((c) => c.id === l.channel_id);
             const state = l.push_pending && l.state === 'in_sync' ? 'pending' : l.state;
             // Availability-only platforms (Deliveroo) hold on / off, not a count.
-            const shown = (n: number | null | undefined) => (n === null || n === undefined ? '—' : ch?.quantity_model === 'availability' ? (n > 0 ? 'on' : 'off') : n);
+            const shown = (n: number | null | undefined) =>
+              n === null || n === undefined ? '—' : ch?.quantity_model === 'availability' ? (n > 0 ? 'on' : 'off') : n;
             return (
-              <span key={l.id} className="listing-chip" data-testid="listing-chip" data-channel={ch?.type} title={`${ch?.name}: sellable ${shown(l.sellable)}, last pushed ${shown(l.last_pushed_qty)} (${state})`}>
+              <span
+                key={l.id}
+                className="listing-chip"
+                data-testid="listing-chip"
+                data-channel={ch?.type}
+                title={`${ch?.name}: sellable ${shown(l.sellable)}, last pushed ${shown(l.last_pushed_qty)} (${state})`}
+              >
                 {ch ? <ChannelLabel type={ch.type} /> : 'channel'} {shown(l.sellable)}/{shown(l.last_pushed_qty)} <Badge value={state} />
               </span>
             );
@@ -168,7 +200,10 @@ export function ItemEditor({ item }: { item: Pick<ItemRow, 'id' | 'sku' | 'low_s
     e.preventDefault();
     try {
       await api.get('/items/{id}', { path: { id: item.id } }); // fresh ETag for If-Match
-      await api.patch('/items/{id}', { path: { id: item.id }, body: { low_stock_threshold: Number(threshold), buffer: buffer === '' ? null : Number(buffer) } });
+      await api.patch('/items/{id}', {
+        path: { id: item.id },
+        body: { low_stock_threshold: Number(threshold), buffer: buffer === '' ? null : Number(buffer) },
+      });
       await done('Saved.');
     } catch (err) {
       setMsg({ ok: false, text: errorText(err) });

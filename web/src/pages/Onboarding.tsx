@@ -80,7 +80,11 @@ function BusinessStep({ next }: { next: () => void }) {
         First location (shop, kitchen or warehouse)
         <input name="location_name" required value={location} onChange={(e) => setLocation(e.target.value)} />
       </label>
-      {error && <p className="form-error" role="alert">{error}</p>}
+      {error && (
+        <p className="form-error" role="alert">
+          {error}
+        </p>
+      )}
       <button className="primary" disabled={busy}>
         Save and continue
       </button>
@@ -151,11 +155,20 @@ function ChannelSetup({ channel, justTested }: { channel: Schema<'Channel'>; jus
   return (
     <section className="card" data-testid={`setup-${channel.type}`} aria-label={`Channel ${channel.name}`}>
       <h3>
-        {channel.name} <small>
+        {channel.name}{' '}
+        <small>
           <ChannelLabel type={channel.type} />
-        </small> <Badge value={channel.status} />
+        </small>{' '}
+        <Badge value={channel.status} />
       </h3>
-      {test && (test.ok ? <p className="ok-text">Connection works{test.account ? ` (account ${test.account})` : ''}.</p> : <p className="form-error" role="alert">Connection failed: {test.error?.message}</p>)}
+      {test &&
+        (test.ok ? (
+          <p className="ok-text">Connection works{test.account ? ` (account ${test.account})` : ''}.</p>
+        ) : (
+          <p className="form-error" role="alert">
+            Connection failed: {test.error?.message}
+          </p>
+        ))}
       <p className="small">
         Webhook URL for the platform: <code>{channel.webhook_url}</code>
       </p>
@@ -179,7 +192,11 @@ function ChannelSetup({ channel, justTested }: { channel: Schema<'Channel'>; jus
           }}
         />
       )}
-      {error && <p className="form-error" role="alert">{error}</p>}
+      {error && (
+        <p className="form-error" role="alert">
+          {error}
+        </p>
+      )}
       {imported && (
         <p data-testid="import-result">
           Imported {imported.imported} listings: {imported.matched} matched by SKU, {imported.unmatched} unmatched.
@@ -224,7 +241,11 @@ function BufferStep({ next }: { next: () => void }) {
         Units held back per item
         <input name="default_buffer" type="number" min={0} max={1000000} value={buffer} onChange={(e) => setBuffer(e.target.value)} />
       </label>
-      {error && <p className="form-error" role="alert">{error}</p>}
+      {error && (
+        <p className="form-error" role="alert">
+          {error}
+        </p>
+      )}
       <button className="primary" disabled={busy}>
         Save and continue
       </button>

@@ -49,7 +49,8 @@ export default function Overview() {
                   {overview.data.channels.map((c) => (
                     <tr key={c.id}>
                       <td>
-                        <Link href={`/channels/${c.id}`}>{c.name}</Link> <small>
+                        <Link href={`/channels/${c.id}`}>{c.name}</Link>{' '}
+                        <small>
                           <ChannelLabel type={c.type} />
                         </small>
                       </td>
@@ -76,7 +77,11 @@ export default function Overview() {
             <ul className="agents plain">
               {agents.data.agents.map((a) => (
                 <li key={a.name} data-testid={`agent-${a.name}`}>
-                  <strong>{a.name}</strong> <Badge value={a.state} /> <small>queue {a.queue_depth}{a.failing ? `, ${a.failing} failing` : ''} · {timeAgo(a.last_activity_at)}</small>
+                  <strong>{a.name}</strong> <Badge value={a.state} />{' '}
+                  <small>
+                    queue {a.queue_depth}
+                    {a.failing ? `, ${a.failing} failing` : ''} · {timeAgo(a.last_activity_at)}
+                  </small>
                 </li>
               ))}
             </ul>
@@ -122,27 +127,30 @@ function LiveFeed() {
   const qc = useQueryClient();
   useEffect(
     () =>
-      subscribe((e, now) => {
-        let fresh: SyncEvent[] = [];
-        if (e.type === 'sync.events' && Array.isArray(e.data?.events)) {
-          fresh = (e.data.events as SyncEvent[]).map((ev) => ({ ...ev, id: --seq, created_at: ev.created_at ?? now }));
-        } else if (e.type === 'stock.changed' && Array.isArray(e.data?.levels)) {
-          // Ledger changes (sales, receipts, counts) as they commit: the cause of the pushes that follow.
-          fresh = (e.data.levels as Array<{ item_id: string; on_hand: number }>).map((l) => ({
-            id: --seq,
-            channel_id: null,
-            listing_id: null,
-            item_id: l.item_id,
-            kind: 'stock',
-            outcome: 'ledger',
-            qty: l.on_hand,
-            detail: null,
-            created_at: now,
-          }));
-        }
-        if (fresh.length) setLive((prev) => [...fresh.reverse(), ...prev].slice(0, 100));
-        // Ledger changes are not in /sync-events: replay the ones that came while this page loaded.
-      }, { replay: (e) => e.type === 'stock.changed' }),
+      subscribe(
+        (e, now) => {
+          let fresh: SyncEvent[] = [];
+          if (e.type === 'sync.events' && Array.isArray(e.data?.events)) {
+            fresh = (e.data.events as SyncEvent[]).map((ev) => ({ ...ev, id: --seq, created_at: ev.created_at ?? now }));
+          } else if (e.type === 'stock.changed' && Array.isArray(e.data?.levels)) {
+            // Ledger changes (sales, receipts, counts) as they commit: the cause of the pushes that follow.
+            fresh = (e.data.levels as Array<{ item_id: string; on_hand: number }>).map((l) => ({
+              id: --seq,
+              channel_id: null,
+              listing_id: null,
+              item_id: l.item_id,
+              kind: 'stock',
+              outcome: 'ledger',
+              qty: l.on_hand,
+              detail: null,
+              created_at: now,
+            }));
+          }
+          if (fresh.length) setLive((prev) => [...fresh.reverse(), ...prev].slice(0, 100));
+          // Ledger changes are not in /sync-events: replay the ones that came while this page loaded.
+        },
+        { replay: (e) => e.type === 'stock.changed' },
+      ),
     [qc],
   );
   if (first.isPending) return <Loading />;

@@ -126,7 +126,10 @@ export default function SyncLog() {
         </form>
         {item && (
           <span className="chip" data-testid="item-filter">
-            <ItemName id={item} /> <button className="link" onClick={() => (setItem(''), setSku(''))} aria-label="Clear item filter">×</button>
+            <ItemName id={item} />{' '}
+            <button className="link" onClick={() => (setItem(''), setSku(''))} aria-label="Clear item filter">
+              ×
+            </button>
           </span>
         )}
         {skuError && <small className="form-error">{skuError}</small>}
