@@ -1,10 +1,11 @@
 // What a running process does when its database goes away: the embedded PostgreSQL it runs is
-// started again, and the workers, which graphile-worker shuts down when it cannot record a job's
-// end (its pool "is in an inconsistent state"), are started again once the database answers.
-// Without this the process kept serving the API with no PostgreSQL, or with no workers, or died
-// of graphile-worker's unhandled rejection.
+// started again; the workers are started again once the database answers (which releases the
+// jobs whose end could not be recorded), and also if graphile-worker ever stops its pool by
+// itself; the unhandled rejection graphile-worker leaves when a job's end cannot be recorded is
+// survived. Without this the process kept serving the API with no PostgreSQL, or with no
+// workers, or died of that rejection.
 import type { EmbeddedDb } from './db/embedded.ts';
-import type { DatabaseWatch } from './db/watch.ts';
+import { isConnectionError, type DatabaseWatch } from './db/watch.ts';
 import type { WorkerHandle } from './engine/worker.ts';
 import type { Logger } from './log.ts';
 
@@ -104,5 +105,37 @@ export async function superviseWorker(start: () => Promise<WorkerHandle>, watch:
       await restarting;
       await stopCurrent();
     },
+  };
+}
+
+let guards = 0;
+let guardLog: Logger | null = null;
+const onUnhandledRejection = (reason: unknown) => {
+  if (isConnectionError(reason)) {
+    guardLog?.warn({ err: reason }, 'a job ended while the database was unreachable; its lock is released when the workers restart');
+    return;
+  }
+  throw reason; // Node's own behaviour for every other unhandled rejection: the process ends.
+};
+
+/**
+ * graphile-worker records a job's end without awaiting it (dist/worker.js calls `completeJob(job)`
+ * and moves on), so when the database is gone at that moment, after graphile-worker's own retries,
+ * the rejection is unhandled and Node would end the process. That one case is survivable: the job
+ * stays locked by this process until superviseWorker restarts the workers after the outage, which
+ * releases it. Only connection errors are absorbed; any other unhandled rejection is thrown on, so
+ * the process still dies of it. Returns the undo (the guard is shared by every server in a process).
+ */
+export function surviveLostJobEnds(log: Logger): () => void {
+  guardLog = log;
+  if (guards++ === 0) process.on('unhandledRejection', onUnhandledRejection);
+  let undone = false;
+  return () => {
+    if (undone) return;
+    undone = true;
+    if (--guards === 0) {
+      process.off('unhandledRejection', onUnhandledRejection);
+      guardLog = null;
+    }
   };
 }

@@ -16,7 +16,7 @@ import { startRelay, type Relay } from './engine/relay.ts';
 import { buildApp } from './http/app.ts';
 import { StreamHub } from './http/stream.ts';
 import { createLogger, type Logger } from './log.ts';
-import { restartEmbeddedOnExit, superviseWorker } from './recovery.ts';
+import { restartEmbeddedOnExit, superviseWorker, surviveLostJobEnds } from './recovery.ts';
 
 export interface StartOptions {
   api?: boolean;
@@ -77,6 +77,7 @@ export async function startStockClerk(config: Config, opts: StartOptions = {}): 
   let ready = false;
   let stopping = false;
   let worker: WorkerHandle | null = null;
+  let unguard = () => {};
   let workerDb: Db | null = null;
   let relay: Relay | null = null;
   let app: FastifyInstance | null = null;
@@ -93,6 +94,7 @@ export async function startStockClerk(config: Config, opts: StartOptions = {}): 
       await app?.close().catch((err) => log.error({ err }, 'closing http'));
       await hub?.stop();
       await worker?.stop().catch((err) => log.error({ err }, 'stopping worker'));
+      unguard();
       await relay?.stop();
       await ctx.jobs.close();
       await workerDb?.end().catch(() => {});
@@ -120,6 +122,7 @@ export async function startStockClerk(config: Config, opts: StartOptions = {}): 
       // The agents get a pool of their own: asynchronous commit (see PoolOptions) and no competition
       // with API requests for connections.
       const wdb = (workerDb = createPool(databaseUrl, config.workerConcurrency + 8, { asyncCommit: true }));
+      unguard = surviveLostJobEnds(log);
       worker = await superviseWorker(() => startWorker({ ...ctx, db: wdb }), watch, log);
     }
     if (opts.relay && !worker) relay = startRelay(ctx);

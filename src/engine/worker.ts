@@ -41,6 +41,27 @@ export interface WorkerHandle {
 }
 
 const HEARTBEAT_MS = 1_000;
+/** How long stop() waits for running jobs before it fails them (longer than any channel call's timeout). */
+const STOP_GRACE_MS = 15_000;
+const FORCEFUL_STOP_MS = 6_000;
+
+/** True when `p` settled (either way) within `ms`. */
+async function settlesWithin(p: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<false>((r) => (timer = setTimeout(() => r(false), ms)));
+  try {
+    return await Promise.race([
+      p.then(
+        () => true,
+        () => true,
+      ),
+      timeout,
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 /** About one completion round trip: when the next job of a channel's queue becomes available. */
 const QUEUE_HANDOFF_MS = 4;
 
@@ -113,12 +134,16 @@ export async function startWorker(ctx: AppContext, opts: { concurrency?: number;
     // LISTEN/NOTIFY picks up new jobs at once; the poll is for jobs added for later.
     pollInterval: 500,
     logger: quietLogger,
-    // Our jobs are short and many: don't wait to batch completions. Batched (with no wait) rather
-    // than one by one, a completion that cannot be recorded (the database went away as the job
-    // ended) shuts the pool down, which src/recovery.ts restarts; one by one, graphile-worker
-    // leaves that rejection unhandled and the process dies.
-    preset: { worker: { getQueueNameBatchDelay: 0, completeJobBatchDelay: 0, failJobBatchDelay: 0 } },
+    // Our jobs are short and many: don't wait to batch queue lookups. Completions are recorded one
+    // by one (graphile-worker's default), which retries a deadlock or serialization failure. The
+    // batched mode does not retry at all (graphile-worker 0.18 `batch()` breaks out of its retry
+    // loop on the first error) and shuts the whole pool down instead; under load a deadlock with a
+    // concurrent add_job was enough, and that shutdown could hang, leaving every queue unserved
+    // (the CI chaos run of 2026-12-04). A completion lost to an outage is src/recovery.ts's.
+    preset: { worker: { getQueueNameBatchDelay: 0 } },
   });
+  // graphile-worker stopping its pool by itself is rare and always worth a line in the log.
+  events.on('pool:fatalError', ({ error, action }) => ctx.log.error({ reason: (error as Error)?.message, action }, 'graphile-worker stopped its pool'));
   const stopScheduler = opts.scheduler === false ? () => {} : startScheduler(ctx);
   const heartbeats = startHeartbeats(ctx, workerIds);
   const relay = startRelay(ctx);
@@ -129,7 +154,12 @@ export async function startWorker(ctx: AppContext, opts: { concurrency?: number;
       await relay.stop();
       for (const p of pools) ctx.jobs.removePool(p);
       try {
-        await runner.stop();
+        // Graceful first (running jobs finish); a stop that hangs (a job that never settles, a
+        // shutdown graphile-worker cannot finish) must not hold the process or a restart forever.
+        if (!(await settlesWithin(runner.stop(), STOP_GRACE_MS))) {
+          ctx.log.warn({ grace_ms: STOP_GRACE_MS }, 'workers did not stop in time; stopping them forcefully');
+          await Promise.all(pools.map((p) => settlesWithin(Promise.resolve(p.forcefulShutdown('stop timed out')), FORCEFUL_STOP_MS)));
+        }
       } finally {
         await heartbeats.stop(); // also when the runner had stopped by itself (and says so)
       }

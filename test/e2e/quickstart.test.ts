@@ -52,9 +52,16 @@ describe('quickstart: npm start', () => {
   }, 90_000);
 
   it('a sale on the demo Epos Now till is on the Wix and Deliveroo emulators within 1 s', async () => {
-    const till = `http://127.0.0.1:${port + 1}/_control/accounts/demo-till`;
-    const wix = `http://127.0.0.1:${port + 2}/_control/accounts/demo-wix-site/state`;
-    const roo = `http://127.0.0.1:${port + 3}/_control/accounts/demo-deliveroo-site/state`;
+    // Where each emulator listens, as the banner tells the newcomer: the demo prefers PORT+1..+3
+    // but takes any free port when one of those is taken (CI once had PORT+2 in use).
+    const emulator = (account: string) => {
+      const m = new RegExp(`emulator (\\S+)\\s+account ${account}\\b`).exec(out);
+      if (!m) throw new Error(`the banner names no emulator for ${account}:\n${out.slice(-2000)}`);
+      return `${m[1]}/_control/accounts/${account}`;
+    };
+    const till = emulator('demo-till');
+    const wix = `${emulator('demo-wix-site')}/state`;
+    const roo = `${emulator('demo-deliveroo-site')}/state`;
     const find = (s: any, sku: string) => s.items.find((i: any) => i.sku === sku);
     const before = find(await json(wix), 'DELI-001').qty as number;
     const sell = (sku: string, qty: number) =>
