@@ -125,24 +125,44 @@ async function checkAndLock(tx: Q, tenantId: string, keys: LevelKey[], lock: boo
   const sorted = [...new Map(keys.map((k) => [keyOf(k), k])).values()].sort((a, b) =>
     a.itemId === b.itemId ? (a.locationId < b.locationId ? -1 : 1) : a.itemId < b.itemId ? -1 : 1,
   );
-  const input = JSON.stringify(sorted.map((k, n) => ({ item_id: k.itemId, location_id: k.locationId, n })));
+  const itemIds = sorted.map((k) => k.itemId);
+  const locationIds = sorted.map((k) => k.locationId);
+  // One level (an adjustment, a count: the API's hot path) has a statement of its own: three
+  // index probes and at most one lock cost ~0.15 ms less than the general form over arrays
+  // (bench/api.ts writes/s). Both answer the same shape.
   const { rows } = await tx.query<{ missing_items: string[]; missing_locations: string[]; kits: string[] }>(
-    named(
-      'stock_check_lock',
-      `with k as (
-         select * from jsonb_to_recordset($2::jsonb) as k(item_id text, location_id text, n int)
-       ), chk as (
-         select array(select distinct k.item_id from k where not exists (select 1 from items i where i.tenant_id = $1 and i.id = k.item_id)) as missing_items,
-                array(select distinct k.location_id from k where not exists (select 1 from locations l where l.tenant_id = $1 and l.id = k.location_id)) as missing_locations,
-                array(select distinct c.kit_item_id from item_components c where c.tenant_id = $1 and c.kit_item_id in (select item_id from k)) as kits
-       )
-       select missing_items, missing_locations, kits,
-              case when $3 and cardinality(missing_items) = 0 and cardinality(missing_locations) = 0 and cardinality(kits) = 0 then
-                (select count(*) from (select pg_advisory_xact_lock(hashtextextended('level:' || $1 || ':' || o.item_id || ':' || o.location_id, 0))
-                                       from (select item_id, location_id from k order by n) o) x) end as locked
-       from chk`,
-      [tenantId, input, lock],
-    ),
+    sorted.length === 1
+      ? named(
+          'stock_check_lock_one',
+          `with chk as (
+             select exists(select 1 from items where tenant_id = $1 and id = $2) as item,
+                    exists(select 1 from locations where tenant_id = $1 and id = $3) as location,
+                    exists(select 1 from item_components where tenant_id = $1 and kit_item_id = $2) as kit
+           )
+           select case when item then '{}'::text[] else array[$2::text] end as missing_items,
+                  case when location then '{}'::text[] else array[$3::text] end as missing_locations,
+                  case when kit then array[$2::text] else '{}'::text[] end as kits,
+                  case when $4 and item and location and not kit
+                       then pg_advisory_xact_lock(hashtextextended('level:' || $1 || ':' || $2 || ':' || $3, 0)) end as locked
+           from chk`,
+          [tenantId, itemIds[0], locationIds[0], lock],
+        )
+      : named(
+          'stock_check_lock',
+          `with k as (
+             select * from unnest($2::text[], $3::text[]) with ordinality as k(item_id, location_id, n)
+           ), chk as (
+             select array(select distinct k.item_id from k where not exists (select 1 from items i where i.tenant_id = $1 and i.id = k.item_id)) as missing_items,
+                    array(select distinct k.location_id from k where not exists (select 1 from locations l where l.tenant_id = $1 and l.id = k.location_id)) as missing_locations,
+                    array(select distinct c.kit_item_id from item_components c where c.tenant_id = $1 and c.kit_item_id = any($2::text[])) as kits
+           )
+           select missing_items, missing_locations, kits,
+                  case when $4 and cardinality(missing_items) = 0 and cardinality(missing_locations) = 0 and cardinality(kits) = 0 then
+                    (select count(*) from (select pg_advisory_xact_lock(hashtextextended('level:' || $1 || ':' || o.item_id || ':' || o.location_id, 0))
+                                           from (select item_id, location_id from k order by n) o) x) end as locked
+           from chk`,
+          [tenantId, itemIds, locationIds, lock],
+        ),
   );
   const r = rows[0]!;
   if (r.missing_items.length) throw notFound('Item');
@@ -154,9 +174,9 @@ async function checkAndLock(tx: Q, tenantId: string, keys: LevelKey[], lock: boo
     named(
       'stock_lock_levels',
       `select s.item_id, s.location_id, s.on_hand, s.reserved from stock_levels s
-       join jsonb_to_recordset($2::jsonb) as k(item_id text, location_id text) on k.item_id = s.item_id and k.location_id = s.location_id
+       join unnest($2::text[], $3::text[]) as k(item_id, location_id) on k.item_id = s.item_id and k.location_id = s.location_id
        where s.tenant_id = $1 order by s.item_id, s.location_id for update of s`,
-      [tenantId, input],
+      [tenantId, itemIds, locationIds],
     ),
   );
   for (const l of held) levels.set(`${l.item_id}|${l.location_id}`, { on_hand: l.on_hand, reserved: l.reserved });
