@@ -2,10 +2,7 @@
 // is the label the dashboard's connect form shows; `writeOnly` marks a secret (typed in, never
 // shown back). The JSON Schema GET /channel-types serves carries both.
 import { z } from 'zod';
-
-// Postgres text cannot hold U+0000: refuse it up front, or it surfaces as a database error.
-const noNul = (s: string) => !s.includes('\u0000');
-const NUL_MESSAGE = 'must not contain NUL characters';
+import { httpUrl, NUL_MESSAGE, noNul } from '../domain/text-fields.ts';
 
 const credentialValue = z.string().min(1).max(20_000).refine(noNul, NUL_MESSAGE);
 
@@ -20,21 +17,8 @@ export const platformId = z.string().trim().min(1).max(200).refine(noNul, NUL_ME
 /** Our location ids, as the sync settings name them. */
 export const locationRef = z.string().regex(/^loc_[0-9a-f]{32}$/, 'must be a loc_ id');
 
-/** `http(s)://host[:port][/path]`, no credentials in the URL. */
-export const httpUrl = z
-  .string()
-  .trim()
-  .min(1)
-  .max(500)
-  .refine((s) => {
-    if (!noNul(s)) return false;
-    try {
-      const u = new URL(s);
-      return (u.protocol === 'http:' || u.protocol === 'https:') && !u.username && !u.password && u.hostname.length > 0;
-    } catch {
-      return false;
-    }
-  }, 'must be an http(s) URL');
+/** An http(s) URL we will call (src/domain/text-fields.ts). */
+export { httpUrl };
 
 /** `request_timeout_ms`: every adapter bounds each call to the platform by it. */
 export const requestTimeoutMs = (defaultMs: number) =>

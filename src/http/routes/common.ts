@@ -2,6 +2,7 @@
 import type { FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import type { IdPrefix } from '../../domain/ids.ts';
+import { httpUrl, NUL_MESSAGE, noNul } from '../../domain/text-fields.ts';
 import { ApiError, notFound } from '../errors.ts';
 import { decodeCursor } from '../paging.ts';
 
@@ -28,8 +29,6 @@ export function idRef(prefix: IdPrefix) {
 }
 
 // Postgres text cannot hold U+0000: refuse it up front, or it surfaces as a database error (a 500).
-const noNul = (s: string) => !s.includes('\u0000');
-const NUL_MESSAGE = 'must not contain NUL characters';
 
 /** Free text (names, notes): trimmed, bounded, storable. */
 export function text(min: number, max: number) {
@@ -54,21 +53,8 @@ export function numberCursor(cursor: string | undefined): number | null {
   return n;
 }
 
-/** `http(s)://host[:port][/path]`, no credentials in the URL. */
-export const httpUrl = z
-  .string()
-  .trim()
-  .min(1)
-  .max(500)
-  .refine((s) => {
-    if (!noNul(s)) return false;
-    try {
-      const u = new URL(s);
-      return (u.protocol === 'http:' || u.protocol === 'https:') && !u.username && !u.password && u.hostname.length > 0;
-    } catch {
-      return false;
-    }
-  }, 'must be an http(s) URL');
+/** An http(s) URL we will call (src/domain/text-fields.ts). */
+export { httpUrl };
 
 /** Where this API is reached from the caller's side (honours X-Forwarded-* behind a proxy). */
 export function requestOrigin(req: FastifyRequest): string {
