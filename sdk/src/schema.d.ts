@@ -148,8 +148,48 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Log in; returns a session token */
+        /** Log in; returns an access token and a refresh token */
         post: operations["postAuthLogin"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/auth/logout": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * End the caller's session
+         * @description Revokes the session of the access token (and of `refresh_token`, if given and the caller's): its refresh tokens answer 401 from now on, its access tokens within seconds.
+         */
+        post: operations["postAuthLogout"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/auth/refresh": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Trade a refresh token for a new pair (the old one stops working)
+         * @description Each refresh token works once. Presenting one that was already used revokes its whole session (someone else holds a copy): every token of it answers 401 afterwards, and the reuse is audited.
+         */
+        post: operations["postAuthRefresh"];
         delete?: never;
         options?: never;
         head?: never;
@@ -165,7 +205,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Create a tenant and its owner; returns a session token */
+        /** Create a tenant and its owner; returns an access token and a refresh token */
         post: operations["postAuthRegister"];
         delete?: never;
         options?: never;
@@ -2504,7 +2544,88 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
+                        access_token: string;
+                        expires_in: number;
+                        refresh_token: string;
                         token: string;
+                        /** @constant */
+                        token_type: "Bearer";
+                    };
+                };
+            };
+            400: components["responses"]["Error400"];
+            401: components["responses"]["Error401"];
+            404: components["responses"]["Error404"];
+            409: components["responses"]["Error409"];
+            413: components["responses"]["Error413"];
+            415: components["responses"]["Error415"];
+            422: components["responses"]["Error422"];
+        };
+    };
+    postAuthLogout: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Makes the POST safe to retry for 24 h: the first response is replayed for the same key and body */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": {
+                    refresh_token?: string;
+                };
+            };
+        };
+        responses: {
+            "4XX": components["responses"]["Error4XX"];
+            /** @description No content */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["Error400"];
+            401: components["responses"]["Error401"];
+            404: components["responses"]["Error404"];
+            409: components["responses"]["Error409"];
+            413: components["responses"]["Error413"];
+            415: components["responses"]["Error415"];
+            422: components["responses"]["Error422"];
+        };
+    };
+    postAuthRefresh: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    refresh_token: string;
+                };
+            };
+        };
+        responses: {
+            "4XX": components["responses"]["Error4XX"];
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        access_token: string;
+                        expires_in: number;
+                        refresh_token: string;
+                        token: string;
+                        /** @constant */
+                        token_type: "Bearer";
                     };
                 };
             };
@@ -2544,15 +2665,20 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
+                        access_token: string;
+                        expires_in: number;
                         location: {
                             id: string;
                             name: string;
                         };
+                        refresh_token: string;
                         tenant: {
                             id: string;
                             name: string;
                         };
                         token: string;
+                        /** @constant */
+                        token_type: "Bearer";
                         user: {
                             email: string;
                             id: string;

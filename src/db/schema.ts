@@ -355,6 +355,55 @@ export const jobOutbox = pgTable('job_outbox', {
 export const API_SCOPES = ['read', 'write', 'admin'] as const;
 
 /** A tenant's API keys. Only the SHA-256 of the secret is kept: the key is shown once. */
+/**
+ * A dashboard login: one row per session (a "family" of refresh tokens), revoked as a whole by
+ * logout, by a password change or reset, and when one of its refresh tokens is presented twice.
+ * Access tokens (15-minute JWTs) name it in `sid`; src/services/sessions.ts holds the rules.
+ */
+export const sessions = pgTable(
+  'sessions',
+  {
+    tenantId: text('tenant_id').notNull(),
+    id: text('id').notNull(),
+    userId: text('user_id').notNull(),
+    createdAt: created(),
+    lastUsedAt: ts('last_used_at').notNull().defaultNow(),
+    /** When its newest refresh token stops working; each rotation moves it forward. */
+    expiresAt: ts('expires_at').notNull(),
+    revokedAt: ts('revoked_at'),
+    /** logout | refresh_token_reuse | password_changed | user_removed ... */
+    revokedReason: text('revoked_reason'),
+    userAgent: text('user_agent'),
+    ip: text('ip'),
+  },
+  (t) => [
+    primaryKey({ columns: [t.tenantId, t.id] }),
+    foreignKey({ columns: [t.tenantId, t.userId], foreignColumns: [users.tenantId, users.id] }).onDelete('cascade'),
+    index('sessions_user_idx').on(t.tenantId, t.userId),
+    index('sessions_expires_idx').on(t.expiresAt),
+  ],
+);
+
+/**
+ * The refresh tokens a session has issued, by the SHA-256 of the secret (like API keys). A token
+ * works once: rotation marks it used and issues the next; a used one presented again is theft.
+ */
+export const refreshTokens = pgTable(
+  'refresh_tokens',
+  {
+    tokenHash: text('token_hash').primaryKey(),
+    tenantId: text('tenant_id').notNull(),
+    sessionId: text('session_id').notNull(),
+    createdAt: created(),
+    usedAt: ts('used_at'),
+  },
+  (t) => [
+    foreignKey({ columns: [t.tenantId, t.sessionId], foreignColumns: [sessions.tenantId, sessions.id] }).onDelete('cascade'),
+    index('refresh_tokens_session_idx').on(t.tenantId, t.sessionId),
+    index('refresh_tokens_used_idx').on(t.usedAt),
+  ],
+);
+
 export const apiKeys = pgTable(
   'api_keys',
   {

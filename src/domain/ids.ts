@@ -2,7 +2,8 @@
 // id is obvious in a log and ids sort by creation time.
 import { uuidv7 } from 'uuidv7';
 
-export type IdPrefix = 'ten' | 'usr' | 'loc' | 'item' | 'ch' | 'lst' | 'alr' | 'key' | 'pkey' | 'so' | 'res' | 'trf' | 'po' | 'whe' | 'whd' | 'evt' | 'job';
+export type IdPrefix =
+  'ten' | 'usr' | 'loc' | 'item' | 'ch' | 'lst' | 'alr' | 'key' | 'pkey' | 'so' | 'res' | 'trf' | 'po' | 'whe' | 'whd' | 'evt' | 'job' | 'ses';
 
 export function newId(prefix: IdPrefix): string {
   return `${prefix}_${uuidv7().replaceAll('-', '')}`;

@@ -39,6 +39,8 @@ export interface EngineTuning {
   webhookBreakerSpanMs: number;
   /** How long history is kept (src/engine/retention.ts). */
   retention: RetentionPolicy;
+  /** How often an open /stream socket re-checks its credential (a revoked key or ended session closes it). */
+  streamRecheckMs: number;
 }
 
 export const DEFAULT_TUNING: EngineTuning = {
@@ -52,6 +54,7 @@ export const DEFAULT_TUNING: EngineTuning = {
   webhookBreakerFailures: 20,
   webhookBreakerSpanMs: 24 * 3_600_000,
   retention: DEFAULT_RETENTION,
+  streamRecheckMs: 5_000,
 };
 
 export interface AppContext {

@@ -5,7 +5,7 @@
 // days, not weeks, so the exactly-once gate no longer needs them); webhook deliveries that are
 // settled (delivered or dead), with their attempts, and events no delivery points at any more.
 // Finished API jobs (imports, exports and their files) go after 7 days, idle rate-limit buckets
-// after an hour. Pending work never goes.
+// after an hour, ended sessions and used refresh tokens after a week. Pending work never goes.
 // Each run deletes bounded slices, one statement each; the hourly job
 // runs again sooner while a table still has more to go.
 import { retentionJob } from '../db/job-specs.ts';
@@ -47,6 +47,10 @@ const SLICES: Slice[] = [
   // A key's rate-limit bucket idle for an hour is full again (every plan refills within seconds):
   // its row says nothing a fresh one would not.
   { table: 'api_key_buckets', time: 'taken_at', keepMs: () => 3_600_000 },
+  // Sessions a week past their end (their refresh tokens go with them), and used refresh tokens a
+  // week old: one that old presented again is refused as unknown rather than as a reuse.
+  { table: 'sessions', time: 'expires_at', keepMs: () => 7 * DAY },
+  { table: 'refresh_tokens', time: 'used_at', keepMs: () => 7 * DAY },
 ];
 
 /** One slice of one table in one statement: `$1` the cut-off, `$2` the slice; answers how many went. */

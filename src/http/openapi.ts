@@ -18,6 +18,8 @@ export interface RouteDoc {
   params?: z.ZodObject;
   query?: z.ZodObject;
   body?: ZodType;
+  /** The body may be left out altogether (default: required). */
+  bodyOptional?: boolean;
   /** Success and route-specific error statuses; null = no body. The common errors are added. */
   responses: Record<number, ZodType | null>;
   /** PATCH/DELETE that need If-Match (428 without, 412 on a stale one). */
@@ -327,7 +329,7 @@ function buildDocument(routes: Documented[]): Record<string, unknown> {
       ...(d.description ? { description: d.description } : {}),
       ...(scope === 'none' ? { security: [] } : { 'x-required-scope': scope }),
       parameters,
-      ...(d.body ? { requestBody: { required: true, content: { 'application/json': { schema: jsonSchema(d.body, 'input', defs) } } } } : {}),
+      ...(d.body ? { requestBody: { required: !d.bodyOptional, content: { 'application/json': { schema: jsonSchema(d.body, 'input', defs) } } } } : {}),
       responses,
     };
     (paths[path] ??= {})[method.toLowerCase()] = op;

@@ -94,6 +94,22 @@ export async function streamRoutes(app: FastifyInstance, ctx: AppContext, hub: S
       }
       await hub.add(auth.tenantId, socket);
       socket.send(JSON.stringify({ type: 'hello', tenant_id: auth.tenantId }));
+      // The credential is checked again while the socket is open: a revoked key, an ended session
+      // or an expired access token closes it (4401), as the next HTTP call would be refused.
+      // (The dashboard reconnects with a fresh access token.)
+      const recheck = setInterval(() => {
+        resolveCredential(ctx, token, q.tenant_id ?? req.headers['x-tenant-id']).then(
+          (now) => {
+            if (now.tenantId !== auth.tenantId || !hasScope(now.scopes, 'read')) socket.close(4403, 'forbidden');
+          },
+          (err: unknown) => {
+            if (err instanceof ApiError) socket.close(err.status === 403 ? 4403 : 4401, err.code);
+            // Anything else (the database unreachable for a moment) is not the credential's fault: ask again next time.
+          },
+        );
+      }, ctx.tuning.streamRecheckMs);
+      recheck.unref();
+      socket.on('close', () => clearInterval(recheck));
     },
   );
 }

@@ -6,6 +6,7 @@
 //   -> the low-stock alert is acknowledged.
 // The same session proves the typed secrets never come back in any API response or live frame,
 // and a second tenant in another browser context sees none of it.
+import { SignJWT, decodeJwt } from 'jose';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { EmulatedChannelType as ChannelType } from '../../src/channels/registry.ts';
@@ -31,6 +32,7 @@ const accounts = {} as Record<ChannelType, EmulatedAccount>;
 const PASSWORD = 'bakery-secret-42';
 const emailA = `owner-a-${Date.now()}@example.com`;
 let tokenA = '';
+let lastRefreshToken = '';
 
 beforeAll(async () => {
   await ensureWebBuilt();
@@ -331,9 +333,43 @@ describe('dashboard end to end', () => {
     await expect.poll(order, { timeout: 10_000 }).toBe('TEA-1,BUN-1,CAKE-1');
   });
 
+  it('an expired access token is refreshed without a sign of it, API calls and live stream alike', async () => {
+    const stored = (key: string) =>
+      pageA.evaluate((k) => (globalThis as unknown as { localStorage: { getItem(k: string): string | null } }).localStorage.getItem(k), key);
+    const refreshBefore = await stored('stockclerk.refresh');
+    expect(refreshBefore).toMatch(/^scr_/);
+    const claims = decodeJwt((await stored('stockclerk.token'))!);
+    const now = Math.floor(Date.now() / 1000);
+    const expired = await new SignJWT({ tid: claims.tid, sid: claims.sid })
+      .setProtectedHeader({ alg: 'HS256' })
+      .setIssuer('stockclerk')
+      .setSubject(claims.sub!)
+      .setIssuedAt(now - 1000)
+      .setExpirationTime(now - 100)
+      .sign(h.sc.ctx.jwtKey);
+    await pageA.evaluate(
+      (t) => (globalThis as unknown as { localStorage: { setItem(k: string, v: string): void } }).localStorage.setItem('stockclerk.token', t),
+      expired,
+    );
+    await pageA.goto(`${h.url}/items`);
+    await expect.poll(() => pageA.getByTestId('item-row').count(), { timeout: 10_000 }).toBe(3);
+    await expect.poll(() => pageA.getByTestId('live-status').textContent(), { timeout: 10_000 }).toBe('● live');
+    expect(pageA.url()).toBe(`${h.url}/items`);
+    expect(await stored('stockclerk.token')).not.toBe(expired);
+    lastRefreshToken = (await stored('stockclerk.refresh'))!;
+    expect(lastRefreshToken).toMatch(/^scr_/);
+    expect(lastRefreshToken).not.toBe(refreshBefore);
+  });
+
   it('logs out, refuses a wrong password clearly, and logs back in', async () => {
     await pageA.getByRole('button', { name: 'Log out' }).click();
     await pageA.waitForURL(/\/login$/);
+    // Logging out ended the session on the server, not only in the browser.
+    await eventually(
+      async () => (await api(h.url, 'POST', '/api/v1/auth/refresh', { body: { refresh_token: lastRefreshToken } })).status === 401,
+      5_000,
+      'the session to be revoked',
+    );
     expect(
       await pageA.evaluate(() => (globalThis as unknown as { localStorage: { getItem(k: string): string | null } }).localStorage.getItem('stockclerk.token')),
     ).toBeNull();
@@ -346,6 +382,10 @@ describe('dashboard end to end', () => {
     await form.getByRole('button', { name: 'Log in' }).click();
     await pageA.waitForURL(`${h.url}/`);
     await expect.poll(() => pageA.getByText('Live sync feed').count()).toBe(1);
+    // The session logged out above is over: the later steps use the new one.
+    tokenA = (await pageA.evaluate(() =>
+      (globalThis as unknown as { localStorage: { getItem(k: string): string | null } }).localStorage.getItem('stockclerk.token'),
+    ))!;
   });
 
   it('never returns the typed channel credentials in any API response or live frame', async () => {

@@ -1,4 +1,6 @@
-// The only way the dashboard talks to StockClerk: /api/v1 with the Bearer token from login.
+// The only way the dashboard talks to StockClerk: /api/v1 with the Bearer access token from login.
+// Access tokens last 15 minutes: a call refused with 401 trades the refresh token for a new pair
+// (once, then retries the call); when that fails too the session is over and the dashboard logs out.
 // Remembers each resource's ETag from its GET so PATCH / DELETE can send If-Match.
 // What each path takes and answers comes from the SDK's schema, generated from the served OpenAPI
 // document (sdk/src/schema.d.ts, `npm run sdk:generate`): a field the API renames or drops breaks
@@ -6,6 +8,7 @@
 import type { components, paths } from '../../sdk/src/schema.d.ts';
 
 const TOKEN_KEY = 'stockclerk.token';
+const REFRESH_KEY = 'stockclerk.refresh';
 const etags = new Map<string, string>();
 
 export class ApiError extends Error {
@@ -30,11 +33,69 @@ export function onAuthChange(fn: () => void): () => void {
   return () => listeners.delete(fn);
 }
 
-export function setToken(token: string | null): void {
-  if (token) localStorage.setItem(TOKEN_KEY, token);
-  else localStorage.removeItem(TOKEN_KEY);
+/** Logged in (a new pair from login or sign-up) or out (null). */
+export function setSession(pair: { access_token: string; refresh_token: string } | null): void {
+  if (pair) {
+    localStorage.setItem(TOKEN_KEY, pair.access_token);
+    localStorage.setItem(REFRESH_KEY, pair.refresh_token);
+  } else {
+    localStorage.removeItem(TOKEN_KEY);
+    localStorage.removeItem(REFRESH_KEY);
+  }
   etags.clear();
   for (const fn of listeners) fn();
+}
+
+let refreshing: Promise<boolean> | null = null;
+
+/**
+ * Trades the refresh token for a new pair; false when the session is over. `stale` is the access
+ * token that was refused: if another call or tab already replaced it, there is nothing to do.
+ * Refresh tokens work once, and a second use ends the session, so two tabs must never refresh at
+ * the same time: the Web Locks API makes them take turns (one lock across the browser's tabs).
+ */
+export function refreshSession(stale: string | null): Promise<boolean> {
+  const run = async (): Promise<boolean> => {
+    const current = getToken();
+    if (current && current !== stale) return true;
+    const refresh = localStorage.getItem(REFRESH_KEY);
+    if (!refresh) return false;
+    let res: Response;
+    try {
+      res = await fetch('/api/v1/auth/refresh', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ refresh_token: refresh }),
+      });
+    } catch {
+      throw new ApiError(0, 'network', 'Cannot reach StockClerk. Check your connection and try again.');
+    }
+    if (!res.ok) return false;
+    const pair = (await res.json()) as { access_token: string; refresh_token: string };
+    // Quietly: the same user goes on (no auth-change listeners, which would reset the app).
+    localStorage.setItem(TOKEN_KEY, pair.access_token);
+    localStorage.setItem(REFRESH_KEY, pair.refresh_token);
+    return true;
+  };
+  if (!refreshing) {
+    const locked: Promise<boolean> =
+      typeof navigator !== 'undefined' && navigator.locks ? navigator.locks.request('stockclerk.refresh', run).then((r) => r) : run();
+    refreshing = locked.finally(() => (refreshing = null));
+  }
+  return refreshing;
+}
+
+/** Ends the session on the server (best effort: offline, the tokens are forgotten all the same). */
+export async function logout(): Promise<void> {
+  const token = getToken();
+  const refresh = localStorage.getItem(REFRESH_KEY);
+  setSession(null);
+  if (!token) return;
+  await fetch('/api/v1/auth/logout', {
+    method: 'POST',
+    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+    body: JSON.stringify(refresh ? { refresh_token: refresh } : {}),
+  }).catch(() => undefined);
 }
 
 type Query = Record<string, string | number | boolean | null | undefined>;
@@ -51,7 +112,7 @@ export function qs(query: Query = {}): string {
  * Untyped: T is whatever the caller says. Prefer api.get / api.post / api.patch / api.delete below,
  * whose paths, parameters, bodies and answers come from the schema.
  */
-async function request<T = unknown>(method: string, path: string, body?: unknown): Promise<T> {
+async function request<T = unknown>(method: string, path: string, body?: unknown, retried = false): Promise<T> {
   const headers: Record<string, string> = {};
   const token = getToken();
   if (token) headers.authorization = `Bearer ${token}`;
@@ -81,7 +142,10 @@ async function request<T = unknown>(method: string, path: string, body?: unknown
   }
   if (!res.ok) {
     const e = (json as Partial<Schema<'Error'>> | null)?.error;
-    if (res.status === 401 && token && !path.startsWith('/auth/')) setToken(null);
+    if (res.status === 401 && token && !path.startsWith('/auth/')) {
+      if (!retried && (await refreshSession(token))) return request<T>(method, path, body, true);
+      setSession(null);
+    }
     if (res.status === 412) {
       etags.delete(bare);
       throw new ApiError(412, 'precondition_failed', 'This changed since you opened it. Check the new values and save again.', e?.details ?? null);

@@ -2,7 +2,7 @@ import { QueryClient, QueryClientProvider } from '@tanstack/react-query';
 import { StrictMode, Suspense, lazy, useEffect, useState, useSyncExternalStore } from 'react';
 import { createRoot } from 'react-dom/client';
 import { Link, Redirect, Route, Switch, useLocation } from 'wouter';
-import { ApiError, getToken, onAuthChange, setToken } from './api.ts';
+import { ApiError, getToken, logout as endSession, onAuthChange } from './api.ts';
 import { Login, Signup } from './pages/Auth.tsx';
 import { connectStream, streamStatus } from './stream.ts';
 import { Loading } from './ui.tsx';
@@ -28,8 +28,10 @@ const qc = new QueryClient({
   },
 });
 
-function useToken() {
-  return useSyncExternalStore(onAuthChange, getToken);
+/** Logged in or not (a quiet token refresh is the same session: no re-render). */
+const loggedIn = () => getToken() !== null;
+function useLoggedIn() {
+  return useSyncExternalStore(onAuthChange, loggedIn);
 }
 
 const NAV = [
@@ -47,7 +49,7 @@ function Shell() {
   useEffect(() => connectStream(qc), []);
   useEffect(() => setMenu(false), [loc]);
   const logout = () => {
-    setToken(null);
+    void endSession();
     qc.clear();
     navigate('/login');
   };
@@ -111,8 +113,7 @@ function Shell() {
 }
 
 function App() {
-  const token = useToken();
-  if (!token) {
+  if (!useLoggedIn()) {
     return (
       <Switch>
         <Route path="/signup" component={Signup} />

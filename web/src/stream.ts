@@ -1,7 +1,7 @@
 // Live events: one WebSocket to /api/v1/stream?token=, reconnecting with backoff. Events update
 // the cached queries (so open pages change without a reload) and feed subscribers (the live feed).
 import type { QueryClient } from '@tanstack/react-query';
-import { getToken, type Answer } from './api.ts';
+import { getToken, refreshSession, setSession, type Answer } from './api.ts';
 
 /**
  * A live frame. The stream is not in the OpenAPI document (it is a WebSocket), so its frames are
@@ -92,10 +92,19 @@ export function connectStream(qc: QueryClient): () => void {
       if (recent.length > RECENT) recent.shift();
       for (const fn of subscribers) fn(e, at);
     };
-    ws.onclose = () => {
+    ws.onclose = (ev) => {
       setStatus('offline');
       ws = null;
       if (stopped) return;
+      if (ev.code === 4401) {
+        // The access token expired (or the session ended): a fresh one reconnects at once; none, and
+        // the session is over.
+        refreshSession(token).then(
+          (ok) => (ok ? open() : setSession(null)),
+          () => (timer = setTimeout(open, Math.min(10_000, 500 * 2 ** retry++))),
+        );
+        return;
+      }
       timer = setTimeout(open, Math.min(10_000, 500 * 2 ** retry++));
     };
   };

@@ -1,6 +1,8 @@
 // Authentication: `Authorization: Bearer <credential>`; the tenant comes from the credential, never
 // the body. Three credentials:
-// - a session JWT (dashboard users): every scope;
+// - a session access token (dashboard users): a 15-minute JWT naming its session (`sid`), checked
+//   against the database (user, tenant, session not revoked) on every request through a cache of a
+//   few seconds; every scope;
 // - a tenant API key `sck_...`: its scopes, its tenant;
 // - a platform key `scp_...`: acts on several tenants, naming one per call in X-Tenant-ID.
 // Keys are looked up by the SHA-256 of the secret (see src/db/api-keys.ts for why SHA-256).
@@ -10,6 +12,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { SignJWT, jwtVerify } from 'jose';
 import { findPlatformKey, findTenantKey, PLATFORM_KEY_PREFIX, TENANT_KEY_PREFIX, touchApiKey } from '../../db/api-keys.ts';
 import type { AppContext } from '../../engine/context.ts';
+import { ACCESS_TTL_S, livePrincipal, type IssuedSession } from '../../services/sessions.ts';
 import { ApiError } from '../errors.ts';
 import { requiredScope, type Scope } from '../openapi.ts';
 import type { RateLimiter } from './rate-limit.ts';
@@ -17,6 +20,7 @@ import type { RateLimiter } from './rate-limit.ts';
 export interface SessionInfo {
   tenantId: string;
   userId: string;
+  sessionId: string;
 }
 
 export interface AuthInfo {
@@ -29,6 +33,8 @@ export interface AuthInfo {
   scopes: ReadonlySet<Scope>;
   /** The tenant's plan (rate limits), for keys. */
   plan: string | null;
+  /** The session (ses_...) an access token belongs to; null for keys. */
+  sessionId: string | null;
 }
 
 declare module 'fastify' {
@@ -41,24 +47,67 @@ const ISSUER = 'stockclerk';
 const ALL_SCOPES: ReadonlySet<Scope> = new Set(['read', 'write', 'admin']);
 const TENANT_ID = /^ten_[0-9a-f]{32}$/;
 
-export async function issueToken(ctx: AppContext, auth: SessionInfo): Promise<string> {
-  return new SignJWT({ tid: auth.tenantId })
+export async function issueAccessToken(ctx: AppContext, auth: SessionInfo): Promise<string> {
+  return new SignJWT({ tid: auth.tenantId, sid: auth.sessionId })
     .setProtectedHeader({ alg: 'HS256' })
     .setSubject(auth.userId)
     .setIssuer(ISSUER)
     .setIssuedAt()
-    .setExpirationTime('12h')
+    .setExpirationTime(`${ACCESS_TTL_S}s`)
     .sign(ctx.jwtKey);
 }
 
+/** What login, sign-up and refresh answer (`token` is the access token's old name, kept for existing clients). */
+export async function tokenPair(ctx: AppContext, s: IssuedSession) {
+  const access = await issueAccessToken(ctx, s);
+  return { access_token: access, refresh_token: s.refreshToken, expires_in: ACCESS_TTL_S, token_type: 'Bearer' as const, token: access };
+}
+
+/**
+ * The claims of a well-formed, unexpired access token of ours, or null. `exp`, `iat`, `sub`,
+ * `tid` and `sid` are required; an `iat` in the future (beyond a few seconds of clock skew) or
+ * older than the access lifetime is refused, whatever `exp` says.
+ */
 export async function verifyToken(ctx: AppContext, token: string): Promise<SessionInfo | null> {
   try {
-    const { payload } = await jwtVerify(token, ctx.jwtKey, { issuer: ISSUER, algorithms: ['HS256'] });
-    if (typeof payload.tid !== 'string' || typeof payload.sub !== 'string') return null;
-    return { tenantId: payload.tid, userId: payload.sub };
+    const { payload } = await jwtVerify(token, ctx.jwtKey, {
+      issuer: ISSUER,
+      algorithms: ['HS256'],
+      requiredClaims: ['exp', 'iat', 'sub', 'tid', 'sid'],
+      maxTokenAge: ACCESS_TTL_S,
+      clockTolerance: 5,
+    });
+    if (typeof payload.tid !== 'string' || typeof payload.sub !== 'string' || typeof payload.sid !== 'string') return null;
+    return { tenantId: payload.tid, userId: payload.sub, sessionId: payload.sid };
   } catch {
     return null;
   }
+}
+
+/**
+ * Is the session behind an access token still live (user and tenant exist, session not revoked)?
+ * Asked on every request, answered from a cache of PRINCIPAL_CACHE_MS: a logout or removal in
+ * another API process takes effect within that, in this one at once (forgetSession).
+ */
+const PRINCIPAL_CACHE_MS = 5_000;
+const principals = new Map<string, { live: boolean; at: number }>();
+const principalKey = (s: SessionInfo) => `${s.tenantId}|${s.userId}|${s.sessionId}`;
+
+async function sessionIsLive(ctx: AppContext, s: SessionInfo): Promise<boolean> {
+  const key = principalKey(s);
+  const now = Date.now();
+  const hit = principals.get(key);
+  if (hit && now - hit.at < PRINCIPAL_CACHE_MS) return hit.live;
+  const live = (await livePrincipal(ctx.db, s.tenantId, s.userId, s.sessionId)) !== null;
+  principals.delete(key); // re-inserted last: the map's order is oldest first
+  principals.set(key, { live, at: now });
+  if (principals.size > 50_000) principals.delete(principals.keys().next().value!);
+  return live;
+}
+
+/** This process stops honouring a session's access tokens at once (it was just revoked here). */
+export function forgetSession(s: SessionInfo): void {
+  principals.set(principalKey(s), { live: false, at: Date.now() });
 }
 
 /** admin implies write, write implies read. */
@@ -97,19 +146,46 @@ export async function resolveCredential(ctx: AppContext, token: string | null | 
     if (!k) throw unauthorized();
     if (named && named !== k.tenant_id) throw new ApiError(403, 'forbidden', 'This key cannot act on that tenant');
     touch(ctx, k.id, k.tenant_id);
-    return { tenantId: k.tenant_id, userId: null, actorId: k.id, actorType: 'api_key', scopes: new Set(k.scopes as Scope[]), plan: k.plan };
+    return {
+      tenantId: k.tenant_id,
+      userId: null,
+      actorId: k.id,
+      actorType: 'api_key',
+      scopes: new Set(k.scopes as Scope[]),
+      plan: k.plan,
+      sessionId: null,
+    };
   }
   if (token.startsWith(PLATFORM_KEY_PREFIX)) {
     const k = await findPlatformKey(ctx.db, token, named ?? null);
     if (!k) throw unauthorized();
     if (!named) throw new ApiError(400, 'tenant_required', 'A platform key names the tenant it acts on in X-Tenant-ID');
     if (!k.tenant_id) throw new ApiError(403, 'forbidden', 'This key cannot act on that tenant');
-    return { tenantId: k.tenant_id, userId: null, actorId: k.id, actorType: 'platform_key', scopes: new Set(k.scopes as Scope[]), plan: k.plan };
+    return {
+      tenantId: k.tenant_id,
+      userId: null,
+      actorId: k.id,
+      actorType: 'platform_key',
+      scopes: new Set(k.scopes as Scope[]),
+      plan: k.plan,
+      sessionId: null,
+    };
   }
   const session = await verifyToken(ctx, token);
   if (!session) throw unauthorized();
   if (named && named !== session.tenantId) throw new ApiError(403, 'forbidden', 'This session cannot act on that tenant');
-  return { tenantId: session.tenantId, userId: session.userId, actorId: session.userId, actorType: 'user', scopes: ALL_SCOPES, plan: null };
+  // A signed token is not enough: its user, tenant and session must still exist (a removed user,
+  // a deleted tenant or a logout ends it), else a query would meet a missing row (a 500).
+  if (!(await sessionIsLive(ctx, session))) throw unauthorized();
+  return {
+    tenantId: session.tenantId,
+    userId: session.userId,
+    actorId: session.userId,
+    actorType: 'user',
+    scopes: ALL_SCOPES,
+    plan: null,
+    sessionId: session.sessionId,
+  };
 }
 
 export function requireAuth(ctx: AppContext, limiter?: RateLimiter) {

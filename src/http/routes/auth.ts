@@ -1,15 +1,27 @@
-// Accounts: register (creates the tenant and its owner) and login -> JWT.
+// Accounts: register (creates the tenant and its owner) and login start a session: a 15-minute
+// access token and a refresh token that works once (refresh rotates it); logout ends the session.
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import type { AppContext } from '../../engine/context.ts';
+import { withTx } from '../../db/pool.ts';
 import { login, register, whoAmI } from '../../services/accounts.ts';
-import { parse } from '../errors.ts';
+import { endSession, rotateRefreshToken, sessionOfRefreshToken, startSession } from '../../services/sessions.ts';
+import { ApiError, parse } from '../errors.ts';
 import { ErrorBody } from '../openapi.ts';
 import { doc } from '../openapi.ts';
-import { issueToken, requireAuth } from '../plugins/auth.ts';
+import { forgetSession, requireAuth, tokenPair } from '../plugins/auth.ts';
+import { scopeOf } from '../scope.ts';
 
+const TokenPair = {
+  access_token: z.string().meta({ description: 'A JWT for `Authorization: Bearer`, valid for `expires_in` seconds (15 minutes)' }),
+  refresh_token: z.string().meta({ description: 'Opaque, single use: POST it to /auth/refresh for the next pair' }),
+  expires_in: z.number().int().meta({ description: 'Seconds the access token is valid for' }),
+  token_type: z.literal('Bearer'),
+  token: z.string().meta({ description: 'Deprecated: the access token under its former name', deprecated: true }),
+};
+const Tokens = z.strictObject(TokenPair);
 const Registered = z.strictObject({
-  token: z.string(),
+  ...TokenPair,
   tenant: z.strictObject({ id: z.string(), name: z.string() }),
   user: z.strictObject({ id: z.string(), email: z.string(), role: z.string() }),
   location: z.strictObject({ id: z.string(), name: z.string() }),
@@ -32,12 +44,20 @@ const Register = z.object({
     .refine((p) => /[a-zA-Z]/.test(p) && /[^a-zA-Z]/.test(p), 'Mix letters with digits or symbols'),
 });
 const Login = z.object({ email, password: z.string().min(1).max(200) });
+const Refresh = z.object({ refresh_token: z.string().min(1).max(200) });
+const Logout = z.object({ refresh_token: z.string().min(1).max(200).optional() });
+
+/** Where a session was started from, for the user's list of sessions (not for any decision). */
+const origin = (req: { headers: Record<string, unknown>; ip: string }) => ({
+  userAgent: typeof req.headers['user-agent'] === 'string' ? req.headers['user-agent'] : null,
+  ip: req.ip,
+});
 
 export async function authRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {
   app.post(
     '/auth/register',
     doc({
-      summary: 'Create a tenant and its owner; returns a session token',
+      summary: 'Create a tenant and its owner; returns an access token and a refresh token',
       tag: 'auth',
       scope: 'none',
       body: Register,
@@ -52,9 +72,9 @@ export async function authRoutes(app: FastifyInstance, ctx: AppContext): Promise
         password: body.password,
         guardianIntervalS: ctx.config.guardianIntervalS,
       });
-      const token = await issueToken(ctx, { tenantId: created.tenantId, userId: created.userId });
+      const session = await withTx(ctx.db, (tx) => startSession(tx, { tenantId: created.tenantId, userId: created.userId, ...origin(req) }));
       return reply.code(201).send({
-        token,
+        ...(await tokenPair(ctx, session)),
         tenant: { id: created.tenantId, name: body.business_name },
         user: { id: created.userId, email: body.email, role: 'owner' },
         location: { id: created.locationId, name: body.location_name ?? 'Main' },
@@ -65,16 +85,65 @@ export async function authRoutes(app: FastifyInstance, ctx: AppContext): Promise
   app.post(
     '/auth/login',
     doc({
-      summary: 'Log in; returns a session token',
+      summary: 'Log in; returns an access token and a refresh token',
       tag: 'auth',
       scope: 'none',
       body: Login,
-      responses: { 200: z.strictObject({ token: z.string() }), 400: ErrorBody, 401: ErrorBody, 413: ErrorBody, 415: ErrorBody },
+      responses: { 200: Tokens, 400: ErrorBody, 401: ErrorBody, 413: ErrorBody, 415: ErrorBody },
     }),
     async (req) => {
       const body = parse(Login, req.body);
       const user = await login(ctx.db, body.email, body.password);
-      return { token: await issueToken(ctx, user) };
+      const session = await withTx(ctx.db, (tx) => startSession(tx, { ...user, ...origin(req) }));
+      return tokenPair(ctx, session);
+    },
+  );
+
+  app.post(
+    '/auth/refresh',
+    doc({
+      summary: 'Trade a refresh token for a new pair (the old one stops working)',
+      description:
+        'Each refresh token works once. Presenting one that was already used revokes its whole session (someone else holds a copy): every token of it answers 401 afterwards, and the reuse is audited.',
+      tag: 'auth',
+      scope: 'none',
+      body: Refresh,
+      responses: { 200: Tokens, 400: ErrorBody, 401: ErrorBody, 413: ErrorBody, 415: ErrorBody },
+    }),
+    async (req) => {
+      const body = parse(Refresh, req.body);
+      return tokenPair(ctx, await rotateRefreshToken(ctx.db, body.refresh_token, req.id, forgetSession));
+    },
+  );
+
+  app.post(
+    '/auth/logout',
+    {
+      preHandler: requireAuth(ctx),
+      ...doc({
+        summary: "End the caller's session",
+        description:
+          "Revokes the session of the access token (and of `refresh_token`, if given and the caller's): its refresh tokens answer 401 from now on, its access tokens within seconds.",
+        tag: 'auth',
+        scope: 'read',
+        body: Logout,
+        bodyOptional: true,
+        responses: { 204: null, 400: ErrorBody, 401: ErrorBody, 413: ErrorBody, 415: ErrorBody },
+      }),
+    },
+    async (req, reply) => {
+      const body = parse(Logout, req.body ?? {});
+      const { sessionId, userId, tenantId } = req.auth;
+      if (!sessionId || !userId) throw new ApiError(400, 'not_a_session', 'API keys do not log out; revoke the key instead');
+      await withTx(ctx.db, async (tx) => {
+        const scope = scopeOf(req);
+        const also = body.refresh_token ? await sessionOfRefreshToken(tx, tenantId, userId, body.refresh_token) : null;
+        for (const id of new Set([sessionId, also].filter((x): x is string => !!x))) {
+          await endSession(tx, scope, id);
+          forgetSession({ tenantId, userId, sessionId: id });
+        }
+      });
+      return reply.code(204).send();
     },
   );
 

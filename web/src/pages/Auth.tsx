@@ -2,7 +2,7 @@
 // weak password) and are shown beside the form.
 import { useState, type FormEvent } from 'react';
 import { Link, useLocation } from 'wouter';
-import { ApiError, api, errorText, setToken } from '../api.ts';
+import { ApiError, api, errorText, setSession } from '../api.ts';
 
 function passwordProblem(p: string): string | null {
   if (p.length < 10) return 'Use at least 10 characters';
@@ -22,7 +22,7 @@ export function Login() {
     setError(null);
     try {
       const r = await api.post('/auth/login', { body: { email, password } });
-      setToken(r.token);
+      setSession(r);
       navigate('/');
     } catch (err) {
       setError(err instanceof ApiError && err.code === 'invalid_credentials' ? 'Wrong email or password.' : errorText(err));
@@ -73,7 +73,7 @@ export function Signup() {
     setBusy(true);
     try {
       const r = await api.post('/auth/register', { body: { business_name: business, email, password } });
-      setToken(r.token);
+      setSession(r);
       navigate('/onboarding');
     } catch (err) {
       setError(err instanceof ApiError && err.code === 'email_taken' ? 'An account with this email already exists. Log in instead?' : errorText(err));
