@@ -1232,6 +1232,65 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/users": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List the tenant's users */
+        get: operations["getUsers"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/users/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Read a user */
+        get: operations["getUsersId"];
+        put?: never;
+        post?: never;
+        /**
+         * Remove a user (their sessions end)
+         * @description Owners are removed by owners only, and never the last one (409 last_owner).
+         */
+        delete: operations["deleteUsersId"];
+        options?: never;
+        head?: never;
+        /**
+         * Change a user's role
+         * @description Admins give any role but owner and cannot change an owner; owners may make others owner. The last owner cannot be demoted (409 last_owner).
+         */
+        patch: operations["patchUsersId"];
+        trace?: never;
+    };
+    "/api/v1/users/{id}/transfer-ownership": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Make this user the owner; the calling owner becomes an admin */
+        post: operations["postUsersIdTransferOwnership"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/webhook-deliveries/{id}": {
         parameters: {
             query?: never;
@@ -1441,7 +1500,7 @@ export interface components {
             action: string;
             actor_id: string;
             /** @enum {string} */
-            actor_type: "user" | "api_key" | "platform_key";
+            actor_type: "user" | "api_key" | "platform_key" | "system";
             changes: {
                 [key: string]: unknown;
             } | null;
@@ -1813,6 +1872,14 @@ export interface components {
             updated_at: string;
             version: number;
         };
+        User: {
+            /** Format: date-time */
+            created_at: string;
+            email: string;
+            id: string;
+            /** @enum {string} */
+            role: "owner" | "admin" | "editor" | "viewer";
+        };
         VendureChannelSettings: {
             admin_api_path?: string;
             cap?: number;
@@ -2169,6 +2236,15 @@ export interface components {
             };
         };
         /** @description OK */
+        User: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["User"];
+            };
+        };
+        /** @description OK */
         "WebhookEndpoint.etag": {
             headers: {
                 ETag: components["headers"]["ETag"];
@@ -2204,6 +2280,7 @@ export interface components {
         since: string;
         "transfers.id": string;
         until: string;
+        "users.id": string;
         "webhook-deliveries.id": string;
         "webhook-endpoints.id": string;
     };
@@ -3858,7 +3935,7 @@ export interface operations {
                     "application/json": {
                         credential: {
                             id: string;
-                            scopes: ("read" | "write" | "admin")[];
+                            scopes: ("read" | "write" | "admin" | "owner")[];
                             /** @enum {string} */
                             type: "user" | "api_key" | "platform_key";
                         };
@@ -4903,6 +4980,126 @@ export interface operations {
         responses: {
             "4XX": components["responses"]["Error4XX"];
             200: components["responses"]["Transfer.etag"];
+            404: components["responses"]["Error404"];
+            409: components["responses"]["Error409"];
+            422: components["responses"]["Error422"];
+        };
+    };
+    getUsers: {
+        parameters: {
+            query?: {
+                cursor?: components["parameters"]["cursor"];
+                limit?: components["parameters"]["limit"];
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            "4XX": components["responses"]["Error4XX"];
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        data: components["schemas"]["User"][];
+                        next_cursor: string | null;
+                    };
+                };
+            };
+        };
+    };
+    getUsersId: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["users.id"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            "4XX": components["responses"]["Error4XX"];
+            /** @description OK */
+            200: {
+                headers: {
+                    ETag: components["headers"]["ETag"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["User"];
+                };
+            };
+            404: components["responses"]["Error404"];
+        };
+    };
+    deleteUsersId: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["users.id"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            "4XX": components["responses"]["Error4XX"];
+            /** @description No content */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            404: components["responses"]["Error404"];
+            409: components["responses"]["Error409"];
+        };
+    };
+    patchUsersId: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["users.id"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @enum {string} */
+                    role: "owner" | "admin" | "editor" | "viewer";
+                };
+            };
+        };
+        responses: {
+            "4XX": components["responses"]["Error4XX"];
+            200: components["responses"]["User"];
+            404: components["responses"]["Error404"];
+            409: components["responses"]["Error409"];
+        };
+    };
+    postUsersIdTransferOwnership: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Makes the POST safe to retry for 24 h: the first response is replayed for the same key and body */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path: {
+                id: components["parameters"]["users.id"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            "4XX": components["responses"]["Error4XX"];
+            200: components["responses"]["User"];
             404: components["responses"]["Error404"];
             409: components["responses"]["Error409"];
             422: components["responses"]["Error422"];

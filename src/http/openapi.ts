@@ -5,9 +5,11 @@
 // request schemas in their input form, response schemas in their output form (strict objects).
 import type { FastifyInstance } from 'fastify';
 import { z, type ZodType } from 'zod';
+import type { Permission } from '../domain/permissions.ts';
 import { ApiError } from './errors.ts';
 
-export type Scope = 'read' | 'write' | 'admin';
+/** What an operation asks of its caller (src/domain/permissions.ts); an API key's scopes are read, write and admin. */
+export type Scope = Permission;
 
 export interface RouteDoc {
   summary: string;

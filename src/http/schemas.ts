@@ -2,6 +2,7 @@
 // tests that check every response the suites receive). Request schemas live beside their routes.
 import { z } from 'zod';
 import { MOVEMENT_REASONS } from '../db/schema.ts';
+import { ROLES } from '../domain/permissions.ts';
 import { named } from './openapi.ts';
 
 export const timestamp = z.iso.datetime({ offset: true });
@@ -218,6 +219,16 @@ export const GuardianRun = named(
 
 export const Queued = z.strictObject({ queued: z.literal(true) });
 
+export const User = named(
+  z.strictObject({
+    id: id('usr'),
+    email: z.string(),
+    role: z.enum(ROLES).meta({ description: 'owner, admin, editor or viewer (what each may do: the permission matrix in the README)' }),
+    created_at: timestamp,
+  }),
+  'User',
+);
+
 export const ApiKey = named(
   z.strictObject({
     id: id('key'),
@@ -235,7 +246,7 @@ export const ApiKey = named(
 export const AuditEntry = named(
   z.strictObject({
     id: int,
-    actor_type: z.enum(['user', 'api_key', 'platform_key']),
+    actor_type: z.enum(['user', 'api_key', 'platform_key', 'system']).meta({ description: 'system: StockClerk itself (a job, the CLI)' }),
     actor_id: z.string(),
     action: z.string(),
     resource_type: z.string(),

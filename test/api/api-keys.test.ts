@@ -162,10 +162,10 @@ describe('platform keys', () => {
     expect((await open(`token=${keys.read}&tenant_id=${B.tenantId}`)).code).toBe(4403);
   });
 
-  it('JWT sessions keep every scope', async () => {
+  it("an owner's session holds every permission", async () => {
     expect((await A.call('GET', '/api-keys')).status).toBe(200);
     expect((await A.call('PATCH', '/tenant', { name: 'Key Co Ltd' })).status).toBe(200);
-    expect((await A.call('GET', '/me')).body.credential).toMatchObject({ type: 'user', scopes: ['read', 'write', 'admin'] });
+    expect((await A.call('GET', '/me')).body.credential).toMatchObject({ type: 'user', scopes: ['read', 'write', 'admin', 'owner'] });
   });
 });
 

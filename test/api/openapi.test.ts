@@ -94,8 +94,11 @@ describe('the document', () => {
 
   it('stays small enough to be passed whole as one shell argument (Linux caps one at 128 KiB)', async () => {
     const served = await (await fetch(`${h.url}/api/v1/openapi.json`)).text();
-    // Budget with room to grow; what repeats is written once in components (see hoist() in openapi.ts).
-    expect(Buffer.byteLength(served)).toBeLessThan(120 * 1024);
+    // What repeats is written once in components (see hoist() in openapi.ts). The hard cap is 128
+    // KiB (one argv string; the acceptance check 03-openapi passes it so). At 124 KB (2026-12-05,
+    // users and sessions added) the room is nearly gone: the next operations need the document
+    // smaller first, e.g. the per-operation error statuses (~15 KB of $refs) folded into 4XX.
+    expect(Buffer.byteLength(served)).toBeLessThan(126 * 1024);
     expect(spec.components.parameters['items.id']).toMatchObject({ name: 'id', in: 'path', required: true });
     expect(spec.paths['/api/v1/items/{id}'].get.parameters).toContainEqual({ $ref: '#/components/parameters/items.id' });
     // Statuses any operation may answer are its 4XX, and say which they are; the telling ones stay listed.

@@ -69,6 +69,7 @@ const TABLES: Record<string, { order: string; skip?: string[] }> = {
   // The developers' API: a refused request leaves no audit entry, no key, no hold behind.
   audit_log: { order: 'id' },
   api_keys: { order: 'id', skip: ['last_used_at'] },
+  users: { order: 'id' },
   idempotency_keys: { order: 'actor_id, key' },
   sales_orders: { order: 'id' },
   reservations: { order: 'id' },

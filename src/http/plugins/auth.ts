@@ -14,7 +14,8 @@ import { findPlatformKey, findTenantKey, PLATFORM_KEY_PREFIX, TENANT_KEY_PREFIX,
 import type { AppContext } from '../../engine/context.ts';
 import { ACCESS_TTL_S, livePrincipal, type IssuedSession } from '../../services/sessions.ts';
 import { ApiError } from '../errors.ts';
-import { requiredScope, type Scope } from '../openapi.ts';
+import { permissionsOf, type Permission } from '../../domain/permissions.ts';
+import { requiredScope } from '../openapi.ts';
 import type { RateLimiter } from './rate-limit.ts';
 
 export interface SessionInfo {
@@ -30,11 +31,13 @@ export interface AuthInfo {
   /** Who acts: usr_... (session), key_... (API key) or pkey_... (platform key). Audit and movements name it. */
   actorId: string;
   actorType: 'user' | 'api_key' | 'platform_key';
-  scopes: ReadonlySet<Scope>;
+  scopes: ReadonlySet<Permission>;
   /** The tenant's plan (rate limits), for keys. */
   plan: string | null;
   /** The session (ses_...) an access token belongs to; null for keys. */
   sessionId: string | null;
+  /** The session user's role (src/domain/permissions.ts); null for keys. */
+  role: string | null;
 }
 
 declare module 'fastify' {
@@ -44,7 +47,6 @@ declare module 'fastify' {
 }
 
 const ISSUER = 'stockclerk';
-const ALL_SCOPES: ReadonlySet<Scope> = new Set(['read', 'write', 'admin']);
 const TENANT_ID = /^ten_[0-9a-f]{32}$/;
 
 export async function issueAccessToken(ctx: AppContext, auth: SessionInfo): Promise<string> {
@@ -90,28 +92,36 @@ export async function verifyToken(ctx: AppContext, token: string): Promise<Sessi
  * another API process takes effect within that, in this one at once (forgetSession).
  */
 const PRINCIPAL_CACHE_MS = 5_000;
-const principals = new Map<string, { live: boolean; at: number }>();
+const principals = new Map<string, { role: string | null; at: number }>();
 const principalKey = (s: SessionInfo) => `${s.tenantId}|${s.userId}|${s.sessionId}`;
 
-async function sessionIsLive(ctx: AppContext, s: SessionInfo): Promise<boolean> {
+/** The session's user's role while the session is live; null once it is not. */
+async function sessionRole(ctx: AppContext, s: SessionInfo): Promise<string | null> {
   const key = principalKey(s);
   const now = Date.now();
   const hit = principals.get(key);
-  if (hit && now - hit.at < PRINCIPAL_CACHE_MS) return hit.live;
-  const live = (await livePrincipal(ctx.db, s.tenantId, s.userId, s.sessionId)) !== null;
+  if (hit && now - hit.at < PRINCIPAL_CACHE_MS) return hit.role;
+  const role = (await livePrincipal(ctx.db, s.tenantId, s.userId, s.sessionId))?.role ?? null;
   principals.delete(key); // re-inserted last: the map's order is oldest first
-  principals.set(key, { live, at: now });
+  principals.set(key, { role, at: now });
   if (principals.size > 50_000) principals.delete(principals.keys().next().value!);
-  return live;
+  return role;
 }
 
 /** This process stops honouring a session's access tokens at once (it was just revoked here). */
 export function forgetSession(s: SessionInfo): void {
-  principals.set(principalKey(s), { live: false, at: Date.now() });
+  principals.set(principalKey(s), { role: null, at: Date.now() });
 }
 
-/** admin implies write, write implies read. */
-export function hasScope(scopes: ReadonlySet<Scope>, need: Scope): boolean {
+/** This process reads the user's role again on their next request (it was just changed here). */
+export function forgetUser(tenantId: string, userId: string): void {
+  const prefix = `${tenantId}|${userId}|`;
+  for (const key of principals.keys()) if (key.startsWith(prefix)) principals.delete(key);
+}
+
+/** Does a credential's grant cover `need`? Sessions hold their role's permissions; keys their scopes (admin implies write implies read). */
+export function hasScope(scopes: ReadonlySet<Permission>, need: Permission): boolean {
+  if (need === 'owner') return scopes.has('owner');
   if (scopes.has('admin')) return true;
   if (need === 'read') return scopes.has('read') || scopes.has('write');
   return scopes.has(need);
@@ -151,9 +161,10 @@ export async function resolveCredential(ctx: AppContext, token: string | null | 
       userId: null,
       actorId: k.id,
       actorType: 'api_key',
-      scopes: new Set(k.scopes as Scope[]),
+      scopes: new Set(k.scopes as Permission[]),
       plan: k.plan,
       sessionId: null,
+      role: null,
     };
   }
   if (token.startsWith(PLATFORM_KEY_PREFIX)) {
@@ -166,23 +177,27 @@ export async function resolveCredential(ctx: AppContext, token: string | null | 
       userId: null,
       actorId: k.id,
       actorType: 'platform_key',
-      scopes: new Set(k.scopes as Scope[]),
+      scopes: new Set(k.scopes as Permission[]),
       plan: k.plan,
       sessionId: null,
+      role: null,
     };
   }
   const session = await verifyToken(ctx, token);
   if (!session) throw unauthorized();
   if (named && named !== session.tenantId) throw new ApiError(403, 'forbidden', 'This session cannot act on that tenant');
   // A signed token is not enough: its user, tenant and session must still exist (a removed user,
-  // a deleted tenant or a logout ends it), else a query would meet a missing row (a 500).
-  if (!(await sessionIsLive(ctx, session))) throw unauthorized();
+  // a deleted tenant or a logout ends it), else a query would meet a missing row (a 500). The
+  // role is read with them, so a changed role takes effect within the cache's seconds.
+  const role = await sessionRole(ctx, session);
+  if (role === null) throw unauthorized();
   return {
     tenantId: session.tenantId,
     userId: session.userId,
     actorId: session.userId,
     actorType: 'user',
-    scopes: ALL_SCOPES,
+    role,
+    scopes: permissionsOf(role),
     plan: null,
     sessionId: session.sessionId,
   };
@@ -198,6 +213,9 @@ export function requireAuth(ctx: AppContext, limiter?: RateLimiter) {
       await limiter.take(auth.actorId, auth.actorType === 'platform_key' ? 'platform' : (auth.plan ?? 'standard'), reply);
     const need = requiredScope(req.method === 'HEAD' ? 'GET' : req.method, req.routeOptions.config?.openapi);
     if (need !== 'none' && !hasScope(auth.scopes, need)) {
+      if (auth.role !== null) {
+        throw new ApiError(403, 'forbidden', `Your role (${auth.role}) cannot do this: it needs the ${need} permission`, { required: need, role: auth.role });
+      }
       throw new ApiError(403, 'insufficient_scope', `This call needs the ${need} scope`, { required: need, granted: [...auth.scopes] });
     }
   };

@@ -4,6 +4,7 @@ import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import type { AppContext } from '../../engine/context.ts';
 import { withTx } from '../../db/pool.ts';
+import { PERMISSIONS } from '../../domain/permissions.ts';
 import { login, register, whoAmI } from '../../services/accounts.ts';
 import { endSession, rotateRefreshToken, sessionOfRefreshToken, startSession } from '../../services/sessions.ts';
 import { ApiError, parse } from '../errors.ts';
@@ -29,7 +30,7 @@ const Registered = z.strictObject({
 const Me = z.strictObject({
   user: z.strictObject({ id: z.string(), email: z.string(), role: z.string() }).nullable().meta({ description: 'null for an API key' }),
   tenant: z.strictObject({ id: z.string(), name: z.string(), guardian_interval_s: z.number().int(), drift_threshold: z.number().int() }),
-  credential: z.strictObject({ type: z.enum(['user', 'api_key', 'platform_key']), id: z.string(), scopes: z.array(z.enum(['read', 'write', 'admin'])) }),
+  credential: z.strictObject({ type: z.enum(['user', 'api_key', 'platform_key']), id: z.string(), scopes: z.array(z.enum(PERMISSIONS)).meta({ description: "A key's scopes; a user's role's permissions" }) }),
 });
 
 const email = z.string().trim().toLowerCase().email().max(254);

@@ -80,12 +80,18 @@ export async function channelRoutes(app: FastifyInstance, ctx: AppContext): Prom
     return { data: p.data.map(withUrl(req)), next_cursor: p.next_cursor };
   });
 
-  app.post('/channels', doc({ summary: 'Connect a channel', tag: TAG, body: ChannelCreate, etag: true, responses: { 201: Channel } }), async (req, reply) => {
-    const b = parse(ChannelCreate, req.body);
-    // A retry must not connect the account twice: the answer commits with the channel.
-    const created = await write(ctx, req, 201, async (tx, scope) => withUrl(req)(await channels.create(tx, scope, ctx.sealer, b)));
-    return reply.code(201).send(created);
-  });
+  // Connecting, changing, testing, pausing and removing a channel handle its credentials: admins
+  // (src/domain/permissions.ts). Importing and syncing listings are editors' work.
+  app.post(
+    '/channels',
+    doc({ summary: 'Connect a channel', tag: TAG, scope: 'admin', body: ChannelCreate, etag: true, responses: { 201: Channel } }),
+    async (req, reply) => {
+      const b = parse(ChannelCreate, req.body);
+      // A retry must not connect the account twice: the answer commits with the channel.
+      const created = await write(ctx, req, 201, async (tx, scope) => withUrl(req)(await channels.create(tx, scope, ctx.sealer, b)));
+      return reply.code(201).send(created);
+    },
+  );
 
   app.get('/channels/:id', doc({ summary: 'Read a channel', tag: TAG, params: Params, etag: true, responses: { 200: Channel } }), async (req) =>
     withUrl(req)(await channels.get(ctx.db, scopeOf(req), ctx.sealer, pathId(req.params, 'ch', 'Channel'))),
@@ -93,7 +99,7 @@ export async function channelRoutes(app: FastifyInstance, ctx: AppContext): Prom
 
   app.patch(
     '/channels/:id',
-    doc({ summary: 'Update a channel', tag: TAG, params: Params, body: ChannelPatch, etag: true, responses: { 200: Channel } }),
+    doc({ summary: 'Update a channel', tag: TAG, scope: 'admin', params: Params, body: ChannelPatch, etag: true, responses: { 200: Channel } }),
     async (req) => {
       const id = pathId(req.params, 'ch', 'Channel');
       const b = parse(ChannelPatch, req.body);
@@ -101,16 +107,20 @@ export async function channelRoutes(app: FastifyInstance, ctx: AppContext): Prom
     },
   );
 
-  app.delete('/channels/:id', doc({ summary: 'Delete a channel and its listings', tag: TAG, params: Params, responses: { 204: null } }), async (req, reply) => {
-    const id = pathId(req.params, 'ch', 'Channel');
-    await write(ctx, req, 204, (tx, scope) => channels.remove(tx, scope, id));
-    return reply.code(204).send();
-  });
+  app.delete(
+    '/channels/:id',
+    doc({ summary: 'Delete a channel and its listings', tag: TAG, scope: 'admin', params: Params, responses: { 204: null } }),
+    async (req, reply) => {
+      const id = pathId(req.params, 'ch', 'Channel');
+      await write(ctx, req, 204, (tx, scope) => channels.remove(tx, scope, id));
+      return reply.code(204).send();
+    },
+  );
 
   // A channel failure is an answer here (ok: false), never a 5xx.
   app.post(
     '/channels/:id/test',
-    doc({ summary: 'Test the connection (a failure is ok: false)', tag: TAG, params: Params, responses: { 200: ChannelTest } }),
+    doc({ summary: 'Test the connection (a failure is ok: false)', tag: TAG, scope: 'admin', params: Params, responses: { 200: ChannelTest } }),
     async (req) => {
       const id = pathId(req.params, 'ch', 'Channel');
       const out = await channels.testConnection(ctx.db, scopeOf(req), ctx.channels, id);
@@ -119,15 +129,23 @@ export async function channelRoutes(app: FastifyInstance, ctx: AppContext): Prom
     },
   );
 
-  app.post('/channels/:id/pause', doc({ summary: 'Pause pushes', tag: TAG, params: Params, etag: true, responses: { 200: Channel } }), async (req) => {
-    const id = pathId(req.params, 'ch', 'Channel');
-    return write(ctx, req, 200, async (tx, scope) => withUrl(req)(await channels.pause(tx, scope, ctx.sealer, id)));
-  });
+  app.post(
+    '/channels/:id/pause',
+    doc({ summary: 'Pause pushes', tag: TAG, scope: 'admin', params: Params, etag: true, responses: { 200: Channel } }),
+    async (req) => {
+      const id = pathId(req.params, 'ch', 'Channel');
+      return write(ctx, req, 200, async (tx, scope) => withUrl(req)(await channels.pause(tx, scope, ctx.sealer, id)));
+    },
+  );
 
-  app.post('/channels/:id/resume', doc({ summary: 'Resume pushes', tag: TAG, params: Params, etag: true, responses: { 200: Channel } }), async (req) => {
-    const id = pathId(req.params, 'ch', 'Channel');
-    return write(ctx, req, 200, async (tx, scope) => withUrl(req)(await channels.resume(tx, scope, ctx.sealer, id)));
-  });
+  app.post(
+    '/channels/:id/resume',
+    doc({ summary: 'Resume pushes', tag: TAG, scope: 'admin', params: Params, etag: true, responses: { 200: Channel } }),
+    async (req) => {
+      const id = pathId(req.params, 'ch', 'Channel');
+      return write(ctx, req, 200, async (tx, scope) => withUrl(req)(await channels.resume(tx, scope, ctx.sealer, id)));
+    },
+  );
 
   app.post(
     '/channels/:id/import',

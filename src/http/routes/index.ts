@@ -18,6 +18,7 @@ import { syncEventRoutes } from './sync-events.ts';
 import { tenantRoutes } from './tenant.ts';
 import { purchaseOrderRoutes } from './purchase-orders.ts';
 import { transferRoutes } from './transfers.ts';
+import { userRoutes } from './users.ts';
 import { webhookEndpointRoutes } from './webhook-endpoints.ts';
 
 export async function apiRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {
@@ -31,6 +32,7 @@ export async function apiRoutes(app: FastifyInstance, ctx: AppContext): Promise<
   await agentRoutes(app, ctx);
   await tenantRoutes(app, ctx);
   await apiKeyRoutes(app, ctx);
+  await userRoutes(app, ctx);
   await auditLogRoutes(app, ctx);
   await reportRoutes(app, ctx);
   await salesOrderRoutes(app, ctx);
