@@ -30,7 +30,11 @@ const Registered = z.strictObject({
 const Me = z.strictObject({
   user: z.strictObject({ id: z.string(), email: z.string(), role: z.string() }).nullable().meta({ description: 'null for an API key' }),
   tenant: z.strictObject({ id: z.string(), name: z.string(), guardian_interval_s: z.number().int(), drift_threshold: z.number().int() }),
-  credential: z.strictObject({ type: z.enum(['user', 'api_key', 'platform_key']), id: z.string(), scopes: z.array(z.enum(PERMISSIONS)).meta({ description: "A key's scopes; a user's role's permissions" }) }),
+  credential: z.strictObject({
+    type: z.enum(['user', 'api_key', 'platform_key']),
+    id: z.string(),
+    scopes: z.array(z.enum(PERMISSIONS)).meta({ description: "A key's scopes; a user's role's permissions" }),
+  }),
 });
 
 const email = z.string().trim().toLowerCase().email().max(254);
