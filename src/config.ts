@@ -19,6 +19,29 @@ export interface Config {
   /** Days of history kept: sync events, applied inbound events, settled webhook deliveries. */
   retentionDays: number;
   demo: boolean;
+  /**
+   * Whom to believe about the client's address and scheme (X-Forwarded-For/-Proto): nobody unless
+   * TRUST_PROXY says (`true`: any proxy; or the proxies' addresses/CIDRs, comma-separated).
+   * Trusting everyone would let any client pick the IP the login throttle counts.
+   */
+  trustProxy: boolean | string;
+  /** When set, /metrics wants `Authorization: Bearer <it>`; unset, /metrics answers loopback callers only. */
+  metricsToken: string | null;
+  /** Login, sign-up and the other credential endpoints (src/http/auth-throttle.ts). */
+  authThrottle: AuthThrottle;
+}
+
+export interface AuthThrottle {
+  /** Failed logins of one email within the window before the next login is refused (429). */
+  failuresPerEmail: number;
+  /** Attempts from one IP address within the window (logins, sign-ups, refreshes of nothing). */
+  attemptsPerIp: number;
+  windowS: number;
+}
+
+function trustProxy(v: string | undefined): boolean | string {
+  if (v === undefined || v === '' || v === '0' || v === 'false') return false;
+  return v === 'true' || v === '1' ? true : v;
 }
 
 function int(v: string | undefined, d: number): number {
@@ -40,5 +63,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     workerDeadAfterS: int(env.WORKER_DEAD_AFTER_S, 15),
     retentionDays: Math.max(1, int(env.RETENTION_DAYS, 30)),
     demo: env.DEMO !== '0',
+    trustProxy: trustProxy(env.TRUST_PROXY),
+    metricsToken: env.METRICS_TOKEN || null,
+    authThrottle: {
+      failuresPerEmail: Math.max(1, int(env.AUTH_FAILURES_PER_EMAIL, 10)),
+      attemptsPerIp: Math.max(1, int(env.AUTH_ATTEMPTS_PER_IP, 100)),
+      windowS: 15 * 60,
+    },
   };
 }

@@ -19,7 +19,9 @@ export async function servedDocument(): Promise<Record<string, unknown>> {
   const { buildApp } = await import('../../src/http/app.ts');
   const { createLogger } = await import('../../src/log.ts');
   const { StreamHub } = await import('../../src/http/stream.ts');
-  // Route registration reads only the logger; anything else touched would throw (and say so).
+  const { loadConfig } = await import('../../src/config.ts');
+  // Route registration reads only the logger and the configuration (defaults: no environment);
+  // anything else touched would throw (and say so).
   const unused = new Proxy(
     {},
     {
@@ -28,7 +30,7 @@ export async function servedDocument(): Promise<Record<string, unknown>> {
       },
     },
   );
-  const ctx = { log: createLogger('silent'), config: unused, db: unused, sealer: unused, jwtKey: unused, channels: unused, tuning: unused };
+  const ctx = { log: createLogger('silent'), config: loadConfig({}), db: unused, sealer: unused, jwtKey: unused, channels: unused, tuning: unused };
   const app = await buildApp(ctx as never, { ready: () => false, hub: new StreamHub('') });
   try {
     return app.apiDocs.document();

@@ -1,6 +1,6 @@
 // The HTTP server: Fastify with one plugin per concern (errors, auth, webhooks, stream) and thin
 // route files under routes/. Every response carries X-Request-Id; every log line request_id.
-import { randomUUID } from 'node:crypto';
+import { randomUUID, timingSafeEqual } from 'node:crypto';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply } from 'fastify';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
@@ -35,6 +35,15 @@ export interface AppOptions {
   limiter?: RateLimiter;
 }
 
+const isLoopback = (addr: string | undefined) => !!addr && (addr === '::1' || addr.startsWith('127.') || addr.startsWith('::ffff:127.'));
+
+/** Compares in constant time (a token compared byte by byte leaks how much of it was right). */
+function safeEqual(a: string, b: string): boolean {
+  const x = Buffer.from(a);
+  const y = Buffer.from(b);
+  return x.length === y.length && timingSafeEqual(x, y);
+}
+
 export async function buildApp(ctx: AppContext, opts: AppOptions): Promise<FastifyInstance> {
   const app = Fastify({
     loggerInstance: ctx.log as FastifyBaseLogger,
@@ -44,7 +53,9 @@ export async function buildApp(ctx: AppContext, opts: AppOptions): Promise<Fasti
       return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
     },
     bodyLimit: 1024 * 1024,
-    trustProxy: true,
+    // Believe X-Forwarded-* only from the proxies TRUST_PROXY names (off by default): the client's
+    // address is what the login throttle counts, and nobody may choose their own.
+    trustProxy: ctx.config.trustProxy,
     // The router's own refusals (overlong or malformed URLs) in our error shape too.
     frameworkErrors: (err, req, res) => {
       const tooLong = err.code === 'FST_ERR_MAX_PARAM_LENGTH';
@@ -80,7 +91,21 @@ export async function buildApp(ctx: AppContext, opts: AppOptions): Promise<Fasti
     if (!database.ok) return reply.code(503).send({ status: 'unavailable', database: 'unreachable', since: database.since?.toISOString() });
     return { status: 'ok' };
   });
-  app.get('/metrics', async (_req, reply) => {
+  // Metrics say how busy every tenant is: with METRICS_TOKEN set, only a scraper holding it reads
+  // them; without it, only a caller on this machine (a scraper behind a proxy sets the token).
+  app.get('/metrics', async (req, reply) => {
+    const token = ctx.config.metricsToken;
+    const allowed = token ? safeEqual(req.headers.authorization ?? '', `Bearer ${token}`) : isLoopback(req.socket.remoteAddress);
+    if (!allowed) {
+      return reply.code(token ? 401 : 403).send({
+        error: {
+          code: token ? 'unauthorized' : 'forbidden',
+          message: token ? 'Send Authorization: Bearer <METRICS_TOKEN>' : 'Metrics are served to this machine only; set METRICS_TOKEN to scrape from elsewhere',
+          details: null,
+          request_id: req.id,
+        },
+      });
+    }
     return reply.type(registry.contentType).send(await registry.metrics());
   });
 

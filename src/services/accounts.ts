@@ -55,6 +55,22 @@ export async function login(q: Q, email: string, password: string): Promise<{ te
   return { tenantId: user.tenant_id, userId: user.id };
 }
 
+/** A login, in the audit log of the user's tenant. */
+export async function auditLogin(q: Q, user: { tenantId: string; userId: string }, requestId: string | null): Promise<void> {
+  await audit(q, { tenantId: user.tenantId, actor: { type: 'user', id: user.userId }, requestId }, 'user.logged_in', { type: 'user', id: user.userId });
+}
+
+/**
+ * A failed login, in the audit log of the tenant whose user the email names (an unknown email has
+ * no tenant to tell: the request log has it). The actor is the user the attempt was made as.
+ */
+export async function auditFailedLogin(q: Q, email: string, requestId: string | null, reason: string): Promise<void> {
+  const { rows } = await q.query<{ id: string; tenant_id: string }>(`select id, tenant_id from users where lower(email) = $1`, [email.trim().toLowerCase()]);
+  const u = rows[0];
+  if (!u) return;
+  await audit(q, { tenantId: u.tenant_id, actor: { type: 'user', id: u.id }, requestId }, 'user.login_failed', { type: 'user', id: u.id }, { reason });
+}
+
 /** The caller's tenant and, for a session, its user; 401 when either no longer exists. */
 export async function whoAmI(q: Q, tenantId: string, userId: string | null) {
   const { rows } = await q.query(

@@ -4,7 +4,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { loadConfig } from '../../src/config.ts';
+import { loadConfig, type Config } from '../../src/config.ts';
 import type { EngineTuning } from '../../src/engine/context.ts';
 import { createLogger, type Logger } from '../../src/log.ts';
 import { startStockClerk, type StockClerk } from '../../src/server.ts';
@@ -18,10 +18,26 @@ export interface Harness {
   stop(): Promise<void>;
 }
 
-export async function startHarness(opts: { tuning?: Partial<EngineTuning>; worker?: boolean; relay?: boolean; log?: Logger } = {}): Promise<Harness> {
+export async function startHarness(
+  opts: { tuning?: Partial<EngineTuning>; worker?: boolean; relay?: boolean; log?: Logger; config?: Partial<Config> } = {},
+): Promise<Harness> {
   const testDb = await createTestDb();
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'stockclerk-test-'));
-  const config = { ...loadConfig({}), port: 0, host: '127.0.0.1', dataDir, databaseUrl: testDb.url, demo: false, workerConcurrency: 4, workerDeadAfterS: 3 };
+  const defaults = loadConfig({});
+  const config: Config = {
+    ...defaults,
+    port: 0,
+    host: '127.0.0.1',
+    dataDir,
+    databaseUrl: testDb.url,
+    demo: false,
+    workerConcurrency: 4,
+    workerDeadAfterS: 3,
+    // Suites sign up and log in from one address far more than a person would; the throttle's own
+    // suite (test/api/edges.test.ts) sets its limits.
+    authThrottle: { ...defaults.authThrottle, attemptsPerIp: 100_000 },
+    ...opts.config,
+  };
   const sc = await startStockClerk(config, {
     worker: opts.worker,
     relay: opts.relay,

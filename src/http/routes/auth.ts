@@ -5,8 +5,9 @@ import { z } from 'zod';
 import type { AppContext } from '../../engine/context.ts';
 import { withTx } from '../../db/pool.ts';
 import { PERMISSIONS } from '../../domain/permissions.ts';
-import { login, register, whoAmI } from '../../services/accounts.ts';
+import { auditFailedLogin, auditLogin, login, register, whoAmI } from '../../services/accounts.ts';
 import { endSession, rotateRefreshToken, sessionOfRefreshToken, startSession } from '../../services/sessions.ts';
+import { AuthThrottle } from '../auth-throttle.ts';
 import { ApiError, parse } from '../errors.ts';
 import { ErrorBody } from '../openapi.ts';
 import { doc } from '../openapi.ts';
@@ -59,6 +60,8 @@ const origin = (req: { headers: Record<string, unknown>; ip: string }) => ({
 });
 
 export async function authRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {
+  const throttle = new AuthThrottle(ctx.db, ctx.config.authThrottle);
+
   app.post(
     '/auth/register',
     doc({
@@ -69,6 +72,7 @@ export async function authRoutes(app: FastifyInstance, ctx: AppContext): Promise
       responses: { 201: Registered, 400: ErrorBody, 409: ErrorBody, 413: ErrorBody, 415: ErrorBody },
     }),
     async (req, reply) => {
+      await throttle.attempt(req, reply);
       const body = parse(Register, req.body);
       const created = await register(ctx.db, {
         businessName: body.business_name,
@@ -96,9 +100,18 @@ export async function authRoutes(app: FastifyInstance, ctx: AppContext): Promise
       body: Login,
       responses: { 200: Tokens, 400: ErrorBody, 401: ErrorBody, 413: ErrorBody, 415: ErrorBody },
     }),
-    async (req) => {
+    async (req, reply) => {
+      await throttle.attempt(req, reply);
       const body = parse(Login, req.body);
-      const user = await login(ctx.db, body.email, body.password);
+      await throttle.checkEmail(body.email, reply);
+      const user = await login(ctx.db, body.email, body.password).catch(async (err: unknown) => {
+        if (err instanceof ApiError && err.status === 401) {
+          await throttle.failed(body.email);
+          await auditFailedLogin(ctx.db, body.email, req.id, 'wrong_password');
+        }
+        throw err;
+      });
+      await auditLogin(ctx.db, user, req.id);
       const session = await withTx(ctx.db, (tx) => startSession(tx, { ...user, ...origin(req) }));
       return tokenPair(ctx, session);
     },
