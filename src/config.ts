@@ -25,6 +25,8 @@ export interface Config {
    * Trusting everyone would let any client pick the IP the login throttle counts.
    */
   trustProxy: boolean | string;
+  /** Origins whose browsers may call the API (CORS_ORIGINS, comma-separated); none by default. */
+  corsOrigins: string[];
   /** When set, /metrics wants `Authorization: Bearer <it>`; unset, /metrics answers loopback callers only. */
   metricsToken: string | null;
   /** Login, sign-up and the other credential endpoints (src/http/auth-throttle.ts). */
@@ -65,6 +67,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     demo: env.DEMO !== '0',
     trustProxy: trustProxy(env.TRUST_PROXY),
     metricsToken: env.METRICS_TOKEN || null,
+    corsOrigins: (env.CORS_ORIGINS ?? '')
+      .split(',')
+      .map((o) => o.trim())
+      .filter(Boolean),
     authThrottle: {
       failuresPerEmail: Math.max(1, int(env.AUTH_FAILURES_PER_EMAIL, 10)),
       attemptsPerIp: Math.max(1, int(env.AUTH_ATTEMPTS_PER_IP, 100)),

@@ -3,11 +3,13 @@
 // says, /metrics for this machine only or behind METRICS_TOKEN; logins and failed logins audited.
 import os from 'node:os';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ensureWebBuilt } from '../helpers/browser.ts';
 import { api, registerTenant, startHarness, type Harness } from '../helpers/stockclerk.ts';
 import { client, expectError } from './support.ts';
 
 let h: Harness;
 beforeAll(async () => {
+  await ensureWebBuilt(); // the dashboard's pages are among the HTML checked below
   h = await startHarness({
     worker: false,
     config: { host: '0.0.0.0', metricsToken: null, authThrottle: { failuresPerEmail: 10, attemptsPerIp: 40, windowS: 900 } },
@@ -100,6 +102,47 @@ describe('/metrics', () => {
       expect((await fetch(`${g.url}/metrics`, { headers: { authorization: 'Bearer wrong-secret-123' } })).status).toBe(401);
       const ok = await fetch(`${g.url}/metrics`, { headers: { authorization: 'Bearer scrape-secret-123' } });
       expect(ok.status).toBe(200);
+    } finally {
+      await g.stop();
+    }
+  });
+});
+
+describe('security headers and CORS', () => {
+  it('every HTML page carries a Content-Security-Policy and nosniff; so does the API', async () => {
+    for (const path of ['/', '/items', '/docs']) {
+      const r = await fetch(`${h.url}${path}`);
+      expect({ path, status: r.status, type: r.headers.get('content-type')?.split(';')[0] }).toEqual({ path, status: 200, type: 'text/html' });
+      expect(r.headers.get('content-security-policy')).toMatch(/default-src 'self'.*script-src 'self'/);
+      expect(r.headers.get('content-security-policy')).not.toContain('upgrade-insecure-requests');
+      expect(r.headers.get('x-content-type-options')).toBe('nosniff');
+    }
+    const apiRes = await fetch(`${h.url}/api/v1/openapi.json`);
+    expect(apiRes.headers.get('x-content-type-options')).toBe('nosniff');
+  });
+
+  it('CORS is closed by default', async () => {
+    const pre = await fetch(`${h.url}/api/v1/items`, {
+      method: 'OPTIONS',
+      headers: { origin: 'https://shop.example', 'access-control-request-method': 'GET', 'access-control-request-headers': 'authorization' },
+    });
+    expect(pre.headers.get('access-control-allow-origin')).toBeNull();
+    const get = await fetch(`${h.url}/api/v1/openapi.json`, { headers: { origin: 'https://shop.example' } });
+    expect(get.headers.get('access-control-allow-origin')).toBeNull();
+  });
+
+  it('CORS_ORIGINS opens it to the origins it lists, and only those', async () => {
+    const g = await startHarness({ worker: false, config: { corsOrigins: ['https://shop.example'] } });
+    try {
+      const preflight = (origin: string) =>
+        fetch(`${g.url}/api/v1/items`, {
+          method: 'OPTIONS',
+          headers: { origin, 'access-control-request-method': 'GET', 'access-control-request-headers': 'authorization' },
+        });
+      const ok = await preflight('https://shop.example');
+      expect(ok.status).toBeLessThan(300);
+      expect(ok.headers.get('access-control-allow-origin')).toBe('https://shop.example');
+      expect((await preflight('https://evil.example')).headers.get('access-control-allow-origin')).toBeNull();
     } finally {
       await g.stop();
     }

@@ -33,6 +33,7 @@ const PASSWORD = 'bakery-secret-42';
 const emailA = `owner-a-${Date.now()}@example.com`;
 let tokenA = '';
 let lastRefreshToken = '';
+const cspRefusals: string[] = [];
 
 beforeAll(async () => {
   await ensureWebBuilt();
@@ -49,6 +50,10 @@ beforeAll(async () => {
   ctxA = await browser.newContext({ viewport: { width: 1280, height: 900 } });
   recA = record(ctxA);
   pageA = await ctxA.newPage();
+  // The dashboard runs under the served Content-Security-Policy: nothing it does may be refused.
+  pageA.on('console', (m) => {
+    if (/Content.Security.Policy/i.test(m.text())) cspRefusals.push(m.text());
+  });
 }, 180_000);
 
 // A failing step leaves a picture of the page behind (test-artifacts/ is not committed).
@@ -417,6 +422,14 @@ describe('dashboard end to end', () => {
       expect(all).not.toContain(secret);
     }
     expect(all).toContain('"api_secret":true');
+  });
+
+  it('ran every page so far under the Content-Security-Policy, with nothing refused', async () => {
+    const res = await pageA.goto(`${h.url}/items`);
+    expect(res!.headers()['content-security-policy']).toContain("default-src 'self'");
+    expect(res!.headers()['x-content-type-options']).toBe('nosniff');
+    await expect.poll(() => pageA.getByTestId('live-status').textContent(), { timeout: 10_000 }).toBe('● live');
+    expect(cspRefusals).toEqual([]);
   });
 
   it('a second tenant side by side sees none of the first one’s data or live events', async () => {

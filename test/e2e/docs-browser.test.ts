@@ -25,7 +25,13 @@ describe('/docs', () => {
     const page = await browser.newPage();
     const failed: string[] = [];
     page.on('requestfailed', (r) => failed.push(r.url()));
-    await page.goto(`${h.url}/docs`);
+    // The page runs under the served Content-Security-Policy: nothing it needs may be refused.
+    const refused: string[] = [];
+    page.on('console', (m) => {
+      if (/Content.Security.Policy/i.test(m.text())) refused.push(m.text());
+    });
+    const res = await page.goto(`${h.url}/docs`);
+    expect(res!.headers()['content-security-policy']).toContain("script-src 'self'");
     await page.waitForSelector('.opblock-tag', { timeout: 20_000 });
     const tags = await page.$$eval('.opblock-tag', (els) => els.map((e) => e.getAttribute('data-tag')));
     for (const t of ['items', 'locations', 'stock', 'api-keys', 'audit', 'reports', 'sales-orders', 'reservations']) expect(tags).toContain(t);
@@ -38,5 +44,6 @@ describe('/docs', () => {
     await op.locator('.live-responses-table tr.response .response-col_status').first().waitFor({ timeout: 10_000 });
     expect(await op.locator('.live-responses-table tr.response .response-col_status').first().innerText()).toContain('200');
     expect(failed).toEqual([]);
+    expect(refused).toEqual([]);
   });
 });
