@@ -145,6 +145,20 @@ async function authenticate(ctx: AppContext, req: FastifyRequest): Promise<AuthI
   return resolveCredential(ctx, token, req.headers['x-tenant-id']);
 }
 
+/** A key's credential: its tenant, its scopes, its plan; no user, session or role. */
+function keyAuth(k: { tenant_id: string; id: string; scopes: string[]; plan: string | null }, actorType: 'api_key' | 'platform_key'): AuthInfo {
+  return {
+    tenantId: k.tenant_id,
+    userId: null,
+    actorId: k.id,
+    actorType,
+    scopes: new Set(k.scopes as Permission[]),
+    plan: k.plan,
+    sessionId: null,
+    role: null,
+  };
+}
+
 /** Who a bearer credential is (session JWT, tenant key or platform key + X-Tenant-ID); throws 400/401/403. */
 export async function resolveCredential(ctx: AppContext, token: string | null | undefined, named: string | string[] | undefined): Promise<AuthInfo> {
   if (!token) throw unauthorized();
@@ -156,32 +170,14 @@ export async function resolveCredential(ctx: AppContext, token: string | null | 
     if (!k) throw unauthorized();
     if (named && named !== k.tenant_id) throw new ApiError(403, 'forbidden', 'This key cannot act on that tenant');
     touch(ctx, k.id, k.tenant_id);
-    return {
-      tenantId: k.tenant_id,
-      userId: null,
-      actorId: k.id,
-      actorType: 'api_key',
-      scopes: new Set(k.scopes as Permission[]),
-      plan: k.plan,
-      sessionId: null,
-      role: null,
-    };
+    return keyAuth({ ...k, tenant_id: k.tenant_id }, 'api_key');
   }
   if (token.startsWith(PLATFORM_KEY_PREFIX)) {
     const k = await findPlatformKey(ctx.db, token, named ?? null);
     if (!k) throw unauthorized();
     if (!named) throw new ApiError(400, 'tenant_required', 'A platform key names the tenant it acts on in X-Tenant-ID');
     if (!k.tenant_id) throw new ApiError(403, 'forbidden', 'This key cannot act on that tenant');
-    return {
-      tenantId: k.tenant_id,
-      userId: null,
-      actorId: k.id,
-      actorType: 'platform_key',
-      scopes: new Set(k.scopes as Permission[]),
-      plan: k.plan,
-      sessionId: null,
-      role: null,
-    };
+    return keyAuth({ ...k, tenant_id: k.tenant_id }, 'platform_key');
   }
   const session = await verifyToken(ctx, token);
   if (!session) throw unauthorized();
