@@ -18,6 +18,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/admin/tenants": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Every tenant, newest first (operators only) */
+        get: operations["getAdminTenants"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/agents": {
         parameters: {
             query?: never;
@@ -2347,6 +2364,41 @@ export interface operations {
             422: components["responses"]["Error422"];
         };
     };
+    getAdminTenants: {
+        parameters: {
+            query?: {
+                cursor?: components["parameters"]["cursor"];
+                limit?: components["parameters"]["limit"];
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            "4XX": components["responses"]["Error4XX"];
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        data: {
+                            /** Format: date-time */
+                            created_at: string;
+                            id: string;
+                            items: number;
+                            name: string;
+                            plan: string;
+                            users: number;
+                        }[];
+                        next_cursor: string | null;
+                    };
+                };
+            };
+        };
+    };
     getAgents: {
         parameters: {
             query?: never;
@@ -3935,7 +3987,7 @@ export interface operations {
                     "application/json": {
                         credential: {
                             id: string;
-                            scopes: ("read" | "write" | "admin" | "owner")[];
+                            scopes: ("read" | "write" | "admin" | "owner" | "operator")[];
                             /** @enum {string} */
                             type: "user" | "api_key" | "platform_key";
                         };

@@ -1,4 +1,4 @@
-// The `stockclerk` command: start | api | worker | migrate | verify | platform-key.
+// The `stockclerk` command: start | api | worker | migrate | verify | platform-key | admin create.
 import { parseArgs } from 'node:util';
 import { createPlatformKey } from '../db/api-keys.ts';
 import { loadConfig } from '../config.ts';
@@ -8,6 +8,7 @@ import { createPool } from '../db/pool.ts';
 import { demoBanner, ensureDemo, type DemoInfo } from '../demo/demo.ts';
 import { verifyLedger } from '../ledger/ledger.ts';
 import { createLogger } from '../log.ts';
+import { makeSuperAdmin } from '../services/operators.ts';
 import { startStockClerk } from '../server.ts';
 
 const USAGE = `usage: stockclerk <command>
@@ -15,7 +16,10 @@ const USAGE = `usage: stockclerk <command>
   api      API only          worker   workers + scheduler only
   migrate  apply migrations  verify   recompute every level from the ledger; exit 1 on a mismatch
   platform-key --name N --tenants ten_a,ten_b [--scopes read,write]
-           a key for an integrator acting on several tenants (printed once)`;
+           a key for an integrator acting on several tenants (printed once)
+  admin create --email E [--password P]
+           make E an operator of this StockClerk (super admin): promotes the user, or creates
+           them (with P, at least 10 characters) in a tenant of operators`;
 
 /**
  * The database of DATA_DIR for a one-off command: with a server running there, that server's
@@ -118,6 +122,34 @@ async function main(argv: string[]): Promise<number> {
           await db.end();
         }
       });
+    case 'admin': {
+      const { values, positionals } = parseArgs({
+        args: argv.slice(1),
+        options: { email: { type: 'string' }, password: { type: 'string' } },
+        allowPositionals: true,
+      });
+      if (positionals[0] !== 'create' || !values.email || (values.password !== undefined && values.password.length < 10)) {
+        console.error(USAGE);
+        return 2;
+      }
+      return withDatabase(async (url) => {
+        await migrateDatabase(url);
+        const db = createPool(url, 2);
+        try {
+          const r = await makeSuperAdmin(db, values.email!, values.password ?? null);
+          console.log(`${values.email} is ${r.created ? 'a new' : 'now an'} operator (super admin): user ${r.userId}, tenant ${r.tenantId}`);
+          return 0;
+        } catch (err) {
+          if (err instanceof Error && 'status' in err) {
+            console.error(err.message);
+            return 2;
+          }
+          throw err;
+        } finally {
+          await db.end();
+        }
+      });
+    }
     default:
       console.error(USAGE);
       return 2;

@@ -29,6 +29,8 @@ export const users = pgTable(
     email: text('email').notNull(),
     passwordHash: text('password_hash').notNull(),
     role: text('role').notNull().default('owner'),
+    /** An operator of the StockClerk service (`stockclerk admin create`): the `operator` permission, across tenants. */
+    isSuperAdmin: boolean('is_super_admin').notNull().default(false),
     createdAt: created(),
   },
   (t) => [primaryKey({ columns: [t.tenantId, t.id] }), uniqueIndex('users_email_key').on(sql`lower(${t.email})`)],

@@ -9,6 +9,8 @@
 //   admin       channels and their credentials, users, API keys, webhooks,    x     x
 //               tenant settings, the audit log
 //   owner       billing and ownership                                         x
+//   operator    the service's operators' console, across tenants: held by super admins (a flag
+//               on the user, `stockclerk admin create`), never by a role or a key
 //
 // API keys carry the scopes read, write and admin (a key acts like a viewer, editor or admin); no
 // key acts as an owner.
@@ -16,7 +18,7 @@
 export const ROLES = ['owner', 'admin', 'editor', 'viewer'] as const;
 export type Role = (typeof ROLES)[number];
 
-export const PERMISSIONS = ['read', 'write', 'admin', 'owner'] as const;
+export const PERMISSIONS = ['read', 'write', 'admin', 'owner', 'operator'] as const;
 export type Permission = (typeof PERMISSIONS)[number];
 
 const GRANTS: Record<Role, readonly Permission[]> = {
@@ -30,9 +32,11 @@ export function isRole(s: unknown): s is Role {
   return typeof s === 'string' && (ROLES as readonly string[]).includes(s);
 }
 
-/** The permissions a role holds (an unknown role holds none). */
-export function permissionsOf(role: string): ReadonlySet<Permission> {
-  return new Set(isRole(role) ? GRANTS[role] : []);
+/** The permissions a role holds (an unknown role holds none), plus `operator` for a super admin. */
+export function permissionsOf(role: string, superAdmin = false): ReadonlySet<Permission> {
+  const granted: Permission[] = isRole(role) ? [...GRANTS[role]] : [];
+  if (superAdmin) granted.push('operator');
+  return new Set(granted);
 }
 
 /** The permissions an API key's scopes give: admin implies write, write implies read; never owner. */

@@ -149,11 +149,11 @@ export async function endUserSessions(q: Q, scope: Scope, userId: string, reason
  * tenant; the user's role when they do. Every session request asks (through a short cache in
  * src/http/plugins/auth.ts), so a removed user or a revoked session stops within seconds.
  */
-export async function livePrincipal(q: Q, tenantId: string, userId: string, sessionId: string): Promise<{ role: string } | null> {
-  const { rows } = await q.query<{ role: string }>(
+export async function livePrincipal(q: Q, tenantId: string, userId: string, sessionId: string): Promise<{ role: string; super_admin: boolean } | null> {
+  const { rows } = await q.query<{ role: string; super_admin: boolean }>(
     named(
       'session_principal',
-      `select u.role from users u join tenants t on t.id = u.tenant_id
+      `select u.role, u.is_super_admin as super_admin from users u join tenants t on t.id = u.tenant_id
        join sessions s on s.tenant_id = u.tenant_id and s.user_id = u.id and s.id = $3
        where u.tenant_id = $1 and u.id = $2 and s.revoked_at is null`,
       [tenantId, userId, sessionId],

@@ -67,7 +67,7 @@ describe('the permission matrix on every operation', () => {
     const ops = await operations();
     expect(ops.length).toBeGreaterThan(80);
     // Each operation asks for one of the matrix's permissions.
-    for (const op of ops) expect(['read', 'write', 'admin', 'owner']).toContain(op.need);
+    for (const op of ops) expect(['read', 'write', 'admin', 'owner', 'operator']).toContain(op.need);
     // The matrix as the issue states it.
     expect(ROLES.map((r) => [...permissionsOf(r)].join(','))).toEqual(['read,write,admin,owner', 'read,write,admin', 'read,write', 'read']);
     const need = (method: string, path: string) => ops.find((o) => o.method === method && o.path === path)?.need;
@@ -79,6 +79,7 @@ describe('the permission matrix on every operation', () => {
     expect(need('GET', '/api/v1/users')).toBe('admin');
     expect(need('POST', '/api/v1/users/{id}/transfer-ownership')).toBe('owner');
     expect(need('GET', '/api/v1/items')).toBe('read');
+    expect(need('GET', '/api/v1/admin/tenants')).toBe('operator');
   });
 
   it('denied: 403 forbidden for every operation a role lacks, and nothing changed', async () => {

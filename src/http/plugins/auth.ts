@@ -92,25 +92,30 @@ export async function verifyToken(ctx: AppContext, token: string): Promise<Sessi
  * another API process takes effect within that, in this one at once (forgetSession).
  */
 const PRINCIPAL_CACHE_MS = 5_000;
-const principals = new Map<string, { role: string | null; at: number }>();
+interface Principal {
+  role: string;
+  superAdmin: boolean;
+}
+const principals = new Map<string, { principal: Principal | null; at: number }>();
 const principalKey = (s: SessionInfo) => `${s.tenantId}|${s.userId}|${s.sessionId}`;
 
-/** The session's user's role while the session is live; null once it is not. */
-async function sessionRole(ctx: AppContext, s: SessionInfo): Promise<string | null> {
+/** The session's user's role (and whether they are a super admin) while the session is live; null once it is not. */
+async function sessionPrincipal(ctx: AppContext, s: SessionInfo): Promise<Principal | null> {
   const key = principalKey(s);
   const now = Date.now();
   const hit = principals.get(key);
-  if (hit && now - hit.at < PRINCIPAL_CACHE_MS) return hit.role;
-  const role = (await livePrincipal(ctx.db, s.tenantId, s.userId, s.sessionId))?.role ?? null;
+  if (hit && now - hit.at < PRINCIPAL_CACHE_MS) return hit.principal;
+  const row = await livePrincipal(ctx.db, s.tenantId, s.userId, s.sessionId);
+  const principal = row ? { role: row.role, superAdmin: row.super_admin } : null;
   principals.delete(key); // re-inserted last: the map's order is oldest first
-  principals.set(key, { role, at: now });
+  principals.set(key, { principal, at: now });
   if (principals.size > 50_000) principals.delete(principals.keys().next().value!);
-  return role;
+  return principal;
 }
 
 /** This process stops honouring a session's access tokens at once (it was just revoked here). */
 export function forgetSession(s: SessionInfo): void {
-  principals.set(principalKey(s), { role: null, at: Date.now() });
+  principals.set(principalKey(s), { principal: null, at: Date.now() });
 }
 
 /** This process reads the user's role again on their next request (it was just changed here). */
@@ -121,7 +126,7 @@ export function forgetUser(tenantId: string, userId: string): void {
 
 /** Does a credential's grant cover `need`? Sessions hold their role's permissions; keys their scopes (admin implies write implies read). */
 export function hasScope(scopes: ReadonlySet<Permission>, need: Permission): boolean {
-  if (need === 'owner') return scopes.has('owner');
+  if (need === 'owner' || need === 'operator') return scopes.has(need);
   if (scopes.has('admin')) return true;
   if (need === 'read') return scopes.has('read') || scopes.has('write');
   return scopes.has(need);
@@ -185,15 +190,16 @@ export async function resolveCredential(ctx: AppContext, token: string | null | 
   // A signed token is not enough: its user, tenant and session must still exist (a removed user,
   // a deleted tenant or a logout ends it), else a query would meet a missing row (a 500). The
   // role is read with them, so a changed role takes effect within the cache's seconds.
-  const role = await sessionRole(ctx, session);
-  if (role === null) throw unauthorized();
+  const principal = await sessionPrincipal(ctx, session);
+  if (principal === null) throw unauthorized();
+  const { role } = principal;
   return {
     tenantId: session.tenantId,
     userId: session.userId,
     actorId: session.userId,
     actorType: 'user',
     role,
-    scopes: permissionsOf(role),
+    scopes: permissionsOf(role, principal.superAdmin),
     plan: null,
     sessionId: session.sessionId,
   };

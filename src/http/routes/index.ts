@@ -17,6 +17,7 @@ import { stockRoutes } from './stock.ts';
 import { syncEventRoutes } from './sync-events.ts';
 import { tenantRoutes } from './tenant.ts';
 import { purchaseOrderRoutes } from './purchase-orders.ts';
+import { operatorRoutes } from './operators.ts';
 import { transferRoutes } from './transfers.ts';
 import { userRoutes } from './users.ts';
 import { webhookEndpointRoutes } from './webhook-endpoints.ts';
@@ -33,6 +34,7 @@ export async function apiRoutes(app: FastifyInstance, ctx: AppContext): Promise<
   await tenantRoutes(app, ctx);
   await apiKeyRoutes(app, ctx);
   await userRoutes(app, ctx);
+  await operatorRoutes(app, ctx);
   await auditLogRoutes(app, ctx);
   await reportRoutes(app, ctx);
   await salesOrderRoutes(app, ctx);

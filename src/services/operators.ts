@@ -1,0 +1,47 @@
+// The operators of the StockClerk service (super admins): made on the command line
+// (`stockclerk admin create`), never through the API, and the cross-tenant reads their console
+// stands on. A new operator who has no account gets one in a tenant of their own ("StockClerk
+// operators"); an existing user is promoted and keeps their tenant and role.
+import { hash } from '@node-rs/argon2';
+import { withTx, type Db } from '../db/pool.ts';
+import { createTenant } from '../db/tenants.ts';
+import { AppError } from '../domain/errors.ts';
+import { audit } from './audit-log.ts';
+import { page, type PageRequest } from './paging.ts';
+import { systemScope, type Q } from './scope.ts';
+
+export const OPERATORS_TENANT = 'StockClerk operators';
+
+/** Makes `email` a super admin: promotes the user, or creates them (with `password`) in the operators' tenant. */
+export async function makeSuperAdmin(db: Db, email: string, password: string | null): Promise<{ userId: string; tenantId: string; created: boolean }> {
+  const address = email.trim().toLowerCase();
+  if (!/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(address)) throw new AppError(400, 'validation_failed', `${email} is not an email address`);
+  const passwordHash = password === null ? null : await hash(password);
+  return withTx(db, async (tx) => {
+    const { rows } = await tx.query<{ id: string; tenant_id: string }>(
+      `update users set is_super_admin = true where lower(email) = $1 returning id, tenant_id`,
+      [address],
+    );
+    let user = rows[0] ? { userId: rows[0].id, tenantId: rows[0].tenant_id, created: false } : null;
+    if (!user) {
+      if (passwordHash === null) throw new AppError(400, 'validation_failed', `No user has the email ${address}: give --password to create one`);
+      const t = await createTenant(tx, { name: OPERATORS_TENANT, owner: { email: address, passwordHash } });
+      await tx.query(`update users set is_super_admin = true where tenant_id = $1 and id = $2`, [t.tenantId, t.userId]);
+      user = { userId: t.userId!, tenantId: t.tenantId, created: true };
+    }
+    await audit(tx, systemScope(user.tenantId), 'user.made_super_admin', { type: 'user', id: user.userId }, { created: user.created });
+    return user;
+  });
+}
+
+/** Every tenant, newest first, with how many users and items it has: the operators' first view. */
+export async function listAllTenants(q: Q, p: PageRequest) {
+  const { rows } = await q.query<{ id: string; name: string; plan: string; created_at: Date; users: number; items: number }>(
+    `select t.id, t.name, t.plan, t.created_at,
+            (select count(*)::int from users u where u.tenant_id = t.id) as users,
+            (select count(*)::int from items i where i.tenant_id = t.id) as items
+     from tenants t where ($1::text is null or t.id < $1) order by t.id desc limit $2`,
+    [p.after, p.limit + 1],
+  );
+  return page(rows, p.limit, (r) => r.id);
+}
