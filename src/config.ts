@@ -9,6 +9,8 @@ export interface Config {
   databaseUrl: string | null;
   /** base64 32-byte key for channel credentials; generated into DATA_DIR when absent. */
   encryptionKey: string | null;
+  /** `id:base64, ...`: several credential keys; the first encrypts, all decrypt (src/db/crypto.ts). */
+  encryptionKeys: string | null;
   jwtSecret: string | null;
   logLevel: string;
   workerConcurrency: number;
@@ -58,6 +60,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     dataDir: path.resolve(env.DATA_DIR ?? './data'),
     databaseUrl: env.DATABASE_URL || null,
     encryptionKey: env.ENCRYPTION_KEY || null,
+    encryptionKeys: env.ENCRYPTION_KEYS || null,
     jwtSecret: env.JWT_SECRET || null,
     logLevel: env.LOG_LEVEL ?? 'info',
     workerConcurrency: int(env.WORKER_CONCURRENCY, 8),

@@ -3,7 +3,7 @@
 // The same entry serves the roles `start` (everything), `api` and `worker`.
 import type { FastifyInstance } from 'fastify';
 import type { Config } from './config.ts';
-import { loadOrCreateSecret, Sealer } from './db/crypto.ts';
+import { loadKeyring, loadOrCreateSecret, Sealer } from './db/crypto.ts';
 import { startEmbedded, type EmbeddedDb } from './db/embedded.ts';
 import { migrateDatabase } from './db/migrate.ts';
 import { createPool, type Db } from './db/pool.ts';
@@ -62,7 +62,7 @@ export async function startStockClerk(config: Config, opts: StartOptions = {}): 
   // Every part logs through this: an outage is logged once, not once per failed query.
   log = watch.quiet(log);
   const db = createPool(databaseUrl, opts.poolSize ?? 30);
-  const sealer = new Sealer(loadOrCreateSecret(config.encryptionKey, config.dataDir, 'credentials.key'));
+  const sealer = new Sealer(loadKeyring(config));
   const jwtKey = loadOrCreateSecret(config.jwtSecret, config.dataDir, 'jwt.key');
   const ctx: AppContext = {
     config,

@@ -1,4 +1,4 @@
-// The `stockclerk` command: start | api | worker | migrate | verify | platform-key | admin create.
+// The `stockclerk` command: start | api | worker | migrate | verify | platform-key | admin create | rotate-keys.
 import { parseArgs } from 'node:util';
 import { createPlatformKey } from '../db/api-keys.ts';
 import { loadConfig } from '../config.ts';
@@ -8,7 +8,9 @@ import { createPool } from '../db/pool.ts';
 import { demoBanner, ensureDemo, type DemoInfo } from '../demo/demo.ts';
 import { verifyLedger } from '../ledger/ledger.ts';
 import { createLogger } from '../log.ts';
+import { rotateKeys } from '../services/key-rotation.ts';
 import { makeSuperAdmin } from '../services/operators.ts';
+import { loadKeyring, Sealer } from '../db/crypto.ts';
 import { startStockClerk } from '../server.ts';
 
 const USAGE = `usage: stockclerk <command>
@@ -19,7 +21,10 @@ const USAGE = `usage: stockclerk <command>
            a key for an integrator acting on several tenants (printed once)
   admin create --email E [--password P]
            make E an operator of this StockClerk (super admin): promotes the user, or creates
-           them (with P, at least 10 characters) in a tenant of operators`;
+           them (with P, at least 10 characters) in a tenant of operators
+  rotate-keys
+           re-seal every stored credential with the first key of ENCRYPTION_KEYS (progress on
+           stderr; safe beside a running server; run it again if it stopped)`;
 
 /**
  * The database of DATA_DIR for a one-off command: with a server running there, that server's
@@ -150,6 +155,28 @@ async function main(argv: string[]): Promise<number> {
         }
       });
     }
+    case 'rotate-keys':
+      return withDatabase(async (url) => {
+        await migrateDatabase(url);
+        const sealer = new Sealer(loadKeyring(loadConfig()));
+        const db = createPool(url, 2);
+        try {
+          console.error(`re-sealing every stored credential with key ${sealer.currentKeyId}`);
+          const done = await rotateKeys(db, sealer, {
+            progress: (p) => console.error(`  ${p.table}.${p.column}: ${p.resealed + p.unreadable}/${p.total}`),
+          });
+          const resealed = done.reduce((n, p) => n + p.resealed, 0);
+          const unreadable = done.reduce((n, p) => n + p.unreadable, 0);
+          console.log(`${resealed} value(s) re-sealed with key ${sealer.currentKeyId}; ${unreadable} unreadable`);
+          if (unreadable > 0) {
+            console.error('some values open with no key of ENCRYPTION_KEYS: add the key they were sealed with, then run rotate-keys again');
+            return 1;
+          }
+          return 0;
+        } finally {
+          await db.end();
+        }
+      });
     default:
       console.error(USAGE);
       return 2;

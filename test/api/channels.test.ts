@@ -124,7 +124,7 @@ describe('POST /channels', () => {
     expect(epos.body.webhook_url).toBe(`${h.url}/webhooks/eposnow/${epos.body.id}`);
     expect(epos.body).not.toHaveProperty('credentials_enc');
     const { rows } = await h.testDb.db.query(`select credentials_enc from channels where id = $1`, [epos.body.id]);
-    expect(rows[0].credentials_enc).toMatch(/^v1\./);
+    expect(rows[0].credentials_enc).toMatch(new RegExp(`^v2\\.${h.sc.ctx.sealer.currentKeyId}\\.`));
     expect(rows[0].credentials_enc).not.toContain(EPOS_SECRET);
     expect(h.sc.ctx.sealer.open(rows[0].credentials_enc)).toEqual({ api_key: 'till-key', api_secret: EPOS_SECRET });
 

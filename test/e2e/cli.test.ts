@@ -5,6 +5,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { randomBytes } from 'node:crypto';
+import { Sealer } from '../../src/db/crypto.ts';
 import { startEmbedded } from '../../src/db/embedded.ts';
 import { createItems, createTenant } from '../../src/db/tenants.ts';
 import { recordMovements } from '../../src/ledger/ledger.ts';
@@ -34,6 +36,39 @@ describe('stockclerk verify', () => {
     );
     expect(bad?.code).toBe(1);
     expect(bad?.stderr).toMatch(/on_hand 6, movements sum 5/);
+  });
+});
+
+describe('stockclerk rotate-keys', () => {
+  let t: TestDb;
+  beforeAll(async () => {
+    t = await createTestDb();
+  });
+  afterAll(() => t.drop());
+
+  it('re-seals with the first key of ENCRYPTION_KEYS, reports progress, and exits 1 while a value opens with no key', async () => {
+    const oldKey = randomBytes(32).toString('base64');
+    const newKey = randomBytes(32).toString('base64');
+    const ten = await createTenant(t.db, { name: 'Keys CLI Co' });
+    const sealed = new Sealer([{ id: 'old', key: Buffer.from(oldKey, 'base64') }]).seal({ api_key: 'k' });
+    await t.db.query(
+      `insert into channels (tenant_id, id, type, name, base_url, credentials_enc, settings) values ($1, 'ch_00000000000000000000000000000001', 'wix', 'W', 'http://127.0.0.1:1', $2, '{}')`,
+      [ten.tenantId, sealed],
+    );
+    const rotate = (keys: string) =>
+      run(process.execPath, [CLI, 'rotate-keys'], { env: { ...process.env, DATABASE_URL: t.url, ENCRYPTION_KEYS: keys } }).then(
+        (r) => ({ code: 0, ...r }),
+        (err: { code: number; stdout: string; stderr: string }) => err,
+      );
+    const missing = await rotate(`new:${newKey}`);
+    expect(missing.code).toBe(1);
+    expect(missing.stdout).toMatch(/0 value\(s\) re-sealed with key new; 1 unreadable/);
+    const ok = await rotate(`new:${newKey},old:${oldKey}`);
+    expect(ok.code).toBe(0);
+    expect(ok.stderr).toMatch(/channels\.credentials_enc: 1\/1/);
+    expect(ok.stdout).toMatch(/1 value\(s\) re-sealed with key new; 0 unreadable/);
+    const { rows } = await t.db.query(`select credentials_enc from channels where tenant_id = $1`, [ten.tenantId]);
+    expect(new Sealer([{ id: 'new', key: Buffer.from(newKey, 'base64') }]).open(rows[0].credentials_enc)).toEqual({ api_key: 'k' });
   });
 });
 
