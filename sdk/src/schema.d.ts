@@ -2030,8 +2030,8 @@ export interface components {
                 "application/json": components["schemas"]["Error"];
             };
         };
-        /** @description The request is not valid (validation_failed, invalid_json, invalid_request) */
-        Error400: {
+        /** @description Any client error (see Error4XX), and: 404 Not found (also for another tenant’s ids). */
+        Error4XX_404: {
             headers: {
                 "Retry-After": components["headers"]["Retry-After"];
                 "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -2041,8 +2041,8 @@ export interface components {
                 "application/json": components["schemas"]["Error"];
             };
         };
-        /** @description No valid credential (unauthorized) */
-        Error401: {
+        /** @description Any client error (see Error4XX), and: 404 Not found (also for another tenant’s ids); 409 Conflict (conflict, insufficient_stock, idempotency_key_in_use). */
+        Error4XX_404_409: {
             headers: {
                 "Retry-After": components["headers"]["Retry-After"];
                 "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -2052,8 +2052,8 @@ export interface components {
                 "application/json": components["schemas"]["Error"];
             };
         };
-        /** @description The credential lacks the scope or the tenant (forbidden) */
-        Error403: {
+        /** @description Any client error (see Error4XX), and: 404 Not found (also for another tenant’s ids); 409 Conflict (conflict, insufficient_stock, idempotency_key_in_use); 412 If-Match names an older version (precondition_failed); 428 If-Match is required (precondition_required). */
+        Error4XX_404_409_412_428: {
             headers: {
                 "Retry-After": components["headers"]["Retry-After"];
                 "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -2063,8 +2063,8 @@ export interface components {
                 "application/json": components["schemas"]["Error"];
             };
         };
-        /** @description Not found (also for another tenant’s ids) */
-        Error404: {
+        /** @description Any client error (see Error4XX), and: 404 Not found (also for another tenant’s ids); 409 Conflict (conflict, insufficient_stock, idempotency_key_in_use); 422 Idempotency-Key reused with a different request (idempotency_key_reused). */
+        Error4XX_404_409_422: {
             headers: {
                 "Retry-After": components["headers"]["Retry-After"];
                 "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -2074,8 +2074,8 @@ export interface components {
                 "application/json": components["schemas"]["Error"];
             };
         };
-        /** @description Conflict (conflict, insufficient_stock, idempotency_key_in_use) */
-        Error409: {
+        /** @description Any client error (see Error4XX), and: 404 Not found (also for another tenant’s ids); 412 If-Match names an older version (precondition_failed); 428 If-Match is required (precondition_required). */
+        Error4XX_404_412_428: {
             headers: {
                 "Retry-After": components["headers"]["Retry-After"];
                 "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -2085,8 +2085,8 @@ export interface components {
                 "application/json": components["schemas"]["Error"];
             };
         };
-        /** @description If-Match names an older version (precondition_failed) */
-        Error412: {
+        /** @description Any client error (see Error4XX), and: 404 Not found (also for another tenant’s ids); 422 Idempotency-Key reused with a different request (idempotency_key_reused). */
+        Error4XX_404_422: {
             headers: {
                 "Retry-After": components["headers"]["Retry-After"];
                 "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -2096,52 +2096,8 @@ export interface components {
                 "application/json": components["schemas"]["Error"];
             };
         };
-        /** @description Body too large */
-        Error413: {
-            headers: {
-                "Retry-After": components["headers"]["Retry-After"];
-                "X-Request-Id": components["headers"]["X-Request-Id"];
-                [name: string]: unknown;
-            };
-            content: {
-                "application/json": components["schemas"]["Error"];
-            };
-        };
-        /** @description Unsupported content type */
-        Error415: {
-            headers: {
-                "Retry-After": components["headers"]["Retry-After"];
-                "X-Request-Id": components["headers"]["X-Request-Id"];
-                [name: string]: unknown;
-            };
-            content: {
-                "application/json": components["schemas"]["Error"];
-            };
-        };
-        /** @description Idempotency-Key reused with a different request (idempotency_key_reused) */
-        Error422: {
-            headers: {
-                "Retry-After": components["headers"]["Retry-After"];
-                "X-Request-Id": components["headers"]["X-Request-Id"];
-                [name: string]: unknown;
-            };
-            content: {
-                "application/json": components["schemas"]["Error"];
-            };
-        };
-        /** @description If-Match is required (precondition_required) */
-        Error428: {
-            headers: {
-                "Retry-After": components["headers"]["Retry-After"];
-                "X-Request-Id": components["headers"]["X-Request-Id"];
-                [name: string]: unknown;
-            };
-            content: {
-                "application/json": components["schemas"]["Error"];
-            };
-        };
-        /** @description Rate limit exceeded (rate_limited); see Retry-After */
-        Error429: {
+        /** @description Any client error (see Error4XX), and: 409 Conflict (conflict, insufficient_stock, idempotency_key_in_use); 422 Idempotency-Key reused with a different request (idempotency_key_reused). */
+        Error4XX_409_422: {
             headers: {
                 "Retry-After": components["headers"]["Retry-After"];
                 "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -2343,7 +2299,7 @@ export interface operations {
             };
         };
         responses: {
-            "4XX": components["responses"]["Error4XX"];
+            "4XX": components["responses"]["Error4XX_404_409_422"];
             /** @description Created */
             201: {
                 headers: {
@@ -2359,9 +2315,6 @@ export interface operations {
                     };
                 };
             };
-            404: components["responses"]["Error404"];
-            409: components["responses"]["Error409"];
-            422: components["responses"]["Error422"];
         };
     };
     getAdminTenants: {
@@ -2471,9 +2424,8 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            "4XX": components["responses"]["Error4XX"];
+            "4XX": components["responses"]["Error4XX_404"];
             200: components["responses"]["Alert.etag"];
-            404: components["responses"]["Error404"];
         };
     };
     postAlertsIdAcknowledge: {
@@ -2490,11 +2442,8 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            "4XX": components["responses"]["Error4XX"];
+            "4XX": components["responses"]["Error4XX_404_409_422"];
             200: components["responses"]["Alert.etag"];
-            404: components["responses"]["Error404"];
-            409: components["responses"]["Error409"];
-            422: components["responses"]["Error422"];
         };
     };
     getApiKeys: {
@@ -2543,7 +2492,7 @@ export interface operations {
             };
         };
         responses: {
-            "4XX": components["responses"]["Error4XX"];
+            "4XX": components["responses"]["Error4XX_404_409_422"];
             /** @description Created */
             201: {
                 headers: {
@@ -2564,9 +2513,6 @@ export interface operations {
                     };
                 };
             };
-            404: components["responses"]["Error404"];
-            409: components["responses"]["Error409"];
-            422: components["responses"]["Error422"];
         };
     };
     getApiKeysId: {
@@ -2580,7 +2526,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            "4XX": components["responses"]["Error4XX"];
+            "4XX": components["responses"]["Error4XX_404"];
             /** @description OK */
             200: {
                 headers: {
@@ -2591,7 +2537,6 @@ export interface operations {
                     "application/json": components["schemas"]["ApiKey"];
                 };
             };
-            404: components["responses"]["Error404"];
         };
     };
     deleteApiKeysId: {
@@ -2605,7 +2550,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            "4XX": components["responses"]["Error4XX"];
+            "4XX": components["responses"]["Error4XX_404"];
             /** @description No content */
             204: {
                 headers: {
@@ -2613,7 +2558,6 @@ export interface operations {
                 };
                 content?: never;
             };
-            404: components["responses"]["Error404"];
         };
     };
     getAuditLog: {
@@ -2665,7 +2609,7 @@ export interface operations {
             };
         };
         responses: {
-            "4XX": components["responses"]["Error4XX"];
+            "4XX": components["responses"]["Error4XX_404_409_422"];
             /** @description OK */
             200: {
                 headers: {
@@ -2682,13 +2626,6 @@ export interface operations {
                     };
                 };
             };
-            400: components["responses"]["Error400"];
-            401: components["responses"]["Error401"];
-            404: components["responses"]["Error404"];
-            409: components["responses"]["Error409"];
-            413: components["responses"]["Error413"];
-            415: components["responses"]["Error415"];
-            422: components["responses"]["Error422"];
         };
     };
     postAuthLogout: {
@@ -2709,7 +2646,7 @@ export interface operations {
             };
         };
         responses: {
-            "4XX": components["responses"]["Error4XX"];
+            "4XX": components["responses"]["Error4XX_404_409_422"];
             /** @description No content */
             204: {
                 headers: {
@@ -2717,13 +2654,6 @@ export interface operations {
                 };
                 content?: never;
             };
-            400: components["responses"]["Error400"];
-            401: components["responses"]["Error401"];
-            404: components["responses"]["Error404"];
-            409: components["responses"]["Error409"];
-            413: components["responses"]["Error413"];
-            415: components["responses"]["Error415"];
-            422: components["responses"]["Error422"];
         };
     };
     postAuthRefresh: {
@@ -2741,7 +2671,7 @@ export interface operations {
             };
         };
         responses: {
-            "4XX": components["responses"]["Error4XX"];
+            "4XX": components["responses"]["Error4XX_404_409_422"];
             /** @description OK */
             200: {
                 headers: {
@@ -2758,13 +2688,6 @@ export interface operations {
                     };
                 };
             };
-            400: components["responses"]["Error400"];
-            401: components["responses"]["Error401"];
-            404: components["responses"]["Error404"];
-            409: components["responses"]["Error409"];
-            413: components["responses"]["Error413"];
-            415: components["responses"]["Error415"];
-            422: components["responses"]["Error422"];
         };
     };
     postAuthRegister: {
@@ -2786,7 +2709,7 @@ export interface operations {
             };
         };
         responses: {
-            "4XX": components["responses"]["Error4XX"];
+            "4XX": components["responses"]["Error4XX_404_409_422"];
             /** @description Created */
             201: {
                 headers: {
@@ -2816,12 +2739,6 @@ export interface operations {
                     };
                 };
             };
-            400: components["responses"]["Error400"];
-            404: components["responses"]["Error404"];
-            409: components["responses"]["Error409"];
-            413: components["responses"]["Error413"];
-            415: components["responses"]["Error415"];
-            422: components["responses"]["Error422"];
         };
     };
     getChannelTypes: {
@@ -2946,7 +2863,7 @@ export interface operations {
             };
         };
         responses: {
-            "4XX": components["responses"]["Error4XX"];
+            "4XX": components["responses"]["Error4XX_404_409_422"];
             /** @description Created */
             201: {
                 headers: {
@@ -2957,9 +2874,6 @@ export interface operations {
                     "application/json": components["schemas"]["Channel"];
                 };
             };
-            404: components["responses"]["Error404"];
-            409: components["responses"]["Error409"];
-            422: components["responses"]["Error422"];
         };
     };
     getChannelsId: {
@@ -2973,9 +2887,8 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            "4XX": components["responses"]["Error4XX"];
+            "4XX": components["responses"]["Error4XX_404"];
             200: components["responses"]["Channel.etag"];
-            404: components["responses"]["Error404"];
         };
     };
     deleteChannelsId: {
@@ -2989,7 +2902,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            "4XX": components["responses"]["Error4XX"];
+            "4XX": components["responses"]["Error4XX_404"];
             /** @description No content */
             204: {
                 headers: {
@@ -2997,7 +2910,6 @@ export interface operations {
                 };
                 content?: never;
             };
-            404: components["responses"]["Error404"];
         };
     };
     patchChannelsId: {
@@ -3024,9 +2936,8 @@ export interface operations {
             };
         };
         responses: {
-            "4XX": components["responses"]["Error4XX"];
+            "4XX": components["responses"]["Error4XX_404"];
             200: components["responses"]["Channel.etag"];
-            404: components["responses"]["Error404"];
         };
     };
     postChannelsIdImport: {
@@ -3043,7 +2954,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            "4XX": components["responses"]["Error4XX"];
+            "4XX": components["responses"]["Error4XX_404_409_422"];
             /** @description OK */
             200: {
                 headers: {
@@ -3057,9 +2968,6 @@ export interface operations {
                     };
                 };
             };
-            404: components["responses"]["Error404"];
-            409: components["responses"]["Error409"];
-            422: components["responses"]["Error422"];
             502: components["responses"]["Error502"];
         };
     };
@@ -3077,11 +2985,8 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            "4XX": components["responses"]["Error4XX"];
+            "4XX": components["responses"]["Error4XX_404_409_422"];
             200: components["responses"]["Channel.etag"];
-            404: components["responses"]["Error404"];
-            409: components["responses"]["Error409"];
-            422: components["responses"]["Error422"];
         };
     };
     postChannelsIdResume: {
@@ -3098,11 +3003,8 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            "4XX": components["responses"]["Error4XX"];
+            "4XX": components["responses"]["Error4XX_404_409_422"];
             200: components["responses"]["Channel.etag"];
-            404: components["responses"]["Error404"];
-            409: components["responses"]["Error409"];
-            422: components["responses"]["Error422"];
         };
     };
     postChannelsIdSync: {
@@ -3119,7 +3021,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            "4XX": components["responses"]["Error4XX"];
+            "4XX": components["responses"]["Error4XX_404_409_422"];
             /** @description Accepted */
             202: {
                 headers: {
@@ -3133,9 +3035,6 @@ export interface operations {
                     };
                 };
             };
-            404: components["responses"]["Error404"];
-            409: components["responses"]["Error409"];
-            422: components["responses"]["Error422"];
         };
     };
     postChannelsIdTest: {
@@ -3152,7 +3051,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            "4XX": components["responses"]["Error4XX"];
+            "4XX": components["responses"]["Error4XX_404_409_422"];
             /** @description OK */
             200: {
                 headers: {
@@ -3173,9 +3072,6 @@ export interface operations {
                     };
                 };
             };
-            404: components["responses"]["Error404"];
-            409: components["responses"]["Error409"];
-            422: components["responses"]["Error422"];
         };
     };
     postExportsItems: {
@@ -3194,11 +3090,8 @@ export interface operations {
             };
         };
         responses: {
-            "4XX": components["responses"]["Error4XX"];
+            "4XX": components["responses"]["Error4XX_404_409_422"];
             202: components["responses"]["Job.location"];
-            404: components["responses"]["Error404"];
-            409: components["responses"]["Error409"];
-            422: components["responses"]["Error422"];
         };
     };
     postExportsMovements: {
@@ -3224,11 +3117,8 @@ export interface operations {
             };
         };
         responses: {
-            "4XX": components["responses"]["Error4XX"];
+            "4XX": components["responses"]["Error4XX_404_409_422"];
             202: components["responses"]["Job.location"];
-            404: components["responses"]["Error404"];
-            409: components["responses"]["Error409"];
-            422: components["responses"]["Error422"];
         };
     };
     postExportsStockLevels: {
@@ -3249,11 +3139,8 @@ export interface operations {
             };
         };
         responses: {
-            "4XX": components["responses"]["Error4XX"];
+            "4XX": components["responses"]["Error4XX_404_409_422"];
             202: components["responses"]["Job.location"];
-            404: components["responses"]["Error404"];
-            409: components["responses"]["Error409"];
-            422: components["responses"]["Error422"];
         };
     };
     getGuardianRuns: {
@@ -3296,7 +3183,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            "4XX": components["responses"]["Error4XX"];
+            "4XX": components["responses"]["Error4XX_409_422"];
             /** @description Accepted */
             202: {
                 headers: {
@@ -3311,8 +3198,6 @@ export interface operations {
                     };
                 };
             };
-            409: components["responses"]["Error409"];
-            422: components["responses"]["Error422"];
         };
     };
     postImportsItems: {
@@ -3333,11 +3218,8 @@ export interface operations {
             };
         };
         responses: {
-            "4XX": components["responses"]["Error4XX"];
+            "4XX": components["responses"]["Error4XX_404_409_422"];
             202: components["responses"]["Job.location"];
-            404: components["responses"]["Error404"];
-            409: components["responses"]["Error409"];
-            422: components["responses"]["Error422"];
         };
     };
     postImportsStockCounts: {
@@ -3359,11 +3241,8 @@ export interface operations {
             };
         };
         responses: {
-            "4XX": components["responses"]["Error4XX"];
+            "4XX": components["responses"]["Error4XX_404_409_422"];
             202: components["responses"]["Job.location"];
-            404: components["responses"]["Error404"];
-            409: components["responses"]["Error409"];
-            422: components["responses"]["Error422"];
         };
     };
     getItemRows: {
@@ -3485,7 +3364,7 @@ export interface operations {
             };
         };
         responses: {
-            "4XX": components["responses"]["Error4XX"];
+            "4XX": components["responses"]["Error4XX_404_409_422"];
             /** @description Created */
             201: {
                 headers: {
@@ -3496,9 +3375,6 @@ export interface operations {
                     "application/json": components["schemas"]["ItemDetail"];
                 };
             };
-            404: components["responses"]["Error404"];
-            409: components["responses"]["Error409"];
-            422: components["responses"]["Error422"];
         };
     };
     getItemsId: {
@@ -3512,9 +3388,8 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            "4XX": components["responses"]["Error4XX"];
+            "4XX": components["responses"]["Error4XX_404"];
             200: components["responses"]["ItemDetail.etag"];
-            404: components["responses"]["Error404"];
         };
     };
     deleteItemsId: {
@@ -3531,7 +3406,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            "4XX": components["responses"]["Error4XX"];
+            "4XX": components["responses"]["Error4XX_404_409_412_428"];
             /** @description No content */
             204: {
                 headers: {
@@ -3539,10 +3414,6 @@ export interface operations {
                 };
                 content?: never;
             };
-            404: components["responses"]["Error404"];
-            409: components["responses"]["Error409"];
-            412: components["responses"]["Error412"];
-            428: components["responses"]["Error428"];
         };
     };
     patchItemsId: {
@@ -3573,12 +3444,8 @@ export interface operations {
             };
         };
         responses: {
-            "4XX": components["responses"]["Error4XX"];
+            "4XX": components["responses"]["Error4XX_404_409_412_428"];
             200: components["responses"]["ItemDetail.etag"];
-            404: components["responses"]["Error404"];
-            409: components["responses"]["Error409"];
-            412: components["responses"]["Error412"];
-            428: components["responses"]["Error428"];
         };
     };
     getJobs: {
@@ -3621,7 +3488,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            "4XX": components["responses"]["Error4XX"];
+            "4XX": components["responses"]["Error4XX_404"];
             /** @description OK */
             200: {
                 headers: {
@@ -3631,7 +3498,6 @@ export interface operations {
                     "application/json": components["schemas"]["Job"];
                 };
             };
-            404: components["responses"]["Error404"];
         };
     };
     getJobsIdDownload: {
@@ -3645,7 +3511,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            "4XX": components["responses"]["Error4XX"];
+            "4XX": components["responses"]["Error4XX_404"];
             /** @description OK */
             200: {
                 headers: {
@@ -3655,7 +3521,6 @@ export interface operations {
                     "text/csv": string;
                 };
             };
-            404: components["responses"]["Error404"];
         };
     };
     getListings: {
@@ -3699,9 +3564,8 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            "4XX": components["responses"]["Error4XX"];
+            "4XX": components["responses"]["Error4XX_404"];
             200: components["responses"]["Listing.etag"];
-            404: components["responses"]["Error404"];
         };
     };
     patchListingsId: {
@@ -3721,9 +3585,8 @@ export interface operations {
             };
         };
         responses: {
-            "4XX": components["responses"]["Error4XX"];
+            "4XX": components["responses"]["Error4XX_404"];
             200: components["responses"]["Listing.etag"];
-            404: components["responses"]["Error404"];
         };
     };
     postListingsIdSync: {
@@ -3740,7 +3603,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            "4XX": components["responses"]["Error4XX"];
+            "4XX": components["responses"]["Error4XX_404_409_422"];
             /** @description Accepted */
             202: {
                 headers: {
@@ -3753,9 +3616,6 @@ export interface operations {
                     };
                 };
             };
-            404: components["responses"]["Error404"];
-            409: components["responses"]["Error409"];
-            422: components["responses"]["Error422"];
         };
     };
     postListingsAutoMatch: {
@@ -3776,7 +3636,7 @@ export interface operations {
             };
         };
         responses: {
-            "4XX": components["responses"]["Error4XX"];
+            "4XX": components["responses"]["Error4XX_404_409_422"];
             /** @description OK */
             200: {
                 headers: {
@@ -3789,9 +3649,6 @@ export interface operations {
                     };
                 };
             };
-            404: components["responses"]["Error404"];
-            409: components["responses"]["Error409"];
-            422: components["responses"]["Error422"];
         };
     };
     postListingsCreateItems: {
@@ -3814,7 +3671,7 @@ export interface operations {
             };
         };
         responses: {
-            "4XX": components["responses"]["Error4XX"];
+            "4XX": components["responses"]["Error4XX_404_409_422"];
             /** @description OK */
             200: {
                 headers: {
@@ -3829,9 +3686,6 @@ export interface operations {
                     };
                 };
             };
-            404: components["responses"]["Error404"];
-            409: components["responses"]["Error409"];
-            422: components["responses"]["Error422"];
         };
     };
     getLocations: {
@@ -3879,7 +3733,7 @@ export interface operations {
             };
         };
         responses: {
-            "4XX": components["responses"]["Error4XX"];
+            "4XX": components["responses"]["Error4XX_404_409_422"];
             /** @description Created */
             201: {
                 headers: {
@@ -3890,9 +3744,6 @@ export interface operations {
                     "application/json": components["schemas"]["Location"];
                 };
             };
-            404: components["responses"]["Error404"];
-            409: components["responses"]["Error409"];
-            422: components["responses"]["Error422"];
         };
     };
     getLocationsId: {
@@ -3906,9 +3757,8 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            "4XX": components["responses"]["Error4XX"];
+            "4XX": components["responses"]["Error4XX_404"];
             200: components["responses"]["Location.etag"];
-            404: components["responses"]["Error404"];
         };
     };
     deleteLocationsId: {
@@ -3925,7 +3775,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            "4XX": components["responses"]["Error4XX"];
+            "4XX": components["responses"]["Error4XX_404_409_412_428"];
             /** @description No content */
             204: {
                 headers: {
@@ -3933,10 +3783,6 @@ export interface operations {
                 };
                 content?: never;
             };
-            404: components["responses"]["Error404"];
-            409: components["responses"]["Error409"];
-            412: components["responses"]["Error412"];
-            428: components["responses"]["Error428"];
         };
     };
     patchLocationsId: {
@@ -3959,12 +3805,8 @@ export interface operations {
             };
         };
         responses: {
-            "4XX": components["responses"]["Error4XX"];
+            "4XX": components["responses"]["Error4XX_404_409_412_428"];
             200: components["responses"]["Location.etag"];
-            404: components["responses"]["Error404"];
-            409: components["responses"]["Error409"];
-            412: components["responses"]["Error412"];
-            428: components["responses"]["Error428"];
         };
     };
     getMe: {
@@ -4050,7 +3892,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            "4XX": components["responses"]["Error4XX"];
+            "4XX": components["responses"]["Error4XX_404"];
             /** @description OK */
             200: {
                 headers: {
@@ -4061,7 +3903,6 @@ export interface operations {
                     "application/json": components["schemas"]["Movement"];
                 };
             };
-            404: components["responses"]["Error404"];
         };
     };
     getOpenapiJson: {
@@ -4213,7 +4054,7 @@ export interface operations {
             };
         };
         responses: {
-            "4XX": components["responses"]["Error4XX"];
+            "4XX": components["responses"]["Error4XX_404_409_422"];
             /** @description Created */
             201: {
                 headers: {
@@ -4224,9 +4065,6 @@ export interface operations {
                     "application/json": components["schemas"]["PurchaseOrder"];
                 };
             };
-            404: components["responses"]["Error404"];
-            409: components["responses"]["Error409"];
-            422: components["responses"]["Error422"];
         };
     };
     getPurchaseOrdersId: {
@@ -4240,9 +4078,8 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            "4XX": components["responses"]["Error4XX"];
+            "4XX": components["responses"]["Error4XX_404"];
             200: components["responses"]["PurchaseOrder.etag"];
-            404: components["responses"]["Error404"];
         };
     };
     patchPurchaseOrdersId: {
@@ -4266,11 +4103,8 @@ export interface operations {
             };
         };
         responses: {
-            "4XX": components["responses"]["Error4XX"];
+            "4XX": components["responses"]["Error4XX_404_412_428"];
             200: components["responses"]["PurchaseOrder.etag"];
-            404: components["responses"]["Error404"];
-            412: components["responses"]["Error412"];
-            428: components["responses"]["Error428"];
         };
     };
     postPurchaseOrdersIdCancel: {
@@ -4287,11 +4121,8 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            "4XX": components["responses"]["Error4XX"];
+            "4XX": components["responses"]["Error4XX_404_409_422"];
             200: components["responses"]["PurchaseOrder.etag"];
-            404: components["responses"]["Error404"];
-            409: components["responses"]["Error409"];
-            422: components["responses"]["Error422"];
         };
     };
     postPurchaseOrdersIdClose: {
@@ -4308,11 +4139,8 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            "4XX": components["responses"]["Error4XX"];
+            "4XX": components["responses"]["Error4XX_404_409_422"];
             200: components["responses"]["PurchaseOrder.etag"];
-            404: components["responses"]["Error404"];
-            409: components["responses"]["Error409"];
-            422: components["responses"]["Error422"];
         };
     };
     postPurchaseOrdersIdReceive: {
@@ -4339,11 +4167,8 @@ export interface operations {
             };
         };
         responses: {
-            "4XX": components["responses"]["Error4XX"];
+            "4XX": components["responses"]["Error4XX_404_409_422"];
             200: components["responses"]["PurchaseOrder.etag"];
-            404: components["responses"]["Error404"];
-            409: components["responses"]["Error409"];
-            422: components["responses"]["Error422"];
         };
     };
     getReportsLowStock: {
@@ -4358,7 +4183,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            "4XX": components["responses"]["Error4XX"];
+            "4XX": components["responses"]["Error4XX_404"];
             /** @description OK */
             200: {
                 headers: {
@@ -4379,7 +4204,6 @@ export interface operations {
                     };
                 };
             };
-            404: components["responses"]["Error404"];
         };
     };
     getReportsMovementSummary: {
@@ -4502,7 +4326,7 @@ export interface operations {
             };
         };
         responses: {
-            "4XX": components["responses"]["Error4XX"];
+            "4XX": components["responses"]["Error4XX_404_409_422"];
             /** @description Created */
             201: {
                 headers: {
@@ -4513,9 +4337,6 @@ export interface operations {
                     "application/json": components["schemas"]["Reservation"];
                 };
             };
-            404: components["responses"]["Error404"];
-            409: components["responses"]["Error409"];
-            422: components["responses"]["Error422"];
         };
     };
     getReservationsId: {
@@ -4529,9 +4350,8 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            "4XX": components["responses"]["Error4XX"];
+            "4XX": components["responses"]["Error4XX_404"];
             200: components["responses"]["Reservation.etag"];
-            404: components["responses"]["Error404"];
         };
     };
     postReservationsIdRelease: {
@@ -4548,11 +4368,8 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            "4XX": components["responses"]["Error4XX"];
+            "4XX": components["responses"]["Error4XX_404_409_422"];
             200: components["responses"]["Reservation.etag"];
-            404: components["responses"]["Error404"];
-            409: components["responses"]["Error409"];
-            422: components["responses"]["Error422"];
         };
     };
     getSalesOrders: {
@@ -4608,7 +4425,7 @@ export interface operations {
             };
         };
         responses: {
-            "4XX": components["responses"]["Error4XX"];
+            "4XX": components["responses"]["Error4XX_404_409_422"];
             /** @description Created */
             201: {
                 headers: {
@@ -4619,9 +4436,6 @@ export interface operations {
                     "application/json": components["schemas"]["SalesOrder"];
                 };
             };
-            404: components["responses"]["Error404"];
-            409: components["responses"]["Error409"];
-            422: components["responses"]["Error422"];
         };
     };
     getSalesOrdersId: {
@@ -4635,9 +4449,8 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            "4XX": components["responses"]["Error4XX"];
+            "4XX": components["responses"]["Error4XX_404"];
             200: components["responses"]["SalesOrder.etag"];
-            404: components["responses"]["Error404"];
         };
     };
     postSalesOrdersIdCancel: {
@@ -4654,11 +4467,8 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            "4XX": components["responses"]["Error4XX"];
+            "4XX": components["responses"]["Error4XX_404_409_422"];
             200: components["responses"]["SalesOrder.etag"];
-            404: components["responses"]["Error404"];
-            409: components["responses"]["Error409"];
-            422: components["responses"]["Error422"];
         };
     };
     postSalesOrdersIdShip: {
@@ -4675,11 +4485,8 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            "4XX": components["responses"]["Error4XX"];
+            "4XX": components["responses"]["Error4XX_404_409_422"];
             200: components["responses"]["SalesOrder.etag"];
-            404: components["responses"]["Error404"];
-            409: components["responses"]["Error409"];
-            422: components["responses"]["Error422"];
         };
     };
     postStockCounts: {
@@ -4703,7 +4510,7 @@ export interface operations {
             };
         };
         responses: {
-            "4XX": components["responses"]["Error4XX"];
+            "4XX": components["responses"]["Error4XX_404_409_422"];
             /** @description Created */
             201: {
                 headers: {
@@ -4719,9 +4526,6 @@ export interface operations {
                     };
                 };
             };
-            404: components["responses"]["Error404"];
-            409: components["responses"]["Error409"];
-            422: components["responses"]["Error422"];
         };
     };
     getStockLevels: {
@@ -4768,7 +4572,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            "4XX": components["responses"]["Error4XX"];
+            "4XX": components["responses"]["Error4XX_404"];
             /** @description OK */
             200: {
                 headers: {
@@ -4779,7 +4583,6 @@ export interface operations {
                     "application/json": components["schemas"]["LevelRow"];
                 };
             };
-            404: components["responses"]["Error404"];
         };
     };
     getStream: {
@@ -4867,9 +4670,8 @@ export interface operations {
             };
         };
         responses: {
-            "4XX": components["responses"]["Error4XX"];
+            "4XX": components["responses"]["Error4XX_404"];
             200: components["responses"]["Tenant.etag"];
-            404: components["responses"]["Error404"];
         };
     };
     getTransfers: {
@@ -4927,7 +4729,7 @@ export interface operations {
             };
         };
         responses: {
-            "4XX": components["responses"]["Error4XX"];
+            "4XX": components["responses"]["Error4XX_404_409_422"];
             /** @description Created */
             201: {
                 headers: {
@@ -4938,9 +4740,6 @@ export interface operations {
                     "application/json": components["schemas"]["Transfer"];
                 };
             };
-            404: components["responses"]["Error404"];
-            409: components["responses"]["Error409"];
-            422: components["responses"]["Error422"];
         };
     };
     getTransfersId: {
@@ -4954,9 +4753,8 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            "4XX": components["responses"]["Error4XX"];
+            "4XX": components["responses"]["Error4XX_404"];
             200: components["responses"]["Transfer.etag"];
-            404: components["responses"]["Error404"];
         };
     };
     patchTransfersId: {
@@ -4979,11 +4777,8 @@ export interface operations {
             };
         };
         responses: {
-            "4XX": components["responses"]["Error4XX"];
+            "4XX": components["responses"]["Error4XX_404_412_428"];
             200: components["responses"]["Transfer.etag"];
-            404: components["responses"]["Error404"];
-            412: components["responses"]["Error412"];
-            428: components["responses"]["Error428"];
         };
     };
     postTransfersIdCancel: {
@@ -5000,11 +4795,8 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            "4XX": components["responses"]["Error4XX"];
+            "4XX": components["responses"]["Error4XX_404_409_422"];
             200: components["responses"]["Transfer.etag"];
-            404: components["responses"]["Error404"];
-            409: components["responses"]["Error409"];
-            422: components["responses"]["Error422"];
         };
     };
     postTransfersIdReceive: {
@@ -5030,11 +4822,8 @@ export interface operations {
             };
         };
         responses: {
-            "4XX": components["responses"]["Error4XX"];
+            "4XX": components["responses"]["Error4XX_404_409_422"];
             200: components["responses"]["Transfer.etag"];
-            404: components["responses"]["Error404"];
-            409: components["responses"]["Error409"];
-            422: components["responses"]["Error422"];
         };
     };
     getUsers: {
@@ -5075,7 +4864,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            "4XX": components["responses"]["Error4XX"];
+            "4XX": components["responses"]["Error4XX_404"];
             /** @description OK */
             200: {
                 headers: {
@@ -5086,7 +4875,6 @@ export interface operations {
                     "application/json": components["schemas"]["User"];
                 };
             };
-            404: components["responses"]["Error404"];
         };
     };
     deleteUsersId: {
@@ -5100,7 +4888,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            "4XX": components["responses"]["Error4XX"];
+            "4XX": components["responses"]["Error4XX_404_409"];
             /** @description No content */
             204: {
                 headers: {
@@ -5108,8 +4896,6 @@ export interface operations {
                 };
                 content?: never;
             };
-            404: components["responses"]["Error404"];
-            409: components["responses"]["Error409"];
         };
     };
     patchUsersId: {
@@ -5130,10 +4916,8 @@ export interface operations {
             };
         };
         responses: {
-            "4XX": components["responses"]["Error4XX"];
+            "4XX": components["responses"]["Error4XX_404_409"];
             200: components["responses"]["User"];
-            404: components["responses"]["Error404"];
-            409: components["responses"]["Error409"];
         };
     };
     postUsersIdTransferOwnership: {
@@ -5150,11 +4934,8 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            "4XX": components["responses"]["Error4XX"];
+            "4XX": components["responses"]["Error4XX_404_409_422"];
             200: components["responses"]["User"];
-            404: components["responses"]["Error404"];
-            409: components["responses"]["Error409"];
-            422: components["responses"]["Error422"];
         };
     };
     getWebhookDeliveriesId: {
@@ -5168,7 +4949,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            "4XX": components["responses"]["Error4XX"];
+            "4XX": components["responses"]["Error4XX_404"];
             /** @description OK */
             200: {
                 headers: {
@@ -5179,7 +4960,6 @@ export interface operations {
                     "application/json": components["schemas"]["WebhookDeliveryDetail"];
                 };
             };
-            404: components["responses"]["Error404"];
         };
     };
     postWebhookDeliveriesIdReplay: {
@@ -5196,7 +4976,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            "4XX": components["responses"]["Error4XX"];
+            "4XX": components["responses"]["Error4XX_404_409_422"];
             /** @description Accepted */
             202: {
                 headers: {
@@ -5207,9 +4987,6 @@ export interface operations {
                     "application/json": components["schemas"]["WebhookDeliveryDetail"];
                 };
             };
-            404: components["responses"]["Error404"];
-            409: components["responses"]["Error409"];
-            422: components["responses"]["Error422"];
         };
     };
     getWebhookEndpoints: {
@@ -5259,7 +5036,7 @@ export interface operations {
             };
         };
         responses: {
-            "4XX": components["responses"]["Error4XX"];
+            "4XX": components["responses"]["Error4XX_404_409_422"];
             /** @description Created */
             201: {
                 headers: {
@@ -5270,9 +5047,6 @@ export interface operations {
                     "application/json": components["schemas"]["WebhookEndpointWithSecret"];
                 };
             };
-            404: components["responses"]["Error404"];
-            409: components["responses"]["Error409"];
-            422: components["responses"]["Error422"];
         };
     };
     getWebhookEndpointsId: {
@@ -5286,9 +5060,8 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            "4XX": components["responses"]["Error4XX"];
+            "4XX": components["responses"]["Error4XX_404"];
             200: components["responses"]["WebhookEndpoint.etag"];
-            404: components["responses"]["Error404"];
         };
     };
     deleteWebhookEndpointsId: {
@@ -5302,7 +5075,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            "4XX": components["responses"]["Error4XX"];
+            "4XX": components["responses"]["Error4XX_404"];
             /** @description No content */
             204: {
                 headers: {
@@ -5310,7 +5083,6 @@ export interface operations {
                 };
                 content?: never;
             };
-            404: components["responses"]["Error404"];
         };
     };
     patchWebhookEndpointsId: {
@@ -5332,10 +5104,8 @@ export interface operations {
             };
         };
         responses: {
-            "4XX": components["responses"]["Error4XX"];
+            "4XX": components["responses"]["Error4XX_404_422"];
             200: components["responses"]["WebhookEndpoint.etag"];
-            404: components["responses"]["Error404"];
-            422: components["responses"]["Error422"];
         };
     };
     getWebhookEndpointsIdAttempts: {
@@ -5352,7 +5122,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            "4XX": components["responses"]["Error4XX"];
+            "4XX": components["responses"]["Error4XX_404"];
             /** @description OK */
             200: {
                 headers: {
@@ -5365,7 +5135,6 @@ export interface operations {
                     };
                 };
             };
-            404: components["responses"]["Error404"];
         };
     };
     getWebhookEndpointsIdDeliveries: {
@@ -5383,7 +5152,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            "4XX": components["responses"]["Error4XX"];
+            "4XX": components["responses"]["Error4XX_404"];
             /** @description OK */
             200: {
                 headers: {
@@ -5396,7 +5165,6 @@ export interface operations {
                     };
                 };
             };
-            404: components["responses"]["Error404"];
         };
     };
     postWebhookEndpointsIdPause: {
@@ -5413,11 +5181,8 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            "4XX": components["responses"]["Error4XX"];
+            "4XX": components["responses"]["Error4XX_404_409_422"];
             200: components["responses"]["WebhookEndpoint.etag"];
-            404: components["responses"]["Error404"];
-            409: components["responses"]["Error409"];
-            422: components["responses"]["Error422"];
         };
     };
     postWebhookEndpointsIdReplay: {
@@ -5443,7 +5208,7 @@ export interface operations {
             };
         };
         responses: {
-            "4XX": components["responses"]["Error4XX"];
+            "4XX": components["responses"]["Error4XX_404_409_422"];
             /** @description Accepted */
             202: {
                 headers: {
@@ -5455,9 +5220,6 @@ export interface operations {
                     };
                 };
             };
-            404: components["responses"]["Error404"];
-            409: components["responses"]["Error409"];
-            422: components["responses"]["Error422"];
         };
     };
     postWebhookEndpointsIdResume: {
@@ -5474,11 +5236,8 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            "4XX": components["responses"]["Error4XX"];
+            "4XX": components["responses"]["Error4XX_404_409_422"];
             200: components["responses"]["WebhookEndpoint.etag"];
-            404: components["responses"]["Error404"];
-            409: components["responses"]["Error409"];
-            422: components["responses"]["Error422"];
         };
     };
     postWebhookEndpointsIdRotateSecret: {
@@ -5501,7 +5260,7 @@ export interface operations {
             };
         };
         responses: {
-            "4XX": components["responses"]["Error4XX"];
+            "4XX": components["responses"]["Error4XX_404_409_422"];
             /** @description OK */
             200: {
                 headers: {
@@ -5512,9 +5271,6 @@ export interface operations {
                     "application/json": components["schemas"]["WebhookEndpointWithSecret"];
                 };
             };
-            404: components["responses"]["Error404"];
-            409: components["responses"]["Error409"];
-            422: components["responses"]["Error422"];
         };
     };
 }

@@ -154,10 +154,11 @@ const STATUS_TEXT: Record<number, string> = {
   429: 'Rate limit exceeded (rate_limited); see Retry-After',
   502: 'The channel could not be reached or refused us',
 };
-// What any operation may answer, documented once as its `4XX` response rather than repeated per
-// operation: the document stays small enough for the tools that take it whole (a shell argument is
-// capped at 128 KiB), and the statuses that say something about one operation stay listed on it.
-// `x-statuses` names exactly which statuses it stands for (the contract tests hold us to that).
+// What any operation may answer, documented once as the `4XX` response rather than repeated per
+// operation; an operation with client errors of its own (404, 409, 412 ...) refers to a 4XX
+// response that adds them (`Error4XX_404_409`). The document stays small enough for the tools that
+// take it whole (a shell argument is capped at 128 KiB). `x-statuses` names exactly which statuses
+// a 4XX stands for (the contract tests hold us to that).
 export const ANY_4XX_STATUSES = [400, 401, 403, 413, 415, 429];
 const ANY_4XX =
   'A client error, for any operation: 400 the request is not valid (validation_failed, invalid_json, invalid_request); ' +
@@ -184,7 +185,17 @@ const PARAMETERS: Record<string, unknown> = {
 };
 const ref = (kind: 'headers' | 'parameters' | 'responses', name: string) => ({ $ref: `#/components/${kind}/${name}` });
 
-/** The error statuses that say something about this operation (the rest are its `4XX`). */
+/**
+ * The name of the 4XX response an operation refers to: `Error4XX` (what any operation may answer)
+ * or, with the statuses particular to it, `Error4XX_404_409_422` (its x-statuses list them all).
+ * One reference per operation instead of one per status: ~15 KB less document (issue 11).
+ */
+function clientErrorsName(own: number[]): string {
+  const extra = [...new Set(own)].filter((s) => !ANY_4XX_STATUSES.includes(s)).sort((a, b) => a - b);
+  return extra.length ? `Error4XX_${extra.join('_')}` : 'Error4XX';
+}
+
+/** The error statuses that say something about this operation (they join its `4XX`). */
 function errorStatuses(method: string, d: RouteDoc): number[] {
   const out = new Set<number>();
   if (d.params || d.body) out.add(404);
@@ -281,6 +292,16 @@ function buildDocument(routes: Documented[]): Record<string, unknown> {
   const paths: Record<string, Record<string, { parameters: unknown[] } & Record<string, unknown>>> = {};
   const tags = new Set<string>();
   const defs: Record<string, unknown> = {};
+  // Each 4XX combination the operations use: its name and the statuses it stands for.
+  const clientErrorSets = new Map<string, number[]>();
+  const clientErrors = (own: number[]) => {
+    const name = clientErrorsName(own);
+    clientErrorSets.set(
+      name,
+      [...new Set([...ANY_4XX_STATUSES, ...own])].sort((a, b) => a - b),
+    );
+    return name;
+  };
   for (const { method, url, doc: d } of routes) {
     const path = url.replace(/:([A-Za-z_]+)/g, '{$1}');
     tags.add(d.tag);
@@ -299,10 +320,13 @@ function buildDocument(routes: Documented[]): Record<string, unknown> {
 
     const responses: Record<string, unknown> = {};
     const statuses: Record<number, ZodType | null> = { ...Object.fromEntries(errorStatuses(method, d).map((s) => [s, ErrorBody])), ...d.responses };
+    // The client errors particular to this operation join its 4XX, whose x-statuses name them.
+    const own4xx: number[] = [];
     for (const [code, s] of Object.entries(statuses)) {
       const status = Number(code);
       if (s === ErrorBody) {
-        responses[code] = ref('responses', `Error${code}`);
+        if (status >= 400 && status < 500) own4xx.push(status);
+        else responses[code] = ref('responses', `Error${code}`);
         continue;
       }
       // X-Request-Id and the RateLimit fields come on every response (see info.description).
@@ -317,7 +341,7 @@ function buildDocument(routes: Documented[]): Record<string, unknown> {
         ...(s ? { content: { [media]: { schema: jsonSchema(s, 'output', defs) } } } : {}),
       };
     }
-    responses['4XX'] = ref('responses', 'Error4XX');
+    responses['4XX'] = ref('responses', clientErrors(own4xx));
     const op = {
       // get /api/v1/stock-levels/{item_id} -> getStockLevelsItemId (what generated clients name methods by)
       operationId: `${method.toLowerCase()}${path
@@ -374,10 +398,16 @@ function buildDocument(routes: Documented[]): Record<string, unknown> {
       },
       headers: HEADERS,
       responses: {
-        Error4XX: { ...errorResponse(ANY_4XX), 'x-statuses': ANY_4XX_STATUSES },
+        ...Object.fromEntries(
+          [...clientErrorSets].map(([name, all]) => {
+            const own = all.filter((st) => !ANY_4XX_STATUSES.includes(st));
+            const text = own.length ? `Any client error (see Error4XX), and: ${own.map((st) => `${st} ${STATUS_TEXT[st] ?? ''}`.trim()).join('; ')}.` : ANY_4XX;
+            return [name, { ...errorResponse(text), 'x-statuses': all }];
+          }),
+        ),
         ...Object.fromEntries(
           Object.entries(STATUS_TEXT)
-            .filter(([code]) => Number(code) >= 400)
+            .filter(([code]) => Number(code) >= 500)
             .map(([code, description]) => [`Error${code}`, errorResponse(description)]),
         ),
         ...shared,
