@@ -31,20 +31,61 @@ export class LiveFeed {
   private readonly url: string;
   /** This process's name in stream_watchers (unique per process start). */
   private readonly process: string;
+  private onPayload: (payload: string) => void = () => {};
+  private onReconnect: () => void = () => {};
+  private closed = false;
+  private retry: NodeJS.Timeout | null = null;
   constructor(url: string, process: string) {
     this.url = url;
     this.process = process;
   }
 
-  /** Connects and LISTENs; every notification's payload goes to `onPayload`. */
-  async listen(onPayload: (payload: string) => void): Promise<void> {
-    this.client = new pg.Client({ connectionString: this.url });
-    this.client.on('error', () => {});
-    await this.client.connect();
-    this.client.on('notification', (n) => {
-      if (n.payload) onPayload(n.payload);
+  /**
+   * Connects and LISTENs; every notification's payload goes to `onPayload`. When the connection
+   * is lost (the database restarted), it connects and LISTENs again by itself, with backoff, and
+   * then calls `onReconnect`: what was announced in between is gone, and the watchers should be
+   * told so (the hub closes its sockets, and the dashboards reload what they show).
+   */
+  async listen(onPayload: (payload: string) => void, onReconnect: () => void = () => {}): Promise<void> {
+    this.onPayload = onPayload;
+    this.onReconnect = onReconnect;
+    await this.connect();
+  }
+
+  private async connect(): Promise<void> {
+    const c = new pg.Client({ connectionString: this.url });
+    c.on('error', () => {}); // 'end' follows, and that is where the loss is handled
+    c.on('end', () => {
+      if (this.client !== c) return;
+      this.client = null;
+      this.reconnectLater(0);
     });
-    await this.client.query(`listen ${LIVE_CHANNEL}`);
+    await c.connect();
+    c.on('notification', (n) => {
+      if (n.payload) this.onPayload(n.payload);
+    });
+    await c.query(`listen ${LIVE_CHANNEL}`);
+    if (this.closed) {
+      await c.end().catch(() => {});
+      return;
+    }
+    this.client = c;
+  }
+
+  private reconnectLater(attempt: number): void {
+    if (this.closed) return;
+    this.retry = setTimeout(
+      () => {
+        this.connect().then(
+          () => {
+            if (!this.closed) this.onReconnect();
+          },
+          () => this.reconnectLater(attempt + 1),
+        );
+      },
+      Math.min(5_000, 250 * 2 ** attempt),
+    );
+    this.retry.unref();
   }
 
   /** Registers (or refreshes) this process as watching the tenants: writers notify for them. */
@@ -64,7 +105,11 @@ export class LiveFeed {
 
   /** Drops every registration of this process and the connection. */
   async close(): Promise<void> {
-    await this.client?.query(`delete from stream_watchers where process = $1`, [this.process]).catch(() => {});
-    await this.client?.end().catch(() => {});
+    this.closed = true;
+    if (this.retry) clearTimeout(this.retry);
+    const c = this.client;
+    this.client = null;
+    await c?.query(`delete from stream_watchers where process = $1`, [this.process]).catch(() => {});
+    await c?.end().catch(() => {});
   }
 }

@@ -25,17 +25,25 @@ export class StreamHub {
   }
 
   async start(): Promise<void> {
-    await this.feed.listen((payload) => {
-      let tenant: string;
-      try {
-        tenant = (JSON.parse(payload) as { tenant_id: string }).tenant_id;
-      } catch {
-        return;
-      }
-      const set = this.sockets.get(tenant);
-      if (!set) return;
-      for (const ws of set) if (ws.readyState === 1) ws.send(payload);
-    });
+    await this.feed.listen(
+      (payload) => {
+        let tenant: string;
+        try {
+          tenant = (JSON.parse(payload) as { tenant_id: string }).tenant_id;
+        } catch {
+          return;
+        }
+        const set = this.sockets.get(tenant);
+        if (!set) return;
+        for (const ws of set) if (ws.readyState === 1) ws.send(payload);
+      },
+      // The feed's connection was lost and is back (the database restarted): what was announced
+      // meanwhile is gone. Closing the sockets (1012: service restart) sends every dashboard
+      // back through its reconnect, whose hello makes it reload what it shows.
+      () => {
+        for (const set of this.sockets.values()) for (const ws of set) ws.close(1012, 'live feed restarted');
+      },
+    );
     this.heartbeat = setInterval(() => void this.feed.watch([...this.sockets.keys()]).catch(() => {}), HEARTBEAT_MS);
     this.heartbeat.unref();
   }

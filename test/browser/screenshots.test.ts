@@ -1,6 +1,7 @@
 // Every page rendered at desktop (1280 px) and phone (390 px) width, with real data from a tenant
 // whose emulated channels are connected and selling. Each page must show its content (not an
-// error or a spinner) and must not scroll sideways on a phone. Screenshots go to docs/screenshots/.
+// error or a spinner) and must not scroll sideways on a phone. Screenshots go to test-artifacts/screenshots/,
+// or to docs/screenshots/ with UPDATE_SCREENSHOTS=1 (test/helpers/browser.ts).
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEmulators, type EmulatorSet } from '../../src/demo/emulated.ts';

@@ -46,6 +46,21 @@ function spawnServer(role: 'start' | 'api', env: NodeJS.ProcessEnv): Server {
   return { child, url: `http://127.0.0.1:${port}`, lines, exited };
 }
 
+/** A live stream, open once its hello came: what it received, and how it closed. */
+async function openStream(url: string, token: string): Promise<{ ws: WebSocket; frames: string[]; closed: Promise<number> }> {
+  const ws = new WebSocket(`${url.replace('http', 'ws')}/api/v1/stream?token=${encodeURIComponent(token)}`);
+  const frames: string[] = [];
+  const closed = new Promise<number>((r) => (ws.onclose = (e) => r(e.code)));
+  await new Promise<void>((resolve, reject) => {
+    ws.onmessage = (m) => {
+      frames.push(String(m.data));
+      if (String(m.data).includes('"hello"')) resolve();
+    };
+    void closed.then((code) => reject(new Error(`the stream closed (${code}) before its hello`)));
+  });
+  return { ws, frames, closed };
+}
+
 const health = async (url: string) => {
   const res = await fetch(`${url}/healthz`).catch(() => null);
   return res ? { status: res.status, body: (await res.json()) as Record<string, unknown> } : { status: 0, body: {} };
@@ -135,6 +150,8 @@ describe('a server on the embedded PostgreSQL of its DATA_DIR', () => {
   it('kill -9 of its PostgreSQL: /healthz answers 503 at once, then the server restarts it and all works again', async () => {
     const [pid, , , port] = postmaster();
     const from = server.lines.length;
+    // A dashboard watching live: its stream must not go quiet for good when PostgreSQL restarts.
+    const watching = await openStream(server.url, token);
     // Busy at the moment of the kill: requests in flight fail, and must not flood the log. (Plain
     // http: the 500s they get meanwhile are not the API contract's business.)
     const auth = { authorization: `Bearer ${token}` };
@@ -160,6 +177,11 @@ describe('a server on the embedded PostgreSQL of its DATA_DIR', () => {
     expect(newPort).toBe(port); // the same port: every pool's URL stays right
     expect(server.child.exitCode).toBeNull();
 
+    // The live feed reconnected: the stream open before the outage is closed as a service restart
+    // (its dashboard reconnects and reloads), and a stream opened now gets the write's frame.
+    expect(await Promise.race([watching.closed, new Promise((r) => setTimeout(() => r('still open'), 10_000))])).toBe(1012);
+    const live = await openStream(server.url, token);
+
     // The API writes, and the workers deliver the outbound webhook the write causes.
     const before = rx.got.length;
     await eventually(
@@ -168,6 +190,8 @@ describe('a server on the embedded PostgreSQL of its DATA_DIR', () => {
       'an API write',
     );
     await eventually(() => rx.got.length > before, 15_000, 'the outbound webhook after the restart');
+    await eventually(() => live.frames.some((f) => f.includes('"stock.changed"')), 10_000, 'a live frame after the restart');
+    live.ws.close();
 
     // The outage is told once (and its end once), not once per failed query.
     const said = complaints(server, from);

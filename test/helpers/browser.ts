@@ -6,7 +6,15 @@ import { chromium, type Browser, type BrowserContext, type Page } from 'playwrig
 import { buildWeb } from '../../bin/build-web.ts';
 
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-export const SCREENSHOTS = path.resolve(import.meta.dirname, '../../docs/screenshots');
+/**
+ * Where the page screenshots go: docs/screenshots/ when UPDATE_SCREENSHOTS=1 (refreshing the
+ * README's pictures is a choice, committed on purpose), else test-artifacts/screenshots/ (not
+ * committed), so an ordinary test run leaves the working tree as it found it.
+ */
+export const SCREENSHOTS = path.resolve(
+  import.meta.dirname,
+  process.env.UPDATE_SCREENSHOTS === '1' ? '../../docs/screenshots' : '../../test-artifacts/screenshots',
+);
 
 /** Builds web/dist when stale (the server only serves what exists when it starts). */
 export async function ensureWebBuilt(): Promise<void> {
