@@ -57,11 +57,6 @@ export class Sealer {
     return ['v2', id, iv.toString('base64url'), c.getAuthTag().toString('base64url'), ct.toString('base64url')].join('.');
   }
 
-  /** True when `sealed` is already sealed with the current key (a rotation leaves it alone). */
-  isCurrent(sealed: string): boolean {
-    return sealed.startsWith(`v2.${this.currentKeyId}.`);
-  }
-
   open<T = Record<string, string>>(sealed: string): T {
     const parts = sealed.split('.');
     if (parts[0] === 'v2' && parts.length === 5) {

@@ -39,13 +39,6 @@ export function permissionsOf(role: string, superAdmin = false): ReadonlySet<Per
   return new Set(granted);
 }
 
-/** The permissions an API key's scopes give: admin implies write, write implies read; never owner. */
-export function keyPermissions(scopes: readonly string[]): ReadonlySet<Permission> {
-  if (scopes.includes('admin')) return new Set(['read', 'write', 'admin']);
-  if (scopes.includes('write')) return new Set(['read', 'write']);
-  return new Set(scopes.includes('read') ? ['read'] : []);
-}
-
 /** May a role hand out this role? Owners any; admins up to admin; nobody else. */
 export function canAssign(actor: Role, role: Role): boolean {
   if (actor === 'owner') return true;

@@ -9,7 +9,7 @@ import { AppError, notFound } from '../domain/errors.ts';
 import { audit } from './audit-log.ts';
 import type { Q, Scope } from './scope.ts';
 
-const emailTaken = () => new AppError(409, 'email_taken', 'An account with this email already exists');
+export const emailTaken = () => new AppError(409, 'email_taken', 'An account with this email already exists');
 
 export interface Registration {
   businessName: string;

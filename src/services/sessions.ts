@@ -135,15 +135,6 @@ export async function sessionOfRefreshToken(q: Q, tenantId: string, userId: stri
   return rows[0]?.id ?? null;
 }
 
-/** Ends every session of a user (password changed or reset, user removed): returns how many. */
-export async function endUserSessions(q: Q, scope: Scope, userId: string, reason: RevokeReason): Promise<number> {
-  const { rowCount } = await q.query(
-    `update sessions set revoked_at = now(), revoked_reason = $3 where tenant_id = $1 and user_id = $2 and revoked_at is null`,
-    [scope.tenantId, userId, reason],
-  );
-  return rowCount ?? 0;
-}
-
 /**
  * Whether an access token's claims still name a live session of an existing user of an existing
  * tenant; the user's role when they do. Every session request asks (through a short cache in

@@ -8,6 +8,7 @@ import { hash } from '@node-rs/argon2';
 import { AppError, notFound } from '../domain/errors.ts';
 import { newId } from '../domain/ids.ts';
 import { canAssign, isRole, type Role } from '../domain/permissions.ts';
+import { emailTaken } from './accounts.ts';
 import { audit } from './audit-log.ts';
 import { page, type PageRequest } from './paging.ts';
 import type { Q, Scope } from './scope.ts';
@@ -35,8 +36,6 @@ export async function getUser(q: Q, scope: Scope, id: string): Promise<Member> {
   if (!rows[0]) throw notFound('User');
   return rows[0];
 }
-
-const emailTaken = () => new AppError(409, 'email_taken', 'An account with this email already exists');
 
 /** A new member with a password (an accepted invitation; tests). The email is unique across tenants. */
 export async function addMember(tx: Q, scope: Scope, m: { email: string; password: string; role: Role }): Promise<Member> {
