@@ -31,6 +31,12 @@ export const users = pgTable(
     role: text('role').notNull().default('owner'),
     /** An operator of the StockClerk service (`stockclerk admin create`): the `operator` permission, across tenants. */
     isSuperAdmin: boolean('is_super_admin').notNull().default(false),
+    /** When the user proved they read this inbox (a verification link, a reset, an invitation). */
+    emailVerifiedAt: ts('email_verified_at'),
+    /** Alert emails: `each` alert as it is raised, a daily `digest`, or `off` (src/services/alert-mail.ts). */
+    alertEmail: text('alert_email').notNull().default('each'),
+    /** The newest alert a digest has covered, so the next digest starts after it. */
+    digestSentAt: ts('digest_sent_at'),
     createdAt: created(),
   },
   (t) => [primaryKey({ columns: [t.tenantId, t.id] }), uniqueIndex('users_email_key').on(sql`lower(${t.email})`)],
@@ -403,6 +409,61 @@ export const refreshTokens = pgTable(
     foreignKey({ columns: [t.tenantId, t.sessionId], foreignColumns: [sessions.tenantId, sessions.id] }).onDelete('cascade'),
     index('refresh_tokens_session_idx').on(t.tenantId, t.sessionId),
     index('refresh_tokens_used_idx').on(t.usedAt),
+  ],
+);
+
+/**
+ * Single-use secrets mailed to a user: a password reset (1 hour) or an email verification (7
+ * days), kept as SHA-256 hashes like refresh tokens; the link holds the secret, never the database.
+ */
+export const userTokens = pgTable(
+  'user_tokens',
+  {
+    tokenHash: text('token_hash').primaryKey(),
+    /** password_reset | email_verification */
+    purpose: text('purpose').notNull(),
+    tenantId: text('tenant_id').notNull(),
+    userId: text('user_id').notNull(),
+    /** The address it was sent to: a verification only counts for the address the user still has. */
+    email: text('email').notNull(),
+    createdAt: created(),
+    expiresAt: ts('expires_at').notNull(),
+    usedAt: ts('used_at'),
+  },
+  (t) => [
+    foreignKey({ columns: [t.tenantId, t.userId], foreignColumns: [users.tenantId, users.id] }).onDelete('cascade'),
+    index('user_tokens_user_idx').on(t.tenantId, t.userId, t.purpose),
+    index('user_tokens_expires_idx').on(t.expiresAt),
+  ],
+);
+
+/**
+ * An invitation to join a tenant with a role: emailed as a link holding a secret (stored as its
+ * SHA-256), single use, 7 days. Accepting creates the user (src/services/invitations.ts).
+ */
+export const invitations = pgTable(
+  'invitations',
+  {
+    tenantId: text('tenant_id')
+      .notNull()
+      .references(() => tenants.id, { onDelete: 'cascade' }),
+    id: text('id').notNull(),
+    email: text('email').notNull(),
+    role: text('role').notNull(),
+    tokenHash: text('token_hash').notNull(),
+    /** The user who invited (null when an API key did, or the user is gone). */
+    invitedBy: text('invited_by'),
+    createdAt: created(),
+    expiresAt: ts('expires_at').notNull(),
+    acceptedAt: ts('accepted_at'),
+    /** The user the acceptance created. */
+    userId: text('user_id'),
+    revokedAt: ts('revoked_at'),
+  },
+  (t) => [
+    primaryKey({ columns: [t.tenantId, t.id] }),
+    uniqueIndex('invitations_token_key').on(t.tokenHash),
+    index('invitations_email_idx').on(t.tenantId, sql`lower(${t.email})`),
   ],
 );
 
