@@ -15,6 +15,7 @@ import { createPool } from '../src/db/pool.ts';
 import { ChannelRuntime } from '../src/engine/channel-runtime.ts';
 import { DEFAULT_TUNING, type AppContext } from '../src/engine/context.ts';
 import { JobRuntime } from '../src/engine/job-runtime.ts';
+import { Mailer } from '../src/mail/mailer.ts';
 import { createLogger } from '../src/log.ts';
 import { startStockClerk, type StartOptions, type StockClerk } from '../src/server.ts';
 
@@ -197,6 +198,8 @@ async function startProductProcess(workerConcurrency?: number): Promise<BenchEnv
     channels: new ChannelRuntime(pool, sealer),
     tuning: DEFAULT_TUNING,
     jobs: new JobRuntime(),
+    mailer: new Mailer(null, config.mailFrom),
+    site: { publicUrl: null },
   };
   const port = await freePort();
   const concurrency = String(workerConcurrency ?? (Number(process.env.WORKER_CONCURRENCY) || config.workerConcurrency));

@@ -33,6 +33,19 @@ export interface Config {
   metricsToken: string | null;
   /** Login, sign-up and the other credential endpoints (src/http/auth-throttle.ts). */
   authThrottle: AuthThrottle;
+  /**
+   * Where mail goes (SMTP_URL, e.g. smtps://user:pass@smtp.example.com:465). Unset: `start` runs
+   * an embedded mail catcher (MailDev) and sends there; `api` and `worker` send nothing.
+   */
+  smtpUrl: string | null;
+  /** The From of every mail (MAIL_FROM). */
+  mailFrom: string;
+  /**
+   * The address merchants reach the dashboard at (PUBLIC_URL), for links in mail. Unset: the
+   * address this process listens on. Never taken from a request's Host header, which the client
+   * chooses (a reset link pointing at an attacker's host would hand them the token).
+   */
+  publicUrl: string | null;
 }
 
 export interface AuthThrottle {
@@ -40,6 +53,8 @@ export interface AuthThrottle {
   failuresPerEmail: number;
   /** Attempts from one IP address within the window (logins, sign-ups, refreshes of nothing). */
   attemptsPerIp: number;
+  /** Reset mails one address may be sent within the window. */
+  mailsPerEmail: number;
   windowS: number;
 }
 
@@ -77,7 +92,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     authThrottle: {
       failuresPerEmail: Math.max(1, int(env.AUTH_FAILURES_PER_EMAIL, 10)),
       attemptsPerIp: Math.max(1, int(env.AUTH_ATTEMPTS_PER_IP, 100)),
+      mailsPerEmail: 5,
       windowS: 15 * 60,
     },
+    smtpUrl: env.SMTP_URL || null,
+    mailFrom: env.MAIL_FROM || 'StockClerk <no-reply@stockclerk.localhost>',
+    publicUrl: env.PUBLIC_URL ? env.PUBLIC_URL.replace(/\/+$/, '') : null,
   };
 }

@@ -16,6 +16,7 @@ import { startRelay, type Relay } from './engine/relay.ts';
 import { buildApp } from './http/app.ts';
 import { StreamHub } from './http/stream.ts';
 import { createLogger, type Logger } from './log.ts';
+import { Mailer } from './mail/mailer.ts';
 import { restartEmbeddedOnExit, superviseWorker, surviveLostJobEnds } from './recovery.ts';
 
 export interface StartOptions {
@@ -73,6 +74,8 @@ export async function startStockClerk(config: Config, opts: StartOptions = {}): 
     channels: new ChannelRuntime(db, sealer),
     tuning: { ...DEFAULT_TUNING, retention: { ...DEFAULT_TUNING.retention, historyDays: config.retentionDays }, ...opts.tuning },
     jobs: new JobRuntime(),
+    mailer: new Mailer(config.smtpUrl, config.mailFrom),
+    site: { publicUrl: config.publicUrl },
   };
   let ready = false;
   let stopping = false;
@@ -99,6 +102,7 @@ export async function startStockClerk(config: Config, opts: StartOptions = {}): 
       await ctx.jobs.close();
       await workerDb?.end().catch(() => {});
       await ctx.channels.close();
+      ctx.mailer.close();
       await db.end().catch(() => {});
       await watch.stop();
       await embedded?.stop().catch((err) => log.error({ err }, 'stopping postgres'));
@@ -136,6 +140,7 @@ export async function startStockClerk(config: Config, opts: StartOptions = {}): 
       url = addr.replace('0.0.0.0', '127.0.0.1').replace('[::]', '127.0.0.1');
       sc.app = app;
       sc.url = url;
+      ctx.site.publicUrl ??= url;
     }
     if (opts.afterListen) await opts.afterListen(sc);
     ready = true;

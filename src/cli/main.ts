@@ -1,4 +1,5 @@
 // The `stockclerk` command: start | api | worker | migrate | verify | platform-key | admin create | rotate-keys.
+import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { createPlatformKey } from '../db/api-keys.ts';
 import { loadConfig } from '../config.ts';
@@ -12,6 +13,8 @@ import { rotateKeys } from '../services/key-rotation.ts';
 import { makeSuperAdmin } from '../services/operators.ts';
 import { loadKeyring, Sealer } from '../db/crypto.ts';
 import { startStockClerk } from '../server.ts';
+import { startMailCatcher } from '../mail/catcher.ts';
+import { writeDevJson } from './dev-json.ts';
 
 const USAGE = `usage: stockclerk <command>
   start    API + workers + scheduler (+ the demo on the embedded database)
@@ -43,9 +46,12 @@ async function withDatabase<T>(fn: (url: string) => Promise<T>): Promise<T> {
 }
 
 async function serve(role: 'start' | 'api' | 'worker'): Promise<void> {
-  const config = loadConfig();
+  let config = loadConfig();
   const log = createLogger(config.logLevel);
   let demo: DemoInfo | null = null;
+  // No SMTP server named: `start` catches its own mail, so invitations and resets work out of the box.
+  const catcher = role === 'start' && !config.smtpUrl ? await startMailCatcher(path.join(config.dataDir, 'mail')) : null;
+  if (catcher) config = { ...config, smtpUrl: catcher.smtpUrl };
   const sc = await startStockClerk(config, {
     api: role !== 'worker',
     worker: role !== 'api',
@@ -56,6 +62,8 @@ async function serve(role: 'start' | 'api' | 'worker'): Promise<void> {
         demo = await ensureDemo(s.ctx, s.url);
         process.stdout.write(demoBanner(s.url, demo));
       }
+      if (catcher) process.stdout.write(`Mail (SMTP_URL unset, nothing leaves this machine): ${catcher.webUrl}\n`);
+      if (role === 'start' && s.url) writeDevJson(config.dataDir, { url: s.url, mail_api: catcher?.mailApi ?? null, mail_ui: catcher?.webUrl ?? null });
     },
   });
   log.info({ url: sc.url, role }, 'StockClerk started');
@@ -66,9 +74,10 @@ async function serve(role: 'start' | 'api' | 'worker'): Promise<void> {
     log.info({ signal }, 'shutting down');
     await (demo as DemoInfo | null)?.emulators.close();
     await sc.stop();
+    await catcher?.stop().catch(() => {});
     process.exit(0);
   };
-  // Stop in order: HTTP, workers, emulators, then PostgreSQL.
+  // Stop in order: emulators, HTTP, workers, PostgreSQL, then the mail catcher.
   for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(sig, () => void shutdown(sig));
 }
 

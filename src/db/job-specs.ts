@@ -26,6 +26,15 @@ export interface ApiJobRef {
   tenantId: string;
   jobId: string;
 }
+/** One mail, sealed (src/db/crypto.ts): it may hold a reset or invitation link, and job rows are not secret. */
+export interface MailJob {
+  sealed: string;
+}
+/** An alert just raised, to mail to the users who want each one. */
+export interface AlertMailJob {
+  tenantId: string;
+  alertId: string;
+}
 /** Jobs for the whole installation carry nothing. */
 export type NoPayload = Record<string, never>;
 
@@ -49,6 +58,12 @@ export interface TaskPayloads {
   webhook_deliver: EndpointJob;
   /** Runs an import or export. Run by runApiJob, src/engine/api-jobs.ts. */
   api_job: ApiJobRef;
+  /** Sends one mail. Run by mailSend, src/mail/outbox.ts. */
+  mail_send: MailJob;
+  /** Mails a raised alert to the users who want each alert. Run by alertMail, src/services/alert-mail.ts. */
+  alert_mail: AlertMailJob;
+  /** Mails the daily digests that are due (periodic). Run by alertDigest, src/services/alert-mail.ts. */
+  alert_digest: NoPayload;
 }
 export type TaskName = keyof TaskPayloads;
 
@@ -67,6 +82,9 @@ export const TASKS: { readonly [T in keyof TaskPayloads]: { readonly agent: Agen
   retention: { agent: null },
   webhook_deliver: { agent: null },
   api_job: { agent: null },
+  mail_send: { agent: null },
+  alert_mail: { agent: 'alert' },
+  alert_digest: { agent: 'alert' },
 };
 export const TASK_NAMES = Object.keys(TASKS) as TaskName[];
 
@@ -148,13 +166,30 @@ export function retentionJob(runAt?: Date): JobSpec<'retention'> {
   return { task: 'retention', payload: {}, key: 'retention', runAt };
 }
 
+/** One mail; ten attempts over about an hour and a half (graphile-worker's exponential backoff). */
+export function mailJob(sealed: string): JobSpec<'mail_send'> {
+  return { task: 'mail_send', payload: { sealed }, maxAttempts: 10 };
+}
+
+/** The mails of a raised alert, run by alertMail (src/services/alert-mail.ts). */
+export function alertMailJob(tenantId: string, alertId: string): JobSpec<'alert_mail'> {
+  return { task: 'alert_mail', payload: { tenantId, alertId }, key: `alert-mail:${alertId}`, maxAttempts: 5 };
+}
+
+/** The daily digests that are due, run by alertDigest (src/services/alert-mail.ts). */
+export function alertDigestJob(runAt?: Date): JobSpec<'alert_digest'> {
+  return { task: 'alert_digest', payload: {}, key: 'alert-digest', runAt };
+}
+
 /**
  * Jobs that run on their own clock, one at a time for the whole installation: the scheduler enqueues
  * each again (after `everyMs`) whenever none is waiting or running.
  */
-export const PERIODIC_JOBS: Array<JobSpec<'alerts_health' | 'retention'> & { everyMs: number }> = [
+export const PERIODIC_JOBS: Array<JobSpec<'alerts_health' | 'retention' | 'alert_digest'> & { everyMs: number }> = [
   { ...alertsHealthJob(), everyMs: 60_000 },
   { ...retentionJob(), everyMs: 3_600_000 },
+  // Digests are due a day after the last one; checking every 10 minutes sends each within 10.
+  { ...alertDigestJob(), everyMs: 600_000 },
 ];
 
 // Set-based statements signal a job for every row they find (a push per channel, a delivery per
@@ -165,6 +200,11 @@ export const PERIODIC_JOBS: Array<JobSpec<'alerts_health' | 'retention'> & { eve
 /** pushJob for the channels a statement finds: append the channel id (levelChangeSignals). */
 export function pushJobTemplate(tenantId: string): JobSpec<'sync_push'> {
   return pushJob(tenantId, '');
+}
+
+/** alertMailJob for the alert a statement raises: append the alert id (raiseAlert, src/services/alerts.ts). */
+export function alertMailJobTemplate(tenantId: string): JobSpec<'alert_mail'> {
+  return alertMailJob(tenantId, '');
 }
 
 /** webhookJob for the endpoints a statement finds: append the endpoint id (webhookEventCtes). */

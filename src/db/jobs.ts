@@ -8,7 +8,7 @@ import { named, type Tx } from './pool.ts';
 
 export type { JobSpec };
 
-type Queryable = Pick<Tx, 'query'>;
+export type Queryable = Pick<Tx, 'query'>;
 
 /**
  * Enqueues jobs in the caller's transaction, through the outbox: one insert, no lock on any job

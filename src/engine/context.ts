@@ -3,6 +3,7 @@ import type { Config } from '../config.ts';
 import type { Sealer } from '../db/crypto.ts';
 import type { Db } from '../db/pool.ts';
 import type { Logger } from '../log.ts';
+import type { Mailer } from '../mail/mailer.ts';
 import type { ChannelRuntime } from './channel-runtime.ts';
 import type { JobRuntime } from './job-runtime.ts';
 
@@ -67,4 +68,11 @@ export interface AppContext {
   tuning: EngineTuning;
   /** This process's relays and workers to wake, its sampled job queue counts (src/engine/job-runtime.ts). */
   jobs: JobRuntime;
+  mailer: Mailer;
+  /**
+   * Where merchants reach this StockClerk, for links in mail: PUBLIC_URL, else the address the API
+   * listens on (set once it listens: one object shared by every copy of the context), else null in
+   * a worker-only process.
+   */
+  site: { publicUrl: string | null };
 }

@@ -5,7 +5,8 @@
 // days, not weeks, so the exactly-once gate no longer needs them); webhook deliveries that are
 // settled (delivered or dead), with their attempts, and events no delivery points at any more.
 // Finished API jobs (imports, exports and their files) go after 7 days, idle rate-limit buckets
-// after an hour, ended sessions and used refresh tokens after a week. Pending work never goes.
+// after an hour, ended sessions, used refresh tokens and mailed links after a week, invitations a
+// month after they expired. Pending work never goes.
 // Each run deletes bounded slices, one statement each; the hourly job
 // runs again sooner while a table still has more to go.
 import { retentionJob } from '../db/job-specs.ts';
@@ -51,6 +52,10 @@ const SLICES: Slice[] = [
   // week old: one that old presented again is refused as unknown rather than as a reuse.
   { table: 'sessions', time: 'expires_at', keepMs: () => 7 * DAY },
   { table: 'refresh_tokens', time: 'used_at', keepMs: () => 7 * DAY },
+  // Mailed links a week past their end, used or not (the audit log keeps what they did); settled
+  // invitations likewise a month on (a pending one is gone once it expires a month ago).
+  { table: 'user_tokens', time: 'expires_at', keepMs: () => 7 * DAY },
+  { table: 'invitations', time: 'expires_at', keepMs: () => 30 * DAY },
 ];
 
 /** One slice of one table in one statement: `$1` the cut-off, `$2` the slice; answers how many went. */

@@ -4,6 +4,8 @@
 // built from this map (src/engine/worker.ts).
 import type { JobHelpers } from 'graphile-worker';
 import type { TaskName, TaskPayloads } from '../db/job-specs.ts';
+import { mailSend } from '../mail/outbox.ts';
+import { alertDigest, alertMail } from '../services/alert-mail.ts';
 import { alertsHealth, alertsStock } from './alerts.ts';
 import { failApiJob, runApiJob } from './api-jobs.ts';
 import type { AppContext } from './context.ts';
@@ -24,6 +26,9 @@ export const TASK_HANDLERS: { readonly [T in keyof TaskPayloads]: TaskHandler<T>
   alerts_health: alertsHealth,
   retention: retentionTask,
   webhook_deliver: webhookDeliver,
+  mail_send: mailSend,
+  alert_mail: alertMail,
+  alert_digest: alertDigest,
   api_job: async (ctx, p, helpers) => {
     try {
       await runApiJob(ctx, p);

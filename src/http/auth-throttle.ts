@@ -6,6 +6,7 @@
 // - per email: a failed login spends one (`failuresPerEmail` per window); while none is left, every
 //   login of that email is refused, a right password too, until the bucket refills. The email is
 //   hashed in the bucket's key: the table never holds an address.
+// - per email, mails asked for (password resets): `mailsPerEmail` per window.
 // The client IP is the socket's unless TRUST_PROXY names the proxies to believe (src/config.ts).
 import { createHash } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
@@ -36,6 +37,13 @@ export class AuthThrottle {
     const n = this.limits.failuresPerEmail;
     const { tokens, granted } = await takeToken(this.db, emailKey(email), n, n / this.limits.windowS, 0);
     if (!granted) this.refuse(reply, tokens, n, 'Too many failed logins for this email; wait and try again, or reset the password');
+  }
+
+  /** Before mailing an address a link it asked for (a reset): 429 once the window's mails to it are spent, so nobody floods an inbox. */
+  async mailTo(email: string, reply: FastifyReply): Promise<void> {
+    const n = this.limits.mailsPerEmail;
+    const { tokens, granted } = await takeToken(this.db, `auth:mail:${emailKey(email).slice('auth:email:'.length)}`, n, n / this.limits.windowS);
+    if (!granted) this.refuse(reply, tokens, n, 'Too many mails asked for this address; wait and try again');
   }
 
   /** After a failed login: spends one of the email's tokens. */

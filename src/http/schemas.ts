@@ -219,6 +219,20 @@ export const GuardianRun = named(
 
 export const Queued = z.strictObject({ queued: z.literal(true) });
 
+export const Invitation = named(
+  z.strictObject({
+    id: id('inv'),
+    email: z.string(),
+    role: z.enum(ROLES),
+    status: z.enum(['pending', 'accepted', 'revoked', 'expired']),
+    invited_by: id('usr').nullable().meta({ description: 'The inviting user; null for an API key' }),
+    created_at: timestamp,
+    expires_at: timestamp,
+    accepted_at: timestamp.nullable(),
+  }),
+  'Invitation',
+);
+
 export const User = named(
   z.strictObject({
     id: id('usr'),

@@ -6,7 +6,9 @@ import { hash, verify } from '@node-rs/argon2';
 import { withTx, type Db } from '../db/pool.ts';
 import { createTenant } from '../db/tenants.ts';
 import { AppError, notFound } from '../domain/errors.ts';
+import type { MailContext } from '../mail/outbox.ts';
 import { audit } from './audit-log.ts';
+import { sendVerification } from './email-verification.ts';
 import type { Q, Scope } from './scope.ts';
 
 export const emailTaken = () => new AppError(409, 'email_taken', 'An account with this email already exists');
@@ -18,6 +20,8 @@ export interface Registration {
   email: string;
   password: string;
   guardianIntervalS: number;
+  /** Mails the owner a link to verify the address (src/services/email-verification.ts). */
+  mail?: MailContext;
 }
 
 /**
@@ -31,7 +35,14 @@ export async function register(db: Db, r: Registration): Promise<{ tenantId: str
   const created = await withTx(db, async (tx) => {
     const taken = await tx.query(`select 1 from users where lower(email) = $1`, [email]);
     if (taken.rowCount) throw emailTaken();
-    return createTenant(tx, { name: r.businessName, locationName: r.locationName, owner: { email, passwordHash }, guardianIntervalS: r.guardianIntervalS });
+    const t = await createTenant(tx, {
+      name: r.businessName,
+      locationName: r.locationName,
+      owner: { email, passwordHash },
+      guardianIntervalS: r.guardianIntervalS,
+    });
+    if (r.mail) await sendVerification(tx, r.mail, { tenantId: t.tenantId, userId: t.userId!, email });
+    return t;
   }).catch((err: { code?: string }) => {
     if (err.code === '23505') throw emailTaken();
     throw err;
@@ -74,14 +85,22 @@ export async function auditFailedLogin(q: Q, email: string, requestId: string | 
 /** The caller's tenant and, for a session, its user; 401 when either no longer exists. */
 export async function whoAmI(q: Q, tenantId: string, userId: string | null) {
   const { rows } = await q.query(
-    `select u.id, u.email, u.role, t.id as tenant_id, t.name as tenant_name, t.guardian_interval_s, t.drift_threshold
+    `select u.id, u.email, u.role, u.email_verified_at is not null as email_verified, u.alert_email, t.id as tenant_id, t.name as tenant_name, t.guardian_interval_s, t.drift_threshold
      from tenants t left join users u on u.tenant_id = t.id and u.id = $2 where t.id = $1`,
     [tenantId, userId],
   );
   const r = rows[0];
   if (!r || (userId && !r.id)) throw new AppError(401, 'unauthorized', 'The account no longer exists');
   return {
-    user: userId ? { id: r.id as string, email: r.email as string, role: r.role as string } : null,
+    user: userId
+      ? {
+          id: r.id as string,
+          email: r.email as string,
+          role: r.role as string,
+          email_verified: r.email_verified as boolean,
+          alert_email: r.alert_email as string,
+        }
+      : null,
     tenant: {
       id: r.tenant_id as string,
       name: r.tenant_name as string,

@@ -4,7 +4,8 @@
 // agent's jobs (src/engine/alerts.ts) and the services that change thresholds or channels call
 // these in their own transactions.
 import { newId } from '../domain/ids.ts';
-import { notifyTenant } from '../db/jobs.ts';
+import { alertMailJobTemplate } from '../db/job-specs.ts';
+import { notifyTenant, OUTBOX_ROW_KEY_SQL, outboxRow } from '../db/jobs.ts';
 import { named, type Tx } from '../db/pool.ts';
 import { webhookEventCtes, webhookJobRow, type WebhookEventType } from '../db/webhook-events.ts';
 import { conflict, notFound } from '../domain/errors.ts';
@@ -37,7 +38,14 @@ const RAISE_SQL = `with ins as (
   `(select jsonb_build_object('alert_id', id, 'alert_type', type, 'severity', severity, 'subject', subject, 'message', message, 'data', data, 'created_at', created_at) from ins)`,
   '$9',
   'exists (select 1 from ins) and $8::text is not null',
-)}
+)}, alert_mail as (
+  -- Mailed by the alert_mail job (src/services/alert-mail.ts) when someone wants each alert.
+  insert into job_outbox (key, job_key, task, payload, max_attempts)
+  select ${OUTBOX_ROW_KEY_SQL('(j.job_key || ins.id)')}, j.job_key || ins.id, j.task, j.payload || jsonb_build_object('alertId', ins.id), j.max_attempts
+  from ins cross join jsonb_to_record($10::jsonb) as j(job_key text, task text, payload jsonb, max_attempts int)
+  where exists (select 1 from users u where u.tenant_id = $1 and u.alert_email = 'each' and u.email_verified_at is not null)
+  on conflict (key) do nothing
+)
 select * from ins`;
 
 export async function raiseAlert(
@@ -56,6 +64,7 @@ export async function raiseAlert(
       a.data ?? null,
       ALERT_EVENTS[a.type] ?? null,
       webhookJobRow(tenantId),
+      JSON.stringify(outboxRow(alertMailJobTemplate(tenantId))),
     ]),
   );
   if (rows[0]) {

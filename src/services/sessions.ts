@@ -19,7 +19,7 @@ export const REFRESH_TOKEN_PREFIX = 'scr_';
 const hashToken = (token: string) => createHash('sha256').update(token).digest('hex');
 const newRefreshToken = () => REFRESH_TOKEN_PREFIX + randomBytes(32).toString('base64url');
 
-export type RevokeReason = 'logout' | 'refresh_token_reuse' | 'password_changed' | 'user_removed' | 'role_changed';
+export type RevokeReason = 'logout' | 'refresh_token_reuse' | 'password_changed' | 'password_reset' | 'user_removed' | 'role_changed';
 
 export interface SessionStart {
   tenantId: string;
@@ -115,6 +115,19 @@ async function revokeSessionRow(q: Q, tenantId: string, sessionId: string, reaso
     reason,
   ]);
   return (rowCount ?? 0) > 0;
+}
+
+/**
+ * Ends every live session of a user but `keep` (the session changing its own password stays):
+ * their refresh tokens stop at once; answers the ended sessions' ids, for the caches to forget.
+ */
+export async function revokeUserSessions(q: Q, tenantId: string, userId: string, reason: RevokeReason, keep: string | null = null): Promise<string[]> {
+  const { rows } = await q.query<{ id: string }>(
+    `update sessions set revoked_at = now(), revoked_reason = $3
+     where tenant_id = $1 and user_id = $2 and revoked_at is null and ($4::text is null or id <> $4) returning id`,
+    [tenantId, userId, reason, keep],
+  );
+  return rows.map((r) => r.id);
 }
 
 /** Ends one session of the caller (logout): its refresh tokens stop working at once. */

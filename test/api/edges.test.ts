@@ -12,7 +12,7 @@ beforeAll(async () => {
   await ensureWebBuilt(); // the dashboard's pages are among the HTML checked below
   h = await startHarness({
     worker: false,
-    config: { host: '0.0.0.0', metricsToken: null, authThrottle: { failuresPerEmail: 10, attemptsPerIp: 40, windowS: 900 } },
+    config: { host: '0.0.0.0', metricsToken: null, authThrottle: { failuresPerEmail: 10, attemptsPerIp: 40, mailsPerEmail: 3, windowS: 900 } },
   });
 });
 afterAll(async () => {

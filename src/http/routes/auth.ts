@@ -7,20 +7,19 @@ import { withTx } from '../../db/pool.ts';
 import { PERMISSIONS } from '../../domain/permissions.ts';
 import { auditFailedLogin, auditLogin, login, register, whoAmI } from '../../services/accounts.ts';
 import { endSession, rotateRefreshToken, sessionOfRefreshToken, startSession } from '../../services/sessions.ts';
+import { mailContext } from '../../mail/outbox.ts';
+import { ALERT_EMAIL_CHOICES, setAlertEmail } from '../../services/alert-mail.ts';
+import { resendVerification, verifyEmail } from '../../services/email-verification.ts';
+import { changePassword, confirmPasswordReset, requestPasswordReset } from '../../services/passwords.ts';
 import { AuthThrottle } from '../auth-throttle.ts';
+import { LinkToken, NewPassword, origin, TokenPair } from './credentials.ts';
+import { acceptInvitationRoute } from './invitations.ts';
 import { ApiError, parse } from '../errors.ts';
 import { ErrorBody } from '../openapi.ts';
 import { doc } from '../openapi.ts';
-import { forgetSession, requireAuth, tokenPair } from '../plugins/auth.ts';
+import { forgetSession, forgetUser, requireAuth, tokenPair } from '../plugins/auth.ts';
 import { scopeOf } from '../scope.ts';
 
-const TokenPair = {
-  access_token: z.string().meta({ description: 'A JWT for `Authorization: Bearer`, valid for `expires_in` seconds (15 minutes)' }),
-  refresh_token: z.string().meta({ description: 'Opaque, single use: POST it to /auth/refresh for the next pair' }),
-  expires_in: z.number().int().meta({ description: 'Seconds the access token is valid for' }),
-  token_type: z.literal('Bearer'),
-  token: z.string().meta({ description: 'Deprecated: the access token under its former name', deprecated: true }),
-};
 const Tokens = z.strictObject(TokenPair);
 const Registered = z.strictObject({
   ...TokenPair,
@@ -29,7 +28,16 @@ const Registered = z.strictObject({
   location: z.strictObject({ id: z.string(), name: z.string() }),
 });
 const Me = z.strictObject({
-  user: z.strictObject({ id: z.string(), email: z.string(), role: z.string() }).nullable().meta({ description: 'null for an API key' }),
+  user: z
+    .strictObject({
+      id: z.string(),
+      email: z.string(),
+      role: z.string(),
+      email_verified: z.boolean().meta({ description: 'Alert emails go to verified addresses only' }),
+      alert_email: z.enum(ALERT_EMAIL_CHOICES),
+    })
+    .nullable()
+    .meta({ description: 'null for an API key' }),
   tenant: z.strictObject({ id: z.string(), name: z.string(), guardian_interval_s: z.number().int(), drift_threshold: z.number().int() }),
   credential: z.strictObject({
     type: z.enum(['user', 'api_key', 'platform_key']),
@@ -43,21 +51,16 @@ const Register = z.object({
   business_name: z.string().trim().min(1).max(200),
   location_name: z.string().trim().min(1).max(200).optional(),
   email,
-  password: z
-    .string()
-    .min(10, 'Use at least 10 characters')
-    .max(200)
-    .refine((p) => /[a-zA-Z]/.test(p) && /[^a-zA-Z]/.test(p), 'Mix letters with digits or symbols'),
+  password: NewPassword,
 });
+const ResetRequest = z.object({ email });
+const ResetConfirm = z.object({ token: LinkToken, password: NewPassword });
+const Verify = z.object({ token: LinkToken });
+const MePatch = z.strictObject({ alert_email: z.enum(ALERT_EMAIL_CHOICES).meta({ description: 'Alert emails: each alert, a daily digest, or none' }) });
+const PasswordChange = z.object({ current_password: z.string().min(1).max(200), new_password: NewPassword });
 const Login = z.object({ email, password: z.string().min(1).max(200) });
 const Refresh = z.object({ refresh_token: z.string().min(1).max(200) });
 const Logout = z.object({ refresh_token: z.string().min(1).max(200).optional() });
-
-/** Where a session was started from, for the user's list of sessions (not for any decision). */
-const origin = (req: { headers: Record<string, unknown>; ip: string }) => ({
-  userAgent: typeof req.headers['user-agent'] === 'string' ? req.headers['user-agent'] : null,
-  ip: req.ip,
-});
 
 export async function authRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {
   const throttle = new AuthThrottle(ctx.db, ctx.config.authThrottle);
@@ -80,6 +83,7 @@ export async function authRoutes(app: FastifyInstance, ctx: AppContext): Promise
         email: body.email,
         password: body.password,
         guardianIntervalS: ctx.config.guardianIntervalS,
+        mail: mailContext(ctx),
       });
       const session = await withTx(ctx.db, (tx) => startSession(tx, { tenantId: created.tenantId, userId: created.userId, ...origin(req) }));
       return reply.code(201).send({
@@ -175,6 +179,113 @@ export async function authRoutes(app: FastifyInstance, ctx: AppContext): Promise
         tenant,
         credential: { type: req.auth.actorType, id: req.auth.actorId, scopes: [...req.auth.scopes] },
       };
+    },
+  );
+
+  app.patch(
+    '/me',
+    {
+      preHandler: requireAuth(ctx),
+      ...doc({ summary: "Change the caller's own preferences", tag: 'auth', scope: 'read', body: MePatch, responses: { 200: Me } }),
+    },
+    async (req) => {
+      const { userId, tenantId } = req.auth;
+      if (!userId) throw new ApiError(400, 'not_a_session', 'Preferences belong to a user; an API key has none');
+      const b = parse(MePatch, req.body);
+      await setAlertEmail(ctx.db, tenantId, userId, b.alert_email);
+      const { user, tenant } = await whoAmI(ctx.db, tenantId, userId);
+      return { user, tenant, credential: { type: req.auth.actorType, id: req.auth.actorId, scopes: [...req.auth.scopes] } };
+    },
+  );
+
+  app.post(
+    '/me/password',
+    {
+      preHandler: requireAuth(ctx),
+      ...doc({
+        summary: 'Change your password',
+        description: 'Wants the current password (400 wrong_password). Every other session of yours ends; this one stays.',
+        tag: 'auth',
+        scope: 'read',
+        body: PasswordChange,
+        responses: { 204: null },
+      }),
+    },
+    async (req, reply) => {
+      const { userId, tenantId, sessionId } = req.auth;
+      if (!userId || !sessionId) throw new ApiError(400, 'not_a_session', 'API keys have no password');
+      await throttle.attempt(req, reply);
+      const b = parse(PasswordChange, req.body);
+      const ended = await changePassword(ctx.db, scopeOf(req), userId, sessionId, b.current_password, b.new_password);
+      for (const id of ended) forgetSession({ tenantId, userId, sessionId: id });
+      return reply.code(204).send();
+    },
+  );
+
+  await acceptInvitationRoute(app, ctx, throttle);
+
+  app.post(
+    '/auth/password-reset',
+    doc({
+      summary: 'Mail a password reset link',
+      description:
+        'Answers 202 whether or not the address has an account (nothing tells who does). The link works once, for an hour; only the newest link works.',
+      tag: 'auth',
+      scope: 'none',
+      body: ResetRequest,
+      responses: { 202: null },
+    }),
+    async (req, reply) => {
+      await throttle.attempt(req, reply);
+      const b = parse(ResetRequest, req.body);
+      await throttle.mailTo(b.email, reply);
+      await requestPasswordReset(ctx.db, mailContext(ctx), b.email, req.id);
+      return reply.code(202).send();
+    },
+  );
+
+  app.post(
+    '/auth/password-reset/confirm',
+    doc({
+      summary: "Set a new password with a reset link's token",
+      description: 'Every session of the user ends (their refresh tokens answer 401). 400 invalid_token for a used, expired or replaced link.',
+      tag: 'auth',
+      scope: 'none',
+      body: ResetConfirm,
+      responses: { 204: null },
+    }),
+    async (req, reply) => {
+      await throttle.attempt(req, reply);
+      const b = parse(ResetConfirm, req.body);
+      const done = await confirmPasswordReset(ctx.db, b.token, b.password, req.id);
+      forgetUser(done.tenantId, done.userId);
+      return reply.code(204).send();
+    },
+  );
+
+  app.post(
+    '/auth/verify-email',
+    doc({ summary: "Verify an address with a verification link's token", tag: 'auth', scope: 'none', body: Verify, responses: { 204: null } }),
+    async (req, reply) => {
+      await throttle.attempt(req, reply);
+      await verifyEmail(ctx.db, parse(Verify, req.body).token, req.id);
+      return reply.code(204).send();
+    },
+  );
+
+  app.post(
+    '/auth/verify-email/resend',
+    {
+      preHandler: requireAuth(ctx),
+      ...doc({ summary: 'Mail a new verification link to your address', tag: 'auth', scope: 'read', bodyOptional: true, responses: { 202: null } }),
+    },
+    async (req, reply) => {
+      const { userId, tenantId } = req.auth;
+      if (!userId) throw new ApiError(400, 'not_a_session', 'API keys have no address');
+      const me = await whoAmI(ctx.db, tenantId, userId);
+      await throttle.mailTo(me.user!.email, reply);
+      await resendVerification(ctx.db, mailContext(ctx), tenantId, userId);
+      return reply.code(202).send();
     },
   );
 }

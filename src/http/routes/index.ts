@@ -9,6 +9,7 @@ import { salesOrderRoutes } from './sales-orders.ts';
 import { alertRoutes } from './alerts.ts';
 import { channelRoutes } from './channels.ts';
 import { dashboardRoutes } from './dashboard.ts';
+import { invitationRoutes } from './invitations.ts';
 import { itemRoutes } from './items.ts';
 import { jobRoutes } from './jobs.ts';
 import { listingRoutes } from './listings.ts';
@@ -34,6 +35,7 @@ export async function apiRoutes(app: FastifyInstance, ctx: AppContext): Promise<
   await tenantRoutes(app, ctx);
   await apiKeyRoutes(app, ctx);
   await userRoutes(app, ctx);
+  await invitationRoutes(app, ctx);
   await operatorRoutes(app, ctx);
   await auditLogRoutes(app, ctx);
   await reportRoutes(app, ctx);

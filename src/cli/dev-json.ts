@@ -1,0 +1,19 @@
+// DATA_DIR/dev.json: where a running `npm start` can be reached, for scripts and tests outside
+// the process (the acceptance checks read it): the API's URL and the mail catcher's JSON list.
+// Written atomically (rename) so a reader never sees half a file.
+import fs from 'node:fs';
+import path from 'node:path';
+
+export interface DevInfo {
+  url: string;
+  /** MailDev's JSON list of received messages; null when SMTP_URL sends mail elsewhere. */
+  mail_api: string | null;
+  mail_ui: string | null;
+}
+
+export function writeDevJson(dataDir: string, info: DevInfo): void {
+  const file = path.join(dataDir, 'dev.json');
+  const tmp = `${file}.${process.pid}.tmp`;
+  fs.writeFileSync(tmp, JSON.stringify(info, null, 2) + '\n');
+  fs.renameSync(tmp, file);
+}
