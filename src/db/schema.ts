@@ -33,7 +33,7 @@ export const users = pgTable(
     isSuperAdmin: boolean('is_super_admin').notNull().default(false),
     /** When the user proved they read this inbox (a verification link, a reset, an invitation). */
     emailVerifiedAt: ts('email_verified_at'),
-    /** Alert emails: `each` alert as it is raised, a daily `digest`, or `off` (src/services/alert-mail.ts). */
+    /** Alert emails: `each` alert as it is raised, a daily `digest`, or `off` (src/services/alert-email.ts). */
     alertEmail: text('alert_email').notNull().default('each'),
     /** The newest alert a digest has covered, so the next digest starts after it. */
     digestSentAt: ts('digest_sent_at'),

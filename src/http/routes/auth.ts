@@ -8,7 +8,7 @@ import { PERMISSIONS } from '../../domain/permissions.ts';
 import { auditFailedLogin, auditLogin, login, register, whoAmI } from '../../services/accounts.ts';
 import { endSession, rotateRefreshToken, sessionOfRefreshToken, startSession } from '../../services/sessions.ts';
 import { mailContext } from '../../mail/outbox.ts';
-import { ALERT_EMAIL_CHOICES, setAlertEmail } from '../../services/alert-mail.ts';
+import { ALERT_EMAIL_CHOICES, setAlertEmail } from '../../services/alert-email.ts';
 import { resendVerification, verifyEmail } from '../../services/email-verification.ts';
 import { changePassword, confirmPasswordReset, requestPasswordReset } from '../../services/passwords.ts';
 import { AuthThrottle } from '../auth-throttle.ts';

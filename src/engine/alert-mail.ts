@@ -1,15 +1,13 @@
-// Alert emails, by each user's choice (users.alert_email): `each` alert as it is raised (the
-// alert_mail job raiseAlert adds, src/services/alerts.ts), a daily `digest` of what was raised
-// since the last one (the periodic alert_digest job), or `off`. Only verified addresses get any.
-// Each mail is its own mail_send job, so one bad address never holds back the others.
+// Alert emails, by each user's choice (src/services/alert-email.ts): `each` alert as it is raised
+// (the alert_mail job raiseAlert adds in its statement, src/services/alerts.ts), a daily `digest`
+// of what was raised since the last one (the periodic alert_digest job), or `off`. Only verified
+// addresses get any. Each mail is its own mail_send job, so one bad address never holds back the
+// others.
 import type { AlertMailJob } from '../db/job-specs.ts';
 import { withTx } from '../db/pool.ts';
-import type { AppContext } from '../engine/context.ts';
 import { queueMail } from '../mail/outbox.ts';
 import { alertMail as alertMessage, digestMail, type AlertLine } from '../mail/templates.ts';
-
-export const ALERT_EMAIL_CHOICES = ['each', 'digest', 'off'] as const;
-export type AlertEmailChoice = (typeof ALERT_EMAIL_CHOICES)[number];
+import type { AppContext } from './context.ts';
 
 /** The most alerts a digest lists; it counts the rest. */
 const DIGEST_LINES = 50;
@@ -56,14 +54,4 @@ export async function alertDigest(ctx: AppContext): Promise<void> {
       await tx.query(`update users set digest_sent_at = now() where tenant_id = $1 and id = $2`, [u.tenant_id, u.id]);
     }
   });
-}
-
-/** A user's choice; switching to the digest starts its day now (the first one covers from here). */
-export async function setAlertEmail(tx: Pick<AppContext['db'], 'query'>, tenantId: string, userId: string, choice: AlertEmailChoice): Promise<void> {
-  await tx.query(
-    `update users set alert_email = $3,
-       digest_sent_at = case when $3 = 'digest' and alert_email <> 'digest' then now() else digest_sent_at end
-     where tenant_id = $1 and id = $2`,
-    [tenantId, userId, choice],
-  );
 }
