@@ -193,6 +193,46 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/auth/password-reset": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Mail a password reset link
+         * @description Answers 202 whether or not the address has an account (nothing tells who does). The link works once, for an hour; only the newest link works.
+         */
+        post: operations["postAuthPasswordReset"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/auth/password-reset/confirm": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Set a new password with a reset link's token
+         * @description Every session of the user ends (their refresh tokens answer 401). 400 invalid_token for a used, expired or replaced link.
+         */
+        post: operations["postAuthPasswordResetConfirm"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/auth/refresh": {
         parameters: {
             query?: never;
@@ -224,6 +264,40 @@ export interface paths {
         put?: never;
         /** Create a tenant and its owner; returns an access token and a refresh token */
         post: operations["postAuthRegister"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/auth/verify-email": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Verify an address with a verification link's token */
+        post: operations["postAuthVerifyEmail"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/auth/verify-email/resend": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Mail a new verification link to your address */
+        post: operations["postAuthVerifyEmailResend"];
         delete?: never;
         options?: never;
         head?: never;
@@ -487,6 +561,64 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/invitations": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The tenant's invitations, newest first (pending ones unless status=all) */
+        get: operations["getInvitations"];
+        put?: never;
+        /**
+         * Invite someone by email, with a role
+         * @description Mails a link (single use, 7 days) to choose a password. Inviting the address again replaces its pending invitation. Admins invite any role but owner. 409 email_taken when the address already has an account.
+         */
+        post: operations["postInvitations"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/invitations/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Withdraw a pending invitation (its link stops working) */
+        delete: operations["deleteInvitationsId"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/invitations/accept": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Accept an invitation with its mailed token and a password; returns the new user's tokens
+         * @description 400 invalid_token for a used, withdrawn, replaced or expired invitation; 409 email_taken if the address got an account meanwhile.
+         */
+        post: operations["postInvitationsAccept"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/item-rows": {
         parameters: {
             query?: never;
@@ -726,6 +858,27 @@ export interface paths {
         get: operations["getMe"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /** Change the caller's own preferences */
+        patch: operations["patchMe"];
+        trace?: never;
+    };
+    "/api/v1/me/password": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Change your password
+         * @description Wants the current password (400 wrong_password). Every other session of yours ends; this one stays.
+         */
+        post: operations["postMePassword"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1628,6 +1781,20 @@ export interface components {
             /** Format: date-time */
             started_at: string;
         };
+        Invitation: {
+            accepted_at: string | null;
+            /** Format: date-time */
+            created_at: string;
+            email: string;
+            /** Format: date-time */
+            expires_at: string;
+            id: string;
+            invited_by: string | null;
+            /** @enum {string} */
+            role: "owner" | "admin" | "editor" | "viewer";
+            /** @enum {string} */
+            status: "pending" | "accepted" | "revoked" | "expired";
+        };
         Item: {
             barcode: string | null;
             buffer: number | null;
@@ -1764,6 +1931,28 @@ export interface components {
             on_hand: number;
             version: number;
         };
+        Me: {
+            credential: {
+                id: string;
+                scopes: ("read" | "write" | "admin" | "owner" | "operator")[];
+                /** @enum {string} */
+                type: "user" | "api_key" | "platform_key";
+            };
+            tenant: {
+                drift_threshold: number;
+                guardian_interval_s: number;
+                id: string;
+                name: string;
+            };
+            user: {
+                /** @enum {string} */
+                alert_email: "each" | "digest" | "off";
+                email: string;
+                email_verified: boolean;
+                id: string;
+                role: string;
+            } | null;
+        };
         Movement: {
             /** Format: date-time */
             created_at: string;
@@ -1869,6 +2058,14 @@ export interface components {
             id: string;
             name: string;
             plan: string;
+        };
+        TokenPair: {
+            access_token: string;
+            expires_in: number;
+            refresh_token: string;
+            token: string;
+            /** @constant */
+            token_type: "Bearer";
         };
         Transfer: {
             /** Format: date-time */
@@ -2196,6 +2393,15 @@ export interface components {
             };
             content: {
                 "application/json": components["schemas"]["Tenant"];
+            };
+        };
+        /** @description OK */
+        TokenPair: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["TokenPair"];
             };
         };
         /** @description OK */
@@ -2610,22 +2816,7 @@ export interface operations {
         };
         responses: {
             "4XX": components["responses"]["Error4XX_404_409_422"];
-            /** @description OK */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        access_token: string;
-                        expires_in: number;
-                        refresh_token: string;
-                        token: string;
-                        /** @constant */
-                        token_type: "Bearer";
-                    };
-                };
-            };
+            200: components["responses"]["TokenPair"];
         };
     };
     postAuthLogout: {
@@ -2656,6 +2847,58 @@ export interface operations {
             };
         };
     };
+    postAuthPasswordReset: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** Format: email */
+                    email: string;
+                };
+            };
+        };
+        responses: {
+            "4XX": components["responses"]["Error4XX_404_409_422"];
+            /** @description Accepted */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    postAuthPasswordResetConfirm: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    password: string;
+                    token: string;
+                };
+            };
+        };
+        responses: {
+            "4XX": components["responses"]["Error4XX_404_409_422"];
+            /** @description No content */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
     postAuthRefresh: {
         parameters: {
             query?: never;
@@ -2672,22 +2915,7 @@ export interface operations {
         };
         responses: {
             "4XX": components["responses"]["Error4XX_404_409_422"];
-            /** @description OK */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        access_token: string;
-                        expires_in: number;
-                        refresh_token: string;
-                        token: string;
-                        /** @constant */
-                        token_type: "Bearer";
-                    };
-                };
-            };
+            200: components["responses"]["TokenPair"];
         };
     };
     postAuthRegister: {
@@ -2738,6 +2966,53 @@ export interface operations {
                         };
                     };
                 };
+            };
+        };
+    };
+    postAuthVerifyEmail: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    token: string;
+                };
+            };
+        };
+        responses: {
+            "4XX": components["responses"]["Error4XX_404_409_422"];
+            /** @description No content */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    postAuthVerifyEmailResend: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Makes the POST safe to retry for 24 h: the first response is replayed for the same key and body */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            "4XX": components["responses"]["Error4XX_409_422"];
+            /** @description Accepted */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
         };
     };
@@ -3243,6 +3518,132 @@ export interface operations {
         responses: {
             "4XX": components["responses"]["Error4XX_404_409_422"];
             202: components["responses"]["Job.location"];
+        };
+    };
+    getInvitations: {
+        parameters: {
+            query?: {
+                cursor?: components["parameters"]["cursor"];
+                limit?: components["parameters"]["limit"];
+                status?: "pending" | "all";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            "4XX": components["responses"]["Error4XX"];
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        data: components["schemas"]["Invitation"][];
+                        next_cursor: string | null;
+                    };
+                };
+            };
+        };
+    };
+    postInvitations: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Makes the POST safe to retry for 24 h: the first response is replayed for the same key and body */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** Format: email */
+                    email: string;
+                    /** @enum {string} */
+                    role: "owner" | "admin" | "editor" | "viewer";
+                };
+            };
+        };
+        responses: {
+            "4XX": components["responses"]["Error4XX_404_409_422"];
+            /** @description Created */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Invitation"];
+                };
+            };
+        };
+    };
+    deleteInvitationsId: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            "4XX": components["responses"]["Error4XX_404_409"];
+            /** @description No content */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    postInvitationsAccept: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    password: string;
+                    token: string;
+                };
+            };
+        };
+        responses: {
+            "4XX": components["responses"]["Error4XX_404_409_422"];
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        access_token: string;
+                        expires_in: number;
+                        refresh_token: string;
+                        tenant: {
+                            id: string;
+                        };
+                        token: string;
+                        /** @constant */
+                        token_type: "Bearer";
+                        user: {
+                            email: string;
+                            id: string;
+                            /** @enum {string} */
+                            role: "owner" | "admin" | "editor" | "viewer";
+                        };
+                    };
+                };
+            };
         };
     };
     getItemRows: {
@@ -3826,26 +4227,65 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        credential: {
-                            id: string;
-                            scopes: ("read" | "write" | "admin" | "owner" | "operator")[];
-                            /** @enum {string} */
-                            type: "user" | "api_key" | "platform_key";
-                        };
-                        tenant: {
-                            drift_threshold: number;
-                            guardian_interval_s: number;
-                            id: string;
-                            name: string;
-                        };
-                        user: {
-                            email: string;
-                            id: string;
-                            role: string;
-                        } | null;
-                    };
+                    "application/json": components["schemas"]["Me"];
                 };
+            };
+        };
+    };
+    patchMe: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @enum {string} */
+                    alert_email: "each" | "digest" | "off";
+                };
+            };
+        };
+        responses: {
+            "4XX": components["responses"]["Error4XX_404"];
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Me"];
+                };
+            };
+        };
+    };
+    postMePassword: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Makes the POST safe to retry for 24 h: the first response is replayed for the same key and body */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    current_password: string;
+                    new_password: string;
+                };
+            };
+        };
+        responses: {
+            "4XX": components["responses"]["Error4XX_404_409_422"];
+            /** @description No content */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
         };
     };

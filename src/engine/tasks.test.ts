@@ -1,5 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import {
+  alertDigestJob,
+  alertMailJob,
+  alertMailJobTemplate,
+  mailJob,
   alertsHealthJob,
   alertsStockJob,
   applyJob,
@@ -36,6 +40,10 @@ const BUILT: JobSpec[] = [
   retentionJob(new Date()),
   pushJobTemplate('ten_1'),
   webhookJobTemplate('ten_1'),
+  mailJob('v2.sealed'),
+  alertMailJob('ten_1', 'alr_1'),
+  alertMailJobTemplate('ten_1'),
+  alertDigestJob(),
   ...PERIODIC_JOBS,
 ];
 
@@ -74,5 +82,14 @@ describe('job registry', () => {
     };
     expect(fill(pushJobTemplate('ten_1'), 'ch_9', 'channelId')).toEqual(pick(pushJob('ten_1', 'ch_9')));
     expect(fill(webhookJobTemplate('ten_1'), 'whe_9', 'endpointId')).toEqual(pick(webhookJob('ten_1', 'whe_9')));
+    // raiseAlert's statement appends the alert id to the key and the payload (no queue).
+    const t = outboxRow(alertMailJobTemplate('ten_1'));
+    const a = outboxRow(alertMailJob('ten_1', 'alr_9'));
+    expect({ task: t.task, job_key: t.job_key + 'alr_9', payload: { ...(t.payload as object), alertId: 'alr_9' }, max_attempts: t.max_attempts }).toEqual({
+      task: a.task,
+      job_key: a.job_key,
+      payload: a.payload,
+      max_attempts: a.max_attempts,
+    });
   });
 });

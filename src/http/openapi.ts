@@ -364,6 +364,8 @@ function buildDocument(routes: Documented[]): Record<string, unknown> {
   hoistParameters(paths, parameters);
   const shared: Record<string, unknown> = {};
   hoistResponses(paths, shared);
+  // An operation without parameters leaves the field out (119 empty arrays are 2 KB of the budget).
+  for (const ops of Object.values(paths)) for (const op of Object.values(ops)) if (op.parameters.length === 0) delete (op as Partial<typeof op>).parameters;
   const errorResponse = (description: string) => ({
     description,
     headers: { 'X-Request-Id': ref('headers', 'X-Request-Id'), 'Retry-After': ref('headers', 'Retry-After') },

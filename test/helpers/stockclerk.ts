@@ -7,6 +7,7 @@ import path from 'node:path';
 import { loadConfig, type Config } from '../../src/config.ts';
 import type { EngineTuning } from '../../src/engine/context.ts';
 import { createLogger, type Logger } from '../../src/log.ts';
+import { startMailCatcher } from '../../src/mail/catcher.ts';
 import { startStockClerk, type StockClerk } from '../../src/server.ts';
 import { createTestDb, type TestDb } from './db.ts';
 
@@ -15,14 +16,18 @@ export interface Harness {
   url: string;
   testDb: TestDb;
   dataDir: string;
+  /** With `mail: true`: the catcher's JSON list of received messages (test/helpers/mail.ts reads it). */
+  mailApi: string | null;
   stop(): Promise<void>;
 }
 
 export async function startHarness(
-  opts: { tuning?: Partial<EngineTuning>; worker?: boolean; relay?: boolean; log?: Logger; config?: Partial<Config> } = {},
+  opts: { tuning?: Partial<EngineTuning>; worker?: boolean; relay?: boolean; log?: Logger; config?: Partial<Config>; mail?: boolean } = {},
 ): Promise<Harness> {
   const testDb = await createTestDb();
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'stockclerk-test-'));
+  // The same catcher `npm start` runs: mail goes over real SMTP and is read back over its API.
+  const catcher = opts.mail ? await startMailCatcher(path.join(dataDir, 'mail')) : null;
   const defaults = loadConfig({});
   const config: Config = {
     ...defaults,
@@ -36,6 +41,7 @@ export async function startHarness(
     // Suites sign up and log in from one address far more than a person would; the throttle's own
     // suite (test/api/edges.test.ts) sets its limits.
     authThrottle: { ...defaults.authThrottle, attemptsPerIp: 100_000 },
+    smtpUrl: catcher?.smtpUrl ?? null,
     ...opts.config,
   };
   const sc = await startStockClerk(config, {
@@ -50,8 +56,10 @@ export async function startHarness(
     url: sc.url!,
     testDb,
     dataDir,
+    mailApi: catcher?.mailApi ?? null,
     async stop() {
       await sc.stop();
+      await catcher?.stop();
       await testDb.drop();
       fs.rmSync(dataDir, { recursive: true, force: true });
     },

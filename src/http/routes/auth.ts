@@ -16,35 +16,38 @@ import { LinkToken, NewPassword, origin, TokenPair } from './credentials.ts';
 import { acceptInvitationRoute } from './invitations.ts';
 import { ApiError, parse } from '../errors.ts';
 import { ErrorBody } from '../openapi.ts';
-import { doc } from '../openapi.ts';
+import { doc, named } from '../openapi.ts';
 import { forgetSession, forgetUser, requireAuth, tokenPair } from '../plugins/auth.ts';
 import { scopeOf } from '../scope.ts';
 
-const Tokens = z.strictObject(TokenPair);
+const Tokens = named(z.strictObject(TokenPair), 'TokenPair');
 const Registered = z.strictObject({
   ...TokenPair,
   tenant: z.strictObject({ id: z.string(), name: z.string() }),
   user: z.strictObject({ id: z.string(), email: z.string(), role: z.string() }),
   location: z.strictObject({ id: z.string(), name: z.string() }),
 });
-const Me = z.strictObject({
-  user: z
-    .strictObject({
+const Me = named(
+  z.strictObject({
+    user: z
+      .strictObject({
+        id: z.string(),
+        email: z.string(),
+        role: z.string(),
+        email_verified: z.boolean().meta({ description: 'Alert emails go to verified addresses only' }),
+        alert_email: z.enum(ALERT_EMAIL_CHOICES),
+      })
+      .nullable()
+      .meta({ description: 'null for an API key' }),
+    tenant: z.strictObject({ id: z.string(), name: z.string(), guardian_interval_s: z.number().int(), drift_threshold: z.number().int() }),
+    credential: z.strictObject({
+      type: z.enum(['user', 'api_key', 'platform_key']),
       id: z.string(),
-      email: z.string(),
-      role: z.string(),
-      email_verified: z.boolean().meta({ description: 'Alert emails go to verified addresses only' }),
-      alert_email: z.enum(ALERT_EMAIL_CHOICES),
-    })
-    .nullable()
-    .meta({ description: 'null for an API key' }),
-  tenant: z.strictObject({ id: z.string(), name: z.string(), guardian_interval_s: z.number().int(), drift_threshold: z.number().int() }),
-  credential: z.strictObject({
-    type: z.enum(['user', 'api_key', 'platform_key']),
-    id: z.string(),
-    scopes: z.array(z.enum(PERMISSIONS)).meta({ description: "A key's scopes; a user's role's permissions" }),
+      scopes: z.array(z.enum(PERMISSIONS)).meta({ description: "A key's scopes; a user's role's permissions" }),
+    }),
   }),
-});
+  'Me',
+);
 
 const email = z.string().trim().toLowerCase().email().max(254);
 const Register = z.object({
@@ -277,7 +280,7 @@ export async function authRoutes(app: FastifyInstance, ctx: AppContext): Promise
     '/auth/verify-email/resend',
     {
       preHandler: requireAuth(ctx),
-      ...doc({ summary: 'Mail a new verification link to your address', tag: 'auth', scope: 'read', bodyOptional: true, responses: { 202: null } }),
+      ...doc({ summary: 'Mail a new verification link to your address', tag: 'auth', scope: 'read', responses: { 202: null } }),
     },
     async (req, reply) => {
       const { userId, tenantId } = req.auth;
