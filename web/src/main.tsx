@@ -3,6 +3,8 @@ import { StrictMode, Suspense, lazy, useEffect, useState, useSyncExternalStore }
 import { createRoot } from 'react-dom/client';
 import { Link, Redirect, Route, Switch, useLocation } from 'wouter';
 import { ApiError, getToken, logout as endSession, onAuthChange } from './api.ts';
+import { useCan, useMe } from './hooks.ts';
+import { AcceptInvitation, ForgotPassword, ResetPassword, VerifyEmail } from './pages/Account.tsx';
 import { Login, Signup } from './pages/Auth.tsx';
 import { connectStream, streamStatus } from './stream.ts';
 import { Loading } from './ui.tsx';
@@ -17,6 +19,9 @@ const ChannelDetail = lazy(() => import('./pages/ChannelDetail.tsx'));
 const Alerts = lazy(() => import('./pages/Alerts.tsx'));
 const SyncLog = lazy(() => import('./pages/SyncLog.tsx'));
 const Onboarding = lazy(() => import('./pages/Onboarding.tsx'));
+const Team = lazy(() => import('./pages/Team.tsx'));
+const Settings = lazy(() => import('./pages/Settings.tsx'));
+const ResendVerification = lazy(() => import('./pages/Settings.tsx').then((m) => ({ default: m.ResendVerification })));
 
 const qc = new QueryClient({
   defaultOptions: {
@@ -27,6 +32,9 @@ const qc = new QueryClient({
     },
   },
 });
+
+// Another user's session (an invitation accepted in a logged-in browser) must not see this one's cache.
+onAuthChange(() => qc.clear());
 
 /** Logged in or not (a quiet token refresh is the same session: no re-render). */
 const loggedIn = () => getToken() !== null;
@@ -42,8 +50,23 @@ const NAV = [
   ['/sync-log', 'Sync log'],
 ] as const;
 
+/** Until the address is confirmed, a line above every page says so (alert emails wait for it). */
+function VerifyBanner() {
+  const me = useMe();
+  if (!me.data?.user || me.data.user.email_verified) return null;
+  return (
+    <p className="card callout" data-testid="verify-banner">
+      Confirm {me.data.user.email} with the link we mailed you to get alert emails.{' '}
+      <Suspense fallback={null}>
+        <ResendVerification />
+      </Suspense>
+    </p>
+  );
+}
+
 function Shell() {
   const [loc, navigate] = useLocation();
+  const admin = useCan('admin');
   const live = useSyncExternalStore(streamStatus.subscribe, streamStatus.get);
   const [menu, setMenu] = useState(false);
   useEffect(() => connectStream(qc), []);
@@ -73,8 +96,22 @@ function Shell() {
               </Link>
             </li>
           ))}
+          {admin && (
+            <li>
+              <Link href="/onboarding">Setup</Link>
+            </li>
+          )}
+          {admin && (
+            <li>
+              <Link href="/team" className={loc.startsWith('/team') ? 'active' : ''}>
+                Team
+              </Link>
+            </li>
+          )}
           <li>
-            <Link href="/onboarding">Setup</Link>
+            <Link href="/settings" className={loc.startsWith('/settings') ? 'active' : ''}>
+              Settings
+            </Link>
           </li>
           <li>
             <button className="link logout" onClick={logout}>
@@ -84,6 +121,7 @@ function Shell() {
         </ul>
       </nav>
       <main className="main">
+        <VerifyBanner />
         <Suspense fallback={<Loading />}>
           <Switch>
             <Route path="/" component={Overview} />
@@ -94,6 +132,11 @@ function Shell() {
             <Route path="/alerts" component={Alerts} />
             <Route path="/sync-log" component={SyncLog} />
             <Route path="/onboarding" component={Onboarding} />
+            <Route path="/team" component={Team} />
+            <Route path="/settings" component={Settings} />
+            <Route path="/verify-email" component={VerifyEmail} />
+            <Route path="/reset-password" component={ResetPassword} />
+            <Route path="/accept-invitation" component={AcceptInvitation} />
             <Route path="/login">
               <Redirect to="/" />
             </Route>
@@ -117,6 +160,10 @@ function App() {
     return (
       <Switch>
         <Route path="/signup" component={Signup} />
+        <Route path="/forgot-password" component={ForgotPassword} />
+        <Route path="/reset-password" component={ResetPassword} />
+        <Route path="/accept-invitation" component={AcceptInvitation} />
+        <Route path="/verify-email" component={VerifyEmail} />
         <Route component={Login} />
       </Switch>
     );

@@ -4,6 +4,7 @@ import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
 import { api, errorText, type Schema } from '../api.ts';
 import { ErrorBox, Loading } from '../ui.tsx';
+import { useCan } from '../hooks.ts';
 
 export function UnmatchedListings({ channelId }: { channelId: string }) {
   const qc = useQueryClient();
@@ -13,6 +14,7 @@ export function UnmatchedListings({ channelId }: { channelId: string }) {
   });
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
+  const canWrite = useCan('write');
   const refresh = async () => {
     await qc.invalidateQueries({ queryKey: ['listings'] });
     await qc.invalidateQueries({ queryKey: ['channels'] });
@@ -20,6 +22,7 @@ export function UnmatchedListings({ channelId }: { channelId: string }) {
   if (q.isPending) return <Loading what="Loading unmatched listings" />;
   if (q.isError) return <ErrorBox error={q.error} retry={() => q.refetch()} />;
   if (q.data.data.length === 0) return <p className="ok-text">Every listing is matched.</p>;
+  if (!canWrite) return <p className="warn-text">{q.data.data.length} listings need an item (an editor or admin can match them).</p>;
   const createAll = async () => {
     setBusy(true);
     setError(null);

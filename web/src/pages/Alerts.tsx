@@ -3,6 +3,7 @@ import { useInfiniteQuery, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
 import { api, errorText, type QueryOf, type Schema } from '../api.ts';
 import { Badge, Empty, ErrorBox, Loading, PageHeader, timeAgo } from '../ui.tsx';
+import { useCan } from '../hooks.ts';
 
 type Status = NonNullable<QueryOf<'/alerts'>['status']>;
 type AlertType = NonNullable<QueryOf<'/alerts'>['type']>;
@@ -12,6 +13,7 @@ export function AlertRow({ alert, compact }: { alert: Schema<'Alert'>; compact?:
   const qc = useQueryClient();
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
+  const canWrite = useCan('write');
   const ack = async () => {
     setBusy(true);
     try {
@@ -30,7 +32,7 @@ export function AlertRow({ alert, compact }: { alert: Schema<'Alert'>; compact?:
         <Badge value={alert.severity} /> <Badge value={alert.type} /> {!compact && <Badge value={alert.status} />}
         <span className="msg">{alert.message}</span> <small>{timeAgo(alert.created_at)}</small>
       </div>
-      {alert.status === 'open' && (
+      {alert.status === 'open' && canWrite && (
         <button onClick={ack} disabled={busy}>
           {busy ? 'Acknowledging…' : 'Acknowledge'}
         </button>

@@ -1,10 +1,11 @@
 // Sign up and log in. Errors come back from the API in plain words (wrong password, email taken,
 // weak password) and are shown beside the form.
 import { useState, type FormEvent } from 'react';
-import { Link, useLocation } from 'wouter';
+import { Link, useLocation, useSearch } from 'wouter';
 import { ApiError, api, errorText, setSession } from '../api.ts';
 
-function passwordProblem(p: string): string | null {
+/** The API's password rules, checked before sending (the API checks them again). */
+export function passwordProblem(p: string): string | null {
   if (p.length < 10) return 'Use at least 10 characters';
   if (!/[a-zA-Z]/.test(p) || !/[^a-zA-Z]/.test(p)) return 'Mix letters with digits or symbols';
   return null;
@@ -12,6 +13,7 @@ function passwordProblem(p: string): string | null {
 
 export function Login() {
   const [, navigate] = useLocation();
+  const resetDone = new URLSearchParams(useSearch()).get('reset') === 'done';
   const [email, setEmail] = useState('');
   const [password, setPassword] = useState('');
   const [error, setError] = useState<string | null>(null);
@@ -34,6 +36,7 @@ export function Login() {
     <div className="auth">
       <form onSubmit={submit} className="card" aria-label="Log in">
         <h1>Log in to StockClerk</h1>
+        {resetDone && <p className="ok-text">Your password is changed. Log in with the new one.</p>}
         <label>
           Email
           <input type="email" name="email" autoComplete="email" required value={email} onChange={(e) => setEmail(e.target.value)} />
@@ -50,6 +53,9 @@ export function Login() {
         <button type="submit" className="primary" disabled={busy}>
           {busy ? 'Logging in…' : 'Log in'}
         </button>
+        <p>
+          <Link href="/forgot-password">Forgot your password?</Link>
+        </p>
         <p>
           New here? <Link href="/signup">Create an account</Link>
         </p>

@@ -8,6 +8,7 @@ import { useChannelTypes } from '../channel-types.ts';
 import { ChannelForm } from '../components/ChannelForm.tsx';
 import { UnmatchedListings } from '../components/UnmatchedListings.tsx';
 import { Badge, ChannelLabel, Empty, ErrorBox, Loading, PageHeader, timeAgo } from '../ui.tsx';
+import { useCan } from '../hooks.ts';
 import { SyncEventRow } from './SyncLog.tsx';
 
 export default function ChannelDetail({ id }: { id: string }) {
@@ -23,6 +24,9 @@ export default function ChannelDetail({ id }: { id: string }) {
   const events = useQuery({ queryKey: ['sync-events', 'channel', id], queryFn: () => api.get('/sync-events', { query: { channel_id: id, limit: 25 } }) });
   const types = useChannelTypes();
   const [editing, setEditing] = useState(false);
+  // Buttons a role cannot use are not shown (the API would answer 403 forbidden).
+  const admin = useCan('admin');
+  const canWrite = useCan('write');
   const [msg, setMsg] = useState<{ ok: boolean; text: string } | null>(null);
   if (ch.isPending) return <Loading what="Loading channel" />;
   if (ch.isError) return <ErrorBox error={ch.error} retry={() => ch.refetch()} />;
@@ -61,50 +65,60 @@ export default function ChannelDetail({ id }: { id: string }) {
         </p>
         {c.last_error && <p className="bad-text">{c.last_error}</p>}
         <div className="row wrap">
-          <button
-            onClick={() =>
-              act('Test', async () => {
-                const r = await api.post('/channels/{id}/test', { path: { id } });
-                if (!r.ok) throw new Error(r.error.message);
-                return `Connection works${r.account ? ` (account ${r.account})` : ''}.`;
-              })
-            }
-          >
-            Test connection
-          </button>
-          {c.status === 'paused' ? (
+          {admin && (
+            <button
+              onClick={() =>
+                act('Test', async () => {
+                  const r = await api.post('/channels/{id}/test', { path: { id } });
+                  if (!r.ok) throw new Error(r.error.message);
+                  return `Connection works${r.account ? ` (account ${r.account})` : ''}.`;
+                })
+              }
+            >
+              Test connection
+            </button>
+          )}
+          {!admin ? null : c.status === 'paused' ? (
             <button onClick={() => act('Resume', async () => (await api.post('/channels/{id}/resume', { path: { id } }), 'Sync resumed.'))}>Resume sync</button>
           ) : (
             <button onClick={() => act('Pause', async () => (await api.post('/channels/{id}/pause', { path: { id } }), 'Sync paused.'))}>Pause sync</button>
           )}
-          <button
-            onClick={() =>
-              act('Import', async () => {
-                const r = await api.post('/channels/{id}/import', { path: { id } });
-                await qc.invalidateQueries({ queryKey: ['listings'] });
-                return `Imported ${r.imported}: ${r.matched} newly matched, ${r.unmatched} unmatched.`;
-              })
-            }
-          >
-            Import listings
-          </button>
-          <button onClick={() => act('Sync', async () => (await api.post('/channels/{id}/sync', { path: { id } }), 'Full sync queued.'))}>Sync all now</button>
-          <button onClick={() => setEditing(!editing)}>{editing ? 'Cancel' : 'Edit credentials'}</button>
-          <button
-            className="danger"
-            onClick={async () => {
-              if (!confirm(`Disconnect ${c.name}? Its listings are removed; the ledger keeps its history.`)) return;
-              try {
-                await api.delete('/channels/{id}', { path: { id } });
-                await qc.invalidateQueries({ queryKey: ['channels'] });
-                navigate('/channels');
-              } catch (err) {
-                setMsg({ ok: false, text: errorText(err) });
+          {canWrite && (
+            <button
+              onClick={() =>
+                act('Import', async () => {
+                  const r = await api.post('/channels/{id}/import', { path: { id } });
+                  await qc.invalidateQueries({ queryKey: ['listings'] });
+                  return `Imported ${r.imported}: ${r.matched} newly matched, ${r.unmatched} unmatched.`;
+                })
               }
-            }}
-          >
-            Disconnect
-          </button>
+            >
+              Import listings
+            </button>
+          )}
+          {canWrite && (
+            <button onClick={() => act('Sync', async () => (await api.post('/channels/{id}/sync', { path: { id } }), 'Full sync queued.'))}>
+              Sync all now
+            </button>
+          )}
+          {admin && <button onClick={() => setEditing(!editing)}>{editing ? 'Cancel' : 'Edit credentials'}</button>}
+          {admin && (
+            <button
+              className="danger"
+              onClick={async () => {
+                if (!confirm(`Disconnect ${c.name}? Its listings are removed; the ledger keeps its history.`)) return;
+                try {
+                  await api.delete('/channels/{id}', { path: { id } });
+                  await qc.invalidateQueries({ queryKey: ['channels'] });
+                  navigate('/channels');
+                } catch (err) {
+                  setMsg({ ok: false, text: errorText(err) });
+                }
+              }}
+            >
+              Disconnect
+            </button>
+          )}
         </div>
         {msg && (
           <p className={msg.ok ? 'ok-text' : 'form-error'} role={msg.ok ? 'status' : 'alert'}>

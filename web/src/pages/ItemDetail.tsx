@@ -6,6 +6,7 @@ import { Link } from 'wouter';
 import { api, errorText, type Schema } from '../api.ts';
 import { StockHistoryChart } from '../components/Charts.tsx';
 import { Badge, ChannelLabel, Empty, ErrorBox, Loading, PageHeader, timeAgo, when } from '../ui.tsx';
+import { useCan } from '../hooks.ts';
 import { ItemEditor } from './Items.tsx';
 import { useChannelTypes } from '../channel-types.ts';
 
@@ -112,6 +113,7 @@ function ListingRow({ listing }: { listing: Schema<'ItemDetail'>['listings'][num
   const availability = types.data?.data.find((t) => t.type === listing.channel_type)?.capabilities?.quantityModel === 'availability';
   const shown = (n: number | null) => (n === null ? '—' : availability ? (n > 0 ? 'available' : 'unavailable') : n);
   const [msg, setMsg] = useState<string | null>(null);
+  const canWrite = useCan('write');
   const sync = async () => {
     try {
       await api.post('/listings/{id}/sync', { path: { id: listing.id } });
@@ -130,7 +132,7 @@ function ListingRow({ listing }: { listing: Schema<'ItemDetail'>['listings'][num
       <Badge value={listing.state} /> last pushed {shown(listing.last_pushed_qty)}, channel holds {shown(listing.last_seen_qty)}, synced{' '}
       {timeAgo(listing.last_synced_at)}
       {listing.last_error && <small className="bad-text"> {listing.last_error}</small>}
-      <button onClick={sync}>Sync now</button>
+      {canWrite && <button onClick={sync}>Sync now</button>}
       {msg && <small> {msg}</small>}
     </li>
   );

@@ -6,7 +6,7 @@ import { useVirtualizer } from '@tanstack/react-virtual';
 import { useDeferredValue, useEffect, useRef, useState, type FormEvent } from 'react';
 import { Link } from 'wouter';
 import { api, errorText, type Answer, type BodyOf } from '../api.ts';
-import { useLocations } from '../hooks.ts';
+import { useCan, useLocations } from '../hooks.ts';
 import { Badge, ChannelLabel, Empty, ErrorBox, Loading, PageHeader } from '../ui.tsx';
 
 type RowsPage = Answer<'/item-rows'>;
@@ -125,6 +125,7 @@ function Row({
   toggle: () => void;
 }) {
   const low = item.available <= item.low_stock_threshold;
+  const canWrite = useCan('write');
   return (
     <div className="row-inner" data-testid="item-row" data-sku={item.sku} data-item-id={item.id}>
       <div className="cells">
@@ -159,9 +160,11 @@ function Row({
             );
           })}
         </span>
-        <button className="link toggle" onClick={toggle} aria-expanded={open} aria-label={`Edit ${item.sku}`}>
-          {open ? 'Close' : 'Edit'}
-        </button>
+        {canWrite && (
+          <button className="link toggle" onClick={toggle} aria-expanded={open} aria-label={`Edit ${item.sku}`}>
+            {open ? 'Close' : 'Edit'}
+          </button>
+        )}
       </div>
       {item.levels.length > 1 && (
         <div className="levels small">
