@@ -90,8 +90,15 @@ describe('rotate-keys', () => {
     // ... and the old key alone opens none of them any more.
     expect(() => before.open(creds.rows[0]!.credentials_enc)).toThrow(/not in the keyring/);
 
-    // Again: nothing left to do.
+    // The tenant's audit log says its secrets moved to the new key (issue 11, point 8).
+    const logged = await f.t.db.query(`select actor_type, changes from audit_log where tenant_id = $1 and action = 'credentials.key_rotated'`, [
+      f.scope.tenantId,
+    ]);
+    expect(logged.rows).toMatchObject([{ actor_type: 'system', changes: { key_id: 'new', resealed: 5 } }]);
+
+    // Again: nothing left to do (and nothing more to audit).
     expect((await rotateKeys(f.t.db, both)).reduce((n, p) => n + p.total, 0)).toBe(0);
+    expect((await f.t.db.query(`select 1 from audit_log where tenant_id = $1 and action = 'credentials.key_rotated'`, [f.scope.tenantId])).rowCount).toBe(1);
   });
 
   it('a run stopped half way finishes when run again; a value no key opens is reported, not lost', async () => {

@@ -3,9 +3,12 @@
 // re-sealed only if it is still the value read (a concurrent change wins and is already current),
 // and values already sealed with the current key are skipped, so a run that stopped half way is
 // simply run again. Walks each column in primary-key order, a batch per transaction, and tells
-// `progress` after every batch.
+// `progress` after every batch. Each tenant whose secrets moved gets one `credentials.key_rotated`
+// entry in its audit log at the end of the run.
 import { withTx, type Db } from '../db/pool.ts';
 import type { Sealer } from '../db/crypto.ts';
+import { audit } from './audit-log.ts';
+import { systemScope } from './scope.ts';
 
 interface SealedColumn {
   table: string;
@@ -36,6 +39,8 @@ export interface RotationProgress {
 export async function rotateKeys(db: Db, sealer: Sealer, opts: { batch?: number; progress?: (p: RotationProgress) => void } = {}): Promise<RotationProgress[]> {
   const batch = opts.batch ?? 500;
   const out: RotationProgress[] = [];
+  // Every sealed column's table is a tenant's (tenant_id first in its key).
+  const perTenant = new Map<string, number>();
   for (const c of SEALED_COLUMNS) {
     const prefix = c.prefix ?? '';
     const current = `${prefix}v2.${sealer.currentKeyId}.%`;
@@ -69,12 +74,16 @@ export async function rotateKeys(db: Db, sealer: Sealer, opts: { batch?: number;
             ...c.pk.map((k) => r[k]),
           ]);
           p.resealed += rowCount ?? 0;
+          if (rowCount) perTenant.set(r.tenant_id!, (perTenant.get(r.tenant_id!) ?? 0) + rowCount);
         }
       });
       const last: Record<string, string> = rows.at(-1)!;
       after = c.pk.map((k) => last[k]!);
       opts.progress?.({ ...p });
     }
+  }
+  for (const [tenantId, resealed] of perTenant) {
+    await audit(db, systemScope(tenantId), 'credentials.key_rotated', { type: 'tenant', id: tenantId }, { key_id: sealer.currentKeyId, resealed });
   }
   return out;
 }

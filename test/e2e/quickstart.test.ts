@@ -51,6 +51,29 @@ describe('quickstart: npm start', () => {
     expect(login.status).toBe(200);
   }, 90_000);
 
+  it('writes DATA_DIR/dev.json naming the API and the mail catcher, which receives the mail StockClerk sends', async () => {
+    const dev = JSON.parse(fs.readFileSync(path.join(dataDir, 'dev.json'), 'utf8'));
+    expect(dev.url).toBe(`http://127.0.0.1:${port}`);
+    expect(out).toContain(`Mail (SMTP_URL unset, nothing leaves this machine): ${dev.mail_ui}`);
+    const reset = await fetch(`${dev.url}/api/v1/auth/password-reset`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ email: 'demo@stockclerk.local' }),
+    });
+    expect(reset.status).toBe(202);
+    let mail: any;
+    await eventually(
+      async () => {
+        const list = (await json(dev.mail_api)) as any[];
+        mail = list.find((m) => m.to.some((t: any) => t.address === 'demo@stockclerk.local') && /reset/i.test(m.subject));
+        return !!mail;
+      },
+      15_000,
+      'the reset mail in the catcher',
+    );
+    expect(mail.text).toContain(`${dev.url}/reset-password?token=`);
+  }, 30_000);
+
   it('a sale on the demo Epos Now till is on the Wix and Deliveroo emulators within 1 s', async () => {
     // Where each emulator listens, as the banner tells the newcomer: the demo prefers PORT+1..+3
     // but takes any free port when one of those is taken (CI once had PORT+2 in use).
