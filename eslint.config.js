@@ -53,9 +53,9 @@ export default tseslint.config(
             { target: './src/services', from: ['./src/engine', './src/http'], message: 'Services must not import engine or http code.' },
             { target: './src/engine', from: './src/http', message: 'Engine code must not import http code.' },
             {
-              target: ['./src/db', './src/domain', './src/ledger'],
+              target: ['./src/db', './src/domain', './src/ledger', './src/mail'],
               from: ['./src/services', './src/engine', './src/http'],
-              message: 'db, domain and ledger sit below services, engine and http.',
+              message: 'db, domain, ledger and mail sit below services, engine and http.',
             },
           ],
         },

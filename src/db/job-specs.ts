@@ -58,11 +58,11 @@ export interface TaskPayloads {
   webhook_deliver: EndpointJob;
   /** Runs an import or export. Run by runApiJob, src/engine/api-jobs.ts. */
   api_job: ApiJobRef;
-  /** Sends one mail. Run by mailSend, src/mail/outbox.ts. */
+  /** Sends one mail. Run by mailSend, src/engine/mail.ts. */
   mail_send: MailJob;
-  /** Mails a raised alert to the users who want each alert. Run by alertMail, src/engine/alert-mail.ts. */
+  /** Mails a raised alert to the users who want each alert. Run by alertMail, src/engine/mail.ts. */
   alert_mail: AlertMailJob;
-  /** Mails the daily digests that are due (periodic). Run by alertDigest, src/engine/alert-mail.ts. */
+  /** Mails the daily digests that are due (periodic). Run by alertDigest, src/engine/mail.ts. */
   alert_digest: NoPayload;
 }
 export type TaskName = keyof TaskPayloads;
@@ -171,12 +171,12 @@ export function mailJob(sealed: string): JobSpec<'mail_send'> {
   return { task: 'mail_send', payload: { sealed }, maxAttempts: 10 };
 }
 
-/** The mails of a raised alert, run by alertMail (src/engine/alert-mail.ts). */
+/** The mails of a raised alert, run by alertMail (src/engine/mail.ts). */
 export function alertMailJob(tenantId: string, alertId: string): JobSpec<'alert_mail'> {
   return { task: 'alert_mail', payload: { tenantId, alertId }, key: `alert-mail:${alertId}`, maxAttempts: 5 };
 }
 
-/** The daily digests that are due, run by alertDigest (src/engine/alert-mail.ts). */
+/** The daily digests that are due, run by alertDigest (src/engine/mail.ts). */
 export function alertDigestJob(runAt?: Date): JobSpec<'alert_digest'> {
   return { task: 'alert_digest', payload: {}, key: 'alert-digest', runAt };
 }

@@ -4,8 +4,7 @@
 // built from this map (src/engine/worker.ts).
 import type { JobHelpers } from 'graphile-worker';
 import type { TaskName, TaskPayloads } from '../db/job-specs.ts';
-import { mailSend } from '../mail/outbox.ts';
-import { alertDigest, alertMail } from './alert-mail.ts';
+import { alertDigest, alertMail, mailSend } from './mail.ts';
 import { alertsHealth, alertsStock } from './alerts.ts';
 import { failApiJob, runApiJob } from './api-jobs.ts';
 import type { AppContext } from './context.ts';

@@ -1,5 +1,5 @@
 // Which alert emails a user wants (users.alert_email): `each` alert as it is raised, a daily
-// `digest`, or `off`. The mailing is the Alert agent's (src/engine/alert-mail.ts).
+// `digest`, or `off`. The mailing is the Alert agent's (src/engine/mail.ts).
 import type { Q } from './scope.ts';
 
 export const ALERT_EMAIL_CHOICES = ['each', 'digest', 'off'] as const;

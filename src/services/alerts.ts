@@ -39,7 +39,7 @@ const RAISE_SQL = `with ins as (
   '$9',
   'exists (select 1 from ins) and $8::text is not null',
 )}, alert_mail as (
-  -- Mailed by the alert_mail job (src/engine/alert-mail.ts) when someone wants each alert.
+  -- Mailed by the alert_mail job (src/engine/mail.ts) when someone wants each alert.
   insert into job_outbox (key, job_key, task, payload, max_attempts)
   select ${OUTBOX_ROW_KEY_SQL('(j.job_key || ins.id)')}, j.job_key || ins.id, j.task, j.payload || jsonb_build_object('alertId', ins.id), j.max_attempts
   from ins cross join jsonb_to_record($10::jsonb) as j(job_key text, task text, payload jsonb, max_attempts int)

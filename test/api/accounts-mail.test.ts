@@ -3,7 +3,7 @@
 // start` runs and is read back through its API; every link is built from PUBLIC_URL, never from
 // the request's Host header.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { alertDigest } from '../../src/engine/alert-mail.ts';
+import { alertDigest } from '../../src/engine/mail.ts';
 import { raiseAlert } from '../../src/services/alerts.ts';
 import { inbox, linkIn, waitForMail } from '../helpers/mail.ts';
 import { api, eventually, registerTenant, startHarness, type Harness } from '../helpers/stockclerk.ts';

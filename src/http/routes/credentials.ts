@@ -1,6 +1,9 @@
 // What the credential routes share: the token pair a session answers with, the rules for a
-// chosen password, a mailed link's token, and where a session was started from.
+// chosen password, a mailed link's token, where a session was started from, and what a route
+// needs to mail a link.
 import { z } from 'zod';
+import type { AppContext } from '../../engine/context.ts';
+import type { MailContext } from '../../mail/outbox.ts';
 
 export const TokenPair = {
   access_token: z.string().meta({ description: 'A JWT for `Authorization: Bearer`, valid for `expires_in` seconds (15 minutes)' }),
@@ -25,3 +28,6 @@ export const origin = (req: { headers: Record<string, unknown>; ip: string }) =>
   userAgent: typeof req.headers['user-agent'] === 'string' ? req.headers['user-agent'] : null,
   ip: req.ip,
 });
+
+/** The mail context of a running process (the API always knows its public address once it listens). */
+export const mailContext = (ctx: AppContext): MailContext => ({ sealer: ctx.sealer, publicUrl: ctx.site.publicUrl ?? `http://127.0.0.1:${ctx.config.port}` });

@@ -6,7 +6,6 @@ import { z } from 'zod';
 import { withTx } from '../../db/pool.ts';
 import { isRole, ROLES, type Role } from '../../domain/permissions.ts';
 import type { AppContext } from '../../engine/context.ts';
-import { mailContext } from '../../mail/outbox.ts';
 import { acceptInvitation, createInvitation, listInvitations, revokeInvitation } from '../../services/invitations.ts';
 import { startSession } from '../../services/sessions.ts';
 import type { AuthThrottle } from '../auth-throttle.ts';
@@ -17,7 +16,7 @@ import { tokenPair } from '../plugins/auth.ts';
 import { Invitation } from '../schemas.ts';
 import { scopeOf } from '../scope.ts';
 import { write } from '../tx.ts';
-import { LinkToken, NewPassword, origin, TokenPair } from './credentials.ts';
+import { LinkToken, mailContext, NewPassword, origin, TokenPair } from './credentials.ts';
 import { idParam, pathId, stringCursor } from './common.ts';
 
 const TAG = 'users';

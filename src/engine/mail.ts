@@ -1,13 +1,26 @@
-// Alert emails, by each user's choice (src/services/alert-email.ts): `each` alert as it is raised
-// (the alert_mail job raiseAlert adds in its statement, src/services/alerts.ts), a daily `digest`
-// of what was raised since the last one (the periodic alert_digest job), or `off`. Only verified
+// The mail jobs: sending one queued mail (mail_send, src/mail/outbox.ts queues it), and alert
+// emails by each user's choice (src/services/alert-email.ts): `each` alert as it is raised (the
+// alert_mail job raiseAlert adds in its statement, src/services/alerts.ts), a daily `digest` of
+// what was raised since the last one (the periodic alert_digest job), or `off`. Only verified
 // addresses get any. Each mail is its own mail_send job, so one bad address never holds back the
 // others.
 import type { AlertMailJob } from '../db/job-specs.ts';
 import { withTx } from '../db/pool.ts';
+import type { MailMessage } from '../mail/mailer.ts';
 import { queueMail } from '../mail/outbox.ts';
 import { alertMail as alertMessage, digestMail, type AlertLine } from '../mail/templates.ts';
 import type { AppContext } from './context.ts';
+
+export async function mailSend(ctx: AppContext, p: { sealed: string }): Promise<void> {
+  const m = ctx.sealer.open<MailMessage>(p.sealed);
+  if (!ctx.mailer.configured) {
+    // A worker run without SMTP_URL: say so once per mail (never the body: it may hold a link).
+    ctx.log.warn({ subject: m.subject }, 'mail not sent: SMTP_URL is not set');
+    return;
+  }
+  await ctx.mailer.send(m);
+  ctx.log.debug({ subject: m.subject }, 'mail sent');
+}
 
 /** The most alerts a digest lists; it counts the rest. */
 const DIGEST_LINES = 50;
