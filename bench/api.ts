@@ -116,7 +116,7 @@ export async function benchApi(o: ApiBenchOptions): Promise<Record<string, unkno
     }
     // 3. What a key's rate-limit take costs: the same read with a session (no limit) and with an
     //    API key (one shared bucket row per key), alternating, one at a time, within the plan's burst.
-    await env.sc.ctx.db.query(`update tenants set plan = 'scale' where id = $1`, [tenantId]);
+    await env.sc.ctx.db.query(`update tenants set plan = 'enterprise' where id = $1`, [tenantId]);
     const created = await call('POST', '/api-keys', token, { name: 'bench', scopes: ['read'] });
     if (created.status !== 201) throw new Error(`api key: ${created.status} ${JSON.stringify(created.body)}`);
     const apiKey = created.body.key as string;

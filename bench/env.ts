@@ -200,6 +200,7 @@ async function startProductProcess(workerConcurrency?: number): Promise<BenchEnv
     jobs: new JobRuntime(),
     mailer: new Mailer(null, config.mailFrom),
     site: { publicUrl: null },
+    billing: null,
   };
   const port = await freePort();
   const concurrency = String(workerConcurrency ?? (Number(process.env.WORKER_CONCURRENCY) || config.workerConcurrency));

@@ -46,6 +46,14 @@ export interface Config {
    * chooses (a reset link pointing at an attacker's host would hand them the token).
    */
   publicUrl: string | null;
+  /**
+   * Stripe (STRIPE_SECRET_KEY, STRIPE_WEBHOOK_SECRET, STRIPE_PRICE_STARTER / _GROWTH; STRIPE_API_BASE
+   * for a Stripe-compatible endpoint). Without a key, `start` runs the Stripe emulator and `api` /
+   * `worker` run without billing (plans still limit; nothing can be bought).
+   */
+  stripe: { secretKey: string | null; webhookSecret: string | null; apiBase: string | null; prices: { starter?: string; growth?: string } };
+  /** Days a lapsed plan keeps pushing before its pushes wait for payment (BILLING_GRACE_DAYS). */
+  billingGraceDays: number;
 }
 
 export interface AuthThrottle {
@@ -98,5 +106,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     smtpUrl: env.SMTP_URL || null,
     mailFrom: env.MAIL_FROM || 'StockClerk <no-reply@stockclerk.localhost>',
     publicUrl: env.PUBLIC_URL ? env.PUBLIC_URL.replace(/\/+$/, '') : null,
+    stripe: {
+      secretKey: env.STRIPE_SECRET_KEY || null,
+      webhookSecret: env.STRIPE_WEBHOOK_SECRET || null,
+      apiBase: env.STRIPE_API_BASE || null,
+      prices: {
+        ...(env.STRIPE_PRICE_STARTER ? { starter: env.STRIPE_PRICE_STARTER } : {}),
+        ...(env.STRIPE_PRICE_GROWTH ? { growth: env.STRIPE_PRICE_GROWTH } : {}),
+      },
+    },
+    billingGraceDays: Math.max(0, int(env.BILLING_GRACE_DAYS, 7)),
   };
 }

@@ -17,6 +17,7 @@ import { buildApp } from './http/app.ts';
 import { StreamHub } from './http/stream.ts';
 import { createLogger, type Logger } from './log.ts';
 import { Mailer } from './mail/mailer.ts';
+import { StripeBilling } from './services/billing-stripe.ts';
 import { restartEmbeddedOnExit, superviseWorker, surviveLostJobEnds } from './recovery.ts';
 
 export interface StartOptions {
@@ -40,6 +41,14 @@ export interface StockClerk {
   url: string | null;
   databaseUrl: string;
   stop(): Promise<void>;
+}
+
+/** Billing when Stripe is configured; a key without a webhook secret is a mistake worth refusing to start over. */
+function stripeBilling(config: Config): StripeBilling | null {
+  const s = config.stripe;
+  if (!s.secretKey) return null;
+  if (!s.webhookSecret) throw new Error('STRIPE_SECRET_KEY is set but STRIPE_WEBHOOK_SECRET is not: Stripe webhooks could not be verified');
+  return new StripeBilling({ secretKey: s.secretKey, webhookSecret: s.webhookSecret, apiBase: s.apiBase, prices: s.prices });
 }
 
 export async function startStockClerk(config: Config, opts: StartOptions = {}): Promise<StockClerk> {
@@ -76,6 +85,7 @@ export async function startStockClerk(config: Config, opts: StartOptions = {}): 
     jobs: new JobRuntime(),
     mailer: new Mailer(config.smtpUrl, config.mailFrom),
     site: { publicUrl: config.publicUrl },
+    billing: stripeBilling(config),
   };
   let ready = false;
   let stopping = false;

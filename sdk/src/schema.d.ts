@@ -35,6 +35,60 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/admin/tenants/{id}/pause": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Pause all of a tenant's sync (its jobs wait; webhooks are still recorded)
+         * @description Takes hold within about a second on every worker. Audited in the tenant's log with the reason.
+         */
+        post: operations["postAdminTenantsIdPause"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/admin/tenants/{id}/plan": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Set a tenant's plan (Enterprise, with its shop limit; or a correction) */
+        post: operations["postAdminTenantsIdPlan"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/admin/tenants/{id}/resume": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Resume a tenant's sync: the waiting jobs run and a Guardian run reconciles */
+        post: operations["postAdminTenantsIdResume"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/agents": {
         parameters: {
             query?: never;
@@ -298,6 +352,57 @@ export interface paths {
         put?: never;
         /** Mail a new verification link to your address */
         post: operations["postAuthVerifyEmailResend"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/billing": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The tenant's plan, limits and standing */
+        get: operations["getBilling"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/billing/checkout": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Start Stripe Checkout for a paid plan; answers the page to send the merchant to */
+        post: operations["postBillingCheckout"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/billing/portal": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Open Stripe's billing portal (change plan or card, cancel) */
+        post: operations["postBillingPortal"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1681,6 +1786,21 @@ export interface components {
             resource_id: string;
             resource_type: string;
         };
+        Billing: {
+            grace_ends_at: string | null;
+            has_subscription: boolean;
+            lapsed_at: string | null;
+            /** @enum {string} */
+            plan: "trial" | "starter" | "growth" | "enterprise";
+            pushes_paused: boolean;
+            shop_limit: number | null;
+            shops_used: number;
+            /** @enum {string} */
+            status: "trialing" | "active" | "past_due" | "canceled";
+            sync_paused: boolean;
+            /** Format: date-time */
+            trial_ends_at: string;
+        };
         Channel: {
             base_url: string;
             /** Format: date-time */
@@ -2304,8 +2424,19 @@ export interface components {
                 "application/json": components["schemas"]["Error"];
             };
         };
-        /** @description The channel could not be reached or refused us */
+        /** @description The channel (or Stripe) could not be reached or refused us */
         Error502: {
+            headers: {
+                "Retry-After": components["headers"]["Retry-After"];
+                "X-Request-Id": components["headers"]["X-Request-Id"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["Error"];
+            };
+        };
+        /** @description Not set up on this StockClerk (billing_not_configured), or the database is unreachable */
+        Error503: {
             headers: {
                 "Retry-After": components["headers"]["Retry-After"];
                 "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -2435,6 +2566,7 @@ export interface components {
         };
     };
     parameters: {
+        "admin.id": string;
         "alerts.id": string;
         "api-keys.id": string;
         channel_id: string;
@@ -2544,17 +2676,114 @@ export interface operations {
                 content: {
                     "application/json": {
                         data: {
+                            billing_status: string;
                             /** Format: date-time */
                             created_at: string;
                             id: string;
                             items: number;
                             name: string;
                             plan: string;
+                            shops_used: number;
+                            sync_paused: boolean;
+                            sync_paused_reason: string | null;
+                            /** Format: date-time */
+                            trial_ends_at: string;
                             users: number;
                         }[];
                         next_cursor: string | null;
                     };
                 };
+            };
+        };
+    };
+    postAdminTenantsIdPause: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Makes the POST safe to retry for 24 h: the first response is replayed for the same key and body */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path: {
+                id: components["parameters"]["admin.id"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    reason: string;
+                };
+            };
+        };
+        responses: {
+            "4XX": components["responses"]["Error4XX_404_409_422"];
+            /** @description No content */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    postAdminTenantsIdPlan: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Makes the POST safe to retry for 24 h: the first response is replayed for the same key and body */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path: {
+                id: components["parameters"]["admin.id"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @enum {string} */
+                    plan: "trial" | "starter" | "growth" | "enterprise";
+                    /** @default null */
+                    shop_limit?: number | null;
+                };
+            };
+        };
+        responses: {
+            "4XX": components["responses"]["Error4XX_404_409_422"];
+            /** @description No content */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    postAdminTenantsIdResume: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Makes the POST safe to retry for 24 h: the first response is replayed for the same key and body */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path: {
+                id: components["parameters"]["admin.id"];
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": Record<string, never>;
+            };
+        };
+        responses: {
+            "4XX": components["responses"]["Error4XX_404_409_422"];
+            /** @description No content */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
         };
     };
@@ -3014,6 +3243,90 @@ export interface operations {
                 };
                 content?: never;
             };
+        };
+    };
+    getBilling: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            "4XX": components["responses"]["Error4XX"];
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Billing"];
+                };
+            };
+        };
+    };
+    postBillingCheckout: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Makes the POST safe to retry for 24 h: the first response is replayed for the same key and body */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @enum {string} */
+                    plan: "starter" | "growth";
+                };
+            };
+        };
+        responses: {
+            "4XX": components["responses"]["Error4XX_404_409_422"];
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        url: string;
+                    };
+                };
+            };
+            502: components["responses"]["Error502"];
+            503: components["responses"]["Error503"];
+        };
+    };
+    postBillingPortal: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Makes the POST safe to retry for 24 h: the first response is replayed for the same key and body */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            "4XX": components["responses"]["Error4XX_409_422"];
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        url: string;
+                    };
+                };
+            };
+            502: components["responses"]["Error502"];
+            503: components["responses"]["Error503"];
         };
     };
     getChannelTypes: {

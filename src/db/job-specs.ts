@@ -64,8 +64,13 @@ export interface TaskPayloads {
   alert_mail: AlertMailJob;
   /** Mails the daily digests that are due (periodic). Run by alertDigest, src/engine/mail.ts. */
   alert_digest: NoPayload;
+  /** Reads a tenant's subscription back from Stripe after one of its events. Run by billingSync, src/engine/billing.ts. */
+  billing_sync: TenantJob;
 }
 export type TaskName = keyof TaskPayloads;
+
+/** The tasks that write to a tenant's channels: what waits while its plan is lapsed past grace (src/engine/pause.ts). */
+export const PUSHING_TASKS: readonly TaskName[] = ['sync_push', 'guardian_run'];
 
 /** The four agents of the dashboard, in the order it shows them. */
 export const AGENT_NAMES = ['watcher', 'sync', 'guardian', 'alert'] as const;
@@ -85,6 +90,7 @@ export const TASKS: { readonly [T in keyof TaskPayloads]: { readonly agent: Agen
   mail_send: { agent: null },
   alert_mail: { agent: 'alert' },
   alert_digest: { agent: 'alert' },
+  billing_sync: { agent: null },
 };
 export const TASK_NAMES = Object.keys(TASKS) as TaskName[];
 
@@ -179,6 +185,11 @@ export function alertMailJob(tenantId: string, alertId: string): JobSpec<'alert_
 /** The daily digests that are due, run by alertDigest (src/engine/mail.ts). */
 export function alertDigestJob(runAt?: Date): JobSpec<'alert_digest'> {
   return { task: 'alert_digest', payload: {}, key: 'alert-digest', runAt };
+}
+
+/** A tenant's subscription read back from Stripe, run by billingSync (src/engine/billing.ts); a burst of events is one read. */
+export function billingSyncJob(tenantId: string): JobSpec<'billing_sync'> {
+  return { task: 'billing_sync', payload: { tenantId }, key: `billing:${tenantId}`, maxAttempts: 8 };
 }
 
 /**

@@ -2,7 +2,7 @@
 // caller's client so they commit or roll back with the change that caused them. What a job is
 // (its task, payload, key and queue) is declared in the registry, src/db/job-specs.ts.
 import { randomUUID } from 'node:crypto';
-import type { JobSpec } from './job-specs.ts';
+import { PUSHING_TASKS, type JobSpec } from './job-specs.ts';
 import { notifyIfWatchedSql } from './live.ts';
 import { named, type Tx } from './pool.ts';
 
@@ -44,6 +44,14 @@ export function outboxRow(s: JobSpec) {
 }
 
 /**
+ * The flags a job carries so workers can skip a paused tenant's jobs (src/engine/pause.ts):
+ * `t:<tenant>` on every job about a tenant (an operator's pause skips them all), and `p:<tenant>`
+ * on the ones that write to its channels (a lapsed plan's pause skips only those).
+ */
+export const TENANT_FLAGS_SQL = `case when payload ? 'tenantId' then array['t:' || (payload->>'tenantId')]
+  || case when task in (${PUSHING_TASKS.map((t) => `'${t}'`).join(', ')}) then array['p:' || (payload->>'tenantId')] else '{}'::text[] end end`;
+
+/**
  * Moves up to `limit` outbox rows into graphile-worker in one statement (delete + add_jobs commit
  * together: a crash leaves the rows in the outbox, never half-moved). Returns how many rows moved.
  * Rows sharing a job key become one job, due at the earliest of their run times; a key already
@@ -58,11 +66,11 @@ export async function relayOutbox(q: Queryable, limit = 1000): Promise<number> {
        delete from job_outbox where key in (select key from job_outbox order by created_at limit $1 for update skip locked)
        returning *
      ), jobs as (
-       select distinct on (coalesce(job_key, key)) task, payload, queue_name, run_at, max_attempts, job_key
+       select distinct on (coalesce(job_key, key)) task, payload, queue_name, run_at, max_attempts, job_key, ${TENANT_FLAGS_SQL} as flags
        from moved order by coalesce(job_key, key), run_at nulls first
      ), added as (
        select count(*) from graphile_worker.add_jobs(
-         array(select row(task, payload::json, queue_name, run_at, max_attempts, job_key, null, null)::graphile_worker.job_spec from jobs),
+         array(select row(task, payload::json, queue_name, run_at, max_attempts, job_key, null, flags)::graphile_worker.job_spec from jobs),
          true)
      )
      select (select count(*) from moved)::int as n, (select count(*) from added) as jobs`,

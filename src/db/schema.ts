@@ -7,16 +7,42 @@ import { bigint, boolean, foreignKey, doublePrecision, index, integer, jsonb, pg
 const ts = (name: string) => timestamp(name, { withTimezone: true, mode: 'date' });
 const created = () => ts('created_at').notNull().defaultNow();
 
-export const tenants = pgTable('tenants', {
+export const tenants = pgTable(
+  'tenants',
+  {
+    id: text('id').primaryKey(),
+    name: text('name').notNull(),
+    /** Guardian cadence and the drift it repairs silently; larger drift raises an alert. */
+    guardianIntervalS: integer('guardian_interval_s').notNull().default(900),
+    driftThreshold: integer('drift_threshold').notNull().default(5),
+    guardianNextAt: ts('guardian_next_at').notNull().defaultNow(),
+    /** trial | starter | growth | enterprise (src/domain/plans.ts): shops, API rate limits, the Guardian's shortest interval. */
+    plan: text('plan').notNull().default('trial'),
+    /** trialing | active | past_due | canceled: the subscription's standing, from Stripe (src/services/billing.ts). */
+    billingStatus: text('billing_status').notNull().default('trialing'),
+    trialEndsAt: ts('trial_ends_at')
+      .notNull()
+      .default(sql`now() + interval '14 days'`),
+    /** When a paid plan stopped being paid (a failed renewal, a cancellation); the grace period runs from here. */
+    lapsedAt: ts('lapsed_at'),
+    /** Enterprise: the shops an operator allows (null: the plan's own limit). */
+    shopLimit: integer('shop_limit'),
+    stripeCustomerId: text('stripe_customer_id'),
+    stripeSubscriptionId: text('stripe_subscription_id'),
+    /** An operator's kill switch: while set, none of the tenant's jobs is taken (src/engine/worker.ts). */
+    syncPausedAt: ts('sync_paused_at'),
+    syncPausedReason: text('sync_paused_reason'),
+    createdAt: created(),
+  },
+  (t) => [uniqueIndex('tenants_stripe_customer_key').on(t.stripeCustomerId)],
+);
+
+/** Stripe events applied, by id: a redelivered event is recognised and changes nothing. */
+export const stripeEvents = pgTable('stripe_events', {
   id: text('id').primaryKey(),
-  name: text('name').notNull(),
-  /** Guardian cadence and the drift it repairs silently; larger drift raises an alert. */
-  guardianIntervalS: integer('guardian_interval_s').notNull().default(900),
-  driftThreshold: integer('drift_threshold').notNull().default(5),
-  guardianNextAt: ts('guardian_next_at').notNull().defaultNow(),
-  /** Billing plan: sets the API keys' rate limits (src/http/plugins/rate-limit.ts). */
-  plan: text('plan').notNull().default('standard'),
-  createdAt: created(),
+  type: text('type').notNull(),
+  tenantId: text('tenant_id'),
+  receivedAt: ts('received_at').notNull().defaultNow(),
 });
 
 export const users = pgTable(

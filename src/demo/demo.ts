@@ -76,6 +76,8 @@ async function create(ctx: AppContext, emulators: EmulatorSet, url: string, file
     const created = await createTenant(tx, { name: 'Demo Deli', locationName: 'Deli counter', owner: { email: DEMO_LOGIN.email, passwordHash } });
     // Taken as verified: the demo's alert emails go to the mail catcher from the first sale.
     await tx.query(`update users set email_verified_at = now() where tenant_id = $1 and id = $2`, [created.tenantId, created.userId]);
+    // On Enterprise: a demo left running for weeks must not lapse like a trial and stop syncing.
+    await tx.query(`update tenants set plan = 'enterprise', billing_status = 'active' where id = $1`, [created.tenantId]);
     return created;
   });
   const ids = await createItems(

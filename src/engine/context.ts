@@ -4,6 +4,7 @@ import type { Sealer } from '../db/crypto.ts';
 import type { Db } from '../db/pool.ts';
 import type { Logger } from '../log.ts';
 import type { Mailer } from '../mail/mailer.ts';
+import type { StripeBilling } from '../services/billing-stripe.ts';
 import type { ChannelRuntime } from './channel-runtime.ts';
 import type { JobRuntime } from './job-runtime.ts';
 
@@ -75,4 +76,6 @@ export interface AppContext {
    * a worker-only process.
    */
   site: { publicUrl: string | null };
+  /** Stripe (or its emulator); null when billing is off (no STRIPE_SECRET_KEY outside `start`). */
+  billing: StripeBilling | null;
 }

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   alertDigestJob,
+  billingSyncJob,
   alertMailJob,
   alertMailJobTemplate,
   mailJob,
@@ -44,6 +45,7 @@ const BUILT: JobSpec[] = [
   alertMailJob('ten_1', 'alr_1'),
   alertMailJobTemplate('ten_1'),
   alertDigestJob(),
+  billingSyncJob('ten_1'),
   ...PERIODIC_JOBS,
 ];
 

@@ -6,6 +6,7 @@ import { run, type Runner, type Task, type TaskList, type WorkerEvents, type Wor
 import { TASK_NAMES, type TaskName } from '../db/job-specs.ts';
 import { quietLogger } from '../db/migrate.ts';
 import type { AppContext } from './context.ts';
+import { pausedFlags } from './pause.ts';
 import { metrics } from '../metrics.ts';
 import { startRelay } from './relay.ts';
 import { startScheduler } from './scheduler.ts';
@@ -134,6 +135,7 @@ export async function startWorker(ctx: AppContext, opts: { concurrency?: number;
     // LISTEN/NOTIFY picks up new jobs at once; the poll is for jobs added for later.
     pollInterval: 500,
     logger: quietLogger,
+    forbiddenFlags: pausedFlags(ctx),
     // Our jobs are short and many: don't wait to batch queue lookups. Completions are recorded one
     // by one (graphile-worker's default), which retries a deadlock or serialization failure. The
     // batched mode does not retry at all (graphile-worker 0.18 `batch()` breaks out of its retry

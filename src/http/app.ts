@@ -21,6 +21,7 @@ import { installIdempotency } from './plugins/idempotency.ts';
 import { RateLimiter } from './plugins/rate-limit.ts';
 import { apiRoutes } from './routes/index.ts';
 import { authRoutes } from './routes/auth.ts';
+import { stripeWebhookRoute } from './routes/stripe-webhooks.ts';
 import { inboundWebhookRoutes } from './routes/inbound-webhooks.ts';
 import { streamRoutes, type StreamHub } from './stream.ts';
 
@@ -144,7 +145,10 @@ export async function buildApp(ctx: AppContext, opts: AppOptions): Promise<Fasti
     async () => docs.document(),
   );
 
-  await app.register(async (scope) => inboundWebhookRoutes(scope, ctx));
+  await app.register(async (scope) => {
+    await inboundWebhookRoutes(scope, ctx);
+    await stripeWebhookRoute(scope, ctx);
+  });
   await app.register(async (scope) => authRoutes(scope, ctx), { prefix: '/api/v1' });
   await app.register(async (scope) => streamRoutes(scope, ctx, opts.hub), { prefix: '/api/v1' });
   await app.register(

@@ -152,7 +152,8 @@ const STATUS_TEXT: Record<number, string> = {
   422: 'Idempotency-Key reused with a different request (idempotency_key_reused)',
   428: 'If-Match is required (precondition_required)',
   429: 'Rate limit exceeded (rate_limited); see Retry-After',
-  502: 'The channel could not be reached or refused us',
+  502: 'The channel (or Stripe) could not be reached or refused us',
+  503: 'Not set up on this StockClerk (billing_not_configured), or the database is unreachable',
 };
 // What any operation may answer, documented once as the `4XX` response rather than repeated per
 // operation; an operation with client errors of its own (404, 409, 412 ...) refers to a 4XX
@@ -353,7 +354,8 @@ function buildDocument(routes: Documented[]): Record<string, unknown> {
       summary: d.summary,
       tags: [d.tag],
       ...(d.description ? { description: d.description } : {}),
-      ...(scope === 'none' ? { security: [] } : { 'x-required-scope': scope }),
+      // The permission, when it is not the method's default (GET read, else write: see info.description).
+      ...(scope === 'none' ? { security: [] } : scope === requiredScope(method, undefined) ? {} : { 'x-required-scope': scope }),
       parameters,
       ...(d.body ? { requestBody: { required: !d.bodyOptional, content: { 'application/json': { schema: jsonSchema(d.body, 'input', defs) } } } } : {}),
       responses,
@@ -380,7 +382,8 @@ function buildDocument(routes: Documented[]): Record<string, unknown> {
         'One authoritative stock ledger per merchant. Authenticate with `Authorization: Bearer <API key or session token>`; ' +
         'a platform key names the tenant it acts on in `X-Tenant-ID`. ' +
         'Lists take `limit` and `cursor` and answer `{data, next_cursor}`. Errors answer `{error: {code, message, details, request_id}}`. ' +
-        'Every response carries `X-Request-Id`; calls made with an API key also carry `RateLimit` and `RateLimit-Policy`.',
+        'Every response carries `X-Request-Id`; calls made with an API key also carry `RateLimit` and `RateLimit-Policy`. ' +
+        'Each operation needs a permission (read < write < admin; owner; operator): `x-required-scope` names it, and where it is absent a GET needs `read` and anything else `write`.',
     },
     servers: [{ url: '/' }],
     tags: [...tags].sort().map((name) => ({ name })),

@@ -97,3 +97,16 @@ export function digestMail(m: { to: string; publicUrl: string | null; tenantName
     settings(m.publicUrl),
   );
 }
+
+export function paymentFailedMail(m: { to: string; publicUrl: string | null; tenantName: string; graceDays: number }): MailMessage {
+  return compose(
+    m.to,
+    `[${m.tenantName}] Your StockClerk payment failed`,
+    [
+      `The latest payment for ${m.tenantName}'s StockClerk plan did not go through.`,
+      `Sync keeps running for ${m.graceDays} days. After that StockClerk keeps recording your sales but stops updating your channels until the payment is made.`,
+    ],
+    m.publicUrl ? { label: 'Update your payment details', url: `${m.publicUrl}/billing` } : null,
+    'Questions? Reply to this mail.',
+  );
+}

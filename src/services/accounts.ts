@@ -8,6 +8,7 @@ import { createTenant } from '../db/tenants.ts';
 import { AppError, notFound } from '../domain/errors.ts';
 import type { MailContext } from '../mail/outbox.ts';
 import { audit } from './audit-log.ts';
+import { assertGuardianInterval } from './billing.ts';
 import { sendVerification } from './email-verification.ts';
 import type { Q, Scope } from './scope.ts';
 
@@ -126,6 +127,7 @@ export interface TenantPatch {
 
 /** A shorter Guardian interval brings the next run forward; a longer one leaves it where it is. */
 export async function updateTenant(tx: Q, scope: Scope, patch: TenantPatch) {
+  if (patch.guardian_interval_s !== undefined) await assertGuardianInterval(tx, scope.tenantId, patch.guardian_interval_s);
   const { rows } = await tx.query(
     `update tenants set name = coalesce($2, name), drift_threshold = coalesce($4, drift_threshold),
             guardian_interval_s = coalesce($3, guardian_interval_s),

@@ -14,6 +14,7 @@ import { AppError, conflict, notFound } from '../domain/errors.ts';
 import { newId } from '../domain/ids.ts';
 import { resolveAlerts } from './alerts.ts';
 import { audit } from './audit-log.ts';
+import { assertShopAvailable } from './billing.ts';
 import { markForPush } from './listing-push.ts';
 import { page, type PageRequest } from './paging.ts';
 import type { Q, Scope } from './scope.ts';
@@ -159,6 +160,7 @@ export async function create(tx: Tx, scope: Scope, sealer: Sealer, input: Channe
   if (!mod || !baseUrl) throw new AppError(400, 'validation_failed', 'The request is not valid', [{ path: mod ? 'base_url' : 'type', message: 'Required' }]);
   const settings = input.settings ?? {};
   await checkLocations(tx, scope.tenantId, settings);
+  await assertShopAvailable(tx, scope.tenantId);
   const id = newId('ch');
   await tx.query(`insert into channels (tenant_id, id, type, name, base_url, credentials_enc, settings) values ($1, $2, $3, $4, $5, $6, $7)`, [
     scope.tenantId,
@@ -257,6 +259,8 @@ export async function pause(tx: Tx, scope: Scope, sealer: Sealer, id: string): P
 export async function resume(tx: Tx, scope: Scope, sealer: Sealer, id: string): Promise<ChannelView> {
   const ch = await lock(tx, scope.tenantId, id);
   if (ch.status === 'disconnected') throw conflict('This channel refused its credentials: fix them and test the connection to reconnect it');
+  // A paused channel is not a shop of the plan; resuming makes it one again.
+  if (ch.status === 'paused') await assertShopAvailable(tx, scope.tenantId);
   await tx.query(`update channels set status = 'connected' where tenant_id = $1 and id = $2`, [scope.tenantId, id]);
   await audit(tx, scope, 'channel.resumed', { type: 'channel', id });
   await addJobs(tx, [pushJob(scope.tenantId, id)]);

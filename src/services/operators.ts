@@ -5,10 +5,12 @@
 import { hash } from '@node-rs/argon2';
 import { withTx, type Db } from '../db/pool.ts';
 import { createTenant } from '../db/tenants.ts';
-import { AppError } from '../domain/errors.ts';
+import { guardianJob } from '../db/job-specs.ts';
+import { addJobs } from '../db/jobs.ts';
+import { AppError, notFound } from '../domain/errors.ts';
 import { audit } from './audit-log.ts';
 import { page, type PageRequest } from './paging.ts';
-import { systemScope, type Q } from './scope.ts';
+import { systemScope, type Q, type Scope } from './scope.ts';
 
 export const OPERATORS_TENANT = 'StockClerk operators';
 
@@ -37,11 +39,38 @@ export async function makeSuperAdmin(db: Db, email: string, password: string | n
 /** Every tenant, newest first, with how many users and items it has: the operators' first view. */
 export async function listAllTenants(q: Q, p: PageRequest) {
   const { rows } = await q.query<{ id: string; name: string; plan: string; created_at: Date; users: number; items: number }>(
-    `select t.id, t.name, t.plan, t.created_at,
+    `select t.id, t.name, t.plan, t.billing_status, t.trial_ends_at, t.sync_paused_at is not null as sync_paused, t.sync_paused_reason, t.created_at,
+            (select count(*)::int from channels c where c.tenant_id = t.id and c.status <> 'paused') as shops_used,
             (select count(*)::int from users u where u.tenant_id = t.id) as users,
             (select count(*)::int from items i where i.tenant_id = t.id) as items
      from tenants t where ($1::text is null or t.id < $1) order by t.id desc limit $2`,
     [p.after, p.limit + 1],
   );
   return page(rows, p.limit, (r) => r.id);
+}
+
+/**
+ * An operator's kill switch for one tenant: none of its jobs is taken until resumed (src/engine/pause.ts).
+ * Recorded in the tenant's audit log with the operator as the actor and the reason.
+ */
+export async function pauseTenant(tx: Q, operator: Scope, tenantId: string, reason: string): Promise<void> {
+  const { rowCount } = await tx.query(`update tenants set sync_paused_at = coalesce(sync_paused_at, now()), sync_paused_reason = $2 where id = $1`, [
+    tenantId,
+    reason,
+  ]);
+  if (!rowCount) throw notFound('Tenant');
+  await audit(tx, { ...operator, tenantId }, 'tenant.sync_paused', { type: 'tenant', id: tenantId }, { reason });
+}
+
+/** Lifts the pause: the tenant's waiting jobs run, and a Guardian run reconciles its channels. */
+export async function resumeTenant(tx: Q, operator: Scope, tenantId: string): Promise<void> {
+  const { rows } = await tx.query<{ was: boolean }>(
+    `update tenants t set sync_paused_at = null, sync_paused_reason = null from tenants old
+     where t.id = $1 and old.id = t.id returning old.sync_paused_at is not null as was`,
+    [tenantId],
+  );
+  if (!rows[0]) throw notFound('Tenant');
+  if (!rows[0].was) return;
+  await addJobs(tx, [guardianJob(tenantId)]);
+  await audit(tx, { ...operator, tenantId }, 'tenant.sync_resumed', { type: 'tenant', id: tenantId });
 }

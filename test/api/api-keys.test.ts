@@ -172,7 +172,7 @@ describe('platform keys', () => {
 describe('rate limits per key', () => {
   it('answers 429 with Retry-After and the RateLimit fields once the plan\u2019s bucket is empty', async () => {
     const t = await registerTenant(h.url, 'Small plan');
-    await h.testDb.db.query(`update tenants set plan = 'free' where id = $1`, [t.tenantId]);
+    await h.testDb.db.query(`update tenants set plan = 'trial' where id = $1`, [t.tenantId]);
     const key = (await client(h.url, t.token)('POST', '/api-keys', { name: 'k', scopes: ['read'] })).body.key as string;
     const call = client(h.url, key);
     const seen: Array<{ status: number; policy: string | null; limit: string | null; retry: string | null }> = [];
@@ -196,7 +196,7 @@ describe('rate limits per key', () => {
   });
   it('is one bucket for every API process: two processes together give a key its plan, not twice it', async () => {
     const t = await registerTenant(h.url, 'Two processes');
-    await h.testDb.db.query(`update tenants set plan = 'free' where id = $1`, [t.tenantId]);
+    await h.testDb.db.query(`update tenants set plan = 'trial' where id = $1`, [t.tenantId]);
     const key = (await client(h.url, t.token)('POST', '/api-keys', { name: 'k', scopes: ['read'] })).body.key as string;
     // A second API process on the same database, as `stockclerk api` would run beside the first.
     const config = { ...loadConfig({}), port: 0, host: '127.0.0.1', dataDir: h.dataDir, databaseUrl: h.testDb.url, demo: false };

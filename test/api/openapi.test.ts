@@ -44,7 +44,11 @@ describe('the document', () => {
             `${method} ${path} documents ${p}`,
           ).toBe(true);
         }
-        if (['post', 'patch'].includes(method) && !path.includes('{id}/') && !['/api/v1/guardian/runs', '/api/v1/auth/verify-email/resend'].includes(path)) {
+        if (
+          ['post', 'patch'].includes(method) &&
+          !path.includes('{id}/') &&
+          !['/api/v1/guardian/runs', '/api/v1/auth/verify-email/resend', '/api/v1/billing/portal'].includes(path)
+        ) {
           expect(op.requestBody, `${method} ${path} has a body schema`).toBeTruthy();
         }
       }
@@ -97,8 +101,10 @@ describe('the document', () => {
     const served = await (await fetch(`${h.url}/api/v1/openapi.json`)).text();
     // What repeats is written once in components (see hoist() in openapi.ts), and each operation
     // refers to one 4XX response naming all its client errors. The hard cap is 128 KiB (one argv
-    // string; the acceptance check 03-openapi passes it so): 116 KB on 2026-12-05.
-    expect(Buffer.byteLength(served)).toBeLessThan(122 * 1024);
+    // string; the acceptance check 03-openapi passes it so): 116 KB on 2026-12-04, 127 KB on
+    // 2026-12-05 with accounts and billing. The next operations need the document split (paths
+    // here, schemas in a second document referred to by URL) or this fails: the margin is ~3 KB.
+    expect(Buffer.byteLength(served)).toBeLessThan(125 * 1024);
     expect(spec.components.parameters['items.id']).toMatchObject({ name: 'id', in: 'path', required: true });
     expect(spec.paths['/api/v1/items/{id}'].get.parameters).toContainEqual({ $ref: '#/components/parameters/items.id' });
     // Statuses any operation may answer are its 4XX, which says which they are.

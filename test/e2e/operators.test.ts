@@ -39,7 +39,7 @@ describe('stockclerk admin create', () => {
     const names = (tenants.body.data as Array<{ id: string; name: string; users: number }>).map((t) => t.name);
     expect(names).toContain('Shop Co');
     expect(names).toContain('StockClerk operators');
-    expect(tenants.body.data.find((t: { id: string }) => t.id === shop.tenantId)).toMatchObject({ users: 1, items: 0, plan: 'standard' });
+    expect(tenants.body.data.find((t: { id: string }) => t.id === shop.tenantId)).toMatchObject({ users: 1, items: 0, plan: 'trial' });
     expect((await ops('GET', '/me')).body.credential.scopes).toContain('operator');
 
     // A tenant's owner is not an operator, nor is any key.

@@ -211,8 +211,7 @@ export function requireAuth(ctx: AppContext, limiter?: RateLimiter) {
     req.auth = auth;
     req.log = req.log.child({ tenant_id: auth.tenantId });
     // Keys spend their rate limit before anything else they could be refused for.
-    if (limiter && auth.actorType !== 'user')
-      await limiter.take(auth.actorId, auth.actorType === 'platform_key' ? 'platform' : (auth.plan ?? 'standard'), reply);
+    if (limiter && auth.actorType !== 'user') await limiter.take(auth.actorId, auth.actorType === 'platform_key' ? 'platform' : (auth.plan ?? 'trial'), reply);
     const need = requiredScope(req.method === 'HEAD' ? 'GET' : req.method, req.routeOptions.config?.openapi);
     if (need !== 'none' && !hasScope(auth.scopes, need)) {
       if (auth.role !== null) {

@@ -5,6 +5,7 @@
 import type { FastifyReply } from 'fastify';
 import type { Db } from '../../db/pool.ts';
 import { takeToken } from '../../db/rate-buckets.ts';
+import { PLANS as BILLING_PLANS } from '../../domain/plans.ts';
 import { ApiError } from '../errors.ts';
 
 export interface Plan {
@@ -12,10 +13,9 @@ export interface Plan {
   burst: number;
 }
 
+/** Each billing plan's API limits (src/domain/plans.ts), and platform keys' (across tenants). */
 export const PLANS: Record<string, Plan> = {
-  free: { perSecond: 2, burst: 20 },
-  standard: { perSecond: 20, burst: 200 },
-  scale: { perSecond: 100, burst: 1000 },
+  ...Object.fromEntries(Object.entries(BILLING_PLANS).map(([name, p]) => [name, p.api])),
   platform: { perSecond: 100, burst: 1000 },
 };
 
@@ -29,7 +29,7 @@ export class RateLimiter {
 
   /** Spends one token of the key's bucket; throws a 429 when there is none. Sets the headers either way. */
   async take(keyId: string, planName: string, reply: FastifyReply): Promise<void> {
-    const plan = this.plans[planName] ?? this.plans.standard!;
+    const plan = this.plans[planName] ?? this.plans.trial!;
     const { tokens, granted } = await takeToken(this.db, keyId, plan.burst, plan.perSecond);
     const waitMs = granted ? 0 : Math.ceil(((1 - tokens) / plan.perSecond) * 1000);
     const remaining = Math.max(0, Math.floor(tokens));

@@ -10,6 +10,7 @@ import { alertRoutes } from './alerts.ts';
 import { channelRoutes } from './channels.ts';
 import { dashboardRoutes } from './dashboard.ts';
 import { invitationRoutes } from './invitations.ts';
+import { billingRoutes } from './billing.ts';
 import { itemRoutes } from './items.ts';
 import { jobRoutes } from './jobs.ts';
 import { listingRoutes } from './listings.ts';
@@ -36,6 +37,7 @@ export async function apiRoutes(app: FastifyInstance, ctx: AppContext): Promise<
   await apiKeyRoutes(app, ctx);
   await userRoutes(app, ctx);
   await invitationRoutes(app, ctx);
+  await billingRoutes(app, ctx);
   await operatorRoutes(app, ctx);
   await auditLogRoutes(app, ctx);
   await reportRoutes(app, ctx);

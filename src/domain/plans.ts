@@ -1,0 +1,41 @@
+// The plans StockClerk is sold on (seed 000): a 14-day trial, Starter (£50/month, 3 shops),
+// Growth (£100/month, 10 shops), Enterprise (by enquiry; the shops an operator sets). A shop is a
+// connected channel. A plan also sizes the API keys' rate limit (src/http/plugins/rate-limit.ts)
+// and the shortest Guardian interval a tenant may choose.
+export const PLAN_NAMES = ['trial', 'starter', 'growth', 'enterprise'] as const;
+export type PlanName = (typeof PLAN_NAMES)[number];
+/** The plans a merchant buys through Stripe Checkout. */
+export const PAID_PLANS = ['starter', 'growth'] as const;
+export type PaidPlan = (typeof PAID_PLANS)[number];
+
+export interface PlanSpec {
+  label: string;
+  /** Connected channels allowed; null: as many as an operator sets (enterprise). */
+  shops: number | null;
+  /** Pence per month; null: by enquiry or free. */
+  monthlyPence: number | null;
+  api: { burst: number; perSecond: number };
+  guardianMinS: number;
+}
+
+export const PLANS: Record<PlanName, PlanSpec> = {
+  trial: { label: 'Trial', shops: 3, monthlyPence: null, api: { burst: 20, perSecond: 2 }, guardianMinS: 300 },
+  starter: { label: 'Starter', shops: 3, monthlyPence: 5_000, api: { burst: 200, perSecond: 20 }, guardianMinS: 300 },
+  growth: { label: 'Growth', shops: 10, monthlyPence: 10_000, api: { burst: 500, perSecond: 50 }, guardianMinS: 120 },
+  enterprise: { label: 'Enterprise', shops: null, monthlyPence: null, api: { burst: 1_000, perSecond: 100 }, guardianMinS: 60 },
+};
+
+export const TRIAL_DAYS = 14;
+
+export const isPlan = (p: string): p is PlanName => (PLAN_NAMES as readonly string[]).includes(p);
+export const planOf = (p: string): PlanSpec => (isPlan(p) ? PLANS[p] : PLANS.trial);
+
+/** The shops a tenant may connect: an operator's number for enterprise, else its plan's. */
+export function shopLimit(plan: string, override: number | null): number | null {
+  return override ?? planOf(plan).shops;
+}
+
+/** The smallest plan that allows `shops` connected channels (what a refusal suggests). */
+export function planFor(shops: number): PlanName {
+  return PAID_PLANS.find((p) => (PLANS[p].shops ?? Infinity) >= shops) ?? 'enterprise';
+}
