@@ -392,23 +392,6 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/v1/billing/portal": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /** Open Stripe's billing portal (change plan or card, cancel) */
-        post: operations["postBillingPortal"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
     "/api/v1/channel-types": {
         parameters: {
             query?: never;
@@ -3286,34 +3269,6 @@ export interface operations {
         };
         responses: {
             "4XX": components["responses"]["Error4XX_404_409_422"];
-            /** @description OK */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        url: string;
-                    };
-                };
-            };
-            502: components["responses"]["Error502"];
-            503: components["responses"]["Error503"];
-        };
-    };
-    postBillingPortal: {
-        parameters: {
-            query?: never;
-            header?: {
-                /** @description Makes the POST safe to retry for 24 h: the first response is replayed for the same key and body */
-                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
-            };
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            "4XX": components["responses"]["Error4XX_409_422"];
             /** @description OK */
             200: {
                 headers: {

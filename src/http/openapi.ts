@@ -383,7 +383,7 @@ function buildDocument(routes: Documented[]): Record<string, unknown> {
         'a platform key names the tenant it acts on in `X-Tenant-ID`. ' +
         'Lists take `limit` and `cursor` and answer `{data, next_cursor}`. Errors answer `{error: {code, message, details, request_id}}`. ' +
         'Every response carries `X-Request-Id`; calls made with an API key also carry `RateLimit` and `RateLimit-Policy`. ' +
-        'Each operation needs a permission (read < write < admin; owner; operator): `x-required-scope` names it, and where it is absent a GET needs `read` and anything else `write`.',
+        'Each operation needs a permission (read, write, admin, owner or operator; admin includes write, write includes read): `x-required-scope` names it, and where it is absent a GET needs `read` and anything else `write`.',
     },
     servers: [{ url: '/' }],
     tags: [...tags].sort().map((name) => ({ name })),

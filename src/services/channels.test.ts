@@ -26,6 +26,8 @@ const CREDENTIALS = Object.fromEntries(credentialFields(CHANNELS[TYPE]).map((f) 
 beforeAll(async () => {
   t = await createTestDb();
   const ten = await createTenant(t.db, { name: 'Channels Co' });
+  // More channels than a trial's 3 shops (plan limits have their own suite, test/api/billing.test.ts).
+  await t.db.query(`update tenants set plan = 'enterprise' where id = $1`, [ten.tenantId]);
   scope = { tenantId: ten.tenantId, actor: { type: 'user', id: 'usr_test' }, requestId: 'req_test' };
   loc = ten.locationId;
   itemIds = await createItems(t.db, scope.tenantId, [

@@ -26,6 +26,8 @@ export class ServiceFixture {
       const ten = await createTenant(this.t.db, { name });
       this.scope = { tenantId: ten.tenantId, actor: { type: 'user', id: 'usr_test' }, requestId: 'req_test' };
       this.warehouse = ten.locationId;
+      // Service suites connect more channels than a trial's 3 shops; plan limits have their own suite (test/api/billing.test.ts).
+      await this.t.db.query(`update tenants set plan = 'enterprise' where id = $1`, [ten.tenantId]);
       this.shop = newId('loc');
       await this.t.db.query(`insert into locations (tenant_id, id, name) values ($1, $2, 'Shop')`, [this.scope.tenantId, this.shop]);
     });

@@ -98,6 +98,8 @@ beforeAll(async () => {
   h = await startHarness({ tuning: { pollIntervalS: 3600 } });
   emus = await startEmulators();
   t = await emulatedTenant(h, emus, { types: ['shopify', 'wix'], items: SKUS.map((sku) => ({ sku, name: sku, qty: 100 })) });
+  // Four shops by the end (Shopify, Wix and two Vendure stores): a Growth merchant (a trial allows 3).
+  await h.sc.ctx.db.query(`update tenants set plan = 'growth' where id = $1`, [t.tenantId]);
   relay.target = h.url;
   const relayUrl = await startRelay();
   channelId = newId('ch');
