@@ -8,7 +8,18 @@ import { invalidParam, invalidRequest, missingParam, noSuch } from './errors.ts'
 import { bool, list, obj, str, type FormValue, type Params } from './form.ts';
 import { causeOf } from './http.ts';
 import { newId } from './ids.ts';
-import { now, paginate, planOf, snapshot, type CheckoutSession, type LineItemInput, type Metadata, type StripeObject, type Subscription, type WebhookEndpoint } from './objects.ts';
+import {
+  now,
+  paginate,
+  planOf,
+  snapshot,
+  type CheckoutSession,
+  type LineItemInput,
+  type Metadata,
+  type StripeObject,
+  type Subscription,
+  type WebhookEndpoint,
+} from './objects.ts';
 import { makePrice, makeProduct } from './state.ts';
 
 const body = (req: FastifyRequest): Params => (req.body && typeof req.body === 'object' ? (req.body as Params) : {});
@@ -23,7 +34,8 @@ function required(p: Params, key: string): string {
 
 function integer(v: FormValue | undefined, param: string): number | undefined {
   if (v === undefined) return undefined;
-  if (typeof v !== 'string' || !/^-?\d+$/.test(v)) throw invalidParam(param, `Invalid integer: ${typeof v === 'string' ? v : '(object)'}`, 'parameter_invalid_integer');
+  if (typeof v !== 'string' || !/^-?\d+$/.test(v))
+    throw invalidParam(param, `Invalid integer: ${typeof v === 'string' ? v : '(object)'}`, 'parameter_invalid_integer');
   return Number(v);
 }
 
@@ -99,12 +111,18 @@ function get<T>(m: Map<string, T>, kind: string, id: string): T {
 
 export function installApi(app: FastifyInstance, core: StripeCore): void {
   const s = () => core.state;
-  const listOf = <T extends StripeObject>(rows: T[], url: string, req: FastifyRequest) => expand(core, paginate(rows, url, query(req) as Record<string, string>), query(req));
+  const listOf = <T extends StripeObject>(rows: T[], url: string, req: FastifyRequest) =>
+    expand(core, paginate(rows, url, query(req) as Record<string, string>), query(req));
 
   // ---- customers
   app.post('/v1/customers', async (req) => {
     const p = body(req);
-    const c = makeCustomer({ email: str(p, 'email') ?? null, name: str(p, 'name') ?? null, description: str(p, 'description') ?? null, metadata: mergeMetadata({}, p.metadata) });
+    const c = makeCustomer({
+      email: str(p, 'email') ?? null,
+      name: str(p, 'name') ?? null,
+      description: str(p, 'description') ?? null,
+      metadata: mergeMetadata({}, p.metadata),
+    });
     s().customers.set(c.id, c);
     core.emit('customer.created', c, causeOf(req));
     return expand(core, c, p);
@@ -140,7 +158,11 @@ export function installApi(app: FastifyInstance, core: StripeCore): void {
   // ---- products and prices
   app.post('/v1/products', async (req) => {
     const p = body(req);
-    const prod = makeProduct(required(p, 'name'), { description: str(p, 'description') ?? null, metadata: mergeMetadata({}, p.metadata), active: bool(p.active) ?? true });
+    const prod = makeProduct(required(p, 'name'), {
+      description: str(p, 'description') ?? null,
+      metadata: mergeMetadata({}, p.metadata),
+      active: bool(p.active) ?? true,
+    });
     s().products.set(prod.id, prod);
     core.emit('product.created', prod, causeOf(req));
     return prod;
@@ -173,7 +195,8 @@ export function installApi(app: FastifyInstance, core: StripeCore): void {
     const recurring = obj(p.recurring);
     const interval = recurring ? str(recurring, 'interval') : undefined;
     if (recurring && !interval) throw missingParam('recurring[interval]');
-    if (interval && !['day', 'week', 'month', 'year'].includes(interval)) throw invalidParam('recurring[interval]', `Invalid recurring[interval]: must be one of day, week, month, or year`, 'parameter_invalid_empty');
+    if (interval && !['day', 'week', 'month', 'year'].includes(interval))
+      throw invalidParam('recurring[interval]', `Invalid recurring[interval]: must be one of day, week, month, or year`, 'parameter_invalid_empty');
     const lookupKey = str(p, 'lookup_key');
     if (lookupKey) {
       const holder = [...s().prices.values()].find((x) => x.lookup_key === lookupKey);
@@ -244,7 +267,8 @@ export function installApi(app: FastifyInstance, core: StripeCore): void {
       if (!price) throw missingParam(`line_items[${i}][price]`);
       const pr = s().prices.get(price);
       if (!pr) throw noSuch('price', price, `line_items[${i}][price]`, 400);
-      if (!pr.active) throw invalidParam(`line_items[${i}][price]`, `The price specified is inactive. This field only accepts active prices.`, 'price_inactive');
+      if (!pr.active)
+        throw invalidParam(`line_items[${i}][price]`, `The price specified is inactive. This field only accepts active prices.`, 'price_inactive');
       return { price, quantity: integer(o.quantity, `line_items[${i}][quantity]`) ?? 1 };
     });
     if (items.length === 0) throw missingParam('line_items');
@@ -325,7 +349,8 @@ export function installApi(app: FastifyInstance, core: StripeCore): void {
   });
   app.post('/v1/checkout/sessions/:id/expire', async (req) => {
     const session = get(s().sessions, 'checkout.session', idOf(req));
-    if (session.status !== 'open') throw invalidRequest(`Only Checkout Sessions with a status in ["open"] can be expired. This Checkout Session has a status of "${session.status}".`);
+    if (session.status !== 'open')
+      throw invalidRequest(`Only Checkout Sessions with a status in ["open"] can be expired. This Checkout Session has a status of "${session.status}".`);
     session.status = 'expired';
     session.url = null;
     core.emit('checkout.session.expired', session, causeOf(req));
@@ -405,7 +430,8 @@ export function installApi(app: FastifyInstance, core: StripeCore): void {
     const q = query(req);
     const type = str(q, 'type');
     const types = list(q.types);
-    const match = (t: string) => (type === undefined || (type.endsWith('.*') ? t.startsWith(type.slice(0, -1)) : t === type)) && (types === undefined || types.includes(t));
+    const match = (t: string) =>
+      (type === undefined || (type.endsWith('.*') ? t.startsWith(type.slice(0, -1)) : t === type)) && (types === undefined || types.includes(t));
     return listOf(
       [...s().events.values()].filter((e) => match(e.type)),
       '/v1/events',

@@ -71,7 +71,13 @@ describe('seeded plans', () => {
     const prices = await stripe.prices.list({ lookup_keys: ['stockclerk_starter', 'stockclerk_growth'], active: true, expand: ['data.product'] });
     const byKey = Object.fromEntries(prices.data.map((p) => [p.lookup_key, p]));
     expect(Object.keys(byKey).sort()).toEqual(['stockclerk_growth', 'stockclerk_starter']);
-    expect(byKey.stockclerk_starter).toMatchObject({ id: emu.prices.stockclerk_starter, unit_amount: 5000, currency: 'gbp', type: 'recurring', recurring: { interval: 'month', interval_count: 1 } });
+    expect(byKey.stockclerk_starter).toMatchObject({
+      id: emu.prices.stockclerk_starter,
+      unit_amount: 5000,
+      currency: 'gbp',
+      type: 'recurring',
+      recurring: { interval: 'month', interval_count: 1 },
+    });
     expect(byKey.stockclerk_growth).toMatchObject({ id: emu.prices.stockclerk_growth, unit_amount: 10000, currency: 'gbp' });
     expect((byKey.stockclerk_starter!.product as Stripe.Product).name).toBe('StockClerk');
     expect((await stripe.prices.list({ lookup_keys: ['stockclerk_growth'] })).data.map((p) => p.id)).toEqual([emu.prices.stockclerk_growth]);
@@ -82,7 +88,17 @@ describe('hosted checkout', () => {
   it('creates an open session whose url serves a page with the plan, price and both buttons', async () => {
     const { customer, session } = await checkout();
     expect(session.id).toMatch(/^cs_test_/);
-    expect(session).toMatchObject({ object: 'checkout.session', mode: 'subscription', status: 'open', payment_status: 'unpaid', customer: customer.id, client_reference_id: 't_1', amount_total: 5000, currency: 'gbp', subscription: null });
+    expect(session).toMatchObject({
+      object: 'checkout.session',
+      mode: 'subscription',
+      status: 'open',
+      payment_status: 'unpaid',
+      customer: customer.id,
+      client_reference_id: 't_1',
+      amount_total: 5000,
+      currency: 'gbp',
+      subscription: null,
+    });
     expect(session.url).toBe(`${emu.url}/checkout/${session.id}`);
     const html = await (await fetch(session.url!)).text();
     expect(html).toContain('£50.00');
@@ -101,7 +117,7 @@ describe('hosted checkout', () => {
 
     await rx.waitFor((r) => r.some((x) => x.type === 'invoice.payment_succeeded'));
     const events = verified();
-    const types = events.map((e) => e.type);
+    const types: string[] = events.map((e) => e.type);
     const at = (t: string) => types.indexOf(t);
     expect(at('checkout.session.completed')).toBeGreaterThanOrEqual(0);
     expect(at('checkout.session.completed')).toBeLessThan(at('customer.subscription.created'));
@@ -114,7 +130,13 @@ describe('hosted checkout', () => {
     const done = await stripe.checkout.sessions.retrieve(session.id);
     expect(done).toMatchObject({ status: 'complete', payment_status: 'paid', customer: customer.id });
     const completed = events.find((e) => e.type === 'checkout.session.completed')!.data.object as Stripe.Checkout.Session;
-    expect(completed).toMatchObject({ id: session.id, client_reference_id: 't_1', metadata: { tenant_id: 't_1', plan: 'starter' }, subscription: done.subscription, status: 'complete' });
+    expect(completed).toMatchObject({
+      id: session.id,
+      client_reference_id: 't_1',
+      metadata: { tenant_id: 't_1', plan: 'starter' },
+      subscription: done.subscription,
+      status: 'complete',
+    });
 
     const sub = await stripe.subscriptions.retrieve(done.subscription as string);
     expect(sub.id).toMatch(/^sub_/);
@@ -131,7 +153,14 @@ describe('hosted checkout', () => {
     expect(invoices.data).toHaveLength(1);
     const inv = invoices.data[0]!;
     expect(inv.id).toMatch(/^in_/);
-    expect(inv).toMatchObject({ status: 'paid', amount_paid: 5000, amount_remaining: 0, customer: customer.id, billing_reason: 'subscription_create', currency: 'gbp' });
+    expect(inv).toMatchObject({
+      status: 'paid',
+      amount_paid: 5000,
+      amount_remaining: 0,
+      customer: customer.id,
+      billing_reason: 'subscription_create',
+      currency: 'gbp',
+    });
     expect(inv.parent?.subscription_details?.subscription).toBe(sub.id);
     const paidEvent = events.find((e) => e.type === 'invoice.paid')!.data.object as Stripe.Invoice;
     expect(paidEvent).toMatchObject({ id: inv.id, status: 'paid' });
@@ -153,7 +182,12 @@ describe('hosted checkout', () => {
 
   it('a form post from the Pay button answers 303 to success_url', async () => {
     const { session } = await checkout();
-    const res = await fetch(session.url!, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'outcome=paid', redirect: 'manual' });
+    const res = await fetch(session.url!, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: 'outcome=paid',
+      redirect: 'manual',
+    });
     expect(res.status).toBe(303);
     expect(res.headers.get('location')).toBe(`http://app.test/billing?session=${session.id}`);
     expect((await stripe.checkout.sessions.retrieve(session.id)).status).toBe('complete');
@@ -163,7 +197,12 @@ describe('hosted checkout', () => {
     const { customer, session } = await checkout();
     const res = await pay(session.url!, 'declined');
     expect(res.body).toMatchObject({ status: 'open', error: { type: 'card_error', code: 'card_declined' } });
-    const form = await fetch(session.url!, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'outcome=declined', redirect: 'manual' });
+    const form = await fetch(session.url!, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: 'outcome=declined',
+      redirect: 'manual',
+    });
     expect(form.status).toBe(200);
     expect(await form.text()).toContain('Your card was declined.');
     await emu.drain();
@@ -194,7 +233,9 @@ describe('renewals (control API)', () => {
     const open = await stripe.invoices.list({ subscription: subscription.id, status: 'open' });
     expect(open.data).toHaveLength(1);
     expect(open.data[0]).toMatchObject({ status: 'open', amount_paid: 0, amount_remaining: 5000, billing_reason: 'subscription_cycle', attempted: true });
-    expect((await stripe.subscriptions.list({ status: 'past_due', customer: subscription.customer as string })).data.map((s) => s.id)).toEqual([subscription.id]);
+    expect((await stripe.subscriptions.list({ status: 'past_due', customer: subscription.customer as string })).data.map((s) => s.id)).toEqual([
+      subscription.id,
+    ]);
 
     rx.received.length = 0;
     expect((await control(`/subscriptions/${subscription.id}/pay`)).status).toBe(200);
@@ -211,7 +252,13 @@ describe('renewals (control API)', () => {
     await control(`/subscriptions/${subscription.id}/renew`, { outcome: 'paid' });
     await rx.waitFor((r) => r.some((x) => x.type === 'customer.subscription.updated'));
     events = verified();
-    expect(events.map((e) => e.type)).toEqual(['invoice.created', 'invoice.finalized', 'invoice.paid', 'invoice.payment_succeeded', 'customer.subscription.updated']);
+    expect(events.map((e) => e.type)).toEqual([
+      'invoice.created',
+      'invoice.finalized',
+      'invoice.paid',
+      'invoice.payment_succeeded',
+      'customer.subscription.updated',
+    ]);
     const renewed = await stripe.subscriptions.retrieve(subscription.id);
     expect(renewed.status).toBe('active');
     expect(renewed.items.data[0]!.current_period_start).toBeGreaterThan(end1);
@@ -247,7 +294,11 @@ describe('customer portal', () => {
     expect(html).toContain('Switch to Growth');
     expect(html).toContain('Cancel subscription');
 
-    const sw = await fetch(portal.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ action: 'switch', price: emu.prices.stockclerk_growth }) });
+    const sw = await fetch(portal.url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ action: 'switch', price: emu.prices.stockclerk_growth }),
+    });
     expect(sw.status).toBe(200);
     await rx.waitFor((r) => r.some((x) => x.type === 'customer.subscription.updated'));
     const upd = verified().find((e) => e.type === 'customer.subscription.updated')!;
@@ -257,7 +308,12 @@ describe('customer portal', () => {
     expect((await stripe.subscriptions.retrieve(subscription.id)).items.data[0]!.price.id).toBe(emu.prices.stockclerk_growth);
 
     rx.received.length = 0;
-    const cancel = await fetch(portal.url, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: `action=cancel&subscription=${subscription.id}`, redirect: 'manual' });
+    const cancel = await fetch(portal.url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: `action=cancel&subscription=${subscription.id}`,
+      redirect: 'manual',
+    });
     expect(cancel.status).toBe(303);
     expect(cancel.headers.get('location')).toBe('http://app.test/billing');
     await rx.waitFor((r) => r.some((x) => x.type === 'customer.subscription.deleted'));
@@ -271,7 +327,10 @@ describe('subscriptions API', () => {
   it('updates items and metadata, then cancels with DELETE, each with its event', async () => {
     const { subscription } = await paidSubscription();
     const itemId = subscription.items.data[0]!.id;
-    const upd = await stripe.subscriptions.update(subscription.id, { items: [{ id: itemId, price: emu.prices.stockclerk_growth }], metadata: { plan: 'growth' } });
+    const upd = await stripe.subscriptions.update(subscription.id, {
+      items: [{ id: itemId, price: emu.prices.stockclerk_growth }],
+      metadata: { plan: 'growth' },
+    });
     expect(upd.items.data).toHaveLength(1);
     expect(upd.items.data[0]).toMatchObject({ id: itemId, price: { id: emu.prices.stockclerk_growth } });
     expect(upd.metadata).toEqual({ tenant_id: 't_1', plan: 'growth' });
@@ -283,7 +342,9 @@ describe('subscriptions API', () => {
     expect(events.map((e) => e.type)).toEqual(['customer.subscription.updated', 'customer.subscription.deleted']);
     expect(events[0]!.data.previous_attributes).toMatchObject({ metadata: { tenant_id: 't_1' } });
     expect(events[0]!.request?.idempotency_key).toMatch(/./);
-    await expect(stripe.subscriptions.update(subscription.id, { items: [{ id: itemId, price: emu.prices.stockclerk_starter }] })).rejects.toMatchObject({ statusCode: 400 });
+    await expect(stripe.subscriptions.update(subscription.id, { items: [{ id: itemId, price: emu.prices.stockclerk_starter }] })).rejects.toMatchObject({
+      statusCode: 400,
+    });
   });
 });
 

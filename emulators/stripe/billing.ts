@@ -5,7 +5,18 @@
 import { AUTOMATIC, type Cause, type StripeCore } from './core.ts';
 import { invalidRequest, noSuch } from './errors.ts';
 import { newId } from './ids.ts';
-import { addMonths, nextPeriodEnd, now, planOf, type CheckoutSession, type Customer, type Invoice, type Price, type Subscription, type SubscriptionItem } from './objects.ts';
+import {
+  addMonths,
+  nextPeriodEnd,
+  now,
+  planOf,
+  type CheckoutSession,
+  type Customer,
+  type Invoice,
+  type Price,
+  type Subscription,
+  type SubscriptionItem,
+} from './objects.ts';
 
 export function makeCustomer(input: { email?: string | null; name?: string | null; metadata?: Record<string, string>; description?: string | null }): Customer {
   return {
@@ -111,7 +122,13 @@ function makeInvoice(core: StripeCore, sub: Subscription, reason: Invoice['billi
         parent: {
           type: 'subscription_item_details',
           invoice_item_details: null,
-          subscription_item_details: { invoice_item: null, proration: false, proration_details: { credited_items: null }, subscription: sub.id, subscription_item: i.id },
+          subscription_item_details: {
+            invoice_item: null,
+            proration: false,
+            proration_details: { credited_items: null },
+            subscription: sub.id,
+            subscription_item: i.id,
+          },
         },
         period: { start, end },
         pretax_credit_amounts: [],
@@ -264,7 +281,14 @@ export function completeCheckout(core: StripeCore, session: CheckoutSession): vo
     customer: customerId,
     subscription: sub.id,
     invoice: inv.id,
-    customer_details: { address: null, email: customer?.email ?? session.customer_email, name: customer?.name ?? null, phone: null, tax_exempt: 'none', tax_ids: [] },
+    customer_details: {
+      address: null,
+      email: customer?.email ?? session.customer_email,
+      name: customer?.name ?? null,
+      phone: null,
+      tax_exempt: 'none',
+      tax_ids: [],
+    },
   });
   core.emit('checkout.session.completed', session, AUTOMATIC);
   core.emit('customer.subscription.created', sub, AUTOMATIC);
@@ -279,7 +303,12 @@ function itemsSnapshot(sub: Subscription): Record<string, unknown> {
 }
 
 /** Cancels now: status canceled, ended; customer.subscription.deleted. */
-export function cancelNow(core: StripeCore, sub: Subscription, cause: Cause, reason: 'cancellation_requested' | 'payment_failed' = 'cancellation_requested'): Subscription {
+export function cancelNow(
+  core: StripeCore,
+  sub: Subscription,
+  cause: Cause,
+  reason: 'cancellation_requested' | 'payment_failed' = 'cancellation_requested',
+): Subscription {
   if (sub.status === 'canceled') return sub;
   const t = now();
   sub.status = 'canceled';

@@ -106,7 +106,8 @@ export function installControl(app: FastifyInstance, core: StripeCore, faults: F
     const b = json(req);
     const status = b.status ?? 500;
     const count = b.count ?? 1;
-    if ((status !== 500 && status !== 429) || typeof count !== 'number' || count < 0) return reply.code(400).send({ error: 'body must be {"status": 500 | 429, "count": n}' });
+    if ((status !== 500 && status !== 429) || typeof count !== 'number' || count < 0)
+      return reply.code(400).send({ error: 'body must be {"status": 500 | 429, "count": n}' });
     for (let i = 0; i < count; i++) faults.failNext.push(status);
     return faults;
   });

@@ -202,7 +202,10 @@ export function paginate<T extends StripeObject>(all: T[], url: string, q: { lim
   let end = rows.length;
   if (q.starting_after) start = rows.findIndex((r) => r.id === q.starting_after) + 1;
   if (q.ending_before) {
-    end = Math.max(0, rows.findIndex((r) => r.id === q.ending_before));
+    end = Math.max(
+      0,
+      rows.findIndex((r) => r.id === q.ending_before),
+    );
     start = Math.max(0, end - limit);
   }
   const data = rows.slice(start, Math.min(end, start + limit));

@@ -14,7 +14,8 @@ import type { CheckoutSession, Price, Subscription } from './objects.ts';
 
 const esc = (s: unknown) => String(s ?? '').replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
-const money = (amount: number, currency: string) => new Intl.NumberFormat('en-GB', { style: 'currency', currency: currency.toUpperCase() }).format(amount / 100);
+const money = (amount: number, currency: string) =>
+  new Intl.NumberFormat('en-GB', { style: 'currency', currency: currency.toUpperCase() }).format(amount / 100);
 
 function page(title: string, body: string): string {
   return `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
@@ -38,7 +39,10 @@ const field = (req: FastifyRequest, name: string): string | undefined => {
 };
 
 function notFound(reply: FastifyReply, what: string): FastifyReply {
-  return reply.code(404).type('text/html').send(page('Not found', `<h1>Not found</h1><p>${esc(what)}</p>`));
+  return reply
+    .code(404)
+    .type('text/html')
+    .send(page('Not found', `<h1>Not found</h1><p>${esc(what)}</p>`));
 }
 
 export function installPages(app: FastifyInstance, core: StripeCore): void {
@@ -60,7 +64,10 @@ export function installPages(app: FastifyInstance, core: StripeCore): void {
 <form method="post"><button class="pay" name="outcome" value="paid">Pay ${esc(money(cs.amount_total, cs.currency))}</button><button class="decline" name="outcome" value="declined">Decline</button></form>
 ${cs.cancel_url ? `<p><a href="${esc(cs.cancel_url)}">Cancel and return</a></p>` : ''}`
         : `<p>This Checkout Session is ${esc(cs.status)}${cs.payment_status === 'paid' ? ' and paid' : ''}.</p>`;
-    return page('Checkout', `<div class="card"><h1>Subscribe</h1>${rows}<p class="muted">${esc(s().customers.get(cs.customer ?? '')?.email ?? cs.customer_email ?? '')}</p>${state}</div>`);
+    return page(
+      'Checkout',
+      `<div class="card"><h1>Subscribe</h1>${rows}<p class="muted">${esc(s().customers.get(cs.customer ?? '')?.email ?? cs.customer_email ?? '')}</p>${state}</div>`,
+    );
   };
 
   app.get('/checkout/:id', async (req, reply) => {
@@ -72,15 +79,22 @@ ${cs.cancel_url ? `<p><a href="${esc(cs.cancel_url)}">Cancel and return</a></p>`
   app.post('/checkout/:id', async (req, reply) => {
     const cs = s().sessions.get((req.params as { id: string }).id);
     const form = isForm(req);
-    if (!cs) return form ? notFound(reply, 'No such Checkout Session.') : reply.code(404).send({ error: { type: 'invalid_request_error', code: 'resource_missing', message: 'No such checkout.session' } });
+    if (!cs)
+      return form
+        ? notFound(reply, 'No such Checkout Session.')
+        : reply.code(404).send({ error: { type: 'invalid_request_error', code: 'resource_missing', message: 'No such checkout.session' } });
     const outcome = field(req, 'outcome');
     if (outcome !== 'paid' && outcome !== 'declined') {
       const msg = 'outcome must be "paid" or "declined"';
-      return form ? reply.code(400).type('text/html').send(checkoutHtml(cs, msg)) : reply.code(400).send({ error: { type: 'invalid_request_error', message: msg, param: 'outcome' } });
+      return form
+        ? reply.code(400).type('text/html').send(checkoutHtml(cs, msg))
+        : reply.code(400).send({ error: { type: 'invalid_request_error', message: msg, param: 'outcome' } });
     }
     if (cs.status === 'expired') {
       const msg = 'This Checkout Session has expired.';
-      return form ? reply.code(410).type('text/html').send(checkoutHtml(cs, msg)) : reply.code(410).send({ status: cs.status, error: { type: 'invalid_request_error', message: msg } });
+      return form
+        ? reply.code(410).type('text/html').send(checkoutHtml(cs, msg))
+        : reply.code(410).send({ status: cs.status, error: { type: 'invalid_request_error', message: msg } });
     }
     // A second Pay on a completed session changes nothing (Stripe shows the session as done).
     if (cs.status === 'open' && outcome === 'paid') completeCheckout(core, cs);
@@ -97,7 +111,8 @@ ${cs.cancel_url ? `<p><a href="${esc(cs.cancel_url)}">Cancel and return</a></p>`
     return { status: cs.status, payment_status: cs.payment_status, subscription: cs.subscription, redirect_url: redirect };
   });
 
-  const live = (customer: string) => [...s().subscriptions.values()].filter((x) => x.customer === customer && x.status !== 'canceled' && x.status !== 'incomplete_expired');
+  const live = (customer: string) =>
+    [...s().subscriptions.values()].filter((x) => x.customer === customer && x.status !== 'canceled' && x.status !== 'incomplete_expired');
   const plans = (): Price[] => [...s().prices.values()].filter((p) => p.active && p.type === 'recurring');
 
   const portalHtml = (id: string, customer: string, returnUrl: string | null, note: string | null) => {
@@ -137,7 +152,10 @@ ${cs.cancel_url ? `<p><a href="${esc(cs.cancel_url)}">Cancel and return</a></p>`
     const form = isForm(req);
     const refuse = (status: number, message: string, param?: string) =>
       form
-        ? reply.code(status).type('text/html').send(page('Billing', `<p class="error">${esc(message)}</p>`))
+        ? reply
+            .code(status)
+            .type('text/html')
+            .send(page('Billing', `<p class="error">${esc(message)}</p>`))
         : reply.code(status).send({ error: { type: 'invalid_request_error', message, ...(param ? { param } : {}) } });
     if (!ps) return refuse(404, 'No such portal session.');
     const action = field(req, 'action');
@@ -164,12 +182,25 @@ ${cs.cancel_url ? `<p><a href="${esc(cs.cancel_url)}">Cancel and return</a></p>`
     }
     const redirect = ps.return_url ?? `${core.url}/portal/${ps.id}`;
     if (form) return reply.code(303).header('location', redirect).send();
-    return { status: sub.status, subscription: sub.id, price: sub.items.data[0]!.price.id, cancel_at_period_end: sub.cancel_at_period_end, redirect_url: redirect };
+    return {
+      status: sub.status,
+      subscription: sub.id,
+      price: sub.items.data[0]!.price.id,
+      cancel_at_period_end: sub.cancel_at_period_end,
+      redirect_url: redirect,
+    };
   });
 
   app.get('/invoice/:id', async (req, reply) => {
     const inv = s().invoices.get((req.params as { id: string }).id);
     if (!inv) return notFound(reply, 'No such invoice.');
-    return reply.type('text/html').send(page(`Invoice ${inv.number}`, `<div class="card"><h1>Invoice ${esc(inv.number)}</h1><p>${esc(money(inv.amount_due, String(inv.currency)))} · ${esc(inv.status)}</p></div>`));
+    return reply
+      .type('text/html')
+      .send(
+        page(
+          `Invoice ${inv.number}`,
+          `<div class="card"><h1>Invoice ${esc(inv.number)}</h1><p>${esc(money(inv.amount_due, String(inv.currency)))} · ${esc(inv.status)}</p></div>`,
+        ),
+      );
   });
 }

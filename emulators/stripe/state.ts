@@ -2,7 +2,20 @@
 // through the kit's StateFile: debounced, atomic, flushed on close). Maps keep insertion order,
 // which is creation order: lists read them newest first.
 import { newId } from './ids.ts';
-import { now, type CheckoutSession, type Customer, type Invoice, type PortalSession, type Price, type Product, type SessionExtras, type StripeEvent, type StripeObject, type Subscription, type WebhookEndpoint } from './objects.ts';
+import {
+  now,
+  type CheckoutSession,
+  type Customer,
+  type Invoice,
+  type PortalSession,
+  type Price,
+  type Product,
+  type SessionExtras,
+  type StripeEvent,
+  type StripeObject,
+  type Subscription,
+  type WebhookEndpoint,
+} from './objects.ts';
 import type { DeliveryRecord } from './webhooks.ts';
 
 export const PLATFORM = 'stripe';
@@ -173,7 +186,14 @@ export function seed(s: StripeState): Record<string, string> {
   for (const plan of SEEDED_PLANS) {
     let price = byKey(plan.lookup_key);
     if (!price) {
-      price = makePrice({ product: product.id, unit_amount: plan.unit_amount, currency: 'gbp', interval: 'month', lookup_key: plan.lookup_key, nickname: plan.nickname });
+      price = makePrice({
+        product: product.id,
+        unit_amount: plan.unit_amount,
+        currency: 'gbp',
+        interval: 'month',
+        lookup_key: plan.lookup_key,
+        nickname: plan.nickname,
+      });
       s.prices.set(price.id, price);
     }
     ids[plan.lookup_key] = price.id;
