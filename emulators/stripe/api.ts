@@ -2,7 +2,7 @@
 // Checkout Sessions, billing portal sessions, subscriptions, invoices, events and webhook
 // endpoints. Paths, parameters and answers follow the API reference (docs.stripe.com/api).
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { cancelNow, makeCustomer, payInvoice } from './billing.ts';
+import { cancelNow, expireIfDue, makeCustomer, payInvoice } from './billing.ts';
 import type { StripeCore } from './core.ts';
 import { invalidParam, invalidRequest, missingParam, noSuch } from './errors.ts';
 import { bool, list, obj, str, type FormValue, type Params } from './form.ts';
@@ -335,7 +335,11 @@ export function installApi(app: FastifyInstance, core: StripeCore): void {
     core.touch();
     return expand(core, session, p);
   });
-  app.get('/v1/checkout/sessions/:id', async (req) => expand(core, get(s().sessions, 'checkout.session', idOf(req)), query(req)));
+  app.get('/v1/checkout/sessions/:id', async (req) => {
+    const session = get(s().sessions, 'checkout.session', idOf(req));
+    expireIfDue(core, session);
+    return expand(core, session, query(req));
+  });
   app.get('/v1/checkout/sessions/:id/line_items', async (req) => lineItems(core, get(s().sessions, 'checkout.session', idOf(req)).id));
   app.get('/v1/checkout/sessions', async (req) => {
     const q = query(req);

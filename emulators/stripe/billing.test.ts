@@ -214,6 +214,19 @@ describe('hosted checkout', () => {
   });
 });
 
+describe('session expiry', () => {
+  it('an expired session cannot be paid and sends checkout.session.expired', async () => {
+    const { session } = await checkout();
+    const expired = await stripe.checkout.sessions.expire(session.id);
+    expect(expired).toMatchObject({ status: 'expired', url: null });
+    await rx.waitFor((r) => r.some((x) => x.type === 'checkout.session.expired'));
+    expect(verified().find((e) => e.type === 'checkout.session.expired')!.data.object).toMatchObject({ id: session.id, status: 'expired' });
+    expect((await pay(session.url!, 'paid')).status).toBe(410);
+    expect((await stripe.checkout.sessions.retrieve(session.id)).subscription).toBeNull();
+    await expect(stripe.checkout.sessions.expire(session.id)).rejects.toMatchObject({ statusCode: 400 });
+  });
+});
+
 describe('renewals (control API)', () => {
   it('failed renewal -> past_due with an open invoice; paying it -> active again; a paid renewal advances the period', async () => {
     const { subscription } = await paidSubscription();

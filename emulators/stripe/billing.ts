@@ -278,6 +278,7 @@ export function completeCheckout(core: StripeCore, session: CheckoutSession): vo
   Object.assign(session, {
     status: 'complete',
     payment_status: 'paid',
+    url: null, // documented: only present while the session is open
     customer: customerId,
     subscription: sub.id,
     invoice: inv.id,
@@ -300,6 +301,14 @@ export function completeCheckout(core: StripeCore, session: CheckoutSession): vo
 
 function itemsSnapshot(sub: Subscription): Record<string, unknown> {
   return structuredClone({ items: sub.items });
+}
+
+/** A session past `expires_at` (24 hours) expires: checkout.session.expired. */
+export function expireIfDue(core: StripeCore, session: CheckoutSession, force = false, cause: Cause = AUTOMATIC): void {
+  if (session.status !== 'open' || (!force && now() < (session.expires_at as number))) return;
+  session.status = 'expired';
+  session.url = null;
+  core.emit('checkout.session.expired', session, cause);
 }
 
 /** Cancels now: status canceled, ended; customer.subscription.deleted. */

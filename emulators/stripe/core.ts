@@ -49,6 +49,14 @@ export class StripeCore {
     for (const rec of this.state.deliveries) if (rec.status === 'pending') this.sender.enqueue(rec, () => this.target(rec.endpoint_id));
   }
 
+  /** Hosted-page urls saved by an earlier run point at its port; they move to this run's url. */
+  rebase(): void {
+    for (const cs of this.state.sessions.values()) if (cs.status === 'open') cs.url = `${this.url}/checkout/${cs.id}`;
+    for (const ps of this.state.portalSessions.values()) ps.url = `${this.url}/portal/${ps.id}`;
+    for (const inv of this.state.invoices.values()) inv.hosted_invoice_url = `${this.url}/invoice/${inv.id}`;
+    this.touch();
+  }
+
   touch(): void {
     this.file?.touch();
   }

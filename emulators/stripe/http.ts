@@ -109,6 +109,7 @@ export function installHttp(app: FastifyInstance, core: StripeCore, opts: { secr
       return reply.code(saved.status).header('idempotent-replayed', 'true').header('content-type', 'application/json; charset=utf-8').send(saved.body);
     }
     r.replayKey = slot;
+    core.state.idempotency.delete(slot); // an expired record: re-inserted last, so the map stays in age order
     core.state.idempotency.set(slot, { fingerprint, status: 0, body: '', at: Date.now() });
   });
 

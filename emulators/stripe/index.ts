@@ -57,6 +57,15 @@ export async function startStripeEmulator(opts: StripeEmulatorOptions = {}): Pro
   const core = new StripeCore({ stateFile: opts.stateDir ? path.join(opts.stateDir, STATE_FILE) : null, webhook: opts.webhook ?? null });
   const faults: Faults = { ...DEFAULT_FAULTS, failNext: [] };
   const app = Fastify({ logger: false, routerOptions: { querystringParser: (q) => parseForm(q) } });
+  // JSON posts to the pages and the control API may come without a body: treat that as {}.
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (_req, body, done) => {
+    try {
+      done(null, (body as string).trim() === '' ? {} : (JSON.parse(body as string) as unknown));
+    } catch {
+      done(Object.assign(new Error('Invalid JSON body'), { statusCode: 400 }), undefined);
+    }
+  });
   installHttp(app, core, { secretKey: opts.secretKey ?? null, faults: () => faults });
   installControl(app, core, faults, (w) => (core.webhook = w));
   installApi(app, core);
@@ -66,6 +75,7 @@ export async function startStripeEmulator(opts: StripeEmulatorOptions = {}): Pro
   const addr = app.server.address();
   const port = typeof addr === 'object' && addr ? addr.port : (opts.port ?? 0);
   core.url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+  core.rebase();
   core.resumeDeliveries();
   return {
     url: core.url,

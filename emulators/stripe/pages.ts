@@ -7,7 +7,7 @@
 //   POST /portal/:id    {"action": "switch", "price": "price_..."} | {"action": "cancel", "at_period_end"?: true}
 // A form post from the page's buttons answers 303 to the merchant's URL, like Stripe's redirect.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { cancelNow, completeCheckout, setCancelAtPeriodEnd, switchPrice } from './billing.ts';
+import { cancelNow, completeCheckout, expireIfDue, setCancelAtPeriodEnd, switchPrice } from './billing.ts';
 import { AUTOMATIC, type StripeCore } from './core.ts';
 import { CARD_DECLINED, StripeApiError } from './errors.ts';
 import type { CheckoutSession, Price, Subscription } from './objects.ts';
@@ -73,6 +73,7 @@ ${cs.cancel_url ? `<p><a href="${esc(cs.cancel_url)}">Cancel and return</a></p>`
   app.get('/checkout/:id', async (req, reply) => {
     const cs = s().sessions.get((req.params as { id: string }).id);
     if (!cs) return notFound(reply, 'No such Checkout Session.');
+    expireIfDue(core, cs);
     return reply.type('text/html').send(checkoutHtml(cs, null));
   });
 
@@ -90,6 +91,7 @@ ${cs.cancel_url ? `<p><a href="${esc(cs.cancel_url)}">Cancel and return</a></p>`
         ? reply.code(400).type('text/html').send(checkoutHtml(cs, msg))
         : reply.code(400).send({ error: { type: 'invalid_request_error', message: msg, param: 'outcome' } });
     }
+    expireIfDue(core, cs);
     if (cs.status === 'expired') {
       const msg = 'This Checkout Session has expired.';
       return form
