@@ -117,12 +117,15 @@ export function installApi(app: FastifyInstance, core: StripeCore): void {
   // ---- customers
   app.post('/v1/customers', async (req) => {
     const p = body(req);
+    const clock = str(p, 'test_clock');
+    if (clock !== undefined && !s().testClocks.has(clock)) throw noSuch('test_helpers.test_clock', clock, 'test_clock', 400);
     const c = makeCustomer({
       email: str(p, 'email') ?? null,
       name: str(p, 'name') ?? null,
       description: str(p, 'description') ?? null,
       metadata: mergeMetadata({}, p.metadata),
     });
+    if (clock !== undefined) c.test_clock = clock;
     s().customers.set(c.id, c);
     core.emit('customer.created', c, causeOf(req));
     return expand(core, c, p);

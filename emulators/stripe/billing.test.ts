@@ -402,3 +402,53 @@ describe('webhook delivery', () => {
     }
   });
 });
+
+describe('test clocks', () => {
+  it('advancing past period ends renews at the clock’s time; a failing card leaves the subscription past_due', async () => {
+    const start = Math.floor(Date.UTC(2027, 0, 15, 12) / 1000);
+    const clock = await stripe.testHelpers.testClocks.create({ frozen_time: start, name: 'renewals' });
+    expect(clock).toMatchObject({ object: 'test_helpers.test_clock', status: 'ready', frozen_time: start });
+    expect(clock.id).toMatch(/^clock_/);
+    const customer = await stripe.customers.create({ email: 'clock@shop.test', test_clock: clock.id });
+    const session = await stripe.checkout.sessions.create({
+      mode: 'subscription',
+      customer: customer.id,
+      line_items: [{ price: emu.prices.stockclerk_starter!, quantity: 1 }],
+      success_url: 'http://app.test/ok',
+      subscription_data: { metadata: { tenant_id: 't_clock' } },
+    });
+    await pay(session.url!, 'paid');
+    const subId = (await stripe.checkout.sessions.retrieve(session.id)).subscription as string;
+    let sub = await stripe.subscriptions.retrieve(subId);
+    expect(sub.test_clock).toBe(clock.id);
+    expect(sub.start_date).toBe(start);
+    expect(sub.items.data[0]!.current_period_end).toBe(Math.floor(Date.UTC(2027, 1, 15, 12) / 1000));
+
+    // One month and a day later: one paid renewal.
+    await stripe.testHelpers.testClocks.advance(clock.id, { frozen_time: Math.floor(Date.UTC(2027, 1, 16) / 1000) });
+    expect((await stripe.testHelpers.testClocks.retrieve(clock.id)).status).toBe('ready');
+    sub = await stripe.subscriptions.retrieve(subId);
+    expect(sub.status).toBe('active');
+    expect(sub.items.data[0]!.current_period_end).toBe(Math.floor(Date.UTC(2027, 2, 15, 12) / 1000));
+    let invoices = await stripe.invoices.list({ subscription: subId });
+    expect(invoices.data.map((i) => [i.billing_reason, i.status])).toEqual([
+      ['subscription_cycle', 'paid'],
+      ['subscription_create', 'paid'],
+    ]);
+    expect(invoices.data[0]!.created).toBe(Math.floor(Date.UTC(2027, 1, 15, 12) / 1000));
+
+    // The card starts failing; the next period end leaves an open invoice and past_due.
+    await control(`/customers/${customer.id}/charges`, { outcome: 'failed' });
+    await stripe.testHelpers.testClocks.advance(clock.id, { frozen_time: Math.floor(Date.UTC(2027, 2, 20) / 1000) });
+    sub = await stripe.subscriptions.retrieve(subId);
+    expect(sub.status).toBe('past_due');
+    invoices = await stripe.invoices.list({ subscription: subId, status: 'open' });
+    expect(invoices.data).toHaveLength(1);
+    await emu.drain();
+    const types = verified()
+      .filter((e) => e.type.startsWith('invoice.payment_failed') || e.type === 'test_helpers.test_clock.ready')
+      .map((e) => e.type);
+    expect(types).toContain('invoice.payment_failed');
+    await expect(stripe.testHelpers.testClocks.advance(clock.id, { frozen_time: start })).rejects.toMatchObject({ statusCode: 400, param: 'frozen_time' });
+  });
+});

@@ -5,6 +5,7 @@
 //   POST /_control/subscriptions/:id/pay           pays the subscription's open invoice
 //   POST /_control/subscriptions/:id/cancel        cancels now
 //   POST /_control/invoices/:id/pay                pays that open invoice
+//   POST /_control/customers/:id/charges           {"outcome": "paid" | "failed"}: how its renewals go under a test clock
 //   GET  /_control/deliveries[?type=&status=&event_id=]   webhook deliveries, oldest first
 //   POST /_control/drain                           waits until no delivery is queued or retrying
 //   POST /_control/webhook                         {"url", "secret"} or null: the start option's endpoint
@@ -14,7 +15,9 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { cancelNow, payInvoice, renew } from './billing.ts';
 import { AUTOMATIC, type StripeCore, type WebhookOption } from './core.ts';
+import { clockTime } from './clocks.ts';
 import { StripeApiError } from './errors.ts';
+import { atTime } from './objects.ts';
 import type { Faults } from './http.ts';
 
 const LOOPBACK = new Set(['127.0.0.1', '::1', '::ffff:127.0.0.1']);
@@ -48,7 +51,7 @@ export function installControl(app: FastifyInstance, core: StripeCore, faults: F
     if (!x) return reply;
     const outcome = json(req).outcome ?? 'paid';
     if (outcome !== 'paid' && outcome !== 'failed') return reply.code(400).send({ error: 'outcome must be "paid" or "failed"' });
-    return guard(reply, () => renew(core, x, outcome));
+    return guard(reply, () => atTime(clockTime(core, x.customer), () => renew(core, x, outcome)));
   });
 
   app.post('/_control/subscriptions/:id/pay', async (req, reply) => {
@@ -69,6 +72,18 @@ export function installControl(app: FastifyInstance, core: StripeCore, faults: F
     const inv = s().invoices.get((req.params as { id: string }).id);
     if (!inv) return reply.code(404).send({ error: 'no such invoice' });
     return guard(reply, () => payInvoice(core, inv, AUTOMATIC));
+  });
+
+  // How this customer's future charges go (renewals, also under a test clock): a stand-in for
+  // attaching Stripe's always-failing test card.
+  app.post('/_control/customers/:id/charges', async (req, reply) => {
+    const id = (req.params as { id: string }).id;
+    if (!s().customers.has(id)) return reply.code(404).send({ error: `no customer ${id}` });
+    const outcome = json(req).outcome;
+    if (outcome !== 'paid' && outcome !== 'failed') return reply.code(400).send({ error: 'outcome must be "paid" or "failed"' });
+    s().chargeOutcome.set(id, outcome);
+    core.touch();
+    return { customer: id, outcome };
   });
 
   app.get('/_control/deliveries', async (req) => {

@@ -25,6 +25,7 @@
 import path from 'node:path';
 import Fastify from 'fastify';
 import { installApi } from './api.ts';
+import { installClocks } from './clocks.ts';
 import { installControl } from './control.ts';
 import { StripeCore, type WebhookOption } from './core.ts';
 import { parseForm } from './form.ts';
@@ -69,6 +70,7 @@ export async function startStripeEmulator(opts: StripeEmulatorOptions = {}): Pro
   installHttp(app, core, { secretKey: opts.secretKey ?? null, faults: () => faults });
   installControl(app, core, faults, (w) => (core.webhook = w));
   installApi(app, core);
+  installClocks(app, core);
   installPages(app, core);
   const host = opts.host ?? '127.0.0.1';
   await app.listen({ port: opts.port ?? 0, host });

@@ -119,6 +119,13 @@ export interface PortalSession extends StripeObject {
   url: string;
 }
 
+export interface TestClock extends StripeObject {
+  object: 'test_helpers.test_clock';
+  frozen_time: number;
+  name: string | null;
+  status: 'ready' | 'advancing' | 'internal_failure';
+}
+
 export interface WebhookEndpoint extends StripeObject {
   object: 'webhook_endpoint';
   url: string;
@@ -137,7 +144,22 @@ export interface StripeEvent extends StripeObject {
   request: { id: string | null; idempotency_key: string | null };
 }
 
-export const now = () => Math.floor(Date.now() / 1000);
+// A test clock's simulated time, while billing code runs on its behalf (see clocks.ts). The
+// billing functions are synchronous, so "the time now" can be set around one call.
+let frozen: number | null = null;
+
+/** Unix seconds: the wall clock, or the test clock's time inside `atTime`. */
+export const now = () => frozen ?? Math.floor(Date.now() / 1000);
+
+export function atTime<T>(t: number | null, fn: () => T): T {
+  const prev = frozen;
+  frozen = t;
+  try {
+    return fn();
+  } finally {
+    frozen = prev;
+  }
+}
 
 /** Deep copy, so an event keeps the object as it was when the event happened. */
 export const snapshot = <T>(o: T): T => structuredClone(o);

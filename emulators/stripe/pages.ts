@@ -10,7 +10,8 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { cancelNow, completeCheckout, expireIfDue, setCancelAtPeriodEnd, switchPrice } from './billing.ts';
 import { AUTOMATIC, type StripeCore } from './core.ts';
 import { CARD_DECLINED, StripeApiError } from './errors.ts';
-import type { CheckoutSession, Price, Subscription } from './objects.ts';
+import { atTime, type CheckoutSession, type Price, type Subscription } from './objects.ts';
+import { clockTime } from './clocks.ts';
 
 const esc = (s: unknown) => String(s ?? '').replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
@@ -99,7 +100,8 @@ ${cs.cancel_url ? `<p><a href="${esc(cs.cancel_url)}">Cancel and return</a></p>`
         : reply.code(410).send({ status: cs.status, error: { type: 'invalid_request_error', message: msg } });
     }
     // A second Pay on a completed session changes nothing (Stripe shows the session as done).
-    if (cs.status === 'open' && outcome === 'paid') completeCheckout(core, cs);
+    // A test-clock customer subscribes at the clock's time.
+    if (cs.status === 'open' && outcome === 'paid') atTime(clockTime(core, cs.customer), () => completeCheckout(core, cs));
     if (cs.status === 'open') {
       // Declined: nothing is created and the session stays open for another try.
       // GUESS: the JSON answer for a decline is 200 with Stripe's card_error inside (this is the

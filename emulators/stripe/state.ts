@@ -14,6 +14,7 @@ import {
   type StripeEvent,
   type StripeObject,
   type Subscription,
+  type TestClock,
   type WebhookEndpoint,
 } from './objects.ts';
 import type { DeliveryRecord } from './webhooks.ts';
@@ -43,6 +44,9 @@ export class StripeState {
   endpoints = new Map<string, WebhookEndpoint & { secret: string }>();
   /** Keyed `<api key>\n<Idempotency-Key>`: keys are per account, and each API key stands for the one account here. */
   idempotency = new Map<string, SavedResponse>();
+  testClocks = new Map<string, TestClock>();
+  /** How a customer's charges go from now on (POST /_control/customers/:id/charges); absent = they succeed. */
+  chargeOutcome = new Map<string, 'paid' | 'failed'>();
   deliveries: DeliveryRecord[] = [];
   invoiceNumber = 1;
 
@@ -72,6 +76,8 @@ export class StripeState {
       events: arr(this.events),
       endpoints: arr(this.endpoints),
       idempotency: arr(this.idempotency),
+      testClocks: arr(this.testClocks),
+      chargeOutcome: arr(this.chargeOutcome),
       deliveries: this.deliveries,
       invoiceNumber: this.invoiceNumber,
     };
@@ -98,6 +104,8 @@ export class StripeState {
     fill(s.events, 'events');
     fill(s.endpoints, 'endpoints');
     fill(s.idempotency, 'idempotency');
+    fill(s.testClocks, 'testClocks');
+    fill(s.chargeOutcome, 'chargeOutcome');
     s.deliveries = (r.deliveries as DeliveryRecord[] | undefined) ?? [];
     s.invoiceNumber = Number(r.invoiceNumber ?? 1);
     return s;
