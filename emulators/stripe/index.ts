@@ -21,7 +21,8 @@
 //   setWebhook(w | null)        replaces the start option's endpoint
 //   drain()                     waits until every queued webhook was delivered or given up
 //   close()                     stops, saves state (pending deliveries resume on the next start)
-// Control API (no key, loopback only): see control.ts. Hosted pages: see pages.ts.
+// Control API (no key, loopback only): see control.ts. Hosted pages: see pages.ts. Test clocks:
+// see clocks.ts. Event sequences per action: see billing.ts.
 import path from 'node:path';
 import Fastify from 'fastify';
 import { installApi } from './api.ts';
