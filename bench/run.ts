@@ -14,7 +14,7 @@ import { benchWebhooks } from './webhooks.ts';
 import { progress } from './env.ts';
 
 const USAGE =
-  'usage: npm run bench -- ledger | webhooks | propagation --tenants N --rate R --duration S | dashboard --items N --searches N | vendure [--seconds S --clients C] | csv-import [--rows N] | api [--items N --searches N --seconds S --clients C]  [--record]';
+  'usage: npm run bench -- ledger [--tenant-tx] | webhooks | propagation --tenants N --rate R --duration S | dashboard --items N --searches N | vendure [--seconds S --clients C] | csv-import [--rows N] | api [--items N --searches N --seconds S --clients C]  [--record]';
 
 async function main(): Promise<number> {
   const argv = process.argv.slice(2);
@@ -34,7 +34,7 @@ async function main(): Promise<number> {
     case 'ledger': {
       const seconds = numFlag(flags, 'seconds', 5);
       limitS = 120 + seconds * 4;
-      run = () => benchLedger({ seconds, concurrency: numFlag(flags, 'concurrency', 4) });
+      run = () => benchLedger({ seconds, concurrency: numFlag(flags, 'concurrency', 4), tenantTx: flags['tenant-tx'] === true });
       break;
     }
     case 'webhooks': {

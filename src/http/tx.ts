@@ -1,7 +1,9 @@
 // A write route's transaction: the service call and, for a POST with an Idempotency-Key, the stored
-// answer commit together (a retry replays the answer, never the effect twice).
+// answer commit together (a retry replays the answer, never the effect twice). It runs under the
+// caller's tenant's row-level security (src/db/tenant-tx.ts).
 import type { FastifyRequest } from 'fastify';
-import { withTx, type Tx } from '../db/pool.ts';
+import type { Tx } from '../db/pool.ts';
+import { tenantTx } from '../db/tenant-tx.ts';
 import type { AppContext } from '../engine/context.ts';
 import type { Scope } from '../services/scope.ts';
 import { finishInTx } from './plugins/idempotency.ts';
@@ -22,8 +24,9 @@ export function write<T>(
   opts: WriteOptions<T> | ((out: T) => Record<string, string>) = {},
 ): Promise<T> {
   const o = typeof opts === 'function' ? { headers: opts } : opts;
-  return withTx(ctx.db, async (tx) => {
-    const out = await fn(tx, scopeOf(req));
+  const scope = scopeOf(req);
+  return tenantTx(ctx.db, scope.tenantId, async (tx) => {
+    const out = await fn(tx, scope);
     await finishInTx(tx, req, status, out, o.headers?.(out) ?? {}, o.sealed ? ctx.sealer : undefined);
     return out;
   });
