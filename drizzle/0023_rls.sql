@@ -7,12 +7,20 @@
 --
 -- Roles are cluster-wide: every database of the cluster (test clones, bench databases) shares it.
 DO $$
+DECLARE can_set boolean;
 BEGIN
   IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'stockclerk_app') THEN
     CREATE ROLE stockclerk_app NOLOGIN NOSUPERUSER NOBYPASSRLS NOINHERIT;
   END IF;
-  -- SET ROLE needs membership; a superuser has it implicitly, a table owner with CREATEROLE gets it here.
-  IF NOT pg_has_role(current_user, 'stockclerk_app', 'MEMBER') THEN
+  -- SET ROLE needs membership with the SET option; a superuser has it implicitly, a table owner with
+  -- CREATEROLE gets it here. PostgreSQL 16 gives a role's creator ADMIN but not SET, and knows the
+  -- 'SET' privilege name; 15 and older know only MEMBER.
+  BEGIN
+    can_set := pg_has_role(current_user, 'stockclerk_app', 'SET');
+  EXCEPTION WHEN invalid_parameter_value THEN
+    can_set := pg_has_role(current_user, 'stockclerk_app', 'MEMBER');
+  END;
+  IF NOT can_set THEN
     EXECUTE format('GRANT stockclerk_app TO %I', current_user);
   END IF;
 END $$;
