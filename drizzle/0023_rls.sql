@@ -66,3 +66,14 @@ CREATE POLICY tenant_isolation ON tenants TO stockclerk_app
 -- Transactions signal later work through the outbox; only the relay (system path) reads it back.
 -- The key column alone is readable: ON CONFLICT (key) needs it to find the conflicting row.
 GRANT INSERT, SELECT (key) ON job_outbox TO stockclerk_app;
+--> statement-breakpoint
+-- One account per email across tenants: a question a tenant transaction cannot ask of users (the
+-- policy shows it one tenant). This function answers that question and nothing else, with the
+-- owner's rights (services/accounts.ts emailInUse). The unique index users_email_key backs it.
+CREATE FUNCTION account_email_exists(address text) RETURNS boolean
+  LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, public
+  AS $f$ SELECT EXISTS (SELECT 1 FROM public.users WHERE lower(email) = lower(address)) $f$;
+--> statement-breakpoint
+REVOKE ALL ON FUNCTION account_email_exists(text) FROM PUBLIC;
+--> statement-breakpoint
+GRANT EXECUTE ON FUNCTION account_email_exists(text) TO stockclerk_app;

@@ -75,7 +75,7 @@ describe('row-level security', () => {
       [[...tenantTables, 'tenants'], APP_ROLE],
     );
     const unprotected = rows.filter((r) => !r.rls || r.policies === 0 || !r.granted).map((r) => r.relname);
-    // A new tenant table needs: ENABLE ROW LEVEL SECURITY, a tenant_isolation policy and grants (see drizzle/0022_rls.sql).
+    // A new tenant table needs: ENABLE ROW LEVEL SECURITY, a tenant_isolation policy and grants (see drizzle/0023_rls.sql).
     expect(unprotected).toEqual([]);
     expect(rows).toHaveLength(tenantTables.length + 1);
   });

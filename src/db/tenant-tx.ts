@@ -1,4 +1,4 @@
-// Row-level security's entry point (issue 11, point 7; policies in drizzle/0022_rls.sql): a
+// Row-level security's entry point (issue 11, point 7; policies in drizzle/0023_rls.sql): a
 // transaction that runs as the role the policies bind, scoped to one tenant. A query in it that
 // forgets its `tenant_id` filter still sees only that tenant's rows.
 import { runTx, type Db, type Tx } from './pool.ts';

@@ -11,6 +11,7 @@ import { createItems, createTenant } from '../../src/db/tenants.ts';
 import type { AppContext } from '../../src/engine/context.ts';
 import { write } from '../../src/http/tx.ts';
 import { recordMovements } from '../../src/ledger/ledger.ts';
+import { emailInUse } from '../../src/services/accounts.ts';
 import { addMember } from '../../src/services/users.ts';
 import { createTestDb, type TestDb } from '../helpers/db.ts';
 
@@ -56,8 +57,13 @@ it("a write's query without a tenant_id filter sees only the caller's tenant", a
   expect(B.tenantId).not.toBe(A.tenantId);
 });
 
-it("one account per email still holds across tenants inside a write (the unique index, not the tenant's query)", async () => {
+it('one account per email still holds across tenants inside a write (a SECURITY DEFINER check, backed by the unique index)', async () => {
   const [A, B] = tenants as [(typeof tenants)[0], (typeof tenants)[0]];
+  const seen = await write(ctx, requestOf(A.tenantId), 200, async (tx) => ({
+    direct: (await tx.query(`select 1 from users where lower(email) = $1`, [B.email])).rowCount,
+    checked: await emailInUse(tx, B.email),
+  }));
+  expect(seen).toEqual({ direct: 0, checked: true });
   const err = await write(ctx, requestOf(A.tenantId), 201, (tx, scope) =>
     addMember(tx, scope, { email: B.email, password: 'correct-horse-9', role: 'viewer' }),
   ).catch((e: unknown) => e);
