@@ -1,11 +1,13 @@
 // `bench ledger`: movements/s through the ledger module (one per call, and 100 per call) next to
 // the raw-SQL ceiling for the same inserts + level upserts, all in one run on one database.
 // One tenant, 1,000 items listed on 3 connected channels (rows inserted directly); workers are
-// off, so the pushes the ledger enqueues just wait in the queue.
+// off, so the pushes the ledger enqueues just wait in the queue. With --tenant-tx the ledger's
+// phases run the way an API write runs them: in `tenantTx`, as the app role under row-level security.
 import { withTx, type Db } from '../src/db/pool.ts';
+import { tenantTx } from '../src/db/tenant-tx.ts';
 import { createItems, createTenant } from '../src/db/tenants.ts';
 import { newId } from '../src/domain/ids.ts';
-import { recordMovements, type MovementInput } from '../src/ledger/ledger.ts';
+import { applyMovements, recordMovements, type MovementInput } from '../src/ledger/ledger.ts';
 import { progress, startBenchEnv } from './env.ts';
 import { whole } from './stats.ts';
 
@@ -15,6 +17,8 @@ const BATCH = 100;
 export interface LedgerOptions {
   seconds: number;
   concurrency: number;
+  /** Run the ledger's phases in tenantTx (RLS) instead of withTx (the system path). */
+  tenantTx?: boolean;
 }
 
 /** The ledger's own movement insert + level upsert, as one set-based statement, without its extras. */
@@ -157,6 +161,8 @@ export async function benchLedger(o: LedgerOptions): Promise<Record<string, unkn
   try {
     const db = env.sc.ctx.db;
     const f = await seed(db, env.sc.ctx.sealer);
+    const record = (ms: MovementInput[]) =>
+      o.tenantTx ? tenantTx(db, f.tenantId, (tx) => applyMovements(tx, f.tenantId, ms)) : recordMovements(db, f.tenantId, ms);
     progress(`seeded 1 tenant, ${ITEMS} items, 3 channels x ${ITEMS} listings; ${o.concurrency} connections, ${o.seconds} s per phase`);
 
     // Planner statistics and a clean heap, as autovacuum keeps them in production; again before each
@@ -164,11 +170,11 @@ export async function benchLedger(o: LedgerOptions): Promise<Record<string, unkn
     const settle = () => db.query('vacuum analyze');
     await settle();
     const single = await phase('single (1 movement / recordMovements call)', o.seconds, o.concurrency, 1, async () => {
-      await recordMovements(db, f.tenantId, movements(f, 1));
+      await record(movements(f, 1));
     });
     await settle();
     const batched = await phase(`batched (${BATCH} movements / recordMovements call)`, o.seconds, o.concurrency, BATCH, async () => {
-      await recordMovements(db, f.tenantId, movements(f, BATCH));
+      await record(movements(f, BATCH));
     });
     await settle();
     const raw = await phase(`raw SQL ceiling (${BATCH} movements / transaction, inserts + level upserts only)`, o.seconds, o.concurrency, BATCH, async () => {
@@ -196,6 +202,7 @@ export async function benchLedger(o: LedgerOptions): Promise<Record<string, unkn
       ms_per_call: { single: round2(single.meanCallMs), batched: round2(batched.meanCallMs), raw: round2(raw.meanCallMs) },
       level_mismatches: rows[0]!.bad,
       queued_jobs: q[0]!.jobs,
+      path: o.tenantTx ? 'tenantTx (RLS)' : 'withTx (system)',
       db: env.db.kind,
     };
   } finally {

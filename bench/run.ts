@@ -1,4 +1,4 @@
-// npm run bench -- ledger | webhooks | propagation --tenants N --rate R --duration S | dashboard | vendure | csv-import | api  [--record]
+// npm run bench -- ledger | webhooks | propagation --tenants N --rate R --duration S | dashboard | vendure | csv-import | api | rls  [--record]
 // Each benchmark is self-contained and bounded in time; progress goes to stderr and the LAST line
 // of stdout is exactly one JSON object (the checks parse it).
 import os from 'node:os';
@@ -8,13 +8,14 @@ import { benchDashboard } from './dashboard.ts';
 import { benchLedger } from './ledger.ts';
 import { benchPropagation } from './propagation.ts';
 import { recordRow } from './record.ts';
+import { benchRls } from './rls.ts';
 import { numFlag, parseArgs } from './stats.ts';
 import { benchVendure } from './vendure.ts';
 import { benchWebhooks } from './webhooks.ts';
 import { progress } from './env.ts';
 
 const USAGE =
-  'usage: npm run bench -- ledger | webhooks | propagation --tenants N --rate R --duration S | dashboard --items N --searches N | vendure [--seconds S --clients C] | csv-import [--rows N] | api [--items N --searches N --seconds S --clients C]  [--record]';
+  'usage: npm run bench -- ledger [--tenant-tx] | webhooks | propagation --tenants N --rate R --duration S | dashboard --items N --searches N | vendure [--seconds S --clients C] | csv-import [--rows N] | api [--items N --searches N --seconds S --clients C] | rls  [--record]';
 
 async function main(): Promise<number> {
   const argv = process.argv.slice(2);
@@ -34,7 +35,7 @@ async function main(): Promise<number> {
     case 'ledger': {
       const seconds = numFlag(flags, 'seconds', 5);
       limitS = 120 + seconds * 4;
-      run = () => benchLedger({ seconds, concurrency: numFlag(flags, 'concurrency', 4) });
+      run = () => benchLedger({ seconds, concurrency: numFlag(flags, 'concurrency', 4), tenantTx: flags['tenant-tx'] === true });
       break;
     }
     case 'webhooks': {
@@ -68,6 +69,11 @@ async function main(): Promise<number> {
       const seconds = numFlag(flags, 'seconds', 10);
       limitS = 420 + seconds * 4;
       run = () => benchVendure({ seconds, clients: numFlag(flags, 'clients', 8), variants: numFlag(flags, 'variants', 100) });
+      break;
+    }
+    case 'rls': {
+      limitS = 300;
+      run = () => benchRls();
       break;
     }
     case 'csv-import': {

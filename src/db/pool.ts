@@ -46,23 +46,37 @@ export function named(name: string, text: string, values: unknown[]): pg.QueryCo
 const RETRYABLE = new Set(['40P01', '40001']);
 
 /**
- * Runs `fn` in a transaction. A deadlock or serialization failure rolls back and runs `fn` again
- * (a few times, with jitter): every writer's `fn` is a pure function of the database state.
+ * Runs `fn` in a transaction on the connecting role: the SYSTEM path, which row-level security does
+ * not restrict (superuser or table owner). Cross-tenant work (workers, auth lookups by secret,
+ * operators) uses it; tenant-scoped work uses `tenantTx` (src/db/tenant-tx.ts). A deadlock or
+ * serialization failure rolls back and runs `fn` again (a few times, with jitter): every writer's
+ * `fn` is a pure function of the database state.
  */
-export async function withTx<T>(db: Db, fn: (tx: Tx) => Promise<T>, attempts = 5): Promise<T> {
+export function withTx<T>(db: Db, fn: (tx: Tx) => Promise<T>, attempts = 5): Promise<T> {
+  return runTx(db, 'begin', fn, attempts);
+}
+
+/** `withTx` with the statement(s) that open the transaction given: one simple-query round trip. */
+export async function runTx<T>(db: Db, begin: string | ((tx: Tx) => string), fn: (tx: Tx) => Promise<T>, attempts = 5): Promise<T> {
   for (let attempt = 1; ; attempt++) {
     const tx = await db.connect();
+    let broken = false;
     try {
-      await tx.query('begin');
+      await tx.query(typeof begin === 'string' ? begin : begin(tx));
       const out = await fn(tx);
       await tx.query('commit');
       return out;
     } catch (err) {
-      await tx.query('rollback').catch(() => {});
+      // A connection that could not roll back may still hold the transaction, its role and its
+      // settings: it must not go back to the pool for another caller to inherit them.
+      broken = await tx.query('rollback').then(
+        () => false,
+        () => true,
+      );
       if (attempt >= attempts || !RETRYABLE.has((err as { code?: string }).code ?? '')) throw err;
       await new Promise((r) => setTimeout(r, Math.random() * 20 * attempt));
     } finally {
-      tx.release();
+      tx.release(broken);
     }
   }
 }

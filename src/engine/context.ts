@@ -61,6 +61,8 @@ export const DEFAULT_TUNING: EngineTuning = {
 
 export interface AppContext {
   config: Config;
+  /** Connects as the system role, which row-level security does not restrict: cross-tenant work and
+   *  reads filtered by tenant_id. Tenant-scoped writes go through `tenantTx(db, ...)` (src/db/tenant-tx.ts). */
   db: Db;
   sealer: Sealer;
   jwtKey: Buffer;

@@ -1,7 +1,9 @@
 // A write route's transaction: the service call and, for a POST with an Idempotency-Key, the stored
-// answer commit together (a retry replays the answer, never the effect twice).
+// answer commit together (a retry replays the answer, never the effect twice). It runs under the
+// caller's tenant's row-level security (src/db/tenant-tx.ts).
 import type { FastifyRequest } from 'fastify';
 import { withTx, type Tx } from '../db/pool.ts';
+import { tenantTx } from '../db/tenant-tx.ts';
 import type { AppContext } from '../engine/context.ts';
 import type { Scope } from '../services/scope.ts';
 import { finishInTx } from './plugins/idempotency.ts';
@@ -21,9 +23,37 @@ export function write<T>(
   fn: (tx: Tx, scope: Scope) => Promise<T>,
   opts: WriteOptions<T> | ((out: T) => Record<string, string>) = {},
 ): Promise<T> {
+  const scope = scopeOf(req);
+  return inTx(ctx, req, status, fn, opts, (body) => tenantTx(ctx.db, scope.tenantId, body));
+}
+
+/**
+ * `write()` for an operator acting on ANOTHER tenant (pause, resume, plan): the one write route path
+ * that bypasses row-level security, since the caller's own tenant is not the one changed. Only for
+ * routes whose `doc({ scope: 'operator' })` restricts them to super admins.
+ */
+export function operatorWrite<T>(
+  ctx: AppContext,
+  req: FastifyRequest,
+  status: number,
+  fn: (tx: Tx, scope: Scope) => Promise<T>,
+  opts: WriteOptions<T> | ((out: T) => Record<string, string>) = {},
+): Promise<T> {
+  return inTx(ctx, req, status, fn, opts, (body) => withTx(ctx.db, body));
+}
+
+function inTx<T>(
+  ctx: AppContext,
+  req: FastifyRequest,
+  status: number,
+  fn: (tx: Tx, scope: Scope) => Promise<T>,
+  opts: WriteOptions<T> | ((out: T) => Record<string, string>),
+  run: (body: (tx: Tx) => Promise<T>) => Promise<T>,
+): Promise<T> {
   const o = typeof opts === 'function' ? { headers: opts } : opts;
-  return withTx(ctx.db, async (tx) => {
-    const out = await fn(tx, scopeOf(req));
+  const scope = scopeOf(req);
+  return run(async (tx) => {
+    const out = await fn(tx, scope);
     await finishInTx(tx, req, status, out, o.headers?.(out) ?? {}, o.sealed ? ctx.sealer : undefined);
     return out;
   });

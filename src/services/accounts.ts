@@ -14,6 +14,16 @@ import type { Q, Scope } from './scope.ts';
 
 export const emailTaken = () => new AppError(409, 'email_taken', 'An account with this email already exists');
 
+/**
+ * Whether any tenant has an account with this address (lower-cased). Through a SECURITY DEFINER
+ * function (drizzle/0023_rls.sql), so it answers across tenants inside a tenant transaction too,
+ * where row-level security shows `users` of one tenant only.
+ */
+export async function emailInUse(q: Q, email: string): Promise<boolean> {
+  const { rows } = await q.query<{ taken: boolean }>(`select account_email_exists($1) as taken`, [email]);
+  return rows[0]!.taken;
+}
+
 export interface Registration {
   businessName: string;
   locationName?: string;
@@ -34,8 +44,7 @@ export async function register(db: Db, r: Registration): Promise<{ tenantId: str
   const email = r.email.trim().toLowerCase();
   const passwordHash = await hash(r.password);
   const created = await withTx(db, async (tx) => {
-    const taken = await tx.query(`select 1 from users where lower(email) = $1`, [email]);
-    if (taken.rowCount) throw emailTaken();
+    if (await emailInUse(tx, email)) throw emailTaken();
     const t = await createTenant(tx, {
       name: r.businessName,
       locationName: r.locationName,

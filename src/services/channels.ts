@@ -9,7 +9,8 @@ import { SELLABLE_SETTINGS, settingsJsonSchema, settingsPatch } from '../channel
 import type { Sealer } from '../db/crypto.ts';
 import { pushJob } from '../db/job-specs.ts';
 import { addJobs } from '../db/jobs.ts';
-import { withTx, type Db, type Tx } from '../db/pool.ts';
+import type { Db, Tx } from '../db/pool.ts';
+import { tenantTx } from '../db/tenant-tx.ts';
 import { AppError, conflict, notFound } from '../domain/errors.ts';
 import { newId } from '../domain/ids.ts';
 import { resolveAlerts } from './alerts.ts';
@@ -291,7 +292,7 @@ export async function testConnection(db: Db, scope: Scope, live: LiveChannels, i
     return { ok: false, error: { kind: err instanceof ChannelError ? err.kind : 'permanent', message: (err as Error).message } };
   }
   if (ch.row.status === 'disconnected') {
-    await withTx(db, async (tx) => {
+    await tenantTx(db, scope.tenantId, async (tx) => {
       const { rowCount } = await tx.query(
         `update channels set status = 'connected', last_error = null where tenant_id = $1 and id = $2 and status = 'disconnected'`,
         [scope.tenantId, id],

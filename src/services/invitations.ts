@@ -9,7 +9,7 @@ import { newId } from '../domain/ids.ts';
 import { canAssign, type Role } from '../domain/permissions.ts';
 import { queueMail, type MailContext } from '../mail/outbox.ts';
 import { invitationMail } from '../mail/templates.ts';
-import { emailTaken } from './accounts.ts';
+import { emailInUse, emailTaken } from './accounts.ts';
 import { audit } from './audit-log.ts';
 import { page, type PageRequest } from './paging.ts';
 import { invalidLink } from './passwords.ts';
@@ -36,8 +36,7 @@ const COLUMNS = `i.id, i.email, i.role, i.invited_by, i.created_at, i.expires_at
 export async function createInvitation(tx: Q, scope: Scope, actorRole: Role, mail: MailContext, input: { email: string; role: Role }): Promise<Invitation> {
   const email = input.email.trim().toLowerCase();
   if (!canAssign(actorRole, input.role)) throw new AppError(403, 'forbidden', 'Only an owner can invite an owner');
-  const taken = await tx.query(`select 1 from users where lower(email) = $1`, [email]);
-  if (taken.rowCount) throw emailTaken();
+  if (await emailInUse(tx, email)) throw emailTaken();
   await tx.query(`update invitations set revoked_at = now() where tenant_id = $1 and lower(email) = $2 and accepted_at is null and revoked_at is null`, [
     scope.tenantId,
     email,

@@ -4,7 +4,8 @@
 // channel "0" would take the shop offline. Pushes start with the first ledger change of each item,
 // or an explicit sync.
 import { ChannelError, type RemoteListing } from '../channels/contract.ts';
-import { withTx, type Db, type Tx } from '../db/pool.ts';
+import type { Db, Tx } from '../db/pool.ts';
+import { tenantTx } from '../db/tenant-tx.ts';
 import { AppError, conflict, notFound } from '../domain/errors.ts';
 import { newId } from '../domain/ids.ts';
 import { audit } from './audit-log.ts';
@@ -138,7 +139,7 @@ export async function importListings(db: Db, scope: Scope, live: LiveChannels, c
     throw new AppError(502, 'channel_unreachable', `The channel could not be read: ${err.message}`, { kind: err.kind });
   }
   const availability = ch.module.capabilities.quantityModel === 'availability';
-  return withTx(db, async (tx) => {
+  return tenantTx(db, tenantId, async (tx) => {
     await tx.query(
       `insert into listings (tenant_id, id, channel_id, external_id, external_location_id, external_sku, name,
                              last_seen_qty, last_seen_version, state, dirty_seq, pushed_seq)

@@ -8,7 +8,7 @@ import { hash } from '@node-rs/argon2';
 import { AppError, notFound } from '../domain/errors.ts';
 import { newId } from '../domain/ids.ts';
 import { canAssign, isRole, type Role } from '../domain/permissions.ts';
-import { emailTaken } from './accounts.ts';
+import { emailInUse, emailTaken } from './accounts.ts';
 import { audit } from './audit-log.ts';
 import { page, type PageRequest } from './paging.ts';
 import type { Q, Scope } from './scope.ts';
@@ -40,8 +40,7 @@ export async function getUser(q: Q, scope: Scope, id: string): Promise<Member> {
 /** A new member with a password (an accepted invitation; tests). The email is unique across tenants. */
 export async function addMember(tx: Q, scope: Scope, m: { email: string; password: string; role: Role }): Promise<Member> {
   const email = m.email.trim().toLowerCase();
-  const taken = await tx.query(`select 1 from users where lower(email) = $1`, [email]);
-  if (taken.rowCount) throw emailTaken();
+  if (await emailInUse(tx, email)) throw emailTaken();
   const passwordHash = await hash(m.password);
   const { rows } = await tx
     .query<Member>(`insert into users (tenant_id, id, email, password_hash, role) values ($1, $2, $3, $4, $5) returning id, email, role, created_at`, [

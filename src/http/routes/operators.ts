@@ -6,7 +6,7 @@ import type { AppContext } from '../../engine/context.ts';
 import { PLAN_NAMES } from '../../domain/plans.ts';
 import { setPlan } from '../../services/billing.ts';
 import { listAllTenants, pauseTenant, resumeTenant } from '../../services/operators.ts';
-import { write } from '../tx.ts';
+import { operatorWrite } from '../tx.ts';
 import { parse } from '../errors.ts';
 import { doc, ErrorBody, pageOf } from '../openapi.ts';
 import { pageQuery } from '../paging.ts';
@@ -61,7 +61,7 @@ export async function operatorRoutes(app: FastifyInstance, ctx: AppContext): Pro
     }),
     async (req, reply) => {
       const b = parse(Pause, req.body);
-      await write(ctx, req, 204, (tx, scope) => pauseTenant(tx, scope, tenantId(req.params), b.reason));
+      await operatorWrite(ctx, req, 204, (tx, scope) => pauseTenant(tx, scope, tenantId(req.params), b.reason));
       return reply.code(204).send();
     },
   );
@@ -78,7 +78,7 @@ export async function operatorRoutes(app: FastifyInstance, ctx: AppContext): Pro
       responses: { 204: null, 404: ErrorBody },
     }),
     async (req, reply) => {
-      await write(ctx, req, 204, (tx, scope) => resumeTenant(tx, scope, tenantId(req.params)));
+      await operatorWrite(ctx, req, 204, (tx, scope) => resumeTenant(tx, scope, tenantId(req.params)));
       return reply.code(204).send();
     },
   );
@@ -95,7 +95,7 @@ export async function operatorRoutes(app: FastifyInstance, ctx: AppContext): Pro
     }),
     async (req, reply) => {
       const b = parse(PlanBody, req.body);
-      await write(ctx, req, 204, (tx, scope) => setPlan(tx, { ...scope, tenantId: tenantId(req.params) }, b.plan, b.shop_limit));
+      await operatorWrite(ctx, req, 204, (tx, scope) => setPlan(tx, { ...scope, tenantId: tenantId(req.params) }, b.plan, b.shop_limit));
       return reply.code(204).send();
     },
   );
