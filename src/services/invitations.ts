@@ -14,7 +14,8 @@ import { audit } from './audit-log.ts';
 import { page, type PageRequest } from './paging.ts';
 import { invalidLink } from './passwords.ts';
 import type { Q, Scope } from './scope.ts';
-import { hashSecret, newSecret } from './user-tokens.ts';
+import { hashKey as hashSecret } from '../db/api-keys.ts';
+import { newSecret } from './user-tokens.ts';
 
 export const INVITATION_TTL_DAYS = 7;
 

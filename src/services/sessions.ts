@@ -4,7 +4,8 @@
 // once: each use rotates to a new one. A used token presented again means two parties hold the
 // session (a stolen token, or a stolen copy's owner racing the victim): the whole session is
 // revoked and the reuse audited, so both must log in again (OAuth 2.0 Security BCP, 4.14.2).
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
+import { hashKey } from '../db/api-keys.ts';
 import { named, withTx, type Db } from '../db/pool.ts';
 import { AppError } from '../domain/errors.ts';
 import { newId } from '../domain/ids.ts';
@@ -16,7 +17,7 @@ export const ACCESS_TTL_S = 15 * 60;
 export const REFRESH_TTL_S = 30 * 86_400;
 
 export const REFRESH_TOKEN_PREFIX = 'scr_';
-const hashToken = (token: string) => createHash('sha256').update(token).digest('hex');
+const hashToken = hashKey;
 const newRefreshToken = () => REFRESH_TOKEN_PREFIX + randomBytes(32).toString('base64url');
 
 export type RevokeReason = 'logout' | 'refresh_token_reuse' | 'password_changed' | 'password_reset' | 'user_removed' | 'role_changed';

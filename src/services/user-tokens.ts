@@ -2,12 +2,12 @@
 // the secret; the table holds its SHA-256, so a database read does not hand anyone a working link.
 // Using one marks it used in the same statement that checks it, so two uses of one link race to
 // exactly one success.
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
+import { hashKey as hashSecret } from '../db/api-keys.ts';
 import type { Q } from './scope.ts';
 
 export type UserTokenPurpose = 'password_reset' | 'email_verification';
 
-export const hashSecret = (token: string) => createHash('sha256').update(token).digest('hex');
 export const newSecret = () => randomBytes(32).toString('base64url');
 
 export interface TokenOwner {

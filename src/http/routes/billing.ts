@@ -1,7 +1,6 @@
 // Billing: the tenant's plan and standing (everyone reads it: the dashboard's banner and limits),
-// and for owners Stripe Checkout to buy a plan. (POST /billing/portal, openPortal in
-// src/services/billing-stripe.ts, waits: with it in the document, /docs rendered only its first
-// three tags, for a reason not found yet.)
+// and for owners Stripe Checkout to buy a plan. POST /billing/portal waits: with it in the
+// document, /docs rendered only its first three tags, for a reason not found yet.
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { PAID_PLANS, PLAN_NAMES } from '../../domain/plans.ts';
@@ -12,6 +11,7 @@ import { ApiError, parse } from '../errors.ts';
 import { doc, ErrorBody, named } from '../openapi.ts';
 import { timestamp } from '../schemas.ts';
 import { scopeOf } from '../scope.ts';
+import { publicUrl } from './credentials.ts';
 
 const TAG = 'billing';
 const Billing = named(
@@ -37,7 +37,6 @@ export async function billingRoutes(app: FastifyInstance, ctx: AppContext): Prom
     if (!ctx.billing) throw new ApiError(503, 'billing_not_configured', 'Billing is not set up on this StockClerk (no STRIPE_SECRET_KEY)');
     return ctx.billing;
   };
-  const publicUrl = () => ctx.site.publicUrl ?? `http://127.0.0.1:${ctx.config.port}`;
 
   app.get('/billing', doc({ summary: "The tenant's plan, limits and standing", tag: TAG, scope: 'read', responses: { 200: Billing } }), async (req) =>
     getBilling(ctx.db, req.auth.tenantId, ctx.config.billingGraceDays * 86_400),
@@ -52,6 +51,6 @@ export async function billingRoutes(app: FastifyInstance, ctx: AppContext): Prom
       body: Checkout,
       responses: { 200: Url, 409: ErrorBody, 502: ErrorBody, 503: ErrorBody },
     }),
-    async (req) => startCheckout(ctx.db, stripe(), scopeOf(req), parse(Checkout, req.body).plan, publicUrl()),
+    async (req) => startCheckout(ctx.db, stripe(), scopeOf(req), parse(Checkout, req.body).plan, publicUrl(ctx)),
   );
 }

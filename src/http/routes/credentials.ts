@@ -29,5 +29,8 @@ export const origin = (req: { headers: Record<string, unknown>; ip: string }) =>
   ip: req.ip,
 });
 
-/** The mail context of a running process (the API always knows its public address once it listens). */
-export const mailContext = (ctx: AppContext): MailContext => ({ sealer: ctx.sealer, publicUrl: ctx.site.publicUrl ?? `http://127.0.0.1:${ctx.config.port}` });
+/** Where merchants reach this StockClerk, for links (the API knows its own address once it listens). */
+export const publicUrl = (ctx: AppContext): string => ctx.site.publicUrl ?? `http://127.0.0.1:${ctx.config.port}`;
+
+/** The mail context of a running process. */
+export const mailContext = (ctx: AppContext): MailContext => ({ sealer: ctx.sealer, publicUrl: publicUrl(ctx) });
