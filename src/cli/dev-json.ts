@@ -1,5 +1,5 @@
 // DATA_DIR/dev.json: where a running `npm start` can be reached, for scripts and tests outside
-// the process (the acceptance checks read it): the API's URL and the mail catcher's JSON list.
+// the process (the acceptance checks read it): the API's URL, the mail catcher's JSON list and the Stripe emulator.
 // Written atomically (rename) so a reader never sees half a file.
 import fs from 'node:fs';
 import path from 'node:path';
@@ -9,6 +9,8 @@ export interface DevInfo {
   /** MailDev's JSON list of received messages; null when SMTP_URL sends mail elsewhere. */
   mail_api: string | null;
   mail_ui: string | null;
+  /** The Stripe emulator's API base when `start` bills against it (STRIPE_SECRET_KEY unset). */
+  stripe_api: string | null;
 }
 
 export function writeDevJson(dataDir: string, info: DevInfo): void {

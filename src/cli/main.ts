@@ -15,6 +15,8 @@ import { loadKeyring, Sealer } from '../db/crypto.ts';
 import { startStockClerk } from '../server.ts';
 import { startMailCatcher } from '../mail/catcher.ts';
 import { writeDevJson } from './dev-json.ts';
+import { startStripeEmulator, type StripeEmulator } from '../../emulators/stripe/index.ts';
+import { randomBytes } from 'node:crypto';
 
 const USAGE = `usage: stockclerk <command>
   start    API + workers + scheduler (+ the demo on the embedded database)
@@ -52,6 +54,15 @@ async function serve(role: 'start' | 'api' | 'worker'): Promise<void> {
   // No SMTP server named: `start` catches its own mail, so invitations and resets work out of the box.
   const catcher = role === 'start' && !config.smtpUrl ? await startMailCatcher(path.join(config.dataDir, 'mail')) : null;
   if (catcher) config = { ...config, smtpUrl: catcher.smtpUrl };
+  // No Stripe key: `start` bills against the Stripe emulator (state under DATA_DIR/stripe), so
+  // checkout, the portal and the webhooks work out of the box. STRIPE_WEBHOOK_SECRET, when set,
+  // is the secret the emulator signs with; otherwise one is made for this run.
+  let stripeEmu: StripeEmulator | null = null;
+  if (role === 'start' && !config.stripe.secretKey) {
+    stripeEmu = await startStripeEmulator({ stateDir: path.join(config.dataDir, 'stripe') });
+    const webhookSecret = config.stripe.webhookSecret ?? `whsec_${randomBytes(24).toString('hex')}`;
+    config = { ...config, stripe: { ...config.stripe, secretKey: 'sk_test_emulator', webhookSecret, apiBase: stripeEmu.url } };
+  }
   const sc = await startStockClerk(config, {
     api: role !== 'worker',
     worker: role !== 'api',
@@ -63,7 +74,17 @@ async function serve(role: 'start' | 'api' | 'worker'): Promise<void> {
         process.stdout.write(demoBanner(s.url, demo));
       }
       if (catcher) process.stdout.write(`Mail (SMTP_URL unset, nothing leaves this machine): ${catcher.webUrl}\n`);
-      if (role === 'start' && s.url) writeDevJson(config.dataDir, { url: s.url, mail_api: catcher?.mailApi ?? null, mail_ui: catcher?.webUrl ?? null });
+      if (stripeEmu && s.url) {
+        stripeEmu.setWebhook({ url: `${s.url}/webhooks/stripe`, secret: config.stripe.webhookSecret! });
+        process.stdout.write(`Stripe (STRIPE_SECRET_KEY unset, test mode against the emulator): ${stripeEmu.url}\n`);
+      }
+      if (role === 'start' && s.url)
+        writeDevJson(config.dataDir, {
+          url: s.url,
+          mail_api: catcher?.mailApi ?? null,
+          mail_ui: catcher?.webUrl ?? null,
+          stripe_api: stripeEmu?.url ?? null,
+        });
     },
   });
   log.info({ url: sc.url, role }, 'StockClerk started');
@@ -74,10 +95,11 @@ async function serve(role: 'start' | 'api' | 'worker'): Promise<void> {
     log.info({ signal }, 'shutting down');
     await (demo as DemoInfo | null)?.emulators.close();
     await sc.stop();
+    await stripeEmu?.close().catch(() => {});
     await catcher?.stop().catch(() => {});
     process.exit(0);
   };
-  // Stop in order: emulators, HTTP, workers, PostgreSQL, then the mail catcher.
+  // Stop in order: emulators, HTTP, workers, PostgreSQL, then Stripe and the mail catcher.
   for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(sig, () => void shutdown(sig));
 }
 

@@ -74,6 +74,31 @@ describe('quickstart: npm start', () => {
     expect(mail.text).toContain(`${dev.url}/reset-password?token=`);
   }, 30_000);
 
+  it('bills against the Stripe emulator it names in dev.json: a paid checkout upgrades the plan through the signed webhook', async () => {
+    const dev = JSON.parse(fs.readFileSync(path.join(dataDir, 'dev.json'), 'utf8'));
+    expect(dev.stripe_api).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    expect(out).toContain(`Stripe (STRIPE_SECRET_KEY unset, test mode against the emulator): ${dev.stripe_api}`);
+    const post = (p: string, body: unknown, token?: string) =>
+      fetch(`${dev.url}/api/v1${p}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+        body: JSON.stringify(body),
+      });
+    const reg = (await (
+      await post('/auth/register', { business_name: 'Quickstart Shop', email: 'qs@example.com', password: 'quickstart-pass-1' })
+    ).json()) as any;
+    const token = reg.access_token as string;
+    const co = await post('/billing/checkout', { plan: 'growth' }, token);
+    expect(co.status).toBe(200);
+    const { url } = (await co.json()) as { url: string };
+    expect(url.startsWith(dev.stripe_api)).toBe(true);
+    const paid = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ outcome: 'paid' }) });
+    expect(paid.status).toBe(200);
+    const billing = () => json(`${dev.url}/api/v1/billing`, { headers: { authorization: `Bearer ${token}` } });
+    await eventually(async () => (await billing()).plan === 'growth', 10_000, 'the plan to become growth');
+    expect(await billing()).toMatchObject({ plan: 'growth', status: 'active', shop_limit: 10 });
+  }, 30_000);
+
   it('a sale on the demo Epos Now till is on the Wix and Deliveroo emulators within 1 s', async () => {
     // Where each emulator listens, as the banner tells the newcomer: the demo prefers PORT+1..+3
     // but takes any free port when one of those is taken (CI once had PORT+2 in use).
