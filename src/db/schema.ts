@@ -2,7 +2,21 @@
 // Every tenant-owned table carries tenant_id first in its primary key and in every foreign key,
 // so a row can only ever reference rows of its own tenant, and tenants can be sharded by it.
 import { sql } from 'drizzle-orm';
-import { bigint, boolean, foreignKey, doublePrecision, index, integer, jsonb, pgTable, primaryKey, text, timestamp, uniqueIndex } from 'drizzle-orm/pg-core';
+import {
+  bigint,
+  boolean,
+  date,
+  foreignKey,
+  doublePrecision,
+  index,
+  integer,
+  jsonb,
+  pgTable,
+  primaryKey,
+  text,
+  timestamp,
+  uniqueIndex,
+} from 'drizzle-orm/pg-core';
 
 const ts = (name: string) => timestamp(name, { withTimezone: true, mode: 'date' });
 const created = () => ts('created_at').notNull().defaultNow();
@@ -916,4 +930,74 @@ export const apiJobChunks = pgTable(
     primaryKey({ columns: [t.tenantId, t.jobId, t.seq] }),
     foreignKey({ columns: [t.tenantId, t.jobId], foreignColumns: [apiJobs.tenantId, apiJobs.id] }).onDelete('cascade'),
   ],
+);
+
+/**
+ * Enterprise enquiries from the public landing page's form (src/services/enquiries.ts): not a
+ * tenant's data (the visitor has no account), read by operators in the console.
+ */
+export const enquiries = pgTable(
+  'enquiries',
+  {
+    id: text('id').primaryKey(),
+    name: text('name').notNull(),
+    email: text('email').notNull(),
+    company: text('company').notNull(),
+    /** How many shops (channels) they expect to connect. */
+    shops: integer('shops'),
+    message: text('message').notNull(),
+    /** new | contacted | won | lost */
+    status: text('status').notNull().default('new'),
+    /** What an operator noted while handling it. */
+    note: text('note'),
+    createdAt: created(),
+    updatedAt: ts('updated_at').notNull().defaultNow(),
+  },
+  (t) => [index('enquiries_status_idx').on(t.status, t.id)],
+);
+
+/**
+ * Usage per tenant per UTC day (src/services/usage.ts): one row per tenant and day, counters
+ * added in batches, kept (a year of a tenant is 365 small rows).
+ */
+export const usageDaily = pgTable(
+  'usage_daily',
+  {
+    tenantId: text('tenant_id')
+      .notNull()
+      .references(() => tenants.id),
+    day: date('day', { mode: 'string' }).notNull(),
+    /** Requests to /api/v1 made with an API key or a session (the dashboard's too). */
+    apiCalls: integer('api_calls').notNull().default(0),
+    /** Stock pushes sent to channels. */
+    pushes: integer('pushes').notNull().default(0),
+    /** Inbound channel webhooks accepted. */
+    webhooks: integer('webhooks').notNull().default(0),
+  },
+  (t) => [primaryKey({ columns: [t.tenantId, t.day] })],
+);
+
+/**
+ * An operator looking at a tenant's dashboard as its users see it (src/services/impersonation.ts):
+ * read-only by default, 15 minutes, ended early by either side. The row is what the merchant's
+ * banner shows and what every impersonated request is audited against.
+ */
+export const impersonations = pgTable(
+  'impersonations',
+  {
+    tenantId: text('tenant_id')
+      .notNull()
+      .references(() => tenants.id),
+    id: text('id').notNull(),
+    operatorUserId: text('operator_user_id').notNull(),
+    operatorEmail: text('operator_email').notNull(),
+    /** The operator's own tenant: its audit log records the session too. */
+    operatorTenantId: text('operator_tenant_id').notNull(),
+    reason: text('reason').notNull(),
+    readOnly: boolean('read_only').notNull().default(true),
+    startedAt: created(),
+    expiresAt: ts('expires_at').notNull(),
+    endedAt: ts('ended_at'),
+  },
+  (t) => [primaryKey({ columns: [t.tenantId, t.id] }), index('impersonations_active_idx').on(t.tenantId, t.expiresAt)],
 );

@@ -3,7 +3,27 @@
 import { uuidv7 } from 'uuidv7';
 
 export type IdPrefix =
-  'ten' | 'usr' | 'loc' | 'item' | 'ch' | 'lst' | 'alr' | 'key' | 'pkey' | 'so' | 'res' | 'trf' | 'po' | 'whe' | 'whd' | 'evt' | 'job' | 'ses' | 'inv';
+  | 'ten'
+  | 'usr'
+  | 'loc'
+  | 'item'
+  | 'ch'
+  | 'lst'
+  | 'alr'
+  | 'key'
+  | 'pkey'
+  | 'so'
+  | 'res'
+  | 'trf'
+  | 'po'
+  | 'whe'
+  | 'whd'
+  | 'evt'
+  | 'job'
+  | 'ses'
+  | 'inv'
+  | 'enq'
+  | 'imp';
 
 export function newId(prefix: IdPrefix): string {
   return `${prefix}_${uuidv7().replaceAll('-', '')}`;
