@@ -35,6 +35,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/admin/tenants/{id}/impersonate": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Look at a tenant's dashboard as its users do (15 minutes, read-only by default) */
+        post: operations["postAdminTenantsIdImpersonate"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/admin/tenants/{id}/pause": {
         parameters: {
             query?: never;
@@ -604,6 +621,23 @@ export interface paths {
         /** Run the Guardian now */
         post: operations["postGuardianRuns"];
         delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/impersonations/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** End an impersonation now */
+        delete: operations["deleteImpersonationsId"];
         options?: never;
         head?: never;
         patch?: never;
@@ -1884,6 +1918,16 @@ export interface components {
             /** Format: date-time */
             started_at: string;
         };
+        Impersonation: {
+            /** Format: date-time */
+            expires_at: string;
+            id: string;
+            operator_email: string;
+            read_only: boolean;
+            reason: string;
+            /** Format: date-time */
+            started_at: string;
+        };
         Invitation: {
             accepted_at: string | null;
             /** Format: date-time */
@@ -2039,8 +2083,9 @@ export interface components {
                 id: string;
                 scopes: ("read" | "write" | "admin" | "owner" | "operator")[];
                 /** @enum {string} */
-                type: "user" | "api_key" | "platform_key";
+                type: "user" | "api_key" | "platform_key" | "operator";
             };
+            impersonations: components["schemas"]["Impersonation"][];
             tenant: {
                 drift_threshold: number;
                 guardian_interval_s: number;
@@ -2549,12 +2594,12 @@ export interface components {
         };
     };
     parameters: {
-        "admin.id": string;
         "alerts.id": string;
         "api-keys.id": string;
         channel_id: string;
         "channels.id": string;
         cursor: string;
+        id: string;
         /** @description Makes the POST safe to retry for 24 h: the first response is replayed for the same key and body */
         IdempotencyKey: string;
         /** @description The ETag of the version being changed */
@@ -2679,6 +2724,47 @@ export interface operations {
             };
         };
     };
+    postAdminTenantsIdImpersonate: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Makes the POST safe to retry for 24 h: the first response is replayed for the same key and body */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path: {
+                id: components["parameters"]["id"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @default true */
+                    read_only?: boolean;
+                    reason: string;
+                };
+            };
+        };
+        responses: {
+            "4XX": components["responses"]["Error4XX_404_409_422"];
+            /** @description Created */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        expires_in: number;
+                        impersonation: components["schemas"]["Impersonation"];
+                        tenant_id: string;
+                        token: string;
+                        /** @constant */
+                        token_type: "Bearer";
+                    };
+                };
+            };
+        };
+    };
     postAdminTenantsIdPause: {
         parameters: {
             query?: never;
@@ -2687,7 +2773,7 @@ export interface operations {
                 "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
             };
             path: {
-                id: components["parameters"]["admin.id"];
+                id: components["parameters"]["id"];
             };
             cookie?: never;
         };
@@ -2717,7 +2803,7 @@ export interface operations {
                 "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
             };
             path: {
-                id: components["parameters"]["admin.id"];
+                id: components["parameters"]["id"];
             };
             cookie?: never;
         };
@@ -2750,7 +2836,7 @@ export interface operations {
                 "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
             };
             path: {
-                id: components["parameters"]["admin.id"];
+                id: components["parameters"]["id"];
             };
             cookie?: never;
         };
@@ -3740,6 +3826,27 @@ export interface operations {
                         run_at: string;
                     };
                 };
+            };
+        };
+    };
+    deleteImpersonationsId: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["id"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            "4XX": components["responses"]["Error4XX_404"];
+            /** @description No content */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
         };
     };

@@ -14,7 +14,8 @@ import { registry } from '../metrics.ts';
 import { serveDashboard } from './dashboard.ts';
 import { installErrorHandling } from './errors.ts';
 import { ApiDocs, doc } from './openapi.ts';
-import { requireAuth } from './plugins/auth.ts';
+import { requireAuth, type AuthInfo } from './plugins/auth.ts';
+import { auditImpersonatedRequest } from '../services/impersonation.ts';
 import { installBodyDepthLimit } from './plugins/body-depth.ts';
 import { installEtags } from './plugins/etag.ts';
 import { installIdempotency } from './plugins/idempotency.ts';
@@ -101,6 +102,15 @@ export async function buildApp(ctx: AppContext, opts: AppOptions): Promise<Fasti
     reply.header('x-request-id', req.id);
   });
   app.addHook('onResponse', async (req, reply) => {
+    // Every request made while impersonating is recorded in both tenants' audit logs, refused ones too.
+    const imp = (req.auth as AuthInfo | undefined)?.impersonation;
+    if (imp) {
+      await auditImpersonatedRequest(
+        ctx.db,
+        { id: imp.id, tenant_id: req.auth.tenantId, operator_user_id: imp.operatorUserId, operator_tenant_id: imp.operatorTenantId },
+        { id: req.id, method: req.method, path: req.url.split('?')[0]!, status: reply.statusCode },
+      ).catch((err) => req.log.error({ err }, 'could not audit an impersonated request'));
+    }
     if (reply.statusCode >= 400 || req.url.startsWith('/api/')) {
       req.log.info({ method: req.method, url: req.url.split('?')[0], status: reply.statusCode, ms: Math.round(reply.elapsedTime) }, 'request');
     }

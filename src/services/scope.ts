@@ -5,7 +5,8 @@ import type { Tx } from '../db/pool.ts';
 
 export interface Scope {
   tenantId: string;
-  actor: { type: 'user' | 'api_key' | 'platform_key' | 'system'; id: string };
+  /** `operator`: a super admin impersonating the tenant (src/services/impersonation.ts); id is their user id. */
+  actor: { type: 'user' | 'api_key' | 'platform_key' | 'system' | 'operator'; id: string };
   /** The HTTP request id, or a job's id: the audit log links a change to the call that made it. */
   requestId: string | null;
 }

@@ -4,7 +4,10 @@
 //   against the database (user, tenant, session not revoked) on every request through a cache of a
 //   few seconds; every scope;
 // - a tenant API key `sck_...`: its scopes, its tenant;
-// - a platform key `scp_...`: acts on several tenants, naming one per call in X-Tenant-ID.
+// - a platform key `scp_...`: acts on several tenants, naming one per call in X-Tenant-ID;
+// - an impersonation token: a JWT naming an `impersonations` row (`imp`) instead of a session,
+//   minted for an operator looking at a tenant (src/services/impersonation.ts); checked against
+//   the row like a session, read-only unless the row says otherwise, and audited per request.
 // Keys are looked up by the SHA-256 of the secret (see src/db/api-keys.ts for why SHA-256).
 // Every /api/v1 route except register/login runs behind `requireAuth`, which also checks the
 // scope the route's OpenAPI description asks for and applies the key's rate limit.
@@ -13,6 +16,7 @@ import { SignJWT, jwtVerify } from 'jose';
 import { findPlatformKey, findTenantKey, PLATFORM_KEY_PREFIX, TENANT_KEY_PREFIX, touchApiKey } from '../../db/api-keys.ts';
 import type { AppContext } from '../../engine/context.ts';
 import { ACCESS_TTL_S, livePrincipal, type IssuedSession } from '../../services/sessions.ts';
+import { IMPERSONATION_TTL_S, liveImpersonation, type Impersonation } from '../../services/impersonation.ts';
 import { ApiError } from '../errors.ts';
 import { permissionsOf, type Permission } from '../../domain/permissions.ts';
 import { requiredScope } from '../openapi.ts';
@@ -28,9 +32,9 @@ export interface AuthInfo {
   tenantId: string;
   /** The session's user; null for API keys. */
   userId: string | null;
-  /** Who acts: usr_... (session), key_... (API key) or pkey_... (platform key). Audit and movements name it. */
+  /** Who acts: usr_... (session or impersonating operator), key_... (API key) or pkey_... (platform key). Audit and movements name it. */
   actorId: string;
-  actorType: 'user' | 'api_key' | 'platform_key';
+  actorType: 'user' | 'api_key' | 'platform_key' | 'operator';
   scopes: ReadonlySet<Permission>;
   /** The tenant's plan (rate limits), for keys. */
   plan: string | null;
@@ -38,6 +42,15 @@ export interface AuthInfo {
   sessionId: string | null;
   /** The session user's role (src/domain/permissions.ts); null for keys. */
   role: string | null;
+  /** Set when an operator is impersonating the tenant with this credential. */
+  impersonation: ImpersonationAuth | null;
+}
+
+export interface ImpersonationAuth {
+  id: string;
+  operatorUserId: string;
+  operatorTenantId: string;
+  readOnly: boolean;
 }
 
 declare module 'fastify' {
@@ -65,25 +78,61 @@ export async function tokenPair(ctx: AppContext, s: IssuedSession) {
   return { access_token: access, refresh_token: s.refreshToken, expires_in: ACCESS_TTL_S, token_type: 'Bearer' as const, token: access };
 }
 
+/** The token of an impersonation: it names the row, which it cannot outlive. */
+export async function issueImpersonationToken(ctx: AppContext, imp: Impersonation): Promise<string> {
+  return new SignJWT({ tid: imp.tenant_id, imp: imp.id })
+    .setProtectedHeader({ alg: 'HS256' })
+    .setSubject(imp.operator_user_id)
+    .setIssuer(ISSUER)
+    .setIssuedAt()
+    .setExpirationTime(Math.floor(imp.expires_at.getTime() / 1000))
+    .sign(ctx.jwtKey);
+}
+
 /**
  * The claims of a well-formed, unexpired access token of ours, or null. `exp`, `iat`, `sub`,
  * `tid` and `sid` are required; an `iat` in the future (beyond a few seconds of clock skew) or
  * older than the access lifetime is refused, whatever `exp` says.
  */
 export async function verifyToken(ctx: AppContext, token: string): Promise<SessionInfo | null> {
+  const t = await verifyJwt(ctx, token);
+  return t && 'sessionId' in t ? t : null;
+}
+
+/** A session's claims, or an impersonation's (`imp` instead of `sid`), or null. */
+async function verifyJwt(ctx: AppContext, token: string): Promise<SessionInfo | { tenantId: string; userId: string; impersonationId: string } | null> {
   try {
     const { payload } = await jwtVerify(token, ctx.jwtKey, {
       issuer: ISSUER,
       algorithms: ['HS256'],
-      requiredClaims: ['exp', 'iat', 'sub', 'tid', 'sid'],
-      maxTokenAge: ACCESS_TTL_S,
+      requiredClaims: ['exp', 'iat', 'sub', 'tid'],
+      maxTokenAge: Math.max(ACCESS_TTL_S, IMPERSONATION_TTL_S),
       clockTolerance: 5,
     });
-    if (typeof payload.tid !== 'string' || typeof payload.sub !== 'string' || typeof payload.sid !== 'string') return null;
-    return { tenantId: payload.tid, userId: payload.sub, sessionId: payload.sid };
+    if (typeof payload.tid !== 'string' || typeof payload.sub !== 'string') return null;
+    if (typeof payload.sid === 'string') return { tenantId: payload.tid, userId: payload.sub, sessionId: payload.sid };
+    if (typeof payload.imp === 'string') return { tenantId: payload.tid, userId: payload.sub, impersonationId: payload.imp };
+    return null;
   } catch {
     return null;
   }
+}
+
+/** Live impersonations, cached like sessions: ending one elsewhere takes effect within seconds. */
+const impersonations = new Map<string, { imp: Impersonation | null; at: number }>();
+async function impersonationOf(ctx: AppContext, tenantId: string, id: string): Promise<Impersonation | null> {
+  const key = `${tenantId}|${id}`;
+  const hit = impersonations.get(key);
+  if (hit && Date.now() - hit.at < PRINCIPAL_CACHE_MS) return hit.imp && hit.imp.expires_at.getTime() > Date.now() ? hit.imp : null;
+  const imp = await liveImpersonation(ctx.db, tenantId, id);
+  impersonations.set(key, { imp, at: Date.now() });
+  if (impersonations.size > 10_000) impersonations.delete(impersonations.keys().next().value!);
+  return imp;
+}
+
+/** This process stops honouring an impersonation's token at once (it was just ended here). */
+export function forgetImpersonation(tenantId: string, id: string): void {
+  impersonations.set(`${tenantId}|${id}`, { imp: null, at: Date.now() });
 }
 
 /**
@@ -161,6 +210,7 @@ function keyAuth(k: { tenant_id: string; id: string; scopes: string[]; plan: str
     plan: k.plan,
     sessionId: null,
     role: null,
+    impersonation: null,
   };
 }
 
@@ -184,9 +234,25 @@ export async function resolveCredential(ctx: AppContext, token: string | null | 
     if (!k.tenant_id) throw new ApiError(403, 'forbidden', 'This key cannot act on that tenant');
     return keyAuth({ ...k, tenant_id: k.tenant_id }, 'platform_key');
   }
-  const session = await verifyToken(ctx, token);
+  const session = await verifyJwt(ctx, token);
   if (!session) throw unauthorized();
   if (named && named !== session.tenantId) throw new ApiError(403, 'forbidden', 'This session cannot act on that tenant');
+  if ('impersonationId' in session) {
+    const imp = await impersonationOf(ctx, session.tenantId, session.impersonationId);
+    if (!imp || imp.operator_user_id !== session.userId) throw new ApiError(401, 'unauthorized', 'This impersonation has ended');
+    return {
+      tenantId: imp.tenant_id,
+      userId: null,
+      actorId: imp.operator_user_id,
+      actorType: 'operator',
+      // Read-only: a viewer's permissions. Write: an editor's (stock and items), never more.
+      role: imp.read_only ? 'viewer' : 'editor',
+      scopes: permissionsOf(imp.read_only ? 'viewer' : 'editor'),
+      plan: null,
+      sessionId: null,
+      impersonation: { id: imp.id, operatorUserId: imp.operator_user_id, operatorTenantId: imp.operator_tenant_id, readOnly: imp.read_only },
+    };
+  }
   // A signed token is not enough: its user, tenant and session must still exist (a removed user,
   // a deleted tenant or a logout ends it), else a query would meet a missing row (a 500). The
   // role is read with them, so a changed role takes effect within the cache's seconds.
@@ -202,8 +268,12 @@ export async function resolveCredential(ctx: AppContext, token: string | null | 
     scopes: permissionsOf(role, principal.superAdmin),
     plan: null,
     sessionId: session.sessionId,
+    impersonation: null,
   };
 }
+
+/** The route that ends an impersonation: the one change a read-only impersonation may make. */
+export const END_IMPERSONATION_ROUTE = '/api/v1/impersonations/:id';
 
 export function requireAuth(ctx: AppContext, limiter?: RateLimiter) {
   return async (req: FastifyRequest, reply: FastifyReply): Promise<void> => {
@@ -211,8 +281,18 @@ export function requireAuth(ctx: AppContext, limiter?: RateLimiter) {
     req.auth = auth;
     req.log = req.log.child({ tenant_id: auth.tenantId });
     // Keys spend their rate limit before anything else they could be refused for.
-    if (limiter && auth.actorType !== 'user') await limiter.take(auth.actorId, auth.actorType === 'platform_key' ? 'platform' : (auth.plan ?? 'trial'), reply);
-    const need = requiredScope(req.method === 'HEAD' ? 'GET' : req.method, req.routeOptions.config?.openapi);
+    if (limiter && (auth.actorType === 'api_key' || auth.actorType === 'platform_key'))
+      await limiter.take(auth.actorId, auth.actorType === 'platform_key' ? 'platform' : (auth.plan ?? 'trial'), reply);
+    // Read-only means no change of any kind, whatever a route's permission says (a POST that only
+    // reads is still refused); ending the impersonation itself is the one exception.
+    const endingItself = auth.impersonation !== null && req.method === 'DELETE' && req.routeOptions.url === END_IMPERSONATION_ROUTE;
+    if (auth.impersonation?.readOnly && req.method !== 'GET' && req.method !== 'HEAD' && !endingItself) {
+      throw new ApiError(403, 'impersonation_read_only', 'This impersonation is read-only: nothing can be changed with it', {
+        impersonation_id: auth.impersonation.id,
+      });
+    }
+    // An impersonation may end itself (the route checks it is its own), whatever the route's permission.
+    const need = endingItself ? 'none' : requiredScope(req.method === 'HEAD' ? 'GET' : req.method, req.routeOptions.config?.openapi);
     if (need !== 'none' && !hasScope(auth.scopes, need)) {
       if (auth.role !== null) {
         throw new ApiError(403, 'forbidden', `Your role (${auth.role}) cannot do this: it needs the ${need} permission`, { required: need, role: auth.role });

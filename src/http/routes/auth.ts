@@ -1,11 +1,13 @@
 // Accounts: register (creates the tenant and its owner) and login start a session: a 15-minute
 // access token and a refresh token that works once (refresh rotates it); logout ends the session.
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import type { AppContext } from '../../engine/context.ts';
 import { withTx } from '../../db/pool.ts';
 import { PERMISSIONS } from '../../domain/permissions.ts';
 import { auditFailedLogin, auditLogin, login, register, whoAmI } from '../../services/accounts.ts';
+import { activeImpersonations } from '../../services/impersonation.ts';
+import { impersonationView, ImpersonationView } from './impersonation.ts';
 import { endSession, rotateRefreshToken, sessionOfRefreshToken, startSession } from '../../services/sessions.ts';
 import { ALERT_EMAIL_CHOICES, setAlertEmail } from '../../services/alert-email.ts';
 import { resendVerification, verifyEmail } from '../../services/email-verification.ts';
@@ -40,13 +42,26 @@ const Me = named(
       .meta({ description: 'null for an API key' }),
     tenant: z.strictObject({ id: z.string(), name: z.string(), guardian_interval_s: z.number().int(), drift_threshold: z.number().int() }),
     credential: z.strictObject({
-      type: z.enum(['user', 'api_key', 'platform_key']),
+      type: z.enum(['user', 'api_key', 'platform_key', 'operator']),
       id: z.string(),
       scopes: z.array(z.enum(PERMISSIONS)).meta({ description: "A key's scopes; a user's role's permissions" }),
     }),
+    impersonations: z.array(ImpersonationView),
   }),
   'Me',
 );
+
+/** What /me answers: the user (null for keys and impersonating operators), the tenant, the credential, and who is looking in. */
+async function meOf(ctx: AppContext, req: FastifyRequest) {
+  const { tenantId, userId } = req.auth;
+  const [{ user, tenant }, imps] = await Promise.all([whoAmI(ctx.db, tenantId, userId), activeImpersonations(ctx.db, tenantId)]);
+  return {
+    user,
+    tenant,
+    credential: { type: req.auth.actorType, id: req.auth.actorId, scopes: [...req.auth.scopes] },
+    impersonations: imps.map(impersonationView),
+  };
+}
 
 const email = z.string().trim().toLowerCase().email().max(254);
 const Register = z.object({
@@ -174,14 +189,7 @@ export async function authRoutes(app: FastifyInstance, ctx: AppContext): Promise
   app.get(
     '/me',
     { preHandler: requireAuth(ctx), ...doc({ summary: 'Who is calling: the user or key, and the tenant', tag: 'auth', etag: true, responses: { 200: Me } }) },
-    async (req) => {
-      const { user, tenant } = await whoAmI(ctx.db, req.auth.tenantId, req.auth.userId);
-      return {
-        user,
-        tenant,
-        credential: { type: req.auth.actorType, id: req.auth.actorId, scopes: [...req.auth.scopes] },
-      };
-    },
+    async (req) => meOf(ctx, req),
   );
 
   app.patch(
@@ -195,8 +203,7 @@ export async function authRoutes(app: FastifyInstance, ctx: AppContext): Promise
       if (!userId) throw new ApiError(400, 'not_a_session', 'Preferences belong to a user; an API key has none');
       const b = parse(MePatch, req.body);
       await setAlertEmail(ctx.db, tenantId, userId, b.alert_email);
-      const { user, tenant } = await whoAmI(ctx.db, tenantId, userId);
-      return { user, tenant, credential: { type: req.auth.actorType, id: req.auth.actorId, scopes: [...req.auth.scopes] } };
+      return meOf(ctx, req);
     },
   );
 

@@ -20,6 +20,7 @@ import { syncEventRoutes } from './sync-events.ts';
 import { tenantRoutes } from './tenant.ts';
 import { purchaseOrderRoutes } from './purchase-orders.ts';
 import { operatorRoutes } from './operators.ts';
+import { impersonationRoutes } from './impersonation.ts';
 import { transferRoutes } from './transfers.ts';
 import { userRoutes } from './users.ts';
 import { webhookEndpointRoutes } from './webhook-endpoints.ts';
@@ -39,6 +40,7 @@ export async function apiRoutes(app: FastifyInstance, ctx: AppContext): Promise<
   await invitationRoutes(app, ctx);
   await billingRoutes(app, ctx);
   await operatorRoutes(app, ctx);
+  await impersonationRoutes(app, ctx);
   await auditLogRoutes(app, ctx);
   await reportRoutes(app, ctx);
   await salesOrderRoutes(app, ctx);
