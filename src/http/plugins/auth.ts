@@ -62,14 +62,12 @@ declare module 'fastify' {
 const ISSUER = 'stockclerk';
 const TENANT_ID = /^ten_[0-9a-f]{32}$/;
 
+/** Our JWTs: HS256, our issuer, the user as subject, the tenant in `tid`, and what they stand for (`sid` or `imp`). */
+const signJwt = (ctx: AppContext, claims: { tid: string; sid?: string; imp?: string }, subject: string, expires: string | number) =>
+  new SignJWT(claims).setProtectedHeader({ alg: 'HS256' }).setSubject(subject).setIssuer(ISSUER).setIssuedAt().setExpirationTime(expires).sign(ctx.jwtKey);
+
 export async function issueAccessToken(ctx: AppContext, auth: SessionInfo): Promise<string> {
-  return new SignJWT({ tid: auth.tenantId, sid: auth.sessionId })
-    .setProtectedHeader({ alg: 'HS256' })
-    .setSubject(auth.userId)
-    .setIssuer(ISSUER)
-    .setIssuedAt()
-    .setExpirationTime(`${ACCESS_TTL_S}s`)
-    .sign(ctx.jwtKey);
+  return signJwt(ctx, { tid: auth.tenantId, sid: auth.sessionId }, auth.userId, `${ACCESS_TTL_S}s`);
 }
 
 /** What login, sign-up and refresh answer (`token` is the access token's old name, kept for existing clients). */
@@ -80,13 +78,7 @@ export async function tokenPair(ctx: AppContext, s: IssuedSession) {
 
 /** The token of an impersonation: it names the row, which it cannot outlive. */
 export async function issueImpersonationToken(ctx: AppContext, imp: Impersonation): Promise<string> {
-  return new SignJWT({ tid: imp.tenant_id, imp: imp.id })
-    .setProtectedHeader({ alg: 'HS256' })
-    .setSubject(imp.operator_user_id)
-    .setIssuer(ISSUER)
-    .setIssuedAt()
-    .setExpirationTime(Math.floor(imp.expires_at.getTime() / 1000))
-    .sign(ctx.jwtKey);
+  return signJwt(ctx, { tid: imp.tenant_id, imp: imp.id }, imp.operator_user_id, Math.floor(imp.expires_at.getTime() / 1000));
 }
 
 /**
