@@ -12,6 +12,7 @@ import { ChannelRuntime } from './engine/channel-runtime.ts';
 import { DEFAULT_TUNING, type AppContext, type EngineTuning } from './engine/context.ts';
 import { JobRuntime } from './engine/job-runtime.ts';
 import { startWorker, type WorkerHandle } from './engine/worker.ts';
+import { startProcessBeat } from './engine/process-beat.ts';
 import { startRelay, type Relay } from './engine/relay.ts';
 import { buildApp } from './http/app.ts';
 import { StreamHub } from './http/stream.ts';
@@ -87,6 +88,9 @@ export async function startStockClerk(config: Config, opts: StartOptions = {}): 
     site: { publicUrl: config.publicUrl },
     billing: stripeBilling(config),
   };
+  const beat = startProcessBeat(db, opts.api === false ? 'worker' : opts.worker === false ? 'api' : 'start', (err) =>
+    log.warn({ err }, 'process heartbeat failed'),
+  );
   let ready = false;
   let stopping = false;
   let worker: WorkerHandle | null = null;
@@ -113,6 +117,7 @@ export async function startStockClerk(config: Config, opts: StartOptions = {}): 
       await workerDb?.end().catch(() => {});
       await ctx.channels.close();
       ctx.mailer.close();
+      await beat.stop();
       await db.end().catch(() => {});
       await watch.stop();
       await embedded?.stop().catch((err) => log.error({ err }, 'stopping postgres'));

@@ -18,6 +18,74 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/admin/health": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** System health: database, processes and their heartbeats, job throughput */
+        get: operations["getAdminHealth"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/admin/jobs/dead": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Dead jobs (out of attempts), newest first */
+        get: operations["getAdminJobsDead"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/admin/jobs/retry": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Run dead jobs again with fresh attempts: the ones named, or all of a tenant's */
+        post: operations["postAdminJobsRetry"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/admin/sync": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Sync monitor: job queues by tenant, channel and task, with the oldest due job */
+        get: operations["getAdminSync"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/admin/tenants": {
         parameters: {
             query?: never;
@@ -25,8 +93,25 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Every tenant, newest first (operators only) */
+        /** Tenants with their activity and health: search and sort (operators only) */
         get: operations["getAdminTenants"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/admin/tenants/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One tenant: figures, channels, users, recent audit, 30 days of usage */
+        get: operations["getAdminTenantsId"];
         put?: never;
         post?: never;
         delete?: never;
@@ -2207,6 +2292,30 @@ export interface components {
             name: string;
             plan: string;
         };
+        TenantSummary: {
+            api_calls_24h: number;
+            billing_status: string;
+            /** Format: date-time */
+            created_at: string;
+            id: string;
+            items: number;
+            jobs_dead: number;
+            jobs_waiting: number;
+            last_activity: string | null;
+            name: string;
+            plan: string;
+            push_failure_rate: number | null;
+            pushes_24h: number;
+            queue_lag_s: number;
+            shop_limit: number | null;
+            shops_used: number;
+            sync_paused: boolean;
+            sync_paused_reason: string | null;
+            /** Format: date-time */
+            trial_ends_at: string;
+            users: number;
+            webhooks_24h: number;
+        };
         TokenPair: {
             access_token: string;
             expires_in: number;
@@ -2617,6 +2726,7 @@ export interface components {
         "reservations.id": string;
         "sales-orders.id": string;
         since: string;
+        tenant_id: string;
         "transfers.id": string;
         until: string;
         "users.id": string;
@@ -2683,11 +2793,69 @@ export interface operations {
             };
         };
     };
-    getAdminTenants: {
+    getAdminHealth: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            "4XX": components["responses"]["Error4XX"];
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        database: {
+                            connections: {
+                                [key: string]: number;
+                            };
+                            longest_transaction_s: number;
+                            max_connections: number;
+                            size_bytes: number;
+                            waiting_on_locks: number;
+                        };
+                        jobs: {
+                            dead: number;
+                            oldest_due_s: number;
+                            per_minute: number;
+                            running: number;
+                            waiting: number;
+                        };
+                        processes: {
+                            alive: boolean;
+                            heap_bytes: number;
+                            /** Format: date-time */
+                            heartbeat_at: string;
+                            id: string;
+                            job_ms_last_min: number | null;
+                            jobs_failed: number;
+                            jobs_last_min: number;
+                            jobs_total: number;
+                            latency_ms_last_min: number | null;
+                            role: string;
+                            rss_bytes: number;
+                            seen_s_ago: number;
+                            /** Format: date-time */
+                            started_at: string;
+                        }[];
+                        workers: {
+                            count: number;
+                            oldest_heartbeat_s: number | null;
+                        };
+                    };
+                };
+            };
+        };
+    };
+    getAdminJobsDead: {
         parameters: {
             query?: {
-                cursor?: components["parameters"]["cursor"];
-                limit?: components["parameters"]["limit"];
+                tenant_id?: components["parameters"]["tenant_id"];
             };
             header?: never;
             path?: never;
@@ -2704,21 +2872,197 @@ export interface operations {
                 content: {
                     "application/json": {
                         data: {
-                            billing_status: string;
+                            attempts: number;
+                            channel_id: string | null;
+                            id: string;
+                            last_error: string | null;
+                            max_attempts: number;
+                            /** Format: date-time */
+                            run_at: string;
+                            task: string;
+                            tenant_id: string | null;
+                            /** Format: date-time */
+                            updated_at: string;
+                        }[];
+                    };
+                };
+            };
+        };
+    };
+    postAdminJobsRetry: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Makes the POST safe to retry for 24 h: the first response is replayed for the same key and body */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    ids: string[];
+                } | {
+                    tenant_id: string;
+                };
+            };
+        };
+        responses: {
+            "4XX": components["responses"]["Error4XX_404_409_422"];
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        retried: number;
+                    };
+                };
+            };
+        };
+    };
+    getAdminSync: {
+        parameters: {
+            query?: {
+                tenant_id?: components["parameters"]["tenant_id"];
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            "4XX": components["responses"]["Error4XX"];
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        data: {
+                            channel_id: string | null;
+                            dead: number;
+                            failing: number;
+                            oldest_due_s: number;
+                            running: number;
+                            task: string;
+                            tenant_id: string | null;
+                            tenant_name: string | null;
+                            waiting: number;
+                        }[];
+                    };
+                };
+            };
+        };
+    };
+    getAdminTenants: {
+        parameters: {
+            query?: {
+                cursor?: components["parameters"]["cursor"];
+                limit?: components["parameters"]["limit"];
+                search?: string;
+                sort?: "created" | "name" | "last_activity" | "push_failure_rate" | "queue_lag" | "pushes_24h" | "shops_used";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            "4XX": components["responses"]["Error4XX"];
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        data: components["schemas"]["TenantSummary"][];
+                        next_cursor: string | null;
+                    };
+                };
+            };
+        };
+    };
+    getAdminTenantsId: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["id"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            "4XX": components["responses"]["Error4XX_404"];
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        api_calls_24h: number;
+                        billing_status: string;
+                        channels: {
                             /** Format: date-time */
                             created_at: string;
                             id: string;
-                            items: number;
+                            last_event_at: string | null;
+                            last_push_outcome: string | null;
+                            listings: number;
                             name: string;
-                            plan: string;
-                            shops_used: number;
-                            sync_paused: boolean;
-                            sync_paused_reason: string | null;
-                            /** Format: date-time */
-                            trial_ends_at: string;
-                            users: number;
+                            status: string;
+                            type: string;
                         }[];
-                        next_cursor: string | null;
+                        /** Format: date-time */
+                        created_at: string;
+                        id: string;
+                        items: number;
+                        jobs_dead: number;
+                        jobs_waiting: number;
+                        last_activity: string | null;
+                        name: string;
+                        plan: string;
+                        push_failure_rate: number | null;
+                        pushes_24h: number;
+                        queue_lag_s: number;
+                        recent_audit: {
+                            action: string;
+                            actor_id: string;
+                            actor_type: string;
+                            changes: unknown;
+                            /** Format: date-time */
+                            created_at: string;
+                            id: number;
+                            resource_id: string;
+                            resource_type: string;
+                        }[];
+                        shop_limit: number | null;
+                        shops_used: number;
+                        sync_paused: boolean;
+                        sync_paused_reason: string | null;
+                        /** Format: date-time */
+                        trial_ends_at: string;
+                        usage_30d: {
+                            api_calls: number;
+                            day: string;
+                            pushes: number;
+                            webhooks: number;
+                        }[];
+                        users: {
+                            /** Format: date-time */
+                            created_at: string;
+                            email: string;
+                            id: string;
+                            is_super_admin: boolean;
+                            role: string;
+                        }[];
+                        webhooks_24h: number;
                     };
                 };
             };

@@ -1001,3 +1001,26 @@ export const impersonations = pgTable(
   },
   (t) => [primaryKey({ columns: [t.tenantId, t.id] }), index('impersonations_active_idx').on(t.tenantId, t.expiresAt)],
 );
+
+/**
+ * Every running StockClerk process (API, worker or both) says it is alive every few seconds with
+ * its memory and job figures (src/engine/process-beat.ts): what the operators' health view reads.
+ * A process gone for a minute drops out; its row stays until the next one cleans up.
+ */
+export const processHeartbeats = pgTable('process_heartbeats', {
+  /** hostname:pid */
+  id: text('id').primaryKey(),
+  /** start | api | worker */
+  role: text('role').notNull(),
+  startedAt: ts('started_at').notNull(),
+  heartbeatAt: ts('heartbeat_at').notNull().defaultNow(),
+  rssBytes: bigint('rss_bytes', { mode: 'number' }).notNull(),
+  heapBytes: bigint('heap_bytes', { mode: 'number' }).notNull(),
+  /** Jobs finished by this process since it started, and how many of those failed. */
+  jobsTotal: bigint('jobs_total', { mode: 'number' }).notNull().default(0),
+  jobsFailed: bigint('jobs_failed', { mode: 'number' }).notNull().default(0),
+  /** Over the last minute: jobs finished, their mean run time, and their mean wait past due. */
+  jobsLastMin: integer('jobs_last_min').notNull().default(0),
+  jobMsLastMin: doublePrecision('job_ms_last_min'),
+  latencyMsLastMin: doublePrecision('latency_ms_last_min'),
+});

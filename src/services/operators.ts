@@ -9,7 +9,6 @@ import { guardianJob } from '../db/job-specs.ts';
 import { addJobs } from '../db/jobs.ts';
 import { AppError, notFound } from '../domain/errors.ts';
 import { audit } from './audit-log.ts';
-import { page, type PageRequest } from './paging.ts';
 import { systemScope, type Q, type Scope } from './scope.ts';
 
 export const OPERATORS_TENANT = 'StockClerk operators';
@@ -34,19 +33,6 @@ export async function makeSuperAdmin(db: Db, email: string, password: string | n
     await audit(tx, systemScope(user.tenantId), 'user.made_super_admin', { type: 'user', id: user.userId }, { created: user.created });
     return user;
   });
-}
-
-/** Every tenant, newest first, with how many users and items it has: the operators' first view. */
-export async function listAllTenants(q: Q, p: PageRequest) {
-  const { rows } = await q.query<{ id: string; name: string; plan: string; created_at: Date; users: number; items: number }>(
-    `select t.id, t.name, t.plan, t.billing_status, t.trial_ends_at, t.sync_paused_at is not null as sync_paused, t.sync_paused_reason, t.created_at,
-            (select count(*)::int from channels c where c.tenant_id = t.id and c.status <> 'paused') as shops_used,
-            (select count(*)::int from users u where u.tenant_id = t.id) as users,
-            (select count(*)::int from items i where i.tenant_id = t.id) as items
-     from tenants t where ($1::text is null or t.id < $1) order by t.id desc limit $2`,
-    [p.after, p.limit + 1],
-  );
-  return page(rows, p.limit, (r) => r.id);
 }
 
 /**
