@@ -23,8 +23,41 @@ export class ApiError extends Error {
   }
 }
 
+// An operator looking at a tenant (impersonation) holds that tenant's token in this tab only
+// (sessionStorage): their own session, in localStorage, stays as it was in every other tab and
+// comes back when the impersonation ends. The token cannot be refreshed; when it expires, it ends.
+const IMPERSONATION_KEY = 'stockclerk.impersonation';
+const IMPERSONATION_RETURN_KEY = 'stockclerk.impersonation.return';
+
 export function getToken(): string | null {
-  return localStorage.getItem(TOKEN_KEY);
+  return sessionStorage.getItem(IMPERSONATION_KEY) ?? localStorage.getItem(TOKEN_KEY);
+}
+
+export const impersonating = () => sessionStorage.getItem(IMPERSONATION_KEY) !== null;
+
+/** This tab becomes the tenant's dashboard as its users see it; `back` is where ending returns to. */
+export function startImpersonating(token: string, back: string): void {
+  sessionStorage.setItem(IMPERSONATION_KEY, token);
+  sessionStorage.setItem(IMPERSONATION_RETURN_KEY, back);
+  etags.clear();
+  for (const fn of listeners) fn();
+  window.location.assign('/');
+}
+
+/** Ends the impersonation (on the server too, best effort) and returns to the console. */
+export async function stopImpersonating(impersonationId: string | null): Promise<void> {
+  const token = sessionStorage.getItem(IMPERSONATION_KEY);
+  const back = sessionStorage.getItem(IMPERSONATION_RETURN_KEY) ?? '/admin';
+  if (token && impersonationId) {
+    await fetch(`/api/v1/impersonations/${encodeURIComponent(impersonationId)}`, { method: 'DELETE', headers: { authorization: `Bearer ${token}` } }).catch(
+      () => undefined,
+    );
+  }
+  sessionStorage.removeItem(IMPERSONATION_KEY);
+  sessionStorage.removeItem(IMPERSONATION_RETURN_KEY);
+  etags.clear();
+  for (const fn of listeners) fn();
+  window.location.assign(back);
 }
 
 const listeners = new Set<() => void>();
@@ -35,6 +68,13 @@ export function onAuthChange(fn: () => void): () => void {
 
 /** Logged in (a new pair from login or sign-up) or out (null). */
 export function setSession(pair: { access_token: string; refresh_token: string } | null): void {
+  if (!pair && impersonating()) {
+    // The impersonation ended (expired, or ended by the merchant): back to the operator's own session.
+    sessionStorage.removeItem(IMPERSONATION_KEY);
+    etags.clear();
+    for (const fn of listeners) fn();
+    return;
+  }
   if (pair) {
     localStorage.setItem(TOKEN_KEY, pair.access_token);
     localStorage.setItem(REFRESH_KEY, pair.refresh_token);
@@ -143,7 +183,7 @@ async function request<T = unknown>(method: string, path: string, body?: unknown
   if (!res.ok) {
     const e = (json as Partial<Schema<'Error'>> | null)?.error;
     if (res.status === 401 && token && !path.startsWith('/auth/')) {
-      if (!retried && (await refreshSession(token))) return request<T>(method, path, body, true);
+      if (!retried && !impersonating() && (await refreshSession(token))) return request<T>(method, path, body, true);
       setSession(null);
     }
     if (res.status === 412) {

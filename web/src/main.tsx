@@ -1,8 +1,8 @@
-import { QueryClient, QueryClientProvider } from '@tanstack/react-query';
+import { QueryClient, QueryClientProvider, useQueryClient } from '@tanstack/react-query';
 import { StrictMode, Suspense, lazy, useEffect, useState, useSyncExternalStore } from 'react';
 import { createRoot } from 'react-dom/client';
 import { Link, Redirect, Route, Switch, useLocation } from 'wouter';
-import { ApiError, getToken, logout as endSession, onAuthChange } from './api.ts';
+import { api, ApiError, errorText, getToken, impersonating, logout as endSession, onAuthChange, stopImpersonating } from './api.ts';
 import { useCan, useMe } from './hooks.ts';
 import { AcceptInvitation, ForgotPassword, ResetPassword, VerifyEmail } from './pages/Account.tsx';
 import { Login, Signup } from './pages/Auth.tsx';
@@ -21,6 +21,10 @@ const SyncLog = lazy(() => import('./pages/SyncLog.tsx'));
 const Onboarding = lazy(() => import('./pages/Onboarding.tsx'));
 const Team = lazy(() => import('./pages/Team.tsx'));
 const Settings = lazy(() => import('./pages/Settings.tsx'));
+const ConsoleTenants = lazy(() => import('./pages/admin/Tenants.tsx'));
+const ConsoleTenant = lazy(() => import('./pages/admin/TenantDetail.tsx'));
+const ConsoleSync = lazy(() => import('./pages/admin/SyncMonitor.tsx'));
+const ConsoleHealth = lazy(() => import('./pages/admin/Health.tsx'));
 const ResendVerification = lazy(() => import('./pages/Settings.tsx').then((m) => ({ default: m.ResendVerification })));
 
 const qc = new QueryClient({
@@ -64,14 +68,74 @@ function VerifyBanner() {
   );
 }
 
+const clock = (iso: string) => new Date(iso).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' });
+
+/**
+ * Impersonation, seen from both sides: the operator's tab says whose dashboard it is and until
+ * when, with a way out; the merchant's users see who is looking, why, until when, and admins can
+ * end it at once.
+ */
+function ImpersonationBanner() {
+  const me = useMe();
+  const qc = useQueryClient();
+  const admin = useCan('admin');
+  const [error, setError] = useState<string | null>(null);
+  const d = me.data;
+  if (!d) return null;
+  if (d.credential.type === 'operator') {
+    const mine = d.impersonations.find(() => true) ?? null;
+    return (
+      <div className="card banner-imp" role="status" data-testid="impersonating-banner">
+        <span>
+          You are viewing <strong>{d.tenant.name}</strong> as its users see it
+          {d.credential.scopes.includes('write') ? ' (stock and item changes allowed)' : ' (read-only)'}
+          {mine && <> until {clock(mine.expires_at)}</>}.
+        </span>
+        <button className="primary" onClick={() => void stopImpersonating(mine?.id ?? null)}>
+          Exit
+        </button>
+      </div>
+    );
+  }
+  if (d.impersonations.length === 0) return null;
+  const end = async (id: string) => {
+    try {
+      await api.delete('/impersonations/{id}', { path: { id } });
+      await qc.invalidateQueries({ queryKey: ['me'] });
+    } catch (err) {
+      setError(errorText(err));
+    }
+  };
+  return (
+    <>
+      {d.impersonations.map((i) => (
+        <div key={i.id} className="card banner-imp" role="status" data-testid="impersonated-banner">
+          <span>
+            StockClerk support ({i.operator_email}) is viewing your account{i.read_only ? ', read-only,' : ''} until {clock(i.expires_at)}: “{i.reason}”
+          </span>
+          {admin && <button onClick={() => void end(i.id)}>End now</button>}
+        </div>
+      ))}
+      {error && (
+        <p className="form-error" role="alert">
+          {error}
+        </p>
+      )}
+    </>
+  );
+}
+
 function Shell() {
   const [loc, navigate] = useLocation();
   const admin = useCan('admin');
+  const operator = useCan('operator');
+  const me = useMe();
   const live = useSyncExternalStore(streamStatus.subscribe, streamStatus.get);
   const [menu, setMenu] = useState(false);
   useEffect(() => connectStream(qc), []);
   useEffect(() => setMenu(false), [loc]);
   const logout = () => {
+    if (impersonating()) return void stopImpersonating(me.data?.impersonations[0]?.id ?? null);
     void endSession();
     qc.clear();
     navigate('/login');
@@ -108,6 +172,13 @@ function Shell() {
               </Link>
             </li>
           )}
+          {operator && (
+            <li>
+              <Link href="/admin" className={loc.startsWith('/admin') ? 'active' : ''}>
+                Console
+              </Link>
+            </li>
+          )}
           <li>
             <Link href="/settings" className={loc.startsWith('/settings') ? 'active' : ''}>
               Settings
@@ -121,6 +192,7 @@ function Shell() {
         </ul>
       </nav>
       <main className="main">
+        <ImpersonationBanner />
         <VerifyBanner />
         <Suspense fallback={<Loading />}>
           <Switch>
@@ -134,6 +206,10 @@ function Shell() {
             <Route path="/onboarding" component={Onboarding} />
             <Route path="/team" component={Team} />
             <Route path="/settings" component={Settings} />
+            <Route path="/admin" component={ConsoleTenants} />
+            <Route path="/admin/tenants/:id">{(p) => <ConsoleTenant id={p.id} />}</Route>
+            <Route path="/admin/sync" component={ConsoleSync} />
+            <Route path="/admin/health" component={ConsoleHealth} />
             <Route path="/verify-email" component={VerifyEmail} />
             <Route path="/reset-password" component={ResetPassword} />
             <Route path="/accept-invitation" component={AcceptInvitation} />
