@@ -1,4 +1,4 @@
-// npm run bench -- ledger | webhooks | propagation --tenants N --rate R --duration S | dashboard | vendure | csv-import | api | rls  [--record]
+// npm run bench -- ledger | webhooks | propagation --tenants N --rate R --duration S | dashboard | vendure | csv-import | api | rls | pause  [--record]
 // Each benchmark is self-contained and bounded in time; progress goes to stderr and the LAST line
 // of stdout is exactly one JSON object (the checks parse it).
 import os from 'node:os';
@@ -7,6 +7,7 @@ import { benchCsvImport } from './csv-import.ts';
 import { benchDashboard } from './dashboard.ts';
 import { benchLedger } from './ledger.ts';
 import { benchPropagation } from './propagation.ts';
+import { benchPause } from './pause.ts';
 import { recordRow } from './record.ts';
 import { benchRls } from './rls.ts';
 import { numFlag, parseArgs } from './stats.ts';
@@ -15,7 +16,7 @@ import { benchWebhooks } from './webhooks.ts';
 import { progress } from './env.ts';
 
 const USAGE =
-  'usage: npm run bench -- ledger [--tenant-tx] | webhooks | propagation --tenants N --rate R --duration S | dashboard --items N --searches N | vendure [--seconds S --clients C] | csv-import [--rows N] | api [--items N --searches N --seconds S --clients C] | rls  [--record]';
+  'usage: npm run bench -- ledger [--tenant-tx] | webhooks | propagation --tenants N --rate R --duration S | dashboard --items N --searches N | vendure [--seconds S --clients C] | csv-import [--rows N] | api [--items N --searches N --seconds S --clients C] | rls | pause [--tenants N --rate R --phase S]  [--record]';
 
 async function main(): Promise<number> {
   const argv = process.argv.slice(2);
@@ -57,6 +58,12 @@ async function main(): Promise<number> {
           settleS: numFlag(flags, 'settle', 60),
           direct: flags.direct === true,
         });
+      break;
+    }
+    case 'pause': {
+      const phase = numFlag(flags, 'phase', 15);
+      limitS = 240 + phase * 3;
+      run = () => benchPause({ tenants: numFlag(flags, 'tenants', 10), rate: numFlag(flags, 'rate', 50), phase, items: numFlag(flags, 'items', 20) });
       break;
     }
     case 'dashboard': {
