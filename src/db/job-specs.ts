@@ -66,6 +66,8 @@ export interface TaskPayloads {
   alert_digest: NoPayload;
   /** Reads a tenant's subscription back from Stripe after one of its events. Run by billingSync, src/engine/billing.ts. */
   billing_sync: TenantJob;
+  /** Mails trial and payment notices that are due (periodic). Run by billingNotices, src/engine/billing.ts. */
+  billing_notices: NoPayload;
 }
 export type TaskName = keyof TaskPayloads;
 
@@ -91,6 +93,7 @@ export const TASKS: { readonly [T in keyof TaskPayloads]: { readonly agent: Agen
   alert_mail: { agent: 'alert' },
   alert_digest: { agent: 'alert' },
   billing_sync: { agent: null },
+  billing_notices: { agent: null },
 };
 export const TASK_NAMES = Object.keys(TASKS) as TaskName[];
 
@@ -196,11 +199,18 @@ export function billingSyncJob(tenantId: string): JobSpec<'billing_sync'> {
  * Jobs that run on their own clock, one at a time for the whole installation: the scheduler enqueues
  * each again (after `everyMs`) whenever none is waiting or running.
  */
-export const PERIODIC_JOBS: Array<JobSpec<'alerts_health' | 'retention' | 'alert_digest'> & { everyMs: number }> = [
+/** The trial and payment mails that are due, run by billingNotices (src/engine/billing.ts). */
+export function billingNoticesJob(runAt?: Date): JobSpec<'billing_notices'> {
+  return { task: 'billing_notices', payload: {}, key: 'billing-notices', runAt };
+}
+
+export const PERIODIC_JOBS: Array<JobSpec<'alerts_health' | 'retention' | 'alert_digest' | 'billing_notices'> & { everyMs: number }> = [
   { ...alertsHealthJob(), everyMs: 60_000 },
   { ...retentionJob(), everyMs: 3_600_000 },
   // Digests are due a day after the last one; checking every 10 minutes sends each within 10.
   { ...alertDigestJob(), everyMs: 600_000 },
+  // Trial reminders and payment notices are about days: every 10 minutes is prompt enough.
+  { ...billingNoticesJob(), everyMs: 600_000 },
 ];
 
 // Set-based statements signal a job for every row they find (a push per channel, a delivery per

@@ -1024,3 +1024,22 @@ export const processHeartbeats = pgTable('process_heartbeats', {
   jobMsLastMin: doublePrecision('job_ms_last_min'),
   latencyMsLastMin: doublePrecision('latency_ms_last_min'),
 });
+
+/**
+ * Billing mails already sent (src/engine/billing.ts billingNotices): one per tenant, kind and
+ * period (the trial end or the lapse it is about), so the periodic check mails each once and a new
+ * lapse mails again.
+ */
+export const billingNotices = pgTable(
+  'billing_notices',
+  {
+    tenantId: text('tenant_id')
+      .notNull()
+      .references(() => tenants.id),
+    /** trial_ending | trial_ended | pushes_paused */
+    kind: text('kind').notNull(),
+    period: text('period').notNull(),
+    sentAt: ts('sent_at').notNull().defaultNow(),
+  },
+  (t) => [primaryKey({ columns: [t.tenantId, t.kind, t.period] })],
+);

@@ -5,7 +5,7 @@
 import type { JobHelpers } from 'graphile-worker';
 import type { TaskName, TaskPayloads } from '../db/job-specs.ts';
 import { alertDigest, alertMail, mailSend } from './mail.ts';
-import { billingSync } from './billing.ts';
+import { billingNotices, billingSync } from './billing.ts';
 import { alertsHealth, alertsStock } from './alerts.ts';
 import { failApiJob, runApiJob } from './api-jobs.ts';
 import type { AppContext } from './context.ts';
@@ -30,6 +30,7 @@ export const TASK_HANDLERS: { readonly [T in keyof TaskPayloads]: TaskHandler<T>
   alert_mail: alertMail,
   alert_digest: alertDigest,
   billing_sync: billingSync,
+  billing_notices: billingNotices,
   api_job: async (ctx, p, helpers) => {
     try {
       await runApiJob(ctx, p);

@@ -110,3 +110,45 @@ export function paymentFailedMail(m: { to: string; publicUrl: string | null; ten
     'Questions? Reply to this mail.',
   );
 }
+
+const billingLink = (publicUrl: string | null, label: string) => (publicUrl ? { label, url: `${publicUrl}/billing` } : null);
+const day = (d: Date) => d.toLocaleDateString('en-GB', { day: 'numeric', month: 'long', year: 'numeric', timeZone: 'UTC' });
+
+export function trialEndingMail(m: { to: string; publicUrl: string | null; tenantName: string; trialEndsAt: Date }): MailMessage {
+  return compose(
+    m.to,
+    `[${m.tenantName}] Your StockClerk trial ends on ${day(m.trialEndsAt)}`,
+    [
+      `${m.tenantName}'s free trial of StockClerk ends on ${day(m.trialEndsAt)}.`,
+      'Choose a plan to keep your channels in sync: Starter (£50/month, 3 shops) or Growth (£100/month, 10 shops).',
+    ],
+    billingLink(m.publicUrl, 'Choose a plan'),
+    'Questions? Reply to this mail.',
+  );
+}
+
+export function trialEndedMail(m: { to: string; publicUrl: string | null; tenantName: string; graceEndsAt: Date }): MailMessage {
+  return compose(
+    m.to,
+    `[${m.tenantName}] Your StockClerk trial has ended`,
+    [
+      `${m.tenantName}'s free trial of StockClerk has ended.`,
+      `Sync keeps running until ${day(m.graceEndsAt)}. After that StockClerk keeps recording your sales but stops updating your channels until you choose a plan.`,
+    ],
+    billingLink(m.publicUrl, 'Choose a plan'),
+    'Questions? Reply to this mail.',
+  );
+}
+
+export function pushesPausedMail(m: { to: string; publicUrl: string | null; tenantName: string }): MailMessage {
+  return compose(
+    m.to,
+    `[${m.tenantName}] StockClerk has stopped updating your channels`,
+    [
+      `${m.tenantName}'s StockClerk plan is unpaid, so StockClerk has stopped sending stock to your channels.`,
+      'Sales on your channels are still recorded in your stock ledger: nothing is lost. As soon as the payment is made, every channel is brought up to date.',
+    ],
+    billingLink(m.publicUrl, 'Pay now'),
+    'Questions? Reply to this mail.',
+  );
+}
