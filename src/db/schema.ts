@@ -112,12 +112,23 @@ export const items = pgTable(
     buffer: integer('buffer'),
     /** Bumped by every change of the row: the ETag that If-Match compares. */
     version: integer('version').notNull().default(1),
+    /**
+     * The catalog product this item is a variant of (src/services/products.ts). An item inserted
+     * without one becomes a single-variant product of its own (trigger items_own_product, 0027),
+     * so every path that creates items (API, CSV import, demo) keeps working unchanged.
+     */
+    productId: text('product_id'),
+    /** The variant's option values, by option name: {"Size": "M", "Colour": "Red"}. */
+    optionValues: jsonb('option_values').$type<Record<string, string>>().notNull().default({}),
+    /** The variant's own price in minor units (pence); null = the product's base price. */
+    priceMinor: bigint('price_minor', { mode: 'number' }),
     createdAt: created(),
     updatedAt: ts('updated_at').notNull().defaultNow(),
   },
   (t) => [
     primaryKey({ columns: [t.tenantId, t.id] }),
     uniqueIndex('items_tenant_sku_key').on(t.tenantId, t.sku),
+    index('items_product_idx').on(t.tenantId, t.productId),
     index('items_tenant_name_idx').on(t.tenantId, t.name),
     // Search (src/db/item-search.ts): one trigram index (pg_trgm, 0012) over SKU, name and barcode.
     index('items_search_trgm_idx')
@@ -1042,4 +1053,95 @@ export const billingNotices = pgTable(
     sentAt: ts('sent_at').notNull().defaultNow(),
   },
   (t) => [primaryKey({ columns: [t.tenantId, t.kind, t.period] })],
+);
+
+/**
+ * The catalog (issue 13): a product is what a marketplace lists, its variants are items (each with
+ * its SKU and stock). Prices are integers in minor units of `currency`.
+ */
+export const products = pgTable(
+  'products',
+  {
+    tenantId: text('tenant_id')
+      .notNull()
+      .references(() => tenants.id),
+    id: text('id').notNull(),
+    title: text('title').notNull(),
+    description: text('description').notNull().default(''),
+    brand: text('brand'),
+    /** The merchant's own category path ("Clothing > Shirts"); channels map it to theirs (overrides). */
+    category: text('category'),
+    priceMinor: bigint('price_minor', { mode: 'number' }),
+    currency: text('currency').notNull().default('GBP'),
+    weightG: integer('weight_g'),
+    lengthMm: integer('length_mm'),
+    widthMm: integer('width_mm'),
+    heightMm: integer('height_mm'),
+    /** Free attributes: {"material": "cotton"}. */
+    attributes: jsonb('attributes').$type<Record<string, string>>().notNull().default({}),
+    /** The options variants differ by, in order: [{"name": "Size", "values": ["S", "M", "L"]}]. */
+    options: jsonb('options').$type<Array<{ name: string; values: string[] }>>().notNull().default([]),
+    tags: text('tags')
+      .array()
+      .notNull()
+      .default(sql`'{}'::text[]`),
+    /** active | archived */
+    status: text('status').notNull().default('active'),
+    version: integer('version').notNull().default(1),
+    createdAt: created(),
+    updatedAt: ts('updated_at').notNull().defaultNow(),
+  },
+  (t) => [primaryKey({ columns: [t.tenantId, t.id] }), index('products_title_idx').on(t.tenantId, t.title)],
+);
+
+/** A product's images, in order; the bytes live in the image store (src/catalog/image-store.ts). */
+export const productImages = pgTable(
+  'product_images',
+  {
+    tenantId: text('tenant_id').notNull(),
+    id: text('id').notNull(),
+    productId: text('product_id').notNull(),
+    position: integer('position').notNull(),
+    /** Where the store keeps the bytes; also the unguessable part of the public URL. */
+    storageKey: text('storage_key').notNull(),
+    contentType: text('content_type').notNull(),
+    bytes: integer('bytes').notNull(),
+    sha256: text('sha256').notNull(),
+    alt: text('alt'),
+    createdAt: created(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.tenantId, t.id] }),
+    index('product_images_product_idx').on(t.tenantId, t.productId, t.position),
+    uniqueIndex('product_images_storage_key').on(t.storageKey),
+    foreignKey({ columns: [t.tenantId, t.productId], foreignColumns: [products.tenantId, products.id] }),
+  ],
+);
+
+/**
+ * What a product looks like on one channel when it differs from the master: title, description,
+ * price (absolute, or a rule on the base price), images, and the channel's category and attributes.
+ */
+export const productOverrides = pgTable(
+  'product_overrides',
+  {
+    tenantId: text('tenant_id').notNull(),
+    productId: text('product_id').notNull(),
+    channelId: text('channel_id').notNull(),
+    title: text('title'),
+    description: text('description'),
+    /** {"type": "absolute", "minor": 1999} | {"type": "percent", "percent": 15} (+15% on the base price) */
+    price: jsonb('price').$type<{ type: 'absolute'; minor: number } | { type: 'percent'; percent: number }>(),
+    /** Image ids in the order this channel shows them; null = the product's. */
+    imageIds: text('image_ids').array(),
+    categoryId: text('category_id'),
+    attributes: jsonb('attributes').$type<Record<string, string>>().notNull().default({}),
+    version: integer('version').notNull().default(1),
+    updatedAt: ts('updated_at').notNull().defaultNow(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.tenantId, t.productId, t.channelId] }),
+    foreignKey({ columns: [t.tenantId, t.productId], foreignColumns: [products.tenantId, products.id] }),
+    foreignKey({ columns: [t.tenantId, t.channelId], foreignColumns: [channels.tenantId, channels.id] }),
+  ],
 );

@@ -180,7 +180,16 @@ export async function remove(tx: Tx, scope: Scope, id: string, guard?: Guard): P
     [tenantId, id],
   );
   if (named.rowCount) throw conflict('A kit, purchase order or transfer names this item; it cannot be deleted');
-  await tx.query(`delete from items where tenant_id = $1 and id = $2`, [tenantId, id]);
+  const { rows } = await tx.query<{ product_id: string | null }>(`delete from items where tenant_id = $1 and id = $2 returning product_id`, [tenantId, id]);
+  // Its product goes with it when nothing else is left of it (the single-variant product an item
+  // gets of its own); a product with other variants, images or channel overrides stays.
+  await tx.query(
+    `delete from products p where p.tenant_id = $1 and p.id = $2
+       and not exists (select 1 from items i where i.tenant_id = p.tenant_id and i.product_id = p.id)
+       and not exists (select 1 from product_images m where m.tenant_id = p.tenant_id and m.product_id = p.id)
+       and not exists (select 1 from product_overrides o where o.tenant_id = p.tenant_id and o.product_id = p.id)`,
+    [tenantId, rows[0]?.product_id ?? null],
+  );
   await audit(tx, scope, 'item.deleted', { type: 'item', id });
 }
 
