@@ -18,6 +18,40 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/admin/enquiries": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Enterprise enquiries, newest first (operators only) */
+        get: operations["getAdminEnquiries"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/admin/enquiries/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /** Move an enquiry along or note what happened (operators only) */
+        patch: operations["patchAdminEnquiriesId"];
+        trace?: never;
+    };
     "/api/v1/admin/tenants": {
         parameters: {
             query?: never;
@@ -525,6 +559,26 @@ export interface paths {
         put?: never;
         /** Test the connection (a failure is ok: false) */
         post: operations["postChannelsIdTest"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/enquiries": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Send an Enterprise enquiry (the landing page form); every operator is mailed it
+         * @description Limited to 5 per client address per hour (429 rate_limited with Retry-After).
+         */
+        post: operations["postEnquiries"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1050,6 +1104,23 @@ export interface paths {
         };
         /** Sales and syncs per hour */
         get: operations["getOverviewActivity"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/pricing": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** What the landing page shows: the plans with their prices, and the platforms StockClerk connects */
+        get: operations["getPricing"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1848,6 +1919,21 @@ export interface components {
             sales_source?: "orders" | "levels";
             site_id?: string;
         };
+        Enquiry: {
+            company: string;
+            /** Format: date-time */
+            created_at: string;
+            email: string;
+            id: string;
+            message: string;
+            name: string;
+            note: string | null;
+            shops: number | null;
+            /** @enum {string} */
+            status: "new" | "contacted" | "won" | "lost";
+            /** Format: date-time */
+            updated_at: string;
+        };
         EposnowChannelSettings: {
             cap?: number;
             default_buffer?: number;
@@ -2634,6 +2720,65 @@ export interface operations {
                         qty_delta: number;
                         reason: string;
                     };
+                };
+            };
+        };
+    };
+    getAdminEnquiries: {
+        parameters: {
+            query?: {
+                cursor?: components["parameters"]["cursor"];
+                limit?: components["parameters"]["limit"];
+                status?: "new" | "contacted" | "won" | "lost";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            "4XX": components["responses"]["Error4XX"];
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        data: components["schemas"]["Enquiry"][];
+                        next_cursor: string | null;
+                    };
+                };
+            };
+        };
+    };
+    patchAdminEnquiriesId: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["admin.id"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    note?: string | null;
+                    /** @enum {string} */
+                    status?: "new" | "contacted" | "won" | "lost";
+                };
+            };
+        };
+        responses: {
+            "4XX": components["responses"]["Error4XX_404"];
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Enquiry"];
                 };
             };
         };
@@ -3612,6 +3757,41 @@ export interface operations {
                         };
                         /** @constant */
                         ok: false;
+                    };
+                };
+            };
+        };
+    };
+    postEnquiries: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    company: string;
+                    /** Format: email */
+                    email: string;
+                    message: string;
+                    name: string;
+                    shops?: number | null;
+                    website?: string;
+                };
+            };
+        };
+        responses: {
+            "4XX": components["responses"]["Error4XX_404_409_422"];
+            /** @description Accepted */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        id: string;
                     };
                 };
             };
@@ -4702,6 +4882,41 @@ export interface operations {
                             sales: number;
                             syncs: number;
                         }[];
+                    };
+                };
+            };
+        };
+    };
+    getPricing: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            "4XX": components["responses"]["Error4XX"];
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        currency: string;
+                        plans: {
+                            label: string;
+                            monthly_pence: number | null;
+                            name: string;
+                            price: string;
+                            shops: number | null;
+                        }[];
+                        platforms: {
+                            label: string;
+                            live: boolean;
+                        }[];
+                        trial_days: number;
                     };
                 };
             };
