@@ -12,10 +12,11 @@ export function useMe() {
 }
 
 /**
- * Whether the logged-in user's role grants a permission (read, write, admin, owner). Pages hide
+ * Whether the logged-in user's role grants a permission (read, write, admin, owner; operator for a
+ * super admin). Pages hide
  * what the role cannot do; the API refuses it anyway (403), this only spares the click.
  */
-export function useCan(permission: 'read' | 'write' | 'admin' | 'owner'): boolean {
+export function useCan(permission: 'read' | 'write' | 'admin' | 'owner' | 'operator'): boolean {
   const me = useMe();
   return me.data?.credential.scopes.includes(permission) ?? false;
 }

@@ -21,6 +21,8 @@ const SyncLog = lazy(() => import('./pages/SyncLog.tsx'));
 const Onboarding = lazy(() => import('./pages/Onboarding.tsx'));
 const Team = lazy(() => import('./pages/Team.tsx'));
 const Settings = lazy(() => import('./pages/Settings.tsx'));
+const Landing = lazy(() => import('./pages/Landing.tsx'));
+const AdminEnquiries = lazy(() => import('./pages/admin/Enquiries.tsx'));
 const ResendVerification = lazy(() => import('./pages/Settings.tsx').then((m) => ({ default: m.ResendVerification })));
 
 const qc = new QueryClient({
@@ -67,6 +69,7 @@ function VerifyBanner() {
 function Shell() {
   const [loc, navigate] = useLocation();
   const admin = useCan('admin');
+  const operator = useCan('operator');
   const live = useSyncExternalStore(streamStatus.subscribe, streamStatus.get);
   const [menu, setMenu] = useState(false);
   useEffect(() => connectStream(qc), []);
@@ -108,6 +111,13 @@ function Shell() {
               </Link>
             </li>
           )}
+          {operator && (
+            <li>
+              <Link href="/admin/enquiries" className={loc.startsWith('/admin/enquiries') ? 'active' : ''}>
+                Enquiries
+              </Link>
+            </li>
+          )}
           <li>
             <Link href="/settings" className={loc.startsWith('/settings') ? 'active' : ''}>
               Settings
@@ -134,6 +144,7 @@ function Shell() {
             <Route path="/onboarding" component={Onboarding} />
             <Route path="/team" component={Team} />
             <Route path="/settings" component={Settings} />
+            <Route path="/admin/enquiries" component={AdminEnquiries} />
             <Route path="/verify-email" component={VerifyEmail} />
             <Route path="/reset-password" component={ResetPassword} />
             <Route path="/accept-invitation" component={AcceptInvitation} />
@@ -159,6 +170,11 @@ function App() {
   if (!useLoggedIn()) {
     return (
       <Switch>
+        <Route path="/">
+          <Suspense fallback={<Loading />}>
+            <Landing />
+          </Suspense>
+        </Route>
         <Route path="/signup" component={Signup} />
         <Route path="/forgot-password" component={ForgotPassword} />
         <Route path="/reset-password" component={ResetPassword} />
