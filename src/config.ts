@@ -33,6 +33,8 @@ export interface Config {
   metricsToken: string | null;
   /** Login, sign-up and the other credential endpoints (src/http/auth-throttle.ts). */
   authThrottle: AuthThrottle;
+  /** Enquiries from the public form one client IP may send per window (ENQUIRIES_PER_IP_PER_HOUR, default 5). */
+  enquiryThrottle: { perIp: number; windowS: number };
   /**
    * Where mail goes (SMTP_URL, e.g. smtps://user:pass@smtp.example.com:465). Unset: `start` runs
    * an embedded mail catcher (MailDev) and sends there; `api` and `worker` send nothing.
@@ -103,6 +105,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       mailsPerEmail: 5,
       windowS: 15 * 60,
     },
+    enquiryThrottle: { perIp: Math.max(1, int(env.ENQUIRIES_PER_IP_PER_HOUR, 5)), windowS: 3600 },
     smtpUrl: env.SMTP_URL || null,
     mailFrom: env.MAIL_FROM || 'StockClerk <no-reply@stockclerk.localhost>',
     publicUrl: env.PUBLIC_URL ? env.PUBLIC_URL.replace(/\/+$/, '') : null,

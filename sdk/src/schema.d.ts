@@ -18,6 +18,40 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/admin/enquiries": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Enterprise enquiries, newest first (operators only) */
+        get: operations["getAdminEnquiries"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/admin/enquiries/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /** Move an enquiry along or note what happened (operators only) */
+        patch: operations["patchAdminEnquiriesId"];
+        trace?: never;
+    };
     "/api/v1/admin/health": {
         parameters: {
             query?: never;
@@ -633,6 +667,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/enquiries": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Send an Enterprise enquiry (the landing page form); every operator is mailed it
+         * @description Limited to 5 per client address per hour (429 rate_limited with Retry-After).
+         */
+        post: operations["postEnquiries"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/exports/items": {
         parameters: {
             query?: never;
@@ -1169,6 +1223,23 @@ export interface paths {
         };
         /** Sales and syncs per hour */
         get: operations["getOverviewActivity"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/pricing": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** What the landing page shows: the plans with their prices, and the platforms StockClerk connects */
+        get: operations["getPricing"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1966,6 +2037,21 @@ export interface components {
             /** @enum {string} */
             sales_source?: "orders" | "levels";
             site_id?: string;
+        };
+        Enquiry: {
+            company: string;
+            /** Format: date-time */
+            created_at: string;
+            email: string;
+            id: string;
+            message: string;
+            name: string;
+            note: string | null;
+            shops: number | null;
+            /** @enum {string} */
+            status: "new" | "contacted" | "won" | "lost";
+            /** Format: date-time */
+            updated_at: string;
         };
         EposnowChannelSettings: {
             cap?: number;
@@ -2789,6 +2875,65 @@ export interface operations {
                         qty_delta: number;
                         reason: string;
                     };
+                };
+            };
+        };
+    };
+    getAdminEnquiries: {
+        parameters: {
+            query?: {
+                cursor?: components["parameters"]["cursor"];
+                limit?: components["parameters"]["limit"];
+                status?: "new" | "contacted" | "won" | "lost";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            "4XX": components["responses"]["Error4XX"];
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        data: components["schemas"]["Enquiry"][];
+                        next_cursor: string | null;
+                    };
+                };
+            };
+        };
+    };
+    patchAdminEnquiriesId: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["id"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    note?: string | null;
+                    /** @enum {string} */
+                    status?: "new" | "contacted" | "won" | "lost";
+                };
+            };
+        };
+        responses: {
+            "4XX": components["responses"]["Error4XX_404"];
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Enquiry"];
                 };
             };
         };
@@ -4047,6 +4192,41 @@ export interface operations {
             };
         };
     };
+    postEnquiries: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    company: string;
+                    /** Format: email */
+                    email: string;
+                    message: string;
+                    name: string;
+                    shops?: number | null;
+                    website?: string;
+                };
+            };
+        };
+        responses: {
+            "4XX": components["responses"]["Error4XX_404_409_422"];
+            /** @description Accepted */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        id: string;
+                    };
+                };
+            };
+        };
+    };
     postExportsItems: {
         parameters: {
             query?: never;
@@ -5153,6 +5333,41 @@ export interface operations {
                             sales: number;
                             syncs: number;
                         }[];
+                    };
+                };
+            };
+        };
+    };
+    getPricing: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            "4XX": components["responses"]["Error4XX"];
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        currency: string;
+                        plans: {
+                            label: string;
+                            monthly_pence: number | null;
+                            name: string;
+                            price: string;
+                            shops: number | null;
+                        }[];
+                        platforms: {
+                            label: string;
+                            live: boolean;
+                        }[];
+                        trial_days: number;
                     };
                 };
             };

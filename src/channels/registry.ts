@@ -24,6 +24,12 @@ export type EmulatedChannelType = Exclude<ChannelType, 'vendure'>;
 
 export const CHANNEL_TYPES = Object.keys(CHANNELS) as ChannelType[];
 
+/**
+ * Platforms merchants ask for that have no module yet: the landing page names them as coming, so
+ * it never claims more than the registry above connects. One moves up into CHANNELS when built.
+ */
+export const PLANNED_CHANNELS = ['Square', 'WooCommerce', 'Medusa', 'eBay', 'Etsy', 'Shopee', 'TikTok Shop', 'Vinted', 'Otter'] as const;
+
 const byType: Record<string, ChannelModule | undefined> = CHANNELS;
 
 export function channelModule(type: string): ChannelModule | null {

@@ -27,6 +27,22 @@ export const PLANS: Record<PlanName, PlanSpec> = {
 
 export const TRIAL_DAYS = 14;
 
+/** The currency every price is in (the plans are sold in pounds sterling). */
+export const PLAN_CURRENCY = 'GBP';
+
+/**
+ * A plan's price as the landing page and the billing page show it, from the same numbers billing
+ * uses: "£50 / month", "Free for 14 days", "By enquiry". Written once here so a price change is
+ * one edit.
+ */
+export function displayPrice(plan: PlanName): string {
+  const { monthlyPence } = PLANS[plan];
+  if (plan === 'trial') return `Free for ${TRIAL_DAYS} days`;
+  if (monthlyPence === null) return 'By enquiry';
+  const pounds = monthlyPence / 100;
+  return `£${Number.isInteger(pounds) ? pounds : pounds.toFixed(2)} / month`;
+}
+
 export const isPlan = (p: string): p is PlanName => (PLAN_NAMES as readonly string[]).includes(p);
 export const planOf = (p: string): PlanSpec => (isPlan(p) ? PLANS[p] : PLANS.trial);
 

@@ -22,6 +22,7 @@ import { installIdempotency } from './plugins/idempotency.ts';
 import { RateLimiter } from './plugins/rate-limit.ts';
 import { apiRoutes } from './routes/index.ts';
 import { authRoutes } from './routes/auth.ts';
+import { publicEnquiryRoutes } from './routes/enquiries.ts';
 import { stripeWebhookRoute } from './routes/stripe-webhooks.ts';
 import { inboundWebhookRoutes } from './routes/inbound-webhooks.ts';
 import { streamRoutes, type StreamHub } from './stream.ts';
@@ -160,6 +161,8 @@ export async function buildApp(ctx: AppContext, opts: AppOptions): Promise<Fasti
     await stripeWebhookRoute(scope, ctx);
   });
   await app.register(async (scope) => authRoutes(scope, ctx), { prefix: '/api/v1' });
+  // The landing page's reads and its enquiry form: for visitors with no account.
+  await app.register(async (scope) => publicEnquiryRoutes(scope, ctx), { prefix: '/api/v1' });
   await app.register(async (scope) => streamRoutes(scope, ctx, opts.hub), { prefix: '/api/v1' });
   await app.register(
     async (scope) => {

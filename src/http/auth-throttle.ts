@@ -55,9 +55,28 @@ export class AuthThrottle {
   }
 
   private refuse(reply: FastifyReply, tokens: number, burst: number, message: string): never {
-    const perSecond = burst / this.limits.windowS;
-    const retryAfterS = Math.max(1, Math.ceil((1 - tokens) / perSecond));
-    reply.header('retry-after', String(retryAfterS));
-    throw new ApiError(429, 'too_many_attempts', message, { retry_after_s: retryAfterS });
+    refuse(reply, tokens, burst / this.limits.windowS, 'too_many_attempts', message);
   }
+}
+
+function refuse(reply: FastifyReply, tokens: number, perSecond: number, code: string, message: string): never {
+  const retryAfterS = Math.max(1, Math.ceil((1 - tokens) / perSecond));
+  reply.header('retry-after', String(retryAfterS));
+  throw new ApiError(429, code, message, { retry_after_s: retryAfterS });
+}
+
+/**
+ * The same bucket for another public form (the enquiry form): `burst` requests per client IP per
+ * `windowS`, then 429 rate_limited with Retry-After. `name` keeps each form's buckets apart.
+ */
+export async function throttleIp(
+  db: Pick<Db, 'query'>,
+  req: FastifyRequest,
+  reply: FastifyReply,
+  name: string,
+  limit: { perIp: number; windowS: number },
+): Promise<void> {
+  const perSecond = limit.perIp / limit.windowS;
+  const { tokens, granted } = await takeToken(db, `${name}:ip:${req.ip}`, limit.perIp, perSecond);
+  if (!granted) refuse(reply, tokens, perSecond, 'rate_limited', 'Too many requests from your address; wait and try again');
 }

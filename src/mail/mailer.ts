@@ -9,6 +9,8 @@ export interface MailMessage {
   subject: string;
   text: string;
   html: string;
+  /** Where a reply goes when it is not the From (an enquiry mailed to operators: the enquirer). */
+  replyTo?: string;
 }
 
 export class Mailer {
@@ -27,7 +29,7 @@ export class Mailer {
 
   async send(m: MailMessage): Promise<void> {
     if (!this.transport) throw new Error('SMTP_URL is not set');
-    await this.transport.sendMail({ from: this.from, to: m.to, subject: m.subject, text: m.text, html: m.html });
+    await this.transport.sendMail({ from: this.from, to: m.to, subject: m.subject, text: m.text, html: m.html, ...(m.replyTo ? { replyTo: m.replyTo } : {}) });
   }
 
   close(): void {

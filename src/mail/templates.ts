@@ -152,3 +152,31 @@ export function pushesPausedMail(m: { to: string; publicUrl: string | null; tena
     'Questions? Reply to this mail.',
   );
 }
+
+export interface EnquiryLine {
+  id: string;
+  name: string;
+  email: string;
+  company: string;
+  shops: number | null;
+  message: string;
+}
+
+/** A new Enterprise enquiry, to one operator: a reply goes straight to the enquirer. */
+export function enquiryMail(m: { to: string; publicUrl: string; enquiry: EnquiryLine }): MailMessage {
+  const e = m.enquiry;
+  return {
+    ...compose(
+      m.to,
+      `Enterprise enquiry from ${e.company}`,
+      [
+        `${e.name} <${e.email}> of ${e.company} asked about StockClerk Enterprise${e.shops === null ? '' : ` for ${e.shops} shop${e.shops === 1 ? '' : 's'}`}:`,
+        e.message,
+        'Reply to this mail to answer them.',
+      ],
+      { label: 'Open the enquiries', url: `${m.publicUrl}/admin/enquiries` },
+      `You receive this as a StockClerk operator. Enquiry ${e.id}.`,
+    ),
+    replyTo: e.email,
+  };
+}

@@ -56,7 +56,8 @@ export function record(context: BrowserContext): Recorder {
   return rec;
 }
 
-export async function shoot(page: Page, name: string): Promise<void> {
+/** The viewport, or with `fullPage` the whole page (a long public page shown top to bottom). */
+export async function shoot(page: Page, name: string, opts: { fullPage?: boolean } = {}): Promise<void> {
   fs.mkdirSync(SCREENSHOTS, { recursive: true });
-  await page.screenshot({ path: path.join(SCREENSHOTS, `${name}.png`), fullPage: false });
+  await page.screenshot({ path: path.join(SCREENSHOTS, `${name}.png`), fullPage: opts.fullPage ?? false });
 }

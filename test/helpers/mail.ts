@@ -1,6 +1,7 @@
 // Reading mail the way a person would: from the catcher's inbox (MailDev's JSON API), waiting for
 // it to arrive (mail leaves through a job, so it lands a moment after the request).
 export interface CaughtMail {
+  id: string;
   subject: string;
   text: string;
   html: string;
@@ -30,4 +31,9 @@ export function linkIn(mail: CaughtMail, page: string): { url: URL; token: strin
   if (!m) throw new Error(`no /${page} link in: ${mail.text}`);
   const url = new URL(m[0]);
   return { url, token: url.searchParams.get('token')! };
+}
+
+/** The mail as it arrived over SMTP, headers and all (MailDev's parsed form leaves some out, Reply-To among them). */
+export async function rawSource(mailApi: string, mail: CaughtMail): Promise<string> {
+  return (await fetch(`${mailApi}/${encodeURIComponent(mail.id)}/source`)).text();
 }

@@ -12,7 +12,8 @@ export function useMe() {
 }
 
 /**
- * Whether the logged-in user's role grants a permission (read, write, admin, owner; operator for super admins). Pages hide
+ * Whether the logged-in user's role grants a permission (read, write, admin, owner; operator for a
+ * super admin). Pages hide
  * what the role cannot do; the API refuses it anyway (403), this only spares the click.
  */
 export function useCan(permission: 'read' | 'write' | 'admin' | 'owner' | 'operator'): boolean {

@@ -25,6 +25,8 @@ const ConsoleTenants = lazy(() => import('./pages/admin/Tenants.tsx'));
 const ConsoleTenant = lazy(() => import('./pages/admin/TenantDetail.tsx'));
 const ConsoleSync = lazy(() => import('./pages/admin/SyncMonitor.tsx'));
 const ConsoleHealth = lazy(() => import('./pages/admin/Health.tsx'));
+const Landing = lazy(() => import('./pages/Landing.tsx'));
+const AdminEnquiries = lazy(() => import('./pages/admin/Enquiries.tsx'));
 const ResendVerification = lazy(() => import('./pages/Settings.tsx').then((m) => ({ default: m.ResendVerification })));
 
 const qc = new QueryClient({
@@ -210,6 +212,7 @@ function Shell() {
             <Route path="/admin/tenants/:id">{(p) => <ConsoleTenant id={p.id} />}</Route>
             <Route path="/admin/sync" component={ConsoleSync} />
             <Route path="/admin/health" component={ConsoleHealth} />
+            <Route path="/admin/enquiries" component={AdminEnquiries} />
             <Route path="/verify-email" component={VerifyEmail} />
             <Route path="/reset-password" component={ResetPassword} />
             <Route path="/accept-invitation" component={AcceptInvitation} />
@@ -235,6 +238,11 @@ function App() {
   if (!useLoggedIn()) {
     return (
       <Switch>
+        <Route path="/">
+          <Suspense fallback={<Loading />}>
+            <Landing />
+          </Suspense>
+        </Route>
         <Route path="/signup" component={Signup} />
         <Route path="/forgot-password" component={ForgotPassword} />
         <Route path="/reset-password" component={ResetPassword} />

@@ -9,6 +9,7 @@ import { salesOrderRoutes } from './sales-orders.ts';
 import { alertRoutes } from './alerts.ts';
 import { channelRoutes } from './channels.ts';
 import { dashboardRoutes } from './dashboard.ts';
+import { enquiryAdminRoutes } from './enquiries.ts';
 import { invitationRoutes } from './invitations.ts';
 import { billingRoutes } from './billing.ts';
 import { itemRoutes } from './items.ts';
@@ -41,6 +42,7 @@ export async function apiRoutes(app: FastifyInstance, ctx: AppContext): Promise<
   await billingRoutes(app, ctx);
   await operatorRoutes(app, ctx);
   await impersonationRoutes(app, ctx);
+  await enquiryAdminRoutes(app, ctx);
   await auditLogRoutes(app, ctx);
   await reportRoutes(app, ctx);
   await salesOrderRoutes(app, ctx);
