@@ -139,6 +139,9 @@ export async function syncPush(ctx: AppContext, payload: ChannelJob): Promise<vo
       }));
       try {
         results = await live.adapter.pushLevels(reqs);
+        // One per listing the channel answered for, however they were batched; a call that failed
+        // as a whole (below) sent nothing countable.
+        ctx.usage.count(live.row.tenant_id, 'pushes', results.length);
       } catch (err) {
         if (!(err instanceof ChannelError)) throw err;
         const handled = await onCallFailure(ctx, live, toPush, err, ++transientFailures);

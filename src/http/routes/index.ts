@@ -21,6 +21,7 @@ import { tenantRoutes } from './tenant.ts';
 import { purchaseOrderRoutes } from './purchase-orders.ts';
 import { operatorRoutes } from './operators.ts';
 import { transferRoutes } from './transfers.ts';
+import { usageRoutes } from './usage.ts';
 import { userRoutes } from './users.ts';
 import { webhookEndpointRoutes } from './webhook-endpoints.ts';
 
@@ -47,4 +48,5 @@ export async function apiRoutes(app: FastifyInstance, ctx: AppContext): Promise<
   await dashboardRoutes(app, ctx);
   await webhookEndpointRoutes(app, ctx);
   await jobRoutes(app, ctx);
+  await usageRoutes(app, ctx);
 }
