@@ -16,8 +16,10 @@
 //   work the tenant asked for (and the dashboard is a client of the public API like any other).
 //   Counted once the credential is known, before scope and rate checks: a refused call was still a
 //   call. Login, refresh and the live stream's socket are not behind requireAuth and are not counted.
-// - pushes: each listing update a channel answered in a sync push (src/engine/sync.ts): a batch of
-//   50 listings is 50; a call that failed as a whole (network, 429, auth) counts nothing.
+// - pushes: each listing update a channel took in a sync push (src/engine/sync.ts), or refused on
+//   compare-and-set (it was sent): a batch of 50 listings is 50. Not counted: a listing the adapter
+//   found already right and skipped (PushResult.unchanged), a failed one (it is retried and counted
+//   when it lands), a call that failed as a whole (network, 429, auth).
 // - webhooks: each inbound channel webhook verified, parsed and recorded (200), duplicates included
 //   (the platform sent it and we did the work); refused ones (401/400/404) are not.
 import type { Db } from '../db/pool.ts';
