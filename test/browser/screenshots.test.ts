@@ -58,6 +58,7 @@ const PAGES: Array<{ name: string; path: () => string; ready: string; auth?: fal
   { name: 'channel-detail', path: () => `/channels/${t.channels.eposnow!.channelId}`, ready: 'Recent sync events' },
   { name: 'alerts', path: () => '/alerts', ready: 'Chocolate Brownie' },
   { name: 'sync-log', path: () => '/sync-log', ready: 'Sync log' },
+  { name: 'usage', path: () => '/usage', ready: 'Projected by month end' },
   { name: 'onboarding', path: () => '/onboarding', ready: 'Your business' },
 ];
 

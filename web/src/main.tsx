@@ -21,6 +21,7 @@ const SyncLog = lazy(() => import('./pages/SyncLog.tsx'));
 const Onboarding = lazy(() => import('./pages/Onboarding.tsx'));
 const Team = lazy(() => import('./pages/Team.tsx'));
 const Settings = lazy(() => import('./pages/Settings.tsx'));
+const Usage = lazy(() => import('./pages/Usage.tsx'));
 const ResendVerification = lazy(() => import('./pages/Settings.tsx').then((m) => ({ default: m.ResendVerification })));
 
 const qc = new QueryClient({
@@ -48,6 +49,7 @@ const NAV = [
   ['/channels', 'Channels'],
   ['/alerts', 'Alerts'],
   ['/sync-log', 'Sync log'],
+  ['/usage', 'Usage'],
 ] as const;
 
 /** Until the address is confirmed, a line above every page says so (alert emails wait for it). */
@@ -134,6 +136,7 @@ function Shell() {
             <Route path="/onboarding" component={Onboarding} />
             <Route path="/team" component={Team} />
             <Route path="/settings" component={Settings} />
+            <Route path="/usage" component={Usage} />
             <Route path="/verify-email" component={VerifyEmail} />
             <Route path="/reset-password" component={ResetPassword} />
             <Route path="/accept-invitation" component={AcceptInvitation} />
