@@ -39,6 +39,7 @@ beforeAll(async () => {
   }
   await quiescent(h, emus);
   await eventually(async () => (await api(h.url, 'GET', '/api/v1/alerts?status=open', { token: t.token })).body.data.length >= 2, 10_000, 'alerts');
+  await h.sc.ctx.usage.flush(); // the Usage page shows this tenant's counts, not the last flush's
   browser = await launchBrowser();
 }, 180_000);
 

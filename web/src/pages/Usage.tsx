@@ -67,7 +67,7 @@ export default function Usage() {
           <section className="card" aria-label="Usage per day">
             <h2>
               Per day{' '}
-              <select value={counter} onChange={(e) => setCounter(e.target.value as Counter)} aria-label="Counter">
+              <select value={counter} onChange={(e) => setCounter(e.target.value as Counter)} aria-label="Counter" style={{ width: 'auto' }}>
                 {COUNTERS.map(([c, title]) => (
                   <option key={c} value={c}>
                     {title}
