@@ -69,12 +69,12 @@ describe('counting', () => {
         { sku: 'BREAD', name: 'Bread', qty: 5 },
       ],
     });
-    await quiescent(h, emus);
+    await quiescent(h, emus, 25_000);
     const before = await stored(t.tenantId);
     const sent = { till: emus.eposnow.stats.webhooksSent, wix: emus.wix.stats.webhooksSent };
     expect((await sale(emus, 'eposnow', t.channels.eposnow!.accountId, 'SOUP', 2)).ok).toBe(true);
     await eventually(() => held(emus, 'wix', t.channels.wix!.accountId, 'SOUP')?.qty === 8, 15_000, 'Wix told 8 soups');
-    await quiescent(h, emus);
+    await quiescent(h, emus, 25_000);
     const d = diff(before, await stored(t.tenantId));
     // The till sent the sale's webhook; Wix may report our write back (an echo: a webhook accepted too).
     expect(emus.eposnow.stats.webhooksSent - sent.till).toBe(1);
