@@ -16,6 +16,7 @@ import { ChannelRuntime } from '../src/engine/channel-runtime.ts';
 import { DEFAULT_TUNING, type AppContext } from '../src/engine/context.ts';
 import { JobRuntime } from '../src/engine/job-runtime.ts';
 import { Mailer } from '../src/mail/mailer.ts';
+import { UsageMeter } from '../src/services/usage.ts';
 import { createLogger } from '../src/log.ts';
 import { startStockClerk, type StartOptions, type StockClerk } from '../src/server.ts';
 
@@ -201,6 +202,8 @@ async function startProductProcess(workerConcurrency?: number): Promise<BenchEnv
     mailer: new Mailer(null, config.mailFrom),
     site: { publicUrl: null },
     billing: null,
+    // Never started: this context serves no request and pushes nothing (the product process counts).
+    usage: new UsageMeter(pool),
   };
   const port = await freePort();
   const concurrency = String(workerConcurrency ?? (Number(process.env.WORKER_CONCURRENCY) || config.workerConcurrency));

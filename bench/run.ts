@@ -1,4 +1,4 @@
-// npm run bench -- ledger | webhooks | propagation --tenants N --rate R --duration S | dashboard | vendure | csv-import | api | rls | pause  [--record]
+// npm run bench -- ledger | webhooks | propagation --tenants N --rate R --duration S | dashboard | vendure | csv-import | api | rls | usage | pause  [--record]
 // Each benchmark is self-contained and bounded in time; progress goes to stderr and the LAST line
 // of stdout is exactly one JSON object (the checks parse it).
 import os from 'node:os';
@@ -12,11 +12,12 @@ import { recordRow } from './record.ts';
 import { benchRls } from './rls.ts';
 import { numFlag, parseArgs } from './stats.ts';
 import { benchVendure } from './vendure.ts';
+import { benchUsage } from './usage.ts';
 import { benchWebhooks } from './webhooks.ts';
 import { progress } from './env.ts';
 
 const USAGE =
-  'usage: npm run bench -- ledger [--tenant-tx] | webhooks | propagation --tenants N --rate R --duration S | dashboard --items N --searches N | vendure [--seconds S --clients C] | csv-import [--rows N] | api [--items N --searches N --seconds S --clients C] | rls | pause [--tenants N --rate R --phase S]  [--record]';
+  'usage: npm run bench -- ledger [--tenant-tx] | webhooks | propagation --tenants N --rate R --duration S | dashboard --items N --searches N | vendure [--seconds S --clients C] | csv-import [--rows N] | api [--items N --searches N --seconds S --clients C] | rls | usage [--seconds S --rounds R --connections C] | pause [--tenants N --rate R --phase S]  [--record]';
 
 async function main(): Promise<number> {
   const argv = process.argv.slice(2);
@@ -81,6 +82,13 @@ async function main(): Promise<number> {
     case 'rls': {
       limitS = 300;
       run = () => benchRls();
+      break;
+    }
+    case 'usage': {
+      const seconds = numFlag(flags, 'seconds', 5);
+      const rounds = numFlag(flags, 'rounds', 4);
+      limitS = 120 + seconds * rounds * 2;
+      run = () => benchUsage({ seconds, rounds, connections: numFlag(flags, 'connections', 16) });
       break;
     }
     case 'csv-import': {

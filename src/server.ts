@@ -19,6 +19,7 @@ import { StreamHub } from './http/stream.ts';
 import { createLogger, type Logger } from './log.ts';
 import { Mailer } from './mail/mailer.ts';
 import { StripeBilling } from './services/billing-stripe.ts';
+import { UsageMeter } from './services/usage.ts';
 import { restartEmbeddedOnExit, superviseWorker, surviveLostJobEnds } from './recovery.ts';
 
 export interface StartOptions {
@@ -87,6 +88,7 @@ export async function startStockClerk(config: Config, opts: StartOptions = {}): 
     mailer: new Mailer(config.smtpUrl, config.mailFrom),
     site: { publicUrl: config.publicUrl },
     billing: stripeBilling(config),
+    usage: new UsageMeter(db),
   };
   const beat = startProcessBeat(db, opts.api === false ? 'worker' : opts.worker === false ? 'api' : 'start', (err) =>
     log.warn({ err }, 'process heartbeat failed'),
@@ -114,6 +116,9 @@ export async function startStockClerk(config: Config, opts: StartOptions = {}): 
       unguard();
       await relay?.stop();
       await ctx.jobs.close();
+      // After the HTTP server and the workers (nothing counts any more), before the pool closes:
+      // a clean stop writes every count.
+      await ctx.usage.stop().catch((err) => log.error({ err }, 'writing the last usage counts'));
       await workerDb?.end().catch(() => {});
       await ctx.channels.close();
       ctx.mailer.close();
@@ -136,6 +141,7 @@ export async function startStockClerk(config: Config, opts: StartOptions = {}): 
         }),
     );
   }
+  ctx.usage.start(ctx.tuning.usageFlushMs, (err) => log.warn({ err }, 'writing usage counts failed; the next flush retries them'));
   try {
     if (opts.worker !== false) {
       // The agents get a pool of their own: asynchronous commit (see PoolOptions) and no competition

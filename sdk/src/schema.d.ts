@@ -225,6 +225,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/admin/usage": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Every tenant's usage of a month against its quota (operators only) */
+        get: operations["getAdminUsage"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/agents": {
         parameters: {
             query?: never;
@@ -1680,6 +1697,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/usage": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * This tenant's usage per day of a month, its quota and the projected month-end
+         * @description API calls, listing updates pushed and channel webhooks accepted per UTC day (counts land within seconds). quota: the plan's, not enforced yet. projected: the daily average over the days elapsed (today by its fraction) times the days in the month.
+         */
+        get: operations["getUsage"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/users": {
         parameters: {
             query?: never;
@@ -2429,6 +2466,16 @@ export interface components {
             updated_at: string;
             version: number;
         };
+        UsageCounts: {
+            api_calls: number;
+            pushes: number;
+            webhooks: number;
+        };
+        UsagePercents: {
+            api_calls: number;
+            pushes: number;
+            webhooks: number;
+        };
         User: {
             /** Format: date-time */
             created_at: string;
@@ -2807,6 +2854,7 @@ export interface components {
         "listings.id": string;
         location_id: string;
         "locations.id": string;
+        month: string;
         "purchase-orders.id": string;
         q: string;
         "reservations.id": string;
@@ -3342,6 +3390,45 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+        };
+    };
+    getAdminUsage: {
+        parameters: {
+            query?: {
+                cursor?: components["parameters"]["cursor"];
+                limit?: components["parameters"]["limit"];
+                month?: components["parameters"]["month"];
+                sort?: "share" | "tenant";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            "4XX": components["responses"]["Error4XX"];
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        data: {
+                            name: string;
+                            percent_of_quota: components["schemas"]["UsagePercents"];
+                            plan: string;
+                            projected: components["schemas"]["UsageCounts"];
+                            quota: components["schemas"]["UsageCounts"];
+                            share_percent: number;
+                            tenant_id: string;
+                            totals: components["schemas"]["UsageCounts"];
+                        }[];
+                        month: string;
+                        next_cursor: string | null;
+                    };
+                };
             };
         };
     };
@@ -6198,6 +6285,44 @@ export interface operations {
         responses: {
             "4XX": components["responses"]["Error4XX_404_409_422"];
             200: components["responses"]["Transfer.etag"];
+        };
+    };
+    getUsage: {
+        parameters: {
+            query?: {
+                month?: components["parameters"]["month"];
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            "4XX": components["responses"]["Error4XX"];
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        days: {
+                            api_calls: number;
+                            day: string;
+                            pushes: number;
+                            webhooks: number;
+                        }[];
+                        days_elapsed: number;
+                        days_in_month: number;
+                        month: string;
+                        percent_of_quota: components["schemas"]["UsagePercents"];
+                        plan: string;
+                        projected: components["schemas"]["UsageCounts"];
+                        quota: components["schemas"]["UsageCounts"];
+                        totals: components["schemas"]["UsageCounts"];
+                    };
+                };
+            };
         };
     };
     getUsers: {

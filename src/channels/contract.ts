@@ -78,7 +78,8 @@ export interface PushRequest {
 }
 
 export type PushResult =
-  | { listingId: string; outcome: 'ok'; qty: number; version: string | null; written?: number }
+  /** `unchanged`: the platform already held it and nothing was written (a read-then-write adapter skipped it; not a metered push). */
+  | { listingId: string; outcome: 'ok'; qty: number; version: string | null; written?: number; unchanged?: true }
   /** CAS rejected: the platform holds something else; `remote` is a fresh read of it. */
   | { listingId: string; outcome: 'stale'; remote: RemoteListing; written?: number }
   | { listingId: string; outcome: 'failed'; error: string; retryable: boolean };

@@ -16,13 +16,56 @@ export interface PlanSpec {
   monthlyPence: number | null;
   api: { burst: number; perSecond: number };
   guardianMinS: number;
+  /** Usage a month of the plan includes (GET /usage shows it beside what was used). */
+  quota: UsageQuota;
 }
 
+/** Per calendar month (UTC): API calls, listing updates pushed to channels, channel webhooks accepted. */
+export interface UsageQuota {
+  api_calls: number;
+  pushes: number;
+  webhooks: number;
+}
+
+// Monthly quotas: the product's choice (seed 004), shown to merchants and operators and NOT
+// enforced yet: nothing is refused or slowed past them (a later issue enforces a monthly job
+// budget). Sized from a busy shop: ~500 sales a day on 3 channels is ~15,000 webhooks and ~30,000
+// pushes a month; a dashboard left open on the Overview makes ~11,500 API calls a day (it polls,
+// and sessions count like keys: src/services/usage.ts), ~350,000 a month. Each step up gives
+// about 5x room; Enterprise is a default an agreement would replace.
 export const PLANS: Record<PlanName, PlanSpec> = {
-  trial: { label: 'Trial', shops: 3, monthlyPence: null, api: { burst: 20, perSecond: 2 }, guardianMinS: 300 },
-  starter: { label: 'Starter', shops: 3, monthlyPence: 5_000, api: { burst: 200, perSecond: 20 }, guardianMinS: 300 },
-  growth: { label: 'Growth', shops: 10, monthlyPence: 10_000, api: { burst: 500, perSecond: 50 }, guardianMinS: 120 },
-  enterprise: { label: 'Enterprise', shops: null, monthlyPence: null, api: { burst: 1_000, perSecond: 100 }, guardianMinS: 60 },
+  trial: {
+    label: 'Trial',
+    shops: 3,
+    monthlyPence: null,
+    api: { burst: 20, perSecond: 2 },
+    guardianMinS: 300,
+    quota: { api_calls: 250_000, pushes: 50_000, webhooks: 50_000 },
+  },
+  starter: {
+    label: 'Starter',
+    shops: 3,
+    monthlyPence: 5_000,
+    api: { burst: 200, perSecond: 20 },
+    guardianMinS: 300,
+    quota: { api_calls: 1_000_000, pushes: 250_000, webhooks: 250_000 },
+  },
+  growth: {
+    label: 'Growth',
+    shops: 10,
+    monthlyPence: 10_000,
+    api: { burst: 500, perSecond: 50 },
+    guardianMinS: 120,
+    quota: { api_calls: 5_000_000, pushes: 1_500_000, webhooks: 1_500_000 },
+  },
+  enterprise: {
+    label: 'Enterprise',
+    shops: null,
+    monthlyPence: null,
+    api: { burst: 1_000, perSecond: 100 },
+    guardianMinS: 60,
+    quota: { api_calls: 50_000_000, pushes: 15_000_000, webhooks: 15_000_000 },
+  },
 };
 
 export const TRIAL_DAYS = 14;

@@ -5,6 +5,7 @@ import type { Db } from '../db/pool.ts';
 import type { Logger } from '../log.ts';
 import type { Mailer } from '../mail/mailer.ts';
 import type { StripeBilling } from '../services/billing-stripe.ts';
+import type { UsageMeter } from '../services/usage.ts';
 import type { ChannelRuntime } from './channel-runtime.ts';
 import type { JobRuntime } from './job-runtime.ts';
 
@@ -43,6 +44,8 @@ export interface EngineTuning {
   retention: RetentionPolicy;
   /** How often an open /stream socket re-checks its credential (a revoked key or ended session closes it). */
   streamRecheckMs: number;
+  /** How often this process writes its usage counters (src/services/usage.ts): at most this much is lost in a crash. */
+  usageFlushMs: number;
 }
 
 export const DEFAULT_TUNING: EngineTuning = {
@@ -57,6 +60,7 @@ export const DEFAULT_TUNING: EngineTuning = {
   webhookBreakerSpanMs: 24 * 3_600_000,
   retention: DEFAULT_RETENTION,
   streamRecheckMs: 5_000,
+  usageFlushMs: 5_000,
 };
 
 export interface AppContext {
@@ -80,4 +84,6 @@ export interface AppContext {
   site: { publicUrl: string | null };
   /** Stripe (or its emulator); null when billing is off (no STRIPE_SECRET_KEY outside `start`). */
   billing: StripeBilling | null;
+  /** This process's usage counters (API calls, pushes, webhooks per tenant per day), flushed every few seconds. */
+  usage: UsageMeter;
 }

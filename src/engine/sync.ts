@@ -139,6 +139,10 @@ export async function syncPush(ctx: AppContext, payload: ChannelJob): Promise<vo
       }));
       try {
         results = await live.adapter.pushLevels(reqs);
+        // One per listing update the channel took (or refused on compare-and-set), however they were
+        // batched; not one the adapter found already right, nor a failed one, nor a call that
+        // failed as a whole (below).
+        ctx.usage.count(live.row.tenant_id, 'pushes', results.filter((r) => r.outcome === 'stale' || (r.outcome === 'ok' && !r.unchanged)).length);
       } catch (err) {
         if (!(err instanceof ChannelError)) throw err;
         const handled = await onCallFailure(ctx, live, toPush, err, ++transientFailures);

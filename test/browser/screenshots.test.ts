@@ -39,6 +39,7 @@ beforeAll(async () => {
   }
   await quiescent(h, emus);
   await eventually(async () => (await api(h.url, 'GET', '/api/v1/alerts?status=open', { token: t.token })).body.data.length >= 2, 10_000, 'alerts');
+  await h.sc.ctx.usage.flush(); // the Usage page shows this tenant's counts, not the last flush's
   browser = await launchBrowser();
 }, 180_000);
 
@@ -58,6 +59,7 @@ const PAGES: Array<{ name: string; path: () => string; ready: string; auth?: fal
   { name: 'channel-detail', path: () => `/channels/${t.channels.eposnow!.channelId}`, ready: 'Recent sync events' },
   { name: 'alerts', path: () => '/alerts', ready: 'Chocolate Brownie' },
   { name: 'sync-log', path: () => '/sync-log', ready: 'Sync log' },
+  { name: 'usage', path: () => '/usage', ready: 'Projected by month end' },
   { name: 'onboarding', path: () => '/onboarding', ready: 'Your business' },
 ];
 

@@ -27,6 +27,7 @@ const ConsoleSync = lazy(() => import('./pages/admin/SyncMonitor.tsx'));
 const ConsoleHealth = lazy(() => import('./pages/admin/Health.tsx'));
 const Landing = lazy(() => import('./pages/Landing.tsx'));
 const AdminEnquiries = lazy(() => import('./pages/admin/Enquiries.tsx'));
+const Usage = lazy(() => import('./pages/Usage.tsx'));
 const ResendVerification = lazy(() => import('./pages/Settings.tsx').then((m) => ({ default: m.ResendVerification })));
 
 const qc = new QueryClient({
@@ -54,6 +55,7 @@ const NAV = [
   ['/channels', 'Channels'],
   ['/alerts', 'Alerts'],
   ['/sync-log', 'Sync log'],
+  ['/usage', 'Usage'],
 ] as const;
 
 /** Until the address is confirmed, a line above every page says so (alert emails wait for it). */
@@ -213,6 +215,7 @@ function Shell() {
             <Route path="/admin/sync" component={ConsoleSync} />
             <Route path="/admin/health" component={ConsoleHealth} />
             <Route path="/admin/enquiries" component={AdminEnquiries} />
+            <Route path="/usage" component={Usage} />
             <Route path="/verify-email" component={VerifyEmail} />
             <Route path="/reset-password" component={ResetPassword} />
             <Route path="/accept-invitation" component={AcceptInvitation} />

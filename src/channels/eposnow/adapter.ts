@@ -233,7 +233,7 @@ export class EposnowAdapter implements ChannelAdapter {
           continue;
         }
         const delta = e.req.qty - current;
-        results[e.index] = { listingId: e.req.listingId, outcome: 'ok', qty: e.req.qty, version: null };
+        results[e.index] = { listingId: e.req.listingId, outcome: 'ok', qty: e.req.qty, version: null, ...(delta === 0 ? { unchanged: true as const } : {}) };
         if (delta > 0) adds.push([e, { ProductId: e.productId, LocationId: loc, ChangeInStock: delta }]);
         if (delta < 0) removes.push([e, { ProductId: e.productId, LocationId: loc, ChangeInStock: -delta }]);
       }

@@ -142,7 +142,7 @@ describe('eposnow adapter', () => {
     expect(res.slice(0, 3)).toEqual([
       { listingId: 'l1', outcome: 'ok', qty: 25, version: null },
       { listingId: 'l2', outcome: 'ok', qty: 4, version: null },
-      { listingId: 'l3', outcome: 'ok', qty: 12, version: null },
+      { listingId: 'l3', outcome: 'ok', qty: 12, version: null, unchanged: true },
     ]);
     expect(res[3]).toMatchObject({ listingId: 'l4', outcome: 'failed', retryable: false });
     expect([level('1010'), level('1011'), level('1012')]).toEqual([25, 4, 12]);
@@ -187,7 +187,7 @@ describe('eposnow adapter', () => {
     expect((await rejection(a.pushLevels([req]))).kind).toBe('transient');
     expect(level('1022')).toBe(3); // it landed
     writes = [];
-    expect(await a.pushLevels([req])).toEqual([{ listingId: 'l', outcome: 'ok', qty: 3, version: null }]);
+    expect(await a.pushLevels([req])).toEqual([{ listingId: 'l', outcome: 'ok', qty: 3, version: null, unchanged: true }]);
     expect(level('1022')).toBe(3);
     expect(writes).toEqual([]);
   });

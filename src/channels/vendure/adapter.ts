@@ -216,6 +216,7 @@ export class VendureAdapter implements ChannelAdapter {
     const input = new Map<string, Array<{ stockLocationId: string; stockOnHand: number }>>();
     const writable: number[] = [];
     const written = new Map<number, number>();
+    const unchanged = new Set<number>();
     for (const i of idx) {
       const r = reqs[i]!;
       const loc = r.externalLocationId || fallback;
@@ -229,6 +230,7 @@ export class VendureAdapter implements ChannelAdapter {
       written.set(i, onHand);
       // Setting the value it already holds is a no-op in Vendure (no movement): skip the call.
       if (level.stockOnHand !== onHand) input.set(r.externalId, [...(input.get(r.externalId) ?? []), { stockLocationId: loc, stockOnHand: onHand }]);
+      else unchanged.add(i);
     }
     if (input.size > 0) {
       await this.gql(SET, { input: [...input].map(([id, stockLevels]) => ({ id, stockLevels })) });
@@ -242,8 +244,16 @@ export class VendureAdapter implements ChannelAdapter {
       if (!remote) results[i] = { listingId: r.listingId, outcome: 'failed', error: `variant ${r.externalId} vanished`, retryable: true };
       // `written`: the stockOnHand we set. An allocation between our read and our write leaves the
       // sellable short of r.qty (stale, pushed again), and that adjustment's echo still comes back.
-      else if (remote.qty === r.qty) results[i] = { listingId: r.listingId, outcome: 'ok', qty: r.qty, version: null, written: written.get(i) };
-      else results[i] = { listingId: r.listingId, outcome: 'stale', remote, written: written.get(i) };
+      else if (remote.qty === r.qty) {
+        results[i] = {
+          listingId: r.listingId,
+          outcome: 'ok',
+          qty: r.qty,
+          version: null,
+          written: written.get(i),
+          ...(unchanged.has(i) ? { unchanged: true as const } : {}),
+        };
+      } else results[i] = { listingId: r.listingId, outcome: 'stale', remote, written: written.get(i) };
     }
   }
 

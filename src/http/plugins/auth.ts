@@ -272,6 +272,8 @@ export function requireAuth(ctx: AppContext, limiter?: RateLimiter) {
     const auth = await authenticate(ctx, req);
     req.auth = auth;
     req.log = req.log.child({ tenant_id: auth.tenantId });
+    // In memory, flushed every few seconds (src/services/usage.ts); a call refused below still counts.
+    ctx.usage.count(auth.tenantId, 'api_calls');
     // Keys spend their rate limit before anything else they could be refused for.
     if (limiter && (auth.actorType === 'api_key' || auth.actorType === 'platform_key'))
       await limiter.take(auth.actorId, auth.actorType === 'platform_key' ? 'platform' : (auth.plan ?? 'trial'), reply);

@@ -72,6 +72,8 @@ export async function inboundWebhookRoutes(app: FastifyInstance, ctx: AppContext
     }
     const r = await intake.record(ch.tenantId, channelId, events);
     observe(r.recorded > 0 ? 'accepted' : 'duplicate');
+    // Duplicates too: the platform sent it and it was verified and recorded-checked (src/services/usage.ts).
+    ctx.usage.count(ch.tenantId, 'webhooks');
     return reply.code(200).send({ received: r.recorded, duplicates: r.duplicates });
   });
 }

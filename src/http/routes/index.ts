@@ -23,6 +23,7 @@ import { purchaseOrderRoutes } from './purchase-orders.ts';
 import { operatorRoutes } from './operators.ts';
 import { impersonationRoutes } from './impersonation.ts';
 import { transferRoutes } from './transfers.ts';
+import { usageRoutes } from './usage.ts';
 import { userRoutes } from './users.ts';
 import { webhookEndpointRoutes } from './webhook-endpoints.ts';
 
@@ -51,4 +52,5 @@ export async function apiRoutes(app: FastifyInstance, ctx: AppContext): Promise<
   await dashboardRoutes(app, ctx);
   await webhookEndpointRoutes(app, ctx);
   await jobRoutes(app, ctx);
+  await usageRoutes(app, ctx);
 }

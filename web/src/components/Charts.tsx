@@ -105,3 +105,37 @@ export function StockHistoryChart({
     </figure>
   );
 }
+
+/** One bar per day of a month (usage; days to come are zero); ticks on the 1st, 8th, 15th, 22nd, 29th. */
+export function DailyChart({ days, label, unit }: { days: Array<{ day: string; value: number }>; label: string; unit: string }) {
+  const w = 600;
+  const h = 160;
+  const pad = 24;
+  const max = Math.max(1, ...days.map((d) => d.value));
+  const bw = (w - pad * 2) / Math.max(1, days.length);
+  return (
+    <figure className="chart">
+      <svg viewBox={`0 0 ${w} ${h}`} role="img" aria-label={label} preserveAspectRatio="none">
+        <line x1={pad} y1={h - pad} x2={w - pad} y2={h - pad} className="axis" />
+        {days.map((d, i) => {
+          const bh = (d.value / max) * (h - pad * 2);
+          return (
+            <rect key={d.day} x={pad + i * bw + 2} y={h - pad - bh} width={Math.max(1, bw - 4)} height={bh} className="bar" data-testid="usage-bar">
+              <title>{`${d.day}: ${d.value.toLocaleString()} ${unit}`}</title>
+            </rect>
+          );
+        })}
+        {days.map((d, i) =>
+          i % 7 === 0 ? (
+            <text key={d.day} x={pad + i * bw} y={h - 6} className="tick">
+              {Number(d.day.slice(8))}
+            </text>
+          ) : null,
+        )}
+      </svg>
+      <figcaption>
+        <span className="key bar" /> {unit} per day (UTC; max {max.toLocaleString()})
+      </figcaption>
+    </figure>
+  );
+}
