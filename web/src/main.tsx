@@ -3,6 +3,7 @@ import { StrictMode, Suspense, lazy, useEffect, useState, useSyncExternalStore }
 import { createRoot } from 'react-dom/client';
 import { Link, Redirect, Route, Switch, useLocation } from 'wouter';
 import { ApiError, getToken, logout as endSession, onAuthChange } from './api.ts';
+import { BillingBanner } from './billing.tsx';
 import { useCan, useMe } from './hooks.ts';
 import { AcceptInvitation, ForgotPassword, ResetPassword, VerifyEmail } from './pages/Account.tsx';
 import { Login, Signup } from './pages/Auth.tsx';
@@ -21,6 +22,7 @@ const SyncLog = lazy(() => import('./pages/SyncLog.tsx'));
 const Onboarding = lazy(() => import('./pages/Onboarding.tsx'));
 const Team = lazy(() => import('./pages/Team.tsx'));
 const Settings = lazy(() => import('./pages/Settings.tsx'));
+const Billing = lazy(() => import('./pages/Billing.tsx'));
 const ResendVerification = lazy(() => import('./pages/Settings.tsx').then((m) => ({ default: m.ResendVerification })));
 
 const qc = new QueryClient({
@@ -108,6 +110,14 @@ function Shell() {
               </Link>
             </li>
           )}
+          {/* Admins see the plan and its limits; only the owner can pay (the page says so). */}
+          {admin && (
+            <li>
+              <Link href="/billing" className={loc.startsWith('/billing') ? 'active' : ''}>
+                Billing
+              </Link>
+            </li>
+          )}
           <li>
             <Link href="/settings" className={loc.startsWith('/settings') ? 'active' : ''}>
               Settings
@@ -122,6 +132,7 @@ function Shell() {
       </nav>
       <main className="main">
         <VerifyBanner />
+        <BillingBanner />
         <Suspense fallback={<Loading />}>
           <Switch>
             <Route path="/" component={Overview} />
@@ -134,6 +145,7 @@ function Shell() {
             <Route path="/onboarding" component={Onboarding} />
             <Route path="/team" component={Team} />
             <Route path="/settings" component={Settings} />
+            <Route path="/billing" component={Billing} />
             <Route path="/verify-email" component={VerifyEmail} />
             <Route path="/reset-password" component={ResetPassword} />
             <Route path="/accept-invitation" component={AcceptInvitation} />
