@@ -56,7 +56,10 @@ export function standingOf(b: Billing, now = Date.now()): Standing {
   }
   if (b.status === 'trialing') {
     const left = Date.parse(b.trial_ends_at) - now;
-    if (left <= TRIAL_WARN_DAYS * DAY) return { kind: 'trial_ending', days: Math.max(0, Math.ceil(left / DAY)), at: b.trial_ends_at };
+    // Days counted by the calendar, so "tomorrow" is the date shown beside it.
+    const midnight = (t: number) => new Date(t).setHours(0, 0, 0, 0);
+    const days = Math.max(0, Math.round((midnight(Date.parse(b.trial_ends_at)) - midnight(now)) / DAY));
+    if (left <= TRIAL_WARN_DAYS * DAY) return { kind: 'trial_ending', days, at: b.trial_ends_at };
   }
   return { kind: 'ok' };
 }
