@@ -217,6 +217,8 @@ describe('billing in the dashboard', () => {
     gate.open();
     await expect.poll(() => msg.getAttribute('data-state'), { timeout: 20_000 }).toBe('confirmed');
     expect(await msg.textContent()).toContain("Payment confirmed: you're on the Growth plan");
+    // Off the return address once confirmed: a later reload does not wait for a payment again.
+    await page.waitForURL(`${h.url}/billing`);
     expect(await current.textContent()).toContain('Growth plan');
     expect(await current.getByTestId('shops-used').textContent()).toBe('3 of 10 shops');
     expect(await banner(page).count()).toBe(0); // paid: no trial banner
@@ -257,7 +259,7 @@ describe('billing in the dashboard', () => {
 
     await control(`/subscriptions/${subscriptionId}/renew`, { outcome: 'failed' });
     await eventually(async () => (await tenantRow()).billing_status === 'past_due', 15_000, 'the failed renewal to be applied');
-    await page.reload();
+    await page.goto(`${h.url}/items`); // any page: the banner is the shell's
     await expect.poll(() => banner(page).getAttribute('data-kind'), { timeout: 5_000 }).toBe('grace');
     const text = (await banner(page).textContent())!;
     expect(text).toContain('Your last payment failed: pushes to your channels stop on');

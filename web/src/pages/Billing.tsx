@@ -5,7 +5,7 @@
 // until it sees the plan it went to buy. Only the owner may buy (the route's scope is `owner`);
 // admins see the page and are told so.
 import { useEffect, useState } from 'react';
-import { useSearch } from 'wouter';
+import { useLocation, useSearch } from 'wouter';
 import { ApiError, api, errorText } from '../api.ts';
 import { PLANS, ShopsUsed, dateTime, dateOnly, planLabel, standingOf, useBilling, type Billing, type PlanName } from '../billing.tsx';
 import { useCan } from '../hooks.ts';
@@ -32,18 +32,21 @@ const confirmed = (b: Billing, wanted: PlanName | null) => b.status === 'active'
 export default function BillingPage() {
   const owner = useCan('owner');
   const checkout = new URLSearchParams(useSearch()).get('checkout');
+  const [, navigate] = useLocation();
   const [wanted] = useState(pendingPlan);
-  const returned = checkout === 'success';
   // Back from paying: read the standing every second until Stripe's webhook has been applied.
-  const [waiting, setWaiting] = useState(returned);
+  const [returned, setReturned] = useState<'confirming' | 'confirmed' | null>(checkout === 'success' ? 'confirming' : null);
+  const waiting = returned === 'confirming';
   const [slow, setSlow] = useState(false);
   const q = useBilling({ poll: waiting ? 1_000 : false });
   const done = waiting && q.data !== undefined && confirmed(q.data, wanted);
   useEffect(() => {
     if (!done) return;
-    setWaiting(false);
+    setReturned('confirmed');
     sessionStorage.removeItem(PENDING_KEY);
-  }, [done]);
+    // Off the return address: reloading the page later must not wait for a payment again.
+    navigate('/billing', { replace: true });
+  }, [done, navigate]);
   useEffect(() => {
     if (!waiting) return;
     const t = setTimeout(() => setSlow(true), CONFIRM_PATIENCE_MS);
@@ -55,7 +58,8 @@ export default function BillingPage() {
   return (
     <div>
       <PageHeader title="Billing">{owner && b.has_subscription && <ManageSubscription />}</PageHeader>
-      {returned && (waiting ? <Confirming slow={slow} /> : <Confirmed billing={b} />)}
+      {returned === 'confirming' && <Confirming slow={slow} />}
+      {returned === 'confirmed' && <Confirmed billing={b} />}
       {checkout === 'cancelled' && (
         <p className="card callout" role="status" data-testid="checkout-message">
           Checkout cancelled: nothing was charged and your plan is unchanged.
