@@ -54,8 +54,12 @@ export interface Config {
    * `worker` run without billing (plans still limit; nothing can be bought).
    */
   stripe: { secretKey: string | null; webhookSecret: string | null; apiBase: string | null; prices: { starter?: string; growth?: string } };
-  /** Days a lapsed plan keeps pushing before its pushes wait for payment (BILLING_GRACE_DAYS). */
-  billingGraceDays: number;
+  /**
+   * Seconds a lapsed plan keeps pushing before its pushes wait for payment. Merchants get days
+   * (BILLING_GRACE_DAYS, 7); seconds are what the code and the SQL use, so a test can set a grace
+   * that elapses while it watches.
+   */
+  billingGraceS: number;
 }
 
 export interface AuthThrottle {
@@ -118,6 +122,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
         ...(env.STRIPE_PRICE_GROWTH ? { growth: env.STRIPE_PRICE_GROWTH } : {}),
       },
     },
-    billingGraceDays: Math.max(0, int(env.BILLING_GRACE_DAYS, 7)),
+    billingGraceS: Math.max(0, int(env.BILLING_GRACE_DAYS, 7)) * 86_400,
   };
 }

@@ -38,7 +38,7 @@ const NOTICES = {
  * ended (with the date pushes stop), and pushes have stopped. Each at most once per period.
  */
 export async function billingNotices(ctx: AppContext): Promise<void> {
-  const graceS = ctx.config.billingGraceDays * 86_400;
+  const graceS = ctx.config.billingGraceS;
   const publicUrl = ctx.site.publicUrl;
   for (const [kind, n] of Object.entries(NOTICES)) {
     await withTx(ctx.db, async (tx) => {

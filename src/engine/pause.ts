@@ -23,7 +23,7 @@ export function pausedFlags(ctx: Pick<AppContext, 'db' | 'config' | 'log'>): () 
         `select 't:' || t.id as flag from tenants t where t.sync_paused_at is not null
          union all
          select 'p:' || t.id from tenants t where ${pushesPausedSql('$1')}`,
-        [ctx.config.billingGraceDays * 86_400],
+        [ctx.config.billingGraceS],
       )
       .then(
         ({ rows }) => {

@@ -98,13 +98,20 @@ export function digestMail(m: { to: string; publicUrl: string | null; tenantName
   );
 }
 
-export function paymentFailedMail(m: { to: string; publicUrl: string | null; tenantName: string; graceDays: number }): MailMessage {
+/** A grace period in words: whole days as merchants are given it, smaller units as tests set it. */
+export function graceText(s: number): string {
+  const [n, unit] =
+    s >= 86_400 ? [Math.round(s / 86_400), 'day'] : s >= 3_600 ? [Math.round(s / 3_600), 'hour'] : s >= 60 ? [Math.round(s / 60), 'minute'] : [s, 'second'];
+  return `${n} ${unit}${n === 1 ? '' : 's'}`;
+}
+
+export function paymentFailedMail(m: { to: string; publicUrl: string | null; tenantName: string; graceS: number }): MailMessage {
   return compose(
     m.to,
     `[${m.tenantName}] Your StockClerk payment failed`,
     [
       `The latest payment for ${m.tenantName}'s StockClerk plan did not go through.`,
-      `Sync keeps running for ${m.graceDays} days. After that StockClerk keeps recording your sales but stops updating your channels until the payment is made.`,
+      `Sync keeps running for ${graceText(m.graceS)}. After that StockClerk keeps recording your sales but stops updating your channels until the payment is made.`,
     ],
     m.publicUrl ? { label: 'Update your payment details', url: `${m.publicUrl}/billing` } : null,
     'Questions? Reply to this mail.',

@@ -4,7 +4,7 @@
 //   403 `plan_limit`, naming the plan that would allow it. The tenant row is locked while counting,
 //   so two concurrent connects cannot both take the last shop.
 // - A trial lapses at its end; a paid plan lapses when a renewal fails or the subscription ends
-//   (`lapsed_at`). After the grace period (BILLING_GRACE_DAYS, 7) the tenant's pushes and Guardian
+//   (`lapsed_at`). After the grace period (BILLING_GRACE_DAYS, 7; config.billingGraceS) the tenant's pushes and Guardian
 //   runs wait (their jobs carry a flag the workers skip: src/engine/pause.ts); sales keep coming in
 //   and moving the ledger, so nothing is lost, and paying lets the waiting jobs run.
 // - Stripe is the truth for paid plans: its webhooks are recorded once per event id and the

@@ -8,7 +8,7 @@ import { registerTenant, startHarness, type Harness } from '../helpers/stockcler
 
 let h: Harness;
 beforeAll(async () => {
-  h = await startHarness({ mail: true, config: { publicUrl: 'https://app.stockclerk.example', billingGraceDays: 7 } });
+  h = await startHarness({ mail: true, config: { publicUrl: 'https://app.stockclerk.example', billingGraceS: 7 * 86_400 } });
 });
 afterAll(async () => h?.stop());
 

@@ -3,6 +3,7 @@ import { StrictMode, Suspense, lazy, useEffect, useState, useSyncExternalStore }
 import { createRoot } from 'react-dom/client';
 import { Link, Redirect, Route, Switch, useLocation } from 'wouter';
 import { api, ApiError, errorText, getToken, impersonating, logout as endSession, onAuthChange, stopImpersonating } from './api.ts';
+import { BillingBanner } from './billing.tsx';
 import { useCan, useMe } from './hooks.ts';
 import { AcceptInvitation, ForgotPassword, ResetPassword, VerifyEmail } from './pages/Account.tsx';
 import { Login, Signup } from './pages/Auth.tsx';
@@ -28,6 +29,7 @@ const ConsoleHealth = lazy(() => import('./pages/admin/Health.tsx'));
 const Landing = lazy(() => import('./pages/Landing.tsx'));
 const AdminEnquiries = lazy(() => import('./pages/admin/Enquiries.tsx'));
 const Usage = lazy(() => import('./pages/Usage.tsx'));
+const Billing = lazy(() => import('./pages/Billing.tsx'));
 const ResendVerification = lazy(() => import('./pages/Settings.tsx').then((m) => ({ default: m.ResendVerification })));
 
 const qc = new QueryClient({
@@ -176,6 +178,14 @@ function Shell() {
               </Link>
             </li>
           )}
+          {/* Admins see the plan and its limits; only the owner can pay (the page says so). */}
+          {admin && (
+            <li>
+              <Link href="/billing" className={loc.startsWith('/billing') ? 'active' : ''}>
+                Billing
+              </Link>
+            </li>
+          )}
           {operator && (
             <li>
               <Link href="/admin" className={loc.startsWith('/admin') ? 'active' : ''}>
@@ -198,6 +208,7 @@ function Shell() {
       <main className="main">
         <ImpersonationBanner />
         <VerifyBanner />
+        <BillingBanner />
         <Suspense fallback={<Loading />}>
           <Switch>
             <Route path="/" component={Overview} />
@@ -216,6 +227,7 @@ function Shell() {
             <Route path="/admin/health" component={ConsoleHealth} />
             <Route path="/admin/enquiries" component={AdminEnquiries} />
             <Route path="/usage" component={Usage} />
+            <Route path="/billing" component={Billing} />
             <Route path="/verify-email" component={VerifyEmail} />
             <Route path="/reset-password" component={ResetPassword} />
             <Route path="/accept-invitation" component={AcceptInvitation} />

@@ -39,7 +39,7 @@ export async function billingRoutes(app: FastifyInstance, ctx: AppContext): Prom
   };
 
   app.get('/billing', doc({ summary: "The tenant's plan, limits and standing", tag: TAG, scope: 'read', responses: { 200: Billing } }), async (req) =>
-    getBilling(ctx.db, req.auth.tenantId, ctx.config.billingGraceDays * 86_400),
+    getBilling(ctx.db, req.auth.tenantId, ctx.config.billingGraceS),
   );
 
   app.post(

@@ -52,11 +52,10 @@ export async function stripeWebhookRoute(app: FastifyInstance, ctx: AppContext):
           `select u.email, t.name as tenant from users u join tenants t on t.id = u.tenant_id where u.tenant_id = $1 and u.role = 'owner'`,
           [tenantId],
         );
-        const days = ctx.config.billingGraceDays;
         await queueMail(
           tx,
           ctx.sealer,
-          rows.map((r) => paymentFailedMail({ to: r.email, tenantName: r.tenant, publicUrl: ctx.site.publicUrl, graceDays: days })),
+          rows.map((r) => paymentFailedMail({ to: r.email, tenantName: r.tenant, publicUrl: ctx.site.publicUrl, graceS: ctx.config.billingGraceS })),
         );
       }
       return 'applied';

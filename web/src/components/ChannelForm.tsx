@@ -5,6 +5,7 @@
 import { useQueryClient } from '@tanstack/react-query';
 import { useState, type FormEvent } from 'react';
 import { api, errorText } from '../api.ts';
+import { PlanLimitNotice, planLimitOf } from '../billing.tsx';
 import { useChannelTypes } from '../channel-types.ts';
 import { useLocations } from '../hooks.ts';
 import { Loading, ErrorBox } from '../ui.tsx';
@@ -41,6 +42,8 @@ export function ChannelForm({
   // Settings typed into the form; a field not typed in shows what the channel holds.
   const [settings, setSettings] = useState<Record<string, string>>({});
   const [error, setError] = useState<string | null>(null);
+  // A connect refused because the plan's shops are all used: the limit and the way up, not an error.
+  const [limit, setLimit] = useState<ReturnType<typeof planLimitOf>>(null);
   const [busy, setBusy] = useState(false);
   const locations = useLocations();
   const [location, setLocation] = useState('');
@@ -56,6 +59,7 @@ export function ChannelForm({
     e.preventDefault();
     setBusy(true);
     setError(null);
+    setLimit(null);
     try {
       const credentials = Object.fromEntries(Object.entries(creds).filter(([k, v]) => v !== '' && fields.some((f) => f.name === k)));
       let saved: Channel;
@@ -80,9 +84,12 @@ export function ChannelForm({
       // "Test connection": a real call to the platform with what was just saved.
       const test = await api<{ ok: boolean; account?: string; error?: { message: string } }>('POST', `/channels/${saved.id}/test`);
       void qc.invalidateQueries({ queryKey: ['channels'] });
+      void qc.invalidateQueries({ queryKey: ['billing'] }); // one more shop used
       onSaved(saved, test);
     } catch (err) {
-      setError(errorText(err));
+      const refused = planLimitOf(err);
+      if (refused) setLimit(refused);
+      else setError(errorText(err));
     } finally {
       setBusy(false);
     }
@@ -152,6 +159,7 @@ export function ChannelForm({
           {error}
         </p>
       )}
+      {limit && <PlanLimitNotice limit={limit} />}
       <button className="primary" type="submit" disabled={busy}>
         {busy ? 'Testing connection…' : channel ? 'Save and test connection' : 'Connect and test connection'}
       </button>

@@ -35,7 +35,8 @@ export default function ChannelDetail({ id }: { id: string }) {
     setMsg(null);
     try {
       setMsg({ ok: true, text: await fn() });
-      await qc.invalidateQueries({ queryKey: ['channels'] });
+      // Pausing, resuming or disconnecting changes the shops the plan counts.
+      await Promise.all([qc.invalidateQueries({ queryKey: ['channels'] }), qc.invalidateQueries({ queryKey: ['billing'] })]);
     } catch (err) {
       setMsg({ ok: false, text: `${what}: ${errorText(err)}` });
     }
@@ -109,7 +110,7 @@ export default function ChannelDetail({ id }: { id: string }) {
                 if (!confirm(`Disconnect ${c.name}? Its listings are removed; the ledger keeps its history.`)) return;
                 try {
                   await api.delete('/channels/{id}', { path: { id } });
-                  await qc.invalidateQueries({ queryKey: ['channels'] });
+                  await Promise.all([qc.invalidateQueries({ queryKey: ['channels'] }), qc.invalidateQueries({ queryKey: ['billing'] })]);
                   navigate('/channels');
                 } catch (err) {
                   setMsg({ ok: false, text: errorText(err) });

@@ -3,6 +3,7 @@ import { useQuery } from '@tanstack/react-query';
 import { useState } from 'react';
 import { Link, useLocation } from 'wouter';
 import { api } from '../api.ts';
+import { ShopsUsed, useBilling } from '../billing.tsx';
 import { ChannelForm } from '../components/ChannelForm.tsx';
 import { Badge, ChannelLabel, Empty, ErrorBox, Loading, PageHeader, timeAgo } from '../ui.tsx';
 
@@ -10,9 +11,15 @@ export default function Channels() {
   const q = useQuery({ queryKey: ['channels'], queryFn: () => api.get('/channels', { query: { limit: 100 } }) });
   const [adding, setAdding] = useState(false);
   const [, navigate] = useLocation();
+  const billing = useBilling();
   return (
     <div>
       <PageHeader title="Channels">
+        {billing.data && (
+          <span className="small">
+            <ShopsUsed billing={billing.data} /> on your plan
+          </span>
+        )}
         <button className="primary" onClick={() => setAdding(!adding)}>
           {adding ? 'Cancel' : 'Add channel'}
         </button>
