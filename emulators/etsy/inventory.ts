@@ -56,10 +56,6 @@ export function parseInventory(body: unknown, ids: Ids, old: Listing): Inventory
   if (!body || typeof body !== 'object') fail('Missing Input Parameter: [products].');
   const b = body as Record<string, unknown>;
   if (!Array.isArray(b.products) || b.products.length === 0) fail('Missing Input Parameter: [products].');
-  for (const k of Object.keys(b)) {
-    if (!['products', 'price_on_property', 'quantity_on_property', 'sku_on_property', 'readiness_state_on_property'].includes(k))
-      fail(`${k} is not a valid field`);
-  }
   const list = b.products as unknown[];
   // value ids the listing already uses are kept for the same (property, value); new ones are issued.
   const knownValueIds = new Map<string, number>();
@@ -161,6 +157,11 @@ export function parseInventory(body: unknown, ids: Ids, old: Listing): Inventory
   if (valuesPer.reduce((a, n) => a * n, 1) !== products.length) fail('All combinations of property values must be supplied');
   if (!products.some((p) => p.offering.is_enabled)) fail('At least one offering must be enabled'); // GUESS: text and rule
 
+  // After the products, so that GET's answer sent back names its first read-only field, not `listing`.
+  for (const k of Object.keys(b)) {
+    if (!['products', 'price_on_property', 'quantity_on_property', 'sku_on_property', 'readiness_state_on_property'].includes(k))
+      fail(`${k} is not a valid field`);
+  }
   const price_on_property = intArray(b.price_on_property, 'price_on_property');
   const quantity_on_property = intArray(b.quantity_on_property, 'quantity_on_property');
   const sku_on_property = intArray(b.sku_on_property, 'sku_on_property');
