@@ -16,6 +16,7 @@ import { ChannelRuntime } from '../src/engine/channel-runtime.ts';
 import { DEFAULT_TUNING, type AppContext } from '../src/engine/context.ts';
 import { JobRuntime } from '../src/engine/job-runtime.ts';
 import { Mailer } from '../src/mail/mailer.ts';
+import { DiskImageStore } from '../src/storage/images.ts';
 import { UsageMeter } from '../src/services/usage.ts';
 import { createLogger } from '../src/log.ts';
 import { startStockClerk, type StartOptions, type StockClerk } from '../src/server.ts';
@@ -204,6 +205,7 @@ async function startProductProcess(workerConcurrency?: number): Promise<BenchEnv
     billing: null,
     // Never started: this context serves no request and pushes nothing (the product process counts).
     usage: new UsageMeter(pool),
+    images: new DiskImageStore(path.join(dataDir, 'images')),
   };
   const port = await freePort();
   const concurrency = String(workerConcurrency ?? (Number(process.env.WORKER_CONCURRENCY) || config.workerConcurrency));

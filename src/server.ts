@@ -1,6 +1,7 @@
 // Boots a StockClerk process: database (embedded unless DATABASE_URL), migrations, the API with
 // its live stream, the workers and scheduler, and on the embedded default the demo tenant.
 // The same entry serves the roles `start` (everything), `api` and `worker`.
+import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import type { Config } from './config.ts';
 import { loadKeyring, loadOrCreateSecret, Sealer } from './db/crypto.ts';
@@ -13,6 +14,7 @@ import { DEFAULT_TUNING, type AppContext, type EngineTuning } from './engine/con
 import { JobRuntime } from './engine/job-runtime.ts';
 import { startWorker, type WorkerHandle } from './engine/worker.ts';
 import { startProcessBeat } from './engine/process-beat.ts';
+import { DiskImageStore } from './storage/images.ts';
 import { startRelay, type Relay } from './engine/relay.ts';
 import { buildApp } from './http/app.ts';
 import { StreamHub } from './http/stream.ts';
@@ -88,6 +90,7 @@ export async function startStockClerk(config: Config, opts: StartOptions = {}): 
     mailer: new Mailer(config.smtpUrl, config.mailFrom),
     site: { publicUrl: config.publicUrl },
     billing: stripeBilling(config),
+    images: new DiskImageStore(path.join(config.dataDir, 'images')),
     usage: new UsageMeter(db),
   };
   const beat = startProcessBeat(db, opts.api === false ? 'worker' : opts.worker === false ? 'api' : 'start', (err) =>

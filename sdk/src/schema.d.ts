@@ -1265,6 +1265,114 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/products": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List products with their variants and images */
+        get: operations["getProducts"];
+        put?: never;
+        /**
+         * Create a product and its variants
+         * @description Each variant is a new item (SKU unique in the tenant, stock 0 until received); variants name one value of every option.
+         */
+        post: operations["postProducts"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/products/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Read a product with its variants, images and channel overrides */
+        get: operations["getProductsId"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /** Change a product's fields or options */
+        patch: operations["patchProductsId"];
+        trace?: never;
+    };
+    "/api/v1/products/{id}/images": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Upload an image (the raw bytes: JPEG, PNG, WebP or GIF, up to 10 MB) */
+        post: operations["postProductsIdImages"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/products/{id}/images/{image_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Remove an image (also from every channel override) */
+        delete: operations["deleteProductsIdImagesImageId"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/products/{id}/overrides/{channel_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /** Set what the product looks like on one channel */
+        put: operations["putProductsIdOverridesChannelId"];
+        post?: never;
+        /** Remove a channel's override (the channel shows the master again) */
+        delete: operations["deleteProductsIdOverridesChannelId"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/products/{id}/variants": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Add a variant: a new SKU, or an existing item moved in */
+        post: operations["postProductsIdVariants"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/purchase-orders": {
         parameters: {
             query?: never;
@@ -2323,6 +2431,113 @@ export interface components {
             source_event_id: string | null;
             source_user_id: string | null;
         };
+        Product: {
+            attributes: {
+                [key: string]: string;
+            };
+            brand: string | null;
+            category: string | null;
+            /** Format: date-time */
+            created_at: string;
+            currency: string;
+            description: string;
+            height_mm: number | null;
+            id: string;
+            images: {
+                alt: string | null;
+                bytes: number;
+                content_type: string;
+                id: string;
+                position: number;
+                url: string;
+            }[];
+            length_mm: number | null;
+            options: {
+                name: string;
+                values: string[];
+            }[];
+            price_minor: number | null;
+            status: string;
+            tags: string[];
+            title: string;
+            /** Format: date-time */
+            updated_at: string;
+            variants: {
+                barcode: string | null;
+                item_id: string;
+                name: string;
+                on_hand: number;
+                option_values: {
+                    [key: string]: string;
+                };
+                price_minor: number | null;
+                sku: string;
+            }[];
+            version: number;
+            weight_g: number | null;
+            width_mm: number | null;
+        };
+        ProductDetail: {
+            attributes: {
+                [key: string]: string;
+            };
+            brand: string | null;
+            category: string | null;
+            /** Format: date-time */
+            created_at: string;
+            currency: string;
+            description: string;
+            height_mm: number | null;
+            id: string;
+            images: {
+                alt: string | null;
+                bytes: number;
+                content_type: string;
+                id: string;
+                position: number;
+                url: string;
+            }[];
+            length_mm: number | null;
+            options: {
+                name: string;
+                values: string[];
+            }[];
+            overrides: {
+                attributes: {
+                    [key: string]: string;
+                };
+                category_id: string | null;
+                channel_id: string;
+                channel_name: string;
+                channel_type: string;
+                description: string | null;
+                image_ids: string[] | null;
+                price: unknown;
+                title: string | null;
+                /** Format: date-time */
+                updated_at: string;
+            }[];
+            price_minor: number | null;
+            status: string;
+            tags: string[];
+            title: string;
+            /** Format: date-time */
+            updated_at: string;
+            variants: {
+                barcode: string | null;
+                item_id: string;
+                name: string;
+                on_hand: number;
+                option_values: {
+                    [key: string]: string;
+                };
+                price_minor: number | null;
+                sku: string;
+            }[];
+            version: number;
+            weight_g: number | null;
+            width_mm: number | null;
+        };
         PurchaseOrder: {
             /** Format: date-time */
             created_at: string;
@@ -2757,6 +2972,16 @@ export interface components {
             };
         };
         /** @description OK */
+        "products.ProductDetail.etag": {
+            headers: {
+                ETag: components["headers"]["ETag"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["ProductDetail"];
+            };
+        };
+        /** @description OK */
         "PurchaseOrder.etag": {
             headers: {
                 ETag: components["headers"]["ETag"];
@@ -2855,6 +3080,8 @@ export interface components {
         location_id: string;
         "locations.id": string;
         month: string;
+        "products.channel_id": string;
+        "products.id": string;
         "purchase-orders.id": string;
         q: string;
         "reservations.id": string;
@@ -5456,6 +5683,313 @@ export interface operations {
                         }[];
                         trial_days: number;
                     };
+                };
+            };
+        };
+    };
+    getProducts: {
+        parameters: {
+            query?: {
+                cursor?: components["parameters"]["cursor"];
+                limit?: components["parameters"]["limit"];
+                q?: components["parameters"]["q"];
+                status?: "active" | "archived";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            "4XX": components["responses"]["Error4XX"];
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        data: components["schemas"]["Product"][];
+                        next_cursor: string | null;
+                    };
+                };
+            };
+        };
+    };
+    postProducts: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Makes the POST safe to retry for 24 h: the first response is replayed for the same key and body */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    attributes?: {
+                        [key: string]: string;
+                    };
+                    brand?: string | null;
+                    category?: string | null;
+                    currency?: string;
+                    description?: string;
+                    height_mm?: number | null;
+                    length_mm?: number | null;
+                    options?: {
+                        name: string;
+                        values: string[];
+                    }[];
+                    price_minor?: number | null;
+                    /** @enum {string} */
+                    status?: "active" | "archived";
+                    tags?: string[];
+                    title: string;
+                    variants: {
+                        barcode?: string | null;
+                        name?: string;
+                        option_values?: {
+                            [key: string]: string;
+                        };
+                        price_minor?: number | null;
+                        sku: string;
+                    }[];
+                    weight_g?: number | null;
+                    width_mm?: number | null;
+                };
+            };
+        };
+        responses: {
+            "4XX": components["responses"]["Error4XX_404_409_422"];
+            /** @description Created */
+            201: {
+                headers: {
+                    ETag: components["headers"]["ETag"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProductDetail"];
+                };
+            };
+        };
+    };
+    getProductsId: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["products.id"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            "4XX": components["responses"]["Error4XX_404"];
+            200: components["responses"]["products.ProductDetail.etag"];
+        };
+    };
+    patchProductsId: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The ETag of the version being changed */
+                "If-Match": components["parameters"]["IfMatch"];
+            };
+            path: {
+                id: components["parameters"]["products.id"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    attributes?: {
+                        [key: string]: string;
+                    };
+                    brand?: string | null;
+                    category?: string | null;
+                    currency?: string;
+                    description?: string;
+                    height_mm?: number | null;
+                    length_mm?: number | null;
+                    options?: {
+                        name: string;
+                        values: string[];
+                    }[];
+                    price_minor?: number | null;
+                    /** @enum {string} */
+                    status?: "active" | "archived";
+                    tags?: string[];
+                    title?: string;
+                    weight_g?: number | null;
+                    width_mm?: number | null;
+                };
+            };
+        };
+        responses: {
+            "4XX": components["responses"]["Error4XX_404_412_428"];
+            200: components["responses"]["products.ProductDetail.etag"];
+        };
+    };
+    postProductsIdImages: {
+        parameters: {
+            query?: {
+                alt?: string;
+            };
+            header?: {
+                /** @description Makes the POST safe to retry for 24 h: the first response is replayed for the same key and body */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path: {
+                id: components["parameters"]["products.id"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            "4XX": components["responses"]["Error4XX_404_409_422"];
+            /** @description Created */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        alt: string | null;
+                        bytes: number;
+                        content_type: string;
+                        id: string;
+                        position: number;
+                        url: string;
+                    };
+                };
+            };
+        };
+    };
+    deleteProductsIdImagesImageId: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["products.id"];
+                image_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            "4XX": components["responses"]["Error4XX_404"];
+            /** @description No content */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    putProductsIdOverridesChannelId: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                channel_id: components["parameters"]["products.channel_id"];
+                id: components["parameters"]["products.id"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    attributes?: {
+                        [key: string]: string;
+                    };
+                    category_id?: string | null;
+                    description?: string | null;
+                    image_ids?: string[] | null;
+                    price?: ({
+                        minor: number;
+                        /** @constant */
+                        type: "absolute";
+                    } | {
+                        percent: number;
+                        /** @constant */
+                        type: "percent";
+                    }) | null;
+                    title?: string | null;
+                };
+            };
+        };
+        responses: {
+            "4XX": components["responses"]["Error4XX_404"];
+            200: components["responses"]["products.ProductDetail.etag"];
+        };
+    };
+    deleteProductsIdOverridesChannelId: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                channel_id: components["parameters"]["products.channel_id"];
+                id: components["parameters"]["products.id"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            "4XX": components["responses"]["Error4XX_404"];
+            /** @description No content */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    postProductsIdVariants: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Makes the POST safe to retry for 24 h: the first response is replayed for the same key and body */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path: {
+                id: components["parameters"]["products.id"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    barcode?: string | null;
+                    name?: string;
+                    option_values?: {
+                        [key: string]: string;
+                    };
+                    price_minor?: number | null;
+                    sku: string;
+                } | {
+                    item_id: string;
+                    option_values?: {
+                        [key: string]: string;
+                    };
+                    price_minor?: number | null;
+                };
+            };
+        };
+        responses: {
+            "4XX": components["responses"]["Error4XX_404_409_422"];
+            /** @description Created */
+            201: {
+                headers: {
+                    ETag: components["headers"]["ETag"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProductDetail"];
                 };
             };
         };

@@ -23,7 +23,9 @@ export type IdPrefix =
   | 'ses'
   | 'inv'
   | 'enq'
-  | 'imp';
+  | 'imp'
+  | 'prd'
+  | 'img';
 
 export function newId(prefix: IdPrefix): string {
   return `${prefix}_${uuidv7().replaceAll('-', '')}`;

@@ -8,6 +8,7 @@ import type { StripeBilling } from '../services/billing-stripe.ts';
 import type { UsageMeter } from '../services/usage.ts';
 import type { ChannelRuntime } from './channel-runtime.ts';
 import type { JobRuntime } from './job-runtime.ts';
+import type { ImageStore } from '../storage/images.ts';
 
 const S = 1_000;
 const M = 60 * S;
@@ -84,6 +85,8 @@ export interface AppContext {
   site: { publicUrl: string | null };
   /** Stripe (or its emulator); null when billing is off (no STRIPE_SECRET_KEY outside `start`). */
   billing: StripeBilling | null;
+  /** Where product images' bytes are kept (DATA_DIR/images by default: src/storage/images.ts). */
+  images: ImageStore;
   /** This process's usage counters (API calls, pushes, webhooks per tenant per day), flushed every few seconds. */
   usage: UsageMeter;
 }

@@ -13,6 +13,7 @@ import { enquiryAdminRoutes } from './enquiries.ts';
 import { invitationRoutes } from './invitations.ts';
 import { billingRoutes } from './billing.ts';
 import { itemRoutes } from './items.ts';
+import { productRoutes } from './products.ts';
 import { jobRoutes } from './jobs.ts';
 import { listingRoutes } from './listings.ts';
 import { locationRoutes } from './locations.ts';
@@ -29,6 +30,7 @@ import { webhookEndpointRoutes } from './webhook-endpoints.ts';
 
 export async function apiRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {
   await itemRoutes(app, ctx);
+  await productRoutes(app, ctx);
   await locationRoutes(app, ctx);
   await stockRoutes(app, ctx);
   await channelRoutes(app, ctx);
