@@ -3,6 +3,7 @@
 // Written atomically (rename) so a reader never sees half a file.
 import fs from 'node:fs';
 import path from 'node:path';
+import type { devTenants } from '../demo/demo.ts';
 
 export interface DevInfo {
   url: string;
@@ -11,6 +12,8 @@ export interface DevInfo {
   mail_ui: string | null;
   /** The Stripe emulator's API base when `start` bills against it (STRIPE_SECRET_KEY unset). */
   stripe_api: string | null;
+  /** The demo tenants: login, and per channel a ready sale request and a state URL (src/demo/demo.ts devTenants). */
+  tenants: ReturnType<typeof devTenants>;
 }
 
 export function writeDevJson(dataDir: string, info: DevInfo): void {

@@ -6,7 +6,7 @@ import { loadConfig } from '../config.ts';
 import { startEmbedded } from '../db/embedded.ts';
 import { migrateDatabase } from '../db/migrate.ts';
 import { createPool } from '../db/pool.ts';
-import { demoBanner, ensureDemo, type DemoInfo } from '../demo/demo.ts';
+import { demoBanner, devTenants, ensureDemo, type DemoInfo } from '../demo/demo.ts';
 import { verifyLedger } from '../ledger/ledger.ts';
 import { createLogger } from '../log.ts';
 import { rotateKeys } from '../services/key-rotation.ts';
@@ -84,6 +84,7 @@ async function serve(role: 'start' | 'api' | 'worker'): Promise<void> {
           mail_api: catcher?.mailApi ?? null,
           mail_ui: catcher?.webUrl ?? null,
           stripe_api: stripeEmu?.url ?? null,
+          tenants: demo ? devTenants(demo) : [],
         });
     },
   });

@@ -16,6 +16,7 @@ import { recordMovements } from '../ledger/ledger.ts';
 import { connectEmulatedChannel, openAccount, startEmulators, newEmulatedAccount, type EmulatedAccount, type EmulatorSet } from './emulated.ts';
 
 export const DEMO_LOGIN = { email: 'demo@stockclerk.local', password: 'demo-deli-2026' };
+export const DEMO_TENANT_NAME = 'Demo Deli';
 
 const ITEMS: Array<[string, string, number, number]> = [
   ['DELI-001', 'Ham & Cheese Sandwich', 24, 5],
@@ -73,7 +74,7 @@ export async function ensureDemo(ctx: AppContext, stockclerkUrl: string): Promis
 async function create(ctx: AppContext, emulators: EmulatorSet, url: string, file: string): Promise<DemoInfo> {
   const passwordHash = await hash(DEMO_LOGIN.password);
   const t = await withTx(ctx.db, async (tx) => {
-    const created = await createTenant(tx, { name: 'Demo Deli', locationName: 'Deli counter', owner: { email: DEMO_LOGIN.email, passwordHash } });
+    const created = await createTenant(tx, { name: DEMO_TENANT_NAME, locationName: 'Deli counter', owner: { email: DEMO_LOGIN.email, passwordHash } });
     // Taken as verified: the demo's alert emails go to the mail catcher from the first sale.
     await tx.query(`update users set email_verified_at = now() where tenant_id = $1 and id = $2`, [created.tenantId, created.userId]);
     // On Enterprise: a demo left running for weeks must not lapse like a trial and stop syncing.
@@ -162,4 +163,28 @@ export function demoBanner(stockclerkUrl: string, info: DemoInfo): string {
     );
   }
   return lines.join('\n') + '\n';
+}
+
+/**
+ * The demo tenants as DATA_DIR/dev.json lists them for scripts and outside checks: the login, and
+ * per channel a ready request that sells one unit on its emulator and the URL of what the
+ * platform holds now (`{items: [{sku, qty}]}`).
+ */
+export function devTenants(info: DemoInfo) {
+  const SKU = 'DELI-001';
+  return [
+    {
+      name: DEMO_TENANT_NAME,
+      email: DEMO_LOGIN.email,
+      password: DEMO_LOGIN.password,
+      channels: info.channels.map((c) => ({
+        id: c.channelId,
+        type: c.type,
+        emulator: c.url,
+        account: c.accountId,
+        sale: { method: 'POST', url: `${c.url}/_control/accounts/${encodeURIComponent(c.accountId)}/sale`, body: { sku: SKU, qty: 1 }, sku: SKU },
+        state: `${c.url}/_control/accounts/${encodeURIComponent(c.accountId)}/state`,
+      })),
+    },
+  ];
 }

@@ -72,6 +72,21 @@ describe('quickstart: npm start', () => {
       'the reset mail in the catcher',
     );
     expect(mail.text).toContain(`${dev.url}/reset-password?token=`);
+    // The demo tenant, with a ready sale request and a state URL per channel (for scripts and checks).
+    const deli = dev.tenants.find((t: { name: string }) => t.name === 'Demo Deli');
+    expect(deli).toMatchObject({ email: 'demo@stockclerk.local', password: 'demo-deli-2026' });
+    expect(deli.channels.map((c: { type: string }) => c.type).sort()).toEqual(['deliveroo', 'eposnow', 'wix']);
+    const till = deli.channels.find((c: { type: string }) => c.type === 'eposnow');
+    const held = async (c: { state: string; sale: { sku: string } }) =>
+      ((await json(c.state)) as { items: Array<{ sku: string; qty: number }> }).items.find((i) => i.sku === c.sale.sku)!.qty;
+    const before = await held(till);
+    const sold = await fetch(till.sale.url, {
+      method: till.sale.method,
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(till.sale.body),
+    });
+    expect(sold.ok).toBe(true);
+    expect(await held(till)).toBe(before - 1);
   }, 30_000);
 
   it('bills against the Stripe emulator it names in dev.json: a paid checkout upgrades the plan through the signed webhook', async () => {
