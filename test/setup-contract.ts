@@ -1,9 +1,13 @@
 // Loaded before every test file (vitest setupFiles): wraps the global fetch so that every /api/v1
 // exchange any suite makes, through any helper or a bare fetch, is checked against the OpenAPI
-// document served by that same server (test/helpers/contract.ts). A violation fails the call at
+// documents served by that same server, joined (one per audience: DOCUMENTS in src/http/openapi.ts;
+// test/helpers/contract.ts). A violation fails the call at
 // once (the promise rejects) and, in case a test swallowed it, the file's afterAll.
 import { afterAll } from 'vitest';
+import { DOCUMENT_NAMES, DOCUMENTS, mergeDocuments } from '../src/http/openapi.ts';
 import { Contract } from './helpers/contract.ts';
+
+const DOCUMENT_PATHS = new Set<string>(DOCUMENT_NAMES.map((n) => DOCUMENTS[n].path));
 
 const realFetch = globalThis.fetch;
 const contracts = new Map<string, Promise<Contract>>();
@@ -14,10 +18,13 @@ export class ContractViolation extends Error {}
 function contractFor(origin: string): Promise<Contract> {
   let c = contracts.get(origin);
   if (!c) {
-    c = realFetch(`${origin}/api/v1/openapi.json`).then(async (r) => {
-      if (r.status !== 200) throw new ContractViolation(`${origin}/api/v1/openapi.json answered ${r.status}`);
-      return new Contract((await r.json()) as Record<string, unknown>);
-    });
+    c = Promise.all(
+      [...DOCUMENT_PATHS].map(async (p) => {
+        const r = await realFetch(`${origin}${p}`);
+        if (r.status !== 200) throw new ContractViolation(`${origin}${p} answered ${r.status}`);
+        return (await r.json()) as Record<string, unknown>;
+      }),
+    ).then((docs) => new Contract(mergeDocuments(docs)));
     contracts.set(origin, c);
     c.catch(() => contracts.delete(origin));
   }
@@ -40,7 +47,7 @@ globalThis.fetch = async function checkedFetch(input: string | URL | Request, in
   } catch {
     return res;
   }
-  if (!u.pathname.startsWith('/api/v1/') || u.pathname === '/api/v1/openapi.json') return res;
+  if (!u.pathname.startsWith('/api/v1/') || DOCUMENT_PATHS.has(u.pathname)) return res;
   // A CORS preflight is answered by the CORS layer, not by an operation of the document.
   if (method === 'OPTIONS') return res;
   const text = await res.clone().text();

@@ -13,7 +13,7 @@ import type { AppContext } from '../engine/context.ts';
 import { registry } from '../metrics.ts';
 import { serveDashboard } from './dashboard.ts';
 import { installErrorHandling } from './errors.ts';
-import { ApiDocs, doc } from './openapi.ts';
+import { ApiDocs, doc, DOCUMENT_NAMES, DOCUMENTS } from './openapi.ts';
 import { requireAuth, type AuthInfo } from './plugins/auth.ts';
 import { auditImpersonatedRequest } from '../services/impersonation.ts';
 import { installBodyDepthLimit } from './plugins/body-depth.ts';
@@ -144,18 +144,26 @@ export async function buildApp(ctx: AppContext, opts: AppOptions): Promise<Fasti
     return reply.type(registry.contentType).send(await registry.metrics());
   });
 
-  // The interactive reference (Swagger UI) at /docs, over the same document as /api/v1/openapi.json.
+  // The interactive reference (Swagger UI) at /docs, over the documents the API serves (one per
+  // audience, see DOCUMENTS in openapi.ts): a selector in its top bar switches between them, the
+  // integrators' first. /docs/json is the integrators' document.
   const live: Record<string, unknown> = {};
   await app.register(swagger, { mode: 'static', specification: { document: live as never } });
-  await app.register(swaggerUi, { routePrefix: '/docs' });
-  app.addHook('onReady', async () => {
-    Object.assign(live, docs.document());
+  await app.register(swaggerUi, {
+    routePrefix: '/docs',
+    uiConfig: { urls: DOCUMENT_NAMES.map((n) => ({ url: DOCUMENTS[n].path, name: DOCUMENTS[n].label })), 'urls.primaryName': DOCUMENTS.api.label } as never,
   });
-  app.get(
-    '/api/v1/openapi.json',
-    doc({ summary: 'This OpenAPI 3.1 document', tag: 'meta', scope: 'none', responses: { 200: z.record(z.string(), z.unknown()) } }),
-    async () => docs.document(),
-  );
+  app.addHook('onReady', async () => {
+    Object.assign(live, docs.document('api'));
+  });
+  for (const name of DOCUMENT_NAMES) {
+    const { path, title } = DOCUMENTS[name];
+    app.get(
+      path,
+      doc({ summary: `The OpenAPI 3.1 document: ${title}`, tag: 'meta', scope: 'none', responses: { 200: z.record(z.string(), z.unknown()) } }),
+      async () => docs.document(name),
+    );
+  }
 
   await app.register(async (scope) => {
     await inboundWebhookRoutes(scope, ctx);

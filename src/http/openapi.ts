@@ -13,6 +13,7 @@ export type Scope = Permission;
 
 export interface RouteDoc {
   summary: string;
+  /** Groups the operation; also decides which document it is in (DOCUMENT_OF_TAG). */
   tag: string;
   description?: string;
   /** Scope an API key needs; default read for GET, write otherwise. 'none' = no credential. */
@@ -33,6 +34,47 @@ export interface RouteDoc {
   /** Media type of the 2xx body when it is not JSON (a CSV download: text/csv). */
   contentType?: string;
 }
+
+/**
+ * The API is described by several complete OpenAPI 3.1 documents, one per audience, so that each
+ * stays small enough for the tools that take a document whole (a shell argument is capped at
+ * 128 KiB) and the integrators' one holds only what an API key can use. The names and paths are
+ * stable: clients and the checks outside this repository fetch them.
+ */
+export const DOCUMENTS = {
+  /** Integrators: everything an API key can call (the core resources, channels, webhooks, jobs, reports ...). */
+  api: { path: '/api/v1/openapi.json', title: 'StockClerk API', label: 'Integrators (API keys)' },
+  /** The dashboard's session surface: sign-in, the user's account, the team, billing, the dashboard's summaries. */
+  account: { path: '/api/v1/openapi/account.json', title: 'StockClerk account API', label: 'Accounts and dashboard (sessions)' },
+  /** The service's operators' console (/api/v1/admin/...): super admins only. */
+  operators: { path: '/api/v1/openapi/operators.json', title: 'StockClerk operators API', label: 'Operators (super admins)' },
+  /** The catalog and marketplaces (issue 13): products, images, overrides, publishing, conflicts, sync rules. */
+  catalog: { path: '/api/v1/openapi/catalog.json', title: 'StockClerk catalog API', label: 'Catalog and marketplaces' },
+} as const;
+export type DocumentName = keyof typeof DOCUMENTS;
+export const DOCUMENT_NAMES = Object.keys(DOCUMENTS) as DocumentName[];
+
+/**
+ * Which document a route is in, by its tag: the ONE place that decides it. A tag not named here
+ * is the integrators' (`api`). The dashboard's tags are here although an API key may call some of
+ * their reads (GET /overview, /billing): they are shaped for the dashboard's pages, not a surface
+ * integrators should build on. A route in `api` that no API key may call (owner, operator) stops
+ * the app from starting (see ApiDocs.install): a new console tag cannot leak into the integrators'
+ * document by being forgotten here.
+ */
+const DOCUMENT_OF_TAG: Record<string, DocumentName> = {
+  auth: 'account',
+  users: 'account',
+  billing: 'account',
+  dashboard: 'account',
+  operators: 'operators',
+  products: 'catalog',
+  enquiries: 'account',
+};
+export const documentOf = (d: RouteDoc): DocumentName => DOCUMENT_OF_TAG[d.tag] ?? 'api';
+
+/** What an API key can hold (src/domain/permissions.ts): operations needing more are not the integrators'. */
+const KEY_SCOPES: ReadonlyArray<Scope | 'none'> = ['none', 'read', 'write', 'admin'];
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -68,7 +110,7 @@ interface Documented {
 
 export class ApiDocs {
   readonly routes: Documented[] = [];
-  private built: Record<string, unknown> | null = null;
+  private built: { union: Record<string, unknown>; documents: Record<DocumentName, Record<string, unknown>> } | null = null;
 
   /** Collects every route as it is added; an undocumented /api/v1 route stops the app from starting. */
   install(app: FastifyInstance): void {
@@ -80,7 +122,15 @@ export class ApiDocs {
         if (methods.length) throw new Error(`route ${methods.join(',')} ${r.url} has no OpenAPI description (config.openapi)`);
         return;
       }
-      for (const method of methods) this.routes.push({ method, url: r.url, doc: d });
+      for (const method of methods) {
+        const scope = requiredScope(method, d);
+        if (documentOf(d) === 'api' && !KEY_SCOPES.includes(scope)) {
+          throw new Error(
+            `route ${method} ${r.url} needs the ${scope} permission, which no API key holds, but its tag '${d.tag}' puts it in the integrators' document: name the tag in DOCUMENT_OF_TAG (src/http/openapi.ts)`,
+          );
+        }
+        this.routes.push({ method, url: r.url, doc: d });
+      }
     });
     // A route that documents no query parameters takes none (routes with a query validate it strictly).
     app.addHook('preValidation', async (req) => {
@@ -98,8 +148,30 @@ export class ApiDocs {
     });
   }
 
-  document(): Record<string, unknown> {
-    return (this.built ??= buildDocument(this.routes));
+  private build() {
+    if (!this.built) {
+      const union = buildDocument(this.routes);
+      const documents = Object.fromEntries(DOCUMENT_NAMES.map((n) => [n, splitDocument(union, n, (op) => documentOf(op))])) as Record<
+        DocumentName,
+        Record<string, unknown>
+      >;
+      this.built = { union, documents };
+    }
+    return this.built;
+  }
+
+  /** One of the served documents (default: the integrators'). */
+  document(name: DocumentName = 'api'): Record<string, unknown> {
+    return this.build().documents[name];
+  }
+
+  /**
+   * Every operation of every document in one (what the SDK's types are generated from, so the
+   * dashboard is typed for its session routes too). Equal to mergeDocuments() of the served ones:
+   * the documents are cut from it, and a component keeps its name in every document holding it.
+   */
+  union(): Record<string, unknown> {
+    return this.build().union;
   }
 }
 
@@ -289,6 +361,9 @@ const hoistResponses = (paths: Parameters<typeof hoist>[0], into: Record<string,
     'responses',
   );
 
+/** The route description each operation of a built document came from (splitDocument sorts by it). */
+const docOf = new WeakMap<object, RouteDoc>();
+
 function buildDocument(routes: Documented[]): Record<string, unknown> {
   const paths: Record<string, Record<string, { parameters: unknown[] } & Record<string, unknown>>> = {};
   const tags = new Set<string>();
@@ -361,6 +436,7 @@ function buildDocument(routes: Documented[]): Record<string, unknown> {
       responses,
     };
     (paths[path] ??= {})[method.toLowerCase()] = op;
+    docOf.set(op, d);
   }
   const parameters = { ...PARAMETERS };
   hoistParameters(paths, parameters);
@@ -421,4 +497,92 @@ function buildDocument(routes: Documented[]): Record<string, unknown> {
     },
     paths,
   };
+}
+
+type Json = Record<string, unknown>;
+
+/** Every local `#/components/<kind>/<name>` a value refers to, directly. */
+function refsIn(node: unknown, out: Set<string>): Set<string> {
+  if (Array.isArray(node)) for (const n of node) refsIn(n, out);
+  else if (node && typeof node === 'object') {
+    for (const [k, v] of Object.entries(node)) {
+      if (k === '$ref' && typeof v === 'string' && v.startsWith('#/components/')) out.add(v);
+      else refsIn(v, out);
+    }
+  }
+  return out;
+}
+
+/**
+ * One audience's document, cut from the document of every route: its operations, and of the
+ * components only those its operations reach (followed transitively), under the same names. So
+ * each document is complete on its own, and a component is named alike in all of them.
+ */
+function splitDocument(union: Json, name: DocumentName, which: (d: RouteDoc) => DocumentName): Json {
+  const paths: Record<string, Json> = {};
+  const tags = new Set<string>();
+  for (const [path, item] of Object.entries(union.paths as Record<string, Json>)) {
+    for (const [method, op] of Object.entries(item)) {
+      const d = docOf.get(op as object);
+      if (!d || which(d) !== name) continue;
+      (paths[path] ??= {})[method] = op;
+      tags.add(d.tag);
+    }
+  }
+  const all = union.components as Record<string, Json>;
+  const components: Record<string, Json> = { securitySchemes: all.securitySchemes! };
+  const pending = [...refsIn(paths, new Set())];
+  // The headers an API key's calls carry (RateLimit ...) are said once, in the integrators' document,
+  // though no operation refers to them.
+  if (name === 'api') pending.push(...Object.keys(all.headers ?? {}).map((h) => `#/components/headers/${h}`));
+  const seen = new Set<string>();
+  while (pending.length) {
+    const ref = pending.pop()!;
+    if (seen.has(ref)) continue;
+    seen.add(ref);
+    const [, , kind, key] = ref.split('/') as [string, string, string, string];
+    const value = all[kind]?.[key];
+    if (value === undefined) throw new Error(`OpenAPI: dangling ${ref}`);
+    (components[kind] ??= {})[key] = value;
+    pending.push(...refsIn(value, new Set()));
+  }
+  // Components in the order the full document lists them (stable output, whatever the walk order).
+  const ordered = Object.fromEntries(
+    Object.entries(all)
+      .filter(([kind]) => components[kind])
+      .map(([kind, entries]) => [
+        kind,
+        Object.fromEntries(
+          Object.keys(entries)
+            .filter((k) => components[kind]![k])
+            .map((k) => [k, entries[k]]),
+        ),
+      ]),
+  );
+  const doc = DOCUMENTS[name];
+  const others = DOCUMENT_NAMES.filter((n) => n !== name)
+    .map((n) => `${DOCUMENTS[n].label}: \`${DOCUMENTS[n].path}\``)
+    .join('; ');
+  const info = union.info as Json;
+  return {
+    ...union,
+    info: { ...info, title: doc.title, description: `${String(info.description)} The other documents of this API: ${others}.` },
+    tags: (union.tags as Array<{ name: string }>).filter((t) => tags.has(t.name)),
+    components: ordered,
+    paths,
+  };
+}
+
+/** The documents as one (what a client of several of them sees): paths and components joined. */
+export function mergeDocuments(docs: Json[]): Json {
+  const [first] = docs;
+  const components: Record<string, Json> = {};
+  const paths: Record<string, Json> = {};
+  const tags = new Map<string, unknown>();
+  for (const d of docs) {
+    for (const [kind, entries] of Object.entries(d.components as Record<string, Json>)) Object.assign((components[kind] ??= {}), entries);
+    for (const [path, item] of Object.entries(d.paths as Record<string, Json>)) Object.assign((paths[path] ??= {}), item);
+    for (const t of d.tags as Array<{ name: string }>) tags.set(t.name, t);
+  }
+  return { ...first, tags: [...tags.values()], components, paths };
 }

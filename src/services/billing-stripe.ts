@@ -1,5 +1,5 @@
-// StockClerk's side of Stripe, through the official SDK: Checkout for a paid plan and reading a
-// tenant's subscription back after a webhook (the Customer Portal comes next: see routes/billing.ts).
+// StockClerk's side of Stripe, through the official SDK: Checkout for a paid plan, the Customer
+// Portal for changes and cancellation, and reading a tenant's subscription back after a webhook.
 // The same code talks to Stripe or to the emulator (emulators/stripe/) `npm start` runs without
 // STRIPE_SECRET_KEY: only the SDK's host/port/protocol differ.
 import Stripe from 'stripe';
@@ -115,6 +115,22 @@ export async function startCheckout(q: Q, billing: StripeBilling, scope: Scope, 
       throw unavailable(err);
     });
   if (!session.url) throw unavailable(new Error('the checkout session has no url'));
+  return { url: session.url };
+}
+
+/**
+ * The Customer Portal, where the merchant changes plan or card, or cancels. What they do there comes
+ * back as Stripe webhooks (applied by the billing_sync job), never from this call. 409 before any
+ * checkout: without a customer there is nothing for the portal to manage.
+ */
+export async function openPortal(q: Q, billing: StripeBilling, scope: Scope, publicUrl: string): Promise<{ url: string }> {
+  const { rows } = await q.query<{ stripe_customer_id: string | null }>(`select stripe_customer_id from tenants where id = $1`, [scope.tenantId]);
+  const customer = rows[0]?.stripe_customer_id;
+  if (!customer)
+    throw new AppError(409, 'no_subscription', 'Choose a plan first: the billing portal manages an existing subscription (POST /api/v1/billing/checkout)');
+  const session = await billing.stripe.billingPortal.sessions.create({ customer, return_url: `${publicUrl}/billing` }).catch((err: unknown) => {
+    throw unavailable(err);
+  });
   return { url: session.url };
 }
 

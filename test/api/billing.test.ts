@@ -2,27 +2,34 @@
 // shops; a channel beyond the plan is 403 plan_limit naming the plan that allows it; an operator
 // sets Enterprise limits; the Guardian's shortest interval follows the plan. Stripe events are
 // verified on the raw body with the official SDK's scheme (signed here by its test helper), refused
-// when tampered, stale or wrongly signed, and applied once per event id.
+// when tampered, stale or wrongly signed, and applied once per event id. Checkout and the Customer
+// Portal run against the Stripe emulator (emulators/stripe/), whose signed webhooks come back here.
 import Stripe from 'stripe';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startStripeEmulator, type StripeEmulator } from '../../emulators/stripe/index.ts';
 import { setPlan } from '../../src/services/billing.ts';
 import { systemScope } from '../../src/services/scope.ts';
 import { waitForMail } from '../helpers/mail.ts';
-import { api, registerTenant, startHarness, type Harness } from '../helpers/stockclerk.ts';
+import { api, eventually, registerTenant, startHarness, type Harness } from '../helpers/stockclerk.ts';
 import { client, expectError } from './support.ts';
 
 const SECRET = 'whsec_test_billing_0123456789';
 let h: Harness;
+let emu: StripeEmulator;
 const stripe = new Stripe('sk_test_x');
 beforeAll(async () => {
-  // Billing on, with an API nobody answers: these tests never reach Stripe itself.
+  // Billing on, against the Stripe emulator (prices found by lookup key); its webhooks, signed with
+  // SECRET, come to this StockClerk once it listens.
+  emu = await startStripeEmulator();
   h = await startHarness({
     mail: true,
-    config: { stripe: { secretKey: 'sk_test_x', webhookSecret: SECRET, apiBase: 'http://127.0.0.1:9', prices: { starter: 'price_s', growth: 'price_g' } } },
+    config: { stripe: { secretKey: 'sk_test_emulator', webhookSecret: SECRET, apiBase: emu.url, prices: {} } },
   });
+  emu.setWebhook({ url: `${h.url}/webhooks/stripe`, secret: SECRET });
 });
 afterAll(async () => {
   await h?.stop();
+  await emu?.close();
 });
 
 const channel = (call: ReturnType<typeof client>, i: number) =>
@@ -166,5 +173,55 @@ describe('Stripe webhooks', () => {
     expect(sent.filter((m) => m.to[0]!.address === t.email && /payment failed/i.test(m.subject))).toHaveLength(1);
     const { rows } = await h.sc.ctx.db.query(`select tenant_id from stripe_events where id = $1`, [JSON.parse(payload).id]);
     expect(rows[0].tenant_id).toBe(t.tenantId);
+  });
+});
+
+describe('the customer portal', () => {
+  const billing = async (call: ReturnType<typeof client>) => (await call('GET', '/billing')).body as { plan: string; status: string };
+  const page = (url: string, body: unknown) => fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+
+  it('is 409 no_subscription before any checkout, and for owners only', async () => {
+    const t = await registerTenant(h.url, 'Portal-less Co');
+    const r = await client(h.url, t.token)('POST', '/billing/portal');
+    expectError(r, 409, 'no_subscription');
+    expect(r.body.error.message).toMatch(/choose a plan first/i);
+    const key = await client(h.url, t.token)('POST', '/api-keys', { name: 'admin key', scopes: ['read', 'write', 'admin'] });
+    expectError(await client(h.url, key.body.key)('POST', '/billing/portal'), 403, 'insufficient_scope');
+  });
+
+  it('after a paid checkout opens the portal, where switching to starter and cancelling come back through the signed webhooks', async () => {
+    const t = await registerTenant(h.url, 'Portal Co');
+    const call = client(h.url, t.token);
+    const co = await call('POST', '/billing/checkout', { plan: 'growth' });
+    expect(co.status, JSON.stringify(co.body)).toBe(200);
+    expect((await page(co.body.url, { outcome: 'paid' })).status).toBe(200);
+    await eventually(async () => (await billing(call)).plan === 'growth', 10_000, 'the plan to become growth');
+
+    const portal = await call('POST', '/billing/portal');
+    expect(portal.status).toBe(200);
+    expect(Object.keys(portal.body)).toEqual(['url']);
+    expect(portal.body.url).toMatch(new RegExp(`^${emu.url}/portal/bps_`));
+    // The portal sends the merchant back to the dashboard's billing page.
+    expect(await (await fetch(portal.body.url)).text()).toContain('/billing');
+
+    const sw = await page(portal.body.url, { action: 'switch', price: emu.prices.stockclerk_starter });
+    expect(sw.status).toBe(200);
+    await eventually(async () => (await billing(call)).plan === 'starter', 10_000, 'the plan to become starter');
+    expect(await billing(call)).toMatchObject({ plan: 'starter', status: 'active' });
+
+    expect((await page(portal.body.url, { action: 'cancel' })).status).toBe(200);
+    await eventually(async () => (await billing(call)).status === 'canceled', 10_000, 'billing to be canceled');
+  }, 30_000);
+
+  it('without Stripe set up answers 503 billing_not_configured, as checkout does', async () => {
+    const bare = await startHarness({ worker: false });
+    try {
+      const t = await registerTenant(bare.url, 'No Stripe Co');
+      const call = client(bare.url, t.token);
+      expectError(await call('POST', '/billing/checkout', { plan: 'starter' }), 503, 'billing_not_configured');
+      expectError(await call('POST', '/billing/portal'), 503, 'billing_not_configured');
+    } finally {
+      await bare.stop();
+    }
   });
 });

@@ -1,9 +1,10 @@
 // Roles (issue 11, point 1): the permission matrix of src/domain/permissions.ts, enforced on every
-// operation of the OpenAPI document for every role (allowed: anything but 403; denied: 403
+// operation of the OpenAPI documents (all three: integrators, account, operators) for every role (allowed: anything but 403; denied: 403
 // `forbidden` and nothing changed), and the team's rules: who may change or remove whom, the last
 // owner, transferring ownership, and a changed role or a removal taking effect at once.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { permissionsOf, ROLES, type Role } from '../../src/domain/permissions.ts';
+import { DOCUMENT_NAMES, DOCUMENTS, mergeDocuments } from '../../src/http/openapi.ts';
 import { systemScope } from '../../src/services/scope.ts';
 import { addMember } from '../../src/services/users.ts';
 import { api, registerTenant, startHarness, type Harness } from '../helpers/stockclerk.ts';
@@ -47,7 +48,8 @@ interface Operation {
 }
 
 async function operations(): Promise<Operation[]> {
-  const doc = (await api(h.url, 'GET', '/api/v1/openapi.json')).body as { paths: Record<string, Record<string, { 'x-required-scope'?: string }>> };
+  const docs = await Promise.all(DOCUMENT_NAMES.map(async (n) => (await api(h.url, 'GET', DOCUMENTS[n].path)).body as Record<string, unknown>));
+  const doc = mergeDocuments(docs) as { paths: Record<string, Record<string, { 'x-required-scope'?: string }>> };
   const out: Operation[] = [];
   for (const [path, ops] of Object.entries(doc.paths)) {
     for (const [method, op] of Object.entries(ops)) {

@@ -1,12 +1,11 @@
 // Billing: the tenant's plan and standing (everyone reads it: the dashboard's banner and limits),
-// and for owners Stripe Checkout to buy a plan. POST /billing/portal waits: with it in the
-// document, /docs rendered only its first three tags, for a reason not found yet.
+// and for owners Stripe Checkout to buy a plan and the Customer Portal to change or cancel it.
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { PAID_PLANS, PLAN_NAMES } from '../../domain/plans.ts';
 import type { AppContext } from '../../engine/context.ts';
 import { BILLING_STATUSES, getBilling } from '../../services/billing.ts';
-import { startCheckout } from '../../services/billing-stripe.ts';
+import { openPortal, startCheckout } from '../../services/billing-stripe.ts';
 import { ApiError, parse } from '../errors.ts';
 import { doc, ErrorBody, named } from '../openapi.ts';
 import { timestamp } from '../schemas.ts';
@@ -52,5 +51,16 @@ export async function billingRoutes(app: FastifyInstance, ctx: AppContext): Prom
       responses: { 200: Url, 409: ErrorBody, 502: ErrorBody, 503: ErrorBody },
     }),
     async (req) => startCheckout(ctx.db, stripe(), scopeOf(req), parse(Checkout, req.body).plan, publicUrl(ctx)),
+  );
+
+  app.post(
+    '/billing/portal',
+    doc({
+      summary: "Open Stripe's billing portal (change plan or card, cancel); answers the page to send the merchant to",
+      tag: TAG,
+      scope: 'owner',
+      responses: { 200: Url, 409: ErrorBody, 502: ErrorBody, 503: ErrorBody },
+    }),
+    async (req) => openPortal(ctx.db, stripe(), scopeOf(req), publicUrl(ctx)),
   );
 }
