@@ -74,6 +74,12 @@ describe('plans and limits', () => {
     expect(replacement.status).toBe(201);
     expectError(await call('POST', `/channels/${ids[0]}/resume`), 403, 'plan_limit');
 
+    // Starter: the same 3 shops; the refusal names Growth as the way up.
+    await setPlan(h.sc.ctx.db, systemScope(t.tenantId), 'starter', null);
+    const onStarter = await channel(call, 7);
+    expectError(onStarter, 403, 'plan_limit');
+    expect(onStarter.body.error.details).toMatchObject({ plan: 'starter', shop_limit: 3, shops_used: 3, upgrade_to: 'growth' });
+
     // Growth: 10 shops.
     await setPlan(h.sc.ctx.db, systemScope(t.tenantId), 'growth', null);
     expect((await call('POST', `/channels/${ids[0]}/resume`)).status).toBe(200);
