@@ -115,6 +115,7 @@ const PAGES = [
   { name: 'console-tenant', path: () => `/admin/tenants/${t.tenantId}`, ready: 'View as the merchant' },
   { name: 'console-sync', path: () => '/admin/sync', ready: 'Dead jobs' },
   { name: 'console-health', path: () => '/admin/health', ready: 'Processes' },
+  { name: 'console-usage', path: () => '/admin/usage', ready: 'Projected at month end' },
 ];
 
 describe.each([1280, 390])('console pages at %i px', (width) => {

@@ -26,6 +26,7 @@ const ConsoleTenants = lazy(() => import('./pages/admin/Tenants.tsx'));
 const ConsoleTenant = lazy(() => import('./pages/admin/TenantDetail.tsx'));
 const ConsoleSync = lazy(() => import('./pages/admin/SyncMonitor.tsx'));
 const ConsoleHealth = lazy(() => import('./pages/admin/Health.tsx'));
+const ConsoleUsage = lazy(() => import('./pages/admin/Usage.tsx'));
 const Landing = lazy(() => import('./pages/Landing.tsx'));
 const AdminEnquiries = lazy(() => import('./pages/admin/Enquiries.tsx'));
 const Usage = lazy(() => import('./pages/Usage.tsx'));
@@ -225,6 +226,7 @@ function Shell() {
             <Route path="/admin/tenants/:id">{(p) => <ConsoleTenant id={p.id} />}</Route>
             <Route path="/admin/sync" component={ConsoleSync} />
             <Route path="/admin/health" component={ConsoleHealth} />
+            <Route path="/admin/usage" component={ConsoleUsage} />
             <Route path="/admin/enquiries" component={AdminEnquiries} />
             <Route path="/usage" component={Usage} />
             <Route path="/billing" component={Billing} />

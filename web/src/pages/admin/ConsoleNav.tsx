@@ -4,6 +4,7 @@ import { Link, useLocation } from 'wouter';
 const TABS = [
   ['/admin', 'Tenants'],
   ['/admin/sync', 'Sync monitor'],
+  ['/admin/usage', 'Usage'],
   ['/admin/health', 'Health'],
   ['/admin/enquiries', 'Enquiries'],
 ] as const;
