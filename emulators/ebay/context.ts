@@ -2,7 +2,7 @@
 // this method), request headers and bodies the Inventory API insists on, and absolute hrefs.
 import type { FastifyRequest } from 'fastify';
 import { header } from '../kit/index.ts';
-import { accessDenied, invalidValue, EbayError } from './errors.ts';
+import { accessDenied, inv, invalidValue, EbayError } from './errors.ts';
 import type { IssuedToken } from './platform.ts';
 
 type Authed = FastifyRequest & { ebayToken?: IssuedToken };
@@ -37,6 +37,10 @@ export function requireContentLanguage(req: FastifyRequest): string {
 
 /** The JSON object a write carries (the JSON parser only runs for application/json). */
 export function jsonBody(req: FastifyRequest): Record<string, unknown> {
+  // Documented: writes carry Content-Type: application/json. GUESS: 415 and errorId 25709 for any other type.
+  if (!/^application\/json\b/i.test(header(req, 'content-type') ?? '')) {
+    throw new EbayError(415, [inv(25709, 'Invalid value for header Content-Type. Use application/json.', { fieldName: 'Content-Type' })]);
+  }
   const b = req.body;
   if (b === null || typeof b !== 'object' || Array.isArray(b)) throw invalidValue('request body', 'A JSON object is required.');
   return b as Record<string, unknown>;
