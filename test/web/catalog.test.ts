@@ -1,7 +1,7 @@
 // The catalog pages' pure helpers (web/src/catalog.ts): prices typed and shown as £12.50 but kept
 // in pence, combinations, and the API's error paths placed on the editor's fields.
 import { describe, expect, it } from 'vitest';
-import { combinations, fieldErrors, formatMoney, moneyInput, parseMoney, priceRange, suggestSku, takenSkus } from '../../web/src/catalog.ts';
+import { combinations, fieldErrors, formatMoney, moneyInput, parseMoney, priceRange, suggestSku } from '../../web/src/catalog.ts';
 
 describe('money', () => {
   it('reads what a merchant types as minor units, exactly', () => {
@@ -73,10 +73,5 @@ describe('errors on fields', () => {
     });
     expect(Object.fromEntries(fieldErrors([{ path: 'sku', message: 'Too long' }], [], 'variants.3'))).toEqual({ 'variants.3.sku': 'Too long' });
     expect(fieldErrors(null, []).size).toBe(0);
-  });
-
-  it('finds the taken SKU in a conflict message, whole', () => {
-    const msg = 'A SKU is already used: Key (tenant_id, sku)=(t_01abc, S-1) already exists.';
-    expect(takenSkus(msg, ['S', 'S-1', 'M'])).toEqual(['S-1']);
   });
 });

@@ -106,11 +106,3 @@ export function fieldErrors(details: unknown, optionNames: string[], prefix = ''
   }
   return out;
 }
-
-/**
- * Which of the SKUs a 409 names. The API says "A SKU is already used: Key (tenant_id, sku)=(t_..,
- * SKU) already exists."; the SKU is matched whole (", SKU)"), so "S" is not found inside "S-1".
- */
-export function takenSkus(message: string, skus: string[]): string[] {
-  return skus.filter((s) => s && message.includes(`, ${s})`));
-}

@@ -7,7 +7,7 @@ import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState, type FormEvent, type ReactNode } from 'react';
 import { Link, useLocation } from 'wouter';
 import { api, ApiError, errorText, type Answer, type BodyOf } from '../api.ts';
-import { combinations, fieldErrors, formatMoney, moneyInput, parseMoney, splitList, suggestSku, takenSkus } from '../catalog.ts';
+import { combinations, fieldErrors, formatMoney, moneyInput, parseMoney, splitList, suggestSku } from '../catalog.ts';
 import { useCan } from '../hooks.ts';
 import { Badge, ChannelLabel, Empty, ErrorBox, Loading, PageHeader } from '../ui.tsx';
 
@@ -226,16 +226,10 @@ function ProductForm({ product, reload, notice }: { product: Product | null; rel
       setProblem({ stale: true, text: 'Someone else changed this product since you opened it.' });
       return;
     }
-    const next =
-      e instanceof ApiError && e.status === 400 ? fieldErrors(e.details, names, row === undefined ? '' : `variants.${row}`) : new Map<string, string>();
-    if (e instanceof ApiError && e.status === 409) {
-      const taken = takenSkus(
-        e.message,
-        d.variants.map((v) => v.sku.trim()),
-      );
-      const rows = taken.length ? d.variants.flatMap((v, i) => (taken.includes(v.sku.trim()) ? [i] : [])) : row === undefined ? [] : [row];
-      for (const i of rows) next.set(`variants.${i}.sku`, 'This SKU is already used by another item');
-    }
+    // 400s and a taken SKU's 409 name their fields; a call about one variant names them from its row.
+    const placed = e instanceof ApiError && (e.status === 400 || e.status === 409);
+    const next = placed ? fieldErrors(e.details, names, row === undefined ? '' : `variants.${row}`) : new Map<string, string>();
+    if (e instanceof ApiError && e.status === 409 && next.size === 0 && row !== undefined) next.set(`variants.${row}.sku`, e.message);
     setErrors(next);
     setProblem({ stale: false, text: errorText(e) });
   };
@@ -804,7 +798,7 @@ function OverrideForm({ product, channel, current }: { product: Product; channel
         {current ? <Badge value="active" label="overridden" /> : <Badge value="idle" label="as the product" />}
       </h3>
       <fieldset disabled={!canWrite} className="plain-fieldset fields">
-        <label>
+        <label className="span-all">
           Title
           <input name="title" placeholder={product.title} value={title} onChange={(e) => setTitle(e.target.value)} />
         </label>
