@@ -162,6 +162,11 @@ describe('the catalog pages', () => {
     await expect.poll(() => listed.count(), { timeout: 10_000 }).toBe(1);
     await page.getByLabel('Search products').fill('velvet');
     await expect.poll(() => page.getByText('No product matches.').count(), { timeout: 10_000 }).toBe(1);
+    await page.getByLabel('Search products').fill('');
+    await page.getByLabel('Status').selectOption('archived');
+    await expect.poll(() => page.getByText('No product matches.').count(), { timeout: 10_000 }).toBe(1);
+    await page.getByLabel('Status').selectOption('active');
+    await expect.poll(() => listed.count(), { timeout: 10_000 }).toBe(1);
     expect(errorsOf(page)).toEqual([]);
     await page.context().close();
   });
@@ -170,6 +175,11 @@ describe('the catalog pages', () => {
     const page = await as(owner);
     await page.goto(`${h.url}/products/new`);
     await form(page).locator('input[name=title]').fill('Twin shirt');
+    // A price that is not one is caught before anything is sent.
+    await form(page).locator('input[name=price]').fill('twelve');
+    await page.getByRole('button', { name: 'Create product' }).click();
+    await expect.poll(() => form(page).getByTestId('field-error').first().textContent()).toBe('Type a price like 12.50');
+    await form(page).locator('input[name=price]').fill('12.50');
     await page.getByLabel('Variant 1 SKU').fill('LINEN-SHIRT-S-SAND');
     await page.getByRole('button', { name: 'Create product' }).click();
     await expect
