@@ -124,6 +124,24 @@ const skuTaken = (err: { code?: string; detail?: string }) => {
 const variantName = (title: string, options: ProductOption[], values: Record<string, string>) =>
   options.length ? `${title} - ${options.map((o) => values[o.name]).join(' / ')}` : title;
 
+/**
+ * Refuses SKUs other items already use, naming each at its place (`pathOf(i)`) so a form can show
+ * it on that field. Checked before the insert because a unique violation under row-level security
+ * does not say which key it was (Postgres leaves the DETAIL out); `skuTaken` still answers a race.
+ */
+async function refuseTakenSkus(tx: Tx, scope: Scope, variants: VariantInput[], pathOf: (i: number) => string): Promise<void> {
+  const { rows } = await tx.query<{ sku: string }>(`select sku from items where tenant_id = $1 and sku = any($2::text[])`, [
+    scope.tenantId,
+    variants.map((v) => v.sku),
+  ]);
+  if (rows.length === 0) return;
+  const taken = new Set(rows.map((r) => r.sku));
+  throw conflict(
+    `SKU already used by another item: ${[...taken].join(', ')}`,
+    variants.flatMap((v, i) => (taken.has(v.sku) ? [{ path: pathOf(i), message: `${v.sku} is already used by another item` }] : [])),
+  );
+}
+
 async function insertVariants(tx: Tx, scope: Scope, productId: string, title: string, options: ProductOption[], variants: VariantInput[]): Promise<void> {
   if (variants.length === 0) return;
   await tx
@@ -158,6 +176,7 @@ export async function createProduct(tx: Tx, scope: Scope, input: ProductFields &
   );
   if (input.variants.length === 0) problems.push({ path: 'variants', message: 'a product has at least one variant' });
   if (problems.length) throw invalid(problems);
+  await refuseTakenSkus(tx, scope, input.variants, (i) => `variants.${i}.sku`);
   const id = newId('prd');
   await tx.query(
     `insert into products (tenant_id, id, title, description, brand, category, price_minor, currency, weight_g, length_mm, width_mm, height_mm, attributes, options, tags, status)
@@ -274,6 +293,7 @@ export async function addVariant(
     );
     await dropIfEmpty(tx, scope.tenantId, moved.product_id);
   } else {
+    await refuseTakenSkus(tx, scope, [input as VariantInput], () => 'sku');
     await insertVariants(tx, scope, productId, p.title, p.options, [input as VariantInput]);
   }
   await tx.query(`update products set version = version + 1, updated_at = now() where tenant_id = $1 and id = $2`, [scope.tenantId, productId]);

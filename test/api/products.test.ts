@@ -75,11 +75,22 @@ describe('products', () => {
     });
     expectError(bad, 400, 'validation_failed');
     expect(bad.body.error.details.map((d: { path: string }) => d.path)).toEqual(['variants.0.option_values.Size', 'variants.1.option_values']);
-    expectError(
-      await call('POST', '/products', { ...SHIRT, title: 'Twin', variants: [{ sku: 'LIN-S-SAND', option_values: { Size: 'S', Colour: 'Sand' } }] }),
-      409,
-      'conflict',
-    );
+    // A SKU another item has is named at its place, so a form can show it on that field.
+    const twin = await call('POST', '/products', {
+      ...SHIRT,
+      title: 'Twin',
+      variants: [
+        { sku: 'TWIN-NEW', option_values: { Size: 'M', Colour: 'Sand' } },
+        { sku: 'LIN-S-SAND', option_values: { Size: 'S', Colour: 'Sand' } },
+      ],
+    });
+    expectError(twin, 409, 'conflict');
+    expect(twin.body.error.details).toEqual([{ path: 'variants.1.sku', message: 'LIN-S-SAND is already used by another item' }]);
+    const shirtId = (await call('GET', '/products?q=LIN-S-SAND')).body.data[0].id;
+    const taken = await call('POST', `/products/${shirtId}/variants`, { sku: 'LIN-M-SAND', option_values: { Size: 'L', Colour: 'Sand' } });
+    expectError(taken, 409, 'conflict');
+    expect(taken.body.error.details).toEqual([{ path: 'sku', message: 'LIN-M-SAND is already used by another item' }]);
+    expect((await call('GET', '/items?q=TWIN-NEW')).body.data).toEqual([]);
     expect((await call('GET', '/products?q=Broken')).body.data).toEqual([]);
     expect((await call('GET', '/items?q=B-1')).body.data).toEqual([]);
   });

@@ -156,7 +156,9 @@ async function request<T = unknown>(method: string, path: string, body?: unknown
   const headers: Record<string, string> = {};
   const token = getToken();
   if (token) headers.authorization = `Bearer ${token}`;
-  if (body !== undefined) headers['content-type'] = 'application/json';
+  // A Blob (an uploaded file) goes as its own bytes and type; anything else as JSON.
+  const raw = typeof Blob !== 'undefined' && body instanceof Blob;
+  if (body !== undefined) headers['content-type'] = raw ? body.type || 'application/octet-stream' : 'application/json';
   const bare = path.split('?')[0]!;
   if (method === 'PATCH' || method === 'DELETE') {
     // Optimistic concurrency: send the ETag of the version we saw; if we never read this one
@@ -166,7 +168,7 @@ async function request<T = unknown>(method: string, path: string, body?: unknown
   }
   let res: Response;
   try {
-    res = await fetch(`/api/v1${path}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+    res = await fetch(`/api/v1${path}`, { method, headers, body: body === undefined ? undefined : raw ? body : JSON.stringify(body) });
   } catch {
     throw new ApiError(0, 'network', 'Cannot reach StockClerk. Check your connection and try again.');
   }
@@ -209,7 +211,7 @@ export function errorText(err: unknown): string {
 /** A named shape of the API: Schema<'Item'>, Schema<'Alert'> ... */
 export type Schema<K extends keyof components['schemas']> = components['schemas'][K];
 
-type Method = 'get' | 'post' | 'patch' | 'delete';
+type Method = 'get' | 'post' | 'put' | 'patch' | 'delete';
 /** The API's paths as the dashboard writes them (without /api/v1), path parameters in braces. */
 type Routes = { [P in keyof paths as P extends `/api/v1${infer R}` ? R : never]: paths[P] };
 /** The paths that answer a method (the generated schema marks the others `?: never`). */
@@ -250,6 +252,13 @@ function call(method: string, path: string, init: { path?: Record<string, string
 export const api = Object.assign(request, {
   get: <P extends PathOf<'get'>>(path: P, ...[init]: Args<Op<P, 'get'>>) => call('GET', path, init as never) as Promise<Answer<P, 'get'>>,
   post: <P extends PathOf<'post'>>(path: P, ...[init]: Args<Op<P, 'post'>>) => call('POST', path, init as never) as Promise<Answer<P, 'post'>>,
+  put: <P extends PathOf<'put'>>(path: P, ...[init]: Args<Op<P, 'put'>>) => call('PUT', path, init as never) as Promise<Answer<P, 'put'>>,
   patch: <P extends PathOf<'patch'>>(path: P, ...[init]: Args<Op<P, 'patch'>>) => call('PATCH', path, init as never) as Promise<Answer<P, 'patch'>>,
   delete: <P extends PathOf<'delete'>>(path: P, ...[init]: Args<Op<P, 'delete'>>) => call('DELETE', path, init as never) as Promise<Answer<P, 'delete'>>,
+  /**
+   * A POST whose body is a file's raw bytes, sent with the file's own Content-Type (product
+   * images: the API reads what they are from the bytes). Path and query are typed like `post`.
+   */
+  upload: <P extends PathOf<'post'>>(path: P, file: Blob, ...[init]: Args<Op<P, 'post'>>) =>
+    call('POST', path, { ...(init as object), body: file }) as Promise<Answer<P, 'post'>>,
 });

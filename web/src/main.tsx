@@ -15,6 +15,8 @@ import './styles.css';
 const Overview = lazy(() => import('./pages/Overview.tsx'));
 const Items = lazy(() => import('./pages/Items.tsx'));
 const ItemDetail = lazy(() => import('./pages/ItemDetail.tsx'));
+const Products = lazy(() => import('./pages/Products.tsx'));
+const ProductEditor = lazy(() => import('./pages/ProductEditor.tsx'));
 const Channels = lazy(() => import('./pages/Channels.tsx'));
 const ChannelDetail = lazy(() => import('./pages/ChannelDetail.tsx'));
 const Alerts = lazy(() => import('./pages/Alerts.tsx'));
@@ -55,6 +57,7 @@ function useLoggedIn() {
 const NAV = [
   ['/', 'Overview'],
   ['/items', 'Items'],
+  ['/products', 'Products'],
   ['/channels', 'Channels'],
   ['/alerts', 'Alerts'],
   ['/sync-log', 'Sync log'],
@@ -215,6 +218,11 @@ function Shell() {
             <Route path="/" component={Overview} />
             <Route path="/items" component={Items} />
             <Route path="/items/:id">{(p) => <ItemDetail id={p.id} />}</Route>
+            <Route path="/products" component={Products} />
+            <Route path="/products/new">
+              <ProductEditor id={null} />
+            </Route>
+            <Route path="/products/:id">{(p) => <ProductEditor id={p.id} />}</Route>
             <Route path="/channels" component={Channels} />
             <Route path="/channels/:id">{(p) => <ChannelDetail id={p.id} />}</Route>
             <Route path="/alerts" component={Alerts} />

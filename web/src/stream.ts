@@ -80,11 +80,11 @@ export function connectStream(qc: QueryClient): () => void {
         retry = 0;
         setStatus('live');
         // Anything may have changed while we were away.
-        invalidate('items', 'item', 'overview', 'alerts', 'sync-events', 'agents', 'listings', 'movements');
+        invalidate('items', 'item', 'overview', 'alerts', 'sync-events', 'agents', 'listings', 'movements', 'products');
         return;
       }
       if (e.type === 'stock.changed' && Array.isArray(e.data?.levels)) patchItemRows(qc, e.data.levels);
-      if (e.type === 'stock.changed') invalidate('items', 'item', 'movements', 'overview', 'agents', 'listings');
+      if (e.type === 'stock.changed') invalidate('items', 'item', 'movements', 'overview', 'agents', 'listings', 'products');
       else if (e.type === 'sync.events') invalidate('sync-events', 'overview', 'agents', 'listings', 'items', 'item', 'channels');
       else if (e.type.startsWith('alert.')) invalidate('alerts', 'overview', 'agents');
       const at = new Date().toISOString();
