@@ -66,8 +66,15 @@ describe('agents under failure', () => {
   it('honours Retry-After from a throttling platform, then delivers', async () => {
     const t = await emulatedTenant(h, emus, { types: ['deliveroo'], items: items(1, 1) });
     emus.deliveroo.knobs = { ...emus.deliveroo.knobs, throttleRate: 1 };
-    setTimeout(() => (emus.deliveroo.knobs = { ...emus.deliveroo.knobs, throttleRate: 0 }), 300);
     await move(t, 'I-0', -1);
+    // The platform stops throttling once it has throttled us (not after a fixed time: on a busy
+    // machine the first push can come later than any fixed delay).
+    await eventually(
+      async () => (await h.sc.ctx.db.query(`select 1 from sync_events where tenant_id=$1 and outcome='throttled'`, [t.tenantId])).rowCount! > 0,
+      8000,
+      'a throttled push',
+    );
+    emus.deliveroo.knobs = { ...emus.deliveroo.knobs, throttleRate: 0 };
     await eventually(() => held(emus, 'deliveroo', t.channels.deliveroo!.accountId, 'I-0')?.available === false, 8000, 'unavailable on Deliveroo');
     const { rows } = await h.sc.ctx.db.query<{ outcome: string; at: Date }>(
       `select outcome, created_at as at from sync_events where tenant_id=$1 and kind='push' order by id`,
