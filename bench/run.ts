@@ -1,4 +1,4 @@
-// npm run bench -- ledger | webhooks | propagation --tenants N --rate R --duration S | dashboard | vendure | csv-import | api | rls | usage | pause  [--record]
+// npm run bench -- ledger | webhooks | propagation --tenants N --rate R --duration S | dashboard | vendure | csv-import | api | rls | usage | pause | publish  [--record]
 // Each benchmark is self-contained and bounded in time; progress goes to stderr and the LAST line
 // of stdout is exactly one JSON object (the checks parse it).
 import os from 'node:os';
@@ -8,6 +8,7 @@ import { benchDashboard } from './dashboard.ts';
 import { benchLedger } from './ledger.ts';
 import { benchPropagation } from './propagation.ts';
 import { benchPause } from './pause.ts';
+import { benchPublish } from './publish.ts';
 import { recordRow } from './record.ts';
 import { benchRls } from './rls.ts';
 import { numFlag, parseArgs } from './stats.ts';
@@ -17,7 +18,7 @@ import { benchWebhooks } from './webhooks.ts';
 import { progress } from './env.ts';
 
 const USAGE =
-  'usage: npm run bench -- ledger [--tenant-tx] | webhooks | propagation --tenants N --rate R --duration S | dashboard --items N --searches N | vendure [--seconds S --clients C] | csv-import [--rows N] | api [--items N --searches N --seconds S --clients C] | rls | usage [--seconds S --rounds R --connections C] | pause [--tenants N --rate R --phase S]  [--record]';
+  'usage: npm run bench -- ledger [--tenant-tx] | webhooks | propagation --tenants N --rate R --duration S | dashboard --items N --searches N | vendure [--seconds S --clients C] | csv-import [--rows N] | api [--items N --searches N --seconds S --clients C] | rls | usage [--seconds S --rounds R --connections C] | pause [--tenants N --rate R --phase S] | publish [--products N --variants V --sales S]  [--record]';
 
 async function main(): Promise<number> {
   const argv = process.argv.slice(2);
@@ -65,6 +66,19 @@ async function main(): Promise<number> {
       const phase = numFlag(flags, 'phase', 15);
       limitS = 240 + phase * 3;
       run = () => benchPause({ tenants: numFlag(flags, 'tenants', 10), rate: numFlag(flags, 'rate', 50), phase, items: numFlag(flags, 'items', 20) });
+      break;
+    }
+    case 'publish': {
+      // The bulk job is given 15 minutes (500 products take about 4 at the marketplaces' 10 calls/s); setup and teardown on top.
+      const jobLimitS = numFlag(flags, 'limit', 900);
+      limitS = jobLimitS + 300;
+      run = () =>
+        benchPublish({
+          products: numFlag(flags, 'products', 500),
+          variants: numFlag(flags, 'variants', 3),
+          sales: numFlag(flags, 'sales', 10),
+          limitS: jobLimitS,
+        });
       break;
     }
     case 'dashboard': {

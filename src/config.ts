@@ -55,6 +55,13 @@ export interface Config {
    */
   stripe: { secretKey: string | null; webhookSecret: string | null; apiBase: string | null; prices: { starter?: string; growth?: string } };
   /**
+   * StockClerk's OAuth applications, by channel type: OAUTH_<TYPE>_CLIENT_ID, _CLIENT_SECRET,
+   * _REDIRECT_URI (default: PUBLIC_URL/oauth/callback/<type>; eBay wants its RuName here), and for
+   * a sandbox or an emulator _API_BASE and _AUTHORIZE_BASE. `start` registers apps on the
+   * marketplace emulators it runs when none is configured.
+   */
+  oauthApps: Record<string, OAuthAppConfig>;
+  /**
    * Seconds a lapsed plan keeps pushing before its pushes wait for payment. Merchants get days
    * (BILLING_GRACE_DAYS, 7); seconds are what the code and the SQL use, so a test can set a grace
    * that elapses while it watches.
@@ -123,5 +130,31 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       },
     },
     billingGraceS: Math.max(0, int(env.BILLING_GRACE_DAYS, 7)) * 86_400,
+    oauthApps: oauthApps(env),
   };
+}
+
+export interface OAuthAppConfig {
+  clientId: string;
+  clientSecret: string;
+  redirectUri: string | null;
+  apiBase: string | null;
+  authorizeBase: string | null;
+}
+
+function oauthApps(env: NodeJS.ProcessEnv): Record<string, OAuthAppConfig> {
+  const out: Record<string, OAuthAppConfig> = {};
+  for (const [k, v] of Object.entries(env)) {
+    const m = /^OAUTH_([A-Z0-9_]+)_CLIENT_ID$/.exec(k);
+    if (!m || !v) continue;
+    const p = `OAUTH_${m[1]}_`;
+    out[m[1]!.toLowerCase()] = {
+      clientId: v,
+      clientSecret: env[`${p}CLIENT_SECRET`] ?? '',
+      redirectUri: env[`${p}REDIRECT_URI`] || null,
+      apiBase: env[`${p}API_BASE`] || null,
+      authorizeBase: env[`${p}AUTHORIZE_BASE`] || null,
+    };
+  }
+  return out;
 }

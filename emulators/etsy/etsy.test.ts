@@ -464,6 +464,19 @@ describe('rate limits', () => {
     expect((await call(emu, 'GET', '/v3/application/openapi-ping')).status).toBe(200);
   });
 
+  it('a seller’s token has its own quota (per OAuth access token), apart from the key-only calls', async () => {
+    await openShop(emu, { rate_limit: { per_second: 2, per_day: 1000 } });
+    const t = await token(emu);
+    for (let i = 0; i < 2; i++) expect((await call(emu, 'GET', '/v3/application/openapi-ping')).status).toBe(200);
+    expect((await call(emu, 'GET', '/v3/application/openapi-ping')).status).toBe(429);
+    // The key alone is spent for this second; the seller's calls draw on their own.
+    const me = await call(emu, 'GET', '/v3/application/users/me', { token: t });
+    expect(me.status).toBe(200);
+    expect(me.headers.get('x-remaining-this-second')).toBe('1');
+    expect((await call(emu, 'GET', '/v3/application/users/me', { token: t })).status).toBe(200);
+    expect((await call(emu, 'GET', '/v3/application/users/me', { token: t })).status).toBe(429);
+  });
+
   it('the per-day quota is a sliding 24 h, per key, and its retry-after says hours', async () => {
     await openShop(emu, { rate_limit: { per_second: 100, per_day: 4 } });
     for (let i = 0; i < 4; i++) expect((await call(emu, 'GET', '/v3/application/openapi-ping')).status).toBe(200);

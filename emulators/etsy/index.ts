@@ -18,10 +18,12 @@
 //   and updateListingInventory (whole-set replace, float price, read-only fields refused,
 //   *_on_property rules, new product/offering ids on every write).
 // - Receipts: getShopReceipts (min/max_created, min/max_last_modified, was_paid, was_shipped,
-//   sort_on/sort_order, limit/offset) with transactions (listing_id, product_id, sku, quantity).
+//   sort_on/sort_order, limit/offset) with transactions (listing_id, product_id, sku, quantity);
+//   updateShopReceipt (was_shipped / was_paid), which modifies a receipt as shipping an order does.
 //   Etsy documents no webhooks for sales or stock, so none are sent: clients poll receipts by
 //   min_last_modified (channel-apis.md section 7: "Webhooks: UNCONFIRMED").
-// - Rate limits (limits.ts): per API key, per second and per sliding 24 h (10 QPS / 10,000 QPD by
+// - Rate limits (limits.ts): per API key for calls with the key alone and per OAuth access token for
+//   calls with a seller's token (Rate Limits page), per second and per sliding 24 h (10 QPS / 10,000 QPD by
 //   default, per account via rate_limit or /_control/accounts/:id/rate-limit), x-limit-* headers on
 //   every /v3/application answer, 429 + retry-after; each 429 counts in the kit's stats.throttled.
 // - Control API: the kit's (accounts, sale, set, state, knobs, stats) plus edit-on-Etsy
@@ -250,7 +252,11 @@ export function createEtsyEmulator(opts: EtsyEmulatorOptions = {}): Emulator<Ets
         if (!pathOf(req).startsWith(`${BASE}/`) || reply.sent) return;
         const acc = emu.account(req);
         if (!acc) return;
-        const v = limiter.take(acc.keystring, acc.limits, emu.knobs.enforceRateLimit);
+        // "These limits apply per API Key for public authentication and per OAuth access token for
+        // private authentication" (Rate Limits page). GUESS: "per access token" is read as per seller
+        // grant (app + user), so the hourly token renewal does not hand out a fresh day's quota.
+        const token = caller(req).token;
+        const v = limiter.take(quotaKey(acc.keystring, token?.userId ?? null), acc.limits, emu.knobs.enforceRateLimit);
         void reply.headers(v.headers);
         if (!v.ok) {
           emu.stats.throttled++;
@@ -572,6 +578,30 @@ export function createEtsyEmulator(opts: EtsyEmulatorOptions = {}): Emulator<Ets
         return receiptJson(acc, r);
       });
 
+      // updateShopReceipt (OAS: PUT /shops/{shop_id}/receipts/{receipt_id}, form fields was_shipped /
+      // was_paid, scope transactions_w): the seller marks an order shipped or paid, which modifies it.
+      app.put(`${BASE}/shops/:shop_id/receipts/:receipt_id`, async (req) => {
+        const { acc } = seller(req, 'transactions_w');
+        ownShop(acc, pathId(req.params, 'shop_id'));
+        const id = pathId(req.params, 'receipt_id');
+        const r = acc.receipts.find((x) => x.receipt_id === id);
+        if (!r) throw err(404, `Receipt ${id} not found`);
+        const b = (req.body ?? {}) as Record<string, unknown>;
+        for (const [field, key] of [
+          ['was_shipped', 'is_shipped'],
+          ['was_paid', 'is_paid'],
+        ] as const) {
+          if (b[field] === undefined) continue;
+          const v = boolOf(b[field]);
+          if (v === null) throw err(400, `${field} must be a boolean`);
+          r[key] = v;
+        }
+        // GUESS: the status text a shipped receipt shows ("completed" is among the OAS status values).
+        if (r.is_shipped && r.status === 'paid') r.status = 'completed';
+        r.updated = Math.max(now(), r.updated);
+        return receiptJson(acc, r);
+      });
+
       // ---- control API beyond the kit's -------------------------------------------------------
       const accountOr404 = (req: FastifyRequest): EtsyAccount => {
         const acc = emu.accounts.get((req.params as { id: string }).id);
@@ -607,7 +637,7 @@ export function createEtsyEmulator(opts: EtsyEmulatorOptions = {}): Emulator<Ets
           if (typeof b.per_second === 'number' && b.per_second > 0) a.limits.perSecond = b.per_second;
           if (typeof b.per_day === 'number' && b.per_day > 0) a.limits.perDay = b.per_day;
         }
-        if (b.reset) limiter.clear(acc.keystring);
+        if (b.reset) limiter.clearApp(acc.keystring);
         emu.touch();
         return { per_second: acc.limits.perSecond, per_day: acc.limits.perDay };
       });
@@ -742,6 +772,11 @@ export function createEtsyEmulator(opts: EtsyEmulatorOptions = {}): Emulator<Ets
     },
   };
   return new Emulator(spec, opts);
+}
+
+/** The quota a call draws on: the app key's own, or the seller grant's (app key + user) when it carries a token. */
+function quotaKey(keystring: string, userId: number | null): string {
+  return userId === null ? keystring : `${keystring}\u0000user:${userId}`;
 }
 
 /** Width and height from a PNG's IHDR chunk (other formats: unknown). */

@@ -1,4 +1,5 @@
-// Etsy's rate limit: per API key (shared by every shop using the app), a per-second allowance and
+// Etsy's rate limit: per API key for key-only calls and per OAuth access token for a seller's calls
+// (the caller picks the key: index.ts), a per-second allowance and
 // a per-day allowance over a sliding 24 h window, reported on answers as x-limit-per-second,
 // x-remaining-this-second, x-limit-per-day and x-remaining-today; over either one -> 429 with
 // retry-after (channel-apis.md section 7, summarising developers.etsy.com/documentation/essentials/rate-limits).
@@ -79,6 +80,11 @@ export class RateLimiter {
 
   load(saved: Record<string, number[]> | undefined): void {
     for (const [k, times] of Object.entries(saved ?? {})) this.of(k).day.times.push(...times);
+  }
+
+  /** Forgets the app key's own quota and every seller grant's under it. */
+  clearApp(keystring: string): void {
+    for (const k of [...this.keys.keys()]) if (k === keystring || k.startsWith(`${keystring}\u0000`)) this.keys.delete(k);
   }
 
   clear(key?: string): void {

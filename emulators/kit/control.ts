@@ -19,6 +19,12 @@ export function installControl<A extends BaseAccount>(emu: Emulator<A>): void {
     return emu.knobs;
   });
   app.get('/_control/stats', async () => emu.stats);
+  // What the platform received (with the recordRequests knob on): a test compares it with what a client meant to send.
+  app.get('/_control/requests', async () => ({ requests: emu.requests }));
+  app.delete('/_control/requests', async () => {
+    emu.requests.length = 0;
+    return { ok: true };
+  });
   app.post('/_control/accounts', async (req, reply) => {
     const acc = emu.addAccount(req.body as AccountInput);
     return reply.code(201).send({ id: acc.id, items: emu.spec.state(acc) });

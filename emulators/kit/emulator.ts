@@ -11,7 +11,7 @@ import { installControl } from './control.ts';
 import { Deliveries, type Delivery } from './deliveries.ts';
 import { accountOf, installFaults } from './faults.ts';
 import { DEFAULT_KNOBS, type Knobs } from './knobs.ts';
-import type { AccountInput, BaseAccount, EmulatorSpec, SavedBase, WriteRecord } from './spec.ts';
+import type { AccountInput, BaseAccount, EmulatorSpec, RecordedRequest, SavedBase, WriteRecord } from './spec.ts';
 import { STATE_FORMAT, StateFile } from './state.ts';
 
 export interface EmulatorOptions {
@@ -19,6 +19,14 @@ export interface EmulatorOptions {
   stateFile?: string | null;
   /** How long after a change the state file is written (changes in between share the write). */
   saveDelayMs?: number;
+}
+
+/** The recorder keeps the latest requests only. */
+const MAX_RECORDED = 10_000;
+export interface ReceivedRequest {
+  method: string;
+  url: string;
+  body: unknown;
 }
 
 interface SavedState {
@@ -37,7 +45,15 @@ export class Emulator<A extends BaseAccount> {
   knobs: Knobs = { ...DEFAULT_KNOBS };
   /** Calls answered and their outcomes (tests read it to see faults and throttling happened). */
   readonly stats = { calls: 0, faults: 0, throttled: 0, webhooksSent: 0, webhooksFailed: 0 };
+  /** Platform API requests received while the `recordRequests` knob is on, oldest first (GET /_control/requests). */
+  readonly requests: RecordedRequest[] = [];
   readonly stateFile: StateFile | null;
+  /**
+   * Platform API requests answered while `recording` is on, in arrival order: method, absolute
+   * URL and the parsed body. Tests compare them with what a client meant to send.
+   */
+  readonly received: ReceivedRequest[] = [];
+  recording = false;
   private readonly deliveries: Deliveries;
   url = '';
 
@@ -54,10 +70,16 @@ export class Emulator<A extends BaseAccount> {
     if (this.stateFile) this.restore(this.stateFile.read());
     this.app = Fastify({ logger: false, bodyLimit: 10 * 1024 * 1024 });
     // Any call that is not a read may have changed something (a write, an order, a token).
-    this.app.addHook('onResponse', async (req) => {
+    this.app.addHook('onResponse', async (req, reply) => {
       if (req.method !== 'GET' && req.method !== 'HEAD') this.touch();
+      if (this.knobs.recordRequests && !req.url.startsWith('/_control')) this.record(req, reply.statusCode);
     });
     installFaults(this);
+    // After authentication and body parsing: what reached the platform's own handlers.
+    this.app.addHook('preHandler', async (req) => {
+      if (this.recording && !req.url.startsWith('/_control'))
+        this.received.push({ method: req.method, url: `${this.url}${req.url}`, body: req.body ?? undefined });
+    });
     installControl(this);
     this.spec.routes(this.app, this);
   }
@@ -123,6 +145,22 @@ export class Emulator<A extends BaseAccount> {
     this.deliveries.stop();
     await this.app.close();
     await this.stateFile?.flush();
+  }
+
+  private record(req: FastifyRequest, status: number): void {
+    const ct = req.headers['content-type'];
+    // A file upload is kept as its size: the bytes say nothing a test compares, and would fill memory.
+    const body = Buffer.isBuffer(req.body) ? { bytes: req.body.length } : (req.body ?? null);
+    this.requests.push({
+      method: req.method,
+      url: req.url,
+      contentType: typeof ct === 'string' ? ct.split(';')[0]!.trim() : null,
+      body,
+      authorization: typeof req.headers.authorization === 'string' ? req.headers.authorization : null,
+      status,
+      at: Date.now(),
+    });
+    if (this.requests.length > MAX_RECORDED) this.requests.splice(0, this.requests.length - MAX_RECORDED);
   }
 
   private async changes<T>(fn: () => Promise<T>): Promise<T> {

@@ -23,6 +23,8 @@ export interface Knobs {
   webhookMaxAttempts: number;
   /** Enforce the platform's documented rate limit (off only for scale benchmarks that model a plan with more quota). */
   enforceRateLimit: boolean;
+  /** Keep every platform API request received (method, URL, body) for GET /_control/requests (tests comparing what was sent). */
+  recordRequests: boolean;
 }
 
 export const DEFAULT_KNOBS: Knobs = {
@@ -37,6 +39,7 @@ export const DEFAULT_KNOBS: Knobs = {
   reorderDelayMs: 300,
   webhookMaxAttempts: 8,
   enforceRateLimit: true,
+  recordRequests: false,
 };
 
 export type Fault = 'none' | 'error' | 'throttle' | 'hang' | 'lose_response';

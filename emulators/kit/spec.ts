@@ -36,6 +36,20 @@ export interface WriteRecord {
   at: number;
 }
 
+/** One platform API request as the emulator received it (the `recordRequests` knob). */
+export interface RecordedRequest {
+  method: string;
+  /** Path and query, as sent. */
+  url: string;
+  contentType: string | null;
+  /** The parsed body (JSON or form fields); `{bytes}` for a raw or multipart body; null when none. */
+  body: unknown;
+  /** The Authorization header as sent (tests check which token a call carried: a refresh's new one). */
+  authorization: string | null;
+  status: number;
+  at: number;
+}
+
 export interface ItemState {
   externalId: string;
   sku: string | null;

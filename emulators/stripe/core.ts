@@ -5,7 +5,7 @@ import { StateFile } from '../kit/state.ts';
 import { newId } from './ids.ts';
 import { API_VERSION, now, snapshot, type Invoice, type StripeEvent, type StripeObject } from './objects.ts';
 import { seed, StripeState } from './state.ts';
-import { WebhookSender, type Target } from './webhooks.ts';
+import { WebhookSender, type Target } from './deliveries.ts';
 
 /** The request that caused an event (`null`s for automatic ones: renewals, test-clock moves). */
 export interface Cause {

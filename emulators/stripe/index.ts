@@ -34,7 +34,7 @@ import { DEFAULT_FAULTS, installHttp, type Faults } from './http.ts';
 import { installPages } from './pages.ts';
 
 export type { WebhookOption } from './core.ts';
-export { signatureHeader } from './webhooks.ts';
+export { signatureHeader } from './deliveries.ts';
 
 export interface StripeEmulatorOptions {
   port?: number;

@@ -17,7 +17,7 @@ import {
   type TestClock,
   type WebhookEndpoint,
 } from './objects.ts';
-import type { DeliveryRecord } from './webhooks.ts';
+import type { DeliveryRecord } from './deliveries.ts';
 
 export const PLATFORM = 'stripe';
 export const STATE_FORMAT = 1;

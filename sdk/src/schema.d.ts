@@ -616,6 +616,24 @@ export interface paths {
         patch: operations["patchChannelsId"];
         trace?: never;
     };
+    "/api/v1/channels/{id}/extension-tokens": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List a browser-extension channel's tokens (never the tokens themselves), with whether an extension is connected */
+        get: operations["getChannelsIdExtensionTokens"];
+        put?: never;
+        /** Issue a token that pairs the browser extension with this channel (shown once) */
+        post: operations["postChannelsIdExtensionTokens"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/channels/{id}/import": {
         parameters: {
             query?: never;
@@ -644,6 +662,26 @@ export interface paths {
         put?: never;
         /** Pause pushes */
         post: operations["postChannelsIdPause"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/channels/{id}/push-dry-run": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * The exact requests a stock push of these items would send the channel, without sending them
+         * @description Runs the channel's own adapter with its writes held: the answer lists each write (method, URL, body) and the reads it made first (reads go out; they change nothing and count against the budget). At most 50 listings.
+         */
+        post: operations["postChannelsIdPushDryRun"];
         delete?: never;
         options?: never;
         head?: never;
@@ -695,6 +733,97 @@ export interface paths {
         put?: never;
         /** Test the connection (a failure is ok: false) */
         post: operations["postChannelsIdTest"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/channels/oauth/{type}/start": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Start connecting a platform account by consent (OAuth): where to send the merchant
+         * @description The answer's authorize_url is the platform's consent page; the platform then sends the merchant to /oauth/callback/{type}, which connects the channel (or, with channel_id, reconnects that channel with the new tokens) and lands on it in the dashboard. The link expires in 10 minutes.
+         */
+        post: operations["postChannelsOauthTypeStart"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/conflicts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Catalog conflicts: fields a marketplace changed that disagree with ours */
+        get: operations["getConflicts"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/conflicts/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One conflict */
+        get: operations["getConflictsId"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/conflicts/{id}/resolve": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Resolve a conflict: keep ours (use_master), take the platform value (use_platform) or set one (manual)
+         * @description use_master sends our value to the channel again; use_platform and manual make the value ours and update every channel the product is live on.
+         */
+        post: operations["postConflictsIdResolve"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/conflicts/resolve": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Resolve many open conflicts with one strategy */
+        post: operations["postConflictsResolve"];
         delete?: never;
         options?: never;
         head?: never;
@@ -775,6 +904,40 @@ export interface paths {
          * @description The CSV is downloaded from the finished job (download_url).
          */
         post: operations["postExportsStockLevels"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/extension-tokens/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Revoke an extension token (its extension is disconnected) */
+        delete: operations["deleteExtensionTokensId"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/extension/socket": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The browser extension's WebSocket: hello with an extension token, then jobs and results (docs/extension-protocol.md) */
+        get: operations["getExtensionSocket"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -1406,6 +1569,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/products/{id}/images/order": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /** Put the product's images in order (the first is the main image) */
+        put: operations["putProductsIdImagesOrder"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/products/{id}/overrides/{channel_id}": {
         parameters: {
             query?: never;
@@ -1424,6 +1604,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/products/{id}/publish": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Publish, update, delist or relist a product on marketplace channels (or preview it with dry_run)
+         * @description dry_run: 200 with every request each channel would receive, in order (`{{name}}` stands for a value an earlier answer gives), and the API calls they cost against each channel budget; nothing is sent. Otherwise 202 with one job per channel: its state is the publication (GET /publications/{id}).
+         */
+        post: operations["postProductsIdPublish"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/products/{id}/variants": {
         parameters: {
             query?: never;
@@ -1435,6 +1635,132 @@ export interface paths {
         put?: never;
         /** Add a variant: a new SKU, or an existing item moved in */
         post: operations["postProductsIdVariants"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/products/{id}/variants/{item_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Take a variant out of the product
+         * @description The item keeps its SKU, stock and history and becomes a single-variant product of its own. A product keeps at least one variant (409 last_variant).
+         */
+        delete: operations["deleteProductsIdVariantsItemId"];
+        options?: never;
+        head?: never;
+        /** Change a variant's name, option values, price or barcode (its SKU and stock stay) */
+        patch: operations["patchProductsIdVariantsItemId"];
+        trace?: never;
+    };
+    "/api/v1/publication-jobs/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A bulk publishing job's progress */
+        get: operations["getPublicationJobsId"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/publication-jobs/{id}/pause": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Pause a bulk publishing job (what is running finishes; nothing else starts) */
+        post: operations["postPublicationJobsIdPause"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/publication-jobs/{id}/resume": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Resume a paused bulk publishing job */
+        post: operations["postPublicationJobsIdResume"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/publications": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Products' states on marketplace channels */
+        get: operations["getPublications"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/publications/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A publication: the product's state on one channel, the platform's ids and its history */
+        get: operations["getPublicationsId"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/publications/bulk": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Publish or update many products on many channels as one job (or preview it with dry_run)
+         * @description The job runs below single actions and stock pushes inside each channel budget, and can be paused and resumed. dry_run lists the first 200 requests and counts them all.
+         */
+        post: operations["postPublicationsBulk"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1779,6 +2105,63 @@ export interface paths {
         get: operations["getSyncEvents"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/sync-rules": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List sync rules in priority order */
+        get: operations["getSyncRules"];
+        put?: never;
+        /**
+         * Create a sync rule
+         * @description The channels it can touch are pushed again with the rule applied.
+         */
+        post: operations["postSyncRules"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/sync-rules/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Read a sync rule */
+        get: operations["getSyncRulesId"];
+        put?: never;
+        post?: never;
+        /** Delete a sync rule */
+        delete: operations["deleteSyncRulesId"];
+        options?: never;
+        head?: never;
+        /** Change a sync rule */
+        patch: operations["patchSyncRulesId"];
+        trace?: never;
+    };
+    "/api/v1/sync-rules/dry-run": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Which rules apply to a listing and why: the channel's quantity (and price) before and after the rules */
+        post: operations["postSyncRulesDryRun"];
         delete?: never;
         options?: never;
         head?: never;
@@ -2226,6 +2609,7 @@ export interface components {
             }[];
             default_base_url: string | null;
             label: string;
+            oauth: boolean;
             setting_fields: {
                 label: string;
                 name: string;
@@ -2234,6 +2618,36 @@ export interface components {
                 [key: string]: unknown;
             };
             type: string;
+        };
+        Conflict: {
+            channel_id: string;
+            channel_name: string;
+            channel_type: string;
+            /** Format: date-time */
+            detected_at: string;
+            /** @enum {string} */
+            field: "title" | "description" | "price_minor" | "stock";
+            id: string;
+            item_id: string | null;
+            master_value: unknown;
+            platform_value: unknown;
+            product_id: string;
+            product_title: string;
+            publication_id: string | null;
+            resolution: string | null;
+            resolved_at: string | null;
+            resolved_by: string | null;
+            resolved_value: unknown;
+            sku: string | null;
+            /** @enum {string} */
+            status: "open" | "resolved";
+        };
+        ConflictResolution: {
+            conflict: components["schemas"]["Conflict"];
+            updates: {
+                channel_id: string;
+                publication_id: string;
+            }[];
         };
         DeliverooChannelSettings: {
             auth_base_url?: string;
@@ -2250,6 +2664,27 @@ export interface components {
             /** @enum {string} */
             sales_source?: "orders" | "levels";
             site_id?: string;
+        };
+        EbayChannelSettings: {
+            cap?: number;
+            category_id?: string;
+            /** @enum {string} */
+            conflict_policy?: "ask" | "use_master" | "use_platform";
+            content_language?: string;
+            default_buffer?: number;
+            fulfillment_policy_id?: string;
+            location_ids?: string[];
+            location_map?: {
+                [key: string]: string;
+            };
+            marketplace_id?: string;
+            merchant_location_key?: string;
+            payment_policy_id?: string;
+            percent?: number;
+            request_timeout_ms?: number;
+            return_policy_id?: string;
+            /** @enum {string} */
+            sales_source?: "orders" | "levels";
         };
         Enquiry: {
             company: string;
@@ -2287,6 +2722,41 @@ export interface components {
                 message: string;
                 request_id: string;
             };
+        };
+        EtsyChannelSettings: {
+            cap?: number;
+            /** @enum {string} */
+            conflict_policy?: "ask" | "use_master" | "use_platform";
+            default_buffer?: number;
+            location_ids?: string[];
+            location_map?: {
+                [key: string]: string;
+            };
+            percent?: number;
+            request_timeout_ms?: number;
+            /** @enum {string} */
+            sales_source?: "orders" | "levels";
+            shop_id?: string | number;
+            taxonomy_id?: number;
+            when_made?: string;
+            /** @enum {string} */
+            who_made?: "i_did" | "someone_else" | "collective";
+        };
+        ExtensionToken: {
+            channel_id: string;
+            connected: boolean;
+            /** Format: date-time */
+            created_at: string;
+            id: string;
+            last_seen_at: string | null;
+            name: string;
+            prefix: string;
+            revoked_at: string | null;
+            status: {
+                account: string | null;
+                logged_in: boolean;
+            } | null;
+            user_id: string | null;
         };
         GuardianRun: {
             alerted: number;
@@ -2606,6 +3076,87 @@ export interface components {
             weight_g: number | null;
             width_mm: number | null;
         };
+        Publication: {
+            action: string | null;
+            attempts: number;
+            captured: {
+                [key: string]: string;
+            };
+            channel_id: string;
+            channel_name?: string;
+            channel_type?: string;
+            /** Format: date-time */
+            created_at: string;
+            external_id: string | null;
+            id: string;
+            job_id: string | null;
+            last_error: string | null;
+            product_id: string;
+            refs: {
+                [key: string]: string;
+            };
+            sent: unknown;
+            state: string;
+            step: number;
+            /** Format: date-time */
+            updated_at: string;
+            version: number;
+        };
+        PublicationJob: {
+            action: string;
+            /** Format: date-time */
+            created_at: string;
+            done: number;
+            failed: number;
+            id: string;
+            publishing: number;
+            status: string;
+            total: number;
+            /** Format: date-time */
+            updated_at: string;
+        };
+        PublishDryRun: {
+            api_calls: number;
+            channels: {
+                api_calls: number;
+                available_now: number;
+                burst: number;
+                channel_id: string;
+                per_second: number;
+                seconds_at_budget: number;
+                type: string;
+            }[];
+            /** @constant */
+            dry_run: true;
+            problems: {
+                channel_id: string;
+                message: string;
+                product_id: string;
+            }[];
+            requests: {
+                action: string;
+                body: unknown;
+                channel_id: string;
+                label: string;
+                method: string;
+                upload?: {
+                    contentType: string;
+                    field: string;
+                    imageUrl: string;
+                };
+                url: string;
+            }[];
+            requests_total?: number;
+        };
+        PublishQueued: {
+            jobs: {
+                action: string;
+                channel_id: string;
+                id: string;
+                publication_id: string;
+                state: string;
+            }[];
+        };
         PurchaseOrder: {
             /** Format: date-time */
             created_at: string;
@@ -2624,6 +3175,29 @@ export interface components {
             /** Format: date-time */
             updated_at: string;
             version: number;
+        };
+        PushDryRun: {
+            api_calls: number;
+            burst: number;
+            channel_id: string;
+            /** @constant */
+            dry_run: true;
+            error: string | null;
+            listings: {
+                applied: string[];
+                item_id: string;
+                last_seen_qty: number | null;
+                listing_id: string;
+                qty: number;
+                sku: string;
+            }[];
+            per_second: number;
+            reads: number;
+            requests: {
+                body: unknown;
+                method: string;
+                url: string;
+            }[];
         };
         Reservation: {
             /** Format: date-time */
@@ -2660,6 +3234,18 @@ export interface components {
             updated_at: string;
             version: number;
         };
+        ShopeeChannelSettings: {
+            cap?: number;
+            default_buffer?: number;
+            location_ids?: string[];
+            location_map?: {
+                [key: string]: string;
+            };
+            percent?: number;
+            request_timeout_ms?: number;
+            /** @enum {string} */
+            sales_source?: "orders" | "levels";
+        };
         ShopifyChannelSettings: {
             cap?: number;
             default_buffer?: number;
@@ -2686,6 +3272,67 @@ export interface components {
             listing_id: string | null;
             outcome: string;
             qty: number | null;
+        };
+        SyncRule: {
+            action: {
+                /** @enum {string} */
+                type: "cap" | "keep_back" | "percent" | "hide_below" | "price_adjust";
+                /** @enum {string} */
+                unit?: "percent" | "minor";
+                value: number;
+            };
+            conditions: {
+                categories?: string[];
+                channel_ids?: string[];
+                product_ids?: string[];
+                stock_at_least?: number;
+                stock_below?: number;
+                tags?: string[];
+            };
+            /** Format: date-time */
+            created_at: string;
+            enabled: boolean;
+            id: string;
+            name: string;
+            priority: number;
+            /** Format: date-time */
+            updated_at: string;
+            version: number;
+        };
+        SyncRuleDryRun: {
+            applied: string[];
+            channel_id: string;
+            channel_name: string;
+            item_id: string;
+            last_pushed_qty: number | null;
+            listing_id: string | null;
+            master_qty: number;
+            price_after_minor: number | null;
+            price_minor: number | null;
+            product: {
+                category: string | null;
+                id: string | null;
+                tags: string[];
+            };
+            qty: number;
+            rules: {
+                action: {
+                    /** @enum {string} */
+                    type: "cap" | "keep_back" | "percent" | "hide_below" | "price_adjust";
+                    /** @enum {string} */
+                    unit?: "percent" | "minor";
+                    value: number;
+                };
+                name: string;
+                priority: number;
+                qty_after?: number;
+                qty_before?: number;
+                reason: string;
+                rule_id: string;
+                /** @enum {string} */
+                status: "applied" | "skipped" | "not_matched" | "disabled";
+            }[];
+            sku: string;
         };
         Tenant: {
             /** Format: date-time */
@@ -2721,6 +3368,23 @@ export interface components {
             trial_ends_at: string;
             users: number;
             webhooks_24h: number;
+        };
+        TiktokShopChannelSettings: {
+            cap?: number;
+            category_id?: string;
+            /** @enum {string} */
+            conflict_policy?: "ask" | "use_master" | "use_platform";
+            default_buffer?: number;
+            location_ids?: string[];
+            location_map?: {
+                [key: string]: string;
+            };
+            percent?: number;
+            request_timeout_ms?: number;
+            /** @enum {string} */
+            sales_source?: "orders" | "levels";
+            shop_id?: string;
+            warehouse_id?: string;
         };
         TokenPair: {
             access_token: string;
@@ -2780,6 +3444,23 @@ export interface components {
             /** @enum {string} */
             sales_source?: "orders" | "levels";
             stock_location_id?: string;
+        };
+        VintedChannelSettings: {
+            cap?: number;
+            condition_id?: number;
+            /** @enum {string} */
+            conflict_policy?: "ask" | "use_master" | "use_platform";
+            default_buffer?: number;
+            location_ids?: string[];
+            location_map?: {
+                [key: string]: string;
+            };
+            /** @enum {string} */
+            on_zero?: "hide" | "mark_sold" | "delete";
+            percent?: number;
+            request_timeout_ms?: number;
+            /** @enum {string} */
+            sales_source?: "orders" | "levels";
         };
         WebhookAttempt: {
             /** Format: date-time */
@@ -3050,6 +3731,24 @@ export interface components {
             };
         };
         /** @description OK */
+        PublicationJob: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["PublicationJob"];
+            };
+        };
+        /** @description OK */
+        PublishDryRun: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["PublishDryRun"];
+            };
+        };
+        /** @description OK */
         "PurchaseOrder.etag": {
             headers: {
                 ETag: components["headers"]["ETag"];
@@ -3077,6 +3776,16 @@ export interface components {
             };
             content: {
                 "application/json": components["schemas"]["SalesOrder"];
+            };
+        };
+        /** @description OK */
+        "SyncRule.etag": {
+            headers: {
+                ETag: components["headers"]["ETag"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["SyncRule"];
             };
         };
         /** @description OK */
@@ -3133,6 +3842,7 @@ export interface components {
         "api-keys.id": string;
         channel_id: string;
         "channels.id": string;
+        "conflicts.id": string;
         cursor: string;
         id: string;
         /** @description Makes the POST safe to retry for 24 h: the first response is replayed for the same key and body */
@@ -3148,6 +3858,7 @@ export interface components {
         location_id: string;
         "locations.id": string;
         month: string;
+        product_id: string;
         "products.channel_id": string;
         "products.id": string;
         "purchase-orders.id": string;
@@ -3155,6 +3866,7 @@ export interface components {
         "reservations.id": string;
         "sales-orders.id": string;
         since: string;
+        "sync-rules.id": string;
         tenant_id: string;
         "transfers.id": string;
         until: string;
@@ -4298,7 +5010,7 @@ export interface operations {
                 cursor?: components["parameters"]["cursor"];
                 limit?: components["parameters"]["limit"];
                 status?: "connected" | "paused" | "disconnected";
-                type?: "shopify" | "wix" | "eposnow" | "deliveroo" | "vendure";
+                type?: "shopify" | "wix" | "eposnow" | "deliveroo" | "vendure" | "etsy" | "ebay" | "shopee" | "tiktok_shop" | "vinted";
             };
             header?: never;
             path?: never;
@@ -4387,6 +5099,67 @@ export interface operations {
                     settings?: components["schemas"]["VendureChannelSettings"];
                     /** @constant */
                     type: "vendure";
+                } | {
+                    base_url?: string;
+                    credentials: {
+                        access_expires_at?: string;
+                        access_token: string;
+                        keystring: string;
+                        refresh_token: string;
+                        shared_secret: string;
+                    };
+                    name: string;
+                    settings?: components["schemas"]["EtsyChannelSettings"];
+                    /** @constant */
+                    type: "etsy";
+                } | {
+                    base_url?: string;
+                    credentials: {
+                        access_expires_at?: string;
+                        access_token?: string;
+                        client_id: string;
+                        client_secret: string;
+                        refresh_token: string;
+                        verification_token?: string;
+                    };
+                    name: string;
+                    settings?: components["schemas"]["EbayChannelSettings"];
+                    /** @constant */
+                    type: "ebay";
+                } | {
+                    base_url?: string;
+                    credentials: {
+                        access_expires_at?: string;
+                        access_token: string;
+                        partner_id: string;
+                        partner_key: string;
+                        refresh_token: string;
+                        shop_id: string;
+                    };
+                    name: string;
+                    settings?: components["schemas"]["ShopeeChannelSettings"];
+                    /** @constant */
+                    type: "shopee";
+                } | {
+                    base_url?: string;
+                    credentials: {
+                        access_expires_at?: string;
+                        access_token: string;
+                        app_key: string;
+                        app_secret: string;
+                        refresh_token: string;
+                    };
+                    name: string;
+                    settings?: components["schemas"]["TiktokShopChannelSettings"];
+                    /** @constant */
+                    type: "tiktok_shop";
+                } | {
+                    base_url?: string;
+                    credentials: Record<string, never>;
+                    name: string;
+                    settings?: components["schemas"]["VintedChannelSettings"];
+                    /** @constant */
+                    type: "vinted";
                 };
             };
         };
@@ -4468,6 +5241,80 @@ export interface operations {
             200: components["responses"]["Channel.etag"];
         };
     };
+    getChannelsIdExtensionTokens: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["channels.id"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            "4XX": components["responses"]["Error4XX_404"];
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        data: components["schemas"]["ExtensionToken"][];
+                    };
+                };
+            };
+        };
+    };
+    postChannelsIdExtensionTokens: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Makes the POST safe to retry for 24 h: the first response is replayed for the same key and body */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path: {
+                id: components["parameters"]["channels.id"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @default Browser extension */
+                    name?: string;
+                };
+            };
+        };
+        responses: {
+            "4XX": components["responses"]["Error4XX_404_409_422"];
+            /** @description Created */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        channel_id: string;
+                        connected: boolean;
+                        /** Format: date-time */
+                        created_at: string;
+                        id: string;
+                        last_seen_at: string | null;
+                        name: string;
+                        prefix: string;
+                        revoked_at: string | null;
+                        status: {
+                            account: string | null;
+                            logged_in: boolean;
+                        } | null;
+                        token: string;
+                        user_id: string | null;
+                    };
+                };
+            };
+        };
+    };
     postChannelsIdImport: {
         parameters: {
             query?: never;
@@ -4515,6 +5362,39 @@ export interface operations {
         responses: {
             "4XX": components["responses"]["Error4XX_404_409_422"];
             200: components["responses"]["Channel.etag"];
+        };
+    };
+    postChannelsIdPushDryRun: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Makes the POST safe to retry for 24 h: the first response is replayed for the same key and body */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path: {
+                id: components["parameters"]["channels.id"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    item_ids?: string[];
+                    skus?: string[];
+                };
+            };
+        };
+        responses: {
+            "4XX": components["responses"]["Error4XX_404_409_422"];
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PushDryRun"];
+                };
+            };
         };
     };
     postChannelsIdResume: {
@@ -4597,6 +5477,166 @@ export interface operations {
                         };
                         /** @constant */
                         ok: false;
+                    };
+                };
+            };
+        };
+    };
+    postChannelsOauthTypeStart: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Makes the POST safe to retry for 24 h: the first response is replayed for the same key and body */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path: {
+                type: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    channel_id?: string;
+                    name?: string;
+                    settings?: {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+        };
+        responses: {
+            "4XX": components["responses"]["Error4XX_404_409_422"];
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        authorize_url: string;
+                        expires_at: string;
+                    };
+                };
+            };
+        };
+    };
+    getConflicts: {
+        parameters: {
+            query?: {
+                channel_id?: components["parameters"]["channel_id"];
+                cursor?: components["parameters"]["cursor"];
+                limit?: components["parameters"]["limit"];
+                product_id?: components["parameters"]["product_id"];
+                status?: "open" | "resolved";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            "4XX": components["responses"]["Error4XX"];
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        data: components["schemas"]["Conflict"][];
+                        next_cursor: string | null;
+                    };
+                };
+            };
+        };
+    };
+    getConflictsId: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["conflicts.id"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            "4XX": components["responses"]["Error4XX_404"];
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Conflict"];
+                };
+            };
+        };
+    };
+    postConflictsIdResolve: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Makes the POST safe to retry for 24 h: the first response is replayed for the same key and body */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path: {
+                id: components["parameters"]["conflicts.id"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @enum {string} */
+                    strategy: "use_master" | "use_platform" | "manual";
+                    value?: string | number;
+                };
+            };
+        };
+        responses: {
+            "4XX": components["responses"]["Error4XX_404_409_422"];
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ConflictResolution"];
+                };
+            };
+        };
+    };
+    postConflictsResolve: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Makes the POST safe to retry for 24 h: the first response is replayed for the same key and body */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    ids: string[];
+                    /** @enum {string} */
+                    strategy: "use_master" | "use_platform";
+                };
+            };
+        };
+        responses: {
+            "4XX": components["responses"]["Error4XX_404_409_422"];
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        data: components["schemas"]["ConflictResolution"][];
                     };
                 };
             };
@@ -4704,6 +5744,46 @@ export interface operations {
         responses: {
             "4XX": components["responses"]["Error4XX_404_409_422"];
             202: components["responses"]["Job.location"];
+        };
+    };
+    deleteExtensionTokensId: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            "4XX": components["responses"]["Error4XX_404"];
+            /** @description No content */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    getExtensionSocket: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            "4XX": components["responses"]["Error4XX"];
+            /** @description Response */
+            101: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
         };
     };
     getGuardianRuns: {
@@ -6055,6 +7135,30 @@ export interface operations {
             };
         };
     };
+    putProductsIdImagesOrder: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The ETag of the version being changed */
+                "If-Match": components["parameters"]["IfMatch"];
+            };
+            path: {
+                id: components["parameters"]["products.id"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    image_ids: string[];
+                };
+            };
+        };
+        responses: {
+            "4XX": components["responses"]["Error4XX_404_412_428"];
+            200: components["responses"]["products.ProductDetail.etag"];
+        };
+    };
     putProductsIdOverridesChannelId: {
         parameters: {
             query?: never;
@@ -6114,6 +7218,42 @@ export interface operations {
             };
         };
     };
+    postProductsIdPublish: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Makes the POST safe to retry for 24 h: the first response is replayed for the same key and body */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path: {
+                id: components["parameters"]["products.id"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @enum {string} */
+                    action?: "publish" | "update" | "delist" | "relist";
+                    channel_ids: string[];
+                    dry_run?: boolean;
+                };
+            };
+        };
+        responses: {
+            "4XX": components["responses"]["Error4XX_404_409_422"];
+            200: components["responses"]["PublishDryRun"];
+            /** @description Accepted */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PublishQueued"];
+                };
+            };
+        };
+    };
     postProductsIdVariants: {
         parameters: {
             query?: never;
@@ -6155,6 +7295,219 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ProductDetail"];
+                };
+            };
+        };
+    };
+    deleteProductsIdVariantsItemId: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The ETag of the version being changed */
+                "If-Match": components["parameters"]["IfMatch"];
+            };
+            path: {
+                id: components["parameters"]["products.id"];
+                item_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            "4XX": components["responses"]["Error4XX_404_409_412_428"];
+            200: components["responses"]["products.ProductDetail.etag"];
+        };
+    };
+    patchProductsIdVariantsItemId: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The ETag of the version being changed */
+                "If-Match": components["parameters"]["IfMatch"];
+            };
+            path: {
+                id: components["parameters"]["products.id"];
+                item_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    barcode?: string | null;
+                    name?: string;
+                    option_values?: {
+                        [key: string]: string;
+                    };
+                    price_minor?: number | null;
+                };
+            };
+        };
+        responses: {
+            "4XX": components["responses"]["Error4XX_404_412_428"];
+            200: components["responses"]["products.ProductDetail.etag"];
+        };
+    };
+    getPublicationJobsId: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            "4XX": components["responses"]["Error4XX_404"];
+            200: components["responses"]["PublicationJob"];
+        };
+    };
+    postPublicationJobsIdPause: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Makes the POST safe to retry for 24 h: the first response is replayed for the same key and body */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            "4XX": components["responses"]["Error4XX_404_409_422"];
+            200: components["responses"]["PublicationJob"];
+        };
+    };
+    postPublicationJobsIdResume: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Makes the POST safe to retry for 24 h: the first response is replayed for the same key and body */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            "4XX": components["responses"]["Error4XX_404_409_422"];
+            200: components["responses"]["PublicationJob"];
+        };
+    };
+    getPublications: {
+        parameters: {
+            query?: {
+                channel_id?: components["parameters"]["channel_id"];
+                product_id?: components["parameters"]["product_id"];
+                state?: "draft" | "publishing" | "live" | "error" | "delisted";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            "4XX": components["responses"]["Error4XX"];
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        data: components["schemas"]["Publication"][];
+                    };
+                };
+            };
+        };
+    };
+    getPublicationsId: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            "4XX": components["responses"]["Error4XX_404"];
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        action: string | null;
+                        attempts: number;
+                        captured: {
+                            [key: string]: string;
+                        };
+                        channel_id: string;
+                        channel_name?: string;
+                        channel_type?: string;
+                        /** Format: date-time */
+                        created_at: string;
+                        external_id: string | null;
+                        history: unknown[];
+                        id: string;
+                        job_id: string | null;
+                        last_error: string | null;
+                        product_id: string;
+                        refs: {
+                            [key: string]: string;
+                        };
+                        sent: unknown;
+                        state: string;
+                        step: number;
+                        /** Format: date-time */
+                        updated_at: string;
+                        version: number;
+                    };
+                };
+            };
+        };
+    };
+    postPublicationsBulk: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Makes the POST safe to retry for 24 h: the first response is replayed for the same key and body */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @enum {string} */
+                    action?: "publish" | "update" | "delist" | "relist";
+                    /** @constant */
+                    all?: true;
+                    channel_ids: string[];
+                    dry_run?: boolean;
+                    product_ids?: string[];
+                };
+            };
+        };
+        responses: {
+            "4XX": components["responses"]["Error4XX_404_409_422"];
+            200: components["responses"]["PublishDryRun"];
+            /** @description Accepted */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PublicationJob"];
                 };
             };
         };
@@ -6796,6 +8149,225 @@ export interface operations {
                         data: components["schemas"]["SyncEvent"][];
                         next_cursor: string | null;
                     };
+                };
+            };
+        };
+    };
+    getSyncRules: {
+        parameters: {
+            query?: {
+                cursor?: components["parameters"]["cursor"];
+                limit?: components["parameters"]["limit"];
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            "4XX": components["responses"]["Error4XX"];
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        data: components["schemas"]["SyncRule"][];
+                        next_cursor: string | null;
+                    };
+                };
+            };
+        };
+    };
+    postSyncRules: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Makes the POST safe to retry for 24 h: the first response is replayed for the same key and body */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    action: {
+                        /** @constant */
+                        type: "cap";
+                        value: number;
+                    } | {
+                        /** @constant */
+                        type: "keep_back";
+                        value: number;
+                    } | {
+                        /** @constant */
+                        type: "percent";
+                        value: number;
+                    } | {
+                        /** @constant */
+                        type: "hide_below";
+                        value: number;
+                    } | {
+                        /** @constant */
+                        type: "price_adjust";
+                        /** @enum {string} */
+                        unit: "percent" | "minor";
+                        value: number;
+                    };
+                    conditions?: {
+                        categories?: string[];
+                        channel_ids?: string[];
+                        product_ids?: string[];
+                        stock_at_least?: number;
+                        stock_below?: number;
+                        tags?: string[];
+                    };
+                    enabled?: boolean;
+                    name: string;
+                    priority?: number;
+                };
+            };
+        };
+        responses: {
+            "4XX": components["responses"]["Error4XX_404_409_422"];
+            /** @description Created */
+            201: {
+                headers: {
+                    ETag: components["headers"]["ETag"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SyncRule"];
+                };
+            };
+        };
+    };
+    getSyncRulesId: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["sync-rules.id"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            "4XX": components["responses"]["Error4XX_404"];
+            200: components["responses"]["SyncRule.etag"];
+        };
+    };
+    deleteSyncRulesId: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The ETag of the version being changed */
+                "If-Match": components["parameters"]["IfMatch"];
+            };
+            path: {
+                id: components["parameters"]["sync-rules.id"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            "4XX": components["responses"]["Error4XX_404_409_412_428"];
+            /** @description No content */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    patchSyncRulesId: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The ETag of the version being changed */
+                "If-Match": components["parameters"]["IfMatch"];
+            };
+            path: {
+                id: components["parameters"]["sync-rules.id"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    action?: {
+                        /** @constant */
+                        type: "cap";
+                        value: number;
+                    } | {
+                        /** @constant */
+                        type: "keep_back";
+                        value: number;
+                    } | {
+                        /** @constant */
+                        type: "percent";
+                        value: number;
+                    } | {
+                        /** @constant */
+                        type: "hide_below";
+                        value: number;
+                    } | {
+                        /** @constant */
+                        type: "price_adjust";
+                        /** @enum {string} */
+                        unit: "percent" | "minor";
+                        value: number;
+                    };
+                    conditions?: {
+                        categories?: string[];
+                        channel_ids?: string[];
+                        product_ids?: string[];
+                        stock_at_least?: number;
+                        stock_below?: number;
+                        tags?: string[];
+                    };
+                    enabled?: boolean;
+                    name?: string;
+                    priority?: number;
+                };
+            };
+        };
+        responses: {
+            "4XX": components["responses"]["Error4XX_404_412_428"];
+            200: components["responses"]["SyncRule.etag"];
+        };
+    };
+    postSyncRulesDryRun: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Makes the POST safe to retry for 24 h: the first response is replayed for the same key and body */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    channel_id: string;
+                    item_id?: string;
+                    sku?: string;
+                };
+            };
+        };
+        responses: {
+            "4XX": components["responses"]["Error4XX_404_409_422"];
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SyncRuleDryRun"];
                 };
             };
         };

@@ -30,6 +30,15 @@ export interface ChannelCapabilities {
   rateLimit: { perSecond: number; burst: number };
   /** HTTP calls one pushLevels call usually makes (read-then-write platforms make more than one); default 1. */
   callsPerPush?: number;
+  /** A marketplace: its adapter has a catalog side (products are published to it, not only stocked). */
+  catalog?: boolean;
+  /**
+   * 'extension': the platform has no API for sellers; an extension in the seller's browser runs
+   * our jobs in their session (docs/extension-protocol.md). The adapter gets `conn.extension`,
+   * users issue extension tokens for the channel, and it shows "waiting for the extension" until
+   * one connects. Default 'http': the adapter calls the platform itself.
+   */
+  transport?: 'http' | 'extension';
 }
 
 /** Decrypted channel credentials + where to reach it. Keys are platform specific (see each module's settings.ts). */
@@ -40,6 +49,44 @@ export interface ChannelConnection<S = Record<string, unknown>> {
   credentials: Record<string, string>;
   /** The channel's settings parsed by its module's schema, defaults applied (src/channels/settings.ts). */
   settings: S;
+  /**
+   * Stores credentials the adapter renewed (an OAuth access token refreshed before expiry), sealed
+   * in the channel row, so the next process starts from them. Absent where nothing can store them
+   * (a connection test before the row exists): the adapter then keeps them in memory only.
+   */
+  saveCredentials?: (credentials: Record<string, string>) => Promise<void>;
+  /**
+   * The credentials as stored now. Another process holding the same channel may have renewed its
+   * tokens since this adapter was built; where the platform rotates refresh tokens (Etsy), ours is
+   * then spent and the stored pair is the one to use. Absent with saveCredentials.
+   */
+  loadCredentials?: () => Promise<Record<string, string>>;
+  /** Channels reached through a browser extension (capabilities.transport 'extension'): its job queue. */
+  extension?: ExtensionRelay;
+}
+
+/** Failure kinds an extension reports for a job (docs/extension-protocol.md). */
+export type ExtensionErrorKind = 'session' | 'throttled' | 'not_found' | 'rejected' | 'network';
+
+/**
+ * The job queue between an adapter and the extension of its channel (src/engine/extension-relay.ts).
+ * Jobs are durable: queued while no extension is connected, sent again if one drops mid-job.
+ */
+export interface ExtensionRelay {
+  /** Whether an extension holds a socket for this channel now. */
+  connected(): Promise<boolean>;
+  /**
+   * Queues a job nobody waits for (a stock change); the same `key` while it is still queued or
+   * running is the same job. Resolves once the job is stored.
+   */
+  queue(kind: string, key: string, payload: unknown): Promise<void>;
+  /**
+   * Queues a job (or finds the one with this key) and waits up to `waitMs` for its result. A job
+   * still waiting at the deadline stays queued: calling again with the same key waits for it.
+   * Throws ChannelError: 'rate_limited' while waiting for the extension, 'permanent' when the
+   * extension reported `rejected`/`not_found`, 'transient' for the others.
+   */
+  run(kind: string, key: string, payload: unknown, waitMs: number): Promise<unknown>;
 }
 
 /** One sellable thing as it exists on the platform. */
@@ -126,9 +173,16 @@ export type VerifyResult = { ok: true } | { ok: false; reason: 'missing_signatur
 /** Inbound side of a channel: pure functions over the raw request. */
 export interface WebhookHandler {
   /** Timing-safe check of the platform's signature over the raw body; rejects stale timestamps where the platform sends them. */
-  verify(req: IncomingWebhook, credentials: Record<string, string>, now: Date): VerifyResult;
+  /** May be async where the platform signs with keys fetched from its API (eBay's public_key): `channel.baseUrl` says where. */
+  verify(req: IncomingWebhook, credentials: Record<string, string>, now: Date, channel?: { baseUrl: string }): VerifyResult | Promise<VerifyResult>;
   /** Turns a verified body into events. Throws WebhookParseError on a body it cannot read. */
   parse(req: IncomingWebhook): InboundEvent[];
+  /**
+   * Platforms that validate an endpoint with a GET before sending to it (eBay's challenge_code):
+   * the JSON answer for `GET /webhooks/{type}/{id}?...`, or null when the query is not a challenge.
+   * `url` is the endpoint as the platform was given it (no challenge parameters).
+   */
+  challenge?(query: Record<string, string | undefined>, credentials: Record<string, string>, url: string): Record<string, unknown> | null;
 }
 
 export class WebhookParseError extends Error {}
@@ -162,7 +216,96 @@ export interface ChannelAdapter {
   pollEvents?(cursor: string | null): Promise<{ events: InboundEvent[]; cursor: string | null }>;
   /** True when version a is newer than version b (ordering of level events). */
   isNewer(a: string | null | undefined, b: string | null | undefined): boolean;
+  /** Marketplaces: publishing products as listings (src/channels/catalog.ts). Absent on stock-only channels. */
+  readonly catalog?: CatalogSide;
   close(): Promise<void>;
+}
+
+// ---- The catalog side: a product published as a listing (marketplaces) ----
+// An action is *planned* first: the exact requests it sends, in order, with `{{name}}` standing for
+// a value an earlier answer gives (eBay's offerId, Etsy's listing_id). The dry run shows the plan;
+// the publishing job sends the same plan with the placeholders filled (runPlan in catalog.ts), so
+// what a merchant previews is what goes out.
+
+/** A product as one channel should show it (domain/catalog.ts channelView), with what it sells. */
+export interface ListingDraft {
+  productId: string;
+  title: string;
+  description: string;
+  brand: string | null;
+  /** The channel's category id where the override maps one, else the master's category text. */
+  category: string | null;
+  attributes: Record<string, string>;
+  currency: string;
+  /** Option names and values in order (Size, Colour); empty for a single-variant product. */
+  options: Array<{ name: string; values: string[] }>;
+  /** Absolute URLs StockClerk serves the images at (GET /media/...), in order. */
+  images: Array<{ id: string; url: string; contentType: string }>;
+  variants: Array<{
+    itemId: string;
+    sku: string;
+    optionValues: Record<string, string>;
+    /** Minor units, the channel's price (overrides and price rules applied). */
+    priceMinor: number;
+    /** The sellable quantity the channel should offer now (sync rules applied). */
+    qty: number;
+  }>;
+}
+
+/** Where a product already is on a channel: the ids the platform gave it (kept in its publications row). */
+export interface PublishedRef {
+  /** The listing's id on the platform (eBay listingId, Etsy listing_id). */
+  externalId: string;
+  /** Anything else later actions need (eBay offer ids per SKU, Etsy product ids), as strings. */
+  refs: Record<string, string>;
+}
+
+export type CatalogAction = 'publish' | 'update' | 'delist' | 'relist';
+export const CATALOG_ACTIONS: readonly CatalogAction[] = ['publish', 'update', 'delist', 'relist'];
+
+/** One request an action sends. `{{name}}` inside url or body strings is a value captured from an earlier answer. */
+export interface PlannedRequest {
+  method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+  /** Absolute URL on the platform. */
+  url: string;
+  body?: unknown;
+  /** Sent as multipart/form-data: the image StockClerk serves at `imageUrl`, in form field `field`. */
+  upload?: { field: string; imageUrl: string; contentType: string };
+  /** Values of this answer later requests use: name -> dotted path into its JSON (`listing_id`, `responses.0.offerId`). */
+  capture?: Record<string, string>;
+  /** What the request does, for people reading a dry run ("Create the draft listing"). */
+  label: string;
+}
+
+export interface CatalogPlan {
+  requests: PlannedRequest[];
+  /**
+   * After the plan ran: the publication's ids and the listings the stock side tracks from now on
+   * (one per variant SKU), from the captured values and `existing`.
+   */
+  outcome(captured: Record<string, string>): { ref: PublishedRef; listings: Array<{ sku: string; externalId: string; externalLocationId?: string | null }> };
+}
+
+/** What a channel reports a published listing holds now (conflict detection). */
+export interface RemoteCatalogFields {
+  externalId: string;
+  title: string | null;
+  description: string | null;
+  /** Minor units, or null where variants differ or the platform shows none. */
+  priceMinor: number | null;
+}
+
+export interface CatalogSide {
+  /** The requests `action` sends; pure and deterministic (no call is made: the dry run rests on this). */
+  plan(action: CatalogAction, draft: ListingDraft, existing: PublishedRef | null): CatalogPlan;
+  /**
+   * Sends one request of a plan, placeholders already filled, with the account's auth; returns its
+   * JSON answer (null when empty). Throws ChannelError; a refusal a merchant can fix is a
+   * ChannelError('permanent') whose message says what to change.
+   */
+  send(req: PlannedRequest): Promise<unknown>;
+  /** The catalog fields the platform holds now for published listings (what conflict checks compare). */
+  readFields(refs: PublishedRef[]): Promise<RemoteCatalogFields[]>;
 }
 
 /**
@@ -187,7 +330,44 @@ export interface ChannelModule<S extends SettingsSchema = SettingsSchema> {
   capabilities: ChannelCapabilities;
   /** Inbound webhooks: signature check and parser. */
   webhook: WebhookHandler;
+  /** Platforms a merchant connects by consenting (OAuth) instead of pasting keys. */
+  oauth?: OAuthFlow;
   createAdapter(conn: ChannelConnection<z.output<S>>): ChannelAdapter;
+}
+
+/** StockClerk's registered application on a platform (its OAuth client), from configuration. */
+export interface OAuthApp {
+  clientId: string;
+  clientSecret: string;
+  /** What is sent as redirect_uri: the callback URL itself, or the name the platform maps to it (eBay's RuName). */
+  redirectUri: string;
+}
+
+/**
+ * The authorisation-code flow a merchant goes through to connect a platform account (the generic
+ * routes are src/http/routes/oauth.ts): consent on the platform's page, back with a code, code
+ * exchanged for tokens that become the channel's credentials.
+ */
+export interface OAuthFlow {
+  /** Where the consent page lives on the real platform (its API host can differ: eBay, Etsy). */
+  defaultAuthorizeBase: string;
+  /**
+   * redirect_uri is a name registered with the platform (eBay's RuName), not our callback URL: it
+   * cannot default to PUBLIC_URL/oauth/callback/{type} and must be configured.
+   */
+  redirectIsName?: boolean;
+  /** The platform requires PKCE (S256). */
+  pkce: boolean;
+  authorizeUrl(input: { authorizeBase: string; app: OAuthApp; state: string; codeChallenge: string | null }): string;
+  /** The code exchanged: the credentials the channel row keeps (tokens, expiry, the app keys the adapter signs with) and any settings learnt. */
+  exchange(input: {
+    baseUrl: string;
+    app: OAuthApp;
+    code: string;
+    codeVerifier: string | null;
+    /** The callback's other query parameters, for platforms that send more than the code (Shopee's shop_id). */
+    params: Record<string, string>;
+  }): Promise<{ credentials: Record<string, string>; settings?: Record<string, unknown> }>;
 }
 
 /** Declares a module with its settings type inferred from its schema (for the adapter factory). */

@@ -3,6 +3,7 @@
 // that the Sync agent's retry policy is written against.
 import { Agent, request } from 'undici';
 import { ChannelError } from './contract.ts';
+import { holdIfDry } from './dry-run.ts';
 
 const agent = new Agent({ keepAliveTimeout: 10_000, connections: 32, pipelining: 1 });
 
@@ -10,7 +11,7 @@ export interface HttpCall {
   method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
   url: string;
   headers?: Record<string, string>;
-  /** Serialised as JSON unless a string is given. */
+  /** Serialised as JSON unless a string or bytes (a multipart upload, with its content-type header) are given. */
   body?: unknown;
   timeoutMs?: number;
 }
@@ -37,8 +38,9 @@ export function parseRetryAfter(v: string | string[] | undefined, now = Date.now
  * throws ChannelError for auth failures, throttling, server errors, timeouts and network errors.
  */
 export async function httpCall(call: HttpCall, okStatuses: number[] = []): Promise<HttpResult> {
+  holdIfDry(call); // inside a dry run a write stops here, written down (src/channels/dry-run.ts)
   const timeout = call.timeoutMs ?? 10_000;
-  const body = call.body === undefined ? undefined : typeof call.body === 'string' ? call.body : JSON.stringify(call.body);
+  const body = call.body === undefined ? undefined : typeof call.body === 'string' || call.body instanceof Uint8Array ? call.body : JSON.stringify(call.body);
   const headers: Record<string, string> = { accept: 'application/json', ...call.headers };
   if (body !== undefined && !Object.keys(headers).some((h) => h.toLowerCase() === 'content-type')) {
     headers['content-type'] = 'application/json';

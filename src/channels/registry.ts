@@ -3,9 +3,14 @@
 import { z } from 'zod';
 import type { ChannelAdapter, ChannelConnection, ChannelModule } from './contract.ts';
 import { deliverooChannel } from './deliveroo/index.ts';
+import { ebayChannel } from './ebay/index.ts';
 import { eposnowChannel } from './eposnow/index.ts';
+import { etsyChannel } from './etsy/index.ts';
+import { shopeeChannel } from './shopee/index.ts';
 import { shopifyChannel } from './shopify/index.ts';
+import { tiktokShopChannel } from './tiktok_shop/index.ts';
 import { vendureChannel } from './vendure/index.ts';
+import { vintedChannel } from './vinted/index.ts';
 import { channelPolicy, type ChannelPolicy } from '../domain/channel-policy.ts';
 import { loadSettings, SYNC_ONLY } from './settings.ts';
 import { wixChannel } from './wix/index.ts';
@@ -16,11 +21,19 @@ export const CHANNELS = {
   eposnow: eposnowChannel,
   deliveroo: deliverooChannel,
   vendure: vendureChannel,
+  etsy: etsyChannel,
+  ebay: ebayChannel,
+  shopee: shopeeChannel,
+  tiktok_shop: tiktokShopChannel,
+  vinted: vintedChannel,
 } satisfies Record<string, ChannelModule>;
 
 export type ChannelType = keyof typeof CHANNELS;
-/** Channels with an in-repo emulator (Vendure is tested against a real Vendure server instead). */
-export type EmulatedChannelType = Exclude<ChannelType, 'vendure'>;
+/**
+ * Channels with an in-repo API emulator. Vendure is tested against a real Vendure server instead;
+ * Vinted is reached through the browser extension, and its emulator is a web app it logs in to.
+ */
+export type EmulatedChannelType = Exclude<ChannelType, 'vendure' | 'vinted'>;
 
 export const CHANNEL_TYPES = Object.keys(CHANNELS) as ChannelType[];
 
@@ -28,7 +41,7 @@ export const CHANNEL_TYPES = Object.keys(CHANNELS) as ChannelType[];
  * Platforms merchants ask for that have no module yet: the landing page names them as coming, so
  * it never claims more than the registry above connects. One moves up into CHANNELS when built.
  */
-export const PLANNED_CHANNELS = ['Square', 'WooCommerce', 'Medusa', 'eBay', 'Etsy', 'Shopee', 'TikTok Shop', 'Vinted', 'Otter'] as const;
+export const PLANNED_CHANNELS = ['Square', 'WooCommerce', 'Medusa', 'Otter'] as const;
 
 const byType: Record<string, ChannelModule | undefined> = CHANNELS;
 

@@ -34,6 +34,18 @@ export const SYNC_SETTINGS = {
     .default(() => ({})),
 };
 
+/** What marketplaces (channels with a catalog side) add to their settings: how catalog conflicts are settled. */
+export const CATALOG_SETTINGS = {
+  conflict_policy: z
+    .enum(['ask', 'use_master', 'use_platform'])
+    .meta({
+      title: 'Conflicts',
+      description:
+        'When the platform holds a title, description, price or stock level that differs from ours: ask (queue it), keep ours, or take theirs (stock is always queued rather than taken: a lower count there may be a sale whose order has not arrived yet)',
+    })
+    .default('ask'),
+};
+
 /** Settings that change what a channel should hold: changing one marks its listings for a push. */
 export const SELLABLE_SETTINGS: ReadonlyArray<keyof typeof SYNC_SETTINGS> = ['location_ids', 'default_buffer', 'percent', 'cap'];
 

@@ -35,6 +35,12 @@ export interface AlertMailJob {
   tenantId: string;
   alertId: string;
 }
+/** A job running one publication's action (publish, update, delist, relist) on its channel. */
+export interface PublicationJob {
+  tenantId: string;
+  channelId: string;
+  publicationId: string;
+}
 /** Jobs for the whole installation carry nothing. */
 export type NoPayload = Record<string, never>;
 
@@ -68,11 +74,15 @@ export interface TaskPayloads {
   billing_sync: TenantJob;
   /** Mails trial and payment notices that are due (periodic). Run by billingNotices, src/engine/billing.ts. */
   billing_notices: NoPayload;
+  /** Catalog: runs one publication's action on its marketplace. Run by catalogPublish, src/engine/publishing.ts. */
+  catalog_publish: PublicationJob;
+  /** Catalog: reads a marketplace's published listings back and records conflicts. Run by catalogCheck, src/engine/conflicts.ts. */
+  catalog_check: ChannelJob;
 }
 export type TaskName = keyof TaskPayloads;
 
 /** The tasks that write to a tenant's channels: what waits while its plan is lapsed past grace (src/engine/pause.ts). */
-export const PUSHING_TASKS: readonly TaskName[] = ['sync_push', 'guardian_run'];
+export const PUSHING_TASKS: readonly TaskName[] = ['sync_push', 'guardian_run', 'catalog_publish'];
 
 /** The four agents of the dashboard, in the order it shows them. */
 export const AGENT_NAMES = ['watcher', 'sync', 'guardian', 'alert'] as const;
@@ -94,6 +104,8 @@ export const TASKS: { readonly [T in keyof TaskPayloads]: { readonly agent: Agen
   alert_digest: { agent: 'alert' },
   billing_sync: { agent: null },
   billing_notices: { agent: null },
+  catalog_publish: { agent: null },
+  catalog_check: { agent: 'guardian' },
 };
 export const TASK_NAMES = Object.keys(TASKS) as TaskName[];
 
@@ -188,6 +200,39 @@ export function alertMailJob(tenantId: string, alertId: string): JobSpec<'alert_
 /** The daily digests that are due, run by alertDigest (src/engine/mail.ts). */
 export function alertDigestJob(runAt?: Date): JobSpec<'alert_digest'> {
   return { task: 'alert_digest', payload: {}, key: 'alert-digest', runAt };
+}
+
+/**
+ * Inside one channel budget, stock pushes come first, then single catalog actions, then bulk
+ * publishing: the job's priority orders the queue, and the reserve (share of the bucket's burst a
+ * take must leave behind, src/engine/rate-gate.ts) keeps room in the budget for the work above.
+ */
+export const PUBLISH_PRIORITY = { single: { priority: 5, reserve: 0.25 }, bulk: { priority: 10, reserve: 0.5 } } as const;
+export type PublishPriority = keyof typeof PUBLISH_PRIORITY;
+
+/** One publication's action, run by catalogPublish (src/engine/publishing.ts); a channel's catalog actions run one at a time. */
+export function publishJob(
+  tenantId: string,
+  publicationId: string,
+  channelId: string,
+  kind: PublishPriority = 'single',
+  runAt?: Date,
+): JobSpec<'catalog_publish'> {
+  return {
+    task: 'catalog_publish',
+    payload: { tenantId, channelId, publicationId },
+    // The channel first: queue stats find a job's tenant from the subject after the prefix (src/engine/queue-stats.ts).
+    key: `pub:${channelId}:${publicationId}`,
+    queue: `cat:${channelId}`,
+    priority: PUBLISH_PRIORITY[kind].priority,
+    maxAttempts: 8,
+    runAt,
+  };
+}
+
+/** A marketplace's catalog read-back (conflicts), run by catalogCheck (src/engine/conflicts.ts). */
+export function catalogCheckJob(tenantId: string, channelId: string, runAt?: Date): JobSpec<'catalog_check'> {
+  return { task: 'catalog_check', payload: { tenantId, channelId }, key: `catcheck:${channelId}`, queue: `cat:${channelId}`, runAt };
 }
 
 /** A tenant's subscription read back from Stripe, run by billingSync (src/engine/billing.ts); a burst of events is one read. */

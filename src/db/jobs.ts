@@ -26,9 +26,9 @@ export async function addJobs(tx: Queryable, specs: JobSpec[]): Promise<void> {
 // committed; the relay coalesces rows with one job key into one job.
 export const OUTBOX_ROW_KEY_SQL = (jobKey: string) => `${jobKey} || '@' || pg_current_xact_id()::text`;
 
-export const OUTBOX_INSERT = `insert into job_outbox (key, job_key, task, payload, queue_name, run_at, max_attempts)
-  select coalesce(${OUTBOX_ROW_KEY_SQL('job_key')}, key), job_key, task, payload, queue_name, run_at, max_attempts
-  from jsonb_to_recordset($1::jsonb) as s(key text, job_key text, task text, payload jsonb, queue_name text, run_at timestamptz, max_attempts int)
+export const OUTBOX_INSERT = `insert into job_outbox (key, job_key, task, payload, queue_name, run_at, max_attempts, priority)
+  select coalesce(${OUTBOX_ROW_KEY_SQL('job_key')}, key), job_key, task, payload, queue_name, run_at, max_attempts, priority
+  from jsonb_to_recordset($1::jsonb) as s(key text, job_key text, task text, payload jsonb, queue_name text, run_at timestamptz, max_attempts int, priority int)
   on conflict (key) do nothing`;
 
 export function outboxRow(s: JobSpec) {
@@ -40,6 +40,7 @@ export function outboxRow(s: JobSpec) {
     queue_name: s.queue ?? null,
     run_at: s.runAt?.toISOString() ?? null,
     max_attempts: s.maxAttempts ?? null,
+    priority: s.priority ?? null,
   };
 }
 
@@ -66,11 +67,11 @@ export async function relayOutbox(q: Queryable, limit = 1000): Promise<number> {
        delete from job_outbox where key in (select key from job_outbox order by created_at limit $1 for update skip locked)
        returning *
      ), jobs as (
-       select distinct on (coalesce(job_key, key)) task, payload, queue_name, run_at, max_attempts, job_key, ${TENANT_FLAGS_SQL} as flags
+       select distinct on (coalesce(job_key, key)) task, payload, queue_name, run_at, max_attempts, job_key, priority, ${TENANT_FLAGS_SQL} as flags
        from moved order by coalesce(job_key, key), run_at nulls first
      ), added as (
        select count(*) from graphile_worker.add_jobs(
-         array(select row(task, payload::json, queue_name, run_at, max_attempts, job_key, null, flags)::graphile_worker.job_spec from jobs),
+         array(select row(task, payload::json, queue_name, run_at, max_attempts, job_key, priority, flags)::graphile_worker.job_spec from jobs),
          true)
      )
      select (select count(*) from moved)::int as n, (select count(*) from added) as jobs`,

@@ -4,6 +4,7 @@
 import { sql } from 'drizzle-orm';
 import {
   bigint,
+  bigserial,
   boolean,
   date,
   foreignKey,
@@ -46,6 +47,8 @@ export const tenants = pgTable(
     /** An operator's kill switch: while set, none of the tenant's jobs is taken (src/engine/worker.ts). */
     syncPausedAt: ts('sync_paused_at'),
     syncPausedReason: text('sync_paused_reason'),
+    /** Bumped by every change of the tenant's sync rules: the engine's rules cache keys on it (src/engine/sync-rules-cache.ts). */
+    syncRulesVersion: bigint('sync_rules_version', { mode: 'number' }).notNull().default(0),
     createdAt: created(),
   },
   (t) => [uniqueIndex('tenants_stripe_customer_key').on(t.stripeCustomerId)],
@@ -258,6 +261,11 @@ export const listings = pgTable(
     lastPushedQty: integer('last_pushed_qty'),
     /** What the last push wrote into the platform's own field, where that differs from the quantity (RemoteListing.raw). */
     lastPushedRaw: integer('last_pushed_raw'),
+    /**
+     * The last few values our pushes wrote into that field, newest last: an earlier write's echo
+     * can arrive after a later write (Vendure's movement events), and is ours all the same.
+     */
+    recentPushedRaw: integer('recent_pushed_raw').array(),
     /** What the channel holds as far as we know, and its version (revision / updated_at). */
     lastSeenQty: integer('last_seen_qty'),
     lastSeenVersion: text('last_seen_version'),
@@ -408,6 +416,8 @@ export const jobOutbox = pgTable('job_outbox', {
   queueName: text('queue_name'),
   runAt: ts('run_at'),
   maxAttempts: integer('max_attempts'),
+  /** graphile-worker's priority (lower runs first; null = 0): catalog work runs below stock pushes. */
+  priority: integer('priority'),
   createdAt: created(),
 });
 
@@ -1143,5 +1153,211 @@ export const productOverrides = pgTable(
     primaryKey({ columns: [t.tenantId, t.productId, t.channelId] }),
     foreignKey({ columns: [t.tenantId, t.productId], foreignColumns: [products.tenantId, products.id] }),
     foreignKey({ columns: [t.tenantId, t.channelId], foreignColumns: [channels.tenantId, channels.id] }),
+  ],
+);
+
+/**
+ * A product on one marketplace channel: its state (draft | publishing | live | error | delisted),
+ * the ids the platform gave it, what we last sent (the snapshot conflict checks compare against)
+ * and the step a running action reached (a retried job resumes after the requests that went out).
+ */
+export const publications = pgTable(
+  'publications',
+  {
+    tenantId: text('tenant_id').notNull(),
+    id: text('id').notNull(),
+    productId: text('product_id').notNull(),
+    channelId: text('channel_id').notNull(),
+    state: text('state').notNull().default('draft'),
+    /** The action running or last run: publish | update | delist | relist. */
+    action: text('action'),
+    /** Bulk publishing work: a catalog job (publication_jobs) this action belongs to, or null. */
+    jobId: text('job_id'),
+    externalId: text('external_id'),
+    refs: jsonb('refs').$type<Record<string, string>>().notNull().default({}),
+    /** The catalog fields as we last sent them: {title, description, price_minor}. */
+    sent: jsonb('sent').$type<{ title: string; description: string; price_minor: number | null } | null>(),
+    /** Progress of the running action: the next request's index and the values captured so far. */
+    step: integer('step').notNull().default(0),
+    captured: jsonb('captured').$type<Record<string, string>>().notNull().default({}),
+    attempts: integer('attempts').notNull().default(0),
+    /** The platform's refusal in words a merchant can act on. */
+    lastError: text('last_error'),
+    version: integer('version').notNull().default(1),
+    createdAt: created(),
+    updatedAt: ts('updated_at').notNull().defaultNow(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.tenantId, t.id] }),
+    uniqueIndex('publications_product_channel').on(t.tenantId, t.productId, t.channelId),
+    index('publications_channel_idx').on(t.tenantId, t.channelId, t.state),
+    foreignKey({ columns: [t.tenantId, t.productId], foreignColumns: [products.tenantId, products.id] }),
+    foreignKey({ columns: [t.tenantId, t.channelId], foreignColumns: [channels.tenantId, channels.id] }),
+  ],
+);
+
+/** Every state a publication went through, with the action, the requests sent and the error. */
+export const publicationEvents = pgTable(
+  'publication_events',
+  {
+    tenantId: text('tenant_id').notNull(),
+    id: bigserial('id', { mode: 'number' }).notNull(),
+    publicationId: text('publication_id').notNull(),
+    action: text('action').notNull(),
+    state: text('state').notNull(),
+    requests: integer('requests').notNull().default(0),
+    error: text('error'),
+    at: ts('at').notNull().defaultNow(),
+  },
+  (t) => [primaryKey({ columns: [t.tenantId, t.id] }), index('publication_events_pub_idx').on(t.tenantId, t.publicationId, t.id)],
+);
+
+/** A bulk publish or update: many products to many channels as one job with progress. */
+export const publicationJobs = pgTable(
+  'publication_jobs',
+  {
+    tenantId: text('tenant_id').notNull(),
+    id: text('id').notNull(),
+    action: text('action').notNull(),
+    /** running | paused | done | failed */
+    status: text('status').notNull().default('running'),
+    total: integer('total').notNull(),
+    done: integer('done').notNull().default(0),
+    failed: integer('failed').notNull().default(0),
+    createdBy: text('created_by'),
+    createdAt: created(),
+    updatedAt: ts('updated_at').notNull().defaultNow(),
+  },
+  (t) => [primaryKey({ columns: [t.tenantId, t.id] })],
+);
+
+/**
+ * A catalog field a channel reports that disagrees with the master and is not our own echo:
+ * recorded instead of overwriting either side, until someone (or the channel's policy) resolves it.
+ */
+export const conflicts = pgTable(
+  'conflicts',
+  {
+    tenantId: text('tenant_id').notNull(),
+    id: text('id').notNull(),
+    channelId: text('channel_id').notNull(),
+    productId: text('product_id').notNull(),
+    publicationId: text('publication_id'),
+    /** title | description | price_minor | stock (one variant's quantity: item_id says which) */
+    field: text('field').notNull(),
+    /** The variant a stock conflict is about (null for the product's catalog fields). */
+    itemId: text('item_id'),
+    masterValue: jsonb('master_value'),
+    platformValue: jsonb('platform_value'),
+    /** open | resolved */
+    status: text('status').notNull().default('open'),
+    /** use_master | use_platform | manual */
+    resolution: text('resolution'),
+    resolvedValue: jsonb('resolved_value'),
+    resolvedBy: text('resolved_by'),
+    detectedAt: ts('detected_at').notNull().defaultNow(),
+    resolvedAt: ts('resolved_at'),
+  },
+  (t) => [
+    primaryKey({ columns: [t.tenantId, t.id] }),
+    // One open conflict per field of a listing (per variant for stock): a later differing read updates it.
+    uniqueIndex('conflicts_open_field')
+      .on(t.tenantId, t.channelId, t.productId, t.field, sql`coalesce(item_id, '')`)
+      .where(sql`status = 'open'`),
+    index('conflicts_status_idx').on(t.tenantId, t.status, t.detectedAt),
+  ],
+);
+
+/**
+ * Sync rules (src/domain/sync-rules.ts): conditions -> an action on what channels are told,
+ * taken in priority order (lower first). Any change bumps tenants.sync_rules_version.
+ */
+export const syncRules = pgTable(
+  'sync_rules',
+  {
+    tenantId: text('tenant_id')
+      .notNull()
+      .references(() => tenants.id),
+    id: text('id').notNull(),
+    name: text('name').notNull(),
+    priority: integer('priority').notNull().default(100),
+    enabled: boolean('enabled').notNull().default(true),
+    /** {channel_ids?, categories?, tags?, product_ids?, stock_below?, stock_at_least?} */
+    conditions: jsonb('conditions').$type<Record<string, unknown>>().notNull().default({}),
+    /** {type: cap | keep_back | percent | hide_below | price_adjust, value, unit?} */
+    action: jsonb('action').$type<Record<string, unknown>>().notNull(),
+    version: integer('version').notNull().default(1),
+    createdAt: created(),
+    updatedAt: ts('updated_at').notNull().defaultNow(),
+  },
+  (t) => [primaryKey({ columns: [t.tenantId, t.id] }), index('sync_rules_priority_idx').on(t.tenantId, t.priority, t.id)],
+);
+
+/**
+ * Browser-extension channels (docs/extension-protocol.md): a token a user issued for one channel,
+ * with which an extension installed in the seller's browser pairs. Only its SHA-256 is stored
+ * (src/db/api-keys.ts says why one hash is enough for 256 random bits). `connected_at` /
+ * `last_seen_at` say whether an extension holds a socket now (refreshed by its heartbeats).
+ */
+export const extensionTokens = pgTable(
+  'extension_tokens',
+  {
+    tenantId: text('tenant_id').notNull(),
+    id: text('id').notNull(),
+    channelId: text('channel_id').notNull(),
+    userId: text('user_id'),
+    name: text('name').notNull(),
+    prefix: text('prefix').notNull(),
+    secretHash: text('secret_hash').notNull(),
+    createdAt: created(),
+    revokedAt: ts('revoked_at'),
+    /** Set while a socket is open with this token, cleared when it closes. */
+    connectedAt: ts('connected_at'),
+    lastSeenAt: ts('last_seen_at'),
+    /** The marketplace session as the extension last reported it: {logged_in, account}. */
+    status: jsonb('status').$type<{ logged_in: boolean; account: string | null } | null>(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.tenantId, t.id] }),
+    uniqueIndex('extension_tokens_secret_key').on(t.secretHash),
+    index('extension_tokens_channel_idx').on(t.tenantId, t.channelId),
+    foreignKey({ columns: [t.tenantId, t.channelId], foreignColumns: [channels.tenantId, channels.id] }).onDelete('cascade'),
+  ],
+);
+
+/**
+ * Jobs an extension runs for its channel (docs/extension-protocol.md): queued until an extension
+ * is connected, sent to it, then done or failed with what it reported. `key` makes queueing
+ * idempotent: while a job with the key is unconsumed, queueing it again is the same job.
+ * status: queued | sent | done | failed. `consumed_at`: the result was read by whoever queued it.
+ */
+export const extensionJobs = pgTable(
+  'extension_jobs',
+  {
+    tenantId: text('tenant_id').notNull(),
+    id: text('id').notNull(),
+    channelId: text('channel_id').notNull(),
+    kind: text('kind').notNull(),
+    key: text('key').notNull(),
+    payload: jsonb('payload').notNull(),
+    /** Someone waits for the result (and consumes it); a job nobody awaits is consumed when it ends. */
+    awaited: boolean('awaited').notNull().default(false),
+    status: text('status').notNull().default('queued'),
+    attempts: integer('attempts').notNull().default(0),
+    notBefore: ts('not_before').notNull().defaultNow(),
+    result: jsonb('result'),
+    error: jsonb('error').$type<{ kind: string; message: string } | null>(),
+    createdAt: created(),
+    sentAt: ts('sent_at'),
+    doneAt: ts('done_at'),
+    consumedAt: ts('consumed_at'),
+  },
+  (t) => [
+    primaryKey({ columns: [t.tenantId, t.id] }),
+    uniqueIndex('extension_jobs_open_key')
+      .on(t.tenantId, t.channelId, t.key)
+      .where(sql`consumed_at is null`),
+    index('extension_jobs_queue_idx').on(t.tenantId, t.channelId, t.status, t.createdAt),
+    foreignKey({ columns: [t.tenantId, t.channelId], foreignColumns: [channels.tenantId, channels.id] }).onDelete('cascade'),
   ],
 );

@@ -14,6 +14,7 @@ import { importListings } from '../services/listings.ts';
 import { systemScope } from '../services/scope.ts';
 import { recordMovements } from '../ledger/ledger.ts';
 import { connectEmulatedChannel, openAccount, startEmulators, newEmulatedAccount, type EmulatedAccount, type EmulatorSet } from './emulated.ts';
+import { ensureThreads, THREADS_LOGIN, THREADS_SALE_SKU, threadsDevTenant, type ThreadsInfo } from './threads.ts';
 
 export const DEMO_LOGIN = { email: 'demo@stockclerk.local', password: 'demo-deli-2026' };
 export const DEMO_TENANT_NAME = 'Demo Deli';
@@ -51,6 +52,8 @@ export interface DemoInfo {
   tenantId: string;
   emulators: EmulatorSet;
   channels: Array<{ type: ChannelType; name: string; channelId: string; accountId: string; url: string }>;
+  /** The marketplace demo tenant (src/demo/threads.ts). */
+  threads: ThreadsInfo | null;
 }
 
 type Saved = Record<string, EmulatedAccount & { type: ChannelType }>;
@@ -59,19 +62,19 @@ export async function ensureDemo(ctx: AppContext, stockclerkUrl: string): Promis
   const base = ctx.config.port;
   // The platforms remember their accounts, stock and counters across restarts, as real ones do.
   const stateDir = path.join(ctx.config.dataDir, 'emulators');
-  const emulators = await startEmulators({ eposnow: base + 1, wix: base + 2, deliveroo: base + 3 }, { stateDir });
+  const emulators = await startEmulators({ eposnow: base + 1, wix: base + 2, deliveroo: base + 3, ebay: base + 4, etsy: base + 5 }, { stateDir });
   const file = path.join(ctx.config.dataDir, 'demo-accounts.json');
   const { rows } = await ctx.db.query<{ tenant_id: string }>(`select tenant_id from users where lower(email) = $1`, [DEMO_LOGIN.email]);
   try {
-    if (rows[0]) return await reopen(ctx, rows[0].tenant_id, emulators, stockclerkUrl, file);
-    return await create(ctx, emulators, stockclerkUrl, file);
+    const deli = rows[0] ? await reopen(ctx, rows[0].tenant_id, emulators, stockclerkUrl, file) : await create(ctx, emulators, stockclerkUrl, file);
+    return { ...deli, threads: await ensureThreads(ctx, emulators, stockclerkUrl) };
   } catch (err) {
     await emulators.close();
     throw err;
   }
 }
 
-async function create(ctx: AppContext, emulators: EmulatorSet, url: string, file: string): Promise<DemoInfo> {
+async function create(ctx: AppContext, emulators: EmulatorSet, url: string, file: string): Promise<Omit<DemoInfo, 'threads'>> {
   const passwordHash = await hash(DEMO_LOGIN.password);
   const t = await withTx(ctx.db, async (tx) => {
     const created = await createTenant(tx, { name: DEMO_TENANT_NAME, locationName: 'Deli counter', owner: { email: DEMO_LOGIN.email, passwordHash } });
@@ -113,7 +116,7 @@ async function create(ctx: AppContext, emulators: EmulatorSet, url: string, file
   return { tenantId: t.tenantId, emulators, channels };
 }
 
-async function reopen(ctx: AppContext, tenantId: string, emulators: EmulatorSet, url: string, file: string): Promise<DemoInfo> {
+async function reopen(ctx: AppContext, tenantId: string, emulators: EmulatorSet, url: string, file: string): Promise<Omit<DemoInfo, 'threads'>> {
   const saved: Saved = fs.existsSync(file) ? JSON.parse(fs.readFileSync(file, 'utf8')) : {};
   const channels: DemoInfo['channels'] = [];
   for (const [channelId, acc] of Object.entries(saved)) {
@@ -162,6 +165,17 @@ export function demoBanner(stockclerkUrl: string, info: DemoInfo): string {
       `  curl -s ${wix.url}/_control/accounts/${wix.accountId}/state`,
     );
   }
+  const ebay = info.threads?.channels.find((c) => c.type === 'ebay');
+  const etsy = info.threads?.channels.find((c) => c.type === 'etsy');
+  if (ebay && etsy) {
+    lines.push(
+      `Marketplace demo login: ${THREADS_LOGIN.email} / ${THREADS_LOGIN.password} (Demo Threads: ${info.threads!.channels.map((c) => `${c.name} ${c.url}`).join(', ')})`,
+      'Sell a tee on eBay:',
+      `  curl -s -X POST ${ebay.url}/_control/accounts/${ebay.accountId}/sale -H 'content-type: application/json' -d '{"sku":"${THREADS_SALE_SKU}","qty":1}'`,
+      'and watch Etsy follow:',
+      `  curl -s ${etsy.url}/_control/accounts/${etsy.accountId}/state`,
+    );
+  }
   return lines.join('\n') + '\n';
 }
 
@@ -186,5 +200,6 @@ export function devTenants(info: DemoInfo) {
         state: `${c.url}/_control/accounts/${encodeURIComponent(c.accountId)}/state`,
       })),
     },
+    ...(info.threads ? [threadsDevTenant(info.threads)] : []),
   ];
 }

@@ -2,12 +2,16 @@
 // for a tenant, and connect it the way a merchant would (credentials sealed in a channel row,
 // webhooks pointed at /webhooks/:type/:channelId, listings imported through the real adapter and
 // matched by SKU). Used by the demo, the end-to-end tests and the benchmarks.
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomInt } from 'node:crypto';
 import path from 'node:path';
 import { createDeliverooEmulator } from '../../emulators/deliveroo/index.ts';
+import { createEbayEmulator } from '../../emulators/ebay/index.ts';
 import { createEposnowEmulator } from '../../emulators/eposnow/index.ts';
+import { createEtsyEmulator } from '../../emulators/etsy/index.ts';
 import type { AccountInput, Emulator, EmulatorOptions } from '../../emulators/kit/index.ts';
+import { createShopeeEmulator } from '../../emulators/shopee/index.ts';
 import { createShopifyEmulator } from '../../emulators/shopify/index.ts';
+import { createTiktokShopEmulator } from '../../emulators/tiktok_shop/index.ts';
 import { createWixEmulator, generateWixKeyPair } from '../../emulators/wix/index.ts';
 import type { EmulatedChannelType as ChannelType } from '../channels/registry.ts';
 import { newId } from '../domain/ids.ts';
@@ -25,6 +29,10 @@ const FACTORIES: Record<ChannelType, (opts: EmulatorOptions) => AnyEmulator> = {
   wix: (opts) => createWixEmulator(opts),
   eposnow: (opts) => createEposnowEmulator(opts),
   deliveroo: (opts) => createDeliverooEmulator(opts),
+  etsy: (opts) => createEtsyEmulator(opts),
+  ebay: (opts) => createEbayEmulator(opts),
+  shopee: (opts) => createShopeeEmulator(opts),
+  tiktok_shop: (opts) => createTiktokShopEmulator(opts),
 };
 
 export interface StartEmulatorsOptions {
@@ -78,8 +86,74 @@ function credentialsFor(type: ChannelType, accountId: string): Omit<EmulatedAcco
         settings: { brand_id: 'brand-1', site_id: accountId, menu_id: 'menu-1' },
       };
     }
+    case 'etsy': {
+      // The app key; the seller's token pair is issued once the shop exists (SELLER_TOKENS below).
+      // Fixed user and shop ids keep tokens valid when the account is opened again after a restart.
+      const c = { keystring: rand(12), shared_secret: rand(5), access_token: '', refresh_token: '' };
+      const ids = { user_id: String(randomInt(10_000_000, 99_999_999)), shop_id: String(randomInt(10_000_000, 99_999_999)) };
+      return { channel: c, account: { keystring: c.keystring, shared_secret: c.shared_secret, ...ids }, webhookSecret: '', settings: {} };
+    }
+    case 'ebay': {
+      // The application's keys; the seller's tokens come once the account exists (SELLER_TOKENS).
+      // The verification token is what the notification endpoint's challenge hashes.
+      const c = { client_id: `StockCle-${rand(4)}-PRD`, client_secret: `PRD-${rand()}`, refresh_token: 'pending', verification_token: rand(20) };
+      return {
+        channel: c,
+        account: {
+          client_id: c.client_id,
+          client_secret: c.client_secret,
+          ru_name: `StockClerk-${rand(4)}`,
+          accept_url: 'https://stockclerk.invalid/oauth/ebay/accepted',
+          username: accountId,
+        },
+        webhookSecret: c.verification_token,
+        settings: {},
+      };
+    }
+    case 'shopee': {
+      // The partner app's id and key (every call and push is signed with the key) and the shop; the
+      // shop's token pair comes once the account exists (SELLER_TOKENS). Pushes are signed with the
+      // partner key, so the kit's webhook secret is unused.
+      const ids = { partner_id: String(randomInt(1_000_000, 9_999_999)), shop_id: String(randomInt(100_000_000, 999_999_999)) };
+      const c = { ...ids, partner_key: `shpk${rand(24)}`, access_token: '', refresh_token: '' };
+      return { channel: c, account: { ...ids, partner_key: c.partner_key }, webhookSecret: '', settings: {} };
+    }
+    case 'tiktok_shop': {
+      // The app's key pair; the seller's tokens are issued once the shop exists (SELLER_TOKENS).
+      // The warehouse is the shop's (the emulator opens it under this id) and the channel's setting.
+      const c = { app_key: rand(7), app_secret: rand(), access_token: '', refresh_token: '' };
+      const settings = { warehouse_id: `7${randomInt(100_000_000, 999_999_999)}${randomInt(100_000_000, 999_999_999)}` };
+      return { channel: c, account: { app_key: c.app_key, app_secret: c.app_secret }, webhookSecret: c.app_secret, settings };
+    }
   }
 }
+
+/**
+ * Platforms whose channel holds a seller's OAuth tokens: they are issued once the emulator account
+ * exists (the emulator's control API stands for the seller's consent).
+ */
+async function controlToken(emu: AnyEmulator, accountId: string): Promise<Record<string, string>> {
+  const res = await fetch(`${emu.url}/_control/accounts/${encodeURIComponent(accountId)}/token`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: '{}',
+  });
+  if (!res.ok) throw new Error(`emulator token for ${accountId}: ${res.status}`);
+  const t = (await res.json()) as { access_token: string; refresh_token: string; expires_in: number };
+  return { access_token: t.access_token, refresh_token: t.refresh_token, access_expires_at: new Date(Date.now() + t.expires_in * 1000).toISOString() };
+}
+const SELLER_TOKENS: Partial<Record<ChannelType, (emu: AnyEmulator, accountId: string) => Promise<Record<string, string>>>> = {
+  ebay: controlToken,
+  etsy: controlToken,
+  // Shopee's token answers say `expire_in` (seconds), not `expires_in`.
+  shopee: async (emu, accountId) => {
+    const res = await fetch(`${emu.url}/_control/accounts/${encodeURIComponent(accountId)}/token`, { method: 'POST' });
+    if (!res.ok) throw new Error(`emulator token for ${accountId}: ${res.status}`);
+    const t = (await res.json()) as { access_token: string; refresh_token: string; expire_in: number };
+    return { access_token: t.access_token, refresh_token: t.refresh_token, access_expires_at: new Date(Date.now() + t.expire_in * 1000).toISOString() };
+  },
+  tiktok_shop: controlToken,
+};
 
 export interface ConnectInput {
   tenantId: string;
@@ -147,6 +221,8 @@ export async function connectEmulatedChannel(ctx: AppContext, input: ConnectInpu
   const creds = input.account ?? newEmulatedAccount(input.type);
   // A new connection is a new account on the platform, holding these items (whatever an earlier run left under that id).
   input.emulator.addAccount(accountInput(input.type, channelId, input.stockclerkUrl, creds, input.items));
+  const tokens = await SELLER_TOKENS[input.type]?.(input.emulator, creds.id);
+  if (tokens) Object.assign(creds.channel, tokens);
   await ctx.db.query(`insert into channels (tenant_id, id, type, name, base_url, credentials_enc, settings) values ($1, $2, $3, $4, $5, $6, $7)`, [
     input.tenantId,
     channelId,

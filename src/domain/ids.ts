@@ -25,7 +25,13 @@ export type IdPrefix =
   | 'enq'
   | 'imp'
   | 'prd'
-  | 'img';
+  | 'img'
+  | 'pub'
+  | 'pbj'
+  | 'cfl'
+  | 'srl'
+  | 'xtk'
+  | 'xj';
 
 export function newId(prefix: IdPrefix): string {
   return `${prefix}_${uuidv7().replaceAll('-', '')}`;

@@ -1,17 +1,24 @@
 // The Guardian: per tenant on a schedule, re-reads every listing from every connected channel and
 // compares it with what the ledger says the channel should hold. Small drift is repaired by
 // pushing the ledger's value; drift above the tenant's threshold raises an alert for a person.
+// On a marketplace whose conflict_policy is not use_master, a level that differs is a stock
+// conflict for a person instead (src/services/conflicts.ts): neither side is overwritten by the
+// Guardian until it is resolved, and one that comes to match by itself is closed as agreed.
 // One run per tenant at a time, across processes (the job's queue is per tenant).
 import { addJobs } from '../db/jobs.ts';
 import { withTx } from '../db/pool.ts';
-import { channelKitSellable, sellable, type KitComponentStock } from '../domain/sellable.ts';
+import type { KitComponentStock } from '../domain/sellable.ts';
+import { channelTarget } from '../domain/sync-rules.ts';
 import { KIT_COMPONENTS_SQL } from '../db/kits.ts';
-import type { RemoteListing } from '../channels/contract.ts';
+import { ChannelError, type RemoteListing } from '../channels/contract.ts';
+import { loadSettings } from '../channels/settings.ts';
 import { raiseAlert } from '../services/alerts.ts';
+import { recordConflict, type ConflictPolicy } from '../services/conflicts.ts';
 import type { LiveChannel } from './channel-runtime.ts';
+import { disconnectForAuth } from './channel-auth.ts';
 import type { AppContext } from './context.ts';
 import { metrics } from '../metrics.ts';
-import { pushJob, type TenantJob } from '../db/job-specs.ts';
+import { catalogCheckJob, pushJob, type TenantJob } from '../db/job-specs.ts';
 import { NEEDS_PUSH_SET } from '../services/listing-push.ts';
 import { recordSyncEvents, type SyncEventInput } from './sync-events.ts';
 import { unseenChange } from '../db/push-cursor.ts';
@@ -30,6 +37,9 @@ interface LocalListing {
   available: number;
   /** A kit's components; empty for a plain item. */
   components: KitComponentStock[];
+  product_id: string | null;
+  category: string | null;
+  tags: string[] | null;
 }
 
 export interface GuardianReport {
@@ -39,7 +49,16 @@ export interface GuardianReport {
   repaired: number;
   alerted: number;
   skipped: number;
+  /** Stock conflicts recorded (or still open) instead of a repair. */
+  conflicts: number;
   error: string | null;
+}
+
+/** Whether drift on this channel is a stock conflict for a person (marketplaces not set to use_master). */
+function stockConflicts(live: LiveChannel): boolean {
+  if (!live.module.capabilities.catalog) return false;
+  const policy = (loadSettings(live.module.settings, live.row.settings) as { conflict_policy?: ConflictPolicy }).conflict_policy ?? 'ask';
+  return policy !== 'use_master';
 }
 
 export async function guardianRun(ctx: AppContext, payload: TenantJob): Promise<GuardianReport[]> {
@@ -50,7 +69,10 @@ export async function guardianRun(ctx: AppContext, payload: TenantJob): Promise<
   const reports: GuardianReport[] = [];
   for (const c of chans) {
     const live = await ctx.channels.load(tenantId, c.id);
-    if (live) reports.push(await checkChannel(ctx, live, t[0].drift_threshold));
+    if (!live) continue;
+    reports.push(await checkChannel(ctx, live, t[0].drift_threshold));
+    // Marketplaces: their catalog is read back too, as its own lower-priority job (conflicts).
+    if (live.adapter.catalog) await addJobs(ctx.db, [catalogCheckJob(tenantId, c.id)]);
   }
   return reports;
 }
@@ -68,7 +90,7 @@ async function readAll(live: LiveChannel): Promise<Map<string, RemoteListing>> {
 
 async function checkChannel(ctx: AppContext, live: LiveChannel, threshold: number): Promise<GuardianReport> {
   const tenantId = live.row.tenant_id;
-  const report: GuardianReport = { channelId: live.row.id, checked: 0, inSync: 0, repaired: 0, alerted: 0, skipped: 0, error: null };
+  const report: GuardianReport = { channelId: live.row.id, checked: 0, inSync: 0, repaired: 0, alerted: 0, skipped: 0, conflicts: 0, error: null };
   const { rows: run } = await ctx.db.query<{ id: number }>(`insert into guardian_runs (tenant_id, channel_id) values ($1, $2) returning id`, [
     tenantId,
     live.row.id,
@@ -79,6 +101,7 @@ async function checkChannel(ctx: AppContext, live: LiveChannel, threshold: numbe
   } catch (err) {
     report.error = (err as Error).message;
     await ctx.db.query(`update guardian_runs set error = $3, finished_at = now() where tenant_id = $1 and id = $2`, [tenantId, run[0]!.id, report.error]);
+    if (err instanceof ChannelError && err.kind === 'auth') await withTx(ctx.db, (tx) => disconnectForAuth(tx, live, err, 'checking'));
     return report;
   }
   const { rows: local } = await ctx.db.query<LocalListing>(
@@ -95,12 +118,24 @@ async function checkChannel(ctx: AppContext, live: LiveChannel, threshold: numbe
             coalesce((select sum(s.on_hand - s.reserved) from stock_levels s
                       where s.tenant_id = l.tenant_id and s.item_id = l.item_id
                         and (cardinality($3::text[]) = 0 or s.location_id = any($3))), 0)::int as available,
-            ${KIT_COMPONENTS_SQL} as components
+            ${KIT_COMPONENTS_SQL} as components, i.product_id, p.category, p.tags
      from listings l join items i on i.tenant_id = l.tenant_id and i.id = l.item_id
+     left join products p on p.tenant_id = i.tenant_id and p.id = i.product_id
      where l.tenant_id = $1 and l.channel_id = $2`,
     [tenantId, live.row.id, live.policy.locationIds, ctx.tuning.guardianSettleMs],
   );
   const availability = live.module.capabilities.quantityModel === 'availability';
+  const asConflicts = stockConflicts(live);
+  const open = new Map<string, string>();
+  if (asConflicts) {
+    const { rows } = await ctx.db.query<{ id: string; item_id: string }>(
+      `select id, item_id from conflicts where tenant_id = $1 and channel_id = $2 and field = 'stock' and status = 'open'`,
+      [tenantId, live.row.id],
+    );
+    for (const r of rows) open.set(r.item_id, r.id);
+  }
+  const agreed: string[] = [];
+  const stockConflictsSeen: Array<{ l: LocalListing; held: number; want: number }> = [];
   const repairs: Array<{ id: string; seq: number; seen: number | null; version: string | null }> = [];
   const events: SyncEventInput[] = [];
   const drifts: Array<{ l: LocalListing; held: number; want: number }> = [];
@@ -112,17 +147,30 @@ async function checkChannel(ctx: AppContext, live: LiveChannel, threshold: numbe
       report.skipped++;
       continue;
     }
-    const p = live.policy;
-    const want = l.components.length
-      ? channelKitSellable(l.components, p)
-      : sellable({ available: l.available, buffer: l.item_buffer ?? p.defaultBuffer, percent: p.percent, cap: p.cap });
+    // What Sync pushes: the channel's sellable, then the sync rules (src/domain/sync-rules.ts).
+    const want = channelTarget(live.policy, l, live.rules, { channel_id: live.row.id, product_id: l.product_id, category: l.category, tags: l.tags ?? [] }).qty;
     const held = availability ? (r.available ? Math.max(1, want) : 0) : (r.qty ?? 0);
     const matches = availability ? Boolean(r.available) === want > 0 : held === want;
     if (matches) {
       report.inSync++;
+      if (open.has(l.item_id)) agreed.push(open.get(l.item_id)!);
       continue;
     }
     const drift = held - want;
+    if (asConflicts && l.product_id && !availability) {
+      stockConflictsSeen.push({ l, held, want });
+      events.push({
+        channelId: live.row.id,
+        listingId: l.id,
+        itemId: l.item_id,
+        kind: 'guardian',
+        outcome: 'conflict',
+        qty: held,
+        detail: { held, want, drift },
+      });
+      report.conflicts++;
+      continue;
+    }
     if (Math.abs(drift) <= threshold || availability) {
       repairs.push({ id: l.id, seq: l.dirty_seq, seen: r.qty ?? (r.available ? 1 : 0), version: r.version ?? null });
       events.push({ channelId: live.row.id, listingId: l.id, itemId: l.item_id, kind: 'repair', outcome: 'repaired', qty: want, detail: { held, drift } });
@@ -146,6 +194,24 @@ async function checkChannel(ctx: AppContext, live: LiveChannel, threshold: numbe
         [tenantId, JSON.stringify(repairs)],
       );
       if (rowCount) await addJobs(tx, [pushJob(tenantId, live.row.id)]);
+    }
+    for (const c of stockConflictsSeen) {
+      await recordConflict(tx, tenantId, {
+        channelId: live.row.id,
+        productId: c.l.product_id!,
+        publicationId: null,
+        itemId: c.l.item_id,
+        field: 'stock',
+        master: c.want,
+        platform: c.held,
+      });
+    }
+    if (agreed.length) {
+      await tx.query(
+        `update conflicts set status = 'resolved', resolution = 'agreed', resolved_value = master_value, resolved_by = 'guardian', resolved_at = now()
+         where tenant_id = $1 and id = any($2) and status = 'open'`,
+        [tenantId, agreed],
+      );
     }
     for (const d of drifts) {
       await tx.query(`update listings set state = 'drift' where tenant_id = $1 and id = $2`, [tenantId, d.l.id]);

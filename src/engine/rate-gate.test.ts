@@ -78,4 +78,14 @@ describe('channel rate gate (token bucket in Postgres)', () => {
     expect(await g1.take()).toBeGreaterThan(0);
     expect(await channelRateGate(t.db, tenantId, c2, limit).take(5)).toBe(0);
   });
+
+  it('a take with a reserve leaves that much for higher-priority work, and waits for it', async () => {
+    const ch = await channel();
+    // One token per 5 s: the refill cannot blur the counts. Our share: burst 5.
+    const slow = { perSecond: 0.2 / BUDGET_SHARE, burst: 5 / BUDGET_SHARE };
+    const g = channelRateGate(t.db, tenantId, ch, slow);
+    expect(await g.take(2, 3)).toBe(0); // 5 held, 3 must stay: taken
+    expect(await g.take(1, 3)).toBeGreaterThan(0); // 3 held: a catalog call would dip into the stock pushes' room
+    expect(await g.take(3)).toBe(0); // a stock push (no reserve) still gets all three
+  });
 });

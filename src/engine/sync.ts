@@ -8,11 +8,12 @@ import { pushJob, type ChannelJob } from '../db/job-specs.ts';
 import { addJobs } from '../db/jobs.ts';
 import { notifyIfWatchedSql } from '../db/live.ts';
 import { named, withTx } from '../db/pool.ts';
-import { channelKitSellable, needsPush, sellable, type KitComponentStock } from '../domain/sellable.ts';
+import { needsPush, type KitComponentStock } from '../domain/sellable.ts';
+import { channelTarget } from '../domain/sync-rules.ts';
 import { KIT_COMPONENTS_SQL, KITS_OF } from '../db/kits.ts';
 import { applyMovements } from '../ledger/ledger.ts';
-import { raiseAlert } from '../services/alerts.ts';
 import type { LiveChannel } from './channel-runtime.ts';
+import { disconnectForAuth } from './channel-auth.ts';
 import type { AppContext } from './context.ts';
 import { metrics } from '../metrics.ts';
 import { NEEDS_PUSH_SET } from '../services/listing-push.ts';
@@ -35,6 +36,10 @@ interface DirtyListing {
   available: number;
   /** A kit's components (their stock over the channel's locations); empty for a plain item. */
   components: KitComponentStock[];
+  /** What sync rules match on: the item's product, its category and tags. */
+  product_id: string | null;
+  category: string | null;
+  tags: string[] | null;
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -49,8 +54,9 @@ async function dirtyListings(ctx: AppContext, live: LiveChannel, limit: number):
             coalesce((select sum(s.on_hand - s.reserved) from stock_levels s
                       where s.tenant_id = l.tenant_id and s.item_id = l.item_id
                         and (cardinality($3::text[]) = 0 or s.location_id = any($3))), 0)::int as available,
-            ${KIT_COMPONENTS_SQL} as components
+            ${KIT_COMPONENTS_SQL} as components, i.product_id, p.category, p.tags
      from listings l join items i on i.tenant_id = l.tenant_id and i.id = l.item_id
+     left join products p on p.tenant_id = i.tenant_id and p.id = i.product_id
      where l.tenant_id = $1 and l.channel_id = $2 and l.dirty_seq > l.pushed_seq
      order by l.id limit $4`,
       [live.row.tenant_id, live.row.id, live.policy.locationIds, limit],
@@ -59,10 +65,9 @@ async function dirtyListings(ctx: AppContext, live: LiveChannel, limit: number):
   return rows;
 }
 
+/** What the channel should hold: its sellable, then the tenant's sync rules (src/domain/sync-rules.ts). */
 function target(live: LiveChannel, l: DirtyListing): number {
-  const p = live.policy;
-  if (l.components.length) return channelKitSellable(l.components, p);
-  return sellable({ available: l.available, buffer: l.item_buffer ?? p.defaultBuffer, percent: p.percent, cap: p.cap });
+  return channelTarget(live.policy, l, live.rules, { channel_id: live.row.id, product_id: l.product_id, category: l.category, tags: l.tags ?? [] }).qty;
 }
 
 /** A job waits this long at most while holding a worker slot; longer waits become a later job. */
@@ -183,19 +188,8 @@ async function onCallFailure(ctx: AppContext, live: LiveChannel, listings: Dirty
   metrics.pushes.inc({ channel_type: live.row.type, outcome: err.kind }, listings.length);
   if (err.kind === 'auth') {
     await withTx(ctx.db, async (tx) => {
-      await tx.query(`update channels set status = 'disconnected', last_error = $3, updated_at = now() where tenant_id = $1 and id = $2`, [
-        tenantId,
-        live.row.id,
-        err.message,
-      ]);
       await recordSyncEvents(tx, tenantId, events);
-      await raiseAlert(tx, tenantId, {
-        type: 'channel_auth',
-        subject: live.row.id,
-        severity: 'critical',
-        message: `${live.row.name} refused our credentials; syncing to it is stopped until it is reconnected`,
-        data: { channel_id: live.row.id },
-      });
+      await disconnectForAuth(tx, live, err, 'syncing');
     });
     return 'stop';
   }
@@ -309,7 +303,8 @@ async function recordResults(
     const raws = staleViews.filter(({ result }) => result.written !== undefined).map(({ listing, result }) => ({ id: listing.id, raw: result.written }));
     if (raws.length) {
       await tx.query(
-        `update listings l set last_pushed_raw = x.raw from jsonb_to_recordset($2::jsonb) as x(id text, raw int) where l.tenant_id = $1 and l.id = x.id`,
+        `update listings l set last_pushed_raw = x.raw, recent_pushed_raw = ${RECENT_RAW}
+         from jsonb_to_recordset($2::jsonb) as x(id text, raw int) where l.tenant_id = $1 and l.id = x.id`,
         [tenantId, JSON.stringify(raws)],
       );
     }
@@ -333,9 +328,13 @@ async function recordResults(
   });
 }
 
+/** The last 8 values written into the platform's own field, newest last (listings.recent_pushed_raw). */
+const RECENT_RAW = `(array_append(coalesce(l.recent_pushed_raw, '{}'::int[]), x.raw))[greatest(1, coalesce(cardinality(l.recent_pushed_raw), 0) - 6):]`;
+
 /** Records pushed (or settled, or parked) listings: $1 tenant, $2 jsonb [{id, seq, pushed, seen, version, state, error, raw?}]. */
 const LISTING_RESULTS_UPDATE = `update listings l set pushed_seq = greatest(l.pushed_seq, x.seq), last_pushed_qty = x.pushed, last_seen_qty = x.seen,
          last_seen_version = x.version, last_synced_at = now(), last_error = x.error, last_pushed_raw = coalesce(x.raw, l.last_pushed_raw),
+         recent_pushed_raw = case when x.raw is null then l.recent_pushed_raw else ${RECENT_RAW} end,
          state = case when l.dirty_seq > x.seq then 'pending' else x.state end
   from jsonb_to_recordset($2::jsonb) as x(id text, seq bigint, pushed int, seen int, version text, state text, error text, raw int)
   where l.tenant_id = $1 and l.id = x.id`;

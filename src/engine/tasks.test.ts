@@ -2,6 +2,8 @@ import { describe, expect, it } from 'vitest';
 import {
   alertDigestJob,
   billingSyncJob,
+  catalogCheckJob,
+  publishJob,
   alertMailJob,
   alertMailJobTemplate,
   mailJob,
@@ -46,6 +48,9 @@ const BUILT: JobSpec[] = [
   alertMailJobTemplate('ten_1'),
   alertDigestJob(),
   billingSyncJob('ten_1'),
+  publishJob('ten_1', 'pub_1', 'ch_1'),
+  publishJob('ten_1', 'pub_1', 'ch_1', 'bulk', new Date()),
+  catalogCheckJob('ten_1', 'ch_1'),
   ...PERIODIC_JOBS,
 ];
 
@@ -65,7 +70,13 @@ describe('job registry', () => {
 
   it('names a channel or tenant as the subject of every key and queue (how queue counts find a tenant)', () => {
     const subject = (s: string | undefined) => s?.split(':')[1];
-    for (const spec of [pushJob('ten_1', 'ch_1'), applyJob('ten_1', 'ch_1'), pollJob('ten_1', 'ch_1')]) {
+    for (const spec of [
+      pushJob('ten_1', 'ch_1'),
+      applyJob('ten_1', 'ch_1'),
+      pollJob('ten_1', 'ch_1'),
+      publishJob('ten_1', 'pub_1', 'ch_1'),
+      catalogCheckJob('ten_1', 'ch_1'),
+    ]) {
       expect(subject(spec.key), spec.task).toBe('ch_1');
       expect(subject(spec.queue), spec.task).toBe('ch_1');
     }

@@ -9,7 +9,9 @@ import { billingNotices, billingSync } from './billing.ts';
 import { alertsHealth, alertsStock } from './alerts.ts';
 import { failApiJob, runApiJob } from './api-jobs.ts';
 import type { AppContext } from './context.ts';
+import { catalogCheck } from './conflicts.ts';
 import { guardianRun } from './guardian.ts';
+import { catalogPublish } from './publishing.ts';
 import { retentionTask } from './retention.ts';
 import { syncPush } from './sync.ts';
 import { watcherApply, watcherPoll } from './watcher.ts';
@@ -31,6 +33,8 @@ export const TASK_HANDLERS: { readonly [T in keyof TaskPayloads]: TaskHandler<T>
   alert_digest: alertDigest,
   billing_sync: billingSync,
   billing_notices: billingNotices,
+  catalog_publish: catalogPublish,
+  catalog_check: catalogCheck,
   api_job: async (ctx, p, helpers) => {
     try {
       await runApiJob(ctx, p);

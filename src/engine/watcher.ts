@@ -5,7 +5,7 @@
 //   orders -> sale/return movements; level events -> deltas against what we last saw (channels
 //   whose sales source is 'levels') or a confirmation / echo (channels whose source is 'orders').
 // - watcherPoll: the safety net for channels that can be polled.
-import type { InboundEvent, RemoteListing } from '../channels/contract.ts';
+import { ChannelError, type InboundEvent, type RemoteListing } from '../channels/contract.ts';
 import { applyJob, type ChannelJob } from '../db/job-specs.ts';
 import { addJobs } from '../db/jobs.ts';
 import { recordEvents } from './intake.ts';
@@ -16,6 +16,7 @@ import { explodeKits } from '../domain/sellable.ts';
 import { applyMovements, type MovementInput } from '../ledger/ledger.ts';
 import { applyReservations, type ReservationInput } from '../ledger/reservations.ts';
 import type { LiveChannel } from './channel-runtime.ts';
+import { disconnectForAuth } from './channel-auth.ts';
 import type { AppContext } from './context.ts';
 import { metrics } from '../metrics.ts';
 import { syncEventRows, syncEventsInsert, syncEventsNotice, type SyncEventInput } from './sync-events.ts';
@@ -31,6 +32,8 @@ interface ListingState {
   last_pushed_qty: number | null;
   /** What our last push wrote into the platform's own field (RemoteListing.raw), where it has one. */
   last_pushed_raw?: number | null;
+  /** The last few values our pushes wrote there (an earlier write's echo can come after a later write). */
+  recent_pushed_raw?: number[] | null;
   last_seen_qty: number | null;
   last_seen_version: string | null;
   changed?: boolean;
@@ -91,8 +94,9 @@ export function observeLevel(
 /**
  * A stock edit the platform reports with its delta (sales come from orders on such channels):
  * - echo: the channel now holds what we last pushed, or its own field holds what we last wrote
- *   into it (other writers, such as Vendure's allocations, may have moved the quantity since):
- *   our own write coming back, nothing moves;
+ *   into it, or one of the last few values we wrote there (an earlier write's event can arrive
+ *   after a later write; other writers, such as Vendure's allocations, may have moved the
+ *   quantity since): our own write coming back, nothing moves;
  * - applied: it adds up (what we last saw + delta = what it holds now): a merchant's manual edit
  *   on the channel, taken into the ledger as an adjustment;
  * - drift: it does not add up (a lost event, or the platform's own lost update): nothing moves,
@@ -108,7 +112,8 @@ function classifyEdit(
   saleLocationId: string | null,
   sourceEventId: string,
 ): { outcome: 'echo' | 'applied' | 'unmatched' | 'drift'; movement: MovementInput | null } {
-  if (qty === listing.last_pushed_qty || (raw !== null && raw === listing.last_pushed_raw)) return { outcome: 'echo', movement: null };
+  if (qty === listing.last_pushed_qty || (raw !== null && (raw === listing.last_pushed_raw || listing.recent_pushed_raw?.includes(raw))))
+    return { outcome: 'echo', movement: null };
   if (before === null || before + delta !== qty || delta === 0) return { outcome: 'drift', movement: null };
   if (!listing.item_id || !saleLocationId) return { outcome: 'unmatched', movement: null };
   return {
@@ -129,7 +134,7 @@ async function loadListings(tx: Q, tenantId: string, channelId: string, external
   const { rows } = await tx.query<ListingState>(
     named(
       'watcher_listings',
-      `select id, item_id, external_id, external_location_id, external_sku, last_pushed_qty, last_pushed_raw, last_seen_qty, last_seen_version
+      `select id, item_id, external_id, external_location_id, external_sku, last_pushed_qty, last_pushed_raw, recent_pushed_raw, last_seen_qty, last_seen_version
      from listings where tenant_id = $1 and channel_id = $2 and (external_id = any($3) or external_sku = any($4))`,
       [tenantId, channelId, externalIds, skus],
     ),
@@ -328,7 +333,16 @@ export async function watcherPoll(ctx: AppContext, payload: ChannelJob): Promise
   for (let page = 0; page < 20; page++) {
     // Polls spend the account's budget like pushes do: wait for it (a little), not for a 429.
     if ((await takeWithin(live.rate, 1, POLL_BUDGET_WAIT_MS)) > 0) break;
-    const { events, cursor: next } = await live.adapter.pollEvents(cursor);
+    let polled: Awaited<ReturnType<NonNullable<typeof live.adapter.pollEvents>>>;
+    try {
+      polled = await live.adapter.pollEvents(cursor);
+    } catch (err) {
+      // Refused credentials do not get better by retrying: disconnect and alert (pushes do the same).
+      if (!(err instanceof ChannelError) || err.kind !== 'auth') throw err;
+      await withTx(ctx.db, (tx) => disconnectForAuth(tx, live, err, 'polling'));
+      return;
+    }
+    const { events, cursor: next } = polled;
     await withTx(ctx.db, async (tx) => {
       await recordEvents(tx, [{ tenantId: payload.tenantId, channelId: payload.channelId, events }]);
       await tx.query(`update channels set poll_cursor = $3, last_polled_at = now() where tenant_id = $1 and id = $2`, [

@@ -24,9 +24,11 @@ import { apiRoutes } from './routes/index.ts';
 import { authRoutes } from './routes/auth.ts';
 import { publicEnquiryRoutes } from './routes/enquiries.ts';
 import { stripeWebhookRoute } from './routes/stripe-webhooks.ts';
+import { oauthCallbackRoute } from './routes/oauth.ts';
 import { mediaRoute } from './routes/products.ts';
 import { inboundWebhookRoutes } from './routes/inbound-webhooks.ts';
 import { streamRoutes, type StreamHub } from './stream.ts';
+import { ExtensionHub, extensionSocketRoutes } from './extension-socket.ts';
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,100}$/;
 
@@ -117,7 +119,8 @@ export async function buildApp(ctx: AppContext, opts: AppOptions): Promise<Fasti
       req.log.info({ method: req.method, url: req.url.split('?')[0], status: reply.statusCode, ms: Math.round(reply.elapsedTime) }, 'request');
     }
   });
-  await app.register(websocket, { options: { maxPayload: 64 * 1024 } });
+  // 1 MiB: an extension's answer to a read of a seller's listings is the largest message received.
+  await app.register(websocket, { options: { maxPayload: 1024 * 1024 } });
 
   app.get('/healthz', async (_req, reply) => {
     if (!opts.ready()) return reply.code(503).send({ status: 'starting' });
@@ -170,10 +173,15 @@ export async function buildApp(ctx: AppContext, opts: AppOptions): Promise<Fasti
     await stripeWebhookRoute(scope, ctx);
   });
   await mediaRoute(app, ctx);
+  await oauthCallbackRoute(app, ctx);
   await app.register(async (scope) => authRoutes(scope, ctx), { prefix: '/api/v1' });
   // The landing page's reads and its enquiry form: for visitors with no account.
   await app.register(async (scope) => publicEnquiryRoutes(scope, ctx), { prefix: '/api/v1' });
   await app.register(async (scope) => streamRoutes(scope, ctx, opts.hub), { prefix: '/api/v1' });
+  const extensions = new ExtensionHub(ctx);
+  extensions.start();
+  app.addHook('onClose', async () => extensions.stop());
+  await app.register(async (scope) => extensionSocketRoutes(scope, extensions), { prefix: '/api/v1' });
   await app.register(
     async (scope) => {
       // Before the body is read: no token means 401, whatever the body.

@@ -69,6 +69,11 @@ const DOCUMENT_OF_TAG: Record<string, DocumentName> = {
   dashboard: 'account',
   operators: 'operators',
   products: 'catalog',
+  publishing: 'catalog',
+  conflicts: 'catalog',
+  oauth: 'account',
+  'sync-rules': 'catalog',
+  'extension-tokens': 'catalog',
   enquiries: 'account',
 };
 export const documentOf = (d: RouteDoc): DocumentName => DOCUMENT_OF_TAG[d.tag] ?? 'api';

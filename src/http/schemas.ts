@@ -126,6 +126,7 @@ export const ChannelType = named(
       .array(z.strictObject({ name: z.string(), label: z.string() }))
       .meta({ description: 'Settings a connect form asks for beside the credentials' }),
     capabilities: json,
+    oauth: z.boolean().meta({ description: 'Connected by consent on the platform: POST /channels/oauth/{type}/start' }),
     settings_schema: json.meta({ description: 'JSON Schema of what `settings` may hold for this type, defaults included' }),
   }),
   'ChannelType',
@@ -255,6 +256,25 @@ export const ApiKey = named(
     revoked_at: nullableTs,
   }),
   'ApiKey',
+);
+
+export const ExtensionToken = named(
+  z.strictObject({
+    id: id('xtk'),
+    channel_id: id('ch'),
+    user_id: z.string().nullable().meta({ description: 'Who issued it' }),
+    name: z.string(),
+    prefix: z.string().meta({ description: 'The first characters of the token' }),
+    created_at: timestamp,
+    revoked_at: nullableTs,
+    last_seen_at: nullableTs.meta({ description: "The extension's last heartbeat with this token" }),
+    connected: z.boolean().meta({ description: 'An extension holds a socket with this token now' }),
+    status: z
+      .strictObject({ logged_in: z.boolean(), account: z.string().nullable() })
+      .nullable()
+      .meta({ description: 'The marketplace session as the extension last reported it' }),
+  }),
+  'ExtensionToken',
 );
 
 export const AuditEntry = named(

@@ -7,6 +7,11 @@ import { AppError } from '../domain/errors.ts';
 import { PAID_PLANS, type PaidPlan, type PlanName } from '../domain/plans.ts';
 import type { SubscriptionState } from './billing.ts';
 import type { Q, Scope } from './scope.ts';
+import { billingSyncJob } from '../db/job-specs.ts';
+import { addJobs } from '../db/jobs.ts';
+import type { Sealer } from '../db/crypto.ts';
+import { queueMail } from '../mail/outbox.ts';
+import { paymentFailedMail } from '../mail/templates.ts';
 
 export interface StripeSettings {
   secretKey: string;
@@ -163,4 +168,48 @@ export async function tenantOfEvent(q: Q, event: Stripe.Event): Promise<string |
     return rows[0]?.id ?? null;
   }
   return null;
+}
+
+/** The events that can change a tenant's plan or standing. Others are recorded and acknowledged. */
+const RELEVANT = new Set([
+  'checkout.session.completed',
+  'customer.subscription.created',
+  'customer.subscription.updated',
+  'customer.subscription.deleted',
+  'invoice.paid',
+  'invoice.payment_failed',
+]);
+
+export type StripeEventOutcome = 'duplicate' | 'recorded' | 'applied';
+
+/**
+ * A verified Stripe event, in the caller's transaction: recorded once by its id; a new relevant one
+ * queues the tenant's subscription read-back and, for a failed payment, a mail to the owners.
+ */
+export async function recordStripeEvent(
+  q: Q,
+  event: Stripe.Event,
+  mail: { sealer: Sealer; publicUrl: string | null; graceS: number },
+): Promise<StripeEventOutcome> {
+  const tenantId = RELEVANT.has(event.type) ? await tenantOfEvent(q, event) : null;
+  const { rowCount } = await q.query(`insert into stripe_events (id, type, tenant_id) values ($1, $2, $3) on conflict (id) do nothing`, [
+    event.id,
+    event.type,
+    tenantId,
+  ]);
+  if (!rowCount) return 'duplicate';
+  if (!tenantId) return 'recorded';
+  await addJobs(q, [billingSyncJob(tenantId)]);
+  if (event.type === 'invoice.payment_failed') {
+    const { rows } = await q.query<{ email: string; tenant: string }>(
+      `select u.email, t.name as tenant from users u join tenants t on t.id = u.tenant_id where u.tenant_id = $1 and u.role = 'owner'`,
+      [tenantId],
+    );
+    await queueMail(
+      q,
+      mail.sealer,
+      rows.map((r) => paymentFailedMail({ to: r.email, tenantName: r.tenant, publicUrl: mail.publicUrl, graceS: mail.graceS })),
+    );
+  }
+  return 'applied';
 }

@@ -41,6 +41,8 @@ function describeTypes() {
       credential_fields: credentialFields(mod),
       setting_fields: connectSettingFields(mod),
       capabilities: mod.capabilities,
+      /** Connected by consent on the platform (POST /channels/oauth/{type}/start) rather than by pasting keys. */
+      oauth: Boolean(mod.oauth),
       settings_schema: settingsJsonSchema(mod.settings),
     };
   });
@@ -262,7 +264,8 @@ export async function resume(tx: Tx, scope: Scope, sealer: Sealer, id: string): 
   if (ch.status === 'disconnected') throw conflict('This channel refused its credentials: fix them and test the connection to reconnect it');
   // A paused channel is not a shop of the plan; resuming makes it one again.
   if (ch.status === 'paused') await assertShopAvailable(tx, scope.tenantId);
-  await tx.query(`update channels set status = 'connected' where tenant_id = $1 and id = $2`, [scope.tenantId, id]);
+  // Paused channels are not polled: the next tick polls it, for the sales made meanwhile.
+  await tx.query(`update channels set status = 'connected', last_polled_at = null where tenant_id = $1 and id = $2`, [scope.tenantId, id]);
   await audit(tx, scope, 'channel.resumed', { type: 'channel', id });
   await addJobs(tx, [pushJob(scope.tenantId, id)]);
   return get(tx, scope, sealer, id);
@@ -291,17 +294,36 @@ export async function testConnection(db: Db, scope: Scope, live: LiveChannels, i
   } catch (err) {
     return { ok: false, error: { kind: err instanceof ChannelError ? err.kind : 'permanent', message: (err as Error).message } };
   }
-  if (ch.row.status === 'disconnected') {
-    await tenantTx(db, scope.tenantId, async (tx) => {
-      const { rowCount } = await tx.query(
-        `update channels set status = 'connected', last_error = null where tenant_id = $1 and id = $2 and status = 'disconnected'`,
-        [scope.tenantId, id],
-      );
-      if (rowCount) {
-        await resolveAlerts(tx, scope.tenantId, 'channel_auth', [id]);
-        await addJobs(tx, [pushJob(scope.tenantId, id)]);
-      }
-    });
-  }
+  if (ch.row.status === 'disconnected') await tenantTx(db, scope.tenantId, (tx) => markReconnected(tx, scope.tenantId, id));
   return { ok: true, account };
+}
+
+/** A disconnected channel whose credentials work again: connected, its auth alert closed, what piled up pushed, a poll due. */
+async function markReconnected(tx: Tx, tenantId: string, id: string): Promise<void> {
+  const { rowCount } = await tx.query(
+    // last_polled_at = null: the next scheduler tick polls it, for the sales made while it was out.
+    `update channels set status = 'connected', last_error = null, last_polled_at = null where tenant_id = $1 and id = $2 and status = 'disconnected'`,
+    [tenantId, id],
+  );
+  if (rowCount) {
+    await resolveAlerts(tx, tenantId, 'channel_auth', [id]);
+    await addJobs(tx, [pushJob(tenantId, id)]);
+  }
+}
+
+/**
+ * The merchant consented again for an existing channel (the platform refused its tokens): the new
+ * tokens are laid over what it holds, so keys the consent does not give (eBay's notification
+ * verification token) stay, and a disconnected channel is connected again. `type` guards against a
+ * consent for one platform landing on another's channel.
+ */
+export async function reconnect(tx: Tx, scope: Scope, sealer: Sealer, id: string, type: string, credentials: Record<string, string>): Promise<ChannelView> {
+  const { rows } = await tx.query<{ type: string; credentials_enc: string }>(
+    `select type, credentials_enc from channels where tenant_id = $1 and id = $2 for update`,
+    [scope.tenantId, id],
+  );
+  if (!rows[0] || rows[0].type !== type) throw notFound('Channel');
+  await update(tx, scope, sealer, id, { credentials: { ...sealer.open<Record<string, string>>(rows[0].credentials_enc), ...credentials } });
+  await markReconnected(tx, scope.tenantId, id);
+  return get(tx, scope, sealer, id);
 }

@@ -6,9 +6,10 @@ import { containsPattern, itemMatches } from '../db/item-search.ts';
 import type { Tx } from '../db/pool.ts';
 import { createItems } from '../db/tenants.ts';
 import { notFound } from '../domain/errors.ts';
-import { sellable } from '../domain/sellable.ts';
+import { channelTarget } from '../domain/sync-rules.ts';
 import { applyMovements } from '../ledger/ledger.ts';
 import { encodeCursor } from './paging.ts';
+import { loadRules } from './sync-rules.ts';
 import type { Q, Scope } from './scope.ts';
 
 /** Channel health (errors, calls and listings needing attention in the last hour) and counts. */
@@ -77,9 +78,11 @@ interface ChannelRow {
 export async function itemRows(q: Q, scope: Scope, f: { search?: string; sort: ItemRowSort; dir: 'asc' | 'desc'; offset: number; limit: number }) {
   const like = containsPattern(f.search);
   const order = `${SORTS[f.sort]} ${f.dir}${f.sort === 'sku' ? '' : `, i.sku ${f.dir}`}`;
-  const [rowsRes, channelsRes, total] = await Promise.all([
+  const [rowsRes, channelsRes, total, rules] = await Promise.all([
     q.query(
-      `select i.id, i.sku, i.name, i.barcode, i.low_stock_threshold, i.buffer, i.updated_at,
+      `select i.id, i.sku, i.name, i.barcode, i.low_stock_threshold, i.buffer, i.updated_at, i.product_id,
+              (select json_build_object('category', p.category, 'tags', p.tags) from products p
+                where p.tenant_id = i.tenant_id and p.id = i.product_id) as product,
               coalesce(s.on_hand, 0)::int as on_hand, coalesce(s.reserved, 0)::int as reserved,
               coalesce(s.on_hand - s.reserved, 0)::int as available, coalesce(s.levels, '[]') as levels,
               coalesce((select json_agg(json_build_object('id', l.id, 'channel_id', l.channel_id, 'state', l.state,
@@ -98,9 +101,10 @@ export async function itemRows(q: Q, scope: Scope, f: { search?: string; sort: I
     ),
     q.query<ChannelRow>(`select id, type, name, status, settings from channels where tenant_id = $1 order by name, id`, [scope.tenantId]),
     q.query<{ n: number }>(`select count(*)::int as n from items i where i.tenant_id = $1 and ${itemMatches('i', '$2')}`, [scope.tenantId, like]),
+    loadRules(q, scope.tenantId),
   ]);
   const policies = new Map(channelsRes.rows.map((c) => [c.id, channelPolicyOf(c.type, c.settings)]));
-  const data = rowsRes.rows.slice(0, f.limit).map((r) => ({
+  const data = rowsRes.rows.slice(0, f.limit).map(({ product, product_id, ...r }) => ({
     ...r,
     listings: (r.listings as Array<Record<string, unknown> & { channel_id: string }>).map((l) => {
       const p = policies.get(l.channel_id);
@@ -109,7 +113,15 @@ export async function itemRows(q: Q, scope: Scope, f: { search?: string; sort: I
       const available = levels
         .filter((lv) => p.locationIds.length === 0 || p.locationIds.includes(lv.location_id))
         .reduce((sum, lv) => sum + lv.on_hand - lv.reserved, 0);
-      return { ...l, sellable: sellable({ available, buffer: (r.buffer as number | null) ?? p.defaultBuffer, percent: p.percent, cap: p.cap }) };
+      // What Sync tells the channel: its sellable, then the sync rules (src/domain/sync-rules.ts).
+      const facts = (product as { category: string | null; tags: string[] | null } | null) ?? { category: null, tags: [] };
+      const target = channelTarget(p, { available, item_buffer: r.buffer as number | null, components: [] }, rules.rules, {
+        channel_id: l.channel_id,
+        product_id: product_id as string | null,
+        category: facts.category,
+        tags: facts.tags ?? [],
+      });
+      return { ...l, sellable: target.qty };
     }),
   }));
   return {

@@ -7,13 +7,14 @@ import type { Q } from './scope.ts';
 export interface WebhookChannel {
   tenantId: string;
   credentials: Record<string, string>;
+  baseUrl: string;
 }
 
 export async function findWebhookChannel(q: Q, sealer: Sealer, type: string, id: string): Promise<WebhookChannel | null> {
-  const { rows } = await q.query<{ tenant_id: string; credentials_enc: string }>(
-    `select tenant_id, credentials_enc from channels where id = $1 and type = $2`,
+  const { rows } = await q.query<{ tenant_id: string; credentials_enc: string; base_url: string }>(
+    `select tenant_id, credentials_enc, base_url from channels where id = $1 and type = $2`,
     [id, type],
   );
   if (!rows[0]) return null;
-  return { tenantId: rows[0].tenant_id, credentials: sealer.open(rows[0].credentials_enc) as Record<string, string> };
+  return { tenantId: rows[0].tenant_id, credentials: sealer.open(rows[0].credentials_enc) as Record<string, string>, baseUrl: rows[0].base_url };
 }

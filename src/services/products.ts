@@ -11,6 +11,7 @@ import type { Tx } from '../db/pool.ts';
 import { audit } from './audit-log.ts';
 import type { Guard } from './items.ts';
 import { page, type PageRequest } from './paging.ts';
+import { productFactsChanged } from './sync-rules.ts';
 import type { Q, Scope } from './scope.ts';
 
 export interface ProductFields {
@@ -64,6 +65,11 @@ const CHILDREN = `
 export interface ProductRow {
   id: string;
   title: string;
+  description: string;
+  brand: string | null;
+  category: string | null;
+  attributes: Record<string, string>;
+  tags: string[];
   options: ProductOption[];
   price_minor: number | null;
   currency: string;
@@ -254,6 +260,14 @@ export async function updateProduct(tx: Tx, scope: Scope, id: string, patch: Par
     ]);
     await audit(tx, scope, 'product.updated', { type: 'product', id }, Object.fromEntries(fields.map((f) => [f, patch[f]])));
   }
+  // Sync rules may match on the category and tags (src/domain/sync-rules.ts).
+  if (patch.category !== undefined || patch.tags !== undefined) {
+    await productFactsChanged(
+      tx,
+      scope.tenantId,
+      current.variants.map((v) => v.item_id),
+    );
+  }
   return getProduct(tx, scope, id);
 }
 
@@ -292,6 +306,7 @@ export async function addVariant(
       [scope.tenantId, moved.id, productId, JSON.stringify(values), input.price_minor ?? null],
     );
     await dropIfEmpty(tx, scope.tenantId, moved.product_id);
+    await productFactsChanged(tx, scope.tenantId, [moved.id]);
   } else {
     await refuseTakenSkus(tx, scope, [input as VariantInput], () => 'sku');
     await insertVariants(tx, scope, productId, p.title, p.options, [input as VariantInput]);
@@ -395,4 +410,90 @@ export async function removeImage(tx: Tx, scope: Scope, productId: string, image
 export async function imageByKey(q: Q, key: string): Promise<{ content_type: string } | null> {
   const { rows } = await q.query<{ content_type: string }>(`select content_type from product_images where storage_key = $1`, [key]);
   return rows[0] ?? null;
+}
+
+export interface VariantPatch {
+  name?: string;
+  option_values?: Record<string, string>;
+  price_minor?: number | null;
+  barcode?: string | null;
+}
+
+/** Changes one variant's name, option values, price or barcode; its SKU and stock stay (they are the item's identity). */
+export async function updateVariant(tx: Tx, scope: Scope, productId: string, itemId: string, patch: VariantPatch, guard?: Guard): Promise<ProductDetail> {
+  const p = await lockProduct(tx, scope, productId, guard);
+  const v = p.variants.find((x) => x.item_id === itemId);
+  if (!v) throw notFound('Variant');
+  if (patch.option_values) {
+    const problems = variantProblems(
+      p.options,
+      p.variants.map((x) => ({ sku: x.sku, option_values: x.item_id === itemId ? patch.option_values! : x.option_values })),
+    );
+    if (problems.length) throw invalid(problems);
+  }
+  await tx.query(
+    `update items set name = coalesce($3, name), option_values = coalesce($4::jsonb, option_values),
+       price_minor = case when $5::boolean then $6::bigint else price_minor end,
+       barcode = case when $7::boolean then $8 else barcode end, version = version + 1, updated_at = now()
+     where tenant_id = $1 and id = $2`,
+    [
+      scope.tenantId,
+      itemId,
+      patch.name ?? null,
+      patch.option_values ? JSON.stringify(patch.option_values) : null,
+      patch.price_minor !== undefined,
+      patch.price_minor ?? null,
+      patch.barcode !== undefined,
+      patch.barcode ?? null,
+    ],
+  );
+  await tx.query(`update products set version = version + 1, updated_at = now() where tenant_id = $1 and id = $2`, [scope.tenantId, productId]);
+  await audit(tx, scope, 'product.variant_updated', { type: 'product', id: productId }, { item_id: itemId, sku: v.sku, ...patch });
+  return getProduct(tx, scope, productId);
+}
+
+/**
+ * Takes a variant out of the product. Its item is not deleted (the ledger is append-only and its
+ * stock stays): it becomes a single-variant product of its own again, as an item made elsewhere
+ * is. A product keeps at least one variant: archive the product instead.
+ */
+export async function removeVariant(tx: Tx, scope: Scope, productId: string, itemId: string, guard?: Guard): Promise<ProductDetail> {
+  const p = await lockProduct(tx, scope, productId, guard);
+  const v = p.variants.find((x) => x.item_id === itemId);
+  if (!v) throw notFound('Variant');
+  if (p.variants.length === 1) throw new AppError(409, 'last_variant', 'A product keeps at least one variant: archive the product instead');
+  // The id the items_own_product trigger (migration 0027) gives an item's own product.
+  const own = `prd_${itemId.slice(itemId.indexOf('_') + 1)}`;
+  await tx.query(`insert into products (tenant_id, id, title) values ($1, $2, $3) on conflict do nothing`, [scope.tenantId, own, v.name]);
+  await tx.query(`update items set product_id = $3, option_values = '{}', version = version + 1, updated_at = now() where tenant_id = $1 and id = $2`, [
+    scope.tenantId,
+    itemId,
+    own,
+  ]);
+  await productFactsChanged(tx, scope.tenantId, [itemId]);
+  await tx.query(`update products set version = version + 1, updated_at = now() where tenant_id = $1 and id = $2`, [scope.tenantId, productId]);
+  await audit(tx, scope, 'product.variant_removed', { type: 'product', id: productId }, { item_id: itemId, sku: v.sku, now_product: own });
+  return getProduct(tx, scope, productId);
+}
+
+/** Puts the product's images in the order given (every image, each once): the first is the main one. */
+export async function reorderImages(tx: Tx, scope: Scope, productId: string, imageIds: string[], guard?: Guard): Promise<ProductDetail> {
+  const p = await lockProduct(tx, scope, productId, guard);
+  const have = new Set(p.images.map((i) => i.id));
+  const problems: Array<{ path: string; message: string }> = [];
+  imageIds.forEach((id, i) => {
+    if (!have.has(id)) problems.push({ path: `image_ids.${i}`, message: `${id} is not an image of this product` });
+    else if (imageIds.indexOf(id) !== i) problems.push({ path: `image_ids.${i}`, message: `${id} is listed twice` });
+  });
+  const missing = [...have].filter((id) => !imageIds.includes(id));
+  if (missing.length) problems.push({ path: 'image_ids', message: `every image must be listed; missing ${missing.join(', ')}` });
+  if (problems.length) throw invalid(problems);
+  await tx.query(
+    `update product_images m set position = x.pos - 1 from unnest($3::text[]) with ordinality as x(id, pos)
+     where m.tenant_id = $1 and m.product_id = $2 and m.id = x.id`,
+    [scope.tenantId, productId, imageIds],
+  );
+  await tx.query(`update products set version = version + 1, updated_at = now() where tenant_id = $1 and id = $2`, [scope.tenantId, productId]);
+  await audit(tx, scope, 'product.images_reordered', { type: 'product', id: productId }, { image_ids: imageIds });
+  return getProduct(tx, scope, productId);
 }

@@ -65,7 +65,7 @@ describe('POST /channels', () => {
     const before = await snapshot(h.testDb.db, tenant.tenantId);
     const cases: Array<[unknown, string | undefined]> = [
       [{ ...shopifyBody(), type: undefined }, 'type'],
-      [shopifyBody({ type: 'ebay' }), 'type'],
+      [shopifyBody({ type: 'no-such-platform' }), 'type'],
       [shopifyBody({ type: 42 }), 'type'],
       [shopifyBody({ base_url: undefined }), 'base_url'], // Shopify has no default host
       [shopifyBody({ base_url: 'ftp://example.com' }), 'base_url'],

@@ -58,7 +58,11 @@ describe('GET /pricing', () => {
     expect(r.body.plans[1].monthly_pence).toBe(PLANS.starter.monthlyPence);
     const live = r.body.platforms.filter((p: { live: boolean }) => p.live).map((p: { label: string }) => p.label);
     expect(live).toEqual(expect.arrayContaining(['Shopify', 'Wix', 'Epos Now', 'Deliveroo', 'Vendure']));
-    expect(r.body.platforms.find((p: { label: string }) => p.label === 'eBay')).toEqual({ label: 'eBay', live: false });
+    expect(r.body.platforms.find((p: { label: string }) => p.label === 'eBay')).toEqual({ label: 'eBay', live: true });
+    expect(r.body.platforms.find((p: { label: string }) => p.label === 'Etsy')).toEqual({ label: 'Etsy', live: true });
+    expect(r.body.platforms.find((p: { label: string }) => p.label === 'Shopee')).toEqual({ label: 'Shopee', live: true });
+    expect(r.body.platforms.find((p: { label: string }) => p.label === 'TikTok Shop')).toEqual({ label: 'TikTok Shop', live: true });
+    expect(r.body.platforms.find((p: { label: string }) => p.label === 'Vinted')).toEqual({ label: 'Vinted', live: false });
   });
 });
 

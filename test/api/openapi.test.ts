@@ -7,6 +7,7 @@ import { Validator } from '@seriousme/openapi-schema-validator';
 import Fastify from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
+import { CHANNEL_TYPES } from '../../src/channels/registry.ts';
 import { ApiDocs, doc, DOCUMENT_NAMES, DOCUMENTS, type DocumentName } from '../../src/http/openapi.ts';
 import { Contract } from '../helpers/contract.ts';
 import { registerTenant, startHarness, type Harness } from '../helpers/stockclerk.ts';
@@ -129,7 +130,17 @@ describe('the document', () => {
     // was 127 KB on 2026-12-05, so it was split by audience (DOCUMENTS). On 2026-12-06: api 99.4 KB,
     // account 30 KB, operators 7 KB; the catalog (issue 13) got its own from the start. A budget failing here means a new tag needs a document of its
     // own (one line in DOCUMENT_OF_TAG), not a bigger budget: ~700 bytes per operation.
-    const budget: Record<DocumentName, number> = { api: 100 * 1024, account: 48 * 1024, operators: 24 * 1024, catalog: 64 * 1024 };
+    // Each channel module also adds its create body and settings component to the integrators'
+    // document (POST /channels is one body per type): ~1.8 KB for Etsy on 2026-12-05. Adding a
+    // platform is its folder plus one registry line (invariant 8), so the api budget grows by 2 KiB
+    // per type beyond the five it was set with, and stays under the hard cap.
+    const perChannel = 2 * 1024 * Math.max(0, CHANNEL_TYPES.length - 5);
+    const budget: Record<DocumentName, number> = {
+      api: Math.min(100 * 1024 + perChannel, 127 * 1024),
+      account: 48 * 1024,
+      operators: 24 * 1024,
+      catalog: 64 * 1024,
+    };
     for (const n of DOCUMENT_NAMES) expect(Buffer.byteLength(raw[n]), `${n} document bytes`).toBeLessThan(budget[n]);
     expect(spec.components.parameters['items.id']).toMatchObject({ name: 'id', in: 'path', required: true });
     expect(spec.paths['/api/v1/items/{id}'].get.parameters).toContainEqual({ $ref: '#/components/parameters/items.id' });
@@ -208,8 +219,8 @@ describe('the document', () => {
       );
     for (const op of scopes(docs.api)) expect(['none', 'read', 'write', 'admin'], `${op.method} ${op.path}`).toContain(op.scope);
     for (const op of scopes(docs.operators)) expect(op.path, op.path).toMatch(/^\/api\/v1\/admin\//);
-    expect([...new Set(scopes(docs.account).map((o) => o.tag))].sort()).toEqual(['auth', 'billing', 'dashboard', 'enquiries', 'users']);
-    expect([...new Set(scopes(docs.catalog).map((o) => o.tag))].sort()).toEqual(['products']);
+    expect([...new Set(scopes(docs.account).map((o) => o.tag))].sort()).toEqual(['auth', 'billing', 'dashboard', 'enquiries', 'oauth', 'users']);
+    expect([...new Set(scopes(docs.catalog).map((o) => o.tag))].sort()).toEqual(['conflicts', 'extension-tokens', 'products', 'publishing', 'sync-rules']);
     // The resources the outside check (03-openapi) looks for are the integrators'.
     const paths = Object.keys(docs.api.paths).join(' ');
     for (const n of [

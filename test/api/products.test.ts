@@ -176,6 +176,73 @@ describe('products', () => {
     expectError(await call('DELETE', `/products/${shirt.id}/overrides/${ch.body.id}`), 404, 'not_found');
   });
 
+  it('edits and removes a variant (its item, stock and SKU stay), and reorders images', async () => {
+    const made = await call('POST', '/products', {
+      title: 'Wool scarf',
+      price_minor: 2000,
+      options: [{ name: 'Colour', values: ['Grey', 'Red', 'Blue'] }],
+      variants: [
+        { sku: 'SCF-GREY', option_values: { Colour: 'Grey' } },
+        { sku: 'SCF-RED', option_values: { Colour: 'Red' } },
+      ],
+    });
+    expect(made.status).toBe(201);
+    const id = made.body.id as string;
+    const [grey, red] = made.body.variants as Array<{ item_id: string }>;
+    let etag = made.headers.get('etag')!;
+    const path = `/products/${id}/variants/${red!.item_id}`;
+
+    expectError(await call('PATCH', path, { price_minor: 2200 }), 428, 'precondition_required');
+    // Two variants cannot name the same option values; a value outside the option is refused.
+    expectError(await call('PATCH', path, { option_values: { Colour: 'Grey' } }, { 'if-match': etag }), 400, 'validation_failed');
+    expectError(await call('PATCH', path, { option_values: { Colour: 'Pink' } }, { 'if-match': etag }), 400, 'validation_failed');
+    expectError(await call('PATCH', path, {}, { 'if-match': etag }), 400, 'validation_failed');
+    const edited = await call('PATCH', path, { option_values: { Colour: 'Blue' }, price_minor: 2200, barcode: '5012345678900' }, { 'if-match': etag });
+    expect(edited.status).toBe(200);
+    expect(edited.body.variants[1]).toMatchObject({
+      item_id: red!.item_id,
+      sku: 'SCF-RED',
+      option_values: { Colour: 'Blue' },
+      price_minor: 2200,
+      barcode: '5012345678900',
+    });
+    expectError(await call('PATCH', path, { price_minor: 1 }, { 'if-match': etag }), 412, 'precondition_failed');
+    etag = edited.headers.get('etag')!;
+    // Back to the base price.
+    const based = await call('PATCH', path, { price_minor: null }, { 'if-match': etag });
+    expect(based.body.variants[1].price_minor).toBeNull();
+
+    // Images in the merchant's order; the list must be the product's images, each once.
+    const a = (await (await upload(id, PNG, 'image/png')).json()) as { id: string };
+    const b = (await (await upload(id, PNG, 'image/png')).json()) as { id: string };
+    etag = (await call('GET', `/products/${id}`)).headers.get('etag')!;
+    expectError(await call('PUT', `/products/${id}/images/order`, { image_ids: [b.id] }, { 'if-match': etag }), 400, 'validation_failed');
+    expectError(await call('PUT', `/products/${id}/images/order`, { image_ids: [b.id, b.id] }, { 'if-match': etag }), 400, 'validation_failed');
+    const ordered = await call('PUT', `/products/${id}/images/order`, { image_ids: [b.id, a.id] }, { 'if-match': etag });
+    expect(ordered.status).toBe(200);
+    expect(ordered.body.images.map((i: { id: string; position: number }) => [i.id, i.position])).toEqual([
+      [b.id, 0],
+      [a.id, 1],
+    ]);
+    etag = ordered.headers.get('etag')!;
+
+    // Taking the red one out: it is its own product again, with its SKU and stock.
+    const out = await call('DELETE', path, undefined, { 'if-match': etag });
+    expect(out.status).toBe(200);
+    expect(out.body.variants.map((v: { sku: string }) => v.sku)).toEqual(['SCF-GREY']);
+    const alone = (await call('GET', '/products?q=SCF-RED')).body.data as Array<{ id: string; variants: Array<{ item_id: string; option_values: object }> }>;
+    expect(alone).toHaveLength(1);
+    expect(alone[0]!.id).not.toBe(id);
+    expect(alone[0]!.variants).toEqual([expect.objectContaining({ item_id: red!.item_id, option_values: {} })]);
+    expect((await call('GET', `/items/${red!.item_id}`)).status).toBe(200);
+    // The last variant stays: archive the product instead.
+    expectError(await call('DELETE', `/products/${id}/variants/${grey!.item_id}`, undefined, { 'if-match': out.headers.get('etag')! }), 409, 'last_variant');
+    expectError(await call('DELETE', `/products/${id}/variants/${red!.item_id}`, undefined, { 'if-match': '*' }), 404, 'not_found');
+    // Another tenant can do none of it.
+    expectError(await other('PATCH', `/products/${id}/variants/${grey!.item_id}`, { price_minor: 1 }, { 'if-match': '*' }), 404, 'not_found');
+    expectError(await other('PUT', `/products/${id}/images/order`, { image_ids: [a.id, b.id] }, { 'if-match': '*' }), 404, 'not_found');
+  });
+
   it("never shows one tenant's products to another", async () => {
     const shirt = (await call('GET', '/products?q=Linen')).body.data[0];
     expectError(await other('GET', `/products/${shirt.id}`), 404, 'not_found');

@@ -147,6 +147,15 @@ describe('quickstart: npm start', () => {
     expect(Date.now() - t0).toBeLessThan(1000);
   }, 30_000);
 
+  it('lists TikTok Shop in Demo Threads in dev.json, with the catalog published to it', async () => {
+    const dev = JSON.parse(fs.readFileSync(path.join(dataDir, 'dev.json'), 'utf8'));
+    const threads = (dev.tenants as Array<{ name: string; channels: any[] }>).find((t) => t.name === 'Demo Threads')!;
+    const tts = threads.channels.find((c) => c.type === 'tiktok_shop');
+    expect(tts).toBeTruthy();
+    const held = async () => ((await json(tts.state)).items as Array<{ sku: string; qty: number }>).find((i) => i.sku === tts.sale.sku)?.qty;
+    await eventually(async () => (await held()) !== undefined, 30_000, 'the catalog on TikTok Shop');
+  }, 60_000);
+
   it('Ctrl-C stops the server, the workers and PostgreSQL', async () => {
     const exited = new Promise<number | null>((r) => child!.once('exit', (code) => r(code)));
     child!.kill('SIGINT');

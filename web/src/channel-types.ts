@@ -10,7 +10,9 @@ export interface ChannelType {
   default_base_url: string | null;
   credential_fields: Array<{ name: string; label: string; secret: boolean; required: boolean }>;
   setting_fields: Array<{ name: string; label: string }>;
-  capabilities?: { quantityModel?: string };
+  capabilities?: { quantityModel?: string; catalog?: boolean };
+  /** Connected by consent on the platform's own page (POST /channels/oauth/{type}/start). */
+  oauth?: boolean;
   settings_schema: Record<string, unknown>;
 }
 
@@ -22,4 +24,10 @@ export function useChannelTypes() {
 export function useChannelLabel(): (type: string | null | undefined) => string {
   const types = useChannelTypes();
   return (type) => types.data?.data.find((t) => t.type === type)?.label ?? type ?? '';
+}
+
+/** Whether a type has a catalog side (a marketplace products are published to). */
+export function useIsMarketplace(): (type: string | null | undefined) => boolean {
+  const types = useChannelTypes();
+  return (type) => Boolean(types.data?.data.find((t) => t.type === type)?.capabilities?.catalog);
 }

@@ -18,6 +18,8 @@ const ItemDetail = lazy(() => import('./pages/ItemDetail.tsx'));
 const Products = lazy(() => import('./pages/Products.tsx'));
 const ProductEditor = lazy(() => import('./pages/ProductEditor.tsx'));
 const Channels = lazy(() => import('./pages/Channels.tsx'));
+const SyncRules = lazy(() => import('./pages/SyncRules.tsx'));
+const Conflicts = lazy(() => import('./pages/Conflicts.tsx'));
 const ChannelDetail = lazy(() => import('./pages/ChannelDetail.tsx'));
 const Alerts = lazy(() => import('./pages/Alerts.tsx'));
 const SyncLog = lazy(() => import('./pages/SyncLog.tsx'));
@@ -59,6 +61,8 @@ const NAV = [
   ['/items', 'Items'],
   ['/products', 'Products'],
   ['/channels', 'Channels'],
+  ['/sync-rules', 'Sync rules'],
+  ['/conflicts', 'Conflicts'],
   ['/alerts', 'Alerts'],
   ['/sync-log', 'Sync log'],
   ['/usage', 'Usage'],
@@ -225,6 +229,8 @@ function Shell() {
             <Route path="/products/:id">{(p) => <ProductEditor id={p.id} />}</Route>
             <Route path="/channels" component={Channels} />
             <Route path="/channels/:id">{(p) => <ChannelDetail id={p.id} />}</Route>
+            <Route path="/sync-rules" component={SyncRules} />
+            <Route path="/conflicts" component={Conflicts} />
             <Route path="/alerts" component={Alerts} />
             <Route path="/sync-log" component={SyncLog} />
             <Route path="/onboarding" component={Onboarding} />

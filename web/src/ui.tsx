@@ -49,6 +49,12 @@ const STATE_CLASS: Record<string, string> = {
   disconnected: 'bad',
   critical: 'bad',
   warning: 'warn',
+  live: 'ok',
+  publishing: 'info',
+  running: 'info',
+  done: 'ok',
+  draft: 'muted',
+  delisted: 'muted',
 };
 
 export function Badge({ value, label }: { value: string; label?: string }) {

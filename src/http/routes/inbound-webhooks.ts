@@ -13,6 +13,7 @@ import { ApiError } from '../errors.ts';
 interface CachedChannel {
   tenantId: string;
   credentials: Record<string, string>;
+  baseUrl: string;
   at: number;
 }
 
@@ -39,6 +40,24 @@ export async function inboundWebhookRoutes(app: FastifyInstance, ctx: AppContext
     return c;
   }
 
+  // Endpoint validation: some platforms GET the endpoint with a challenge before they send to it.
+  // The answer is the channel module's; a module without one has nothing here (404).
+  app.get<{ Params: { channelType: string; channelId: string }; Querystring: Record<string, string | undefined> }>(
+    '/webhooks/:channelType/:channelId',
+    async (req, reply) => {
+      const { channelType, channelId } = req.params;
+      const mod = channelModule(channelType);
+      const ch = mod?.webhook.challenge && channelId.length <= 100 ? await channel(channelType, channelId) : null;
+      if (!mod?.webhook.challenge || !ch) throw new ApiError(404, 'not_found', 'No such channel');
+      // The endpoint as registered: this URL without the challenge's own query parameters.
+      const url = new URL(req.url, `${req.protocol}://${req.host}`);
+      for (const k of Object.keys(req.query)) if (k.startsWith('challenge')) url.searchParams.delete(k);
+      const answer = mod.webhook.challenge(req.query, ch.credentials, url.toString());
+      if (!answer) throw new ApiError(400, 'validation_failed', 'Not a challenge this channel answers');
+      return reply.code(200).header('content-type', 'application/json').send(answer);
+    },
+  );
+
   app.post<{ Params: { channelType: string; channelId: string } }>('/webhooks/:channelType/:channelId', async (req, reply) => {
     const started = performance.now();
     const { channelType, channelId } = req.params;
@@ -56,7 +75,7 @@ export async function inboundWebhookRoutes(app: FastifyInstance, ctx: AppContext
     }
     const rawBody = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
     const incoming = { headers: req.headers, rawBody, url: `${req.protocol}://${req.host}${req.url}` };
-    const verdict = mod.webhook.verify(incoming, ch.credentials, new Date());
+    const verdict = await mod.webhook.verify(incoming, ch.credentials, new Date(), { baseUrl: ch.baseUrl });
     if (!verdict.ok) {
       observe(verdict.reason);
       req.log.warn({ tenant_id: ch.tenantId, channel_id: channelId, reason: verdict.reason }, 'webhook refused');

@@ -54,6 +54,18 @@ const AddVariant = z.union([
   Variant,
   z.strictObject({ item_id: idRef('item'), option_values: z.record(text(1, 50), text(1, 100)).optional(), price_minor: minor.nullable().optional() }),
 ]);
+const VariantPatch = z
+  .strictObject({
+    name: text(1, 300).optional(),
+    option_values: z.record(text(1, 50), text(1, 100)).optional(),
+    price_minor: minor.nullable().optional().meta({ description: "null: the product's base price" }),
+    barcode: text(0, 100).nullable().optional(),
+  })
+  .refine((b) => Object.keys(b).length > 0, 'Send at least one field');
+const ImageOrder = z.strictObject({
+  image_ids: z.array(idRef('img')).min(1).max(100).meta({ description: 'Every image of the product, once each, first = main' }),
+});
+const VariantParams = z.object({ id: idRef('prd'), item_id: idRef('item') });
 const PriceRule = z.discriminatedUnion('type', [
   z.strictObject({ type: z.literal('absolute'), minor }),
   z.strictObject({ type: z.literal('percent'), percent: z.number().min(-90).max(1000) }),
@@ -236,6 +248,65 @@ export async function productRoutes(app: FastifyInstance, ctx: AppContext): Prom
       const b = parse(AddVariant, req.body);
       const p = await write(ctx, req, 201, async (tx, scope) => withUrls(await products.addVariant(tx, scope, id, b)));
       return reply.code(201).header('etag', versionTag(p.version)).send(p);
+    },
+  );
+
+  app.patch(
+    '/products/:id/variants/:item_id',
+    doc({
+      summary: "Change a variant's name, option values, price or barcode (its SKU and stock stay)",
+      tag: TAG,
+      params: VariantParams,
+      body: VariantPatch,
+      ifMatch: true,
+      etag: true,
+      responses: { 200: ProductDetail },
+    }),
+    async (req, reply) => {
+      const { id, item_id } = pathIds(VariantParams, req.params, 'Variant');
+      const b = parse(VariantPatch, req.body);
+      const p = await write(ctx, req, 200, async (tx, scope) => withUrls(await products.updateVariant(tx, scope, id, item_id, b, (v) => checkIfMatch(req, v))));
+      return reply.header('etag', versionTag(p.version)).send(p);
+    },
+  );
+
+  app.delete(
+    '/products/:id/variants/:item_id',
+    doc({
+      summary: 'Take a variant out of the product',
+      description:
+        'The item keeps its SKU, stock and history and becomes a single-variant product of its own. A product keeps at least one variant (409 last_variant).',
+      tag: TAG,
+      params: VariantParams,
+      ifMatch: true,
+      etag: true,
+      responses: { 200: ProductDetail, 409: ErrorBody },
+    }),
+    async (req, reply) => {
+      const { id, item_id } = pathIds(VariantParams, req.params, 'Variant');
+      const p = await write(ctx, req, 200, async (tx, scope) => withUrls(await products.removeVariant(tx, scope, id, item_id, (v) => checkIfMatch(req, v))));
+      return reply.header('etag', versionTag(p.version)).send(p);
+    },
+  );
+
+  app.put(
+    '/products/:id/images/order',
+    doc({
+      summary: "Put the product's images in order (the first is the main image)",
+      tag: TAG,
+      params: Params,
+      body: ImageOrder,
+      ifMatch: true,
+      etag: true,
+      responses: { 200: ProductDetail },
+    }),
+    async (req, reply) => {
+      const id = pathId(req.params, 'prd', 'Product');
+      const b = parse(ImageOrder, req.body);
+      const p = await write(ctx, req, 200, async (tx, scope) =>
+        withUrls(await products.reorderImages(tx, scope, id, b.image_ids, (v) => checkIfMatch(req, v))),
+      );
+      return reply.header('etag', versionTag(p.version)).send(p);
     },
   );
 

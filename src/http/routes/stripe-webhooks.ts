@@ -5,24 +5,10 @@
 // does nothing.
 import type { FastifyInstance } from 'fastify';
 import type Stripe from 'stripe';
-import { billingSyncJob } from '../../db/job-specs.ts';
-import { addJobs } from '../../db/jobs.ts';
 import { withTx } from '../../db/pool.ts';
 import type { AppContext } from '../../engine/context.ts';
-import { queueMail } from '../../mail/outbox.ts';
-import { paymentFailedMail } from '../../mail/templates.ts';
-import { tenantOfEvent } from '../../services/billing-stripe.ts';
+import { recordStripeEvent } from '../../services/billing-stripe.ts';
 import { ApiError } from '../errors.ts';
-
-/** The events that can change a tenant's plan or standing. Others are recorded and acknowledged. */
-const RELEVANT = new Set([
-  'checkout.session.completed',
-  'customer.subscription.created',
-  'customer.subscription.updated',
-  'customer.subscription.deleted',
-  'invoice.paid',
-  'invoice.payment_failed',
-]);
 
 export async function stripeWebhookRoute(app: FastifyInstance, ctx: AppContext): Promise<void> {
   app.post('/webhooks/stripe', async (req, reply) => {
@@ -37,29 +23,9 @@ export async function stripeWebhookRoute(app: FastifyInstance, ctx: AppContext):
     } catch (err) {
       throw new ApiError(400, 'invalid_signature', `Stripe signature refused: ${(err as Error).message}`);
     }
-    const outcome = await withTx(ctx.db, async (tx) => {
-      const tenantId = RELEVANT.has(event.type) ? await tenantOfEvent(tx, event) : null;
-      const { rowCount } = await tx.query(`insert into stripe_events (id, type, tenant_id) values ($1, $2, $3) on conflict (id) do nothing`, [
-        event.id,
-        event.type,
-        tenantId,
-      ]);
-      if (!rowCount) return 'duplicate';
-      if (!tenantId) return 'recorded';
-      await addJobs(tx, [billingSyncJob(tenantId)]);
-      if (event.type === 'invoice.payment_failed') {
-        const { rows } = await tx.query<{ email: string; tenant: string }>(
-          `select u.email, t.name as tenant from users u join tenants t on t.id = u.tenant_id where u.tenant_id = $1 and u.role = 'owner'`,
-          [tenantId],
-        );
-        await queueMail(
-          tx,
-          ctx.sealer,
-          rows.map((r) => paymentFailedMail({ to: r.email, tenantName: r.tenant, publicUrl: ctx.site.publicUrl, graceS: ctx.config.billingGraceS })),
-        );
-      }
-      return 'applied';
-    });
+    const outcome = await withTx(ctx.db, (tx) =>
+      recordStripeEvent(tx, event, { sealer: ctx.sealer, publicUrl: ctx.site.publicUrl, graceS: ctx.config.billingGraceS }),
+    );
     ctx.jobs.nudgeRelay();
     return reply.code(200).send({ received: true, outcome });
   });

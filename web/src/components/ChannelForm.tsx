@@ -9,6 +9,7 @@ import { PlanLimitNotice, planLimitOf } from '../billing.tsx';
 import { useChannelTypes } from '../channel-types.ts';
 import { useLocations } from '../hooks.ts';
 import { Loading, ErrorBox } from '../ui.tsx';
+import { ConsentButton } from './ConsentButton.tsx';
 
 export interface Channel {
   id: string;
@@ -54,6 +55,9 @@ export function ChannelForm({
   const fields = def.credential_fields;
   const settingFields = def.setting_fields;
   const settingValue = (name: string) => settings[name] ?? (channel ? String(channel.settings[name] ?? '') : '');
+  // The channel sells this location's stock and its sales are taken from there (the engine takes
+  // no sale from a channel without one).
+  const saleLocation = location || locations.data?.data[0]?.id;
   const platformSettings = Object.fromEntries(settingFields.map((f) => [f.name, settingValue(f.name)]).filter(([, v]) => v !== ''));
   const submit = async (e: FormEvent) => {
     e.preventDefault();
@@ -72,10 +76,7 @@ export function ChannelForm({
         saved = Object.keys(body).length ? await api<Channel>('PATCH', `/channels/${channel.id}`, body) : channel;
       } else {
         const body: Record<string, unknown> = { type, name: name || def.label, credentials };
-        // The channel sells this location's stock and its sales are taken from there (the
-        // engine takes no sale from a channel without one).
-        const loc = location || locations.data?.data[0]?.id;
-        body.settings = { ...platformSettings, ...(loc ? { location_ids: [loc] } : {}) };
+        body.settings = { ...platformSettings, ...(saleLocation ? { location_ids: [saleLocation] } : {}) };
         const url = baseUrl ?? def.default_base_url;
         if (url) body.base_url = url;
         saved = await api<Channel>('POST', '/channels', body);
@@ -112,6 +113,19 @@ export function ChannelForm({
         Name
         <input name="name" placeholder={def.label} value={name} onChange={(e) => setName(e.target.value)} />
       </label>
+      {!channel && def.oauth && (
+        <div className="consent">
+          <ConsentButton
+            type={type}
+            text={`Connect with ${def.label}`}
+            body={{
+              name: name || def.label,
+              settings: { ...platformSettings, ...(saleLocation ? { location_ids: [saleLocation] } : {}) },
+            }}
+          />
+          <small>Sign in on {def.label} and agree; you come back here connected. Or paste the keys below.</small>
+        </div>
+      )}
       <label>
         API base URL
         <input name="base_url" value={baseUrl ?? def.default_base_url ?? ''} required={!def.default_base_url} onChange={(e) => setBaseUrl(e.target.value)} />

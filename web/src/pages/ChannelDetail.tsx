@@ -1,11 +1,13 @@
 // One channel: test, pause / resume, edit credentials (never shown back), disconnect, its
-// listings and recent sync events.
+// listings and recent sync events. A marketplace also shows how its catalog conflicts are settled.
 import { useInfiniteQuery, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
 import { useLocation } from 'wouter';
 import { api, errorText } from '../api.ts';
 import { useChannelTypes } from '../channel-types.ts';
 import { ChannelForm } from '../components/ChannelForm.tsx';
+import { ConflictPolicy } from '../components/ConflictPolicy.tsx';
+import { ConsentButton } from '../components/ConsentButton.tsx';
 import { UnmatchedListings } from '../components/UnmatchedListings.tsx';
 import { Badge, ChannelLabel, Empty, ErrorBox, Loading, PageHeader, timeAgo } from '../ui.tsx';
 import { useCan } from '../hooks.ts';
@@ -43,6 +45,7 @@ export default function ChannelDetail({ id }: { id: string }) {
   };
   const rows = listings.data?.pages.flatMap((p) => p.data) ?? [];
   const availability = types.data?.data.find((t) => t.type === c.type)?.capabilities?.quantityModel === 'availability';
+  const consentType = types.data?.data.find((t) => t.type === c.type);
   const shown = (n: number | null) => (n === null ? '—' : availability ? (n > 0 ? 'on' : 'off') : n);
   return (
     <div>
@@ -102,6 +105,9 @@ export default function ChannelDetail({ id }: { id: string }) {
               Sync all now
             </button>
           )}
+          {admin && c.status === 'disconnected' && consentType?.oauth && (
+            <ConsentButton type={c.type} text={`Reconnect with ${consentType.label}`} body={{ channel_id: id }} />
+          )}
           {admin && <button onClick={() => setEditing(!editing)}>{editing ? 'Cancel' : 'Edit credentials'}</button>}
           {admin && (
             <button
@@ -127,6 +133,12 @@ export default function ChannelDetail({ id }: { id: string }) {
           </p>
         )}
       </section>
+      {new URLSearchParams(window.location.search).get('connected') === '1' && (
+        <p className="card callout ok" role="status" data-testid="connected">
+          Connected: the platform accepted StockClerk. {c.name} is a channel: import its listings or publish products to it.
+        </p>
+      )}
+      {types.data?.data.find((t) => t.type === c.type)?.capabilities?.catalog && <ConflictPolicy channel={c} canEdit={admin} />}
       {editing && (
         <ChannelForm
           channel={c}

@@ -1,10 +1,12 @@
-// Channels: every connected platform account with its state, and connecting a new one.
+// Channels: every connected platform account with its state, and connecting a new one (by its
+// keys, or by consent on the platform's page where the type allows it).
 import { useQuery } from '@tanstack/react-query';
 import { useState } from 'react';
 import { Link, useLocation } from 'wouter';
 import { api } from '../api.ts';
 import { ShopsUsed, useBilling } from '../billing.tsx';
 import { ChannelForm } from '../components/ChannelForm.tsx';
+import { ConsentError } from '../components/ConsentError.tsx';
 import { Badge, ChannelLabel, Empty, ErrorBox, Loading, PageHeader, timeAgo } from '../ui.tsx';
 
 export default function Channels() {
@@ -24,6 +26,8 @@ export default function Channels() {
           {adding ? 'Cancel' : 'Add channel'}
         </button>
       </PageHeader>
+      {/* Sent back here by a consent that did not connect (refused, expired, a code the platform took back). */}
+      <ConsentError />
       {adding && <ChannelForm onSaved={(c) => navigate(`/channels/${c.id}`)} />}
       {q.isPending ? (
         <Loading what="Loading channels" />

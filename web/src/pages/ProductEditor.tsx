@@ -8,6 +8,7 @@ import { useState, type FormEvent, type ReactNode } from 'react';
 import { Link, useLocation } from 'wouter';
 import { api, ApiError, errorText, type Answer, type BodyOf } from '../api.ts';
 import { combinations, fieldErrors, formatMoney, moneyInput, parseMoney, splitList, suggestSku } from '../catalog.ts';
+import { PublishPanel } from '../components/PublishPanel.tsx';
 import { useCan } from '../hooks.ts';
 import { Badge, ChannelLabel, Empty, ErrorBox, Loading, PageHeader } from '../ui.tsx';
 
@@ -163,6 +164,7 @@ export default function ProductEditor({ id }: { id: string | null }) {
       </PageHeader>
       <ProductForm key={`${id ?? 'new'}:${nonce}`} product={p} reload={reload} notice={notice} />
       {p && <Images product={p} />}
+      {p && <PublishPanel productId={p.id} />}
       {p && <Overrides product={p} />}
     </div>
   );

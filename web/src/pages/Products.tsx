@@ -1,12 +1,16 @@
 // Products: the catalog's list. Search by title or a variant's SKU (the API's `q`), filter by
 // status, each row with its first image, title, variants, price range and total on hand. Rows are
-// a grid, not a table, so a phone stacks them instead of scrolling sideways.
+// a grid, not a table, so a phone stacks them instead of scrolling sideways. Each row shows its
+// state on every marketplace it was published to; an editor selects rows (or every product) to
+// publish them in bulk.
 import { useInfiniteQuery } from '@tanstack/react-query';
 import { useDeferredValue, useState } from 'react';
-import { Link } from 'wouter';
+import { Link, useLocation, useSearch } from 'wouter';
 import { api, type QueryOf } from '../api.ts';
 import { priceRange } from '../catalog.ts';
+import { BulkPublish, JobProgress } from '../components/BulkPublish.tsx';
 import { useCan } from '../hooks.ts';
+import { usePublications } from '../publishing.ts';
 import { Badge, Empty, ErrorBox, Loading, PageHeader } from '../ui.tsx';
 
 type Status = NonNullable<QueryOf<'/products'>['status']>;
@@ -24,6 +28,18 @@ export default function Products() {
     placeholderData: (prev) => prev,
   });
   const rows = list.data?.pages.flatMap((p) => p.data) ?? [];
+  const pubs = usePublications();
+  const [picked, setPicked] = useState<Set<string>>(new Set());
+  const [everything, setEverything] = useState(false);
+  const jobId = new URLSearchParams(useSearch()).get('job');
+  const [, navigate] = useLocation();
+  const pick = (id: string, on: boolean) => {
+    const next = new Set(picked);
+    if (on) next.add(id);
+    else next.delete(id);
+    setPicked(next);
+  };
+  const allShown = rows.length > 0 && rows.every((p) => picked.has(p.id));
   return (
     <div className="products-page">
       <PageHeader title="Products">
@@ -47,6 +63,39 @@ export default function Products() {
           </select>
         </label>
       </div>
+      {canWrite && rows.length > 0 && (
+        <div className="row wrap select-bar">
+          <label className="inline">
+            <input
+              type="checkbox"
+              aria-label="Select every product shown"
+              checked={allShown}
+              onChange={(e) => setPicked(e.target.checked ? new Set(rows.map((p) => p.id)) : new Set())}
+            />
+            {picked.size ? `${picked.size} selected` : 'Select all shown'}
+          </label>
+          <label className="inline">
+            <input type="checkbox" checked={everything} onChange={(e) => setEverything(e.target.checked)} />
+            Every active product
+          </label>
+        </div>
+      )}
+      {jobId && (
+        <section className="card" aria-label="Bulk publishing job">
+          <h2>Bulk publishing</h2>
+          <JobProgress id={jobId} />
+        </section>
+      )}
+      {canWrite && (everything || picked.size > 0) && (
+        <BulkPublish
+          productIds={everything ? null : [...picked]}
+          onStarted={(id) => {
+            setPicked(new Set());
+            setEverything(false);
+            navigate(`/products?job=${encodeURIComponent(id)}`, { replace: true });
+          }}
+        />
+      )}
       {list.isPending ? (
         <Loading what="Loading products" />
       ) : list.isError ? (
@@ -69,8 +118,25 @@ export default function Products() {
               <li key={p.id} className="product-row" data-testid="product-row" data-product-id={p.id}>
                 <span className="thumb">{img ? <img src={img.url} alt={img.alt ?? ''} loading="lazy" /> : <span className="no-image" aria-hidden />}</span>
                 <span className="title">
+                  {canWrite && (
+                    <input
+                      type="checkbox"
+                      className="pick"
+                      checked={picked.has(p.id)}
+                      onChange={(e) => pick(p.id, e.target.checked)}
+                      aria-label={`Select ${p.title}`}
+                    />
+                  )}{' '}
                   <Link href={`/products/${p.id}`}>{p.title}</Link> {p.status !== 'active' && <Badge value={p.status} />}
                   <small className="skus">{p.variants.map((v) => v.sku).join(', ')}</small>
+                  <span className="pubs" data-testid="product-publications">
+                    {pubs.data?.data
+                      .filter((x) => x.product_id === p.id)
+                      .sort((a, b) => (a.channel_name ?? '').localeCompare(b.channel_name ?? ''))
+                      .map((x) => (
+                        <Badge key={x.id} value={x.state} label={`${x.channel_name ?? x.channel_type ?? 'channel'}: ${x.state}`} />
+                      ))}
+                  </span>
                 </span>
                 <span className="num vars" data-testid="variant-count">
                   {p.variants.length} {p.variants.length === 1 ? 'variant' : 'variants'}

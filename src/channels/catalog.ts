@@ -1,0 +1,105 @@
+// Running a catalog plan (contract.ts, "The catalog side"): the requests go out in order, each
+// answer's captured values fill the `{{name}}` placeholders of the requests after it. The dry run
+// shows the same plan unfilled; `fillPlan` is how a test (or a merchant) lines the two up.
+import { ChannelError, type CatalogSide, type PlannedRequest } from './contract.ts';
+
+const PLACEHOLDER = /\{\{([A-Za-z_][A-Za-z0-9_.-]*)\}\}/g;
+
+/** `value` with every `{{name}}` known in `captured` replaced, in strings at any depth. */
+export function fillPlaceholders<T>(value: T, captured: Record<string, string>): T {
+  if (typeof value === 'string') return value.replace(PLACEHOLDER, (m, name: string) => captured[name] ?? m) as T;
+  if (Array.isArray(value)) return value.map((v) => fillPlaceholders(v, captured)) as T;
+  if (value && typeof value === 'object') {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, fillPlaceholders(v, captured)])) as T;
+  }
+  return value;
+}
+
+/** A request with its placeholders filled (url, body and upload). */
+export function fillRequest(req: PlannedRequest, captured: Record<string, string>): PlannedRequest {
+  return {
+    ...req,
+    url: fillPlaceholders(req.url, captured),
+    ...(req.body === undefined ? {} : { body: fillPlaceholders(req.body, captured) }),
+    ...(req.upload ? { upload: fillPlaceholders(req.upload, captured) } : {}),
+  };
+}
+
+/** The value at a dotted path (`responses.0.offerId`) of a JSON answer, as a string; undefined if absent. */
+export function pick(answer: unknown, path: string): string | undefined {
+  let cur: unknown = answer;
+  for (const part of path.split('.')) {
+    if (cur === null || typeof cur !== 'object') return undefined;
+    cur = (cur as Record<string, unknown>)[part];
+  }
+  return cur === undefined || cur === null || typeof cur === 'object' ? undefined : String(cur);
+}
+
+export interface PlanStep {
+  index: number;
+  request: PlannedRequest;
+  answer: unknown;
+}
+
+/**
+ * Sends `requests` in order through `side.send`, capturing as each says. Starts at `from` with
+ * `captured` (a retried job resumes after the steps that already went through, so a draft listing
+ * is not created twice). `onStep` runs after each answer: the job stores its progress there.
+ */
+export async function runPlan(
+  side: Pick<CatalogSide, 'send'>,
+  requests: PlannedRequest[],
+  opts: {
+    from?: number;
+    captured?: Record<string, string>;
+    beforeStep?: (index: number) => Promise<void>;
+    onStep?: (step: PlanStep, captured: Record<string, string>) => Promise<void>;
+  } = {},
+): Promise<Record<string, string>> {
+  const captured = { ...(opts.captured ?? {}) };
+  for (let index = opts.from ?? 0; index < requests.length; index++) {
+    await opts.beforeStep?.(index);
+    const request = fillRequest(requests[index]!, captured);
+    const unfilled = JSON.stringify([request.url, request.body ?? null]).match(PLACEHOLDER);
+    if (unfilled) throw new ChannelError('permanent', `${request.label}: no value for ${unfilled.join(', ')} from the requests before it`);
+    const answer = await side.send(request);
+    for (const [name, path] of Object.entries(request.capture ?? {})) {
+      const v = pick(answer, path);
+      if (v === undefined) throw new ChannelError('permanent', `${request.label}: the answer has no ${path}`);
+      captured[name] = v;
+    }
+    await opts.onStep?.({ index, request, answer }, captured);
+  }
+  return captured;
+}
+
+/** The image StockClerk serves, as bytes (a read: it goes out during a dry run too). */
+export async function fetchImage(url: string, timeoutMs: number): Promise<{ bytes: Uint8Array; type: string }> {
+  let res: Response;
+  try {
+    res = await fetch(url, { signal: AbortSignal.timeout(timeoutMs) });
+  } catch (err) {
+    throw new ChannelError('transient', `fetching the image ${url}: ${(err as Error).message}`);
+  }
+  if (res.status >= 500) throw new ChannelError('transient', `fetching the image ${url} -> ${res.status}`);
+  if (!res.ok) throw new ChannelError('permanent', `The image ${url} could not be read (${res.status}): upload it again`);
+  return { bytes: new Uint8Array(await res.arrayBuffer()), type: res.headers.get('content-type') ?? 'application/octet-stream' };
+}
+
+/** Digits after the point in `currency`'s major unit (2 for GBP, 0 for JPY); 2 when unknown. */
+function digitsOf(currency: string): number {
+  try {
+    return new Intl.NumberFormat('en', { style: 'currency', currency }).resolvedOptions().maximumFractionDigits ?? 2;
+  } catch {
+    return 2;
+  }
+}
+
+/** Minor units -> a decimal string in major units ("12.50"), as marketplaces that take strings want. */
+export function amountOf(minor: number, currency: string): string {
+  const digits = digitsOf(currency);
+  return (minor / 10 ** digits).toFixed(digits);
+}
+
+/** A decimal amount in major units -> minor units of its currency. */
+export const minorOf = (amount: string, currency: string): number => Math.round(Number(amount) * 10 ** digitsOf(currency));

@@ -1,0 +1,217 @@
+// The one door to Shopee's API: every call signed (partner_id, timestamp, sign; shop calls add
+// access_token and shop_id, which the sign covers), the shop's token pair renewed shortly before it
+// expires (and once on a refused token), the renewed pair stored through saveCredentials, and
+// Shopee's answers mapped to ChannelError kinds:
+//   error_auth / error_sign / 401 / 403 -> auth (after one renewal for a refused access token)
+//   429                                 -> rate_limited (retry-after)
+//   5xx / timeouts                      -> transient
+//   error_param and other refusals      -> permanent, with Shopee's message
+// Shopee answers some errors with HTTP 200 and a non-empty `error` (API-calls page: every answer
+// carries request_id, error and message), so the body decides, not only the status.
+import { ChannelError, type ChannelConnection } from '../contract.ts';
+import { trimBase } from '../adapter-kit.ts';
+import { httpCall, parseRetryAfter, type HttpResult } from '../http-client.ts';
+import type { ShopeeSettings } from './settings.ts';
+import { callSign } from './sign.ts';
+
+/** Renew this long before the recorded expiry (clock skew, a slow call in between). */
+export const REFRESH_MARGIN_MS = 5 * 60_000;
+export const API = '/api/v2';
+
+interface Envelope {
+  error?: string;
+  message?: string;
+  request_id?: string;
+}
+
+export interface ShopeeCall {
+  method: 'GET' | 'POST';
+  /** Path under /api/v2 (`/product/get_item_list`). */
+  path: string;
+  query?: Record<string, string | number>;
+  body?: unknown;
+}
+
+const unix = (ms: number) => Math.floor(ms / 1000);
+
+function envelope(res: HttpResult): Envelope {
+  try {
+    const b = JSON.parse(res.text) as Envelope;
+    return b && typeof b === 'object' ? b : {};
+  } catch {
+    return {};
+  }
+}
+
+function expiryOf(v: string | undefined): number | null {
+  if (!v) return null;
+  const ms = Date.parse(v);
+  return Number.isFinite(ms) ? ms : null;
+}
+
+/** Signs and sends one public (auth) call: the token endpoints. */
+export async function publicCall<T>(
+  base: string,
+  creds: { partner_id: string; partner_key: string },
+  path: string,
+  body: unknown,
+  timeoutMs: number,
+  now: () => number = Date.now,
+): Promise<T & Envelope> {
+  const ts = unix(now());
+  const url = `${trimBase(base)}${API}${path}?partner_id=${encodeURIComponent(creds.partner_id)}&timestamp=${ts}&sign=${callSign(creds.partner_key, creds.partner_id, API + path, ts)}`;
+  const res = await httpCall({ method: 'POST', url, body, timeoutMs }, [400, 401, 403, 404]);
+  const env = envelope(res);
+  if (res.status >= 300 || env.error) {
+    const kind = res.status === 401 || res.status === 403 || /auth|sign/.test(env.error ?? '') ? 'auth' : 'permanent';
+    throw new ChannelError(kind, `POST ${API}${path} -> ${res.status}: ${env.error ?? ''} ${env.message ?? ''}`.trim(), { status: res.status });
+  }
+  return res.json<T & Envelope>();
+}
+
+export interface TokenPair {
+  access_token: string;
+  refresh_token: string;
+  access_expires_at: string;
+}
+
+/** POST /api/v2/auth/access_token/get: a new pair from the refresh token (the used one is spent). */
+export async function refreshTokens(base: string, creds: Record<string, string>, timeoutMs: number, now: () => number = Date.now): Promise<TokenPair> {
+  const r = await publicCall<{ access_token: string; refresh_token: string; expire_in: number }>(
+    base,
+    { partner_id: creds.partner_id ?? '', partner_key: creds.partner_key ?? '' },
+    '/auth/access_token/get',
+    { refresh_token: creds.refresh_token ?? '', partner_id: Number(creds.partner_id), shop_id: Number(creds.shop_id) },
+    timeoutMs,
+    now,
+  );
+  return { access_token: r.access_token, refresh_token: r.refresh_token, access_expires_at: new Date(now() + r.expire_in * 1000).toISOString() };
+}
+
+export class ShopeeClient {
+  readonly base: string;
+  readonly timeoutMs: number;
+  private creds: Record<string, string>;
+  private readonly save: ChannelConnection['saveCredentials'];
+  private readonly load: ChannelConnection['loadCredentials'];
+  private refreshing: Promise<void> | null = null;
+  /** A renewed pair a failed save did not store yet: retried on the next call. */
+  private unsaved = false;
+  private readonly now: () => number;
+  /**
+   * Never renew (the push verifier reads an order with the stored pair: a renewal there would spend
+   * the refresh token without storing the new pair). A refused token is then simply 'auth'.
+   */
+  private readonly renew: boolean;
+
+  constructor(conn: ChannelConnection<ShopeeSettings>, now: () => number = Date.now, opts: { renew?: boolean } = {}) {
+    this.renew = opts.renew ?? true;
+    this.base = trimBase(conn.baseUrl);
+    this.timeoutMs = conn.settings.request_timeout_ms;
+    this.creds = { ...conn.credentials };
+    this.save = conn.saveCredentials;
+    this.load = conn.loadCredentials;
+    this.now = now;
+  }
+
+  get credentials(): Readonly<Record<string, string>> {
+    return this.creds;
+  }
+
+  get shopId(): string {
+    return this.creds.shop_id ?? '';
+  }
+
+  /**
+   * Renews the pair; concurrent callers share one refresh. Another process holding this channel
+   * may have renewed first (the refresh token is then spent): its stored pair is taken instead.
+   */
+  async refresh(): Promise<void> {
+    if (!this.refreshing) {
+      this.refreshing = (async () => {
+        if ((await this.adoptStored()) && !this.expiresSoon()) return;
+        let next: TokenPair;
+        try {
+          next = await refreshTokens(this.base, this.creds, this.timeoutMs, this.now);
+        } catch (err) {
+          if (err instanceof ChannelError && err.kind === 'auth' && (await this.adoptStored())) return;
+          throw err;
+        }
+        this.creds = { ...this.creds, ...next };
+        this.unsaved = true;
+        await this.persist();
+      })().finally(() => (this.refreshing = null));
+    }
+    return this.refreshing;
+  }
+
+  private async adoptStored(): Promise<boolean> {
+    if (!this.load || this.unsaved) return false;
+    const stored = await this.load().catch(() => null);
+    if (!stored?.refresh_token || stored.refresh_token === this.creds.refresh_token) return false;
+    this.creds = {
+      ...this.creds,
+      access_token: stored.access_token ?? '',
+      refresh_token: stored.refresh_token,
+      access_expires_at: stored.access_expires_at ?? '',
+    };
+    return true;
+  }
+
+  private expiresSoon(): boolean {
+    const exp = expiryOf(this.creds.access_expires_at);
+    return exp !== null && exp - this.now() <= REFRESH_MARGIN_MS;
+  }
+
+  private async persist(): Promise<void> {
+    if (!this.unsaved || !this.save) return;
+    try {
+      await this.save({ ...this.creds });
+      this.unsaved = false;
+    } catch {
+      // The new pair works from memory; the next call tries to store it again.
+    }
+  }
+
+  /** The URL of one signed shop call, as sent (tests and the dry run read it). */
+  signedUrl(path: string, query: Record<string, string | number> = {}): string {
+    const ts = unix(this.now());
+    const token = this.creds.access_token ?? '';
+    const partnerId = this.creds.partner_id ?? '';
+    const sign = callSign(this.creds.partner_key ?? '', partnerId, API + path, ts, { accessToken: token, shopId: this.shopId });
+    const u = new URLSearchParams({ partner_id: partnerId, timestamp: String(ts), access_token: token, shop_id: this.shopId, sign });
+    for (const [k, v] of Object.entries(query)) u.set(k, String(v));
+    return `${this.base}${API}${path}?${u.toString()}`;
+  }
+
+  /** One shop call; resolves with the `response` of a successful answer. */
+  async call<T>(c: ShopeeCall): Promise<T> {
+    if (this.refreshing) await this.refreshing;
+    if (this.expiresSoon() && this.renew) await this.refresh();
+    else if (this.unsaved) await this.persist();
+    for (let attempt = 0; ; attempt++) {
+      const used = this.creds.access_token ?? '';
+      const res = await httpCall(
+        { method: c.method, url: this.signedUrl(c.path, c.query), body: c.body, timeoutMs: this.timeoutMs },
+        [400, 401, 403, 404, 429],
+      );
+      const env = envelope(res);
+      const where = `${c.method} ${API}${c.path}`;
+      const text = `${where} -> ${res.status}: ${env.error ?? ''} ${env.message ?? ''}`.trim();
+      if (res.status === 429) throw new ChannelError('rate_limited', text, { status: 429, retryAfterMs: parseRetryAfter(res.headers['retry-after']) });
+      const authError = res.status === 401 || res.status === 403 || env.error === 'error_auth' || env.error === 'error_sign';
+      if (authError) {
+        // An access token refused before its recorded expiry (or of unknown expiry): renew once and
+        // retry. Shopee's exact refusal text is not documented, so any refusal but a bad sign (our
+        // partner key) counts; a renewal that is refused too ends as 'auth'.
+        if (attempt === 0 && this.renew && env.error !== 'error_sign') {
+          if ((this.creds.access_token ?? '') === used) await this.refresh();
+          continue;
+        }
+        throw new ChannelError('auth', text, { status: res.status });
+      }
+      if (res.status >= 300 || env.error) throw new ChannelError('permanent', text, { status: res.status });
+      return (res.json<{ response?: T }>().response ?? null) as T;
+    }
+  }
+}

@@ -1,0 +1,134 @@
+// Connecting a platform account by consent (OAuth authorisation code, PKCE where the platform
+// wants it). The state that travels through the platform is sealed (AES-GCM, src/db/crypto.ts):
+// it names the tenant, the user, the channel's name and settings and holds the PKCE verifier,
+// so nothing is stored until the merchant comes back, a forged or altered state opens to nothing,
+// and the verifier never appears in a URL. It expires after ten minutes.
+// Consent also reconnects: started for an existing channel (channel_id), the new tokens replace
+// the refused ones on that channel instead of creating another.
+import { createHash, randomBytes } from 'node:crypto';
+import type { OAuthApp, OAuthFlow } from '../channels/contract.ts';
+import { channelModule } from '../channels/registry.ts';
+import type { OAuthAppConfig } from '../config.ts';
+import type { Sealer } from '../db/crypto.ts';
+import type { Tx } from '../db/pool.ts';
+import { AppError } from '../domain/errors.ts';
+import { assertShopAvailable } from './billing.ts';
+import { create, get, reconnect, type ChannelView } from './channels.ts';
+import type { Q, Scope } from './scope.ts';
+
+export const STATE_TTL_MS = 10 * 60_000;
+
+interface SealedState {
+  /** Marks the sealed value as an OAuth state (a sealed credential blob is not one). */
+  kind: 'oauth';
+  tenantId: string;
+  userId: string;
+  type: string;
+  name: string;
+  settings: Record<string, unknown>;
+  /** Set when reconnecting an existing channel (absent in states sealed before reconnecting existed). */
+  channelId?: string | null;
+  verifier: string | null;
+  exp: number;
+}
+
+export interface ConnectApp {
+  flow: OAuthFlow;
+  app: OAuthApp;
+  apiBase: string;
+  authorizeBase: string;
+}
+
+/** The type's flow and StockClerk's app on it, or a 4xx saying why this type cannot be connected by consent. */
+export function connectApp(type: string, apps: Record<string, OAuthAppConfig>, publicUrl: string | null): ConnectApp {
+  const mod = channelModule(type);
+  if (!mod) throw new AppError(404, 'not_found', `No channel type ${type}`);
+  if (!mod.oauth) throw new AppError(400, 'oauth_not_supported', `${mod.label} is connected with its API keys (POST /channels), not by consent`);
+  const cfg = apps[type];
+  if (!cfg) {
+    throw new AppError(409, 'oauth_not_configured', `No ${mod.label} application is configured: set OAUTH_${type.toUpperCase()}_CLIENT_ID and _CLIENT_SECRET`);
+  }
+  if (mod.oauth.redirectIsName && !cfg.redirectUri) {
+    throw new AppError(409, 'oauth_not_configured', `Set OAUTH_${type.toUpperCase()}_REDIRECT_URI to the name ${mod.label} knows StockClerk's callback URL by`);
+  }
+  const redirectUri = cfg.redirectUri ?? (publicUrl ? `${publicUrl}/oauth/callback/${type}` : null);
+  if (!redirectUri) throw new AppError(409, 'oauth_not_configured', 'Set PUBLIC_URL (or the redirect URI) so the platform can send the merchant back');
+  const apiBase = cfg.apiBase ?? mod.defaultBaseUrl;
+  if (!apiBase) throw new AppError(409, 'oauth_not_configured', `Set OAUTH_${type.toUpperCase()}_API_BASE`);
+  return {
+    flow: mod.oauth,
+    app: { clientId: cfg.clientId, clientSecret: cfg.clientSecret, redirectUri },
+    apiBase,
+    authorizeBase: cfg.authorizeBase ?? mod.oauth.defaultAuthorizeBase,
+  };
+}
+
+/**
+ * Where to send the merchant to consent. A new channel: checks the plan has room for one more shop
+ * first. A reconnect (channelId): the channel must exist and be of this type; it keeps its name and settings.
+ */
+export async function startConnect(
+  q: Q,
+  scope: Scope,
+  sealer: Sealer,
+  c: ConnectApp,
+  input: { type: string; name: string; settings: Record<string, unknown>; channelId?: string | null },
+  now = Date.now(),
+): Promise<{ authorize_url: string; expires_at: string }> {
+  if (input.channelId) {
+    const ch = await get(q, scope, sealer, input.channelId);
+    if (ch.type !== input.type) throw new AppError(409, 'conflict', `Channel ${input.channelId} is a ${ch.type} channel, not ${input.type}`);
+  } else await assertShopAvailable(q, scope.tenantId);
+  const verifier = c.flow.pkce ? randomBytes(48).toString('base64url') : null;
+  const challenge = verifier ? createHash('sha256').update(verifier).digest('base64url') : null;
+  const exp = now + STATE_TTL_MS;
+  const state = sealer.seal({
+    kind: 'oauth',
+    tenantId: scope.tenantId,
+    userId: scope.actor.id,
+    type: input.type,
+    name: input.name,
+    settings: input.settings,
+    channelId: input.channelId ?? null,
+    verifier,
+    exp,
+  } satisfies SealedState);
+  return {
+    authorize_url: c.flow.authorizeUrl({ authorizeBase: c.authorizeBase, app: c.app, state, codeChallenge: challenge }),
+    expires_at: new Date(exp).toISOString(),
+  };
+}
+
+/** The state back from the platform, opened and checked; a 400 for anything forged, altered, stale or for another type. */
+export function openState(sealer: Sealer, type: string, state: string, now = Date.now()): SealedState {
+  let s: SealedState;
+  try {
+    s = sealer.open<SealedState>(state);
+  } catch {
+    throw new AppError(400, 'invalid_state', 'This sign-in link is not one StockClerk made; start connecting again');
+  }
+  if (s?.kind !== 'oauth' || s.type !== type) throw new AppError(400, 'invalid_state', 'This sign-in link is not for this platform; start connecting again');
+  if (!(s.exp > now)) throw new AppError(400, 'expired_state', 'This sign-in link has expired (10 minutes); start connecting again');
+  return s;
+}
+
+/** The code exchanged and the channel created (or reconnected), as the user who started (their tenant, their plan's limit). */
+export async function finishConnect(
+  tx: Tx,
+  sealer: Sealer,
+  c: ConnectApp,
+  s: SealedState,
+  code: string,
+  params: Record<string, string> = {},
+): Promise<ChannelView> {
+  const got = await c.flow.exchange({ baseUrl: c.apiBase, app: c.app, code, codeVerifier: s.verifier, params });
+  const scope: Scope = { tenantId: s.tenantId, actor: { type: 'user', id: s.userId }, requestId: null };
+  if (s.channelId) return reconnect(tx, scope, sealer, s.channelId, s.type, got.credentials);
+  return create(tx, scope, sealer, {
+    type: s.type,
+    name: s.name,
+    base_url: c.apiBase,
+    credentials: got.credentials,
+    settings: { ...s.settings, ...(got.settings ?? {}) },
+  });
+}
