@@ -2577,6 +2577,10 @@ export interface components {
             credentials: {
                 [key: string]: boolean;
             };
+            extension: {
+                connected: boolean;
+                queued_jobs: number;
+            } | null;
             id: string;
             last_error: string | null;
             last_polled_at: string | null;

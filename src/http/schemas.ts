@@ -111,6 +111,10 @@ export const Channel = named(
     updated_at: timestamp,
     credentials: z.record(z.string(), z.boolean()).meta({ description: 'Which credential fields are set (values are never returned)' }),
     listings: z.strictObject({ total: int, matched: int, unmatched: int }),
+    extension: z
+      .strictObject({ connected: z.boolean(), queued_jobs: int })
+      .nullable()
+      .meta({ description: 'Channels worked through a browser extension: is one connected, and the jobs waiting for it' }),
     webhook_url: z.string(),
   }),
   'Channel',

@@ -15,6 +15,7 @@ import { AppError, conflict, notFound } from '../domain/errors.ts';
 import { newId } from '../domain/ids.ts';
 import { resolveAlerts } from './alerts.ts';
 import { audit } from './audit-log.ts';
+import { PRESENCE_S } from './extension-tokens.ts';
 import { assertShopAvailable } from './billing.ts';
 import { markForPush } from './listing-push.ts';
 import { page, type PageRequest } from './paging.ts';
@@ -58,17 +59,30 @@ export function types() {
 const COLUMNS = `c.id, c.type, c.name, c.base_url, c.status, c.settings, c.credentials_enc, c.last_sync_at, c.last_polled_at,
   c.last_error, c.created_at, c.updated_at,
   (select count(*) from listings l where l.tenant_id = c.tenant_id and l.channel_id = c.id)::int as listings_total,
-  (select count(*) from listings l where l.tenant_id = c.tenant_id and l.channel_id = c.id and l.item_id is not null)::int as listings_matched`;
+  (select count(*) from listings l where l.tenant_id = c.tenant_id and l.channel_id = c.id and l.item_id is not null)::int as listings_matched,
+  exists(select 1 from extension_tokens x where x.tenant_id = c.tenant_id and x.channel_id = c.id and x.revoked_at is null
+    and x.connected_at is not null and x.last_seen_at > now() - make_interval(secs => ${PRESENCE_S})) as extension_connected,
+  (select count(*) from extension_jobs j where j.tenant_id = c.tenant_id and j.channel_id = c.id and j.status in ('queued', 'sent'))::int as extension_queued`;
 
-type ChannelRow = Record<string, unknown> & { id: string; type: string; credentials_enc: string; listings_total: number; listings_matched: number };
+type ChannelRow = Record<string, unknown> & {
+  id: string;
+  type: string;
+  credentials_enc: string;
+  listings_total: number;
+  listings_matched: number;
+  extension_connected: boolean;
+  extension_queued: number;
+};
 
-export type ChannelView = Omit<ChannelRow, 'credentials_enc' | 'listings_total' | 'listings_matched'> & {
+export type ChannelView = Omit<ChannelRow, 'credentials_enc' | 'listings_total' | 'listings_matched' | 'extension_connected' | 'extension_queued'> & {
   credentials: Record<string, boolean>;
   listings: { total: number; matched: number; unmatched: number };
+  /** A channel worked through a browser extension: whether one is connected, and the jobs waiting for it. */
+  extension: { connected: boolean; queued_jobs: number } | null;
 };
 
 function view(sealer: Sealer, row: ChannelRow): ChannelView {
-  const { credentials_enc, listings_total, listings_matched, ...rest } = row;
+  const { credentials_enc, listings_total, listings_matched, extension_connected, extension_queued, ...rest } = row;
   let creds: Record<string, unknown> = {};
   try {
     creds = sealer.open(credentials_enc);
@@ -81,6 +95,7 @@ function view(sealer: Sealer, row: ChannelRow): ChannelView {
     ...rest,
     credentials: Object.fromEntries(fields.map((f) => [f.name, typeof creds[f.name] === 'string' && creds[f.name] !== ''])),
     listings: { total: listings_total, matched: listings_matched, unmatched: listings_total - listings_matched },
+    extension: mod?.capabilities.transport === 'extension' ? { connected: extension_connected, queued_jobs: extension_queued } : null,
   };
 }
 

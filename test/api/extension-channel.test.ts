@@ -122,6 +122,8 @@ describe('extension tokens', () => {
     });
     expect(till.status, JSON.stringify(till.body)).toBe(201);
     expectError(await call('POST', `/channels/${till.body.id}/extension-tokens`, {}), 409, 'not_an_extension_channel');
+    // A channel reached through its API says nothing of extensions.
+    expect((await call('GET', `/channels/${till.body.id}`)).body.extension).toBeNull();
     expect((await call('DELETE', `/channels/${till.body.id}`)).status).toBe(204); // nothing answers at its address
     expectError(await call('POST', `/channels/ch_0123456789abcdef0123456789abcdef/extension-tokens`, {}), 404, 'not_found');
     expectError(await call('POST', `/channels/${channelId}/extension-tokens`, { name: '' }), 400, 'validation_failed');
@@ -176,6 +178,8 @@ describe('jobs through the extension', () => {
     expect((await publication()).state).toBe('publishing');
     const ch = await call('GET', `/channels/${channelId}/extension-tokens`);
     expect(ch.body.data.find((t: { id: string }) => t.id === tokenId).connected).toBe(false);
+    // The channel says so itself (the dashboard's "waiting for the extension").
+    expect((await call('GET', `/channels/${channelId}`)).body.extension).toEqual({ connected: false, queued_jobs: 1 });
 
     const ext = new FakeExtension(h.url);
     const welcome = await ext.hello(token);
@@ -184,13 +188,19 @@ describe('jobs through the extension', () => {
     const job = await ext.nextJob('publish');
     expect(job.payload).toMatchObject({ ref: productId, title: 'Tweed jacket', price: { amount: '45.00', currency: expect.any(String) } });
     expect((job.payload.photos as string[])[0]).toMatch(new RegExp(`^${h.url}/`));
+    // Presence is stored at hello, the marketplace session when its status message is read: wait for both.
     await eventually(
-      async () => (await call('GET', `/channels/${channelId}/extension-tokens`)).body.data.find((t: { id: string }) => t.id === tokenId).connected,
+      async () => {
+        const t = (await call('GET', `/channels/${channelId}/extension-tokens`)).body.data.find((x: { id: string }) => x.id === tokenId);
+        return t.connected && t.status !== null;
+      },
       5_000,
-      'presence',
+      'presence and the reported session',
     );
     const seen = (await call('GET', `/channels/${channelId}/extension-tokens`)).body.data.find((t: { id: string }) => t.id === tokenId);
     expect(seen.status).toEqual({ logged_in: true, account: 'tweedseller' });
+    // Sent and not yet answered: still waiting, now with an extension connected.
+    expect((await call('GET', `/channels/${channelId}`)).body.extension).toEqual({ connected: true, queued_jobs: 1 });
 
     ext.answer(job, { item_id: 4242, url: 'https://www.vinted.co.uk/items/4242' });
     await eventually(() => ext.messages.some((m) => m.type === 'ack' && m.job_id === job.id), 5_000, 'the ack');

@@ -38,6 +38,7 @@ const STATE_CLASS: Record<string, string> = {
   idle: 'muted',
   active: 'info',
   pending: 'info',
+  waiting: 'warn',
   paused: 'muted',
   acknowledged: 'muted',
   resolved: 'muted',

@@ -8,6 +8,7 @@ import { useChannelTypes } from '../channel-types.ts';
 import { ChannelForm } from '../components/ChannelForm.tsx';
 import { ConflictPolicy } from '../components/ConflictPolicy.tsx';
 import { ConsentButton } from '../components/ConsentButton.tsx';
+import { ExtensionPairing } from '../components/ExtensionPairing.tsx';
 import { UnmatchedListings } from '../components/UnmatchedListings.tsx';
 import { Badge, ChannelLabel, Empty, ErrorBox, Loading, PageHeader, timeAgo } from '../ui.tsx';
 import { useCan } from '../hooks.ts';
@@ -138,6 +139,7 @@ export default function ChannelDetail({ id }: { id: string }) {
           Connected: the platform accepted StockClerk. {c.name} is a channel: import its listings or publish products to it.
         </p>
       )}
+      {c.extension && <ExtensionPairing channel={c} canWrite={canWrite} />}
       {types.data?.data.find((t) => t.type === c.type)?.capabilities?.catalog && <ConflictPolicy channel={c} canEdit={admin} />}
       {editing && (
         <ChannelForm

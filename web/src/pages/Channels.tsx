@@ -41,6 +41,7 @@ export default function Channels() {
             <Link key={c.id} href={`/channels/${c.id}`} className="card channel-card" data-testid="channel-card">
               <h3>
                 {c.name} <Badge value={c.status} />
+                {c.extension && !c.extension.connected && c.status === 'connected' && <Badge value="waiting" label="waiting for the extension" />}
               </h3>
               <p>
                 <ChannelLabel type={c.type} />
