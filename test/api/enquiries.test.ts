@@ -62,7 +62,7 @@ describe('GET /pricing', () => {
     expect(r.body.platforms.find((p: { label: string }) => p.label === 'Etsy')).toEqual({ label: 'Etsy', live: true });
     expect(r.body.platforms.find((p: { label: string }) => p.label === 'Shopee')).toEqual({ label: 'Shopee', live: true });
     expect(r.body.platforms.find((p: { label: string }) => p.label === 'TikTok Shop')).toEqual({ label: 'TikTok Shop', live: true });
-    expect(r.body.platforms.find((p: { label: string }) => p.label === 'Vinted')).toEqual({ label: 'Vinted', live: false });
+    expect(r.body.platforms.find((p: { label: string }) => p.label === 'Vinted')).toEqual({ label: 'Vinted', live: true });
   });
 });
 

@@ -64,7 +64,7 @@ describe.each([1280, 390])('the landing page at %i px', (width) => {
     ]);
     // Live platforms from the registry, the rest marked as coming.
     expect(await page.locator('[data-testid=platforms-live] li').count()).toBeGreaterThanOrEqual(5);
-    expect(await page.locator('[data-testid=platforms-coming]').innerText()).toContain('Vinted');
+    expect(await page.locator('[data-testid=platforms-coming]').innerText()).toContain('Square');
     expect(await page.getByRole('link', { name: 'Log in' }).first().getAttribute('href')).toBe('/login');
     expect(await page.getByRole('link', { name: 'Sign up' }).getAttribute('href')).toBe('/signup');
     expect(await page.getByRole('link', { name: 'Start your 14-day free trial' }).count()).toBe(1);
