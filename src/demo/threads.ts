@@ -1,7 +1,7 @@
 // The marketplace demo on first `npm start`: tenant "Demo Threads", a clothing reseller with a
 // dozen products in sizes and colours (each with a photo), stock received into the ledger, the
-// eBay, Etsy and TikTok Shop emulators connected, and the whole catalog published to them as one
-// bulk job.
+// eBay, Etsy and TikTok Shop emulators connected and the whole catalog published to them as one
+// bulk job; a Shopee shop that already lists the catalog, its listings matched by SKU.
 // On later starts the same accounts are reopened (secrets in DATA_DIR/demo-threads-accounts.json,
 // mode 0600); an emulator that lost its state gets the catalog published again.
 import fs from 'node:fs';
@@ -12,6 +12,7 @@ import { withTx } from '../db/pool.ts';
 import { createTenant } from '../db/tenants.ts';
 import type { AppContext } from '../engine/context.ts';
 import { recordMovements } from '../ledger/ledger.ts';
+import { importListings } from '../services/listings.ts';
 import { addImage, createProduct } from '../services/products.ts';
 import { startBulk } from '../services/publishing-bulk.ts';
 import { catalogChannels } from '../services/publishing.ts';
@@ -171,7 +172,17 @@ function variantsOf(p: DemoProduct): Array<{ sku: string; option_values: Record<
   return out;
 }
 
-const CHANNELS: Array<{ type: ChannelType; name: string; account: string; settings?: Record<string, unknown> }> = [
+const CHANNELS: Array<{
+  type: ChannelType;
+  name: string;
+  account: string;
+  settings?: Record<string, unknown>;
+  /**
+   * The shop already lists the catalog (a seller who started on this marketplace): its listings
+   * are imported and matched by SKU rather than published. Shopee, until its catalog side lands.
+   */
+  listsCatalog?: boolean;
+}> = [
   {
     type: 'ebay',
     name: 'eBay',
@@ -188,7 +199,13 @@ const CHANNELS: Array<{ type: ChannelType; name: string; account: string; settin
   },
   { type: 'etsy', name: 'Etsy', account: 'threads-etsy' },
   { type: 'tiktok_shop', name: 'TikTok Shop', account: 'threads-tiktok-shop' },
+  { type: 'shopee', name: 'Shopee', account: 'threads-shopee', listsCatalog: true },
 ];
+
+/** What a shop that already lists the catalog holds: every variant, at the stock received. */
+function catalogListings(): Array<{ sku: string; name: string; qty: number }> {
+  return PRODUCTS.flatMap((p) => variantsOf(p).map((v) => ({ sku: v.sku, name: [p.title, ...Object.values(v.option_values)].join(' / '), qty: p.stock })));
+}
 
 export interface ThreadsInfo {
   tenantId: string;
@@ -247,14 +264,14 @@ async function create(ctx: AppContext, emulators: EmulatorSet, url: string, file
   const channels: ThreadsInfo['channels'] = [];
   for (const c of CHANNELS) {
     const account = newEmulatedAccount(c.type, c.account);
-    // A marketplace account starts empty: the catalog is published to it, not imported from it.
+    // A marketplace account starts empty (the catalog is published to it), unless it already lists the catalog.
     const r = await connectEmulatedChannel(ctx, {
       tenantId: t.tenantId,
       type: c.type,
       emulator: emulators[c.type],
       name: c.name,
       stockclerkUrl: url,
-      items: [],
+      items: c.listsCatalog ? catalogListings() : [],
       locationIds: [t.locationId],
       account,
       settings: c.settings,
@@ -266,7 +283,7 @@ async function create(ctx: AppContext, emulators: EmulatorSet, url: string, file
   await publishAll(
     ctx,
     t.tenantId,
-    channels.map((c) => c.channelId),
+    channels.filter((c) => !listsCatalog(c.type)).map((c) => c.channelId),
   );
   return { tenantId: t.tenantId, channels };
 }
@@ -279,7 +296,7 @@ async function reopen(ctx: AppContext, tenantId: string, emulators: EmulatorSet,
     const { rows } = await ctx.db.query<{ name: string }>(`select name from channels where tenant_id = $1 and id = $2`, [tenantId, channelId]);
     if (!rows[0]) continue;
     const emu = emulators[acc.type];
-    const kept = openAccount(emu, acc.type, channelId, url, acc, []);
+    const kept = openAccount(emu, acc.type, channelId, url, acc, listsCatalog(acc.type) ? catalogListings() : []);
     await ctx.db.query(`update channels set base_url = $3, updated_at = now() where tenant_id = $1 and id = $2`, [tenantId, channelId, emu.url]);
     if (!kept) {
       // The platform lost the account (its state file was removed): the catalog goes up again.
@@ -290,13 +307,16 @@ async function reopen(ctx: AppContext, tenantId: string, emulators: EmulatorSet,
       );
       await ctx.db.query(`delete from conflicts where tenant_id = $1 and channel_id = $2`, [tenantId, channelId]);
       await ctx.db.query(`delete from publications where tenant_id = $1 and channel_id = $2`, [tenantId, channelId]);
-      republish.push(channelId);
+      if (listsCatalog(acc.type)) await importListings(ctx.db, systemScope(tenantId, 'demo'), ctx.channels, channelId);
+      else republish.push(channelId);
     }
     channels.push({ type: acc.type, name: rows[0].name, channelId, accountId: acc.id, url: emu.url });
   }
   if (republish.length) await publishAll(ctx, tenantId, republish);
   return { tenantId, channels };
 }
+
+const listsCatalog = (type: ChannelType) => CHANNELS.some((c) => c.type === type && c.listsCatalog);
 
 async function publishAll(ctx: AppContext, tenantId: string, channelIds: string[]): Promise<void> {
   const scope = systemScope(tenantId, 'demo');

@@ -156,6 +156,19 @@ describe('quickstart: npm start', () => {
     await eventually(async () => (await held()) !== undefined, 30_000, 'the catalog on TikTok Shop');
   }, 60_000);
 
+  it('lists Shopee in Demo Threads too: a sale there moves the ledger and TikTok Shop follows', async () => {
+    const dev = JSON.parse(fs.readFileSync(path.join(dataDir, 'dev.json'), 'utf8'));
+    const threads = (dev.tenants as Array<{ name: string; channels: any[] }>).find((t) => t.name === 'Demo Threads')!;
+    const [shopee, tts] = ['shopee', 'tiktok_shop'].map((type) => threads.channels.find((c) => c.type === type));
+    expect(shopee).toMatchObject({ sale: { method: 'POST', sku: expect.any(String) }, state: expect.stringMatching(/^http:/) });
+    const qty = async (c: any) => ((await json(c.state)).items as Array<{ sku: string; qty: number }>).find((i) => i.sku === c.sale.sku)?.qty;
+    await eventually(async () => (await qty(tts)) !== undefined && (await qty(tts)) === (await qty(shopee)), 30_000, 'both to hold the same stock');
+    const before = (await qty(shopee))!;
+    const sold = await fetch(shopee.sale.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(shopee.sale.body) });
+    expect(sold.ok, await sold.text()).toBe(true);
+    await eventually(async () => (await qty(tts)) === before - 1, 20_000, 'TikTok Shop to follow the Shopee sale');
+  }, 60_000);
+
   it('Ctrl-C stops the server, the workers and PostgreSQL', async () => {
     const exited = new Promise<number | null>((r) => child!.once('exit', (code) => r(code)));
     child!.kill('SIGINT');
