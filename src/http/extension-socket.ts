@@ -143,6 +143,9 @@ export class ExtensionHub {
       }
     };
 
+    // One message at a time, in order: a status sent right behind the hello must find the socket
+    // paired (the hello's token lookup is still running otherwise), and results are stored in order.
+    let handling: Promise<void> = Promise.resolve();
     socket.on('message', (data: Buffer) => {
       let msg: Incoming;
       try {
@@ -151,7 +154,7 @@ export class ExtensionHub {
         send({ type: 'error', message: 'unreadable message: see docs/extension-protocol.md' });
         return;
       }
-      onMessage(msg).catch((err) => log.error({ err }, 'extension message failed'));
+      handling = handling.then(() => onMessage(msg)).catch((err) => log.error({ err }, 'extension message failed'));
     });
     socket.on('close', () => {
       clearTimeout(helloTimer);
