@@ -76,6 +76,9 @@ describe('pairing a browser extension', () => {
     const page = list;
     await expect.poll(() => section(page).getByText('waiting for the extension').count(), { timeout: 15_000 }).toBe(1);
     await expect.poll(() => section(page).getByText('No extension paired yet.').count()).toBe(1);
+    // Nothing to paste and no webhooks: the page does not ask for credentials.
+    expect(await page.getByRole('button', { name: 'Edit credentials' }).count()).toBe(0);
+    expect(await page.getByText('Webhook URL').count()).toBe(0);
     await section(page).getByLabel('Name this browser').fill('Shop laptop');
     await section(page).getByRole('button', { name: 'Pair an extension' }).click();
     const shown = page.getByTestId('token-value');

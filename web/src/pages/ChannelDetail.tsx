@@ -57,17 +57,22 @@ export default function ChannelDetail({ id }: { id: string }) {
         <p>
           <ChannelLabel type={c.type} /> · {c.base_url} · last sync {timeAgo(c.last_sync_at)}
         </p>
-        <p className="small">
-          Credentials:{' '}
-          {Object.entries(c.credentials).map(([k, set]) => (
-            <span key={k} className="chip">
-              {k.replace(/_/g, ' ')} {set ? 'set' : 'not set'}
-            </span>
-          ))}
-        </p>
-        <p className="small">
-          Webhook URL: <code>{c.webhook_url}</code>
-        </p>
+        {/* A channel worked through a browser extension has no credentials and takes no webhooks. */}
+        {!c.extension && (
+          <p className="small">
+            Credentials:{' '}
+            {Object.entries(c.credentials).map(([k, set]) => (
+              <span key={k} className="chip">
+                {k.replace(/_/g, ' ')} {set ? 'set' : 'not set'}
+              </span>
+            ))}
+          </p>
+        )}
+        {!c.extension && (
+          <p className="small">
+            Webhook URL: <code>{c.webhook_url}</code>
+          </p>
+        )}
         {c.last_error && <p className="bad-text">{c.last_error}</p>}
         <div className="row wrap">
           {admin && (
@@ -109,7 +114,7 @@ export default function ChannelDetail({ id }: { id: string }) {
           {admin && c.status === 'disconnected' && consentType?.oauth && (
             <ConsentButton type={c.type} text={`Reconnect with ${consentType.label}`} body={{ channel_id: id }} />
           )}
-          {admin && <button onClick={() => setEditing(!editing)}>{editing ? 'Cancel' : 'Edit credentials'}</button>}
+          {admin && !c.extension && <button onClick={() => setEditing(!editing)}>{editing ? 'Cancel' : 'Edit credentials'}</button>}
           {admin && (
             <button
               className="danger"
