@@ -10,6 +10,9 @@
 //   30 days), POST /api/v2/auth/access_token/get (refresh -> a new pair).
 // - Products: get_item_list (offset/page_size <= 100, item_status), get_item_base_info
 //   (item_id_list <= 50), get_model_list, update_stock (seller_stock, absolute, one item per call).
+// - Publishing (catalog.ts): media_space/upload_image, add_item, init_tier_variation, update_item,
+//   update_price, unlist_item; what they set is read back through the calls above, and a model of
+//   a listed (NORMAL) item is what the control API's sale sells.
 // - Orders: get_order_list (time_range_field create_time|update_time, window <= 15 days, page_size
 //   <= 100, cursor), get_order_detail (order_sn_list <= 50, item_list on request). A sale through the
 //   kit's control API creates a READY_TO_SHIP order and takes the units from seller_stock.
@@ -28,6 +31,7 @@
 import { randomBytes } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Emulator, type EmulatorOptions, type EmulatorSpec } from '../kit/index.ts';
+import { installCatalog } from './catalog.ts';
 import { apiSign, pushSign, sameSign } from './sign.ts';
 import {
   createShop,
@@ -53,7 +57,8 @@ export interface ShopeeEmulatorOptions extends EmulatorOptions {
 }
 
 const API = '/api/v2';
-const PUBLIC_PATHS = new Set([`${API}/shop/auth_partner`, `${API}/auth/token/get`, `${API}/auth/access_token/get`]);
+// upload_image is a public API too (its page lists partner_id, timestamp and sign only).
+const PUBLIC_PATHS = new Set([`${API}/shop/auth_partner`, `${API}/auth/token/get`, `${API}/auth/access_token/get`, `${API}/media_space/upload_image`]);
 /** "timestamp ... valid for 5 minutes" (API-calls page). */
 const TIMESTAMP_WINDOW_S = 300;
 const REFRESH_TTL_S = 30 * 24 * 3600;
@@ -75,6 +80,14 @@ const param = (message: string) => new ShopeeError(400, 'error_param', message);
 type Marked = FastifyRequest & { shopeeRefusal?: ShopeeError };
 
 const requestId = () => randomBytes(16).toString('hex');
+/** price_info as get_item_base_info and get_model_list answer it (no promotion: current = original). */
+const priceInfo = (currency: string, price: number) => ({
+  currency,
+  original_price: price,
+  current_price: price,
+  inflated_price_of_original_price: price,
+  inflated_price_of_current_price: price,
+});
 /** Shopee's envelope: request_id, error ("" when none), message, and the call's `response`. */
 const ok = (response: unknown) => ({ request_id: requestId(), error: '', message: '', response });
 
@@ -209,9 +222,10 @@ export function createShopeeEmulator(opts: ShopeeEmulatorOptions = {}): Emulator
       const shop = (req: FastifyRequest) => emu.account(req);
       const itemOf = (acc: ShopeeAccount, id: number): Item => {
         const item = acc.items.find((i) => i.item_id === id && i.item_status !== 'DELETED');
-        if (!item) throw param(`item_id ${id} not found`); // GUESS: text
+        if (!item) throw new ShopeeError(400, 'error_item_not_found', 'Product not found'); // error word and text from add_item's error list
         return item;
       };
+      installCatalog(app, emu, { ok, fail: (status, error, message) => new ShopeeError(status, error, message), nextId: ids.next, itemOf });
 
       // ---- authorisation --------------------------------------------------------------------
       app.get(`${API}/shop/auth_partner`, async (req, reply) => {
@@ -274,13 +288,26 @@ export function createShopeeEmulator(opts: ShopeeEmulatorOptions = {}): Emulator
         return ok({
           item_list: found.map((i) => ({
             item_id: i.item_id,
+            category_id: i.category_id ?? 0,
             item_name: i.item_name,
+            description: i.description ?? '',
             item_sku: i.item_sku,
+            create_time: i.create_time ?? i.update_time,
             item_status: i.item_status,
             update_time: i.update_time,
+            image: { image_id_list: i.image_id_list ?? [], image_url_list: (i.image_id_list ?? []).map((id) => `https://cf.shopee.sg/file/${id}`) },
+            weight: String(i.weight ?? 0),
+            logistic_info: i.logistic_info ?? [],
+            condition: i.condition ?? 'NEW',
             has_model: hasModel(i),
-            // Items with variants keep their stock per model (get_model_list).
-            ...(hasModel(i) ? {} : { stock_info_v2: stockInfo(i.models[0]!) }),
+            // "If the item has models, price_info will not be returned": get_model_list has each model's.
+            // Items with variants keep their stock per model (get_model_list) too.
+            ...(hasModel(i)
+              ? {}
+              : {
+                  stock_info_v2: stockInfo(i.models[0]!),
+                  ...(i.original_price !== undefined ? { price_info: [priceInfo(acc.currency, i.original_price)] } : {}),
+                }),
           })),
         });
       });
@@ -289,9 +316,28 @@ export function createShopeeEmulator(opts: ShopeeEmulatorOptions = {}): Emulator
         const acc = shop(req);
         const item = itemOf(acc, intParam(q(req).item_id, 'item_id', 1, Number.MAX_SAFE_INTEGER));
         if (!hasModel(item)) return ok({ tier_variation: [], model: [] });
+        // Items given tiers by init_tier_variation answer them; seeded items one tier of their SKUs.
+        const tiers = item.tiers ?? [{ name: 'Variation', options: item.models.map((m) => m.model_sku) }];
         return ok({
-          tier_variation: [{ name: 'Variation', option_list: item.models.map((m) => ({ option: m.model_sku })) }],
-          model: item.models.map((m, n) => ({ model_id: m.model_id, model_sku: m.model_sku, tier_index: [n], stock_info_v2: stockInfo(m) })),
+          tier_variation: tiers.map((t) => ({ name: t.name, option_list: t.options.map((option) => ({ option })) })),
+          ...(item.tiers
+            ? {
+                standardise_tier_variation: tiers.map((t) => ({
+                  variation_id: 0,
+                  variation_name: t.name,
+                  variation_group_id: 0,
+                  variation_option_list: t.options.map((o) => ({ variation_option_id: 0, variation_option_name: o })),
+                })),
+              }
+            : {}),
+          model: item.models.map((m, n) => ({
+            model_id: m.model_id,
+            model_sku: m.model_sku,
+            tier_index: m.tier_index ?? [n],
+            model_status: 'MODEL_NORMAL',
+            ...(m.original_price !== undefined ? { price_info: [priceInfo(acc.currency, m.original_price)] } : {}),
+            stock_info_v2: stockInfo(m),
+          })),
         });
       });
 

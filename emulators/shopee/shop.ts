@@ -9,6 +9,16 @@ export interface Model {
   model_sku: string;
   /** The seller's own stock (the writable part of stock_info_v2). Single warehouse: no location_id. */
   seller_stock: number;
+  /** Position of each tier's option (init_tier_variation); absent for items made without tiers. */
+  tier_index?: number[];
+  /** Major units (Shopee's prices are floats); absent for items the emulator was seeded with. */
+  original_price?: number;
+}
+
+/** One variation tier as init_tier_variation set it. */
+export interface Tier {
+  name: string;
+  options: string[];
 }
 
 export interface Item {
@@ -20,6 +30,19 @@ export interface Item {
   update_time: number;
   /** One model with model_id 0 when the item has no variants (has_model false). */
   models: Model[];
+  // Catalog fields (add_item / update_item); absent on items the emulator was seeded with.
+  description?: string;
+  category_id?: number;
+  /** The item's price when it has no models (major units). */
+  original_price?: number;
+  weight?: number;
+  image_id_list?: string[];
+  logistic_info?: Array<{ logistic_id: number; enabled: boolean; is_free?: boolean }>;
+  brand?: { brand_id: number; original_brand_name: string };
+  condition?: string;
+  /** Set by init_tier_variation: the models' tier_index points into these. */
+  tiers?: Tier[];
+  create_time?: number;
 }
 
 export interface OrderLine {
@@ -57,10 +80,14 @@ export interface ShopeeAccount extends BaseAccount {
   grants: Grant[];
   /** Authorisation codes not yet exchanged: code -> expiry (ms). */
   codes: Record<string, number>;
+  /** Image ids media_space/upload_image handed out to this shop's partner (add_item may name them). */
+  images: string[];
+  /** The shop's listing currency (price_info.currency). GUESS: a Singapore shop unless told otherwise. */
+  currency: string;
 }
 
 /** Account input: the kit's, plus `item` on an input row to make it a model of a shared item. */
-export type ShopeeAccountInput = AccountInput & { shop_name?: string; items: Array<AccountInput['items'][number] & { item?: string }> };
+export type ShopeeAccountInput = AccountInput & { shop_name?: string; currency?: string; items: Array<AccountInput['items'][number] & { item?: string }> };
 
 export const nowSec = (): number => Math.floor(Date.now() / 1000);
 
@@ -97,18 +124,21 @@ export function createShop(input: ShopeeAccountInput, base: BaseAccount, ids: { 
     orders: [],
     grants: [],
     codes: {},
+    images: [],
+    currency: input.currency ?? 'SGD',
   };
 }
 
 export type SavedShop = Omit<ShopeeAccount, keyof BaseAccount>;
 
 export function saveShop(a: ShopeeAccount): SavedShop {
-  const { partnerId, partnerKey, shopId, shopName, items, orders, grants, codes } = a;
-  return { partnerId, partnerKey, shopId, shopName, items, orders, grants, codes };
+  const { partnerId, partnerKey, shopId, shopName, items, orders, grants, codes, images, currency } = a;
+  return { partnerId, partnerKey, shopId, shopName, items, orders, grants, codes, images, currency };
 }
 
 export function loadShop(saved: unknown, base: BaseAccount): ShopeeAccount {
-  return { ...base, ...(saved as SavedShop) };
+  const s = saved as Partial<SavedShop>;
+  return { ...base, ...(saved as SavedShop), images: s.images ?? [], currency: s.currency ?? 'SGD' };
 }
 
 export const hasModel = (item: Item): boolean => !(item.models.length === 1 && item.models[0]!.model_id === 0);

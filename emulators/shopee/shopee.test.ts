@@ -321,3 +321,124 @@ describe('the platform’s memory', () => {
     }
   });
 });
+
+describe('publishing (add_item, init_tier_variation, update_item, update_price, unlist_item)', () => {
+  const PNG = Buffer.from('89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c489', 'hex');
+  // upload_image is a public API: signed over partner_id + path + timestamp only.
+  const upload = async (field = 'image', bytes: Buffer = PNG) => {
+    const ts = Math.floor(Date.now() / 1000);
+    const path = '/api/v2/media_space/upload_image';
+    const u = `${emu.url}${path}?partner_id=${PARTNER_ID}&timestamp=${ts}&sign=${hmac(`${PARTNER_ID}${path}${ts}`)}`;
+    const form = new FormData();
+    form.set(field, new Blob([bytes], { type: 'image/png' }), 'a.png');
+    const res = await fetch(u, { method: 'POST', body: form });
+    return { status: res.status, body: (await res.json()) as any };
+  };
+  const item = (imageId: string, over: Record<string, unknown> = {}) => ({
+    item_name: 'Linen shirt',
+    description: 'Washed linen.',
+    original_price: 25,
+    weight: 0.4,
+    category_id: 100017,
+    image: { image_id_list: [imageId] },
+    logistic_info: [{ logistic_id: 80101, enabled: true }],
+    seller_stock: [{ stock: 0 }],
+    ...over,
+  });
+  const tiers = (itemId: number, models: unknown[], options = ['S', 'M']) => ({
+    item_id: itemId,
+    standardise_tier_variation: [
+      { variation_id: 0, variation_name: 'Size', variation_option_list: options.map((o) => ({ variation_option_id: 0, variation_option_name: o })) },
+    ],
+    model: models,
+  });
+  const model = (i: number, sku: string, stock = 2) => ({ tier_index: [i], model_sku: sku, original_price: 25, seller_stock: [{ stock }] });
+
+  it('uploads images, adds an item, gives it tiers, and what it set reads back and sells', async () => {
+    expect((await upload('file')).body.error).toBe('error_param');
+    expect((await upload('image', Buffer.from('not an image'))).body.error).toBe('error_param');
+    const img = await upload();
+    expect(img.status).toBe(200);
+    const imageId = img.body.response.image_info.image_id as string;
+
+    // Required fields, and images this partner uploaded.
+    expect((await signed('POST', '/api/v2/product/add_item', {}, { body: item(imageId, { weight: undefined }) })).body.message).toBe('Invalid Weight.');
+    expect((await signed('POST', '/api/v2/product/add_item', {}, { body: item('sg-nope') })).body.message).toBe('Image not exist.');
+    expect((await signed('POST', '/api/v2/product/add_item', {}, { body: item(imageId, { logistic_info: [] }) })).body.error).toBe('error_param');
+    const added = await signed('POST', '/api/v2/product/add_item', {}, { body: item(imageId) });
+    expect([added.status, added.body.response.item_status]).toEqual([200, 'NORMAL']);
+    const itemId = added.body.response.item_id as number;
+
+    // Tier / model consistency.
+    const init = (b: unknown) => signed('POST', '/api/v2/product/init_tier_variation', {}, { body: b });
+    expect((await init(tiers(itemId, [model(2, 'X')]))).body.message).toBe('Model tier_index error.');
+    expect((await init(tiers(itemId, [model(0, 'A'), model(0, 'B')]))).body.message).toBe('Item have duplicate tier_index.');
+    const three = {
+      ...tiers(itemId, [model(0, 'A')]),
+      standardise_tier_variation: [1, 2, 3].map((n) => ({
+        variation_id: 0,
+        variation_name: `T${n}`,
+        variation_option_list: [{ variation_option_id: 0, variation_option_name: 'x' }],
+      })),
+    };
+    expect((await init(three)).body.message).toBe('The level of tier-variation over 2.');
+    const ok = await init(tiers(itemId, [model(0, 'SH-S', 3), model(1, 'SH-M', 4)]));
+    expect(ok.status).toBe(200);
+    expect(ok.body.response.tier_variation).toEqual([{ name: 'Size', option_list: [{ option: 'S' }, { option: 'M' }] }]);
+    const [s, m] = ok.body.response.model as Array<{ model_id: number; model_sku: string }>;
+    expect([s!.model_sku, m!.model_sku]).toEqual(['SH-S', 'SH-M']);
+
+    const base = await signed('GET', '/api/v2/product/get_item_base_info', { item_id_list: itemId });
+    expect(base.body.response.item_list[0]).toMatchObject({ item_name: 'Linen shirt', description: 'Washed linen.', has_model: true, category_id: 100017 });
+    const models = await signed('GET', '/api/v2/product/get_model_list', { item_id: itemId });
+    expect(
+      models.body.response.model.map((x: any) => [x.model_sku, x.tier_index, x.stock_info_v2.seller_stock[0].stock, x.price_info[0].original_price]),
+    ).toEqual([
+      ['SH-S', [0], 3, 25],
+      ['SH-M', [1], 4, 25],
+    ]);
+    expect((await control('/_control/accounts/shop/sale', { sku: 'SH-M', qty: 1 })).qty).toBe(3);
+
+    // update_item, update_price (per model), unlist_item (per item).
+    expect((await signed('POST', '/api/v2/product/update_item', {}, { body: { item_id: itemId, item_name: 'Shirt' } })).body.response.item_name).toBe('Shirt');
+    const price = await signed(
+      'POST',
+      '/api/v2/product/update_price',
+      {},
+      {
+        body: {
+          item_id: itemId,
+          price_list: [
+            { model_id: s!.model_id, original_price: 30 },
+            { model_id: 0, original_price: 30 },
+          ],
+        },
+      },
+    );
+    expect(price.body.response.success_list).toEqual([{ model_id: s!.model_id, original_price: 30 }]);
+    expect(price.body.response.failure_list).toHaveLength(1);
+    const unlist = await signed(
+      'POST',
+      '/api/v2/product/unlist_item',
+      {},
+      {
+        body: {
+          item_list: [
+            { item_id: itemId, unlist: true },
+            { item_id: 1, unlist: true },
+          ],
+        },
+      },
+    );
+    expect(unlist.body.response.success_list).toEqual([{ item_id: itemId, unlist: true }]);
+    expect(unlist.body.response.failure_list).toEqual([{ item_id: 1, failed_reason: 'Product not found' }]);
+    const listed = await signed('GET', '/api/v2/product/get_item_list', { offset: 0, page_size: 100, item_status: 'UNLIST' });
+    expect(listed.body.response.item.map((i: any) => i.item_id)).toEqual([itemId]);
+    const r = await fetch(`${emu.url}/_control/accounts/shop/sale`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ sku: 'SH-M', qty: 1 }),
+    });
+    expect(r.status).toBe(404);
+  });
+});

@@ -3240,15 +3240,20 @@ export interface components {
         };
         ShopeeChannelSettings: {
             cap?: number;
+            category_id?: string;
+            /** @enum {string} */
+            conflict_policy?: "ask" | "use_master" | "use_platform";
             default_buffer?: number;
             location_ids?: string[];
             location_map?: {
                 [key: string]: string;
             };
+            logistic_id?: string;
             percent?: number;
             request_timeout_ms?: number;
             /** @enum {string} */
             sales_source?: "orders" | "levels";
+            weight_kg?: number;
         };
         ShopifyChannelSettings: {
             cap?: number;

@@ -6,6 +6,7 @@
 // Sales: orders. Pushes (webhook.ts) only say an order changed; the order itself is read through
 // the API, and the Watcher also polls get_order_list by update_time, so a lost push loses nothing.
 // The same order id keys both paths (`order:<order_sn>`), so nothing is counted twice.
+// Publishing products (add item, update, unlist): catalog.ts.
 import {
   ChannelError,
   type ChannelAdapter,
@@ -16,6 +17,7 @@ import {
   type RemoteListing,
 } from '../contract.ts';
 import { chunk } from '../adapter-kit.ts';
+import { ShopeeCatalog } from './catalog.ts';
 import { ShopeeClient } from './client.ts';
 import { modelRef, parseModelRef, sellerStock, SHOPEE_CAPABILITIES, type ApiModel, type BaseInfo, type OrderDetail } from './model.ts';
 import type { ShopeeSettings } from './settings.ts';
@@ -41,10 +43,12 @@ export class ShopeeAdapter implements ChannelAdapter {
   readonly type = 'shopee';
   readonly capabilities = SHOPEE_CAPABILITIES;
   readonly client: ShopeeClient;
+  readonly catalog: ShopeeCatalog;
   private readonly now: () => number;
 
   constructor(conn: ChannelConnection<ShopeeSettings>, now: () => number = Date.now, opts: { renew?: boolean } = {}) {
     this.client = new ShopeeClient(conn, now, opts);
+    this.catalog = new ShopeeCatalog(this.client, conn.settings);
     this.now = now;
   }
 

@@ -4,7 +4,8 @@
 // Shopee's answers mapped to ChannelError kinds:
 //   error_auth / error_sign / 401 / 403 -> auth (after one renewal for a refused access token)
 //   429                                 -> rate_limited (retry-after)
-//   5xx / timeouts                      -> transient
+//   5xx / timeouts, and error_server / error_inner / error_system_busy / error_network
+//   (Shopee's "please try later" words, which can come with HTTP 200) -> transient
 //   error_param and other refusals      -> permanent, with Shopee's message
 // Shopee answers some errors with HTTP 200 and a non-empty `error` (API-calls page: every answer
 // carries request_id, error and message), so the body decides, not only the status.
@@ -30,7 +31,28 @@ export interface ShopeeCall {
   path: string;
   query?: Record<string, string | number>;
   body?: unknown;
+  /** A multipart body (an image upload), sent as is: the sign never covers the body. */
+  multipart?: { bytes: Uint8Array; contentType: string };
+  /**
+   * A public API (v2.media_space.upload_image is one): signed over partner_id + path + timestamp
+   * only, without access_token and shop_id (API-calls page).
+   */
+  public?: boolean;
 }
+
+/** A refusal Shopee explained: its error word and message kept apart (the catalog side turns them into what a merchant should change). */
+export class ShopeeRefusal extends ChannelError {
+  readonly error: string;
+  readonly detail: string;
+  constructor(kind: ChannelError['kind'], text: string, error: string, detail: string, status: number) {
+    super(kind, text, { status });
+    this.error = error;
+    this.detail = detail;
+  }
+}
+
+/** Shopee's error words that mean "try again later" (error lists of the product APIs). */
+const RETRYABLE = new Set(['error_server', 'error_inner', 'error_system_busy', 'error_network', 'error_get_shop_fail']);
 
 const unix = (ms: number) => Math.floor(ms / 1000);
 
@@ -173,11 +195,17 @@ export class ShopeeClient {
     }
   }
 
-  /** The URL of one signed shop call, as sent (tests and the dry run read it). */
-  signedUrl(path: string, query: Record<string, string | number> = {}): string {
+  /** The URL of one signed shop call (or public call), as sent (tests and the dry run read it). */
+  signedUrl(path: string, query: Record<string, string | number> = {}, opts: { public?: boolean } = {}): string {
     const ts = unix(this.now());
     const token = this.creds.access_token ?? '';
     const partnerId = this.creds.partner_id ?? '';
+    if (opts.public) {
+      const sign = callSign(this.creds.partner_key ?? '', partnerId, API + path, ts);
+      const u = new URLSearchParams({ partner_id: partnerId, timestamp: String(ts), sign });
+      for (const [k, v] of Object.entries(query)) u.set(k, String(v));
+      return `${this.base}${API}${path}?${u.toString()}`;
+    }
     const sign = callSign(this.creds.partner_key ?? '', partnerId, API + path, ts, { accessToken: token, shopId: this.shopId });
     const u = new URLSearchParams({ partner_id: partnerId, timestamp: String(ts), access_token: token, shop_id: this.shopId, sign });
     for (const [k, v] of Object.entries(query)) u.set(k, String(v));
@@ -192,7 +220,12 @@ export class ShopeeClient {
     for (let attempt = 0; ; attempt++) {
       const used = this.creds.access_token ?? '';
       const res = await httpCall(
-        { method: c.method, url: this.signedUrl(c.path, c.query), body: c.body, timeoutMs: this.timeoutMs },
+        {
+          method: c.method,
+          url: this.signedUrl(c.path, c.query, { public: c.public }),
+          ...(c.multipart ? { body: c.multipart.bytes, headers: { 'content-type': c.multipart.contentType } } : { body: c.body }),
+          timeoutMs: this.timeoutMs,
+        },
         [400, 401, 403, 404, 429],
       );
       const env = envelope(res);
@@ -210,7 +243,8 @@ export class ShopeeClient {
         }
         throw new ChannelError('auth', text, { status: res.status });
       }
-      if (res.status >= 300 || env.error) throw new ChannelError('permanent', text, { status: res.status });
+      if (env.error && RETRYABLE.has(env.error)) throw new ShopeeRefusal('transient', text, env.error, env.message ?? '', res.status);
+      if (res.status >= 300 || env.error) throw new ShopeeRefusal('permanent', text, env.error ?? '', env.message ?? '', res.status);
       return (res.json<{ response?: T }>().response ?? null) as T;
     }
   }

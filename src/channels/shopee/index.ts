@@ -1,6 +1,7 @@
-// Shopee (marketplace), stock side: signed Open Platform v2 calls, seller_stock written per model
-// with update_stock, orders polled by update_time and announced by signed pushes (re-read through
-// the API), the shop's token pair renewed by the adapter. Facts: channel-apis.md section 8.
+// Shopee (marketplace): signed Open Platform v2 calls, seller_stock written per model with
+// update_stock, orders polled by update_time and announced by signed pushes (re-read through the
+// API), the shop's token pair renewed by the adapter, and a catalog side publishing products as
+// items whose variants are models (catalog.ts). Facts: channel-apis.md section 8.
 import { defineChannel } from '../contract.ts';
 import { ShopeeAdapter } from './adapter.ts';
 import { shopeeOAuth } from './auth.ts';
@@ -10,6 +11,7 @@ import { shopeeWebhook } from './webhook.ts';
 
 export { ShopeeAdapter, orderEvents } from './adapter.ts';
 export { authorizeUrl, exchangeCode } from './auth.ts';
+export { ShopeeCatalog } from './catalog.ts';
 export { refreshTokens } from './client.ts';
 export { modelRef, parseModelRef } from './model.ts';
 export { clearShopeeWebhookCache } from './webhook.ts';

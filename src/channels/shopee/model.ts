@@ -47,6 +47,8 @@ export function sellerStock(s: StockInfoV2 | undefined): number | null {
 }
 
 export const SHOPEE_CAPABILITIES: ChannelCapabilities = {
+  // A marketplace: products are published to it (catalog.ts), not only stocked.
+  catalog: true,
   // update_stock sets seller_stock outright; Shopee offers no compare-and-set.
   quantityModel: 'absolute',
   compareAndSet: false,
