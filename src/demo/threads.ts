@@ -179,7 +179,7 @@ const CHANNELS: Array<{
   settings?: Record<string, unknown>;
   /**
    * The shop already lists the catalog (a seller who started on this marketplace): its listings
-   * are imported and matched by SKU rather than published. Shopee, until its catalog side lands.
+   * are imported and matched by SKU rather than published (Shopee here: a seller who came from it).
    */
   listsCatalog?: boolean;
 }> = [
