@@ -9,7 +9,7 @@ import tseslint from 'typescript-eslint';
 export default tseslint.config(
   {
     // Generated or built files, and what tests and the demo leave behind.
-    ignores: ['sdk/src/schema.d.ts', 'web/dist/', 'data/', '.tmp/', 'test-artifacts/', 'drizzle/meta/'],
+    ignores: ['sdk/src/schema.d.ts', 'web/dist/', 'extension/dist/', 'data/', '.tmp/', 'test-artifacts/', 'drizzle/meta/'],
   },
   js.configs.recommended,
   // Not the type-checked preset: it runs the TypeScript compiler inside ESLint, which on a two-core
@@ -75,6 +75,11 @@ export default tseslint.config(
     plugins: { 'react-hooks': reactHooks },
     languageOptions: { globals: { ...globals.browser } },
     rules: { 'react-hooks/rules-of-hooks': 'error', 'react-hooks/exhaustive-deps': 'error' },
+  },
+  {
+    // The browser extension runs in Chrome: a service worker and an extension page, with chrome.*.
+    files: ['extension/src/**/*.ts'],
+    languageOptions: { globals: { ...globals.browser, ...globals.serviceworker, ...globals.webextensions } },
   },
   {
     // The Vendure plugin and its dev server are plain CommonJS, dropped into a Vendure project as is.

@@ -2,7 +2,7 @@ import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
   test: {
-    include: ['src/**/*.test.ts', 'emulators/**/*.test.ts', 'test/**/*.test.ts'],
+    include: ['src/**/*.test.ts', 'emulators/**/*.test.ts', 'extension/src/**/*.test.ts', 'test/**/*.test.ts'],
     globalSetup: ['test/global-setup.ts'],
     // Every /api/v1 response any suite receives is checked against the served OpenAPI document.
     setupFiles: ['test/setup-contract.ts'],
