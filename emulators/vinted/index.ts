@@ -47,9 +47,21 @@
 // calls answer 5xx, nothing applied), recordRequests (on: GET /_control/requests lists every
 // non-control request with its session, CSRF verdict and Origin).
 //
-// FINDING (emulators/vinted/extension.test.ts, Debian chromium 1xx, MV3 stub extension with
-// host_permissions for the emulator's origin): see the comment block at the end of this header,
-// filled in from what the test proved.
+// FINDINGS for the extension author (emulators/vinted/extension.test.ts: Debian Chromium 156,
+// headless, an MV3 stub extension with host_permissions ["http://127.0.0.1/*"], the seller logged
+// in through the login form in a tab of the same profile):
+// - fetch(url, {credentials: 'include'}) from the service worker carries the HttpOnly,
+//   SameSite=Lax `_vinted_fr_session` cookie. So does fetch's default ('same-origin'): Chromium
+//   treats a request to a host the extension has permission for like a same-origin one. Only
+//   credentials: 'omit' leaves the cookie out. No CORS headers are needed (the emulator sends none).
+// - The worker can GET / and read the csrf-token meta with a regex (no DOMParser in a worker), then
+//   PUT with X-CSRF-Token; a FormData multipart photo upload works the same way.
+// - Mutations arrive with `Origin: chrome-extension://<id>`, GETs with no Origin. The emulator does
+//   not check Origin; the real Vinted might (GUESS: unknown), which would refuse the extension's
+//   mutations whatever the cookie.
+// - A login form POSTed from the worker (credentials: 'include') stores its Set-Cookie in the
+//   profile's jar (the redirect is followed); later worker fetches carry it.
+// - A match pattern without a port (http://127.0.0.1/*) covers the emulator's random port.
 //
 // GUESSes beyond section 2 (also marked where made): the anti-bot thresholds and that refused
 // requests are not counted; the captcha URL's parameters; the 5xx body; the validation answer
