@@ -4,6 +4,7 @@
 // through its options page. A product published from StockClerk's API appears on Vinted with its
 // photo; a buyer's purchase on Vinted becomes one ledger movement; with the browser closed a publish
 // waits in the queue, and runs when the same browser profile comes back.
+import fs from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createVintedEmulator, SESSION_COOKIE, type VintedEmulator } from '../../emulators/vinted/index.ts';
 import { swatchPng } from '../../src/demo/swatch.ts';
@@ -83,6 +84,7 @@ afterAll(async () => {
   await ext?.close();
   await emu?.close();
   await h?.stop();
+  fs.rmSync(profile, { recursive: true, force: true });
 });
 
 describe('Vinted through the extension', () => {

@@ -20,8 +20,9 @@ export function newProfile(): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), 'stockclerk-ext-profile-'));
 }
 
-/** Chromium with the built extension; `profile` again after a close is the same browser coming back (pairing and cookies kept). */
-export async function launchWithExtension(profile = newProfile()): Promise<ExtensionBrowser> {
+/** Chromium with the built extension; the same `profile` again after a close is the same browser coming back (pairing and cookies kept). */
+export async function launchWithExtension(given?: string): Promise<ExtensionBrowser> {
+  const profile = given ?? newProfile();
   if (!fs.existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: apt-get install -y chromium`);
   await buildExtension();
   const context = await chromium.launchPersistentContext(profile, {
@@ -47,7 +48,11 @@ export async function launchWithExtension(profile = newProfile()): Promise<Exten
       await page.goto(`chrome-extension://${extensionId}/options.html`);
       return page;
     },
-    close: () => context.close(),
+    async close() {
+      await context.close();
+      // A profile made here is this browser's alone; one passed in outlives it (the caller removes it).
+      if (!given) fs.rmSync(profile, { recursive: true, force: true });
+    },
   };
 }
 
