@@ -34,24 +34,22 @@ async function bodyOf(res: Response): Promise<unknown> {
 }
 
 /**
- * GUESS: the least time between two writes that Vinted's anti-bot lets through. Its web front end
- * never writes faster than a person clicks; the emulator refuses writes closer than 500 ms. A
- * publish is two writes back to back (the photo, then the item): unpaced, the second is refused,
- * the job retried from the start, and the same refusal comes again.
+ * Least time between two mutations (GUESS: Vinted's anti-bot layer refuses a session that posts
+ * faster than a person clicks; the emulator's guess is 500 ms). A publish is several mutations in
+ * a row (each photo, then the item): paced, not fired back to back.
  */
-export const MUTATION_GAP_MS = 700;
-/** A refusal asking for at most this long is waited out inside the job (its earlier steps kept). */
-const WAIT_IN_PLACE_MS = 5_000;
+export const MUTATION_GAP_MS = 800;
+/** A 429 asking for at most this long is waited out in place, once, rather than failing the whole job. */
+const WAIT_IN_PLACE_MS = 3_000;
 
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export class VintedClient {
   readonly origin: string;
   private readonly fetch: Fetch;
   private readonly mutationGapMs: number;
   private csrf: string | null = null;
-  /** When the next write may go: reserved synchronously, so concurrent jobs queue behind each other. */
-  private nextWriteAt = 0;
+  private lastMutation = 0;
 
   constructor(origin: string, fetch: Fetch, opts: { mutationGapMs?: number } = {}) {
     this.origin = origin;
@@ -59,11 +57,10 @@ export class VintedClient {
     this.mutationGapMs = opts.mutationGapMs ?? MUTATION_GAP_MS;
   }
 
-  private async paceWrite(): Promise<void> {
-    const now = Date.now();
-    const at = Math.max(now, this.nextWriteAt);
-    this.nextWriteAt = at + this.mutationGapMs;
-    if (at > now) await sleep(at - now);
+  private async pace(): Promise<void> {
+    const wait = this.lastMutation + this.mutationGapMs - Date.now();
+    if (wait > 0) await sleep(wait);
+    this.lastMutation = Date.now();
   }
 
   private async call(url: string, init: RequestInit, what: string): Promise<{ res: Response; body: unknown }> {
@@ -97,12 +94,13 @@ export class VintedClient {
   /** Sends a JSON request (or a prepared FormData) and returns Vinted's parsed answer; failures throw. */
   async send(req: VintedRequest, form?: FormData): Promise<unknown> {
     const mutation = req.method !== 'GET';
-    let waited = 0;
-    for (let attempt = 0; ; attempt++) {
+    let csrfRetried = false;
+    let waited = false;
+    for (;;) {
       const headers: Record<string, string> = { accept: 'application/json' };
       if (mutation) {
         headers['x-csrf-token'] = await this.csrfToken();
-        await this.paceWrite();
+        await this.pace();
       }
       let body: BodyInit | undefined;
       if (form) body = form;
@@ -113,22 +111,19 @@ export class VintedClient {
       const { res, body: answer } = await this.call(`${this.origin}${req.path}`, { method: req.method, headers, body }, req.what);
       const code = answer && typeof answer === 'object' ? (answer as { code?: unknown }).code : undefined;
       // A stale CSRF token (code 106): read a fresh one and ask once more.
-      if (mutation && res.status === 401 && code === 106 && attempt === 0) {
+      if (mutation && res.status === 401 && code === 106 && !csrfRetried) {
+        csrfRetried = true;
         this.csrf = null;
         continue;
       }
-      try {
-        this.check(res, answer, req.what);
-      } catch (err) {
-        // A short "slow down" is waited out here, once or twice, so the job keeps what it did so far.
-        const wait = err instanceof JobFailure && err.kind === 'throttled' ? (err.retryAfterMs ?? 0) : 0;
-        if (wait > 0 && wait <= WAIT_IN_PLACE_MS && waited < 2) {
-          waited++;
-          await sleep(wait);
-          continue;
-        }
-        throw err;
+      const failure = failureOf({ status: res.status, type: res.type, body: answer, retryAfter: res.headers.get('retry-after') }, req.what);
+      // A short throttle mid-job (between a photo and the item): wait it out once, keep the job whole.
+      if (failure?.kind === 'throttled' && !waited && (failure.retryAfterMs ?? Infinity) <= WAIT_IN_PLACE_MS) {
+        waited = true;
+        await sleep(failure.retryAfterMs!);
+        continue;
       }
+      if (failure) throw failure;
       return answer;
     }
   }

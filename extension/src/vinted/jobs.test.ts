@@ -17,7 +17,7 @@ interface Sent {
 }
 
 /** A Vinted that answers what `route` says (a status and a body), and the home page with a CSRF token. */
-function fakeVinted(route: (s: Sent) => [number, unknown] | undefined, opts: { csrf?: string[] } = {}) {
+function fakeVinted(route: (s: Sent) => [number, unknown] | undefined, opts: { csrf?: string[]; retryAfter?: string; mutationGapMs?: number } = {}) {
   const sent: Sent[] = [];
   const tokens = opts.csrf ?? ['tok-1'];
   let home = 0;
@@ -37,10 +37,13 @@ function fakeVinted(route: (s: Sent) => [number, unknown] | undefined, opts: { c
     }
     sent.push(s);
     const [status, body] = route(s) ?? [404, { code: 104, message: 'not_found' }];
-    return new Response(body === null ? null : JSON.stringify(body), { status, headers: { 'content-type': 'application/json', 'retry-after': '3' } });
+    return new Response(body === null ? null : JSON.stringify(body), {
+      status,
+      headers: { 'content-type': 'application/json', 'retry-after': opts.retryAfter ?? '30' },
+    });
   };
   const deps: JobDeps = {
-    vinted: new VintedClient(ORIGIN, fetch, { mutationGapMs: 0 }),
+    vinted: new VintedClient(ORIGIN, fetch),
     fetchPhoto: async () => new Blob([new Uint8Array([137, 80, 78, 71])], { type: 'image/png' }),
   };
   return { sent, deps };
@@ -160,7 +163,7 @@ describe('update, delete, mark_sold', () => {
   it('429 from Vinted is throttled with its Retry-After; 401 code 100 is session; a validation error is rejected', async () => {
     await expect(runJob(job('delete', { item_id: 5 }), fakeVinted(() => [429, { url: 'https://geo.captcha-delivery.com/c' }]).deps)).rejects.toMatchObject({
       kind: 'throttled',
-      retryAfterMs: 3_000,
+      retryAfterMs: 30_000,
     });
     await expect(runJob(job('read_listings', {}), fakeVinted(() => [401, { code: 100, message: 'invalid_authentication_token' }]).deps)).rejects.toMatchObject({
       kind: 'session',
@@ -169,6 +172,26 @@ describe('update, delete, mark_sold', () => {
       kind: 'rejected',
     });
     await expect(runJob(job('teleport', {}), fakeVinted(() => undefined).deps)).rejects.toMatchObject({ kind: 'rejected' });
+  });
+});
+
+describe('pace', () => {
+  it('spaces mutations (a publish is several in a row) and waits out a short 429 in place once', async () => {
+    const at: number[] = [];
+    let throttled = false;
+    const { sent, deps } = fakeVinted(
+      (s) => {
+        at.push(Date.now());
+        if (s.path === '/api/v2/photos') return [200, { id: 1 }];
+        if (!throttled) return ((throttled = true), [429, { url: 'https://geo.captcha-delivery.com/c' }]);
+        return [200, { item: { id: 8 } }];
+      },
+      { retryAfter: '1', mutationGapMs: 200 },
+    );
+    expect(await runJob(job('publish', { ...PUBLISH, photos: [PUBLISH.photos[0]] }), deps)).toMatchObject({ item_id: '8' });
+    expect(sent.map((s) => s.path)).toEqual(['/api/v2/photos', '/api/v2/item_upload/items', '/api/v2/item_upload/items']);
+    expect(at[1]! - at[0]!).toBeGreaterThanOrEqual(190);
+    expect(at[2]! - at[1]!).toBeGreaterThanOrEqual(990);
   });
 });
 
