@@ -258,9 +258,22 @@ export async function update(tx: Tx, scope: Scope, sealer: Sealer, id: string, p
   return get(tx, scope, sealer, id);
 }
 
-/** Deletes the channel and its listings (on delete cascade); the ledger keeps its history. */
+/**
+ * Deletes the channel and its listings (on delete cascade); the ledger keeps its history. What the
+ * catalog holds for the channel (its publications and their history, overrides, conflicts) means
+ * nothing without it and goes too (the products stay); those tables have no cascade from
+ * channels, so without this a marketplace that had published anything could not be removed.
+ */
 export async function remove(tx: Tx, scope: Scope, id: string): Promise<void> {
-  const { rowCount } = await tx.query(`delete from channels where tenant_id = $1 and id = $2`, [scope.tenantId, id]);
+  const args = [scope.tenantId, id];
+  await tx.query(`delete from conflicts where tenant_id = $1 and channel_id = $2`, args);
+  await tx.query(
+    `delete from publication_events where tenant_id = $1 and publication_id in (select id from publications where tenant_id = $1 and channel_id = $2)`,
+    args,
+  );
+  await tx.query(`delete from publications where tenant_id = $1 and channel_id = $2`, args);
+  await tx.query(`delete from product_overrides where tenant_id = $1 and channel_id = $2`, args);
+  const { rowCount } = await tx.query(`delete from channels where tenant_id = $1 and id = $2`, args);
   if (!rowCount) throw notFound('Channel');
   for (const type of ['channel_auth', 'sync_failure_rate'] as const) await resolveAlerts(tx, scope.tenantId, type, [id]);
   await audit(tx, scope, 'channel.deleted', { type: 'channel', id });

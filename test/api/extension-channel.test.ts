@@ -282,4 +282,15 @@ describe('jobs through the extension', () => {
     await eventually(() => ext.closed !== null, 5_000, 'the revoked socket to close');
     expect(ext.closed!.code).toBe(4401);
   });
+
+  describe('removing the channel', () => {
+    it('takes its publications and their history with it (the product stays): 204, not a 500', async () => {
+      expect((await publication())?.state).toBeTruthy();
+      expect((await call('DELETE', `/channels/${channelId}`)).status).toBe(204);
+      expect((await call('GET', `/publications?product_id=${productId}`)).body.data).toEqual([]);
+      const { rows } = await h.sc.ctx.db.query(`select count(*)::int as n from publication_events where tenant_id = $1`, [tenantId]);
+      expect(rows[0].n).toBe(0);
+      expect((await call('GET', `/products/${productId}`)).status).toBe(200);
+    });
+  });
 });
