@@ -94,7 +94,8 @@ async function serve(role: 'start' | 'api' | 'worker'): Promise<void> {
     if (stopping) return;
     stopping = true;
     log.info({ signal }, 'shutting down');
-    await (demo as DemoInfo | null)?.emulators.close();
+    const d = demo as DemoInfo | null;
+    await Promise.all([d?.emulators.close(), d?.vinted.close()]);
     await sc.stop();
     await stripeEmu?.close().catch(() => {});
     await catcher?.stop().catch(() => {});

@@ -6,6 +6,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { hash } from '@node-rs/argon2';
+import { createVintedEmulator, type VintedEmulator } from '../../emulators/vinted/index.ts';
 import type { EmulatedChannelType as ChannelType } from '../channels/registry.ts';
 import { withTx } from '../db/pool.ts';
 import { createItems, createTenant } from '../db/tenants.ts';
@@ -51,6 +52,8 @@ const CHANNELS: Array<{ type: ChannelType; name: string; account: string }> = [
 export interface DemoInfo {
   tenantId: string;
   emulators: EmulatorSet;
+  /** Vinted's emulator (Demo Threads' shop), apart: it has its own interface, not the kit's. */
+  vinted: VintedEmulator;
   channels: Array<{ type: ChannelType; name: string; channelId: string; accountId: string; url: string }>;
   /** The marketplace demo tenant (src/demo/threads.ts). */
   threads: ThreadsInfo | null;
@@ -63,18 +66,20 @@ export async function ensureDemo(ctx: AppContext, stockclerkUrl: string): Promis
   // The platforms remember their accounts, stock and counters across restarts, as real ones do.
   const stateDir = path.join(ctx.config.dataDir, 'emulators');
   const emulators = await startEmulators({ eposnow: base + 1, wix: base + 2, deliveroo: base + 3, ebay: base + 4, etsy: base + 5 }, { stateDir });
+  const vinted = createVintedEmulator({ stateFile: path.join(stateDir, 'vinted.json') });
   const file = path.join(ctx.config.dataDir, 'demo-accounts.json');
   const { rows } = await ctx.db.query<{ tenant_id: string }>(`select tenant_id from users where lower(email) = $1`, [DEMO_LOGIN.email]);
   try {
+    await vinted.listen(base + 6).catch(() => vinted.listen(0)); // the preferred port is taken: any free one will do
     const deli = rows[0] ? await reopen(ctx, rows[0].tenant_id, emulators, stockclerkUrl, file) : await create(ctx, emulators, stockclerkUrl, file);
-    return { ...deli, threads: await ensureThreads(ctx, emulators, stockclerkUrl) };
+    return { ...deli, vinted, threads: await ensureThreads(ctx, emulators, vinted, stockclerkUrl) };
   } catch (err) {
-    await emulators.close();
+    await Promise.all([emulators.close(), vinted.close()]);
     throw err;
   }
 }
 
-async function create(ctx: AppContext, emulators: EmulatorSet, url: string, file: string): Promise<Omit<DemoInfo, 'threads'>> {
+async function create(ctx: AppContext, emulators: EmulatorSet, url: string, file: string): Promise<Omit<DemoInfo, 'threads' | 'vinted'>> {
   const passwordHash = await hash(DEMO_LOGIN.password);
   const t = await withTx(ctx.db, async (tx) => {
     const created = await createTenant(tx, { name: DEMO_TENANT_NAME, locationName: 'Deli counter', owner: { email: DEMO_LOGIN.email, passwordHash } });
@@ -116,7 +121,7 @@ async function create(ctx: AppContext, emulators: EmulatorSet, url: string, file
   return { tenantId: t.tenantId, emulators, channels };
 }
 
-async function reopen(ctx: AppContext, tenantId: string, emulators: EmulatorSet, url: string, file: string): Promise<Omit<DemoInfo, 'threads'>> {
+async function reopen(ctx: AppContext, tenantId: string, emulators: EmulatorSet, url: string, file: string): Promise<Omit<DemoInfo, 'threads' | 'vinted'>> {
   const saved: Saved = fs.existsSync(file) ? JSON.parse(fs.readFileSync(file, 'utf8')) : {};
   const channels: DemoInfo['channels'] = [];
   for (const [channelId, acc] of Object.entries(saved)) {

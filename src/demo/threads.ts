@@ -1,13 +1,15 @@
 // The marketplace demo on first `npm start`: tenant "Demo Threads", a clothing reseller with a
 // dozen products in sizes and colours (each with a photo), stock received into the ledger, the
 // eBay, Etsy and TikTok Shop emulators connected and the whole catalog published to them as one
-// bulk job; a Shopee shop that already lists the catalog, its listings matched by SKU.
+// bulk job; a Shopee shop that already lists the catalog, its listings matched by SKU; a Vinted
+// shop waiting for the seller's browser extension (threads-vinted.ts).
 // On later starts the same accounts are reopened (secrets in DATA_DIR/demo-threads-accounts.json,
 // mode 0600); an emulator that lost its state gets the catalog published again.
 import fs from 'node:fs';
 import path from 'node:path';
 import { hash } from '@node-rs/argon2';
-import type { EmulatedChannelType as ChannelType } from '../channels/registry.ts';
+import type { VintedEmulator } from '../../emulators/vinted/index.ts';
+import type { EmulatedChannelType } from '../channels/registry.ts';
 import { withTx } from '../db/pool.ts';
 import { createTenant } from '../db/tenants.ts';
 import type { AppContext } from '../engine/context.ts';
@@ -20,6 +22,9 @@ import { systemScope } from '../services/scope.ts';
 import { imageKey } from '../storage/images.ts';
 import { connectEmulatedChannel, newEmulatedAccount, openAccount, type EmulatedAccount, type EmulatorSet } from './emulated.ts';
 import { swatchPng } from './swatch.ts';
+import { connectVinted, reopenVinted, type VintedSeller } from './threads-vinted.ts';
+
+type ChannelType = EmulatedChannelType | 'vinted';
 
 export const THREADS_LOGIN = { email: 'threads@stockclerk.local', password: 'demo-threads-2026' };
 export const THREADS_TENANT_NAME = 'Demo Threads';
@@ -173,7 +178,7 @@ function variantsOf(p: DemoProduct): Array<{ sku: string; option_values: Record<
 }
 
 const CHANNELS: Array<{
-  type: ChannelType;
+  type: EmulatedChannelType;
   name: string;
   account: string;
   settings?: Record<string, unknown>;
@@ -209,21 +214,24 @@ function catalogListings(): Array<{ sku: string; name: string; qty: number }> {
 
 export interface ThreadsInfo {
   tenantId: string;
-  channels: Array<{ type: ChannelType; name: string; channelId: string; accountId: string; url: string }>;
+  /** `seller`: Vinted's, whose login opens the emulated Vinted in a browser (the extension works in that session). */
+  channels: Array<{ type: ChannelType; name: string; channelId: string; accountId: string; url: string; seller?: VintedSeller }>;
 }
 
-type Saved = Record<string, EmulatedAccount & { type: ChannelType }>;
+type Saved = Record<string, (EmulatedAccount & { type: EmulatedChannelType }) | { type: 'vinted'; seller: VintedSeller }>;
 
 /** Creates or reopens Demo Threads against the running emulators; resolves once the catalog is published. */
-export async function ensureThreads(ctx: AppContext, emulators: EmulatorSet, stockclerkUrl: string): Promise<ThreadsInfo> {
+export async function ensureThreads(ctx: AppContext, emulators: EmulatorSet, vinted: VintedEmulator, stockclerkUrl: string): Promise<ThreadsInfo> {
   const file = path.join(ctx.config.dataDir, 'demo-threads-accounts.json');
   const { rows } = await ctx.db.query<{ tenant_id: string }>(`select tenant_id from users where lower(email) = $1`, [THREADS_LOGIN.email]);
-  const info = rows[0] ? await reopen(ctx, rows[0].tenant_id, emulators, stockclerkUrl, file) : await create(ctx, emulators, stockclerkUrl, file);
+  const info = rows[0]
+    ? await reopen(ctx, rows[0].tenant_id, emulators, vinted, stockclerkUrl, file)
+    : await create(ctx, emulators, vinted, stockclerkUrl, file);
   await waitForPublishing(ctx, info.tenantId);
   return info;
 }
 
-async function create(ctx: AppContext, emulators: EmulatorSet, url: string, file: string): Promise<ThreadsInfo> {
+async function create(ctx: AppContext, emulators: EmulatorSet, vinted: VintedEmulator, url: string, file: string): Promise<ThreadsInfo> {
   const passwordHash = await hash(THREADS_LOGIN.password);
   const t = await withTx(ctx.db, async (tx) => {
     const created = await createTenant(tx, { name: THREADS_TENANT_NAME, locationName: 'Stockroom', owner: { email: THREADS_LOGIN.email, passwordHash } });
@@ -279,22 +287,30 @@ async function create(ctx: AppContext, emulators: EmulatorSet, url: string, file
     saved[r.channelId] = { ...account, type: c.type };
     channels.push({ type: c.type, name: c.name, channelId: r.channelId, accountId: account.id, url: emulators[c.type].url });
   }
+  const v = await connectVinted(ctx, t.tenantId, vinted);
+  saved[v.channelId] = { type: 'vinted', seller: v.seller };
+  channels.push({ type: 'vinted', name: 'Vinted', channelId: v.channelId, accountId: v.seller.login, url: vinted.url, seller: v.seller });
   fs.writeFileSync(file, JSON.stringify(saved, null, 2), { mode: 0o600 });
   await publishAll(
     ctx,
     t.tenantId,
-    channels.filter((c) => !listsCatalog(c.type)).map((c) => c.channelId),
+    channels.filter((c) => c.type !== 'vinted' && !listsCatalog(c.type)).map((c) => c.channelId),
   );
   return { tenantId: t.tenantId, channels };
 }
 
-async function reopen(ctx: AppContext, tenantId: string, emulators: EmulatorSet, url: string, file: string): Promise<ThreadsInfo> {
+async function reopen(ctx: AppContext, tenantId: string, emulators: EmulatorSet, vinted: VintedEmulator, url: string, file: string): Promise<ThreadsInfo> {
   const saved: Saved = fs.existsSync(file) ? JSON.parse(fs.readFileSync(file, 'utf8')) : {};
   const channels: ThreadsInfo['channels'] = [];
   const republish: string[] = [];
   for (const [channelId, acc] of Object.entries(saved)) {
     const { rows } = await ctx.db.query<{ name: string }>(`select name from channels where tenant_id = $1 and id = $2`, [tenantId, channelId]);
     if (!rows[0]) continue;
+    if (acc.type === 'vinted') {
+      await reopenVinted(ctx, tenantId, channelId, vinted, acc.seller);
+      channels.push({ type: 'vinted', name: rows[0].name, channelId, accountId: acc.seller.login, url: vinted.url, seller: acc.seller });
+      continue;
+    }
     const emu = emulators[acc.type];
     const kept = openAccount(emu, acc.type, channelId, url, acc, listsCatalog(acc.type) ? catalogListings() : []);
     await ctx.db.query(`update channels set base_url = $3, updated_at = now() where tenant_id = $1 and id = $2`, [tenantId, channelId, emu.url]);
@@ -312,11 +328,18 @@ async function reopen(ctx: AppContext, tenantId: string, emulators: EmulatorSet,
     }
     channels.push({ type: acc.type, name: rows[0].name, channelId, accountId: acc.id, url: emu.url });
   }
+  if (!channels.some((c) => c.type === 'vinted')) {
+    // A Demo Threads made before it had a Vinted shop gets one.
+    const v = await connectVinted(ctx, tenantId, vinted);
+    saved[v.channelId] = { type: 'vinted', seller: v.seller };
+    channels.push({ type: 'vinted', name: 'Vinted', channelId: v.channelId, accountId: v.seller.login, url: vinted.url, seller: v.seller });
+    fs.writeFileSync(file, JSON.stringify(saved, null, 2), { mode: 0o600 });
+  }
   if (republish.length) await publishAll(ctx, tenantId, republish);
   return { tenantId, channels };
 }
 
-const listsCatalog = (type: ChannelType) => CHANNELS.some((c) => c.type === type && c.listsCatalog);
+const listsCatalog = (type: EmulatedChannelType) => CHANNELS.some((c) => c.type === type && c.listsCatalog);
 
 async function publishAll(ctx: AppContext, tenantId: string, channelIds: string[]): Promise<void> {
   const scope = systemScope(tenantId, 'demo');
@@ -362,24 +385,21 @@ async function waitForPublishing(ctx: AppContext, tenantId: string): Promise<voi
   }
 }
 
-/** Demo Threads as DATA_DIR/dev.json lists it: the login, and per channel a ready sale and its state URL. */
+/**
+ * Demo Threads as DATA_DIR/dev.json lists it: the login, and per channel a ready sale and its state
+ * URL. Vinted has no ready sale (nothing is listed there until an extension is paired and publishes)
+ * and carries instead the seller's login to the emulated Vinted, for the browser the extension runs in.
+ */
 export function threadsDevTenant(info: ThreadsInfo) {
   return {
     name: THREADS_TENANT_NAME,
     email: THREADS_LOGIN.email,
     password: THREADS_LOGIN.password,
-    channels: info.channels.map((c) => ({
-      id: c.channelId,
-      type: c.type,
-      emulator: c.url,
-      account: c.accountId,
-      sale: {
-        method: 'POST',
-        url: `${c.url}/_control/accounts/${encodeURIComponent(c.accountId)}/sale`,
-        body: { sku: THREADS_SALE_SKU, qty: 1 },
-        sku: THREADS_SALE_SKU,
-      },
-      state: `${c.url}/_control/accounts/${encodeURIComponent(c.accountId)}/state`,
-    })),
+    channels: info.channels.map((c) => {
+      const account = `${c.url}/_control/accounts/${encodeURIComponent(c.accountId)}`;
+      const common = { id: c.channelId, type: c.type, emulator: c.url, account: c.accountId, state: `${account}/state` };
+      if (c.seller) return { ...common, sale: null, vinted_login: { url: `${c.url}/member/login`, login: c.seller.login, password: c.seller.password } };
+      return { ...common, sale: { method: 'POST', url: `${account}/sale`, body: { sku: THREADS_SALE_SKU, qty: 1 }, sku: THREADS_SALE_SKU } };
+    }),
   };
 }

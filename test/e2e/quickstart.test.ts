@@ -169,6 +169,27 @@ describe('quickstart: npm start', () => {
     await eventually(async () => (await qty(tts)) === before - 1, 20_000, 'TikTok Shop to follow the Shopee sale');
   }, 60_000);
 
+  it('lists Vinted in Demo Threads, waiting for the extension, with a seller login that opens the emulated Vinted', async () => {
+    const dev = JSON.parse(fs.readFileSync(path.join(dataDir, 'dev.json'), 'utf8'));
+    const threads = (dev.tenants as Array<{ name: string; email: string; password: string; channels: any[] }>).find((t) => t.name === 'Demo Threads')!;
+    const vinted = threads.channels.find((c) => c.type === 'vinted');
+    expect(vinted).toMatchObject({ sale: null, state: expect.stringMatching(/^http:/), vinted_login: { url: expect.stringMatching(/\/member\/login$/) } });
+    // The seller logs in to Vinted as in any browser: the form answers with the session cookie.
+    const form = new URLSearchParams({ login: vinted.vinted_login.login, password: vinted.vinted_login.password });
+    const loggedIn = await fetch(vinted.vinted_login.url, { method: 'POST', body: form, redirect: 'manual' });
+    expect(loggedIn.status).toBe(302);
+    expect(loggedIn.headers.get('set-cookie')).toMatch(/_vinted_fr_session=/);
+    expect((await json(vinted.state)).items).toEqual([]);
+    // The merchant's dashboard shows the channel waiting for an extension.
+    const session = await json(`${dev.url}/api/v1/auth/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ email: threads.email, password: threads.password }),
+    });
+    const channel = await json(`${dev.url}/api/v1/channels/${vinted.id}`, { headers: { authorization: `Bearer ${session.access_token}` } });
+    expect(channel).toMatchObject({ type: 'vinted', base_url: vinted.emulator, extension: { connected: false, queued_jobs: 0 } });
+  }, 30_000);
+
   it('Ctrl-C stops the server, the workers and PostgreSQL', async () => {
     const exited = new Promise<number | null>((r) => child!.once('exit', (code) => r(code)));
     child!.kill('SIGINT');
