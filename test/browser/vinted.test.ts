@@ -2,11 +2,15 @@
 // Vinted emulator (emulators/vinted/) with its anti-bot pacing on. The seller's Vinted session is a
 // cookie the emulator's control API opens, put into the browser's profile; the extension is paired
 // through its options page. A product published from StockClerk's API appears on Vinted with its
-// photo; a buyer's purchase on Vinted becomes one ledger movement; with the browser closed a publish
-// waits in the queue, and runs when the same browser profile comes back.
+// photo; a buyer's purchase on Vinted becomes one ledger movement and the other marketplaces (Shopee
+// and TikTok Shop emulators listing the same SKU) follow; with the browser closed a publish waits in
+// the queue, and runs when the same browser profile comes back.
 import fs from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createVintedEmulator, SESSION_COOKIE, type VintedEmulator } from '../../emulators/vinted/index.ts';
+import { createShopeeEmulator } from '../../emulators/shopee/index.ts';
+import { createTiktokShopEmulator } from '../../emulators/tiktok_shop/index.ts';
+import { connectEmulatedChannel, type AnyEmulator } from '../../src/demo/emulated.ts';
 import { swatchPng } from '../../src/demo/swatch.ts';
 import { recordMovements } from '../../src/ledger/ledger.ts';
 import { launchWithExtension, newProfile, pair, type ExtensionBrowser } from '../helpers/extension.ts';
@@ -14,6 +18,7 @@ import { api, eventually, registerTenant, startHarness, type Harness } from '../
 
 let h: Harness;
 let emu: VintedEmulator;
+const others: Array<{ type: 'shopee' | 'tiktok_shop'; emu: AnyEmulator; account: string }> = [];
 let ext: ExtensionBrowser | null = null;
 let token: string;
 let tenantId: string;
@@ -83,6 +88,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await ext?.close();
   await emu?.close();
+  await Promise.all(others.map((o) => o.emu.close()));
   await h?.stop();
   fs.rmSync(profile, { recursive: true, force: true });
 });
@@ -121,7 +127,31 @@ describe('Vinted through the extension', () => {
     expect(calls.filter((r) => r.method !== 'GET').every((r) => r.csrf === 'ok')).toBe(true);
   });
 
-  it('a buyer on Vinted buys it: one ledger movement', async () => {
+  it('a buyer on Vinted buys it: one ledger movement, and Shopee and TikTok Shop follow', async () => {
+    // The seller lists the same blazer on two other marketplaces, connected the way a merchant does (listings matched by SKU).
+    for (const [type, emulator] of [
+      ['shopee', createShopeeEmulator()],
+      ['tiktok_shop', createTiktokShopEmulator()],
+    ] as const) {
+      await emulator.listen(0);
+      const r = await connectEmulatedChannel(h.sc.ctx, {
+        tenantId,
+        type,
+        emulator,
+        name: type,
+        stockclerkUrl: h.url,
+        items: [{ sku: 'BLAZER-1', name: 'Velvet blazer', qty: 1 }],
+        locationIds: [locationId],
+      });
+      others.push({ type, emu: emulator, account: r.accountId });
+    }
+    const heldOn = async (o: (typeof others)[number]) => {
+      const state = (await (await fetch(`${o.emu.url}/_control/accounts/${encodeURIComponent(o.account)}/state`)).json()) as {
+        items: Array<{ sku: string; qty: number }>;
+      };
+      return state.items.find((i) => i.sku === 'BLAZER-1')?.qty;
+    };
+    for (const o of others) expect(await heldOn(o)).toBe(1);
     const itemOnVinted = (await vintedItems())[0]!;
     const sold = await ctl('/accounts/seller/sale', { item_id: itemOnVinted.id });
     expect(sold.transaction_id).toBeDefined();
@@ -142,6 +172,7 @@ describe('Vinted through the extension', () => {
       [tenantId, first.itemId, channelId],
     );
     expect(rows[0].n).toBe(1);
+    for (const o of others) await eventually(async () => (await heldOn(o)) === 0, 15_000, `${o.type} to follow the Vinted sale`);
   });
 
   it('with the browser closed a publish waits in the queue, and runs when the browser comes back', async () => {
