@@ -72,9 +72,10 @@ async function update(job: Job, { vinted }: JobDeps) {
  * and editing a sold item with a validation error whose wording we do not rely on): the item is
  * read only then, so the usual update costs no extra call. A sold item is final on Vinted: hidden
  * or shown it cannot be bought, and it never comes back, so hiding or showing it has nothing left
- * to do. An edit of its title or price is answered the same way: it cannot land, a merchant can do
- * nothing about it, and `status: 'sold'` tells StockClerk the item is closed (a failure would sit
- * on the channel as an error nobody can fix). A failed read stands in for the refusal when it is
+ * to do. An edit of its title or price is answered the same way: it cannot land and retrying
+ * cannot change that, so `status: 'sold'` hands StockClerk the reason and lets it say what it
+ * means there (its catalog reports the edit as not done) rather than leaving a failed job on the
+ * channel that nobody can fix. A failed read stands in for the refusal when it is
  * worth retrying (throttled, session, network) or says more (not_found); otherwise the refusal stands.
  */
 async function isSold(vinted: VintedClient, itemId: string, refusal: JobFailure): Promise<boolean> {
