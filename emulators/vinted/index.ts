@@ -18,7 +18,8 @@
 //   `upload_session_id` again answers the item it created, no second item); PUT
 //   /api/v2/item_upload/items/{id}; PUT /api/v2/items/{id}/is_hidden; PUT
 //   /api/v2/items/{id}/mark_as_sold; POST /api/v2/items/{id}/delete -> {"code":0}; unknown,
-//   deleted or someone else's item: 404 {"code":104,"message":"not_found"}; GET
+//   deleted or someone else's item: 404 {"code":104,"message":"not_found"}; GET /api/v2/items/{id}
+//   (any member's item, another's hidden one 404); GET
 //   /api/v2/wardrobe/{user_id}/items (page, per_page; pagination block); GET /api/v2/my_orders
 //   (type=sold, status=all, page, per_page; newest first).
 //
@@ -68,6 +69,7 @@
 // (400 code 99 with errors[{field, value}]) and its rules (title 1..100 chars, price > 0 with at
 // most 2 decimals, currency 3 letters, status_id 1..6, at least one photo, only the member's own
 // photos); that an edit may leave fields out; that a sold item cannot be edited or hidden;
+// that another member's item can be read by id unless hidden;
 // mark_as_sold / delete of a sold item; wardrobe order (newest first), per_page default 20 and
 // max 96, another member's wardrobe hides hidden items; my_orders per_page default 20 max 100,
 // `status` values and `date` format; `updated_at_ts` in unix seconds; id ranges; photos served
@@ -472,6 +474,18 @@ export class VintedEmulator {
       if (f.photoIds !== undefined) item.photoIds = f.photoIds;
       item.updatedAt = Date.now();
       return answer(item);
+    });
+
+    app.get('/api/v2/items/:id', async (req) => {
+      const id = Number((req.params as { id: string }).id);
+      if (!Number.isSafeInteger(id)) throw notFound();
+      const self = me(req);
+      for (const m of store.members.values()) {
+        const item = store.item(m, id);
+        // GUESS: any member's item can be read (its page is public), but another member's hidden item is not found.
+        if (item && (m.id === self.id || !item.isHidden)) return answer(item);
+      }
+      throw notFound();
     });
 
     app.put('/api/v2/items/:id/is_hidden', async (req) => {

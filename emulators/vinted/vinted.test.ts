@@ -313,6 +313,32 @@ describe('Vinted emulator: photos and items', () => {
 });
 
 describe('Vinted emulator: reading', () => {
+  it("reads one item by id: a buyer's sale shows as is_closed; another member's hidden item and unknown or deleted ids are 404", async () => {
+    const s = await seller();
+    const id = (await ctl('POST', '/_control/accounts/seller/items', { title: 'Wool coat', price: 30 })).body.id;
+    const before = await call(s, 'GET', `/api/v2/items/${id}`);
+    expect(before.status).toBe(200);
+    expect(before.body.item).toMatchObject({ id, title: 'Wool coat', price: { amount: '30', currency_code: 'GBP' }, is_hidden: false, is_closed: false });
+
+    expect((await ctl('POST', '/_control/accounts/seller/sale', { item_id: id })).status).toBe(200);
+    expect((await call(s, 'GET', `/api/v2/items/${id}`)).body.item.is_closed).toBe(true);
+    // Sold is final: hiding or showing it is refused, and reading it says why.
+    expect((await call(s, 'PUT', `/api/v2/items/${id}/is_hidden`, { body: { is_hidden: true } })).status).toBe(400);
+
+    const other = await seller('other');
+    expect((await call(other, 'GET', `/api/v2/items/${id}`)).body.item.id).toBe(id);
+    const hidden = (await ctl('POST', '/_control/accounts/seller/items', { title: 'Private', price: 5, is_hidden: true })).body.id;
+    expect((await call(s, 'GET', `/api/v2/items/${hidden}`)).body.item.is_hidden).toBe(true);
+    expect((await call(other, 'GET', `/api/v2/items/${hidden}`)).body).toEqual({ code: 104, message: 'not_found' });
+    expect((await call(s, 'POST', `/api/v2/items/${hidden}/delete`)).status).toBe(200);
+    for (const p of [`/api/v2/items/${hidden}`, '/api/v2/items/999', '/api/v2/items/abc']) {
+      const r = await call(s, 'GET', p);
+      expect(r.status, p).toBe(404);
+      expect(r.body).toEqual({ code: 104, message: 'not_found' });
+    }
+    expect((await call(null, 'GET', `/api/v2/items/${id}`)).status).toBe(401);
+  });
+
   it('pages the wardrobe newest first with per_page and total_pages', async () => {
     const s = await seller();
     for (let i = 1; i <= 25; i++) await ctl('POST', '/_control/accounts/seller/items', { title: `Item ${i}`, price: i, is_hidden: i === 25 });

@@ -13,6 +13,7 @@ import { createTiktokShopEmulator } from '../../emulators/tiktok_shop/index.ts';
 import { connectEmulatedChannel, type AnyEmulator } from '../../src/demo/emulated.ts';
 import { swatchPng } from '../../src/demo/swatch.ts';
 import { recordMovements } from '../../src/ledger/ledger.ts';
+import { extensionQueueOf } from '../../src/services/extension-jobs.ts';
 import { launchWithExtension, newProfile, pair, type ExtensionBrowser } from '../helpers/extension.ts';
 import { api, eventually, registerTenant, startHarness, type Harness } from '../helpers/stockclerk.ts';
 
@@ -173,6 +174,28 @@ describe('Vinted through the extension', () => {
     );
     expect(rows[0].n).toBe(1);
     for (const o of others) await eventually(async () => (await heldOn(o)) === 0, 15_000, `${o.type} to follow the Vinted sale`);
+
+    // The sale took the level to 0, so StockClerk pushes it to Vinted too: hiding the item the buyer
+    // just bought. Vinted refuses to hide a sold item; the extension reads it, finds it sold, and
+    // answers so: a normal sale leaves no failed job on the channel.
+    await eventually(
+      async () =>
+        (
+          await h.sc.ctx.db.query(
+            `select 1 from extension_jobs where tenant_id = $1 and channel_id = $2 and kind = 'update' and status in ('done', 'failed') and payload->>'item_id' = $3 and payload->>'hidden' = 'true'`,
+            [tenantId, channelId, String(itemOnVinted.id)],
+          )
+        ).rowCount === 1,
+      30_000,
+      'the push after the sale to run',
+    );
+    const { rows: jobs } = await h.sc.ctx.db.query(
+      `select status, result, error from extension_jobs where tenant_id = $1 and channel_id = $2 and kind = 'update' and payload->>'item_id' = $3 and payload->>'hidden' = 'true'`,
+      [tenantId, channelId, String(itemOnVinted.id)],
+    );
+    expect(jobs).toEqual([{ status: 'done', result: { item_id: String(itemOnVinted.id), status: 'sold' }, error: null }]);
+    expect((await extensionQueueOf(h.sc.ctx.db, tenantId, channelId)).failed).toBe(0);
+    expect((await vintedItems())[0]).toMatchObject({ id: itemOnVinted.id, status: 'sold' });
   });
 
   it('with the browser closed a publish waits in the queue, and runs when the browser comes back', async () => {

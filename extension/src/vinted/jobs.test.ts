@@ -152,6 +152,52 @@ describe('update, delete, mark_sold', () => {
     expect(sent[0]).toMatchObject({ method: 'PUT', path: '/api/v2/items/4242/is_hidden', json: { is_hidden: false }, csrf: 'tok-1' });
   });
 
+  it('an update Vinted refuses because the item is sold answers status sold (read only after a refusal); any other refusal stands', async () => {
+    const SOLD = [400, { code: 99, message: 'validation_error', errors: [{ field: 'item', value: 'sold items can not be hidden' }] }] as [number, unknown];
+    const closed =
+      (flag: boolean) =>
+      (s: Sent): [number, unknown] | undefined => {
+        if (s.method === 'PUT') return SOLD;
+        if (s.path === '/api/v2/items/4242') return [200, { item: { id: 4242, is_closed: flag, is_hidden: false } }];
+      };
+    // Hiding or showing a sold item: nothing left to do, and StockClerk is told why.
+    for (const hidden of [true, false]) {
+      const { sent, deps } = fakeVinted(closed(true));
+      expect(await runJob(job('update', { item_id: '4242', hidden }), deps)).toEqual({ item_id: '4242', status: 'sold' });
+      expect(sent.map((s) => `${s.method} ${s.path}`)).toEqual(['PUT /api/v2/items/4242/is_hidden', 'GET /api/v2/items/4242']);
+      expect(sent[1]!.csrf).toBeNull();
+    }
+    // An edit of a sold item: the same answer, and the hide after it is not tried.
+    const edit = fakeVinted(closed(true));
+    expect(await runJob(job('update', { item_id: 4242, title: 'New', hidden: true }), edit.deps)).toEqual({ item_id: '4242', status: 'sold' });
+    expect(edit.sent.map((s) => `${s.method} ${s.path}`)).toEqual(['PUT /api/v2/item_upload/items/4242', 'GET /api/v2/items/4242']);
+
+    // Not sold: Vinted's refusal is the job's failure.
+    await expect(runJob(job('update', { item_id: '4242', hidden: true }), fakeVinted(closed(false)).deps)).rejects.toMatchObject({
+      kind: 'rejected',
+      message: expect.stringMatching(/hiding item 4242.*sold items can not be hidden/),
+    });
+    // The read itself throttled: retried later rather than failed for good; the read gone: not_found.
+    const throttledRead = (s: Sent): [number, unknown] => (s.method === 'PUT' ? SOLD : [429, { url: 'https://geo.captcha-delivery.com/c' }]);
+    await expect(runJob(job('update', { item_id: '4242', hidden: true }), fakeVinted(throttledRead).deps)).rejects.toMatchObject({ kind: 'throttled' });
+    await expect(
+      runJob(job('update', { item_id: '4242', hidden: true }), fakeVinted((s) => (s.method === 'PUT' ? SOLD : undefined)).deps),
+    ).rejects.toMatchObject({
+      kind: 'not_found',
+    });
+    // An unreadable answer leaves the refusal as it was.
+    await expect(
+      runJob(job('update', { item_id: '4242', hidden: true }), fakeVinted((s) => (s.method === 'PUT' ? SOLD : [200, null])).deps),
+    ).rejects.toMatchObject({
+      kind: 'rejected',
+    });
+
+    // The usual update makes no extra call.
+    const ok = fakeVinted(() => [200, { item: { id: 4242 } }]);
+    expect(await runJob(job('update', { item_id: '4242', hidden: true }), ok.deps)).toEqual({ item_id: '4242' });
+    expect(ok.sent).toHaveLength(1);
+  });
+
   it('a delete of an item already gone is a success; a mark_sold of a gone item is not_found', async () => {
     const { sent, deps } = fakeVinted(() => undefined); // every call: 404
     expect(await runJob(job('delete', { item_id: 5 }), deps)).toEqual({ item_id: '5' });

@@ -2,6 +2,7 @@
 // calls requests.ts builds, and each is idempotent so that a job sent again changes nothing more:
 // a publish reuses its upload_session_id (derived from the job id), a delete of a gone item is a
 // success, hiding a hidden item or marking a sold item sold again is the same end state.
+// A sold item is a final state too: an update of one answers `status: 'sold'` rather than failing.
 import { JobFailure, type Job } from '../protocol.ts';
 import { uploadIdsFor } from '../uuid.ts';
 import type { VintedClient } from './client.ts';
@@ -10,6 +11,7 @@ import {
   hasMore,
   isoOf,
   itemIdOf,
+  itemRequest,
   listingOf,
   markSoldRequest,
   ordersRequest,
@@ -52,8 +54,40 @@ async function publish(job: Job, { vinted, fetchPhoto }: JobDeps) {
 }
 
 async function update(job: Job, { vinted }: JobDeps) {
-  for (const req of updateRequests(job.payload)) await vinted.send(req);
-  return { item_id: itemIdOf(job.payload) };
+  const item_id = itemIdOf(job.payload);
+  for (const req of updateRequests(job.payload)) {
+    try {
+      await vinted.send(req);
+    } catch (err) {
+      if (!(err instanceof JobFailure && err.kind === 'rejected')) throw err;
+      if (await isSold(vinted, item_id, err)) return { item_id, status: 'sold' as const };
+      throw err;
+    }
+  }
+  return { item_id };
+}
+
+/**
+ * Whether Vinted refused an update because the item is sold (GUESS: Vinted refuses hiding, showing
+ * and editing a sold item with a validation error whose wording we do not rely on): the item is
+ * read only then, so the usual update costs no extra call. A sold item is final on Vinted: hidden
+ * or shown it cannot be bought, and it never comes back, so hiding or showing it has nothing left
+ * to do. An edit of its title or price is answered the same way: it cannot land and retrying
+ * cannot change that, so `status: 'sold'` hands StockClerk the reason and lets it say what it
+ * means there (its catalog reports the edit as not done) rather than leaving a failed job on the
+ * channel that nobody can fix. A failed read stands in for the refusal when it is
+ * worth retrying (throttled, session, network) or says more (not_found); otherwise the refusal stands.
+ */
+async function isSold(vinted: VintedClient, itemId: string, refusal: JobFailure): Promise<boolean> {
+  let body: unknown;
+  try {
+    body = await vinted.send(itemRequest(itemId));
+  } catch (err) {
+    if (err instanceof JobFailure && err.kind === 'rejected') throw refusal;
+    throw err;
+  }
+  // An answer we cannot read leaves the refusal as it was.
+  return (body as { item?: VintedItem } | null)?.item?.is_closed === true;
 }
 
 async function remove(job: Job, { vinted }: JobDeps) {

@@ -129,6 +129,11 @@ export function markSoldRequest(payload: Record<string, unknown>): VintedRequest
   return { method: 'PUT', path: `/api/v2/items/${id}/mark_as_sold`, what: `marking item ${id} sold` };
 }
 
+/** The item's details (GUESS: section 2), read only to learn why Vinted refused an update. */
+export function itemRequest(itemId: string): VintedRequest {
+  return { method: 'GET', path: `/api/v2/items/${itemId}`, what: `reading item ${itemId}` };
+}
+
 export const WARDROBE_PER_PAGE = 96;
 export const ORDERS_PER_PAGE = 20;
 /** A runaway pagination (a page count that never ends) stops here. */

@@ -108,6 +108,11 @@ export class VintedCatalog implements CatalogSide {
       if (id === undefined || id === null) throw new ChannelError('transient', 'The extension answered the publish without an item id');
       return { item_id: String(id) };
     }
+    // A sold item is final on Vinted: the extension answers an update of one `status: 'sold'` (a
+    // stock push hiding or showing it has nothing left to do). A hide (delist) is done either way;
+    // an edit or a relist did not happen, and the merchant is told why.
+    if (job === 'update' && (answer as { status?: unknown } | null)?.status === 'sold' && payload.hidden !== true)
+      permanent(`Item ${String(payload.item_id)} is sold on Vinted: a sold item cannot be edited or listed again`);
     return answer;
   }
 
