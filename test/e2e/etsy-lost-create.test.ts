@@ -20,7 +20,15 @@ type Mode = 'pass' | 'lose_answer' | 'lose_request';
 
 /** Forwards everything to `target`; the next create suffers `mode`, the ones after pass. */
 function lossyProxy(target: string) {
-  const p = { mode: 'pass' as Mode, creates: 0, applied: 0, url: '', server: null as Server | null };
+  const p = {
+    mode: 'pass' as Mode,
+    creates: 0,
+    applied: 0,
+    url: '',
+    server: null as Server | null,
+    /** Runs while a lost answer is held back (Etsy applied the create; StockClerk has heard nothing yet). */
+    onLost: null as (() => Promise<void>) | null,
+  };
   p.server = createServer((req: IncomingMessage, res: ServerResponse) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
@@ -40,7 +48,10 @@ function lossyProxy(target: string) {
       const up = await fetch(`${target}${req.url}`, { method: req.method, headers, body: req.method === 'GET' ? undefined : body });
       const bytes = Buffer.from(await up.arrayBuffer());
       if (isCreate && up.ok) p.applied++;
-      if (mode === 'lose_answer') return req.socket.destroy();
+      if (mode === 'lose_answer') {
+        await p.onLost?.().catch(() => {});
+        return req.socket.destroy();
+      }
       const out: Record<string, string> = {};
       up.headers.forEach((v, k) => {
         if (!['content-length', 'transfer-encoding', 'connection', 'content-encoding', 'keep-alive'].includes(k)) out[k] = v;
@@ -119,7 +130,20 @@ describe('Etsy: a create whose answer was lost', () => {
     const before = listings().length;
     proxy.creates = proxy.applied = 0;
     proxy.mode = 'lose_answer';
+    // While the answer is out, the publication says so durably (a retry on any worker reads it);
+    // the mark is the job's, not a value the API shows among the captured ones.
+    let meanwhile: { mark: string | undefined; shown: Record<string, string> } | null = null;
+    proxy.onLost = async () => {
+      const { rows } = await h.sc.ctx.db.query(`select id, captured from publications where tenant_id = $1 and channel_id = $2 and state = 'publishing'`, [
+        tenantId,
+        etsy.channelId,
+      ]);
+      meanwhile = { mark: rows[0].captured['@awaiting'], shown: (await call('GET', `/publications/${rows[0].id}`)).body.captured };
+    };
     const p = await publish('Walnut spoon');
+    proxy.onLost = null;
+    expect(meanwhile).toMatchObject({ mark: expect.stringMatching(/^\d+@\d{4}-/) });
+    expect(meanwhile!.shown).not.toHaveProperty('@awaiting');
     expect(p.state, p.last_error ?? '').toBe('live');
     // One create went out, Etsy applied it, and the retry sent no second one.
     expect([proxy.creates, proxy.applied]).toEqual([1, 1]);
