@@ -39,12 +39,47 @@ export interface PlanStep {
   index: number;
   request: PlannedRequest;
   answer: unknown;
+  /** The answer is what `recover` found an earlier, unanswered sending had made (nothing was sent). */
+  recovered?: boolean;
+}
+
+/** The values `request` captures from `answer`; an answer missing one is refused. */
+export function capturesOf(request: PlannedRequest, answer: unknown): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [name, path] of Object.entries(request.capture ?? {})) {
+    const v = pick(answer, path);
+    if (v === undefined) throw new ChannelError('permanent', `${request.label}: the answer has no ${path}`);
+    out[name] = v;
+  }
+  return out;
+}
+
+/**
+ * A `recoverable` request that went out and got no answer: its index and when it first went out.
+ * A job keeps it among its captured values under AWAITING (not a placeholder name: those start
+ * with a letter or _), so the retry knows, on whichever worker, to look before sending it again.
+ */
+export interface Awaiting {
+  index: number;
+  since: Date;
+}
+export const AWAITING = '@awaiting';
+export const awaitingMark = (a: Awaiting): string => `${a.index}@${a.since.toISOString()}`;
+
+/** The mark in `captured`, if any and readable. */
+export function awaitingOf(captured: Record<string, string>): Awaiting | null {
+  const m = /^(\d+)@(.+)$/.exec(captured[AWAITING] ?? '');
+  const since = m ? new Date(m[2]!) : null;
+  return m && since && Number.isFinite(since.getTime()) ? { index: Number(m[1]), since } : null;
 }
 
 /**
  * Sends `requests` in order through `side.send`, capturing as each says. Starts at `from` with
- * `captured` (a retried job resumes after the steps that already went through, so a draft listing
- * is not created twice). `onStep` runs after each answer: the job stores its progress there.
+ * `captured` (a retried job resumes after the steps that already went through). `onStep` runs
+ * after each answer: the job stores its progress there. A `recoverable` request goes out only
+ * after `beforeSend` (the job records that it is out); when `awaiting` says an earlier attempt
+ * sent this very step and heard nothing, `recover` is asked first, and what it finds stands for
+ * the answer, so a draft listing is not created twice.
  */
 export async function runPlan(
   side: Pick<CatalogSide, 'send'>,
@@ -53,6 +88,9 @@ export async function runPlan(
     from?: number;
     captured?: Record<string, string>;
     beforeStep?: (index: number) => Promise<void>;
+    awaiting?: Awaiting | null;
+    recover?: (index: number, request: PlannedRequest, since: Date) => Promise<{ answer: unknown } | null>;
+    beforeSend?: (index: number, request: PlannedRequest) => Promise<void>;
     onStep?: (step: PlanStep, captured: Record<string, string>) => Promise<void>;
   } = {},
 ): Promise<Record<string, string>> {
@@ -62,13 +100,18 @@ export async function runPlan(
     const request = fillRequest(requests[index]!, captured);
     const unfilled = JSON.stringify([request.url, request.body ?? null]).match(PLACEHOLDER);
     if (unfilled) throw new ChannelError('permanent', `${request.label}: no value for ${unfilled.join(', ')} from the requests before it`);
-    const answer = await side.send(request);
-    for (const [name, path] of Object.entries(request.capture ?? {})) {
-      const v = pick(answer, path);
-      if (v === undefined) throw new ChannelError('permanent', `${request.label}: the answer has no ${path}`);
-      captured[name] = v;
+    const lost = request.recoverable && opts.awaiting?.index === index && opts.recover ? opts.awaiting : null;
+    const found = lost ? await opts.recover!(index, request, lost.since) : null;
+    let answer: unknown;
+    if (found) answer = found.answer;
+    else {
+      // The look took this step's call: the send needs one of its own.
+      if (lost) await opts.beforeStep?.(index);
+      if (request.recoverable) await opts.beforeSend?.(index, request);
+      answer = await side.send(request);
     }
-    await opts.onStep?.({ index, request, answer }, captured);
+    Object.assign(captured, capturesOf(request, answer));
+    await opts.onStep?.({ index, request, answer, ...(found ? { recovered: true } : {}) }, captured);
   }
   return captured;
 }

@@ -275,6 +275,13 @@ export interface PlannedRequest {
   capture?: Record<string, string>;
   /** What the request does, for people reading a dry run ("Create the draft listing"). */
   label: string;
+  /**
+   * The request creates something and the platform takes no idempotency key for it: sent again
+   * after an answer that never came (a timeout, a dropped connection, a 5xx after the platform
+   * applied it), it would make a second one. The job records that it went out before sending it,
+   * and a retry asks the catalog side's `recover` for what the lost attempt made before sending it again.
+   */
+  recoverable?: boolean;
 }
 
 export interface CatalogPlan {
@@ -306,6 +313,13 @@ export interface CatalogSide {
   send(req: PlannedRequest): Promise<unknown>;
   /** The catalog fields the platform holds now for published listings (what conflict checks compare). */
   readFields(refs: PublishedRef[]): Promise<RemoteCatalogFields[]>;
+  /**
+   * For a `recoverable` request (placeholders filled) an earlier attempt sent at or after `since`
+   * without an answer: what that attempt may have made, as answers shaped like the request's own
+   * (what its `capture` reads), best match first; empty when the platform shows nothing it made.
+   * Throws ChannelError as `send` does. A side without it has the request sent again.
+   */
+  recover?(req: PlannedRequest, since: Date): Promise<unknown[]>;
 }
 
 /**

@@ -4,9 +4,12 @@
 // progress is stored after each answer, so a retry resumes after what already went through
 // (a draft listing is never created twice). When the plan finishes, the publication holds the
 // platform's ids and what we sent, and the stock side tracks one listing per variant from then on.
+// A request that creates without an idempotency key (`recoverable`) is marked as out before it is
+// sent; when its answer is lost, the retry asks the catalog side what that attempt made and
+// adopts it rather than creating a second one (see `recoverLost`).
 import type { JobHelpers } from 'graphile-worker';
-import { ChannelError, type CatalogAction, type CatalogPlan } from '../channels/contract.ts';
-import { runPlan } from '../channels/catalog.ts';
+import { ChannelError, type CatalogAction, type CatalogPlan, type CatalogSide, type PlannedRequest } from '../channels/contract.ts';
+import { AWAITING, awaitingMark, awaitingOf, capturesOf, runPlan } from '../channels/catalog.ts';
 import { PUBLISH_PRIORITY, publishJob, pushJob, type PublicationJob } from '../db/job-specs.ts';
 import { addJobs } from '../db/jobs.ts';
 import { withTx } from '../db/pool.ts';
@@ -91,16 +94,31 @@ export async function catalogPublish(ctx: AppContext, p: PublicationJob, helpers
   let sent = pub.step;
   let waitMs = 0;
   const OUT_OF_BUDGET = new Error('budget');
+  const { [AWAITING]: _mark, ...progress } = pub.captured ?? {};
+  const awaiting = awaitingOf(pub.captured ?? {});
   try {
     const captured = await runPlan(catalog, plan.requests, {
       from: pub.step,
-      captured: pub.captured,
+      captured: progress,
+      awaiting,
+      recover: catalog.recover ? (index, request, since) => recoverLost(ctx, pub, catalog, index, request, since) : undefined,
       beforeStep: async () => {
         waitMs = await takeWithin(live.rate, 1, HOLD_MS, reserve);
         if (waitMs > 0) throw OUT_OF_BUDGET;
       },
+      // Stored before the request goes out, so that a lost answer (or a crash) leaves the mark for
+      // the retry; the first sending's time is kept, as each one since may have made something.
+      beforeSend: async (index) => {
+        const since = awaiting?.index === index ? awaiting.since : new Date();
+        await ctx.db.query(`update publications set captured = captured || $3::jsonb, updated_at = now() where tenant_id = $1 and id = $2`, [
+          p.tenantId,
+          p.publicationId,
+          { [AWAITING]: awaitingMark({ index, since }) },
+        ]);
+      },
       onStep: async (step, got) => {
         sent = step.index + 1;
+        if (step.recovered) helpers.logger.info(`publication ${p.publicationId}: ${step.request.label}: adopted what an unanswered attempt made`);
         await ctx.db.query(`update publications set step = $3, captured = $4, updated_at = now() where tenant_id = $1 and id = $2`, [
           p.tenantId,
           p.publicationId,
@@ -142,6 +160,47 @@ export async function catalogPublish(ctx: AppContext, p: PublicationJob, helpers
     if (helpers.job.attempts >= helpers.job.max_attempts) return fail(ctx, pub, `Gave up after ${helpers.job.attempts} attempts: ${message}`, sent);
     throw err;
   }
+}
+
+/**
+ * What an earlier, unanswered sending of a recoverable step made, as its answer, or null when the
+ * platform shows nothing (the request is then sent again). A candidate another publication of the
+ * channel already holds is theirs (two identical products recovering at once each take their
+ * own): the check and the taking run under one lock per channel, and the taking stores the step's
+ * progress in the same transaction.
+ */
+async function recoverLost(
+  ctx: AppContext,
+  pub: PublicationRow & { tenant_id: string },
+  catalog: CatalogSide,
+  index: number,
+  request: PlannedRequest,
+  since: Date,
+): Promise<{ answer: unknown } | null> {
+  for (const answer of await catalog.recover!(request, since)) {
+    let values: Record<string, string>;
+    try {
+      values = capturesOf(request, answer);
+    } catch {
+      continue; // not something this request would have answered
+    }
+    const taken = await withTx(ctx.db, async (tx) => {
+      await tx.query(`select pg_advisory_xact_lock(hashtextextended('publish-recover:' || $1 || ':' || $2, 0))`, [pub.tenant_id, pub.channel_id]);
+      const { rows } = await tx.query(
+        `select 1 from publications p, jsonb_each_text($4::jsonb) w
+         where p.tenant_id = $1 and p.channel_id = $2 and p.id <> $3 and (p.captured ->> w.key = w.value or p.external_id = w.value) limit 1`,
+        [pub.tenant_id, pub.channel_id, pub.id, values],
+      );
+      if (rows.length > 0) return false;
+      await tx.query(
+        `update publications set step = $3, captured = (captured - '${AWAITING}') || $4::jsonb, updated_at = now() where tenant_id = $1 and id = $2`,
+        [pub.tenant_id, pub.id, index + 1, values],
+      );
+      return true;
+    });
+    if (taken) return { answer };
+  }
+  return null;
 }
 
 async function finish(

@@ -4,6 +4,7 @@
 // records the action on the product's publication row and queues the publishing job
 // (src/engine/publishing.ts), which sends the same plan.
 import { ChannelError, type CatalogAction, type CatalogPlan, type CatalogSide, type ListingDraft, type PublishedRef } from '../channels/contract.ts';
+import { AWAITING } from '../channels/catalog.ts';
 import { channelPolicyOf } from '../channels/registry.ts';
 import { KIT_COMPONENTS_SQL } from '../db/kits.ts';
 import { channelView, type ChannelOverride } from '../domain/catalog.ts';
@@ -152,7 +153,14 @@ export interface PublicationRow {
   updated_at: Date;
 }
 
-const PUB_COLUMNS = `id, product_id, channel_id, state, action, job_id, external_id, refs, sent, step, captured, attempts, last_error, version, created_at, updated_at`;
+/**
+ * A publication's columns (of alias `p.` when given). The job's mark of a request awaiting its
+ * answer (AWAITING, src/channels/catalog.ts) is kept among the captured values but is not one.
+ */
+const pubColumns = (p = '') =>
+  `${p}id, ${p}product_id, ${p}channel_id, ${p}state, ${p}action, ${p}job_id, ${p}external_id, ${p}refs, ${p}sent, ${p}step, ` +
+  `(${p}captured - '${AWAITING}') as captured, ${p}attempts, ${p}last_error, ${p}version, ${p}created_at, ${p}updated_at`;
+const PUB_COLUMNS = pubColumns();
 
 export async function publicationOf(q: Q, tenantId: string, productId: string, channelId: string): Promise<PublicationRow | null> {
   const { rows } = await q.query<PublicationRow>(`select ${PUB_COLUMNS} from publications where tenant_id = $1 and product_id = $2 and channel_id = $3`, [
@@ -315,7 +323,7 @@ export async function requestActions(
 
 export async function listPublications(q: Q, scope: Scope, filter: { productId?: string | null; channelId?: string | null; state?: string | null }) {
   const { rows } = await q.query(
-    `select p.${PUB_COLUMNS.split(', ').join(', p.')}, c.name as channel_name, c.type as channel_type
+    `select ${pubColumns('p.')}, c.name as channel_name, c.type as channel_type
      from publications p join channels c on c.tenant_id = p.tenant_id and c.id = p.channel_id
      where p.tenant_id = $1 and ($2::text is null or p.product_id = $2) and ($3::text is null or p.channel_id = $3) and ($4::text is null or p.state = $4)
      order by p.updated_at desc, p.id limit 500`,

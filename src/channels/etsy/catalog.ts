@@ -9,6 +9,8 @@
 // update:  updateListing (title, description, taxonomy) -> updateListingInventory. Images are not
 //   re-uploaded (a changed image set is not detected: left for later).
 // delist / relist: updateListing state=inactive / active.
+// A create whose answer was lost (timeout, reset, 5xx after Etsy applied it) is not simply sent again
+// (Etsy takes no idempotency key): the publishing job first asks `recover` for the draft it made.
 //
 // Bodies: createDraftListing and updateListing take application/x-www-form-urlencoded in Etsy's
 // reference and tutorial, so `send` form-encodes those; updateListingInventory takes JSON. Prices are
@@ -114,6 +116,35 @@ function taxonomyOf(draft: ListingDraft, settings: EtsySettings): number {
 }
 
 const FORM_ENDPOINT = /\/v3\/application\/shops\/[^/]+\/listings(\/[^/]+)?$/;
+const CREATE_ENDPOINT = /\/v3\/application\/shops\/[^/]+\/listings$/;
+/** getListingsByShop's largest page: drafts made since a lost create are the newest, so one page does. */
+const RECOVER_PAGE = 100;
+/** How far Etsy's clock (created_timestamp) may be from ours when matching a draft to a lost create. */
+const CLOCK_SLACK_S = 120;
+
+type DraftListing = EtsyListing & { created_timestamp?: number; creation_timestamp?: number; taxonomy_id?: number; who_made?: string; when_made?: string };
+
+/** A title as Etsy may give it back: GUESS: entities decoded and spaces collapsed (Etsy stores titles HTML-escaped in places). */
+const plainTitle = (t: unknown): string =>
+  String(t ?? '')
+    .replace(/&quot;/g, '"')
+    .replace(/&#0?39;/g, "'")
+    .replace(/&lt;/g, '<')
+    .replace(/&gt;/g, '>')
+    .replace(/&amp;/g, '&')
+    .replace(/\s+/g, ' ')
+    .trim();
+
+/** Whether `l` holds what a createDraftListing with `sent` writes (a draft nothing changed since). */
+function isDraftOf(l: DraftListing, sent: Record<string, unknown>): boolean {
+  if (l.state !== 'draft' || plainTitle(l.title) !== plainTitle(sent.title)) return false;
+  if (l.quantity !== undefined && l.quantity !== Number(sent.quantity)) return false;
+  if (l.taxonomy_id !== undefined && l.taxonomy_id !== Number(sent.taxonomy_id)) return false;
+  if (l.who_made !== undefined && l.who_made !== sent.who_made) return false;
+  if (l.when_made !== undefined && l.when_made !== sent.when_made) return false;
+  if (!l.price) return true;
+  return moneyToMinor(l.price) === Math.round(Number(sent.price) * 10 ** currencyDigits(l.price.currency_code));
+}
 
 export class EtsyCatalog implements CatalogSide {
   private readonly client: EtsyClient;
@@ -173,6 +204,8 @@ export class EtsyCatalog implements CatalogSide {
         },
         capture: { listing_id: 'listing_id' },
         label: 'Create the draft listing',
+        // createDraftListing takes no idempotency key: see `recover`.
+        recoverable: true,
       });
       draft.images.forEach((img, i) =>
         requests.push({
@@ -224,6 +257,29 @@ export class EtsyCatalog implements CatalogSide {
       throw new ChannelError('permanent', `${req.label}: Etsy has no such listing or shop (deleted on Etsy?): ${etsyErrorText(res)}`, { status: 404 });
     if (res.status >= 300) throw new ChannelError('permanent', `${req.label}: Etsy refused it: ${etsyErrorText(res)}`, { status: res.status });
     return res.text ? res.json() : null;
+  }
+
+  /**
+   * The drafts a createDraftListing whose answer was lost may have made: getListingsByShop
+   * state=draft, newest first, those created since the attempt went out (Etsy's clock, in whole
+   * seconds: CLOCK_SLACK_S either way) whose fields are the ones the create sent. createDraftListing
+   * takes nothing Etsy keeps only for us (no idempotency key, no external reference; tags and
+   * materials show to buyers, SKUs come later with the inventory), so the match is on what the
+   * create wrote: title, price, quantity, taxonomy, who_made and when_made. The draft's answer
+   * carries listing_id, which is all the create captures.
+   */
+  async recover(req: PlannedRequest, since: Date): Promise<unknown[]> {
+    const path = new URL(req.url).pathname;
+    if (req.method !== 'POST' || !CREATE_ENDPOINT.test(path)) return [];
+    const sent = (req.body ?? {}) as Record<string, unknown>;
+    const res = await this.client.call({ method: 'GET', url: `${req.url}?state=draft&sort_on=created&sort_order=desc&limit=${RECOVER_PAGE}` });
+    if (res.status >= 300)
+      throw new ChannelError('permanent', `Looking for the draft a lost create made: Etsy refused it: ${etsyErrorText(res)}`, { status: res.status });
+    const from = Math.floor(since.getTime() / 1000) - CLOCK_SLACK_S;
+    const drafts = res.json<{ results?: DraftListing[] }>().results ?? [];
+    return drafts
+      .filter((l) => (l.created_timestamp ?? l.creation_timestamp ?? 0) >= from && isDraftOf(l, sent))
+      .sort((a, b) => (a.created_timestamp ?? 0) - (b.created_timestamp ?? 0) || a.listing_id - b.listing_id);
   }
 
   async readFields(refs: PublishedRef[]): Promise<RemoteCatalogFields[]> {

@@ -496,6 +496,30 @@ describe('catalog side', () => {
     expect(() => a.catalog.plan('delist', draft(), null)).toThrow(/not published/);
   });
 
+  it('recover: the drafts a lost create made are those with its fields since it went out, oldest first', async () => {
+    const a = adapter({ ...credentials() }, { shop_id: SHOP_ID });
+    const create = a.catalog.plan('publish', draft({ title: 'Oak board' }), null).requests[0]!;
+    expect(create.recoverable).toBe(true);
+    const since = new Date(Date.now() - 1000);
+    expect(await a.catalog.recover!(create, since)).toEqual([]);
+    const first = (await a.catalog.send(create)) as { listing_id: number };
+    const second = (await a.catalog.send(create)) as { listing_id: number };
+    // Not ours: another price, another title, and the same create published all the way (active).
+    await a.catalog.send({ ...create, body: { ...(create.body as object), price: 99 } });
+    await a.catalog.send({ ...create, body: { ...(create.body as object), title: 'Oak board, large' } });
+    const full = a.catalog.plan('publish', draft({ title: 'Oak board' }), null);
+    await runPlan(a.catalog, full.requests);
+    const found = (await a.catalog.recover!(create, since)) as Array<{ listing_id: number; state: string }>;
+    expect(found.map((l) => [l.listing_id, l.state])).toEqual([
+      [first.listing_id, 'draft'],
+      [second.listing_id, 'draft'],
+    ]);
+    // Drafts made before the attempt went out (beyond the clock slack) are not its doing.
+    expect(await a.catalog.recover!(create, new Date(Date.now() + 10 * 60_000))).toEqual([]);
+    // Only a create is recovered.
+    expect(await a.catalog.recover!(full.requests.at(-1)!, since)).toEqual([]);
+  });
+
   it('readFields: a title edited on Etsy, the price when variants agree (null when they differ)', async () => {
     const a = adapter();
     const plan = a.catalog.plan('publish', draft(), null);
