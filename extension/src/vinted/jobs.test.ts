@@ -160,6 +160,26 @@ describe('update, delete, mark_sold', () => {
     expect(sent[1]).toMatchObject({ method: 'PUT', path: '/api/v2/items/5/mark_as_sold' });
   });
 
+  it('hiding an item a buyer has bought is done (it is off sale); showing it, or hiding an unsold item Vinted refuses, is rejected', async () => {
+    const wardrobe = [
+      { id: 7, title: 'Sold', is_closed: true },
+      { id: 8, title: 'For sale', is_closed: false },
+    ];
+    const { sent, deps } = fakeVinted((s) => {
+      if (s.path === '/api/v2/users/current') return [200, { user: { id: 123, login: 'tweedseller' } }];
+      if (s.path.startsWith('/api/v2/wardrobe/123/items')) return [200, { items: wardrobe, pagination: { current_page: 1, total_pages: 1 } }];
+      return [400, { code: 99, message: 'validation_error', errors: [{ field: 'item', value: 'sold items can not be hidden' }] }];
+    });
+    expect(await runJob(job('update', { item_id: 7, hidden: true }), deps)).toEqual({ item_id: '7' });
+    expect(sent.map((s) => `${s.method} ${s.path.split('?')[0]}`)).toEqual([
+      'PUT /api/v2/items/7/is_hidden',
+      'GET /api/v2/users/current',
+      'GET /api/v2/wardrobe/123/items',
+    ]);
+    await expect(runJob(job('update', { item_id: 7, hidden: false }), deps)).rejects.toMatchObject({ kind: 'rejected' });
+    await expect(runJob(job('update', { item_id: 8, hidden: true }), deps)).rejects.toMatchObject({ kind: 'rejected' });
+  });
+
   it('429 from Vinted is throttled with its Retry-After; 401 code 100 is session; a validation error is rejected', async () => {
     await expect(runJob(job('delete', { item_id: 5 }), fakeVinted(() => [429, { url: 'https://geo.captcha-delivery.com/c' }]).deps)).rejects.toMatchObject({
       kind: 'throttled',

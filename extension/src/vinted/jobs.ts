@@ -1,7 +1,8 @@
 // One StockClerk job, run against Vinted (docs/extension-protocol.md): each kind is the few Vinted
 // calls requests.ts builds, and each is idempotent so that a job sent again changes nothing more:
 // a publish reuses its upload_session_id (derived from the job id), a delete of a gone item is a
-// success, hiding a hidden item or marking a sold item sold again is the same end state.
+// success, hiding a hidden item or marking a sold item sold again is the same end state (and
+// hiding a sold item: it is off sale already).
 import { JobFailure, type Job } from '../protocol.ts';
 import { uploadIdsFor } from '../uuid.ts';
 import type { VintedClient } from './client.ts';
@@ -52,8 +53,22 @@ async function publish(job: Job, { vinted, fetchPhoto }: JobDeps) {
 }
 
 async function update(job: Job, { vinted }: JobDeps) {
-  for (const req of updateRequests(job.payload)) await vinted.send(req);
-  return { item_id: itemIdOf(job.payload) };
+  const id = itemIdOf(job.payload);
+  for (const req of updateRequests(job.payload)) {
+    try {
+      await vinted.send(req);
+    } catch (err) {
+      // Vinted refuses to hide an item a buyer has bought, yet what the hide wants (the item off
+      // sale) is so: done, as a delete of a gone item is. StockClerk hides an item whenever its
+      // stock reaches 0, so every sale on Vinted is followed by this hide; refused, each sale left
+      // a failed job (and the seller an error) behind.
+      const hide = req.path.endsWith('/is_hidden') && job.payload.hidden === true;
+      if (hide && err instanceof JobFailure && err.kind === 'rejected' && (await wardrobe(vinted)).some((l) => l.item_id === id && l.status === 'sold'))
+        continue;
+      throw err;
+    }
+  }
+  return { item_id: id };
 }
 
 async function remove(job: Job, { vinted }: JobDeps) {
@@ -71,7 +86,8 @@ async function markSold(job: Job, { vinted }: JobDeps) {
   return { item_id: itemIdOf(job.payload) };
 }
 
-async function readListings(_job: Job, { vinted }: JobDeps) {
+/** Every item of the seller's wardrobe, as listings. */
+async function wardrobe(vinted: VintedClient) {
   const user = await sessionUser(vinted);
   const listings = [];
   for (let page = 1; ; page++) {
@@ -80,7 +96,11 @@ async function readListings(_job: Job, { vinted }: JobDeps) {
     listings.push(...items.map(listingOf));
     if (!hasMore(body?.pagination, page, items.length, WARDROBE_PER_PAGE)) break;
   }
-  return { listings };
+  return listings;
+}
+
+async function readListings(_job: Job, { vinted }: JobDeps) {
+  return { listings: await wardrobe(vinted) };
 }
 
 async function readSales(job: Job, { vinted }: JobDeps) {
