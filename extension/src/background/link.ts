@@ -195,10 +195,15 @@ export class Link {
   private async onClose(ws: WebSocket, code: number, reason: string): Promise<void> {
     if (ws !== this.ws) return;
     this.ws = null;
+    // No new job starts without a socket, but the one running finishes: its result is kept for the
+    // resend. So the marketplace stays callable (the same pairing's last welcome named it; the next
+    // welcome or an unpairing replaces it). Cleared here, the running job's next Vinted call was
+    // refused by the origin guard, a refusal is final, and the resent job failed for good (a hide
+    // never done: the item stayed for sale on Vinted).
     this.vinted = null;
-    this.marketplace = null;
     this.loggedIn = null;
     if (code === CLOSE_REFUSED) {
+      this.marketplace = null;
       // The token is unknown or revoked: trying again cannot help. The seller pairs again.
       await patchState({
         connection: 'refused',

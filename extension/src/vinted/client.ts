@@ -102,7 +102,7 @@ export class VintedClient {
         headers['x-csrf-token'] = await this.csrfToken();
         await this.pace();
       }
-      let body: BodyInit | undefined;
+      let body: RequestInit['body'];
       if (form) body = form;
       else if (req.json !== undefined) {
         headers['content-type'] = 'application/json';
