@@ -212,6 +212,12 @@ export interface ChannelAdapter {
   readListings(refs: Array<{ externalId: string; externalLocationId?: string | null }>): Promise<RemoteListing[]>;
   /** Make each listing hold `qty`. Never throws for a per-listing failure; throws ChannelError for a whole-call failure. */
   pushLevels(reqs: PushRequest[]): Promise<PushResult[]>;
+  /**
+   * HTTP calls pushLevels(reqs) will make, where it depends on the batch (one call per product on
+   * platforms that set stock product by product); absent: capabilities.callsPerPush. The engine
+   * charges the account's budget this much and sends no batch costing more than its burst.
+   */
+  pushCalls?(reqs: Array<Pick<PushRequest, 'externalId' | 'externalLocationId'>>): number;
   /** Channels polled as a safety net (webhooks absent or unreliable): events since `cursor`. */
   pollEvents?(cursor: string | null): Promise<{ events: InboundEvent[]; cursor: string | null }>;
   /** True when version a is newer than version b (ordering of level events). */

@@ -115,7 +115,7 @@ export async function syncPush(ctx: AppContext, payload: ChannelJob): Promise<vo
   let transientFailures = 0;
   // A few rounds per run, then hand the channel's queue to waiting inbound events (and come back).
   for (let round = 0; ; round++) {
-    const dirty = await dirtyListings(ctx, live, caps.maxPushBatch);
+    let dirty = await dirtyListings(ctx, live, caps.maxPushBatch);
     if (dirty.length === 0) break;
     if (round >= MAX_ROUNDS) {
       await reschedule(ctx, live, 0);
@@ -126,10 +126,14 @@ export async function syncPush(ctx: AppContext, payload: ChannelJob): Promise<vo
     // Delta platforms report no levels, so our view of them can be behind (a till sale our last
     // read-then-write already absorbed): their adapter reads first and skips what is already right.
     const settled = caps.quantityModel === 'delta' ? [] : dirty.filter((l) => !needsPush(caps.quantityModel, targets.get(l.id)!, l.last_seen_qty));
-    const toPush = dirty.filter((l) => !settled.includes(l));
+    const { toPush, calls, deferred } = affordable(
+      live,
+      dirty.filter((l) => !settled.includes(l)),
+    );
+    if (deferred > 0) dirty = [...settled, ...toPush];
     let results: PushResult[] = [];
     if (toPush.length > 0) {
-      const wait = await takeWithin(live.rate, live.module.capabilities.callsPerPush ?? 1, HOLD_MS);
+      const wait = await takeWithin(live.rate, calls, HOLD_MS);
       if (wait > 0) {
         await reschedule(ctx, live, wait);
         return;
@@ -160,12 +164,30 @@ export async function syncPush(ctx: AppContext, payload: ChannelJob): Promise<vo
       transientFailures++;
       if (transientFailures > ctx.tuning.pushRetries) throw new Error(`pushes to channel ${live.row.id} keep failing`);
       await sleep(ctx.tuning.pushRetryBaseMs * 2 ** transientFailures);
-    } else if (dirty.length < caps.maxPushBatch && !results.some((r) => r.outcome === 'stale')) {
+    } else if (deferred === 0 && dirty.length < caps.maxPushBatch && !results.some((r) => r.outcome === 'stale')) {
       // Everything this run marked fitted in one batch and is recorded: no need to look again
       // (a change marked later brings its own job).
       break;
     }
   }
+}
+
+/**
+ * The first of `listings` whose push fits in the account's burst, and its cost in calls (the
+ * adapter's count where the batch decides it). A batch costing more than the burst would be sent
+ * all the same and draw 429s part-way, every time: the rest wait for the next round.
+ */
+function affordable(live: LiveChannel, listings: DirtyListing[]): { toPush: DirtyListing[]; calls: number; deferred: number } {
+  const { adapter, module } = live;
+  const fixed = module.capabilities.callsPerPush ?? 1;
+  if (!adapter.pushCalls || listings.length === 0) return { toPush: listings, calls: fixed, deferred: 0 };
+  const burst = Math.max(1, Math.floor(module.capabilities.rateLimit.burst * BUDGET_SHARE));
+  const refs = listings.map((l) => ({ externalId: l.external_id, externalLocationId: l.external_location_id || null }));
+  let n = listings.length;
+  let calls = adapter.pushCalls(refs);
+  while (calls > burst && n > 1) calls = adapter.pushCalls(refs.slice(0, --n));
+  // One listing that alone costs more than the burst goes at the burst's price (a bucket never holds more).
+  return { toPush: listings.slice(0, n), calls: Math.min(calls, burst), deferred: listings.length - n };
 }
 
 async function reschedule(ctx: AppContext, live: LiveChannel, delayMs: number): Promise<void> {

@@ -127,6 +127,16 @@ export class ShopeeAdapter implements ChannelAdapter {
     return this.rows(await this.baseInfo([...items]), wanted);
   }
 
+  /** One update_stock per item (its models together). */
+  pushCalls(reqs: Array<{ externalId: string }>): number {
+    const items = new Set<number>();
+    for (const r of reqs) {
+      const id = parseModelRef(r.externalId);
+      if (id) items.add(id.itemId);
+    }
+    return Math.max(1, items.size);
+  }
+
   async pushLevels(reqs: PushRequest[]): Promise<PushResult[]> {
     const results: Array<PushResult | undefined> = new Array(reqs.length);
     const failed = (i: number, error: string, retryable = false) => (results[i] = { listingId: reqs[i]!.listingId, outcome: 'failed', error, retryable });

@@ -114,13 +114,33 @@ export class TiktokShopAdapter implements ChannelAdapter {
       else if (!wh) results.push({ listingId: r.listingId, outcome: 'failed', error: "no warehouse: set the channel's warehouse id", retryable: false });
       else byProduct.set(id.productId, [...(byProduct.get(id.productId) ?? []), r]);
     }
+    let wroteAny = false;
+    let halted: ChannelError | null = null;
+    const retryLater = (part: PushRequest[], err: ChannelError) =>
+      part.forEach((r) => results.push({ listingId: r.listingId, outcome: 'failed', error: err.message, retryable: err.kind !== 'permanent' }));
     for (const [productId, group] of byProduct) {
       for (const part of chunk(group, 100)) {
+        if (halted) {
+          retryLater(part, halted);
+          continue;
+        }
         const skus = part.map((r) => ({
           id: parseListingId(r.externalId)!.skuId,
           inventory: [{ warehouse_id: this.warehouse ?? r.externalLocationId!, quantity: Math.max(0, r.qty) }],
         }));
-        const res = await this.client.call({ method: 'POST', path: `/product/202309/products/${productId}/inventory/update`, body: { skus } });
+        let res: Awaited<ReturnType<TiktokShopClient['call']>>;
+        try {
+          res = await this.client.call({ method: 'POST', path: `/product/202309/products/${productId}/inventory/update`, body: { skus } });
+        } catch (err) {
+          // Nothing written yet: the whole push failed (the engine retries it, or raises the auth
+          // alert). Products already written are kept as done and the rest retried, so a batch
+          // interrupted part-way (a 429 on its tenth product) still makes progress.
+          if (!(err instanceof ChannelError) || !wroteAny || err.kind === 'auth') throw err;
+          halted = err;
+          retryLater(part, err);
+          continue;
+        }
+        wroteAny = true;
         const env = envelopeOf(res);
         const done = res.status < 300 && env.code === 0;
         for (const r of part)
@@ -132,6 +152,18 @@ export class TiktokShopAdapter implements ChannelAdapter {
       }
     }
     return results;
+  }
+
+  /** One inventory/update per product (its SKUs together, up to 100). */
+  pushCalls(reqs: Array<{ externalId: string }>): number {
+    const products = new Map<string, number>();
+    for (const r of reqs) {
+      const id = parseListingId(r.externalId);
+      if (id) products.set(id.productId, (products.get(id.productId) ?? 0) + 1);
+    }
+    let calls = 0;
+    for (const n of products.values()) calls += Math.ceil(n / 100);
+    return Math.max(1, calls);
   }
 
   private async orders(body: Record<string, unknown>, sort: 'ASC' | 'DESC', pageToken: string): Promise<{ orders: ApiOrder[]; next: string }> {

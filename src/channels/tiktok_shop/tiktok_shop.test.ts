@@ -88,6 +88,32 @@ describe('TikTok Shop adapter: stock', () => {
     expect((await a.readListings([{ externalId: s5.externalId }])).map((l) => l.qty)).toEqual([2]);
   });
 
+  it('counts one call per product, and a batch throttled part-way keeps what it wrote and retries the rest', async () => {
+    const a = adapter();
+    expect(a.pushCalls!([{ externalId: '11:1' }, { externalId: '11:2' }, { externalId: '12:3' }, { externalId: 'junk' }])).toBe(2);
+    const listings = (await all(a)).slice(0, 45);
+    expect(a.pushCalls!(listings)).toBe(45); // one product per SKU here
+    // 45 inventory/update calls back to back: more than the emulator's burst of 20 (its GUESS of TikTok's limit).
+    const res = await a.pushLevels(
+      listings.map((l, i) => ({
+        listingId: `l${i}`,
+        externalId: l.externalId,
+        externalLocationId: WH,
+        qty: 7,
+        known: { qty: l.qty, version: null },
+        idempotencyKey: `k${i}`,
+      })),
+    );
+    expect(res).toHaveLength(45);
+    const ok = res.filter((r) => r.outcome === 'ok');
+    const later = res.filter((r) => r.outcome === 'failed');
+    expect(ok.length).toBeGreaterThan(5);
+    expect(later.length).toBeGreaterThan(0);
+    expect(later.every((r) => r.outcome === 'failed' && r.retryable && /429/.test(r.error))).toBe(true);
+    const state = emu.spec.state(emu.accounts.get('shop')!);
+    for (const r of ok) expect(state.find((s) => s.sku === listings[Number(r.listingId.slice(1))]!.sku)!.qty).toBe(7);
+  });
+
   it('a push to a warehouse the shop does not have fails that listing, retryable false', async () => {
     const a = adapter({ warehouse_id: '123' });
     const s1 = (await all(adapter())).find((l) => l.sku === 'S-1')!;
