@@ -8,7 +8,7 @@ import type { EmulatedChannelType as ChannelType } from '../../src/channels/regi
 import { startEmulators, type EmulatorSet } from '../../src/demo/emulated.ts';
 import { verifyLedger } from '../../src/ledger/ledger.ts';
 import { eventually, startHarness, type Harness } from '../helpers/stockclerk.ts';
-import { emulatedTenant, held, quiescent, sale } from '../helpers/tenant.ts';
+import { CHANNEL_FAULTS, emulatedTenant, held, quiescent, sale } from '../helpers/tenant.ts';
 
 const TYPES: ChannelType[] = ['shopee', 'eposnow'];
 
@@ -38,18 +38,7 @@ describe('Shopee with faults', () => {
       10_000,
       'first poll',
     );
-    for (const type of TYPES) {
-      emus[type].knobs = {
-        ...emus[type].knobs,
-        errorRate: 0.08,
-        throttleRate: 0.06,
-        timeoutRate: 0.06,
-        timeoutHangMs: 400,
-        duplicateRate: 0.3,
-        reorderRate: 0.3,
-        reorderDelayMs: 250,
-      };
-    }
+    for (const type of TYPES) emus[type].knobs = { ...emus[type].knobs, ...CHANNEL_FAULTS };
     const plan = fc.sample(fc.record({ ch: fc.constantFrom(...TYPES), item: fc.nat(9), qty: fc.integer({ min: 1, max: 2 }) }), {
       numRuns: 300,
       seed: 20261206,

@@ -76,6 +76,22 @@ export async function sale(
   return { ok, status: res.status, body };
 }
 
+/**
+ * The fault mix of the property tests: a fifth of platform calls fail (8% 5xx, 6% 429, 6% timeouts
+ * that hang past the client's 300 ms), a third of webhooks arrive twice and a third out of order.
+ */
+export const CHANNEL_FAULTS = {
+  errorRate: 0.08,
+  throttleRate: 0.06,
+  timeoutRate: 0.06,
+  timeoutHangMs: 400,
+  duplicateRate: 0.3,
+  reorderRate: 0.3,
+  reorderDelayMs: 250,
+};
+/** Calls stop failing (webhook duplication may go on): how a property test lets the loop settle. */
+export const NO_CALL_FAULTS = { errorRate: 0, throttleRate: 0, timeoutRate: 0 };
+
 /** Waits until nothing is left to do: no pending events, no dirty listings, no sync/watcher jobs, no webhooks in flight. */
 export async function quiescent(h: Harness, emus: EmulatorSet, timeoutMs = 60_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -105,8 +121,17 @@ export async function quiescent(h: Harness, emus: EmulatorSet, timeoutMs = 60_00
       );
       const queues = await h.sc.ctx.db.query(`select queue_name, locked_by, locked_at from graphile_worker._private_job_queues where locked_by is not null`);
       const beats = await h.sc.ctx.db.query(`select * from worker_heartbeats`);
+      // Which channels are still busy, and with what: events not applied, listings not pushed (a sample).
+      const channels = await h.sc.ctx.db.query(
+        `select c.type, c.status, (select count(*) from channel_events e where e.tenant_id = c.tenant_id and e.channel_id = c.id and e.applied_at is null)::int as unapplied,
+                (select json_agg(json_build_object('sku', l.external_sku, 'state', l.state, 'dirty', l.dirty_seq, 'pushed', l.pushed_seq, 'last_pushed', l.last_pushed_qty, 'seen', l.last_seen_qty)) from
+                   (select * from listings l where l.tenant_id = c.tenant_id and l.channel_id = c.id and l.item_id is not null
+                      and (l.dirty_seq > l.pushed_seq or exists (select 1 from stock_levels s where s.tenant_id = l.tenant_id and s.item_id = l.item_id and ${unseenChange('s', 'c')}))
+                    limit 3) l) as unpushed
+         from channels c`,
+      );
       throw new Error(
-        `not quiescent after ${timeoutMs} ms (busy ${rows[0]!.busy}): ${JSON.stringify({ jobs: jobs.rows, queues: queues.rows, beats: beats.rows })}`,
+        `not quiescent after ${timeoutMs} ms (busy ${rows[0]!.busy}): ${JSON.stringify({ channels: channels.rows, jobs: jobs.rows, queues: queues.rows, beats: beats.rows })}`,
       );
     }
     await new Promise((r) => setTimeout(r, 100));
