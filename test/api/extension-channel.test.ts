@@ -283,6 +283,19 @@ describe('jobs through the extension', () => {
     expect(ext.closed!.code).toBe(4401);
   });
 
+  it('a push posted to its webhook address is refused and stores nothing: Vinted sends none, only the extension speaks for it', async () => {
+    const events = async () =>
+      (await h.sc.ctx.db.query(`select count(*)::int as n from channel_events where tenant_id = $1 and channel_id = $2`, [tenantId, channelId])).rows[0].n;
+    const before = await events();
+    const forged = JSON.stringify({ transaction_id: 'FORGED-1', item_id: 4242, status: 'completed' });
+    for (const headers of [{ 'content-type': 'application/json' }, { 'content-type': 'application/json', 'x-signature': 'deadbeef' }]) {
+      const res = await fetch(`${h.url}/webhooks/vinted/${channelId}`, { method: 'POST', headers, body: forged });
+      expect(res.status).toBe(401);
+      expect(((await res.json()) as { error?: { code?: string } }).error?.code).toBeTruthy();
+    }
+    expect(await events()).toBe(before);
+  });
+
   describe('removing the channel', () => {
     it('takes its publications and their history with it (the product stays): 204, not a 500', async () => {
       expect((await publication())?.state).toBeTruthy();
