@@ -2579,6 +2579,8 @@ export interface components {
             };
             extension: {
                 connected: boolean;
+                failed_jobs: number;
+                last_failure: string | null;
                 queued_jobs: number;
             } | null;
             id: string;

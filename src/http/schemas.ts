@@ -112,9 +112,9 @@ export const Channel = named(
     credentials: z.record(z.string(), z.boolean()).meta({ description: 'Which credential fields are set (values are never returned)' }),
     listings: z.strictObject({ total: int, matched: int, unmatched: int }),
     extension: z
-      .strictObject({ connected: z.boolean(), queued_jobs: int })
+      .strictObject({ connected: z.boolean(), queued_jobs: int, failed_jobs: int, last_failure: z.string().nullable() })
       .nullable()
-      .meta({ description: 'Channels worked through a browser extension: is one connected, and the jobs waiting for it' }),
+      .meta({ description: 'Extension channels: connected?, jobs waiting, jobs failed in the last day and the latest failure' }),
     webhook_url: z.string(),
   }),
   'Channel',

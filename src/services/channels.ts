@@ -62,7 +62,9 @@ const COLUMNS = `c.id, c.type, c.name, c.base_url, c.status, c.settings, c.crede
   (select count(*) from listings l where l.tenant_id = c.tenant_id and l.channel_id = c.id and l.item_id is not null)::int as listings_matched,
   exists(select 1 from extension_tokens x where x.tenant_id = c.tenant_id and x.channel_id = c.id and x.revoked_at is null
     and x.connected_at is not null and x.last_seen_at > now() - make_interval(secs => ${PRESENCE_S})) as extension_connected,
-  (select count(*) from extension_jobs j where j.tenant_id = c.tenant_id and j.channel_id = c.id and j.status in ('queued', 'sent'))::int as extension_queued`;
+  (select count(*) from extension_jobs j where j.tenant_id = c.tenant_id and j.channel_id = c.id and j.status in ('queued', 'sent'))::int as extension_queued,
+  (select json_build_object('count', count(*), 'message', (array_agg(j.error ->> 'message' order by j.done_at desc))[1])
+     from extension_jobs j where j.tenant_id = c.tenant_id and j.channel_id = c.id and j.status = 'failed' and j.done_at > now() - interval '1 day') as extension_failed`;
 
 type ChannelRow = Record<string, unknown> & {
   id: string;
@@ -72,17 +74,24 @@ type ChannelRow = Record<string, unknown> & {
   listings_matched: number;
   extension_connected: boolean;
   extension_queued: number;
+  extension_failed: { count: number; message: string | null } | null;
 };
 
-export type ChannelView = Omit<ChannelRow, 'credentials_enc' | 'listings_total' | 'listings_matched' | 'extension_connected' | 'extension_queued'> & {
+export type ChannelView = Omit<
+  ChannelRow,
+  'credentials_enc' | 'listings_total' | 'listings_matched' | 'extension_connected' | 'extension_queued' | 'extension_failed'
+> & {
   credentials: Record<string, boolean>;
   listings: { total: number; matched: number; unmatched: number };
-  /** A channel worked through a browser extension: whether one is connected, and the jobs waiting for it. */
-  extension: { connected: boolean; queued_jobs: number } | null;
+  /**
+   * A channel worked through a browser extension: whether one is connected, the jobs waiting for
+   * it, and those that failed in the last day with the latest failure's message (a merchant acts on it).
+   */
+  extension: { connected: boolean; queued_jobs: number; failed_jobs: number; last_failure: string | null } | null;
 };
 
 function view(sealer: Sealer, row: ChannelRow): ChannelView {
-  const { credentials_enc, listings_total, listings_matched, extension_connected, extension_queued, ...rest } = row;
+  const { credentials_enc, listings_total, listings_matched, extension_connected, extension_queued, extension_failed, ...rest } = row;
   let creds: Record<string, unknown> = {};
   try {
     creds = sealer.open(credentials_enc);
@@ -95,7 +104,15 @@ function view(sealer: Sealer, row: ChannelRow): ChannelView {
     ...rest,
     credentials: Object.fromEntries(fields.map((f) => [f.name, typeof creds[f.name] === 'string' && creds[f.name] !== ''])),
     listings: { total: listings_total, matched: listings_matched, unmatched: listings_total - listings_matched },
-    extension: mod?.capabilities.transport === 'extension' ? { connected: extension_connected, queued_jobs: extension_queued } : null,
+    extension:
+      mod?.capabilities.transport === 'extension'
+        ? {
+            connected: extension_connected,
+            queued_jobs: extension_queued,
+            failed_jobs: extension_failed?.count ?? 0,
+            last_failure: extension_failed?.message ?? null,
+          }
+        : null,
   };
 }
 

@@ -179,7 +179,7 @@ describe('jobs through the extension', () => {
     const ch = await call('GET', `/channels/${channelId}/extension-tokens`);
     expect(ch.body.data.find((t: { id: string }) => t.id === tokenId).connected).toBe(false);
     // The channel says so itself (the dashboard's "waiting for the extension").
-    expect((await call('GET', `/channels/${channelId}`)).body.extension).toEqual({ connected: false, queued_jobs: 1 });
+    expect((await call('GET', `/channels/${channelId}`)).body.extension).toEqual({ connected: false, queued_jobs: 1, failed_jobs: 0, last_failure: null });
 
     const ext = new FakeExtension(h.url);
     const welcome = await ext.hello(token);
@@ -200,7 +200,7 @@ describe('jobs through the extension', () => {
     const seen = (await call('GET', `/channels/${channelId}/extension-tokens`)).body.data.find((t: { id: string }) => t.id === tokenId);
     expect(seen.status).toEqual({ logged_in: true, account: 'tweedseller' });
     // Sent and not yet answered: still waiting, now with an extension connected.
-    expect((await call('GET', `/channels/${channelId}`)).body.extension).toEqual({ connected: true, queued_jobs: 1 });
+    expect((await call('GET', `/channels/${channelId}`)).body.extension).toEqual({ connected: true, queued_jobs: 1, failed_jobs: 0, last_failure: null });
 
     ext.answer(job, { item_id: 4242, url: 'https://www.vinted.co.uk/items/4242' });
     await eventually(() => ext.messages.some((m) => m.type === 'ack' && m.job_id === job.id), 5_000, 'the ack');
@@ -247,6 +247,15 @@ describe('jobs through the extension', () => {
     const retried = await second.nextJob('update', 2);
     expect(retried.id).toBe(show.id);
     second.answer(retried, { item_id: '4242' });
+    // A refusal is final: the channel shows it to the merchant with Vinted's words.
+    expect((await call('GET', `/channels/${channelId}`)).body.extension).toMatchObject({ failed_jobs: 0, last_failure: null });
+    await recordMovements(h.sc.ctx.db, tenantId, [{ itemId, locationId, qtyDelta: -1, reason: 'sale' }]);
+    const refused = await second.nextJob('update', 3);
+    second.send({ type: 'result', job_id: refused.id, ok: false, error: { kind: 'rejected', message: 'Vinted refused hiding item 4242 (400)' } });
+    await eventually(async () => (await call('GET', `/channels/${channelId}`)).body.extension.failed_jobs === 1, 5_000, 'the failure to show');
+    expect((await call('GET', `/channels/${channelId}`)).body.extension).toMatchObject({ last_failure: 'Vinted refused hiding item 4242 (400)' });
+    await recordMovements(h.sc.ctx.db, tenantId, [{ itemId, locationId, qtyDelta: 1, reason: 'return' }]);
+    second.answer(await second.nextJob('update', 4), { item_id: '4242' });
     await second.close();
   });
 

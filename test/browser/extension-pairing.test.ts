@@ -8,6 +8,7 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { ensureWebBuilt, launchBrowser, shoot } from '../helpers/browser.ts';
+import { completeExtensionJob, enqueueExtensionJob } from '../../src/services/extension-jobs.ts';
 import { api, eventually, registerTenant, startHarness, type Harness } from '../helpers/stockclerk.ts';
 
 let h: Harness;
@@ -109,6 +110,21 @@ describe('pairing a browser extension', () => {
     await eventually(() => ext.closed() === 4401, 10_000, 'the extension to be disconnected (4401)');
     await expect.poll(() => section(page).getByText('No extension paired yet.').count(), { timeout: 10_000 }).toBe(1);
     expect((await call('GET', `/channels/${channelId}`)).body.extension.connected).toBe(false);
+
+    // A job Vinted refused: the page says so, in Vinted's words, until a day has passed.
+    const tenantId = (await call('GET', '/tenant')).body.id as string;
+    const job = await enqueueExtensionJob(h.sc.ctx.db, tenantId, channelId, { kind: 'update', key: 'refused-1', payload: { item_id: '1' }, awaited: false });
+    await h.sc.ctx.db.query(`update extension_jobs set status = 'sent' where id = $1`, [job.id]);
+    expect(
+      await completeExtensionJob(h.sc.ctx.db, tenantId, channelId, job.id, {
+        ok: false,
+        error: { kind: 'rejected', message: 'Vinted refused editing item 1 (400)' },
+      }),
+    ).toBe(true);
+    await page.reload();
+    await expect
+      .poll(() => section(page).getByTestId('extension-failures').innerText(), { timeout: 15_000 })
+      .toContain('1 job failed in the last day; the latest: Vinted refused editing item 1 (400)');
     expect(errorsOf(page)).toEqual([]);
     expect(errorsOf(narrow)).toEqual([]);
   }, 90_000);

@@ -57,6 +57,13 @@ export function ExtensionPairing({ channel, canWrite }: { channel: Channel; canW
           ? `${ext.queued_jobs} job${ext.queued_jobs === 1 ? '' : 's'} waiting; they run as soon as an extension connects.`
           : 'Nothing is waiting.'}
       </p>
+      {ext && ext.failed_jobs > 0 && (
+        <p className="state error" role="alert" data-testid="extension-failures">
+          {ext.failed_jobs} job{ext.failed_jobs === 1 ? '' : 's'} failed in the last day
+          {ext.last_failure ? `; the latest: ${ext.last_failure}` : ''}. The extension retries what can be retried; these need you (a listing Vinted refused, or
+          a photo it could not take).
+        </p>
+      )}
       {issued && (
         <div className="callout ok" role="status" data-testid="issued-token">
           <p>Paste these into the extension&apos;s options page. The token is shown only now.</p>
