@@ -12,7 +12,7 @@ import { catalogCheck } from '../../src/engine/conflicts.ts';
 import { recordMovements } from '../../src/ledger/ledger.ts';
 import { systemScope } from '../../src/services/scope.ts';
 import { addMember } from '../../src/services/users.ts';
-import { ensureWebBuilt, launchBrowser, shoot } from '../helpers/browser.ts';
+import { ensureWebBuilt, errorsOf, launchBrowser, overflow, pageAs, shoot } from '../helpers/browser.ts';
 import { api, eventually, registerTenant, startHarness, type Harness } from '../helpers/stockclerk.ts';
 
 let h: Harness;
@@ -100,22 +100,11 @@ afterAll(async () => {
 });
 
 async function open(path: string, width = 1280, as = token): Promise<Page> {
-  const ctx = await browser.newContext({ viewport: { width, height: width > 500 ? 860 : 844 }, deviceScaleFactor: 1 });
-  await ctx.addInitScript((tk) => (globalThis as unknown as { localStorage: Storage }).localStorage.setItem('stockclerk.token', tk), as);
-  const page = await ctx.newPage();
-  const errors: string[] = [];
-  page.on('pageerror', (e) => errors.push(e.message));
-  (page as unknown as { errors: string[] }).errors = errors;
+  const page = await pageAs(browser, as, width);
   await page.goto(h.url + path);
   return page;
 }
-const errorsOf = (page: Page) => (page as unknown as { errors: string[] }).errors;
 const openConflicts = (page: Page) => page.locator('[data-testid=conflict][data-status=open]');
-const overflow = (page: Page) =>
-  page.evaluate(() => {
-    const el = (globalThis as unknown as { document: { documentElement: { scrollWidth: number; clientWidth: number } } }).document.documentElement;
-    return el.scrollWidth - el.clientWidth;
-  });
 
 describe('the Conflicts page', () => {
   it('says so when there is nothing to settle, and is in the menu', async () => {

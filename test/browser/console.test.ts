@@ -6,7 +6,7 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEmulators, type EmulatorSet } from '../../src/demo/emulated.ts';
 import { makeSuperAdmin } from '../../src/services/operators.ts';
-import { ensureWebBuilt, launchBrowser, shoot } from '../helpers/browser.ts';
+import { ensureWebBuilt, errorsOf, launchBrowser, overflow, pageAs, shoot } from '../helpers/browser.ts';
 import { api, eventually, startHarness, type Harness } from '../helpers/stockclerk.ts';
 import { emulatedTenant, type EmulatedTenant } from '../helpers/tenant.ts';
 
@@ -34,24 +34,11 @@ afterAll(async () => {
   await h?.stop();
 });
 
-async function as(token: string, width = 1280): Promise<Page> {
-  const ctx = await browser.newContext({ viewport: { width, height: width > 500 ? 860 : 844 }, deviceScaleFactor: 1 });
-  await ctx.addInitScript((tk) => (globalThis as unknown as { localStorage: Storage }).localStorage.setItem('stockclerk.token', tk), token);
-  const page = await ctx.newPage();
-  const errors: string[] = [];
-  page.on('pageerror', (e) => errors.push(e.message));
-  (page as unknown as { errors: string[] }).errors = errors;
-  return page;
-}
+const as = (token: string, width = 1280) => pageAs(browser, token, width);
 const settled = async (page: Page) => {
   await expect.poll(() => page.locator('.state.loading').count(), { timeout: 10_000 }).toBe(0);
   expect(await page.locator('.state.error').count()).toBe(0);
 };
-const overflow = (page: Page) =>
-  page.evaluate(() => {
-    const el = (globalThis as unknown as { document: { documentElement: { scrollWidth: number; clientWidth: number } } }).document.documentElement;
-    return el.scrollWidth - el.clientWidth;
-  });
 
 describe('the console', () => {
   it('finds a tenant, pauses and resumes its sync with a reason', async () => {
@@ -72,7 +59,7 @@ describe('the console', () => {
       'resumed',
     );
     await expect.poll(() => page.getByTestId('recent-audit').textContent(), { timeout: 10_000 }).toContain('tenant.sync_resumed');
-    expect((page as unknown as { errors: string[] }).errors).toEqual([]);
+    expect(errorsOf(page)).toEqual([]);
     await page.context().close();
   });
 
@@ -125,7 +112,7 @@ describe.each([1280, 390])('console pages at %i px', (width) => {
     await expect.poll(() => page.getByText(p.ready).count(), { timeout: 10_000 }).toBeGreaterThan(0);
     await settled(page);
     expect(await overflow(page)).toBeLessThanOrEqual(0);
-    expect((page as unknown as { errors: string[] }).errors).toEqual([]);
+    expect(errorsOf(page)).toEqual([]);
     await shoot(page, `${p.name}-${width}`);
     await page.context().close();
   });

@@ -7,7 +7,7 @@
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { ensureWebBuilt, launchBrowser, shoot } from '../helpers/browser.ts';
+import { ensureWebBuilt, errorsOf, launchBrowser, pageAs, shoot } from '../helpers/browser.ts';
 import { completeExtensionJob, enqueueExtensionJob } from '../../src/services/extension-jobs.ts';
 import { api, eventually, registerTenant, startHarness, type Harness } from '../helpers/stockclerk.ts';
 
@@ -34,16 +34,10 @@ afterAll(async () => {
 });
 
 async function open(path: string, width = 1280): Promise<Page> {
-  const ctx = await browser.newContext({ viewport: { width, height: width > 500 ? 860 : 844 }, deviceScaleFactor: 1 });
-  await ctx.addInitScript((tk) => (globalThis as unknown as { localStorage: Storage }).localStorage.setItem('stockclerk.token', tk), token);
-  const page = await ctx.newPage();
-  const errors: string[] = [];
-  page.on('pageerror', (e) => errors.push(e.message));
-  (page as unknown as { errors: string[] }).errors = errors;
+  const page = await pageAs(browser, token, width);
   await page.goto(h.url + path);
   return page;
 }
-const errorsOf = (page: Page) => (page as unknown as { errors: string[] }).errors;
 const section = (page: Page) => page.getByRole('region', { name: 'Browser extension' });
 
 /** Says hello with the token; resolves with the socket once welcomed, and records how it closes. */

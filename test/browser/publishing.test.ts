@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectEmulatedChannel, startEmulators, type EmulatorSet } from '../../src/demo/emulated.ts';
 import { swatchPng } from '../../src/demo/swatch.ts';
 import { recordMovements } from '../../src/ledger/ledger.ts';
-import { ensureWebBuilt, launchBrowser, shoot } from '../helpers/browser.ts';
+import { ensureWebBuilt, errorsOf, launchBrowser, overflow, pageAs, shoot } from '../helpers/browser.ts';
 import { api, registerTenant, startHarness, type Harness } from '../helpers/stockclerk.ts';
 
 let h: Harness;
@@ -96,22 +96,11 @@ afterAll(async () => {
 });
 
 async function open(path: string, width = 1280): Promise<Page> {
-  const ctx = await browser.newContext({ viewport: { width, height: width > 500 ? 860 : 844 }, deviceScaleFactor: 1 });
-  await ctx.addInitScript((tk) => (globalThis as unknown as { localStorage: Storage }).localStorage.setItem('stockclerk.token', tk), token);
-  const page = await ctx.newPage();
-  const errors: string[] = [];
-  page.on('pageerror', (e) => errors.push(e.message));
-  (page as unknown as { errors: string[] }).errors = errors;
+  const page = await pageAs(browser, token, width);
   await page.goto(h.url + path);
   return page;
 }
-const errorsOf = (page: Page) => (page as unknown as { errors: string[] }).errors;
 const row = (page: Page, type: 'ebay' | 'etsy') => page.locator(`[data-testid=publication][data-channel-id="${ch[type].channelId}"]`);
-const overflow = (page: Page) =>
-  page.evaluate(() => {
-    const el = (globalThis as unknown as { document: { documentElement: { scrollWidth: number; clientWidth: number } } }).document.documentElement;
-    return el.scrollWidth - el.clientWidth;
-  });
 
 describe('the publish panel', () => {
   let shirt: string;

@@ -5,7 +5,7 @@
 // test/helpers/browser.ts says.
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ensureWebBuilt, launchBrowser, shoot } from '../helpers/browser.ts';
+import { ensureWebBuilt, errorsOf, launchBrowser, overflow, pageAs, shoot } from '../helpers/browser.ts';
 import { api, registerTenant, startHarness, type Harness } from '../helpers/stockclerk.ts';
 
 let h: Harness;
@@ -40,25 +40,11 @@ afterAll(async () => {
   await h?.stop();
 });
 
-async function as(token: string, width = 1280): Promise<Page> {
-  const ctx = await browser.newContext({ viewport: { width, height: width > 500 ? 860 : 844 }, deviceScaleFactor: 1 });
-  await ctx.addInitScript((tk) => (globalThis as unknown as { localStorage: Storage }).localStorage.setItem('stockclerk.token', tk), token);
-  const page = await ctx.newPage();
-  const errors: string[] = [];
-  page.on('pageerror', (e) => errors.push(e.message));
-  (page as unknown as { errors: string[] }).errors = errors;
-  return page;
-}
-const errorsOf = (page: Page) => (page as unknown as { errors: string[] }).errors;
+const as = (token: string, width = 1280) => pageAs(browser, token, width);
 const settled = async (page: Page) => {
   await expect.poll(() => page.locator('.state.loading').count(), { timeout: 10_000 }).toBe(0);
   expect(await page.locator('.state.error').count()).toBe(0);
 };
-const overflow = (page: Page) =>
-  page.evaluate(() => {
-    const el = (globalThis as unknown as { document: { documentElement: { scrollWidth: number; clientWidth: number } } }).document.documentElement;
-    return el.scrollWidth - el.clientWidth;
-  });
 const form = (page: Page) => page.locator('form[aria-label="Sync rule"]');
 const rules = async () => (await api(h.url, 'GET', '/api/v1/sync-rules', { token: owner })).body.data;
 

@@ -61,3 +61,26 @@ export async function shoot(page: Page, name: string, opts: { fullPage?: boolean
   fs.mkdirSync(SCREENSHOTS, { recursive: true });
   await page.screenshot({ path: path.join(SCREENSHOTS, `${name}.png`), fullPage: opts.fullPage ?? false });
 }
+
+const pageErrors = new WeakMap<Page, string[]>();
+
+/** A new page signed in with `token` (where the dashboard keeps it), `width` wide; its uncaught errors are kept for errorsOf(). */
+export async function pageAs(browser: Browser, token: string, width = 1280): Promise<Page> {
+  const ctx = await browser.newContext({ viewport: { width, height: width > 500 ? 860 : 844 }, deviceScaleFactor: 1 });
+  await ctx.addInitScript((tk) => (globalThis as unknown as { localStorage: Storage }).localStorage.setItem('stockclerk.token', tk), token);
+  const page = await ctx.newPage();
+  const errors: string[] = [];
+  page.on('pageerror', (e) => errors.push(e.message));
+  pageErrors.set(page, errors);
+  return page;
+}
+
+/** The uncaught errors a page made by pageAs() has thrown so far. */
+export const errorsOf = (page: Page): string[] => pageErrors.get(page) ?? [];
+
+/** Pixels the page is wider than its viewport (0: nothing scrolls sideways). */
+export const overflow = (page: Page): Promise<number> =>
+  page.evaluate(() => {
+    const el = (globalThis as unknown as { document: { documentElement: { scrollWidth: number; clientWidth: number } } }).document.documentElement;
+    return el.scrollWidth - el.clientWidth;
+  });
