@@ -9,6 +9,7 @@
 import { ChannelError, type ChannelConnection } from '../contract.ts';
 import { trimBase } from '../adapter-kit.ts';
 import { httpCall, parseRetryAfter, type HttpResult } from '../http-client.ts';
+import { RenewableTokens } from '../renewable-tokens.ts';
 import { refreshTokens } from './oauth.ts';
 import type { EtsySettings } from './settings.ts';
 
@@ -38,22 +39,11 @@ export function etsyErrorText(res: Pick<HttpResult, 'text'>): string {
   return res.text.trim().slice(0, 300) || 'no details';
 }
 
-function expiryOf(v: string | undefined): number | null {
-  if (!v) return null;
-  const ms = Date.parse(v);
-  return Number.isFinite(ms) ? ms : null;
-}
-
 export class EtsyClient {
   readonly base: string;
   readonly api: string;
   readonly timeoutMs: number;
-  private creds: Record<string, string>;
-  private readonly save: ChannelConnection['saveCredentials'];
-  private readonly load: ChannelConnection['loadCredentials'];
-  private refreshing: Promise<void> | null = null;
-  /** Renewed tokens a failed save did not store yet: retried on the next call. */
-  private unsaved = false;
+  private readonly tokens: RenewableTokens;
   private shopId: string | null;
   private readonly now: () => number;
 
@@ -61,88 +51,43 @@ export class EtsyClient {
     this.base = trimBase(conn.baseUrl);
     this.api = `${this.base}/v3/application`;
     this.timeoutMs = conn.settings.request_timeout_ms;
-    this.creds = { ...conn.credentials };
-    this.save = conn.saveCredentials;
-    this.load = conn.loadCredentials;
+    this.tokens = new RenewableTokens(conn, {
+      marginMs: REFRESH_MARGIN_MS,
+      now,
+      renew: async (creds) => ({
+        ...(await refreshTokens({
+          baseUrl: this.base,
+          keystring: creds.keystring ?? '',
+          refreshToken: creds.refresh_token ?? '',
+          timeoutMs: this.timeoutMs,
+          now,
+        })),
+      }),
+    });
     this.shopId = conn.settings.shop_id === undefined ? null : String(conn.settings.shop_id);
     this.now = now;
   }
 
   /** The token pair held now (tests and the connect flow read it). */
   get credentials(): Readonly<Record<string, string>> {
-    return this.creds;
+    return this.tokens.creds;
+  }
+
+  private get creds(): Readonly<Record<string, string>> {
+    return this.tokens.creds;
   }
 
   private apiKey(): string {
     return `${this.creds.keystring ?? ''}:${this.creds.shared_secret ?? ''}`;
   }
 
-  /**
-   * Renews the token pair; concurrent callers share one refresh (the used refresh token dies with it).
-   * Another process may have renewed first (API and workers each hold an adapter): its pair is
-   * then stored and ours is spent, so the stored pair is taken instead of a refused refresh
-   * disconnecting a channel that works.
-   */
-  async refresh(): Promise<void> {
-    if (!this.refreshing) {
-      this.refreshing = (async () => {
-        if ((await this.adoptStored()) && !this.expiresSoon()) return;
-        const used = this.creds.refresh_token ?? '';
-        let next: Awaited<ReturnType<typeof refreshTokens>>;
-        try {
-          next = await refreshTokens({
-            baseUrl: this.base,
-            keystring: this.creds.keystring ?? '',
-            refreshToken: used,
-            timeoutMs: this.timeoutMs,
-            now: this.now,
-          });
-        } catch (err) {
-          // Renewed elsewhere between our look and our call: theirs stands.
-          if (err instanceof ChannelError && err.kind === 'auth' && (await this.adoptStored())) return;
-          throw err;
-        }
-        this.creds = { ...this.creds, ...next };
-        this.unsaved = true;
-        await this.persist();
-      })().finally(() => (this.refreshing = null));
-    }
-    return this.refreshing;
+  /** Renews the token pair now (tests, and an access token refused as expired). */
+  refresh(): Promise<void> {
+    return this.tokens.refresh();
   }
 
-  /** Takes the stored pair when another process renewed it (its refresh token differs from ours). */
-  private async adoptStored(): Promise<boolean> {
-    if (!this.load || this.unsaved) return false;
-    const stored = await this.load().catch(() => null);
-    if (!stored?.refresh_token || stored.refresh_token === this.creds.refresh_token) return false;
-    this.creds = {
-      ...this.creds,
-      access_token: stored.access_token ?? '',
-      refresh_token: stored.refresh_token,
-      access_expires_at: stored.access_expires_at ?? '',
-    };
-    return true;
-  }
-
-  private expiresSoon(): boolean {
-    const exp = expiryOf(this.creds.access_expires_at);
-    return exp !== null && exp - this.now() <= REFRESH_MARGIN_MS;
-  }
-
-  private async persist(): Promise<void> {
-    if (!this.unsaved || !this.save) return;
-    try {
-      await this.save({ ...this.creds });
-      this.unsaved = false;
-    } catch {
-      // The new pair is held in memory and works; the next call tries to store it again.
-    }
-  }
-
-  private async freshToken(): Promise<void> {
-    if (this.refreshing) await this.refreshing;
-    if (this.expiresSoon()) await this.refresh();
-    else if (this.unsaved) await this.persist();
+  private freshToken(): Promise<void> {
+    return this.tokens.ready();
   }
 
   /**

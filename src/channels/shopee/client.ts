@@ -9,6 +9,7 @@
 //   error_param and other refusals      -> permanent, with Shopee's message
 // Shopee answers some errors with HTTP 200 and a non-empty `error` (API-calls page: every answer
 // carries request_id, error and message), so the body decides, not only the status.
+import { RenewableTokens } from '../renewable-tokens.ts';
 import { ChannelError, type ChannelConnection } from '../contract.ts';
 import { trimBase } from '../adapter-kit.ts';
 import { httpCall, parseRetryAfter, type HttpResult } from '../http-client.ts';
@@ -65,12 +66,6 @@ function envelope(res: HttpResult): Envelope {
   }
 }
 
-function expiryOf(v: string | undefined): number | null {
-  if (!v) return null;
-  const ms = Date.parse(v);
-  return Number.isFinite(ms) ? ms : null;
-}
-
 /** Signs and sends one public (auth) call: the token endpoints. */
 export async function publicCall<T>(
   base: string,
@@ -113,12 +108,7 @@ export async function refreshTokens(base: string, creds: Record<string, string>,
 export class ShopeeClient {
   readonly base: string;
   readonly timeoutMs: number;
-  private creds: Record<string, string>;
-  private readonly save: ChannelConnection['saveCredentials'];
-  private readonly load: ChannelConnection['loadCredentials'];
-  private refreshing: Promise<void> | null = null;
-  /** A renewed pair a failed save did not store yet: retried on the next call. */
-  private unsaved = false;
+  private readonly tokens: RenewableTokens;
   private readonly now: () => number;
   /**
    * Never renew (the push verifier reads an order with the stored pair: a renewal there would spend
@@ -130,69 +120,29 @@ export class ShopeeClient {
     this.renew = opts.renew ?? true;
     this.base = trimBase(conn.baseUrl);
     this.timeoutMs = conn.settings.request_timeout_ms;
-    this.creds = { ...conn.credentials };
-    this.save = conn.saveCredentials;
-    this.load = conn.loadCredentials;
+    this.tokens = new RenewableTokens(conn, {
+      marginMs: REFRESH_MARGIN_MS,
+      now,
+      renew: async (creds) => ({ ...(await refreshTokens(this.base, creds, this.timeoutMs, now)) }),
+    });
     this.now = now;
   }
 
   get credentials(): Readonly<Record<string, string>> {
-    return this.creds;
+    return this.tokens.creds;
+  }
+
+  private get creds(): Readonly<Record<string, string>> {
+    return this.tokens.creds;
   }
 
   get shopId(): string {
     return this.creds.shop_id ?? '';
   }
 
-  /**
-   * Renews the pair; concurrent callers share one refresh. Another process holding this channel
-   * may have renewed first (the refresh token is then spent): its stored pair is taken instead.
-   */
-  async refresh(): Promise<void> {
-    if (!this.refreshing) {
-      this.refreshing = (async () => {
-        if ((await this.adoptStored()) && !this.expiresSoon()) return;
-        let next: TokenPair;
-        try {
-          next = await refreshTokens(this.base, this.creds, this.timeoutMs, this.now);
-        } catch (err) {
-          if (err instanceof ChannelError && err.kind === 'auth' && (await this.adoptStored())) return;
-          throw err;
-        }
-        this.creds = { ...this.creds, ...next };
-        this.unsaved = true;
-        await this.persist();
-      })().finally(() => (this.refreshing = null));
-    }
-    return this.refreshing;
-  }
-
-  private async adoptStored(): Promise<boolean> {
-    if (!this.load || this.unsaved) return false;
-    const stored = await this.load().catch(() => null);
-    if (!stored?.refresh_token || stored.refresh_token === this.creds.refresh_token) return false;
-    this.creds = {
-      ...this.creds,
-      access_token: stored.access_token ?? '',
-      refresh_token: stored.refresh_token,
-      access_expires_at: stored.access_expires_at ?? '',
-    };
-    return true;
-  }
-
-  private expiresSoon(): boolean {
-    const exp = expiryOf(this.creds.access_expires_at);
-    return exp !== null && exp - this.now() <= REFRESH_MARGIN_MS;
-  }
-
-  private async persist(): Promise<void> {
-    if (!this.unsaved || !this.save) return;
-    try {
-      await this.save({ ...this.creds });
-      this.unsaved = false;
-    } catch {
-      // The new pair works from memory; the next call tries to store it again.
-    }
+  /** Renews the pair now (tests, and an access token refused as expired). */
+  refresh(): Promise<void> {
+    return this.tokens.refresh();
   }
 
   /** The URL of one signed shop call (or public call), as sent (tests and the dry run read it). */
@@ -214,9 +164,7 @@ export class ShopeeClient {
 
   /** One shop call; resolves with the `response` of a successful answer. */
   async call<T>(c: ShopeeCall): Promise<T> {
-    if (this.refreshing) await this.refreshing;
-    if (this.expiresSoon() && this.renew) await this.refresh();
-    else if (this.unsaved) await this.persist();
+    await this.tokens.ready(this.renew);
     for (let attempt = 0; ; attempt++) {
       const used = this.creds.access_token ?? '';
       const res = await httpCall(
