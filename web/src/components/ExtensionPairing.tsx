@@ -60,8 +60,8 @@ export function ExtensionPairing({ channel, canWrite }: { channel: Channel; canW
       {ext && ext.failed_jobs > 0 && (
         <p className="state error" role="alert" data-testid="extension-failures">
           {ext.failed_jobs} job{ext.failed_jobs === 1 ? '' : 's'} failed in the last day
-          {ext.last_failure ? `; the latest: ${ext.last_failure}` : ''}. The extension retries what can be retried; these need you (a listing the marketplace refused, or
-          a photo it could not take).
+          {ext.last_failure ? `; the latest: ${ext.last_failure}` : ''}. The extension retries what can be retried; these need you (a listing the marketplace
+          refused, or a photo it could not take).
         </p>
       )}
       {issued && (
