@@ -4,4 +4,5 @@ export { Emulator, type EmulatorOptions, type ReceivedRequest } from './emulator
 export type { Delivery } from './deliveries.ts';
 export { DEFAULT_KNOBS, type Fault, type Knobs } from './knobs.ts';
 export { header, sleep } from './http.ts';
+export { jsonInteger } from './json.ts';
 export type { AccountInput, BaseAccount, EmulatorSpec, ItemState, RecordedRequest, SaleInput, WriteRecord } from './spec.ts';

@@ -7,14 +7,15 @@ export const API_VERSION = '2026-01';
 export const LOCATION_GID = 'gid://shopify/Location/1';
 export const LOCATION_NUM = 1;
 
+/** Ids are decimal strings: Shopify's are 64-bit, beyond what a JS number holds (kit/json.ts). */
 export interface Item {
-  num: number;
+  num: string;
   gid: string;
   sku: string;
   name: string;
-  variantId: number;
-  productId: number;
-  levelNum: number;
+  variantId: string;
+  productId: string;
+  levelNum: string;
   available: number;
   committed: number;
   updatedAt: string;
@@ -66,6 +67,12 @@ export function stamp(acc: ShopifyAccount): string {
   return new Date(acc.clock).toISOString();
 }
 
+/** Numeric order of two decimal id strings. */
+export function compareIds(a: string, b: string): number {
+  const d = BigInt(a) - BigInt(b);
+  return d < 0n ? -1 : d > 0n ? 1 : 0;
+}
+
 export function toItemGid(id: string): string {
   return /^\d+$/.test(id) ? `gid://shopify/InventoryItem/${id}` : id;
 }
@@ -88,19 +95,20 @@ export function createShop(input: AccountInput, base: BaseAccount, cost: CostBuc
     clock: 0,
     seq: 0,
   };
-  let next = 1001;
+  let next = 1001n;
   for (const it of input.items) {
+    // An id given in the input is kept digit for digit, 64-bit ones included.
     const m = it.externalId ? /(\d+)$/.exec(it.externalId) : null;
-    const num = m ? Number(m[1]) : next;
-    next = Math.max(next, num) + 1;
+    const num = m ? BigInt(m[1]!) : next;
+    next = (num > next ? num : next) + 1n;
     const item: Item = {
-      num,
+      num: String(num),
       gid: `gid://shopify/InventoryItem/${num}`,
       sku: it.sku,
       name: it.name,
-      variantId: 40_000 + num,
-      productId: 70_000 + num,
-      levelNum: 900_000 + num,
+      variantId: String(40_000n + num),
+      productId: String(70_000n + num),
+      levelNum: String(900_000n + num),
       available: it.qty,
       committed: 0,
       updatedAt: stamp(acc),
@@ -108,7 +116,7 @@ export function createShop(input: AccountInput, base: BaseAccount, cost: CostBuc
     acc.items.push(item);
     acc.byGid.set(item.gid, item);
   }
-  acc.items.sort((a, b) => a.num - b.num);
+  acc.items.sort((a, b) => compareIds(a.num, b.num));
   return acc;
 }
 
@@ -127,11 +135,19 @@ export function saveShop(acc: ShopifyAccount): SavedShop {
 /** The cost bucket starts full after a restart (it refills within seconds anyway). */
 export function loadShop(saved: unknown, base: BaseAccount, cost: CostBucket): ShopifyAccount {
   const s = saved as SavedShop;
+  // State saved before ids were strings held numbers.
+  const items = s.items.map((i) => ({
+    ...i,
+    num: String(i.num),
+    variantId: String(i.variantId),
+    productId: String(i.productId),
+    levelNum: String(i.levelNum),
+  }));
   return {
     ...base,
     domain: s.domain,
-    items: s.items,
-    byGid: new Map(s.items.map((i) => [i.gid, i])),
+    items,
+    byGid: new Map(items.map((i) => [i.gid, i])),
     cost,
     idempotency: new Map(s.idempotency),
     clock: s.clock,

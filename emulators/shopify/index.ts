@@ -3,7 +3,7 @@
 // @idempotent replay, and HMAC-signed REST-shaped webhooks (orders/create, inventory_levels/update).
 // Facts: /work/shared/channel-apis.md section 1.
 import type { FastifyReply } from 'fastify';
-import { Emulator, header, type AccountInput, type BaseAccount, type EmulatorOptions, type EmulatorSpec } from '../kit/index.ts';
+import { Emulator, header, jsonInteger, type AccountInput, type BaseAccount, type EmulatorOptions, type EmulatorSpec } from '../kit/index.ts';
 import { API_VERSION, CostBucket, createShop, findItem, loadShop, saveShop, stamp, type ShopifyAccount } from './account.ts';
 import { execute, GqlError, parseOperation, requestedCost, type ExecContext, type FieldNode, type GqlObject } from './graphql.ts';
 import { levelWebhook, sendTopic } from './notify.ts';
@@ -14,6 +14,12 @@ export { API_VERSION, LOCATION_GID, type ShopifyAccount } from './account.ts';
 export { REASONS } from './set-quantities.ts';
 
 const MAX_SINGLE_QUERY_COST = 1000;
+// Order and line item ids are 64-bit, as Shopify issues them: these bases are the ids in the
+// orders/create example payload of Shopify's webhooks reference (shopify.dev/docs/api/webhooks,
+// topic orders/create; the same body "Send test notification" delivers): order
+// 820982911946154508, line item 866550311766439020, both above 2^53.
+const ORDER_ID_BASE = 820_982_911_946_154_508n;
+const LINE_ITEM_ID_BASE = 866_550_311_766_439_020n;
 const DOC_URL = 'https://shopify.dev/api/usage/rate-limits';
 
 export interface ShopifyEmulatorOptions extends EmulatorOptions {
@@ -113,10 +119,11 @@ export function createShopifyEmulator(opts: ShopifyEmulatorOptions = {}): Emulat
       item.available -= input.qty;
       item.committed += input.qty;
       item.updatedAt = stamp(acc);
-      const orderId = 5_000_000 + ++acc.seq;
+      const orderId = String(ORDER_ID_BASE + BigInt(++acc.seq));
+      const lineItemId = String(LINE_ITEM_ID_BASE + BigInt(acc.seq));
       const now = new Date().toISOString();
       sendTopic(emu, acc, 'orders/create', {
-        id: orderId,
+        id: jsonInteger(orderId),
         admin_graphql_api_id: `gid://shopify/Order/${orderId}`,
         name: `#${1000 + acc.seq}`,
         order_number: 1000 + acc.seq,
@@ -133,10 +140,10 @@ export function createShopifyEmulator(opts: ShopifyEmulatorOptions = {}): Emulat
         currency: 'USD',
         line_items: [
           {
-            id: orderId * 10 + 1,
-            admin_graphql_api_id: `gid://shopify/LineItem/${orderId * 10 + 1}`,
-            variant_id: item.variantId,
-            product_id: item.productId,
+            id: jsonInteger(lineItemId),
+            admin_graphql_api_id: `gid://shopify/LineItem/${lineItemId}`,
+            variant_id: jsonInteger(item.variantId),
+            product_id: jsonInteger(item.productId),
             sku: item.sku,
             quantity: input.qty,
             current_quantity: input.qty,

@@ -2,7 +2,7 @@
 // Shopify documents it (channel-apis.md section 1, "Webhooks"): X-Shopify-Hmac-Sha256 =
 // base64(HMAC-SHA256(key = the app's client secret, message = the raw body bytes)).
 import { createHmac, randomUUID } from 'node:crypto';
-import type { Emulator } from '../kit/index.ts';
+import { jsonInteger, type Emulator } from '../kit/index.ts';
 import { API_VERSION, LOCATION_NUM, type Item, type ShopifyAccount } from './account.ts';
 
 export function shopifyHmac(secret: string, body: string): string {
@@ -25,7 +25,7 @@ export function sendTopic(emu: Emulator<ShopifyAccount>, acc: ShopifyAccount, to
 
 export function levelWebhook(emu: Emulator<ShopifyAccount>, acc: ShopifyAccount, item: Item): void {
   sendTopic(emu, acc, 'inventory_levels/update', {
-    inventory_item_id: item.num,
+    inventory_item_id: jsonInteger(item.num),
     location_id: LOCATION_NUM,
     available: item.available,
     updated_at: item.updatedAt,

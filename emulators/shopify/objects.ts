@@ -1,7 +1,7 @@
 // The GraphQL object graph the emulator serves: Location, InventoryItem, InventoryLevel and its
 // quantities, the cursor-paged InventoryLevelConnection, and the query root.
 import { GqlError, type GqlObject } from './graphql.ts';
-import { LOCATION_GID, type Item, type ShopifyAccount } from './account.ts';
+import { compareIds, LOCATION_GID, type Item, type ShopifyAccount } from './account.ts';
 
 const ZERO_NAMES = new Set(['incoming', 'reserved', 'damaged', 'safety_stock', 'quality_control']);
 
@@ -57,9 +57,9 @@ function levelConnection(acc: ShopifyAccount, args: Record<string, unknown>): Gq
   if (first > 250) throw new GqlError('The first argument must be at most 250', { code: 'argumentLiteralsIncompatible' }); // GUESS: wording
   let start = 0;
   if (typeof args.after === 'string') {
-    const after = Number(Buffer.from(args.after, 'base64url').toString());
-    if (!Number.isInteger(after)) throw new GqlError('Invalid cursor for current pagination sort.', { code: 'invalidCursor' }); // GUESS: code
-    start = acc.items.findIndex((i) => i.num > after);
+    const after = Buffer.from(args.after, 'base64url').toString();
+    if (!/^\d+$/.test(after)) throw new GqlError('Invalid cursor for current pagination sort.', { code: 'invalidCursor' }); // GUESS: code
+    start = acc.items.findIndex((i) => compareIds(i.num, after) > 0);
     if (start < 0) start = acc.items.length;
   }
   const page = acc.items.slice(start, start + first);

@@ -4,6 +4,7 @@
 import { Agent, request } from 'undici';
 import { ChannelError } from './contract.ts';
 import { holdIfDry } from './dry-run.ts';
+import { parsePlatformJson } from './json.ts';
 
 const agent = new Agent({ keepAliveTimeout: 10_000, connections: 32, pipelining: 1 });
 
@@ -72,7 +73,7 @@ export async function httpCall(call: HttpCall, okStatuses: number[] = []): Promi
     text,
     json<T>() {
       try {
-        return JSON.parse(text) as T;
+        return parsePlatformJson(text) as T;
       } catch {
         throw new ChannelError('transient', `unreadable JSON from ${new URL(call.url).pathname} (status ${status})`, { status });
       }

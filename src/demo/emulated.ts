@@ -162,7 +162,8 @@ export interface ConnectInput {
   name: string;
   /** StockClerk's own base URL, where the emulator sends webhooks. */
   stockclerkUrl: string;
-  items: Array<{ sku: string; name: string; qty: number }>;
+  /** externalId: the platform's own id for the item, where a test wants a particular one. */
+  items: Array<{ sku: string; name: string; qty: number; externalId?: string }>;
   /** Locations the channel draws from (and takes sales from, the first). */
   locationIds: string[];
   settings?: Record<string, unknown>;

@@ -19,7 +19,7 @@ export async function emulatedTenant(
   emus: EmulatorSet,
   opts: {
     types: ChannelType[];
-    items: Array<{ sku: string; name: string; qty: number; lowStockThreshold?: number }>;
+    items: Array<{ sku: string; name: string; qty: number; lowStockThreshold?: number; externalId?: string }>;
     settings?: Partial<Record<ChannelType, Record<string, unknown>>>;
   },
 ): Promise<EmulatedTenant> {

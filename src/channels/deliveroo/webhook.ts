@@ -6,6 +6,7 @@
 import { createHmac } from 'node:crypto';
 import { WebhookParseError, type IncomingWebhook, type InboundEvent, type VerifyResult, type WebhookHandler } from '../contract.ts';
 import { headerValue, safeEqual } from '../signing.ts';
+import { parsePlatformJson } from '../json.ts';
 
 const LEGACY_EVENTS: ReadonlySet<string> = new Set(['new_order', 'cancel_order']);
 
@@ -20,7 +21,7 @@ export function deliverooSignature(secret: string, guid: string, rawBody: Buffer
 /** The event name decides the signing format; an unreadable body gets the current one (and fails parse later). */
 function eventName(rawBody: Buffer): string | null {
   try {
-    const ev = (JSON.parse(rawBody.toString('utf8')) as { event?: unknown } | null)?.event;
+    const ev = (parsePlatformJson(rawBody.toString('utf8')) as { event?: unknown } | null)?.event;
     return typeof ev === 'string' ? ev : null;
   } catch {
     return null;
@@ -73,7 +74,7 @@ export const deliverooWebhook: WebhookHandler = {
   parse(req: IncomingWebhook): InboundEvent[] {
     let payload: unknown;
     try {
-      payload = JSON.parse(req.rawBody.toString('utf8'));
+      payload = parsePlatformJson(req.rawBody.toString('utf8'));
     } catch {
       throw new WebhookParseError('body is not JSON');
     }

@@ -8,6 +8,7 @@ import { ChannelError } from '../contract.ts';
 import { basicAuth, httpCall, parseRetryAfter } from '../http-client.ts';
 import { trimBase } from '../adapter-kit.ts';
 import { EBAY_SCOPES } from './oauth.ts';
+import { parsePlatformJson } from '../json.ts';
 
 export interface EbayErrorDetail {
   errorId?: number;
@@ -34,7 +35,7 @@ export function describeErrors(errors: EbayErrorDetail[] | undefined, fallback: 
 
 function errorsOf(text: string): EbayErrorDetail[] | undefined {
   try {
-    const b = JSON.parse(text) as { errors?: EbayErrorDetail[] };
+    const b = parsePlatformJson(text) as { errors?: EbayErrorDetail[] };
     return Array.isArray(b.errors) ? b.errors : undefined;
   } catch {
     return undefined;
@@ -112,7 +113,7 @@ export class EbaySession {
     if (res.status !== 200) {
       let why = res.text.slice(0, 200);
       try {
-        const b = JSON.parse(res.text) as { error?: string; error_description?: string };
+        const b = parsePlatformJson(res.text) as { error?: string; error_description?: string };
         why = [b.error, b.error_description].filter(Boolean).join(': ') || why;
       } catch {
         /* the raw text says it */

@@ -23,6 +23,7 @@ import { trimBase } from '../adapter-kit.ts';
 import { headerValue } from '../signing.ts';
 import { orderEvents, type ApiOrder } from './adapter.ts';
 import { EbaySession } from './client.ts';
+import { parsePlatformJson } from '../json.ts';
 
 export const SIGNATURE_HEADER = 'x-ebay-signature';
 export const ORDER_CONFIRMATION = 'ORDER_CONFIRMATION';
@@ -94,7 +95,7 @@ interface Message {
 
 function readMessage(raw: Buffer): Message {
   try {
-    const m = JSON.parse(raw.toString('utf8')) as unknown;
+    const m = parsePlatformJson(raw.toString('utf8')) as unknown;
     if (m && typeof m === 'object' && !Array.isArray(m)) return m as Message;
   } catch {
     /* below */
@@ -147,7 +148,7 @@ export const ebayWebhook: WebhookHandler = {
     let ok = check(req.rawBody);
     let message: Message | null;
     try {
-      message = JSON.parse(req.rawBody.toString('utf8')) as Message;
+      message = parsePlatformJson(req.rawBody.toString('utf8')) as Message;
     } catch {
       message = null;
     }

@@ -11,6 +11,7 @@
 import { WebhookParseError, type IncomingWebhook, type InboundEvent, type VerifyResult, type WebhookHandler } from '../contract.ts';
 import { headerValue, hmacSha256, safeEqual } from '../signing.ts';
 import { transactionToEvents } from './model.ts';
+import { parsePlatformJson } from '../json.ts';
 
 export const SIGNATURE_HEADER = 'x-epos-signature';
 export const TIMESTAMP_HEADER = 'x-epos-timestamp';
@@ -40,7 +41,7 @@ export const eposnowWebhook: WebhookHandler = {
   parse(req: IncomingWebhook): InboundEvent[] {
     let body: unknown;
     try {
-      body = JSON.parse(req.rawBody.toString('utf8'));
+      body = parsePlatformJson(req.rawBody.toString('utf8'));
     } catch {
       throw new WebhookParseError('Epos Now webhook body is not JSON');
     }

@@ -12,6 +12,7 @@ import { httpCall, parseRetryAfter, type HttpResult } from '../http-client.ts';
 import { RenewableTokens } from '../renewable-tokens.ts';
 import { refreshTokens } from './oauth.ts';
 import type { EtsySettings } from './settings.ts';
+import { parsePlatformJson } from '../json.ts';
 
 /** Renew this long before the recorded expiry (clock skew, a slow call in between). */
 export const REFRESH_MARGIN_MS = 120_000;
@@ -30,7 +31,7 @@ export interface EtsyCall {
 /** Etsy's error body ({error, error_description}) as one readable sentence. */
 export function etsyErrorText(res: Pick<HttpResult, 'text'>): string {
   try {
-    const b = JSON.parse(res.text) as { error?: unknown; error_description?: unknown; message?: unknown };
+    const b = parsePlatformJson(res.text) as { error?: unknown; error_description?: unknown; message?: unknown };
     const parts = [b.error, b.error_description ?? b.message].filter((x): x is string => typeof x === 'string' && x.trim() !== '');
     if (parts.length) return parts.join(': ');
   } catch {

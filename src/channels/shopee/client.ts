@@ -15,6 +15,7 @@ import { trimBase } from '../adapter-kit.ts';
 import { httpCall, parseRetryAfter, type HttpResult } from '../http-client.ts';
 import type { ShopeeSettings } from './settings.ts';
 import { callSign } from './sign.ts';
+import { parsePlatformJson } from '../json.ts';
 
 /** Renew this long before the recorded expiry (clock skew, a slow call in between). */
 export const REFRESH_MARGIN_MS = 5 * 60_000;
@@ -59,7 +60,7 @@ const unix = (ms: number) => Math.floor(ms / 1000);
 
 function envelope(res: HttpResult): Envelope {
   try {
-    const b = JSON.parse(res.text) as Envelope;
+    const b = parsePlatformJson(res.text) as Envelope;
     return b && typeof b === 'object' ? b : {};
   } catch {
     return {};

@@ -18,6 +18,7 @@ import { orderEvents, ShopeeAdapter } from './adapter.ts';
 import type { OrderDetail } from './model.ts';
 import { shopeeSettings } from './settings.ts';
 import { pushSign, sameHex } from './sign.ts';
+import { parsePlatformJson } from '../json.ts';
 
 /** Push codes (Push Mechanism page): 3 = order status update. */
 export const ORDER_STATUS_PUSH = 3;
@@ -42,7 +43,7 @@ interface Push {
 
 function readPush(raw: Buffer): Push {
   try {
-    const m = JSON.parse(raw.toString('utf8')) as unknown;
+    const m = parsePlatformJson(raw.toString('utf8')) as unknown;
     if (m && typeof m === 'object' && !Array.isArray(m)) return m as Push;
   } catch {
     /* below */

@@ -1,5 +1,6 @@
 // Shopify adapter <-> emulator over real HTTP, plus the webhook handler against signed deliveries.
 import { describe, it, expect, beforeAll, afterAll, afterEach } from 'vitest';
+import { readFileSync } from 'node:fs';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { ChannelError, WebhookParseError, type ChannelAdapter, type IncomingWebhook, type InboundEvent, type PushRequest } from '../contract.ts';
 import { DEFAULT_KNOBS, type Emulator, type WriteRecord } from '../../../emulators/kit/index.ts';
@@ -350,6 +351,63 @@ describe('shopify webhooks', () => {
     expect(() => handler.parse(malformed)).toThrow(WebhookParseError);
     const wrongShape = Buffer.from('{"inventory_item_id": "abc"}');
     expect(() => handler.parse({ ...good, rawBody: wrongShape })).toThrow(WebhookParseError);
+  });
+
+  it("Shopify's documented orders/create sample (64-bit order and line item ids) verifies and parses, ids exact", () => {
+    // Raw bytes, as Shopify sends them: JSON.parse would round 820982911946154508 (above 2^53).
+    const rawBody = readFileSync(new URL('./fixtures/orders-create-sample.json', import.meta.url));
+    const headers = {
+      'x-shopify-topic': 'orders/create',
+      'x-shopify-event-id': 'ev-sample',
+      'x-shopify-triggered-at': new Date().toISOString(),
+      'x-shopify-hmac-sha256': hmacSha256(SECRET, rawBody, 'base64'),
+    };
+    const delivery = { headers, rawBody, url: hookUrl };
+    expect(handler.verify(delivery, creds, new Date())).toEqual({ ok: true });
+    expect(handler.parse(delivery)).toEqual([
+      {
+        kind: 'order',
+        externalEventId: 'ev-sample',
+        occurredAt: '2021-12-31T19:00:00-05:00',
+        effect: 'sale',
+        orderId: 'gid://shopify/Order/820982911946154508',
+        lines: [{ externalId: null, sku: 'IPOD2008PINK', qty: 1 }],
+        externalLocationId: null,
+      },
+    ]);
+    // Without admin_graphql_api_id the order GID is built from the numeric id: still exact.
+    const bare = Buffer.from(rawBody.toString('utf8').replace(/"admin_graphql_api_id": "gid:\/\/shopify\/Order\/\d+",/, ''));
+    expect(bare.toString('utf8')).not.toContain('gid://shopify/Order/');
+    const [ev] = handler.parse({ ...delivery, rawBody: bare }) as Array<Extract<InboundEvent, { kind: 'order' }>>;
+    expect(ev!.orderId).toBe('gid://shopify/Order/820982911946154508');
+  });
+
+  it('64-bit ids stay exact in inventory_levels/update and in orders/cancelled refund lines', () => {
+    const level = Buffer.from('{"inventory_item_id":9007199254740993,"location_id":9007199254740995,"available":4,"updated_at":"2026-01-02T03:04:05Z"}');
+    const [ev] = handler.parse({
+      headers: { 'x-shopify-topic': 'inventory_levels/update', 'x-shopify-event-id': 'ev-l' },
+      rawBody: level,
+      url: hookUrl,
+    }) as Array<Extract<InboundEvent, { kind: 'level' }>>;
+    expect(ev!.level).toMatchObject({
+      externalId: 'gid://shopify/InventoryItem/9007199254740993',
+      externalLocationId: 'gid://shopify/Location/9007199254740995',
+      qty: 4,
+    });
+    // Two line items whose ids round to the same double: each refund line must find its own.
+    const cancelled = Buffer.from(
+      '{"id":820982911946154508,"cancelled_at":"2026-01-02T03:04:05Z","line_items":[{"id":9007199254740992,"sku":"A","quantity":1},{"id":9007199254740993,"sku":"B","quantity":1}],' +
+        '"refunds":[{"restock":true,"refund_line_items":[{"line_item_id":9007199254740993,"quantity":1,"restock_type":"cancel","location_id":9007199254740995}]}]}',
+    );
+    const [c] = handler.parse({ headers: { 'x-shopify-topic': 'orders/cancelled', 'x-shopify-event-id': 'ev-c' }, rawBody: cancelled, url: hookUrl }) as Array<
+      Extract<InboundEvent, { kind: 'order' }>
+    >;
+    expect(c).toMatchObject({
+      effect: 'cancel',
+      orderId: 'gid://shopify/Order/820982911946154508',
+      lines: [{ sku: 'B', qty: 1 }],
+      externalLocationId: 'gid://shopify/Location/9007199254740995',
+    });
   });
 
   it('orders/cancelled gives back restocked lines only; unknown topics are ignored', () => {

@@ -4,6 +4,7 @@
 import { z } from 'zod';
 import { WebhookParseError, type InboundEvent, type IncomingWebhook, type VerifyResult, type WebhookHandler } from '../contract.ts';
 import { hmacSha256, headerValue, safeEqual } from '../signing.ts';
+import { numericId, parsePlatformJson } from '../json.ts';
 
 // Shopify retries a failed delivery 8 times over 4 hours with the original payload and a
 // Triggered-At of the original event, so 5 hours admits every genuine retry and drops anything
@@ -12,7 +13,8 @@ import { hmacSha256, headerValue, safeEqual } from '../signing.ts';
 const MAX_AGE_MS = 5 * 60 * 60 * 1000;
 const MAX_SKEW_MS = 5 * 60 * 1000;
 
-const id = z.union([z.number().int(), z.string().regex(/^\d+$/)]).transform(String);
+// Shopify's REST ids are 64-bit: read exactly (src/channels/json.ts), kept as strings.
+const id = numericId;
 
 const LevelBody = z.looseObject({
   inventory_item_id: id,
@@ -59,7 +61,7 @@ const locationGid = (n: string) => `gid://shopify/Location/${n}`;
 function parseBody<T>(schema: z.ZodType<T>, raw: Buffer, topic: string): T {
   let json: unknown;
   try {
-    json = JSON.parse(raw.toString('utf8'));
+    json = parsePlatformJson(raw.toString('utf8'));
   } catch {
     throw new WebhookParseError(`${topic}: body is not JSON`);
   }

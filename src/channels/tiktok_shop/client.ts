@@ -11,6 +11,7 @@ import { trimBase } from '../adapter-kit.ts';
 import { httpCall, parseRetryAfter, type HttpResult } from '../http-client.ts';
 import { signRequest } from './sign.ts';
 import type { TiktokShopSettings } from './settings.ts';
+import { parsePlatformJson } from '../json.ts';
 
 export const DEFAULT_API_BASE = 'https://open-api.tiktokglobalshop.com';
 /** Tokens are issued and renewed on TikTok Shop's auth host, not the API host. */
@@ -42,7 +43,7 @@ export interface TtsCall {
 
 export function envelopeOf(res: Pick<HttpResult, 'text'>): { code: number | null; message: string } {
   try {
-    const b = JSON.parse(res.text) as { code?: unknown; message?: unknown };
+    const b = parsePlatformJson(res.text) as { code?: unknown; message?: unknown };
     return { code: typeof b.code === 'number' ? b.code : null, message: typeof b.message === 'string' ? b.message : res.text.slice(0, 200) };
   } catch {
     return { code: null, message: res.text.trim().slice(0, 200) || 'no details' };

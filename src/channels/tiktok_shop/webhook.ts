@@ -15,6 +15,7 @@ import { headerValue, safeEqual } from '../signing.ts';
 import { envelopeOf, signedCall, type Envelope } from './client.ts';
 import { orderEvent, type ApiOrder } from './model.ts';
 import { signWebhook } from './sign.ts';
+import { parsePlatformJson } from '../json.ts';
 
 const STALE_S = 300;
 const TIMEOUT_MS = 5000;
@@ -41,7 +42,7 @@ export function clearTiktokShopWebhookCaches(): void {
 
 function read(raw: Buffer): Notification | null {
   try {
-    const b = JSON.parse(raw.toString('utf8')) as Partial<Notification>;
+    const b = parsePlatformJson(raw.toString('utf8')) as Partial<Notification>;
     if (typeof b.type !== 'number' || typeof b.timestamp !== 'number' || b.tts_notification_id === undefined) return null;
     return { ...b, tts_notification_id: String(b.tts_notification_id) } as Notification;
   } catch {

@@ -12,6 +12,7 @@
 import { z } from 'zod';
 import { WebhookParseError, type InboundEvent, type IncomingWebhook, type VerifyResult, type WebhookHandler } from '../contract.ts';
 import { verifyStandardWebhook } from '../signing.ts';
+import { parsePlatformJson } from '../json.ts';
 
 export const VendureMovement = z.object({
   id: z.string().regex(/^\d+$/),
@@ -70,7 +71,7 @@ export const vendureWebhook: WebhookHandler = {
   parse(req: IncomingWebhook): InboundEvent[] {
     let json: unknown;
     try {
-      json = JSON.parse(req.rawBody.toString('utf8'));
+      json = parsePlatformJson(req.rawBody.toString('utf8'));
     } catch {
       throw new WebhookParseError('body is not JSON');
     }

@@ -5,6 +5,7 @@ import { verify as rsaVerify } from 'node:crypto';
 import { WebhookParseError, type InboundEvent, type IncomingWebhook, type VerifyResult, type WebhookHandler } from '../contract.ts';
 import { toListing, WIX_STORES_APP_ID, type WixInventoryItem } from './adapter.ts';
 import { decodeSegment, publicKeyFrom, splitJwt } from './jwt.ts';
+import { parsePlatformJson } from '../json.ts';
 
 const MAX_CLOCK_SKEW_S = 300;
 
@@ -55,7 +56,7 @@ function verify(req: IncomingWebhook, credentials: Record<string, string>, now: 
 function parseJson<T>(text: unknown, what: string): T {
   if (typeof text !== 'string') throw new WebhookParseError(`${what} is not a JSON string`);
   try {
-    const v = JSON.parse(text) as unknown;
+    const v = parsePlatformJson(text) as unknown;
     if (!v || typeof v !== 'object') throw new Error('not an object');
     return v as T;
   } catch (err) {
