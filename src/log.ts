@@ -10,6 +10,7 @@ export const REDACT = [
   '*.access_token',
   '*.client_secret',
   '*.webhook_secret',
+  '*.webhook_url_secret',
   '*.token',
 ];
 

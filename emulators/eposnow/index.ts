@@ -1,7 +1,6 @@
 // A local Epos Now: the V4 REST paths StockClerk uses, Basic auth per API device, 200-row pages
 // ending on an empty array, stock held in batches, Add/Remove as the only writes (no absolute
-// set), till sales as Transactions, and a webhook per sale (see notify.ts for its signature, a
-// GUESS). Facts: /work/shared/channel-apis.md section 3. Accounts come from the kit's /_control API.
+// set), till sales as Transactions, and an unsigned webhook per sale (notify.ts). Facts: /work/shared/channel-apis.md section 3. Accounts come from the kit's /_control API.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { Emulator, header, type EmulatorOptions, type EmulatorSpec, type ItemState } from '../kit/index.ts';
 import { sendTransaction } from './notify.ts';
@@ -109,6 +108,12 @@ const spec: EmulatorSpec<EposAccount> = {
     });
     // GUESS: GetLatest answers an array holding the newest transaction (empty when none).
     app.get('/api/v4/Transaction/GetLatest', async (req) => acc(req).transactions.slice(-1));
+    // GUESS: one transaction by Id, by analogy with Product/{id} (the docs list only the list,
+    // GetLatest and POST); 404 when the account has none by that Id.
+    app.get('/api/v4/Transaction/:id', async (req, reply) => {
+      const id = Number((req.params as { id: string }).id);
+      return acc(req).transactions.find((t) => t.Id === id) ?? fail(reply, 404, 'Transaction not found');
+    });
   },
 
   async sale(emu, account, input) {

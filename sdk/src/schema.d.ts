@@ -5082,7 +5082,6 @@ export interface operations {
                     credentials: {
                         api_key: string;
                         api_secret: string;
-                        webhook_secret?: string;
                     };
                     name: string;
                     settings?: components["schemas"]["EposnowChannelSettings"];

@@ -168,7 +168,8 @@ export interface IncomingWebhook {
   url: string;
 }
 
-export type VerifyResult = { ok: true } | { ok: false; reason: 'missing_signature' | 'bad_signature' | 'stale_timestamp' };
+/** `unconfirmed`: a hint (urlSecret) whose subject the platform's API could not be asked about now; answered 503 so the platform sends it again. */
+export type VerifyResult = { ok: true } | { ok: false; reason: 'missing_signature' | 'bad_signature' | 'stale_timestamp' | 'unconfirmed' };
 
 /** Inbound side of a channel: pure functions over the raw request. */
 export interface WebhookHandler {
@@ -177,6 +178,13 @@ export interface WebhookHandler {
   verify(req: IncomingWebhook, credentials: Record<string, string>, now: Date, channel?: { baseUrl: string }): VerifyResult | Promise<VerifyResult>;
   /** Turns a verified body into events. Throws WebhookParseError on a body it cannot read. */
   parse(req: IncomingWebhook): InboundEvent[];
+  /**
+   * The platform signs nothing: its webhooks are authenticated by a secret in the URL it is given
+   * (`/webhooks/{type}/{id}/{secret}`, src/channels/url-secret.ts), checked by intake before
+   * verify(), which then has no signature left to check. Such a body is a hint, not a fact: the
+   * handler re-reads what it names through the API (as verify() may, with `channel.baseUrl`).
+   */
+  urlSecret?: boolean;
   /**
    * Platforms that validate an endpoint with a GET before sending to it (eBay's challenge_code):
    * the JSON answer for `GET /webhooks/{type}/{id}?...`, or null when the query is not a challenge.

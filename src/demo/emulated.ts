@@ -1,6 +1,6 @@
 // Emulated channels wired to a StockClerk: start the platform emulators, open an account on one
 // for a tenant, and connect it the way a merchant would (credentials sealed in a channel row,
-// webhooks pointed at /webhooks/:type/:channelId, listings imported through the real adapter and
+// webhooks pointed at the channel's webhook URL, listings imported through the real adapter and
 // matched by SKU). Used by the demo, the end-to-end tests and the benchmarks.
 import { randomBytes, randomInt } from 'node:crypto';
 import path from 'node:path';
@@ -13,7 +13,8 @@ import { createShopeeEmulator } from '../../emulators/shopee/index.ts';
 import { createShopifyEmulator } from '../../emulators/shopify/index.ts';
 import { createTiktokShopEmulator } from '../../emulators/tiktok_shop/index.ts';
 import { createWixEmulator, generateWixKeyPair } from '../../emulators/wix/index.ts';
-import type { EmulatedChannelType as ChannelType } from '../channels/registry.ts';
+import { channelModule, type EmulatedChannelType as ChannelType } from '../channels/registry.ts';
+import { webhookPath, withUrlSecret } from '../channels/url-secret.ts';
 import { newId } from '../domain/ids.ts';
 import type { AppContext } from '../engine/context.ts';
 import { importListings } from '../services/listings.ts';
@@ -74,8 +75,9 @@ function credentialsFor(type: ChannelType, accountId: string): Omit<EmulatedAcco
       return { channel: c, account: { api_key: c.api_key, site_id: c.site_id }, webhookSecret: keys.privateKey, settings: {} };
     }
     case 'eposnow': {
-      const c = { api_key: rand(10), api_secret: rand(), webhook_secret: rand() };
-      return { channel: c, account: { api_key: c.api_key, api_secret: c.api_secret }, webhookSecret: c.webhook_secret, settings: {} };
+      // Epos Now signs nothing: its webhooks reach the channel's secret URL (added on connecting), so no webhook secret.
+      const c = { api_key: rand(10), api_secret: rand() };
+      return { channel: c, account: { api_key: c.api_key, api_secret: c.api_secret }, webhookSecret: '', settings: {} };
     }
     case 'deliveroo': {
       const c = { client_id: rand(8), client_secret: rand(), webhook_secret: rand() };
@@ -210,7 +212,7 @@ function accountInput(type: ChannelType, channelId: string, stockclerkUrl: strin
   return {
     id: acc.id,
     credentials: acc.account,
-    webhookUrl: `${stockclerkUrl}/webhooks/${type}/${channelId}`,
+    webhookUrl: stockclerkUrl + webhookPath(type, channelId, acc.channel),
     webhookSecret: acc.webhookSecret,
     items,
     ...acc.settings,
@@ -220,6 +222,8 @@ function accountInput(type: ChannelType, channelId: string, stockclerkUrl: strin
 export async function connectEmulatedChannel(ctx: AppContext, input: ConnectInput): Promise<ConnectedChannel> {
   const channelId = newId('ch');
   const creds = input.account ?? newEmulatedAccount(input.type);
+  // As connecting through the API does: a platform that signs nothing gets a secret webhook URL.
+  creds.channel = withUrlSecret(channelModule(input.type), creds.channel, creds.channel);
   // A new connection is a new account on the platform, holding these items (whatever an earlier run left under that id).
   input.emulator.addAccount(accountInput(input.type, channelId, input.stockclerkUrl, creds, input.items));
   const tokens = await SELLER_TOKENS[input.type]?.(input.emulator, creds.id);

@@ -52,6 +52,11 @@ function safeEqual(a: string, b: string): boolean {
   return x.length === y.length && timingSafeEqual(x, y);
 }
 
+/** A request's path for the log: no query, and no channel webhook URL secret (/webhooks/{type}/{id}/{secret}). */
+export function loggedPath(url: string): string {
+  return url.split('?')[0]!.replace(/^(\/webhooks\/[^/]+\/[^/]+\/)[^/]+/, '$1[redacted]');
+}
+
 export async function buildApp(ctx: AppContext, opts: AppOptions): Promise<FastifyInstance> {
   const app = Fastify({
     loggerInstance: ctx.log as FastifyBaseLogger,
@@ -116,7 +121,7 @@ export async function buildApp(ctx: AppContext, opts: AppOptions): Promise<Fasti
       ).catch((err) => req.log.error({ err }, 'could not audit an impersonated request'));
     }
     if (reply.statusCode >= 400 || req.url.startsWith('/api/')) {
-      req.log.info({ method: req.method, url: req.url.split('?')[0], status: reply.statusCode, ms: Math.round(reply.elapsedTime) }, 'request');
+      req.log.info({ method: req.method, url: loggedPath(req.url), status: reply.statusCode, ms: Math.round(reply.elapsedTime) }, 'request');
     }
   });
   // 1 MiB: an extension's answer to a read of a seller's listings is the largest message received.

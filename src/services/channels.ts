@@ -6,6 +6,7 @@ import type { z } from 'zod';
 import { ChannelError, type ChannelAdapter, type ChannelModule } from '../channels/contract.ts';
 import { CHANNELS, CHANNEL_TYPES, channelModule, connectSettingFields, credentialFields } from '../channels/registry.ts';
 import { SELLABLE_SETTINGS, settingsJsonSchema, settingsPatch } from '../channels/settings.ts';
+import { webhookPath, withoutUrlSecret, withUrlSecret } from '../channels/url-secret.ts';
 import type { Sealer } from '../db/crypto.ts';
 import { pushJob } from '../db/job-specs.ts';
 import { addJobs } from '../db/jobs.ts';
@@ -82,6 +83,8 @@ export type ChannelView = Omit<
   'credentials_enc' | 'listings_total' | 'listings_matched' | 'extension_connected' | 'extension_queued' | 'extension_failed'
 > & {
   credentials: Record<string, boolean>;
+  /** Where the platform posts this channel's webhooks, below this API's origin (with its URL secret where the platform signs nothing). */
+  webhook_path: string;
   listings: { total: number; matched: number; unmatched: number };
   /**
    * A channel worked through a browser extension: whether one is connected, the jobs waiting for
@@ -103,6 +106,7 @@ function view(sealer: Sealer, row: ChannelRow): ChannelView {
   return {
     ...rest,
     credentials: Object.fromEntries(fields.map((f) => [f.name, typeof creds[f.name] === 'string' && creds[f.name] !== ''])),
+    webhook_path: webhookPath(row.type, row.id, creds),
     listings: { total: listings_total, matched: listings_matched, unmatched: listings_total - listings_matched },
     extension:
       mod?.capabilities.transport === 'extension'
@@ -169,10 +173,19 @@ async function checkLocations(q: Q, tenantId: string, settings: Record<string, u
   if (missing.length) throw new AppError(404, 'not_found', `Location not found (${missing.length} of the settings' location ids)`);
 }
 
+/** Stored credentials, or none when they no longer open (the sealing key changed). */
+function openOrEmpty(sealer: Sealer, sealed: string): Record<string, unknown> {
+  try {
+    return sealer.open(sealed);
+  } catch {
+    return {};
+  }
+}
+
 /** Locks the channel row for a change; 404 when it is not the caller's. */
 async function lock(tx: Tx, tenantId: string, id: string) {
-  const { rows } = await tx.query<{ type: string; status: string; settings: Record<string, unknown> }>(
-    `select type, status, settings from channels where tenant_id = $1 and id = $2 for update`,
+  const { rows } = await tx.query<{ type: string; status: string; settings: Record<string, unknown>; credentials_enc: string }>(
+    `select type, status, settings, credentials_enc from channels where tenant_id = $1 and id = $2 for update`,
     [tenantId, id],
   );
   if (!rows[0]) throw notFound('Channel');
@@ -203,7 +216,7 @@ export async function create(tx: Tx, scope: Scope, sealer: Sealer, input: Channe
     input.type,
     input.name,
     baseUrl,
-    sealer.seal(input.credentials),
+    sealer.seal(withUrlSecret(mod, input.credentials)),
     settings,
   ]);
   // Credential values never reach the audit log: only which fields were set.
@@ -238,7 +251,11 @@ export async function update(tx: Tx, scope: Scope, sealer: Sealer, id: string, p
   // A row of a type no module declares (a test's) still takes a new name or URL.
   const module = (): ChannelModule => channelModule(ch.type) ?? throwConflict(`No channel module for type ${ch.type}`);
   let sealed: string | null = null;
-  if (patch.credentials !== undefined) sealed = sealer.seal(validated(module().credentials, patch.credentials, 'credentials'));
+  // The URL secret is not the merchant's to send or lose: new credentials keep the channel's (its platform already has the URL).
+  if (patch.credentials !== undefined) {
+    const checked = validated(module().credentials, withoutUrlSecret(patch.credentials), 'credentials') as Record<string, string>;
+    sealed = sealer.seal(withUrlSecret(module(), checked, openOrEmpty(sealer, ch.credentials_enc)));
+  }
   let settings: Record<string, unknown> | null = null;
   let changes: Record<string, unknown> | undefined;
   let sellableChanged = false;

@@ -117,16 +117,26 @@ describe('POST /channels', () => {
       base_url: 'https://api.eposnowhq.com',
       status: 'connected',
       settings: {},
-      credentials: { api_key: true, api_secret: true, webhook_secret: false },
+      credentials: { api_key: true, api_secret: true },
       listings: { total: 0, matched: 0, unmatched: 0 },
     });
     expect(epos.body.id).toMatch(/^ch_[0-9a-f]{32}$/);
-    expect(epos.body.webhook_url).toBe(`${h.url}/webhooks/eposnow/${epos.body.id}`);
+    // Epos Now signs no webhook: its URL carries a per-channel secret, sealed with the credentials and never listed among them.
+    const hook = new URL(epos.body.webhook_url);
+    const secret = hook.pathname.split('/')[4]!;
+    expect(hook.pathname).toBe(`/webhooks/eposnow/${epos.body.id}/${secret}`);
+    expect(secret).toMatch(/^[A-Za-z0-9_-]{43}$/);
     expect(epos.body).not.toHaveProperty('credentials_enc');
     const { rows } = await h.testDb.db.query(`select credentials_enc from channels where id = $1`, [epos.body.id]);
     expect(rows[0].credentials_enc).toMatch(new RegExp(`^v2\\.${h.sc.ctx.sealer.currentKeyId}\\.`));
     expect(rows[0].credentials_enc).not.toContain(EPOS_SECRET);
-    expect(h.sc.ctx.sealer.open(rows[0].credentials_enc)).toEqual({ api_key: 'till-key', api_secret: EPOS_SECRET });
+    expect(h.sc.ctx.sealer.open(rows[0].credentials_enc)).toEqual({ api_key: 'till-key', api_secret: EPOS_SECRET, webhook_url_secret: secret });
+    // New keys keep the URL the till was given; the secret is not the merchant's to send.
+    const rekeyed = await call('PATCH', `/channels/${epos.body.id}`, { credentials: { api_key: 'till-key-2', api_secret: EPOS_SECRET } });
+    expect(rekeyed.status).toBe(200);
+    expect(rekeyed.body.webhook_url).toBe(epos.body.webhook_url);
+    const smuggled = await call('PATCH', `/channels/${epos.body.id}`, { credentials: { api_key: 'k', api_secret: EPOS_SECRET, webhook_url_secret: 'mine' } });
+    expect(smuggled.body.webhook_url).toBe(epos.body.webhook_url);
 
     const wix = await call('POST', '/channels', { type: 'wix', name: 'Site', credentials: { api_key: 'k', site_id: 's', public_key: 'pem' } });
     expect(wix.body.base_url).toBe('https://www.wixapis.com');

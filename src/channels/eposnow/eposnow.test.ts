@@ -1,5 +1,6 @@
 // Adapter <-> emulator over real HTTP on 127.0.0.1, plus a local webhook receiver that checks
-// what the emulator sends with the channel's own WebhookHandler.
+// what the emulator sends with the channel's own WebhookHandler (which re-reads each hint through
+// the emulator's API).
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { ChannelError, WebhookParseError, type ChannelAdapter, type IncomingWebhook, type InboundEvent } from '../contract.ts';
@@ -7,12 +8,10 @@ import { DEFAULT_KNOBS, sleep, type WriteRecord } from '../../../emulators/kit/i
 import { createEposnowEmulator } from '../../../emulators/eposnow/index.ts';
 import { eposnowChannel } from './index.ts';
 import { openAdapter } from '../registry.ts';
-import { signEposWebhook } from './webhook.ts';
+import { transactionToEvents } from './model.ts';
 
 const emu = createEposnowEmulator();
-const WEBHOOK_SECRET = 'whsec_test_epos';
 const MAIN = { api_key: 'key-main', api_secret: 'secret-main' };
-const creds = { webhook_secret: WEBHOOK_SECRET };
 const handler = eposnowChannel.webhook;
 
 // Test-only hooks (registered before listen): run a till sale just before a stock write is
@@ -57,12 +56,13 @@ async function rejection(p: Promise<unknown>): Promise<ChannelError> {
   expect(err).toBeInstanceOf(ChannelError);
   return err as ChannelError;
 }
-function signed(body: string, ts = Math.floor(Date.now() / 1000)): IncomingWebhook {
-  return {
-    headers: { 'x-epos-timestamp': String(ts), 'x-epos-signature': signEposWebhook(WEBHOOK_SECRET, ts, body) },
-    rawBody: Buffer.from(body),
-    url: 'http://x/webhooks/eposnow/ch_epos',
-  };
+function posted(body: string): IncomingWebhook {
+  return { headers: { 'content-type': 'application/json' }, rawBody: Buffer.from(body), url: 'http://x/webhooks/eposnow/ch_epos/s3cret' };
+}
+/** What intake does with a post: verify (the re-read through the API), then parse. */
+async function hinted(hook: IncomingWebhook, credentials: Record<string, string> = MAIN): Promise<InboundEvent[]> {
+  expect(await handler.verify(hook, credentials, new Date(), { baseUrl: emu.url })).toEqual({ ok: true });
+  return handler.parse(hook);
 }
 
 beforeAll(async () => {
@@ -77,7 +77,7 @@ beforeAll(async () => {
   emu.knobs = { ...DEFAULT_KNOBS, enforceRateLimit: false };
   // 450 products: more than two 200-row pages. Product id 1000 + i holds qty i % 20.
   const items = Array.from({ length: 450 }, (_, i) => ({ externalId: String(1000 + i), sku: `SKU-${i}`, name: `Item ${i}`, qty: i % 20 }));
-  emu.addAccount({ id: 'main', credentials: MAIN, webhookUrl: `${hookUrl}/webhooks/eposnow/ch_epos`, webhookSecret: WEBHOOK_SECRET, items });
+  emu.addAccount({ id: 'main', credentials: MAIN, webhookUrl: `${hookUrl}/webhooks/eposnow/ch_epos`, items });
   emu.addAccount({ id: 'rl', credentials: { api_key: 'key-rl', api_secret: 'secret-rl' }, items: [{ sku: 'A', name: 'A', qty: 1 }] });
 });
 
@@ -162,7 +162,7 @@ describe('eposnow adapter', () => {
     // An absolute set would have written 8 over the sale; the delta keeps it: 10 - 1 - 2 = 7.
     expect(level('1020')).toBe(7);
     await emu.drain();
-    const events = received.flatMap((w) => handler.parse(w));
+    const events = (await Promise.all(received.map((w) => hinted(w)))).flat();
     expect(events).toEqual([expect.objectContaining({ kind: 'order', effect: 'sale', lines: [{ externalId: '1020', qty: 1 }] })]);
     // The ledger applies the sale (8 - 1) and pushes 7: nothing left to write.
     writes = [];
@@ -226,7 +226,7 @@ describe('eposnow adapter', () => {
 });
 
 describe('eposnow webhooks and polling', () => {
-  it('a till sale posts a signed Transaction that verifies and parses into an order event', async () => {
+  it('a till sale posts the unsigned V4 Transaction; the sale is taken from the API, under the poll key', async () => {
     received.length = 0;
     const before = level('1005');
     const sale = await control('/accounts/main/sale', { externalId: '1005', qty: 2 });
@@ -234,8 +234,10 @@ describe('eposnow webhooks and polling', () => {
     await emu.drain();
     expect(received).toHaveLength(1);
     const hook = received[0]!;
-    expect(handler.verify(hook, creds, new Date())).toEqual({ ok: true });
-    expect(handler.parse(hook)).toEqual([
+    // As the docs describe: the V4 model JSON and no signature of any kind.
+    expect(JSON.parse(hook.rawBody.toString())).toEqual(sale.transaction);
+    expect(Object.keys(hook.headers).filter((h) => /sign|epos|timestamp|hmac/i.test(h))).toEqual([]);
+    expect(await hinted(hook)).toEqual([
       {
         kind: 'order',
         externalEventId: `txn:${sale.transaction.Id}`,
@@ -246,23 +248,47 @@ describe('eposnow webhooks and polling', () => {
         externalLocationId: '4501',
       },
     ]);
-    const tampered = { ...hook, rawBody: Buffer.from(hook.rawBody.toString().replace('"Quantity":2', '"Quantity":1')) };
-    expect(handler.verify(tampered, creds, new Date())).toEqual({ ok: false, reason: 'bad_signature' });
-    expect(handler.verify(hook, { webhook_secret: 'other' }, new Date())).toEqual({ ok: false, reason: 'bad_signature' });
-    expect(handler.verify({ ...hook, headers: { 'x-epos-timestamp': hook.headers['x-epos-timestamp'] } }, creds, new Date())).toEqual({
-      ok: false,
-      reason: 'missing_signature',
-    });
-    // Correctly signed, but ten minutes late (or early): a replay.
-    const old = signed(hook.rawBody.toString(), Math.floor(Date.now() / 1000) - 600);
-    expect(handler.verify(old, creds, new Date())).toEqual({ ok: false, reason: 'stale_timestamp' });
-    expect(handler.verify(hook, creds, new Date(Date.now() + 301_000))).toEqual({ ok: false, reason: 'stale_timestamp' });
+    // The body is only a hint: edited lines are ignored, the API's transaction is what counts.
+    const edited = posted(hook.rawBody.toString().replace('"Quantity":2', '"Quantity":9'));
+    expect(await hinted(edited)).toEqual([expect.objectContaining({ externalEventId: `txn:${sale.transaction.Id}`, lines: [{ externalId: '1005', qty: 2 }] })]);
   });
 
-  it('malformed bodies throw WebhookParseError; refunds become cancel events', () => {
-    expect(() => handler.parse(signed('{not json'))).toThrow(WebhookParseError);
-    expect(() => handler.parse(signed('{"Id":"x"}'))).toThrow(WebhookParseError);
-    const refund = JSON.stringify({
+  it('a hint the API does not confirm moves nothing: unknown transaction, unreadable API, refused keys', async () => {
+    const forged = JSON.stringify({ Id: 990001, DateTime: new Date().toISOString(), LocationId: 4501, TransactionItems: [{ ProductId: 1001, Quantity: 5 }] });
+    const only = (events: InboundEvent[]) => events.map((e) => ({ kind: e.kind, id: e.externalEventId }));
+    expect(only(await hinted(posted(forged)))).toEqual([{ kind: 'ignored', id: 'hint:txn:990001' }]);
+    // Not askable now (keys refused, Epos Now failing): refused as unconfirmed (503: a retrying sender tries again), nothing parsed from it.
+    const refusedKeys = posted(forged);
+    expect(await handler.verify(refusedKeys, { api_key: 'key-main', api_secret: 'wrong' }, new Date(), { baseUrl: emu.url })).toEqual({
+      ok: false,
+      reason: 'unconfirmed',
+    });
+    // Parsed without a re-read (verify never ran for it): nothing to trust.
+    expect(only(handler.parse(posted(forged)))).toEqual([{ kind: 'ignored', id: 'hint:txn:990001' }]);
+    emu.knobs.errorRate = 1;
+    try {
+      const sale = await control('/accounts/main/sale', { externalId: '1007', qty: 1 });
+      const real = posted(JSON.stringify(sale.transaction));
+      expect(await handler.verify(real, MAIN, new Date(), { baseUrl: emu.url })).toEqual({ ok: false, reason: 'unconfirmed' });
+      expect(only(handler.parse(real))).toEqual([{ kind: 'ignored', id: `hint:txn:${sale.transaction.Id}` }]);
+    } finally {
+      emu.knobs.errorRate = 0;
+      await emu.drain();
+    }
+  });
+
+  it('a stock hint is re-read through ProductStock and becomes the level the API holds', async () => {
+    await control('/accounts/main/set', { externalId: '1009', qty: 12 });
+    const hint = posted(JSON.stringify({ ProductId: 1009, LocationId: 4501, ProductStockBatches: [{ CurrentStock: 500 }] }));
+    const [e] = await hinted(hint);
+    expect(e).toMatchObject({ kind: 'level', level: { externalId: '1009', externalLocationId: '4501', qty: 12 } });
+  });
+
+  it('malformed bodies throw WebhookParseError; refunds become cancel events', async () => {
+    expect(() => handler.parse(posted('{not json'))).toThrow(WebhookParseError);
+    expect(() => handler.parse(posted('{"Id":"x"}'))).toThrow(WebhookParseError);
+    expect(await handler.verify(posted('{not json'), MAIN, new Date(), { baseUrl: emu.url })).toEqual({ ok: true }); // parse refuses it
+    const refund = {
       Id: 5,
       DateTime: '2026-01-02T10:00:00',
       LocationId: 4501,
@@ -270,8 +296,8 @@ describe('eposnow webhooks and polling', () => {
         { ProductId: 1001, Quantity: -1 },
         { ProductId: null, Quantity: 1 },
       ],
-    });
-    expect(handler.parse(signed(refund))).toEqual([
+    };
+    expect(transactionToEvents(refund)).toEqual([
       {
         kind: 'order',
         externalEventId: 'txn:5:return',
@@ -294,7 +320,7 @@ describe('eposnow webhooks and polling', () => {
       emu.knobs.duplicateRate = 0;
     }
     expect(received).toHaveLength(2);
-    const ids = received.map((w) => handler.parse(w)[0]!.externalEventId);
+    const ids = await Promise.all(received.map(async (w) => (await hinted(w))[0]!.externalEventId));
     expect(ids[0]).toMatch(/^txn:\d+$/);
     expect(ids[1]).toBe(ids[0]);
   });
@@ -315,7 +341,7 @@ describe('eposnow webhooks and polling', () => {
     received.length = 0;
     for (const id of ['1002', '1003', '1004']) await control('/accounts/main/sale', { externalId: id, qty: 1 });
     await emu.drain();
-    const fromWebhooks: InboundEvent[] = received.flatMap((w) => handler.parse(w));
+    const fromWebhooks: InboundEvent[] = (await Promise.all(received.map((w) => hinted(w)))).flat();
     expect(fromWebhooks).toHaveLength(3);
     const polled = await a.pollEvents!(start.cursor);
     expect(polled.events).toEqual(fromWebhooks);

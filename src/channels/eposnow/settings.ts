@@ -1,5 +1,5 @@
 // What connecting an Epos Now account takes: the key and secret of a REST API device (Basic auth),
-// and optionally a webhook signing secret; settings: the location to stock, the timeout.
+// settings: the location to stock, the timeout.
 import { z } from 'zod';
 import { credential, platformId, requestTimeoutMs, secret } from '../fields.ts';
 import { channelSettings } from '../settings.ts';
@@ -7,9 +7,8 @@ import { channelSettings } from '../settings.ts';
 export const eposnowCredentials = z.strictObject({
   api_key: credential('API key (Back Office > Web Integrations > REST API device)'),
   api_secret: secret('API secret'),
-  // Webhooks are in beta and unsigned in the vendor docs (our signing is a GUESS): without a
-  // secret, webhook deliveries fail verification and the Watcher's Transaction poll carries sales.
-  webhook_secret: secret('Webhook signing secret').optional(),
+  // No webhook secret: Epos Now signs nothing. Its webhooks go to the channel's secret URL
+  // (webhook_url, generated on connecting) and are only hints re-read through the API (webhook.ts).
 });
 
 export const eposnowSettings = channelSettings({

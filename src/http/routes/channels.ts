@@ -65,7 +65,9 @@ const ListQuery = z.strictObject({
 
 export async function channelRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {
   /** The URL a platform's webhooks go to, as the caller reaches this API. */
-  const withUrl = (req: FastifyRequest) => (c: channels.ChannelView) => ({ ...c, webhook_url: `${requestOrigin(req)}/webhooks/${c.type}/${c.id}` });
+  const withUrl =
+    (req: FastifyRequest) =>
+    ({ webhook_path, ...c }: channels.ChannelView) => ({ ...c, webhook_url: requestOrigin(req) + webhook_path });
 
   /** What the "connect a channel" form needs: each type's label, credential fields, settings and capabilities. */
   app.get(

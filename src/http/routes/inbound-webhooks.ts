@@ -1,9 +1,11 @@
 // Inbound channel webhooks (platforms -> StockClerk; outbound ones are src/engine/outbound-webhooks.ts): POST /webhooks/:channelType/:channelId.
-// Verify the platform's signature on the raw bytes, record each event once, enqueue its
+// Verify the platform's signature on the raw bytes (or, for platforms that sign nothing, the secret
+// in the URL: /webhooks/:channelType/:channelId/:secret), record each event once, enqueue its
 // application in the same transaction, answer 2xx fast. Bad signature -> 401 and nothing stored.
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { WebhookParseError, type ChannelModule } from '../../channels/contract.ts';
 import { channelModule } from '../../channels/registry.ts';
+import { urlSecretMatches } from '../../channels/url-secret.ts';
 import type { AppContext } from '../../engine/context.ts';
 import { metrics } from '../../metrics.ts';
 import { Intake } from '../../engine/intake.ts';
@@ -58,9 +60,10 @@ export async function inboundWebhookRoutes(app: FastifyInstance, ctx: AppContext
     },
   );
 
-  app.post<{ Params: { channelType: string; channelId: string } }>('/webhooks/:channelType/:channelId', async (req, reply) => {
+  // `/:secret`: platforms that sign nothing are given a URL carrying the channel's secret instead.
+  const accept = async (req: FastifyRequest<{ Params: { channelType: string; channelId: string; secret?: string } }>, reply: FastifyReply) => {
     const started = performance.now();
-    const { channelType, channelId } = req.params;
+    const { channelType, channelId, secret } = req.params;
     const mod: ChannelModule | null = channelModule(channelType);
     const observe = (outcome: string) =>
       metrics.webhookAccept.observe({ channel_type: mod ? channelType : 'unknown', outcome }, (performance.now() - started) / 1000);
@@ -73,9 +76,29 @@ export async function inboundWebhookRoutes(app: FastifyInstance, ctx: AppContext
       observe('unknown_channel');
       throw new ApiError(404, 'not_found', 'No such channel');
     }
+    // A module that does not take a URL secret has no such URL; one that does refuses any post without it.
+    if (secret !== undefined && !mod.webhook.urlSecret) {
+      observe('unknown_channel');
+      throw new ApiError(404, 'not_found', 'No such channel');
+    }
+    if (mod.webhook.urlSecret && !urlSecretMatches(ch.credentials, secret)) {
+      const reason = secret === undefined ? 'missing_signature' : 'bad_signature';
+      observe(reason);
+      req.log.warn({ tenant_id: ch.tenantId, channel_id: channelId, reason }, 'webhook refused: URL secret');
+      throw new ApiError(
+        401,
+        'invalid_signature',
+        `Webhook refused: ${secret === undefined ? 'this channel takes webhooks at its secret URL' : 'wrong URL secret'}`,
+      );
+    }
     const rawBody = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
     const incoming = { headers: req.headers, rawBody, url: `${req.protocol}://${req.host}${req.url}` };
     const verdict = await mod.webhook.verify(incoming, ch.credentials, new Date(), { baseUrl: ch.baseUrl });
+    if (!verdict.ok && verdict.reason === 'unconfirmed') {
+      // Nothing recorded: a platform that retries sends it again, and the channel's poll is the net.
+      observe(verdict.reason);
+      throw new ApiError(503, 'unavailable', 'The platform could not be asked to confirm this webhook now; send it again later');
+    }
     if (!verdict.ok) {
       observe(verdict.reason);
       req.log.warn({ tenant_id: ch.tenantId, channel_id: channelId, reason: verdict.reason }, 'webhook refused');
@@ -94,5 +117,7 @@ export async function inboundWebhookRoutes(app: FastifyInstance, ctx: AppContext
     // Duplicates too: the platform sent it and it was verified and recorded-checked (src/services/usage.ts).
     ctx.usage.count(ch.tenantId, 'webhooks');
     return reply.code(200).send({ received: r.recorded, duplicates: r.duplicates });
-  });
+  };
+  app.post('/webhooks/:channelType/:channelId', accept);
+  app.post('/webhooks/:channelType/:channelId/:secret', accept);
 }
