@@ -168,8 +168,7 @@ export interface IncomingWebhook {
   url: string;
 }
 
-/** `unconfirmed`: a hint (urlSecret) whose subject the platform's API could not be asked about now; answered 503 so the platform sends it again. */
-export type VerifyResult = { ok: true } | { ok: false; reason: 'missing_signature' | 'bad_signature' | 'stale_timestamp' | 'unconfirmed' };
+export type VerifyResult = { ok: true } | { ok: false; reason: 'missing_signature' | 'bad_signature' | 'stale_timestamp' };
 
 /** Inbound side of a channel: pure functions over the raw request. */
 export interface WebhookHandler {
@@ -181,10 +180,16 @@ export interface WebhookHandler {
   /**
    * The platform signs nothing: its webhooks are authenticated by a secret in the URL it is given
    * (`/webhooks/{type}/{id}/{secret}`, src/channels/url-secret.ts), checked by intake before
-   * verify(), which then has no signature left to check. Such a body is a hint, not a fact: the
-   * handler re-reads what it names through the API (as verify() may, with `channel.baseUrl`).
+   * verify(), which then has no signature left to check.
    */
   urlSecret?: boolean;
+  /**
+   * The body is only a hint, never a fact: parse() checks its shape (throwing WebhookParseError on
+   * anything else) and returns no events, and intake makes the channel's poll run soon instead
+   * (src/engine/poll-hints.ts). The poll reads only the platform's API, so nothing a forged body
+   * says can move stock, and one poll covers a burst of hints; its event keys dedupe the rest.
+   */
+  pollOnHint?: boolean;
   /**
    * Platforms that validate an endpoint with a GET before sending to it (eBay's challenge_code):
    * the JSON answer for `GET /webhooks/{type}/{id}?...`, or null when the query is not a challenge.

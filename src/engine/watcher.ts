@@ -6,7 +6,7 @@
 //   whose sales source is 'levels') or a confirmation / echo (channels whose source is 'orders').
 // - watcherPoll: the safety net for channels that can be polled.
 import { ChannelError, type InboundEvent, type RemoteListing } from '../channels/contract.ts';
-import { applyJob, type ChannelJob } from '../db/job-specs.ts';
+import { applyJob, pollJob, type ChannelJob } from '../db/job-specs.ts';
 import { addJobs } from '../db/jobs.ts';
 import { recordEvents } from './intake.ts';
 import { notifyIfWatchedSql } from '../db/live.ts';
@@ -322,8 +322,14 @@ export async function watcherApply(ctx: AppContext, payload: ChannelJob): Promis
   ctx.jobs.nudgeRelay(); // the pushes this batch caused are in the outbox: move them now, not at the next tick
 }
 
-/** A poll waits at most this long for the account's budget; past it, the next tick polls. */
+/** A poll waits at most this long for the account's budget; past it, it asks for another poll that much later. */
 const POLL_BUDGET_WAIT_MS = 2_000;
+
+/** Another poll of the channel POLL_BUDGET_WAIT_MS from now (one job: the poll's key). */
+async function pollAgainSoon(ctx: AppContext, payload: ChannelJob): Promise<void> {
+  await withTx(ctx.db, (tx) => addJobs(tx, [{ ...pollJob(payload.tenantId, payload.channelId), runAt: new Date(Date.now() + POLL_BUDGET_WAIT_MS) }]));
+  ctx.jobs.nudgeRelay();
+}
 
 /** Safety net: asks the channel for events since the stored cursor; duplicates of webhooks dedupe on their ids. */
 export async function watcherPoll(ctx: AppContext, payload: ChannelJob): Promise<void> {
@@ -331,12 +337,17 @@ export async function watcherPoll(ctx: AppContext, payload: ChannelJob): Promise
   if (!live || live.row.status !== 'connected' || !live.adapter.pollEvents) return;
   let cursor = live.row.poll_cursor;
   for (let page = 0; page < 20; page++) {
-    // Polls spend the account's budget like pushes do: wait for it (a little), not for a 429.
-    if ((await takeWithin(live.rate, 1, POLL_BUDGET_WAIT_MS)) > 0) break;
+    // Polls spend the account's budget like pushes do: wait for it (a little), not for a 429. Out
+    // of budget (our pushes are using it): poll again shortly, not only at the next scheduled
+    // poll, so a sale a webhook hinted at is not left waiting for it.
+    if ((await takeWithin(live.rate, 1, POLL_BUDGET_WAIT_MS)) > 0) return pollAgainSoon(ctx, payload);
     let polled: Awaited<ReturnType<NonNullable<typeof live.adapter.pollEvents>>>;
     try {
       polled = await live.adapter.pollEvents(cursor);
     } catch (err) {
+      // Throttled or failing for now: poll again shortly (the pages before this one are saved),
+      // not after the job queue's growing backoff: a hinted sale must not wait for minutes.
+      if (err instanceof ChannelError && (err.kind === 'rate_limited' || err.kind === 'transient')) return pollAgainSoon(ctx, payload);
       // Refused credentials do not get better by retrying: disconnect and alert (pushes do the same).
       if (!(err instanceof ChannelError) || err.kind !== 'auth') throw err;
       await withTx(ctx.db, (tx) => disconnectForAuth(tx, live, err, 'polling'));

@@ -138,8 +138,19 @@ export async function importListings(db: Db, scope: Scope, live: LiveChannels, c
     if (err.kind === 'auth') throw new AppError(502, 'channel_auth_failed', `The channel refused our credentials: ${err.message}`, { kind: err.kind });
     throw new AppError(502, 'channel_unreachable', `The channel could not be read: ${err.message}`, { kind: err.kind });
   }
+  // A channel the Watcher polls for orders starts its watch here, at what the platform holds now:
+  // orders from now on are polled (a sale right after connecting is not taken for history by a
+  // first poll that runs later). If the platform cannot say, the first poll starts it as before.
+  let pollCursor: string | null = null;
+  if (ch.adapter.pollEvents)
+    pollCursor = await ch.adapter.pollEvents(null).then(
+      (p) => p.cursor,
+      () => null,
+    );
   const availability = ch.module.capabilities.quantityModel === 'availability';
   return tenantTx(db, tenantId, async (tx) => {
+    if (pollCursor !== null)
+      await tx.query(`update channels set poll_cursor = $3 where tenant_id = $1 and id = $2 and poll_cursor is null`, [tenantId, channelId, pollCursor]);
     await tx.query(
       `insert into listings (tenant_id, id, channel_id, external_id, external_location_id, external_sku, name,
                              last_seen_qty, last_seen_version, state, dirty_seq, pushed_seq)

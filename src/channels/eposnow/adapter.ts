@@ -32,7 +32,6 @@ import {
   type V4Product,
   type V4StockChange,
   type V4StockRow,
-  type V4Transaction,
 } from './model.ts';
 
 // GUESS: the throttle's status is unconfirmed; clients match this text, so we do too on any status.
@@ -290,17 +289,6 @@ export class EposnowAdapter implements ChannelAdapter {
       }
     }
     return { events, cursor: String(lastId) };
-  }
-
-  /**
-   * One transaction as the API holds it, or null when it has none by that id. A webhook is only a
-   * hint: its sale is taken from this read. GUESS: `GET /api/v4/Transaction/{id}`, by analogy with
-   * Product/{id}; the docs list only the Transaction list, GetLatest and POST.
-   */
-  async readTransaction(id: number): Promise<V4Transaction | null> {
-    if (!Number.isSafeInteger(id) || id <= 0) return null;
-    const t = await this.getJson<V4Transaction | null>(`/api/v4/Transaction/${id}`, null);
-    return t && typeof t === 'object' && t.Id === id ? t : null;
   }
 
   /** Epos Now listings carry no version (always null); anything else compares as a number. */

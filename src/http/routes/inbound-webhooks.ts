@@ -2,6 +2,7 @@
 // Verify the platform's signature on the raw bytes (or, for platforms that sign nothing, the secret
 // in the URL: /webhooks/:channelType/:channelId/:secret), record each event once, enqueue its
 // application in the same transaction, answer 2xx fast. Bad signature -> 401 and nothing stored.
+// A module whose webhooks are only hints (pollOnHint) has its channel's poll run soon instead.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { WebhookParseError, type ChannelModule } from '../../channels/contract.ts';
 import { channelModule } from '../../channels/registry.ts';
@@ -9,6 +10,7 @@ import { urlSecretMatches } from '../../channels/url-secret.ts';
 import type { AppContext } from '../../engine/context.ts';
 import { metrics } from '../../metrics.ts';
 import { Intake } from '../../engine/intake.ts';
+import { PollHints } from '../../engine/poll-hints.ts';
 import { findWebhookChannel } from '../../services/inbound-channels.ts';
 import { ApiError } from '../errors.ts';
 
@@ -29,6 +31,10 @@ export async function inboundWebhookRoutes(app: FastifyInstance, ctx: AppContext
   app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: WEBHOOK_BODY_LIMIT }, (_req, body, done) => done(null, body));
   const cache = new Map<string, CachedChannel>();
   const intake = new Intake(ctx.db, () => ctx.jobs.nudgeRelay());
+  const hints = new PollHints(ctx.db, (dueInMs) => {
+    ctx.jobs.nudgeRelay();
+    if (dueInMs > 0) ctx.jobs.wakeWorkersIn(dueInMs); // a job added for later gets no notification when it falls due
+  });
 
   async function channel(type: string, id: string): Promise<CachedChannel | null> {
     const key = `${type}/${id}`;
@@ -94,11 +100,6 @@ export async function inboundWebhookRoutes(app: FastifyInstance, ctx: AppContext
     const rawBody = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
     const incoming = { headers: req.headers, rawBody, url: `${req.protocol}://${req.host}${req.url}` };
     const verdict = await mod.webhook.verify(incoming, ch.credentials, new Date(), { baseUrl: ch.baseUrl });
-    if (!verdict.ok && verdict.reason === 'unconfirmed') {
-      // Nothing recorded: a platform that retries sends it again, and the channel's poll is the net.
-      observe(verdict.reason);
-      throw new ApiError(503, 'unavailable', 'The platform could not be asked to confirm this webhook now; send it again later');
-    }
     if (!verdict.ok) {
       observe(verdict.reason);
       req.log.warn({ tenant_id: ch.tenantId, channel_id: channelId, reason: verdict.reason }, 'webhook refused');
@@ -111,6 +112,13 @@ export async function inboundWebhookRoutes(app: FastifyInstance, ctx: AppContext
       observe('malformed');
       if (err instanceof WebhookParseError) throw new ApiError(400, 'invalid_payload', err.message);
       throw err;
+    }
+    if (mod.webhook.pollOnHint) {
+      // A hint: nothing from the body is recorded; the channel's poll runs soon and reads the API.
+      await hints.hint(ch.tenantId, channelId);
+      observe('hint');
+      ctx.usage.count(ch.tenantId, 'webhooks');
+      return reply.code(200).send({ received: 0, duplicates: 0 });
     }
     const r = await intake.record(ch.tenantId, channelId, events);
     observe(r.recorded > 0 ? 'accepted' : 'duplicate');
