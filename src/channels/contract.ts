@@ -232,7 +232,8 @@ export interface ChannelAdapter {
    */
   pushCalls?(reqs: Array<Pick<PushRequest, 'externalId' | 'externalLocationId'>>): number;
   /** Channels polled as a safety net (webhooks absent or unreliable): events since `cursor`. */
-  pollEvents?(cursor: string | null): Promise<{ events: InboundEvent[]; cursor: string | null }>;
+  /** `done: true` when this call read everything there was (the Watcher does not ask again for more). */
+  pollEvents?(cursor: string | null): Promise<{ events: InboundEvent[]; cursor: string | null; done?: boolean }>;
   /** True when version a is newer than version b (ordering of level events). */
   isNewer(a: string | null | undefined, b: string | null | undefined): boolean;
   /** Marketplaces: publishing products as listings (src/channels/catalog.ts). Absent on stock-only channels. */

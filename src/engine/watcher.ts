@@ -362,7 +362,7 @@ export async function watcherPoll(ctx: AppContext, payload: ChannelJob): Promise
         next,
       ]);
     });
-    if (events.length === 0 || next === cursor) break;
+    if (events.length === 0 || next === cursor || polled.done) break;
     cursor = next;
   }
 }

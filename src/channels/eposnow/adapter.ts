@@ -264,7 +264,7 @@ export class EposnowAdapter implements ChannelAdapter {
    * starts the watch at the newest transaction without replaying history (the initial import
    * already counted it); the cursor is then always a number, '0' on an account with no sales.
    */
-  async pollEvents(cursor: string | null): Promise<{ events: InboundEvent[]; cursor: string | null }> {
+  async pollEvents(cursor: string | null): Promise<{ events: InboundEvent[]; cursor: string | null; done?: boolean }> {
     if (cursor === null) {
       const latest = await this.getJson<unknown>('/api/v4/Transaction/GetLatest', []);
       const list = (Array.isArray(latest) ? latest : latest ? [latest] : []) as Array<{ Id?: unknown }>;
@@ -273,11 +273,15 @@ export class EposnowAdapter implements ChannelAdapter {
     const since = Number(cursor);
     if (!Number.isInteger(since)) throw new ChannelError('permanent', `bad Epos Now poll cursor ${cursor}`);
     let lastId = since;
+    let done = false;
     const events: InboundEvent[] = [];
     for (let n = 1; n <= MAX_POLL_PAGES; n++) {
       // GUESS: `since` is our guess; the Id filter below keeps us correct if the API ignores it.
       const page = await this.getJson<Array<{ Id: number }>>(`/api/v4/Transaction?since=${since}&page=${n}`);
-      if (!Array.isArray(page) || page.length === 0) break;
+      if (!Array.isArray(page) || page.length === 0) {
+        done = true;
+        break;
+      }
       for (const t of [...page].sort((a, b) => a.Id - b.Id)) {
         if (!(t.Id > since)) continue;
         try {
@@ -288,7 +292,7 @@ export class EposnowAdapter implements ChannelAdapter {
         lastId = Math.max(lastId, t.Id);
       }
     }
-    return { events, cursor: String(lastId) };
+    return { events, cursor: String(lastId), done };
   }
 
   /** Epos Now listings carry no version (always null); anything else compares as a number. */

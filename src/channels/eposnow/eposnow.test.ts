@@ -321,7 +321,7 @@ describe('eposnow webhooks and polling', () => {
     const polled = await a.pollEvents!(start.cursor);
     expect(polled.events.map((e) => e.externalEventId)).toEqual(hintedIds);
     expect(polled.cursor).toBe(hintedIds.at(-1)!.slice('txn:'.length));
-    expect(await a.pollEvents!(polled.cursor)).toEqual({ events: [], cursor: polled.cursor });
+    expect(await a.pollEvents!(polled.cursor)).toEqual({ events: [], cursor: polled.cursor, done: true });
   });
 
   it('isNewer compares numbers and treats any version as newer than none', () => {
