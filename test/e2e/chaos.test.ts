@@ -57,7 +57,7 @@ async function expectExactEndState(
   const left = catalogue.reduce((n, it) => n + it.qty, 0) - [...sold.values()].reduce((a, b) => a + b, 0);
   const onHand = async () =>
     (await h.sc.ctx.db.query(`select coalesce(sum(on_hand), 0)::int as n from stock_levels where tenant_id = $1`, [t.tenantId])).rows[0].n as number;
-  await eventually(async () => (await onHand()) <= left, 60_000, 'every sale to reach the ledger');
+  await eventually(async () => (await onHand()) <= left, 120_000, 'every sale to reach the ledger');
   await quiescent(h, emus, 120_000);
   expect(await verifyLedger(h.sc.ctx.db)).toEqual([]);
   const { rows } = await h.sc.ctx.db.query<{ sku: string; on_hand: number }>(
