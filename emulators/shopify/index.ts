@@ -2,10 +2,11 @@
 // calculated-cost leaky bucket (200 + THROTTLED), changeFromQuantity compare-and-swap,
 // @idempotent replay, and HMAC-signed REST-shaped webhooks (orders/create, inventory_levels/update).
 // Facts: /work/shared/channel-apis.md section 1.
-import type { FastifyReply } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Emulator, header, jsonInteger, type AccountInput, type BaseAccount, type EmulatorOptions, type EmulatorSpec } from '../kit/index.ts';
 import { API_VERSION, CostBucket, createShop, findItem, loadShop, saveShop, stamp, type ShopifyAccount } from './account.ts';
 import { execute, GqlError, parseOperation, requestedCost, type ExecContext, type FieldNode, type GqlObject } from './graphql.ts';
+import { installRoutes } from './install.ts';
 import { levelWebhook, sendTopic } from './notify.ts';
 import { queryRoot } from './objects.ts';
 import { setQuantities } from './set-quantities.ts';
@@ -49,6 +50,12 @@ export function createShopifyEmulator(opts: ShopifyEmulatorOptions = {}): Emulat
     saveAccount: saveShop,
     loadAccount: (saved, base) => loadShop(saved, base, bucket()),
     authenticate(req, accounts) {
+      // The install flow's pages and token exchange carry no token: the shop in the path names the account.
+      const oauth = /^\/shops\/([^/?]+)\/admin\/oauth\//.exec(req.url);
+      if (oauth) {
+        for (const acc of accounts.values()) if (acc.domain === decodeURIComponent(oauth[1]!)) return acc;
+        return null;
+      }
       const token = header(req, 'x-shopify-access-token');
       if (!token) return null;
       for (const acc of accounts.values()) if (acc.credentials.access_token === token) return acc;
@@ -61,8 +68,14 @@ export function createShopifyEmulator(opts: ShopifyEmulatorOptions = {}): Emulat
       reply.code(200).send(throttledBody(retryAfterSec * restoreRate, { maximumAvailable, currentlyAvailable: 0, restoreRate })),
     serverError: (reply: FastifyReply) => reply.code(503).send({ errors: 'Service Unavailable' }), // GUESS: body text
     routes(app, emu) {
-      app.post('/admin/api/:version/graphql.json', async (req, reply) => {
+      installRoutes(app, emu);
+      // A shop's API lives on its own host (https://{shop}/admin/api/...); the emulator serves every
+      // shop at its root (the token names the shop) and under /shops/{shop} (the install flow's base).
+      const graphql = async (req: FastifyRequest, reply: FastifyReply) => {
         const acc = emu.account(req);
+        const shop = (req.params as { shop?: string }).shop;
+        if (shop !== undefined && shop !== acc.domain)
+          return reply.code(401).send({ errors: '[API] Invalid API key or access token (unrecognized login or wrong password)' });
         void reply.header('x-shopify-api-version', API_VERSION);
         const body = (req.body ?? {}) as { query?: unknown; variables?: unknown; operationName?: unknown };
         if (typeof body.query !== 'string') return reply.code(400).send({ errors: { query: 'Required parameter missing or invalid' } }); // GUESS: body
@@ -110,7 +123,9 @@ export function createShopifyEmulator(opts: ShopifyEmulatorOptions = {}): Emulat
         }
         if (emu.knobs.enforceRateLimit) acc.cost.refund(Math.max(0, requested - ctx.cost));
         return { data, extensions: { cost: { requestedQueryCost: requested, actualQueryCost: ctx.cost, throttleStatus: acc.cost.status() } } };
-      });
+      };
+      app.post('/admin/api/:version/graphql.json', graphql);
+      app.post('/shops/:shop/admin/api/:version/graphql.json', graphql);
     },
     async sale(emu, acc, input) {
       const item = findItem(acc, input);

@@ -2616,6 +2616,7 @@ export interface components {
             default_base_url: string | null;
             label: string;
             oauth: boolean;
+            oauth_account: string | null;
             setting_fields: {
                 label: string;
                 name: string;
@@ -5507,7 +5508,9 @@ export interface operations {
         requestBody: {
             content: {
                 "application/json": {
+                    account?: string;
                     channel_id?: string;
+                    install?: string;
                     name?: string;
                     settings?: {
                         [key: string]: unknown;

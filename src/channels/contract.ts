@@ -196,6 +196,12 @@ export interface WebhookHandler {
    * `url` is the endpoint as the platform was given it (no challenge parameters).
    */
   challenge?(query: Record<string, string | undefined>, credentials: Record<string, string>, url: string): Record<string, unknown> | null;
+  /**
+   * The (verified) webhook says our app was removed from the merchant's account on the platform
+   * (Shopify's app/uninstalled): intake disconnects the channel and raises its auth alert instead
+   * of parsing it; nothing is recorded as stock.
+   */
+  isUninstall?(req: IncomingWebhook): boolean;
 }
 
 export class WebhookParseError extends Error {}
@@ -392,7 +398,21 @@ export interface OAuthFlow {
   redirectIsName?: boolean;
   /** The platform requires PKCE (S256). */
   pkce: boolean;
-  authorizeUrl(input: { authorizeBase: string; app: OAuthApp; state: string; codeChallenge: string | null }): string;
+  /** Where the API lives when StockClerk's configuration names no base (a platform with a host per account: `{account}` in it). */
+  defaultApiBase?: string;
+  /**
+   * A platform with a host per merchant account (Shopify's shop domain): the account is named when
+   * connecting (by the merchant, or by the platform's install launch), checked here (normalised, or
+   * null when it is not one), and `{account}` in the API and consent bases stands for it.
+   */
+  account?: { label: string; check(account: string): string | null };
+  /**
+   * Installs started on the platform's side (its app store or install link): the signed launch it
+   * sends to GET /install/{type}, checked (signature, freshness, account). Throws an Error whose
+   * message says why it is refused; answers the account being installed.
+   */
+  verifyLaunch?(query: Record<string, string>, app: OAuthApp, now: Date): { account: string | null };
+  authorizeUrl(input: { authorizeBase: string; app: OAuthApp; state: string; codeChallenge: string | null; account: string | null }): string;
   /** The code exchanged: the credentials the channel row keeps (tokens, expiry, the app keys the adapter signs with) and any settings learnt. */
   exchange(input: {
     baseUrl: string;
@@ -401,6 +421,10 @@ export interface OAuthFlow {
     codeVerifier: string | null;
     /** The callback's other query parameters, for platforms that send more than the code (Shopee's shop_id). */
     params: Record<string, string>;
+    /** The whole callback query (code and state included), for platforms that sign it (Shopify's hmac). */
+    query: Record<string, string>;
+    /** The account the merchant or the install launch named (flows with `account`), already checked. */
+    account: string | null;
   }): Promise<{ credentials: Record<string, string>; settings?: Record<string, unknown> }>;
 }
 

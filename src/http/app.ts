@@ -24,7 +24,7 @@ import { apiRoutes } from './routes/index.ts';
 import { authRoutes } from './routes/auth.ts';
 import { publicEnquiryRoutes } from './routes/enquiries.ts';
 import { stripeWebhookRoute } from './routes/stripe-webhooks.ts';
-import { oauthCallbackRoute } from './routes/oauth.ts';
+import { installRoute, oauthCallbackRoute } from './routes/oauth.ts';
 import { mediaRoute } from './routes/products.ts';
 import { inboundWebhookRoutes } from './routes/inbound-webhooks.ts';
 import { streamRoutes, type StreamHub } from './stream.ts';
@@ -179,6 +179,7 @@ export async function buildApp(ctx: AppContext, opts: AppOptions): Promise<Fasti
   });
   await mediaRoute(app, ctx);
   await oauthCallbackRoute(app, ctx);
+  await installRoute(app, ctx);
   await app.register(async (scope) => authRoutes(scope, ctx), { prefix: '/api/v1' });
   // The landing page's reads and its enquiry form: for visitors with no account.
   await app.register(async (scope) => publicEnquiryRoutes(scope, ctx), { prefix: '/api/v1' });

@@ -131,6 +131,10 @@ export const ChannelType = named(
       .meta({ description: 'Settings a connect form asks for beside the credentials' }),
     capabilities: json,
     oauth: z.boolean().meta({ description: 'Connected by consent on the platform: POST /channels/oauth/{type}/start' }),
+    oauth_account: z
+      .string()
+      .nullable()
+      .meta({ description: "What the consent start's `account` names on platforms with a host per account (e.g. a shop domain); null: not asked" }),
     settings_schema: json.meta({ description: 'JSON Schema of what `settings` may hold for this type, defaults included' }),
   }),
   'ChannelType',

@@ -45,6 +45,8 @@ function describeTypes() {
       capabilities: mod.capabilities,
       /** Connected by consent on the platform (POST /channels/oauth/{type}/start) rather than by pasting keys. */
       oauth: Boolean(mod.oauth),
+      /** What a consent start must name on platforms with a host per account (a Shopify shop), else null. */
+      oauth_account: mod.oauth?.account?.label ?? null,
       settings_schema: settingsJsonSchema(mod.settings),
     };
   });

@@ -28,6 +28,8 @@ interface SealedState {
   settings: Record<string, unknown>;
   /** Set when reconnecting an existing channel (absent in states sealed before reconnecting existed). */
   channelId?: string | null;
+  /** The merchant account on a platform with a host per account (OAuthFlow.account). */
+  account?: string | null;
   verifier: string | null;
   exp: number;
 }
@@ -53,7 +55,7 @@ export function connectApp(type: string, apps: Record<string, OAuthAppConfig>, p
   }
   const redirectUri = cfg.redirectUri ?? (publicUrl ? `${publicUrl}/oauth/callback/${type}` : null);
   if (!redirectUri) throw new AppError(409, 'oauth_not_configured', 'Set PUBLIC_URL (or the redirect URI) so the platform can send the merchant back');
-  const apiBase = cfg.apiBase ?? mod.defaultBaseUrl;
+  const apiBase = cfg.apiBase ?? mod.defaultBaseUrl ?? mod.oauth.defaultApiBase ?? null;
   if (!apiBase) throw new AppError(409, 'oauth_not_configured', `Set OAUTH_${type.toUpperCase()}_API_BASE`);
   return {
     flow: mod.oauth,
@@ -72,9 +74,10 @@ export async function startConnect(
   scope: Scope,
   sealer: Sealer,
   c: ConnectApp,
-  input: { type: string; name: string; settings: Record<string, unknown>; channelId?: string | null },
+  input: { type: string; name: string; settings: Record<string, unknown>; channelId?: string | null; account?: string | null },
   now = Date.now(),
 ): Promise<{ authorize_url: string; expires_at: string }> {
+  const account = checkAccount(c, input.account ?? null);
   if (input.channelId) {
     const ch = await get(q, scope, sealer, input.channelId);
     if (ch.type !== input.type) throw new AppError(409, 'conflict', `Channel ${input.channelId} is a ${ch.type} channel, not ${input.type}`);
@@ -90,11 +93,12 @@ export async function startConnect(
     name: input.name,
     settings: input.settings,
     channelId: input.channelId ?? null,
+    account,
     verifier,
     exp,
   } satisfies SealedState);
   return {
-    authorize_url: c.flow.authorizeUrl({ authorizeBase: c.authorizeBase, app: c.app, state, codeChallenge: challenge }),
+    authorize_url: c.flow.authorizeUrl({ authorizeBase: forAccount(c.authorizeBase, account), app: c.app, state, codeChallenge: challenge, account }),
     expires_at: new Date(exp).toISOString(),
   };
 }
@@ -120,15 +124,79 @@ export async function finishConnect(
   s: SealedState,
   code: string,
   params: Record<string, string> = {},
+  query: Record<string, string> = {},
 ): Promise<ChannelView> {
-  const got = await c.flow.exchange({ baseUrl: c.apiBase, app: c.app, code, codeVerifier: s.verifier, params });
+  const account = s.account ?? null;
+  const baseUrl = forAccount(c.apiBase, account);
+  const got = await c.flow.exchange({ baseUrl, app: c.app, code, codeVerifier: s.verifier, params, query, account });
   const scope: Scope = { tenantId: s.tenantId, actor: { type: 'user', id: s.userId }, requestId: null };
   if (s.channelId) return reconnect(tx, scope, sealer, s.channelId, s.type, got.credentials);
   return create(tx, scope, sealer, {
     type: s.type,
     name: s.name,
-    base_url: c.apiBase,
+    base_url: baseUrl,
     credentials: got.credentials,
     settings: { ...s.settings, ...(got.settings ?? {}) },
   });
+}
+
+/** `{account}` in a base URL replaced by the account (the platform's host per account). */
+export function forAccount(base: string, account: string | null): string {
+  return account === null ? base : base.replaceAll('{account}', account);
+}
+
+/** The account a flow with a host per account needs, checked and normalised; null for the others. */
+function checkAccount(c: ConnectApp, account: string | null): string | null {
+  const spec = c.flow.account;
+  if (!spec) return null;
+  const ok = account === null ? null : spec.check(account);
+  if (!ok)
+    throw new AppError(400, 'invalid_account', `Name the ${spec.label} to connect (account)${account === null ? '' : `: ${account.slice(0, 100)} is not one`}`);
+  return ok;
+}
+
+/** An install the platform started (GET /install/{type}): the account it names, sealed for the dashboard to continue with. */
+interface SealedInstall {
+  kind: 'install';
+  type: string;
+  account: string | null;
+  exp: number;
+}
+
+/**
+ * Checks the platform's install launch and seals what it named, for the dashboard page the
+ * merchant lands on (after signing up or in): `POST /channels/oauth/{type}/start` with the ticket
+ * starts consent for that account. The ticket is good for as long as a consent state.
+ */
+export function startInstall(
+  sealer: Sealer,
+  c: ConnectApp,
+  type: string,
+  query: Record<string, string>,
+  now = Date.now(),
+): { ticket: string; account: string | null } {
+  if (!c.flow.verifyLaunch) throw new AppError(400, 'install_not_supported', `Installs are not started from this platform's side`);
+  let launched: { account: string | null };
+  try {
+    launched = c.flow.verifyLaunch(query, c.app, new Date(now));
+  } catch (err) {
+    throw new AppError(401, 'invalid_launch', `This install link did not come from the platform: ${(err as Error).message}`);
+  }
+  const account = launched.account === null ? null : checkAccount(c, launched.account);
+  const ticket = sealer.seal({ kind: 'install', type, account, exp: now + STATE_TTL_MS } satisfies SealedInstall);
+  return { ticket, account };
+}
+
+/** The account an install ticket names; a 400 for anything forged, stale or for another type. */
+export function openInstall(sealer: Sealer, type: string, ticket: string, now = Date.now()): string | null {
+  let t: SealedInstall;
+  try {
+    t = sealer.open<SealedInstall>(ticket);
+  } catch {
+    throw new AppError(400, 'invalid_install', 'This install link is not one StockClerk made; install again from the platform');
+  }
+  if (t?.kind !== 'install' || t.type !== type)
+    throw new AppError(400, 'invalid_install', 'This install link is not for this platform; install again from the platform');
+  if (!(t.exp > now)) throw new AppError(400, 'expired_install', 'This install link has expired (10 minutes); install again from the platform');
+  return t.account;
 }

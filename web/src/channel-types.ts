@@ -13,6 +13,8 @@ export interface ChannelType {
   capabilities?: { quantityModel?: string; catalog?: boolean };
   /** Connected by consent on the platform's own page (POST /channels/oauth/{type}/start). */
   oauth?: boolean;
+  /** What the consent start names on platforms with a host per account (a shop), else null. */
+  oauth_account?: string | null;
   settings_schema: Record<string, unknown>;
 }
 

@@ -6,7 +6,8 @@ import { api, ApiError, errorText, getToken, impersonating, logout as endSession
 import { BillingBanner } from './billing.tsx';
 import { useCan, useMe } from './hooks.ts';
 import { AcceptInvitation, ForgotPassword, ResetPassword, VerifyEmail } from './pages/Account.tsx';
-import { Login, Signup } from './pages/Auth.tsx';
+import { InstallSignIn, Login, Signup } from './pages/Auth.tsx';
+import { Connect } from './pages/Connect.tsx';
 import { connectStream, streamStatus } from './stream.ts';
 import { Loading } from './ui.tsx';
 import './styles.css';
@@ -229,6 +230,7 @@ function Shell() {
             <Route path="/products/:id">{(p) => <ProductEditor id={p.id} />}</Route>
             <Route path="/channels" component={Channels} />
             <Route path="/channels/:id">{(p) => <ChannelDetail id={p.id} />}</Route>
+            <Route path="/connect/:type">{(p) => <Connect type={p.type} />}</Route>
             <Route path="/sync-rules" component={SyncRules} />
             <Route path="/conflicts" component={Conflicts} />
             <Route path="/alerts" component={Alerts} />
@@ -279,6 +281,9 @@ function App() {
         <Route path="/reset-password" component={ResetPassword} />
         <Route path="/accept-invitation" component={AcceptInvitation} />
         <Route path="/verify-email" component={VerifyEmail} />
+        <Route path="/connect/:type">
+          <InstallSignIn />
+        </Route>
         <Route component={Login} />
       </Switch>
     );

@@ -128,6 +128,9 @@ export const shopifyWebhook: WebhookHandler = {
     return { ok: true };
   },
 
+  // app/uninstalled: the merchant removed our app from the shop (its token is revoked with it).
+  isUninstall: (req: IncomingWebhook) => headerValue(req.headers, 'x-shopify-topic') === 'app/uninstalled',
+
   parse(req: IncomingWebhook): InboundEvent[] {
     const topic = headerValue(req.headers, 'x-shopify-topic');
     if (!topic) throw new WebhookParseError('missing X-Shopify-Topic');

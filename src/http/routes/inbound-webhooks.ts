@@ -11,7 +11,7 @@ import type { AppContext } from '../../engine/context.ts';
 import { metrics } from '../../metrics.ts';
 import { Intake } from '../../engine/intake.ts';
 import { PollHints } from '../../engine/poll-hints.ts';
-import { findWebhookChannel } from '../../services/inbound-channels.ts';
+import { findWebhookChannel, markUninstalled } from '../../services/inbound-channels.ts';
 import { ApiError } from '../errors.ts';
 
 interface CachedChannel {
@@ -104,6 +104,12 @@ export async function inboundWebhookRoutes(app: FastifyInstance, ctx: AppContext
       observe(verdict.reason);
       req.log.warn({ tenant_id: ch.tenantId, channel_id: channelId, reason: verdict.reason }, 'webhook refused');
       throw new ApiError(401, verdict.reason === 'stale_timestamp' ? 'stale_timestamp' : 'invalid_signature', `Webhook refused: ${verdict.reason}`);
+    }
+    if (mod.webhook.isUninstall?.(incoming)) {
+      await markUninstalled(ctx.db, ch.tenantId, channelId, mod.label);
+      observe('uninstalled');
+      req.log.warn({ tenant_id: ch.tenantId, channel_id: channelId }, 'app uninstalled on the platform: channel disconnected');
+      return reply.code(200).send({ received: 0, duplicates: 0 });
     }
     let events;
     try {

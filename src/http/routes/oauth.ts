@@ -10,7 +10,7 @@ import { channelModule } from '../../channels/registry.ts';
 import { tenantTx } from '../../db/tenant-tx.ts';
 import { AppError } from '../../domain/errors.ts';
 import type { AppContext } from '../../engine/context.ts';
-import { connectApp, finishConnect, openState, startConnect } from '../../services/oauth-connect.ts';
+import { connectApp, finishConnect, openInstall, openState, startConnect, startInstall } from '../../services/oauth-connect.ts';
 import { ApiError, parse } from '../errors.ts';
 import { doc, ErrorBody } from '../openapi.ts';
 import { scopeOf } from '../scope.ts';
@@ -25,6 +25,12 @@ const Start = z
       .max(64)
       .optional()
       .meta({ description: 'Reconnect this existing channel (its platform refused its tokens): the consent replaces them; name and settings are kept' }),
+    account: text(1, 255).optional().meta({ description: "The merchant's account on platforms with a host per account (a shop domain)" }),
+    install: z
+      .string()
+      .max(4096)
+      .optional()
+      .meta({ description: 'Continue an install the platform started (the ticket GET /install/{type} handed the dashboard): its account is used' }),
   })
   .refine((b) => b.channel_id !== undefined || b.name !== undefined, { message: 'name is required for a new channel', path: ['name'] });
 const StartAnswer = z.strictObject({ authorize_url: z.string(), expires_at: z.string() });
@@ -58,7 +64,8 @@ export async function oauthStartRoute(app: FastifyInstance, ctx: AppContext): Pr
       const b = parse(Start, req.body);
       const settings = parse(savedSettings(mod.settings), b.settings ?? {}) as Record<string, unknown>;
       const c = connectApp(type, ctx.config.oauthApps, publicUrl(ctx));
-      return startConnect(ctx.db, scopeOf(req), ctx.sealer, c, { type, name: b.name ?? '', settings, channelId: b.channel_id ?? null });
+      const account = b.install !== undefined ? openInstall(ctx.sealer, type, b.install) : (b.account ?? null);
+      return startConnect(ctx.db, scopeOf(req), ctx.sealer, c, { type, name: b.name ?? '', settings, channelId: b.channel_id ?? null, account });
     },
   );
 }
@@ -82,13 +89,44 @@ export async function oauthCallbackRoute(app: FastifyInstance, ctx: AppContext):
           (e): e is [string, string] => typeof e[1] === 'string' && e[1].length <= 200 && !['code', 'state', 'error', 'error_description'].includes(e[0]),
         ),
       );
-      const ch = await tenantTx(ctx.db, state.tenantId, (tx) => finishConnect(tx, ctx.sealer, c, state, q.data.code!, params));
+      const query = Object.fromEntries(
+        Object.entries(req.query as Record<string, unknown>).filter((e): e is [string, string] => typeof e[1] === 'string' && e[1].length <= 8192),
+      );
+      const ch = await tenantTx(ctx.db, state.tenantId, (tx) => finishConnect(tx, ctx.sealer, c, state, q.data.code!, params, query));
       req.log.info({ tenant_id: state.tenantId, channel_id: ch.id, type }, 'channel connected by consent');
       return reply.redirect(`${publicUrl(ctx) ?? ''}/channels/${ch.id}?connected=1`, 303);
     } catch (err) {
       const e = err as Error & { code?: string };
       req.log.warn({ type, err: e.message }, 'consent callback failed');
       return back({ oauth_error: err instanceof AppError ? (e.code ?? 'failed') : 'exchange_failed', message: e.message.slice(0, 300) });
+    }
+  });
+}
+
+/**
+ * GET /install/{type}: where a platform sends a merchant installing StockClerk from its side (its
+ * app store, an install link), with its signed launch. Checked, then the merchant lands on the
+ * dashboard's connect page with a sealed ticket naming the account: signed in (or after signing
+ * up or in) they confirm, consent on the platform and come back with the channel connected. A
+ * launch that fails its check lands on the same page with the reason, nothing started.
+ */
+export async function installRoute(app: FastifyInstance, ctx: AppContext): Promise<void> {
+  app.get('/install/:type', async (req, reply) => {
+    const { type } = req.params as { type: string };
+    const page = (query: Record<string, string>) =>
+      reply.redirect(`${publicUrl(ctx) ?? ''}/connect/${encodeURIComponent(type)}?${new URLSearchParams(query).toString()}`, 303);
+    const query = Object.fromEntries(
+      Object.entries(req.query as Record<string, unknown>).filter((e): e is [string, string] => typeof e[1] === 'string' && e[1].length <= 2048),
+    );
+    try {
+      const c = connectApp(type, ctx.config.oauthApps, publicUrl(ctx));
+      const { ticket, account } = startInstall(ctx.sealer, c, type, query);
+      req.log.info({ type }, 'install launched from the platform');
+      return page({ install: ticket, ...(account ? { account } : {}) });
+    } catch (err) {
+      const e = err as Error & { code?: string };
+      req.log.warn({ type, err: e.message }, 'install launch refused');
+      return page({ install_error: err instanceof AppError ? (e.code ?? 'failed') : 'failed', message: e.message.slice(0, 300) });
     }
   });
 }

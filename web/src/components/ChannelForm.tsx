@@ -42,6 +42,7 @@ export function ChannelForm({
   const [creds, setCreds] = useState<Record<string, string>>({});
   // Settings typed into the form; a field not typed in shows what the channel holds.
   const [settings, setSettings] = useState<Record<string, string>>({});
+  const [account, setAccount] = useState('');
   const [error, setError] = useState<string | null>(null);
   // A connect refused because the plan's shops are all used: the limit and the way up, not an error.
   const [limit, setLimit] = useState<ReturnType<typeof planLimitOf>>(null);
@@ -115,12 +116,19 @@ export function ChannelForm({
       </label>
       {!channel && def.oauth && (
         <div className="consent">
+          {def.oauth_account && (
+            <label>
+              {def.oauth_account}
+              <input name="oauth_account" value={account} onChange={(e) => setAccount(e.target.value)} />
+            </label>
+          )}
           <ConsentButton
             type={type}
             text={`Connect with ${def.label}`}
             body={{
               name: name || def.label,
               settings: { ...platformSettings, ...(saleLocation ? { location_ids: [saleLocation] } : {}) },
+              ...(def.oauth_account ? { account } : {}),
             }}
           />
           <small>Sign in on {def.label} and agree; you come back here connected. Or paste the keys below.</small>

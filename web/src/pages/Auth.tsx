@@ -25,7 +25,7 @@ export function Login() {
     try {
       const r = await api.post('/auth/login', { body: { email, password } });
       setSession(r);
-      navigate('/');
+      navigate(takeAfterAuth() ?? '/');
     } catch (err) {
       setError(err instanceof ApiError && err.code === 'invalid_credentials' ? 'Wrong email or password.' : errorText(err));
     } finally {
@@ -80,7 +80,7 @@ export function Signup() {
     try {
       const r = await api.post('/auth/register', { body: { business_name: business, email, password } });
       setSession(r);
-      navigate('/onboarding');
+      navigate(takeAfterAuth() ?? '/onboarding');
     } catch (err) {
       setError(err instanceof ApiError && err.code === 'email_taken' ? 'An account with this email already exists. Log in instead?' : errorText(err));
     } finally {
@@ -116,6 +116,42 @@ export function Signup() {
           Already have an account? <Link href="/login">Log in</Link>
         </p>
       </form>
+    </div>
+  );
+}
+
+/** Where to go once signed in or up: an install in progress is kept across the sign-in pages. */
+const AFTER_AUTH = 'sc.after_auth';
+function takeAfterAuth(): string | null {
+  const p = sessionStorage.getItem(AFTER_AUTH);
+  sessionStorage.removeItem(AFTER_AUTH);
+  return p && p.startsWith('/connect/') ? p : null;
+}
+
+/** A platform's install landed a signed-out merchant: sign in (or sign up), then back to the connect page. */
+export function InstallSignIn() {
+  const [loc] = useLocation();
+  const search = useSearch();
+  const failed = new URLSearchParams(search).get('install_error');
+  if (failed) {
+    return (
+      <div className="auth">
+        <section className="card" aria-label="Install">
+          <h1>This install could not be started</h1>
+          <p className="form-error" role="alert">
+            {new URLSearchParams(search).get('message') ?? failed} Start the install again from the platform.
+          </p>
+        </section>
+      </div>
+    );
+  }
+  sessionStorage.setItem(AFTER_AUTH, `${loc}${search ? `?${search}` : ''}`);
+  return (
+    <div>
+      <p className="notice" role="status">
+        To finish installing StockClerk, log in or create an account: you come back here to connect.
+      </p>
+      <Login />
     </div>
   );
 }
