@@ -39,10 +39,12 @@ export const OTTER_CAPABILITIES: ChannelCapabilities = {
   // A push is at most one suspend and one unsuspend call per chunk.
   callsPerPush: 2,
   // GUESS, conservative: Otter budgets each (application, store, endpoint) per minute: suspend and
-  // unsuspend 16/min each, the menu read 8/min (plus 20 req/s per IP). One bucket of 16 calls a
-  // minute for everything keeps every endpoint within its own limit save a run of menu reads,
-  // which the engine then backs off from on the 429.
-  rateLimit: { perSecond: 16 / 60, burst: 4 },
+  // unsuspend 16/min each, the menu read 8/min, the order feed none stated (plus 20 req/s per IP).
+  // A push costs two calls of this budget (one suspend and one unsuspend at most), so 32 calls a
+  // minute is 16 pushes a minute: neither availability endpoint can pass its own 16. Menu reads
+  // (import, Guardian) and polls share the same bucket; a burst of menu reads past 8 a minute gets
+  // Otter's 429, which the engine backs off from.
+  rateLimit: { perSecond: 32 / 60, burst: 8 },
 };
 
 /** Refresh this long before expiry (Otter's tokens live about 30 days). */

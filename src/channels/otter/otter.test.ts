@@ -297,7 +297,7 @@ describe('otter listings and pushes', () => {
       pollable: true,
       maxPushBatch: 100,
     });
-    expect(adapter.capabilities.rateLimit.perSecond * 60).toBeCloseTo(16);
+    expect(adapter.capabilities.rateLimit.perSecond * 60).toBeCloseTo(32);
     expect(adapter.isNewer(null, null)).toBe(true);
     expect(adapter.isNewer('x', 'y')).toBe(false);
   });
