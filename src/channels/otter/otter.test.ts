@@ -540,3 +540,63 @@ describe('otter webhooks', () => {
     expect((await control(`/_control/accounts/${id}/sale`, { sku: 'SKU-2', qty: 1 })).status).toBe(409);
   });
 });
+
+describe('otter emulator state', () => {
+  it('answers /state as availability (qty null) and keeps stores, availability, orders and tokens across a restart', async () => {
+    const fs = await import('node:fs');
+    const os = await import('node:os');
+    const path = await import('node:path');
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'otter-state-'));
+    const file = path.join(dir, 'otter.json');
+    try {
+      let e = createOtterEmulator({ stateFile: file, saveDelayMs: 10 });
+      const url = await e.listen();
+      e.addAccount({ id: 'store-p', credentials: { client_id: 'c-p', client_secret: 's-p' }, items: items(2) });
+      const call = async (method: string, p: string, body?: unknown, headers: Record<string, string> = {}) => {
+        const res = await request(`${e.url}${p}`, {
+          method: method as 'GET',
+          headers: { ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...headers },
+          body: body === undefined ? undefined : JSON.stringify(body),
+        });
+        return { status: res.statusCode, json: (await res.body.json()) as any };
+      };
+      expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+      const tokenRes = await request(`${e.url}/v1/auth/token`, {
+        method: 'POST',
+        headers: { authorization: 'Basic ' + Buffer.from('c-p:s-p').toString('base64'), 'content-type': 'application/x-www-form-urlencoded' },
+        body: 'grant_type=client_credentials&scope=menus.read%20manager.orders',
+      });
+      const { access_token } = (await tokenRes.body.json()) as { access_token: string };
+      const order = (await call('POST', '/_control/accounts/store-p/sale', { sku: 'SKU-1', qty: 2 })).json.order as OtterOrder;
+      await call('POST', '/_control/accounts/store-p/set', { sku: 'SKU-2', qty: 0 });
+      expect((await call('GET', '/_control/accounts/store-p/state')).json).toEqual({
+        items: [
+          { externalId: 'item-1', sku: 'SKU-1', name: 'Dish 1', qty: null, available: true },
+          { externalId: 'item-2', sku: 'SKU-2', name: 'Dish 2', qty: null, available: false },
+        ],
+      });
+      await e.close();
+      e = createOtterEmulator({ stateFile: file });
+      await e.listen();
+      try {
+        const bearer = { authorization: `Bearer ${access_token}`, 'x-store-id': 'store-p' };
+        const menu = await call('GET', '/v1/menus', undefined, bearer);
+        expect(menu.status).toBe(200);
+        expect(Object.values(menu.json.items).map((i: any) => [i.skuDetails.skuSlug, i.status.saleStatus])).toEqual([
+          ['SKU-1', 'FOR_SALE'],
+          ['SKU-2', 'INDEFINITELY_NOT_FOR_SALE'],
+        ]);
+        const feed = await call('GET', '/manager/order/v1/orders?limit=10', undefined, bearer);
+        expect(feed.json.orders.map((o: OtterOrder) => o.externalIdentifiers.id)).toEqual([order.externalIdentifiers.id]);
+        // The order placed before the restart can still be cancelled.
+        expect((await call('POST', '/_control/accounts/store-p/cancel', { orderId: order.externalIdentifiers.id })).json.order.status).toBe('CANCELED');
+        // A token without a scope an endpoint needs is refused there.
+        expect((await call('POST', '/manager/menu/v1/menus/entities/availability/unsuspend', { entityIds: ['item-2'] }, bearer)).status).toBe(403);
+      } finally {
+        await e.close();
+      }
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
