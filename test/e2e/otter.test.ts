@@ -155,4 +155,29 @@ describe('Otter', () => {
     expect(await onHand()).toBe(1);
     expect(await movements('sale')).toBe(3);
   });
+
+  it('a cancellation of an order whose sale was never heard moves nothing in total', async () => {
+    const otter = t.channels.otter!;
+    const acc = emus.otter.accounts.get(otter.accountId) as OtterStore;
+    const hook = acc.webhookUrl;
+    acc.webhookUrl = null;
+    let order: OtterOrder;
+    try {
+      order = ((await sale(emus, 'otter', otter.accountId, 'BUN-1', 1)).body as { order: OtterOrder }).order;
+    } finally {
+      acc.webhookUrl = hook;
+    }
+    const returns = await movements('return');
+    const c = await fetch(`${emus.otter.url}/_control/accounts/${otter.accountId}/cancel`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ orderId: order.externalIdentifiers.id }),
+    });
+    expect(c.status).toBe(200);
+    // The CANCELED update stands for the sale and its cancellation: one of each, nothing net.
+    await eventually(async () => (await movements('return')) === returns + 1, 10_000, 'the cancellation to be applied');
+    await emus.otter.drain();
+    expect(await onHand()).toBe(1);
+    expect(await movements('sale')).toBe(4);
+  });
 });

@@ -431,7 +431,7 @@ describe('otter webhooks', () => {
     expect(emu.spec.state(emu.accounts.get(id)!).every((s) => s.available)).toBe(true);
   });
 
-  it('cancel and reject come as orders.update: the sale (deduped) and its cancellation under one key; other statuses only confirm the sale', async () => {
+  it('cancel and reject come as orders.update: the sale (deduped) and its cancellation under one key; other statuses move nothing', async () => {
     const { id } = newStore(items(1));
     const a = (await control(`/_control/accounts/${id}/sale`, { sku: 'SKU-1', qty: 3 })).json.order as OtterOrder;
     const b = (await control(`/_control/accounts/${id}/sale`, { sku: 'SKU-1', qty: 1 })).json.order as OtterOrder;
@@ -446,8 +446,9 @@ describe('otter webhooks', () => {
       return otterWebhook.parse(hk);
     });
     const keys = events.map((e) => e.externalEventId);
-    // order.new + CONFIRMED update both say "sale"; the CANCELED update says sale + cancel.
-    expect(keys.filter((k) => k === `order:${aId}:new`)).toHaveLength(3);
+    // orders.new_order says "sale"; the CONFIRMED update moves nothing; the CANCELED update says sale (deduped) + cancel.
+    expect(keys.filter((k) => k === `order:${aId}:new`)).toHaveLength(2);
+    expect(events.filter((e) => e.kind === 'ignored')).toEqual([expect.objectContaining({ reason: 'order status CONFIRMED does not move stock' })]);
     expect(events.filter((e) => e.externalEventId === `order:${aId}:canceled`)).toEqual([
       expect.objectContaining({ kind: 'order', effect: 'cancel', orderId: aId, lines: [{ externalId: 'item-1', qty: 3 }] }),
     ]);

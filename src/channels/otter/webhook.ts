@@ -109,7 +109,14 @@ export const otterWebhook: WebhookHandler = {
       if (!order || typeof order !== 'object' || Array.isArray(order)) throw new WebhookParseError(`${eventType}: metadata.payload must be an order`);
       const events = orderEvents(order as OtterOrderBody, storeId, eventTime);
       // A new order is only ever a sale, whatever its status field says.
-      return eventType === 'orders.new_order' ? events.slice(0, 1) : events;
+      if (eventType === 'orders.new_order') return events.slice(0, 1);
+      // An update that cancels: the pair (sale, cancel). Any other update moves nothing: the sale
+      // is counted from orders.new_order, or from the order feed when that webhook is lost (the
+      // feed knows which orders predate the connection; an update does not). GUESS: item edits
+      // after placement (PUT .../items) are not followed.
+      if (events.length === 2) return events;
+      const status = typeof (order as OtterOrderBody).status === 'string' ? String((order as OtterOrderBody).status) : 'unknown';
+      return [{ kind: 'ignored', externalEventId: `${eventType}:${eventId}`, occurredAt: eventTime, reason: `order status ${status} does not move stock` }];
     }
     // Everything else (orders.cancel_order intents carry no items; confirm/ready/fulfilled, menus,
     // storefront, ping): verified and recorded, nothing to apply. Stock comes back on the
