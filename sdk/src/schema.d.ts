@@ -2976,6 +2976,21 @@ export interface components {
             source_event_id: string | null;
             source_user_id: string | null;
         };
+        OtterChannelSettings: {
+            cap?: number;
+            default_buffer?: number;
+            location_ids?: string[];
+            location_map?: {
+                [key: string]: string;
+            };
+            page_size?: number;
+            percent?: number;
+            request_timeout_ms?: number;
+            /** @enum {string} */
+            sales_source?: "orders" | "levels";
+            scope?: string;
+            store_id?: string;
+        };
         Product: {
             attributes: {
                 [key: string]: string;
@@ -5022,7 +5037,7 @@ export interface operations {
                 cursor?: components["parameters"]["cursor"];
                 limit?: components["parameters"]["limit"];
                 status?: "connected" | "paused" | "disconnected";
-                type?: "shopify" | "wix" | "eposnow" | "deliveroo" | "vendure" | "etsy" | "ebay" | "shopee" | "tiktok_shop" | "vinted";
+                type?: "shopify" | "wix" | "eposnow" | "deliveroo" | "vendure" | "etsy" | "ebay" | "shopee" | "tiktok_shop" | "vinted" | "otter";
             };
             header?: never;
             path?: never;
@@ -5171,6 +5186,19 @@ export interface operations {
                     settings?: components["schemas"]["VintedChannelSettings"];
                     /** @constant */
                     type: "vinted";
+                } | {
+                    base_url: string;
+                    credentials: {
+                        access_expires_at?: string;
+                        access_token?: string;
+                        client_id: string;
+                        client_secret: string;
+                        webhook_secret: string;
+                    };
+                    name: string;
+                    settings?: components["schemas"]["OtterChannelSettings"];
+                    /** @constant */
+                    type: "otter";
                 };
             };
         };

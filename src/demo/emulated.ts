@@ -8,6 +8,7 @@ import { createDeliverooEmulator } from '../../emulators/deliveroo/index.ts';
 import { createEbayEmulator } from '../../emulators/ebay/index.ts';
 import { createEposnowEmulator } from '../../emulators/eposnow/index.ts';
 import { createEtsyEmulator } from '../../emulators/etsy/index.ts';
+import { createOtterEmulator } from '../../emulators/otter/index.ts';
 import type { AccountInput, Emulator, EmulatorOptions } from '../../emulators/kit/index.ts';
 import { createShopeeEmulator } from '../../emulators/shopee/index.ts';
 import { createShopifyEmulator } from '../../emulators/shopify/index.ts';
@@ -34,6 +35,7 @@ const FACTORIES: Record<ChannelType, (opts: EmulatorOptions) => AnyEmulator> = {
   ebay: (opts) => createEbayEmulator(opts),
   shopee: (opts) => createShopeeEmulator(opts),
   tiktok_shop: (opts) => createTiktokShopEmulator(opts),
+  otter: (opts) => createOtterEmulator(opts),
 };
 
 export interface StartEmulatorsOptions {
@@ -86,6 +88,16 @@ function credentialsFor(type: ChannelType, accountId: string): Omit<EmulatedAcco
         account: { client_id: c.client_id, client_secret: c.client_secret },
         webhookSecret: c.webhook_secret,
         settings: { brand_id: 'brand-1', site_id: accountId, menu_id: 'menu-1' },
+      };
+    }
+    case 'otter': {
+      // The application's client credentials; the store id is the emulator account (X-Store-Id).
+      const c = { client_id: rand(8), client_secret: rand(), webhook_secret: rand() };
+      return {
+        channel: c,
+        account: { client_id: c.client_id, client_secret: c.client_secret },
+        webhookSecret: c.webhook_secret,
+        settings: { store_id: accountId },
       };
     }
     case 'etsy': {
