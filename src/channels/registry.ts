@@ -14,6 +14,7 @@ import { vintedChannel } from './vinted/index.ts';
 import { channelPolicy, type ChannelPolicy } from '../domain/channel-policy.ts';
 import { loadSettings, SYNC_ONLY } from './settings.ts';
 import { wixChannel } from './wix/index.ts';
+import { woocommerceChannel } from './woocommerce/index.ts';
 
 export const CHANNELS = {
   shopify: shopifyChannel,
@@ -26,6 +27,7 @@ export const CHANNELS = {
   shopee: shopeeChannel,
   tiktok_shop: tiktokShopChannel,
   vinted: vintedChannel,
+  woocommerce: woocommerceChannel,
 } satisfies Record<string, ChannelModule>;
 
 export type ChannelType = keyof typeof CHANNELS;
@@ -41,7 +43,7 @@ export const CHANNEL_TYPES = Object.keys(CHANNELS) as ChannelType[];
  * Platforms merchants ask for that have no module yet: the landing page names them as coming, so
  * it never claims more than the registry above connects. One moves up into CHANNELS when built.
  */
-export const PLANNED_CHANNELS = ['Square', 'WooCommerce', 'Medusa', 'Otter'] as const;
+export const PLANNED_CHANNELS = ['Square', 'Medusa', 'Otter'] as const;
 
 const byType: Record<string, ChannelModule | undefined> = CHANNELS;
 
