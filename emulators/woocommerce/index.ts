@@ -490,6 +490,11 @@ export function createWoocommerceEmulator(opts: EmulatorOptions = {}): Woocommer
 
     async sale(_emu, acc, input) {
       const s = findStockable(acc, input);
+      const stock = stockHolder(s);
+      // Backorders are off (backorders: 'no'): the checkout refuses more than the stock
+      // ("You cannot add that amount to the cart"). Concurrent checkouts can still oversell on a
+      // real store (channel-apis.md pitfalls); the emulator applies sales one at a time.
+      if (stock && (stock.stockQuantity ?? 0) < input.qty) return { ok: false, error: 'out_of_stock', qty: stock.stockQuantity };
       const at = now(acc);
       const o: Order = {
         id: acc.nextPostId++,

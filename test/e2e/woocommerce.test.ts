@@ -38,14 +38,15 @@ describe('WooCommerce', () => {
     const db = h.sc.ctx.db;
     const onHand = async (sku: string) =>
       (
-        await db.query(`select s.on_hand from stock_levels s join items i on i.tenant_id = s.tenant_id and i.id = s.item_id where s.tenant_id=$1 and i.sku=$2`, [
-          t.tenantId,
-          sku,
-        ])
+        await db.query(
+          `select s.on_hand from stock_levels s join items i on i.tenant_id = s.tenant_id and i.id = s.item_id where s.tenant_id=$1 and i.sku=$2`,
+          [t.tenantId, sku],
+        )
       ).rows[0].on_hand as number;
     const events = async () =>
       (await db.query(`select count(*)::int as n from channel_events where tenant_id=$1 and channel_id=$2`, [t.tenantId, woo.channelId])).rows[0].n as number;
-    const sales = async () => (await db.query(`select count(*)::int as n from stock_movements where tenant_id=$1 and reason='sale'`, [t.tenantId])).rows[0].n as number;
+    const sales = async () =>
+      (await db.query(`select count(*)::int as n from stock_movements where tenant_id=$1 and reason='sale'`, [t.tenantId])).rows[0].n as number;
     await eventually(
       async () => (await db.query(`select poll_cursor from channels where id=$1`, [woo.channelId])).rows[0].poll_cursor !== null,
       10_000,
@@ -64,7 +65,8 @@ describe('WooCommerce', () => {
     };
     const body = JSON.stringify(order);
     const sign = (b: string, key = secret) => createHmac('sha256', key).update(b).digest('base64');
-    const post = (b: string, headers: Record<string, string>) => fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: b });
+    const post = (b: string, headers: Record<string, string>) =>
+      fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: b });
     const wc = (sig?: string) => ({
       'x-wc-webhook-topic': 'order.created',
       'x-wc-webhook-resource': 'order',
