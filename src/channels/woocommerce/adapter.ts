@@ -26,12 +26,15 @@ import {
 import { chunk, trimBase } from '../adapter-kit.ts';
 import { basicAuth, httpCall } from '../http-client.ts';
 import { z } from 'zod';
+import { numericId } from '../json.ts';
 import { ApiOrder, ApiProduct, gmtIso, listingRef, orderEvents, parseListingRef, WOOCOMMERCE_CAPABILITIES } from './model.ts';
 import type { WoocommerceSettings } from './settings.ts';
 
 const BATCH = 100; // woocommerce_rest_batch_items_limit default
 const INCLUDE = 100; // ids per `include=` read (one page of per_page 100)
 const MAX_POLL_PAGES = 20;
+/** How often the poll looks for our webhooks disabled by failed deliveries (seconds). */
+const HOOK_CHECK_S = 600;
 /** Product types that hold no stock of their own. */
 const NO_STOCK_TYPES = new Set(['grouped', 'external']);
 /** 4xx answers read for WooCommerce's own error code (401/403 become auth, the rest permanent). */
@@ -54,6 +57,8 @@ interface PollCursor {
   seen: string[];
   /** When polling began: an order paid before it was in the stock the import read. */
   start: number;
+  /** When the poll last looked for disabled webhooks (unix seconds). */
+  hooks?: number;
 }
 
 function isLoopback(host: string): boolean {
@@ -80,6 +85,7 @@ export class WoocommerceAdapter implements ChannelAdapter {
   private readonly pageSize: number;
   private readonly timeoutMs: number;
   private readonly now: () => number;
+  private readonly channelId: string;
 
   constructor(conn: ChannelConnection<WoocommerceSettings>, now: () => number = Date.now) {
     this.api = `${trimBase(conn.baseUrl)}/wp-json/wc/v3`;
@@ -90,6 +96,7 @@ export class WoocommerceAdapter implements ChannelAdapter {
     this.pageSize = conn.settings.page_size;
     this.timeoutMs = conn.settings.request_timeout_ms;
     this.now = now;
+    this.channelId = conn.channelId;
   }
 
   /** One REST call; WooCommerce's `{code, message, data: {status}}` errors mapped to ChannelError kinds. */
@@ -311,6 +318,11 @@ export class WoocommerceAdapter implements ChannelAdapter {
     const nowS = Math.floor(this.now() / 1000);
     if (cursor === null) return { events: [], cursor: JSON.stringify({ t: nowS, seen: [], start: nowS } satisfies PollCursor) };
     const from = readCursor(cursor);
+    let hooks = from.hooks ?? 0;
+    if (nowS - hooks >= HOOK_CHECK_S) {
+      await this.reenableWebhooks();
+      hooks = nowS;
+    }
     const orders: ApiOrder[] = [];
     for await (const page of this.pages(
       '/orders',
@@ -340,7 +352,36 @@ export class WoocommerceAdapter implements ChannelAdapter {
         events.push(e);
       }
     }
-    return { events, cursor: JSON.stringify({ t, seen: [...seen], start: from.start } satisfies PollCursor) };
+    return { events, cursor: JSON.stringify({ t, seen: [...seen], start: from.start, hooks } satisfies PollCursor) };
+  }
+
+  /**
+   * WooCommerce disables a webhook silently after repeated failed deliveries (StockClerk down, a
+   * network outage). The poll keeps sales flowing meanwhile; every HOOK_CHECK_S it also turns this
+   * channel's disabled webhooks (those delivering to /webhooks/woocommerce/<this channel>) back on,
+   * so the fast path returns by itself. If StockClerk is still unreachable, WooCommerce disables
+   * them again after a few more failures; nothing is lost either way. Best effort: a key without
+   * the right to manage webhooks, or any failure, leaves them as they are.
+   */
+  async reenableWebhooks(): Promise<number> {
+    const ours = `/webhooks/woocommerce/${this.channelId}`;
+    let n = 0;
+    try {
+      const r = await this.call<unknown>('GET', '/webhooks', { status: 'disabled', per_page: 100 });
+      const hooks = this.parse(
+        z.array(z.looseObject({ id: numericId, status: z.string(), delivery_url: z.string().nullable().optional() })),
+        r.body,
+        'webhooks',
+      );
+      for (const w of hooks) {
+        if (w.status !== 'disabled' || !(w.delivery_url ?? '').replace(/\/+$/, '').endsWith(ours)) continue;
+        await this.call('PUT', `/webhooks/${w.id}`, {}, { status: 'active' });
+        n++;
+      }
+    } catch (err) {
+      if (!(err instanceof ChannelError)) throw err;
+    }
+    return n;
   }
 
   /** Versions are date_modified_gmt (second precision). */
@@ -359,7 +400,7 @@ function readCursor(cursor: string): PollCursor {
   try {
     const c = JSON.parse(cursor) as Partial<PollCursor>;
     if (typeof c.t === 'number' && Number.isInteger(c.t) && Array.isArray(c.seen)) {
-      return { t: c.t, seen: c.seen.map(String), start: typeof c.start === 'number' ? c.start : 0 };
+      return { t: c.t, seen: c.seen.map(String), start: typeof c.start === 'number' ? c.start : 0, hooks: typeof c.hooks === 'number' ? c.hooks : 0 };
     }
   } catch {
     /* below */

@@ -38,7 +38,7 @@ function openShop(id: string, items = ITEMS, extra: Record<string, unknown> = {}
   return emu.addAccount({
     id,
     credentials: { consumer_key: `ck_${id}`, consumer_secret: `cs_${id}`, ...(extra.credentials as Record<string, string> | undefined) },
-    webhookUrl: hookUrl,
+    webhookUrl: (extra.webhookUrl as string | undefined) ?? hookUrl,
     webhookSecret: SECRET,
     items,
     unmanaged: ['OFF'],
@@ -101,7 +101,7 @@ beforeAll(async () => {
   receiver = Fastify();
   receiver.removeAllContentTypeParsers();
   receiver.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
-  receiver.post('/hook', async (req, reply) => {
+  receiver.post('/*', async (req, reply) => {
     received.push({ headers: req.headers, rawBody: req.body as Buffer, url: 'http://127.0.0.1/hook' });
     return reply.code(answer).send({ ok: answer < 300 });
   });
@@ -338,6 +338,45 @@ describe('WooCommerce webhooks', () => {
     await sale('dead', 'B');
     await emu.drain();
     expect(received.map((r) => r.headers['x-wc-webhook-topic']).sort()).toEqual(['order.created', 'order.updated']);
+  });
+});
+
+describe('WooCommerce webhooks disabled by failures', () => {
+  it("the poll turns this channel's disabled webhooks back on (at most every 10 minutes), and leaves other webhooks alone", async () => {
+    const ours = hookUrl.replace(/\/hook$/, '/webhooks/woocommerce/ch_woo');
+    openShop('heal', ITEMS, { webhookUrl: ours });
+    const other = (await api('POST', '/webhooks', 'heal', { topic: 'order.created', delivery_url: hookUrl.replace(/\/hook$/, '/elsewhere'), secret: 'x' }))
+      .body as {
+      id: number;
+    };
+    await emu.drain();
+    answer = 500;
+    for (let i = 0; i < 7; i++) await sale('heal', 'A');
+    await emu.drain();
+    const statuses = async () =>
+      ((await api('GET', '/webhooks', 'heal')).body as Array<{ id: number; status: string }>)
+        .map((w) => [w.id, w.status])
+        .sort((x, y) => Number(x[0]) - Number(y[0]));
+    expect((await statuses()).map(([, st]) => st)).toEqual(['disabled', 'disabled', 'disabled']);
+    answer = 200;
+    await new Promise((r) => setTimeout(r, 1100)); // a second later: those sales are before polling began
+    const a = adapter({}, credsFor('heal'));
+    const start = await a.pollEvents(null);
+    const p1 = await a.pollEvents(start.cursor);
+    expect(p1.events.filter((e) => e.kind === 'order')).toHaveLength(0);
+    expect(await statuses()).toEqual([
+      [1, 'active'],
+      [2, 'active'],
+      [other.id, 'disabled'],
+    ]);
+    received = [];
+    await sale('heal', 'B');
+    await emu.drain();
+    expect(received.map((r) => r.headers['x-wc-webhook-topic']).sort()).toEqual(['order.created', 'order.updated']);
+    // Checked again only after HOOK_CHECK_S: a webhook disabled now stays so until then.
+    await api('PUT', '/webhooks/1', 'heal', { status: 'disabled' });
+    await a.pollEvents(p1.cursor);
+    expect((await statuses())[0]).toEqual([1, 'disabled']);
   });
 });
 
