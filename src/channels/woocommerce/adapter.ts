@@ -343,12 +343,10 @@ export class WoocommerceAdapter implements ChannelAdapter {
         t = m;
         seen = new Set();
       }
-      // Stock is taken when the order is paid (or put on hold): a payment before polling began was in the imported stock.
-      const tookStockAt = secondsOf(o.date_paid_gmt) ?? secondsOf(o.date_created_gmt) ?? m;
-      for (const e of orderEvents(o)) {
+      // A sale paid (or put on hold) before polling began was in the stock the import read.
+      for (const e of orderEvents(o, from.start)) {
         if (seen.has(e.externalEventId)) continue;
         seen.add(e.externalEventId);
-        if (e.kind === 'order' && e.effect === 'sale' && tookStockAt < from.start) continue;
         events.push(e);
       }
     }

@@ -69,6 +69,7 @@ export const ApiOrder = z.looseObject({
   date_created_gmt: z.string().nullable().optional(),
   date_modified_gmt: z.string().nullable().optional(),
   date_paid_gmt: z.string().nullable().optional(),
+  payment_method: z.string().nullable().optional(),
   line_items: z
     .array(
       z.looseObject({
@@ -95,24 +96,54 @@ export const SOLD_STATUSES = new Set(['processing', 'completed', 'on-hold']);
 export const RESTOCKED_STATUSES = new Set(['cancelled', 'refunded']);
 
 /**
- * An order as events, the same from a webhook and from the poll: its sale (`order:<id>`) once
- * WooCommerce has taken its stock, and its return (`order:<id>:cancel`) once cancelled or refunded.
- * A cancelled order also carries its sale: when the sale was counted earlier it is a duplicate,
- * when it never was (cancelled before we heard of it) sale and return cancel out.
+ * Gateways whose orders wait on-hold for the payment (bank transfer, cheque): WooCommerce takes
+ * their stock at on-hold, before any date_paid. GUESS: the core offline gateways' ids.
  */
-export function orderEvents(o: ApiOrder): InboundEvent[] {
+const ON_HOLD_GATEWAYS = new Set(['bacs', 'cheque']);
+
+/**
+ * Whether WooCommerce took this order's stock at some point: a paid order (date_paid is set when an
+ * order reaches processing or completed), one in a stock-taking status now, or a cancelled on-hold
+ * one. A pending order that lapsed to cancelled (unpaid orders are cancelled after "Hold stock"
+ * minutes) took none, so its cancellation gives nothing back.
+ */
+function tookStock(o: ApiOrder, status: string): boolean {
+  return !!o.date_paid_gmt || SOLD_STATUSES.has(status) || ON_HOLD_GATEWAYS.has(o.payment_method ?? '');
+}
+
+const secondsOf = (d: string | null | undefined): number | null => {
+  const iso = gmtIso(d);
+  return iso ? Math.floor(Date.parse(iso) / 1000) : null;
+};
+
+/**
+ * An order as events, the same from a webhook and from the poll: its sale (`order:<id>`), and its
+ * return (`order:<id>:cancel`) once cancelled or refunded. A cancelled order also carries its sale:
+ * counted earlier, it is a duplicate; never counted (cancelled before we heard of it), sale and
+ * return cancel out.
+ *
+ * `notBeforeS`: the sale is only news when WooCommerce took the stock (paid, or put on hold) at or
+ * after this instant (unix seconds); before it, it was already in the stock the import read, and
+ * only its return can be news. The poll passes when it began; the webhook parser "a few minutes
+ * ago", so a merchant completing an order placed before StockClerk was connected does not count
+ * it again (the poll counts everything paid since it began, so a late delivery loses nothing).
+ */
+export function orderEvents(o: ApiOrder, notBeforeS: number | null = null): InboundEvent[] {
   const status = o.status.toLowerCase();
   const sold = SOLD_STATUSES.has(status);
   const restocked = RESTOCKED_STATUSES.has(status);
-  if (!sold && !restocked) return [];
+  if ((!sold && !restocked) || !tookStock(o, status)) return [];
   const lines = o.line_items
     .filter((l) => l.quantity > 0 && l.product_id && l.product_id !== '0')
     .map((l) => ({ externalId: listingRef(l.product_id!, l.variation_id), sku: l.sku || null, qty: l.quantity }));
   if (lines.length === 0) return [];
   const created = gmtIso(o.date_created_gmt) ?? new Date().toISOString();
   const modified = gmtIso(o.date_modified_gmt) ?? created;
+  const tookAt = secondsOf(o.date_paid_gmt) ?? secondsOf(o.date_created_gmt);
   const base = { kind: 'order' as const, orderId: o.id, lines, externalLocationId: null };
-  const events: InboundEvent[] = [{ ...base, externalEventId: `order:${o.id}`, occurredAt: created, effect: 'sale' }];
+  const events: InboundEvent[] = [];
+  if (notBeforeS === null || tookAt === null || tookAt >= notBeforeS)
+    events.push({ ...base, externalEventId: `order:${o.id}`, occurredAt: created, effect: 'sale' });
   if (restocked) events.push({ ...base, externalEventId: `order:${o.id}:cancel`, occurredAt: modified, effect: 'cancel' });
   return events;
 }

@@ -21,6 +21,13 @@ import { hmacSha256, headerValue, safeEqual } from '../signing.ts';
 import { ApiOrder, orderEvents } from './model.ts';
 
 const PING = /^webhook_id=\d{1,20}$/;
+/**
+ * A sale is taken from a webhook only when WooCommerce took the stock this recently. GUESS: 15
+ * minutes covers Action Scheduler's usual delay; older ones (a merchant completing an order placed
+ * before StockClerk was connected, a delivery held up for long) are left to the order poll, which
+ * counts everything paid since it began and nothing before.
+ */
+const FRESH_S = 15 * 60;
 
 /** WooCommerce's creation ping: no topic, no signature, body `webhook_id=N`. */
 function isPing(req: IncomingWebhook): boolean {
@@ -60,9 +67,11 @@ export const woocommerceWebhook: WebhookHandler = {
     if (topic === 'order.created' || topic === 'order.updated' || topic === 'order.restored') {
       const r = ApiOrder.safeParse(readJson(req, topic));
       if (!r.success) throw new WebhookParseError(`${topic}: unexpected body: ${r.error.issues.map((i) => `${i.path.join('.')} ${i.message}`).join('; ')}`);
-      const events = orderEvents(r.data);
+      const events = orderEvents(r.data, Math.floor(Date.now() / 1000) - FRESH_S);
       if (events.length) return events;
-      return [{ kind: 'ignored', externalEventId: deliveryKey(req), occurredAt, reason: `order ${r.data.id} is ${r.data.status}: no stock taken` }];
+      return [
+        { kind: 'ignored', externalEventId: deliveryKey(req), occurredAt, reason: `order ${r.data.id} is ${r.data.status}: no stock change to take from it` },
+      ];
     }
     readJson(req, topic); // a garbled body is reported, not silently recorded
     // GUESS: trashing or deleting an order gives no stock back in WooCommerce (cancelling does, and arrives as order.updated).

@@ -295,17 +295,37 @@ describe('WooCommerce webhooks', () => {
     expect(verify(w, { consumer_key: 'k', consumer_secret: 's' })).toEqual({ ok: false, reason: 'bad_signature' });
   });
 
-  it('reads 64-bit ids exactly; a cancelled order carries its return; unpaid orders move nothing', () => {
-    const body = `{"id":18446744073709551615,"status":"cancelled","date_created_gmt":"2026-12-06T10:00:00","date_modified_gmt":"2026-12-06T10:05:00","line_items":[{"id":9007199254740993,"product_id":9007199254740995,"variation_id":9007199254740997,"sku":"X","quantity":1}]}`;
-    const events = woocommerceChannel.webhook.parse(signed(body));
+  it('reads 64-bit ids exactly; a cancelled order carries its return; unpaid orders move nothing; old orders are not new sales', () => {
+    const at = (agoS: number) => new Date(Date.now() - agoS * 1000).toISOString().slice(0, 19);
+    const order = (status: string, paidAgoS: number | null, extra: Record<string, unknown> = {}) =>
+      JSON.stringify({
+        status,
+        date_created_gmt: at(paidAgoS ?? 60),
+        date_modified_gmt: at(0),
+        date_paid_gmt: paidAgoS === null ? null : at(paidAgoS),
+        payment_method: 'stripe',
+        ...extra,
+      }).replace(
+        /^\{/,
+        '{"id":18446744073709551615,"line_items":[{"id":9007199254740993,"product_id":9007199254740995,"variation_id":9007199254740997,"sku":"X","quantity":1}],',
+      );
+    const ids = (body: string) => woocommerceChannel.webhook.parse(signed(body)).map((e) => `${e.externalEventId}${e.kind === 'ignored' ? ' (ignored)' : ''}`);
+    const events = woocommerceChannel.webhook.parse(signed(order('cancelled', 60)));
     expect(events.map((e) => e.externalEventId)).toEqual(['order:18446744073709551615', 'order:18446744073709551615:cancel']);
     expect(events[1]).toMatchObject({
       effect: 'cancel',
       orderId: '18446744073709551615',
       lines: [{ externalId: '9007199254740995:9007199254740997', qty: 1 }],
     });
-    const pending = woocommerceChannel.webhook.parse(signed(body.replace('cancelled', 'pending')));
-    expect(pending).toEqual([expect.objectContaining({ kind: 'ignored', externalEventId: expect.stringMatching(/^delivery:1:d1:/) })]);
+    expect(ids(order('processing', 60))).toEqual(['order:18446744073709551615']);
+    // Not paid: nothing taken, nothing to give back (an unpaid order lapsing to cancelled).
+    expect(ids(order('pending', null))[0]).toMatch(/^delivery:1:d1:.* \(ignored\)$/);
+    expect(ids(order('cancelled', null))[0]).toMatch(/ \(ignored\)$/);
+    // A bank-transfer order on hold took its stock; cancelled unpaid, it gives it back.
+    expect(ids(order('cancelled', null, { payment_method: 'bacs' }))).toEqual(['order:18446744073709551615', 'order:18446744073709551615:cancel']);
+    // Paid a day ago (before StockClerk may have been connected) and completed now: not a new sale; its cancellation still is a return.
+    expect(ids(order('completed', 86_400))[0]).toMatch(/ \(ignored\)$/);
+    expect(ids(order('cancelled', 86_400))).toEqual(['order:18446744073709551615:cancel']);
     expect(() => woocommerceChannel.webhook.parse(signed('{"id":1'))).toThrow(/not JSON/);
   });
 
