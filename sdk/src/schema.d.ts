@@ -3575,6 +3575,19 @@ export interface components {
             /** @enum {string} */
             sales_source?: "orders" | "levels";
         };
+        WoocommerceChannelSettings: {
+            cap?: number;
+            default_buffer?: number;
+            location_ids?: string[];
+            location_map?: {
+                [key: string]: string;
+            };
+            page_size?: number;
+            percent?: number;
+            request_timeout_ms?: number;
+            /** @enum {string} */
+            sales_source?: "orders" | "levels";
+        };
     };
     responses: {
         /** @description OK */
@@ -5037,7 +5050,7 @@ export interface operations {
                 cursor?: components["parameters"]["cursor"];
                 limit?: components["parameters"]["limit"];
                 status?: "connected" | "paused" | "disconnected";
-                type?: "shopify" | "wix" | "eposnow" | "deliveroo" | "vendure" | "etsy" | "ebay" | "shopee" | "tiktok_shop" | "vinted" | "otter";
+                type?: "shopify" | "wix" | "eposnow" | "deliveroo" | "vendure" | "etsy" | "ebay" | "shopee" | "tiktok_shop" | "vinted" | "otter" | "woocommerce";
             };
             header?: never;
             path?: never;
@@ -5199,6 +5212,17 @@ export interface operations {
                     settings?: components["schemas"]["OtterChannelSettings"];
                     /** @constant */
                     type: "otter";
+                } | {
+                    base_url: string;
+                    credentials: {
+                        consumer_key: string;
+                        consumer_secret: string;
+                        webhook_secret: string;
+                    };
+                    name: string;
+                    settings?: components["schemas"]["WoocommerceChannelSettings"];
+                    /** @constant */
+                    type: "woocommerce";
                 };
             };
         };

@@ -15,6 +15,7 @@ import { vintedChannel } from './vinted/index.ts';
 import { channelPolicy, type ChannelPolicy } from '../domain/channel-policy.ts';
 import { loadSettings, SYNC_ONLY } from './settings.ts';
 import { wixChannel } from './wix/index.ts';
+import { woocommerceChannel } from './woocommerce/index.ts';
 
 export const CHANNELS = {
   shopify: shopifyChannel,
@@ -28,6 +29,7 @@ export const CHANNELS = {
   tiktok_shop: tiktokShopChannel,
   vinted: vintedChannel,
   otter: otterChannel,
+  woocommerce: woocommerceChannel,
 } satisfies Record<string, ChannelModule>;
 
 export type ChannelType = keyof typeof CHANNELS;
@@ -43,7 +45,7 @@ export const CHANNEL_TYPES = Object.keys(CHANNELS) as ChannelType[];
  * Platforms merchants ask for that have no module yet: the landing page names them as coming, so
  * it never claims more than the registry above connects. One moves up into CHANNELS when built.
  */
-export const PLANNED_CHANNELS = ['Square', 'WooCommerce', 'Medusa'] as const;
+export const PLANNED_CHANNELS = ['Square', 'Medusa'] as const;
 
 const byType: Record<string, ChannelModule | undefined> = CHANNELS;
 

@@ -16,6 +16,7 @@ import { createTiktokShopEmulator } from '../../emulators/tiktok_shop/index.ts';
 import { createWixEmulator, generateWixKeyPair } from '../../emulators/wix/index.ts';
 import { channelModule, type EmulatedChannelType as ChannelType } from '../channels/registry.ts';
 import { webhookPath, withUrlSecret } from '../channels/url-secret.ts';
+import { createWoocommerceEmulator } from '../../emulators/woocommerce/index.ts';
 import { newId } from '../domain/ids.ts';
 import type { AppContext } from '../engine/context.ts';
 import { importListings } from '../services/listings.ts';
@@ -36,6 +37,7 @@ const FACTORIES: Record<ChannelType, (opts: EmulatorOptions) => AnyEmulator> = {
   shopee: (opts) => createShopeeEmulator(opts),
   tiktok_shop: (opts) => createTiktokShopEmulator(opts),
   otter: (opts) => createOtterEmulator(opts),
+  woocommerce: (opts) => createWoocommerceEmulator(opts),
 };
 
 export interface StartEmulatorsOptions {
@@ -138,6 +140,11 @@ function credentialsFor(type: ChannelType, accountId: string): Omit<EmulatedAcco
       const c = { app_key: rand(7), app_secret: rand(), access_token: '', refresh_token: '' };
       const settings = { warehouse_id: `7${randomInt(100_000_000, 999_999_999)}${randomInt(100_000_000, 999_999_999)}` };
       return { channel: c, account: { app_key: c.app_key, app_secret: c.app_secret }, webhookSecret: c.app_secret, settings };
+    }
+    case 'woocommerce': {
+      // A Read/Write REST API key pair; the store's order webhooks are signed with webhook_secret.
+      const c = { consumer_key: `ck_${rand(20)}`, consumer_secret: `cs_${rand(20)}`, webhook_secret: rand() };
+      return { channel: c, account: { consumer_key: c.consumer_key, consumer_secret: c.consumer_secret }, webhookSecret: c.webhook_secret, settings: {} };
     }
   }
 }
