@@ -8,7 +8,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
-import type { EmulatedChannelType as ChannelType } from '../../src/channels/registry.ts';
+import { CHANNELS, type EmulatedChannelType as ChannelType } from '../../src/channels/registry.ts';
 import { startEmulators, type EmulatorSet } from '../../src/demo/emulated.ts';
 import { verifyLedger } from '../../src/ledger/ledger.ts';
 import { eventually, startHarness, type Harness } from '../helpers/stockclerk.ts';
@@ -74,7 +74,7 @@ async function expectExactEndState(
     const sellable = Math.max(0, got);
     for (const type of types) {
       const h2 = held(emus, type, t.channels[type]!.accountId, it.sku)!;
-      const ok = type === 'deliveroo' ? h2.available === sellable > 0 : h2.qty === sellable;
+      const ok = CHANNELS[type].capabilities.quantityModel === 'availability' ? h2.available === sellable > 0 : h2.qty === sellable;
       if (!ok) wrong.push(`${it.sku} on ${type}: holds ${JSON.stringify(h2)}, should hold ${sellable}`);
     }
   }
