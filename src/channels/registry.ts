@@ -8,6 +8,7 @@ import { eposnowChannel } from './eposnow/index.ts';
 import { etsyChannel } from './etsy/index.ts';
 import { shopeeChannel } from './shopee/index.ts';
 import { shopifyChannel } from './shopify/index.ts';
+import { squareChannel } from './square/index.ts';
 import { tiktokShopChannel } from './tiktok_shop/index.ts';
 import { vendureChannel } from './vendure/index.ts';
 import { vintedChannel } from './vinted/index.ts';
@@ -26,6 +27,7 @@ export const CHANNELS = {
   shopee: shopeeChannel,
   tiktok_shop: tiktokShopChannel,
   vinted: vintedChannel,
+  square: squareChannel,
 } satisfies Record<string, ChannelModule>;
 
 export type ChannelType = keyof typeof CHANNELS;
@@ -41,7 +43,7 @@ export const CHANNEL_TYPES = Object.keys(CHANNELS) as ChannelType[];
  * Platforms merchants ask for that have no module yet: the landing page names them as coming, so
  * it never claims more than the registry above connects. One moves up into CHANNELS when built.
  */
-export const PLANNED_CHANNELS = ['Square', 'WooCommerce', 'Medusa', 'Otter'] as const;
+export const PLANNED_CHANNELS = ['WooCommerce', 'Medusa', 'Otter'] as const;
 
 const byType: Record<string, ChannelModule | undefined> = CHANNELS;
 

@@ -11,6 +11,7 @@ import { createEtsyEmulator } from '../../emulators/etsy/index.ts';
 import type { AccountInput, Emulator, EmulatorOptions } from '../../emulators/kit/index.ts';
 import { createShopeeEmulator } from '../../emulators/shopee/index.ts';
 import { createShopifyEmulator } from '../../emulators/shopify/index.ts';
+import { createSquareEmulator } from '../../emulators/square/index.ts';
 import { createTiktokShopEmulator } from '../../emulators/tiktok_shop/index.ts';
 import { createWixEmulator, generateWixKeyPair } from '../../emulators/wix/index.ts';
 import type { EmulatedChannelType as ChannelType } from '../channels/registry.ts';
@@ -33,6 +34,7 @@ const FACTORIES: Record<ChannelType, (opts: EmulatorOptions) => AnyEmulator> = {
   ebay: (opts) => createEbayEmulator(opts),
   shopee: (opts) => createShopeeEmulator(opts),
   tiktok_shop: (opts) => createTiktokShopEmulator(opts),
+  square: (opts) => createSquareEmulator(opts),
 };
 
 export interface StartEmulatorsOptions {
@@ -124,6 +126,12 @@ function credentialsFor(type: ChannelType, accountId: string): Omit<EmulatedAcco
       const c = { app_key: rand(7), app_secret: rand(), access_token: '', refresh_token: '' };
       const settings = { warehouse_id: `7${randomInt(100_000_000, 999_999_999)}${randomInt(100_000_000, 999_999_999)}` };
       return { channel: c, account: { app_key: c.app_key, app_secret: c.app_secret }, webhookSecret: c.app_secret, settings };
+    }
+    case 'square': {
+      // A personal access token, and the webhook subscription's signature key (Square signs over
+      // the notification URL + body with it; the emulator signs with the kit's webhook secret).
+      const c = { access_token: `EAAA${rand(24)}`, webhook_signature_key: rand(16) };
+      return { channel: c, account: { access_token: c.access_token }, webhookSecret: c.webhook_signature_key, settings: {} };
     }
   }
 }

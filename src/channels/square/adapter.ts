@@ -1,0 +1,312 @@
+// Square Inventory API client (channel-apis.md section 4). One listing = one item variation at one
+// location (its IN_STOCK count). Listings come from the catalog (ITEMs with their variations, the
+// variation's sku) and the counts of the chosen locations; pushes are PHYSICAL_COUNT changes sent
+// with POST /v2/inventory/changes/batch-create under an idempotency key derived from the push, so
+// a retry of the same push (a timeout that may have landed) is answered from Square's memory
+// instead of applied twice. Sales are the counts moving (inventory.count.updated webhooks, and the
+// counts poll with `updated_after` as a safety net): the sales source is 'levels'.
+import { createHash } from 'node:crypto';
+import { chunk } from '../adapter-kit.ts';
+import {
+  type ChannelAdapter,
+  type ChannelCapabilities,
+  type ChannelConnection,
+  type InboundEvent,
+  type PushRequest,
+  type PushResult,
+  type RemoteListing,
+} from '../contract.ts';
+import { SquareClient, squareChannelError } from './client.ts';
+import { isNewerTimestamp, parseQuantity, type CatalogItem, type InventoryCount, type Location } from './model.ts';
+import type { SquareSettings } from './settings.ts';
+
+export const SQUARE_CAPABILITIES: ChannelCapabilities = {
+  quantityModel: 'absolute',
+  // No compare-and-set on counts: the adapter reads the counts before writing (callsPerPush 2) and
+  // answers 'stale' where a sale moved them since we last looked.
+  compareAndSet: false,
+  // inventory.count.updated carries the new absolute count; order webhooks carry no lines.
+  defaultSalesSource: 'levels',
+  webhooks: true,
+  pollable: true,
+  // BatchChangeInventory takes at most 100 changes.
+  maxPushBatch: 100,
+  // GUESS: Square publishes no number, only 429 RATE_LIMITED with exponential backoff advised.
+  // 5 calls/s with a burst of 10 per seller stays well under what integrations report seeing.
+  rateLimit: { perSecond: 5, burst: 10 },
+  callsPerPush: 2,
+};
+
+/** Catalog object ids per counts request. GUESS: no documented maximum; 500 keeps bodies small. */
+const IDS_PER_READ = 500;
+/** Largest count a physical count may set. GUESS: Square documents quantities as decimals of up to 5 places, no range; ours stay within int32. */
+const QUANTITY_LIMIT = 2_147_483_647;
+
+type Ref = { externalId: string; externalLocationId?: string | null };
+const key = (variationId: string, locationId: string) => `${variationId}\u0000${locationId}`;
+
+/** Square's count as a listing (its catalog fields left for listListings to fill in). */
+export function countListing(c: InventoryCount): RemoteListing {
+  return {
+    externalId: c.catalog_object_id ?? '',
+    externalLocationId: c.location_id ?? null,
+    sku: null,
+    qty: parseQuantity(c.quantity),
+    version: c.calculated_at ?? null,
+  };
+}
+
+/** A count that moved, as a level event. Its id names the count and the instant Square calculated it, so a webhook, its retries and the poll that sees the same count agree. */
+export function countEvent(c: InventoryCount, fallbackAt: string): InboundEvent | null {
+  if (!c.catalog_object_id || !c.location_id || (c.state && c.state !== 'IN_STOCK')) return null;
+  const level = countListing(c);
+  if (level.qty === null) return null;
+  return {
+    kind: 'level',
+    externalEventId: `count:${c.catalog_object_id}:${c.location_id}:${c.calculated_at ?? fallbackAt}`,
+    occurredAt: c.calculated_at ?? fallbackAt,
+    level,
+  };
+}
+
+/**
+ * occurred_at of each push's physical counts, by idempotency key: a retry in this process sends
+ * the same body, which Square answers from its memory. A retry in another process sends a new
+ * occurred_at under the same key; Square refuses that (IDEMPOTENCY_KEY_REUSED) and the push goes
+ * out again under a key of its own (below).
+ */
+const occurredAtByKey = new Map<string, string>();
+const OCCURRED_KEEP = 10_000;
+
+function occurredAt(idempotencyKey: string): string {
+  let at = occurredAtByKey.get(idempotencyKey);
+  if (!at) {
+    at = new Date().toISOString();
+    occurredAtByKey.set(idempotencyKey, at);
+    if (occurredAtByKey.size > OCCURRED_KEEP) occurredAtByKey.delete(occurredAtByKey.keys().next().value!);
+  }
+  return at;
+}
+
+/** The request's idempotency key: the same listings at the same intended values (each PushRequest's own key) give the same key. */
+export function pushKey(reqs: Array<Pick<PushRequest, 'idempotencyKey'>>): string {
+  const h = createHash('sha256');
+  for (const k of reqs.map((r) => r.idempotencyKey).sort()) h.update(k).update('\n');
+  return `sc-${h.digest('hex').slice(0, 60)}`;
+}
+
+export class SquareAdapter implements ChannelAdapter {
+  readonly type = 'square';
+  readonly capabilities = SQUARE_CAPABILITIES;
+  private readonly client: SquareClient;
+  private readonly settings: SquareSettings;
+
+  constructor(conn: ChannelConnection<SquareSettings>) {
+    this.settings = conn.settings;
+    this.client = new SquareClient(conn, conn.settings.request_timeout_ms);
+  }
+
+  async testConnection(): Promise<{ ok: true; account: string }> {
+    const locs = await this.locations();
+    return { ok: true, account: locs[0]?.name ?? locs[0]?.id ?? 'square' };
+  }
+
+  /** The locations this channel reads: the configured one, or every active one. */
+  private async locations(): Promise<Location[]> {
+    const res = await this.client.call<{ locations?: Location[] }>({ method: 'GET', path: '/v2/locations' });
+    const all = (res.locations ?? []).filter((l) => typeof l.id === 'string' && l.id);
+    if (this.settings.location_id) return all.filter((l) => l.id === this.settings.location_id);
+    return all.filter((l) => !l.status || l.status === 'ACTIVE');
+  }
+
+  /** IN_STOCK counts of these variations at these locations, every page. */
+  private async counts(variationIds: string[], locationIds: string[], updatedAfter?: string): Promise<InventoryCount[]> {
+    const out: InventoryCount[] = [];
+    const parts = variationIds.length ? chunk(variationIds, IDS_PER_READ) : [null];
+    for (const ids of parts) {
+      let cursor: string | undefined;
+      do {
+        const body: Record<string, unknown> = { location_ids: locationIds, states: ['IN_STOCK'], limit: this.settings.page_size };
+        if (ids) body.catalog_object_ids = ids;
+        if (updatedAfter) body.updated_after = updatedAfter;
+        if (cursor) body.cursor = cursor;
+        const res = await this.client.call<{ counts?: InventoryCount[]; cursor?: string }>({
+          method: 'POST',
+          path: '/v2/inventory/counts/batch-retrieve',
+          body,
+        });
+        out.push(...(res.counts ?? []));
+        cursor = res.cursor || undefined;
+      } while (cursor);
+    }
+    return out;
+  }
+
+  async *listListings(): AsyncIterable<RemoteListing[]> {
+    const locationIds = (await this.locations()).map((l) => l.id!);
+    if (!locationIds.length) return;
+    let cursor: string | undefined;
+    do {
+      const q = new URLSearchParams({ types: 'ITEM' });
+      if (cursor) q.set('cursor', cursor);
+      const res = await this.client.call<{ objects?: CatalogItem[]; cursor?: string }>({ method: 'GET', path: `/v2/catalog/list?${q.toString()}` });
+      const variations: Array<{ id: string; sku: string | null; name: string | null }> = [];
+      for (const item of res.objects ?? []) {
+        if (item.type !== 'ITEM' || item.is_deleted) continue;
+        for (const v of item.item_data?.variations ?? []) {
+          if (!v.id || v.is_deleted) continue;
+          const d = v.item_variation_data ?? {};
+          const name = [item.item_data?.name, d.name].filter(Boolean).join(' / ');
+          variations.push({ id: v.id, sku: d.sku || null, name: name || null });
+        }
+      }
+      if (variations.length) {
+        const counts = new Map<string, InventoryCount>();
+        for (const c of await this.counts(
+          variations.map((v) => v.id),
+          locationIds,
+        ))
+          counts.set(key(c.catalog_object_id ?? '', c.location_id ?? ''), c);
+        const page: RemoteListing[] = [];
+        for (const v of variations) {
+          for (const loc of locationIds) {
+            const c = counts.get(key(v.id, loc));
+            // A variation never counted at a location has no count there: it holds none.
+            page.push({
+              externalId: v.id,
+              externalLocationId: loc,
+              sku: v.sku,
+              name: v.name,
+              qty: c ? parseQuantity(c.quantity) : 0,
+              version: c?.calculated_at ?? null,
+            });
+          }
+        }
+        yield page;
+      }
+      cursor = res.cursor || undefined;
+    } while (cursor);
+  }
+
+  private locationOf(ref: Ref): string | null {
+    return ref.externalLocationId || this.settings.location_id || null;
+  }
+
+  async readListings(refs: Ref[]): Promise<RemoteListing[]> {
+    const byLocation = new Map<string, Set<string>>();
+    for (const r of refs) {
+      const loc = this.locationOf(r);
+      if (!loc) continue;
+      let s = byLocation.get(loc);
+      if (!s) byLocation.set(loc, (s = new Set()));
+      s.add(r.externalId);
+    }
+    const out: RemoteListing[] = [];
+    for (const [loc, ids] of byLocation) {
+      const found = new Map((await this.counts([...ids], [loc])).map((c) => [c.catalog_object_id ?? '', c]));
+      for (const id of ids) {
+        const c = found.get(id);
+        out.push(c ? countListing(c) : { externalId: id, externalLocationId: loc, sku: null, qty: 0, version: null });
+      }
+    }
+    return out;
+  }
+
+  async pushLevels(reqs: PushRequest[]): Promise<PushResult[]> {
+    const results = new Map<string, PushResult>();
+    const failed = (r: PushRequest, error: string, retryable: boolean) =>
+      results.set(r.listingId, { listingId: r.listingId, outcome: 'failed', error, retryable });
+    const located: Array<{ req: PushRequest; loc: string }> = [];
+    for (const r of reqs) {
+      const loc = this.locationOf(r);
+      if (!Number.isInteger(r.qty) || r.qty < 0 || r.qty > QUANTITY_LIMIT) failed(r, `quantity ${r.qty} is not a count Square takes`, false);
+      else if (!loc) failed(r, `no Square location for ${r.externalId}`, false);
+      else located.push({ req: r, loc });
+    }
+    for (const part of chunk(located, this.capabilities.maxPushBatch)) await this.pushChunk(part, results);
+    return reqs.map((r) => results.get(r.listingId) ?? { listingId: r.listingId, outcome: 'failed', error: 'no result from Square', retryable: true });
+  }
+
+  private async pushChunk(part: Array<{ req: PushRequest; loc: string }>, results: Map<string, PushResult>): Promise<void> {
+    // Square has no compare-and-set: read first, and leave alone any count a sale moved since we
+    // last saw it (the engine takes the sale in, then pushes again) instead of counting over it.
+    const now = new Map(
+      (await this.readListings(part.map((p) => ({ externalId: p.req.externalId, externalLocationId: p.loc })))).map((l) => [
+        key(l.externalId, l.externalLocationId ?? ''),
+        l,
+      ]),
+    );
+    const send: typeof part = [];
+    for (const p of part) {
+      const remote = now.get(key(p.req.externalId, p.loc));
+      if (remote && p.req.known.qty !== null && remote.qty !== p.req.known.qty) {
+        results.set(p.req.listingId, { listingId: p.req.listingId, outcome: 'stale', remote });
+      } else if (remote && remote.qty === p.req.qty) {
+        results.set(p.req.listingId, { listingId: p.req.listingId, outcome: 'ok', qty: p.req.qty, version: remote.version ?? null, unchanged: true });
+      } else send.push(p);
+    }
+    if (!send.length) return;
+
+    let idempotencyKey = pushKey(send.map((p) => p.req));
+    const at = occurredAt(idempotencyKey);
+    const body = (k: string) => ({
+      idempotency_key: k,
+      changes: send.map(({ req, loc }) => ({
+        type: 'PHYSICAL_COUNT',
+        physical_count: { catalog_object_id: req.externalId, location_id: loc, state: 'IN_STOCK', quantity: String(req.qty), occurred_at: at },
+      })),
+      ignore_unchanged_counts: true,
+    });
+    let res = await this.client.raw({ method: 'POST', path: '/v2/inventory/changes/batch-create', body: body(idempotencyKey) });
+    if (res.status === 400 && res.errors.some((e) => e.code === 'IDEMPOTENCY_KEY_REUSED')) {
+      // The key went out before with another occurred_at (a retry from another process): what it
+      // carried was the same counts, so the push is sent again under a key of its own.
+      idempotencyKey = pushKey([{ idempotencyKey }, { idempotencyKey: at }]);
+      res = await this.client.raw({ method: 'POST', path: '/v2/inventory/changes/batch-create', body: body(idempotencyKey) });
+    }
+    if (res.status >= 400) {
+      const err = squareChannelError('POST /v2/inventory/changes/batch-create', res.status, res.errors, res.retryAfter);
+      // The whole call failed: auth, throttling and server errors fail the batch (the engine retries it).
+      if (err.kind !== 'permanent') throw err;
+      for (const { req } of send) results.set(req.listingId, { listingId: req.listingId, outcome: 'failed', error: err.message, retryable: false });
+      return;
+    }
+    const answer = res.body as { counts?: InventoryCount[]; errors?: unknown[] };
+    const counts = new Map(
+      (answer.counts ?? []).filter((c) => !c.state || c.state === 'IN_STOCK').map((c) => [key(c.catalog_object_id ?? '', c.location_id ?? ''), c]),
+    );
+    for (const { req, loc } of send) {
+      const c = counts.get(key(req.externalId, loc));
+      const qty = c ? parseQuantity(c.quantity) : null;
+      // Square re-sequences changes by occurred_at: a sale that occurred after our count was taken
+      // but reached Square before it stays applied on top of it. Then the count holds less than we
+      // set, and that difference is a sale: the version is left unset so the notification of this
+      // count (newer than anything we saw) moves the ledger instead of being taken as our echo.
+      const version = qty === req.qty ? (c?.calculated_at ?? null) : null;
+      results.set(req.listingId, { listingId: req.listingId, outcome: 'ok', qty: req.qty, version, written: 1 });
+    }
+  }
+
+  /**
+   * Counts changed since `cursor` (the newest calculated_at seen), as level events under the same
+   * ids the webhooks give them. The first poll only takes the cursor: listings were just imported.
+   */
+  async pollEvents(cursor: string | null): Promise<{ events: InboundEvent[]; cursor: string | null }> {
+    const locationIds = (await this.locations()).map((l) => l.id!);
+    if (!locationIds.length) return { events: [], cursor };
+    const counts = await this.counts([], locationIds, cursor ?? undefined);
+    let newest = cursor;
+    for (const c of counts) if (c.calculated_at && isNewerTimestamp(c.calculated_at, newest)) newest = c.calculated_at;
+    if (cursor === null) return { events: [], cursor: newest ?? new Date(0).toISOString() };
+    const events = counts.map((c) => countEvent(c, c.calculated_at ?? cursor)).filter((e): e is InboundEvent => e !== null);
+    return { events, cursor: newest };
+  }
+
+  isNewer(a: string | null | undefined, b: string | null | undefined): boolean {
+    return isNewerTimestamp(a, b);
+  }
+
+  async close(): Promise<void> {
+    // The shared keep-alive pool in http-client outlives one adapter.
+  }
+}
