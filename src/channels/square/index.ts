@@ -1,6 +1,8 @@
-// Square (Inventory, Catalog and Locations APIs): adapter, webhook handler and capabilities.
+// Square (Inventory, Catalog and Locations APIs): adapter, webhook handler, capabilities, and the
+// seller's consent (OAuth code flow, auth.ts).
 import { defineChannel } from '../contract.ts';
 import { SQUARE_CAPABILITIES, SquareAdapter } from './adapter.ts';
+import { squareOAuth } from './auth.ts';
 import { squareCredentials, squareSettings } from './settings.ts';
 import { squareWebhook } from './webhook.ts';
 
@@ -13,5 +15,6 @@ export const squareChannel = defineChannel({
   connectSettings: ['location_id'],
   capabilities: SQUARE_CAPABILITIES,
   webhook: squareWebhook,
+  oauth: squareOAuth,
   createAdapter: (conn) => new SquareAdapter(conn),
 });

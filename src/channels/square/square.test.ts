@@ -11,6 +11,7 @@ import { openAdapter } from '../registry.ts';
 import { pushKey } from './adapter.ts';
 import { squareChannelError } from './client.ts';
 import { squareChannel } from './index.ts';
+import { squareOAuth } from './auth.ts';
 import { isNewerTimestamp, parseQuantity } from './model.ts';
 
 const emu = createSquareEmulator();
@@ -394,5 +395,60 @@ describe('Square notifications', () => {
       { kind: 'ignored', externalEventId: 'event:e-1', occurredAt: '2026-01-01T00:00:00.000Z', reason: 'type order.created' },
     ]);
     expect(() => handler.parse({ headers: {}, rawBody: Buffer.from('[1]'), url: 'x' })).toThrow();
+  });
+});
+
+describe('Square OAuth tokens', () => {
+  const app = { clientId: 'sq0idp-app', clientSecret: 'sq0csp-secret', redirectUri: 'https://stockclerk.invalid/oauth/callback/square' };
+  const connect = async () => {
+    emu.addAccount({
+      id: 'oauth',
+      credentials: { access_token: 'EAAA-personal-2', client_id: app.clientId, client_secret: app.clientSecret, redirect_uri: app.redirectUri },
+      items: ITEMS,
+    });
+    const { code } = (await (await fetch(`${emu.url}/_control/accounts/oauth/code`, { method: 'POST' })).json()) as { code: string };
+    return (await squareOAuth.exchange({ baseUrl: emu.url, app, code, codeVerifier: null, params: {} })).credentials;
+  };
+
+  it('the code becomes a 30-day access token and a refresh token; a spent code is refused', async () => {
+    const creds = await connect();
+    expect(creds).toMatchObject({ client_id: app.clientId, client_secret: app.clientSecret, merchant_id: emu.accounts.get('oauth')!.merchantId });
+    const days = (Date.parse(creds.access_expires_at!) - Date.now()) / 86_400_000;
+    expect(days).toBeGreaterThan(29);
+    expect(days).toBeLessThanOrEqual(30);
+    expect((await adapter(creds).testConnection()).ok).toBe(true);
+    expect(squareOAuth.authorizeUrl({ authorizeBase: emu.url, app, state: 'st-1', codeChallenge: null })).toContain('/oauth2/authorize?client_id=sq0idp-app');
+  });
+
+  it('an access token refused as expired is renewed with the refresh token and the call sent again; the new one is stored', async () => {
+    const creds = await connect();
+    const saved: Array<Record<string, string>> = [];
+    const a = openAdapter(squareChannel, {
+      channelId: 'ch_sq',
+      baseUrl: emu.url,
+      credentials: creds,
+      settings: {},
+      saveCredentials: async (c) => void saved.push(c),
+    });
+    expect((await a.testConnection()).ok).toBe(true);
+    await fetch(`${emu.url}/_control/tokens`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+    expect((await a.testConnection()).ok).toBe(true);
+    expect(saved).toHaveLength(1);
+    expect(saved[0]!.access_token).not.toBe(creds.access_token);
+    // Code flow: Square answers a refresh with the same refresh token.
+    expect(saved[0]!.refresh_token).toBe(creds.refresh_token);
+    // A token near its recorded expiry is renewed before the call.
+    const b = openAdapter(squareChannel, {
+      channelId: 'ch_sq',
+      baseUrl: emu.url,
+      credentials: { ...saved[0]!, access_expires_at: new Date(Date.now() + 1000).toISOString() },
+      settings: {},
+      saveCredentials: async (c) => void saved.push(c),
+    });
+    expect((await b.testConnection()).ok).toBe(true);
+    expect(saved).toHaveLength(2);
+    // A refresh token Square no longer knows: the channel's consent is gone (auth).
+    const c = adapter({ ...creds, refresh_token: 'EQAA-unknown', access_expires_at: new Date(Date.now() - 1000).toISOString() });
+    expect((await rejection(c.testConnection())).kind).toBe('auth');
   });
 });
