@@ -69,30 +69,34 @@ export function countEvent(c: InventoryCount, fallbackAt: string): InboundEvent 
   };
 }
 
-/**
- * occurred_at of each push's physical counts, by idempotency key: a retry in this process sends
- * the same body, which Square answers from its memory. A retry in another process sends a new
- * occurred_at under the same key; Square refuses that (IDEMPOTENCY_KEY_REUSED) and the push goes
- * out again under a key of its own (below).
- */
-const occurredAtByKey = new Map<string, string>();
-const OCCURRED_KEEP = 10_000;
-
-function occurredAt(idempotencyKey: string): string {
-  let at = occurredAtByKey.get(idempotencyKey);
-  if (!at) {
-    at = new Date().toISOString();
-    occurredAtByKey.set(idempotencyKey, at);
-    if (occurredAtByKey.size > OCCURRED_KEEP) occurredAtByKey.delete(occurredAtByKey.keys().next().value!);
-  }
-  return at;
+/** A batch-create request sent without an answer yet (a timeout, a dropped connection, a 5xx). */
+interface SentBatch {
+  body: { idempotency_key: string; changes: unknown[]; ignore_unchanged_counts: boolean };
+  /** What each change set: listing request key -> (variation, location, qty). */
+  reqs: Map<string, { externalId: string; loc: string; qty: number }>;
 }
+
+/**
+ * Pushes whose outcome we never learnt, by each listing request's idempotency key. A push of the
+ * same request again resends that batch as it was (same key, same body, same occurred_at): Square
+ * answers it from its memory if it landed, applies it if it did not. Its counts are dated when it
+ * was first made, so a later push of the same listing (a later occurred_at) still wins, and sales
+ * rung up since are re-sequenced on top of it. Reading first instead would take our own landed
+ * write for a sale. In memory: a retry in another process sends a new occurred_at under the same
+ * key, Square refuses that (IDEMPOTENCY_KEY_REUSED) and the push goes out under a key of its own.
+ */
+const unanswered = new Map<string, SentBatch>();
+const UNANSWERED_KEEP = 10_000;
 
 /** The request's idempotency key: the same listings at the same intended values (each PushRequest's own key) give the same key. */
 export function pushKey(reqs: Array<Pick<PushRequest, 'idempotencyKey'>>): string {
   const h = createHash('sha256');
   for (const k of reqs.map((r) => r.idempotencyKey).sort()) h.update(k).update('\n');
   return `sc-${h.digest('hex').slice(0, 60)}`;
+}
+
+function canonicalChanges(batch: SentBatch): string {
+  return JSON.stringify(batch.body.changes);
 }
 
 export class SquareAdapter implements ChannelAdapter {
@@ -213,6 +217,7 @@ export class SquareAdapter implements ChannelAdapter {
   }
 
   async pushLevels(reqs: PushRequest[]): Promise<PushResult[]> {
+    const mine = new Map(reqs.map((r) => [r.idempotencyKey, r.listingId]));
     const results = new Map<string, PushResult>();
     const failed = (r: PushRequest, error: string, retryable: boolean) =>
       results.set(r.listingId, { listingId: r.listingId, outcome: 'failed', error, retryable });
@@ -223,21 +228,34 @@ export class SquareAdapter implements ChannelAdapter {
       else if (!loc) failed(r, `no Square location for ${r.externalId}`, false);
       else located.push({ req: r, loc });
     }
-    for (const part of chunk(located, this.capabilities.maxPushBatch)) await this.pushChunk(part, results);
+    for (const part of chunk(located, this.capabilities.maxPushBatch)) await this.pushChunk(part, results, mine);
     return reqs.map((r) => results.get(r.listingId) ?? { listingId: r.listingId, outcome: 'failed', error: 'no result from Square', retryable: true });
   }
 
-  private async pushChunk(part: Array<{ req: PushRequest; loc: string }>, results: Map<string, PushResult>): Promise<void> {
+  private async pushChunk(part: Array<{ req: PushRequest; loc: string }>, results: Map<string, PushResult>, mine: Map<string, string>): Promise<void> {
+    // Requests already sent once without an answer: their batches go again as they were.
+    const replays = new Set<SentBatch>();
+    for (const p of part) {
+      const b = unanswered.get(p.req.idempotencyKey);
+      if (b) replays.add(b);
+    }
+    for (const b of replays) await this.send(b, results, mine);
+    const fresh = part.filter((p) => !results.has(p.req.listingId));
+    if (!fresh.length) return;
+
     // Square has no compare-and-set: read first, and leave alone any count a sale moved since we
     // last saw it (the engine takes the sale in, then pushes again) instead of counting over it.
+    // The count is dated before that read: Square orders changes by occurred_at, so a sale rung up
+    // after the read (too late for it to see) comes after our count and stays applied on top.
+    const at = new Date().toISOString();
     const now = new Map(
-      (await this.readListings(part.map((p) => ({ externalId: p.req.externalId, externalLocationId: p.loc })))).map((l) => [
+      (await this.readListings(fresh.map((p) => ({ externalId: p.req.externalId, externalLocationId: p.loc })))).map((l) => [
         key(l.externalId, l.externalLocationId ?? ''),
         l,
       ]),
     );
     const send: typeof part = [];
-    for (const p of part) {
+    for (const p of fresh) {
       const remote = now.get(key(p.req.externalId, p.loc));
       if (remote && p.req.known.qty !== null && remote.qty !== p.req.known.qty) {
         results.set(p.req.listingId, { listingId: p.req.listingId, outcome: 'stale', remote });
@@ -246,44 +264,62 @@ export class SquareAdapter implements ChannelAdapter {
       } else send.push(p);
     }
     if (!send.length) return;
+    const batch: SentBatch = {
+      body: {
+        idempotency_key: pushKey(send.map((p) => p.req)),
+        changes: send.map(({ req, loc }) => ({
+          type: 'PHYSICAL_COUNT',
+          physical_count: { catalog_object_id: req.externalId, location_id: loc, state: 'IN_STOCK', quantity: String(req.qty), occurred_at: at },
+        })),
+        ignore_unchanged_counts: true,
+      },
+      reqs: new Map(send.map(({ req, loc }) => [req.idempotencyKey, { externalId: req.externalId, loc, qty: req.qty }])),
+    };
+    await this.send(batch, results, mine);
+  }
 
-    let idempotencyKey = pushKey(send.map((p) => p.req));
-    const at = occurredAt(idempotencyKey);
-    const body = (k: string) => ({
-      idempotency_key: k,
-      changes: send.map(({ req, loc }) => ({
-        type: 'PHYSICAL_COUNT',
-        physical_count: { catalog_object_id: req.externalId, location_id: loc, state: 'IN_STOCK', quantity: String(req.qty), occurred_at: at },
-      })),
-      ignore_unchanged_counts: true,
-    });
-    let res = await this.client.raw({ method: 'POST', path: '/v2/inventory/changes/batch-create', body: body(idempotencyKey) });
-    if (res.status === 400 && res.errors.some((e) => e.code === 'IDEMPOTENCY_KEY_REUSED')) {
-      // The key went out before with another occurred_at (a retry from another process): what it
-      // carried was the same counts, so the push is sent again under a key of its own.
-      idempotencyKey = pushKey([{ idempotencyKey }, { idempotencyKey: at }]);
-      res = await this.client.raw({ method: 'POST', path: '/v2/inventory/changes/batch-create', body: body(idempotencyKey) });
+  /**
+   * Sends one batch and records the outcome of the listings it carries that this push asked for
+   * (`mine`: request key -> listing id; a replayed batch may carry requests of an earlier push too).
+   * Without an answer the batch is kept for the next push of the same requests.
+   */
+  private async send(batch: SentBatch, results: Map<string, PushResult>, mine: Map<string, string>): Promise<void> {
+    for (const k of batch.reqs.keys()) {
+      unanswered.set(k, batch);
+      if (unanswered.size > UNANSWERED_KEEP) unanswered.delete(unanswered.keys().next().value!);
     }
+    const path = '/v2/inventory/changes/batch-create';
+    let res = await this.client.raw({ method: 'POST', path, body: batch.body });
+    if (res.status === 400 && res.errors.some((e) => e.code === 'IDEMPOTENCY_KEY_REUSED')) {
+      // The key went out before with another body (a retry from another process, or after a
+      // restart): the same counts go again under a key of their own.
+      batch.body = { ...batch.body, idempotency_key: pushKey([{ idempotencyKey: batch.body.idempotency_key }, { idempotencyKey: canonicalChanges(batch) }]) };
+      res = await this.client.raw({ method: 'POST', path, body: batch.body });
+    }
+    if (res.status >= 500) throw squareChannelError(`POST ${path}`, res.status, res.errors, res.retryAfter);
+    // An answer (applied, or refused before anything was applied): nothing left to resend.
+    for (const k of batch.reqs.keys()) unanswered.delete(k);
+    const listed = [...batch.reqs].flatMap(([k, r]) => (mine.has(k) ? [{ listingId: mine.get(k)!, ...r }] : []));
     if (res.status >= 400) {
-      const err = squareChannelError('POST /v2/inventory/changes/batch-create', res.status, res.errors, res.retryAfter);
-      // The whole call failed: auth, throttling and server errors fail the batch (the engine retries it).
+      const err = squareChannelError(`POST ${path}`, res.status, res.errors, res.retryAfter);
+      // The whole call failed: auth and throttling fail the batch (the engine retries it).
       if (err.kind !== 'permanent') throw err;
-      for (const { req } of send) results.set(req.listingId, { listingId: req.listingId, outcome: 'failed', error: err.message, retryable: false });
+      for (const r of listed) results.set(r.listingId, { listingId: r.listingId, outcome: 'failed', error: err.message, retryable: false });
       return;
     }
-    const answer = res.body as { counts?: InventoryCount[]; errors?: unknown[] };
+    const answer = res.body as { counts?: InventoryCount[] };
     const counts = new Map(
       (answer.counts ?? []).filter((c) => !c.state || c.state === 'IN_STOCK').map((c) => [key(c.catalog_object_id ?? '', c.location_id ?? ''), c]),
     );
-    for (const { req, loc } of send) {
-      const c = counts.get(key(req.externalId, loc));
+    for (const r of listed) {
+      const c = counts.get(key(r.externalId, r.loc));
       const qty = c ? parseQuantity(c.quantity) : null;
       // Square re-sequences changes by occurred_at: a sale that occurred after our count was taken
       // but reached Square before it stays applied on top of it. Then the count holds less than we
       // set, and that difference is a sale: the version is left unset so the notification of this
       // count (newer than anything we saw) moves the ledger instead of being taken as our echo.
-      const version = qty === req.qty ? (c?.calculated_at ?? null) : null;
-      results.set(req.listingId, { listingId: req.listingId, outcome: 'ok', qty: req.qty, version, written: 1 });
+      const version = qty === r.qty ? (c?.calculated_at ?? null) : null;
+      results.set(r.listingId, { listingId: r.listingId, outcome: 'ok', qty: r.qty, version, written: 1 });
     }
   }
 

@@ -20,6 +20,18 @@ const TOKEN = 'EAAA-main-token';
 const handler = squareChannel.webhook;
 const ITEMS = Array.from({ length: 5 }, (_, i) => ({ sku: `SKU-${i + 1}`, name: `Item ${i + 1}`, qty: 10 + i }));
 
+// Test-only hook (registered before listen): apply the next batch-create, then drop its answer
+// (the "timed out but landed" case).
+let loseNextWrite = false;
+emu.app.addHook('onSend', async (req, _reply, payload) => {
+  if (req.url === '/v2/inventory/changes/batch-create' && loseNextWrite) {
+    loseNextWrite = false;
+    await new Promise((r) => setTimeout(r, 400));
+    req.raw.socket.destroy();
+  }
+  return payload;
+});
+
 let receiver: FastifyInstance;
 let hookUrl = '';
 const received: IncomingWebhook[] = [];
@@ -209,6 +221,37 @@ describe('Square adapter against the emulator', () => {
     const out = await a.pushLevels([{ ...req, known: { qty: 8, version: null } }]);
     expect(out[0]!.outcome).toBe('ok');
     expect(qtyOf('SKU-1')).toBe(7);
+  });
+
+  it('a push that landed but whose answer was lost is sent again as it was: Square replays it, and a sale since is not taken for ours', async () => {
+    const a = adapter({ access_token: TOKEN }, { request_timeout_ms: 300 });
+    const [l1] = (await all(a)).flat();
+    const req: PushRequest = {
+      listingId: 'lst_1',
+      externalId: l1!.externalId,
+      externalLocationId: l1!.externalLocationId,
+      qty: 4,
+      known: { qty: 10, version: l1!.version! },
+      idempotencyKey: 'lst_1:5:4',
+    };
+    loseNextWrite = true;
+    expect((await rejection(a.pushLevels([req]))).kind).toBe('transient');
+    expect(qtyOf('SKU-1')).toBe(4);
+    await fetch(`${emu.url}/_control/accounts/main/sale`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ sku: 'SKU-1', qty: 1 }),
+    });
+    writes = [];
+    emu.knobs.recordRequests = true;
+    emu.requests.length = 0;
+    const out = await a.pushLevels([req]);
+    // Our count of 4 landed; the sale since (3) is left to its own notification.
+    expect(out[0]).toMatchObject({ outcome: 'ok', qty: 4 });
+    expect(writes).toEqual([]);
+    expect(qtyOf('SKU-1')).toBe(3);
+    // No read first: the batch went again byte for byte under its key.
+    expect(emu.requests.map((r) => r.url)).toEqual(['/v2/inventory/changes/batch-create']);
   });
 
   it('a count a sale moved since we last saw it is not counted over: stale, with the fresh count', async () => {
