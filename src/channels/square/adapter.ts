@@ -8,6 +8,7 @@
 import { createHash } from 'node:crypto';
 import { chunk } from '../adapter-kit.ts';
 import {
+  ChannelError,
   type ChannelAdapter,
   type ChannelCapabilities,
   type ChannelConnection,
@@ -86,6 +87,8 @@ interface SentBatch {
  * key, Square refuses that (IDEMPOTENCY_KEY_REUSED) and the push goes out under a key of its own.
  */
 const unanswered = new Map<string, SentBatch>();
+/** Tries of one batch within a push before its outcome is left to the next push. */
+const SEND_ATTEMPTS = 4;
 const UNANSWERED_KEEP = 10_000;
 
 /** The request's idempotency key: the same listings at the same intended values (each PushRequest's own key) give the same key. */
@@ -271,11 +274,39 @@ export class SquareAdapter implements ChannelAdapter {
           type: 'PHYSICAL_COUNT',
           physical_count: { catalog_object_id: req.externalId, location_id: loc, state: 'IN_STOCK', quantity: String(req.qty), occurred_at: at },
         })),
-        ignore_unchanged_counts: true,
+        // Every count is recorded, even one equal to what Square holds now: a sale that reached
+        // Square after our read is then re-sequenced after it, and shows in the answer.
+        ignore_unchanged_counts: false,
       },
       reqs: new Map(send.map(({ req, loc }) => [req.idempotencyKey, { externalId: req.externalId, loc, qty: req.qty }])),
     };
     await this.send(batch, results, mine);
+  }
+
+  /**
+   * One batch-create, sent again at once (same key, same body) while its outcome is unknown: a
+   * timeout, a dropped connection, a 5xx, or a 429 after one of those. Square answers a landed one
+   * from its memory, so the outcome is learnt before this push returns. Left unknown, the
+   * notification of our own count would be applied before the next push learnt it, and read as a
+   * sale (a 'levels' channel has no other way to tell it from one). `unknown` says whether an
+   * earlier try of this batch may have landed.
+   */
+  private async sendOnce(batch: SentBatch, unknown: boolean): Promise<{ res: Awaited<ReturnType<SquareClient['raw']>>; unknown: boolean }> {
+    for (let attempt = 1; ; attempt++) {
+      const last = attempt >= SEND_ATTEMPTS;
+      let wait = 100 * attempt;
+      try {
+        const res = await this.client.raw({ method: 'POST', path: '/v2/inventory/changes/batch-create', body: batch.body });
+        if (res.status >= 500) unknown = true;
+        else if (res.status !== 429 || !unknown) return { res, unknown };
+        if (last) return { res, unknown };
+        if (res.status === 429) wait = Math.max(wait, squareChannelError('', 429, res.errors, res.retryAfter).retryAfterMs ?? 500);
+      } catch (err) {
+        if (!(err instanceof ChannelError) || err.kind !== 'transient' || last) throw err;
+        unknown = true;
+      }
+      await new Promise((r) => setTimeout(r, Math.min(wait, 2000)));
+    }
   }
 
   /**
@@ -284,19 +315,23 @@ export class SquareAdapter implements ChannelAdapter {
    * Without an answer the batch is kept for the next push of the same requests.
    */
   private async send(batch: SentBatch, results: Map<string, PushResult>, mine: Map<string, string>): Promise<void> {
+    // A batch kept from an earlier push may have landed then.
+    let unknown = [...batch.reqs.keys()].some((k) => unanswered.get(k) === batch);
     for (const k of batch.reqs.keys()) {
       unanswered.set(k, batch);
       if (unanswered.size > UNANSWERED_KEEP) unanswered.delete(unanswered.keys().next().value!);
     }
     const path = '/v2/inventory/changes/batch-create';
-    let res = await this.client.raw({ method: 'POST', path, body: batch.body });
+    let res: Awaited<ReturnType<SquareClient['raw']>>;
+    ({ res, unknown } = await this.sendOnce(batch, unknown));
     if (res.status === 400 && res.errors.some((e) => e.code === 'IDEMPOTENCY_KEY_REUSED')) {
       // The key went out before with another body (a retry from another process, or after a
       // restart): the same counts go again under a key of their own.
       batch.body = { ...batch.body, idempotency_key: pushKey([{ idempotencyKey: batch.body.idempotency_key }, { idempotencyKey: canonicalChanges(batch) }]) };
-      res = await this.client.raw({ method: 'POST', path, body: batch.body });
+      ({ res, unknown } = await this.sendOnce(batch, false));
     }
-    if (res.status >= 500) throw squareChannelError(`POST ${path}`, res.status, res.errors, res.retryAfter);
+    // Still not known whether it landed: kept for the next push of the same requests.
+    if (res.status >= 500 || (res.status === 429 && unknown)) throw squareChannelError(`POST ${path}`, res.status, res.errors, res.retryAfter);
     // An answer (applied, or refused before anything was applied): nothing left to resend.
     for (const k of batch.reqs.keys()) unanswered.delete(k);
     const listed = [...batch.reqs].flatMap(([k, r]) => (mine.has(k) ? [{ listingId: mine.get(k)!, ...r }] : []));

@@ -22,10 +22,10 @@ const ITEMS = Array.from({ length: 5 }, (_, i) => ({ sku: `SKU-${i + 1}`, name: 
 
 // Test-only hook (registered before listen): apply the next batch-create, then drop its answer
 // (the "timed out but landed" case).
-let loseNextWrite = false;
+let loseWrites = 0;
 emu.app.addHook('onSend', async (req, _reply, payload) => {
-  if (req.url === '/v2/inventory/changes/batch-create' && loseNextWrite) {
-    loseNextWrite = false;
+  if (req.url === '/v2/inventory/changes/batch-create' && loseWrites > 0) {
+    loseWrites--;
     await new Promise((r) => setTimeout(r, 400));
     req.raw.socket.destroy();
   }
@@ -223,9 +223,28 @@ describe('Square adapter against the emulator', () => {
     expect(qtyOf('SKU-1')).toBe(7);
   });
 
-  it('a push that landed but whose answer was lost is sent again as it was: Square replays it, and a sale since is not taken for ours', async () => {
+  it('a push whose answer was lost is sent again as it was, at once and on the next push: Square replays it, and a sale since is not taken for ours', async () => {
     const a = adapter({ access_token: TOKEN }, { request_timeout_ms: 300 });
-    const [l1] = (await all(a)).flat();
+    const [l1, l2] = (await all(a)).flat();
+    emu.recording = true;
+    emu.received.length = 0;
+    // One lost answer: the same batch goes again at once and Square replays its answer.
+    const req2: PushRequest = {
+      listingId: 'lst_2',
+      externalId: l2!.externalId,
+      externalLocationId: l2!.externalLocationId,
+      qty: 6,
+      known: { qty: 11, version: l2!.version! },
+      idempotencyKey: 'lst_2:5:6',
+    };
+    loseWrites = 1;
+    expect(await a.pushLevels([req2])).toMatchObject([{ outcome: 'ok', qty: 6 }]);
+    const sent = emu.received.filter((r) => r.url.endsWith('/v2/inventory/changes/batch-create'));
+    expect(sent).toHaveLength(2);
+    expect(sent[1]!.body).toEqual(sent[0]!.body);
+    expect(writes).toHaveLength(1);
+
+    // Every try of the push lost: it fails, and the next push of the same request sends that batch again.
     const req: PushRequest = {
       listingId: 'lst_1',
       externalId: l1!.externalId,
@@ -234,7 +253,7 @@ describe('Square adapter against the emulator', () => {
       known: { qty: 10, version: l1!.version! },
       idempotencyKey: 'lst_1:5:4',
     };
-    loseNextWrite = true;
+    loseWrites = 4;
     expect((await rejection(a.pushLevels([req]))).kind).toBe('transient');
     expect(qtyOf('SKU-1')).toBe(4);
     await fetch(`${emu.url}/_control/accounts/main/sale`, {
@@ -243,15 +262,15 @@ describe('Square adapter against the emulator', () => {
       body: JSON.stringify({ sku: 'SKU-1', qty: 1 }),
     });
     writes = [];
-    emu.knobs.recordRequests = true;
-    emu.requests.length = 0;
+    emu.received.length = 0;
     const out = await a.pushLevels([req]);
     // Our count of 4 landed; the sale since (3) is left to its own notification.
     expect(out[0]).toMatchObject({ outcome: 'ok', qty: 4 });
     expect(writes).toEqual([]);
     expect(qtyOf('SKU-1')).toBe(3);
     // No read first: the batch went again byte for byte under its key.
-    expect(emu.requests.map((r) => r.url)).toEqual(['/v2/inventory/changes/batch-create']);
+    expect(emu.received.map((r) => r.url)).toEqual([`${emu.url}/v2/inventory/changes/batch-create`]);
+    emu.recording = false;
   });
 
   it('a count a sale moved since we last saw it is not counted over: stale, with the fresh count', async () => {
