@@ -43,6 +43,9 @@ const IDS_PER_READ = 500;
 /** Largest count a physical count may set. GUESS: Square documents quantities as decimals of up to 5 places, no range; ours stay within int32. */
 const QUANTITY_LIMIT = 2_147_483_647;
 
+/** GUESS: how far before its cursor the counts poll reads again (Square documents no ordering guarantee for calculated_at). */
+const POLL_OVERLAP_MS = 2000;
+
 type Ref = { externalId: string; externalLocationId?: string | null };
 const key = (variationId: string, locationId: string) => `${variationId}\u0000${locationId}`;
 
@@ -365,7 +368,10 @@ export class SquareAdapter implements ChannelAdapter {
   async pollEvents(cursor: string | null): Promise<{ events: InboundEvent[]; cursor: string | null }> {
     const locationIds = (await this.locations()).map((l) => l.id!);
     if (!locationIds.length) return { events: [], cursor };
-    const counts = await this.counts([], locationIds, cursor ?? undefined);
+    // Read a little before the cursor: counts calculated in the same instant as the newest one seen
+    // may be committed after our read. What comes twice has the id it had: recorded once.
+    const since = cursor === null ? undefined : new Date(Date.parse(cursor) - POLL_OVERLAP_MS).toISOString();
+    const counts = await this.counts([], locationIds, since);
     let newest = cursor;
     for (const c of counts) if (c.calculated_at && isNewerTimestamp(c.calculated_at, newest)) newest = c.calculated_at;
     if (cursor === null) return { events: [], cursor: newest ?? new Date(0).toISOString() };
