@@ -357,6 +357,8 @@ export function createSquareEmulator(opts: EmulatorOptions = {}): Emulator<Squar
             planned.push({ variationId, locationId, kind: 'adjustment', qty: delta, at });
           }
         }
+        // GUESS: "unchanged" is read as equal to the count Square holds now (the docs say unchanged
+        // since the last physical count); such a count is not recorded and fires nothing.
         const ignoreUnchanged = b.ignore_unchanged_counts !== false;
         const touched = new Map<string, SqCount>();
         const changed: SqCount[] = [];
@@ -399,7 +401,8 @@ export function createSquareEmulator(opts: EmulatorOptions = {}): Emulator<Squar
           })),
         };
         acc.idempotency[b.idempotency_key] = { fingerprint, body: answer, at: now };
-        // API changes fire the notification like sales and dashboard edits do.
+        // API changes fire the notification like sales and dashboard edits do. GUESS: one
+        // notification carries every count the request changed.
         notify(emu, acc, changed);
         return answer;
       });
