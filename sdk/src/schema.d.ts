@@ -3286,6 +3286,20 @@ export interface components {
             /** @enum {string} */
             sales_source?: "orders" | "levels";
         };
+        SquareChannelSettings: {
+            cap?: number;
+            default_buffer?: number;
+            location_id?: string;
+            location_ids?: string[];
+            location_map?: {
+                [key: string]: string;
+            };
+            page_size?: number;
+            percent?: number;
+            request_timeout_ms?: number;
+            /** @enum {string} */
+            sales_source?: "orders" | "levels";
+        };
         SyncEvent: {
             channel_id: string | null;
             /** Format: date-time */
@@ -5050,7 +5064,7 @@ export interface operations {
                 cursor?: components["parameters"]["cursor"];
                 limit?: components["parameters"]["limit"];
                 status?: "connected" | "paused" | "disconnected";
-                type?: "shopify" | "wix" | "eposnow" | "deliveroo" | "vendure" | "etsy" | "ebay" | "shopee" | "tiktok_shop" | "vinted" | "otter" | "woocommerce";
+                type?: "shopify" | "wix" | "eposnow" | "deliveroo" | "vendure" | "etsy" | "ebay" | "shopee" | "tiktok_shop" | "vinted" | "otter" | "woocommerce" | "square";
             };
             header?: never;
             path?: never;
@@ -5223,6 +5237,22 @@ export interface operations {
                     settings?: components["schemas"]["WoocommerceChannelSettings"];
                     /** @constant */
                     type: "woocommerce";
+                } | {
+                    base_url?: string;
+                    credentials: {
+                        access_expires_at?: string;
+                        access_token: string;
+                        client_id?: string;
+                        client_secret?: string;
+                        merchant_id?: string;
+                        notification_url?: string;
+                        refresh_token?: string;
+                        webhook_signature_key?: string;
+                    };
+                    name: string;
+                    settings?: components["schemas"]["SquareChannelSettings"];
+                    /** @constant */
+                    type: "square";
                 };
             };
         };

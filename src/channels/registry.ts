@@ -9,6 +9,7 @@ import { etsyChannel } from './etsy/index.ts';
 import { otterChannel } from './otter/index.ts';
 import { shopeeChannel } from './shopee/index.ts';
 import { shopifyChannel } from './shopify/index.ts';
+import { squareChannel } from './square/index.ts';
 import { tiktokShopChannel } from './tiktok_shop/index.ts';
 import { vendureChannel } from './vendure/index.ts';
 import { vintedChannel } from './vinted/index.ts';
@@ -30,6 +31,7 @@ export const CHANNELS = {
   vinted: vintedChannel,
   otter: otterChannel,
   woocommerce: woocommerceChannel,
+  square: squareChannel,
 } satisfies Record<string, ChannelModule>;
 
 export type ChannelType = keyof typeof CHANNELS;
@@ -45,7 +47,7 @@ export const CHANNEL_TYPES = Object.keys(CHANNELS) as ChannelType[];
  * Platforms merchants ask for that have no module yet: the landing page names them as coming, so
  * it never claims more than the registry above connects. One moves up into CHANNELS when built.
  */
-export const PLANNED_CHANNELS = ['Square', 'Medusa'] as const;
+export const PLANNED_CHANNELS = ['Medusa'] as const;
 
 const byType: Record<string, ChannelModule | undefined> = CHANNELS;
 

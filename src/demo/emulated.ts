@@ -12,6 +12,7 @@ import { createOtterEmulator } from '../../emulators/otter/index.ts';
 import type { AccountInput, Emulator, EmulatorOptions } from '../../emulators/kit/index.ts';
 import { createShopeeEmulator } from '../../emulators/shopee/index.ts';
 import { createShopifyEmulator } from '../../emulators/shopify/index.ts';
+import { createSquareEmulator } from '../../emulators/square/index.ts';
 import { createTiktokShopEmulator } from '../../emulators/tiktok_shop/index.ts';
 import { createWixEmulator, generateWixKeyPair } from '../../emulators/wix/index.ts';
 import { channelModule, type EmulatedChannelType as ChannelType } from '../channels/registry.ts';
@@ -38,6 +39,7 @@ const FACTORIES: Record<ChannelType, (opts: EmulatorOptions) => AnyEmulator> = {
   tiktok_shop: (opts) => createTiktokShopEmulator(opts),
   otter: (opts) => createOtterEmulator(opts),
   woocommerce: (opts) => createWoocommerceEmulator(opts),
+  square: (opts) => createSquareEmulator(opts),
 };
 
 export interface StartEmulatorsOptions {
@@ -145,6 +147,12 @@ function credentialsFor(type: ChannelType, accountId: string): Omit<EmulatedAcco
       // A Read/Write REST API key pair; the store's order webhooks are signed with webhook_secret.
       const c = { consumer_key: `ck_${rand(20)}`, consumer_secret: `cs_${rand(20)}`, webhook_secret: rand() };
       return { channel: c, account: { consumer_key: c.consumer_key, consumer_secret: c.consumer_secret }, webhookSecret: c.webhook_secret, settings: {} };
+    }
+    case 'square': {
+      // A personal access token, and the webhook subscription's signature key (Square signs over
+      // the notification URL + body with it; the emulator signs with the kit's webhook secret).
+      const c = { access_token: `EAAA${rand(24)}`, webhook_signature_key: rand(16) };
+      return { channel: c, account: { access_token: c.access_token }, webhookSecret: c.webhook_signature_key, settings: {} };
     }
   }
 }
