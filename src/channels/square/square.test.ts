@@ -481,7 +481,9 @@ describe('Square OAuth tokens', () => {
     expect(days).toBeGreaterThan(29);
     expect(days).toBeLessThanOrEqual(30);
     expect((await adapter(creds).testConnection()).ok).toBe(true);
-    expect(squareOAuth.authorizeUrl({ authorizeBase: emu.url, app, state: 'st-1', codeChallenge: null, account: null })).toContain('/oauth2/authorize?client_id=sq0idp-app');
+    expect(squareOAuth.authorizeUrl({ authorizeBase: emu.url, app, state: 'st-1', codeChallenge: null, account: null })).toContain(
+      '/oauth2/authorize?client_id=sq0idp-app',
+    );
   });
 
   it('an access token refused as expired is renewed with the refresh token and the call sent again; the new one is stored', async () => {
