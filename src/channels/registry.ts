@@ -6,6 +6,7 @@ import { deliverooChannel } from './deliveroo/index.ts';
 import { ebayChannel } from './ebay/index.ts';
 import { eposnowChannel } from './eposnow/index.ts';
 import { etsyChannel } from './etsy/index.ts';
+import { medusaChannel } from './medusa/index.ts';
 import { shopeeChannel } from './shopee/index.ts';
 import { shopifyChannel } from './shopify/index.ts';
 import { tiktokShopChannel } from './tiktok_shop/index.ts';
@@ -26,14 +27,15 @@ export const CHANNELS = {
   shopee: shopeeChannel,
   tiktok_shop: tiktokShopChannel,
   vinted: vintedChannel,
+  medusa: medusaChannel,
 } satisfies Record<string, ChannelModule>;
 
 export type ChannelType = keyof typeof CHANNELS;
 /**
- * Channels with an in-repo API emulator. Vendure is tested against a real Vendure server instead;
+ * Channels with an in-repo API emulator. Vendure and Medusa are tested against real servers instead;
  * Vinted is reached through the browser extension, and its emulator is a web app it logs in to.
  */
-export type EmulatedChannelType = Exclude<ChannelType, 'vendure' | 'vinted'>;
+export type EmulatedChannelType = Exclude<ChannelType, 'vendure' | 'vinted' | 'medusa'>;
 
 export const CHANNEL_TYPES = Object.keys(CHANNELS) as ChannelType[];
 
@@ -41,7 +43,7 @@ export const CHANNEL_TYPES = Object.keys(CHANNELS) as ChannelType[];
  * Platforms merchants ask for that have no module yet: the landing page names them as coming, so
  * it never claims more than the registry above connects. One moves up into CHANNELS when built.
  */
-export const PLANNED_CHANNELS = ['Square', 'WooCommerce', 'Medusa', 'Otter'] as const;
+export const PLANNED_CHANNELS = ['Square', 'WooCommerce', 'Otter'] as const;
 
 const byType: Record<string, ChannelModule | undefined> = CHANNELS;
 
