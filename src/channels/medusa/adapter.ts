@@ -52,7 +52,6 @@ interface Item {
 }
 
 const ITEM_FIELDS = 'id,sku,title,location_levels.location_id,location_levels.stocked_quantity,location_levels.reserved_quantity';
-const PAGE_SIZE = 100;
 const POLL_PAGE = 50;
 
 /** One write in flight per inventory item, in call order (installed before the first await). */
@@ -91,12 +90,14 @@ export class MedusaAdapter implements ChannelAdapter {
   private token: string | null = null;
   private loggingIn: Promise<string> | null = null;
   private location: string | null;
+  private readonly pageSize: number;
 
   constructor(conn: ChannelConnection<MedusaSettings>) {
     this.base = trimBase(conn.baseUrl);
     this.credentials = conn.credentials;
     this.timeoutMs = conn.settings.request_timeout_ms;
     this.location = conn.settings.stock_location_id ?? null;
+    this.pageSize = conn.settings.page_size;
   }
 
   private async login(): Promise<string> {
@@ -164,19 +165,26 @@ export class MedusaAdapter implements ChannelAdapter {
   }
 
   async testConnection(): Promise<{ ok: true; account: string }> {
-    const loc = await this.stockLocation();
-    return { ok: true, account: this.credentials.api_key ? `API key, location ${loc}` : `${this.credentials.email}, location ${loc}` };
+    // Always one authenticated call, even where the location is configured.
+    const r = await this.call<{ stock_locations: Array<{ id: string; name: string }> }>(
+      'GET',
+      `/admin/stock-locations?${q({ limit: 100, order: 'created_at', fields: 'id,name' })}`,
+    );
+    const loc = this.location ? r.stock_locations.find((l) => l.id === this.location) : r.stock_locations[0];
+    if (!loc) throw new ChannelError('permanent', this.location ? `Medusa has no stock location ${this.location}` : 'Medusa has no stock location');
+    this.location = loc.id;
+    return { ok: true, account: `${this.credentials.api_key ? 'API key' : this.credentials.email}, ${loc.name}` };
   }
 
   async *listListings(): AsyncIterable<RemoteListing[]> {
     const loc = await this.stockLocation();
-    for (let offset = 0; ; offset += PAGE_SIZE) {
+    for (let offset = 0; ; offset += this.pageSize) {
       const r = await this.call<{ inventory_items: Item[]; count: number }>(
         'GET',
-        `/admin/inventory-items?${q({ limit: PAGE_SIZE, offset, order: 'created_at', fields: ITEM_FIELDS })}`,
+        `/admin/inventory-items?${q({ limit: this.pageSize, offset, order: 'created_at', fields: ITEM_FIELDS })}`,
       );
       yield r.inventory_items.map((it) => this.toListing(it, loc)).filter((l): l is RemoteListing => l !== null);
-      if (offset + PAGE_SIZE >= r.count || r.inventory_items.length === 0) break;
+      if (offset + this.pageSize >= r.count || r.inventory_items.length === 0) break;
     }
   }
 

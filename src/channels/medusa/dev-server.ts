@@ -105,6 +105,11 @@ async function templateDb(admin: pg.Client, pgServerUrl: string): Promise<string
   const name = `medusa_tpl_${hash}`;
   const exists = async (db: string) => (await admin.query(`select 1 from pg_database where datname = $1`, [db])).rowCount === 1;
   if (await exists(name)) return name;
+  // Templates of earlier lockfiles or configs are not used again.
+  const { rows: old } = await admin.query<{ datname: string }>(`select datname from pg_database where datname like 'medusa\\_tpl\\_%' and datname <> $1`, [
+    name,
+  ]);
+  for (const r of old) await admin.query(`drop database if exists ${r.datname} with (force)`);
   const building = `${name}_building`;
   await admin.query(`drop database if exists ${building} with (force)`);
   await admin.query(`create database ${building}`);

@@ -3,7 +3,7 @@
 // (peers/medusa/src/subscribers/stockclerk.ts); settings: the stock location to sell from.
 // Medusa is self-hosted, so there is no default base URL.
 import { z } from 'zod';
-import { credential, platformId, requestTimeoutMs, secret } from '../fields.ts';
+import { credential, pageSize, platformId, requestTimeoutMs, secret } from '../fields.ts';
 import { channelSettings } from '../settings.ts';
 
 export const medusaCredentials = z
@@ -21,6 +21,7 @@ export const medusaSettings = channelSettings({
   stock_location_id: platformId
     .meta({ title: 'Stock location', description: "The Medusa stock location StockClerk reads and writes (sloc_...); absent = Medusa's first" })
     .optional(),
+  page_size: pageSize(100, 1000),
   request_timeout_ms: requestTimeoutMs(15_000),
 });
 
