@@ -17,7 +17,7 @@ import { watcherPoll } from '../../src/engine/watcher.ts';
 import { verifyLedger } from '../../src/ledger/ledger.ts';
 import { importListings } from '../../src/services/listings.ts';
 import { systemScope } from '../../src/services/scope.ts';
-import { eventually, startHarness, type Harness } from '../helpers/stockclerk.ts';
+import { api, eventually, startHarness, type Harness } from '../helpers/stockclerk.ts';
 import { emulatedTenant, held, quiescent, sale, type EmulatedTenant } from '../helpers/tenant.ts';
 
 const skip = medusaSkipReason();
@@ -258,6 +258,38 @@ describe.skipIf(skip !== null)('Medusa channel against a real Medusa v2', () => 
     expect(((await staleRes.json()) as { error: { code: string } }).error.code).toBe('stale_timestamp');
     expect((await send({})).status).toBe(401);
     expect((await medusaEvents()).length).toBe(before);
+  });
+
+  it('a merchant connects a Medusa store through the API: validated, tested, imported, secrets never echoed', async () => {
+    const credentials = { email: MEDUSA_ADMIN.email, password: MEDUSA_ADMIN.password, webhook_secret: newStandardWebhookSecret() };
+    const body = (extra: Record<string, unknown>) => ({ type: 'medusa', name: 'Medusa via API', base_url: medusa.url, credentials, ...extra });
+    const noUrl = await api(h.url, 'POST', '/api/v1/channels', { token: t.token, body: { ...body({}), base_url: undefined } });
+    expect(noUrl.status).toBe(400);
+    const noLogin = await api(h.url, 'POST', '/api/v1/channels', {
+      token: t.token,
+      body: body({ credentials: { webhook_secret: credentials.webhook_secret } }),
+    });
+    expect(noLogin.status).toBe(400);
+    // Two Medusa stores and a till: a Growth merchant (a trial allows 3 shops).
+    await db().query(`update tenants set plan = 'growth' where id = $1`, [t.tenantId]);
+    const created = await api(h.url, 'POST', '/api/v1/channels', {
+      token: t.token,
+      body: body({ settings: { location_ids: [t.locationId], stock_location_id: medusa.fixture.stockLocationId } }),
+    });
+    expect(created.status).toBe(201);
+    expect(JSON.stringify(created.body)).not.toContain(MEDUSA_ADMIN.password);
+    expect(JSON.stringify(created.body)).not.toContain(credentials.webhook_secret);
+    const id = created.body.id as string;
+    try {
+      const tested = await api(h.url, 'POST', `/api/v1/channels/${id}/test`, { token: t.token });
+      expect(tested.status).toBe(200);
+      expect(JSON.stringify(tested.body)).toContain(MEDUSA_ADMIN.email);
+      const imported = await api(h.url, 'POST', `/api/v1/channels/${id}/import`, { token: t.token });
+      expect(imported.status).toBe(200);
+      expect(imported.body).toMatchObject({ imported: SKUS.length + 1, matched: SKUS.length });
+    } finally {
+      expect((await api(h.url, 'DELETE', `/api/v1/channels/${id}`, { token: t.token })).status).toBe(204);
+    }
   });
 
   it('the adapter: pages through inventory items, logs in again after a 401, maps errors to ChannelError kinds', async () => {
