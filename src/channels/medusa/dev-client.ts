@@ -2,6 +2,8 @@
 // (/work/shared/medusa.md: stock location, sales channel, region, shipping, products with
 // manage_inventory, levels, publishable key) and the storefront checkout.
 // Not the channel adapter (adapter.ts): this is what a merchant and a shopper do on Medusa.
+import { randomBytes } from 'node:crypto';
+
 /* eslint-disable @typescript-eslint/no-explicit-any -- a test client of Medusa's JSON API: callers name T where they read fields */
 
 export interface MedusaAdmin {
@@ -152,7 +154,8 @@ export async function prepareCart(url: string, f: MedusaFixture, variantId: stri
   const { cart } = await request<any>(url, 'POST', '/store/carts', h, {
     region_id: f.regionId,
     sales_channel_id: f.salesChannelId,
-    email: 'shopper@example.com',
+    // One guest per cart: Medusa creates the customer, and two carts racing to create one email collide.
+    email: `shopper-${randomBytes(6).toString('hex')}@example.com`,
     shipping_address: { first_name: 'Sam', last_name: 'Shopper', address_1: 'Hauptstr. 1', city: 'Berlin', postal_code: '10115', country_code: 'de' },
   });
   await request(url, 'POST', `/store/carts/${cart.id}/line-items`, h, { variant_id: variantId, quantity: qty });
