@@ -160,6 +160,35 @@ describe.skipIf(skip !== null)('Medusa channel against a real Medusa v2', () => 
     expect(await verifyLedger(db())).toEqual([]);
   });
 
+  it('fulfilling that order on Medusa moves nothing; cancelling another gives its units back once', async () => {
+    // The order from the checkout above: Medusa takes the 3 out of stocked and out of reserved.
+    const { orders } = await medusa.admin.call('GET', '/admin/orders?fields=id,items.id,items.quantity&order=created_at&limit=1');
+    const placed = orders[0];
+    await medusa.admin.call('POST', `/admin/orders/${placed.id}/fulfillments`, {
+      location_id: medusa.fixture.stockLocationId,
+      items: placed.items.map((i: { id: string; quantity: number }) => ({ id: i.id, quantity: i.quantity })),
+    });
+    await eventually(async () => (await onMedusa('MED-1')).stocked_quantity === 97, 10_000, 'Medusa to ship the 3');
+    await quiescent(h, emus);
+    expect(await onMedusa('MED-1')).toEqual({ stocked_quantity: 97, reserved_quantity: 0, available_quantity: 97 });
+    expect(await movements('MED-1')).toEqual([{ qty_delta: -3, reason: 'sale', source_channel_id: channelId }]);
+    expect(till('MED-1')).toBe(97);
+
+    // A second order, cancelled before it ships: the ledger gets its 2 back, the till follows.
+    const order = await checkout(medusa.url, medusa.fixture, v('MED-1').variantId, 2);
+    await eventually(async () => (await level('MED-1')).on_hand === 95, 10_000, 'the second sale');
+    await medusa.admin.call('POST', `/admin/orders/${order!.id}/cancel`);
+    await eventually(async () => (await level('MED-1')).on_hand === 97, 10_000, 'the cancellation in the ledger');
+    await eventually(() => till('MED-1') === 97, 10_000, 'the till back at 97');
+    await quiescent(h, emus);
+    expect(await onMedusa('MED-1')).toEqual({ stocked_quantity: 97, reserved_quantity: 0, available_quantity: 97 });
+    expect(await movements('MED-1')).toEqual([
+      { qty_delta: -3, reason: 'sale', source_channel_id: channelId },
+      { qty_delta: -2, reason: 'sale', source_channel_id: channelId },
+      { qty_delta: 2, reason: 'return', source_channel_id: channelId },
+    ]);
+  });
+
   it("a till sale reaches Medusa's level, and our own write echoing back moves nothing", async () => {
     const before = (await medusaEvents()).length;
     const started = Date.now();
@@ -348,12 +377,12 @@ describe.skipIf(skip !== null)('Medusa channel against a real Medusa v2', () => 
       expect(skus).toEqual(new Set([...SKUS, 'MED-ONLY-ON-MEDUSA']));
       // A push with a reservation in place: stocked = sellable + reserved.
       const [pushed] = await keyed.pushLevels([
-        { listingId: 'l1', externalId: v('MED-1').inventoryItemId, qty: 90, known: { qty: null, version: null }, idempotencyKey: 'k1' },
+        { listingId: 'l1', externalId: v('MED-3').inventoryItemId, qty: 90, known: { qty: null, version: null }, idempotencyKey: 'k1' },
       ]);
-      expect(pushed).toEqual({ listingId: 'l1', outcome: 'ok', qty: 90, version: null, written: 93 });
-      expect(await onMedusa('MED-1')).toEqual({ stocked_quantity: 93, reserved_quantity: 3, available_quantity: 90 });
-      // Put it back where the ledger has it (97 sellable).
-      await setStocked(medusa.admin, v('MED-1').inventoryItemId, medusa.fixture.stockLocationId, 100);
+      expect(pushed).toEqual({ listingId: 'l1', outcome: 'ok', qty: 90, version: null, written: 92 });
+      expect(await onMedusa('MED-3')).toEqual({ stocked_quantity: 92, reserved_quantity: 2, available_quantity: 90 });
+      // Put it back where the ledger has it (93 sellable).
+      await setStocked(medusa.admin, v('MED-3').inventoryItemId, medusa.fixture.stockLocationId, 95);
     } finally {
       hop.close();
     }
