@@ -8,7 +8,7 @@
 // project (the CLI would otherwise write ~/.config/medusa).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
@@ -29,6 +29,32 @@ export function medusaSkipReason(): string | null {
   if (medusaInstalled()) return null;
   if (process.env.CI) throw new Error('peers/medusa is not installed (run `npm ci --prefix peers/medusa`); CI must run the Medusa tests');
   return 'peers/medusa is not installed: run `npm ci --prefix peers/medusa` to test against a real Medusa';
+}
+
+/**
+ * Installs peers/medusa from its lockfile when it is missing or older than the lockfile
+ * (`npm ci --prefix peers/medusa`, about 1-1.5 min with npm's cache): the benchmark needs a real
+ * Medusa to have anything to report. Tests do not install; they skip outside CI (medusaSkipReason).
+ */
+export async function ensureMedusaInstalled(log: (msg: string) => void = () => {}): Promise<void> {
+  const marker = path.join(MEDUSA_PROJECT, 'node_modules/.package-lock.json');
+  const lock = path.join(MEDUSA_PROJECT, 'package-lock.json');
+  if (medusaInstalled() && existsSync(marker) && statSync(marker).mtimeMs >= statSync(lock).mtimeMs) return;
+  log('installing peers/medusa (npm ci --prefix peers/medusa)');
+  const started = Date.now();
+  await new Promise<void>((resolve, reject) => {
+    const child = spawn('npm', ['ci', '--prefix', MEDUSA_PROJECT, '--no-audit', '--no-fund'], {
+      env: { ...process.env, MEDUSA_DISABLE_TELEMETRY: 'true', XDG_CONFIG_HOME: path.join(MEDUSA_PROJECT, '.config') },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    const keep = (d: Buffer) => (out = (out + d.toString()).slice(-4000));
+    child.stdout!.on('data', keep);
+    child.stderr!.on('data', keep);
+    child.once('error', reject);
+    child.once('exit', (code) => (code === 0 ? resolve() : reject(new Error(`npm ci --prefix peers/medusa failed (${code}): ${out}`))));
+  });
+  log(`peers/medusa installed in ${Date.now() - started} ms`);
 }
 
 export interface MedusaDevServer {
