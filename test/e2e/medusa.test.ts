@@ -13,6 +13,7 @@ import { openAdapter } from '../../src/channels/registry.ts';
 import { newStandardWebhookSecret, standardWebhookHeaders } from '../../src/channels/signing.ts';
 import { startEmulators, type EmulatorSet } from '../../src/demo/emulated.ts';
 import { newId } from '../../src/domain/ids.ts';
+import { guardianRun } from '../../src/engine/guardian.ts';
 import { watcherPoll } from '../../src/engine/watcher.ts';
 import { verifyLedger } from '../../src/ledger/ledger.ts';
 import { importListings } from '../../src/services/listings.ts';
@@ -213,6 +214,25 @@ describe.skipIf(skip !== null)('Medusa channel against a real Medusa v2', () => 
     await quiescent(h, emus);
     expect(await onMedusa('MED-3')).toEqual({ stocked_quantity: 95, reserved_quantity: 2, available_quantity: 93 });
     expect(await level('MED-3')).toEqual({ on_hand: 93, reserved: 0 });
+  });
+
+  it("a stock edit in Medusa's admin moves nothing; the Guardian puts Medusa back to the ledger", async () => {
+    const before = await movements('MED-2');
+    // 2 short of the ledger's 96: within the tenant's drift threshold (5), so the Guardian repairs it.
+    await setStocked(medusa.admin, v('MED-2').inventoryItemId, medusa.fixture.stockLocationId, 94);
+    await eventually(
+      async () => (await medusaEvents()).at(-1)?.event.level?.qty === 94 && (await medusaEvents()).at(-1)?.outcome != null,
+      10_000,
+      'the edit seen',
+    );
+    expect((await medusaEvents()).at(-1)!.outcome).toBe('confirmed');
+    await quiescent(h, emus);
+    expect(await movements('MED-2')).toEqual(before);
+    const [report] = (await guardianRun(h.sc.ctx, { tenantId: t.tenantId })).filter((r) => r.channelId === channelId);
+    expect(report).toMatchObject({ repaired: 1, alerted: 0, error: null });
+    await eventually(async () => (await onMedusa('MED-2')).available_quantity === 96, 10_000, 'the Guardian to repair Medusa');
+    await quiescent(h, emus);
+    expect(await movements('MED-2')).toEqual(before);
   });
 
   it('the poll recovers a checkout whose webhooks were all lost, once', async () => {
