@@ -11,6 +11,8 @@ export default tseslint.config(
     // Generated or built files, and what tests and the demo leave behind.
     ignores: ['sdk/src/schema.d.ts', 'web/dist/', 'extension/dist/', 'data/', '.tmp/', 'test-artifacts/', 'drizzle/meta/'],
   },
+  // The Medusa peer's CLI state and generated types (peers/medusa is a Medusa project of its own).
+  { ignores: ['peers/medusa/.medusa/', 'peers/medusa/.config/'] },
   js.configs.recommended,
   // Not the type-checked preset: it runs the TypeScript compiler inside ESLint, which on a two-core
   // machine costs about as much again as `tsc --noEmit`, and `npm test` runs that anyway.

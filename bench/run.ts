@@ -1,4 +1,4 @@
-// npm run bench -- ledger | webhooks | propagation --tenants N --rate R --duration S | dashboard | vendure | csv-import | api | rls | usage | pause | publish  [--record]
+// npm run bench -- ledger | webhooks | propagation --tenants N --rate R --duration S | dashboard | vendure | medusa | csv-import | api | rls | usage | pause | publish  [--record]
 // Each benchmark is self-contained and bounded in time; progress goes to stderr and the LAST line
 // of stdout is exactly one JSON object (the checks parse it).
 import os from 'node:os';
@@ -6,6 +6,7 @@ import { benchApi } from './api.ts';
 import { benchCsvImport } from './csv-import.ts';
 import { benchDashboard } from './dashboard.ts';
 import { benchLedger } from './ledger.ts';
+import { benchMedusa } from './medusa.ts';
 import { benchPropagation } from './propagation.ts';
 import { benchPause } from './pause.ts';
 import { benchPublish } from './publish.ts';
@@ -18,7 +19,7 @@ import { benchWebhooks } from './webhooks.ts';
 import { progress } from './env.ts';
 
 const USAGE =
-  'usage: npm run bench -- ledger [--tenant-tx] | webhooks | propagation --tenants N --rate R --duration S | dashboard --items N --searches N | vendure [--seconds S --clients C] | csv-import [--rows N] | api [--items N --searches N --seconds S --clients C] | rls | usage [--seconds S --rounds R --connections C] | pause [--tenants N --rate R --phase S] | publish [--products N --variants V --sales S]  [--record]';
+  'usage: npm run bench -- ledger [--tenant-tx] | webhooks | propagation --tenants N --rate R --duration S | dashboard --items N --searches N | vendure [--seconds S --clients C] | medusa [--seconds S --clients C] | csv-import [--rows N] | api [--items N --searches N --seconds S --clients C] | rls | usage [--seconds S --rounds R --connections C] | pause [--tenants N --rate R --phase S] | publish [--products N --variants V --sales S]  [--record]';
 
 async function main(): Promise<number> {
   const argv = process.argv.slice(2);
@@ -91,6 +92,20 @@ async function main(): Promise<number> {
       const seconds = numFlag(flags, 'seconds', 10);
       limitS = 420 + seconds * 4;
       run = () => benchVendure({ seconds, clients: numFlag(flags, 'clients', 8), variants: numFlag(flags, 'variants', 100) });
+      break;
+    }
+    case 'medusa': {
+      const seconds = numFlag(flags, 'seconds', 10);
+      // Must finish well inside 400 s, booting Medusa included.
+      limitS = 360 + seconds * 2;
+      run = () =>
+        benchMedusa({
+          seconds,
+          clients: numFlag(flags, 'clients', 8),
+          items: numFlag(flags, 'items', 100),
+          shoppers: numFlag(flags, 'shoppers', 12),
+          units: numFlag(flags, 'units', 5),
+        });
       break;
     }
     case 'rls': {

@@ -2962,6 +2962,20 @@ export interface components {
                 role: string;
             } | null;
         };
+        MedusaChannelSettings: {
+            cap?: number;
+            default_buffer?: number;
+            location_ids?: string[];
+            location_map?: {
+                [key: string]: string;
+            };
+            page_size?: number;
+            percent?: number;
+            request_timeout_ms?: number;
+            /** @enum {string} */
+            sales_source?: "orders" | "levels";
+            stock_location_id?: string;
+        };
         Movement: {
             /** Format: date-time */
             created_at: string;
@@ -5064,7 +5078,7 @@ export interface operations {
                 cursor?: components["parameters"]["cursor"];
                 limit?: components["parameters"]["limit"];
                 status?: "connected" | "paused" | "disconnected";
-                type?: "shopify" | "wix" | "eposnow" | "deliveroo" | "vendure" | "etsy" | "ebay" | "shopee" | "tiktok_shop" | "vinted" | "otter" | "woocommerce" | "square";
+                type?: "shopify" | "wix" | "eposnow" | "deliveroo" | "vendure" | "etsy" | "ebay" | "shopee" | "tiktok_shop" | "vinted" | "otter" | "woocommerce" | "square" | "medusa";
             };
             header?: never;
             path?: never;
@@ -5253,6 +5267,18 @@ export interface operations {
                     settings?: components["schemas"]["SquareChannelSettings"];
                     /** @constant */
                     type: "square";
+                } | {
+                    base_url: string;
+                    credentials: {
+                        api_key?: string;
+                        email?: string;
+                        password?: string;
+                        webhook_secret: string;
+                    };
+                    name: string;
+                    settings?: components["schemas"]["MedusaChannelSettings"];
+                    /** @constant */
+                    type: "medusa";
                 };
             };
         };

@@ -7,6 +7,7 @@ import { ebayChannel } from './ebay/index.ts';
 import { eposnowChannel } from './eposnow/index.ts';
 import { etsyChannel } from './etsy/index.ts';
 import { otterChannel } from './otter/index.ts';
+import { medusaChannel } from './medusa/index.ts';
 import { shopeeChannel } from './shopee/index.ts';
 import { shopifyChannel } from './shopify/index.ts';
 import { squareChannel } from './square/index.ts';
@@ -32,14 +33,15 @@ export const CHANNELS = {
   otter: otterChannel,
   woocommerce: woocommerceChannel,
   square: squareChannel,
+  medusa: medusaChannel,
 } satisfies Record<string, ChannelModule>;
 
 export type ChannelType = keyof typeof CHANNELS;
 /**
- * Channels with an in-repo API emulator. Vendure is tested against a real Vendure server instead;
+ * Channels with an in-repo API emulator. Vendure and Medusa are tested against real servers instead;
  * Vinted is reached through the browser extension, and its emulator is a web app it logs in to.
  */
-export type EmulatedChannelType = Exclude<ChannelType, 'vendure' | 'vinted'>;
+export type EmulatedChannelType = Exclude<ChannelType, 'vendure' | 'vinted' | 'medusa'>;
 
 export const CHANNEL_TYPES = Object.keys(CHANNELS) as ChannelType[];
 
@@ -47,7 +49,7 @@ export const CHANNEL_TYPES = Object.keys(CHANNELS) as ChannelType[];
  * Platforms merchants ask for that have no module yet: the landing page names them as coming, so
  * it never claims more than the registry above connects. One moves up into CHANNELS when built.
  */
-export const PLANNED_CHANNELS = ['Medusa'] as const;
+export const PLANNED_CHANNELS: readonly string[] = [];
 
 const byType: Record<string, ChannelModule | undefined> = CHANNELS;
 
