@@ -2,7 +2,7 @@
 // - "Demo Deli": an Epos Now till, a Wix store and Deliveroo, 20 items listed on all three, stock
 //   received into the ledger (sync-demo.ts builds and reopens it);
 // - "Demo Threads": the marketplace seller (threads.ts);
-// - further sync-only tenants in MORE.
+// - "Demo Bakery": a Square till, a WooCommerce shop and Otter (MORE: further sync-only tenants).
 // Accounts are reopened on later starts; each emulator keeps its state in DATA_DIR/emulators.
 import path from 'node:path';
 import { createVintedEmulator, type VintedEmulator } from '../../emulators/vinted/index.ts';
@@ -67,14 +67,47 @@ const DELI: SyncDemoSpec = {
   saleSku: 'DELI-001',
 };
 
+export const BAKERY_LOGIN = { email: 'bakery@stockclerk.local', password: 'demo-bakery-2026' };
+
+/** A bakery on the tills and shops most small merchants use after Shopify: Square, WooCommerce, Otter. */
+const BAKERY: SyncDemoSpec = {
+  name: 'Demo Bakery',
+  login: BAKERY_LOGIN,
+  locationName: 'Bakery counter',
+  items: [
+    ['BAK-001', 'Sourdough Loaf', 30, 5],
+    ['BAK-002', 'Seeded Rye', 18, 4],
+    ['BAK-003', 'Butter Croissant', 60, 10],
+    ['BAK-004', 'Pain au Chocolat', 48, 8],
+    ['BAK-005', 'Cinnamon Bun', 36, 6],
+    ['BAK-006', 'Almond Croissant', 24, 5],
+    ['BAK-007', 'Baguette', 40, 8],
+    ['BAK-008', 'Focaccia Slice', 20, 4],
+    ['BAK-009', 'Lemon Tart', 12, 3],
+    ['BAK-010', 'Carrot Cake', 8, 2],
+    ['BAK-011', 'Oat Cookie', 50, 10],
+    ['BAK-012', 'Filter Coffee', 100, 10],
+  ],
+  channels: [
+    { type: 'square', name: 'Square till', account: 'demo-bakery-square' },
+    { type: 'woocommerce', name: 'WooCommerce shop', account: 'demo-bakery-woo' },
+    { type: 'otter', name: 'Otter', account: 'demo-bakery-otter' },
+  ],
+  accountsFile: 'demo-bakery-accounts.json',
+  saleSku: 'BAK-001',
+};
+
 /** Sync-only demo tenants after Demo Deli. */
-const MORE: SyncDemoSpec[] = [];
+const MORE: SyncDemoSpec[] = [BAKERY];
 
 export async function ensureDemo(ctx: AppContext, stockclerkUrl: string): Promise<DemoInfo> {
   const base = ctx.config.port;
   // The platforms remember their accounts, stock and counters across restarts, as real ones do.
   const stateDir = path.join(ctx.config.dataDir, 'emulators');
-  const emulators = await startEmulators({ eposnow: base + 1, wix: base + 2, deliveroo: base + 3, ebay: base + 4, etsy: base + 5 }, { stateDir });
+  const emulators = await startEmulators(
+    { eposnow: base + 1, wix: base + 2, deliveroo: base + 3, ebay: base + 4, etsy: base + 5, square: base + 7, woocommerce: base + 8, otter: base + 9 },
+    { stateDir },
+  );
   const vinted = createVintedEmulator({ stateFile: path.join(stateDir, 'vinted.json') });
   try {
     await vinted.listen(base + 6).catch(() => vinted.listen(0)); // the preferred port is taken: any free one will do

@@ -169,6 +169,39 @@ describe('quickstart: npm start', () => {
     await eventually(async () => (await qty(tts)) === before - 1, 20_000, 'TikTok Shop to follow the Shopee sale');
   }, 60_000);
 
+  it('lists Demo Bakery: a Square till sale reaches WooCommerce and Otter, a WooCommerce sale reaches Square', async () => {
+    const dev = JSON.parse(fs.readFileSync(path.join(dataDir, 'dev.json'), 'utf8'));
+    const bakery = (dev.tenants as Array<{ name: string; email: string; password: string; channels: any[] }>).find((t) => t.name === 'Demo Bakery')!;
+    expect(bakery, 'Demo Bakery in dev.json').toBeTruthy();
+    expect(bakery.channels.map((c) => c.type).sort()).toEqual(['otter', 'square', 'woocommerce']);
+    const [square, woo, otter] = ['square', 'woocommerce', 'otter'].map((type) => bakery.channels.find((c) => c.type === type));
+    for (const c of [square, woo]) expect(c).toMatchObject({ sale: { method: 'POST', sku: 'BAK-001' }, state: expect.stringMatching(/^http:/) });
+    const item = async (c: any, sku = 'BAK-001') =>
+      ((await json(c.state)).items as Array<{ sku: string; qty: number | null; available?: boolean }>).find((i) => i.sku === sku);
+    const sell = async (c: any, body = c.sale.body) => {
+      const r = await fetch(c.sale.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+      expect(r.ok, await r.text()).toBe(true);
+    };
+    await eventually(async () => (await item(woo))?.qty === (await item(square))?.qty, 20_000, 'Square and WooCommerce to hold the same stock');
+    const before = (await item(square))!.qty!;
+    await sell(square);
+    await eventually(async () => (await item(woo))?.qty === before - 1, 10_000, 'WooCommerce to follow the Square sale');
+    await sell(woo);
+    await eventually(async () => (await item(square))?.qty === before - 2, 10_000, 'Square to follow the WooCommerce sale');
+    // Otter holds availability: selling the last carrot cakes on the till takes the item off the menu.
+    const cakes = (await item(square, 'BAK-010'))!.qty!;
+    expect((await item(otter, 'BAK-010'))!.available).toBe(true);
+    await sell(square, { sku: 'BAK-010', qty: cakes });
+    await eventually(async () => (await item(otter, 'BAK-010'))!.available === false, 10_000, 'Otter to take the cake off the menu');
+    // The bakery's owner logs in with what dev.json says.
+    const session = await fetch(`${dev.url}/api/v1/auth/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ email: bakery.email, password: bakery.password }),
+    });
+    expect(session.status).toBe(200);
+  }, 60_000);
+
   it('lists Vinted in Demo Threads, waiting for the extension, with a seller login that opens the emulated Vinted', async () => {
     const dev = JSON.parse(fs.readFileSync(path.join(dataDir, 'dev.json'), 'utf8'));
     const threads = (dev.tenants as Array<{ name: string; email: string; password: string; channels: any[] }>).find((t) => t.name === 'Demo Threads')!;
