@@ -1,7 +1,8 @@
 // The promise under stress: thousands of random sales across three channels while a fifth of all
 // channel calls fail (5xx, 429, timeouts) and a third of webhooks arrive twice and out of order;
 // the same with the marketplaces in the loop (Shopee and TikTok Shop beside a till and a web
-// store); then a worker killed with SIGKILL mid-run. After quiescence nothing is lost, nothing is
+// store); the same with the tills and shops (Square, WooCommerce, Otter, a till); then a worker
+// killed with SIGKILL mid-run. After quiescence nothing is lost, nothing is
 // counted twice, the ledger verifies, and every channel holds exactly the ledger's sellable
 // quantity. (Vinted, reached through the browser extension, has its own: vinted-faults.test.ts.)
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -16,6 +17,7 @@ import { CHANNEL_FAULTS, emulatedTenant, held, NO_CALL_FAULTS, quiescent, sale, 
 
 const TYPES: ChannelType[] = ['eposnow', 'wix', 'deliveroo'];
 const MARKETPLACE_LOOP: ChannelType[] = ['shopee', 'tiktok_shop', 'eposnow', 'wix'];
+const TILLS_AND_SHOPS: ChannelType[] = ['square', 'woocommerce', 'otter', 'eposnow'];
 const items = (n: number, low: number) =>
   Array.from({ length: n }, (_, i) => ({ sku: `SKU-${String(i).padStart(3, '0')}`, name: `Item ${i}`, qty: i < low ? 8 : 150 }));
 
@@ -198,6 +200,33 @@ describe('chaos', () => {
     await quiescent(h, emus, 120_000);
     await new Promise((r) => setTimeout(r, 2000)); // later polls see the same orders again: none may count twice
     await expectExactEndState(h, emus, t, catalogue, sold, MARKETPLACE_LOOP);
+  }, 240_000);
+
+  it('the tills and shops in the loop: 1,200 random sales on a Square till, a WooCommerce shop, Otter and an Epos Now till, same faults: exact end state', async () => {
+    await emus?.close();
+    await h?.stop();
+    h = await startHarness({ tuning: { pollIntervalS: 1 } });
+    emus = await startEmulators();
+    const catalogue = items(24, 4);
+    const t = await emulatedTenant(h, emus, {
+      types: TILLS_AND_SHOPS,
+      items: catalogue,
+      settings: Object.fromEntries(TILLS_AND_SHOPS.map((type) => [type, { request_timeout_ms: 300 }])),
+    });
+    await firstPolls(
+      h,
+      t,
+      TILLS_AND_SHOPS.filter((type) => CHANNELS[type].capabilities.pollable),
+    );
+    for (const type of TILLS_AND_SHOPS) emus[type].knobs = { ...emus[type].knobs, ...CHANNEL_FAULTS };
+    const plan = fc.sample(fc.record({ ch: fc.constantFrom(...TILLS_AND_SHOPS), item: fc.nat(23), qty: fc.integer({ min: 1, max: 2 }) }), {
+      numRuns: 1200,
+      seed: 20261207,
+    });
+    const sold = await fireSales(emus, t, plan, catalogue, 8, 40);
+    for (const type of TILLS_AND_SHOPS) expect(emus[type].stats.faults, `${type} felt no faults`).toBeGreaterThan(0);
+    for (const type of TILLS_AND_SHOPS) emus[type].knobs = { ...emus[type].knobs, ...NO_CALL_FAULTS };
+    await expectExactEndState(h, emus, t, catalogue, sold, TILLS_AND_SHOPS);
   }, 240_000);
 
   it('a worker killed with SIGKILL mid-run loses nothing once another worker takes over', async () => {
