@@ -124,4 +124,22 @@ function parse(req: IncomingWebhook): InboundEvent[] {
   return [{ kind: 'ignored', ...base, reason: `event type ${type || '(none)'} not used` }];
 }
 
-export const wixWebhook: WebhookHandler = { verify, parse };
+/**
+ * Wix's "App Instance Removed" webhook (dev.wix.com app-management, app-instance): the site owner
+ * removed the app. A legacy (non-standardised) webhook: the envelope's eventType is "AppRemoved"
+ * (GUESS: the string is from public code, not read on a Wix page), its data {appId}.
+ */
+function isUninstall(req: IncomingWebhook): boolean {
+  const jwt = splitJwt(req.rawBody.toString('utf8'));
+  if (!jwt) return false;
+  try {
+    const payload = decodeSegment(jwt.payload) as { data?: unknown };
+    if (typeof payload?.data !== 'string') return false;
+    const envelope = JSON.parse(payload.data) as { eventType?: unknown };
+    return envelope?.eventType === 'AppRemoved';
+  } catch {
+    return false;
+  }
+}
+
+export const wixWebhook: WebhookHandler = { verify, parse, isUninstall };
