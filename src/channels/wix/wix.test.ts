@@ -399,6 +399,18 @@ describe('a site that installed the app from Wix (OAuth tokens instead of an API
     expect(c.safeParse({ api_key: 'k', site_id: 's', public_key: 'p' }).success).toBe(true);
   });
 
+  it("a channel installed from Wix takes only its own app instance's webhooks", () => {
+    const now = new Date();
+    const body = hook(wixBody({ appId: APP.app_id }, 'AppRemoved')); // instanceId "inst"
+    expect(wixChannel.webhook.verify(body, { public_key: keys.publicKey, instance_id: 'inst' }, now)).toEqual({ ok: true });
+    expect(wixChannel.webhook.verify(body, { public_key: keys.publicKey, instance_id: 'another-instance' }, now)).toEqual({
+      ok: false,
+      reason: 'bad_signature',
+    });
+    // A channel connected with an API key knows no instance: unchanged.
+    expect(wixChannel.webhook.verify(body, { public_key: keys.publicKey }, now)).toEqual({ ok: true });
+  });
+
   it('App Removed is an uninstall; Stores events are not', () => {
     expect(wixChannel.webhook.isUninstall!(hook(wixBody({ appId: APP.app_id }, 'AppRemoved')))).toBe(true);
     expect(wixChannel.webhook.isUninstall!(hook(wixBody({ id: 'e1' }, 'wix.stores.catalog.v3.inventory_item_updated')))).toBe(false);
