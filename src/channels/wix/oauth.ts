@@ -16,6 +16,12 @@
 // StockClerk's sign-up and back with a code; the handshake above is the one Wix documents for apps
 // that need their own account step. The instance id is kept so a move to client credentials needs
 // no reinstall.
+// DEVIATIONS from Wix's advice, both for StockClerk's generic install (src/http/routes/oauth.ts):
+// - Wix recommends sending the owner to the installer straight from the App URL, without a
+//   sign-up or log-in step first; StockClerk has them sign up or in first (the install token is
+//   held sealed meanwhile; GUESS: it outlives that step).
+// - Wix's last step sends the owner to https://www.wix.com/installer/close-window?access_token=...
+//   (it closes Wix's install window); StockClerk lands them on the connected channel instead.
 // Webhooks (Stores events, App Removed) are JWTs signed with the app's RSA key: the app-wide public
 // key is configuration (OAUTH_WIX_WEBHOOK_KEY), stored on each installed channel as `public_key`.
 import { ChannelError, type OAuthFlow } from '../contract.ts';
