@@ -140,6 +140,8 @@ export interface OAuthAppConfig {
   redirectUri: string | null;
   apiBase: string | null;
   authorizeBase: string | null;
+  /** The app-wide webhook key where the platform has one apart from the client secret (Wix's public key PEM): OAUTH_<TYPE>_WEBHOOK_KEY. */
+  webhookKey?: string | null;
 }
 
 function oauthApps(env: NodeJS.ProcessEnv): Record<string, OAuthAppConfig> {
@@ -154,6 +156,7 @@ function oauthApps(env: NodeJS.ProcessEnv): Record<string, OAuthAppConfig> {
       redirectUri: env[`${p}REDIRECT_URI`] || null,
       apiBase: env[`${p}API_BASE`] || null,
       authorizeBase: env[`${p}AUTHORIZE_BASE`] || null,
+      webhookKey: env[`${p}WEBHOOK_KEY`]?.replaceAll('\\n', '\n') || null,
     };
   }
   return out;

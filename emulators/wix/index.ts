@@ -5,6 +5,7 @@ import { randomUUID } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Emulator, header, type EmulatorOptions, type EmulatorSpec } from '../kit/index.ts';
 import { bump, compileFilter, createSite, decodeCursor, encodeCursor, findItem, itemJson, loadSite, saveSite, type Filter, type WixAccount } from './items.ts';
+import { installRoutes } from './install.ts';
 import { sendEvent, sendItemUpdated } from './notify.ts';
 
 export { itemJson, type WixAccount, type WixItem } from './items.ts';
@@ -35,7 +36,14 @@ const spec: EmulatorSpec<WixAccount> = {
   loadAccount: loadSite,
 
   authenticate(req: FastifyRequest, accounts: Map<string, WixAccount>): WixAccount | null {
+    // The install handshake (install.ts) carries no site credential: the installer finds the site
+    // from its install token, the token endpoint from the code or refresh token in its body.
+    // GUESS (emulator artefact): these are attributed to the first site for the kit's knobs.
+    if (req.url.startsWith('/installer/') || req.url.split('?')[0] === '/oauth/access') return accounts.values().next().value ?? null;
     const key = header(req, 'authorization');
+    // An installed app's access token names its site (no wix-site-id); an expired one is refused.
+    const granted = key ? [...accounts.values()].find((a) => a.appGrant?.accessToken === key) : undefined;
+    if (granted) return granted.appGrant!.accessExp > Date.now() ? granted : null;
     const site = header(req, 'wix-site-id');
     const acc = key ? [...accounts.values()].find((a) => a.apiKey === key) : undefined;
     if (!acc) return null;
@@ -65,6 +73,7 @@ const spec: EmulatorSpec<WixAccount> = {
   },
 
   routes(app, emu): void {
+    installRoutes(app, emu);
     app.post('/stores/v3/inventory-items/query', async (req, reply) => {
       const acc = emu.account(req);
       const q = ((req.body ?? {}) as { query?: { filter?: Filter; cursorPaging?: { limit?: number; cursor?: string | null } } }).query ?? {};

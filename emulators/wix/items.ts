@@ -26,6 +26,8 @@ export interface WixAccount extends BaseAccount {
   /** Signs when no webhookSecret (private key PEM) is set; nobody holds its public half, so such webhooks never verify. */
   fallbackPrivateKey: string | null;
   orderSeq: number;
+  /** The app installed by OAuth (install.ts): its tokens, besides the API key. */
+  appGrant: { appId: string; accessToken: string; accessExp: number; refreshToken: string } | null;
 }
 
 export function createSite(input: AccountInput, base: BaseAccount): WixAccount {
@@ -39,6 +41,7 @@ export function createSite(input: AccountInput, base: BaseAccount): WixAccount {
     defaultLocationId,
     fallbackPrivateKey: null,
     orderSeq: 10000,
+    appGrant: null,
     items: input.items.map((i) => ({
       id: i.externalId ?? randomUUID(),
       variantId: randomUUID(),
@@ -55,11 +58,14 @@ export function createSite(input: AccountInput, base: BaseAccount): WixAccount {
 }
 
 type SavedItem = Omit<WixItem, 'revision'> & { revision: string };
-type SavedSite = Pick<WixAccount, 'siteId' | 'apiKey' | 'instanceId' | 'defaultLocationId' | 'fallbackPrivateKey' | 'orderSeq'> & { items: SavedItem[] };
+type SavedSite = Pick<WixAccount, 'siteId' | 'apiKey' | 'instanceId' | 'defaultLocationId' | 'fallbackPrivateKey' | 'orderSeq' | 'appGrant'> & {
+  items: SavedItem[];
+};
 
 export function saveSite(acc: WixAccount): SavedSite {
-  const { siteId, apiKey, instanceId, defaultLocationId, fallbackPrivateKey, orderSeq } = acc;
+  const { siteId, apiKey, instanceId, defaultLocationId, fallbackPrivateKey, orderSeq, appGrant } = acc;
   return {
+    appGrant,
     siteId,
     apiKey,
     instanceId,
@@ -72,7 +78,7 @@ export function saveSite(acc: WixAccount): SavedSite {
 
 export function loadSite(saved: unknown, base: BaseAccount): WixAccount {
   const s = saved as SavedSite;
-  return { ...base, ...s, items: s.items.map((i) => ({ ...i, revision: BigInt(i.revision) })) };
+  return { ...base, ...s, appGrant: s.appGrant ?? null, items: s.items.map((i) => ({ ...i, revision: BigInt(i.revision) })) };
 }
 
 /** The inventory item as the REST API renders it (int64 as string, like every Wix int64). */

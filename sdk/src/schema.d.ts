@@ -5126,9 +5126,15 @@ export interface operations {
                 } | {
                     base_url?: string;
                     credentials: {
-                        api_key: string;
+                        access_expires_at?: string;
+                        access_token?: string;
+                        api_key?: string;
+                        app_id?: string;
+                        app_secret?: string;
+                        instance_id?: string;
                         public_key: string;
-                        site_id: string;
+                        refresh_token?: string;
+                        site_id?: string;
                     };
                     name: string;
                     settings?: components["schemas"]["WixChannelSettings"];

@@ -381,6 +381,8 @@ export interface OAuthApp {
   clientSecret: string;
   /** What is sent as redirect_uri: the callback URL itself, or the name the platform maps to it (eBay's RuName). */
   redirectUri: string;
+  /** The app-wide key its webhooks are verified with, where it is not the client secret (Wix's app public key, PEM); null when not configured. */
+  webhookKey?: string | null;
 }
 
 /**
@@ -409,10 +411,19 @@ export interface OAuthFlow {
   /**
    * Installs started on the platform's side (its app store or install link): the signed launch it
    * sends to GET /install/{type}, checked (signature, freshness, account). Throws an Error whose
-   * message says why it is refused; answers the account being installed.
+   * message says why it is refused; answers the account being installed, and `launch`: what of the
+   * launch the consent URL must carry back to the platform (Wix's install token), sealed in the ticket.
    */
-  verifyLaunch?(query: Record<string, string>, app: OAuthApp, now: Date): { account: string | null };
-  authorizeUrl(input: { authorizeBase: string; app: OAuthApp; state: string; codeChallenge: string | null; account: string | null }): string;
+  verifyLaunch?(query: Record<string, string>, app: OAuthApp, now: Date): { account: string | null; launch?: Record<string, string> };
+  authorizeUrl(input: {
+    authorizeBase: string;
+    app: OAuthApp;
+    state: string;
+    codeChallenge: string | null;
+    account: string | null;
+    /** What verifyLaunch kept from the platform's install launch; null when connecting was started from StockClerk. */
+    launch?: Record<string, string> | null;
+  }): string;
   /** The code exchanged: the credentials the channel row keeps (tokens, expiry, the app keys the adapter signs with) and any settings learnt. */
   exchange(input: {
     baseUrl: string;

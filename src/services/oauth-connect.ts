@@ -59,7 +59,7 @@ export function connectApp(type: string, apps: Record<string, OAuthAppConfig>, p
   if (!apiBase) throw new AppError(409, 'oauth_not_configured', `Set OAUTH_${type.toUpperCase()}_API_BASE`);
   return {
     flow: mod.oauth,
-    app: { clientId: cfg.clientId, clientSecret: cfg.clientSecret, redirectUri },
+    app: { clientId: cfg.clientId, clientSecret: cfg.clientSecret, redirectUri, webhookKey: cfg.webhookKey ?? null },
     apiBase,
     authorizeBase: cfg.authorizeBase ?? mod.oauth.defaultAuthorizeBase,
   };
@@ -74,7 +74,15 @@ export async function startConnect(
   scope: Scope,
   sealer: Sealer,
   c: ConnectApp,
-  input: { type: string; name: string; settings: Record<string, unknown>; channelId?: string | null; account?: string | null },
+  input: {
+    type: string;
+    name: string;
+    settings: Record<string, unknown>;
+    channelId?: string | null;
+    account?: string | null;
+    /** What the platform's install launch handed on for its consent page (openInstall). */
+    launch?: Record<string, string> | null;
+  },
   now = Date.now(),
 ): Promise<{ authorize_url: string; expires_at: string }> {
   const account = checkAccount(c, input.account ?? null);
@@ -98,7 +106,14 @@ export async function startConnect(
     exp,
   } satisfies SealedState);
   return {
-    authorize_url: c.flow.authorizeUrl({ authorizeBase: forAccount(c.authorizeBase, account), app: c.app, state, codeChallenge: challenge, account }),
+    authorize_url: c.flow.authorizeUrl({
+      authorizeBase: forAccount(c.authorizeBase, account),
+      app: c.app,
+      state,
+      codeChallenge: challenge,
+      account,
+      launch: input.launch ?? null,
+    }),
     expires_at: new Date(exp).toISOString(),
   };
 }
@@ -160,6 +175,8 @@ interface SealedInstall {
   kind: 'install';
   type: string;
   account: string | null;
+  /** What of the launch the consent URL carries back to the platform (OAuthFlow.verifyLaunch). */
+  launch?: Record<string, string> | null;
   exp: number;
 }
 
@@ -176,19 +193,19 @@ export function startInstall(
   now = Date.now(),
 ): { ticket: string; account: string | null } {
   if (!c.flow.verifyLaunch) throw new AppError(400, 'install_not_supported', `Installs are not started from this platform's side`);
-  let launched: { account: string | null };
+  let launched: { account: string | null; launch?: Record<string, string> };
   try {
     launched = c.flow.verifyLaunch(query, c.app, new Date(now));
   } catch (err) {
     throw new AppError(401, 'invalid_launch', `This install link did not come from the platform: ${(err as Error).message}`);
   }
   const account = launched.account === null ? null : checkAccount(c, launched.account);
-  const ticket = sealer.seal({ kind: 'install', type, account, exp: now + STATE_TTL_MS } satisfies SealedInstall);
+  const ticket = sealer.seal({ kind: 'install', type, account, launch: launched.launch ?? null, exp: now + STATE_TTL_MS } satisfies SealedInstall);
   return { ticket, account };
 }
 
-/** The account an install ticket names; a 400 for anything forged, stale or for another type. */
-export function openInstall(sealer: Sealer, type: string, ticket: string, now = Date.now()): string | null {
+/** The account an install ticket names and what it carries for the consent page; a 400 for anything forged, stale or for another type. */
+export function openInstall(sealer: Sealer, type: string, ticket: string, now = Date.now()): { account: string | null; launch: Record<string, string> | null } {
   let t: SealedInstall;
   try {
     t = sealer.open<SealedInstall>(ticket);
@@ -198,5 +215,5 @@ export function openInstall(sealer: Sealer, type: string, ticket: string, now = 
   if (t?.kind !== 'install' || t.type !== type)
     throw new AppError(400, 'invalid_install', 'This install link is not for this platform; install again from the platform');
   if (!(t.exp > now)) throw new AppError(400, 'expired_install', 'This install link has expired (10 minutes); install again from the platform');
-  return t.account;
+  return { account: t.account, launch: t.launch ?? null };
 }

@@ -1,9 +1,22 @@
 // Wix Stores Catalog V3 inventory client. One listing = one inventory item (variant x location);
 // writes are absolute and compare-and-set on the item's `revision` (channel-apis.md section 2).
 import { chunk } from '../adapter-kit.ts';
-import { type ChannelAdapter, type ChannelCapabilities, type ChannelConnection, type PushRequest, type PushResult, type RemoteListing } from '../contract.ts';
+import {
+  ChannelError,
+  type ChannelAdapter,
+  type ChannelCapabilities,
+  type ChannelConnection,
+  type PushRequest,
+  type PushResult,
+  type RemoteListing,
+} from '../contract.ts';
 import { httpCall } from '../http-client.ts';
+import { RenewableTokens } from '../renewable-tokens.ts';
+import { refreshWixToken } from './oauth.ts';
 import type { WixSettings } from './settings.ts';
+
+/** Renew an installed site's access token (5 minutes) this long before it expires. */
+const REFRESH_MARGIN_MS = 60_000;
 
 export const WIX_CAPABILITIES: ChannelCapabilities = {
   quantityModel: 'absolute',
@@ -86,24 +99,61 @@ export class WixAdapter implements ChannelAdapter {
   private readonly timeoutMs: number;
   private readonly pageSize: number;
   private readonly locationId: string | null;
+  /** A site that installed the app from Wix: its OAuth access token, renewed with the refresh token. Null for an API key. */
+  private readonly tokens: RenewableTokens | null;
 
   constructor(conn: ChannelConnection<WixSettings>) {
     this.conn = conn;
     this.timeoutMs = conn.settings.request_timeout_ms;
     this.pageSize = conn.settings.page_size;
     this.locationId = conn.settings.location_id ?? null;
+    this.tokens =
+      conn.credentials.refresh_token && !conn.credentials.api_key
+        ? new RenewableTokens(conn, {
+            marginMs: REFRESH_MARGIN_MS,
+            renew: (creds) =>
+              refreshWixToken({
+                baseUrl: conn.baseUrl,
+                appId: creds.app_id ?? '',
+                appSecret: creds.app_secret ?? '',
+                refreshToken: creds.refresh_token ?? '',
+                timeoutMs: this.timeoutMs,
+              }),
+          })
+        : null;
   }
 
   private async post<T>(path: string, body: unknown): Promise<T> {
-    const res = await httpCall({
-      method: 'POST',
-      url: new URL(path, this.conn.baseUrl).toString(),
-      // An API key goes in Authorization as is (no "Bearer"), with the site it acts on.
-      headers: { authorization: this.conn.credentials.api_key ?? '', 'wix-site-id': this.conn.credentials.site_id ?? '' },
-      body,
-      timeoutMs: this.timeoutMs,
-    });
-    return res.json<T>();
+    if (!this.tokens) {
+      const res = await httpCall({
+        method: 'POST',
+        url: new URL(path, this.conn.baseUrl).toString(),
+        // An API key goes in Authorization as is (no "Bearer"), with the site it acts on.
+        headers: { authorization: this.conn.credentials.api_key ?? '', 'wix-site-id': this.conn.credentials.site_id ?? '' },
+        body,
+        timeoutMs: this.timeoutMs,
+      });
+      return res.json<T>();
+    }
+    await this.tokens.ready();
+    for (let attempt = 0; ; attempt++) {
+      const used = this.tokens.creds.access_token ?? '';
+      try {
+        // An app instance's access token names its site: no wix-site-id header.
+        const res = await httpCall({
+          method: 'POST',
+          url: new URL(path, this.conn.baseUrl).toString(),
+          headers: { authorization: used },
+          body,
+          timeoutMs: this.timeoutMs,
+        });
+        return res.json<T>();
+      } catch (err) {
+        // A token that expired before its recorded expiry: renew once (unless another call already did) and retry.
+        if (attempt > 0 || !(err instanceof ChannelError) || err.status !== 401) throw err;
+        if ((this.tokens.creds.access_token ?? '') === used) await this.tokens.refresh();
+      }
+    }
   }
 
   /** All pages of one query; later pages send only the cursor (it carries the filter). */
@@ -119,7 +169,7 @@ export class WixAdapter implements ChannelAdapter {
 
   async testConnection(): Promise<{ ok: true; account: string }> {
     await this.post('/stores/v3/inventory-items/query', { query: { cursorPaging: { limit: 1 } } });
-    return { ok: true, account: this.conn.credentials.site_id ?? '' };
+    return { ok: true, account: this.conn.credentials.site_id ?? this.conn.credentials.instance_id ?? '' };
   }
 
   async *listListings(): AsyncIterable<RemoteListing[]> {

@@ -1,6 +1,8 @@
-// Wix Stores (Catalog V3 inventory items): adapter, webhook handler and capabilities.
+// Wix Stores (Catalog V3 inventory items): adapter, webhook handler and capabilities; installing
+// the app from Wix (oauth.ts) connects a site with OAuth tokens instead of an API key.
 import { defineChannel } from '../contract.ts';
 import { WIX_CAPABILITIES, WixAdapter } from './adapter.ts';
+import { wixOAuth } from './oauth.ts';
 import { wixCredentials, wixSettings } from './settings.ts';
 import { wixWebhook } from './webhook.ts';
 
@@ -13,5 +15,6 @@ export const wixChannel = defineChannel({
   connectSettings: [],
   capabilities: WIX_CAPABILITIES,
   webhook: wixWebhook,
+  oauth: wixOAuth,
   createAdapter: (conn) => new WixAdapter(conn),
 });

@@ -36,7 +36,7 @@ function verify(req: IncomingWebhook, credentials: Record<string, string>, now: 
   if (!jwt || !jwt.signature) return { ok: false, reason: 'missing_signature' };
   const pem = credentials.public_key;
   if (!pem) return { ok: false, reason: 'bad_signature' };
-  let payload: { iat?: unknown; exp?: unknown };
+  let payload: { iat?: unknown; exp?: unknown; data?: unknown };
   try {
     const header = decodeSegment(jwt.header) as { alg?: unknown };
     // Only RS256: accepting the header's choice would let "none" or HS256-with-the-public-key through.
@@ -50,7 +50,23 @@ function verify(req: IncomingWebhook, credentials: Record<string, string>, now: 
   const nowS = now.getTime() / 1000;
   if (typeof payload?.iat !== 'number' || payload.iat > nowS + MAX_CLOCK_SKEW_S) return { ok: false, reason: 'stale_timestamp' };
   if (typeof payload.exp === 'number' && payload.exp < nowS) return { ok: false, reason: 'stale_timestamp' };
+  // Every site that installed the app gets webhooks signed with the same app key: a channel that
+  // knows its app instance (installed from Wix) takes only that instance's, so a genuine event of
+  // another site (an App Removed above all) replayed at this channel's URL is refused.
+  const instance = credentials.instance_id;
+  if (instance && instanceOf(payload) !== instance) return { ok: false, reason: 'bad_signature' };
   return { ok: true };
+}
+
+/** The envelope's instanceId (JWT payload.data is the envelope as a JSON string); null when unreadable. */
+function instanceOf(payload: { data?: unknown }): string | null {
+  if (typeof payload.data !== 'string') return null;
+  try {
+    const id = (JSON.parse(payload.data) as { instanceId?: unknown })?.instanceId;
+    return typeof id === 'string' ? id : null;
+  } catch {
+    return null;
+  }
 }
 
 function parseJson<T>(text: unknown, what: string): T {
@@ -124,4 +140,22 @@ function parse(req: IncomingWebhook): InboundEvent[] {
   return [{ kind: 'ignored', ...base, reason: `event type ${type || '(none)'} not used` }];
 }
 
-export const wixWebhook: WebhookHandler = { verify, parse };
+/**
+ * Wix's "App Instance Removed" webhook (dev.wix.com app-management, app-instance): the site owner
+ * removed the app. A legacy (non-standardised) webhook: the envelope's eventType is "AppRemoved"
+ * (GUESS: the string is from public code, not read on a Wix page), its data {appId}.
+ */
+function isUninstall(req: IncomingWebhook): boolean {
+  const jwt = splitJwt(req.rawBody.toString('utf8'));
+  if (!jwt) return false;
+  try {
+    const payload = decodeSegment(jwt.payload) as { data?: unknown };
+    if (typeof payload?.data !== 'string') return false;
+    const envelope = JSON.parse(payload.data) as { eventType?: unknown };
+    return envelope?.eventType === 'AppRemoved';
+  } catch {
+    return false;
+  }
+}
+
+export const wixWebhook: WebhookHandler = { verify, parse, isUninstall };

@@ -326,3 +326,94 @@ describe('wix webhooks', () => {
     expect(events[0]).toMatchObject({ kind: 'level', level: { sku: 'SKU-B', qty: 40 } });
   });
 });
+
+describe('a site that installed the app from Wix (OAuth tokens instead of an API key)', () => {
+  const APP = { app_id: 'a1b2c3d4-0000-4000-8000-000000000001', app_secret: 'app-secret-unit' };
+  let grantSite: WixAccount;
+
+  beforeAll(async () => {
+    const r = await request(`${emu.url}/_control/apps`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ ...APP, app_url: 'http://127.0.0.1:1/install/wix' }),
+    });
+    expect(r.statusCode).toBe(200);
+    await r.body.text();
+    grantSite = emu.addAccount({
+      id: 'installed-site',
+      credentials: { api_key: 'not-used', site_id: 'installed-site' },
+      items: [{ sku: 'OA-1', name: 'Tea', qty: 6 }],
+    });
+  });
+
+  function grant(accessExp: number, refreshToken = 'OAUTH2.refresh-1') {
+    grantSite.appGrant = { appId: APP.app_id, accessToken: `OAUTH2.access-${Math.random()}`, accessExp, refreshToken };
+    return grantSite.appGrant;
+  }
+  function oauthAdapter(credentials: Record<string, string>, saved: Array<Record<string, string>> = []) {
+    return openAdapter(wixChannel, {
+      channelId: 'ch_wix_oauth',
+      baseUrl: emu.url,
+      credentials: { public_key: keys.publicKey, instance_id: grantSite.instanceId, ...APP, ...credentials },
+      settings: {},
+      saveCredentials: async (c) => void saved.push(c),
+    });
+  }
+
+  it('reads with the access token alone (no wix-site-id) and renews it shortly before it expires, storing the new one', async () => {
+    const g = { ...grant(Date.now() + 30_000) }; // the emulator changes its own copy
+    const saved: Array<Record<string, string>> = [];
+    const a = oauthAdapter(
+      { access_token: g.accessToken, refresh_token: g.refreshToken, access_expires_at: new Date(Date.now() + 30_000).toISOString() },
+      saved,
+    );
+    const { items } = await all(a);
+    expect(items.map((i) => i.sku)).toEqual(['OA-1']);
+    expect(saved).toHaveLength(1);
+    expect(saved[0]!.access_token).toBe(grantSite.appGrant!.accessToken);
+    expect(saved[0]!.access_token).not.toBe(g.accessToken);
+    expect(saved[0]!.refresh_token).toBe(g.refreshToken); // Wix's refresh token does not change
+    expect(Date.parse(saved[0]!.access_expires_at!)).toBeGreaterThan(Date.now() + 60_000);
+  });
+
+  it('a token that expired early (expiry unknown) is renewed on the 401 and the call retried', async () => {
+    const g = grant(0);
+    const a = oauthAdapter({ access_token: g.accessToken, refresh_token: g.refreshToken });
+    await expect(a.testConnection()).resolves.toMatchObject({ ok: true, account: grantSite.instanceId });
+  });
+
+  it('a refused renewal is an auth error (the channel-auth alert)', async () => {
+    const g = grant(0, 'OAUTH2.live-refresh');
+    const a = oauthAdapter({ access_token: g.accessToken, refresh_token: 'OAUTH2.revoked' });
+    const err = await caught(a.testConnection());
+    expect(err).toBeInstanceOf(ChannelError);
+    expect(err.kind).toBe('auth');
+    expect(err.message).toMatch(/refused to renew the access token/);
+  });
+
+  it('an API key channel must name its site; an installed one needs its refresh token and app keys', () => {
+    const c = wixChannel.credentials;
+    expect(c.safeParse({ api_key: 'k', public_key: 'p' }).success).toBe(false);
+    expect(c.safeParse({ access_token: 't', public_key: 'p' }).success).toBe(false);
+    expect(c.safeParse({ refresh_token: 'r', app_id: 'a', app_secret: 's', public_key: 'p' }).success).toBe(true);
+    expect(c.safeParse({ api_key: 'k', site_id: 's', public_key: 'p' }).success).toBe(true);
+  });
+
+  it("a channel installed from Wix takes only its own app instance's webhooks", () => {
+    const now = new Date();
+    const body = hook(wixBody({ appId: APP.app_id }, 'AppRemoved')); // instanceId "inst"
+    expect(wixChannel.webhook.verify(body, { public_key: keys.publicKey, instance_id: 'inst' }, now)).toEqual({ ok: true });
+    expect(wixChannel.webhook.verify(body, { public_key: keys.publicKey, instance_id: 'another-instance' }, now)).toEqual({
+      ok: false,
+      reason: 'bad_signature',
+    });
+    // A channel connected with an API key knows no instance: unchanged.
+    expect(wixChannel.webhook.verify(body, { public_key: keys.publicKey }, now)).toEqual({ ok: true });
+  });
+
+  it('App Removed is an uninstall; Stores events are not', () => {
+    expect(wixChannel.webhook.isUninstall!(hook(wixBody({ appId: APP.app_id }, 'AppRemoved')))).toBe(true);
+    expect(wixChannel.webhook.isUninstall!(hook(wixBody({ id: 'e1' }, 'wix.stores.catalog.v3.inventory_item_updated')))).toBe(false);
+    expect(wixChannel.webhook.isUninstall!(hook('not a jwt'))).toBe(false);
+  });
+});

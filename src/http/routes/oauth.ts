@@ -64,8 +64,16 @@ export async function oauthStartRoute(app: FastifyInstance, ctx: AppContext): Pr
       const b = parse(Start, req.body);
       const settings = parse(savedSettings(mod.settings), b.settings ?? {}) as Record<string, unknown>;
       const c = connectApp(type, ctx.config.oauthApps, publicUrl(ctx));
-      const account = b.install !== undefined ? openInstall(ctx.sealer, type, b.install) : (b.account ?? null);
-      return startConnect(ctx.db, scopeOf(req), ctx.sealer, c, { type, name: b.name ?? '', settings, channelId: b.channel_id ?? null, account });
+      const installed = b.install !== undefined ? openInstall(ctx.sealer, type, b.install) : null;
+      const account = installed ? installed.account : (b.account ?? null);
+      return startConnect(ctx.db, scopeOf(req), ctx.sealer, c, {
+        type,
+        name: b.name ?? '',
+        settings,
+        channelId: b.channel_id ?? null,
+        account,
+        launch: installed?.launch ?? null,
+      });
     },
   );
 }
