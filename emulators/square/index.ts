@@ -483,6 +483,27 @@ export function createSquareEmulator(opts: EmulatorOptions = {}): Emulator<Squar
         if (!acc) return reply.code(404).send({ error: 'no such account' });
         return { code: issueCode(acc) };
       });
+      // The seller revokes the application in their Square dashboard: its tokens stop working and
+      // oauth.authorization.revoked goes out (Square's webhook events reference; body GUESS beyond
+      // merchant_id, type, event_id, created_at and data.object.revocation).
+      app.post('/_control/accounts/:id/revoke', async (req, reply) => {
+        const acc = emu.accounts.get((req.params as { id: string }).id);
+        if (!acc) return reply.code(404).send({ error: 'no such account' });
+        for (const [t, v] of Object.entries(shared.access)) if (v.accountId === acc.id) delete shared.access[t];
+        for (const [t, v] of Object.entries(shared.refresh)) if (v.accountId === acc.id) delete shared.refresh[t];
+        emu.touch();
+        if (acc.webhookUrl) {
+          const body = JSON.stringify({
+            merchant_id: acc.merchantId,
+            type: 'oauth.authorization.revoked',
+            event_id: randomUUID(),
+            created_at: new Date().toISOString(),
+            data: { type: 'revocation', id: randomUUID(), object: { revocation: { revoked_at: new Date().toISOString(), revoker_type: 'MERCHANT' } } },
+          });
+          emu.sendWebhook(acc, { headers: { 'x-square-hmacsha256-signature': signNotification(acc.webhookSecret ?? '', acc.webhookUrl, body) }, body });
+        }
+        return { ok: true };
+      });
       app.post('/_control/tokens', async (req) => {
         const b = (req.body ?? {}) as { expire?: boolean };
         if (b.expire !== false) for (const t of Object.values(shared.access)) t.expiresAt = Date.now() - 1;

@@ -4,11 +4,13 @@
 // connects nothing; the same code twice connects nothing more.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSquareEmulator } from '../../emulators/square/index.ts';
-import { registerTenant, startHarness, type Harness } from '../helpers/stockclerk.ts';
+import { eventually, registerTenant, startHarness, type Harness } from '../helpers/stockclerk.ts';
 import { client } from './support.ts';
 
 const CLIENT_ID = 'sq0idp-consent-test';
 const CLIENT_SECRET = 'sq0csp-consent-secret';
+/** The application's webhook subscription signature key (one per application, not per seller). */
+const APP_SIGNATURE_KEY = 'app-subscription-signature-key';
 const emu = createSquareEmulator();
 let h: Harness;
 let call: ReturnType<typeof client>;
@@ -16,7 +18,18 @@ let call: ReturnType<typeof client>;
 beforeAll(async () => {
   await emu.listen(0);
   h = await startHarness({
-    config: { oauthApps: { square: { clientId: CLIENT_ID, clientSecret: CLIENT_SECRET, redirectUri: null, apiBase: emu.url, authorizeBase: emu.url } } },
+    config: {
+      oauthApps: {
+        square: {
+          clientId: CLIENT_ID,
+          clientSecret: CLIENT_SECRET,
+          redirectUri: null,
+          apiBase: emu.url,
+          authorizeBase: emu.url,
+          webhookKey: APP_SIGNATURE_KEY,
+        },
+      },
+    },
   });
   // The application's redirect URL as registered in the Developer Console: our callback.
   emu.addAccount({
@@ -75,5 +88,40 @@ describe('connecting Square by consent', () => {
     const landed = await land(await consent(start.body.authorize_url, 'deny'));
     expect(landed.searchParams.get('oauth_error')).toBeTruthy();
     expect((await call('GET', '/channels')).body.data.length).toBe(before);
+  });
+
+  it('from the Square App Marketplace: the launch lands on the connect page, consent connects, notifications verify with the app key, and revoking on Square disconnects', async () => {
+    const page = await land(`${h.url}/install/square`);
+    expect(page.pathname).toBe('/connect/square');
+    const ticket = page.searchParams.get('install')!;
+    expect(ticket).toBeTruthy();
+    const start = await call('POST', '/channels/oauth/square/start', { name: 'Marketplace till', install: ticket });
+    expect(start.status, JSON.stringify(start.body)).toBe(200);
+    const landed = await land(await consent(start.body.authorize_url, 'allow'));
+    expect(landed.searchParams.get('connected'), landed.toString()).toBe('1');
+    const id = landed.pathname.split('/').pop()!;
+    expect((await call('GET', `/channels/${id}`)).body.credentials).toMatchObject({ access_token: true, webhook_signature_key: true });
+    expect((await call('POST', `/channels/${id}/import`)).status).toBeLessThan(300);
+    // Square signs the application's notifications with the subscription's key: a register sale verifies and moves the ledger.
+    const hook = `${h.url}/webhooks/square/${id}`;
+    await fetch(`${emu.url}/_control/accounts/bakery/webhook`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ url: hook, secret: APP_SIGNATURE_KEY }),
+    });
+    const events = async () => (await h.sc.ctx.db.query(`select count(*)::int as n from channel_events where channel_id = $1`, [id])).rows[0].n as number;
+    const before = await events();
+    const sale = await fetch(`${emu.url}/_control/accounts/bakery/sale`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ sku: 'BUN-1', qty: 1 }),
+    });
+    expect(sale.status).toBe(200);
+    await eventually(async () => (await events()) > before, 10_000, 'the signed notification to be accepted');
+    const revoked = await fetch(`${emu.url}/_control/accounts/bakery/revoke`, { method: 'POST' });
+    expect(revoked.status).toBe(200);
+    await eventually(async () => (await call('GET', `/channels/${id}`)).body.status === 'disconnected', 10_000, 'the channel to be disconnected');
+    const alerts = await call('GET', '/alerts?status=open');
+    expect(alerts.body.data.some((a: { type: string; message: string }) => a.type === 'channel_auth' && a.message.includes('uninstalled'))).toBe(true);
   });
 });

@@ -7,9 +7,14 @@
 // beside the pair so the adapter can renew it.
 // GUESS: redirect_uri is left out of the authorize link and the exchange: Square uses the one
 // registered for the application when none is sent.
-// Not learnt here: the webhook subscription's signature key is the application's (Developer
-// Console), not the seller's; until the channel is given it, notifications fail verification and
-// the counts poll carries the sales.
+// The webhook subscription's signature key is the application's (Developer Console), not the
+// seller's: configured as OAUTH_SQUARE_WEBHOOK_KEY, it is given to every channel connected by
+// consent (without it, notifications fail verification and the counts poll carries the sales).
+// Installs from the Square App Marketplace: "Get started" opens the app's URL (GET /install/square)
+// with nothing signed (GUESS: Square documents no launch parameters), so the launch names no
+// account and proves nothing; it only brings the merchant to the connect page, and the consent
+// that follows is what connects. A seller revoking the app sends oauth.authorization.revoked
+// (webhook.ts: the channel is disconnected).
 import { trimBase } from '../adapter-kit.ts';
 import type { OAuthFlow } from '../contract.ts';
 import { obtainToken } from './client.ts';
@@ -26,6 +31,7 @@ export function authorizeUrl(authorizeBase: string, clientId: string, state: str
 export const squareOAuth: OAuthFlow = {
   defaultAuthorizeBase: 'https://connect.squareup.com',
   pkce: false,
+  verifyLaunch: () => ({ account: null }),
   authorizeUrl: ({ authorizeBase, app, state }) => authorizeUrl(authorizeBase, app.clientId, state),
   exchange: async ({ baseUrl, app, code }) => {
     const t = await obtainToken(baseUrl, { client_id: app.clientId, client_secret: app.clientSecret, grant_type: 'authorization_code', code });
@@ -37,6 +43,7 @@ export const squareOAuth: OAuthFlow = {
         client_id: app.clientId,
         client_secret: app.clientSecret,
         merchant_id: t.merchant_id,
+        ...(app.webhookKey ? { webhook_signature_key: app.webhookKey } : {}),
       },
     };
   },

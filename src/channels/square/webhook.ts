@@ -59,6 +59,15 @@ export const squareWebhook: WebhookHandler = {
     return { ok: true };
   },
 
+  // The seller revoked StockClerk's access (Square's oauth.authorization.revoked): every token is dead.
+  isUninstall: (req: IncomingWebhook) => {
+    try {
+      return read(req.rawBody).type === 'oauth.authorization.revoked';
+    } catch {
+      return false;
+    }
+  },
+
   parse(req: IncomingWebhook): InboundEvent[] {
     const n = read(req.rawBody);
     if (typeof n.event_id !== 'string' || !n.event_id) throw new WebhookParseError('Square notification without event_id');
