@@ -6,9 +6,12 @@ import { ChannelError, type CatalogSide, type PlannedRequest } from './contract.
 const PLACEHOLDER = /\{\{([A-Za-z_][A-Za-z0-9_.-]*)\}\}/g;
 
 /** `value` with every `{{name}}` known in `captured` replaced, in strings at any depth. */
+const isRawJson = (JSON as unknown as { isRawJSON(v: unknown): boolean }).isRawJSON;
+
 export function fillPlaceholders<T>(value: T, captured: Record<string, string>): T {
   if (typeof value === 'string') return value.replace(PLACEHOLDER, (m, name: string) => captured[name] ?? m) as T;
   if (Array.isArray(value)) return value.map((v) => fillPlaceholders(v, captured)) as T;
+  if (isRawJson(value)) return value; // an exact id (exactInt in json.ts): written as is
   if (value && typeof value === 'object') {
     return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, fillPlaceholders(v, captured)])) as T;
   }

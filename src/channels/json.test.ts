@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { numericId, parsePlatformJson } from './json.ts';
+import { fillPlaceholders } from './catalog.ts';
+import { exactInt, numericId, parsePlatformJson } from './json.ts';
 
 describe('platform JSON', () => {
   it('keeps integers beyond 2^53 exact, as strings, at any depth', () => {
@@ -30,5 +31,14 @@ describe('platform JSON', () => {
     expect(numericId.parse('820982911946154508')).toBe('820982911946154508');
     expect(numericId.safeParse('12ab').success).toBe(false);
     expect(numericId.safeParse(1.5).success).toBe(false);
+  });
+
+  it('exactInt writes an id back with exactly its digits, through placeholder filling too', () => {
+    const body = { item_id: exactInt('820982911946154508'), model_id: exactInt(808950810), name: '{{n}}' };
+    expect(JSON.stringify(body)).toBe('{"item_id":820982911946154508,"model_id":808950810,"name":"{{n}}"}');
+    expect(JSON.stringify(fillPlaceholders(body, { n: 'Tee' }))).toBe('{"item_id":820982911946154508,"model_id":808950810,"name":"Tee"}');
+    // A round trip through the platform's reader gives the same id back.
+    expect((parsePlatformJson(JSON.stringify(body)) as { item_id: string }).item_id).toBe('820982911946154508');
+    expect(() => exactInt('12a')).toThrow();
   });
 });

@@ -34,3 +34,20 @@ export function parsePlatformJson(text: string): unknown {
  * int() refuses anything past 2^53, and a plain number would have been rounded already.
  */
 export const numericId = z.union([z.number().int().nonnegative(), z.string().regex(/^\d+$/)]).transform(String);
+
+interface RawJson {
+  readonly rawJSON: string;
+}
+const rawJSON = (JSON as unknown as { rawJSON(text: string): RawJson }).rawJSON;
+
+/**
+ * A platform id (decimal digits, as parsePlatformJson or numericId keep it) for a JSON request body:
+ * a JSON number with exactly those digits. Safe integers are plain numbers; larger ones are written
+ * raw (JSON.rawJSON, Node 21+), since a JS number would round them to another id.
+ */
+export function exactInt(id: string | number): number | RawJson {
+  const s = String(id);
+  if (!/^\d{1,20}$/.test(s)) throw new Error(`not a platform id: ${s.slice(0, 40)}`);
+  const n = Number(s);
+  return Number.isSafeInteger(n) ? n : rawJSON(s);
+}

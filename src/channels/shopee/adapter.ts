@@ -17,6 +17,7 @@ import {
   type RemoteListing,
 } from '../contract.ts';
 import { chunk } from '../adapter-kit.ts';
+import { exactInt } from '../json.ts';
 import { ShopeeCatalog } from './catalog.ts';
 import { ShopeeClient } from './client.ts';
 import { modelRef, parseModelRef, sellerStock, SHOPEE_CAPABILITIES, type ApiModel, type BaseInfo, type OrderDetail } from './model.ts';
@@ -83,7 +84,7 @@ export class ShopeeAdapter implements ChannelAdapter {
     return out;
   }
 
-  private async baseInfo(ids: number[]): Promise<BaseInfo[]> {
+  private async baseInfo(ids: Array<number | string>): Promise<BaseInfo[]> {
     const out: BaseInfo[] = [];
     for (const batch of chunk(ids, BASE_INFO_BATCH)) {
       const r = await this.client.call<{ item_list?: BaseInfo[] }>({
@@ -116,7 +117,7 @@ export class ShopeeAdapter implements ChannelAdapter {
 
   async readListings(refs: Array<{ externalId: string; externalLocationId?: string | null }>): Promise<RemoteListing[]> {
     const wanted = new Set<string>();
-    const items = new Set<number>();
+    const items = new Set<string>();
     for (const r of refs) {
       const id = parseModelRef(r.externalId);
       if (!id) continue; // not a Shopee model id: cannot exist there
@@ -129,7 +130,7 @@ export class ShopeeAdapter implements ChannelAdapter {
 
   /** One update_stock per item (its models together). */
   pushCalls(reqs: Array<{ externalId: string }>): number {
-    const items = new Set<number>();
+    const items = new Set<string>();
     for (const r of reqs) {
       const id = parseModelRef(r.externalId);
       if (id) items.add(id.itemId);
@@ -141,13 +142,13 @@ export class ShopeeAdapter implements ChannelAdapter {
     const results: Array<PushResult | undefined> = new Array(reqs.length);
     const failed = (i: number, error: string, retryable = false) => (results[i] = { listingId: reqs[i]!.listingId, outcome: 'failed', error, retryable });
     // item id -> model id -> index of the last request for it (an earlier one in the batch is superseded).
-    const byItem = new Map<number, Map<number, number>>();
+    const byItem = new Map<string, Map<string, number>>();
     for (const [i, req] of reqs.entries()) {
       const id = parseModelRef(req.externalId);
       if (!id) failed(i, `not a Shopee model id (<item_id>:<model_id>): ${req.externalId}`);
       else if (!Number.isInteger(req.qty) || req.qty < 0) failed(i, `quantity must be a whole number >= 0, got ${req.qty}`);
       else {
-        const models = byItem.get(id.itemId) ?? new Map<number, number>();
+        const models = byItem.get(id.itemId) ?? new Map<string, number>();
         const prev = models.get(id.modelId);
         if (prev !== undefined) failed(prev, 'superseded by a later push for the same listing in this batch');
         models.set(id.modelId, i);
@@ -163,15 +164,18 @@ export class ShopeeAdapter implements ChannelAdapter {
         }>({
           method: 'POST',
           path: '/product/update_stock',
-          body: { item_id: itemId, stock_list: [...models].map(([modelId, i]) => ({ model_id: modelId, seller_stock: [{ stock: reqs[i]!.qty }] })) },
+          body: {
+            item_id: exactInt(itemId),
+            stock_list: [...models].map(([modelId, i]) => ({ model_id: exactInt(modelId), seller_stock: [{ stock: reqs[i]!.qty }] })),
+          },
         });
         wroteAny = true;
         for (const s of r?.success_list ?? []) {
-          const i = models.get(s.model_id ?? 0);
+          const i = models.get(String(s.model_id ?? 0));
           if (i !== undefined) results[i] = { listingId: reqs[i]!.listingId, outcome: 'ok', qty: s.stock ?? reqs[i]!.qty, version: null };
         }
         for (const f of r?.failure_list ?? []) {
-          const i = models.get(f.model_id ?? 0);
+          const i = models.get(String(f.model_id ?? 0));
           if (i !== undefined) failed(i, `Shopee refused the stock of item ${itemId} model ${f.model_id ?? 0}: ${f.failed_reason ?? 'no reason given'}`);
         }
       } catch (err) {

@@ -44,6 +44,7 @@ import { chunk } from '../adapter-kit.ts';
 import { amountOf, fetchImage, minorOf } from '../catalog.ts';
 import { API, ShopeeRefusal, type ShopeeClient } from './client.ts';
 import { modelRef } from './model.ts';
+import { exactInt } from '../json.ts';
 import type { ShopeeSettings } from './settings.ts';
 
 export const DEFAULT_CATEGORY_ID = '14695'; // GUESS: the category_id of Shopee's add_item request sample
@@ -221,7 +222,7 @@ export class ShopeeCatalog implements CatalogSide {
           `The product's variants changed since it was published on Shopee (${[...missing.map((s) => `new ${s}`), ...gone.map((s) => `removed ${s}`)].join(', ')}): ` +
             "StockClerk cannot change a published item's variants on Shopee yet; delist it and publish the product again",
         );
-      const itemId = Number(existing!.externalId);
+      const itemId = exactInt(existing!.externalId);
       requests.push(...this.uploads(draft), {
         method: 'POST',
         url: this.url('/product/update_item'),
@@ -242,7 +243,7 @@ export class ShopeeCatalog implements CatalogSide {
           url: this.url('/product/update_price'),
           body: {
             item_id: itemId,
-            price_list: batch.map((v) => ({ model_id: Number(refs[v.sku]), original_price: priceOf(v.priceMinor, draft.currency) })),
+            price_list: batch.map((v) => ({ model_id: exactInt(refs[v.sku]!), original_price: priceOf(v.priceMinor, draft.currency) })),
           },
           label: batches.length > 1 ? `Update the prices (${n + 1} of ${batches.length})` : 'Update the prices',
         }),
@@ -251,7 +252,7 @@ export class ShopeeCatalog implements CatalogSide {
       requests.push({
         method: 'POST',
         url: this.url('/product/unlist_item'),
-        body: { item_list: [{ item_id: Number(existing!.externalId), unlist: action === 'delist' }] },
+        body: { item_list: [{ item_id: exactInt(existing!.externalId), unlist: action === 'delist' }] },
         label: action === 'delist' ? 'Unlist the item' : 'List the item again',
       });
     }

@@ -34,9 +34,10 @@ export interface OrderDetail {
 
 export const modelRef = (itemId: number | string, modelId: number | string) => `${itemId}:${modelId}`;
 
-export function parseModelRef(id: string): { itemId: number; modelId: number } | null {
-  const m = /^(\d{1,18}):(\d{1,18})$/.exec(id);
-  return m ? { itemId: Number(m[1]), modelId: Number(m[2]) } : null;
+/** Item and model ids as the digits Shopee sent (int64: a JS number could round them); exactInt writes them back. */
+export function parseModelRef(id: string): { itemId: string; modelId: string } | null {
+  const m = /^(\d{1,19}):(\d{1,19})$/.exec(id);
+  return m ? { itemId: m[1]!, modelId: m[2]! } : null;
 }
 
 /** The seller's own stock: the only part a seller writes (only `seller_stock` is writable), summed over its warehouses. */
