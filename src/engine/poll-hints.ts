@@ -23,6 +23,20 @@ interface ChannelHints {
   lastRunAt: number;
 }
 
+/**
+ * When the poll a hint asks for runs. A poll already asked for and due later has not started (a
+ * job cannot start before its run time, and a key keeps its earliest one): asking for it again at
+ * that same time joins it, or, if another request pulled it earlier and it ran, brings a poll back
+ * at that time. Otherwise the next one is `gapMs` after the last, and never earlier than `delayMs`
+ * from now. So a stream of hints never pushes the poll later than `gapMs` ahead (advancing the
+ * time on every request drove it minutes ahead under a flood of webhooks, and the till's sales
+ * waited for it: test/e2e/chaos.test.ts).
+ */
+export function nextPollAt(lastRunAt: number, now: number, delayMs: number, gapMs: number): number {
+  if (lastRunAt > now) return lastRunAt;
+  return Math.max(now + delayMs, lastRunAt + gapMs);
+}
+
 export class PollHints {
   private readonly channels = new Map<string, ChannelHints>();
   private readonly db: Db;
@@ -50,7 +64,7 @@ export class PollHints {
     const ch = c;
     const add = async () => {
       ch.waiting = null; // hints from now on need an add of their own
-      const runAt = Math.max(Date.now() + this.delayMs, ch.lastRunAt + this.gapMs);
+      const runAt = nextPollAt(ch.lastRunAt, Date.now(), this.delayMs, this.gapMs);
       ch.lastRunAt = runAt;
       await withTx(this.db, (tx) => addJobs(tx, [{ ...pollJob(tenantId, channelId), runAt: new Date(runAt) }]));
       this.onAdded(runAt - Date.now());
