@@ -60,7 +60,7 @@ async function expectExactEndState(
   const onHand = async () =>
     (await h.sc.ctx.db.query(`select coalesce(sum(on_hand), 0)::int as n from stock_levels where tenant_id = $1`, [t.tenantId])).rows[0].n as number;
   try {
-    await eventually(async () => (await onHand()) <= left, 120_000, 'every sale to reach the ledger');
+    await eventually(async () => (await onHand()) <= left, 60_000, 'every sale to reach the ledger');
   } catch (err) {
     console.error('DEBUG', left, await onHand(), await diagnose(h, emus, t));
     throw err;
