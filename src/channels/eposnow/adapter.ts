@@ -291,6 +291,15 @@ export class EposnowAdapter implements ChannelAdapter {
         }
         lastId = Math.max(lastId, t.Id);
       }
+      // A short page ends this read: the cursor is the last Id seen, so if the page was short for
+      // another reason (a smaller page size than we think), the next poll carries on from there and
+      // nothing is skipped. Asking for the empty page after it cost every poll a second call, and
+      // under a stream of hinted polls those calls took the till's budget from our pushes (429s,
+      // p99 propagation 5.9 s in bench propagation).
+      if (page.length < PAGE_SIZE) {
+        done = true;
+        break;
+      }
     }
     return { events, cursor: String(lastId), done };
   }

@@ -324,6 +324,18 @@ describe('eposnow webhooks and polling', () => {
     expect(await a.pollEvents!(polled.cursor)).toEqual({ events: [], cursor: polled.cursor, done: true });
   });
 
+  it('pollEvents reads page after page and stops at the first short one: 450 sales are three calls, not four', async () => {
+    const a = adapter();
+    const start = await a.pollEvents!(null);
+    for (let i = 0; i < 450; i++) await control('/accounts/main/sale', { externalId: '1005', qty: 1 });
+    const before = emu.stats.calls;
+    const polled = await a.pollEvents!(start.cursor);
+    expect(polled.events.filter((e) => e.kind === 'order')).toHaveLength(450);
+    expect(polled.done).toBe(true);
+    expect(emu.stats.calls - before).toBe(3);
+    expect(await a.pollEvents!(polled.cursor)).toMatchObject({ events: [], done: true });
+  });
+
   it('isNewer compares numbers and treats any version as newer than none', () => {
     const a = adapter();
     expect(a.isNewer('2', null)).toBe(true);
