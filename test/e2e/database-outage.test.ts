@@ -28,7 +28,9 @@ interface Server {
 }
 
 function spawnServer(role: 'start' | 'api', env: NodeJS.ProcessEnv): Server {
-  const port = 46000 + Math.floor(Math.random() * 4000);
+  // Below Linux's ephemeral range (32768-60999): a port the kernel handed another socket (any
+  // listen(0), any outbound connection) cannot be the one we pick (48030 once was, in CI).
+  const port = 25000 + Math.floor(Math.random() * 4000);
   const child = spawn(process.execPath, [CLI, role], {
     env: { ...env, PORT: String(port), HOST: '127.0.0.1', DEMO: '0', LOG_LEVEL: 'info' },
     stdio: ['ignore', 'pipe', 'pipe'],
