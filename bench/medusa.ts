@@ -22,7 +22,7 @@ import { ensureMedusaInstalled, MEDUSA_ADMIN, startMedusaDev } from '../src/chan
 import { createItems } from '../src/db/tenants.ts';
 import { recordMovements } from '../src/ledger/ledger.ts';
 import { benchDatabase, progress, sleep, startBenchEnv } from './env.ts';
-import { ms1, percentile } from './stats.ts';
+import { runPhase, type Phase } from './write-phase.ts';
 
 export interface MedusaBenchOptions {
   seconds: number;
@@ -32,12 +32,10 @@ export interface MedusaBenchOptions {
   units: number;
 }
 
-interface Phase {
-  writes_per_s: number;
-  writes: number;
-  errors: number;
-  p50_ms: number;
-  p99_ms: number;
+async function postJson(pool: Pool, path: string, body: unknown, headers: Record<string, string>): Promise<{ status: number; json: any }> {
+  const res = await pool.request({ method: 'POST', path, headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
+  const text = await res.body.text();
+  return { status: res.statusCode, json: text ? JSON.parse(text) : null };
 }
 
 interface Race {
@@ -47,52 +45,6 @@ interface Race {
   oversold: number;
   ms: number;
   after: Record<string, number>;
-}
-
-async function runPhase(name: string, o: MedusaBenchOptions, op: (client: number, n: number) => Promise<void>): Promise<Phase> {
-  const warmEnd = Date.now() + 1000;
-  await Promise.all(
-    Array.from({ length: o.clients }, async (_, c) => {
-      for (let n = 0; Date.now() < warmEnd; n++) await op(c, -1 - n).catch(() => {});
-    }),
-  );
-  const lat: number[] = [];
-  let errors = 0;
-  const firstErrors: string[] = [];
-  const started = performance.now();
-  const end = started + o.seconds * 1000;
-  await Promise.all(
-    Array.from({ length: o.clients }, async (_, c) => {
-      for (let n = 0; performance.now() < end; n++) {
-        const t0 = performance.now();
-        try {
-          await op(c, n);
-          lat.push(performance.now() - t0);
-        } catch (err) {
-          errors++;
-          if (firstErrors.length < 3) firstErrors.push((err as Error).message);
-        }
-      }
-    }),
-  );
-  const elapsed = (performance.now() - started) / 1000;
-  const r = {
-    writes_per_s: Math.round((lat.length / elapsed) * 10) / 10,
-    writes: lat.length,
-    errors,
-    p50_ms: ms1(percentile(lat, 50)),
-    p99_ms: ms1(percentile(lat, 99)),
-  };
-  progress(
-    `${name}: ${r.writes_per_s} writes/s (${r.writes} ok, ${errors} errors, p50 ${r.p50_ms} ms, p99 ${r.p99_ms} ms)${firstErrors.length ? ' first errors: ' + firstErrors.join(' | ') : ''}`,
-  );
-  return r;
-}
-
-async function postJson(pool: Pool, path: string, body: unknown, headers: Record<string, string>): Promise<{ status: number; json: any }> {
-  const res = await pool.request({ method: 'POST', path, headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
-  const text = await res.body.text();
-  return { status: res.statusCode, json: text ? JSON.parse(text) : null };
 }
 
 async function medusaPhases(o: MedusaBenchOptions, pgServerUrl: string): Promise<{ writes: Phase; trimmed: Phase; race: Race; boot_ms: number }> {
