@@ -10,7 +10,7 @@ import type { EmulatedChannelType as ChannelType } from '../../src/channels/regi
 import { startEmulators, type EmulatorSet } from '../../src/demo/emulated.ts';
 import { verifyLedger } from '../../src/ledger/ledger.ts';
 import { eventually, startHarness, type Harness } from '../helpers/stockclerk.ts';
-import { CHANNEL_FAULTS, emulatedTenant, held, quiescent, sale } from '../helpers/tenant.ts';
+import { CHANNEL_FAULTS, emulatedTenant, endCallFaults, held, quiescent, sale } from '../helpers/tenant.ts';
 
 const TYPES: ChannelType[] = ['square', 'eposnow'];
 
@@ -57,9 +57,7 @@ describe('Square with faults', () => {
         }
       }),
     );
-    // The faults stay on until Square has felt some (its budget spaces the calls out: a short run may make few).
-    await eventually(() => emus.square.stats.faults > 0, 30_000, 'a fault on Square');
-    for (const type of TYPES) emus[type].knobs = { ...emus[type].knobs, errorRate: 0, throttleRate: 0, timeoutRate: 0 };
+    await endCallFaults(emus, TYPES, ['square']);
     // A notification given up on is left to the counts poll (every second here): wait for the units
     // sold to be accounted for, then for everything to settle.
     const total = catalogue.reduce((n, it) => n + it.qty, 0) - [...sold.values()].reduce((a, b) => a + b, 0);

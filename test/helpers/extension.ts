@@ -45,7 +45,16 @@ export async function launchWithExtension(given?: string): Promise<ExtensionBrow
     profile,
     async options() {
       const page = await context.newPage();
-      await page.goto(`chrome-extension://${extensionId}/options.html`);
+      const url = `chrome-extension://${extensionId}/options.html`;
+      try {
+        await page.goto(url);
+      } catch (err) {
+        // The extension opens its options page on install (a seller's first sight of it); Chromium
+        // may steer that into this fresh tab, which then lands on the same page by another navigation.
+        if (!String(err).includes('interrupted by another navigation')) throw err;
+        await page.waitForURL(url);
+      }
+      await page.waitForLoadState('load');
       return page;
     },
     async close() {

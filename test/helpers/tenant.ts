@@ -3,7 +3,7 @@ import type { EmulatedChannelType as ChannelType } from '../../src/channels/regi
 import { createItems } from '../../src/db/tenants.ts';
 import { connectEmulatedChannel, type ConnectedChannel, type EmulatorSet } from '../../src/demo/emulated.ts';
 import { recordMovements } from '../../src/ledger/ledger.ts';
-import { registerTenant, type Harness } from './stockclerk.ts';
+import { eventually, registerTenant, type Harness } from './stockclerk.ts';
 import { unseenChange } from '../../src/db/push-cursor.ts';
 
 export interface EmulatedTenant {
@@ -91,6 +91,16 @@ export const CHANNEL_FAULTS = {
 };
 /** Calls stop failing (webhook duplication may go on): how a property test lets the loop settle. */
 export const NO_CALL_FAULTS = { errorRate: 0, throttleRate: 0, timeoutRate: 0 };
+
+/**
+ * Ends the call faults of a fault run: they stay on until each channel in `felt` has answered at
+ * least one faulty call (a channel whose budget spaces its calls out, or a busy machine, may make
+ * few in a short run; a run that never faulted would prove nothing), then stop on all `types`.
+ */
+export async function endCallFaults(emus: EmulatorSet, types: readonly ChannelType[], felt: readonly ChannelType[] = types, timeoutMs = 60_000): Promise<void> {
+  await eventually(() => felt.every((type) => emus[type].stats.faults > 0), timeoutMs, `a fault on each of ${felt.join(', ')}`);
+  for (const type of types) emus[type].knobs = { ...emus[type].knobs, ...NO_CALL_FAULTS };
+}
 
 /** Waits until nothing is left to do: no pending events, no dirty listings, no sync/watcher jobs, no webhooks in flight. */
 export async function quiescent(h: Harness, emus: EmulatorSet, timeoutMs = 60_000): Promise<void> {
