@@ -83,8 +83,11 @@ export async function benchDatabase(): Promise<BenchDb> {
   }
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'stockclerk-bench-pg-'));
   const started = Date.now();
-  const emb = await startEmbedded(dir, (m) => progress(`postgres: ${m}`));
+  // BENCH_PG_STATEMENTS=N: pg_stat_statements loaded, and its top N statements by time printed at the end.
+  const top = Number(process.env.BENCH_PG_STATEMENTS) || 0;
+  const emb = await startEmbedded(dir, (m) => progress(`postgres: ${m}`), top ? { settings: { shared_preload_libraries: 'pg_stat_statements' } } : {});
   progress(`embedded PostgreSQL up in ${Date.now() - started} ms (${dir})`);
+  if (top) await onDb(emb.url, (c) => c.query('create extension if not exists pg_stat_statements'));
   return {
     url: emb.url,
     kind: 'embedded',
@@ -96,10 +99,32 @@ export async function benchDatabase(): Promise<BenchDb> {
       }
     },
     async drop() {
+      if (top) await onDb(emb.url, (c) => printTopStatements(c, top)).catch((err: unknown) => progress(`pg_stat_statements: ${String(err)}`));
       await emb.stop().catch((err: unknown) => progress(`stopping postgres: ${String(err)}`));
       fs.rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+async function onDb<T>(url: string, fn: (c: pg.Client) => Promise<T>): Promise<T> {
+  const c = new pg.Client({ connectionString: url });
+  await c.connect();
+  try {
+    return await fn(c);
+  } finally {
+    await c.end();
+  }
+}
+
+/** Where Postgres's time went: the top statements by total execution time, with calls and time per call. */
+async function printTopStatements(c: pg.Client, n: number): Promise<void> {
+  const { rows } = await c.query(
+    `select calls, total_exec_time as total, total_exec_time / calls as per_call, rows, regexp_replace(query, '\\s+', ' ', 'g') as query
+     from pg_stat_statements order by total_exec_time desc limit $1`,
+    [n],
+  );
+  progress(`pg_stat_statements, top ${n} by total time (calls, total ms, ms per call, rows):`);
+  for (const r of rows) progress(`  ${r.calls} ${Math.round(r.total)} ${r.per_call.toFixed(3)} ${r.rows} ${String(r.query).slice(0, 220)}`);
 }
 
 export interface BenchEnv {

@@ -270,7 +270,13 @@ function letPostgresReachItsBinaries(): void {
  * others wait for it rather than use its PostgreSQL. Whoever finds a server already running on
  * DATA_DIR uses that server's PostgreSQL (owned: false) and never stops or "recovers" it.
  */
-export async function startEmbedded(dataDir: string, log: (msg: string) => void = () => {}, opts: { role?: Owner['role'] } = {}): Promise<EmbeddedDb> {
+export interface EmbeddedOptions {
+  role?: Owner['role'];
+  /** Server settings beyond ours (`-c name=value`), e.g. a benchmark's shared_preload_libraries. */
+  settings?: Record<string, string>;
+}
+
+export async function startEmbedded(dataDir: string, log: (msg: string) => void = () => {}, opts: EmbeddedOptions = {}): Promise<EmbeddedDb> {
   const role = opts.role ?? 'server';
   fs.mkdirSync(dataDir, { recursive: true });
   for (;;) {
@@ -280,14 +286,14 @@ export async function startEmbedded(dataDir: string, log: (msg: string) => void 
     if (url) return { url, ownerPid: owner.pid, owned: false, onExit() {}, async restart() {}, async stop() {} };
   }
   try {
-    return await startOwned(dataDir, role, log);
+    return await startOwned(dataDir, role, log, opts.settings ?? {});
   } catch (err) {
     releaseOwnership(dataDir);
     throw err;
   }
 }
 
-async function startOwned(dataDir: string, role: Owner['role'], log: (msg: string) => void): Promise<EmbeddedDb> {
+async function startOwned(dataDir: string, role: Owner['role'], log: (msg: string) => void, settings: Record<string, string>): Promise<EmbeddedDb> {
   const EmbeddedPostgres = await loadEmbeddedPostgres();
   const dir = path.join(dataDir, 'pg');
   // As root, Postgres runs as the 'postgres' user, which must be able to reach its directory.
@@ -307,7 +313,7 @@ async function startOwned(dataDir: string, role: Owner['role'], log: (msg: strin
     persistent: true,
     createPostgresUser: os.userInfo().uid === 0,
     // fsync stays on: this is the product's real store, not a test fixture.
-    postgresFlags: ['-c', 'max_connections=200', '-c', 'listen_addresses=127.0.0.1'],
+    postgresFlags: ['-c', 'max_connections=200', '-c', 'listen_addresses=127.0.0.1', ...Object.entries(settings).flatMap(([k, v]) => ['-c', `${k}=${v}`])],
     onLog: (m) => (said = [...said, String(m)].slice(-5)),
     onError: (m) => log(String(m instanceof Error ? m.message : m)),
   });

@@ -1,7 +1,7 @@
 // The audit log: who changed what, when, from which key or user. Every service that changes a
 // tenant's data records it here in the same transaction as the change, so the log never claims a
 // change that rolled back. Admins read it newest first.
-import { named } from '../db/pool.ts';
+import { deferToCommit, named } from '../db/pool.ts';
 import { page, type PageRequest } from './paging.ts';
 import type { Q, Scope } from './scope.ts';
 
@@ -12,12 +12,31 @@ export async function audit(
   resource: { type: string; id: string },
   changes: Record<string, unknown> | null = null,
 ): Promise<void> {
+  const values = [
+    scope.tenantId,
+    scope.actor.type,
+    scope.actor.id,
+    action,
+    resource.type,
+    resource.id,
+    changes === null ? null : JSON.stringify(changes),
+    scope.requestId,
+  ];
+  // Nothing reads an audit row in the transaction that writes it: it goes with the commit.
+  if (
+    deferToCommit(
+      q,
+      (lit) =>
+        `insert into audit_log (tenant_id, actor_type, actor_id, action, resource_type, resource_id, changes, request_id) values (${values.map((v) => lit(v ?? null)).join(', ')})`,
+    )
+  )
+    return;
   await q.query(
     named(
       'audit_insert',
       `insert into audit_log (tenant_id, actor_type, actor_id, action, resource_type, resource_id, changes, request_id)
        values ($1, $2, $3, $4, $5, $6, $7, $8)`,
-      [scope.tenantId, scope.actor.type, scope.actor.id, action, resource.type, resource.id, changes, scope.requestId],
+      values,
     ),
   );
 }

@@ -183,6 +183,33 @@ async function checkAndLock(tx: Q, tenantId: string, keys: LevelKey[], lock: boo
   return levels;
 }
 
+/**
+ * checkAndLock for taking stock out of one level (an adjustment down: the API's hot path) in one
+ * statement instead of two. No advisory lock is needed: a level that does not exist holds nothing
+ * to take out, and an existing one is locked by FOR UPDATE, which reads its latest committed
+ * version after any wait, whatever the statement's snapshot. Returns what is on hand (0: no level).
+ */
+async function checkAndLockDecrease(tx: Q, tenantId: string, key: LevelKey): Promise<number> {
+  const { rows } = await tx.query<{ item: boolean; location: boolean; kit: boolean; on_hand: number | null }>(
+    named(
+      'stock_check_lock_decrease',
+      `with lvl as (
+         select on_hand from stock_levels where tenant_id = $1 and item_id = $2 and location_id = $3 for update
+       )
+       select exists(select 1 from items where tenant_id = $1 and id = $2) as item,
+              exists(select 1 from locations where tenant_id = $1 and id = $3) as location,
+              exists(select 1 from item_components where tenant_id = $1 and kit_item_id = $2) as kit,
+              (select on_hand from lvl) as on_hand`,
+      [tenantId, key.itemId, key.locationId],
+    ),
+  );
+  const r = rows[0]!;
+  if (!r.item) throw notFound('Item');
+  if (!r.location) throw notFound('Location');
+  if (r.kit) throw kitHoldsNoStock([key.itemId]);
+  return r.on_hand ?? 0;
+}
+
 export const ADJUSTMENT_REASONS = ['adjustment', 'receipt', 'return', 'sale'] as const;
 
 export type AdjustmentInput = {
@@ -198,9 +225,9 @@ export type AdjustmentInput = {
 export async function adjust(tx: Tx, scope: Scope, input: AdjustmentInput) {
   const key = { itemId: input.item_id, locationId: input.location_id };
   // Only a decrease reads the level, so only a decrease needs it locked.
-  const current = await checkAndLock(tx, scope.tenantId, [key], input.qty_delta < 0);
-  if (input.qty_delta < 0) {
-    const onHand = current.get(keyOf(key))?.on_hand ?? 0;
+  if (input.qty_delta >= 0) await checkAndLock(tx, scope.tenantId, [key], false);
+  else {
+    const onHand = await checkAndLockDecrease(tx, scope.tenantId, key);
     if (onHand + input.qty_delta < 0) {
       throw new AppError(409, 'insufficient_stock', `Only ${onHand} on hand; cannot take out ${-input.qty_delta}`, {
         on_hand: onHand,

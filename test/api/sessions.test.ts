@@ -144,6 +144,18 @@ describe('sessions', () => {
     expect((await me(await forge(good))).status).toBe(200);
   });
 
+  it('a token accepted before stops being accepted once it expires (verified tokens are remembered only for their lifetime)', async () => {
+    const t = await registerTenant(h.url, 'Expiry Co');
+    const good = decodeJwt((await login(t.email)).body.access_token) as { sub: string; tid: string; sid: string };
+    const now = Math.floor(Date.now() / 1000);
+    // Expires 1 s from now; the server allows 5 s of clock skew past it.
+    const shortLived = await forge({ ...good, iat: now, exp: now + 1 });
+    expect((await me(shortLived)).status).toBe(200);
+    expect((await me(shortLived)).status).toBe(200); // the remembered verification
+    await new Promise((r) => setTimeout(r, (now + 1 + 5 + 1) * 1000 - Date.now()));
+    expectError(await me(shortLived), 401, 'unauthorized');
+  }, 15_000);
+
   it('a deleted user is 401 within seconds, even with a fresh access token', async () => {
     const t = await registerTenant(h.url, 'Gone Co');
     const s = (await login(t.email)).body;

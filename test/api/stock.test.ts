@@ -132,6 +132,28 @@ describe('adjustments', () => {
   });
 });
 
+describe('adjustments, concurrent', () => {
+  it('twelve concurrent takes of one unit from five: five accepted, seven refused, none below zero', async () => {
+    const fresh = (await call('POST', '/items', { sku: 'RACE', name: 'The last five' })).body.id;
+    expect((await call('POST', '/adjustments', { item_id: fresh, location_id: main, qty_delta: 5, reason: 'receipt' })).status).toBe(201);
+    const takes = await Promise.all(
+      Array.from({ length: 12 }, () => call('POST', '/adjustments', { item_id: fresh, location_id: main, qty_delta: -1, reason: 'sale' })),
+    );
+    expect(takes.filter((t) => t.status === 201)).toHaveLength(5);
+    for (const t of takes.filter((x) => x.status !== 201)) expectError(t, 409, 'insufficient_stock');
+    // Each accepted take saw the level its predecessors left: on hand after them 4, 3, 2, 1, 0.
+    expect(
+      takes
+        .filter((t) => t.status === 201)
+        .map((t) => t.body.level.on_hand)
+        .sort(),
+    ).toEqual([0, 1, 2, 3, 4]);
+    const level = await call('GET', `/stock-levels?item_id=${fresh}`);
+    expect(level.body.data[0]).toMatchObject({ on_hand: 0 });
+    expect(await verifyLedger(h.testDb.db)).toEqual([]);
+  });
+});
+
 describe('stock counts', () => {
   it('writes the difference as a count movement, none when the count matches', async () => {
     const first = await call('POST', '/stock-counts', { item_id: items.EGGS, location_id: backRoom, counted_qty: 12, note: 'opening count' });
