@@ -132,16 +132,24 @@ export interface BenchEnv {
   sc: Pick<StockClerk, 'ctx' | 'url'>;
   db: BenchDb;
   config: Config;
-  /** The product's own process, when it runs as one (productProcess). */
+  /** The product's own process, when it runs as one (productProcess): the first of `processes`. */
   productPid?: number;
+  /** Every product process (productProcess): its role, pid and, for api/start, its URL. */
+  processes?: Array<Omit<ProductProcess, 'child'>>;
   stop(): Promise<void>;
 }
 
 /** Database + StockClerk. `opts` go to startStockClerk (worker/api on or off, tuning, pool size). */
 export async function startBenchEnv(
-  opts: Omit<StartOptions, 'log'> & { workerConcurrency?: number; workerProcess?: boolean; productProcess?: boolean } = {},
+  opts: Omit<StartOptions, 'log'> & {
+    workerConcurrency?: number;
+    workerProcess?: boolean;
+    productProcess?: boolean;
+    /** With productProcess: N `stockclerk api` and M `stockclerk worker` processes instead of one `stockclerk start`. */
+    processes?: { api: number; workers: number };
+  } = {},
 ): Promise<BenchEnv> {
-  if (opts.productProcess) return startProductProcess(opts.workerConcurrency);
+  if (opts.productProcess) return startProductProcess(opts.workerConcurrency, opts.processes);
   const db = await benchDatabase();
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'stockclerk-bench-data-'));
   const base = loadConfig({});
@@ -200,6 +208,13 @@ export async function startBenchEnv(
   };
 }
 
+interface ProductProcess {
+  role: 'start' | 'api' | 'worker';
+  pid: number;
+  url: string | null;
+  child: ChildProcess;
+}
+
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 /**
@@ -209,7 +224,7 @@ export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms))
  * product's event loop. The bench keeps its own context on the same database (same DATA_DIR, so the
  * same credentials key) to set tenants and channels up and to check the ledger.
  */
-async function startProductProcess(workerConcurrency?: number): Promise<BenchEnv> {
+async function startProductProcess(workerConcurrency?: number, processes?: { api: number; workers: number }): Promise<BenchEnv> {
   const db = await benchDatabase();
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'stockclerk-bench-data-'));
   const config: Config = { ...loadConfig({}), host: '127.0.0.1', dataDir, databaseUrl: db.url, demo: false, logLevel: 'silent' };
@@ -232,49 +247,69 @@ async function startProductProcess(workerConcurrency?: number): Promise<BenchEnv
     usage: new UsageMeter(pool),
     images: new DiskImageStore(path.join(dataDir, 'images')),
   };
-  const port = await freePort();
   const concurrency = String(workerConcurrency ?? (Number(process.env.WORKER_CONCURRENCY) || config.workerConcurrency));
   // BENCH_PRODUCT_NODE_ARGS (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof") profiles the product under load.
   const nodeArgs = (process.env.BENCH_PRODUCT_NODE_ARGS ?? '').split(' ').filter(Boolean);
-  const child = spawn(process.execPath, [...nodeArgs, path.resolve('bin/stockclerk.js'), 'start'], {
-    env: {
-      ...process.env,
-      DATABASE_URL: db.url,
-      DATA_DIR: dataDir,
-      PORT: String(port),
-      HOST: '127.0.0.1',
-      DEMO: '0',
-      LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'warn',
-      WORKER_CONCURRENCY: concurrency,
-    },
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
-  const url = `http://127.0.0.1:${port}`;
+  // One `stockclerk start`, or (processes) N `stockclerk api` and M `stockclerk worker`: the
+  // scale-out shape, every process on the same database and DATA_DIR (same keys).
+  const roles: Array<'start' | 'api' | 'worker'> = processes
+    ? [...Array<'worker'>(processes.workers).fill('worker'), ...Array<'api'>(processes.api).fill('api')]
+    : ['start'];
+  const procs: ProductProcess[] = [];
   const stop = async () => {
-    if (child.exitCode === null) {
-      const exited = new Promise((r) => child.once('exit', r));
-      child.kill('SIGTERM');
-      await Promise.race([exited, sleep(10_000)]);
-      child.kill('SIGKILL');
-    }
+    await Promise.all(
+      procs.map(async ({ child }) => {
+        if (child.exitCode !== null || child.signalCode !== null) return;
+        const exited = new Promise((r) => child.once('exit', r));
+        child.kill('SIGTERM');
+        await Promise.race([exited, sleep(10_000)]);
+        child.kill('SIGKILL');
+      }),
+    );
     await ctx.channels.close();
     await pool.end().catch(() => {});
     await db.drop();
     fs.rmSync(dataDir, { recursive: true, force: true });
   };
-  const deadline = Date.now() + 60_000;
-  for (;;) {
-    const ok = await fetch(`${url}/healthz`).then(
-      (r) => r.ok,
-      () => false,
-    );
-    if (ok) break;
-    if (Date.now() > deadline || child.exitCode !== null) {
-      await stop();
-      throw new Error('stockclerk start did not answer /healthz within 60 s');
-    }
-    await sleep(100);
+  for (const role of roles) {
+    const port = role === 'worker' ? 0 : await freePort();
+    const child = spawn(process.execPath, [...nodeArgs, path.resolve('bin/stockclerk.js'), role], {
+      env: {
+        ...process.env,
+        DATABASE_URL: db.url,
+        DATA_DIR: dataDir,
+        PORT: String(port),
+        HOST: '127.0.0.1',
+        DEMO: '0',
+        LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'warn',
+        WORKER_CONCURRENCY: concurrency,
+      },
+      stdio: ['ignore', 'ignore', 'inherit'],
+    });
+    procs.push({ role, pid: child.pid!, url: role === 'worker' ? null : `http://127.0.0.1:${port}`, child });
   }
-  progress(`StockClerk up in its own process (${url}, workers x${concurrency})`);
-  return { sc: { ctx, url }, db, config, productPid: child.pid, stop };
+  const deadline = Date.now() + 60_000;
+  for (const p of procs) {
+    for (;;) {
+      // A worker serves no HTTP: it is up once it has beaten its heart in the database.
+      const ok = p.url
+        ? await fetch(`${p.url}/healthz`).then(
+            (r) => r.ok,
+            () => false,
+          )
+        : await pool.query(`select 1 from process_heartbeats where id like $1`, [`%:${p.pid}`]).then(
+            (r) => (r.rowCount ?? 0) > 0,
+            () => false,
+          );
+      if (ok) break;
+      if (Date.now() > deadline || p.child.exitCode !== null) {
+        await stop();
+        throw new Error(`stockclerk ${p.role} did not come up within 60 s`);
+      }
+      await sleep(100);
+    }
+  }
+  const urls = procs.filter((p) => p.url).map((p) => p.url!);
+  progress(`StockClerk up in ${procs.length} process(es): ${roles.join(', ')} (${urls.join(', ')}; workers x${concurrency})`);
+  return { sc: { ctx, url: urls[0]! }, db, config, productPid: procs[0]!.pid, processes: procs.map(({ child: _c, ...p }) => p), stop };
 }

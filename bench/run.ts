@@ -1,4 +1,4 @@
-// npm run bench -- ledger | webhooks | propagation --tenants N --rate R --duration S | dashboard | vendure | medusa | csv-import | api | rls | usage | pause | publish  [--record]
+// npm run bench -- ledger | webhooks | propagation --tenants N --rate R --duration S | load --tenants T --rate R --duration S [--api N --workers M --noisy K --items I --report FILE] | dashboard | vendure | medusa | csv-import | api | rls | usage | pause | publish  [--record]
 // Each benchmark is self-contained and bounded in time; progress goes to stderr and the LAST line
 // of stdout is exactly one JSON object (the checks parse it).
 import os from 'node:os';
@@ -8,6 +8,7 @@ import { benchDashboard } from './dashboard.ts';
 import { benchLedger } from './ledger.ts';
 import { benchMedusa } from './medusa.ts';
 import { benchPropagation } from './propagation.ts';
+import { benchLoad } from './load.ts';
 import { benchPause } from './pause.ts';
 import { benchPublish } from './publish.ts';
 import { recordRow } from './record.ts';
@@ -19,7 +20,7 @@ import { benchWebhooks } from './webhooks.ts';
 import { progress } from './env.ts';
 
 const USAGE =
-  'usage: npm run bench -- ledger [--tenant-tx] | webhooks | propagation --tenants N --rate R --duration S | dashboard --items N --searches N | vendure [--seconds S --clients C] | medusa [--seconds S --clients C] | csv-import [--rows N] | api [--items N --searches N --seconds S --clients C] | rls | usage [--seconds S --rounds R --connections C] | pause [--tenants N --rate R --phase S] | publish [--products N --variants V --sales S]  [--record]';
+  'usage: npm run bench -- ledger [--tenant-tx] | webhooks | propagation --tenants N --rate R --duration S | load --tenants T --rate R --duration S [--api N --workers M --noisy K --items I --report FILE] | dashboard --items N --searches N | vendure [--seconds S --clients C] | medusa [--seconds S --clients C] | csv-import [--rows N] | api [--items N --searches N --seconds S --clients C] | rls | usage [--seconds S --rounds R --connections C] | pause [--tenants N --rate R --phase S] | publish [--products N --variants V --sales S]  [--record]';
 
 async function main(): Promise<number> {
   const argv = process.argv.slice(2);
@@ -60,6 +61,25 @@ async function main(): Promise<number> {
           items: numFlag(flags, 'items', 50),
           settleS: numFlag(flags, 'settle', 60),
           direct: flags.direct === true,
+        });
+      break;
+    }
+    case 'load': {
+      const duration = numFlag(flags, 'duration', 30);
+      const tenants = numFlag(flags, 'tenants', 20);
+      // Setup connects tenants at about 15 a second; the settle wait is bounded.
+      limitS = 240 + Math.ceil(tenants / 10) + duration * 2;
+      run = () =>
+        benchLoad({
+          tenants,
+          rate: numFlag(flags, 'rate', 200),
+          duration,
+          api: numFlag(flags, 'api', 1),
+          workers: numFlag(flags, 'workers', 1),
+          noisy: numFlag(flags, 'noisy', 1),
+          items: numFlag(flags, 'items', 20),
+          settleS: numFlag(flags, 'settle', 60),
+          report: typeof flags.report === 'string' ? flags.report : null,
         });
       break;
     }

@@ -56,5 +56,10 @@ function inTx<T>(
     const out = await fn(tx, scope);
     await finishInTx(tx, req, status, out, o.headers?.(out) ?? {}, o.sealed ? ctx.sealer : undefined);
     return out;
+  }).then((out) => {
+    // The write may have signalled pushes (outbox rows): this process's relay moves them now
+    // rather than at its next look, which an idle relay makes seldom (src/engine/relay.ts).
+    ctx.jobs.nudgeRelay();
+    return out;
   });
 }

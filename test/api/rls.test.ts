@@ -8,6 +8,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { withTx } from '../../src/db/pool.ts';
 import { APP_ROLE } from '../../src/db/tenant-tx.ts';
 import { createItems, createTenant } from '../../src/db/tenants.ts';
+import { JobRuntime } from '../../src/engine/job-runtime.ts';
 import type { AppContext } from '../../src/engine/context.ts';
 import { write } from '../../src/http/tx.ts';
 import { recordMovements } from '../../src/ledger/ledger.ts';
@@ -21,7 +22,7 @@ const tenants: Array<{ tenantId: string; email: string }> = [];
 
 beforeAll(async () => {
   t = await createTestDb();
-  ctx = { db: t.db } as AppContext;
+  ctx = { db: t.db, jobs: new JobRuntime() } as AppContext;
   for (const name of ['Alpha', 'Beta']) {
     const email = `${randomUUID()}@example.com`;
     const ten = await withTx(t.db, (tx) => createTenant(tx, { name, owner: { email, passwordHash: 'x' } }));
