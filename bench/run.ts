@@ -1,4 +1,4 @@
-// npm run bench -- ledger | webhooks | propagation --tenants N --rate R --duration S | load --tenants T --rate R --duration S [--api N --workers M --noisy K --items I --report FILE] | dashboard | vendure | medusa | csv-import | api | rls | usage | pause | publish  [--record]
+// npm run bench -- ledger | webhooks | propagation --tenants N --rate R --duration S | load --tenants T --rate R --duration S [--api N --workers M --noisy K --items I --report FILE] | fairness [--tenants 10 --per-tenant 5 --noisy 20 --duration 20] | dashboard | vendure | medusa | csv-import | api | rls | usage | pause | publish  [--record]
 // Each benchmark is self-contained and bounded in time; progress goes to stderr and the LAST line
 // of stdout is exactly one JSON object (the checks parse it).
 import os from 'node:os';
@@ -9,6 +9,7 @@ import { benchLedger } from './ledger.ts';
 import { benchMedusa } from './medusa.ts';
 import { benchPropagation } from './propagation.ts';
 import { benchLoad } from './load.ts';
+import { benchFairness } from './fairness.ts';
 import { benchPause } from './pause.ts';
 import { benchPublish } from './publish.ts';
 import { recordRow } from './record.ts';
@@ -20,7 +21,7 @@ import { benchWebhooks } from './webhooks.ts';
 import { progress } from './env.ts';
 
 const USAGE =
-  'usage: npm run bench -- ledger [--tenant-tx] | webhooks | propagation --tenants N --rate R --duration S | load --tenants T --rate R --duration S [--api N --workers M --noisy K --items I --report FILE] | dashboard --items N --searches N | vendure [--seconds S --clients C] | medusa [--seconds S --clients C] | csv-import [--rows N] | api [--items N --searches N --seconds S --clients C] | rls | usage [--seconds S --rounds R --connections C] | pause [--tenants N --rate R --phase S] | publish [--products N --variants V --sales S]  [--record]';
+  'usage: npm run bench -- ledger [--tenant-tx] | webhooks | propagation --tenants N --rate R --duration S | load --tenants T --rate R --duration S [--api N --workers M --noisy K --items I --report FILE] | fairness [--tenants 10 --per-tenant 5 --noisy 20 --duration 20] | dashboard --items N --searches N | vendure [--seconds S --clients C] | medusa [--seconds S --clients C] | csv-import [--rows N] | api [--items N --searches N --seconds S --clients C] | rls | usage [--seconds S --rounds R --connections C] | pause [--tenants N --rate R --phase S] | publish [--products N --variants V --sales S]  [--record]';
 
 async function main(): Promise<number> {
   const argv = process.argv.slice(2);
@@ -80,6 +81,20 @@ async function main(): Promise<number> {
           items: numFlag(flags, 'items', 20),
           settleS: numFlag(flags, 'settle', 60),
           report: typeof flags.report === 'string' ? flags.report : null,
+        });
+      break;
+    }
+    case 'fairness': {
+      const duration = numFlag(flags, 'duration', 20);
+      limitS = 2 * (240 + duration * 2);
+      run = () =>
+        benchFairness({
+          tenants: numFlag(flags, 'tenants', 10),
+          perTenant: numFlag(flags, 'per-tenant', 5),
+          noisy: numFlag(flags, 'noisy', 20),
+          duration,
+          api: numFlag(flags, 'api', 1),
+          workers: numFlag(flags, 'workers', 1),
         });
       break;
     }
