@@ -3737,7 +3737,7 @@ export interface components {
                 "application/json": components["schemas"]["Error"];
             };
         };
-        /** @description Not set up on this StockClerk (billing_not_configured), or the database is unreachable */
+        /** @description The database is unreachable for a moment (database_unavailable: nothing was changed; retry after Retry-After seconds), or not set up on this StockClerk (billing_not_configured) */
         Error503: {
             headers: {
                 "Retry-After": components["headers"]["Retry-After"];
@@ -3952,7 +3952,7 @@ export interface components {
         RateLimit: string;
         /** @description API keys: the quota, e.g. "default";q=100;w=5 */
         "RateLimit-Policy": string;
-        /** @description Seconds to wait (429) */
+        /** @description Seconds to wait (429, 503) */
         "Retry-After": string;
         /** @description Echoes a sane incoming X-Request-Id, else a new id */
         "X-Request-Id": string;
@@ -4000,6 +4000,7 @@ export interface operations {
                     };
                 };
             };
+            503: components["responses"]["Error503"];
         };
     };
     getAdminEnquiries: {
@@ -4028,6 +4029,7 @@ export interface operations {
                     };
                 };
             };
+            503: components["responses"]["Error503"];
         };
     };
     patchAdminEnquiriesId: {
@@ -4059,6 +4061,7 @@ export interface operations {
                     "application/json": components["schemas"]["Enquiry"];
                 };
             };
+            503: components["responses"]["Error503"];
         };
     };
     getAdminHealth: {
@@ -4118,6 +4121,7 @@ export interface operations {
                     };
                 };
             };
+            503: components["responses"]["Error503"];
         };
     };
     getAdminJobsDead: {
@@ -4155,6 +4159,7 @@ export interface operations {
                     };
                 };
             };
+            503: components["responses"]["Error503"];
         };
     };
     postAdminJobsRetry: {
@@ -4189,6 +4194,7 @@ export interface operations {
                     };
                 };
             };
+            503: components["responses"]["Error503"];
         };
     };
     getAdminSync: {
@@ -4224,6 +4230,7 @@ export interface operations {
                     };
                 };
             };
+            503: components["responses"]["Error503"];
         };
     };
     getAdminTenants: {
@@ -4253,6 +4260,7 @@ export interface operations {
                     };
                 };
             };
+            503: components["responses"]["Error503"];
         };
     };
     getAdminTenantsId: {
@@ -4334,6 +4342,7 @@ export interface operations {
                     };
                 };
             };
+            503: components["responses"]["Error503"];
         };
     };
     postAdminTenantsIdImpersonate: {
@@ -4375,6 +4384,7 @@ export interface operations {
                     };
                 };
             };
+            503: components["responses"]["Error503"];
         };
     };
     postAdminTenantsIdPause: {
@@ -4405,6 +4415,7 @@ export interface operations {
                 };
                 content?: never;
             };
+            503: components["responses"]["Error503"];
         };
     };
     postAdminTenantsIdPlan: {
@@ -4438,6 +4449,7 @@ export interface operations {
                 };
                 content?: never;
             };
+            503: components["responses"]["Error503"];
         };
     };
     postAdminTenantsIdResume: {
@@ -4466,6 +4478,7 @@ export interface operations {
                 };
                 content?: never;
             };
+            503: components["responses"]["Error503"];
         };
     };
     getAdminUsage: {
@@ -4505,6 +4518,7 @@ export interface operations {
                     };
                 };
             };
+            503: components["responses"]["Error503"];
         };
     };
     getAgents: {
@@ -4537,6 +4551,7 @@ export interface operations {
                     };
                 };
             };
+            503: components["responses"]["Error503"];
         };
     };
     getAlerts: {
@@ -4566,6 +4581,7 @@ export interface operations {
                     };
                 };
             };
+            503: components["responses"]["Error503"];
         };
     };
     getAlertsId: {
@@ -4581,6 +4597,7 @@ export interface operations {
         responses: {
             "4XX": components["responses"]["Error4XX_404"];
             200: components["responses"]["Alert.etag"];
+            503: components["responses"]["Error503"];
         };
     };
     postAlertsIdAcknowledge: {
@@ -4599,6 +4616,7 @@ export interface operations {
         responses: {
             "4XX": components["responses"]["Error4XX_404_409_422"];
             200: components["responses"]["Alert.etag"];
+            503: components["responses"]["Error503"];
         };
     };
     getApiKeys: {
@@ -4626,6 +4644,7 @@ export interface operations {
                     };
                 };
             };
+            503: components["responses"]["Error503"];
         };
     };
     postApiKeys: {
@@ -4668,6 +4687,7 @@ export interface operations {
                     };
                 };
             };
+            503: components["responses"]["Error503"];
         };
     };
     getApiKeysId: {
@@ -4692,6 +4712,7 @@ export interface operations {
                     "application/json": components["schemas"]["ApiKey"];
                 };
             };
+            503: components["responses"]["Error503"];
         };
     };
     deleteApiKeysId: {
@@ -4713,6 +4734,7 @@ export interface operations {
                 };
                 content?: never;
             };
+            503: components["responses"]["Error503"];
         };
     };
     getAuditLog: {
@@ -4745,6 +4767,7 @@ export interface operations {
                     };
                 };
             };
+            503: components["responses"]["Error503"];
         };
     };
     postAuthLogin: {
@@ -4766,6 +4789,7 @@ export interface operations {
         responses: {
             "4XX": components["responses"]["Error4XX_404_409_422"];
             200: components["responses"]["TokenPair"];
+            503: components["responses"]["Error503"];
         };
     };
     postAuthLogout: {
@@ -4794,6 +4818,7 @@ export interface operations {
                 };
                 content?: never;
             };
+            503: components["responses"]["Error503"];
         };
     };
     postAuthPasswordReset: {
@@ -4820,6 +4845,7 @@ export interface operations {
                 };
                 content?: never;
             };
+            503: components["responses"]["Error503"];
         };
     };
     postAuthPasswordResetConfirm: {
@@ -4846,6 +4872,7 @@ export interface operations {
                 };
                 content?: never;
             };
+            503: components["responses"]["Error503"];
         };
     };
     postAuthRefresh: {
@@ -4865,6 +4892,7 @@ export interface operations {
         responses: {
             "4XX": components["responses"]["Error4XX_404_409_422"];
             200: components["responses"]["TokenPair"];
+            503: components["responses"]["Error503"];
         };
     };
     postAuthRegister: {
@@ -4916,6 +4944,7 @@ export interface operations {
                     };
                 };
             };
+            503: components["responses"]["Error503"];
         };
     };
     postAuthVerifyEmail: {
@@ -4941,6 +4970,7 @@ export interface operations {
                 };
                 content?: never;
             };
+            503: components["responses"]["Error503"];
         };
     };
     postAuthVerifyEmailResend: {
@@ -4963,6 +4993,7 @@ export interface operations {
                 };
                 content?: never;
             };
+            503: components["responses"]["Error503"];
         };
     };
     getBilling: {
@@ -4984,6 +5015,7 @@ export interface operations {
                     "application/json": components["schemas"]["Billing"];
                 };
             };
+            503: components["responses"]["Error503"];
         };
     };
     postBillingCheckout: {
@@ -5070,6 +5102,7 @@ export interface operations {
                     };
                 };
             };
+            503: components["responses"]["Error503"];
         };
     };
     getChannels: {
@@ -5099,6 +5132,7 @@ export interface operations {
                     };
                 };
             };
+            503: components["responses"]["Error503"];
         };
     };
     postChannels: {
@@ -5300,6 +5334,7 @@ export interface operations {
                     "application/json": components["schemas"]["Channel"];
                 };
             };
+            503: components["responses"]["Error503"];
         };
     };
     getChannelsId: {
@@ -5315,6 +5350,7 @@ export interface operations {
         responses: {
             "4XX": components["responses"]["Error4XX_404"];
             200: components["responses"]["Channel.etag"];
+            503: components["responses"]["Error503"];
         };
     };
     deleteChannelsId: {
@@ -5336,6 +5372,7 @@ export interface operations {
                 };
                 content?: never;
             };
+            503: components["responses"]["Error503"];
         };
     };
     patchChannelsId: {
@@ -5364,6 +5401,7 @@ export interface operations {
         responses: {
             "4XX": components["responses"]["Error4XX_404"];
             200: components["responses"]["Channel.etag"];
+            503: components["responses"]["Error503"];
         };
     };
     getChannelsIdExtensionTokens: {
@@ -5389,6 +5427,7 @@ export interface operations {
                     };
                 };
             };
+            503: components["responses"]["Error503"];
         };
     };
     postChannelsIdExtensionTokens: {
@@ -5438,6 +5477,7 @@ export interface operations {
                     };
                 };
             };
+            503: components["responses"]["Error503"];
         };
     };
     postChannelsIdImport: {
@@ -5469,6 +5509,7 @@ export interface operations {
                 };
             };
             502: components["responses"]["Error502"];
+            503: components["responses"]["Error503"];
         };
     };
     postChannelsIdPause: {
@@ -5487,6 +5528,7 @@ export interface operations {
         responses: {
             "4XX": components["responses"]["Error4XX_404_409_422"];
             200: components["responses"]["Channel.etag"];
+            503: components["responses"]["Error503"];
         };
     };
     postChannelsIdPushDryRun: {
@@ -5520,6 +5562,7 @@ export interface operations {
                     "application/json": components["schemas"]["PushDryRun"];
                 };
             };
+            503: components["responses"]["Error503"];
         };
     };
     postChannelsIdResume: {
@@ -5538,6 +5581,7 @@ export interface operations {
         responses: {
             "4XX": components["responses"]["Error4XX_404_409_422"];
             200: components["responses"]["Channel.etag"];
+            503: components["responses"]["Error503"];
         };
     };
     postChannelsIdSync: {
@@ -5568,6 +5612,7 @@ export interface operations {
                     };
                 };
             };
+            503: components["responses"]["Error503"];
         };
     };
     postChannelsIdTest: {
@@ -5605,6 +5650,7 @@ export interface operations {
                     };
                 };
             };
+            503: components["responses"]["Error503"];
         };
     };
     postChannelsOauthTypeStart: {
@@ -5646,6 +5692,7 @@ export interface operations {
                     };
                 };
             };
+            503: components["responses"]["Error503"];
         };
     };
     getConflicts: {
@@ -5676,6 +5723,7 @@ export interface operations {
                     };
                 };
             };
+            503: components["responses"]["Error503"];
         };
     };
     getConflictsId: {
@@ -5699,6 +5747,7 @@ export interface operations {
                     "application/json": components["schemas"]["Conflict"];
                 };
             };
+            503: components["responses"]["Error503"];
         };
     };
     postConflictsIdResolve: {
@@ -5733,6 +5782,7 @@ export interface operations {
                     "application/json": components["schemas"]["ConflictResolution"];
                 };
             };
+            503: components["responses"]["Error503"];
         };
     };
     postConflictsResolve: {
@@ -5767,6 +5817,7 @@ export interface operations {
                     };
                 };
             };
+            503: components["responses"]["Error503"];
         };
     };
     postEnquiries: {
@@ -5802,6 +5853,7 @@ export interface operations {
                     };
                 };
             };
+            503: components["responses"]["Error503"];
         };
     };
     postExportsItems: {
@@ -5822,6 +5874,7 @@ export interface operations {
         responses: {
             "4XX": components["responses"]["Error4XX_404_409_422"];
             202: components["responses"]["Job.location"];
+            503: components["responses"]["Error503"];
         };
     };
     postExportsMovements: {
@@ -5849,6 +5902,7 @@ export interface operations {
         responses: {
             "4XX": components["responses"]["Error4XX_404_409_422"];
             202: components["responses"]["Job.location"];
+            503: components["responses"]["Error503"];
         };
     };
     postExportsStockLevels: {
@@ -5871,6 +5925,7 @@ export interface operations {
         responses: {
             "4XX": components["responses"]["Error4XX_404_409_422"];
             202: components["responses"]["Job.location"];
+            503: components["responses"]["Error503"];
         };
     };
     deleteExtensionTokensId: {
@@ -5892,6 +5947,7 @@ export interface operations {
                 };
                 content?: never;
             };
+            503: components["responses"]["Error503"];
         };
     };
     getExtensionSocket: {
@@ -5911,6 +5967,7 @@ export interface operations {
                 };
                 content?: never;
             };
+            503: components["responses"]["Error503"];
         };
     };
     getGuardianRuns: {
@@ -5939,6 +5996,7 @@ export interface operations {
                     };
                 };
             };
+            503: components["responses"]["Error503"];
         };
     };
     postGuardianRuns: {
@@ -5968,6 +6026,7 @@ export interface operations {
                     };
                 };
             };
+            503: components["responses"]["Error503"];
         };
     };
     deleteImpersonationsId: {
@@ -5989,6 +6048,7 @@ export interface operations {
                 };
                 content?: never;
             };
+            503: components["responses"]["Error503"];
         };
     };
     postImportsItems: {
@@ -6011,6 +6071,7 @@ export interface operations {
         responses: {
             "4XX": components["responses"]["Error4XX_404_409_422"];
             202: components["responses"]["Job.location"];
+            503: components["responses"]["Error503"];
         };
     };
     postImportsStockCounts: {
@@ -6034,6 +6095,7 @@ export interface operations {
         responses: {
             "4XX": components["responses"]["Error4XX_404_409_422"];
             202: components["responses"]["Job.location"];
+            503: components["responses"]["Error503"];
         };
     };
     getInvitations: {
@@ -6062,6 +6124,7 @@ export interface operations {
                     };
                 };
             };
+            503: components["responses"]["Error503"];
         };
     };
     postInvitations: {
@@ -6095,6 +6158,7 @@ export interface operations {
                     "application/json": components["schemas"]["Invitation"];
                 };
             };
+            503: components["responses"]["Error503"];
         };
     };
     deleteInvitationsId: {
@@ -6116,6 +6180,7 @@ export interface operations {
                 };
                 content?: never;
             };
+            503: components["responses"]["Error503"];
         };
     };
     postInvitationsAccept: {
@@ -6160,6 +6225,7 @@ export interface operations {
                     };
                 };
             };
+            503: components["responses"]["Error503"];
         };
     };
     getItemRows: {
@@ -6225,6 +6291,7 @@ export interface operations {
                     };
                 };
             };
+            503: components["responses"]["Error503"];
         };
     };
     getItems: {
@@ -6253,6 +6320,7 @@ export interface operations {
                     };
                 };
             };
+            503: components["responses"]["Error503"];
         };
     };
     postItems: {
@@ -6292,6 +6360,7 @@ export interface operations {
                     "application/json": components["schemas"]["ItemDetail"];
                 };
             };
+            503: components["responses"]["Error503"];
         };
     };
     getItemsId: {
@@ -6307,6 +6376,7 @@ export interface operations {
         responses: {
             "4XX": components["responses"]["Error4XX_404"];
             200: components["responses"]["ItemDetail.etag"];
+            503: components["responses"]["Error503"];
         };
     };
     deleteItemsId: {
@@ -6331,6 +6401,7 @@ export interface operations {
                 };
                 content?: never;
             };
+            503: components["responses"]["Error503"];
         };
     };
     patchItemsId: {
@@ -6363,6 +6434,7 @@ export interface operations {
         responses: {
             "4XX": components["responses"]["Error4XX_404_409_412_428"];
             200: components["responses"]["ItemDetail.etag"];
+            503: components["responses"]["Error503"];
         };
     };
     getJobs: {
@@ -6392,6 +6464,7 @@ export interface operations {
                     };
                 };
             };
+            503: components["responses"]["Error503"];
         };
     };
     getJobsId: {
@@ -6415,6 +6488,7 @@ export interface operations {
                     "application/json": components["schemas"]["Job"];
                 };
             };
+            503: components["responses"]["Error503"];
         };
     };
     getJobsIdDownload: {
@@ -6438,6 +6512,7 @@ export interface operations {
                     "text/csv": string;
                 };
             };
+            503: components["responses"]["Error503"];
         };
     };
     getListings: {
@@ -6468,6 +6543,7 @@ export interface operations {
                     };
                 };
             };
+            503: components["responses"]["Error503"];
         };
     };
     getListingsId: {
@@ -6483,6 +6559,7 @@ export interface operations {
         responses: {
             "4XX": components["responses"]["Error4XX_404"];
             200: components["responses"]["Listing.etag"];
+            503: components["responses"]["Error503"];
         };
     };
     patchListingsId: {
@@ -6504,6 +6581,7 @@ export interface operations {
         responses: {
             "4XX": components["responses"]["Error4XX_404"];
             200: components["responses"]["Listing.etag"];
+            503: components["responses"]["Error503"];
         };
     };
     postListingsIdSync: {
@@ -6533,6 +6611,7 @@ export interface operations {
                     };
                 };
             };
+            503: components["responses"]["Error503"];
         };
     };
     postListingsAutoMatch: {
@@ -6566,6 +6645,7 @@ export interface operations {
                     };
                 };
             };
+            503: components["responses"]["Error503"];
         };
     };
     postListingsCreateItems: {
@@ -6603,6 +6683,7 @@ export interface operations {
                     };
                 };
             };
+            503: components["responses"]["Error503"];
         };
     };
     getLocations: {
@@ -6630,6 +6711,7 @@ export interface operations {
                     };
                 };
             };
+            503: components["responses"]["Error503"];
         };
     };
     postLocations: {
@@ -6661,6 +6743,7 @@ export interface operations {
                     "application/json": components["schemas"]["Location"];
                 };
             };
+            503: components["responses"]["Error503"];
         };
     };
     getLocationsId: {
@@ -6676,6 +6759,7 @@ export interface operations {
         responses: {
             "4XX": components["responses"]["Error4XX_404"];
             200: components["responses"]["Location.etag"];
+            503: components["responses"]["Error503"];
         };
     };
     deleteLocationsId: {
@@ -6700,6 +6784,7 @@ export interface operations {
                 };
                 content?: never;
             };
+            503: components["responses"]["Error503"];
         };
     };
     patchLocationsId: {
@@ -6724,6 +6809,7 @@ export interface operations {
         responses: {
             "4XX": components["responses"]["Error4XX_404_409_412_428"];
             200: components["responses"]["Location.etag"];
+            503: components["responses"]["Error503"];
         };
     };
     getMe: {
@@ -6746,6 +6832,7 @@ export interface operations {
                     "application/json": components["schemas"]["Me"];
                 };
             };
+            503: components["responses"]["Error503"];
         };
     };
     patchMe: {
@@ -6774,6 +6861,7 @@ export interface operations {
                     "application/json": components["schemas"]["Me"];
                 };
             };
+            503: components["responses"]["Error503"];
         };
     };
     postMePassword: {
@@ -6803,6 +6891,7 @@ export interface operations {
                 };
                 content?: never;
             };
+            503: components["responses"]["Error503"];
         };
     };
     getMovements: {
@@ -6835,6 +6924,7 @@ export interface operations {
                     };
                 };
             };
+            503: components["responses"]["Error503"];
         };
     };
     getMovementsId: {
@@ -6859,6 +6949,7 @@ export interface operations {
                     "application/json": components["schemas"]["Movement"];
                 };
             };
+            503: components["responses"]["Error503"];
         };
     };
     getOpenapiJson: {
@@ -6882,6 +6973,7 @@ export interface operations {
                     };
                 };
             };
+            503: components["responses"]["Error503"];
         };
     };
     getOpenapiAccountJson: {
@@ -6905,6 +6997,7 @@ export interface operations {
                     };
                 };
             };
+            503: components["responses"]["Error503"];
         };
     };
     getOpenapiCatalogJson: {
@@ -6928,6 +7021,7 @@ export interface operations {
                     };
                 };
             };
+            503: components["responses"]["Error503"];
         };
     };
     getOpenapiOperatorsJson: {
@@ -6951,6 +7045,7 @@ export interface operations {
                     };
                 };
             };
+            503: components["responses"]["Error503"];
         };
     };
     getOverview: {
@@ -6992,6 +7087,7 @@ export interface operations {
                     };
                 };
             };
+            503: components["responses"]["Error503"];
         };
     };
     getOverviewActivity: {
@@ -7022,6 +7118,7 @@ export interface operations {
                     };
                 };
             };
+            503: components["responses"]["Error503"];
         };
     };
     getPricing: {
@@ -7057,6 +7154,7 @@ export interface operations {
                     };
                 };
             };
+            503: components["responses"]["Error503"];
         };
     };
     getProducts: {
@@ -7086,6 +7184,7 @@ export interface operations {
                     };
                 };
             };
+            503: components["responses"]["Error503"];
         };
     };
     postProducts: {
@@ -7145,6 +7244,7 @@ export interface operations {
                     "application/json": components["schemas"]["ProductDetail"];
                 };
             };
+            503: components["responses"]["Error503"];
         };
     };
     getProductsId: {
@@ -7160,6 +7260,7 @@ export interface operations {
         responses: {
             "4XX": components["responses"]["Error4XX_404"];
             200: components["responses"]["products.ProductDetail.etag"];
+            503: components["responses"]["Error503"];
         };
     };
     patchProductsId: {
@@ -7203,6 +7304,7 @@ export interface operations {
         responses: {
             "4XX": components["responses"]["Error4XX_404_412_428"];
             200: components["responses"]["products.ProductDetail.etag"];
+            503: components["responses"]["Error503"];
         };
     };
     postProductsIdImages: {
@@ -7238,6 +7340,7 @@ export interface operations {
                     };
                 };
             };
+            503: components["responses"]["Error503"];
         };
     };
     deleteProductsIdImagesImageId: {
@@ -7260,6 +7363,7 @@ export interface operations {
                 };
                 content?: never;
             };
+            503: components["responses"]["Error503"];
         };
     };
     putProductsIdImagesOrder: {
@@ -7284,6 +7388,7 @@ export interface operations {
         responses: {
             "4XX": components["responses"]["Error4XX_404_412_428"];
             200: components["responses"]["products.ProductDetail.etag"];
+            503: components["responses"]["Error503"];
         };
     };
     putProductsIdOverridesChannelId: {
@@ -7321,6 +7426,7 @@ export interface operations {
         responses: {
             "4XX": components["responses"]["Error4XX_404"];
             200: components["responses"]["products.ProductDetail.etag"];
+            503: components["responses"]["Error503"];
         };
     };
     deleteProductsIdOverridesChannelId: {
@@ -7343,6 +7449,7 @@ export interface operations {
                 };
                 content?: never;
             };
+            503: components["responses"]["Error503"];
         };
     };
     postProductsIdPublish: {
@@ -7379,6 +7486,7 @@ export interface operations {
                     "application/json": components["schemas"]["PublishQueued"];
                 };
             };
+            503: components["responses"]["Error503"];
         };
     };
     postProductsIdVariants: {
@@ -7424,6 +7532,7 @@ export interface operations {
                     "application/json": components["schemas"]["ProductDetail"];
                 };
             };
+            503: components["responses"]["Error503"];
         };
     };
     deleteProductsIdVariantsItemId: {
@@ -7443,6 +7552,7 @@ export interface operations {
         responses: {
             "4XX": components["responses"]["Error4XX_404_409_412_428"];
             200: components["responses"]["products.ProductDetail.etag"];
+            503: components["responses"]["Error503"];
         };
     };
     patchProductsIdVariantsItemId: {
@@ -7473,6 +7583,7 @@ export interface operations {
         responses: {
             "4XX": components["responses"]["Error4XX_404_412_428"];
             200: components["responses"]["products.ProductDetail.etag"];
+            503: components["responses"]["Error503"];
         };
     };
     getPublicationJobsId: {
@@ -7488,6 +7599,7 @@ export interface operations {
         responses: {
             "4XX": components["responses"]["Error4XX_404"];
             200: components["responses"]["PublicationJob"];
+            503: components["responses"]["Error503"];
         };
     };
     postPublicationJobsIdPause: {
@@ -7506,6 +7618,7 @@ export interface operations {
         responses: {
             "4XX": components["responses"]["Error4XX_404_409_422"];
             200: components["responses"]["PublicationJob"];
+            503: components["responses"]["Error503"];
         };
     };
     postPublicationJobsIdResume: {
@@ -7524,6 +7637,7 @@ export interface operations {
         responses: {
             "4XX": components["responses"]["Error4XX_404_409_422"];
             200: components["responses"]["PublicationJob"];
+            503: components["responses"]["Error503"];
         };
     };
     getPublications: {
@@ -7551,6 +7665,7 @@ export interface operations {
                     };
                 };
             };
+            503: components["responses"]["Error503"];
         };
     };
     getPublicationsId: {
@@ -7600,6 +7715,7 @@ export interface operations {
                     };
                 };
             };
+            503: components["responses"]["Error503"];
         };
     };
     postPublicationsBulk: {
@@ -7637,6 +7753,7 @@ export interface operations {
                     "application/json": components["schemas"]["PublicationJob"];
                 };
             };
+            503: components["responses"]["Error503"];
         };
     };
     getPurchaseOrders: {
@@ -7667,6 +7784,7 @@ export interface operations {
                     };
                 };
             };
+            503: components["responses"]["Error503"];
         };
     };
     postPurchaseOrders: {
@@ -7705,6 +7823,7 @@ export interface operations {
                     "application/json": components["schemas"]["PurchaseOrder"];
                 };
             };
+            503: components["responses"]["Error503"];
         };
     };
     getPurchaseOrdersId: {
@@ -7720,6 +7839,7 @@ export interface operations {
         responses: {
             "4XX": components["responses"]["Error4XX_404"];
             200: components["responses"]["PurchaseOrder.etag"];
+            503: components["responses"]["Error503"];
         };
     };
     patchPurchaseOrdersId: {
@@ -7745,6 +7865,7 @@ export interface operations {
         responses: {
             "4XX": components["responses"]["Error4XX_404_412_428"];
             200: components["responses"]["PurchaseOrder.etag"];
+            503: components["responses"]["Error503"];
         };
     };
     postPurchaseOrdersIdCancel: {
@@ -7763,6 +7884,7 @@ export interface operations {
         responses: {
             "4XX": components["responses"]["Error4XX_404_409_422"];
             200: components["responses"]["PurchaseOrder.etag"];
+            503: components["responses"]["Error503"];
         };
     };
     postPurchaseOrdersIdClose: {
@@ -7781,6 +7903,7 @@ export interface operations {
         responses: {
             "4XX": components["responses"]["Error4XX_404_409_422"];
             200: components["responses"]["PurchaseOrder.etag"];
+            503: components["responses"]["Error503"];
         };
     };
     postPurchaseOrdersIdReceive: {
@@ -7809,6 +7932,7 @@ export interface operations {
         responses: {
             "4XX": components["responses"]["Error4XX_404_409_422"];
             200: components["responses"]["PurchaseOrder.etag"];
+            503: components["responses"]["Error503"];
         };
     };
     getReportsLowStock: {
@@ -7844,6 +7968,7 @@ export interface operations {
                     };
                 };
             };
+            503: components["responses"]["Error503"];
         };
     };
     getReportsMovementSummary: {
@@ -7882,6 +8007,7 @@ export interface operations {
                     };
                 };
             };
+            503: components["responses"]["Error503"];
         };
     };
     getReportsStockOnHand: {
@@ -7912,6 +8038,7 @@ export interface operations {
                     };
                 };
             };
+            503: components["responses"]["Error503"];
         };
     };
     getReservations: {
@@ -7942,6 +8069,7 @@ export interface operations {
                     };
                 };
             };
+            503: components["responses"]["Error503"];
         };
     };
     postReservations: {
@@ -7977,6 +8105,7 @@ export interface operations {
                     "application/json": components["schemas"]["Reservation"];
                 };
             };
+            503: components["responses"]["Error503"];
         };
     };
     getReservationsId: {
@@ -7992,6 +8121,7 @@ export interface operations {
         responses: {
             "4XX": components["responses"]["Error4XX_404"];
             200: components["responses"]["Reservation.etag"];
+            503: components["responses"]["Error503"];
         };
     };
     postReservationsIdRelease: {
@@ -8010,6 +8140,7 @@ export interface operations {
         responses: {
             "4XX": components["responses"]["Error4XX_404_409_422"];
             200: components["responses"]["Reservation.etag"];
+            503: components["responses"]["Error503"];
         };
     };
     getSalesOrders: {
@@ -8038,6 +8169,7 @@ export interface operations {
                     };
                 };
             };
+            503: components["responses"]["Error503"];
         };
     };
     postSalesOrders: {
@@ -8076,6 +8208,7 @@ export interface operations {
                     "application/json": components["schemas"]["SalesOrder"];
                 };
             };
+            503: components["responses"]["Error503"];
         };
     };
     getSalesOrdersId: {
@@ -8091,6 +8224,7 @@ export interface operations {
         responses: {
             "4XX": components["responses"]["Error4XX_404"];
             200: components["responses"]["SalesOrder.etag"];
+            503: components["responses"]["Error503"];
         };
     };
     postSalesOrdersIdCancel: {
@@ -8109,6 +8243,7 @@ export interface operations {
         responses: {
             "4XX": components["responses"]["Error4XX_404_409_422"];
             200: components["responses"]["SalesOrder.etag"];
+            503: components["responses"]["Error503"];
         };
     };
     postSalesOrdersIdShip: {
@@ -8127,6 +8262,7 @@ export interface operations {
         responses: {
             "4XX": components["responses"]["Error4XX_404_409_422"];
             200: components["responses"]["SalesOrder.etag"];
+            503: components["responses"]["Error503"];
         };
     };
     postStockCounts: {
@@ -8166,6 +8302,7 @@ export interface operations {
                     };
                 };
             };
+            503: components["responses"]["Error503"];
         };
     };
     getStockLevels: {
@@ -8196,6 +8333,7 @@ export interface operations {
                     };
                 };
             };
+            503: components["responses"]["Error503"];
         };
     };
     getStockLevelsItemIdLocationId: {
@@ -8223,6 +8361,7 @@ export interface operations {
                     "application/json": components["schemas"]["LevelRow"];
                 };
             };
+            503: components["responses"]["Error503"];
         };
     };
     getStream: {
@@ -8245,6 +8384,7 @@ export interface operations {
                 };
                 content?: never;
             };
+            503: components["responses"]["Error503"];
         };
     };
     getSyncEvents: {
@@ -8278,6 +8418,7 @@ export interface operations {
                     };
                 };
             };
+            503: components["responses"]["Error503"];
         };
     };
     getSyncRules: {
@@ -8305,6 +8446,7 @@ export interface operations {
                     };
                 };
             };
+            503: components["responses"]["Error503"];
         };
     };
     postSyncRules: {
@@ -8369,6 +8511,7 @@ export interface operations {
                     "application/json": components["schemas"]["SyncRule"];
                 };
             };
+            503: components["responses"]["Error503"];
         };
     };
     getSyncRulesId: {
@@ -8384,6 +8527,7 @@ export interface operations {
         responses: {
             "4XX": components["responses"]["Error4XX_404"];
             200: components["responses"]["SyncRule.etag"];
+            503: components["responses"]["Error503"];
         };
     };
     deleteSyncRulesId: {
@@ -8408,6 +8552,7 @@ export interface operations {
                 };
                 content?: never;
             };
+            503: components["responses"]["Error503"];
         };
     };
     patchSyncRulesId: {
@@ -8465,6 +8610,7 @@ export interface operations {
         responses: {
             "4XX": components["responses"]["Error4XX_404_412_428"];
             200: components["responses"]["SyncRule.etag"];
+            503: components["responses"]["Error503"];
         };
     };
     postSyncRulesDryRun: {
@@ -8497,6 +8643,7 @@ export interface operations {
                     "application/json": components["schemas"]["SyncRuleDryRun"];
                 };
             };
+            503: components["responses"]["Error503"];
         };
     };
     getTenant: {
@@ -8510,6 +8657,7 @@ export interface operations {
         responses: {
             "4XX": components["responses"]["Error4XX"];
             200: components["responses"]["Tenant.etag"];
+            503: components["responses"]["Error503"];
         };
     };
     patchTenant: {
@@ -8531,6 +8679,7 @@ export interface operations {
         responses: {
             "4XX": components["responses"]["Error4XX_404"];
             200: components["responses"]["Tenant.etag"];
+            503: components["responses"]["Error503"];
         };
     };
     getTransfers: {
@@ -8562,6 +8711,7 @@ export interface operations {
                     };
                 };
             };
+            503: components["responses"]["Error503"];
         };
     };
     postTransfers: {
@@ -8599,6 +8749,7 @@ export interface operations {
                     "application/json": components["schemas"]["Transfer"];
                 };
             };
+            503: components["responses"]["Error503"];
         };
     };
     getTransfersId: {
@@ -8614,6 +8765,7 @@ export interface operations {
         responses: {
             "4XX": components["responses"]["Error4XX_404"];
             200: components["responses"]["Transfer.etag"];
+            503: components["responses"]["Error503"];
         };
     };
     patchTransfersId: {
@@ -8638,6 +8790,7 @@ export interface operations {
         responses: {
             "4XX": components["responses"]["Error4XX_404_412_428"];
             200: components["responses"]["Transfer.etag"];
+            503: components["responses"]["Error503"];
         };
     };
     postTransfersIdCancel: {
@@ -8656,6 +8809,7 @@ export interface operations {
         responses: {
             "4XX": components["responses"]["Error4XX_404_409_422"];
             200: components["responses"]["Transfer.etag"];
+            503: components["responses"]["Error503"];
         };
     };
     postTransfersIdReceive: {
@@ -8683,6 +8837,7 @@ export interface operations {
         responses: {
             "4XX": components["responses"]["Error4XX_404_409_422"];
             200: components["responses"]["Transfer.etag"];
+            503: components["responses"]["Error503"];
         };
     };
     getUsage: {
@@ -8721,6 +8876,7 @@ export interface operations {
                     };
                 };
             };
+            503: components["responses"]["Error503"];
         };
     };
     getUsers: {
@@ -8748,6 +8904,7 @@ export interface operations {
                     };
                 };
             };
+            503: components["responses"]["Error503"];
         };
     };
     getUsersId: {
@@ -8772,6 +8929,7 @@ export interface operations {
                     "application/json": components["schemas"]["User"];
                 };
             };
+            503: components["responses"]["Error503"];
         };
     };
     deleteUsersId: {
@@ -8793,6 +8951,7 @@ export interface operations {
                 };
                 content?: never;
             };
+            503: components["responses"]["Error503"];
         };
     };
     patchUsersId: {
@@ -8815,6 +8974,7 @@ export interface operations {
         responses: {
             "4XX": components["responses"]["Error4XX_404_409"];
             200: components["responses"]["User"];
+            503: components["responses"]["Error503"];
         };
     };
     postUsersIdTransferOwnership: {
@@ -8833,6 +8993,7 @@ export interface operations {
         responses: {
             "4XX": components["responses"]["Error4XX_404_409_422"];
             200: components["responses"]["User"];
+            503: components["responses"]["Error503"];
         };
     };
     getWebhookDeliveriesId: {
@@ -8857,6 +9018,7 @@ export interface operations {
                     "application/json": components["schemas"]["WebhookDeliveryDetail"];
                 };
             };
+            503: components["responses"]["Error503"];
         };
     };
     postWebhookDeliveriesIdReplay: {
@@ -8884,6 +9046,7 @@ export interface operations {
                     "application/json": components["schemas"]["WebhookDeliveryDetail"];
                 };
             };
+            503: components["responses"]["Error503"];
         };
     };
     getWebhookEndpoints: {
@@ -8911,6 +9074,7 @@ export interface operations {
                     };
                 };
             };
+            503: components["responses"]["Error503"];
         };
     };
     postWebhookEndpoints: {
@@ -8944,6 +9108,7 @@ export interface operations {
                     "application/json": components["schemas"]["WebhookEndpointWithSecret"];
                 };
             };
+            503: components["responses"]["Error503"];
         };
     };
     getWebhookEndpointsId: {
@@ -8959,6 +9124,7 @@ export interface operations {
         responses: {
             "4XX": components["responses"]["Error4XX_404"];
             200: components["responses"]["WebhookEndpoint.etag"];
+            503: components["responses"]["Error503"];
         };
     };
     deleteWebhookEndpointsId: {
@@ -8980,6 +9146,7 @@ export interface operations {
                 };
                 content?: never;
             };
+            503: components["responses"]["Error503"];
         };
     };
     patchWebhookEndpointsId: {
@@ -9003,6 +9170,7 @@ export interface operations {
         responses: {
             "4XX": components["responses"]["Error4XX_404_422"];
             200: components["responses"]["WebhookEndpoint.etag"];
+            503: components["responses"]["Error503"];
         };
     };
     getWebhookEndpointsIdAttempts: {
@@ -9032,6 +9200,7 @@ export interface operations {
                     };
                 };
             };
+            503: components["responses"]["Error503"];
         };
     };
     getWebhookEndpointsIdDeliveries: {
@@ -9062,6 +9231,7 @@ export interface operations {
                     };
                 };
             };
+            503: components["responses"]["Error503"];
         };
     };
     postWebhookEndpointsIdPause: {
@@ -9080,6 +9250,7 @@ export interface operations {
         responses: {
             "4XX": components["responses"]["Error4XX_404_409_422"];
             200: components["responses"]["WebhookEndpoint.etag"];
+            503: components["responses"]["Error503"];
         };
     };
     postWebhookEndpointsIdReplay: {
@@ -9117,6 +9288,7 @@ export interface operations {
                     };
                 };
             };
+            503: components["responses"]["Error503"];
         };
     };
     postWebhookEndpointsIdResume: {
@@ -9135,6 +9307,7 @@ export interface operations {
         responses: {
             "4XX": components["responses"]["Error4XX_404_409_422"];
             200: components["responses"]["WebhookEndpoint.etag"];
+            503: components["responses"]["Error503"];
         };
     };
     postWebhookEndpointsIdRotateSecret: {
@@ -9168,6 +9341,7 @@ export interface operations {
                     "application/json": components["schemas"]["WebhookEndpointWithSecret"];
                 };
             };
+            503: components["responses"]["Error503"];
         };
     };
 }

@@ -1,6 +1,7 @@
 // Structured errors (invariant 7): {error: {code, message, details, request_id}} with a stable code.
 import type { FastifyError, FastifyInstance } from 'fastify';
 import { ZodError, type ZodType, type z } from 'zod';
+import { isConnectionError } from '../db/watch.ts';
 import { LedgerInputError } from '../ledger/ledger.ts';
 import { AppError as ApiError } from '../domain/errors.ts';
 
@@ -22,6 +23,9 @@ function validationError(err: ZodError): ApiError {
     err.issues.map((i) => ({ path: i.path.join('.'), message: i.message })),
   );
 }
+
+/** Seconds a client is asked to wait before retrying while the database is unreachable. */
+export const DATABASE_RETRY_AFTER_S = 5;
 
 const FASTIFY_CODES: Record<string, [number, string]> = {
   FST_ERR_CTP_BODY_TOO_LARGE: [413, 'payload_too_large'],
@@ -54,8 +58,15 @@ export function installErrorHandling(app: FastifyInstance): void {
     } else if (['22P02', '22003', '22021', '22P05'].includes((err as { code?: string }).code ?? '')) {
       // Postgres: malformed / out-of-range value, or a NUL character, that slipped past validation.
       [status, code, message] = [400, 'validation_failed', 'A value is out of range or malformed'];
+    } else if (isConnectionError(err)) {
+      // The database is away (restarting, failing over): nothing was done, and a retry will work.
+      // Platforms retry a webhook answered 503; Retry-After says when (the watch probes every few seconds).
+      [status, code, message] = [503, 'database_unavailable', 'The database is unreachable for a moment; nothing was changed, retry shortly'];
+      void reply.header('retry-after', String(DATABASE_RETRY_AFTER_S));
     }
-    if (status >= 500) req.log.error({ err }, 'request failed');
+    // An outage is logged once by the database watch (src/db/watch.ts), not once per request.
+    if (status === 503) req.log.warn({ err }, 'request refused: database unreachable');
+    else if (status >= 500) req.log.error({ err }, 'request failed');
     void reply.code(status).send({ error: { code, message, details, request_id: req.id } });
   });
   app.setNotFoundHandler((req, reply) => {

@@ -230,7 +230,7 @@ const STATUS_TEXT: Record<number, string> = {
   428: 'If-Match is required (precondition_required)',
   429: 'Rate limit exceeded (rate_limited); see Retry-After',
   502: 'The channel (or Stripe) could not be reached or refused us',
-  503: 'Not set up on this StockClerk (billing_not_configured), or the database is unreachable',
+  503: 'The database is unreachable for a moment (database_unavailable: nothing was changed; retry after Retry-After seconds), or not set up on this StockClerk (billing_not_configured)',
 };
 // What any operation may answer, documented once as the `4XX` response rather than repeated per
 // operation; an operation with client errors of its own (404, 409, 412 ...) refers to a 4XX
@@ -248,7 +248,7 @@ const HEADERS = {
   'X-Request-Id': header('Echoes a sane incoming X-Request-Id, else a new id'),
   ETag: header('Version of this resource; send it back as If-Match'),
   Location: header('Where the created resource (a job: poll it) is read'),
-  'Retry-After': header('Seconds to wait (429)', false),
+  'Retry-After': header('Seconds to wait (429, 503)', false),
   RateLimit: header('API keys: remaining quota, e.g. "default";r=17;t=2', false),
   'RateLimit-Policy': header('API keys: the quota, e.g. "default";q=100;w=5', false),
 };
@@ -279,6 +279,8 @@ function errorStatuses(method: string, d: RouteDoc): number[] {
   if (d.params || d.body) out.add(404);
   if (method === 'POST') [409, 422].forEach((s) => out.add(s));
   if (d.ifMatch) [412, 428].forEach((s) => out.add(s));
+  // Any operation may find the database away for a moment (src/http/errors.ts): 503, Retry-After.
+  out.add(503);
   return [...out];
 }
 

@@ -256,6 +256,11 @@ describe('/healthz on an external DATABASE_URL', () => {
     try {
       server = spawnServer('api', { ...process.env, DATABASE_URL: u.toString(), DATA_DIR: dataDir });
       await up(server, 60_000);
+      const shop = await registerTenant(server.url, 'Outage Shop');
+      const items = client(server.url, shop.token);
+      const item = (await items('POST', '/items', { sku: 'OUT-1', name: 'Outage item' })).body.id as string;
+      const adjust = () => items('POST', '/adjustments', { item_id: item, location_id: shop.locationId, qty_delta: 3, reason: 'receipt' });
+      expect((await adjust()).status).toBe(201);
       const from = server.lines.length;
       await closeProxy();
       const cutAt = Date.now();
@@ -264,12 +269,35 @@ describe('/healthz on an external DATABASE_URL', () => {
       const down = await health(server.url);
       expect(down.status).toBe(503);
       expect(down.body).toMatchObject({ status: 'unavailable', database: 'unreachable' });
+      // An API write and a platform's webhook while it is away: 503 with Retry-After (a platform
+      // retries), a structured error, never a 500, and no hang.
+      const refusedAt = Date.now();
+      const write = await fetch(`${server.url}/api/v1/adjustments`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${shop.token}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ item_id: item, location_id: shop.locationId, qty_delta: 2, reason: 'receipt' }),
+      });
+      expect(write.status).toBe(503);
+      expect(write.headers.get('retry-after')).toBe('5');
+      expect(((await write.json()) as { error: { code: string } }).error.code).toBe('database_unavailable');
+      const hook = await fetch(`${server.url}/webhooks/deliveroo/ch_${'0'.repeat(32)}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ event: 'order.new', body: { order: { id: 'o-1' } } }),
+      });
+      expect(hook.status).toBe(503);
+      expect(hook.headers.get('retry-after')).toBe('5');
+      expect(Date.now() - refusedAt).toBeLessThan(10_000);
       await new Promise((r) => setTimeout(r, 3_000)); // the relay and the probes keep failing meanwhile
       expect(complaints(server, from).length, complaints(server, from).join('\n')).toBeLessThan(10);
 
       await openProxy(); // the same port
       await eventually(async () => (await health(server!.url)).status === 200, 15_000, '/healthz to answer ok again');
       expect((await health(server.url)).body).toEqual({ status: 'ok' });
+      // The refused write changed nothing; the same write now lands.
+      expect((await adjust()).status).toBe(201);
+      const level = await items('GET', `/stock-levels?item_id=${item}`);
+      expect(level.body.data[0]).toMatchObject({ on_hand: 6 });
       server.child.kill('SIGINT');
       expect(await server.exited).toBe(0);
       server = null;
