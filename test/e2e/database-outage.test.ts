@@ -27,7 +27,7 @@ interface Server {
   exited: Promise<number | null>;
 }
 
-function spawnServer(role: 'start' | 'api', env: NodeJS.ProcessEnv): Server {
+function spawnServer(role: 'start' | 'api' | 'worker', env: NodeJS.ProcessEnv): Server {
   // Below Linux's ephemeral range (32768-60999): a port the kernel handed another socket (any
   // listen(0), any outbound connection) cannot be the one we pick (48030 once was, in CI).
   const port = 25000 + Math.floor(Math.random() * 4000);
@@ -305,4 +305,77 @@ describe('/healthz on an external DATABASE_URL', () => {
       fs.rmSync(dataDir, { recursive: true, force: true });
     }
   }, 120_000);
+
+  it('an api and a worker process ride out a 3 s outage with deliveries in flight: both stay up, every event arrives', async () => {
+    const u = new URL(t.url);
+    u.port = String(proxyPort);
+    const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'stockclerk-external-'));
+    // A receiver that takes 1.5 s to answer: deliveries are mid-flight when the database goes.
+    const seen = new Set<string>();
+    let requests = 0;
+    const slow = http.createServer((req, res) => {
+      requests++;
+      const id = String(req.headers['webhook-id'] ?? '');
+      req.resume();
+      req.on('end', () =>
+        setTimeout(() => {
+          seen.add(id);
+          res.writeHead(200).end();
+        }, 1_500),
+      );
+    });
+    await new Promise<void>((r) => slow.listen(0, '127.0.0.1', r));
+    const hookUrl = `http://127.0.0.1:${(slow.address() as net.AddressInfo).port}/hook`;
+    let worker: Server | null = null;
+    try {
+      const env = { ...process.env, DATABASE_URL: u.toString(), DATA_DIR: dataDir };
+      server = spawnServer('api', env);
+      await up(server, 60_000);
+      worker = spawnServer('worker', env);
+      const w = worker;
+      await eventually(
+        async () => (await t.db.query(`select 1 from process_heartbeats where id like $1`, [`%:${w.child.pid}`])).rowCount === 1,
+        30_000,
+        'the worker to beat',
+      );
+      const shop = await registerTenant(server.url, 'Ride Out Shop');
+      const call = client(server.url, shop.token);
+      const item = (await call('POST', '/items', { sku: 'RIDE-1', name: 'Ride out' })).body.id as string;
+      expect((await call('POST', '/webhook-endpoints', { url: hookUrl, event_types: ['stock.changed'], description: 'ride out' })).status).toBe(201);
+      for (let i = 0; i < 6; i++) {
+        expect((await call('POST', '/adjustments', { item_id: item, location_id: shop.locationId, qty_delta: 1, reason: 'receipt' })).status).toBe(201);
+      }
+      const { rows } = await t.db.query<{ id: string }>(`select id from webhook_events where tenant_id = $1 and type = 'stock.changed'`, [shop.tenantId]);
+      expect(rows).toHaveLength(6);
+      await eventually(() => requests >= 1, 15_000, 'a delivery in flight');
+      await closeProxy();
+      await new Promise((r) => setTimeout(r, 3_000));
+      await openProxy(); // the same port
+      await eventually(() => rows.every((r) => seen.has(r.id)), 60_000, 'every stock.changed event delivered').catch((err) => {
+        console.error(
+          [...server!.lines, ...w.lines]
+            .filter((l) => !l.includes('"msg":"request"'))
+            .slice(-60)
+            .join('\n'),
+        );
+        throw err;
+      });
+      expect(server.child.exitCode).toBeNull();
+      expect(w.child.exitCode).toBeNull();
+      expect((await health(server.url)).status).toBe(200);
+      // The worker did meet the outage (not a run that missed it): it saw it and came back.
+      expect(w.lines.some((l) => l.includes('database unreachable'))).toBe(true);
+      expect(w.lines.some((l) => l.includes('workers started again'))).toBe(true);
+      w.child.kill('SIGINT');
+      expect(await w.exited).toBe(0);
+      server.child.kill('SIGINT');
+      expect(await server.exited).toBe(0);
+      server = null;
+      worker = null;
+    } finally {
+      worker?.child.kill('SIGKILL');
+      await new Promise((r) => slow.close(r));
+      fs.rmSync(dataDir, { recursive: true, force: true });
+    }
+  }, 150_000);
 });
