@@ -18,6 +18,8 @@ export interface Config {
   guardianIntervalS: number;
   /** A worker silent this long is taken for dead and its locked jobs are run again elsewhere. */
   workerDeadAfterS: number;
+  /** A job about a tenant that crashed this many times (a poison payload) quarantines the tenant (src/engine/quarantine.ts). */
+  quarantineAfterCrashes: number;
   /** Days of history kept: sync events, applied inbound events, settled webhook deliveries. */
   retentionDays: number;
   demo: boolean;
@@ -102,6 +104,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     workerConcurrency: int(env.WORKER_CONCURRENCY, 8),
     guardianIntervalS: int(env.GUARDIAN_INTERVAL_S, 900),
     workerDeadAfterS: int(env.WORKER_DEAD_AFTER_S, 15),
+    quarantineAfterCrashes: Math.max(1, int(env.QUARANTINE_AFTER_CRASHES, 5)),
     retentionDays: Math.max(1, int(env.RETENTION_DAYS, 30)),
     demo: env.DEMO !== '0',
     trustProxy: trustProxy(env.TRUST_PROXY),

@@ -4560,7 +4560,7 @@ export interface operations {
                 cursor?: components["parameters"]["cursor"];
                 limit?: components["parameters"]["limit"];
                 status?: "open" | "acknowledged" | "resolved";
-                type?: "low_stock" | "out_of_stock" | "channel_auth" | "sync_failure_rate" | "large_drift" | "webhook_endpoint_paused";
+                type?: "low_stock" | "out_of_stock" | "channel_auth" | "sync_failure_rate" | "large_drift" | "webhook_endpoint_paused" | "tenant_quarantined";
             };
             header?: never;
             path?: never;

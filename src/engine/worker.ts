@@ -8,6 +8,7 @@ import { quietLogger } from '../db/migrate.ts';
 import type { AppContext } from './context.ts';
 import { pausedFlags } from './pause.ts';
 import { metrics } from '../metrics.ts';
+import { quarantineOnCrashes } from './quarantine.ts';
 import { startRelay } from './relay.ts';
 import { startScheduler } from './scheduler.ts';
 import { TASK_HANDLERS, type TaskHandler } from './tasks.ts';
@@ -126,6 +127,7 @@ export async function startWorker(ctx: AppContext, opts: { concurrency?: number;
       ctx.jobs.wakeWorkersIn(QUEUE_HANDOFF_MS * 5);
     }
   });
+  quarantineOnCrashes(ctx, events);
   const runner = await run({
     events,
     pgPool: ctx.db,

@@ -8,6 +8,7 @@ import { createTenant } from '../db/tenants.ts';
 import { guardianJob } from '../db/job-specs.ts';
 import { addJobs } from '../db/jobs.ts';
 import { AppError, notFound } from '../domain/errors.ts';
+import { raiseAlert, resolveAlerts } from './alerts.ts';
 import { audit } from './audit-log.ts';
 import { systemScope, type Q, type Scope } from './scope.ts';
 
@@ -58,5 +59,30 @@ export async function resumeTenant(tx: Q, operator: Scope, tenantId: string): Pr
   if (!rows[0]) throw notFound('Tenant');
   if (!rows[0].was) return;
   await addJobs(tx, [guardianJob(tenantId)]);
+  await resolveAlerts(tx, tenantId, 'tenant_quarantined', [tenantId]);
   await audit(tx, { ...operator, tenantId }, 'tenant.sync_resumed', { type: 'tenant', id: tenantId });
+}
+
+/**
+ * Parks a tenant whose jobs keep crashing (src/engine/quarantine.ts): the same pause an operator
+ * sets, so none of its jobs is taken (they wait, nothing is lost) and nobody else's work waits
+ * behind its retries; a critical alert says why. An operator releases it by resuming the tenant.
+ * A tenant already paused stays as it is. Returns whether this call quarantined it.
+ */
+export async function quarantineTenant(tx: Q, tenantId: string, why: { task: string; attempts: number; error: string }): Promise<boolean> {
+  const reason = `quarantined: ${why.task} crashed ${why.attempts} times (${why.error.slice(0, 200)})`;
+  const { rowCount } = await tx.query(`update tenants set sync_paused_at = now(), sync_paused_reason = $2 where id = $1 and sync_paused_at is null`, [
+    tenantId,
+    reason,
+  ]);
+  if (!rowCount) return false;
+  await raiseAlert(tx, tenantId, {
+    type: 'tenant_quarantined',
+    subject: tenantId,
+    severity: 'critical',
+    message: `Sync is paused: a ${why.task} job crashed ${why.attempts} times. Nothing is lost; StockClerk's operators have been told and resume it once fixed.`,
+    data: { task: why.task, attempts: why.attempts, error: why.error.slice(0, 500) },
+  });
+  await audit(tx, systemScope(tenantId), 'tenant.quarantined', { type: 'tenant', id: tenantId }, { reason });
+  return true;
 }
