@@ -21,6 +21,9 @@ const TILLS_AND_SHOPS: ChannelType[] = ['square', 'woocommerce', 'otter', 'eposn
 const items = (n: number, low: number) =>
   Array.from({ length: n }, (_, i) => ({ sku: `SKU-${String(i).padStart(3, '0')}`, name: `Item ${i}`, qty: i < low ? 8 : 150 }));
 
+/** Units sold per channel by the last fireSales (for the diagnosis of a wrong end state). */
+const soldByChannel = new Map<ChannelType, number>();
+
 /** Fires the sales with bounded concurrency; returns units sold per SKU (refused sales do not count). */
 async function fireSales(
   emus: EmulatorSet,
@@ -31,6 +34,7 @@ async function fireSales(
   pauseMs = 0,
 ) {
   const sold = new Map<string, number>();
+  soldByChannel.clear();
   let next = 0;
   await Promise.all(
     Array.from({ length: concurrency }, async () => {
@@ -39,6 +43,7 @@ async function fireSales(
         const sku = catalogue[s.item]!.sku;
         const r = await sale(emus, s.ch, t.channels[s.ch]!.accountId, sku, s.qty);
         if (r.ok) sold.set(sku, (sold.get(sku) ?? 0) + s.qty);
+        if (r.ok) soldByChannel.set(s.ch, (soldByChannel.get(s.ch) ?? 0) + s.qty);
         if (pauseMs) await new Promise((res) => setTimeout(res, pauseMs));
       }
     }),
@@ -53,6 +58,7 @@ async function expectExactEndState(
   catalogue: Array<{ sku: string; qty: number }>,
   sold: Map<string, number>,
   types: ChannelType[] = TYPES,
+  soldBy?: Map<ChannelType, number>,
 ) {
   // Every unit sold reaches the ledger first: a till's webhooks are hints, its sales come in
   // through the order poll they ask for, which quiescence does not wait on.
@@ -84,6 +90,16 @@ async function expectExactEndState(
       const ok = CHANNELS[type].capabilities.quantityModel === 'availability' ? h2.available === sellable > 0 : h2.qty === sellable;
       if (!ok) wrong.push(`${it.sku} on ${type}: holds ${JSON.stringify(h2)}, should hold ${sellable}`);
     }
+  }
+  if (wrong.length) {
+    // Which channel's sales were miscounted: units each channel sold against the units the ledger
+    // took out (and put back) on its account, by movement reason.
+    const { rows: moved } = await h.sc.ctx.db.query<{ type: string; reason: string; units: number }>(
+      `select c.type, m.reason, sum(-m.qty_delta)::int as units from stock_movements m join channels c on c.tenant_id = m.tenant_id and c.id = m.source_channel_id
+       where m.tenant_id = $1 group by 1, 2 order by 1, 2`,
+      [t.tenantId],
+    );
+    console.error('DEBUG per channel: sold', JSON.stringify(Object.fromEntries(soldBy ?? [])), 'ledger', JSON.stringify(moved));
   }
   expect(wrong).toEqual([]);
 }
@@ -233,7 +249,7 @@ describe('chaos', () => {
     });
     const sold = await fireSales(emus, t, plan, catalogue, 8, 40);
     await endCallFaults(emus, TILLS_AND_SHOPS);
-    await expectExactEndState(h, emus, t, catalogue, sold, TILLS_AND_SHOPS);
+    await expectExactEndState(h, emus, t, catalogue, sold, TILLS_AND_SHOPS, soldByChannel);
   }, 240_000);
 
   it('a worker killed with SIGKILL mid-run loses nothing once another worker takes over', async () => {
