@@ -24,7 +24,7 @@ import { BUDGET_SHARE } from '../src/engine/rate-gate.ts';
 import { cpuSeconds, progress, sleep, startBenchEnv } from './env.ts';
 import { checkLedger, makeSale, propagationTimes, quiescence, recordWrites, type Sale } from './sale-run.ts';
 import { ms1, percentile } from './stats.ts';
-import { createBenchTenant, type BenchTenant } from './tenants.ts';
+import { createBenchTenants } from './tenants.ts';
 
 export interface LoadOptions {
   tenants: number;
@@ -56,10 +56,11 @@ export function tenantRates(o: Pick<LoadOptions, 'tenants' | 'rate' | 'noisy'>):
 /**
  * The lowest propagation time the platforms' documented budgets allow a tenant selling `rate`/s
  * spread over its channels (0 when they do not bind). Per quantity channel: pushes possible per
- * second = (its budget at our share - the polls its own sales cause) / calls per push; a channel
+ * second = (its budget at our share, its burst spread over the run, - the polls its own sales
+ * cause) / calls per push; a channel
  * that must take more changes than that coalesces them, and a sale waits up to one push interval.
  */
-export function budgetFloorMs(rate: number, types: readonly ChannelType[]): number {
+export function budgetFloorMs(rate: number, types: readonly ChannelType[], durationS: number): number {
   let floor = 0;
   for (const type of types) {
     if (!QTY_TYPES.has(type)) continue;
@@ -67,7 +68,9 @@ export function budgetFloorMs(rate: number, types: readonly ChannelType[]): numb
     const own = rate / types.length;
     const demand = rate - own;
     const polls = CHANNELS[type].webhook?.pollOnHint ? Math.min(own, 1 / HINTED_POLL_GAP_S) : 0;
-    const pushes = (cap.rateLimit.perSecond * BUDGET_SHARE - polls) / (cap.callsPerPush ?? 1);
+    // The account's burst is spent once over the run: it adds burst / duration calls a second.
+    const budget = (cap.rateLimit.perSecond + cap.rateLimit.burst / durationS) * BUDGET_SHARE;
+    const pushes = (budget - polls) / (cap.callsPerPush ?? 1);
     if (pushes <= 0) return Infinity;
     if (demand > pushes) floor = Math.max(floor, 1000 / pushes);
   }
@@ -115,14 +118,14 @@ export async function benchLoad(o: LoadOptions): Promise<Record<string, unknown>
   try {
     const ctx = env.sc.ctx;
     const setupStart = Date.now();
-    const tenants: BenchTenant[] = [];
-    for (let i = 0; i < o.tenants; i += 8) {
-      const group = Array.from({ length: Math.min(8, o.tenants - i) }, (_, k) =>
-        createBenchTenant(ctx, apiUrls[(i + k) % apiUrls.length]!, emulators, { index: i + k, items: o.items, qty: INITIAL, types: TYPES }),
-      );
-      tenants.push(...(await Promise.all(group)));
-      if (tenants.length % 40 === 0) progress(`${tenants.length} of ${o.tenants} tenants connected`);
-    }
+    const tenants = await createBenchTenants(ctx, apiUrls, emulators, {
+      count: o.tenants,
+      group: 8,
+      items: o.items,
+      qty: INITIAL,
+      types: TYPES,
+      progressEvery: (done) => done % 40 === 0 && progress(`${done} of ${o.tenants} tenants connected`),
+    });
     progress(`${o.tenants} tenants x (${TYPES.join(', ')}) x ${o.items} items connected in ${Date.now() - setupStart} ms`);
 
     const recorder = recordWrites(emulators, TYPES);
@@ -208,7 +211,7 @@ export async function benchLoad(o: LoadOptions): Promise<Record<string, unknown>
     const tenantP99 = byTenant.map((v) => percentile(v, 99));
     // Tenants 1.. are "the others" whether or not tenant 0 is noisy: bench fairness compares them.
     const others = byTenant.slice(1).flat();
-    const floors = rates.map((r) => budgetFloorMs(r, TYPES));
+    const floors = rates.map((r) => budgetFloorMs(r, TYPES, o.duration));
     const saleFloors = prop.worst.map((w) => floors[w.sale.tenant]!);
 
     const first = samples[0]!;

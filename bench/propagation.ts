@@ -18,7 +18,7 @@ import { cpuSeconds, progress, sleep, startBenchEnv } from './env.ts';
 import { jobDiff, jobSnapshot, webhookAcceptSnapshot } from './job-stats.ts';
 import { ms1, percentile } from './stats.ts';
 import { checkLedger, makeSale, propagationTimes, quiescence, recordWrites, type Sale } from './sale-run.ts';
-import { createBenchTenant, type BenchTenant } from './tenants.ts';
+import { createBenchTenants } from './tenants.ts';
 
 export interface PropagationOptions {
   tenants: number;
@@ -44,13 +44,7 @@ export async function benchPropagation(o: PropagationOptions): Promise<Record<st
   try {
     const ctx = env.sc.ctx;
     const setupStart = Date.now();
-    const tenants: BenchTenant[] = [];
-    for (let i = 0; i < o.tenants; i += 4) {
-      const group = Array.from({ length: Math.min(4, o.tenants - i) }, (_, k) =>
-        createBenchTenant(ctx, env.sc.url!, emulators, { index: i + k, items: o.items, qty: INITIAL, types: TYPES }),
-      );
-      tenants.push(...(await Promise.all(group)));
-    }
+    const tenants = await createBenchTenants(ctx, [env.sc.url!], emulators, { count: o.tenants, group: 4, items: o.items, qty: INITIAL, types: TYPES });
     progress(`${o.tenants} tenants x (Epos Now, Wix, Deliveroo) x ${o.items} items connected in ${Date.now() - setupStart} ms`);
 
     // Writes each channel receives, per (account, external id), in arrival order.

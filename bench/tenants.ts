@@ -62,3 +62,24 @@ export async function createBenchTenant(
   }
   return { index: input.index, tenantId: t.tenantId, locationId: t.locationId, items, channels };
 }
+
+/**
+ * `count` tenants, connected `group` at a time; tenant i's webhooks go to `urls[i % urls.length]`
+ * (one api process per tenant, as a load balancer that keeps a shop on one node would).
+ */
+export async function createBenchTenants(
+  ctx: AppContext,
+  urls: string[],
+  emulators: EmulatorSet,
+  o: { count: number; group: number; items: number; qty: number; types: ChannelType[]; progressEvery?: (done: number) => void },
+): Promise<BenchTenant[]> {
+  const tenants: BenchTenant[] = [];
+  for (let i = 0; i < o.count; i += o.group) {
+    const group = Array.from({ length: Math.min(o.group, o.count - i) }, (_, k) =>
+      createBenchTenant(ctx, urls[(i + k) % urls.length]!, emulators, { index: i + k, items: o.items, qty: o.qty, types: o.types }),
+    );
+    tenants.push(...(await Promise.all(group)));
+    o.progressEvery?.(tenants.length);
+  }
+  return tenants;
+}
