@@ -76,6 +76,12 @@ describe('agents under failure', () => {
     );
     emus.deliveroo.knobs = { ...emus.deliveroo.knobs, throttleRate: 0 };
     await eventually(() => held(emus, 'deliveroo', t.channels.deliveroo!.accountId, 'I-0')?.available === false, 8000, 'unavailable on Deliveroo');
+    // The platform holds the change as soon as it answers; our record of the push commits just after.
+    await eventually(
+      async () => (await h.sc.ctx.db.query(`select 1 from sync_events where tenant_id=$1 and kind='push' and outcome='ok'`, [t.tenantId])).rowCount! > 0,
+      8000,
+      'the push recorded',
+    );
     const { rows } = await h.sc.ctx.db.query<{ outcome: string; at: Date }>(
       `select outcome, created_at as at from sync_events where tenant_id=$1 and kind='push' order by id`,
       [t.tenantId],
