@@ -7,6 +7,13 @@ export interface Config {
   host: string;
   dataDir: string;
   databaseUrl: string | null;
+  /**
+   * A direct session to the same Postgres (DATABASE_DIRECT_URL). Setting it says DATABASE_URL is a
+   * transaction-mode pooler (PgBouncer pool_mode = transaction): the pools then send no named
+   * statements and no startup options there, and what needs a session of its own (LISTEN,
+   * migrations' advisory lock, one-off CLI commands) connects here instead (src/db/pooler.ts).
+   */
+  databaseDirectUrl: string | null;
   /** base64 32-byte key for channel credentials; generated into DATA_DIR when absent. */
   encryptionKey: string | null;
   /** `id:base64, ...`: several credential keys; the first encrypts, all decrypt (src/db/crypto.ts). */
@@ -97,6 +104,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     host: env.HOST ?? '0.0.0.0',
     dataDir: path.resolve(env.DATA_DIR ?? './data'),
     databaseUrl: env.DATABASE_URL || null,
+    databaseDirectUrl: env.DATABASE_DIRECT_URL || null,
     encryptionKey: env.ENCRYPTION_KEY || null,
     encryptionKeys: env.ENCRYPTION_KEYS || null,
     jwtSecret: env.JWT_SECRET || null,

@@ -8,6 +8,7 @@ import { loadKeyring, loadOrCreateSecret, Sealer } from './db/crypto.ts';
 import { startEmbedded, type EmbeddedDb } from './db/embedded.ts';
 import { migrateDatabase } from './db/migrate.ts';
 import { createPool, type Db } from './db/pool.ts';
+import { plannerWarning } from './db/pooler.ts';
 import { DatabaseWatch } from './db/watch.ts';
 import { ChannelRuntime } from './engine/channel-runtime.ts';
 import { DEFAULT_TUNING, type AppContext, type EngineTuning } from './engine/context.ts';
@@ -57,6 +58,10 @@ function stripeBilling(config: Config): StripeBilling | null {
 
 export async function startStockClerk(config: Config, opts: StartOptions = {}): Promise<StockClerk> {
   let log = opts.log ?? createLogger(config.logLevel);
+  // DATABASE_DIRECT_URL says DATABASE_URL is a transaction pooler (src/db/pooler.ts): the pools
+  // speak its dialect, and what needs a session of its own connects directly.
+  const pooler = config.databaseDirectUrl !== null;
+  if (pooler && !config.databaseUrl) throw new Error('DATABASE_DIRECT_URL is set but DATABASE_URL is not: it names the pooler in front of that database');
   let embedded: EmbeddedDb | null = null;
   let databaseUrl = config.databaseUrl;
   if (!databaseUrl) {
@@ -70,12 +75,19 @@ export async function startStockClerk(config: Config, opts: StartOptions = {}): 
         'using the embedded PostgreSQL of the StockClerk server already running on DATA_DIR',
       );
   }
-  await migrateDatabase(databaseUrl);
+  const directUrl = config.databaseDirectUrl ?? databaseUrl;
+  // A session advisory lock around the migrations: a pooler would lend its connection away.
+  await migrateDatabase(directUrl);
   const watch = new DatabaseWatch(databaseUrl, log);
   watch.start();
   // Every part logs through this: an outage is logged once, not once per failed query.
   log = watch.quiet(log);
-  const db = createPool(databaseUrl, opts.poolSize ?? 30);
+  const db = createPool(databaseUrl, opts.poolSize ?? 30, { transactionPooler: pooler });
+  if (pooler) {
+    // Told once at start; a failed look (the database away) is the watch's to report.
+    const warning = await plannerWarning(db).catch(() => null);
+    if (warning) log.warn(warning);
+  }
   const sealer = new Sealer(loadKeyring(config));
   const jwtKey = loadOrCreateSecret(config.jwtSecret, config.dataDir, 'jwt.key');
   const ctx: AppContext = {
@@ -101,6 +113,7 @@ export async function startStockClerk(config: Config, opts: StartOptions = {}): 
   let worker: WorkerHandle | null = null;
   let unguard = () => {};
   let workerDb: Db | null = null;
+  let listenDb: Db | null = null;
   let relay: Relay | null = null;
   let app: FastifyInstance | null = null;
   let hub: StreamHub | null = null;
@@ -123,6 +136,7 @@ export async function startStockClerk(config: Config, opts: StartOptions = {}): 
       // a clean stop writes every count.
       await ctx.usage.stop().catch((err) => log.error({ err }, 'writing the last usage counts'));
       await workerDb?.end().catch(() => {});
+      await listenDb?.end().catch(() => {});
       await ctx.channels.close();
       ctx.mailer.close();
       await beat.stop();
@@ -149,15 +163,18 @@ export async function startStockClerk(config: Config, opts: StartOptions = {}): 
     if (opts.worker !== false) {
       // The agents get a pool of their own: asynchronous commit (see PoolOptions) and no competition
       // with API requests for connections.
-      const wdb = (workerDb = createPool(databaseUrl, config.workerConcurrency + 8, { asyncCommit: true }));
+      const wdb = (workerDb = createPool(databaseUrl, config.workerConcurrency + 8, { asyncCommit: true, transactionPooler: pooler }));
+      // graphile-worker's LISTEN for new jobs, on a session of its own (listenThrough, src/db/pooler.ts).
+      const listen = (listenDb = pooler ? createPool(directUrl, 1) : null);
       unguard = surviveLostJobEnds(log);
-      worker = await superviseWorker(() => startWorker({ ...ctx, db: wdb }), watch, log);
+      worker = await superviseWorker(() => startWorker({ ...ctx, db: wdb }, { listenDb: listen }), watch, log);
     }
     if (opts.relay && !worker) relay = startRelay(ctx);
     // No scheduler here to sample the job queue (/metrics, the agents' view): a clock of its own.
     if (!worker) ctx.jobs.sampleQueuesEvery(db, ctx.tuning.schedulerTickMs, (err) => log.warn({ err }, 'sampling the job queue failed'));
     if (opts.api !== false) {
-      hub = new StreamHub(databaseUrl);
+      // LISTEN stockclerk holds a session: directly to Postgres, never through a pooler.
+      hub = new StreamHub(directUrl);
       await hub.start();
       app = await buildApp(ctx, { ready: () => ready, hub, database: () => watch.status() });
       const addr = await app.listen({ port: config.port, host: config.host });

@@ -33,11 +33,14 @@ const USAGE = `usage: stockclerk <command>
 
 /**
  * The database of DATA_DIR for a one-off command: with a server running there, that server's
- * PostgreSQL (used, never stopped); else one started for the command and stopped after it.
+ * PostgreSQL (used, never stopped); else one started for the command and stopped after it. Behind
+ * a transaction pooler, the direct URL: a command is one short session (and migrates under a
+ * session lock), not the traffic a pooler is for.
  */
 async function withDatabase<T>(fn: (url: string) => Promise<T>): Promise<T> {
   const config = loadConfig();
-  if (config.databaseUrl) return fn(config.databaseUrl);
+  const url = config.databaseDirectUrl ?? config.databaseUrl;
+  if (url) return fn(url);
   const emb = await startEmbedded(config.dataDir, (m) => console.error(m), { role: 'cli' });
   if (!emb.owned) console.error(`using the PostgreSQL of the StockClerk server running on ${config.dataDir} (pid ${emb.ownerPid})`);
   try {

@@ -1,5 +1,6 @@
 // Connection pool and the one transaction helper every writer uses.
 import pg from 'pg';
+import { RANDOM_PAGE_COST, UnpreparedClient } from './pooler.ts';
 
 // int8 columns (movement ids, counters) fit in a JS number for this product's lifetime.
 pg.types.setTypeParser(20, (v) => Number(v));
@@ -17,17 +18,37 @@ export interface PoolOptions {
    * (and for the notify lock, held across the flush) behind webhook intake.
    */
   asyncCommit?: boolean;
+  /**
+   * `url` is a transaction-mode pooler (DATABASE_DIRECT_URL set; src/db/pooler.ts): statements go
+   * unnamed, and the settings travel with each transaction rather than with the connection.
+   */
+  transactionPooler?: boolean;
 }
 
+/**
+ * Per pool: the `set local` statements every runTx transaction opens with, behind a transaction
+ * pooler. A startup `options` is refused there (PgBouncer knows no such parameter), and a plain
+ * `set` would stay on a server connection other clients are then lent. `set local` ends with the
+ * transaction and rides in the same simple query as the `begin`: no round trip added, and the
+ * agents' transactions keep their asynchronous commit. Statements outside a transaction (the API's
+ * reads, item search among them) get the database's own values: the operator sets the planner's
+ * for the database (README "Behind PgBouncer"; the server warns at start when it is missing,
+ * plannerWarning in src/db/pooler.ts). Not synchronous_commit: set for a database or role, it
+ * would make the API's writes asynchronous too.
+ */
+const txSettings = new WeakMap<Db, string>();
+
 export function createPool(url: string, max = 20, opts: PoolOptions = {}): Db {
-  const pool = new pg.Pool({
-    connectionString: url,
-    max,
-    idleTimeoutMillis: 30_000,
+  const settings: Array<[string, string]> = [
     // random_page_cost for SSDs (Postgres' default of 4 assumes spinning disks): without it the
     // planner prefers a scan of every item to the trigram indexes item search needs.
-    options: ['-c random_page_cost=1.1', ...(opts.asyncCommit ? ['-c synchronous_commit=off'] : [])].join(' '),
-  });
+    ['random_page_cost', String(RANDOM_PAGE_COST)],
+    ...(opts.asyncCommit ? [['synchronous_commit', 'off'] as [string, string]] : []),
+  ];
+  const pool = opts.transactionPooler
+    ? new pg.Pool({ connectionString: url, max, idleTimeoutMillis: 30_000, Client: UnpreparedClient })
+    : new pg.Pool({ connectionString: url, max, idleTimeoutMillis: 30_000, options: settings.map(([k, v]) => `-c ${k}=${v}`).join(' ') });
+  if (opts.transactionPooler) txSettings.set(pool, settings.map(([k, v]) => `set local ${k} = ${v}`).join('; '));
   // A dropped connection must not crash the process; the pool replaces it.
   pool.on('error', () => {});
   pool.on('connect', (client) => client.on('error', () => {}));
@@ -37,6 +58,7 @@ export function createPool(url: string, max = 20, opts: PoolOptions = {}): Db {
 /**
  * A named (prepared) statement: each connection plans it once. Our hot statements are big CTEs
  * whose planning costs as much as running them; a name makes every later call skip the planner.
+ * Behind a transaction pooler the pool sends it unnamed (UnpreparedClient, src/db/pooler.ts).
  */
 export function named(name: string, text: string, values: unknown[]): pg.QueryConfig {
   return { name, text, values };
@@ -80,8 +102,10 @@ export async function runTx<T>(db: Db, begin: string | ((tx: Tx) => string), fn:
     const tx = await db.connect();
     let broken = false;
     const deferred: string[] = [];
+    const settings = txSettings.get(db);
     try {
-      await tx.query(typeof begin === 'string' ? begin : begin(tx));
+      const open = typeof begin === 'string' ? begin : begin(tx);
+      await tx.query(settings ? `${open}; ${settings}` : open);
       atCommit.set(tx, deferred);
       const out = await fn(tx);
       atCommit.delete(tx);

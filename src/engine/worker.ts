@@ -4,6 +4,8 @@ import { EventEmitter } from 'node:events';
 import os from 'node:os';
 import { run, type Runner, type Task, type TaskList, type WorkerEvents, type WorkerPool } from 'graphile-worker';
 import { TASK_NAMES, type TaskName } from '../db/job-specs.ts';
+import type { Db } from '../db/pool.ts';
+import { listenThrough } from '../db/pooler.ts';
 import { quietLogger } from '../db/migrate.ts';
 import type { AppContext } from './context.ts';
 import { pausedFlags } from './pause.ts';
@@ -106,7 +108,15 @@ function startHeartbeats(ctx: AppContext, workerIds: string[]): { stop(): Promis
   };
 }
 
-export async function startWorker(ctx: AppContext, opts: { concurrency?: number; scheduler?: boolean } = {}): Promise<WorkerHandle> {
+export async function startWorker(
+  ctx: AppContext,
+  opts: {
+    concurrency?: number;
+    scheduler?: boolean;
+    /** Behind a transaction pooler: a direct pool for graphile-worker's LISTEN (listenThrough). */
+    listenDb?: Db | null;
+  } = {},
+): Promise<WorkerHandle> {
   const workerIds: string[] = [];
   const events: WorkerEvents = new EventEmitter();
   const pools: WorkerPool[] = [];
@@ -130,7 +140,10 @@ export async function startWorker(ctx: AppContext, opts: { concurrency?: number;
   quarantineOnCrashes(ctx, events);
   const runner = await run({
     events,
-    pgPool: ctx.db,
+    pgPool: opts.listenDb ? listenThrough(ctx.db, opts.listenDb) : ctx.db,
+    // Behind a transaction pooler its statements would go unnamed anyway (UnpreparedClient);
+    // saying so spares graphile-worker naming them.
+    noPreparedStatements: !!opts.listenDb,
     taskList: taskList(ctx),
     concurrency: opts.concurrency ?? ctx.config.workerConcurrency,
     noHandleSignals: true,
