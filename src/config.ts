@@ -111,7 +111,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     logLevel: env.LOG_LEVEL ?? 'info',
     workerConcurrency: int(env.WORKER_CONCURRENCY, 8),
     guardianIntervalS: int(env.GUARDIAN_INTERVAL_S, 900),
-    workerDeadAfterS: int(env.WORKER_DEAD_AFTER_S, 15),
+    workerDeadAfterS: int(env.WORKER_DEAD_AFTER_S, 5),
     quarantineAfterCrashes: Math.max(1, int(env.QUARANTINE_AFTER_CRASHES, 5)),
     retentionDays: Math.max(1, int(env.RETENTION_DAYS, 30)),
     demo: env.DEMO !== '0',

@@ -114,6 +114,7 @@ export async function startStockClerk(config: Config, opts: StartOptions = {}): 
   let unguard = () => {};
   let workerDb: Db | null = null;
   let listenDb: Db | null = null;
+  let beatDb: Db | null = null;
   let relay: Relay | null = null;
   let app: FastifyInstance | null = null;
   let hub: StreamHub | null = null;
@@ -137,6 +138,7 @@ export async function startStockClerk(config: Config, opts: StartOptions = {}): 
       await ctx.usage.stop().catch((err) => log.error({ err }, 'writing the last usage counts'));
       await workerDb?.end().catch(() => {});
       await listenDb?.end().catch(() => {});
+      await beatDb?.end().catch(() => {});
       await ctx.channels.close();
       ctx.mailer.close();
       await beat.stop();
@@ -166,8 +168,10 @@ export async function startStockClerk(config: Config, opts: StartOptions = {}): 
       const wdb = (workerDb = createPool(databaseUrl, config.workerConcurrency + 8, { asyncCommit: true, transactionPooler: pooler }));
       // graphile-worker's LISTEN for new jobs, on a session of its own (listenThrough, src/db/pooler.ts).
       const listen = (listenDb = pooler ? createPool(directUrl, 1) : null);
+      // The workers' heartbeats, on a connection no job can take (startHeartbeats, src/engine/worker.ts).
+      const beats = (beatDb = createPool(directUrl, 1, { asyncCommit: true, statementTimeoutMs: 2_000 }));
       unguard = surviveLostJobEnds(log);
-      worker = await superviseWorker(() => startWorker({ ...ctx, db: wdb }, { listenDb: listen }), watch, log);
+      worker = await superviseWorker(() => startWorker({ ...ctx, db: wdb }, { listenDb: listen, beatDb: beats }), watch, log);
     }
     if (opts.relay && !worker) relay = startRelay(ctx);
     // No scheduler here to sample the job queue (/metrics, the agents' view): a clock of its own.

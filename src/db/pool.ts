@@ -23,6 +23,8 @@ export interface PoolOptions {
    * unnamed, and the settings travel with each transaction rather than with the connection.
    */
   transactionPooler?: boolean;
+  /** Postgres cancels a statement of this pool's running longer (statement_timeout): for work that is worthless late, such as a heartbeat. */
+  statementTimeoutMs?: number;
 }
 
 /**
@@ -44,6 +46,7 @@ export function createPool(url: string, max = 20, opts: PoolOptions = {}): Db {
     // planner prefers a scan of every item to the trigram indexes item search needs.
     ['random_page_cost', String(RANDOM_PAGE_COST)],
     ...(opts.asyncCommit ? [['synchronous_commit', 'off'] as [string, string]] : []),
+    ...(opts.statementTimeoutMs ? [['statement_timeout', String(opts.statementTimeoutMs)] as [string, string]] : []),
   ];
   const pool = opts.transactionPooler
     ? new pg.Pool({ connectionString: url, max, idleTimeoutMillis: 30_000, Client: UnpreparedClient })

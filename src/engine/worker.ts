@@ -72,23 +72,30 @@ const QUEUE_HANDOFF_MS = 4;
 /**
  * Heartbeats for this process's workers, and the rescue of jobs locked by dead ones. graphile-worker
  * alone would leave a killed worker's jobs locked for 4 hours; "nothing lost" needs seconds.
+ *
+ * A live worker taken for dead runs its jobs twice (an Epos Now delta push twice is a double
+ * adjustment), so a short WORKER_DEAD_AFTER_S needs beats nothing in the process can hold up. They
+ * go over `beatDb`, a connection of their own (startStockClerk gives one: direct, asynchronous
+ * commit, a 2 s statement timeout), never the jobs' pool, which a busy worker keeps fully lent out
+ * for as long as its jobs run. What can still delay a beat is a blocked event loop or a stalled
+ * database, and a stalled database stalls the reaper's own look too.
  */
-function startHeartbeats(ctx: AppContext, workerIds: string[]): { stop(): Promise<void> } {
+export function startHeartbeats(ctx: AppContext, workerIds: string[], beatDb: Db = ctx.db): { stop(): Promise<void> } {
   const proc = `${os.hostname()}:${process.pid}`;
   const beat = async () => {
     if (workerIds.length > 0) {
-      await ctx.db.query(
+      await beatDb.query(
         `insert into worker_heartbeats (worker_id, process, heartbeat_at) select unnest($1::text[]), $2, now()
          on conflict (worker_id) do update set heartbeat_at = now()`,
         [workerIds, proc],
       );
     }
-    const { rows } = await ctx.db.query<{ worker_id: string }>(
+    const { rows } = await beatDb.query<{ worker_id: string }>(
       `delete from worker_heartbeats where heartbeat_at < now() - make_interval(secs => $1) returning worker_id`,
       [ctx.config.workerDeadAfterS],
     );
     if (rows.length > 0) {
-      await ctx.db.query(`select graphile_worker.force_unlock_workers($1::text[])`, [rows.map((r) => r.worker_id)]);
+      await beatDb.query(`select graphile_worker.force_unlock_workers($1::text[])`, [rows.map((r) => r.worker_id)]);
       ctx.log.warn({ workers: rows.length }, 'unlocked jobs of workers that stopped heart-beating');
     }
   };
@@ -115,6 +122,8 @@ export async function startWorker(
     scheduler?: boolean;
     /** Behind a transaction pooler: a direct pool for graphile-worker's LISTEN (listenThrough). */
     listenDb?: Db | null;
+    /** The heartbeats' own connection (startHeartbeats); without one they share the jobs' pool. */
+    beatDb?: Db | null;
   } = {},
 ): Promise<WorkerHandle> {
   const workerIds: string[] = [];
@@ -162,7 +171,7 @@ export async function startWorker(
   // graphile-worker stopping its pool by itself is rare and always worth a line in the log.
   events.on('pool:fatalError', ({ error, action }) => ctx.log.error({ reason: (error as Error)?.message, action }, 'graphile-worker stopped its pool'));
   const stopScheduler = opts.scheduler === false ? () => {} : startScheduler(ctx);
-  const heartbeats = startHeartbeats(ctx, workerIds);
+  const heartbeats = startHeartbeats(ctx, workerIds, opts.beatDb ?? ctx.db);
   const relay = startRelay(ctx);
   return {
     runner,
