@@ -7,6 +7,14 @@ export interface Config {
   host: string;
   dataDir: string;
   databaseUrl: string | null;
+  /**
+   * A streaming replica of DATABASE_URL (DATABASE_REPLICA_URL) that the dashboard's and reports'
+   * read routes use while it is at most `replicaMaxLagMs` behind (src/db/replica.ts). Null: every
+   * read on the primary.
+   */
+  replicaUrl: string | null;
+  /** REPLICA_MAX_LAG_MS: the staleness past which those reads go back to the primary. */
+  replicaMaxLagMs: number;
   /** base64 32-byte key for channel credentials; generated into DATA_DIR when absent. */
   encryptionKey: string | null;
   /** `id:base64, ...`: several credential keys; the first encrypts, all decrypt (src/db/crypto.ts). */
@@ -97,6 +105,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     host: env.HOST ?? '0.0.0.0',
     dataDir: path.resolve(env.DATA_DIR ?? './data'),
     databaseUrl: env.DATABASE_URL || null,
+    replicaUrl: env.DATABASE_REPLICA_URL || null,
+    replicaMaxLagMs: Math.max(0, int(env.REPLICA_MAX_LAG_MS, 5000)),
     encryptionKey: env.ENCRYPTION_KEY || null,
     encryptionKeys: env.ENCRYPTION_KEYS || null,
     jwtSecret: env.JWT_SECRET || null,

@@ -17,6 +17,10 @@ export interface PoolOptions {
    * (and for the notify lock, held across the flush) behind webhook intake.
    */
   asyncCommit?: boolean;
+  /** Give up connecting after this long (default: wait as long as the server takes). */
+  connectTimeoutMs?: number;
+  /** Names the pool's connections in pg_stat_activity and the server's log. */
+  applicationName?: string;
 }
 
 export function createPool(url: string, max = 20, opts: PoolOptions = {}): Db {
@@ -24,6 +28,8 @@ export function createPool(url: string, max = 20, opts: PoolOptions = {}): Db {
     connectionString: url,
     max,
     idleTimeoutMillis: 30_000,
+    ...(opts.connectTimeoutMs ? { connectionTimeoutMillis: opts.connectTimeoutMs } : {}),
+    ...(opts.applicationName ? { application_name: opts.applicationName } : {}),
     // random_page_cost for SSDs (Postgres' default of 4 assumes spinning disks): without it the
     // planner prefers a scan of every item to the trigram indexes item search needs.
     options: ['-c random_page_cost=1.1', ...(opts.asyncCommit ? ['-c synchronous_commit=off'] : [])].join(' '),

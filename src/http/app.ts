@@ -132,7 +132,8 @@ export async function buildApp(ctx: AppContext, opts: AppOptions): Promise<Fasti
     // Up but without its database, this process can serve nothing: a load balancer must look elsewhere.
     const database = (await opts.database?.()) ?? { ok: true };
     if (!database.ok) return reply.code(503).send({ status: 'unavailable', database: 'unreachable', since: database.since?.toISOString() });
-    return { status: 'ok' };
+    // A replica in trouble is reported, never a 503: the primary serves its reads meanwhile.
+    return ctx.replica ? { status: 'ok', replica: ctx.replica.status() } : { status: 'ok' };
   });
   // Metrics say how busy every tenant is: with METRICS_TOKEN set, only a scraper holding it reads
   // them; without it, only a caller on this machine (a scraper behind a proxy sets the token).
