@@ -92,4 +92,25 @@ describe('ReplicaReads', () => {
     expect(r.choose('t')).toEqual({ source: 'primary', reason: 'unreachable' });
     expect(r.status()).toMatchObject({ state: 'unreachable', serving: 'primary', max_lag_ms: 1000 });
   });
+
+  it('counts a standby that does not answer as unreachable, and sends it no more until that answer comes', async () => {
+    let calls = 0;
+    let answer: (v: unknown) => void = () => {};
+    const hanging = { query: () => (calls++, new Promise((r) => (answer = r))) } as unknown as Db;
+    const r = new ReplicaReads(
+      fake(() => ({ lsn: '0/100' })),
+      hanging,
+      1000,
+      createLogger('silent'),
+      { tickMs: 25 },
+    );
+    await r.measure(); // times out after 4 ticks
+    expect(r.choose('t')).toEqual({ source: 'primary', reason: 'unreachable' });
+    await r.measure();
+    expect(calls).toBe(1);
+    answer({ rows: [{ standby: true, replayed: '0/100' }] });
+    await new Promise((res) => setTimeout(res, 0));
+    await r.measure();
+    expect(calls).toBe(2);
+  });
 });

@@ -54,6 +54,11 @@ export class ReplicaReads {
   private writes = new Map<string, number>();
   private timer: NodeJS.Timeout | null = null;
   private running: Promise<void> | null = null;
+  /**
+   * Queries a timed-out tick left waiting: no new tick piles more on a server that does not answer.
+   * Meanwhile the bound grows, so the wait errs on the primary's side.
+   */
+  private stuck = 0;
   private readonly primary: Db;
   private readonly log: Logger;
   /** The replica's own pool (DATABASE_REPLICA_URL). */
@@ -90,11 +95,19 @@ export class ReplicaReads {
     return this.running;
   }
 
+  private bounded<T>(p: Promise<T>): Promise<T> {
+    this.stuck++;
+    const done = () => void this.stuck--;
+    p.then(done, done);
+    return withTimeout(p, this.tickMs * 4);
+  }
+
   private async tick(): Promise<void> {
+    if (this.stuck > 0) return this.publish();
     const at = Date.now();
     let lsn: bigint;
     try {
-      const { rows } = await withTimeout(this.primary.query<{ lsn: string }>('select pg_current_wal_lsn()::text as lsn'), this.tickMs * 4);
+      const { rows } = await this.bounded(this.primary.query<{ lsn: string }>('select pg_current_wal_lsn()::text as lsn'));
       lsn = parseLsn(rows[0]!.lsn);
     } catch {
       // The primary does not answer: no new sample, so the bound grows and reads stay where the
@@ -105,9 +118,8 @@ export class ReplicaReads {
     this.samples.push({ at, lsn });
     const before = this.state;
     try {
-      const { rows } = await withTimeout(
+      const { rows } = await this.bounded(
         this.pool.query<{ standby: boolean; replayed: string | null }>('select pg_is_in_recovery() as standby, pg_last_wal_replay_lsn()::text as replayed'),
-        this.tickMs * 4,
       );
       const row = rows[0]!;
       if (!row.standby || row.replayed === null) {
@@ -121,7 +133,7 @@ export class ReplicaReads {
       this.state = 'unreachable';
       if (before !== 'unreachable') this.log.warn({ err }, 'the read replica does not answer; dashboard and report reads go to the primary');
     }
-    if (before !== this.state && this.state === 'ok') this.log.info('the read replica answers again');
+    if (this.state === 'ok' && (before === 'unreachable' || before === 'not_standby')) this.log.info('the read replica answers again');
     this.prune(at);
     this.publish();
   }

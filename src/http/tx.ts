@@ -57,8 +57,6 @@ function inTx<T>(
     await finishInTx(tx, req, status, out, o.headers?.(out) ?? {}, o.sealed ? ctx.sealer : undefined);
     return out;
   }).then((out) => {
-    // Committed: this tenant's replica-served reads wait until the standby holds it (src/http/replica-read.ts).
-    ctx.replica?.noteWrite(scope.tenantId);
     // The write may have signalled pushes (outbox rows): this process's relay moves them now
     // rather than at its next look, which an idle relay makes seldom (src/engine/relay.ts).
     ctx.jobs.nudgeRelay();
