@@ -92,7 +92,7 @@ const CreatedItems = z.strictObject({ created: int, mapped: int, opening_stock_m
 export async function dashboardRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {
   app.get(
     '/overview',
-    doc({ summary: "Channel health and counts for the dashboard's Overview", tag: TAG, responses: { 200: Overview } }),
+    doc({ summary: "Channel health and counts for the dashboard's Overview", tag: TAG, replica: true, responses: { 200: Overview } }),
     async (req, reply) => {
       return replicaRead(ctx, req, reply, (q) => overview(q, scopeOf(req)));
     },
@@ -100,7 +100,7 @@ export async function dashboardRoutes(app: FastifyInstance, ctx: AppContext): Pr
 
   app.get(
     '/overview/activity',
-    doc({ summary: 'Sales and syncs per hour', tag: TAG, query: ActivityQuery, responses: { 200: Activity } }),
+    doc({ summary: 'Sales and syncs per hour', tag: TAG, replica: true, query: ActivityQuery, responses: { 200: Activity } }),
     async (req, reply) => {
       const q = parse(ActivityQuery, req.query);
       return replicaRead(ctx, req, reply, (db) => activity(db, scopeOf(req), q.hours));
@@ -114,6 +114,7 @@ export async function dashboardRoutes(app: FastifyInstance, ctx: AppContext): Pr
     doc({
       summary: "The dashboard's Items grid: levels, listings and sellable per item, searched and sorted on the server",
       tag: TAG,
+      replica: true,
       query: RowsQuery,
       responses: { 200: ItemRows },
     }),

@@ -51,6 +51,7 @@ export async function reportRoutes(app: FastifyInstance, ctx: AppContext): Promi
     doc({
       summary: 'Items at or below their low-stock threshold (available over all or one location)',
       tag: TAG,
+      replica: true,
       query: LowStockQuery,
       responses: { 200: LowStock, 404: ErrorBody },
     }),
@@ -62,14 +63,14 @@ export async function reportRoutes(app: FastifyInstance, ctx: AppContext): Promi
 
   app.get(
     '/reports/movement-summary',
-    doc({ summary: 'Movements by day (UTC) and reason: count, in, out, net', tag: TAG, query: SummaryQuery, responses: { 200: Summary } }),
+    doc({ summary: 'Movements by day (UTC) and reason: count, in, out, net', tag: TAG, replica: true, query: SummaryQuery, responses: { 200: Summary } }),
     async (req, reply) => {
       const q = parse(SummaryQuery, req.query);
       return replicaRead(ctx, req, reply, (db) => movementSummary(db, scopeOf(req), { from: q.from, to: q.to, itemId: q.item_id, locationId: q.location_id }));
     },
   );
 
-  app.get('/reports/stock-on-hand', doc({ summary: 'Stock on hand by location', tag: TAG, responses: { 200: OnHand } }), async (req, reply) => {
+  app.get('/reports/stock-on-hand', doc({ summary: 'Stock on hand by location', tag: TAG, replica: true, responses: { 200: OnHand } }), async (req, reply) => {
     return replicaRead(ctx, req, reply, (db) => stockOnHand(db, scopeOf(req)));
   });
 }
