@@ -2,8 +2,8 @@
 // report reads use (src/http/replica-read.ts lists them) while it is provably at most
 // REPLICA_MAX_LAG_MS behind, and the primary serves them otherwise.
 //
-// How far behind: every tick reads the primary's WAL position first, then the position the standby
-// has replayed. A primary position read at time t covers every commit finished before t, so once
+// How far behind: every tick reads the primary's WAL (insert) position first, then the position the
+// standby has replayed. A primary position read at time t covers every commit finished before t, so once
 // the standby has replayed past it, the standby holds everything committed before t: its staleness
 // is at most now - t for the newest such t. On an idle primary the positions stay equal and the
 // staleness stays at one tick; `now() - pg_last_xact_replay_timestamp()` would instead grow with
@@ -73,8 +73,10 @@ export class ReplicaReads {
     this.pool = pool;
     this.maxLagMs = maxLagMs;
     this.log = log;
-    // Several ticks fit in the bound, so one slow tick does not push a healthy standby past it.
-    this.tickMs = opts.tickMs ?? Math.max(50, Math.min(1000, Math.floor(maxLagMs / 5)));
+    // The bound's resolution: under steady writes the standby is a tick behind the newest sample,
+    // so a busy but healthy standby reads as up to a tick stale. Ten ticks fit in the bound, so a
+    // slow tick does not push it past; two small queries per tick cost nothing.
+    this.tickMs = opts.tickMs ?? Math.max(50, Math.min(500, Math.floor(maxLagMs / 10)));
   }
 
   start(): void {
@@ -107,7 +109,11 @@ export class ReplicaReads {
     const at = Date.now();
     let lsn: bigint;
     try {
-      const { rows } = await this.bounded(this.primary.query<{ lsn: string }>('select pg_current_wal_lsn()::text as lsn'));
+      // The insert position, not the written one: an asynchronous commit (the agents' pool) is
+      // visible before its WAL is written, and must count too. (After a record that ends exactly
+      // on a page boundary it reads a page header ahead of what the standby can replay: an idle
+      // primary then looks lagging until its next write, which errs on the primary's side.)
+      const { rows } = await this.bounded(this.primary.query<{ lsn: string }>('select pg_current_wal_insert_lsn()::text as lsn'));
       lsn = parseLsn(rows[0]!.lsn);
     } catch {
       // The primary does not answer: no new sample, so the bound grows and reads stay where the
