@@ -14,6 +14,14 @@ export interface Config {
    * migrations' advisory lock, one-off CLI commands) connects here instead (src/db/pooler.ts).
    */
   databaseDirectUrl: string | null;
+  /**
+   * A streaming replica of DATABASE_URL (DATABASE_REPLICA_URL) that the dashboard's and reports'
+   * read routes use while it is at most `replicaMaxLagMs` behind (src/db/replica.ts). Null: every
+   * read on the primary.
+   */
+  replicaUrl: string | null;
+  /** REPLICA_MAX_LAG_MS: the staleness past which those reads go back to the primary. */
+  replicaMaxLagMs: number;
   /** base64 32-byte key for channel credentials; generated into DATA_DIR when absent. */
   encryptionKey: string | null;
   /** `id:base64, ...`: several credential keys; the first encrypts, all decrypt (src/db/crypto.ts). */
@@ -105,6 +113,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     dataDir: path.resolve(env.DATA_DIR ?? './data'),
     databaseUrl: env.DATABASE_URL || null,
     databaseDirectUrl: env.DATABASE_DIRECT_URL || null,
+    replicaUrl: env.DATABASE_REPLICA_URL || null,
+    replicaMaxLagMs: Math.max(0, int(env.REPLICA_MAX_LAG_MS, 5000)),
     encryptionKey: env.ENCRYPTION_KEY || null,
     encryptionKeys: env.ENCRYPTION_KEYS || null,
     jwtSecret: env.JWT_SECRET || null,

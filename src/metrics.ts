@@ -56,4 +56,21 @@ export const metrics = {
     labelNames: ['channel_type', 'outcome'],
     registers: [registry],
   }),
+  // The read replica (src/db/replica.ts); both gauges stay 0 without DATABASE_REPLICA_URL.
+  replicaLag: new client.Gauge({
+    name: 'stockclerk_replica_lag_seconds',
+    help: 'Bound on how stale the read replica is: the age of the newest primary commit it surely holds',
+    registers: [registry],
+  }),
+  replicaUp: new client.Gauge({
+    name: 'stockclerk_replica_up',
+    help: '1 while the read replica answers as a standby, else 0',
+    registers: [registry],
+  }),
+  replicaReads: new client.Counter({
+    name: 'stockclerk_replica_reads_total',
+    help: 'Dashboard and report reads by where they ran (source) and why (reason: replica, or why the primary served)',
+    labelNames: ['source', 'reason'],
+    registers: [registry],
+  }),
 };

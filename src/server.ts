@@ -9,6 +9,7 @@ import { startEmbedded, type EmbeddedDb } from './db/embedded.ts';
 import { migrateDatabase } from './db/migrate.ts';
 import { createPool, type Db } from './db/pool.ts';
 import { plannerWarning } from './db/pooler.ts';
+import { ReplicaReads } from './db/replica.ts';
 import { DatabaseWatch } from './db/watch.ts';
 import { ChannelRuntime } from './engine/channel-runtime.ts';
 import { DEFAULT_TUNING, type AppContext, type EngineTuning } from './engine/context.ts';
@@ -20,6 +21,7 @@ import { startRelay, type Relay } from './engine/relay.ts';
 import { buildApp } from './http/app.ts';
 import { StreamHub } from './http/stream.ts';
 import { createLogger, type Logger } from './log.ts';
+import { metrics } from './metrics.ts';
 import { Mailer } from './mail/mailer.ts';
 import { StripeBilling } from './services/billing-stripe.ts';
 import { UsageMeter } from './services/usage.ts';
@@ -56,6 +58,22 @@ function stripeBilling(config: Config): StripeBilling | null {
   return new StripeBilling({ secretKey: s.secretKey, webhookSecret: s.webhookSecret, apiBase: s.apiBase, prices: s.prices });
 }
 
+/**
+ * DATABASE_REPLICA_URL's pool and lag tracker; null without one. Only an API serves the reads a
+ * replica may take. A short connect timeout: a standby that does not answer must send those reads
+ * to the primary, not hold them.
+ */
+function replicaReads(config: Config, db: Db, poolSize: number, log: Logger): ReplicaReads | null {
+  if (!config.replicaUrl) return null;
+  const pool = createPool(config.replicaUrl, Math.min(10, poolSize), { connectTimeoutMs: 2000, applicationName: 'stockclerk-replica-reads' });
+  return new ReplicaReads(db, pool, config.replicaMaxLagMs, log, {
+    report: (m) => {
+      if (m.lagMs !== null) metrics.replicaLag.set(m.lagMs / 1000);
+      metrics.replicaUp.set(m.up ? 1 : 0);
+    },
+  });
+}
+
 export async function startStockClerk(config: Config, opts: StartOptions = {}): Promise<StockClerk> {
   let log = opts.log ?? createLogger(config.logLevel);
   // DATABASE_DIRECT_URL says DATABASE_URL is a transaction pooler (src/db/pooler.ts): the pools
@@ -88,11 +106,13 @@ export async function startStockClerk(config: Config, opts: StartOptions = {}): 
     const warning = await plannerWarning(db).catch(() => null);
     if (warning) log.warn(warning);
   }
+  const replica = opts.api === false ? null : replicaReads(config, db, opts.poolSize ?? 30, log);
   const sealer = new Sealer(loadKeyring(config));
   const jwtKey = loadOrCreateSecret(config.jwtSecret, config.dataDir, 'jwt.key');
   const ctx: AppContext = {
     config,
     db,
+    replica,
     sealer,
     jwtKey,
     log,
@@ -142,6 +162,8 @@ export async function startStockClerk(config: Config, opts: StartOptions = {}): 
       await ctx.channels.close();
       ctx.mailer.close();
       await beat.stop();
+      await replica?.stop();
+      await replica?.pool.end().catch(() => {});
       await db.end().catch(() => {});
       await watch.stop();
       await embedded?.stop().catch((err) => log.error({ err }, 'stopping postgres'));
@@ -177,6 +199,7 @@ export async function startStockClerk(config: Config, opts: StartOptions = {}): 
     // No scheduler here to sample the job queue (/metrics, the agents' view): a clock of its own.
     if (!worker) ctx.jobs.sampleQueuesEvery(db, ctx.tuning.schedulerTickMs, (err) => log.warn({ err }, 'sampling the job queue failed'));
     if (opts.api !== false) {
+      replica?.start();
       // LISTEN stockclerk holds a session: directly to Postgres, never through a pooler.
       hub = new StreamHub(directUrl);
       await hub.start();

@@ -3954,6 +3954,12 @@ export interface components {
         "RateLimit-Policy": string;
         /** @description Seconds to wait (429, 503) */
         "Retry-After": string;
+        /** @description From the replica: at most this many ms of commits may be missing from the answer */
+        "X-Data-Staleness-Ms": string;
+        /** @description From the primary although a replica is configured: why (lagging, unreachable, own_write ...) */
+        "X-Read-Fallback": string;
+        /** @description With a read replica configured: replica or primary, whichever served this answer */
+        "X-Read-Source": string;
         /** @description Echoes a sane incoming X-Request-Id, else a new id */
         "X-Request-Id": string;
     };
@@ -6247,6 +6253,9 @@ export interface operations {
             /** @description OK */
             200: {
                 headers: {
+                    "X-Data-Staleness-Ms": components["headers"]["X-Data-Staleness-Ms"];
+                    "X-Read-Fallback": components["headers"]["X-Read-Fallback"];
+                    "X-Read-Source": components["headers"]["X-Read-Source"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7061,6 +7070,9 @@ export interface operations {
             /** @description OK */
             200: {
                 headers: {
+                    "X-Data-Staleness-Ms": components["headers"]["X-Data-Staleness-Ms"];
+                    "X-Read-Fallback": components["headers"]["X-Read-Fallback"];
+                    "X-Read-Source": components["headers"]["X-Read-Source"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7105,6 +7117,9 @@ export interface operations {
             /** @description OK */
             200: {
                 headers: {
+                    "X-Data-Staleness-Ms": components["headers"]["X-Data-Staleness-Ms"];
+                    "X-Read-Fallback": components["headers"]["X-Read-Fallback"];
+                    "X-Read-Source": components["headers"]["X-Read-Source"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7951,6 +7966,9 @@ export interface operations {
             /** @description OK */
             200: {
                 headers: {
+                    "X-Data-Staleness-Ms": components["headers"]["X-Data-Staleness-Ms"];
+                    "X-Read-Fallback": components["headers"]["X-Read-Fallback"];
+                    "X-Read-Source": components["headers"]["X-Read-Source"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7989,6 +8007,9 @@ export interface operations {
             /** @description OK */
             200: {
                 headers: {
+                    "X-Data-Staleness-Ms": components["headers"]["X-Data-Staleness-Ms"];
+                    "X-Read-Fallback": components["headers"]["X-Read-Fallback"];
+                    "X-Read-Source": components["headers"]["X-Read-Source"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8023,6 +8044,9 @@ export interface operations {
             /** @description OK */
             200: {
                 headers: {
+                    "X-Data-Staleness-Ms": components["headers"]["X-Data-Staleness-Ms"];
+                    "X-Read-Fallback": components["headers"]["X-Read-Fallback"];
+                    "X-Read-Source": components["headers"]["X-Read-Source"];
                     [name: string]: unknown;
                 };
                 content: {

@@ -25,6 +25,10 @@ export interface PoolOptions {
   transactionPooler?: boolean;
   /** Postgres cancels a statement of this pool's running longer (statement_timeout): for work that is worthless late, such as a heartbeat. */
   statementTimeoutMs?: number;
+  /** Give up connecting after this long (default: wait as long as the server takes). */
+  connectTimeoutMs?: number;
+  /** Names the pool's connections in pg_stat_activity and the server's log. */
+  applicationName?: string;
 }
 
 /**
@@ -48,9 +52,16 @@ export function createPool(url: string, max = 20, opts: PoolOptions = {}): Db {
     ...(opts.asyncCommit ? [['synchronous_commit', 'off'] as [string, string]] : []),
     ...(opts.statementTimeoutMs ? [['statement_timeout', String(opts.statementTimeoutMs)] as [string, string]] : []),
   ];
+  const base: pg.PoolConfig = {
+    connectionString: url,
+    max,
+    idleTimeoutMillis: 30_000,
+    ...(opts.connectTimeoutMs ? { connectionTimeoutMillis: opts.connectTimeoutMs } : {}),
+    ...(opts.applicationName ? { application_name: opts.applicationName } : {}),
+  };
   const pool = opts.transactionPooler
-    ? new pg.Pool({ connectionString: url, max, idleTimeoutMillis: 30_000, Client: UnpreparedClient })
-    : new pg.Pool({ connectionString: url, max, idleTimeoutMillis: 30_000, options: settings.map(([k, v]) => `-c ${k}=${v}`).join(' ') });
+    ? new pg.Pool({ ...base, Client: UnpreparedClient })
+    : new pg.Pool({ ...base, options: settings.map(([k, v]) => `-c ${k}=${v}`).join(' ') });
   if (opts.transactionPooler) txSettings.set(pool, settings.map(([k, v]) => `set local ${k} = ${v}`).join('; '));
   // A dropped connection must not crash the process; the pool replaces it.
   pool.on('error', () => {});

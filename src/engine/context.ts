@@ -2,6 +2,7 @@
 import type { Config } from '../config.ts';
 import type { Sealer } from '../db/crypto.ts';
 import type { Db } from '../db/pool.ts';
+import type { ReplicaReads } from '../db/replica.ts';
 import type { Logger } from '../log.ts';
 import type { Mailer } from '../mail/mailer.ts';
 import type { StripeBilling } from '../services/billing-stripe.ts';
@@ -69,6 +70,8 @@ export interface AppContext {
   /** Connects as the system role, which row-level security does not restrict: cross-tenant work and
    *  reads filtered by tenant_id. Tenant-scoped writes go through `tenantTx(db, ...)` (src/db/tenant-tx.ts). */
   db: Db;
+  /** DATABASE_REPLICA_URL's pool and staleness, for the few reads it may serve (src/http/replica-read.ts); absent: all on `db`. */
+  replica?: ReplicaReads | null;
   sealer: Sealer;
   jwtKey: Buffer;
   log: Logger;

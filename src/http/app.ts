@@ -28,6 +28,7 @@ import { installRoute, oauthCallbackRoute } from './routes/oauth.ts';
 import { mediaRoute } from './routes/products.ts';
 import { inboundWebhookRoutes } from './routes/inbound-webhooks.ts';
 import { streamRoutes, type StreamHub } from './stream.ts';
+import { REPLICA_HEADERS, trackOwnWrites } from './replica-read.ts';
 import { ExtensionHub, extensionSocketRoutes } from './extension-socket.ts';
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,100}$/;
@@ -97,7 +98,7 @@ export async function buildApp(ctx: AppContext, opts: AppOptions): Promise<Fasti
     await app.register(cors, {
       origin: ctx.config.corsOrigins,
       credentials: false,
-      exposedHeaders: ['etag', 'x-request-id', 'retry-after', 'ratelimit', 'ratelimit-policy'],
+      exposedHeaders: ['etag', 'x-request-id', 'retry-after', 'ratelimit', 'ratelimit-policy', ...REPLICA_HEADERS],
     });
   }
   // Before any route: every /api/v1 route must describe itself, or the app does not start.
@@ -110,6 +111,7 @@ export async function buildApp(ctx: AppContext, opts: AppOptions): Promise<Fasti
   app.addHook('onRequest', async (req, reply) => {
     reply.header('x-request-id', req.id);
   });
+  trackOwnWrites(app, ctx);
   app.addHook('onResponse', async (req, reply) => {
     // Every request made while impersonating is recorded in both tenants' audit logs, refused ones too.
     const imp = (req.auth as AuthInfo | undefined)?.impersonation;
@@ -132,7 +134,8 @@ export async function buildApp(ctx: AppContext, opts: AppOptions): Promise<Fasti
     // Up but without its database, this process can serve nothing: a load balancer must look elsewhere.
     const database = (await opts.database?.()) ?? { ok: true };
     if (!database.ok) return reply.code(503).send({ status: 'unavailable', database: 'unreachable', since: database.since?.toISOString() });
-    return { status: 'ok' };
+    // A replica in trouble is reported, never a 503: the primary serves its reads meanwhile.
+    return ctx.replica ? { status: 'ok', replica: ctx.replica.status() } : { status: 'ok' };
   });
   // Metrics say how busy every tenant is: with METRICS_TOKEN set, only a scraper holding it reads
   // them; without it, only a caller on this machine (a scraper behind a proxy sets the token).

@@ -33,6 +33,8 @@ export interface RouteDoc {
   location?: boolean;
   /** Media type of the 2xx body when it is not JSON (a CSV download: text/csv). */
   contentType?: string;
+  /** The read replica may serve it (src/http/replica-read.ts): the answer names its source. */
+  replica?: boolean;
 }
 
 /**
@@ -251,6 +253,9 @@ const HEADERS = {
   'Retry-After': header('Seconds to wait (429, 503)', false),
   RateLimit: header('API keys: remaining quota, e.g. "default";r=17;t=2', false),
   'RateLimit-Policy': header('API keys: the quota, e.g. "default";q=100;w=5', false),
+  'X-Read-Source': header('With a read replica configured: replica or primary, whichever served this answer', false),
+  'X-Data-Staleness-Ms': header('From the replica: at most this many ms of commits may be missing from the answer', false),
+  'X-Read-Fallback': header('From the primary although a replica is configured: why (lagging, unreachable, own_write ...)', false),
 };
 const PARAMETERS: Record<string, unknown> = {
   IdempotencyKey: {
@@ -417,6 +422,7 @@ function buildDocument(routes: Documented[]): Record<string, unknown> {
       const headers: Record<string, unknown> = {};
       if (d.etag && ok && s) headers.ETag = ref('headers', 'ETag');
       if (d.location && ok) headers.Location = ref('headers', 'Location');
+      if (d.replica && ok) for (const h of ['X-Read-Source', 'X-Data-Staleness-Ms', 'X-Read-Fallback']) headers[h] = ref('headers', h);
       const media = d.contentType && ok ? d.contentType : 'application/json';
       responses[code] = {
         description: STATUS_TEXT[status] ?? 'Response',

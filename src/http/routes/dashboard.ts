@@ -8,6 +8,7 @@ import { activity, createItemsFromListings, itemRows, ITEM_ROW_SORTS, overview }
 import { ApiError, parse } from '../errors.ts';
 import { doc } from '../openapi.ts';
 import { decodeCursor } from '../paging.ts';
+import { replicaRead } from '../replica-read.ts';
 import { scopeOf } from '../scope.ts';
 import { write } from '../tx.ts';
 import { idRef, text } from './common.ts';
@@ -89,14 +90,22 @@ const ItemRows = z.strictObject({
 const CreatedItems = z.strictObject({ created: int, mapped: int, opening_stock_movements: int, unmatched: int });
 
 export async function dashboardRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {
-  app.get('/overview', doc({ summary: "Channel health and counts for the dashboard's Overview", tag: TAG, responses: { 200: Overview } }), async (req) => {
-    return overview(ctx.db, scopeOf(req));
-  });
+  app.get(
+    '/overview',
+    doc({ summary: "Channel health and counts for the dashboard's Overview", tag: TAG, replica: true, responses: { 200: Overview } }),
+    async (req, reply) => {
+      return replicaRead(ctx, req, reply, (q) => overview(q, scopeOf(req)));
+    },
+  );
 
-  app.get('/overview/activity', doc({ summary: 'Sales and syncs per hour', tag: TAG, query: ActivityQuery, responses: { 200: Activity } }), async (req) => {
-    const q = parse(ActivityQuery, req.query);
-    return activity(ctx.db, scopeOf(req), q.hours);
-  });
+  app.get(
+    '/overview/activity',
+    doc({ summary: 'Sales and syncs per hour', tag: TAG, replica: true, query: ActivityQuery, responses: { 200: Activity } }),
+    async (req, reply) => {
+      const q = parse(ActivityQuery, req.query);
+      return replicaRead(ctx, req, reply, (db) => activity(db, scopeOf(req), q.hours));
+    },
+  );
 
   // Offset paging behind an opaque cursor: the grid sorts on computed columns (on hand), which
   // have no unique key to seek from.
@@ -105,15 +114,16 @@ export async function dashboardRoutes(app: FastifyInstance, ctx: AppContext): Pr
     doc({
       summary: "The dashboard's Items grid: levels, listings and sellable per item, searched and sorted on the server",
       tag: TAG,
+      replica: true,
       query: RowsQuery,
       responses: { 200: ItemRows },
     }),
-    async (req) => {
+    async (req, reply) => {
       const q = parse(RowsQuery, req.query);
       const offset = decodeCursor<number>(q.cursor, 'number') ?? 0;
       if (!Number.isSafeInteger(offset) || offset < 0)
         throw new ApiError(400, 'validation_failed', 'cursor is not valid', [{ path: 'cursor', message: 'unreadable cursor' }]);
-      return itemRows(ctx.db, scopeOf(req), { search: q.q, sort: q.sort, dir: q.dir, offset, limit: q.limit });
+      return replicaRead(ctx, req, reply, (db) => itemRows(db, scopeOf(req), { search: q.q, sort: q.sort, dir: q.dir, offset, limit: q.limit }));
     },
   );
 

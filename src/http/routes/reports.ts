@@ -8,6 +8,7 @@ import { lowStock, movementSummary, stockOnHand } from '../../services/reports.t
 import { parse } from '../errors.ts';
 import { ErrorBody } from '../openapi.ts';
 import { doc } from '../openapi.ts';
+import { replicaRead } from '../replica-read.ts';
 import { scopeOf } from '../scope.ts';
 import { idRef } from './common.ts';
 
@@ -50,25 +51,26 @@ export async function reportRoutes(app: FastifyInstance, ctx: AppContext): Promi
     doc({
       summary: 'Items at or below their low-stock threshold (available over all or one location)',
       tag: TAG,
+      replica: true,
       query: LowStockQuery,
       responses: { 200: LowStock, 404: ErrorBody },
     }),
-    async (req) => {
+    async (req, reply) => {
       const q = parse(LowStockQuery, req.query);
-      return lowStock(ctx.db, scopeOf(req), { locationId: q.location_id, limit: q.limit });
+      return replicaRead(ctx, req, reply, (db) => lowStock(db, scopeOf(req), { locationId: q.location_id, limit: q.limit }));
     },
   );
 
   app.get(
     '/reports/movement-summary',
-    doc({ summary: 'Movements by day (UTC) and reason: count, in, out, net', tag: TAG, query: SummaryQuery, responses: { 200: Summary } }),
-    async (req) => {
+    doc({ summary: 'Movements by day (UTC) and reason: count, in, out, net', tag: TAG, replica: true, query: SummaryQuery, responses: { 200: Summary } }),
+    async (req, reply) => {
       const q = parse(SummaryQuery, req.query);
-      return movementSummary(ctx.db, scopeOf(req), { from: q.from, to: q.to, itemId: q.item_id, locationId: q.location_id });
+      return replicaRead(ctx, req, reply, (db) => movementSummary(db, scopeOf(req), { from: q.from, to: q.to, itemId: q.item_id, locationId: q.location_id }));
     },
   );
 
-  app.get('/reports/stock-on-hand', doc({ summary: 'Stock on hand by location', tag: TAG, responses: { 200: OnHand } }), async (req) => {
-    return stockOnHand(ctx.db, scopeOf(req));
+  app.get('/reports/stock-on-hand', doc({ summary: 'Stock on hand by location', tag: TAG, replica: true, responses: { 200: OnHand } }), async (req, reply) => {
+    return replicaRead(ctx, req, reply, (db) => stockOnHand(db, scopeOf(req)));
   });
 }
