@@ -217,6 +217,16 @@ interface ProductProcess {
 
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
+/** A process's resident memory in MB (NaN once it is gone). */
+export function rssMb(pid: number): number {
+  try {
+    const m = /VmRSS:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m ? Number(m[1]) / 1024 : NaN;
+  } catch {
+    return NaN;
+  }
+}
+
 /**
  * StockClerk as it is deployed: `stockclerk start` in a process of its own (API + workers, demo
  * off), driven from outside. The emulators, the load generator and the measurements stay in the

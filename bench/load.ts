@@ -17,14 +17,12 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { createRequire } from 'node:module';
-import { Pool } from 'undici';
 import { CHANNELS, type EmulatedChannelType as ChannelType } from '../src/channels/registry.ts';
-import { startEmulators } from '../src/demo/emulated.ts';
 import { BUDGET_SHARE } from '../src/engine/rate-gate.ts';
-import { cpuSeconds, progress, sleep, startBenchEnv } from './env.ts';
+import { cpuSeconds, progress, rssMb, sleep } from './env.ts';
 import { checkLedger, makeSale, propagationTimes, quiescence, recordWrites, type Sale } from './sale-run.ts';
 import { ms1, percentile } from './stats.ts';
-import { createBenchTenants } from './tenants.ts';
+import { startTenantFleet } from './tenants.ts';
 
 export interface LoadOptions {
   tenants: number;
@@ -90,15 +88,6 @@ function schedule(rates: number[], total: number): number[] {
   return order;
 }
 
-function rssMb(pid: number): number {
-  try {
-    const m = /VmRSS:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
-    return m ? Number(m[1]) / 1024 : NaN;
-  } catch {
-    return NaN;
-  }
-}
-
 interface Sample {
   t: number;
   /** CPU seconds so far per product process (same order as env.processes), and Postgres's. */
@@ -110,24 +99,20 @@ interface Sample {
 }
 
 export async function benchLoad(o: LoadOptions): Promise<Record<string, unknown>> {
-  const env = await startBenchEnv({ productProcess: true, processes: { api: o.api, workers: o.workers } });
-  const emulators = await startEmulators();
-  const pools = new Map<ChannelType, Pool>(TYPES.map((ty) => [ty, new Pool(emulators[ty].url, { connections: 32, pipelining: 1 })]));
+  const fleet = await startTenantFleet({
+    api: o.api,
+    workers: o.workers,
+    count: o.tenants,
+    items: o.items,
+    qty: INITIAL,
+    types: TYPES,
+    connections: 32,
+    progressStep: 40,
+  });
+  const { env, emulators, pools, tenants } = fleet;
   const procs = env.processes!;
-  const apiUrls = procs.filter((p) => p.url).map((p) => p.url!);
   try {
     const ctx = env.sc.ctx;
-    const setupStart = Date.now();
-    const tenants = await createBenchTenants(ctx, apiUrls, emulators, {
-      count: o.tenants,
-      group: 8,
-      items: o.items,
-      qty: INITIAL,
-      types: TYPES,
-      progressEvery: (done) => done % 40 === 0 && progress(`${done} of ${o.tenants} tenants connected`),
-    });
-    progress(`${o.tenants} tenants x (${TYPES.join(', ')}) x ${o.items} items connected in ${Date.now() - setupStart} ms`);
-
     const recorder = recordWrites(emulators, TYPES);
     const pm = env.db.postmasterPid?.() ?? null;
     const samples: Sample[] = [];
@@ -257,9 +242,7 @@ export async function benchLoad(o: LoadOptions): Promise<Record<string, unknown>
       machine_load_1m: Math.round(os.loadavg()[0]! * 100) / 100,
     };
   } finally {
-    await Promise.all([...pools.values()].map((p) => p.close()));
-    await emulators.close();
-    await env.stop();
+    await fleet.stop();
   }
 }
 

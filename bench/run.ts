@@ -1,4 +1,4 @@
-// npm run bench -- ledger | webhooks | propagation --tenants N --rate R --duration S | load --tenants T --rate R --duration S [--api N --workers M --noisy K --items I --report FILE] | fairness [--tenants 10 --per-tenant 5 --noisy 20 --duration 20] | dashboard | vendure | medusa | csv-import | api | rls | usage | pause | publish  [--record]
+// npm run bench -- ledger | webhooks | propagation --tenants N --rate R --duration S | load --tenants T --rate R --duration S [--api N --workers M --noisy K --items I --report FILE] | fairness [--tenants 10 --per-tenant 5 --noisy 20 --duration 20] | tenants --count N [--active A --window S --api N --workers M] | dashboard | vendure | medusa | csv-import | api | rls | usage | pause | publish  [--record]
 // Each benchmark is self-contained and bounded in time; progress goes to stderr and the LAST line
 // of stdout is exactly one JSON object (the checks parse it).
 import os from 'node:os';
@@ -10,6 +10,7 @@ import { benchMedusa } from './medusa.ts';
 import { benchPropagation } from './propagation.ts';
 import { benchLoad } from './load.ts';
 import { benchFairness } from './fairness.ts';
+import { benchIdleTenants } from './idle-tenants.ts';
 import { benchPause } from './pause.ts';
 import { benchPublish } from './publish.ts';
 import { recordRow } from './record.ts';
@@ -21,7 +22,7 @@ import { benchWebhooks } from './webhooks.ts';
 import { progress } from './env.ts';
 
 const USAGE =
-  'usage: npm run bench -- ledger [--tenant-tx] | webhooks | propagation --tenants N --rate R --duration S | load --tenants T --rate R --duration S [--api N --workers M --noisy K --items I --report FILE] | fairness [--tenants 10 --per-tenant 5 --noisy 20 --duration 20] | dashboard --items N --searches N | vendure [--seconds S --clients C] | medusa [--seconds S --clients C] | csv-import [--rows N] | api [--items N --searches N --seconds S --clients C] | rls | usage [--seconds S --rounds R --connections C] | pause [--tenants N --rate R --phase S] | publish [--products N --variants V --sales S]  [--record]';
+  'usage: npm run bench -- ledger [--tenant-tx] | webhooks | propagation --tenants N --rate R --duration S | load --tenants T --rate R --duration S [--api N --workers M --noisy K --items I --report FILE] | fairness [--tenants 10 --per-tenant 5 --noisy 20 --duration 20] | tenants --count N [--active A --window S --api N --workers M] | dashboard --items N --searches N | vendure [--seconds S --clients C] | medusa [--seconds S --clients C] | csv-import [--rows N] | api [--items N --searches N --seconds S --clients C] | rls | usage [--seconds S --rounds R --connections C] | pause [--tenants N --rate R --phase S] | publish [--products N --variants V --sales S]  [--record]';
 
 async function main(): Promise<number> {
   const argv = process.argv.slice(2);
@@ -93,6 +94,23 @@ async function main(): Promise<number> {
           perTenant: numFlag(flags, 'per-tenant', 5),
           noisy: numFlag(flags, 'noisy', 20),
           duration,
+          api: numFlag(flags, 'api', 1),
+          workers: numFlag(flags, 'workers', 1),
+        });
+      break;
+    }
+    case 'tenants': {
+      const count = numFlag(flags, 'count', 1000);
+      const windowS = numFlag(flags, 'window', 30);
+      const settleS = numFlag(flags, 'settle', 20);
+      // Setup connects tenants at about 15 a second.
+      limitS = 180 + Math.ceil(count / 8) + windowS + settleS;
+      run = () =>
+        benchIdleTenants({
+          count,
+          active: numFlag(flags, 'active', Math.ceil(count / 100)),
+          windowS,
+          settleS,
           api: numFlag(flags, 'api', 1),
           workers: numFlag(flags, 'workers', 1),
         });

@@ -1,12 +1,14 @@
 // Tenants with emulated channels, connected the way a merchant connects them
 // (connectEmulatedChannel: sealed credentials, webhooks pointed at StockClerk, listings imported
 // through the real adapter and matched by SKU), with their opening stock in the ledger.
+import { Pool } from 'undici';
 import type { EmulatedChannelType as ChannelType } from '../src/channels/registry.ts';
 import { withTx } from '../src/db/pool.ts';
 import { createItems, createTenant } from '../src/db/tenants.ts';
-import { connectEmulatedChannel, type AnyEmulator, type EmulatedAccount, type EmulatorSet } from '../src/demo/emulated.ts';
+import { connectEmulatedChannel, startEmulators, type AnyEmulator, type EmulatedAccount, type EmulatorSet } from '../src/demo/emulated.ts';
 import type { AppContext } from '../src/engine/context.ts';
 import { recordMovements } from '../src/ledger/ledger.ts';
+import { progress, startBenchEnv, type BenchEnv } from './env.ts';
 
 export interface BenchChannel {
   type: ChannelType;
@@ -82,4 +84,53 @@ export async function createBenchTenants(
     o.progressEvery?.(tenants.length);
   }
   return tenants;
+}
+
+/** StockClerk as N api + M worker processes, the emulators in this process, and tenants connected to them. */
+export interface TenantFleet {
+  env: BenchEnv;
+  emulators: EmulatorSet;
+  /** A keep-alive pool per platform emulator, for the sales the bench makes there. */
+  pools: Map<ChannelType, Pool>;
+  tenants: BenchTenant[];
+  stop(): Promise<void>;
+}
+
+export async function startTenantFleet(o: {
+  api: number;
+  workers: number;
+  count: number;
+  items: number;
+  qty: number;
+  types: ChannelType[];
+  /** Connections per emulator pool. */
+  connections: number;
+  /** A progress line every this many tenants connected. */
+  progressStep: number;
+}): Promise<TenantFleet> {
+  const env = await startBenchEnv({ productProcess: true, processes: { api: o.api, workers: o.workers } });
+  const emulators = await startEmulators();
+  const pools = new Map<ChannelType, Pool>(o.types.map((ty) => [ty, new Pool(emulators[ty].url, { connections: o.connections, pipelining: 1 })]));
+  const stop = async () => {
+    await Promise.all([...pools.values()].map((p) => p.close()));
+    await emulators.close();
+    await env.stop();
+  };
+  try {
+    const apiUrls = env.processes!.filter((p) => p.url).map((p) => p.url!);
+    const setupStart = Date.now();
+    const tenants = await createBenchTenants(env.sc.ctx, apiUrls, emulators, {
+      count: o.count,
+      group: 8,
+      items: o.items,
+      qty: o.qty,
+      types: o.types,
+      progressEvery: (done) => done % o.progressStep === 0 && progress(`${done} of ${o.count} tenants connected`),
+    });
+    progress(`${o.count} tenants x (${o.types.join(', ')}) x ${o.items} items connected in ${Math.round((Date.now() - setupStart) / 100) / 10} s`);
+    return { env, emulators, pools, tenants, stop };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
 }
