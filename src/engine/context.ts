@@ -35,6 +35,14 @@ export interface EngineTuning {
   guardianSettleMs: number;
   /** Seconds between safety-net polls of channels that can be polled. */
   pollIntervalS: number;
+  /**
+   * A channel none of whose items moved for `quietAfterS` (no push, settled or sent, since then;
+   * a new channel counts from its connection) is polled every `quietPollIntervalS` instead: a
+   * thousand idle shops must not cost a thousand polls every interval. Any sale anywhere in its
+   * tenant touches it (the push signal reaches every channel listing the item) and brings it back.
+   */
+  quietAfterS: number;
+  quietPollIntervalS: number;
   schedulerTickMs: number;
   /** Outbound webhooks: the wait before each retry (see src/engine/outbound-webhooks.ts), the HTTP timeout,
    *  and the circuit breaker (paused after this many failed attempts in a row spanning this long). */
@@ -55,6 +63,8 @@ export const DEFAULT_TUNING: EngineTuning = {
   pushRetryBaseMs: 100,
   guardianSettleMs: 10_000,
   pollIntervalS: 30,
+  quietAfterS: 600,
+  quietPollIntervalS: 300,
   schedulerTickMs: 2_000,
   webhookRetryScheduleMs: WEBHOOK_RETRY_SCHEDULE_MS,
   webhookTimeoutMs: 15_000,

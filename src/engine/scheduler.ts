@@ -1,5 +1,5 @@
 // Time-driven work, as jobs: Guardian runs for tenants that are due, safety-net polls for
-// channels that can be polled, and the periodic jobs (channel health check, retention). Every process may run a scheduler;
+// channels that can be polled (less often for quiet ones: EngineTuning.quietAfterS), and the periodic jobs (channel health check, retention). Every process may run a scheduler;
 // the UPDATE ... RETURNING claims each due row once, and job keys de-duplicate the rest.
 // Each tick also samples the job queue (src/engine/queue-stats.ts) for /metrics, the agents' view
 // and its own "is a periodic job waiting or running" check.
@@ -27,9 +27,10 @@ export async function schedulerTick(ctx: AppContext): Promise<number> {
       const { rows: polls } = await tx.query<{ tenant_id: string; id: string }>(
         `update channels set last_polled_at = now()
          where status = 'connected' and type = any($1)
-           and (last_polled_at is null or last_polled_at < now() - make_interval(secs => $2::int))
+           and (last_polled_at is null or last_polled_at < now() - make_interval(secs =>
+                 case when coalesce(last_sync_at, created_at) > now() - make_interval(secs => $3::int) then $2::int else greatest($2::int, $4::int) end))
          returning tenant_id, id`,
-        [pollable, ctx.tuning.pollIntervalS],
+        [pollable, ctx.tuning.pollIntervalS, ctx.tuning.quietAfterS, ctx.tuning.quietPollIntervalS],
       );
       for (const c of polls) {
         jobs.push(pollJob(c.tenant_id, c.id));

@@ -7,7 +7,7 @@ import { emulatedTenant, sale } from '../helpers/tenant.ts';
 let h: Harness;
 let emus: EmulatorSet;
 beforeAll(async () => {
-  h = await startHarness({ tuning: { pollIntervalS: 1 } });
+  h = await startHarness({ tuning: { pollIntervalS: 1, quietAfterS: 60, quietPollIntervalS: 3600 } });
   emus = await startEmulators();
 });
 afterAll(async () => {
@@ -39,4 +39,27 @@ describe('polling', () => {
     const { rows } = await h.sc.ctx.db.query(`select count(*)::int as n from stock_movements where tenant_id=$1 and reason='sale'`, [t.tenantId]);
     expect(rows[0].n).toBe(1);
   });
+
+  it('polls a quiet channel (nothing of it moved for quietAfterS) far less often, and at the normal pace again once its tenant sells', async () => {
+    const quiet = await emulatedTenant(h, emus, { types: ['eposnow', 'wix'], items: [{ sku: 'Q-1', name: 'Quiet', qty: 10 }] });
+    const busy = await emulatedTenant(h, emus, { types: ['eposnow'], items: [{ sku: 'B-1', name: 'Busy', qty: 10 }] });
+    const db = h.sc.ctx.db;
+    const polledAt = async (channelId: string) =>
+      (await db.query<{ at: Date | null }>(`select last_polled_at as at from channels where id = $1`, [channelId])).rows[0]!.at?.getTime() ?? 0;
+    // Both tills have been polled once; then the quiet tenant's shop sits idle for an hour.
+    for (const t of [quiet, busy]) await eventually(async () => (await polledAt(t.channels.eposnow!.channelId)) > 0, 10_000, 'a first poll');
+    await db.query(`update channels set created_at = now() - interval '1 day', last_sync_at = now() - interval '1 hour' where tenant_id = $1`, [
+      quiet.tenantId,
+    ]);
+    const quietBefore = await polledAt(quiet.channels.eposnow!.channelId);
+    const busyBefore = await polledAt(busy.channels.eposnow!.channelId);
+    await new Promise((r) => setTimeout(r, 3000));
+    // The busy till (connected a moment ago) was polled again at the 1 s pace; the quiet one was not.
+    expect(await polledAt(busy.channels.eposnow!.channelId)).toBeGreaterThan(busyBefore);
+    expect(await polledAt(quiet.channels.eposnow!.channelId)).toBe(quietBefore);
+    // A sale in its web shop touches the till's listing too (the push signal reaches every channel
+    // listing the item): the till is polled at the normal pace again.
+    expect((await sale(emus, 'wix', quiet.channels.wix!.accountId, 'Q-1', 1)).ok).toBe(true);
+    await eventually(async () => (await polledAt(quiet.channels.eposnow!.channelId)) > quietBefore, 10_000, 'the till to be polled again');
+  }, 60_000);
 });
