@@ -18,6 +18,7 @@ import { JobRuntime } from '../src/engine/job-runtime.ts';
 import { Mailer } from '../src/mail/mailer.ts';
 import { DiskImageStore } from '../src/storage/images.ts';
 import { UsageMeter } from '../src/services/usage.ts';
+import { PushBudget } from '../src/engine/push-budget.ts';
 import { createLogger } from '../src/log.ts';
 import { startStockClerk, type StartOptions, type StockClerk } from '../src/server.ts';
 
@@ -255,6 +256,7 @@ async function startProductProcess(workerConcurrency?: number, processes?: { api
     billing: null,
     // Never started: this context serves no request and pushes nothing (the product process counts).
     usage: new UsageMeter(pool),
+    pushBudget: new PushBudget(pool, () => DEFAULT_TUNING.overBudgetPushGapMs, createLogger('silent')),
     images: new DiskImageStore(path.join(dataDir, 'images')),
   };
   const concurrency = String(workerConcurrency ?? (Number(process.env.WORKER_CONCURRENCY) || config.workerConcurrency));

@@ -25,6 +25,7 @@ import { metrics } from './metrics.ts';
 import { Mailer } from './mail/mailer.ts';
 import { StripeBilling } from './services/billing-stripe.ts';
 import { UsageMeter } from './services/usage.ts';
+import { PushBudget } from './engine/push-budget.ts';
 import { restartEmbeddedOnExit, superviseWorker, surviveLostJobEnds } from './recovery.ts';
 
 export interface StartOptions {
@@ -124,6 +125,7 @@ export async function startStockClerk(config: Config, opts: StartOptions = {}): 
     billing: stripeBilling(config),
     images: new DiskImageStore(path.join(config.dataDir, 'images')),
     usage: new UsageMeter(db),
+    pushBudget: new PushBudget(db, () => ctx.tuning.overBudgetPushGapMs, log),
   };
   const beat = startProcessBeat(db, opts.api === false ? 'worker' : opts.worker === false ? 'api' : 'start', (err) =>
     log.warn({ err }, 'process heartbeat failed'),

@@ -4566,7 +4566,7 @@ export interface operations {
                 cursor?: components["parameters"]["cursor"];
                 limit?: components["parameters"]["limit"];
                 status?: "open" | "acknowledged" | "resolved";
-                type?: "low_stock" | "out_of_stock" | "channel_auth" | "sync_failure_rate" | "large_drift" | "webhook_endpoint_paused" | "tenant_quarantined";
+                type?: "low_stock" | "out_of_stock" | "channel_auth" | "sync_failure_rate" | "large_drift" | "webhook_endpoint_paused" | "tenant_quarantined" | "push_budget_exceeded";
             };
             header?: never;
             path?: never;

@@ -7,6 +7,7 @@ import type { Logger } from '../log.ts';
 import type { Mailer } from '../mail/mailer.ts';
 import type { StripeBilling } from '../services/billing-stripe.ts';
 import type { UsageMeter } from '../services/usage.ts';
+import type { PushBudget } from './push-budget.ts';
 import type { ChannelRuntime } from './channel-runtime.ts';
 import type { JobRuntime } from './job-runtime.ts';
 import type { ImageStore } from '../storage/images.ts';
@@ -56,6 +57,8 @@ export interface EngineTuning {
   streamRecheckMs: number;
   /** How often this process writes its usage counters (src/services/usage.ts): at most this much is lost in a crash. */
   usageFlushMs: number;
+  /** A tenant past its monthly push budget has each channel pushed at most this often (src/engine/push-budget.ts). */
+  overBudgetPushGapMs: number;
 }
 
 export const DEFAULT_TUNING: EngineTuning = {
@@ -73,6 +76,7 @@ export const DEFAULT_TUNING: EngineTuning = {
   retention: DEFAULT_RETENTION,
   streamRecheckMs: 5_000,
   usageFlushMs: 5_000,
+  overBudgetPushGapMs: 10_000,
 };
 
 export interface AppContext {
@@ -102,4 +106,6 @@ export interface AppContext {
   images: ImageStore;
   /** This process's usage counters (API calls, pushes, webhooks per tenant per day), flushed every few seconds. */
   usage: UsageMeter;
+  /** Which tenants are past their monthly push budget, and when each of their channels may push next. */
+  pushBudget: PushBudget;
 }

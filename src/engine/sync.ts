@@ -112,6 +112,9 @@ async function markChanged(ctx: AppContext, live: LiveChannel): Promise<number> 
 export async function syncPush(ctx: AppContext, payload: ChannelJob): Promise<void> {
   const live = await ctx.channels.load(payload.tenantId, payload.channelId);
   if (!live || live.row.status !== 'connected') return;
+  // Past its monthly push budget, a tenant's channels are pushed at most once per gap (coalesced).
+  const budgetWait = await ctx.pushBudget.delayMs(live.row.tenant_id, live.row.id);
+  if (budgetWait > 0) return reschedule(ctx, live, budgetWait);
   await markChanged(ctx, live);
   const caps = live.module.capabilities;
   let transientFailures = 0;

@@ -14,7 +14,15 @@ import { audit } from './audit-log.ts';
 import { page, type PageRequest } from './paging.ts';
 import type { Q, Scope } from './scope.ts';
 
-export type AlertType = 'low_stock' | 'out_of_stock' | 'channel_auth' | 'sync_failure_rate' | 'large_drift' | 'webhook_endpoint_paused' | 'tenant_quarantined';
+export type AlertType =
+  | 'low_stock'
+  | 'out_of_stock'
+  | 'channel_auth'
+  | 'sync_failure_rate'
+  | 'large_drift'
+  | 'webhook_endpoint_paused'
+  | 'tenant_quarantined'
+  | 'push_budget_exceeded';
 
 /** The outbound webhook event each alert raises (src/db/webhook-events.ts). */
 const ALERT_EVENTS: Partial<Record<AlertType, WebhookEventType>> = {
@@ -149,6 +157,7 @@ export const ALERT_TYPES = [
   'large_drift',
   'webhook_endpoint_paused',
   'tenant_quarantined',
+  'push_budget_exceeded',
 ] as const satisfies readonly AlertType[];
 export const ALERT_STATUSES = ['open', 'acknowledged', 'resolved'] as const;
 

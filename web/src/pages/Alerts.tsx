@@ -7,7 +7,16 @@ import { useCan } from '../hooks.ts';
 
 type Status = NonNullable<QueryOf<'/alerts'>['status']>;
 type AlertType = NonNullable<QueryOf<'/alerts'>['type']>;
-const TYPES: AlertType[] = ['low_stock', 'out_of_stock', 'channel_auth', 'sync_failure_rate', 'large_drift', 'webhook_endpoint_paused', 'tenant_quarantined'];
+const TYPES: AlertType[] = [
+  'low_stock',
+  'out_of_stock',
+  'channel_auth',
+  'sync_failure_rate',
+  'large_drift',
+  'webhook_endpoint_paused',
+  'tenant_quarantined',
+  'push_budget_exceeded',
+];
 
 export function AlertRow({ alert, compact }: { alert: Schema<'Alert'>; compact?: boolean }) {
   const qc = useQueryClient();
