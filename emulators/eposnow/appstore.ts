@@ -62,6 +62,10 @@ export function appStoreRoutes(app: FastifyInstance, emu: Emulator<EposAccount>)
   const refs = new Map<string, { clientId: string; merchant: string; exp: number }>();
   const codes = new Map<string, { clientId: string; merchant: string; redirectUri: string; exp: number }>();
   const merchantOf = (q: unknown) => emu.accounts.get(String((q as { account?: string }).account ?? ''));
+  // The App Store's buttons are HTML form posts.
+  app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_req, body, done) =>
+    done(null, Object.fromEntries(new URLSearchParams(body as string))),
+  );
 
   app.post('/_control/apps', async (req, reply) => {
     const b = (req.body ?? {}) as { client_id?: string; client_secret?: string; name?: string; install_url?: string; redirect_urls?: string[] };

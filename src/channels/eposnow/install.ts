@@ -1,7 +1,9 @@
 // Installing StockClerk from the Epos Now App Store. Epos Now publishes no documentation of how
 // an App Store app is installed (searched for this work: developer.eposnowhq.com documents the
 // REST API devices, Basic auth with a key and secret per device, and beta webhooks, nothing about
-// app installs; channel-apis.md section 3). So the whole flow below is modelled on what Epos Now
+// app installs; channel-apis.md section 3; a secondary source only says API devices are
+// "provisioned via the Epos Now AppStore": api-evangelist/epos-now plans/epos-now-plans-pricing.yml,
+// citing https://www.eposnow.com/us/store/software/apps/api/). So the flow below is modelled on what Epos Now
 // does document (an API device = key + secret, Basic auth) and on the common app-store pattern
 // (Shopify's and Wix's), every step a GUESS:
 // 1. GUESS: the merchant clicks Install on StockClerk's App Store page; Epos Now opens our app's
