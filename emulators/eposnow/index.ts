@@ -1,8 +1,10 @@
 // A local Epos Now: the V4 REST paths StockClerk uses, Basic auth per API device, 200-row pages
 // ending on an empty array, stock held in batches, Add/Remove as the only writes (no absolute
 // set), till sales as Transactions, and an unsigned webhook per sale (notify.ts). Facts: /work/shared/channel-apis.md section 3. Accounts come from the kit's /_control API.
+// Its App Store (appstore.ts: installing an app makes it an API device; all guesses, Epos Now documents none).
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { Emulator, header, type EmulatorOptions, type EmulatorSpec, type ItemState } from '../kit/index.ts';
+import { appStoreRoutes } from './appstore.ts';
 import { sendTransaction } from './notify.ts';
 import { applyChange, createTill, findProduct, loadTill, primary, saveTill, setLevelOf, stockKey, type EposAccount } from './till.ts';
 import { PAGE_SIZE, stockLevel, type V4StockChange, type V4Transaction } from './v4.ts';
@@ -41,11 +43,22 @@ const spec: EmulatorSpec<EposAccount> = {
   loadAccount: loadTill,
 
   authenticate(req, accounts) {
+    // The App Store's pages and its token call carry no device key (appstore.ts): the merchant a
+    // page names, else (the token call: the app's credentials are in its body) the first account.
+    // GUESS (emulator artefact): they count against that account for the kit's knobs.
+    const path = req.url.split('?')[0]!;
+    if (path.startsWith('/appstore/') || path === '/oauth/token') {
+      const named = accounts.get(
+        String((req.query as { account?: string; merchant_id?: string }).account ?? (req.query as { merchant_id?: string }).merchant_id ?? ''),
+      );
+      return named ?? accounts.values().next().value ?? null;
+    }
     const auth = header(req, 'authorization');
     if (!auth?.startsWith('Basic ')) return null;
     const [key, secret] = Buffer.from(auth.slice(6), 'base64').toString('utf8').split(':');
     for (const acc of accounts.values()) {
       if (acc.credentials.api_key === key && acc.credentials.api_secret === secret) return acc;
+      if (acc.appDevices.some((d) => d.api_key === key && d.api_secret === secret)) return acc;
     }
     return null;
   },
@@ -57,6 +70,7 @@ const spec: EmulatorSpec<EposAccount> = {
   serverError: (reply) => fail(reply, 500, 'An error has occurred.'),
 
   routes(app: FastifyInstance, emu: Emulator<EposAccount>) {
+    appStoreRoutes(app, emu);
     const acc = (req: FastifyRequest) => emu.account(req);
     const rows = (a: EposAccount) => [...a.stock.values()];
 

@@ -11,6 +11,16 @@ export interface EposAccount extends BaseAccount {
   transactions: V4Transaction[];
   nextTransactionId: number;
   nextBatchId: number;
+  /** API devices the App Store made for installed apps (appstore.ts): each authenticates like the account's own device. */
+  appDevices: AppDevice[];
+  nextDeviceId: number;
+}
+
+export interface AppDevice {
+  clientId: string;
+  deviceId: number;
+  api_key: string;
+  api_secret: string;
 }
 
 export const stockKey = (productId: number, locationId: number) => `${productId}:${locationId}`;
@@ -22,7 +32,17 @@ export function createTill(input: AccountInput, base: BaseAccount): EposAccount 
     { Id: 4501, Name: 'High Street', Town: 'Leeds' },
     { Id: 4502, Name: 'Warehouse', Town: 'Leeds' },
   ];
-  const acc: EposAccount = { ...base, products: new Map(), locations, stock: new Map(), transactions: [], nextTransactionId: 90001, nextBatchId: 1 };
+  const acc: EposAccount = {
+    ...base,
+    products: new Map(),
+    locations,
+    stock: new Map(),
+    transactions: [],
+    nextTransactionId: 90001,
+    nextBatchId: 1,
+    appDevices: [],
+    nextDeviceId: 7001,
+  };
   let nextId = 1001;
   for (const item of input.items) {
     const id = item.externalId !== undefined && /^\d+$/.test(item.externalId) ? Number(item.externalId) : nextId++;
@@ -43,11 +63,25 @@ export function createTill(input: AccountInput, base: BaseAccount): EposAccount 
   return acc;
 }
 
-type SavedTill = Pick<EposAccount, 'locations' | 'transactions' | 'nextTransactionId' | 'nextBatchId'> & { products: V4Product[]; stock: V4StockRow[] };
+type SavedTill = Pick<EposAccount, 'locations' | 'transactions' | 'nextTransactionId' | 'nextBatchId'> & {
+  products: V4Product[];
+  stock: V4StockRow[];
+  appDevices?: AppDevice[];
+  nextDeviceId?: number;
+};
 
 export function saveTill(acc: EposAccount): SavedTill {
-  const { locations, transactions, nextTransactionId, nextBatchId } = acc;
-  return { locations, transactions, nextTransactionId, nextBatchId, products: [...acc.products.values()], stock: [...acc.stock.values()] };
+  const { locations, transactions, nextTransactionId, nextBatchId, appDevices, nextDeviceId } = acc;
+  return {
+    locations,
+    transactions,
+    nextTransactionId,
+    nextBatchId,
+    appDevices,
+    nextDeviceId,
+    products: [...acc.products.values()],
+    stock: [...acc.stock.values()],
+  };
 }
 
 export function loadTill(saved: unknown, base: BaseAccount): EposAccount {
@@ -58,6 +92,8 @@ export function loadTill(saved: unknown, base: BaseAccount): EposAccount {
     transactions: s.transactions,
     nextTransactionId: s.nextTransactionId,
     nextBatchId: s.nextBatchId,
+    appDevices: s.appDevices ?? [],
+    nextDeviceId: s.nextDeviceId ?? 7001,
     products: new Map(s.products.map((p) => [p.Id, p])),
     stock: new Map(s.stock.map((r) => [stockKey(r.ProductId, r.LocationId), r])),
   };

@@ -415,6 +415,12 @@ export interface OAuthFlow {
    * launch the consent URL must carry back to the platform (Wix's install token), sealed in the ticket.
    */
   verifyLaunch?(query: Record<string, string>, app: OAuthApp, now: Date): { account: string | null; launch?: Record<string, string> };
+  /**
+   * Consent can only follow an install started on the platform's side (an App Store whose
+   * authorize page needs the launch's install reference to know the merchant): connecting from
+   * StockClerk's side is refused, and the connect form offers the platform's keys instead.
+   */
+  installOnly?: boolean;
   authorizeUrl(input: {
     authorizeBase: string;
     app: OAuthApp;

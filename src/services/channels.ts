@@ -43,8 +43,8 @@ function describeTypes() {
       credential_fields: credentialFields(mod),
       setting_fields: connectSettingFields(mod),
       capabilities: mod.capabilities,
-      /** Connected by consent on the platform (POST /channels/oauth/{type}/start) rather than by pasting keys. */
-      oauth: Boolean(mod.oauth),
+      /** Connected from StockClerk's side by consent on the platform (POST /channels/oauth/{type}/start) rather than by pasting keys. */
+      oauth: Boolean(mod.oauth && !mod.oauth.installOnly),
       /** What a consent start must name on platforms with a host per account (a Shopify shop), else null. */
       oauth_account: mod.oauth?.account?.label ?? null,
       settings_schema: settingsJsonSchema(mod.settings),

@@ -86,6 +86,12 @@ export async function startConnect(
   now = Date.now(),
 ): Promise<{ authorize_url: string; expires_at: string }> {
   const account = checkAccount(c, input.account ?? null);
+  if (c.flow.installOnly && !input.launch)
+    throw new AppError(
+      400,
+      'install_required',
+      `${channelModule(input.type)?.label ?? input.type} is installed from its own side (its app store), or connected with its API keys`,
+    );
   if (input.channelId) {
     const ch = await get(q, scope, sealer, input.channelId);
     if (ch.type !== input.type) throw new AppError(409, 'conflict', `Channel ${input.channelId} is a ${ch.type} channel, not ${input.type}`);

@@ -107,7 +107,7 @@ describe('connecting Etsy by consent', () => {
   });
 
   it('types without consent, unknown types and platforms with no configured app answer clear 4xx', async () => {
-    expectError(await call('POST', '/channels/oauth/eposnow/start', { name: 'Till' }), 400, 'oauth_not_supported');
+    expectError(await call('POST', '/channels/oauth/woocommerce/start', { name: 'Store' }), 400, 'oauth_not_supported');
     expectError(await call('POST', '/channels/oauth/nosuch/start', { name: 'X' }), 404, 'not_found');
     expectError(await call('POST', '/channels/oauth/etsy/start', {}), 400, 'validation_failed');
     const types = await call('GET', '/channel-types');

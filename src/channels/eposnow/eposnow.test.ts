@@ -261,6 +261,14 @@ describe('eposnow webhooks and polling', () => {
     ]);
   });
 
+  it('only an AppUninstalled notification (GUESS, install.ts) is an uninstall: sales, stock bodies and junk are not', () => {
+    expect(handler.isUninstall!(posted(JSON.stringify({ EventType: 'AppUninstalled', AppId: 'app', MerchantId: 'm' })))).toBe(true);
+    expect(handler.isUninstall!(posted(JSON.stringify({ Id: 5, TransactionItems: [] })))).toBe(false);
+    expect(handler.isUninstall!(posted(JSON.stringify([{ EventType: 'AppUninstalled' }])))).toBe(false);
+    expect(handler.isUninstall!(posted(JSON.stringify({ EventType: 'AppInstalled' })))).toBe(false);
+    expect(handler.isUninstall!(posted('{not json'))).toBe(false);
+  });
+
   it('malformed bodies throw WebhookParseError; refunds become cancel events', async () => {
     expect(() => handler.parse(posted('{not json'))).toThrow(WebhookParseError);
     expect(() => handler.parse(posted('{"Id":"x"}'))).toThrow(WebhookParseError);

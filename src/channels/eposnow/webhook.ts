@@ -29,9 +29,27 @@ function checkHint(raw: Buffer): void {
   throw new WebhookParseError('not an Epos Now V4 Transaction or ProductStock body');
 }
 
+/**
+ * GUESS (Epos Now documents no App Store notifications): removing StockClerk in the App Store
+ * posts `{"EventType": "AppUninstalled", "AppId", "MerchantId"}` to the webhook URL the app was
+ * given, unsigned like every Epos Now webhook. The channel's secret URL is what authenticates it;
+ * the worst a forged one could do is disconnect the channel, and the device keys are revoked on
+ * an uninstall anyway (the next call gets 401 and disconnects it too).
+ */
+function isUninstall(req: IncomingWebhook): boolean {
+  let body: unknown;
+  try {
+    body = parsePlatformJson(req.rawBody.toString('utf8'));
+  } catch {
+    return false;
+  }
+  return !!body && typeof body === 'object' && !Array.isArray(body) && (body as Record<string, unknown>).EventType === 'AppUninstalled';
+}
+
 export const eposnowWebhook: WebhookHandler = {
   urlSecret: true,
   pollOnHint: true,
+  isUninstall,
 
   // No signature exists to check: the URL secret was checked by intake.
   verify(): VerifyResult {
