@@ -1,4 +1,5 @@
 // npm run bench -- ledger | webhooks | propagation --tenants N --rate R --duration S | load --tenants T --rate R --duration S [--api N --workers M --noisy K --items I --report FILE] | fairness [--tenants 10 --per-tenant 5 --noisy 20 --duration 20] | tenants --count N [--active A --window S --api N --workers M] | dashboard | vendure | medusa | csv-import | api | rls | usage | pause | publish  [--record]
+// npm run bench -- ledger | webhooks | propagation --tenants N --rate R --duration S | load --tenants T --rate R --duration S [--api N --workers M --noisy K --items I --report FILE] | fairness [--tenants 10 --per-tenant 5 --noisy 20 --duration 20] | dashboard | vendure | medusa | csv-import | api | rls | usage | pause | publish | guardian --listings N [--tenants T --drift S --types eposnow]  [--record]
 // Each benchmark is self-contained and bounded in time; progress goes to stderr and the LAST line
 // of stdout is exactly one JSON object (the checks parse it).
 import os from 'node:os';
@@ -11,6 +12,7 @@ import { benchPropagation } from './propagation.ts';
 import { benchLoad } from './load.ts';
 import { benchFairness } from './fairness.ts';
 import { benchIdleTenants } from './idle-tenants.ts';
+import { benchGuardian } from './guardian.ts';
 import { benchPause } from './pause.ts';
 import { benchPublish } from './publish.ts';
 import { recordRow } from './record.ts';
@@ -23,6 +25,7 @@ import { progress } from './env.ts';
 
 const USAGE =
   'usage: npm run bench -- ledger [--tenant-tx] | webhooks | propagation --tenants N --rate R --duration S | load --tenants T --rate R --duration S [--api N --workers M --noisy K --items I --report FILE] | fairness [--tenants 10 --per-tenant 5 --noisy 20 --duration 20] | tenants --count N [--active A --window S --api N --workers M] | dashboard --items N --searches N | vendure [--seconds S --clients C] | medusa [--seconds S --clients C] | csv-import [--rows N] | api [--items N --searches N --seconds S --clients C] | rls | usage [--seconds S --rounds R --connections C] | pause [--tenants N --rate R --phase S] | publish [--products N --variants V --sales S]  [--record]';
+  'usage: npm run bench -- ledger [--tenant-tx] | webhooks | propagation --tenants N --rate R --duration S | load --tenants T --rate R --duration S [--api N --workers M --noisy K --items I --report FILE] | fairness [--tenants 10 --per-tenant 5 --noisy 20 --duration 20] | dashboard --items N --searches N | vendure [--seconds S --clients C] | medusa [--seconds S --clients C] | csv-import [--rows N] | api [--items N --searches N --seconds S --clients C] | rls | usage [--seconds S --rounds R --connections C] | pause [--tenants N --rate R --phase S] | publish [--products N --variants V --sales S] | guardian --listings N [--tenants T --drift S --types eposnow,...]  [--record]';
 
 async function main(): Promise<number> {
   const argv = process.argv.slice(2);
@@ -133,6 +136,16 @@ async function main(): Promise<number> {
           sales: numFlag(flags, 'sales', 10),
           limitS: jobLimitS,
         });
+      break;
+    }
+    case 'guardian': {
+      const listings = numFlag(flags, 'listings', 300_000);
+      const tenants = numFlag(flags, 'tenants', Math.max(1, Math.round(listings / 1000)));
+      const types = (typeof flags.types === 'string' ? flags.types : 'eposnow').split(',') as Parameters<typeof benchGuardian>[0]['types'];
+      // Setup connects tenants (imports their listings through the adapters) before the measured part.
+      const guardianLimitS = numFlag(flags, 'limit', 600);
+      limitS = 600 + Math.ceil(listings / 200) + guardianLimitS;
+      run = () => benchGuardian({ listings, tenants, drift: numFlag(flags, 'drift', 0.01), types, limitS: guardianLimitS });
       break;
     }
     case 'dashboard': {

@@ -29,6 +29,12 @@ export interface Config {
   jwtSecret: string | null;
   logLevel: string;
   workerConcurrency: number;
+  /**
+   * Whether this process's workers take the Guardian's jobs (WORKER_GUARDIAN, default yes). Set
+   * WORKER_GUARDIAN=0 on `stockclerk worker`/`start` processes when `stockclerk guardian` processes
+   * run them instead, so a tenant's long read-back never holds a slot Sync and the Watcher need.
+   */
+  workerGuardian: boolean;
   /** Seconds between Guardian runs for new tenants (each tenant can change its own). */
   guardianIntervalS: number;
   /** A worker silent this long is taken for dead and its locked jobs are run again elsewhere. */
@@ -120,6 +126,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     jwtSecret: env.JWT_SECRET || null,
     logLevel: env.LOG_LEVEL ?? 'info',
     workerConcurrency: int(env.WORKER_CONCURRENCY, 8),
+    workerGuardian: env.WORKER_GUARDIAN !== '0',
     guardianIntervalS: int(env.GUARDIAN_INTERVAL_S, 900),
     workerDeadAfterS: int(env.WORKER_DEAD_AFTER_S, 5),
     quarantineAfterCrashes: Math.max(1, int(env.QUARANTINE_AFTER_CRASHES, 5)),

@@ -27,10 +27,13 @@ import { StripeBilling } from './services/billing-stripe.ts';
 import { UsageMeter } from './services/usage.ts';
 import { PushBudget } from './engine/push-budget.ts';
 import { restartEmbeddedOnExit, superviseWorker, surviveLostJobEnds } from './recovery.ts';
+import type { TaskName } from './db/job-specs.ts';
 
 export interface StartOptions {
   api?: boolean;
   worker?: boolean;
+  /** The tasks this process's workers run (default: all, or all but the Guardian's with WORKER_GUARDIAN=0). */
+  tasks?: readonly TaskName[];
   tuning?: Partial<EngineTuning>;
   /** Runs after the server listens (the demo seeds itself here). */
   afterListen?: (sc: StockClerk) => Promise<void>;
@@ -195,7 +198,7 @@ export async function startStockClerk(config: Config, opts: StartOptions = {}): 
       // The workers' heartbeats, on a connection no job can take (startHeartbeats, src/engine/worker.ts).
       const beats = (beatDb = createPool(directUrl, 1, { asyncCommit: true, statementTimeoutMs: 2_000 }));
       unguard = surviveLostJobEnds(log);
-      worker = await superviseWorker(() => startWorker({ ...ctx, db: wdb }, { listenDb: listen, beatDb: beats }), watch, log);
+      worker = await superviseWorker(() => startWorker({ ...ctx, db: wdb }, { listenDb: listen, beatDb: beats, tasks: opts.tasks }), watch, log);
     }
     if (opts.relay && !worker) relay = startRelay(ctx);
     // No scheduler here to sample the job queue (/metrics, the agents' view): a clock of its own.

@@ -1,7 +1,8 @@
-// The `stockclerk` command: start | api | worker | migrate | verify | platform-key | admin create | rotate-keys.
+// The `stockclerk` command: start | api | worker | guardian | migrate | verify | platform-key | admin create | rotate-keys.
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { createPlatformKey } from '../db/api-keys.ts';
+import { GUARDIAN_TASKS } from '../db/job-specs.ts';
 import { loadConfig } from '../config.ts';
 import { startEmbedded } from '../db/embedded.ts';
 import { migrateDatabase } from '../db/migrate.ts';
@@ -21,6 +22,8 @@ import { randomBytes } from 'node:crypto';
 const USAGE = `usage: stockclerk <command>
   start    API + workers + scheduler (+ the demo on the embedded database)
   api      API only          worker   workers + scheduler only
+  guardian workers that run only the Guardian's jobs (+ scheduler); set WORKER_GUARDIAN=0 on
+           the other workers so the Guardian's read-backs run here alone
   migrate  apply migrations  verify   recompute every level from the ledger; exit 1 on a mismatch
   platform-key --name N --tenants ten_a,ten_b [--scopes read,write]
            a key for an integrator acting on several tenants (printed once)
@@ -50,7 +53,7 @@ async function withDatabase<T>(fn: (url: string) => Promise<T>): Promise<T> {
   }
 }
 
-async function serve(role: 'start' | 'api' | 'worker'): Promise<void> {
+async function serve(role: 'start' | 'api' | 'worker' | 'guardian'): Promise<void> {
   let config = loadConfig();
   const log = createLogger(config.logLevel);
   let demo: DemoInfo | null = null;
@@ -67,8 +70,12 @@ async function serve(role: 'start' | 'api' | 'worker'): Promise<void> {
     config = { ...config, stripe: { ...config.stripe, secretKey: 'sk_test_emulator', webhookSecret, apiBase: stripeEmu.url } };
   }
   const sc = await startStockClerk(config, {
-    api: role !== 'worker',
+    api: role !== 'worker' && role !== 'guardian',
     worker: role !== 'api',
+    // The guardian role: a worker process whose task list is the Guardian's (a tenant's read-back
+    // and a marketplace's catalog check). Other workers still take these jobs unless they run
+    // with WORKER_GUARDIAN=0; either way one run per tenant at a time (the job's queue).
+    tasks: role === 'guardian' ? GUARDIAN_TASKS : undefined,
     relay: role === 'api',
     log,
     afterListen: async (s) => {
@@ -114,6 +121,7 @@ async function main(argv: string[]): Promise<number> {
     case 'start':
     case 'api':
     case 'worker':
+    case 'guardian':
       await serve(cmd);
       return -1; // keeps running
     case 'migrate':

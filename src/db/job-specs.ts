@@ -108,6 +108,8 @@ export const TASKS: { readonly [T in keyof TaskPayloads]: { readonly agent: Agen
   catalog_check: { agent: 'guardian' },
 };
 export const TASK_NAMES = Object.keys(TASKS) as TaskName[];
+/** The Guardian's tasks: what a `stockclerk guardian` process runs (src/cli/main.ts). */
+export const GUARDIAN_TASKS: readonly TaskName[] = TASK_NAMES.filter((t) => TASKS[t].agent === 'guardian');
 
 /** One job to add: a registered task with its payload (see addJobs in src/db/jobs.ts). */
 export type JobSpec<T extends TaskName = TaskName> = {

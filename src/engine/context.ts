@@ -32,7 +32,11 @@ export interface EngineTuning {
   /** In-job retries of a failing push before handing the job back to the queue's backoff. */
   pushRetries: number;
   pushRetryBaseMs: number;
-  /** The Guardian leaves alone listings touched this recently (an event may still be in flight). */
+  /**
+   * Before acting on a difference, the Guardian waits this long after its read began and looks at
+   * those listings again (src/engine/guardian.ts, step 4): a sale the channel made just before the
+   * read has its event on the way, and must be counted before its level is overwritten. 0: no wait.
+   */
   guardianSettleMs: number;
   /** Seconds between safety-net polls of channels that can be polled. */
   pollIntervalS: number;
@@ -64,7 +68,7 @@ export interface EngineTuning {
 export const DEFAULT_TUNING: EngineTuning = {
   pushRetries: 4,
   pushRetryBaseMs: 100,
-  guardianSettleMs: 10_000,
+  guardianSettleMs: 3_000,
   pollIntervalS: 30,
   quietAfterS: 600,
   quietPollIntervalS: 300,

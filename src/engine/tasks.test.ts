@@ -11,6 +11,7 @@ import {
   alertsStockJob,
   applyJob,
   guardianJob,
+  GUARDIAN_TASKS,
   PERIODIC_JOBS,
   pollJob,
   pushJob,
@@ -23,11 +24,13 @@ import {
   type JobSpec,
 } from '../db/job-specs.ts';
 import { outboxRow } from '../db/jobs.ts';
+import { loadConfig } from '../config.ts';
 import type { AppContext } from './context.ts';
 import { TASK_HANDLERS } from './tasks.ts';
 import { taskList } from './worker.ts';
 
 const sorted = (xs: Iterable<string>) => [...xs].sort();
+const withGuardian = (workerGuardian: boolean) => ({ config: { workerGuardian } }) as AppContext;
 
 /** Every builder of the registry, with sample arguments. */
 const BUILT: JobSpec[] = [
@@ -58,8 +61,18 @@ describe('job registry', () => {
   it("the worker's task list is exactly the registry's tasks, each with its handler", () => {
     expect(sorted(TASK_NAMES)).toEqual(sorted(Object.keys(TASKS)));
     expect(sorted(Object.keys(TASK_HANDLERS))).toEqual(sorted(TASK_NAMES));
-    expect(sorted(Object.keys(taskList({} as AppContext)))).toEqual(sorted(TASK_NAMES));
+    expect(sorted(Object.keys(taskList(withGuardian(true))))).toEqual(sorted(TASK_NAMES));
     for (const name of TASK_NAMES) expect(typeof TASK_HANDLERS[name], name).toBe('function');
+  });
+
+  it("a `stockclerk guardian` process runs only the Guardian's tasks; WORKER_GUARDIAN=0 leaves them out of the other workers", () => {
+    expect(sorted(GUARDIAN_TASKS)).toEqual(['catalog_check', 'guardian_run']);
+    expect(sorted(Object.keys(taskList(withGuardian(true), GUARDIAN_TASKS)))).toEqual(['catalog_check', 'guardian_run']);
+    const rest = Object.keys(taskList(withGuardian(false)));
+    expect(sorted([...rest, ...GUARDIAN_TASKS])).toEqual(sorted(TASK_NAMES));
+    expect(rest).not.toContain('guardian_run');
+    expect(loadConfig({}).workerGuardian).toBe(true);
+    expect(loadConfig({ WORKER_GUARDIAN: '0' }).workerGuardian).toBe(false);
   });
 
   it("every builder's task is registered, and every registered task has a builder", () => {

@@ -3,7 +3,7 @@
 import { EventEmitter } from 'node:events';
 import os from 'node:os';
 import { run, type Runner, type Task, type TaskList, type WorkerEvents, type WorkerPool } from 'graphile-worker';
-import { TASK_NAMES, type TaskName } from '../db/job-specs.ts';
+import { GUARDIAN_TASKS, TASK_NAMES, type TaskName } from '../db/job-specs.ts';
 import type { Db } from '../db/pool.ts';
 import { listenThrough } from '../db/pooler.ts';
 import { quietLogger } from '../db/migrate.ts';
@@ -34,9 +34,18 @@ function task<T extends TaskName>(ctx: AppContext, name: T, handler: TaskHandler
   };
 }
 
-/** graphile-worker's task list: every task of the registry, run by its handler. */
-export function taskList(ctx: AppContext): TaskList {
-  return Object.fromEntries(TASK_NAMES.map((name) => [name, task(ctx, name, TASK_HANDLERS[name] as TaskHandler<TaskName>)]));
+/**
+ * graphile-worker's task list: the tasks of the registry this process runs (all by default), each
+ * run by its handler. A worker only ever takes jobs of the tasks in its list: those of the others
+ * wait for a process that runs them.
+ */
+export function taskList(ctx: AppContext, names: readonly TaskName[] = workerTasks(ctx)): TaskList {
+  return Object.fromEntries(names.map((name) => [name, task(ctx, name, TASK_HANDLERS[name] as TaskHandler<TaskName>)]));
+}
+
+/** A worker's tasks: every task, less the Guardian's where WORKER_GUARDIAN=0 leaves them to `stockclerk guardian`. */
+export function workerTasks(ctx: AppContext): readonly TaskName[] {
+  return ctx.config.workerGuardian ? TASK_NAMES : TASK_NAMES.filter((t) => !GUARDIAN_TASKS.includes(t));
 }
 
 export interface WorkerHandle {
@@ -120,6 +129,8 @@ export async function startWorker(
   opts: {
     concurrency?: number;
     scheduler?: boolean;
+    /** The tasks this worker runs (default workerTasks: all, or all but the Guardian's). */
+    tasks?: readonly TaskName[];
     /** Behind a transaction pooler: a direct pool for graphile-worker's LISTEN (listenThrough). */
     listenDb?: Db | null;
     /** The heartbeats' own connection (startHeartbeats); without one they share the jobs' pool. */
@@ -153,7 +164,7 @@ export async function startWorker(
     // Behind a transaction pooler its statements would go unnamed anyway (UnpreparedClient);
     // saying so spares graphile-worker naming them.
     noPreparedStatements: !!opts.listenDb,
-    taskList: taskList(ctx),
+    taskList: taskList(ctx, opts.tasks),
     concurrency: opts.concurrency ?? ctx.config.workerConcurrency,
     noHandleSignals: true,
     // LISTEN/NOTIFY picks up new jobs at once; the poll is for jobs added for later.
