@@ -14,4 +14,11 @@ const chosen = [...process.execArgv, ...(process.env.NODE_OPTIONS ?? '').split(/
 if (!chosen && typeof process.execve === 'function') {
   process.execve(process.execPath, [process.execPath, `--max-semi-space-size=${SEMI_SPACE_MB}`, ...process.execArgv, ...process.argv.slice(1)], process.env);
 }
+// Tracing (OTEL_EXPORTER_OTLP_ENDPOINT): started before main.ts loads pg, fastify and undici, so
+// their instrumentation is in place when they are first imported. Unset, nothing of OpenTelemetry is
+// loaded at all (src/obs/tracing.ts is imported only here, only then).
+if (process.env.OTEL_EXPORTER_OTLP_ENDPOINT) {
+  const { startTracing } = await import('../src/obs/tracing.ts');
+  startTracing(process.argv[2] ?? 'start');
+}
 await import('../src/cli/main.ts');

@@ -16,6 +16,7 @@ import { loadKeyring, Sealer } from '../db/crypto.ts';
 import { startStockClerk } from '../server.ts';
 import { startMailCatcher } from '../mail/catcher.ts';
 import { writeDevJson } from './dev-json.ts';
+import { traceHooks } from '../obs/trace-hooks.ts';
 import { startStripeEmulator, type StripeEmulator } from '../../emulators/stripe/index.ts';
 import { randomBytes } from 'node:crypto';
 
@@ -109,6 +110,7 @@ async function serve(role: 'start' | 'api' | 'worker' | 'guardian'): Promise<voi
     await sc.stop();
     await stripeEmu?.close().catch(() => {});
     await catcher?.stop().catch(() => {});
+    await traceHooks.shutdown().catch(() => {}); // the last spans, before exit drops them
     process.exit(0);
   };
   // Stop in order: emulators, HTTP, workers, PostgreSQL, then Stripe and the mail catcher.

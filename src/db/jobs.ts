@@ -2,6 +2,7 @@
 // caller's client so they commit or roll back with the change that caused them. What a job is
 // (its task, payload, key and queue) is declared in the registry, src/db/job-specs.ts.
 import { randomUUID } from 'node:crypto';
+import { MAX_TRACE_CAUSES, traceHooks } from '../obs/trace-hooks.ts';
 import { PUSHING_TASKS, type JobSpec } from './job-specs.ts';
 import { notifyIfWatchedSql } from './live.ts';
 import { named, type Tx } from './pool.ts';
@@ -16,7 +17,7 @@ export type Queryable = Pick<Tx, 'query'>;
  */
 export async function addJobs(tx: Queryable, specs: JobSpec[]): Promise<void> {
   if (specs.length === 0) return;
-  await tx.query(named('outbox_insert', OUTBOX_INSERT, [JSON.stringify(specs.map(outboxRow))]));
+  await tx.query(named('outbox_insert', OUTBOX_INSERT, [JSON.stringify(specs.map((s) => outboxRow(s)))]));
 }
 
 // A keyed row is unique per (job key, writing transaction), never shared between transactions:
@@ -31,12 +32,21 @@ export const OUTBOX_INSERT = `insert into job_outbox (key, job_key, task, payloa
   from jsonb_to_recordset($1::jsonb) as s(key text, job_key text, task text, payload jsonb, queue_name text, run_at timestamptz, max_attempts int, priority int)
   on conflict (key) do nothing`;
 
-export function outboxRow(s: JobSpec) {
+/**
+ * A job's cause for tracing: the active span's traceparent (the request or job that enqueued it),
+ * so the job continues that trace (src/obs/tracing.ts). Tracing off, the payload is unchanged.
+ */
+function withCause(payload: object, traceparents?: readonly string[]): object {
+  const causes = (traceparents ?? [traceHooks.traceparent()].filter((t) => t !== undefined)).slice(0, MAX_TRACE_CAUSES);
+  return causes.length > 0 ? { ...payload, traceparents: causes } : payload;
+}
+
+export function outboxRow(s: JobSpec, traceparents?: readonly string[]) {
   return {
     key: `${s.task}:${randomUUID()}`,
     job_key: s.key ?? null,
     task: s.task,
-    payload: s.payload,
+    payload: withCause(s.payload, traceparents),
     queue_name: s.queue ?? null,
     run_at: s.runAt?.toISOString() ?? null,
     max_attempts: s.maxAttempts ?? null,
@@ -66,9 +76,19 @@ export async function relayOutbox(q: Queryable, limit = 1000): Promise<number> {
       `with moved as (
        delete from job_outbox where key in (select key from job_outbox order by created_at limit $1 for update skip locked)
        returning *
+     ), causes as (
+       -- Tracing: the rows one job folds together keep every cause (traceparent) for the job's
+       -- span links, not only the chosen row's (up to a bound). Tracing off, no payload has any.
+       select k, to_jsonb((array_agg(tp order by tp))[1:${MAX_TRACE_CAUSES}]) as tps
+       from (select distinct coalesce(job_key, key) as k, tp from moved, jsonb_array_elements_text(payload->'traceparents') tp
+             where payload ? 'traceparents') d
+       group by k
      ), jobs as (
-       select distinct on (coalesce(job_key, key)) task, payload, queue_name, run_at, max_attempts, job_key, priority, ${TENANT_FLAGS_SQL} as flags
-       from moved order by coalesce(job_key, key), run_at nulls first
+       select distinct on (coalesce(m.job_key, m.key)) task,
+              case when c.tps is null then payload else payload || jsonb_build_object('traceparents', c.tps) end as payload,
+              queue_name, run_at, max_attempts, job_key, priority, ${TENANT_FLAGS_SQL} as flags
+       from moved m left join causes c on c.k = coalesce(m.job_key, m.key)
+       order by coalesce(m.job_key, m.key), run_at nulls first
      ), added as (
        -- Only when something moved (a one-time filter: the function is not called otherwise). An
        -- empty add_jobs still sends graphile's jobs:insert NOTIFY, which woke a worker in every

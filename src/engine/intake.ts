@@ -6,11 +6,13 @@ import type { InboundEvent } from '../channels/contract.ts';
 import { applyJob } from '../db/job-specs.ts';
 import { OUTBOX_ROW_KEY_SQL, outboxRow } from '../db/jobs.ts';
 import { named, type Db } from '../db/pool.ts';
+import { traceHooks } from '../obs/trace-hooks.ts';
 
 interface Pending {
   tenantId: string;
   channelId: string;
   events: InboundEvent[];
+  traceparent?: string;
   resolve: (r: { recorded: number; duplicates: number }) => void;
   reject: (err: unknown) => void;
 }
@@ -53,6 +55,8 @@ export interface EventBatch {
   tenantId: string;
   channelId: string;
   events: InboundEvent[];
+  /** The delivering request's trace (tracing on): the apply job continues it (src/obs/tracing.ts). */
+  traceparent?: string;
 }
 
 /**
@@ -65,7 +69,11 @@ export async function recordEvents(q: Pick<Db, 'query'>, batch: EventBatch[]): P
     p.events.map((e) => ({ tenant_id: p.tenantId, channel_id: p.channelId, external_event_id: e.externalEventId, kind: e.kind, event: e })),
   );
   if (rows.length === 0) return new Set();
-  const jobs = Object.fromEntries(batch.map((p) => [p.channelId, outboxRow(applyJob(p.tenantId, p.channelId))]));
+  // A batch is several requests' events (group commit): a channel's one apply signal carries the
+  // trace of each request that delivered to it (none given: the active span's, a poll job's).
+  const causes = new Map<string, string[]>();
+  for (const p of batch) if (p.traceparent) causes.set(p.channelId, [...(causes.get(p.channelId) ?? []), p.traceparent]);
+  const jobs = Object.fromEntries(batch.map((p) => [p.channelId, outboxRow(applyJob(p.tenantId, p.channelId), causes.get(p.channelId))]));
   const { rows: recorded } = await q.query<{ channel_id: string; external_event_id: string }>(
     named('intake_record', INTAKE_SQL, [JSON.stringify(rows), JSON.stringify(jobs)]),
   );
@@ -91,7 +99,8 @@ export class Intake {
   record(tenantId: string, channelId: string, events: InboundEvent[]): Promise<{ recorded: number; duplicates: number }> {
     if (events.length === 0) return Promise.resolve({ recorded: 0, duplicates: 0 });
     return new Promise((resolve, reject) => {
-      this.queue.push({ tenantId, channelId, events, resolve, reject });
+      // Taken here, in the request's context: the flush that records it may run in another request's.
+      this.queue.push({ tenantId, channelId, events, traceparent: traceHooks.traceparent(), resolve, reject });
       if (this.flushing < MAX_IN_FLIGHT) void this.flush();
     });
   }

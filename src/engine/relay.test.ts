@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDb, type TestDb } from '../../test/helpers/db.ts';
 import { addJobs, relayOutbox } from '../db/jobs.ts';
 import type { Db } from '../db/pool.ts';
+import { installTraceHooks, traceHooks } from '../obs/trace-hooks.ts';
 import type { AppContext } from './context.ts';
 import { JobRuntime } from './job-runtime.ts';
 import { startRelay } from './relay.ts';
@@ -65,5 +66,26 @@ describe('outbox relay', () => {
     } finally {
       await relay.stop();
     }
+  });
+
+  it("tracing: a job that folds several writers' rows keeps every writer's traceparent; without tracing the payload is untouched", async () => {
+    const tps = ['00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01', '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01'];
+    const original = traceHooks.traceparent;
+    try {
+      // Two writers (two transactions) signal one job key, each from its own sale's trace.
+      for (const tp of tps) {
+        installTraceHooks({ ...traceHooks, traceparent: () => tp });
+        await addJobs(t.db, [{ task: 'sync_push', payload: { tenantId: 'ten_trace', channelId: 'ch_trace' }, key: 'push:ch_trace' }]);
+      }
+    } finally {
+      installTraceHooks({ ...traceHooks, traceparent: original });
+    }
+    await addJobs(t.db, [{ task: 'sync_push', payload: { tenantId: 'ten_trace', channelId: 'ch_plain' }, key: 'push:ch_plain' }]);
+    expect(await relayOutbox(t.db)).toBe(3);
+    const payload = async (key: string) =>
+      (await t.db.query<{ payload: Record<string, unknown> }>(`select payload from graphile_worker._private_jobs where key = $1`, [key])).rows[0]!.payload;
+    const folded = await payload('push:ch_trace');
+    expect([...(folded.traceparents as string[])].sort()).toEqual([...tps].sort());
+    expect(await payload('push:ch_plain')).toEqual({ tenantId: 'ten_trace', channelId: 'ch_plain' });
   });
 });

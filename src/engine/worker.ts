@@ -10,28 +10,28 @@ import { quietLogger } from '../db/migrate.ts';
 import type { AppContext } from './context.ts';
 import { pausedFlags } from './pause.ts';
 import { metrics } from '../metrics.ts';
+import { payloadTraceparents, traceHooks } from '../obs/trace-hooks.ts';
 import { quarantineOnCrashes } from './quarantine.ts';
 import { startRelay } from './relay.ts';
 import { startScheduler } from './scheduler.ts';
 import { TASK_HANDLERS, type TaskHandler } from './tasks.ts';
 
-/** A registered handler as a graphile-worker task: timed, and its failures logged before the retry. */
+/** A registered handler as a graphile-worker task: timed, traced, and its failures logged before the retry. */
 function task<T extends TaskName>(ctx: AppContext, name: T, handler: TaskHandler<T>): Task {
-  return async (payload, helpers) => {
-    const started = Date.now();
-    metrics.jobLatency.observe({ task: name }, Math.max(0, started - new Date(helpers.job.run_at).getTime()) / 1000);
-    try {
-      await handler(ctx, payload as never, helpers);
-      metrics.jobSeconds.observe({ task: name, outcome: 'ok' }, (Date.now() - started) / 1000);
-    } catch (err) {
-      metrics.jobSeconds.observe({ task: name, outcome: 'error' }, (Date.now() - started) / 1000);
-      ctx.log.warn(
-        { err, task: name, tenant_id: (payload as { tenantId?: string })?.tenantId, attempt: helpers.job.attempts },
-        'job failed; it will be retried',
-      );
-      throw err;
-    }
-  };
+  return (payload, helpers) => traceHooks.job(name, payloadTraceparents(payload), () => runTask(ctx, name, handler, payload, helpers));
+}
+
+async function runTask<T extends TaskName>(ctx: AppContext, name: T, handler: TaskHandler<T>, payload: unknown, helpers: Parameters<Task>[1]): Promise<void> {
+  const started = Date.now();
+  metrics.jobLatency.observe({ task: name }, Math.max(0, started - new Date(helpers.job.run_at).getTime()) / 1000);
+  try {
+    await handler(ctx, payload as never, helpers);
+    metrics.jobSeconds.observe({ task: name, outcome: 'ok' }, (Date.now() - started) / 1000);
+  } catch (err) {
+    metrics.jobSeconds.observe({ task: name, outcome: 'error' }, (Date.now() - started) / 1000);
+    ctx.log.warn({ err, task: name, tenant_id: (payload as { tenantId?: string })?.tenantId, attempt: helpers.job.attempts }, 'job failed; it will be retried');
+    throw err;
+  }
 }
 
 /**
