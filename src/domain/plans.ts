@@ -27,9 +27,9 @@ export interface UsageQuota {
   webhooks: number;
 }
 
-// Monthly quotas: the product's choice (seed 004), shown to merchants and operators and NOT
-// enforced yet: nothing is refused or slowed past them (a later issue enforces a monthly job
-// budget). Sized from a busy shop: ~500 sales a day on 3 channels is ~15,000 webhooks and ~30,000
+// Monthly quotas: the product's choice (seed 004), shown to merchants and operators. The pushes
+// quota is a budget (src/engine/push-budget.ts): past it a tenant's channels are pushed at most
+// once per gap, coalesced, never refused; API calls and webhooks past theirs are not slowed. Sized from a busy shop: ~500 sales a day on 3 channels is ~15,000 webhooks and ~30,000
 // pushes a month; a dashboard left open on the Overview makes ~11,500 API calls a day (it polls,
 // and sessions count like keys: src/services/usage.ts), ~350,000 a month. Each step up gives
 // about 5x room; Enterprise is a default an agreement would replace.
