@@ -27,8 +27,9 @@
 //     whatever its level became: a repair there cannot lose a sale).
 // Repairs stay conditional on the mark being unchanged when they are written.
 import { addJobs } from '../db/jobs.ts';
-import { withTx } from '../db/pool.ts';
-import type { KitComponentStock } from '../domain/sellable.ts';
+import { withTx, type Tx } from '../db/pool.ts';
+import { explodeKits, type KitComponentStock } from '../domain/sellable.ts';
+import { applyMovements, type MovementInput } from '../ledger/ledger.ts';
 import { channelTarget } from '../domain/sync-rules.ts';
 import { KIT_COMPONENTS_SQL } from '../db/kits.ts';
 import { ChannelError, type RemoteListing } from '../channels/contract.ts';
@@ -44,6 +45,7 @@ import { NEEDS_PUSH_SET } from '../services/listing-push.ts';
 import { recordSyncEvents, type SyncEventInput } from './sync-events.ts';
 import { unseenChange } from '../db/push-cursor.ts';
 import { takeWithin } from './rate-gate.ts';
+import { kitsAmong, observeLevel, saveListingViews } from './watcher.ts';
 
 interface LocalListing {
   id: string;
@@ -51,7 +53,12 @@ interface LocalListing {
   external_id: string;
   external_location_id: string;
   sku: string;
+  external_sku: string | null;
+  last_seen_qty: number | null;
   last_seen_version: string | null;
+  last_pushed_qty: number | null;
+  push_in_doubt: number[] | null;
+  push_in_doubt_at: Date | null;
   dirty_seq: number;
   /** dirty_seq, pushed_seq, last_seen_qty and last_seen_version in one string (MARK_SQL). */
   mark: string;
@@ -161,7 +168,8 @@ const LOCAL_SQL = `with ev as (
     select ln->>'externalId', ln->>'sku' from ev, jsonb_array_elements(case when jsonb_typeof(ev.event->'lines') = 'array' then ev.event->'lines' else '[]'::jsonb end) ln
     where ev.event->>'kind' = 'order'
   )
-  select l.id, l.item_id, l.external_id, l.external_location_id, i.sku, l.last_seen_version, l.dirty_seq, ${MARK_SQL} as mark,
+  select l.id, l.item_id, l.external_id, l.external_location_id, i.sku, l.external_sku, l.last_seen_qty, l.last_seen_version, l.last_pushed_qty,
+         l.push_in_doubt, l.push_in_doubt_at, l.dirty_seq, ${MARK_SQL} as mark,
          (l.dirty_seq > l.pushed_seq or exists (
             select 1 from stock_levels s join channels c on c.tenant_id = l.tenant_id and c.id = l.channel_id
             where s.tenant_id = l.tenant_id and (s.item_id = l.item_id or s.item_id in (
@@ -180,6 +188,56 @@ const LOCAL_SQL = `with ev as (
 async function localListings(ctx: AppContext, live: LiveChannel, sinceEventId: number, ids: string[] | null): Promise<LocalListing[]> {
   const { rows } = await ctx.db.query<LocalListing>(LOCAL_SQL, [live.row.tenant_id, live.row.id, live.policy.locationIds, sinceEventId, ids]);
   return rows;
+}
+
+/**
+ * Takes the levels that moved on a 'levels' channel into the ledger (observeLevel, as the Watcher
+ * does), for the listings whose mark is still the one judged (locked until the commit), and
+ * records what we now know each holds. A notification of the same count arriving later is then
+ * stale (its version is not newer) and counts nothing.
+ */
+async function takeMovedLevels(
+  tx: Tx,
+  live: LiveChannel,
+  moved: Array<{ l: LocalListing; r: RemoteListing }>,
+  events: SyncEventInput[],
+  report: GuardianReport,
+): Promise<void> {
+  const tenantId = live.row.tenant_id;
+  const { rows } = await tx.query<{ id: string }>(
+    `select l.id from listings l join jsonb_to_recordset($2::jsonb) as x(id text, mark text) on x.id = l.id
+     where l.tenant_id = $1 and ${MARK_SQL} = x.mark order by l.id for update of l`,
+    [tenantId, JSON.stringify(moved.map(({ l }) => ({ id: l.id, mark: l.mark })))],
+  );
+  const still = new Set(rows.map((r) => r.id));
+  report.skipped += moved.length - still.size;
+  const views = moved.filter(({ l }) => still.has(l.id)).map(({ l, r }) => ({ l, r, view: { ...l, changed: false } }));
+  const movements: MovementInput[] = [];
+  for (const { l, r, view } of views) {
+    const location = (r.externalLocationId && live.policy.locationMap[r.externalLocationId]) || live.policy.saleLocationId;
+    const o = observeLevel(live, { listing: view, remote: r, source: 'reread' }, location, `guardian:${l.id}:${r.version ?? Date.now()}`);
+    if (o.movement) movements.push({ ...o.movement, note: 'level change found by the Guardian (its notification never came)' });
+    events.push({
+      channelId: live.row.id,
+      listingId: l.id,
+      itemId: l.item_id,
+      kind: 'guardian',
+      outcome: 'level_change',
+      qty: r.qty ?? null,
+      detail: { seen: l.last_seen_qty, held: r.qty },
+    });
+  }
+  const kits = await kitsAmong(
+    tx,
+    tenantId,
+    movements.map((m) => m.itemId),
+  );
+  await applyMovements(tx, tenantId, kits.size ? explodeKits(movements, kits, 'qtyDelta') : movements);
+  await saveListingViews(
+    tx,
+    tenantId,
+    views.map((v) => v.view),
+  );
 }
 
 /** Judged: nothing happened to the listing between the mark taken before the read and now. */
@@ -289,7 +347,16 @@ async function checkChannel(ctx: AppContext, live: LiveChannel, threshold: numbe
     report.skipped += differ.length - confirmed.length;
     timing.settle = Date.now() - began - timing.read - timing.local;
   }
+  // On a channel whose sales are its level changes, a level that moved from what we last saw is a
+  // movement of the channel's (a sale whose notification and poll we missed, a count taken there),
+  // as the Watcher would have taken it: overwriting it with a repair would lose that sale. Only a
+  // level still at what we last saw, yet not what it should be, is ours to repair.
+  const moved: Array<{ l: LocalListing; r: RemoteListing }> = [];
   for (const { l, r, want, held } of confirmed) {
+    if (live.policy.salesSource === 'levels' && !availability && l.last_seen_qty !== null && r.qty != null && r.qty !== l.last_seen_qty) {
+      moved.push({ l, r });
+      continue;
+    }
     const drift = held - want;
     if (asConflicts && l.product_id && !availability) {
       stockConflictsSeen.push({ l, held, want });
@@ -337,6 +404,7 @@ async function checkChannel(ctx: AppContext, live: LiveChannel, threshold: numbe
         await addJobs(tx, [pushJob(tenantId, live.row.id)]);
       }
     }
+    if (moved.length > 0) await takeMovedLevels(tx, live, moved, events, report);
     for (const c of stockConflictsSeen) {
       await recordConflict(tx, tenantId, {
         channelId: live.row.id,

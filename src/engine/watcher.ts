@@ -412,7 +412,7 @@ export async function watcherPoll(ctx: AppContext, payload: ChannelJob): Promise
 }
 
 /** The components of those of `itemIds` that are kits (one round trip, none when there is nothing to move). */
-async function kitsAmong(tx: Q, tenantId: string, itemIds: string[]): Promise<Map<string, Array<{ itemId: string; qty: number }>>> {
+export async function kitsAmong(tx: Q, tenantId: string, itemIds: string[]): Promise<Map<string, Array<{ itemId: string; qty: number }>>> {
   const kits = new Map<string, Array<{ itemId: string; qty: number }>>();
   if (itemIds.length === 0) return kits;
   const { rows } = await tx.query<{ kit_item_id: string; component_item_id: string; qty: number }>(
