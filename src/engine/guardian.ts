@@ -134,7 +134,11 @@ async function readOnce(live: LiveChannel): Promise<Map<string, RemoteListing>> 
   const out = new Map<string, RemoteListing>();
   const pages = live.adapter.listListings()[Symbol.asyncIterator]();
   for (;;) {
-    // One token of the channel's budget per page: the read shares the account with Sync's pushes.
+    // One token of the channel's budget per page: the read shares the account with Sync's pushes,
+    // and leaves one push's calls in the bucket: a stock push never waits behind a read-back, the
+    // lower-priority work (and a Guardian that starved the pushes would never find its listings
+    // settled). No more than that: under a till's full traffic a bigger reserve stretched the read
+    // until every selling listing had moved during it (guardian-traffic.test.ts).
     const wait = await takeWithin(live.rate, 1, 30_000);
     if (wait > 0) await sleep(wait);
     const next = await pages.next();
