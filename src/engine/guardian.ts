@@ -135,10 +135,10 @@ async function readOnce(live: LiveChannel): Promise<Map<string, RemoteListing>> 
   const pages = live.adapter.listListings()[Symbol.asyncIterator]();
   for (;;) {
     // One token of the channel's budget per page: the read shares the account with Sync's pushes,
-    // and leaves one push's calls in the bucket: a stock push never waits behind a read-back, the
-    // lower-priority work (and a Guardian that starved the pushes would never find its listings
-    // settled). No more than that: under a till's full traffic a bigger reserve stretched the read
-    // until every selling listing had moved during it (guardian-traffic.test.ts).
+    // on equal terms. A reserve kept for the pushes (even one push's calls) was tried: under a
+    // till's full traffic the pushes then took every token and the read stretched until every
+    // selling listing had moved during it (guardian-traffic.test.ts judged none of them). The
+    // price: while a run reads, a push may wait a page's worth of budget.
     const wait = await takeWithin(live.rate, 1, 30_000);
     if (wait > 0) await sleep(wait);
     const next = await pages.next();
