@@ -24,7 +24,7 @@ export function installFaults<A extends BaseAccount>(emu: Emulator<A>): void {
         return spec.throttled(reply, Math.max(1, Math.ceil(wait / 1000)));
       }
     }
-    const fault = emu.knobs.faultPath && !req.url.includes(emu.knobs.faultPath) ? 'none' : pickFault(emu.knobs);
+    const fault = pickFault(emu.knobs);
     if (fault === 'none') return;
     emu.stats.faults++;
     if (fault === 'error') return spec.serverError(reply);

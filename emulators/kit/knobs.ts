@@ -10,10 +10,6 @@ export interface Knobs {
   throttleRate: number;
   /** Share of API calls that never answer in time: half hang before applying, half apply then hang. */
   timeoutRate: number;
-  /** Share of API calls applied whose answer never comes (they hang after applying): the worst kind of timeout, on its own. */
-  lostAnswerRate: number;
-  /** Only calls whose path contains this suffer the faults above ('' = every call): a fault on writes alone, say. */
-  faultPath: string;
   /** How long a "timeout" hangs before the socket is dropped. */
   timeoutHangMs: number;
   /** Every webhook leaves this long after its cause (platforms dispatch them from a queue, not inline). */
@@ -36,8 +32,6 @@ export const DEFAULT_KNOBS: Knobs = {
   errorRate: 0,
   throttleRate: 0,
   timeoutRate: 0,
-  lostAnswerRate: 0,
-  faultPath: '',
   timeoutHangMs: 3000,
   webhookDelayMs: 0,
   duplicateRate: 0,
@@ -57,6 +51,5 @@ export function pickFault(k: Knobs): Fault {
   if (r < k.errorRate) return 'error';
   if (r < k.errorRate + k.throttleRate) return 'throttle';
   if (r < k.errorRate + k.throttleRate + k.timeoutRate) return Math.random() < 0.5 ? 'hang' : 'lose_response';
-  if (r < k.errorRate + k.throttleRate + k.timeoutRate + k.lostAnswerRate) return 'lose_response';
   return 'none';
 }

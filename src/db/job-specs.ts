@@ -147,14 +147,6 @@ export function applyJob(tenantId: string, channelId: string): JobSpec<'watcher_
   return { task: 'watcher_apply', payload: { tenantId, channelId }, key: `apply:${channelId}`, queue: channelQueue(channelId) };
 }
 
-/**
- * The Watcher's apply run again at `runAt`, for level events it holds while a push's outcome is in
- * doubt (src/engine/watcher.ts). A key of its own: the channel's immediate apply job keeps its time.
- */
-export function heldApplyJob(tenantId: string, channelId: string, runAt: Date): JobSpec<'watcher_apply'> {
-  return { ...applyJob(tenantId, channelId), key: `apply-held:${channelId}`, runAt };
-}
-
 /** The Watcher's safety-net poll, run by watcherPoll (src/engine/watcher.ts). */
 export function pollJob(tenantId: string, channelId: string): JobSpec<'watcher_poll'> {
   return { task: 'watcher_poll', payload: { tenantId, channelId }, key: `poll:${channelId}`, queue: channelQueue(channelId) };

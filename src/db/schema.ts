@@ -266,14 +266,6 @@ export const listings = pgTable(
      * can arrive after a later write (Vendure's movement events), and is ours all the same.
      */
     recentPushedRaw: integer('recent_pushed_raw').array(),
-    /**
-     * Quantities a push sent whose outcome we never learnt (a timeout, a dropped connection, a 5xx),
-     * and since when: such a write may have landed. Until a push of the listing gets an answer, a
-     * level it reports is read with them in mind (src/engine/watcher.ts, observeLevel): on a
-     * channel whose sales are its level changes, our own landed write must not be taken for a sale.
-     */
-    pushInDoubt: integer('push_in_doubt').array(),
-    pushInDoubtAt: ts('push_in_doubt_at'),
     /** What the channel holds as far as we know, and its version (revision / updated_at). */
     lastSeenQty: integer('last_seen_qty'),
     lastSeenVersion: text('last_seen_version'),

@@ -57,8 +57,6 @@ interface LocalListing {
   last_seen_qty: number | null;
   last_seen_version: string | null;
   last_pushed_qty: number | null;
-  push_in_doubt: number[] | null;
-  push_in_doubt_at: Date | null;
   dirty_seq: number;
   /** dirty_seq, pushed_seq, last_seen_qty and last_seen_version in one string (MARK_SQL). */
   mark: string;
@@ -173,7 +171,7 @@ const LOCAL_SQL = `with ev as (
     where ev.event->>'kind' = 'order'
   )
   select l.id, l.item_id, l.external_id, l.external_location_id, i.sku, l.external_sku, l.last_seen_qty, l.last_seen_version, l.last_pushed_qty,
-         l.push_in_doubt, l.push_in_doubt_at, l.dirty_seq, ${MARK_SQL} as mark,
+         l.dirty_seq, ${MARK_SQL} as mark,
          (l.dirty_seq > l.pushed_seq or exists (
             select 1 from stock_levels s join channels c on c.tenant_id = l.tenant_id and c.id = l.channel_id
             where s.tenant_id = l.tenant_id and (s.item_id = l.item_id or s.item_id in (

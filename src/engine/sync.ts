@@ -4,7 +4,7 @@
 // platform's batch size, behind the channel's token bucket. Pushes are absolute values from the
 // ledger (invariant 4); CAS platforms refuse a stale write and we re-read instead of overwriting.
 import { ChannelError, type PushRequest, type PushResult } from '../channels/contract.ts';
-import { applyJob, pushJob, type ChannelJob } from '../db/job-specs.ts';
+import { pushJob, type ChannelJob } from '../db/job-specs.ts';
 import { addJobs } from '../db/jobs.ts';
 import { notifyIfWatchedSql } from '../db/live.ts';
 import { named, withTx } from '../db/pool.ts';
@@ -31,8 +31,6 @@ interface DirtyListing {
   last_pushed_qty: number | null;
   last_seen_qty: number | null;
   last_seen_version: string | null;
-  /** Quantities sent earlier whose outcome is unknown (listings.push_in_doubt). */
-  push_in_doubt: number[] | null;
   dirty_seq: number;
   item_buffer: number | null;
   available: number;
@@ -52,7 +50,7 @@ async function dirtyListings(ctx: AppContext, live: LiveChannel, limit: number):
     named(
       'sync_dirty',
       `select l.id, l.item_id, l.external_id, l.external_location_id, l.external_sku, l.last_pushed_qty, l.last_seen_qty,
-            l.last_seen_version, l.push_in_doubt, l.dirty_seq, i.buffer as item_buffer,
+            l.last_seen_version, l.dirty_seq, i.buffer as item_buffer,
             coalesce((select sum(s.on_hand - s.reserved) from stock_levels s
                       where s.tenant_id = l.tenant_id and s.item_id = l.item_id
                         and (cardinality($3::text[]) = 0 or s.location_id = any($3))), 0)::int as available,
@@ -159,18 +157,12 @@ export async function syncPush(ctx: AppContext, payload: ChannelJob): Promise<vo
         ctx.usage.count(live.row.tenant_id, 'pushes', results.filter((r) => r.outcome === 'stale' || (r.outcome === 'ok' && !r.unchanged)).length);
       } catch (err) {
         if (!(err instanceof ChannelError)) throw err;
-        const handled = await onCallFailure(ctx, live, toPush, err, ++transientFailures, targets);
+        const handled = await onCallFailure(ctx, live, toPush, err, ++transientFailures);
         if (handled === 'stop') return;
         continue;
       }
     }
     await recordResults(ctx, live, dirty, settled, targets, results);
-    // An answer came for listings whose earlier push was in doubt: their held level events can be
-    // read now (src/engine/watcher.ts holds them until then).
-    if (toPush.some((l) => l.push_in_doubt?.length) && results.some((r) => r.outcome !== 'failed' || !r.retryable)) {
-      await withTx(ctx.db, (tx) => addJobs(tx, [applyJob(live.row.tenant_id, live.row.id)]));
-      ctx.jobs.nudgeRelay();
-    }
     if (results.some((r) => r.outcome === 'failed' && r.retryable)) {
       transientFailures++;
       if (transientFailures > ctx.tuning.pushRetries) throw new Error(`pushes to channel ${live.row.id} keep failing`);
@@ -208,14 +200,7 @@ async function reschedule(ctx: AppContext, live: LiveChannel, delayMs: number): 
 }
 
 /** A whole call failed. Returns 'retry' to go round again now, 'stop' when the job should end here. */
-async function onCallFailure(
-  ctx: AppContext,
-  live: LiveChannel,
-  listings: DirtyListing[],
-  err: ChannelError,
-  attempt: number,
-  targets: Map<string, number>,
-): Promise<'retry' | 'stop'> {
+async function onCallFailure(ctx: AppContext, live: LiveChannel, listings: DirtyListing[], err: ChannelError, attempt: number): Promise<'retry' | 'stop'> {
   const tenantId = live.row.tenant_id;
   const events: SyncEventInput[] = listings.map((l) => ({
     channelId: live.row.id,
@@ -233,15 +218,7 @@ async function onCallFailure(
     });
     return 'stop';
   }
-  await withTx(ctx.db, async (tx) => {
-    await recordSyncEvents(tx, tenantId, events);
-    // A timeout, a dropped connection or a 5xx may come after the platform applied the write. On
-    // a channel whose sales are its level changes, the level it then reports must not be read as
-    // a sale: the quantities sent are recorded as in doubt until a push gets an answer.
-    if (err.kind === 'transient' && live.policy.salesSource === 'levels') {
-      await tx.query(named('sync_in_doubt', IN_DOUBT_UPDATE, [tenantId, JSON.stringify(listings.map((l) => ({ id: l.id, q: targets.get(l.id) })))]));
-    }
-  });
+  await withTx(ctx.db, (tx) => recordSyncEvents(tx, tenantId, events));
   if (err.kind === 'rate_limited') {
     // Without a Retry-After, wait what the budget takes to refill one push, longer each time.
     const limit = live.module.capabilities.rateLimit;
@@ -281,23 +258,11 @@ async function recordResults(
     state: string;
     error: string | null;
     raw?: number;
-    /** The channel answered a push of this listing: an earlier write's outcome is no longer in doubt. */
-    answered: boolean;
   }> = [];
   const events: SyncEventInput[] = [];
   const staleViews: Array<{ listing: DirtyListing; result: Extract<PushResult, { outcome: 'stale' }> }> = [];
   for (const l of settled) {
-    // Nothing was sent: a write in doubt stays in doubt.
-    done.push({
-      id: l.id,
-      seq: l.dirty_seq,
-      pushed: l.last_seen_qty,
-      seen: l.last_seen_qty,
-      version: l.last_seen_version,
-      state: 'in_sync',
-      error: null,
-      answered: false,
-    });
+    done.push({ id: l.id, seq: l.dirty_seq, pushed: l.last_seen_qty, seen: l.last_seen_qty, version: l.last_seen_version, state: 'in_sync', error: null });
   }
   for (const r of results) {
     const l = byId.get(r.listingId);
@@ -314,7 +279,6 @@ async function recordResults(
         state: 'in_sync',
         error: null,
         raw: r.written,
-        answered: true,
       });
       events.push({ channelId: live.row.id, listingId: l.id, itemId: l.item_id, kind: 'push', outcome: 'ok', qty: held });
     } else if (r.outcome === 'stale') {
@@ -332,7 +296,6 @@ async function recordResults(
         version: l.last_seen_version,
         state: 'failed',
         error: r.error,
-        answered: true,
       });
       events.push({
         channelId: live.row.id,
@@ -393,21 +356,10 @@ async function recordResults(
 /** The last 8 values written into the platform's own field, newest last (listings.recent_pushed_raw). */
 const RECENT_RAW = `(array_append(coalesce(l.recent_pushed_raw, '{}'::int[]), x.raw))[greatest(1, coalesce(cardinality(l.recent_pushed_raw), 0) - 6):]`;
 
-/**
- * Records the quantities of a push whose outcome is unknown (listings.push_in_doubt, the last 8,
- * and since when): $1 tenant, $2 jsonb [{id, q}].
- */
-const IN_DOUBT_UPDATE = `update listings l set push_in_doubt = (array_append(coalesce(l.push_in_doubt, '{}'::int[]), x.q))[greatest(1, coalesce(cardinality(l.push_in_doubt), 0) - 6):],
-         push_in_doubt_at = coalesce(l.push_in_doubt_at, now())
-  from jsonb_to_recordset($2::jsonb) as x(id text, q int)
-  where l.tenant_id = $1 and l.id = x.id`;
-
-/** Records pushed (or settled, or parked) listings: $1 tenant, $2 jsonb [{id, seq, pushed, seen, version, state, error, raw?, answered}]. */
+/** Records pushed (or settled, or parked) listings: $1 tenant, $2 jsonb [{id, seq, pushed, seen, version, state, error, raw?}]. */
 const LISTING_RESULTS_UPDATE = `update listings l set pushed_seq = greatest(l.pushed_seq, x.seq), last_pushed_qty = x.pushed, last_seen_qty = x.seen,
          last_seen_version = x.version, last_synced_at = now(), last_error = x.error, last_pushed_raw = coalesce(x.raw, l.last_pushed_raw),
          recent_pushed_raw = case when x.raw is null then l.recent_pushed_raw else ${RECENT_RAW} end,
-         state = case when l.dirty_seq > x.seq then 'pending' else x.state end,
-         push_in_doubt = case when x.answered then null else l.push_in_doubt end,
-         push_in_doubt_at = case when x.answered then null else l.push_in_doubt_at end
-  from jsonb_to_recordset($2::jsonb) as x(id text, seq bigint, pushed int, seen int, version text, state text, error text, raw int, answered boolean)
+         state = case when l.dirty_seq > x.seq then 'pending' else x.state end
+  from jsonb_to_recordset($2::jsonb) as x(id text, seq bigint, pushed int, seen int, version text, state text, error text, raw int)
   where l.tenant_id = $1 and l.id = x.id`;

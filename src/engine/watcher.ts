@@ -6,7 +6,7 @@
 //   whose sales source is 'levels') or a confirmation / echo (channels whose source is 'orders').
 // - watcherPoll: the safety net for channels that can be polled.
 import { ChannelError, type InboundEvent, type RemoteListing } from '../channels/contract.ts';
-import { applyJob, heldApplyJob, pollJob, type ChannelJob } from '../db/job-specs.ts';
+import { applyJob, pollJob, type ChannelJob } from '../db/job-specs.ts';
 import { addJobs } from '../db/jobs.ts';
 import { recordEvents } from './intake.ts';
 import { notifyIfWatchedSql } from '../db/live.ts';
@@ -36,9 +36,6 @@ interface ListingState {
   recent_pushed_raw?: number[] | null;
   last_seen_qty: number | null;
   last_seen_version: string | null;
-  /** Quantities a push sent whose outcome is unknown (listings.push_in_doubt), and since when. */
-  push_in_doubt?: number[] | null;
-  push_in_doubt_at?: Date | null;
   changed?: boolean;
 }
 
@@ -78,14 +75,6 @@ export function observeLevel(
     return { outcome: qty === listing.last_pushed_qty ? 'echo' : 'confirmed', movement: null };
   }
   if (before === null || qty === before) return { outcome: before === null ? 'confirmed' : 'echo', movement: null };
-  if (listing.push_in_doubt?.includes(qty)) {
-    // The channel holds what a push of ours sent without hearing back: that write landed. (What
-    // is left: a sale of the channel's own landing on exactly that value while our write did
-    // not. The watcher holds such levels while the push can still learn its outcome.)
-    listing.push_in_doubt = null;
-    listing.push_in_doubt_at = null;
-    return { outcome: 'echo', movement: null };
-  }
   if (!listing.item_id || !saleLocationId) return { outcome: 'unmatched', movement: null };
   const delta = qty - before;
   return {
@@ -145,8 +134,7 @@ async function loadListings(tx: Q, tenantId: string, channelId: string, external
   const { rows } = await tx.query<ListingState>(
     named(
       'watcher_listings',
-      `select id, item_id, external_id, external_location_id, external_sku, last_pushed_qty, last_pushed_raw, recent_pushed_raw, last_seen_qty, last_seen_version,
-            push_in_doubt, push_in_doubt_at
+      `select id, item_id, external_id, external_location_id, external_sku, last_pushed_qty, last_pushed_raw, recent_pushed_raw, last_seen_qty, last_seen_version
      from listings where tenant_id = $1 and channel_id = $2 and (external_id = any($3) or external_sku = any($4))`,
       [tenantId, channelId, externalIds, skus],
     ),
@@ -154,15 +142,12 @@ async function loadListings(tx: Q, tenantId: string, channelId: string, external
   return rows;
 }
 
-/** $1 tenant, $2 jsonb [{id, q, v, d}] (listingViews): what we now know each listing holds (d: a push in doubt is now known to have landed). */
-const LISTING_VIEWS_UPDATE = `update listings l set last_seen_qty = x.q, last_seen_version = x.v,
-         push_in_doubt = case when x.d then null else l.push_in_doubt end,
-         push_in_doubt_at = case when x.d then null else l.push_in_doubt_at end
-  from jsonb_to_recordset($2::jsonb) as x(id text, q int, v text, d boolean)
+/** $1 tenant, $2 jsonb [{id, q, v}] (listingViews): what we now know each listing holds. */
+const LISTING_VIEWS_UPDATE = `update listings l set last_seen_qty = x.q, last_seen_version = x.v
+  from jsonb_to_recordset($2::jsonb) as x(id text, q int, v text)
   where l.tenant_id = $1 and l.id = x.id`;
 
-const listingViews = (listings: ListingState[]) =>
-  listings.filter((l) => l.changed).map((l) => ({ id: l.id, q: l.last_seen_qty, v: l.last_seen_version, d: l.push_in_doubt === null }));
+const listingViews = (listings: ListingState[]) => listings.filter((l) => l.changed).map((l) => ({ id: l.id, q: l.last_seen_qty, v: l.last_seen_version }));
 
 export async function saveListingViews(tx: Q, tenantId: string, listings: ListingState[]): Promise<void> {
   const views = listingViews(listings);
@@ -175,24 +160,7 @@ interface PendingEvent {
   event: InboundEvent;
 }
 
-/**
- * How long a level event of a listing whose last push is in doubt waits for that push to learn its
- * outcome (its retries, then the job queue's first retries) before it is read with the doubt in mind.
- */
-export const DOUBT_HOLD_MS = 30_000;
-
-/**
- * A level of a listing whose push is in doubt, on a channel whose sales are its levels, waits: the
- * push's next answer says whether our write landed (Square answers a resent request from its
- * memory), and then the level is read against what the channel really took. Reading it now would
- * take our own landed write for a sale, or a sale for our write.
- */
-function heldForDoubt(live: LiveChannel, listing: ListingState, now: number): boolean {
-  if (live.policy.salesSource !== 'levels' || !listing.push_in_doubt?.length || !listing.push_in_doubt_at) return false;
-  return now - new Date(listing.push_in_doubt_at).getTime() < DOUBT_HOLD_MS;
-}
-
-/** Applies up to `batch` pending events of one channel in one transaction; returns how many it applied (held ones wait). */
+/** Applies up to `batch` pending events of one channel in one transaction; returns how many. */
 export async function applyPendingBatch(ctx: AppContext, live: LiveChannel, batch = 500): Promise<number> {
   const tenantId = live.row.tenant_id;
   const channelId = live.row.id;
@@ -233,9 +201,6 @@ export async function applyPendingBatch(ctx: AppContext, live: LiveChannel, batc
     const movements: MovementInput[] = [];
     const reservations: ReservationInput[] = [];
     const outcomes: Array<{ id: number; outcome: string }> = [];
-    /** Listings whose level events wait for a push in doubt (later events of them wait too: levels apply in order). */
-    const held = new Map<string, ListingState>();
-    const now = Date.now();
     const syncEvents: SyncEventInput[] = [];
     for (const p of pending) {
       const ev = p.event;
@@ -280,10 +245,6 @@ export async function applyPendingBatch(ctx: AppContext, live: LiveChannel, batc
         const listing = byExternal.get(`${ev.level.externalId}|${ev.level.externalLocationId ?? ''}`) ?? byExternalId.get(ev.level.externalId);
         if (!listing) {
           outcomes.push({ id: p.id, outcome: 'unmatched' });
-          continue;
-        }
-        if (held.has(listing.id) || heldForDoubt(live, listing, now)) {
-          held.set(listing.id, listing);
           continue;
         }
         const r = observeLevel(
@@ -341,12 +302,7 @@ export async function applyPendingBatch(ctx: AppContext, live: LiveChannel, batc
       ),
     );
     for (const o of outcomes) metrics.events.inc({ channel_type: live.row.type, outcome: o.outcome });
-    if (held.size > 0) {
-      // Read them at the latest when the hold ends (a push's answer signals an apply before that).
-      const until = Math.min(...[...held.values()].map((l) => new Date(l.push_in_doubt_at!).getTime())) + DOUBT_HOLD_MS;
-      await addJobs(tx, [heldApplyJob(tenantId, channelId, new Date(Math.max(until, now) + 50))]);
-    }
-    return outcomes.length;
+    return pending.length;
   });
 }
 

@@ -69,6 +69,7 @@ async function expectExactEndState(
     await eventually(async () => (await onHand()) <= left, 60_000, 'every sale to reach the ledger');
   } catch (err) {
     console.error('DEBUG', left, await onHand(), await diagnose(h, emus, t));
+    if (soldBy) await printPerChannel(h, t, soldBy);
     throw err;
   }
   await quiescent(h, emus, 120_000);
@@ -91,17 +92,18 @@ async function expectExactEndState(
       if (!ok) wrong.push(`${it.sku} on ${type}: holds ${JSON.stringify(h2)}, should hold ${sellable}`);
     }
   }
-  if (wrong.length) {
-    // Which channel's sales were miscounted: units each channel sold against the units the ledger
-    // took out (and put back) on its account, by movement reason.
-    const { rows: moved } = await h.sc.ctx.db.query<{ type: string; reason: string; units: number }>(
-      `select c.type, m.reason, sum(-m.qty_delta)::int as units from stock_movements m join channels c on c.tenant_id = m.tenant_id and c.id = m.source_channel_id
-       where m.tenant_id = $1 group by 1, 2 order by 1, 2`,
-      [t.tenantId],
-    );
-    console.error('DEBUG per channel: sold', JSON.stringify(Object.fromEntries(soldBy ?? [])), 'ledger', JSON.stringify(moved));
-  }
+  if (wrong.length) await printPerChannel(h, t, soldBy);
   expect(wrong).toEqual([]);
+}
+
+/** Which channel's sales were miscounted: units each channel sold against the units the ledger took out (and put back) on its account, by movement reason. */
+async function printPerChannel(h: Harness, t: EmulatedTenant, soldBy?: Map<ChannelType, number>): Promise<void> {
+  const { rows: moved } = await h.sc.ctx.db.query<{ type: string; reason: string; units: number }>(
+    `select c.type, m.reason, sum(-m.qty_delta)::int as units from stock_movements m join channels c on c.tenant_id = m.tenant_id and c.id = m.source_channel_id
+     where m.tenant_id = $1 group by 1, 2 order by 1, 2`,
+    [t.tenantId],
+  );
+  console.error('DEBUG per channel: sold', JSON.stringify(Object.fromEntries(soldBy ?? [])), 'ledger', JSON.stringify(moved));
 }
 
 /** What to look at when sales do not all reach the ledger: channels, their events, jobs, the till's transactions. */

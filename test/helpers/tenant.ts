@@ -90,7 +90,7 @@ export const CHANNEL_FAULTS = {
   reorderDelayMs: 250,
 };
 /** Calls stop failing (webhook duplication may go on): how a property test lets the loop settle. */
-export const NO_CALL_FAULTS = { errorRate: 0, throttleRate: 0, timeoutRate: 0, lostAnswerRate: 0, faultPath: '' };
+export const NO_CALL_FAULTS = { errorRate: 0, throttleRate: 0, timeoutRate: 0 };
 
 /**
  * Ends the call faults of a fault run: they stay on until each channel in `felt` has answered at

@@ -293,6 +293,11 @@ export class SquareAdapter implements ChannelAdapter {
    * notification of our own count would be applied before the next push learnt it, and read as a
    * sale (a 'levels' channel has no other way to tell it from one). `unknown` says whether an
    * earlier try of this batch may have landed.
+   *
+   * Known gap: when every resend goes unanswered too, the push fails and a count that did land
+   * comes back as a level the Watcher reads as a sale. Holding such levels until a later push got
+   * an answer (tried on 2026-12-07) made sales go missing under load in the chaos test and was
+   * reverted; the way out is Square's change history (ADJUSTMENT vs our PHYSICAL_COUNT).
    */
   private async sendOnce(batch: SentBatch, unknown: boolean): Promise<{ res: Awaited<ReturnType<SquareClient['raw']>>; unknown: boolean }> {
     for (let attempt = 1; ; attempt++) {
