@@ -66,6 +66,13 @@ describe('connecting by consent in the dashboard', () => {
     const id = new URL(page.url()).pathname.split('/').pop()!;
     expect((await channels()).find((c) => c.id === id)).toMatchObject({ name: 'eBay by click', status: 'connected' });
 
+    // The channel's first poll only takes a cursor (no call to eBay): revoking before it ran, that
+    // poll would spend the trigger below and find nothing (how this test failed in CI).
+    await expect
+      .poll(async () => (await h.sc.ctx.db.query(`select poll_cursor from channels where tenant_id = $1 and id = $2`, [tenantId, id])).rows[0]?.poll_cursor, {
+        timeout: 15_000,
+      })
+      .not.toBeNull();
     // The seller revokes StockClerk on eBay; the next poll finds out and disconnects the channel.
     await fetch(`${emu.url}/_control/tokens`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"revoke":true}' });
     await h.sc.ctx.db.query(`update channels set last_polled_at = null where tenant_id = $1 and id = $2`, [tenantId, id]);
