@@ -46,8 +46,18 @@ describe('polling', () => {
     const db = h.sc.ctx.db;
     const polledAt = async (channelId: string) =>
       (await db.query<{ at: Date | null }>(`select last_polled_at as at from channels where id = $1`, [channelId])).rows[0]!.at?.getTime() ?? 0;
-    // Both tills have been polled once; then the quiet tenant's shop sits idle for an hour.
-    for (const t of [quiet, busy]) await eventually(async () => (await polledAt(t.channels.eposnow!.channelId)) > 0, 10_000, 'a first poll');
+    // Both tills have been polled once (the poll done, not only claimed: the job stamps
+    // last_polled_at again when it saves its cursor); then the quiet tenant's shop sits idle for an hour.
+    const firstPollDone = async (channelId: string) =>
+      (
+        await db.query<{ done: boolean }>(
+          `select c.last_polled_at is not null and c.poll_cursor is not null and not exists (select 1 from graphile_worker._private_jobs j where j.key = 'poll:' || c.id)
+                  and not exists (select 1 from job_outbox o where o.job_key = 'poll:' || c.id) as done
+           from channels c where c.id = $1`,
+          [channelId],
+        )
+      ).rows[0]!.done;
+    for (const t of [quiet, busy]) await eventually(() => firstPollDone(t.channels.eposnow!.channelId), 10_000, 'a first poll');
     await db.query(`update channels set created_at = now() - interval '1 day', last_sync_at = now() - interval '1 hour' where tenant_id = $1`, [
       quiet.tenantId,
     ]);
