@@ -79,11 +79,14 @@ export function levelChangeJobs(tenantId: string): [string, string] {
 // how Sync finds what changed), the push signal for every connected channel listing these items and
 // the debounced stock-alert signal (outbox rows, invariant 3), the stock.changed webhook event when the
 // tenant subscribes to it (src/db/webhook-events.ts), and the live-stream notification.
-const APPLY_SQL = `
-with input as (
+// `checked`: the statement first runs the CTEs `lvl` and `chk` (DECREASE_CHECK) and applies its
+// input only when chk.ok, returning chk beside the result: a checked take-out in one round trip.
+const applySql = (checked: boolean) => `
+with ${checked ? `${DECREASE_CHECK},` : ''} input as (
   select * from jsonb_to_recordset($2::jsonb) as x(
     item_id text, location_id text, qty_delta int, reason text,
     source_channel_id text, source_event_id text, source_user_id text, note text)
+  ${checked ? 'where (select ok from chk)' : ''}
 ), agg as (
   select item_id, location_id, sum(qty_delta)::int as delta from input group by 1, 2
 ), lv as (
@@ -106,11 +109,40 @@ with input as (
          coalesce((select array_agg(channel_id) from chans), '{}') as channel_ids
 )
 -- NOTIFY payloads stop at 8000 bytes: a big batch is announced as "refresh" instead of listed.
-select movements, levels, channel_ids,
-       case when ${watchedSql('$1::text')} then
+select movements, levels, channel_ids, ${checked ? '(select row_to_json(chk) from chk)' : 'null::json'} as checked,
+       case when movements > 0 and ${watchedSql('$1::text')} then
          pg_notify('stockclerk', json_build_object('tenant_id', $1::text, 'type', 'stock.changed', 'data',
            case when levels is not null then json_build_object('levels', levels) else json_build_object('truncated', true) end)::text) end as notified
 from out`;
+
+const APPLY_SQL = applySql(false);
+
+/**
+ * A take-out's check, for applySql(true): $6 item, $7 location, $8 the (negative) delta. The level
+ * is locked FOR UPDATE, which reads its latest committed version whatever the statement's snapshot,
+ * so two concurrent take-outs of the last unit cannot both pass. A level that does not exist yet
+ * holds nothing to take. A kit holds no stock of its own.
+ */
+const DECREASE_CHECK = `lvl as (
+  select on_hand from stock_levels where tenant_id = $1 and item_id = $6 and location_id = $7 for update
+), chk0 as (
+  select exists(select 1 from items where tenant_id = $1 and id = $6) as item,
+         exists(select 1 from locations where tenant_id = $1 and id = $7) as location,
+         exists(select 1 from item_components where tenant_id = $1 and kit_item_id = $6) as kit,
+         coalesce((select on_hand from lvl), 0) as on_hand
+), chk as (
+  select item, location, kit, on_hand, (item and location and not kit and on_hand + $8::int >= 0) as ok from chk0
+)`;
+const APPLY_CHECKED_SQL = applySql(true);
+
+/** What a checked take-out found: whether the item and location exist, whether the item is a kit, what was on hand. */
+export interface DecreaseCheck {
+  item: boolean;
+  location: boolean;
+  kit: boolean;
+  on_hand: number;
+  ok: boolean;
+}
 
 const REASONS: ReadonlySet<string> = new Set(['sale', 'return', 'receipt', 'adjustment', 'count', 'transfer_in', 'transfer_out']);
 
@@ -142,6 +174,38 @@ export async function applyMovements(tx: Tx, tenantId: string, movements: Moveme
   );
   const r = out[0]!;
   return { movements: r.movements, levels: r.levels ?? [], channelIds: r.channel_ids };
+}
+
+/**
+ * One take-out (a negative delta) checked and applied in one statement: applied only when the item
+ * and location exist, the item is not a kit and the level holds enough; `check` says which failed.
+ */
+export async function applyCheckedDecrease(tx: Tx, tenantId: string, m: MovementInput): Promise<{ check: DecreaseCheck; result: ApplyResult }> {
+  check(m);
+  if (m.qtyDelta >= 0) throw new LedgerInputError('a checked take-out needs a negative qty_delta');
+  const row = {
+    item_id: m.itemId,
+    location_id: m.locationId,
+    qty_delta: m.qtyDelta,
+    reason: m.reason,
+    source_channel_id: m.sourceChannelId ?? null,
+    source_event_id: m.sourceEventId ?? null,
+    source_user_id: m.sourceUserId ?? null,
+    note: m.note ?? null,
+  };
+  const { rows: out } = await tx.query<{ movements: number; levels: LevelSnapshot[] | null; channel_ids: string[]; checked: DecreaseCheck }>(
+    named('ledger_apply_checked', APPLY_CHECKED_SQL, [
+      tenantId,
+      JSON.stringify([row]),
+      ...levelChangeJobs(tenantId),
+      webhookJobRow(tenantId),
+      m.itemId,
+      m.locationId,
+      m.qtyDelta,
+    ]),
+  );
+  const r = out[0]!;
+  return { check: r.checked, result: { movements: r.movements, levels: r.levels ?? [], channelIds: r.channel_ids } };
 }
 
 /** Applies movements in a transaction of their own. */
