@@ -155,22 +155,24 @@ function check(m: MovementInput): void {
   if (!REASONS.has(m.reason)) throw new LedgerInputError(`unknown reason ${m.reason}`);
 }
 
+/** A movement as the ledger statement's `input` recordset reads it. */
+const inputRow = (m: MovementInput) => ({
+  item_id: m.itemId,
+  location_id: m.locationId,
+  qty_delta: m.qtyDelta,
+  reason: m.reason,
+  source_channel_id: m.sourceChannelId ?? null,
+  source_event_id: m.sourceEventId ?? null,
+  source_user_id: m.sourceUserId ?? null,
+  note: m.note ?? null,
+});
+
 /** Applies movements inside the caller's transaction. */
 export async function applyMovements(tx: Tx, tenantId: string, movements: MovementInput[]): Promise<ApplyResult> {
   if (movements.length === 0) return { movements: 0, levels: [], channelIds: [] };
   movements.forEach(check);
-  const rows = movements.map((m) => ({
-    item_id: m.itemId,
-    location_id: m.locationId,
-    qty_delta: m.qtyDelta,
-    reason: m.reason,
-    source_channel_id: m.sourceChannelId ?? null,
-    source_event_id: m.sourceEventId ?? null,
-    source_user_id: m.sourceUserId ?? null,
-    note: m.note ?? null,
-  }));
   const { rows: out } = await tx.query<{ movements: number; levels: LevelSnapshot[] | null; channel_ids: string[] }>(
-    named('ledger_apply', APPLY_SQL, [tenantId, JSON.stringify(rows), ...levelChangeJobs(tenantId), webhookJobRow(tenantId)]),
+    named('ledger_apply', APPLY_SQL, [tenantId, JSON.stringify(movements.map(inputRow)), ...levelChangeJobs(tenantId), webhookJobRow(tenantId)]),
   );
   const r = out[0]!;
   return { movements: r.movements, levels: r.levels ?? [], channelIds: r.channel_ids };
@@ -183,20 +185,10 @@ export async function applyMovements(tx: Tx, tenantId: string, movements: Moveme
 export async function applyCheckedDecrease(tx: Tx, tenantId: string, m: MovementInput): Promise<{ check: DecreaseCheck; result: ApplyResult }> {
   check(m);
   if (m.qtyDelta >= 0) throw new LedgerInputError('a checked take-out needs a negative qty_delta');
-  const row = {
-    item_id: m.itemId,
-    location_id: m.locationId,
-    qty_delta: m.qtyDelta,
-    reason: m.reason,
-    source_channel_id: m.sourceChannelId ?? null,
-    source_event_id: m.sourceEventId ?? null,
-    source_user_id: m.sourceUserId ?? null,
-    note: m.note ?? null,
-  };
   const { rows: out } = await tx.query<{ movements: number; levels: LevelSnapshot[] | null; channel_ids: string[]; checked: DecreaseCheck }>(
     named('ledger_apply_checked', APPLY_CHECKED_SQL, [
       tenantId,
-      JSON.stringify([row]),
+      JSON.stringify([inputRow(m)]),
       ...levelChangeJobs(tenantId),
       webhookJobRow(tenantId),
       m.itemId,
