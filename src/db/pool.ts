@@ -1,5 +1,6 @@
 // Connection pool and the one transaction helper every writer uses.
 import pg from 'pg';
+import { openWithFirst } from './open-with-first.ts';
 import { RANDOM_PAGE_COST, UnpreparedClient } from './pooler.ts';
 
 // int8 columns (movement ids, counters) fit in a JS number for this product's lifetime.
@@ -42,7 +43,7 @@ export interface PoolOptions {
  * plannerWarning in src/db/pooler.ts). Not synchronous_commit: set for a database or role, it
  * would make the API's writes asynchronous too.
  */
-const txSettings = new WeakMap<Db, string>();
+const txSettings = new WeakMap<Db, string[]>();
 
 export function createPool(url: string, max = 20, opts: PoolOptions = {}): Db {
   const settings: Array<[string, string]> = [
@@ -62,7 +63,11 @@ export function createPool(url: string, max = 20, opts: PoolOptions = {}): Db {
   const pool = opts.transactionPooler
     ? new pg.Pool({ ...base, Client: UnpreparedClient })
     : new pg.Pool({ ...base, options: settings.map(([k, v]) => `-c ${k}=${v}`).join(' ') });
-  if (opts.transactionPooler) txSettings.set(pool, settings.map(([k, v]) => `set local ${k} = ${v}`).join('; '));
+  if (opts.transactionPooler)
+    txSettings.set(
+      pool,
+      settings.map(([k, v]) => `set local ${k} = ${v}`),
+    );
   // A dropped connection must not crash the process; the pool replaces it.
   pool.on('error', () => {});
   pool.on('connect', (client) => client.on('error', () => {}));
@@ -89,7 +94,7 @@ const RETRYABLE = new Set(['40P01', '40001']);
  * `fn` is a pure function of the database state.
  */
 export function withTx<T>(db: Db, fn: (tx: Tx) => Promise<T>, attempts = 5): Promise<T> {
-  return runTx(db, 'begin', fn, attempts);
+  return runTx(db, ['begin'], fn, attempts);
 }
 
 /** Statements of an open transaction (runTx's) that wait for its commit and go with it. */
@@ -110,22 +115,35 @@ export function deferToCommit(q: object, build: (literal: (v: string | null) => 
   return true;
 }
 
-/** `withTx` with the statement(s) that open the transaction given: one simple-query round trip. */
-export async function runTx<T>(db: Db, begin: string | ((tx: Tx) => string), fn: (tx: Tx) => Promise<T>, attempts = 5): Promise<T> {
+/**
+ * `withTx` with the statements that open the transaction given. A list of single statements goes
+ * out with the transaction's first statement, in the same write (src/db/open-with-first.ts): no
+ * round trip of its own. A string (which may hold several statements) is sent on its own first.
+ */
+export async function runTx<T>(db: Db, begin: string | string[] | ((tx: Tx) => string | string[]), fn: (tx: Tx) => Promise<T>, attempts = 5): Promise<T> {
   for (let attempt = 1; ; attempt++) {
     const tx = await db.connect();
     let broken = false;
     const deferred: string[] = [];
     const settings = txSettings.get(db);
+    let opening: ReturnType<typeof openWithFirst> | null = null;
     try {
-      const open = typeof begin === 'string' ? begin : begin(tx);
-      await tx.query(settings ? `${open}; ${settings}` : open);
+      const open = typeof begin === 'function' ? begin(tx) : begin;
+      if (typeof open === 'string') await tx.query(settings ? [open, ...settings].join('; ') : open);
+      else opening = openWithFirst(tx, settings ? [...open, ...settings] : open, settings !== undefined);
       atCommit.set(tx, deferred);
       const out = await fn(tx);
       atCommit.delete(tx);
+      // Nothing ran and nothing waits for the commit: there is no transaction to end.
+      if (opening && !opening.opened() && deferred.length === 0) {
+        opening.restore();
+        return out;
+      }
+      await opening?.open();
       await tx.query(deferred.length ? `${deferred.join(';\n')};\ncommit` : 'commit');
       return out;
     } catch (err) {
+      opening?.restore();
       // A connection that could not roll back may still hold the transaction, its role and its
       // settings: it must not go back to the pool for another caller to inherit them.
       broken = await tx.query('rollback').then(
@@ -135,6 +153,7 @@ export async function runTx<T>(db: Db, begin: string | ((tx: Tx) => string), fn:
       if (attempt >= attempts || !RETRYABLE.has((err as { code?: string }).code ?? '')) throw err;
       await new Promise((r) => setTimeout(r, Math.random() * 20 * attempt));
     } finally {
+      opening?.restore();
       atCommit.delete(tx);
       tx.release(broken);
     }

@@ -9,12 +9,12 @@ export const APP_ROLE = 'stockclerk_app';
 export const TENANT_SETTING = 'app.tenant_id';
 
 /**
- * The statements that open a tenant transaction, sent as one simple query so RLS adds no round
- * trip to a transaction (they replace the plain `begin`). Both the role and the setting are LOCAL:
+ * The statements that open a tenant transaction, sent with its first statement so RLS adds no
+ * round trip to a transaction (they replace the plain `begin`). Both the role and the setting are LOCAL:
  * commit or rollback drops them, so a pooled connection never carries one into the next caller.
  */
-export function beginAsTenant(tx: Pick<Tx, 'escapeLiteral'>, tenantId: string): string {
-  return `begin; set local role ${APP_ROLE}; select set_config('${TENANT_SETTING}', ${tx.escapeLiteral(tenantId)}, true)`;
+export function beginAsTenant(tx: Pick<Tx, 'escapeLiteral'>, tenantId: string): string[] {
+  return ['begin', `set local role ${APP_ROLE}`, `set local ${TENANT_SETTING} = ${tx.escapeLiteral(tenantId)}`];
 }
 
 /** `withTx` for tenant-scoped work: same retries, but under the tenant's row-level security. */
