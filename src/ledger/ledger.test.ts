@@ -5,6 +5,7 @@ import { createTestDb, type TestDb } from '../../test/helpers/db.ts';
 import { pushJob } from '../db/job-specs.ts';
 import { relayOutbox } from '../db/jobs.ts';
 import { newId } from '../domain/ids.ts';
+import { withTx } from '../db/pool.ts';
 import { applyMovements, LedgerInputError, recordMovements, verifyLedger } from './ledger.ts';
 
 let t: TestDb;
@@ -139,5 +140,35 @@ describe('ledger', () => {
     await relayOutbox(t.db);
     const { rows: jobs } = await t.db.query(`select key from graphile_worker.jobs where key = $1`, [`push:${channelId}`]);
     expect(jobs).toHaveLength(1);
+  });
+
+  it("signals the stock alert check only for a change that can cross an item's alert line", async () => {
+    // threshold 5 on one location, 3 units at a second: the line is crossed on the item's total.
+    const [item] = await createItems(t.db, tenantId, [{ sku: 'ALERT-LINE', name: 'Alert line', lowStockThreshold: 5 }]);
+    const other = newId('loc');
+    await t.db.query(`insert into locations (tenant_id, id, name) values ($1, $2, 'Back room')`, [tenantId, other]);
+    /** Whether a transaction moving `delta` at `at` writes an alerts_stock outbox row (rolled back after: no level changes). */
+    const signals = async (delta: number, at = loc) =>
+      withTx(t.db, async (tx) => {
+        await applyMovements(tx, tenantId, [{ itemId: item!, locationId: at, qtyDelta: delta, reason: delta > 0 ? 'receipt' : 'adjustment' }]);
+        const { rows } = await tx.query(`select 1 from job_outbox where task = 'alerts_stock' and key like '%@' || pg_current_xact_id()::text`);
+        throw Object.assign(new Error('rollback'), { signalled: rows.length > 0 });
+      }).catch((e: { signalled?: boolean }) => e.signalled);
+    expect(await signals(20)).toBe(true); // 0 -> 20: it was out of stock
+    await recordMovements(t.db, tenantId, [
+      { itemId: item!, locationId: loc, qtyDelta: 20, reason: 'receipt' },
+      { itemId: item!, locationId: other, qtyDelta: 3, reason: 'receipt' },
+    ]);
+    expect(await signals(-1)).toBe(false); // 23 -> 22: far above the line
+    expect(await signals(5)).toBe(false);
+    expect(await signals(-18)).toBe(true); // 23 -> 5: at the line (the other location's 3 count)
+    expect(await signals(-17)).toBe(false); // 23 -> 6
+    expect(await signals(-3, other)).toBe(false); // 23 -> 20
+    await recordMovements(t.db, tenantId, [{ itemId: item!, locationId: loc, qtyDelta: -16, reason: 'adjustment' }]);
+    expect(await signals(1)).toBe(false); // 7 -> 8
+    expect(await signals(-2)).toBe(true); // 7 -> 5
+    await recordMovements(t.db, tenantId, [{ itemId: item!, locationId: loc, qtyDelta: -2, reason: 'adjustment' }]);
+    expect(await signals(10)).toBe(true); // 5 -> 15: it was low, its alert may resolve
+    expect(await signals(-1, other)).toBe(true); // 5 -> 4
   });
 });

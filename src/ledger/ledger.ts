@@ -70,6 +70,25 @@ export function levelChangeSignals(changedItems: string, guard: string | null): 
 )`;
 }
 
+/**
+ * Whether a change can move any item across the line its stock alerts watch (at or below
+ * max(threshold, 0)): an item whose available, summed over its locations, sat above that line
+ * before the change and still does after it can neither raise nor resolve an alert, so it needs
+ * no check. A take-out far above the line (most API writes, most sales) then signals no alert job:
+ * no outbox row, no relay, no job. `levels`: the changed levels as the statement left them
+ * (item_id, location_id, on_hand, reserved; a level's row lock makes these the latest values);
+ * `deltas`: the change to available per (item_id, location_id) as column `d`. Other locations'
+ * levels are read from the statement's snapshot.
+ */
+export const ALERT_LINE_CROSSABLE = (levels: string, deltas: string) => `exists (
+  select 1 from (select item_id, sum(on_hand - reserved) as after from ${levels} group by item_id) n
+  join items i on i.tenant_id = $1 and i.id = n.item_id
+  cross join lateral (select coalesce(sum(s.on_hand - s.reserved), 0) as rest from stock_levels s
+    where s.tenant_id = $1 and s.item_id = n.item_id
+      and not exists (select 1 from ${levels} c where c.item_id = s.item_id and c.location_id = s.location_id)) o
+  cross join lateral (select coalesce(sum(x.d), 0) as d from ${deltas} x where x.item_id = n.item_id) m
+  where least(o.rest + n.after, o.rest + n.after - m.d) <= greatest(i.low_stock_threshold, 0))`;
+
 /** The bound values $3, $4 of levelChangeSignals, from the job registry (src/db/job-specs.ts). */
 export function levelChangeJobs(tenantId: string): [string, string] {
   return [JSON.stringify(outboxRow(pushJobTemplate(tenantId))), JSON.stringify(outboxRow(alertsStockJob(tenantId)))];
@@ -102,7 +121,7 @@ with ${checked ? `${DECREASE_CHECK},` : ''} input as (
   select $1, item_id, location_id, qty_delta, reason, source_channel_id, source_event_id, source_user_id, note
   from input
   returning 1
-), ${levelChangeSignals('select item_id from agg', null)}, ${webhookEventCtes('$1', "'stock.changed'", STOCK_CHANGED_PAYLOAD('lv', 'input'), '$5')}, out as (
+), ${levelChangeSignals('select item_id from agg', ALERT_LINE_CROSSABLE('lv', '(select item_id, delta as d from agg)'))}, ${webhookEventCtes('$1', "'stock.changed'", STOCK_CHANGED_PAYLOAD('lv', 'input'), '$5')}, out as (
   select (select count(*) from mv)::int as movements,
          -- the new levels, for callers and the live stream; a big batch returns none (refresh instead)
          case when (select count(*) from agg) <= 40 then coalesce((select json_agg(lv) from lv), '[]') end as levels,
