@@ -45,22 +45,27 @@ interface DirtyListing {
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const MAX_ROUNDS = 4;
 
+/**
+ * The listing columns a push works from, for the listings of `l` that `where` keeps ($1 tenant,
+ * $2 channel, $3 the channel's location ids, $4 the batch size). `dirtySeq` is the expression
+ * for the listing's dirty_seq (a statement that has just marked it reads the new value from its
+ * own RETURNING, which its snapshot cannot see).
+ */
+const DIRTY_SELECT = (from: string, where: string, dirtySeq = 'l.dirty_seq') => `
+  select l.id, l.item_id, l.external_id, l.external_location_id, l.external_sku, l.last_pushed_qty, l.last_seen_qty,
+         l.last_seen_version, ${dirtySeq} as dirty_seq, i.buffer as item_buffer,
+         coalesce((select sum(s.on_hand - s.reserved) from stock_levels s
+                   where s.tenant_id = l.tenant_id and s.item_id = l.item_id
+                     and (cardinality($3::text[]) = 0 or s.location_id = any($3))), 0)::int as available,
+         ${KIT_COMPONENTS_SQL} as components, i.product_id, p.category, p.tags
+  from ${from} join items i on i.tenant_id = l.tenant_id and i.id = l.item_id
+  left join products p on p.tenant_id = i.tenant_id and p.id = i.product_id
+  where l.tenant_id = $1 and l.channel_id = $2 and ${where}
+  order by l.id limit $4`;
+
 async function dirtyListings(ctx: AppContext, live: LiveChannel, limit: number): Promise<DirtyListing[]> {
   const { rows } = await ctx.db.query<DirtyListing>(
-    named(
-      'sync_dirty',
-      `select l.id, l.item_id, l.external_id, l.external_location_id, l.external_sku, l.last_pushed_qty, l.last_seen_qty,
-            l.last_seen_version, l.dirty_seq, i.buffer as item_buffer,
-            coalesce((select sum(s.on_hand - s.reserved) from stock_levels s
-                      where s.tenant_id = l.tenant_id and s.item_id = l.item_id
-                        and (cardinality($3::text[]) = 0 or s.location_id = any($3))), 0)::int as available,
-            ${KIT_COMPONENTS_SQL} as components, i.product_id, p.category, p.tags
-     from listings l join items i on i.tenant_id = l.tenant_id and i.id = l.item_id
-     left join products p on p.tenant_id = i.tenant_id and p.id = i.product_id
-     where l.tenant_id = $1 and l.channel_id = $2 and l.dirty_seq > l.pushed_seq
-     order by l.id limit $4`,
-      [live.row.tenant_id, live.row.id, live.policy.locationIds, limit],
-    ),
+    named('sync_dirty', DIRTY_SELECT('listings l', 'l.dirty_seq > l.pushed_seq'), [live.row.tenant_id, live.row.id, live.policy.locationIds, limit]),
   );
   return rows;
 }
@@ -74,16 +79,17 @@ function target(live: LiveChannel, l: DirtyListing): number {
 const HOLD_MS = 15;
 
 /**
- * Marks this channel's listings whose item's level changed since the channel's cursor, and moves
- * the cursor to this statement's snapshot (src/db/push-cursor.ts). A writer still in flight
- * now stays unseen, and its own outbox row, which the relay sees only once it has committed,
- * brings the next push job. Done here, per channel and at push time, so a burst of movements
- * costs one mark per listing.
+ * Marks this channel's listings whose item's level changed since the channel's cursor, moves the
+ * cursor to this statement's snapshot (src/db/push-cursor.ts), and returns the first batch of
+ * listings waiting for a push (just marked, or left from before): one round trip. A writer still
+ * in flight now stays unseen, and its own outbox row, which the relay sees only once it has
+ * committed, brings the next push job. Done here, per channel and at push time, so a burst of
+ * movements costs one mark per listing.
  */
-async function markChanged(ctx: AppContext, live: LiveChannel): Promise<number> {
-  const { rows } = await ctx.db.query<{ marked: number }>(
+async function markAndTakeDirty(ctx: AppContext, live: LiveChannel, limit: number): Promise<DirtyListing[]> {
+  const { rows } = await ctx.db.query<DirtyListing>(
     named(
-      'sync_mark',
+      'sync_mark_dirty',
       `with cur as (select push_cursor, push_cursor_xmax, push_cursor_xip from channels where tenant_id = $1 and id = $2),
      changed as (
        select distinct s.item_id from stock_levels s, cur c
@@ -96,15 +102,15 @@ async function markChanged(ctx: AppContext, live: LiveChannel): Promise<number> 
      ), marked as (
        update listings l set ${NEEDS_PUSH_SET}
        from target where l.tenant_id = $1 and l.id = target.id
-       returning 1
+       returning l.id, l.dirty_seq
+     ), moved as (
+       update channels set ${CURSOR_TO_CURRENT_SNAPSHOT} where tenant_id = $1 and id = $2
      )
-     update channels set ${CURSOR_TO_CURRENT_SNAPSHOT}
-     where tenant_id = $1 and id = $2
-     returning (select count(*) from marked)::int as marked`,
-      [live.row.tenant_id, live.row.id, live.policy.locationIds],
+     ${DIRTY_SELECT('listings l left join marked m on m.id = l.id', '(l.dirty_seq > l.pushed_seq or m.id is not null)', 'coalesce(m.dirty_seq, l.dirty_seq)')}`,
+      [live.row.tenant_id, live.row.id, live.policy.locationIds, limit],
     ),
   );
-  return rows[0]?.marked ?? 0;
+  return rows;
 }
 
 export async function syncPush(ctx: AppContext, payload: ChannelJob): Promise<void> {
@@ -113,12 +119,11 @@ export async function syncPush(ctx: AppContext, payload: ChannelJob): Promise<vo
   // Past its monthly push budget, a tenant's channels are pushed at most once per gap (coalesced).
   const budgetWait = await ctx.pushBudget.delayMs(live.row.tenant_id, live.row.id);
   if (budgetWait > 0) return reschedule(ctx, live, budgetWait);
-  await markChanged(ctx, live);
   const caps = live.module.capabilities;
   let transientFailures = 0;
   // A few rounds per run, then hand the channel's queue to waiting inbound events (and come back).
   for (let round = 0; ; round++) {
-    let dirty = await dirtyListings(ctx, live, caps.maxPushBatch);
+    let dirty = round === 0 ? await markAndTakeDirty(ctx, live, caps.maxPushBatch) : await dirtyListings(ctx, live, caps.maxPushBatch);
     if (dirty.length === 0) break;
     if (round >= MAX_ROUNDS) {
       await reschedule(ctx, live, 0);

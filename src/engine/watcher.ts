@@ -130,18 +130,6 @@ function classifyEdit(
   };
 }
 
-async function loadListings(tx: Q, tenantId: string, channelId: string, externalIds: string[], skus: string[]): Promise<ListingState[]> {
-  const { rows } = await tx.query<ListingState>(
-    named(
-      'watcher_listings',
-      `select id, item_id, external_id, external_location_id, external_sku, last_pushed_qty, last_pushed_raw, recent_pushed_raw, last_seen_qty, last_seen_version
-     from listings where tenant_id = $1 and channel_id = $2 and (external_id = any($3) or external_sku = any($4))`,
-      [tenantId, channelId, externalIds, skus],
-    ),
-  );
-  return rows;
-}
-
 /** $1 tenant, $2 jsonb [{id, q, v}] (listingViews): what we now know each listing holds. */
 const LISTING_VIEWS_UPDATE = `update listings l set last_seen_qty = x.q, last_seen_version = x.v
   from jsonb_to_recordset($2::jsonb) as x(id text, q int, v text)
@@ -160,42 +148,63 @@ interface PendingEvent {
   event: InboundEvent;
 }
 
+type KitRow = { kit_item_id: string; component_item_id: string; qty: number };
+
+/**
+ * $1 tenant, $2 channel, $3 batch size: up to $3 pending events of the channel, locked (skip
+ * locked: a concurrent apply of the channel takes the others), with the listings they name (by
+ * external id, or by SKU on order lines), the items their order lines name by SKU, and the kits
+ * among all those items (item_components, ordered as kitsAmong orders them).
+ */
+const PENDING_SQL = `with pending as (
+  select id, external_event_id, event from channel_events
+  where tenant_id = $1 and channel_id = $2 and applied_at is null
+  order by id limit $3 for update skip locked
+), keys as (
+  select p.event->'level'->>'externalId' as ext, null::text as sku from pending p where p.event->>'kind' = 'level'
+  union all
+  select nullif(ln->>'externalId', ''), nullif(ln->>'sku', '') from pending p, jsonb_array_elements(p.event->'lines') ln
+  where p.event->>'kind' = 'order' and jsonb_typeof(p.event->'lines') = 'array'
+), ls as (
+  select id, item_id, external_id, external_location_id, external_sku, last_pushed_qty, last_pushed_raw, recent_pushed_raw, last_seen_qty, last_seen_version
+  from listings where tenant_id = $1 and channel_id = $2
+    and (external_id in (select ext from keys where ext is not null) or external_sku in (select sku from keys where sku is not null))
+), its as (
+  select id, sku from items where tenant_id = $1 and sku in (select sku from keys where sku is not null)
+)
+select (select coalesce(json_agg(pending order by id), '[]') from pending) as pending,
+       (select coalesce(json_agg(ls), '[]') from ls) as listings,
+       (select coalesce(json_agg(its), '[]') from its) as items,
+       (select coalesce(json_agg(k order by k.kit_item_id, k.component_item_id), '[]') from (
+          select kit_item_id, component_item_id, qty from item_components
+          where tenant_id = $1 and kit_item_id in (select item_id from ls where item_id is not null union select id from its)) k) as kits`;
+
+function kitMap(rows: KitRow[]): Map<string, Array<{ itemId: string; qty: number }>> {
+  const kits = new Map<string, Array<{ itemId: string; qty: number }>>();
+  for (const r of rows) {
+    const list = kits.get(r.kit_item_id) ?? [];
+    list.push({ itemId: r.component_item_id, qty: r.qty });
+    kits.set(r.kit_item_id, list);
+  }
+  return kits;
+}
+
 /** Applies up to `batch` pending events of one channel in one transaction; returns how many. */
 export async function applyPendingBatch(ctx: AppContext, live: LiveChannel, batch = 500): Promise<number> {
   const tenantId = live.row.tenant_id;
   const channelId = live.row.id;
   return withTx(ctx.db, async (tx) => {
-    const { rows: pending } = await tx.query<PendingEvent>(
-      named(
-        'watcher_pending',
-        `select id, external_event_id, event from channel_events
-       where tenant_id = $1 and channel_id = $2 and applied_at is null
-       order by id limit $3 for update skip locked`,
-        [tenantId, channelId, batch],
-      ),
+    // The pending events and everything applying them reads (their listings, the items their
+    // order lines name by SKU, the kits among those items): one round trip.
+    const { rows: read } = await tx.query<{ pending: PendingEvent[]; listings: ListingState[]; items: Array<{ id: string; sku: string }>; kits: KitRow[] }>(
+      named('watcher_pending', PENDING_SQL, [tenantId, channelId, batch]),
     );
+    const { pending, listings, items, kits: kitRows } = read[0]!;
     if (pending.length === 0) return 0;
-
-    const externalIds = new Set<string>();
-    const skus = new Set<string>();
-    for (const p of pending) {
-      if (p.event.kind === 'order') {
-        for (const l of p.event.lines) {
-          if (l.externalId) externalIds.add(l.externalId);
-          if (l.sku) skus.add(l.sku);
-        }
-      } else if (p.event.kind === 'level') externalIds.add(p.event.level.externalId);
-    }
-    const listings = await loadListings(tx, tenantId, channelId, [...externalIds], [...skus]);
     const byExternal = new Map(listings.map((l) => [`${l.external_id}|${l.external_location_id}`, l]));
     const byExternalId = new Map(listings.map((l) => [l.external_id, l]));
     const bySku = new Map(listings.filter((l) => l.external_sku).map((l) => [l.external_sku!, l]));
     // A sale of a SKU we stock but never mapped on this channel still counts: fall back to the item's SKU.
-    const { rows: items } = skus.size
-      ? await tx.query<{ id: string; sku: string }>(
-          named('watcher_items', `select id, sku from items where tenant_id = $1 and sku = any($2)`, [tenantId, [...skus]]),
-        )
-      : { rows: [] as Array<{ id: string; sku: string }> };
     const itemBySku = new Map(items.map((i) => [i.sku, i.id]));
 
     const movements: MovementInput[] = [];
@@ -274,11 +283,7 @@ export async function applyPendingBatch(ctx: AppContext, live: LiveChannel, batc
       }
     }
     // A kit holds no stock of its own: what a channel sold (or held) of a kit moves its components.
-    const kits = await kitsAmong(
-      tx,
-      tenantId,
-      [...movements, ...reservations].map((m) => m.itemId),
-    );
+    const kits = kitMap(kitRows);
     await applyMovements(tx, tenantId, kits.size ? explodeKits(movements, kits, 'qtyDelta') : movements);
     await applyReservations(tx, tenantId, kits.size ? explodeKits(reservations, kits, 'qty') : reservations);
     // Our new view of the listings, the events' outcomes and their audit: one round trip.
@@ -369,19 +374,13 @@ export async function watcherPoll(ctx: AppContext, payload: ChannelJob): Promise
 
 /** The components of those of `itemIds` that are kits (one round trip, none when there is nothing to move). */
 export async function kitsAmong(tx: Q, tenantId: string, itemIds: string[]): Promise<Map<string, Array<{ itemId: string; qty: number }>>> {
-  const kits = new Map<string, Array<{ itemId: string; qty: number }>>();
-  if (itemIds.length === 0) return kits;
-  const { rows } = await tx.query<{ kit_item_id: string; component_item_id: string; qty: number }>(
+  if (itemIds.length === 0) return new Map();
+  const { rows } = await tx.query<KitRow>(
     named(
       'watcher_kits',
       `select kit_item_id, component_item_id, qty from item_components where tenant_id = $1 and kit_item_id = any($2) order by kit_item_id, component_item_id`,
       [tenantId, [...new Set(itemIds)]],
     ),
   );
-  for (const r of rows) {
-    const list = kits.get(r.kit_item_id) ?? [];
-    list.push({ itemId: r.component_item_id, qty: r.qty });
-    kits.set(r.kit_item_id, list);
-  }
-  return kits;
+  return kitMap(rows);
 }
