@@ -1,10 +1,12 @@
 // The outbox relay at rest costs (almost) nothing: an empty outbox moves nothing and tells no
 // worker anything (graphile's jobs:insert NOTIFY woke a worker in every process on each empty
 // look), and an idle relay looks less and less often, while a nudge still moves rows at once.
+import { runOnce } from 'graphile-worker';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDb, type TestDb } from '../../test/helpers/db.ts';
 import { addJobs, relayOutbox } from '../db/jobs.ts';
+import { quietLogger } from '../db/migrate.ts';
 import type { Db } from '../db/pool.ts';
 import { installTraceHooks, traceHooks } from '../obs/trace-hooks.ts';
 import type { AppContext } from './context.ts';
@@ -27,7 +29,7 @@ afterAll(async () => {
 });
 
 const settle = () => new Promise((r) => setTimeout(r, 150));
-const jobCount = async () => (await t.db.query<{ n: number }>(`select count(*)::int as n from graphile_worker._private_jobs`)).rows[0]!.n;
+const jobCount = async () => (await t.db.query<{ n: number }>(`select count(*)::int as n from graphile_worker.jobs`)).rows[0]!.n;
 
 describe('outbox relay', () => {
   it('an empty outbox: nothing moved and no jobs:insert notification; a row: one job and one notification', async () => {
@@ -82,10 +84,20 @@ describe('outbox relay', () => {
     }
     await addJobs(t.db, [{ task: 'sync_push', payload: { tenantId: 'ten_trace', channelId: 'ch_plain' }, key: 'push:ch_plain' }]);
     expect(await relayOutbox(t.db)).toBe(3);
-    const payload = async (key: string) =>
-      (await t.db.query<{ payload: Record<string, unknown> }>(`select payload from graphile_worker._private_jobs where key = $1`, [key])).rows[0]!.payload;
-    const folded = await payload('push:ch_trace');
+    // The payloads as a worker is handed them (graphile-worker's public runOnce, not its tables).
+    const seen = new Map<string, Record<string, unknown>>();
+    await runOnce({
+      pgPool: t.db,
+      noHandleSignals: true,
+      logger: quietLogger,
+      taskList: {
+        sync_push: async (payload, helpers) => {
+          seen.set(helpers.job.key!, payload as Record<string, unknown>);
+        },
+      },
+    });
+    const folded = seen.get('push:ch_trace')!;
     expect([...(folded.traceparents as string[])].sort()).toEqual([...tps].sort());
-    expect(await payload('push:ch_plain')).toEqual({ tenantId: 'ten_trace', channelId: 'ch_plain' });
+    expect(seen.get('push:ch_plain')).toEqual({ tenantId: 'ten_trace', channelId: 'ch_plain' });
   });
 });
