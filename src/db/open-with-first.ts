@@ -9,6 +9,11 @@
 // run outside the transaction. Only a statement that travels the extended protocol anyway (it has
 // parameters or a name) is taken: a bare text may hold several statements, which the extended
 // protocol refuses; such a first statement gets the opening sent before it, as before.
+//
+// The same query can also carry the transaction's CLOSING statements (the writes waiting for the
+// commit, then `commit`) after its own Execute, under the same Sync: a transaction of one
+// statement is then one round trip in all (`commitWith` in src/db/pool.ts). Should the statement
+// fail, Postgres skips the closing too, and the transaction is still open for the caller's rollback.
 import pg from 'pg';
 
 interface Connection {
@@ -28,6 +33,13 @@ const QueryBase = pg.Query as unknown as new (config: pg.QueryConfig & { callbac
   handleError(err: Error, connection: Connection): void;
 };
 
+/** One statement of the opening or closing: parse, bind and execute, all unnamed, no parameters. */
+function sendUnnamed(connection: Connection, text: string): void {
+  connection.parse({ text, name: '', types: [] });
+  connection.bind({ portal: '', statement: '', values: [] });
+  connection.execute({ portal: '', rows: 0 });
+}
+
 class OpenThenQuery extends QueryBase {
   /** Set before super() returns (pg.Query's constructor assigns `name`): kept off the class fields. */
   declare private ownName: string | undefined;
@@ -36,10 +48,14 @@ class OpenThenQuery extends QueryBase {
   /** While our own messages are written, the name is ours (pg.Query's prepare reads it). */
   private writing = false;
   private readonly opening: readonly string[];
+  private readonly closing: readonly string[];
+  /** The query's own CommandComplete has come: what completes after it is the closing's. */
+  private done = false;
 
-  constructor(opening: readonly string[], config: pg.QueryConfig, callback: Callback) {
+  constructor(opening: readonly string[], config: pg.QueryConfig, callback: Callback, closing: readonly string[] = []) {
     super({ ...config, callback });
     this.opening = opening;
+    this.closing = closing;
     this.pending = opening.length;
   }
 
@@ -56,11 +72,7 @@ class OpenThenQuery extends QueryBase {
   override submit(connection: Connection): Error | null {
     connection.stream.cork?.();
     try {
-      for (const text of this.opening) {
-        connection.parse({ text, name: '', types: [] });
-        connection.bind({ portal: '', statement: '', values: [] });
-        connection.execute({ portal: '', rows: 0 });
-      }
+      for (const text of this.opening) sendUnnamed(connection, text);
       this.writing = true;
       return super.submit(connection);
     } finally {
@@ -69,11 +81,23 @@ class OpenThenQuery extends QueryBase {
     }
   }
 
+  // pg.Query sends its Execute and then the Sync here: the closing goes between the two. (Only
+  // for a query read whole; pg.Query pages with `rows`, which a closing query never sets.)
+  _getRows(connection: Connection & { sync(): void }, rows?: number): void {
+    if (this.closing.length === 0 || rows)
+      return (QueryBase.prototype as unknown as { _getRows: (c: Connection, r?: number) => void })._getRows.call(this, connection, rows);
+    connection.execute({ portal: (this as unknown as { portal: string }).portal, rows: 0 });
+    for (const text of this.closing) sendUnnamed(connection, text);
+    connection.sync();
+  }
+
   override handleCommandComplete(msg: unknown, connection: Connection): void {
     if (this.pending > 0) {
       this.pending--;
       return;
     }
+    if (this.done) return; // a closing statement's
+    this.done = true;
     super.handleCommandComplete(msg, connection);
   }
 
@@ -87,15 +111,36 @@ class OpenThenQuery extends QueryBase {
 type QueryFn = (config: unknown, values?: unknown, cb?: unknown) => unknown;
 
 /**
- * Installs on `client` a one-shot `query` that sends `opening` with the first statement (above) or,
- * for a first statement that cannot carry it, just before it. `opened()` says whether the opening
- * has gone out; `restore()` puts the client's own `query` back (before it returns to the pool).
+ * Sends `config` on `client` with `opening` before it and `closing` after it, all in one write under
+ * one Sync (above). `config` must travel the extended protocol: a parametrized or named statement.
  */
-export function openWithFirst(
-  client: pg.PoolClient,
-  opening: readonly string[],
-  stripNames: boolean,
-): { opened: () => boolean; open: () => Promise<void>; restore: () => void } {
+export function queryWith(client: pg.PoolClient, opening: readonly string[], config: pg.QueryConfig, closing: readonly string[]): Promise<pg.QueryResult> {
+  return new Promise((resolve, reject) => {
+    (client.query as unknown as QueryFn).call(client, new OpenThenQuery(opening, config, (err, res) => (err ? reject(err) : resolve(res!)), closing));
+  });
+}
+
+/** A statement the extended protocol can carry: it has parameters or a name. */
+export function travelsExtended(config: pg.QueryConfig): boolean {
+  return (config.values?.length ?? 0) > 0 || !!config.name;
+}
+
+export interface Opening {
+  /** Whether the opening has gone out. */
+  opened(): boolean;
+  /** Sends the opening now, if it has not gone out. */
+  open(): Promise<void>;
+  /** Sends `config` (travelsExtended) with the opening before it if it has not gone out, and `closing` after it. */
+  last(config: pg.QueryConfig, closing: readonly string[]): Promise<pg.QueryResult>;
+  /** Puts the client's own `query` back (before it returns to the pool). */
+  restore(): void;
+}
+
+/**
+ * Installs on `client` a one-shot `query` that sends `opening` with the first statement (above) or,
+ * for a first statement that cannot carry it, just before it.
+ */
+export function openWithFirst(client: pg.PoolClient, opening: readonly string[], stripNames: boolean): Opening {
   const own = Object.prototype.hasOwnProperty.call(client, 'query');
   const original = client.query as unknown as QueryFn;
   const target = client as unknown as { query: QueryFn };
@@ -115,12 +160,18 @@ export function openWithFirst(
     const plain = qc && typeof qc === 'object' && typeof qc.submit !== 'function' && typeof values !== 'function' && cb === undefined;
     const conf = plain ? { ...qc, values: qc.values ?? (Array.isArray(values) ? values : undefined) } : null;
     if (conf && stripNames) delete conf.name;
-    if (!conf || !((conf.values?.length ?? 0) > 0 || conf.name)) return open().then(() => original.call(client, config, values, cb));
+    if (!conf || !travelsExtended(conf)) return open().then(() => original.call(client, config, values, cb));
     opened = true;
     restore();
-    return new Promise((resolve, reject) => {
-      original.call(client, new OpenThenQuery(opening, conf, (err, res) => (err ? reject(err) : resolve(res))));
-    });
+    return queryWith(client, opening, conf, []);
   };
-  return { opened: () => opened, open, restore };
+  const last = (config: pg.QueryConfig, closing: readonly string[]) => {
+    const conf = { ...config };
+    if (stripNames) delete conf.name;
+    const first = !opened;
+    opened = true;
+    restore();
+    return queryWith(client, first ? opening : [], conf, closing);
+  };
+  return { opened: () => opened, open, last, restore };
 }

@@ -1,6 +1,6 @@
 // Connection pool and the one transaction helper every writer uses.
 import pg from 'pg';
-import { openWithFirst } from './open-with-first.ts';
+import { openWithFirst, queryWith, travelsExtended, type Opening } from './open-with-first.ts';
 import { RANDOM_PAGE_COST, UnpreparedClient } from './pooler.ts';
 
 // int8 columns (movement ids, counters) fit in a JS number for this product's lifetime.
@@ -100,6 +100,19 @@ export function withTx<T>(db: Db, fn: (tx: Tx) => Promise<T>, attempts = 5): Pro
 /** Statements of an open transaction (runTx's) that wait for its commit and go with it. */
 const atCommit = new WeakMap<object, string[]>();
 
+/** Per open transaction (runTx's): what `commitWith` needs, once its owner says nothing follows the work. */
+interface Ending {
+  /** Sends the last statement with the closing; the opening goes before it if it has not gone out. */
+  last(config: pg.QueryConfig, closing: readonly string[]): Promise<pg.QueryResult>;
+  /** The owner's word that it runs nothing after the work (`nothingFollows`). */
+  allowed: boolean;
+  /** The commit has gone out with a statement: runTx sends none of its own. */
+  committed: boolean;
+  /** Takes commitWith's guard off the client (its `query` as it was before). */
+  unguard?: () => void;
+}
+const endings = new WeakMap<object, Ending>();
+
 /**
  * Sends a write nothing in the transaction reads back (an audit row) with the commit instead of on
  * its own: one round trip fewer per write. Only inside runTx (returns false elsewhere: the caller
@@ -108,11 +121,55 @@ const atCommit = new WeakMap<object, string[]>();
  * happen and the transaction rolls back, exactly as if it had failed when it was called.
  */
 export function deferToCommit(q: object, build: (literal: (v: string | null) => string) => string): boolean {
+  if (endings.get(q)?.committed) throw new Error('deferToCommit after the transaction committed (commitWith must be its last statement)');
   const list = atCommit.get(q);
   if (!list) return false;
   const tx = q as Tx;
   list.push(build((v) => (v === null ? 'null' : tx.escapeLiteral(v))));
   return true;
+}
+
+/**
+ * The owner of a runTx transaction (the one who called it) says it runs no statement of its own
+ * after the work it hands `fn`: the work's `commitWith` may then end the transaction. The API's
+ * write path says so when the request stores no idempotent answer after the service's work.
+ */
+export function nothingFollows(tx: object): void {
+  const e = endings.get(tx);
+  if (e) e.allowed = true;
+}
+
+/**
+ * Runs `config` as its transaction's LAST statement and, where the transaction's owner allows it
+ * (`nothingFollows`), commits with it: the writes waiting for the commit and `commit` itself go in
+ * the same write, under the same Sync (src/db/open-with-first.ts). A transaction of one statement,
+ * such as the API's stock take-out, is then one round trip. Elsewhere (not in runTx, not allowed,
+ * a statement the extended protocol cannot carry) it is a plain query and the commit comes later.
+ *
+ * The caller must run nothing in the transaction after it: on a committed transaction another
+ * statement throws, as does `deferToCommit`. A failure rolls back as usual. The caller may still
+ * throw after a committed statement (a check the statement reported failing): the statement must
+ * then have changed nothing, for there is nothing left to roll back.
+ */
+export async function commitWith<R extends pg.QueryResultRow = pg.QueryResultRow>(tx: Tx, config: pg.QueryConfig): Promise<pg.QueryResult<R>> {
+  const e = endings.get(tx);
+  if (!e?.allowed || !travelsExtended(config)) return tx.query<R>(config);
+  const closing = [...(atCommit.get(tx) ?? []), 'commit'];
+  const r = await e.last(config, closing);
+  e.committed = true;
+  atCommit.delete(tx);
+  // Anything after this would run outside the transaction it was written for.
+  const target = tx as unknown as { query: unknown };
+  const own = Object.prototype.hasOwnProperty.call(tx, 'query');
+  const before = target.query;
+  target.query = () => {
+    throw new Error('query on a transaction commitWith already committed');
+  };
+  e.unguard = () => {
+    if (own) target.query = before;
+    else delete (target as { query?: unknown }).query;
+  };
+  return r as pg.QueryResult<R>;
 }
 
 /**
@@ -126,14 +183,32 @@ export async function runTx<T>(db: Db, begin: string | string[] | ((tx: Tx) => s
     let broken = false;
     const deferred: string[] = [];
     const settings = txSettings.get(db);
-    let opening: ReturnType<typeof openWithFirst> | null = null;
+    let opening: Opening | null = null;
+    const ending: Ending = {
+      allowed: false,
+      committed: false,
+      last: (config, closing) => {
+        if (opening) return opening.last(config, closing);
+        const conf = { ...config };
+        if (settings) delete conf.name;
+        return queryWith(tx, [], conf, closing);
+      },
+    };
+    // commitWith's guard is an own `query` on the client: it must not go back to the pool with it.
+    const unguard = () => {
+      ending.unguard?.();
+      ending.unguard = undefined;
+    };
     try {
       const open = typeof begin === 'function' ? begin(tx) : begin;
       if (typeof open === 'string') await tx.query(settings ? [open, ...settings].join('; ') : open);
       else opening = openWithFirst(tx, settings ? [...open, ...settings] : open, settings !== undefined);
       atCommit.set(tx, deferred);
+      endings.set(tx, ending);
       const out = await fn(tx);
       atCommit.delete(tx);
+      endings.delete(tx);
+      if (ending.committed) return out;
       // Nothing ran and nothing waits for the commit: there is no transaction to end.
       if (opening && !opening.opened() && deferred.length === 0) {
         opening.restore();
@@ -144,17 +219,21 @@ export async function runTx<T>(db: Db, begin: string | string[] | ((tx: Tx) => s
       return out;
     } catch (err) {
       opening?.restore();
+      unguard();
       // A connection that could not roll back may still hold the transaction, its role and its
-      // settings: it must not go back to the pool for another caller to inherit them.
+      // settings: it must not go back to the pool for another caller to inherit them. (After
+      // commitWith there is none: Postgres only warns.)
       broken = await tx.query('rollback').then(
         () => false,
         () => true,
       );
-      if (attempt >= attempts || !RETRYABLE.has((err as { code?: string }).code ?? '')) throw err;
+      if (ending.committed || attempt >= attempts || !RETRYABLE.has((err as { code?: string }).code ?? '')) throw err;
       await new Promise((r) => setTimeout(r, Math.random() * 20 * attempt));
     } finally {
       opening?.restore();
+      unguard();
       atCommit.delete(tx);
+      endings.delete(tx);
       tx.release(broken);
     }
   }

@@ -2,7 +2,7 @@
 // answer commit together (a retry replays the answer, never the effect twice). It runs under the
 // caller's tenant's row-level security (src/db/tenant-tx.ts).
 import type { FastifyRequest } from 'fastify';
-import { withTx, type Tx } from '../db/pool.ts';
+import { nothingFollows, withTx, type Tx } from '../db/pool.ts';
 import { tenantTx } from '../db/tenant-tx.ts';
 import type { AppContext } from '../engine/context.ts';
 import type { Scope } from '../services/scope.ts';
@@ -53,6 +53,9 @@ function inTx<T>(
   const o = typeof opts === 'function' ? { headers: opts } : opts;
   const scope = scopeOf(req);
   return run(async (tx) => {
+    // Without an Idempotency-Key no answer is stored after the service's work: its last statement
+    // may carry the commit (commitWith, src/db/pool.ts).
+    if (!req.idem) nothingFollows(tx);
     const out = await fn(tx, scope);
     await finishInTx(tx, req, status, out, o.headers?.(out) ?? {}, o.sealed ? ctx.sealer : undefined);
     return out;

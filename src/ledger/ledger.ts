@@ -3,12 +3,14 @@
 // same transaction signals the pushes and the stock alert check they cause (invariant 3). Callers
 // pass their own transaction so an inbound event's record and its movements commit together
 // (invariant 2).
+import type { QueryConfig, QueryResultRow } from 'pg';
 import type { MovementReason } from '../db/schema.ts';
 import { alertsStockJob, pushJobTemplate } from '../db/job-specs.ts';
 import { OUTBOX_ROW_KEY_SQL, outboxRow } from '../db/jobs.ts';
 import { watchedSql } from '../db/live.ts';
 import { KITS_OF } from '../db/kits.ts';
-import { named, withTx, type Db, type Tx } from '../db/pool.ts';
+import { auditInsertFromJson, type AuditRow } from '../db/audit-row.ts';
+import { commitWith, named, withTx, type Db, type Tx } from '../db/pool.ts';
 import { webhookEventCtes, webhookJobRow } from '../db/webhook-events.ts';
 
 export interface MovementInput {
@@ -100,8 +102,10 @@ export function levelChangeJobs(tenantId: string): [string, string] {
 // tenant subscribes to it (src/db/webhook-events.ts), and the live-stream notification.
 // `checked`: the statement first runs the CTEs `lvl` and `chk` (DECREASE_CHECK) and applies its
 // input only when chk.ok, returning chk beside the result: a checked take-out in one round trip.
+// It also writes the caller's audit row ($9, or none when null) when it applied, so that it can be
+// its transaction's last statement and carry the commit.
 const applySql = (checked: boolean) => `
-with ${checked ? `${DECREASE_CHECK},` : ''} input as (
+with ${checked ? `${DECREASE_CHECK}, au as (${auditInsertFromJson('$9', '$9::jsonb is not null and (select ok from chk)')}),` : ''} input as (
   select * from jsonb_to_recordset($2::jsonb) as x(
     item_id text, location_id text, qty_delta int, reason text,
     source_channel_id text, source_event_id text, source_user_id text, note text)
@@ -197,14 +201,32 @@ export async function applyMovements(tx: Tx, tenantId: string, movements: Moveme
   return { movements: r.movements, levels: r.levels ?? [], channelIds: r.channel_ids };
 }
 
+export interface CheckedDecreaseOptions {
+  /** Written by the statement itself, and only when the take-out applied. */
+  audit?: AuditRow;
+  /**
+   * The statement is its transaction's last: it carries the commit where the transaction's owner
+   * allows (commitWith, src/db/pool.ts). A take-out that did not apply changed nothing, so the
+   * caller may still refuse it (409) after the commit.
+   */
+  last?: boolean;
+}
+
 /**
  * One take-out (a negative delta) checked and applied in one statement: applied only when the item
  * and location exist, the item is not a kit and the level holds enough; `check` says which failed.
  */
-export async function applyCheckedDecrease(tx: Tx, tenantId: string, m: MovementInput): Promise<{ check: DecreaseCheck; result: ApplyResult }> {
+export async function applyCheckedDecrease(
+  tx: Tx,
+  tenantId: string,
+  m: MovementInput,
+  opts: CheckedDecreaseOptions = {},
+): Promise<{ check: DecreaseCheck; result: ApplyResult }> {
   check(m);
   if (m.qtyDelta >= 0) throw new LedgerInputError('a checked take-out needs a negative qty_delta');
-  const { rows: out } = await tx.query<{ movements: number; levels: LevelSnapshot[] | null; channel_ids: string[]; checked: DecreaseCheck }>(
+  const run = opts.last ? commitWith : <R extends QueryResultRow>(t: Tx, q: QueryConfig) => t.query<R>(q);
+  const { rows: out } = await run<{ movements: number; levels: LevelSnapshot[] | null; channel_ids: string[]; checked: DecreaseCheck }>(
+    tx,
     named('ledger_apply_checked', APPLY_CHECKED_SQL, [
       tenantId,
       JSON.stringify([inputRow(m)]),
@@ -213,6 +235,7 @@ export async function applyCheckedDecrease(tx: Tx, tenantId: string, m: Movement
       m.itemId,
       m.locationId,
       m.qtyDelta,
+      opts.audit ? JSON.stringify(opts.audit) : null,
     ]),
   );
   const r = out[0]!;

@@ -1,9 +1,24 @@
 // The audit log: who changed what, when, from which key or user. Every service that changes a
 // tenant's data records it here in the same transaction as the change, so the log never claims a
 // change that rolled back. Admins read it newest first.
+import { AUDIT_COLUMNS, AUDIT_INSERT, auditValues, type AuditRow } from '../db/audit-row.ts';
 import { deferToCommit, named } from '../db/pool.ts';
 import { page, type PageRequest } from './paging.ts';
 import type { Q, Scope } from './scope.ts';
+
+/** The row audit() writes, for a statement that writes it itself (the ledger's checked take-out). */
+export function auditRow(scope: Scope, action: string, resource: { type: string; id: string }, changes: Record<string, unknown> | null = null): AuditRow {
+  return {
+    tenant_id: scope.tenantId,
+    actor_type: scope.actor.type,
+    actor_id: scope.actor.id,
+    action,
+    resource_type: resource.type,
+    resource_id: resource.id,
+    changes: changes === null ? null : JSON.stringify(changes),
+    request_id: scope.requestId,
+  };
+}
 
 export async function audit(
   q: Q,
@@ -12,33 +27,10 @@ export async function audit(
   resource: { type: string; id: string },
   changes: Record<string, unknown> | null = null,
 ): Promise<void> {
-  const values = [
-    scope.tenantId,
-    scope.actor.type,
-    scope.actor.id,
-    action,
-    resource.type,
-    resource.id,
-    changes === null ? null : JSON.stringify(changes),
-    scope.requestId,
-  ];
+  const values = auditValues(auditRow(scope, action, resource, changes));
   // Nothing reads an audit row in the transaction that writes it: it goes with the commit.
-  if (
-    deferToCommit(
-      q,
-      (lit) =>
-        `insert into audit_log (tenant_id, actor_type, actor_id, action, resource_type, resource_id, changes, request_id) values (${values.map((v) => lit(v ?? null)).join(', ')})`,
-    )
-  )
-    return;
-  await q.query(
-    named(
-      'audit_insert',
-      `insert into audit_log (tenant_id, actor_type, actor_id, action, resource_type, resource_id, changes, request_id)
-       values ($1, $2, $3, $4, $5, $6, $7, $8)`,
-      values,
-    ),
-  );
+  if (deferToCommit(q, (lit) => `insert into audit_log (${AUDIT_COLUMNS.join(', ')}) values (${values.map((v) => lit(v)).join(', ')})`)) return;
+  await q.query(named('audit_insert', AUDIT_INSERT, values));
 }
 
 export interface AuditFilter {

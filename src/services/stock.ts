@@ -6,8 +6,8 @@
 import { AppError, notFound } from '../domain/errors.ts';
 import { named, type Tx } from '../db/pool.ts';
 import type { MovementReason } from '../db/schema.ts';
-import { applyCheckedDecrease, applyMovements } from '../ledger/ledger.ts';
-import { audit } from './audit-log.ts';
+import { applyCheckedDecrease, applyMovements, type LevelSnapshot } from '../ledger/ledger.ts';
+import { audit, auditRow } from './audit-log.ts';
 import { kitHoldsNoStock } from './kits.ts';
 import { page, type PageRequest } from './paging.ts';
 import type { Q, Scope } from './scope.ts';
@@ -205,29 +205,35 @@ export async function adjust(tx: Tx, scope: Scope, input: AdjustmentInput) {
     sourceUserId: scope.actor.id,
     note: input.note ?? null,
   };
-  let r: Awaited<ReturnType<typeof applyMovements>>;
+  const answer = (r: { levels: LevelSnapshot[] }) => ({
+    item_id: input.item_id,
+    location_id: input.location_id,
+    qty_delta: input.qty_delta,
+    reason: input.reason,
+    level: levelView(r.levels[0]!),
+  });
+  const resource = { type: 'item', id: input.item_id };
   if (input.qty_delta >= 0) {
     // Only a decrease reads the level, so only a decrease needs it locked.
     await checkAndLock(tx, scope.tenantId, [key], false);
-    r = await applyMovements(tx, scope.tenantId, [movement]);
-  } else {
-    // The check, the lock and the ledger in one statement (the API's most common write: one round
-    // trip fewer); it applies nothing unless every check passed.
-    const { check, result } = await applyCheckedDecrease(tx, scope.tenantId, movement);
-    if (!check.item) throw notFound('Item');
-    if (!check.location) throw notFound('Location');
-    if (check.kit) throw kitHoldsNoStock([key.itemId]);
-    if (!check.ok) {
-      throw new AppError(409, 'insufficient_stock', `Only ${check.on_hand} on hand; cannot take out ${-input.qty_delta}`, {
-        on_hand: check.on_hand,
-        qty_delta: input.qty_delta,
-      });
-    }
-    r = result;
+    const r = await applyMovements(tx, scope.tenantId, [movement]);
+    await audit(tx, scope, 'stock.adjusted', resource, input);
+    return answer(r);
   }
-  const out = { item_id: input.item_id, location_id: input.location_id, qty_delta: input.qty_delta, reason: input.reason, level: levelView(r.levels[0]!) };
-  await audit(tx, scope, 'stock.adjusted', { type: 'item', id: input.item_id }, input);
-  return out;
+  // The check, the lock, the ledger and the audit row in one statement, the transaction's last: the
+  // API's most common write is one round trip in all where the caller lets the commit go with it
+  // (commitWith). It applies nothing unless every check passed, so a refusal after it is safe.
+  const { check, result } = await applyCheckedDecrease(tx, scope.tenantId, movement, { audit: auditRow(scope, 'stock.adjusted', resource, input), last: true });
+  if (!check.item) throw notFound('Item');
+  if (!check.location) throw notFound('Location');
+  if (check.kit) throw kitHoldsNoStock([key.itemId]);
+  if (!check.ok) {
+    throw new AppError(409, 'insufficient_stock', `Only ${check.on_hand} on hand; cannot take out ${-input.qty_delta}`, {
+      on_hand: check.on_hand,
+      qty_delta: input.qty_delta,
+    });
+  }
+  return answer(result);
 }
 
 export type CountInput = { item_id: string; location_id: string; counted_qty: number; note?: string | null };

@@ -25,6 +25,15 @@ afterAll(async () => {
   await h?.stop();
 });
 
+/** The tenant's `stock.adjusted` audit rows for an item, oldest first: what each recorded. */
+const adjustedAudit = async (itemId: string) =>
+  (
+    await h.testDb.db.query<{ actor_id: string; changes: { qty_delta: number; reason: string } }>(
+      `select actor_id, changes from audit_log where tenant_id = $1 and action = 'stock.adjusted' and resource_id = $2 order by id`,
+      [tenant.tenantId, itemId],
+    )
+  ).rows;
+
 describe('locations', () => {
   it('lists the first location and creates, reads and renames others', async () => {
     const list = await call('GET', '/locations');
@@ -81,10 +90,19 @@ describe('adjustments', () => {
     expect(mv.body.data.map((m: { qty_delta: number }) => m.qty_delta)).toEqual([-9, 2, -3, 10]);
     expect(mv.body.data[3]).toMatchObject({ reason: 'receipt', note: 'delivery', source_user_id: userId, location_id: main, source_channel_id: null });
     expect(typeof mv.body.data[0].id).toBe('number');
+    // One audit row per adjustment, take-outs (whose ledger statement writes its own) included.
+    const audited = await adjustedAudit(items.BREAD!);
+    expect(audited.map((a) => [a.changes.qty_delta, a.changes.reason, a.actor_id])).toEqual([
+      [10, 'receipt', userId],
+      [-3, 'sale', userId],
+      [2, 'return', userId],
+      [-9, 'adjustment', userId],
+    ]);
   });
 
   it('refuses bad input, stock it does not have and unknown items or locations, changing nothing', async () => {
     const before = await snapshot(h.testDb.db, tenant.tenantId);
+    const auditedBefore = { BREAD: (await adjustedAudit(items.BREAD!)).length, MILK: (await adjustedAudit(items.MILK!)).length };
     const ok = { item_id: items.MILK, location_id: main, qty_delta: 5, reason: 'receipt' };
     const cases: Array<[unknown, string | undefined]> = [
       [{ ...ok, qty_delta: 0 }, 'qty_delta'],
@@ -129,6 +147,11 @@ describe('adjustments', () => {
     expect((after.stock_levels as Array<{ item_id: string; on_hand: number }>).filter((l) => l.item_id !== items.MILK)).toEqual(
       (before.stock_levels as Array<{ item_id: string }>).filter((l) => l.item_id !== items.MILK),
     );
+    // Only the four accepted adjustments are in the audit log: no refused take-out left a row.
+    expect((await adjustedAudit(items.BREAD!)).length).toBe(auditedBefore.BREAD);
+    expect((await adjustedAudit(items.MILK!)).map((a) => a.changes.qty_delta).slice(auditedBefore.MILK)).toEqual([
+      1_000_000_000, 1_000_000_000, -1_000_000_000, -1_000_000_000,
+    ]);
   });
 });
 
@@ -150,6 +173,8 @@ describe('adjustments, concurrent', () => {
     ).toEqual([0, 1, 2, 3, 4]);
     const level = await call('GET', `/stock-levels?item_id=${fresh}`);
     expect(level.body.data[0]).toMatchObject({ on_hand: 0 });
+    // The receipt and the five accepted takes are audited; the seven refused are not.
+    expect((await adjustedAudit(fresh)).map((a) => a.changes.qty_delta)).toEqual([5, -1, -1, -1, -1, -1]);
     expect(await verifyLedger(h.testDb.db)).toEqual([]);
   });
 });
