@@ -430,6 +430,13 @@ export interface OAuthFlow {
     /** What verifyLaunch kept from the platform's install launch; null when connecting was started from StockClerk. */
     launch?: Record<string, string> | null;
   }): string;
+  /**
+   * The platform account a channel's credentials are for, as a stable id (Wix's app instance,
+   * Square's merchant): consent for an account one of the tenant's channels already holds (an app
+   * installed again after it was removed) reconnects that channel instead of creating a second one.
+   * Flows with `account` default to the account's API base. Null: the account cannot be told.
+   */
+  accountOf?(credentials: Record<string, string>): string | null;
   /** The code exchanged: the credentials the channel row keeps (tokens, expiry, the app keys the adapter signs with) and any settings learnt. */
   exchange(input: {
     baseUrl: string;

@@ -95,7 +95,11 @@ export async function startConnect(
   if (input.channelId) {
     const ch = await get(q, scope, sealer, input.channelId);
     if (ch.type !== input.type) throw new AppError(409, 'conflict', `Channel ${input.channelId} is a ${ch.type} channel, not ${input.type}`);
-  } else await assertShopAvailable(q, scope.tenantId);
+  } else if (!(await hasDisconnected(q, scope.tenantId, input.type))) {
+    // A disconnected channel of this type may be the account coming back (an app installed again):
+    // then the callback reconnects it and no shop is added, and a new one is still checked there.
+    await assertShopAvailable(q, scope.tenantId);
+  }
   const verifier = c.flow.pkce ? randomBytes(48).toString('base64url') : null;
   const challenge = verifier ? createHash('sha256').update(verifier).digest('base64url') : null;
   const exp = now + STATE_TTL_MS;
@@ -151,7 +155,8 @@ export async function finishConnect(
   const baseUrl = forAccount(c.apiBase, account);
   const got = await c.flow.exchange({ baseUrl, app: c.app, code, codeVerifier: s.verifier, params, query, account });
   const scope: Scope = { tenantId: s.tenantId, actor: { type: 'user', id: s.userId }, requestId: null };
-  if (s.channelId) return reconnect(tx, scope, sealer, s.channelId, s.type, got.credentials);
+  const channelId = s.channelId ?? (await channelForAccount(tx, sealer, c.flow, s.tenantId, s.type, accountKey(c.flow, got.credentials, baseUrl)));
+  if (channelId) return reconnect(tx, scope, sealer, channelId, s.type, got.credentials);
   return create(tx, scope, sealer, {
     type: s.type,
     name: s.name,
@@ -159,6 +164,40 @@ export async function finishConnect(
     credentials: got.credentials,
     settings: { ...s.settings, ...(got.settings ?? {}) },
   });
+}
+
+/** Which platform account credentials are for (OAuthFlow.accountOf; a flow with a host per account: its base). */
+function accountKey(flow: OAuthFlow, credentials: Record<string, string>, baseUrl: string): string | null {
+  return flow.accountOf ? flow.accountOf(credentials) : flow.account ? baseUrl : null;
+}
+
+/**
+ * The tenant's channel of this type that holds `account` already (the app installed again after it
+ * was removed, or consent given twice): it takes the new tokens and keeps its listings, its history
+ * and its place in the plan. Null when the account cannot be told or no channel holds it.
+ */
+async function channelForAccount(q: Q, sealer: Sealer, flow: OAuthFlow, tenantId: string, type: string, account: string | null): Promise<string | null> {
+  if (account === null) return null;
+  const { rows } = await q.query<{ id: string; base_url: string; credentials_enc: string }>(
+    `select id, base_url, credentials_enc from channels where tenant_id = $1 and type = $2 order by (status = 'disconnected') desc, created_at`,
+    [tenantId, type],
+  );
+  for (const r of rows) {
+    let creds: Record<string, string>;
+    try {
+      creds = sealer.open<Record<string, string>>(r.credentials_enc);
+    } catch {
+      continue; // sealed under a key no longer held: not comparable
+    }
+    if (accountKey(flow, creds, r.base_url) === account) return r.id;
+  }
+  return null;
+}
+
+/** Whether the tenant has a disconnected channel of this type (one a new consent may bring back). */
+async function hasDisconnected(q: Q, tenantId: string, type: string): Promise<boolean> {
+  const { rows } = await q.query(`select 1 from channels where tenant_id = $1 and type = $2 and status = 'disconnected' limit 1`, [tenantId, type]);
+  return rows.length > 0;
 }
 
 /** `{account}` in a base URL replaced by the account (the platform's host per account). */

@@ -14,6 +14,8 @@ const APP_SIGNATURE_KEY = 'app-subscription-signature-key';
 const emu = createSquareEmulator();
 let h: Harness;
 let call: ReturnType<typeof client>;
+/** The channel the first consent made for the 'bakery' seller. */
+let bakeryChannel = '';
 
 beforeAll(async () => {
   await emu.listen(0);
@@ -73,6 +75,7 @@ describe('connecting Square by consent', () => {
     const landed = await land(back);
     expect(landed.searchParams.get('connected')).toBe('1');
     const id = landed.pathname.split('/').pop()!;
+    bakeryChannel = id;
     const ch = await call('GET', `/channels/${id}`);
     expect([ch.body.type, ch.body.name]).toEqual(['square', 'Bakery till']);
     expect(ch.body.credentials).toMatchObject({ access_token: true, refresh_token: true, client_secret: true });
@@ -100,6 +103,9 @@ describe('connecting Square by consent', () => {
     const landed = await land(await consent(start.body.authorize_url, 'allow'));
     expect(landed.searchParams.get('connected'), landed.toString()).toBe('1');
     const id = landed.pathname.split('/').pop()!;
+    // The same seller (Square's merchant id) as the first consent: that channel takes the new grant, no second one.
+    expect(id).toBe(bakeryChannel);
+    expect((await call('GET', '/channels')).body.data.filter((c: { type: string }) => c.type === 'square')).toHaveLength(1);
     expect((await call('GET', `/channels/${id}`)).body.credentials).toMatchObject({ access_token: true, webhook_signature_key: true });
     expect((await call('POST', `/channels/${id}/import`)).status).toBeLessThan(300);
     // Square signs the application's notifications with the subscription's key: a register sale verifies and moves the ledger.
@@ -123,5 +129,18 @@ describe('connecting Square by consent', () => {
     await eventually(async () => (await call('GET', `/channels/${id}`)).body.status === 'disconnected', 10_000, 'the channel to be disconnected');
     const alerts = await call('GET', '/alerts?status=open');
     expect(alerts.body.data.some((a: { type: string; message: string }) => a.type === 'channel_auth' && a.message.includes('uninstalled'))).toBe(true);
+  });
+
+  it('installing again from the Marketplace after revoking reconnects the same channel', async () => {
+    expect((await call('GET', `/channels/${bakeryChannel}`)).body.status).toBe('disconnected');
+    const ticket = (await land(`${h.url}/install/square`)).searchParams.get('install')!;
+    const start = await call('POST', '/channels/oauth/square/start', { name: 'Till again', install: ticket });
+    expect(start.status, JSON.stringify(start.body)).toBe(200);
+    const landed = await land(await consent(start.body.authorize_url, 'allow'));
+    expect(landed.searchParams.get('connected'), landed.toString()).toBe('1');
+    expect(landed.pathname).toBe(`/channels/${bakeryChannel}`);
+    expect((await call('GET', `/channels/${bakeryChannel}`)).body.status).toBe('connected');
+    expect((await call('POST', `/channels/${bakeryChannel}/test`)).body).toMatchObject({ ok: true });
+    expect((await call('GET', '/channels')).body.data.filter((c: { type: string }) => c.type === 'square')).toHaveLength(1);
   });
 });

@@ -4,8 +4,9 @@
 // -> (signed in) start -> Wix's installer with that token -> the callback with code and
 // instanceId -> the channel is connected with an OAuth access token that works, renewed with the
 // refresh token when it expires. A refused renewal raises the channel-auth alert; removing the
-// app on Wix (its signed App Removed webhook) disconnects the channel. Forged launches and
-// callbacks connect nothing.
+// app on Wix (its signed App Removed webhook) disconnects the channel, and adding it again on Wix
+// reconnects that same channel (its listings kept, no second shop). Forged launches and callbacks
+// connect nothing.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createWixEmulator } from '../../emulators/wix/index.ts';
 import { eventually, registerTenant, startHarness, type Harness } from '../helpers/stockclerk.ts';
@@ -19,6 +20,7 @@ const emu = createWixEmulator();
 let h: Harness;
 let call: ReturnType<typeof client>;
 let locationId: string;
+let tenantId: string;
 
 const follow = async (url: string, expected: number) => {
   const r = await fetch(url, { redirect: 'manual' });
@@ -51,6 +53,7 @@ beforeAll(async () => {
   const t = await registerTenant(h.url, 'Wix Install');
   call = client(h.url, t.token);
   locationId = t.locationId;
+  tenantId = t.tenantId;
 });
 afterAll(async () => {
   await h?.stop();
@@ -175,5 +178,40 @@ describe('installing from Wix', () => {
     await eventually(async () => (await call('GET', `/channels/${channelId}`)).body.status === 'disconnected', 10_000, 'the channel to be disconnected');
     const alerts = await call('GET', '/alerts?status=open');
     expect(alerts.body.data.some((a: { type: string; message: string }) => a.type === 'channel_auth' && a.message.includes('uninstalled'))).toBe(true);
+  });
+
+  it('adding the app again on Wix reconnects the same channel: its listings stay matched, no second shop, even on a full plan', async () => {
+    expect((await call('GET', `/channels/${channelId}`)).body.status).toBe('disconnected');
+    // The plan has no room left: its one shop is the removed channel. A new shop would be refused.
+    await h.sc.ctx.db.query(`update tenants set plan = 'enterprise', shop_limit = 1 where id = $1`, [tenantId]);
+    const install = async (site: string) => {
+      const launched = await follow(`${emu.url}/_control/accounts/${site}/install?app_id=${APP_ID}`, 302);
+      const ticket = (await follow(launched.toString(), 303)).searchParams.get('install')!;
+      // As the connect page starts it: no channel named, the merchant only installed the app again.
+      const start = await call('POST', '/channels/oauth/wix/start', { name: 'Corner site again', install: ticket });
+      expect(start.status, JSON.stringify(start.body)).toBe(200);
+      return follow((await follow(start.body.authorize_url, 302)).toString(), 303);
+    };
+    // Another Wix site is another shop, not this channel's account: the full plan refuses it at the
+    // callback, and nothing is attached to the removed channel.
+    const other = await install('other-site');
+    expect(other.searchParams.get('oauth_error'), other.toString()).toBe('plan_limit');
+    expect((await call('GET', `/channels/${channelId}`)).body.status).toBe('disconnected');
+
+    const landed = await install(SITE);
+    expect(landed.searchParams.get('connected'), landed.toString()).toBe('1');
+    expect(landed.pathname).toBe(`/channels/${channelId}`);
+    const ch = await call('GET', `/channels/${channelId}`);
+    expect([ch.body.status, ch.body.name]).toEqual(['connected', 'Corner site']);
+    expect((await call('POST', `/channels/${channelId}/test`)).body).toMatchObject({ ok: true });
+    expect((await call('GET', '/channels')).body.data.filter((c: { type: string }) => c.type === 'wix')).toHaveLength(1);
+    const listings = await call('GET', `/listings?channel_id=${channelId}`);
+    expect(listings.body.data.map((l: { item_id: string | null }) => l.item_id !== null)).toEqual([true]);
+    expect(await authAlerts(call, channelId)).toEqual([]);
+    // Now connected and the plan full, a consent for yet another shop is refused before it starts.
+    const launched = await follow(`${emu.url}/_control/accounts/other-site/install?app_id=${APP_ID}`, 302);
+    const ticket = (await follow(launched.toString(), 303)).searchParams.get('install')!;
+    const refused = await call('POST', '/channels/oauth/wix/start', { name: 'Other', install: ticket });
+    expect([refused.status, refused.body.error?.code]).toEqual([403, 'plan_limit']);
   });
 });

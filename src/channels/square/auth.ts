@@ -29,6 +29,8 @@ export function authorizeUrl(authorizeBase: string, clientId: string, state: str
 }
 
 export const squareOAuth: OAuthFlow = {
+  // The seller's account: the token response names it (merchant_id), the same on every grant.
+  accountOf: (credentials) => credentials.merchant_id || null,
   defaultAuthorizeBase: 'https://connect.squareup.com',
   pkce: false,
   verifyLaunch: () => ({ account: null }),

@@ -82,6 +82,8 @@ export async function refreshWixToken(input: {
 }
 
 export const wixOAuth: OAuthFlow = {
+  // One app instance per site and app: installing again on the same site gives the same instance id.
+  accountOf: (credentials) => credentials.instance_id || null,
   defaultAuthorizeBase: 'https://www.wix.com',
   pkce: false,
 
