@@ -5185,6 +5185,7 @@ export interface operations {
                     credentials: {
                         api_key: string;
                         api_secret: string;
+                        merchant_id?: string;
                     };
                     name: string;
                     settings?: components["schemas"]["EposnowChannelSettings"];

@@ -449,6 +449,8 @@ export interface OAuthFlow {
     query: Record<string, string>;
     /** The account the merchant or the install launch named (flows with `account`), already checked. */
     account: string | null;
+    /** What verifyLaunch kept from the platform's install launch (signed by the platform); null when connecting started from StockClerk. */
+    launch?: Record<string, string> | null;
   }): Promise<{ credentials: Record<string, string>; settings?: Record<string, unknown> }>;
 }
 

@@ -79,9 +79,20 @@ export class Sealer {
 }
 
 function decrypt<T>(key: Buffer, iv: string, tag: string, ct: string): T {
-  const d = createDecipheriv('aes-256-gcm', key, Buffer.from(iv, 'base64url'));
-  d.setAuthTag(Buffer.from(tag, 'base64url'));
-  return JSON.parse(Buffer.concat([d.update(Buffer.from(ct, 'base64url')), d.final()]).toString('utf8')) as T;
+  const d = createDecipheriv('aes-256-gcm', key, b64(iv));
+  d.setAuthTag(b64(tag));
+  return JSON.parse(Buffer.concat([d.update(b64(ct)), d.final()]).toString('utf8')) as T;
+}
+
+/**
+ * base64url as seal() writes it, and nothing else: Node's decoder skips characters it cannot use
+ * (a trailing one past a whole byte), so a sealed value with a character added would otherwise
+ * still open.
+ */
+function b64(s: string): Buffer {
+  const b = Buffer.from(s, 'base64url');
+  if (b.toString('base64url') !== s) throw new Error('unreadable sealed value');
+  return b;
 }
 
 /**

@@ -65,7 +65,8 @@ export function installErrorHandling(app: FastifyInstance): void {
       void reply.header('retry-after', String(DATABASE_RETRY_AFTER_S));
     }
     // An outage is logged once by the database watch (src/db/watch.ts), not once per request.
-    if (status === 503) req.log.warn({ err }, 'request refused: database unreachable');
+    if (code === 'database_unavailable') req.log.warn({ err }, 'request refused: database unreachable');
+    else if (status === 503) req.log.warn({ err }, `request refused: ${code}`);
     else if (status >= 500) req.log.error({ err }, 'request failed');
     void reply.code(status).send({ error: { code, message, details, request_id: req.id } });
   });

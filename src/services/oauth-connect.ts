@@ -30,6 +30,8 @@ interface SealedState {
   channelId?: string | null;
   /** The merchant account on a platform with a host per account (OAuthFlow.account). */
   account?: string | null;
+  /** What the platform's signed install launch handed on (verifyLaunch), for the exchange. */
+  launch?: Record<string, string> | null;
   verifier: string | null;
   exp: number;
 }
@@ -112,6 +114,7 @@ export async function startConnect(
     settings: input.settings,
     channelId: input.channelId ?? null,
     account,
+    launch: input.launch ?? null,
     verifier,
     exp,
   } satisfies SealedState);
@@ -153,7 +156,7 @@ export async function finishConnect(
 ): Promise<ChannelView> {
   const account = s.account ?? null;
   const baseUrl = forAccount(c.apiBase, account);
-  const got = await c.flow.exchange({ baseUrl, app: c.app, code, codeVerifier: s.verifier, params, query, account });
+  const got = await c.flow.exchange({ baseUrl, app: c.app, code, codeVerifier: s.verifier, params, query, account, launch: s.launch ?? null });
   const scope: Scope = { tenantId: s.tenantId, actor: { type: 'user', id: s.userId }, requestId: null };
   const channelId = s.channelId ?? (await channelForAccount(tx, sealer, c.flow, s.tenantId, s.type, accountKey(c.flow, got.credentials, baseUrl)));
   if (channelId) return reconnect(tx, scope, sealer, channelId, s.type, got.credentials);

@@ -6,7 +6,8 @@
 // for the API device Epos Now made for the app -> the channel is connected with working keys,
 // imports its products, and a till sale moves the ledger. Forged, altered, stale, replayed and
 // unknown-merchant launches, forged tickets and spent codes connect nothing and store nothing;
-// uninstalling in the App Store disconnects the channel; device keys revoked in Back Office
+// uninstalling in the App Store disconnects the channel, and installing again brings that channel
+// back (the launch's merchant); device keys revoked in Back Office
 // disconnect it at the next call (401) with the channel_auth alert.
 import { createHmac } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -259,6 +260,19 @@ describe('installing from the Epos Now App Store', () => {
     ).toBe(true);
     // The app's device is gone on Epos Now: its keys are refused.
     expect(emu.accounts.get('high-street-cafe')!.appDevices).toHaveLength(0);
+  });
+
+  it('installing again from the App Store after uninstalling brings back the same channel with new device keys', async () => {
+    expect((await call('GET', `/channels/${channelId}`)).body.status).toBe('disconnected');
+    const before = await channelCount();
+    const { id } = await install('high-street-cafe', 'Cafe till again');
+    expect(id).toBe(channelId);
+    expect(await channelCount()).toBe(before);
+    const ch = await call('GET', `/channels/${channelId}`);
+    expect([ch.body.status, ch.body.name]).toEqual(['connected', 'Cafe till']);
+    expect(ch.body.credentials).toMatchObject({ api_key: true, api_secret: true, merchant_id: true });
+    expect((await call('POST', `/channels/${channelId}/test`)).body).toMatchObject({ ok: true });
+    expect(emu.accounts.get('high-street-cafe')!.appDevices).toHaveLength(1);
   });
 
   it('device keys revoked in Back Office: the next call gets 401, the channel is disconnected and the channel_auth alert raised', async () => {

@@ -54,6 +54,9 @@ export const eposnowOAuth: OAuthFlow = {
   defaultAuthorizeBase: DEFAULT_AUTHORIZE_BASE,
   pkce: false,
   installOnly: true,
+  // The merchant the signed launch named (kept with the device keys at the exchange): an install
+  // again after an uninstall brings back the same channel. Pasted device keys name none.
+  accountOf: (credentials) => credentials.merchant_id || null,
 
   verifyLaunch(query, app, now) {
     const given = query.signature ?? '';
@@ -82,7 +85,7 @@ export const eposnowOAuth: OAuthFlow = {
     return `${trimBase(authorizeBase)}/appstore/authorize?${q.toString()}`;
   },
 
-  async exchange({ baseUrl, app, code }) {
+  async exchange({ baseUrl, app, code, launch }) {
     const res = await httpCall(
       {
         method: 'POST',
@@ -109,6 +112,6 @@ export const eposnowOAuth: OAuthFlow = {
         },
       );
     }
-    return { credentials: { api_key: b.api_key, api_secret: b.api_secret } };
+    return { credentials: { api_key: b.api_key, api_secret: b.api_secret, ...(launch?.merchant_id ? { merchant_id: launch.merchant_id } : {}) } };
   },
 };

@@ -7,6 +7,7 @@ import { channelSettings } from '../settings.ts';
 export const eposnowCredentials = z.strictObject({
   api_key: credential('API key (Back Office > Web Integrations > REST API device)'),
   api_secret: secret('API secret'),
+  merchant_id: credential('Merchant ID (set by installing from the Epos Now App Store)').optional(),
   // No webhook secret: Epos Now signs nothing. Its webhooks go to the channel's secret URL
   // (webhook_url, generated on connecting) and are only hints re-read through the API (webhook.ts).
 });
