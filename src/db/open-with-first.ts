@@ -120,6 +120,13 @@ export function queryWith(client: pg.PoolClient, opening: readonly string[], con
   });
 }
 
+/** `config` without its name when `strip` (behind a transaction pooler, where names do not hold). */
+export function unnamedIf(config: pg.QueryConfig, strip: boolean): pg.QueryConfig {
+  if (!strip) return config;
+  const { name: _, ...rest } = config;
+  return rest;
+}
+
 /** A statement the extended protocol can carry: it has parameters or a name. */
 export function travelsExtended(config: pg.QueryConfig): boolean {
   return (config.values?.length ?? 0) > 0 || !!config.name;
@@ -158,20 +165,17 @@ export function openWithFirst(client: pg.PoolClient, opening: readonly string[],
   target.query = (config: unknown, values?: unknown, cb?: unknown) => {
     const qc = (typeof config === 'string' ? { text: config, values } : config) as (pg.QueryConfig & { submit?: unknown }) | null;
     const plain = qc && typeof qc === 'object' && typeof qc.submit !== 'function' && typeof values !== 'function' && cb === undefined;
-    const conf = plain ? { ...qc, values: qc.values ?? (Array.isArray(values) ? values : undefined) } : null;
-    if (conf && stripNames) delete conf.name;
+    const conf = plain ? unnamedIf({ ...qc, values: qc.values ?? (Array.isArray(values) ? values : undefined) }, stripNames) : null;
     if (!conf || !travelsExtended(conf)) return open().then(() => original.call(client, config, values, cb));
     opened = true;
     restore();
     return queryWith(client, opening, conf, []);
   };
   const last = (config: pg.QueryConfig, closing: readonly string[]) => {
-    const conf = { ...config };
-    if (stripNames) delete conf.name;
     const first = !opened;
     opened = true;
     restore();
-    return queryWith(client, first ? opening : [], conf, closing);
+    return queryWith(client, first ? opening : [], unnamedIf(config, stripNames), closing);
   };
   return { opened: () => opened, open, last, restore };
 }

@@ -1,6 +1,6 @@
 // Connection pool and the one transaction helper every writer uses.
 import pg from 'pg';
-import { openWithFirst, queryWith, travelsExtended, type Opening } from './open-with-first.ts';
+import { openWithFirst, queryWith, travelsExtended, unnamedIf, type Opening } from './open-with-first.ts';
 import { RANDOM_PAGE_COST, UnpreparedClient } from './pooler.ts';
 
 // int8 columns (movement ids, counters) fit in a JS number for this product's lifetime.
@@ -108,7 +108,7 @@ interface Ending {
   allowed: boolean;
   /** The commit has gone out with a statement: runTx sends none of its own. */
   committed: boolean;
-  /** Takes commitWith's guard off the client (its `query` as it was before). */
+  /** Takes commitWith's guard off the client (its `query` as it was before); safe to call again. */
   unguard?: () => void;
 }
 const endings = new WeakMap<object, Ending>();
@@ -187,17 +187,7 @@ export async function runTx<T>(db: Db, begin: string | string[] | ((tx: Tx) => s
     const ending: Ending = {
       allowed: false,
       committed: false,
-      last: (config, closing) => {
-        if (opening) return opening.last(config, closing);
-        const conf = { ...config };
-        if (settings) delete conf.name;
-        return queryWith(tx, [], conf, closing);
-      },
-    };
-    // commitWith's guard is an own `query` on the client: it must not go back to the pool with it.
-    const unguard = () => {
-      ending.unguard?.();
-      ending.unguard = undefined;
+      last: (config, closing) => (opening ? opening.last(config, closing) : queryWith(tx, [], unnamedIf(config, settings !== undefined), closing)),
     };
     try {
       const open = typeof begin === 'function' ? begin(tx) : begin;
@@ -207,7 +197,6 @@ export async function runTx<T>(db: Db, begin: string | string[] | ((tx: Tx) => s
       endings.set(tx, ending);
       const out = await fn(tx);
       atCommit.delete(tx);
-      endings.delete(tx);
       if (ending.committed) return out;
       // Nothing ran and nothing waits for the commit: there is no transaction to end.
       if (opening && !opening.opened() && deferred.length === 0) {
@@ -218,8 +207,9 @@ export async function runTx<T>(db: Db, begin: string | string[] | ((tx: Tx) => s
       await tx.query(deferred.length ? `${deferred.join(';\n')};\ncommit` : 'commit');
       return out;
     } catch (err) {
+      // commitWith's guard is an own `query` on the client: off before the rollback, and before the pool has it back.
       opening?.restore();
-      unguard();
+      ending.unguard?.();
       // A connection that could not roll back may still hold the transaction, its role and its
       // settings: it must not go back to the pool for another caller to inherit them. (After
       // commitWith there is none: Postgres only warns.)
@@ -231,7 +221,7 @@ export async function runTx<T>(db: Db, begin: string | string[] | ((tx: Tx) => s
       await new Promise((r) => setTimeout(r, Math.random() * 20 * attempt));
     } finally {
       opening?.restore();
-      unguard();
+      ending.unguard?.();
       atCommit.delete(tx);
       endings.delete(tx);
       tx.release(broken);
