@@ -172,6 +172,19 @@ export async function commitWith<R extends pg.QueryResultRow = pg.QueryResultRow
   return r as pg.QueryResult<R>;
 }
 
+/** Whether a `commitWith` statement has committed `tx` (nothing may run in it any more). */
+export function committedWith(tx: object): boolean {
+  return endings.get(tx)?.committed === true;
+}
+
+/**
+ * Thrown by work whose `commitWith` statement committed but, by its own report, wrote nothing and
+ * must run again (the ledger's lean take-out finding a subscriber): runTx runs the whole body again
+ * in a new transaction, which it does for no other error once committed. The thrower vouches that
+ * the committed transaction changed nothing.
+ */
+export class NothingWritten extends Error {}
+
 /**
  * `withTx` with the statements that open the transaction given. A list of single statements goes
  * out with the transaction's first statement, in the same write (src/db/open-with-first.ts): no
@@ -217,7 +230,9 @@ export async function runTx<T>(db: Db, begin: string | string[] | ((tx: Tx) => s
         () => false,
         () => true,
       );
-      if (ending.committed || attempt >= attempts || !RETRYABLE.has((err as { code?: string }).code ?? '')) throw err;
+      const again = err instanceof NothingWritten || (!ending.committed && RETRYABLE.has((err as { code?: string }).code ?? ''));
+      if (!again || attempt >= attempts) throw err;
+      if (err instanceof NothingWritten) continue;
       await new Promise((r) => setTimeout(r, Math.random() * 20 * attempt));
     } finally {
       opening?.restore();

@@ -41,9 +41,7 @@ export const sqlId = (prefix: string) =>
  */
 export function webhookEventCtes(tenant: string, type: string, payload: string, job: string, when = 'true'): string {
   return `wh_eps as (
-  select e.id, e.status from webhook_endpoints e
-  where e.tenant_id = ${tenant} and e.status in ('active', 'paused')
-    and e.event_types && array[${type}::text, split_part(${type}::text, '.', 1) || '.*', '*']
+  select e.id, e.status from webhook_endpoints e where ${subscribes('e', tenant, type)}
 ), wh_ev as (
   insert into webhook_events (tenant_id, id, type, payload)
   select ${tenant}, ${sqlId('evt')}, ${type}, ${payload} where exists (select 1 from wh_eps) and ${when}
@@ -61,6 +59,14 @@ export function webhookEventCtes(tenant: string, type: string, payload: string, 
   on conflict (key) do nothing
 )`;
 }
+
+/** SQL condition: endpoint row `e` is live (active or paused) and subscribes to events of `type`. */
+const subscribes = (e: string, tenant: string, type: string) =>
+  `${e}.tenant_id = ${tenant} and ${e}.status in ('active', 'paused')
+    and ${e}.event_types && array[${type}::text, split_part(${type}::text, '.', 1) || '.*', '*']`;
+
+/** SQL: some live endpoint of `tenant` subscribes to events of `type` (what webhookEventCtes would deliver to). */
+export const subscribedSql = (tenant: string, type: string) => `exists (select 1 from webhook_endpoints e where ${subscribes('e', tenant, type)})`;
 
 /** The bound value for webhookEventCtes' `job`: the tenant's delivery job, its endpoint left to append. */
 export function webhookJobRow(tenantId: string): string {

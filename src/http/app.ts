@@ -2,7 +2,6 @@
 // route files under routes/. Every response carries X-Request-Id; every log line request_id.
 import { randomUUID, timingSafeEqual } from 'node:crypto';
 import cors from '@fastify/cors';
-import helmet from '@fastify/helmet';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply } from 'fastify';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
@@ -13,6 +12,7 @@ import type { AppContext } from '../engine/context.ts';
 import { registry } from '../metrics.ts';
 import { serveDashboard } from './dashboard.ts';
 import { installErrorHandling } from './errors.ts';
+import { installSecurityHeaders } from './security-headers.ts';
 import { ApiDocs, doc, DOCUMENT_NAMES, DOCUMENTS } from './openapi.ts';
 import { requireAuth, type AuthInfo } from './plugins/auth.ts';
 import { auditImpersonatedRequest } from '../services/impersonation.ts';
@@ -81,17 +81,7 @@ export async function buildApp(ctx: AppContext, opts: AppOptions): Promise<Fasti
     },
   });
   installErrorHandling(app);
-  // Security headers on every response (helmet's defaults: nosniff, frame-ancestors, referrer
-  // policy, HSTS over https ...) with a Content-Security-Policy the dashboard and /docs run under:
-  // scripts and connections only from this origin (the live stream's WebSocket is same-origin),
-  // inline styles allowed (React and Swagger UI set them), no plugins. No
-  // upgrade-insecure-requests: a development server on plain http must keep loading its own files.
-  await app.register(helmet, {
-    contentSecurityPolicy: {
-      useDefaults: true,
-      directives: { 'connect-src': ["'self'"], 'img-src': ["'self'", 'data:'], 'upgrade-insecure-requests': null },
-    },
-  });
+  installSecurityHeaders(app);
   // CORS stays closed (no browser on another origin may call the API) unless CORS_ORIGINS lists
   // the origins that may.
   if (ctx.config.corsOrigins.length > 0) {

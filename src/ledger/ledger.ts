@@ -10,8 +10,8 @@ import { OUTBOX_ROW_KEY_SQL, outboxRow } from '../db/jobs.ts';
 import { watchedSql } from '../db/live.ts';
 import { KITS_OF } from '../db/kits.ts';
 import { auditInsertFromJson, type AuditRow } from '../db/audit-row.ts';
-import { commitWith, named, withTx, type Db, type Tx } from '../db/pool.ts';
-import { webhookEventCtes, webhookJobRow } from '../db/webhook-events.ts';
+import { commitWith, committedWith, named, NothingWritten, withTx, type Db, type Tx } from '../db/pool.ts';
+import { subscribedSql, webhookEventCtes, webhookJobRow } from '../db/webhook-events.ts';
 
 export interface MovementInput {
   itemId: string;
@@ -100,12 +100,19 @@ export function levelChangeJobs(tenantId: string): [string, string] {
 // how Sync finds what changed), the push signal for every connected channel listing these items and
 // the debounced stock-alert signal (outbox rows, invariant 3), the stock.changed webhook event when the
 // tenant subscribes to it (src/db/webhook-events.ts), and the live-stream notification.
-// `checked`: the statement first runs the CTEs `lvl` and `chk` (DECREASE_CHECK) and applies its
-// input only when chk.ok, returning chk beside the result: a checked take-out in one round trip.
-// It also writes the caller's audit row ($9, or none when null) when it applied, so that it can be
-// its transaction's last statement and carry the commit.
-const applySql = (checked: boolean) => `
-with ${checked ? `${DECREASE_CHECK}, au as (${auditInsertFromJson('$9', '$9::jsonb is not null and (select ok from chk)')}),` : ''} input as (
+// Shapes (`Shape`): 'movements' applies $2 as given. 'checked' first runs the CTEs `lvl` and `chk`
+// (DECREASE_CHECK) and applies its input only when chk.ok, returning chk beside the result: a checked
+// take-out in one round trip. It also writes the caller's audit row ($8, or none when null) when it
+// applied, so that it can be its transaction's last statement and carry the commit. 'lean' is
+// 'checked' without the webhook event and the live-stream parts, for a tenant nobody subscribes to
+// or watches (most API writers): chk.ok also requires that nobody does, and chk.heard says when
+// somebody does, so the caller runs the full statement instead (applyCheckedDecrease).
+type Shape = 'movements' | 'checked' | 'lean';
+const applySql = (shape: Shape) => {
+  const checked = shape !== 'movements';
+  const full = shape !== 'lean';
+  return `
+with ${checked ? `${DECREASE_CHECK(full)}, au as (${auditInsertFromJson('$8', '$8::jsonb is not null and (select ok from chk)')}),` : ''} input as (
   select * from jsonb_to_recordset($2::jsonb) as x(
     item_id text, location_id text, qty_delta int, reason text,
     source_channel_id text, source_event_id text, source_user_id text, note text)
@@ -125,38 +132,74 @@ with ${checked ? `${DECREASE_CHECK}, au as (${auditInsertFromJson('$9', '$9::jso
   select $1, item_id, location_id, qty_delta, reason, source_channel_id, source_event_id, source_user_id, note
   from input
   returning 1
-), ${levelChangeSignals('select item_id from agg', ALERT_LINE_CROSSABLE('lv', '(select item_id, delta as d from agg)'))}, ${webhookEventCtes('$1', "'stock.changed'", STOCK_CHANGED_PAYLOAD('lv', 'input'), '$5')}, out as (
+), ${levelChangeSignals('select item_id from agg', ALERT_LINE_CROSSABLE('lv', '(select item_id, delta as d from agg)'))}${
+    // Only a change is an event: a refused take-out (nothing in lv) records none.
+    full ? `, ${webhookEventCtes('$1', "'stock.changed'", STOCK_CHANGED_PAYLOAD('lv', 'input'), checked ? '$9' : '$5', 'exists (select 1 from lv)')}` : ''
+  }, out as (
   select (select count(*) from mv)::int as movements,
          -- the new levels, for callers and the live stream; a big batch returns none (refresh instead)
          case when (select count(*) from agg) <= 40 then coalesce((select json_agg(lv) from lv), '[]') end as levels,
          coalesce((select array_agg(channel_id) from chans), '{}') as channel_ids
 )
 -- NOTIFY payloads stop at 8000 bytes: a big batch is announced as "refresh" instead of listed.
-select movements, levels, channel_ids, ${checked ? '(select row_to_json(chk) from chk)' : 'null::json'} as checked,
-       case when movements > 0 and ${watchedSql('$1::text')} then
+select movements, levels, channel_ids, ${checked ? '(select row_to_json(chk) from chk)' : 'null::json'} as checked, ${
+    full
+      ? `case when movements > 0 and ${watchedSql('$1::text')} then
          pg_notify('stockclerk', json_build_object('tenant_id', $1::text, 'type', 'stock.changed', 'data',
-           case when levels is not null then json_build_object('levels', levels) else json_build_object('truncated', true) end)::text) end as notified
+           case when levels is not null then json_build_object('levels', levels) else json_build_object('truncated', true) end)::text) end`
+      : 'null'
+  } as notified
 from out`;
+};
 
-const APPLY_SQL = applySql(false);
+const APPLY_SQL = applySql('movements');
 
 /**
- * A take-out's check, for applySql(true): $6 item, $7 location, $8 the (negative) delta. The level
- * is locked FOR UPDATE, which reads its latest committed version whatever the statement's snapshot,
- * so two concurrent take-outs of the last unit cannot both pass. A level that does not exist yet
- * holds nothing to take. A kit holds no stock of its own.
+ * A take-out's check, for the checked shapes: $5 item, $6 location, $7 the (negative) delta. The
+ * level is locked FOR UPDATE, which reads its latest committed version whatever the statement's
+ * snapshot, so two concurrent take-outs of the last unit cannot both pass. A level that does not
+ * exist yet holds nothing to take. A kit holds no stock of its own. Without the webhook and live
+ * parts (`full` false), `heard`: a live endpoint subscribes to stock.changed or somebody watches the
+ * tenant, read from the same snapshot the full statement's own lookups would use.
  */
-const DECREASE_CHECK = `lvl as (
-  select on_hand from stock_levels where tenant_id = $1 and item_id = $6 and location_id = $7 for update
+const DECREASE_CHECK = (full: boolean) => `lvl as (
+  select on_hand from stock_levels where tenant_id = $1 and item_id = $5 and location_id = $6 for update
 ), chk0 as (
-  select exists(select 1 from items where tenant_id = $1 and id = $6) as item,
-         exists(select 1 from locations where tenant_id = $1 and id = $7) as location,
-         exists(select 1 from item_components where tenant_id = $1 and kit_item_id = $6) as kit,
-         coalesce((select on_hand from lvl), 0) as on_hand
+  select exists(select 1 from items where tenant_id = $1 and id = $5) as item,
+         exists(select 1 from locations where tenant_id = $1 and id = $6) as location,
+         exists(select 1 from item_components where tenant_id = $1 and kit_item_id = $5) as kit,
+         coalesce((select on_hand from lvl), 0) as on_hand,
+         ${full ? 'false' : `(${subscribedSql('$1', "'stock.changed'")} or ${watchedSql('$1')})`} as heard
 ), chk as (
-  select item, location, kit, on_hand, (item and location and not kit and on_hand + $8::int >= 0) as ok from chk0
+  select item, location, kit, on_hand, heard, (item and location and not kit and not heard and on_hand + $7::int >= 0) as ok from chk0
 )`;
-const APPLY_CHECKED_SQL = applySql(true);
+const APPLY_CHECKED_SQL = applySql('checked');
+const APPLY_LEAN_SQL = applySql('lean');
+
+/**
+ * Tenants whose lean take-out last found a subscriber or a watcher, until when (ms): their take-outs
+ * go straight to the full statement meanwhile. A hint of this process only, never trusted: the lean
+ * statement checks again each time.
+ */
+const heardUntil = new Map<string, number>();
+const HEARD_FOR_MS = 60_000;
+
+function heardRecently(tenantId: string, now: number): boolean {
+  const until = heardUntil.get(tenantId);
+  if (until === undefined) return false;
+  if (until > now) return true;
+  heardUntil.delete(tenantId);
+  return false;
+}
+
+function markHeard(tenantId: string, now: number): void {
+  // Bounded: expired hints go first, then (only if that was not enough) all of them.
+  if (heardUntil.size >= 10_000) {
+    for (const [t, until] of heardUntil) if (until <= now) heardUntil.delete(t);
+    if (heardUntil.size >= 10_000) heardUntil.clear();
+  }
+  heardUntil.set(tenantId, now + HEARD_FOR_MS);
+}
 
 /** What a checked take-out found: whether the item and location exist, whether the item is a kit, what was on hand. */
 export interface DecreaseCheck {
@@ -165,6 +208,11 @@ export interface DecreaseCheck {
   kit: boolean;
   on_hand: number;
   ok: boolean;
+}
+
+/** The lean statement's check: also whether somebody subscribes to the tenant's stock changes or watches it. */
+interface LeanCheck extends DecreaseCheck {
+  heard: boolean;
 }
 
 const REASONS: ReadonlySet<string> = new Set(['sale', 'return', 'receipt', 'adjustment', 'count', 'transfer_in', 'transfer_out']);
@@ -225,21 +273,31 @@ export async function applyCheckedDecrease(
   check(m);
   if (m.qtyDelta >= 0) throw new LedgerInputError('a checked take-out needs a negative qty_delta');
   const run = opts.last ? commitWith : <R extends QueryResultRow>(t: Tx, q: QueryConfig) => t.query<R>(q);
-  const { rows: out } = await run<{ movements: number; levels: LevelSnapshot[] | null; channel_ids: string[]; checked: DecreaseCheck }>(
+  const now = Date.now();
+  const lean = !heardRecently(tenantId, now);
+  const values = [
+    tenantId,
+    JSON.stringify([inputRow(m)]),
+    ...levelChangeJobs(tenantId),
+    m.itemId,
+    m.locationId,
+    m.qtyDelta,
+    opts.audit ? JSON.stringify(opts.audit) : null,
+  ];
+  const { rows: out } = await run<{ movements: number; levels: LevelSnapshot[] | null; channel_ids: string[]; checked: LeanCheck }>(
     tx,
-    named('ledger_apply_checked', APPLY_CHECKED_SQL, [
-      tenantId,
-      JSON.stringify([inputRow(m)]),
-      ...levelChangeJobs(tenantId),
-      webhookJobRow(tenantId),
-      m.itemId,
-      m.locationId,
-      m.qtyDelta,
-      opts.audit ? JSON.stringify(opts.audit) : null,
-    ]),
+    lean ? named('ledger_apply_lean', APPLY_LEAN_SQL, values) : named('ledger_apply_checked', APPLY_CHECKED_SQL, [...values, webhookJobRow(tenantId)]),
   );
   const r = out[0]!;
-  return { check: r.checked, result: { movements: r.movements, levels: r.levels ?? [], channelIds: r.channel_ids } };
+  if (r.checked.heard) {
+    // Somebody subscribes or watches: the lean statement applied nothing. The full one runs in
+    // this transaction or, when the lean one carried its commit, in the caller's transaction again.
+    markHeard(tenantId, now);
+    if (committedWith(tx)) throw new NothingWritten('the lean take-out found a subscriber or watcher');
+    return applyCheckedDecrease(tx, tenantId, m, opts);
+  }
+  const { heard: _heard, ...found } = r.checked;
+  return { check: found, result: { movements: r.movements, levels: r.levels ?? [], channelIds: r.channel_ids } };
 }
 
 /** Applies movements in a transaction of their own. */
