@@ -13,6 +13,7 @@ import { registry } from '../metrics.ts';
 import { serveDashboard } from './dashboard.ts';
 import { installErrorHandling } from './errors.ts';
 import { installSecurityHeaders } from './security-headers.ts';
+import { requestLogger } from './request-log.ts';
 import { ApiDocs, doc, DOCUMENT_NAMES, DOCUMENTS } from './openapi.ts';
 import { requireAuth, type AuthInfo } from './plugins/auth.ts';
 import { auditImpersonatedRequest } from '../services/impersonation.ts';
@@ -62,6 +63,7 @@ export async function buildApp(ctx: AppContext, opts: AppOptions): Promise<Fasti
   const app = Fastify({
     loggerInstance: ctx.log as FastifyBaseLogger,
     logController: new LogController({ disableRequestLogging: true, requestIdLogLabel: 'request_id' }),
+    childLoggerFactory: requestLogger,
     genReqId: (req) => {
       const given = req.headers['x-request-id'];
       return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
