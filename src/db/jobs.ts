@@ -5,7 +5,7 @@ import { randomUUID } from 'node:crypto';
 import { MAX_TRACE_CAUSES, traceHooks } from '../obs/trace-hooks.ts';
 import { PUSHING_TASKS, type JobSpec } from './job-specs.ts';
 import { notifyIfWatchedSql } from './live.ts';
-import { named, type Tx } from './pool.ts';
+import { named, wroteJobs, type Tx } from './pool.ts';
 
 export type { JobSpec };
 
@@ -18,6 +18,7 @@ export type Queryable = Pick<Tx, 'query'>;
 export async function addJobs(tx: Queryable, specs: JobSpec[]): Promise<void> {
   if (specs.length === 0) return;
   await tx.query(named('outbox_insert', OUTBOX_INSERT, [JSON.stringify(specs.map((s) => outboxRow(s)))]));
+  wroteJobs(tx);
 }
 
 // A keyed row is unique per (job key, writing transaction), never shared between transactions:

@@ -110,6 +110,8 @@ interface Ending {
   committed: boolean;
   /** Takes commitWith's guard off the client (its `query` as it was before); safe to call again. */
   unguard?: () => void;
+  /** The work wrote outbox rows (`wroteJobs`): after the commit the relay has something to move. */
+  jobs: boolean;
 }
 const endings = new WeakMap<object, Ending>();
 
@@ -172,6 +174,20 @@ export async function commitWith<R extends pg.QueryResultRow = pg.QueryResultRow
   return r as pg.QueryResult<R>;
 }
 
+/**
+ * The work wrote rows to the job outbox in `tx`, or may have: the transaction's owner nudges the
+ * relay once it has committed (src/http/tx.ts). Outside runTx it does nothing.
+ */
+export function wroteJobs(tx: object): void {
+  const e = endings.get(tx);
+  if (e) e.jobs = true;
+}
+
+/** Whether the work said it wrote outbox rows in `tx` (`wroteJobs`); true where nobody tracks it (not runTx's). */
+export function jobsWritten(tx: object): boolean {
+  return endings.get(tx)?.jobs ?? true;
+}
+
 /** Whether a `commitWith` statement has committed `tx` (nothing may run in it any more). */
 export function committedWith(tx: object): boolean {
   return endings.get(tx)?.committed === true;
@@ -200,6 +216,7 @@ export async function runTx<T>(db: Db, begin: string | string[] | ((tx: Tx) => s
     const ending: Ending = {
       allowed: false,
       committed: false,
+      jobs: false,
       last: (config, closing) => (opening ? opening.last(config, closing) : queryWith(tx, [], unnamedIf(config, settings !== undefined), closing)),
     };
     try {

@@ -5,7 +5,7 @@
 // costs one indexed lookup (webhook_endpoints_live_idx) when the tenant has no subscription.
 import { webhookJobTemplate } from './job-specs.ts';
 import { OUTBOX_ROW_KEY_SQL, outboxRow } from './jobs.ts';
-import { named, type Tx } from './pool.ts';
+import { named, wroteJobs, type Tx } from './pool.ts';
 
 /** Every event a subscription can name. Other branches add theirs here (transfer.*). */
 export const WEBHOOK_EVENT_TYPES = [
@@ -57,6 +57,7 @@ export function webhookEventCtes(tenant: string, type: string, payload: string, 
   from wh_dl d join wh_eps e on e.id = d.endpoint_id and e.status = 'active'
   cross join jsonb_to_record(${job}::jsonb) as j(job_key text, task text, payload jsonb, queue_name text)
   on conflict (key) do nothing
+  returning 1
 )`;
 }
 
@@ -84,5 +85,6 @@ export async function emitEvent(tx: Pick<Tx, 'query'>, tenantId: string, type: W
   const { rows } = await tx.query<{ event_id: string | null }>(
     named('webhook_emit', EMIT_SQL, [tenantId, type, JSON.stringify(payload), webhookJobRow(tenantId)]),
   );
+  if (rows[0]?.event_id) wroteJobs(tx);
   return rows[0]?.event_id ?? null;
 }

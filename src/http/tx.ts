@@ -2,7 +2,7 @@
 // answer commit together (a retry replays the answer, never the effect twice). It runs under the
 // caller's tenant's row-level security (src/db/tenant-tx.ts).
 import type { FastifyRequest } from 'fastify';
-import { nothingFollows, withTx, type Tx } from '../db/pool.ts';
+import { jobsWritten, nothingFollows, withTx, type Tx } from '../db/pool.ts';
 import { tenantTx } from '../db/tenant-tx.ts';
 import type { AppContext } from '../engine/context.ts';
 import type { Scope } from '../services/scope.ts';
@@ -52,17 +52,20 @@ function inTx<T>(
 ): Promise<T> {
   const o = typeof opts === 'function' ? { headers: opts } : opts;
   const scope = scopeOf(req);
+  let jobs = true;
   return run(async (tx) => {
     // Without an Idempotency-Key no answer is stored after the service's work: its last statement
     // may carry the commit (commitWith, src/db/pool.ts).
     if (!req.idem) nothingFollows(tx);
     const out = await fn(tx, scope);
     await finishInTx(tx, req, status, out, o.headers?.(out) ?? {}, o.sealed ? ctx.sealer : undefined);
+    jobs = jobsWritten(tx);
     return out;
   }).then((out) => {
-    // The write may have signalled pushes (outbox rows): this process's relay moves them now
-    // rather than at its next look, which an idle relay makes seldom (src/engine/relay.ts).
-    ctx.jobs.nudgeRelay();
+    // The write signalled jobs (outbox rows): this process's relay moves them now rather than at
+    // its next look, which an idle relay makes seldom (src/engine/relay.ts). A write that signalled
+    // none (most take-outs of a tenant without channels) costs the relay nothing.
+    if (jobs) ctx.jobs.nudgeRelay();
     return out;
   });
 }

@@ -10,7 +10,7 @@ import { OUTBOX_ROW_KEY_SQL, outboxRow } from '../db/jobs.ts';
 import { watchedSql } from '../db/live.ts';
 import { KITS_OF } from '../db/kits.ts';
 import { auditInsertFromJson, type AuditRow } from '../db/audit-row.ts';
-import { commitWith, committedWith, named, NothingWritten, withTx, type Db, type Tx } from '../db/pool.ts';
+import { commitWith, committedWith, named, NothingWritten, withTx, wroteJobs, type Db, type Tx } from '../db/pool.ts';
 import { subscribedSql, webhookEventCtes, webhookJobRow } from '../db/webhook-events.ts';
 
 export interface MovementInput {
@@ -69,6 +69,7 @@ export function levelChangeSignals(changedItems: string, guard: string | null): 
   from jsonb_to_record($4::jsonb) as s(job_key text, task text, payload jsonb, queue_name text, run_at timestamptz)
   ${guard ? `where ${guard}` : ''}
   on conflict (key) do nothing
+  returning 1
 )`;
 }
 
@@ -139,10 +140,12 @@ with ${checked ? `${DECREASE_CHECK(full)}, au as (${auditInsertFromJson('$8', '$
   select (select count(*) from mv)::int as movements,
          -- the new levels, for callers and the live stream; a big batch returns none (refresh instead)
          case when (select count(*) from agg) <= 40 then coalesce((select json_agg(lv) from lv), '[]') end as levels,
-         coalesce((select array_agg(channel_id) from chans), '{}') as channel_ids
+         coalesce((select array_agg(channel_id) from chans), '{}') as channel_ids,
+         -- outbox rows written: none means the relay has nothing to move for this statement
+         (select count(*) from signals)::int${full ? ' + (select count(*) from wh_jobs)::int' : ''} as jobs
 )
 -- NOTIFY payloads stop at 8000 bytes: a big batch is announced as "refresh" instead of listed.
-select movements, levels, channel_ids, ${checked ? '(select row_to_json(chk) from chk)' : 'null::json'} as checked, ${
+select movements, levels, channel_ids, jobs, ${checked ? '(select row_to_json(chk) from chk)' : 'null::json'} as checked, ${
     full
       ? `case when movements > 0 and ${watchedSql('$1::text')} then
          pg_notify('stockclerk', json_build_object('tenant_id', $1::text, 'type', 'stock.changed', 'data',
@@ -242,10 +245,11 @@ const inputRow = (m: MovementInput) => ({
 export async function applyMovements(tx: Tx, tenantId: string, movements: MovementInput[]): Promise<ApplyResult> {
   if (movements.length === 0) return { movements: 0, levels: [], channelIds: [] };
   movements.forEach(check);
-  const { rows: out } = await tx.query<{ movements: number; levels: LevelSnapshot[] | null; channel_ids: string[] }>(
+  const { rows: out } = await tx.query<{ movements: number; levels: LevelSnapshot[] | null; channel_ids: string[]; jobs: number }>(
     named('ledger_apply', APPLY_SQL, [tenantId, JSON.stringify(movements.map(inputRow)), ...levelChangeJobs(tenantId), webhookJobRow(tenantId)]),
   );
   const r = out[0]!;
+  if (r.jobs > 0) wroteJobs(tx);
   return { movements: r.movements, levels: r.levels ?? [], channelIds: r.channel_ids };
 }
 
@@ -284,7 +288,7 @@ export async function applyCheckedDecrease(
     m.qtyDelta,
     opts.audit ? JSON.stringify(opts.audit) : null,
   ];
-  const { rows: out } = await run<{ movements: number; levels: LevelSnapshot[] | null; channel_ids: string[]; checked: LeanCheck }>(
+  const { rows: out } = await run<{ movements: number; levels: LevelSnapshot[] | null; channel_ids: string[]; jobs: number; checked: LeanCheck }>(
     tx,
     lean ? named('ledger_apply_lean', APPLY_LEAN_SQL, values) : named('ledger_apply_checked', APPLY_CHECKED_SQL, [...values, webhookJobRow(tenantId)]),
   );
@@ -296,6 +300,7 @@ export async function applyCheckedDecrease(
     if (committedWith(tx)) throw new NothingWritten('the lean take-out found a subscriber or watcher');
     return applyCheckedDecrease(tx, tenantId, m, opts);
   }
+  if (r.jobs > 0) wroteJobs(tx);
   const { heard: _heard, ...found } = r.checked;
   return { check: found, result: { movements: r.movements, levels: r.levels ?? [], channelIds: r.channel_ids } };
 }

@@ -11,7 +11,7 @@
 //   the order, so the hold is recorded whatever is available; a release never takes `reserved`
 //   below zero (a reservation we never heard of, e.g. a lost webhook, cannot be released twice).
 import { watchedSql } from '../db/live.ts';
-import { named, type Tx } from '../db/pool.ts';
+import { named, wroteJobs, type Tx } from '../db/pool.ts';
 import { webhookEventCtes, webhookJobRow } from '../db/webhook-events.ts';
 import { LedgerInputError, levelChangeJobs, levelChangeSignals, STOCK_CHANGED_PAYLOAD, type LevelSnapshot } from './ledger.ts';
 
@@ -65,6 +65,8 @@ from out`;
 type ChangeOut = { wanted: number; levels: LevelSnapshot[]; channel_ids: string[] };
 
 function runChange(tx: Pick<Tx, 'query'>, tenantId: string, rows: Array<{ item_id: string; location_id: string; delta: number }>, strict: boolean) {
+  // Its push, alert and webhook signals are outbox rows (whether any were written is not counted here).
+  wroteJobs(tx);
   return tx.query<ChangeOut>(
     named('ledger_reserve', CHANGE_SQL, [tenantId, JSON.stringify(rows), ...levelChangeJobs(tenantId), webhookJobRow(tenantId), strict]),
   );

@@ -6,7 +6,7 @@
 import { newId } from '../domain/ids.ts';
 import { alertMailJobTemplate } from '../db/job-specs.ts';
 import { notifyTenant, OUTBOX_ROW_KEY_SQL, outboxRow } from '../db/jobs.ts';
-import { named, type Tx } from '../db/pool.ts';
+import { named, wroteJobs, type Tx } from '../db/pool.ts';
 import { webhookEventCtes, webhookJobRow, type WebhookEventType } from '../db/webhook-events.ts';
 import { conflict, notFound } from '../domain/errors.ts';
 import { metrics } from '../metrics.ts';
@@ -76,6 +76,7 @@ export async function raiseAlert(
     ]),
   );
   if (rows[0]) {
+    wroteJobs(q); // the alert's mail and webhook jobs, when anyone wants them
     metrics.alerts.inc({ type: a.type });
     await notifyTenant(q, tenantId, 'alert.raised', rows[0]);
   }
